@@ -1,0 +1,31 @@
+"""Check functions for the exercise cells: friendly feedback, never silent.
+
+Each chapter has its own module (``helpers.exercises.ch01`` ...); a check cell calls
+one of its functions with the student's answer. A check prints a line starting
+with a tick when the answer is right, and otherwise raises :class:`ExerciseError`
+naming what differs and giving one hint. An answer that still raises
+``NotImplementedError`` gets :class:`NotAnsweredYet`, a short "not answered yet"
+message instead of a traceback. Checks never modify the student's objects.
+"""
+
+from ._core import (
+    ExerciseError,
+    NotAnsweredYet,
+    call_answer,
+    check_array,
+    check_number,
+    check_vectorised,
+    passed,
+    require_callable,
+)
+
+__all__ = [
+    "ExerciseError",
+    "NotAnsweredYet",
+    "call_answer",
+    "check_array",
+    "check_number",
+    "check_vectorised",
+    "passed",
+    "require_callable",
+]

@@ -1,0 +1,257 @@
+"""The shared machinery behind every exercise check.
+
+The pieces a chapter's checks are made of: call the student's function safely
+(:func:`call_answer`), compare an array or a number and say precisely what
+differs (:func:`check_array`, :func:`check_number`), refuse a Python loop where a
+vectorised answer was asked (:func:`check_vectorised`), and report success
+(:func:`passed`).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import textwrap
+
+import numpy as np
+
+__all__ = [
+    "ExerciseError",
+    "NotAnsweredYet",
+    "call_answer",
+    "check_array",
+    "check_number",
+    "check_vectorised",
+    "passed",
+    "require_callable",
+]
+
+
+class ExerciseError(AssertionError):
+    """A wrong answer: the message says what differs and gives a hint.
+
+    In Jupyter it is shown as the message alone (no traceback), via IPython's
+    ``_render_traceback_`` hook; anywhere else it is a normal AssertionError, so
+    nbgrader's autograder scores the cell as failed.
+    """
+
+    icon = "\u274c"  # red cross
+
+    def __init__(self, problem: str, hint: str | None = None):
+        self.problem = problem
+        self.hint = hint
+        message = problem if hint is None else f"{problem}\nHint: {hint}"
+        super().__init__(message)
+
+    def _render_traceback_(self) -> list[str]:
+        lines = [f"{self.icon} {self.problem}"]
+        if self.hint:
+            lines.append(f"Hint: {self.hint}")
+        return lines
+
+
+class NotAnsweredYet(ExerciseError):
+    """The answer cell still raises NotImplementedError: nothing to check yet."""
+
+    icon = "\u270f\ufe0f"  # pencil
+
+    def __init__(self, what: str):
+        super().__init__(
+            f"{what} is not answered yet.",
+            "replace `raise NotImplementedError()` in the answer cell with your code, "
+            "run that cell, then run this check again.",
+        )
+
+
+def passed(message: str) -> None:
+    """Print a clear pass line."""
+    print(f"\u2705 {message}")
+
+
+def require_callable(answer, what: str) -> None:
+    """Fail clearly when the student's answer is not a function."""
+    if not callable(answer):
+        raise ExerciseError(
+            f"{what} should be a function, but got {type(answer).__name__} {answer!r:.60}.",
+            "define it with `def ...:` in the answer cell and pass the function itself "
+            "(without calling it).",
+        )
+
+
+def _snapshot(obj):
+    try:
+        return copy.deepcopy(obj)
+    except Exception:  # an object that cannot be copied cannot be compared either
+        return None
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+        )
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    try:
+        return bool(a == b)
+    except Exception:
+        return True
+
+
+def call_answer(fn, *args, what: str | None = None, **kwargs):
+    """Call the student's ``fn`` on copies of the inputs and return its result.
+
+    Raises NotAnsweredYet for NotImplementedError, and ExerciseError when the
+    function raises anything else or modifies its inputs. The caller's arrays
+    are never touched: ``fn`` gets copies.
+    """
+    what = what or f"`{getattr(fn, '__name__', 'your function')}`"
+    require_callable(fn, what)
+    given = [_snapshot(a) for a in args]
+    given_kw = {k: _snapshot(v) for k, v in kwargs.items()}
+    sent = [_snapshot(a) for a in args]
+    sent_kw = {k: _snapshot(v) for k, v in kwargs.items()}
+    try:
+        result = fn(*sent, **sent_kw)
+    except NotImplementedError:
+        raise NotAnsweredYet(what) from None
+    except ExerciseError:
+        raise
+    except Exception as err:
+        raise ExerciseError(
+            f"{what} raised {type(err).__name__}: {err}",
+            "run your function on a small input in a cell of its own and read the error.",
+        ) from None
+    for i, (before, after) in enumerate(zip(given, sent)):
+        if before is not None and not _same(before, after):
+            raise ExerciseError(
+                f"{what} modified its input argument {i + 1} in place.",
+                "build a new array (e.g. `np.maximum(x, 0)` or `x.copy()`) instead of "
+                "assigning into the one you were given.",
+            )
+    for key, before in given_kw.items():
+        if before is not None and not _same(before, sent_kw[key]):
+            raise ExerciseError(
+                f"{what} modified its input `{key}` in place.",
+                "build a new array instead of assigning into the one you were given.",
+            )
+    return result
+
+
+def _where(bad: np.ndarray) -> tuple:
+    return tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
+
+
+def check_array(got, expected, what: str, *, inputs=None, rtol: float = 1e-6,
+                atol: float = 1e-8, hint: str | None = None) -> np.ndarray:
+    """Compare the student's array with the expected one; explain the first difference.
+
+    ``inputs`` (an array of the same shape, optional) lets the message name the
+    input at which the values differ, e.g. "at x = -2.0".
+    """
+    if got is None:
+        raise ExerciseError(
+            f"{what} returned None.",
+            "did you forget the `return` statement?",
+        )
+    try:
+        got_arr = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise ExerciseError(
+            f"{what} should be a numeric array, got {type(got).__name__}.",
+            hint or "return a numpy array.",
+        ) from None
+    expected = np.asarray(expected, dtype=float)
+    if got_arr.shape != expected.shape:
+        extra = ""
+        if got_arr.size == expected.size:
+            extra = " (same number of elements: check the axis or a reshape)"
+        raise ExerciseError(
+            f"{what} has shape {got_arr.shape}, expected {expected.shape}{extra}.",
+            hint or "check which axis you sum or reduce over, and keepdims.",
+        )
+    nan_got = np.isnan(got_arr)
+    if np.any(nan_got & ~np.isnan(expected)):
+        idx = _where(nan_got & ~np.isnan(expected))
+        at = _describe_at(idx, inputs)
+        raise ExerciseError(
+            f"{what} contains NaN{at} where the answer is {expected[idx]:.6g}.",
+            hint or "NaN usually comes from inf - inf or 0 * inf: an exp() that overflowed. "
+            "Use a numerically stable form.",
+        )
+    inf_got = np.isinf(got_arr) & np.isfinite(expected)
+    if np.any(inf_got):
+        idx = _where(inf_got)
+        raise ExerciseError(
+            f"{what} is infinite{_describe_at(idx, inputs)} where the answer is "
+            f"{expected[idx]:.6g}.",
+            hint or "an exp() overflowed: rewrite the formula so exp only sees values <= 0.",
+        )
+    close = np.isclose(got_arr, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if not np.all(close):
+        err = np.where(close, 0, np.abs(got_arr - expected))
+        idx = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
+        idx = tuple(int(i) for i in idx)
+        n_bad = int(np.sum(~close))
+        raise ExerciseError(
+            f"{what} differs from the answer in {n_bad} of {close.size} values; the largest "
+            f"difference is{_describe_at(idx, inputs)}: got {got_arr[idx]:.6g}, expected "
+            f"{expected[idx]:.6g}.",
+            hint,
+        )
+    return got_arr
+
+
+def _describe_at(idx: tuple, inputs) -> str:
+    if inputs is not None:
+        inputs = np.asarray(inputs)
+        if inputs.shape and idx and len(idx) <= inputs.ndim:
+            return f" at x = {inputs[idx]:.6g}"
+    return f" at index {idx}" if idx else ""
+
+
+def check_number(got, expected: float, what: str, *, rtol: float = 1e-6, atol: float = 1e-9,
+                 hint: str | None = None, integer: bool = False) -> float:
+    """Compare a single number with the expected one."""
+    if got is None:
+        raise ExerciseError(f"{what} is None.", "did you forget the `return` statement?")
+    if isinstance(got, np.ndarray) and got.size == 1:
+        got = got.item()
+    if isinstance(got, bool) or not isinstance(got, (int, float, np.number)):
+        raise ExerciseError(
+            f"{what} should be a single number, got {type(got).__name__} {got!r:.60}.",
+            hint or "return a plain number (use float(...) or int(...)).",
+        )
+    if integer and float(got) != int(got):
+        raise ExerciseError(f"{what} should be a whole number, got {got!r}.", hint)
+    if not np.isfinite(got):
+        raise ExerciseError(f"{what} is {got}, expected {expected:.6g}.",
+                            hint or "look for an overflow or a division by zero.")
+    if not np.isclose(got, expected, rtol=rtol, atol=atol):
+        raise ExerciseError(f"{what} is {got:.6g}, expected {expected:.6g}.", hint)
+    return float(got)
+
+
+_LOOP_NODES = (ast.For, ast.While, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)
+
+
+def check_vectorised(fn, what: str) -> None:
+    """Fail when ``fn``'s source contains a Python loop (for, while or a comprehension)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError):
+        return  # no source to read (e.g. a lambda typed at a prompt): nothing to judge
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, _LOOP_NODES):
+            kind = type(node).__name__.replace("Comp", " comprehension").replace("Exp", "")
+            raise ExerciseError(
+                f"{what} uses a Python loop ({kind.lower()} on line {node.lineno} of the "
+                "function); this exercise asks for a vectorised answer.",
+                "numpy functions such as np.maximum, np.where and np.exp work on whole "
+                "arrays at once: apply them to the array instead of looping over elements.",
+            )

@@ -1,0 +1,151 @@
+"""Binder builds the course from binder/: check what repo2docker would build, without Docker.
+
+`jupyter-repo2docker --no-build --debug` prints the Dockerfile it would build. We read it to
+check that it takes binder/ (not the root files), installs the pinned stack and the course's own
+package, and selects the Python version CI tests on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _skip_or_fail(reason: str) -> None:
+    """Skip on a developer's machine; under CI a missing prerequisite is a failure."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this must not be skipped)")
+    pytest.skip(reason)
+
+
+def copy_worktree(dest: Path) -> Path:
+    """Copy git-tracked plus untracked-not-ignored files of the repo into dest."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        _skip_or_fail("not a git work tree, cannot tell which files belong to the repo")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.split(b"\0")
+    for raw in filter(None, listed):
+        rel = raw.decode()
+        src = ROOT / rel
+        if not src.is_file():  # tracked but deleted in the work tree
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+    return dest
+
+
+def read_pins(path: Path) -> dict[str, str]:
+    """Map normalised distribution name -> requirement line, plus local installs (e.g. `-e .`)."""
+    pins: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith(("-e", "--editable", ".")):
+            pins[line] = line
+            continue
+        name = re.split(r"[\s\[<>=!~;]", line, maxsplit=1)[0]
+        pins[re.sub(r"[-_.]+", "-", name).lower()] = line.replace(" ", "")
+    return pins
+
+
+def test_root_requirements_pin_exact_versions_and_install_project() -> None:
+    pins = read_pins(ROOT / "requirements.txt")
+    assert "-e ." in pins, "requirements.txt must end with `-e .` so the course package installs"
+    loose = [line for key, line in pins.items() if not key.startswith("-") and "==" not in line]
+    assert not loose, f"requirements.txt must pin exact versions (==), found: {loose}"
+
+
+def test_binder_requirements_match_root_requirements() -> None:
+    root = read_pins(ROOT / "requirements.txt")
+    binder = read_pins(ROOT / "binder" / "requirements.txt")
+    assert binder == root, (
+        "binder/requirements.txt and requirements.txt differ:\n"
+        f"  only in requirements.txt: {sorted(set(root.values()) - set(binder.values()))}\n"
+        f"  only in binder/requirements.txt: {sorted(set(binder.values()) - set(root.values()))}"
+    )
+
+
+def test_binder_runtime_is_the_python_ci_tests() -> None:
+    runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
+    assert runtime == f"python-{PY}", f"binder/runtime.txt says {runtime!r}, CI runs Python {PY}"
+
+
+@pytest.fixture(scope="module")
+def repo2docker_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """repo2docker's dry run on a copy of this work tree: the Dockerfile on stdout, a log on
+    stderr."""
+    if importlib.util.find_spec("repo2docker") is None:
+        _skip_or_fail("jupyter-repo2docker is not installed (pip install -e '.[test]')")
+    repo = copy_worktree(tmp_path_factory.mktemp("binder") / "repo")
+    # Binder builds as uid 1000 (jovyan); without these repo2docker takes the local user.
+    cmd = [
+        sys.executable, "-m", "repo2docker",
+        "--no-build", "--no-run", "--debug",
+        "--user-id", "1000", "--user-name", "jovyan",
+        str(repo),
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"repo2docker failed:\n{done.stdout}\n{done.stderr}"
+    assert "FROM " in done.stdout, f"no Dockerfile in repo2docker's output:\n{done.stdout}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def dockerfile(repo2docker_run: subprocess.CompletedProcess[str]) -> str:
+    """The Dockerfile repo2docker would build."""
+    return repo2docker_run.stdout
+
+
+def test_repo2docker_uses_binder_folder(dockerfile: str) -> None:
+    assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in dockerfile
+    assert '-r "requirements.txt"' not in dockerfile, "root requirements.txt used, not binder/"
+
+
+def test_repo2docker_installs_pins_and_project_from_repo_root(dockerfile: str) -> None:
+    # pip resolves `-e .` against its working directory: it must be the repository root,
+    # with the whole repository copied in before the install.
+    lines = dockerfile.splitlines()
+    install = next(i for i, ln in enumerate(lines) if '-r "binder/requirements.txt"' in ln)
+    before = lines[:install]
+    assert any(ln.strip() == "WORKDIR ${REPO_DIR}" for ln in before)
+    assert not any(ln.strip().startswith("WORKDIR") and "REPO_DIR" not in ln for ln in before)
+    copy_all = [ln for ln in before if re.match(r"COPY .*\bsrc/ \$\{REPO_DIR\}/$", ln.strip())]
+    assert copy_all, "the repository must be copied into ${REPO_DIR} before pip runs"
+    binder_pins = read_pins(ROOT / "binder" / "requirements.txt")
+    assert "-e ." in binder_pins, "binder/requirements.txt must install the project (`-e .`)"
+
+
+def test_repo2docker_selects_ci_python(repo2docker_run: subprocess.CompletedProcess[str]) -> None:
+    assert f"Building conda environment for python={PY}\n" in repo2docker_run.stderr
+    # The conda lock file it copies in names the Python version; repo2docker escapes the
+    # source path (`-2e` is ".", `-2d` is "-").
+    lock = [
+        ln
+        for ln in repo2docker_run.stdout.splitlines()
+        if ln.startswith("COPY ") and ln.endswith("/environment.lock")
+    ]
+    assert len(lock) == 1, "no conda environment lock file in the Dockerfile"
+    source = re.sub(r"-([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), lock[0])
+    assert f"environment.py-{PY}-linux" in source, f"Binder image is not Python {PY}: {lock[0]}"
+
+
+def test_repo2docker_installs_cjk_font_and_start_script(dockerfile: str) -> None:
+    assert re.search(r"apt-get install .*fonts-noto-cjk", dockerfile), "apt.txt not used"
+    assert 'R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in dockerfile
