@@ -8,7 +8,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
-# -q keeps logs readable; PIP_QUIET=0 make test shows everything.
+# -q keeps logs readable; `make test PIP_FLAGS=` shows all of pip's output.
 PIP_FLAGS ?= -q
 
 RUNTIME_STAMP := $(VENV)/.stamp-runtime
@@ -22,6 +22,8 @@ TEST_STAMP    := $(VENV)/.stamp-test
 #   	...
 
 START_NOTEBOOK := notebooks/00_start_here.ipynb
+# Jupyter refuses to start as root unless told; containers and CI machines often are root.
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
 .PHONY: help lab test lint unit notebooks benchmarks venv clean
@@ -49,10 +51,10 @@ $(TEST_STAMP): $(RUNTIME_STAMP) pyproject.toml
 venv: $(RUNTIME_STAMP)
 
 lab: $(RUNTIME_STAMP)
-	$(BIN)/jupyter lab $(START_NOTEBOOK)
+	$(BIN)/jupyter lab $(LAB_FLAGS) $(START_NOTEBOOK)
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check $(wildcard helpers tests notebooks benchmarks)
+	$(BIN)/ruff check --output-format=concise $(wildcard helpers tests notebooks benchmarks)
 
 unit: $(TEST_STAMP)
 	$(PYTEST) tests

@@ -6,7 +6,7 @@ Import the parts you need, e.g. ``from helpers import activations, data, nn``.
 
 from importlib import import_module
 
-__version__ = "1.0.0"
+__version__ = "0.1.0"
 
 _SUBMODULES = ("activations", "data", "nn", "diagnostics", "plots", "widgets", "exercises")
 

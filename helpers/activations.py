@@ -74,6 +74,9 @@ class Activation:
     description: str = ""
     monotonic: bool = False
     params: dict = field(default_factory=dict)
+    # Optional f'(z) written from the output a = f(z) (sigmoid: a (1 - a)); saves
+    # recomputing f in backpropagation, which already has a.
+    grad_from_output_fn: ArrayFn | None = field(default=None, repr=False)
 
     def __call__(self, x) -> np.ndarray:
         """Forward pass f(x), elementwise."""
@@ -84,6 +87,12 @@ class Activation:
         """Derivative f'(x) with respect to the input, elementwise."""
         arr = as_float_array(x)
         return np.asarray(self.grad_fn(arr, **self.params), dtype=arr.dtype)
+
+    def grad_from_output(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """f'(z) given both z and a = f(z): cheaper where f' is a function of f (sigmoid, tanh)."""
+        if self.grad_from_output_fn is None:
+            return self.grad(z)
+        return self.grad_from_output_fn(a, **self.params)
 
     @property
     def bounded(self) -> bool:
@@ -124,7 +133,7 @@ def _step_grad(x):
 def _sigmoid(x):
     # exp(-|x|) never overflows; pick the algebraically equal form for each sign.
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def _sigmoid_grad(x):
@@ -225,6 +234,7 @@ class _Entry:
     monotonic: bool
     defaults: dict
     validate: Callable[..., None] | None = None
+    grad_from_output: ArrayFn | None = None
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -251,27 +261,31 @@ def _check_alpha_elu(alpha):
 
 
 def _builtin(name, forward, grad, formula, output_range, description, monotonic, defaults=None,
-             validate=None):
+             validate=None, grad_from_output=None):
     if not callable(output_range):
         output_range = _const_range(*output_range)
     _REGISTRY[name] = _Entry(forward, grad, formula, output_range, description, monotonic,
-                             dict(defaults or {}), validate)
+                             dict(defaults or {}), validate, grad_from_output)
 
 
 _builtin("identity", _identity, _identity_grad, r"f(x) = x", (-math.inf, math.inf),
-         "No nonlinearity at all: a stack of identity layers is one linear map.", True)
+         "No nonlinearity at all: a stack of identity layers is one linear map.", True,
+         grad_from_output=np.ones_like)
 _builtin("step", _step, _step_grad, r"f(x) = \begin{cases} 1 & x \ge 0 \\ 0 & x < 0 \end{cases}",
          (0.0, 1.0), "The perceptron's Heaviside step: its derivative is 0, so nothing can learn "
          "through it by gradient descent.", True)
 _builtin("sigmoid", _sigmoid, _sigmoid_grad, r"\sigma(x) = \frac{1}{1 + e^{-x}}", (0.0, 1.0),
-         "Squashes to (0, 1); its derivative is at most 1/4 and vanishes for large |x|.", True)
+         "Squashes to (0, 1); its derivative is at most 1/4 and vanishes for large |x|.", True,
+         grad_from_output=lambda a: a * (1 - a))
 _builtin("tanh", _tanh, _tanh_grad, r"\tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}",
          (-1.0, 1.0),
-         "A zero-centred sigmoid: tanh(x) = 2 sigmoid(2x) - 1; derivative at most 1.", True)
+         "A zero-centred sigmoid: tanh(x) = 2 sigmoid(2x) - 1; derivative at most 1.", True,
+         grad_from_output=lambda a: 1 - a * a)
 _builtin("arctan", _arctan, _arctan_grad, r"f(x) = \arctan(x)", (-math.pi / 2, math.pi / 2),
          "Bounded like tanh but saturates slowly (polynomially, not exponentially).", True)
 _builtin("relu", _relu, _relu_grad, r"\mathrm{ReLU}(x) = \max(0, x)", (0.0, math.inf),
-         "Passes positive inputs unchanged (gradient 1) and zeroes the rest (gradient 0).", True)
+         "Passes positive inputs unchanged (gradient 1) and zeroes the rest (gradient 0).", True,
+         grad_from_output=lambda a: (a > 0).astype(a.dtype))
 _builtin("leaky_relu", _leaky_relu, _leaky_relu_grad,
          r"f(x) = \begin{cases} x & x > 0 \\ \alpha x & x \le 0 \end{cases}",
          (-math.inf, math.inf), "ReLU with a small slope alpha for negative inputs, so no unit "
@@ -347,6 +361,7 @@ def get(name: str | Activation, **params) -> Activation:
         description=entry.description,
         monotonic=entry.monotonic,
         params=merged,
+        grad_from_output_fn=entry.grad_from_output,
     )
 
 

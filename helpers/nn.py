@@ -391,7 +391,8 @@ class MLP:
             if layer > 0:
                 # Through W_l back to a_{l-1}, then through the activation: one factor
                 # f'(z_{l-1}) per layer. This product is where gradients vanish or die.
-                fprime = self.hidden_activations[layer - 1].grad(z[layer - 1])
+                fprime = self.hidden_activations[layer - 1].grad_from_output(z[layer - 1],
+                                                                            a[layer])
                 fprimes[layer - 1] = fprime
                 delta = (delta @ self.weights[layer].T) * fprime
         self.cache["fprime"] = fprimes

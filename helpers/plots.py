@@ -314,7 +314,8 @@ def plot_neuron(activation="sigmoid", w: float = 1.0, b: float = 0.0, x_range=(-
         x0 = -b / w
         ax.axvline(x0, color=OKABE_ITO[3], lw=1.2, ls=":", gid="centre")
         ax.annotate(f"$x=-b/w={x0:.2g}$", (x0, 0.02), xycoords=("data", "axes fraction"),
-                    xytext=(4, 0), textcoords="offset points", color=OKABE_ITO[3], fontsize=9)
+                    xytext=(4, 0), textcoords="offset points", color=OKABE_ITO[3], fontsize=9,
+                    gid="centre_label")
     ax.set(xlabel="input $x$", ylabel="activation $a$", xlim=(lo, hi),
            title=f"$a = f(wx+b)$, $w={w:g}$, $b={b:g}$")
     ax.legend(loc="upper left")
@@ -381,7 +382,7 @@ def decision_surface(model, X, resolution: int = 200, padding: float = 0.5):
 def plot_decision_boundary(model, X, y, *, resolution: int = 200, padding: float = 0.5,
                            ax=None, title: str | None = None, colorbar: bool = True,
                            show: bool = False) -> Figure:
-    """Class regions of ``model`` (probability shading and the 0.5 contour when binary) with the data.
+    """Class regions of ``model`` with the data (probability shading and 0.5 contour if binary).
 
     Works for anything with ``predict`` (and ``predict_proba`` if it has one). With
     ``title=None`` the title reports the accuracy on (X, y).

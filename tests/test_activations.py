@@ -296,3 +296,8 @@ def test_register_rejects_bad_functions_and_builtin_names():
         activations.register("scalar_only", lambda x: float(np.sum(x)), lambda x: x)
     with pytest.raises(ValueError, match="cannot be removed"):
         activations.unregister("tanh")
+
+
+def test_grad_from_output_agrees_with_grad(act):
+    z = np.linspace(-8, 8, 161)
+    np.testing.assert_allclose(act.grad_from_output(z, act(z)), act.grad(z), atol=1e-15)

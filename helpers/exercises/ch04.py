@@ -222,11 +222,13 @@ def check_cross_entropy(fn) -> None:
     value = np.asarray(got, dtype=float).ravel() if got is not None else np.array([np.nan])
     if warning is not None or value.size != 1 or not np.isfinite(value[0]):
         said = f" (numpy warned: {warning})" if warning else ""
+        shown = f"{value[0]:.4g}" if value.size == 1 else str(np.round(value, 4).tolist())
         raise ExerciseError(
-            f"{what} on confident logits such as [1000, 0, -1000] gave "
-            f"{np.round(value, 4).tolist()}{said}; the answer is {expected:.4f}.",
-            "log(softmax(z)) takes the log of a probability that has underflowed to 0. Use "
-            "log-softmax directly: log p_i = z_i - max(z) - log(sum_j exp(z_j - max(z))).")
+            f"{what} on confident logits such as [1000, 0, -1000] gave {shown}{said}; the "
+            f"answer is {expected:.4f}.",
+            "exp(1000) overflows, and log(softmax(z)) takes the log of a probability that has "
+            "underflowed to 0. Use log-softmax directly: "
+            "log p_i = z_i - max(z) - log(sum_j exp(z_j - max(z))).")
     check_number(got, expected, f"{what} on logits of +-1000", rtol=1e-6)
 
     check_vectorised(fn, what)
@@ -304,8 +306,9 @@ def check_temperature_for(fn) -> None:
             continue
         if abs(_top_probability(z, 1.0 / t) - target) <= 1e-4:
             raise ExerciseError(
-                f"{call} returned {t:.4g}, which is 1/T: with it the top class gets "
-                f"p = {p_top:.4f}.", "the logits are divided by T: softmax(z / T).")
+                f"{call} returned {t:.4g}, which looks like 1/T (the inverse temperature): "
+                f"at T = {t:.4g} the top class gets p = {p_top:.4f}.",
+                "the logits are divided by T: softmax(z / T).")
         direction = ("too sharp: a larger T flattens the distribution"
                      if p_top > target else "too flat: a smaller T sharpens the distribution")
         raise ExerciseError(

@@ -1,0 +1,95 @@
+"""Training speed: helpers.nn against PyTorch (CPU) on the notebook-sized networks.
+
+    python benchmarks/train.py
+
+Trains each network full-batch with plain SGD for 300 epochs, once with
+``helpers.nn.MLP.fit`` (its per-epoch diagnostics on, as in the notebooks) and,
+when PyTorch is installed (`pip install -e ".[bench]"`), with the same network,
+the same data and the same loop in PyTorch, in this one process. Prints the
+median of 5 runs for each, and the ratio. Target: helpers.nn at least 2x faster.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+from helpers import data, nn
+
+EPOCHS = 300
+REPEATS = 5
+CASES = [
+    # (label, sizes, activation, output, dataset)
+    ("2-16-16-1 tanh, 512 pts", [2, 16, 16, 1], "tanh", "sigmoid", "moons"),
+    ("2-8-1 relu, 200 pts (xor)", [2, 8, 1], "relu", "sigmoid", "xor"),
+    ("2-64-3 tanh softmax, 300 pts", [2, 64, 3], "tanh", "softmax", "spirals"),
+    ("8 x 32 sigmoid, 256 pts", [2] + [32] * 8 + [1], "sigmoid", "sigmoid", "circles"),
+]
+
+
+def dataset(name: str):
+    n = {"moons": 512, "xor": 200, "spirals": 300, "circles": 256}[name]
+    return data.load(name, n=n, seed=0)
+
+
+def time_helpers(sizes, activation, output, X, y) -> float:
+    net = nn.MLP(sizes, activation=activation, output=output, seed=0)
+    start = time.perf_counter()
+    net.fit(X, y, epochs=EPOCHS, lr=0.1)
+    return time.perf_counter() - start
+
+
+def time_torch(torch, sizes, activation, output, X, y) -> float:
+    torch.manual_seed(0)
+    act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}[activation]
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(torch.nn.Linear(fan_in, fan_out, dtype=torch.float64))
+        if i < len(sizes) - 2:
+            layers.append(act())
+    model = torch.nn.Sequential(*layers)
+    loss_fn = torch.nn.BCEWithLogitsLoss() if output == "sigmoid" else torch.nn.CrossEntropyLoss()
+    Xt = torch.from_numpy(X)
+    yt = torch.from_numpy(y.astype(float)[:, None]) if output == "sigmoid" else torch.from_numpy(y)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    start = time.perf_counter()
+    for _ in range(EPOCHS + 1):  # fit evaluates epochs + 1 times (before training, too)
+        opt.zero_grad()
+        loss = loss_fn(model(Xt), yt)
+        loss.backward()
+        opt.step()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        torch = None
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, numpy {np.__version__}"
+          + (f", torch {torch.__version__} (1 thread)" if torch else ", torch not installed"))
+    print(f"{EPOCHS} full-batch SGD epochs, median of {REPEATS} runs\n")
+    header = f"{'network':<32}{'helpers.nn ms':>15}{'torch ms':>11}{'speed-up':>10}"
+    print(header)
+    print("-" * len(header))
+    for label, sizes, activation, output, name in CASES:
+        X, y = dataset(name)
+        ours = statistics.median(time_helpers(sizes, activation, output, X, y)
+                                 for _ in range(REPEATS))
+        line = f"{label:<32}{ours * 1e3:>15.1f}"
+        if torch is not None:
+            theirs = statistics.median(time_torch(torch, sizes, activation, output, X, y)
+                                       for _ in range(REPEATS))
+            line += f"{theirs * 1e3:>11.1f}{theirs / ours:>9.1f}x"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

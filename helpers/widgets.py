@@ -1,0 +1,765 @@
+"""Interactive explorers: each function returns one widget to ``display``.
+
+Every explorer is an :class:`Explorer` (an ``ipywidgets.VBox``): controls on the left, a
+figure on the right. The figure is one matplotlib :class:`~matplotlib.figure.Figure` built
+once by :mod:`helpers.plots`; a control change updates its artists' data in place and
+re-renders it to PNG bytes in an ``ipywidgets.Image`` -- one redraw per change, no new
+figure, no flicker, and no ipympl needed.
+
+For tests and curious students, an explorer exposes ``.controls`` (name -> widget),
+``.figure``, ``.image`` (its ``.value`` holds the PNG bytes), ``.artists`` (name -> the
+matplotlib artists that change) and ``.n_renders``. ``with explorer.hold_updates(): ...``
+changes several controls with a single redraw.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from contextlib import contextmanager
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.contour import ContourSet
+from matplotlib.ticker import MaxNLocator
+
+from . import activations, data, diagnostics, nn, plots
+
+__all__ = [
+    "Explorer",
+    "activation_explorer",
+    "neuron_explorer",
+    "softmax_explorer",
+    "gradient_flow_explorer",
+    "dead_relu_explorer",
+    "playground",
+]
+
+DPI = 80  # widget frames: readable at the notebook width, cheap to draw and encode
+_LABEL_STYLE = {"description_width": "110px"}
+_CONTROL_WIDTH = "330px"
+PLAYGROUND_DATASETS = ("circles", "xor", "moons", "spirals", "blobs")
+DEAD_RELU_ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu")
+INITS = ("xavier", "he", "normal", "uniform")
+
+
+def _slider(kind, description: str, continuous: bool = True, **kw):
+    return kind(description=description, style=_LABEL_STYLE, continuous_update=continuous,
+                layout=widgets.Layout(width=_CONTROL_WIDTH), **kw)
+
+
+def _dropdown(description: str, options, value):
+    return widgets.Dropdown(description=description, options=list(options), value=value,
+                            style=_LABEL_STYLE, layout=widgets.Layout(width=_CONTROL_WIDTH))
+
+
+def _check_choice(value, options, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, one of {', '.join(options)}; got "
+                        f"{type(value).__name__} {value!r}")
+    if value not in options:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(options)}")
+    return value
+
+
+def _activation_name(name) -> str:
+    """Validate through the registry (clear error with the closest match) and return its name."""
+    return activations.get(name).name
+
+
+class Explorer(widgets.VBox):
+    """Controls next to a figure that is updated in place and shown as a PNG image."""
+
+    def __init__(self, controls: dict, figure, *, extra=(), dpi: int = DPI):
+        self.controls = dict(controls)
+        self.figure = figure
+        self.figure.set_dpi(dpi)
+        self.canvas = FigureCanvasAgg(figure)
+        self.artists: dict = {}
+        self.n_renders = 0
+        self._held = 0
+        self._pending = False
+        self.image = widgets.Image(format="png", layout=widgets.Layout(flex="0 0 auto"))
+        panel = widgets.VBox(list(self.controls.values()) + list(extra),
+                             layout=widgets.Layout(width="345px", flex="0 0 auto"))
+        super().__init__([widgets.HBox([panel, self.image])])
+        for w in self.controls.values():
+            if isinstance(w, widgets.ValueWidget) and not isinstance(w, widgets.IntProgress):
+                w.observe(self._on_change, names="value")
+
+    # ------------------------------------------------------------------ drawing
+    def relayout(self) -> None:
+        """Run constrained layout once and freeze it (layout per frame would be slow)."""
+        self.figure.set_layout_engine("constrained")
+        self.figure.draw_without_rendering()
+        self.figure.set_layout_engine("none")
+
+    def render(self) -> None:
+        """Draw the figure and put its PNG bytes in the image widget."""
+        buf = io.BytesIO()
+        self.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
+        self.image.value = buf.getvalue()
+        self.n_renders += 1
+
+    def refresh(self) -> None:
+        """Update the artists from the controls and re-render (what a control change does)."""
+        self.update()
+        self.render()
+
+    def update(self) -> None:  # pragma: no cover - every explorer overrides it
+        raise NotImplementedError
+
+    def _on_change(self, change) -> None:
+        if self._held:
+            self._pending = True
+            return
+        self.refresh()
+
+    @contextmanager
+    def hold_updates(self):
+        """Change several controls with one redraw at the end."""
+        self._held += 1
+        try:
+            yield self
+        finally:
+            self._held -= 1
+            if not self._held and self._pending:
+                self._pending = False
+                self.refresh()
+
+    def _start(self) -> None:
+        self.update()
+        self.relayout()
+        self.render()
+
+
+# --------------------------------------------------------------------------------------
+# 1. Activation functions
+# --------------------------------------------------------------------------------------
+
+
+class ActivationExplorer(Explorer):
+    """Activations and their derivatives, with parameters and saturation shading."""
+
+    def __init__(self, names, x_range):
+        all_names = activations.names()
+        chosen = [_activation_name(n) for n in ([names] if isinstance(names, str) else names)]
+        lo, hi = x_range
+        if not lo < hi:
+            raise ValueError(f"x_range must be (low, high) with low < high, got {x_range!r}")
+        controls = {
+            "activations": widgets.SelectMultiple(
+                options=all_names, value=tuple(chosen), rows=min(len(all_names), 11),
+                description="activations", style=_LABEL_STYLE,
+                layout=widgets.Layout(width=_CONTROL_WIDTH)),
+            "leaky_alpha": _slider(widgets.FloatSlider, "leaky_relu α", value=0.1, min=0.0,
+                                   max=0.5, step=0.01),
+            "elu_alpha": _slider(widgets.FloatSlider, "elu α", value=1.0, min=0.1, max=3.0,
+                                 step=0.1),
+            "derivative": widgets.Checkbox(value=True, description="show derivative f′(x)",
+                                           style=_LABEL_STYLE),
+            "x_range": _slider(widgets.FloatRangeSlider, "x range", value=(lo, hi), min=-20.0,
+                               max=20.0, step=0.5),
+        }
+        fig, axes = plots.subplots(1, 2, figsize=(7.4, 3.2))
+        super().__init__(controls, fig)
+        self.axes = list(axes)
+        self.x = np.linspace(lo, hi, 401)
+        self.artists["f"] = {}
+        self.artists["df"] = {}
+        for name in all_names:
+            self.artists["f"][name], = self.axes[0].plot([], [], visible=False)
+            self.artists["df"][name], = self.axes[1].plot([], [], visible=False)
+        self.artists["spans"] = []
+        self.axes[0].set(xlabel="input $x$", ylabel="$f(x)$", title="Activation $f(x)$")
+        self.axes[1].set(xlabel="input $x$", ylabel="$f'(x)$", title="Derivative $f'(x)$")
+        self.artists["empty"] = self.axes[0].text(0.5, 0.5, "select an activation",
+                                                  transform=self.axes[0].transAxes,
+                                                  ha="center", visible=False)
+        self.update()
+        self.relayout()
+        self._pos_two = self.axes[0].get_position()
+        right = self.axes[1].get_position()
+        self._pos_one = type(self._pos_two).from_extents(self._pos_two.x0, self._pos_two.y0,
+                                                         right.x1, self._pos_two.y1)
+        self.update()
+        self.render()
+
+    def current(self) -> list[activations.Activation]:
+        """The Activation objects currently shown, with the sliders' parameters."""
+        params = {"leaky_relu": {"alpha": self.controls["leaky_alpha"].value},
+                  "elu": {"alpha": self.controls["elu_alpha"].value}}
+        return [activations.get(n, **params.get(n, {}))
+                for n in self.controls["activations"].value]
+
+    def update(self) -> None:
+        lo, hi = self.controls["x_range"].value
+        if hi <= lo:
+            hi = lo + 0.5
+        self.x = np.linspace(lo, hi, 401)
+        show_d = self.controls["derivative"].value
+        for span in self.artists["spans"]:
+            span.remove()
+        self.artists["spans"] = []
+        for line in (*self.artists["f"].values(), *self.artists["df"].values()):
+            line.set_visible(False)
+        handles = []
+        acts = self.current()
+        for i, act in enumerate(acts):
+            colour = plots.OKABE_ITO[i % len(plots.OKABE_ITO)]
+            f, df = self.artists["f"][act.name], self.artists["df"][act.name]
+            f.set_data(self.x, act(self.x))
+            df.set_data(self.x, act.grad(self.x))
+            for line in (f, df):
+                line.set_color(colour)
+                line.set_label(act.label)
+            f.set_visible(True)
+            df.set_visible(show_d)
+            handles.append(f)
+            for a, b in plots.saturation_spans(act, self.x):
+                for ax in self.axes:
+                    self.artists["spans"].append(ax.axvspan(a, b, color=colour, alpha=0.1, lw=0))
+        self.artists["empty"].set_visible(not acts)
+        for ax in self.axes:
+            ax.set_xlim(lo, hi)
+            ax.relim(visible_only=True)
+            ax.autoscale_view(scalex=False)
+        legend = self.axes[0].get_legend()
+        if legend is not None:
+            legend.remove()
+        if handles:
+            self.axes[0].legend(handles=handles, loc="upper left")
+        self.axes[1].set_visible(show_d)
+        if hasattr(self, "_pos_two"):
+            self.axes[0].set_position(self._pos_two if show_d else self._pos_one)
+
+
+def activation_explorer(names=("sigmoid", "tanh", "relu"), x_range=(-6.0, 6.0)) -> Explorer:
+    """Pick activations and their parameters; see f(x), f'(x) and where they saturate."""
+    return ActivationExplorer(names, x_range)
+
+
+# --------------------------------------------------------------------------------------
+# 2. One neuron
+# --------------------------------------------------------------------------------------
+
+
+class NeuronExplorer(Explorer):
+    """a = f(w x + b) for one neuron: w stretches, b shifts."""
+
+    def __init__(self, activation, w, b):
+        name = _activation_name(activation)
+        controls = {
+            "activation": _dropdown("activation f", activations.names(), name),
+            "w": _slider(widgets.FloatSlider, "weight w", value=float(w), min=-5.0, max=5.0,
+                         step=0.1),
+            "b": _slider(widgets.FloatSlider, "bias b", value=float(b), min=-10.0, max=10.0,
+                         step=0.1),
+        }
+        fig, ax = plots.subplots(1, 1, figsize=(5.6, 3.3))
+        plots.plot_neuron(name, 1.0, 0.0, ax=ax)  # w=1, b=0: the centre marker exists
+        super().__init__(controls, fig)
+        self.ax = ax
+        by_gid = {a.get_gid(): a for a in ax.get_children() if a.get_gid()}
+        self.artists.update(reference=by_gid["reference"], neuron=by_gid["neuron"],
+                            centre=by_gid["centre"], centre_label=by_gid["centre_label"])
+        self.x = self.artists["neuron"].get_xdata()
+        self._start()
+
+    def update(self) -> None:
+        act = activations.get(self.controls["activation"].value)
+        w, b = self.controls["w"].value, self.controls["b"].value
+        self.artists["reference"].set_ydata(act(self.x))
+        self.artists["neuron"].set_ydata(act(w * self.x + b))
+        lo, hi = self.x[0], self.x[-1]
+        visible = w != 0 and lo <= -b / w <= hi
+        self.artists["centre"].set_visible(visible)
+        self.artists["centre_label"].set_visible(visible)
+        if visible:
+            self.artists["centre"].set_xdata([-b / w, -b / w])
+            self.artists["centre_label"].xy = (-b / w, 0.02)
+            self.artists["centre_label"].set_text(f"$x=-b/w={-b / w:.2g}$")
+        texts = self.ax.get_legend().get_texts()
+        texts[0].set_text(f"$f(x)$, {act.name}")
+        texts[1].set_text(f"$f({w:g}x {b:+g})$")
+        self.ax.set_title(f"$a = f(wx+b)$, $w={w:g}$, $b={b:g}$")
+        self.ax.relim()
+        self.ax.autoscale_view(scalex=False)
+
+
+def neuron_explorer(activation="sigmoid", w: float = 1.0, b: float = 0.0) -> Explorer:
+    """Sliders for w and b and a choice of activation: watch a = f(w x + b) move."""
+    for what, v in (("w", w), ("b", b)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)):
+            raise TypeError(f"{what} must be a number, got {type(v).__name__} {v!r}")
+    if not -5 <= w <= 5 or not -10 <= b <= 10:
+        raise ValueError(f"w must be in [-5, 5] and b in [-10, 10] (the sliders' ranges); "
+                         f"got w={w!r}, b={b!r}")
+    return NeuronExplorer(activation, w, b)
+
+
+# --------------------------------------------------------------------------------------
+# 3. Softmax
+# --------------------------------------------------------------------------------------
+
+
+class SoftmaxExplorer(Explorer):
+    """A slider per logit and one for the temperature; probabilities, their sum, the argmax."""
+
+    def __init__(self, n_classes: int, logits, temperature: float):
+        controls = {
+            f"z{i}": _slider(widgets.FloatSlider, f"logit z{i}", value=float(v), min=-5.0,
+                             max=5.0, step=0.1)
+            for i, v in enumerate(logits)
+        }
+        controls["temperature"] = _slider(widgets.FloatLogSlider, "temperature T",
+                                          value=temperature, base=10, min=-1, max=1, step=0.02)
+        self.readout = widgets.HTML()
+        fig = plots.plot_softmax(logits, temperature)
+        super().__init__(controls, fig, extra=[self.readout])
+        fig.set_size_inches(7.4, 3.2)
+        self.axes = fig.axes[:2]
+        self.n_classes = n_classes
+        self.artists["logit_bars"] = list(self.axes[0].containers[0])
+        self.artists["prob_bars"] = list(self.axes[1].containers[0])
+        by_gid = {a.get_gid(): a for ax in self.axes for a in ax.get_children() if a.get_gid()}
+        self.artists["logit_labels"] = [by_gid[f"zlabel:{i}"] for i in range(n_classes)]
+        self.artists["prob_labels"] = [by_gid[f"plabel:{i}"] for i in range(n_classes)]
+        self.axes[0].set_ylim(-6, 6)
+        self._start()
+
+    @property
+    def logits(self) -> np.ndarray:
+        return np.array([self.controls[f"z{i}"].value for i in range(self.n_classes)])
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """The probabilities currently drawn (the bar heights)."""
+        return np.array([bar.get_height() for bar in self.artists["prob_bars"]])
+
+    def update(self) -> None:
+        z = self.logits
+        t = self.controls["temperature"].value
+        p = activations.softmax(z, temperature=t)
+        top = int(np.argmax(p))
+        for i, (zb, pb, zl, pl) in enumerate(zip(self.artists["logit_bars"],
+                                                 self.artists["prob_bars"],
+                                                 self.artists["logit_labels"],
+                                                 self.artists["prob_labels"])):
+            zb.set_height(z[i])
+            pb.set_height(p[i])
+            pb.set_edgecolor("k" if i == top else "none")
+            pb.set_linewidth(2 if i == top else 0)
+            x = zb.get_x() + zb.get_width() / 2
+            zl.xy = (x, z[i])
+            zl.set_text(f"{z[i]:.2f}")
+            zl.set_va("bottom" if z[i] >= 0 else "top")
+            zl.xyann = (0, 3 if z[i] >= 0 else -3)
+            pl.xy = (x, p[i])
+            pl.set_text(f"{p[i]:.1%}")
+            pl.set_fontweight("bold" if i == top else "normal")
+        self.axes[1].set_title(f"softmax$(z/T)$, $T={t:.3g}$: sum = {p.sum():.3f}")
+        self.readout.value = (f"<b>sum</b> = {p.sum():.3f} &nbsp; <b>argmax</b> = class {top} "
+                              f"(p = {p[top]:.1%})")
+
+
+def softmax_explorer(n_classes: int = 3, logits=None, temperature: float = 1.0) -> Explorer:
+    """A slider per logit and one for temperature: probabilities, their sum and the argmax."""
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
+        raise TypeError(f"n_classes must be a whole number from 2 to 10, got "
+                        f"{type(n_classes).__name__} {n_classes!r}")
+    if not 2 <= n_classes <= 10:
+        raise ValueError(f"n_classes must be from 2 to 10, got {n_classes}")
+    if logits is None:
+        logits = np.linspace(2.0, -1.0, n_classes).round(1)
+    logits = np.asarray(logits, dtype=float)
+    if logits.shape != (n_classes,):
+        raise ValueError(f"logits must have shape ({n_classes},) for n_classes={n_classes}, "
+                         f"got {logits.shape}")
+    if np.any(np.abs(logits) > 5):
+        raise ValueError(f"logits must lie in [-5, 5] (the sliders' range), got {logits.tolist()}")
+    activations.softmax(logits, temperature=temperature)  # validates the temperature
+    if not 0.1 <= temperature <= 10:
+        raise ValueError(f"temperature must be in [0.1, 10] (the slider's range), got "
+                         f"{temperature!r}")
+    return SoftmaxExplorer(int(n_classes), logits, float(temperature))
+
+
+# --------------------------------------------------------------------------------------
+# 4. Gradient flow at initialisation
+# --------------------------------------------------------------------------------------
+
+MAX_DEPTH = 10
+
+
+class GradientFlowExplorer(Explorer):
+    """Per-layer gradient norms and activation histograms of a freshly initialised network."""
+
+    def __init__(self, activation, init, depth, width, init_scale, seed):
+        controls = {
+            "depth": _slider(widgets.IntSlider, "hidden layers", False, value=depth, min=1,
+                             max=MAX_DEPTH),
+            "width": _slider(widgets.IntSlider, "units / layer", False, value=width, min=4,
+                             max=128, step=4),
+            "activation": _dropdown("activation", activations.names(), activation),
+            "init": _dropdown("initialisation", INITS, init),
+            "init_scale": _slider(widgets.FloatLogSlider, "init scale ×", False,
+                                  value=init_scale, base=10, min=-1, max=1, step=0.05),
+        }
+        self.readout = widgets.HTML()
+        fig, axes = plots.subplots(1, 2, figsize=(7.6, 3.5))
+        super().__init__(controls, fig, extra=[self.readout])
+        self.axes = list(axes)
+        self.seed = seed
+        self.X, self.y = data.moons(256, noise=0.1, seed=seed)
+        ax0, ax1 = self.axes
+        self.artists["norms"], = ax0.plot([1], [1], "o-", color=plots.OKABE_ITO[0])
+        ax0.set_yscale("log")
+        ax0.set(xlabel="layer (input → output)", ylabel=r"$\|\partial L/\partial W\|$",
+                title="Gradient norm per layer")
+        self.artists["ridges"] = [ax1.stairs([0], [0, 1], fill=True, alpha=0.7, lw=0.8,
+                                             color=plots.layer_colour(0, 1), visible=False)
+                                  for _ in range(MAX_DEPTH)]
+        self.artists["ridge_labels"] = [ax1.text(1.0, 0, "", transform=ax1.get_yaxis_transform(),
+                                                 ha="right", va="bottom", fontsize=8)
+                                        for _ in range(MAX_DEPTH)]
+        ax1.set(xlabel="activation $a$", title="Activations per hidden layer")
+        ax1.xaxis.set_major_locator(MaxNLocator(5))
+        ax1.grid(False)
+        self._start()
+
+    def network(self) -> nn.MLP:
+        """The freshly initialised network the controls describe."""
+        c = {k: w.value for k, w in self.controls.items()}
+        sizes = [2] + [c["width"]] * c["depth"] + [1]
+        return nn.MLP(sizes, activation=c["activation"], output="sigmoid", init=c["init"],
+                      init_scale=c["init_scale"], seed=self.seed)
+
+    def update(self) -> None:
+        net = self.network()
+        self.net = net
+        norms = diagnostics.gradient_norms(net, self.X, self.y)
+        stats = diagnostics.layer_stats(net, self.X)
+        hidden = net.cache["a"][1:-1]
+        L = len(norms)
+        ax0, ax1 = self.axes
+        shown = np.maximum(norms, 1e-30)
+        self.artists["norms"].set_data(np.arange(1, L + 1), shown)
+        ax0.set_xlim(0.5, L + 0.5)
+        ax0.set_xticks(np.arange(1, L + 1))
+        ax0.set_xticklabels([f"h{i + 1}" for i in range(L - 1)] + ["out"],
+                            fontsize=8 if L > 7 else 9.5)
+        lo, hi = shown.min(), shown.max()
+        ax0.set_ylim(lo / 3, hi * 3)
+        plots.log_axis_labels(ax0)
+        act = net.hidden_activations[0]
+        every = np.concatenate([np.ravel(a) for a in hidden])
+        if act.bounded:
+            a_lo, a_hi = act.output_range
+        else:
+            a_lo, a_hi = float(every.min()), float(every.max())
+            if a_hi - a_lo < 1e-9:
+                a_lo, a_hi = a_lo - 0.5, a_hi + 0.5
+        edges = np.linspace(a_lo, a_hi, 41)
+        depth = len(hidden)
+        for j, (ridge, label) in enumerate(zip(self.artists["ridges"],
+                                               self.artists["ridge_labels"])):
+            if j >= depth:
+                ridge.set_visible(False)
+                label.set_visible(False)
+                continue
+            counts, _ = np.histogram(np.ravel(hidden[j]), bins=edges)
+            base = depth - 1 - j
+            height = counts / max(counts.max(), 1) * 0.9
+            ridge.set_data(base + height, edges, baseline=base)
+            ridge.set_color(plots.layer_colour(j, depth))
+            ridge.set_visible(True)
+            sat, dead = stats["saturated"][j], stats["dead"][j]
+            text = f"sat {sat:.0%}" if np.isfinite(sat) else f"dead {dead:.0%}"
+            label.set_text(text)
+            label.set_y(base + 0.45)
+            label.set_visible(True)
+        ax1.set_xlim(a_lo, a_hi)
+        ax1.set_ylim(-0.1, depth)
+        ax1.set_yticks(np.arange(depth) + 0.3)
+        ax1.set_yticklabels([f"h{depth - k}" for k in range(depth)],
+                            fontsize=8 if depth > 7 else 9.5)
+        ratio = norms[0] / norms[-1] if norms[-1] > 0 else np.nan
+        self.readout.value = (f"first / last layer gradient norm: <b>{ratio:.3g}</b><br>"
+                              f"(≪ 1: vanishing, ≫ 1: exploding)")
+
+
+def gradient_flow_explorer(activation="tanh", init="xavier", depth: int = 6, width: int = 32,
+                           init_scale: float = 1.0, seed: int = 0) -> Explorer:
+    """Depth, width, activation and initialisation: gradient norms and activation histograms."""
+    activation = _activation_name(activation)
+    init = _check_choice(init, INITS, "init")
+    if not (isinstance(depth, (int, np.integer)) and 1 <= depth <= MAX_DEPTH):
+        raise ValueError(f"depth must be a whole number from 1 to {MAX_DEPTH}, got {depth!r}")
+    if not (isinstance(width, (int, np.integer)) and 4 <= width <= 128):
+        raise ValueError(f"width must be a whole number from 4 to 128, got {width!r}")
+    if not 0.1 <= init_scale <= 10:
+        raise ValueError(f"init_scale must be in [0.1, 10], got {init_scale!r}")
+    return GradientFlowExplorer(activation, init, int(depth), int(width), float(init_scale),
+                                seed)
+
+
+# --------------------------------------------------------------------------------------
+# Decision-boundary panel shared by the training explorers
+# --------------------------------------------------------------------------------------
+
+
+class _BoundaryPanel:
+    """A decision-boundary axes whose surface image and 0.5 contour are updated in place."""
+
+    def __init__(self, ax, net, X, y, resolution):
+        self.ax, self.X, self.y, self.resolution = ax, X, y, resolution
+        plots.plot_decision_boundary(net, X, y, resolution=resolution, ax=ax, colorbar=False)
+        self.image = next(im for im in ax.images if im.get_gid() == "surface")
+        self.kind = plots.decision_surface(net, X, resolution)[0]
+
+    def update(self, net, title: str) -> None:
+        kind, values, _extent, xx, yy = plots.decision_surface(net, self.X, self.resolution)
+        self.image.set_data(values)
+        for c in list(self.ax.collections):
+            if isinstance(c, ContourSet):
+                c.remove()
+        if kind == "probability" and values.min() < 0.5 < values.max():
+            self.ax.contour(xx, yy, values, levels=[0.5], colors="k", linewidths=1.2)
+        self.ax.set_title(title)
+
+
+def _train(net, X, y, **kw):
+    """net.fit with divergence reported as a message instead of a warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        history = net.fit(X, y, **kw)
+    note = ""
+    if history.diverged_at is not None:
+        note = (f"⚠ training diverged at epoch {history.diverged_at}: "
+                "lower the learning rate")
+    return history, note
+
+
+# --------------------------------------------------------------------------------------
+# 5. Dead ReLUs
+# --------------------------------------------------------------------------------------
+
+
+class DeadReluExplorer(Explorer):
+    """Train a small network briefly; watch units die (or not) depending on the activation."""
+
+    def __init__(self, activation, lr, bias_init, epochs, seed):
+        controls = {
+            "activation": _dropdown("activation", DEAD_RELU_ACTIVATIONS, activation),
+            "lr": _slider(widgets.FloatLogSlider, "learning rate η", False, value=lr, base=10,
+                          min=-2, max=1, step=0.05),
+            "bias_init": _slider(widgets.FloatSlider, "bias init b₀", False, value=bias_init,
+                                 min=-3.0, max=1.0, step=0.1),
+        }
+        self.readout = widgets.HTML()
+        self.epochs, self.seed = epochs, seed
+        self.X, self.y = data.moons(200, noise=0.15, seed=seed)
+        fig, axes = plots.subplots(1, 2, figsize=(7.8, 3.4))
+        super().__init__(controls, fig, extra=[self.readout])
+        self.axes = list(axes)
+        net, history, _ = self._run()
+        self.artists["dead"] = [self.axes[0].plot(history.epoch, history.dead[:, j],
+                                                  label=history.layer_names[j])[0]
+                                for j in range(net.n_layers - 1)]
+        self.axes[0].set(xlabel="epoch", ylabel="dead units", ylim=(-0.03, 1.03),
+                         xlim=(0, epochs), title="Dead units per hidden layer")
+        self.axes[0].yaxis.set_major_formatter(plots.PercentFormatter(1.0))
+        self.axes[0].legend(loc="upper left")
+        self.boundary = _BoundaryPanel(self.axes[1], net, self.X, self.y, resolution=70)
+        self._start()
+
+    def _run(self):
+        c = {k: w.value for k, w in self.controls.items()}
+        net = nn.MLP([2, 16, 16, 1], activation=c["activation"], output="sigmoid", init="he",
+                     bias_init=c["bias_init"], seed=self.seed)
+        history, note = _train(net, self.X, self.y, epochs=self.epochs, lr=c["lr"],
+                               optimizer="sgd", n_snapshots=2)
+        return net, history, note
+
+    def update(self) -> None:
+        net, history, note = self._run()
+        self.net, self.history = net, history
+        legend_texts = self.axes[0].get_legend().get_texts()
+        for j, line in enumerate(self.artists["dead"]):
+            line.set_data(history.epoch, history.dead[:, j])
+            line.set_label(history.layer_names[j])
+            legend_texts[j].set_text(history.layer_names[j])
+        acc = history.accuracy[np.isfinite(history.accuracy)]
+        acc_text = f"{acc[-1]:.0%}" if acc.size else "n/a"
+        self.boundary.update(net, f"After {history.epochs} epochs: accuracy {acc_text}")
+        dead = history.dead[-1, :-1]
+        self.readout.value = ("dead after training: " + ", ".join(
+            f"layer {j + 1} <b>{d:.0%}</b>" for j, d in enumerate(dead))
+            + (f"<br>{note}" if note else ""))
+
+
+def dead_relu_explorer(activation="relu", lr: float = 0.5, bias_init: float = 0.0,
+                       epochs: int = 40, seed: int = 0) -> Explorer:
+    """Activation, learning rate and bias init: the dead fraction per layer while training."""
+    activation = _check_choice(_activation_name(activation), DEAD_RELU_ACTIVATIONS, "activation")
+    if not 0.01 <= lr <= 10:
+        raise ValueError(f"lr must be in [0.01, 10], got {lr!r}")
+    if not -3 <= bias_init <= 1:
+        raise ValueError(f"bias_init must be in [-3, 1], got {bias_init!r}")
+    return DeadReluExplorer(activation, float(lr), float(bias_init), int(epochs), seed)
+
+
+# --------------------------------------------------------------------------------------
+# 6. Playground
+# --------------------------------------------------------------------------------------
+
+
+class Playground(Explorer):
+    """A small TensorFlow-Playground: pick data and a network, press Train, watch it learn."""
+
+    def __init__(self, dataset, activation, hidden_layers, width, lr, epochs, seed):
+        controls = {
+            "dataset": _dropdown("dataset", PLAYGROUND_DATASETS, dataset),
+            "activation": _dropdown("activation", activations.names(), activation),
+            "hidden_layers": _slider(widgets.IntSlider, "hidden layers", False,
+                                     value=hidden_layers, min=1, max=4),
+            "width": _slider(widgets.IntSlider, "neurons / layer", False, value=width, min=1,
+                             max=16),
+            "optimizer": _dropdown("optimizer", ("adam", "momentum", "sgd"), "adam"),
+            "lr": _slider(widgets.FloatLogSlider, "learning rate η", False, value=lr, base=10,
+                          min=-3, max=0.5, step=0.1),
+            "epochs": _slider(widgets.IntSlider, "epochs / click", False, value=epochs, min=10,
+                              max=1000, step=10),
+        }
+        self.train_button = widgets.Button(description="Train", button_style="primary",
+                                           icon="play")
+        self.reset_button = widgets.Button(description="Reset", icon="refresh")
+        self.progress = widgets.IntProgress(value=0, min=0, max=epochs, description="progress",
+                                            style=_LABEL_STYLE,
+                                            layout=widgets.Layout(width=_CONTROL_WIDTH))
+        self.status = widgets.HTML()
+        self.seed = seed
+        fig, axes = plots.subplots(1, 2, figsize=(7.8, 3.4))
+        extra = [widgets.HBox([self.train_button, self.reset_button]), self.progress, self.status]
+        super().__init__(controls, fig, extra=extra)
+        self.controls.update(train=self.train_button, reset=self.reset_button,
+                             progress=self.progress)
+        self.axes = list(axes)
+        self.train_button.on_click(lambda _b: self.train())
+        self.reset_button.on_click(lambda _b: self.reset())
+        self._new_network()
+        ax1 = self.axes[1]
+        self.artists["loss"], = ax1.plot([0], [self.losses[0]], label="train")
+        self.artists["val_loss"], = ax1.plot([0], [self.val_losses[0]], ls="--",
+                                             label="validation")
+        ax1.set(xlabel="epoch", ylabel="loss", title="Loss")
+        ax1.legend(loc="upper right")
+        self._make_boundary()
+        self._start()
+
+    # the network and its data -------------------------------------------------------
+    def _new_network(self) -> None:
+        c = {k: w.value for k, w in self.controls.items() if k not in ("train", "reset",
+                                                                       "progress")}
+        kwargs = {"n": 300, "seed": self.seed}
+        X, y = data.load(c["dataset"], **kwargs)
+        self.X, self.X_val, self.y, self.y_val = data.train_val_split(X, y, 0.25, seed=self.seed)
+        self.X_all, self.y_all = X, y
+        k = int(y.max()) + 1
+        out = ("sigmoid", 1) if k == 2 else ("softmax", k)
+        sizes = [2] + [c["width"]] * c["hidden_layers"] + [out[1]]
+        self.net = nn.MLP(sizes, activation=c["activation"], output=out[0], seed=self.seed)
+        self.epoch = 0
+        self.losses = [self.net.loss(self.X, self.y)]
+        self.val_losses = [self.net.loss(self.X_val, self.y_val)]
+        self.note = ""
+
+    def _make_boundary(self) -> None:
+        self.axes[0].clear()
+        self.boundary = _BoundaryPanel(self.axes[0], self.net, self.X_all, self.y_all,
+                                       resolution=80)
+
+    def reset(self) -> None:
+        """A new, untrained network for the current controls (the Reset button)."""
+        self._new_network()
+        self._make_boundary()
+        self.progress.value = 0
+        self.render_state()
+
+    def train(self) -> None:
+        """Train for ``epochs`` more epochs, updating the progress bar (the Train button)."""
+        c = self.controls
+        n = c["epochs"].value
+        self.progress.max = n
+        self.progress.value = 0
+        step = max(1, n // 20)
+
+        def tick(epoch, _net, _history):
+            if epoch % step == 0 or epoch == n:
+                self.progress.value = epoch
+
+        self.train_button.disabled = True
+        try:
+            history, self.note = _train(self.net, self.X, self.y, epochs=n, lr=c["lr"].value,
+                                        optimizer=c["optimizer"].value, X_val=self.X_val,
+                                        y_val=self.y_val, seed=self.seed + self.epoch,
+                                        n_snapshots=2, callback=tick)
+        finally:
+            self.train_button.disabled = False
+        done = history.epochs if history.diverged_at is None else history.diverged_at
+        self.losses.extend(history.loss[1:done + 1])
+        self.val_losses.extend(history.val_loss[1:done + 1])
+        self.epoch += done
+        self.progress.value = n
+        self.render_state()
+
+    # drawing -------------------------------------------------------------------------
+    def render_state(self) -> None:
+        self.update()
+        self.render()
+
+    def update(self) -> None:
+        acc = self.net.accuracy(self.X_val, self.y_val)
+        self.boundary.update(self.net, f"epoch {self.epoch}: validation accuracy {acc:.0%}")
+        epochs = np.arange(len(self.losses))
+        self.artists["loss"].set_data(epochs, self.losses)
+        self.artists["val_loss"].set_data(epochs, self.val_losses)
+        ax1 = self.axes[1]
+        ax1.set_xlim(0, max(1, epochs[-1]))
+        finite = np.concatenate([self.losses, self.val_losses])
+        finite = finite[np.isfinite(finite)]
+        ax1.set_ylim(0, float(finite.max()) * 1.05 if finite.size else 1)
+        self.status.value = (f"epoch <b>{self.epoch}</b> · train loss {self.losses[-1]:.3f} · "
+                             f"validation loss {self.val_losses[-1]:.3f} · accuracy {acc:.0%}"
+                             + (f"<br>{self.note}" if self.note else ""))
+
+    def _on_change(self, change) -> None:
+        # Data and architecture changes start afresh; optimiser settings apply to the next Train.
+        if change["owner"] in (self.controls["dataset"], self.controls["activation"],
+                               self.controls["hidden_layers"], self.controls["width"]):
+            if self._held:
+                self._pending = True
+                return
+            self.reset()
+
+    def refresh(self) -> None:
+        self.reset()
+
+
+def playground(dataset: str = "circles", activation="tanh", hidden_layers: int = 2,
+               width: int = 8, lr: float = 0.03, epochs: int = 200, seed: int = 0) -> Explorer:
+    """A TensorFlow-Playground-like panel: data, network, Train and Reset buttons."""
+    dataset = _check_choice(dataset, PLAYGROUND_DATASETS, "dataset")
+    activation = _activation_name(activation)
+    if not (isinstance(hidden_layers, (int, np.integer)) and 1 <= hidden_layers <= 4):
+        raise ValueError(f"hidden_layers must be a whole number from 1 to 4, got {hidden_layers!r}")
+    if not (isinstance(width, (int, np.integer)) and 1 <= width <= 16):
+        raise ValueError(f"width must be a whole number from 1 to 16, got {width!r}")
+    if not 0.001 <= lr <= 3.2:
+        raise ValueError(f"lr must be in [0.001, 3.2], got {lr!r}")
+    if not (isinstance(epochs, (int, np.integer)) and 10 <= epochs <= 1000):
+        raise ValueError(f"epochs must be a whole number from 10 to 1000, got {epochs!r}")
+    return Playground(dataset, activation, int(hidden_layers), int(width), float(lr),
+                      int(epochs), seed)

@@ -1,0 +1,169 @@
+"""helpers.widgets: drive every explorer headlessly and check what it draws."""
+
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import widgets  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def _frame_changes(explorer, control, value):
+    """Set a control; return True when the image bytes changed, with exactly one new render."""
+    before, renders = explorer.image.value, explorer.n_renders
+    explorer.controls[control].value = value
+    assert explorer.n_renders == renders + 1
+    return explorer.image.value != before
+
+
+def test_explorers_are_single_widgets():
+    for make in (widgets.activation_explorer, widgets.neuron_explorer,
+                 widgets.softmax_explorer):
+        e = make()
+        assert isinstance(e, ipywidgets.VBox)
+        assert e.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+        assert e.controls and e.figure is not None
+
+
+def test_activation_explorer():
+    e = widgets.activation_explorer(["sigmoid", "elu"])
+    assert _frame_changes(e, "elu_alpha", 2.0)
+    line = e.artists["f"]["elu"]
+    x = line.get_xdata()
+    np.testing.assert_allclose(line.get_ydata(), np.where(x > 0, x, 2.0 * np.expm1(x)))
+    e.controls["activations"].value = ("leaky_relu",)
+    assert _frame_changes(e, "leaky_alpha", 0.3)
+    leaky = e.artists["df"]["leaky_relu"]
+    np.testing.assert_allclose(leaky.get_ydata(), np.where(x > 0, 1.0, 0.3))
+    assert not e.artists["f"]["sigmoid"].get_visible()
+    assert _frame_changes(e, "derivative", False)
+    assert not e.axes[1].get_visible()
+    assert _frame_changes(e, "x_range", (-2.0, 3.0))
+    assert e.axes[0].get_xlim() == (-2.0, 3.0)
+    assert e.artists["f"]["leaky_relu"].get_xdata()[0] == -2.0
+    e.controls["activations"].value = ()
+    assert e.artists["empty"].get_visible()
+    with pytest.raises(ValueError, match="unknown activation"):
+        widgets.activation_explorer(["sigmoidd"])
+
+
+def test_neuron_explorer():
+    e = widgets.neuron_explorer("sigmoid")
+    x = e.artists["neuron"].get_xdata()
+    with e.hold_updates():
+        e.controls["w"].value = 2.0
+        e.controls["b"].value = -3.0
+    y = e.artists["neuron"].get_ydata()
+    np.testing.assert_allclose(y, 1 / (1 + np.exp(-(2 * x - 3))))
+    assert e.artists["centre"].get_xdata()[0] == pytest.approx(1.5)
+    assert _frame_changes(e, "activation", "tanh")
+    np.testing.assert_allclose(e.artists["reference"].get_ydata(), np.tanh(x))
+    np.testing.assert_allclose(e.artists["neuron"].get_ydata(), np.tanh(2 * x - 3))
+    assert _frame_changes(e, "w", 0.0)
+    assert not e.artists["centre"].get_visible()
+    with pytest.raises(ValueError, match="unknown activation"):
+        widgets.neuron_explorer("reluu")
+    with pytest.raises(TypeError, match="w must be a number"):
+        widgets.neuron_explorer(w="big")
+
+
+def test_softmax_explorer():
+    e = widgets.softmax_explorer(4)
+    assert len([k for k in e.controls if k.startswith("z")]) == 4
+    with e.hold_updates():
+        for i, v in enumerate([1.0, -2.0, 3.5, 0.0]):
+            e.controls[f"z{i}"].value = v
+    z = np.array([1.0, -2.0, 3.5, 0.0])
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    np.testing.assert_allclose(e.probabilities, p)
+    assert _frame_changes(e, "temperature", 10.0)
+    t = e.controls["temperature"].value
+    pt = np.exp(z / t) / np.exp(z / t).sum()
+    np.testing.assert_allclose(e.probabilities, pt, rtol=1e-9)
+    assert "argmax</b> = class 2" in e.readout.value and "sum</b> = 1.000" in e.readout.value
+    assert e.artists["prob_bars"][2].get_linewidth() == 2
+    assert [b.get_height() for b in e.artists["logit_bars"]] == [1.0, -2.0, 3.5, 0.0]
+    with pytest.raises(ValueError, match="n_classes must be from 2 to 10, got 0"):
+        widgets.softmax_explorer(n_classes=0)
+    with pytest.raises(TypeError, match="whole number"):
+        widgets.softmax_explorer(n_classes=2.5)
+    with pytest.raises(ValueError, match="temperature"):
+        widgets.softmax_explorer(temperature=-1.0)
+
+
+def test_gradient_flow_explorer():
+    e = widgets.gradient_flow_explorer("tanh", depth=3, width=16)
+    assert len(e.artists["norms"].get_ydata()) == 4
+    assert _frame_changes(e, "depth", 8)
+    norms = e.artists["norms"].get_ydata()
+    assert len(norms) == 9
+    # Recompute the first layer's gradient by hand for the same network and batch.
+    net = e.net
+    out = net.forward(e.X)
+    assert out.shape == (len(e.X), 1)
+    _, grads = net.loss_and_grads(e.X, e.y)
+    assert norms[0] == pytest.approx(np.linalg.norm(grads[0][0]))
+    assert sum(r.get_visible() for r in e.artists["ridges"]) == 8
+    assert _frame_changes(e, "activation", "sigmoid")
+    with e.hold_updates():
+        e.controls["init"].value = "normal"
+        e.controls["init_scale"].value = 1.0
+    assert e.net.weights[1].std() == pytest.approx(1.0, rel=0.15)
+    labels = [t.get_text() for t in e.artists["ridge_labels"] if t.get_visible()]
+    assert all(label.startswith("sat ") for label in labels)
+    assert _frame_changes(e, "width", 64)
+    assert e.net.sizes == [2] + [64] * 8 + [1]
+    with pytest.raises(ValueError, match="init"):
+        widgets.gradient_flow_explorer(init="glorot")
+
+
+def test_dead_relu_explorer():
+    e = widgets.dead_relu_explorer("relu", lr=0.1, bias_init=0.0)
+    calm = e.history.dead[-1, :-1].copy()
+    assert _frame_changes(e, "bias_init", -3.0)
+    dead = e.artists["dead"][0].get_ydata()
+    np.testing.assert_allclose(dead, e.history.dead[:, 0])
+    # With every hidden bias at -3, ReLUs of a He-initialised layer start mostly dead.
+    assert dead[0] > calm[0]
+    assert _frame_changes(e, "activation", "leaky_relu")
+    assert np.all(e.history.dead[:, :-1] == 0)  # leaky units never output exactly 0
+    assert _frame_changes(e, "lr", 3.0)
+    assert "dead after training" in e.readout.value
+    with pytest.raises(ValueError, match="expected one of"):
+        widgets.dead_relu_explorer("tanh")
+
+
+def test_playground_train_and_reset():
+    e = widgets.playground("xor", epochs=40)
+    first = e.image.value
+    e.train()
+    assert e.epoch == 40 and len(e.losses) == 41
+    assert e.progress.value == 40
+    assert e.losses[-1] < e.losses[0]
+    np.testing.assert_allclose(e.artists["loss"].get_ydata(), e.losses)
+    assert e.image.value != first
+    e.controls["train"].click()
+    assert e.epoch == 80
+    e.controls["reset"].click()
+    assert e.epoch == 0 and len(e.losses) == 1
+    assert _frame_changes(e, "dataset", "spirals")
+    assert e.net.sizes[-1] == 3 and e.net.output == "softmax"
+    assert _frame_changes(e, "hidden_layers", 3)
+    assert len(e.net.sizes) == 5
+    e.controls["lr"].value = 0.1  # applies to the next Train; no redraw
+    with pytest.raises(ValueError, match="unknown dataset 'sine'"):
+        widgets.playground("sine")
+    with pytest.raises(ValueError, match="unknown activation"):
+        widgets.playground(activation="nope")
