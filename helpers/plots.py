@@ -818,4 +818,29 @@ def plot_softmax(logits, temperature: float = 1.0, *, class_names=None, ax=None,
     return _finish(fig, show)
 
 
+
+def _enable_notebook_display() -> None:
+    """Make a Figure returned as a cell's value display as a PNG in Jupyter.
+
+    The inline backend registers that display hook only once pyplot is imported; these
+    figures are made without pyplot, so register it here (when running in a kernel with
+    the inline backend, and only if nothing else has claimed Figure's PNG display).
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import select_figure_formats
+    except ImportError:  # plain Python: nothing to register
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return
+    backend = str(mpl.rcParams._get_backend_or_none() or "")
+    if backend and "inline" not in backend:
+        return  # the user chose another backend (e.g. %matplotlib widget): leave it alone
+    png = shell.display_formatter.formatters["image/png"]
+    if Figure not in png.type_printers:
+        select_figure_formats(shell, {"png"})
+
+
 style()
+_enable_notebook_display()

@@ -420,7 +420,7 @@ def check_gradient_flow(gradient_flow) -> None:
                 "negative for some z) over every hidden layer's pre-activations, not the "
                 "output layer's.",
     }
-    for act, init, bias in (("relu", "he", -0.3), ("tanh", "normal", 0.0), ("silu", "he", -2.0)):
+    for act, init, bias in (("relu", "he", -0.1), ("tanh", "normal", 0.0), ("silu", "he", -1.0)):
         net = nn.MLP([2, 12, 12, 12, 1], activation=act, output="sigmoid", init=init,
                      bias_init=bias, seed=1)
         got = _call_on_net(gradient_flow, net, X, y, what)
