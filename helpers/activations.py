@@ -23,6 +23,8 @@ import numpy as np
 __all__ = [
     "Activation",
     "names",
+    "builtin_names",
+    "aliases",
     "get",
     "register",
     "unregister",
@@ -198,13 +200,14 @@ _GELU_C = math.sqrt(2 / math.pi)
 
 def _gelu(x):
     # The tanh approximation (Hendrycks & Gimpel 2016), as used by BERT and GPT-2.
-    # x**3 stays finite in float32 for |x| <= 1e4 (1e12 << 3.4e38).
-    u = _GELU_C * (x + 0.044715 * x**3)
+    # x * x * x stays finite in float32 for |x| <= 1e4 (1e12 << 3.4e38), and is far
+    # faster than x**3, which numpy computes with pow().
+    u = _GELU_C * (x + 0.044715 * (x * x * x))
     return (0.5 * x * (1 + np.tanh(u))).astype(x.dtype)
 
 
 def _gelu_grad(x):
-    u = _GELU_C * (x + 0.044715 * x**3)
+    u = _GELU_C * (x + 0.044715 * (x * x * x))
     t = np.tanh(u)
     du = _GELU_C * (1 + 3 * 0.044715 * x * x)
     return (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du).astype(x.dtype)
@@ -311,6 +314,16 @@ _BUILTINS = frozenset(_REGISTRY)
 def names() -> list[str]:
     """The names of all registered activations, built-in first, then your own."""
     return list(_REGISTRY)
+
+
+def builtin_names() -> list[str]:
+    """The names of the activations that ship with the course (not user-registered)."""
+    return [name for name in _REGISTRY if name in _BUILTINS]
+
+
+def aliases() -> dict[str, str]:
+    """Alternative names and what they stand for, e.g. {'swish': 'silu'}."""
+    return dict(_ALIASES)
 
 
 def _resolve(name: str) -> str:

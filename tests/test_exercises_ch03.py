@@ -96,9 +96,9 @@ def test_leaky_relu_wrong_answers_fail(forward, grad, message):
 
 
 def test_leaky_relu_unfinished():
-    with pytest.raises(NotAnsweredYet, match="not answered yet"):
+    with pytest.raises(NotAnsweredYet, match="^`leaky_relu` is not answered yet"):
         ch03.check_leaky_relu(unfinished, unfinished)
-    with pytest.raises(NotAnsweredYet):
+    with pytest.raises(NotAnsweredYet, match="^`leaky_relu_grad` is not answered yet"):
         ch03.check_leaky_relu(leaky_relu, unfinished)
 
 
@@ -172,7 +172,7 @@ def test_dead_units_wrong_answers_fail(answer, message):
 
 
 def test_dead_units_unfinished():
-    with pytest.raises(NotAnsweredYet):
+    with pytest.raises(NotAnsweredYet, match="^`dead_units` is not answered yet"):
         ch03.check_dead_units(unfinished)
 
 
@@ -255,7 +255,7 @@ def test_revive_wrong_answers_fail(answer, message):
 
 
 def test_revive_unfinished():
-    with pytest.raises(NotAnsweredYet):
+    with pytest.raises(NotAnsweredYet, match="^`revive` is not answered yet"):
         ch03.check_revive(unfinished)
 
 
@@ -293,12 +293,12 @@ def test_born_dead_wrong_answers_fail(answer, message):
 
 
 def test_born_dead_unfinished():
-    with pytest.raises(NotAnsweredYet):
+    with pytest.raises(NotAnsweredYet, match="^`born_dead_width1` is not answered yet"):
         ch03.check_born_dead_width1(unfinished)
 
 
 def test_born_dead_formula_matches_simulation():
-    """The fact exercise 4 teaches: a width-1 ReLU net on a batch around 0 dies like 1 - 2^-(D-1)."""
+    """Exercise 4's fact: a width-1 ReLU net on a batch around 0 dies like 1 - 2^-(D-1)."""
     from helpers import data
 
     X, _ = data.moons(n=200, noise=0.15, seed=0)

@@ -151,7 +151,7 @@ def check_tanh_init_std(answer) -> None:
     what = "`tanh_init_std(fan_in, fan_out)`"
     require_callable(answer, what)
     stds = {}
-    for label, sizes in _TANH_NETWORKS.items():
+    for sizes in _TANH_NETWORKS.values():
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:-1]):
             key = (fan_in, fan_out)
             if key in stds:
@@ -182,8 +182,8 @@ def check_tanh_init_std(answer) -> None:
             raise ExerciseError(
                 f"in the {label} network (about {width} units per layer), hidden layer "
                 f"{worst + 1} is {saturated[worst]:.0%} saturated (tanh' < 0.01); at most "
-                f"{MAX_SATURATED:.0%} is allowed. Your std for that {sizes[worst]}->{sizes[worst + 1]} "
-                f"layer is {example:.3g}: too large.",
+                f"{MAX_SATURATED:.0%} is allowed. Your std for that "
+                f"{sizes[worst]}->{sizes[worst + 1]} layer is {example:.3g}: too large.",
                 "each layer multiplies the spread of its input by about std * sqrt(fan_in); "
                 "keep that near 1, so the std must shrink as fan_in grows.",
             )

@@ -15,6 +15,7 @@ import numpy as np
 
 from ._core import (
     ExerciseError,
+    NotAnsweredYet,
     call_answer,
     check_array,
     check_vectorised,
@@ -34,6 +35,14 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 # Exercise 1: Leaky ReLU forward and derivative
 # --------------------------------------------------------------------------------------
+
+
+def _call(fn, *args, what: str, name: str):
+    """call_answer, with a plain "`name` is not answered yet" for an unfinished answer."""
+    try:
+        return call_answer(fn, *args, what=what)
+    except NotAnsweredYet:
+        raise NotAnsweredYet(name) from None
 
 
 def _leaky(x, alpha):
@@ -61,7 +70,7 @@ def check_leaky_relu(leaky_relu, leaky_relu_grad) -> None:
     x = np.array([-1e4, -5.0, -2.0, -0.5, -1e-3, 0.0, 1e-3, 0.5, 2.0, 5.0, 1e4])
     for alpha in (0.01, 0.2):
         what = f"`leaky_relu(x, alpha={alpha})`"
-        got = _as_array(call_answer(leaky_relu, x, alpha, what=what), what)
+        got = _as_array(_call(leaky_relu, x, alpha, what=what, name="`leaky_relu`"), what)
         expected = _leaky(x, alpha)
         if got.shape == x.shape:
             neg, pos = x < 0, x > 0
@@ -84,7 +93,8 @@ def check_leaky_relu(leaky_relu, leaky_relu_grad) -> None:
         check_array(got, expected, what, inputs=x)
 
         what = f"`leaky_relu_grad(x, alpha={alpha})`"
-        got = _as_array(call_answer(leaky_relu_grad, x, alpha, what=what), what)
+        got = _as_array(_call(leaky_relu_grad, x, alpha, what=what,
+                                  name="`leaky_relu_grad`"), what)
         expected = _leaky_grad(x, alpha)
         if got.shape == x.shape:
             neg = x < 0
@@ -111,11 +121,11 @@ def check_leaky_relu(leaky_relu, leaky_relu_grad) -> None:
 
     X = np.array([[-3.0, 0.0, 2.0], [1.5, -0.25, 0.0]])
     what = "`leaky_relu` on a 2-D array"
-    got = _as_array(call_answer(leaky_relu, X, 0.1, what=what), what)
+    got = _as_array(_call(leaky_relu, X, 0.1, what=what, name="`leaky_relu`"), what)
     check_array(got, _leaky(X, 0.1), what,
                 hint="the answer must work elementwise for arrays of any shape.")
     what = "`leaky_relu_grad` on a 2-D array"
-    got = _as_array(call_answer(leaky_relu_grad, X, 0.1, what=what), what)
+    got = _as_array(_call(leaky_relu_grad, X, 0.1, what=what, name="`leaky_relu_grad`"), what)
     check_array(got, _leaky_grad(X, 0.1), what,
                 hint="the answer must work elementwise for arrays of any shape.")
     passed("Leaky ReLU and its derivative are right: slope alpha for x <= 0, 1 for x > 0, "
@@ -155,7 +165,7 @@ def check_dead_units(dead_units) -> None:
     ]
     for label, batch in cases:
         what = f"`dead_units` on {label}"
-        got = call_answer(dead_units, batch, what=what)
+        got = _call(dead_units, batch, what=what, name="`dead_units`")
         expected = _dead(batch)
         if got is None:
             raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
@@ -229,7 +239,7 @@ def check_revive(revive) -> None:
     """Check ``revive(config)``: one setting changed, and the network trains with no dead unit."""
     broken = dict(BROKEN_CONFIG)
     what = "`revive(BROKEN_CONFIG)`"
-    got = call_answer(revive, broken, what=what)
+    got = _call(revive, broken, what=what, name="`revive`")
     if got is None:
         raise ExerciseError(f"{what} returned None.",
                             "return the new settings: a dict like the one you were given.")
@@ -309,12 +319,13 @@ def _born_dead_width1(depth):
 def check_born_dead_width1(born_dead_width1) -> None:
     """Check ``born_dead_width1(depth)`` = 1 - (1/2)^(depth - 1), for an int and an array."""
     what = "`born_dead_width1(1)`"
-    got = call_answer(born_dead_width1, 1, what=what)
+    got = _call(born_dead_width1, 1, what=what, name="`born_dead_width1`")
     if got is None:
         raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
     depths = np.arange(1, 21)
     what = "`born_dead_width1(depths)` for depths = np.arange(1, 21)"
-    got_arr = _as_array(call_answer(born_dead_width1, depths, what=what), what)
+    got_arr = _as_array(_call(born_dead_width1, depths, what=what,
+                                  name="`born_dead_width1`"), what)
     expected = _born_dead_width1(depths)
     if got_arr.shape == depths.shape:
         if np.allclose(got_arr, 1 - expected):
@@ -336,7 +347,8 @@ def check_born_dead_width1(born_dead_width1) -> None:
     check_array(got_arr, expected, what, inputs=depths,
                 hint="a width-1 network stays alive only if each of the weights of layers 2..D "
                      "is positive (probability 1/2 each).")
-    single = _as_array(call_answer(born_dead_width1, 5, what="`born_dead_width1(5)`"),
+    single = _as_array(_call(born_dead_width1, 5, what="`born_dead_width1(5)`",
+                         name="`born_dead_width1`"),
                        "`born_dead_width1(5)`")
     check_array(single, _born_dead_width1(5), "`born_dead_width1(5)`")
     passed("born_dead_width1(D) = 1 - (1/2)^(D - 1): depth 2 already kills half the networks, "

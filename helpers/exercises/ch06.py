@@ -246,7 +246,7 @@ def check_registration(info, forward) -> None:
 
 def _builtin_names() -> set[str]:
     # The registry's own record of what is built in (and the aliases, which are taken too).
-    return set(activations._BUILTINS) | set(activations._ALIASES)
+    return set(activations.builtin_names()) | set(activations.aliases())
 
 
 # --------------------------------------------------------------------------------------
