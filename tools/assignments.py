@@ -37,7 +37,10 @@ def chapters() -> dict[str, Path]:
 def nbgrader(*args: str) -> None:
     """Run one nbgrader command from the repo root (where nbgrader_config.py lives)."""
     cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={COURSE}"]
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    # nbgrader starts `alembic` (its database migrations) from PATH: put this venv's bin first.
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise SystemExit(f"nbgrader {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
 
