@@ -232,10 +232,12 @@ JS_STATE = r"""
     }
     const prompt = cell.node.querySelector('.jp-InputPrompt');
     const area = cell.node.querySelector('.jp-OutputArea');
-    const widgetNodes = area ? area.querySelectorAll(
-        '.jp-OutputArea-output .jupyter-widgets.widget-container, '
-        + '.jp-OutputArea-output .jupyter-widgets.widget-inline-hbox, '
-        + '.jp-OutputArea-output .jupyter-widgets.widget-inline-vbox') : [];
+    const outputNodes = area ? Array.from(area.querySelectorAll('.jp-OutputArea-output')) : [];
+    // A rendered widget view is a .jupyter-widgets element inside its output; the renderer
+    // itself gets .jupyter-widgets plus the text "Error displaying widget..." when it fails.
+    const widgetOutputs = outputNodes.filter(
+        el => el.querySelector(':scope > .jupyter-widgets')
+              && !/Error displaying widget|model not found/.test(el.innerText)).length;
     const imgs = area ? Array.from(area.querySelectorAll('img.widget-image')) : [];
     cells.push({
       index: i,
@@ -247,7 +249,7 @@ JS_STATE = r"""
       errorNodes: area ? area.querySelectorAll(
           '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"], '
           + '.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]').length : 0,
-      widgetViews: widgetNodes.length,
+      widgetOutputs: widgetOutputs,
       widgetImages: imgs.filter(im => (im.getAttribute('src') || '').length > 0).length,
     });
   }
@@ -294,5 +296,27 @@ async (img) => {
   const buf = await (await fetch(src)).arrayBuffer();
   const hash = await crypto.subtle.digest('SHA-256', buf);
   return Array.from(new Uint8Array(hash)).map(b => b.toString(16).padStart(2, '0')).join('');
+}
+"""
+
+# Give the notebook the whole width (no file browser, no side panels) for the screenshots.
+JS_COLLAPSE_SIDES = r"""
+() => {
+  const shell = window.jupyterapp.shell;
+  if (shell.collapseLeft) shell.collapseLeft();
+  if (shell.collapseRight) shell.collapseRight();
+  return true;
+}
+"""
+
+JS_SCROLL_TOP = r"""
+() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const nb = panel && panel.content;
+  if (nb && nb.scrollToItem) nb.scrollToItem(0, 'start');
+  const outer = document.querySelector(
+      '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+  if (outer) outer.scrollTop = 0;
+  return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))));
 }
 """

@@ -243,7 +243,7 @@ def dropped_key(config):
         (make_reviver(lr=40.0, bias_init=-3.0, activation="relu", init="he", epochs=300),
          "still dead|diverged"),
         (in_place_revive, "in place"),
-        (extra_key, "unknown key"),
+        (extra_key, "unexpected key"),
         (dropped_key, "missing key"),
         (lambda config: None, "returned None"),
         (lambda config: [("bias_init", 0.0)], "should return a dict"),

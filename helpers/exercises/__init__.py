@@ -11,8 +11,10 @@ message instead of a traceback. Checks never modify the student's objects.
 from ._core import (
     ExerciseError,
     NotAnsweredYet,
+    as_numeric_array,
     call_answer,
     check_array,
+    check_keys,
     check_number,
     check_vectorised,
     passed,
@@ -22,8 +24,10 @@ from ._core import (
 __all__ = [
     "ExerciseError",
     "NotAnsweredYet",
+    "as_numeric_array",
     "call_answer",
     "check_array",
+    "check_keys",
     "check_number",
     "check_vectorised",
     "passed",

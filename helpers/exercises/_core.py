@@ -17,6 +17,8 @@ import textwrap
 import numpy as np
 
 __all__ = [
+    "as_numeric_array",
+    "check_keys",
     "ExerciseError",
     "NotAnsweredYet",
     "call_answer",
@@ -141,6 +143,40 @@ def call_answer(fn, *args, what: str | None = None, **kwargs):
                 "build a new array instead of assigning into the one you were given.",
             )
     return result
+
+
+def as_numeric_array(got, what: str, hint: str = "return a numpy array.") -> np.ndarray:
+    """The student's result as a float array, or a clear error (None, a string, a dict...)."""
+    if got is None:
+        raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
+    try:
+        return np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise ExerciseError(f"{what} should return a numeric array, got {type(got).__name__}.",
+                            hint) from None
+
+
+def check_keys(got, expected, what: str, hint: str, normalise=str) -> dict:
+    """Check a returned dict has exactly the ``expected`` keys (after ``normalise``).
+
+    Returns the dict with normalised keys; raises ExerciseError naming what is missing
+    and what is unexpected.
+    """
+    if not isinstance(got, dict):
+        raise ExerciseError(f"{what} should return a dict, got {type(got).__name__} {got!r:.60}.",
+                            hint)
+    answers = {normalise(k): v for k, v in got.items()}
+    missing = [k for k in expected if k not in answers]
+    extra = sorted(set(answers) - set(expected), key=str)
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing key(s) {', '.join(map(repr, missing))}")
+        if extra:
+            parts.append(f"unexpected key(s) {', '.join(map(repr, extra))}")
+        raise ExerciseError(f"{what} returned keys {sorted(got, key=str)}: {'; '.join(parts)}.",
+                            hint)
+    return answers
 
 
 def _where(bad: np.ndarray) -> tuple:

@@ -16,8 +16,10 @@ import numpy as np
 from ._core import (
     ExerciseError,
     NotAnsweredYet,
+    as_numeric_array,
     call_answer,
     check_array,
+    check_keys,
     check_vectorised,
     passed,
 )
@@ -54,13 +56,7 @@ def _leaky_grad(x, alpha):
 
 
 def _as_array(got, what: str) -> np.ndarray:
-    if got is None:
-        raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
-    try:
-        return np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise ExerciseError(f"{what} should return a numeric array, got {type(got).__name__}.",
-                            "return a numpy array of the same shape as x.") from None
+    return as_numeric_array(got, what, "return a numpy array of the same shape as x.")
 
 
 def check_leaky_relu(leaky_relu, leaky_relu_grad) -> None:
@@ -243,20 +239,9 @@ def check_revive(revive) -> None:
     if got is None:
         raise ExerciseError(f"{what} returned None.",
                             "return the new settings: a dict like the one you were given.")
-    if not isinstance(got, dict):
-        raise ExerciseError(f"{what} should return a dict of settings, got {type(got).__name__}.",
-                            "copy the dict you were given (`dict(config)`), change one entry, "
-                            "return the copy.")
-    unknown = sorted(set(got) - set(broken))
-    missing = sorted(set(broken) - set(got))
-    if unknown or missing:
-        parts = []
-        if unknown:
-            parts.append(f"unknown key(s) {', '.join(map(repr, unknown))}")
-        if missing:
-            parts.append(f"missing key(s) {', '.join(map(repr, missing))}")
-        raise ExerciseError(f"{what} has {' and '.join(parts)}.",
-                            f"keep exactly the keys {', '.join(map(repr, broken))}.")
+    got = check_keys(got, list(broken), what,
+                     "copy the dict you were given (`dict(config)`), change one entry, "
+                     "return the copy.")
     changed = sorted(k for k in broken if got[k] != broken[k])
     if not changed:
         raise ExerciseError(f"{what} returned the broken settings unchanged.",

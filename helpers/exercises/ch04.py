@@ -15,6 +15,7 @@ import numpy as np
 
 from ._core import (
     ExerciseError,
+    as_numeric_array,
     call_answer,
     check_array,
     check_number,
@@ -76,13 +77,7 @@ def _call(fn, *args, what: str, **kwargs):
 
 
 def _array_or_fail(got, what: str) -> np.ndarray:
-    if got is None:
-        raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
-    try:
-        return np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise ExerciseError(f"{what} should return a numpy array, got {type(got).__name__}.",
-                            "return the array of probabilities.") from None
+    return as_numeric_array(got, what, "return the array of probabilities.")
 
 
 def _one_number(got, what: str) -> float:

@@ -19,6 +19,7 @@ from .. import data, nn
 from ._core import (
     ExerciseError,
     call_answer,
+    check_keys,
     check_number,
     check_vectorised,
     passed,
@@ -268,24 +269,10 @@ def check_diagnosis(diagnose) -> None:
     """Check ``diagnose()`` returns {"A": fault, "B": fault, "C": fault} with the right faults."""
     what = "`diagnose()`"
     got = call_answer(diagnose, what=what)
-    if not isinstance(got, dict):
-        raise ExerciseError(
-            f"{what} should return a dict, got {type(got).__name__} {got!r:.60}.",
-            'return {"A": "...", "B": "...", "C": "..."} with one fault label per run.',
-        )
-    answers = {str(k).strip().upper(): v for k, v in got.items()}
-    missing = [r for r in RUNS if r not in answers]
-    extra = sorted(set(answers) - set(RUNS))
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"no answer for run(s) {', '.join(missing)}")
-        if extra:
-            parts.append(f"unexpected key(s) {', '.join(map(repr, extra))}")
-        raise ExerciseError(
-            f"{what} returned keys {sorted(got, key=str)}: {'; '.join(parts)}.",
-            'use exactly the keys "A", "B" and "C", one per dashboard.',
-        )
+    answers = check_keys(got, RUNS, what,
+                         'return {"A": "...", "B": "...", "C": "..."} with one fault label per '
+                         'run: exactly the keys "A", "B" and "C", one per dashboard.',
+                         normalise=lambda k: str(k).strip().upper())
     labels = {}
     for run in RUNS:
         try:
@@ -368,22 +355,10 @@ def check_output_choice(choose_output) -> None:
     """Check ``choose_output()`` returns {task: (output activation, loss)} for the three TASKS."""
     what = "`choose_output()`"
     got = call_answer(choose_output, what=what)
-    if not isinstance(got, dict):
-        raise ExerciseError(
-            f"{what} should return a dict, got {type(got).__name__} {got!r:.60}.",
-            'return {"temperature": (output, loss), "digit": (...), "tags": (...)}.',
-        )
-    answers = {str(k).strip().lower(): v for k, v in got.items()}
-    missing = [t for t in TASKS if t not in answers]
-    extra = sorted(set(answers) - set(TASKS))
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing {', '.join(map(repr, missing))}")
-        if extra:
-            parts.append(f"unexpected {', '.join(map(repr, extra))}")
-        raise ExerciseError(f"{what} returned keys {sorted(got, key=str)}: {'; '.join(parts)}.",
-                            f"use exactly the keys {', '.join(map(repr, TASKS))}.")
+    answers = check_keys(got, TASKS, what,
+                         'return {"temperature": (output, loss), "digit": (...), "tags": (...)}'
+                         f" with exactly the keys {', '.join(map(repr, TASKS))}.",
+                         normalise=lambda k: str(k).strip().lower())
     for task, (want_out, want_loss) in _OUTPUT_CHOICE.items():
         pair = answers[task]
         if isinstance(pair, dict):
