@@ -13,24 +13,20 @@ PIP_FLAGS ?= -q
 
 RUNTIME_STAMP := $(VENV)/.stamp-runtime
 TEST_STAMP    := $(VENV)/.stamp-test
-# Pattern for further extras, e.g. the instructor tools (nbgrader):
-#   INSTRUCTOR_STAMP := $(VENV)/.stamp-instructor
-#   $(INSTRUCTOR_STAMP): $(RUNTIME_STAMP) pyproject.toml
-#   	$(PIP) install $(PIP_FLAGS) -e ".[instructor]"
-#   	touch $@
-#   assignments: $(INSTRUCTOR_STAMP)
-#   	...
+INSTRUCTOR_STAMP := $(VENV)/.stamp-instructor
+BENCH_STAMP   := $(VENV)/.stamp-bench
 
 START_NOTEBOOK := notebooks/00_start_here.ipynb
 # Jupyter refuses to start as root unless told; containers and CI machines often are root.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: help lab test lint unit notebooks benchmarks venv clean
+.PHONY: help lab test lint unit notebooks assignments benchmarks venv clean
 
 help:
 	@echo "make lab         set up .venv and open JupyterLab on $(START_NOTEBOOK)"
 	@echo "make test        lint, unit tests, then every notebook under nbval"
+	@echo "make assignments student versions of every chapter (nbgrader) in build/nbgrader/release"
 	@echo "make benchmarks  run benchmarks/*.py one after another"
 	@echo "make clean       remove .venv and caches"
 
@@ -40,12 +36,24 @@ $(VENV)/pyvenv.cfg:
 	  { echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); this course needs 3.11 or newer" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
+# --no-compile: Python compiles each module to bytecode the first time it is imported, so
+# the ~90 MB of .pyc files for modules the course never imports are never written.
 $(RUNTIME_STAMP): requirements.txt pyproject.toml | $(VENV)/pyvenv.cfg
-	$(PIP) install $(PIP_FLAGS) -r requirements.txt
+	$(PIP) install $(PIP_FLAGS) --no-compile -r requirements.txt
 	touch $@
 
+# The tests include the instructor workflow (nbgrader), so they install that extra too.
 $(TEST_STAMP): $(RUNTIME_STAMP) pyproject.toml
-	$(PIP) install $(PIP_FLAGS) -r requirements.txt -e ".[test]"
+	$(PIP) install $(PIP_FLAGS) --no-compile -r requirements.txt -e ".[test,instructor]"
+	touch $@
+
+$(INSTRUCTOR_STAMP): $(RUNTIME_STAMP) pyproject.toml
+	$(PIP) install $(PIP_FLAGS) --no-compile -r requirements.txt -e ".[instructor]"
+	touch $@
+
+# PyTorch is optional: benchmarks/train.py compares against it when it is installed.
+$(BENCH_STAMP): $(RUNTIME_STAMP) pyproject.toml
+	$(PIP) install $(PIP_FLAGS) --no-compile -r requirements.txt -e ".[test,bench]"
 	touch $@
 
 venv: $(RUNTIME_STAMP)
@@ -54,7 +62,7 @@ lab: $(RUNTIME_STAMP)
 	$(BIN)/jupyter lab $(LAB_FLAGS) $(START_NOTEBOOK)
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check --output-format=concise $(wildcard helpers tests notebooks benchmarks)
+	$(BIN)/ruff check --output-format=concise $(wildcard helpers tests notebooks benchmarks tools)
 
 unit: $(TEST_STAMP)
 	$(PYTEST) tests
@@ -66,7 +74,10 @@ notebooks: $(TEST_STAMP)
 
 test: lint unit notebooks
 
-benchmarks: $(RUNTIME_STAMP)
+assignments: $(INSTRUCTOR_STAMP)
+	$(BIN)/python tools/assignments.py generate
+
+benchmarks: $(BENCH_STAMP)
 	@set -e; for f in $(sort $(wildcard benchmarks/*.py)); do \
 	  echo "== $$f"; $(BIN)/python $$f; \
 	done

@@ -5,8 +5,9 @@
 Trains each network full-batch with plain SGD for 300 epochs, once with
 ``helpers.nn.MLP.fit`` (its per-epoch diagnostics on, as in the notebooks) and,
 when PyTorch is installed (`pip install -e ".[bench]"`), with the same network,
-the same data and the same loop in PyTorch, in this one process. Prints the
-median of 5 runs for each, and the median of the per-run ratios. Target: helpers.nn at least 2x faster.
+the same data and the same loop in PyTorch, in this one process, interleaved.
+Prints the median of 7 runs for each and the median of the per-run ratios.
+Target: helpers.nn at least 2x faster.
 """
 
 from __future__ import annotations

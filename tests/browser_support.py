@@ -67,7 +67,7 @@ class LabServer:
     token: str
     log: Path
     home: Path
-    extra: dict = field(default_factory=dict)
+    env: dict = field(default_factory=dict)
 
     @property
     def base(self) -> str:
@@ -88,6 +88,13 @@ class LabServer:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             body = resp.read()
         return json.loads(body) if body else None
+
+    def trust(self, notebooks) -> None:
+        """Sign the notebooks in this server's own (temporary) signature database, as they are
+        for the author who ran them: JupyterLab then renders their stored rich outputs, widget
+        views included, instead of falling back to text/plain. The files are not changed."""
+        subprocess.run([sys.executable, "-m", "jupyter", "trust", *map(str, notebooks)],
+                       env=self.env, check=True, capture_output=True, timeout=120)
 
     def log_tail(self, n: int = 4000) -> str:
         try:
@@ -134,7 +141,7 @@ def start_lab(root_dir: Path, home: Path, timeout: float = 120.0) -> LabServer:
     """Start JupyterLab on a free port with a random token; return once /api/status answers."""
     home.mkdir(parents=True, exist_ok=True)
     dirs = {name: home / name for name in ("config", "data", "runtime", "workspaces", "settings",
-                                            "ipython")}
+                                            "ipython", "checkpoints")}
     for d in dirs.values():
         d.mkdir(exist_ok=True)
     _write_kernelspec(dirs["data"])
@@ -174,6 +181,8 @@ def start_lab(root_dir: Path, home: Path, timeout: float = 120.0) -> LabServer:
             "--LabApp.expose_app_in_browser=True",
             f"--LabApp.workspaces_dir={dirs['workspaces']}",
             f"--LabApp.user_settings_dir={dirs['settings']}",
+            # JupyterLab makes a checkpoint when it opens a file: keep it out of the repo.
+            f"--FileCheckpoints.root_dir={dirs['checkpoints']}",
             # The extension manager would query PyPI when opened; this test never needs it.
             "--LabApp.extension_manager=readonly",
         ]  # fmt: skip
@@ -181,7 +190,7 @@ def start_lab(root_dir: Path, home: Path, timeout: float = 120.0) -> LabServer:
         proc = subprocess.Popen(cmd, cwd=root_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
         out.close()
-        server = LabServer(proc=proc, port=port, token=token, log=log, home=home)
+        server = LabServer(proc=proc, port=port, token=token, log=log, home=home, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and proc.poll() is None:
             try:
@@ -309,14 +318,13 @@ JS_COLLAPSE_SIDES = r"""
 }
 """
 
-JS_SCROLL_TOP = r"""
-() => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  const nb = panel && panel.content;
-  if (nb && nb.scrollToItem) nb.scrollToItem(0, 'start');
+JS_SCROLL_TO = r"""
+(y) => {
   const outer = document.querySelector(
       '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
-  if (outer) outer.scrollTop = 0;
-  return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))));
+  if (!outer) return -1;
+  outer.scrollTop = y;
+  return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(
+      () => r(outer.scrollTop))));
 }
 """

@@ -94,7 +94,7 @@ class Timing:
     open_s: float = 0.0
     run_s: float = 0.0
     total_s: float = 0.0
-    screenshot: Path | None = None
+    screenshots: list[Path] = field(default_factory=list)
 
 
 TIMINGS: list[Timing] = []
@@ -132,6 +132,8 @@ def lab(browser, tmp_path_factory, request):
         spec = server.api("kernelspecs")["kernelspecs"]["python3"]["spec"]
         assert spec["argv"][0] == sys.executable, (
             f"the python3 kernel would run {spec['argv'][0]}, not this venv's {sys.executable}")
+        # Trusted, as for the author: a stale widget view would render as its error message.
+        server.trust(NOTEBOOKS)
         yield server
     finally:
         try:
@@ -155,14 +157,16 @@ def _report_timings(request) -> None:
     lines = [f"browser test: per-notebook times (screenshots in {ARTIFACTS})"]
     for t in TIMINGS:
         lines.append(f"  {t.name:<45} open {t.open_s:5.1f} s  run {t.run_s:5.1f} s  "
-                     f"total {t.total_s:5.1f} s  {t.screenshot or ''}")
+                     f"total {t.total_s:5.1f} s  {' '.join(p.name for p in t.screenshots)}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "times.txt").write_text("\n".join(lines) + "\n")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        for line in lines:
-            reporter.write_line(line)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # fixture teardown runs under capture
+            reporter.write_line("")
+            for line in lines:
+                reporter.write_line(line)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,19 +255,32 @@ def _run_all(page, rel: str) -> dict:
     return _wait_state(page, _run_finished, RUN_TIMEOUT, f"{rel}: run all cells", settle=2)
 
 
-def _screenshot(page, name: str) -> Path:
+def _screenshot(page, name: str) -> list[Path]:
+    """The whole notebook: one tall picture, or several parts when it is taller than Chromium
+    can capture at once (``NAME.png``, ``NAME-part2.png``, ...)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+    for old in ARTIFACTS.glob(f"{name}-part*.png"):
+        old.unlink()
     height = page.evaluate(bs.JS_NOTEBOOK_HEIGHT)
+    chrome = 200  # menu, tab bar, toolbar and status bar around the notebook
     # The notebook scrolls inside its panel: make the window as tall as the notebook.
-    tall = max(VIEWPORT["height"], min(height + 200, MAX_SCREENSHOT_HEIGHT))
+    tall = max(VIEWPORT["height"], min(height + chrome, MAX_SCREENSHOT_HEIGHT))
     page.set_viewport_size({"width": VIEWPORT["width"], "height": tall})
+    paths = []
     try:
-        page.evaluate(bs.JS_SCROLL_TOP)
-        page.screenshot(path=str(path))
+        step = tall - chrome - 100  # parts overlap a little
+        y = 0
+        while True:
+            page.evaluate(bs.JS_SCROLL_TO, y)
+            path = ARTIFACTS / (f"{name}.png" if not paths else f"{name}-part{len(paths) + 1}.png")
+            page.screenshot(path=str(path))
+            paths.append(path)
+            y += step
+            if y + (tall - chrome) >= height + step or len(paths) >= 20:
+                break
     finally:
         page.set_viewport_size(VIEWPORT)
-    return path
+    return paths
 
 
 def _close(page, lab) -> None:
@@ -343,10 +360,10 @@ def test_notebook_runs_in_jupyterlab(notebook: Path, lab, context):
                                 WIDGET_TIMEOUT, f"{rel}: an explorer's figure image")
             assert sum(c["widgetOutputs"] for c in state["cells"]) > 0
 
-        timing.screenshot = _screenshot(page, notebook.stem)
+        timing.screenshots = _screenshot(page, notebook.stem)
         timing.total_s = time.monotonic() - t0
         print(f"{rel}: open {timing.open_s:.1f} s, run {timing.run_s:.1f} s, "
-              f"total {timing.total_s:.1f} s; screenshot {timing.screenshot}")
+              f"total {timing.total_s:.1f} s; screenshots {[str(p) for p in timing.screenshots]}")
         if console.ignored:
             print("ignored console errors:", *(f"  {t} [{why}]" for t, why in console.ignored),
                   sep="\n")
@@ -357,6 +374,11 @@ def test_notebook_runs_in_jupyterlab(notebook: Path, lab, context):
         assert not widget_console, f"{rel}: widget errors on the browser console:\n" + "\n".join(
             widget_console)
     finally:
+        if not timing.screenshots:  # a failed run: keep what the page showed, for the log
+            try:
+                timing.screenshots = _screenshot(page, notebook.stem)
+            except Exception as err:  # never hide the real failure behind this one
+                print(f"no screenshot of {rel}: {err}")
         TIMINGS.append(timing)
         _close(page, lab)
     assert _digest(notebook) == before_file, f"{rel} was modified by running it in JupyterLab"
