@@ -20,6 +20,7 @@ from contextlib import contextmanager
 
 import ipywidgets as widgets
 import numpy as np
+import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.contour import ContourSet
 from matplotlib.ticker import MaxNLocator
@@ -78,6 +79,9 @@ class Explorer(widgets.VBox):
         self.canvas = FigureCanvasAgg(figure)
         self.artists: dict = {}
         self.n_renders = 0
+        # Blitting (see use_blitting): the artists redrawn per frame over a cached background.
+        self._animated: list = []
+        self._background = None
         self._held = 0
         self._pending = False
         self.image = widgets.Image(format="png", layout=widgets.Layout(flex="0 0 auto"))
@@ -95,10 +99,38 @@ class Explorer(widgets.VBox):
         self.figure.draw_without_rendering()
         self.figure.set_layout_engine("none")
 
+    def use_blitting(self, artists) -> None:
+        """Redraw only ``artists`` per frame, over a cached picture of everything else.
+
+        For explorers whose axes, ticks and labels never change: drawing tick labels and
+        text is most of a full redraw, so a frame then costs a fraction of one. Call
+        :meth:`invalidate` after changing anything that is not in ``artists``.
+        """
+        self._animated = list(artists)
+        for artist in self._animated:
+            artist.set_animated(True)  # left out of full draws: they go on top per frame
+        self._background = None
+
+    def invalidate(self) -> None:
+        """Forget the cached background: the next frame is a full redraw."""
+        self._background = None
+
     def render(self) -> None:
         """Draw the figure and put its PNG bytes in the image widget."""
         buf = io.BytesIO()
-        self.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
+        if self._animated:
+            if self._background is None:
+                self.canvas.draw()
+                self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+            else:
+                self.canvas.restore_region(self._background)
+            for artist in self._animated:
+                self.figure.draw_artist(artist)
+            width, height = self.canvas.get_width_height(physical=True)
+            PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba()).save(
+                buf, format="png", compress_level=1)
+        else:
+            self.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
         self.image.value = buf.getvalue()
         self.n_renders += 1
 
@@ -327,6 +359,10 @@ class SoftmaxExplorer(Explorer):
         self.artists["logit_labels"] = [by_gid[f"zlabel:{i}"] for i in range(n_classes)]
         self.artists["prob_labels"] = [by_gid[f"plabel:{i}"] for i in range(n_classes)]
         self.axes[0].set_ylim(-6, 6)
+        # The axes never change (fixed limits, fixed ticks): redraw only the moving parts.
+        self.use_blitting([*self.artists["logit_bars"], *self.artists["prob_bars"],
+                           *self.artists["logit_labels"], *self.artists["prob_labels"],
+                           self.axes[1].title])
         self._start()
 
     @property
