@@ -37,8 +37,9 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 INSTALL_HINT = (
-    "install the browser and its driver: `apt-get install chromium` (Debian's /usr/bin/chromium) "
-    "and `pip install -e '.[test]'` (the Python `playwright` package; no `playwright install`)"
+    "install Debian's Chromium and the Python driver: `apt-get install chromium` (gives "
+    "/usr/bin/chromium) and `pip install playwright` (or `pip install -e '.[test]'`, which pins "
+    "it); never `playwright install`, the browser is Debian's"
 )
 
 USER_SETTINGS = {
@@ -244,9 +245,14 @@ JS_STATE = r"""
     const outputNodes = area ? Array.from(area.querySelectorAll('.jp-OutputArea-output')) : [];
     // A rendered widget view is a .jupyter-widgets element inside its output; the renderer
     // itself gets .jupyter-widgets plus the text "Error displaying widget..." when it fails.
+    // A view whose class fails to load is an ipywidgets "error widget" ("Click to show
+    // javascript error."), which is a .jupyter-widgets element too: not a rendered view.
+    const isError = el => /Error displaying widget|model not found/.test(el.innerText)
+        || el.querySelector('.jupyter-widgets-error-widget') !== null
+        || el.classList.contains('jupyter-widgets-error-widget');
     const widgetOutputs = outputNodes.filter(
-        el => el.querySelector(':scope > .jupyter-widgets')
-              && !/Error displaying widget|model not found/.test(el.innerText)).length;
+        el => el.querySelector(':scope > .jupyter-widgets') && !isError(el)).length;
+    const widgetErrorViews = outputNodes.filter(isError).length;
     const imgs = area ? Array.from(area.querySelectorAll('img.widget-image')) : [];
     cells.push({
       index: i,
@@ -259,6 +265,7 @@ JS_STATE = r"""
           '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"], '
           + '.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]').length : 0,
       widgetOutputs: widgetOutputs,
+      widgetErrorViews: widgetErrorViews,
       widgetImages: imgs.filter(im => (im.getAttribute('src') || '').length > 0).length,
     });
   }

@@ -233,14 +233,17 @@ def _widgets_settled(state: dict) -> bool:
 
 def _stored_views_settled(state: dict) -> bool:
     """Every stored widget view is either drawn or shows its error."""
-    return all(c["widgetOutputs"] >= _widget_views(c) or WIDGET_ERROR_TEXT.search(c["outputText"])
+    return all(c["widgetOutputs"] + c["widgetErrorViews"] >= _widget_views(c)
                for c in state["cells"])
 
 
 def _widget_error_cells(state: dict) -> list[str]:
-    return [f"cell {c['index']} ({c['source'][:60]!r}): "
-            f"{WIDGET_ERROR_TEXT.search(c['outputText']).group(0)}"
-            for c in state["cells"] if WIDGET_ERROR_TEXT.search(c["outputText"])]
+    """Cells whose outputs show a widget error: "Error displaying widget", "model not found",
+    or ipywidgets' error view for a view class that failed to load."""
+    return [f"cell {c['index']} ({c['source'][:60]!r}): {c['widgetErrorViews']} widget "
+            f"error(s) shown: {c['outputText'][:200]!r}"
+            for c in state["cells"] if c["widgetErrorViews"]
+            or WIDGET_ERROR_TEXT.search(c["outputText"])]
 
 
 def _open_notebook(context, lab, rel: str, console: Console):
@@ -471,4 +474,4 @@ def test_moving_a_slider_redraws_the_explorer(lab, context):
 
 def test_missing_browser_message_names_the_install_commands():
     assert "apt-get install chromium" in bs.INSTALL_HINT
-    assert "playwright" in bs.INSTALL_HINT
+    assert "pip install playwright" in bs.INSTALL_HINT
