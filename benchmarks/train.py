@@ -6,8 +6,9 @@ Trains each network full-batch with plain SGD for 300 epochs, once with
 ``helpers.nn.MLP.fit`` (its per-epoch diagnostics on, as in the notebooks) and,
 when PyTorch is installed (`pip install -e ".[bench]"`), with the same network,
 the same data and the same loop in PyTorch, in this one process, interleaved.
-Prints the median of 7 runs for each and the median of the per-run ratios.
-Target: helpers.nn at least 2x faster.
+Prints the median of 7 runs for each, the share of ``fit``'s time spent recording
+its diagnostics, and the median of the per-run ratios. Target: helpers.nn at least
+2x faster.
 """
 
 from __future__ import annotations
@@ -37,11 +38,22 @@ def dataset(name: str):
     return data.load(name, n=n, seed=0)
 
 
-def time_helpers(sizes, activation, output, X, y) -> float:
+def time_helpers(sizes, activation, output, X, y) -> tuple[float, float]:
+    """Wall time of ``fit``, and the share of it spent recording the diagnostics."""
     net = nn.MLP(sizes, activation=activation, output=output, seed=0)
+    spent = [0.0]
+    record = net._record
+
+    def timed_record(*args):
+        t0 = time.perf_counter()
+        record(*args)
+        spent[0] += time.perf_counter() - t0
+
+    net._record = timed_record
     start = time.perf_counter()
     net.fit(X, y, epochs=EPOCHS, lr=0.1)
-    return time.perf_counter() - start
+    total = time.perf_counter() - start
+    return total, spent[0] / total
 
 
 def time_torch(torch, sizes, activation, output, X, y) -> float:
@@ -77,18 +89,22 @@ def main() -> None:
           f"Python {platform.python_version()}, numpy {np.__version__}"
           + (f", torch {torch.__version__} (1 thread)" if torch else ", torch not installed"))
     print(f"{EPOCHS} full-batch SGD epochs, median of {REPEATS} runs\n")
-    header = f"{'network':<32}{'helpers.nn ms':>15}{'torch ms':>11}{'speed-up':>10}"
+    header = (f"{'network':<32}{'helpers.nn ms':>15}{'diagnostics':>13}{'torch ms':>11}"
+              f"{'speed-up':>10}")
     print(header)
     print("-" * len(header))
     for label, sizes, activation, output, name in CASES:
         X, y = dataset(name)
         # Interleave the two so a burst of load on a shared machine hits both alike.
-        ours, theirs = [], []
+        ours, shares, theirs = [], [], []
         for _ in range(REPEATS):
-            ours.append(time_helpers(sizes, activation, output, X, y))
+            seconds, share = time_helpers(sizes, activation, output, X, y)
+            ours.append(seconds)
+            shares.append(share)
             if torch is not None:
                 theirs.append(time_torch(torch, sizes, activation, output, X, y))
-        line = f"{label:<32}{statistics.median(ours) * 1e3:>15.1f}"
+        line = (f"{label:<32}{statistics.median(ours) * 1e3:>15.1f}"
+                f"{statistics.median(shares):>12.0%} ")
         if theirs:
             ratio = statistics.median(t / o for t, o in zip(theirs, ours))
             line += f"{statistics.median(theirs) * 1e3:>11.1f}{ratio:>9.1f}x"

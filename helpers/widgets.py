@@ -192,7 +192,7 @@ class ActivationExplorer(Explorer):
             "derivative": widgets.Checkbox(value=True, description="show derivative f′(x)",
                                            style=_LABEL_STYLE),
             "x_range": _slider(widgets.FloatRangeSlider, "x range", value=(lo, hi), min=-20.0,
-                               max=20.0, step=0.5),
+                               max=20.0, step=0.5, readout_format=".1f"),
         }
         fig, axes = plots.subplots(1, 2, figsize=(7.4, 3.2))
         super().__init__(controls, fig)

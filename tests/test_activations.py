@@ -179,6 +179,28 @@ def test_softmax_known_values_and_axis():
     np.testing.assert_allclose(two[:, 0], activations.sigmoid(x), atol=1e-15)
 
 
+@pytest.mark.parametrize("shape", [(7,), (300, 3), (4, 5, 6), (3, 40), (2, 17)])
+def test_softmax_matches_the_textbook_formula_along_every_axis(shape):
+    # softmax reduces narrow axes column by column (faster than numpy's row reduction);
+    # check it against the plain formula written with numpy's own max and sum.
+    z = np.random.default_rng(3).normal(0, 30, shape)
+    for axis in range(-len(shape), len(shape)):
+        e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+        expected = e / np.sum(e, axis=axis, keepdims=True)
+        np.testing.assert_allclose(activations.softmax(z, axis=axis), expected, rtol=1e-12,
+                                   atol=1e-300)
+        np.testing.assert_allclose(activations.log_softmax(z, axis=axis),
+                                   np.log(np.maximum(expected, 1e-300)), rtol=1e-12, atol=1e-9)
+
+
+def test_softmax_propagates_nan_to_its_row_only():
+    z = np.array([[1.0, np.nan, 3.0], [1.0, 2.0, 3.0]])
+    with np.errstate(invalid="ignore"):
+        p = activations.softmax(z)
+    assert np.all(np.isnan(p[0]))
+    np.testing.assert_allclose(p[1].sum(), 1.0)
+
+
 def test_softmax_temperature_limits():
     z = np.array([1.0, 2.0, 4.0])
     np.testing.assert_allclose(activations.softmax(z, temperature=1e-3), [0, 0, 1], atol=1e-12)
