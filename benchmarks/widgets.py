@@ -111,7 +111,7 @@ def main() -> None:
               f"{'<= ' + format(target, 'g'):>7}  {'yes' if ok else 'NO'}")
     print(f"playground: Train, 200 epochs on circles (progress bar included): "
           f"{result['train_ms']:.0f} ms")
-    print("(playground reset rebuilds the network and its data; its target is the light one)")
+    print("(a playground reset builds a new network and its data, then redraws)")
     if failed:
         print("some explorers missed their target")
 

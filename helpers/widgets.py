@@ -64,6 +64,29 @@ def _check_choice(value, options, what: str) -> str:
     return value
 
 
+def _steady_limits(current, lines, margin: float = 0.05) -> tuple[float, float]:
+    """y-limits that fit ``lines`` and stay put while a slider moves.
+
+    The current limits are kept while the data fits inside them and fills at least half
+    of them; otherwise the data range plus a margin is used. Steady axes keep the tick
+    labels unchanged, so the explorer can redraw only its curves (blitting).
+    """
+    ys = [np.asarray(line.get_ydata(), dtype=float) for line in lines]
+    ys = [y[np.isfinite(y)] for y in ys]
+    ys = [y for y in ys if y.size]
+    if not ys:
+        return current
+    low = min(float(y.min()) for y in ys)
+    high = max(float(y.max()) for y in ys)
+    if high - low < 1e-9:  # a flat line (a constant derivative): give it some room
+        low, high = low - 0.5, high + 0.5
+    c_low, c_high = current
+    if c_low <= low and high <= c_high and (high - low) >= 0.5 * (c_high - c_low):
+        return current
+    pad = margin * (high - low)
+    return low - pad, high + pad
+
+
 def _activation_name(name) -> str:
     """Validate through the registry (clear error with the closest match) and return its name."""
     return activations.get(name).name
@@ -102,14 +125,14 @@ class Explorer(widgets.VBox):
     def use_blitting(self, artists) -> None:
         """Redraw only ``artists`` per frame, over a cached picture of everything else.
 
-        For explorers whose axes, ticks and labels never change: drawing tick labels and
+        For explorers whose axes, ticks and labels rarely change: drawing tick labels and
         text is most of a full redraw, so a frame then costs a fraction of one. Call
-        :meth:`invalidate` after changing anything that is not in ``artists``.
+        :meth:`invalidate` after changing anything that is not in ``artists``. Calling it
+        again with a new list (artists created since) keeps the cached picture.
         """
         self._animated = list(artists)
         for artist in self._animated:
             artist.set_animated(True)  # left out of full draws: they go on top per frame
-        self._background = None
 
     def invalidate(self) -> None:
         """Forget the cached background: the next frame is a full redraw."""
@@ -250,13 +273,13 @@ class ActivationExplorer(Explorer):
             df.set_visible(show_d)
             handles.append(f)
             for a, b in plots.saturation_spans(act, self.x):
-                for ax in self.axes:
+                for ax in self.axes[:2 if show_d else 1]:  # no shading on a hidden panel
                     self.artists["spans"].append(ax.axvspan(a, b, color=colour, alpha=0.1, lw=0))
         self.artists["empty"].set_visible(not acts)
-        for ax in self.axes:
+        for ax, lines in zip(self.axes, (self.artists["f"], self.artists["df"])):
             ax.set_xlim(lo, hi)
-            ax.relim(visible_only=True)
-            ax.autoscale_view(scalex=False)
+            ax.set_ylim(_steady_limits(ax.get_ylim(), [ln for ln in lines.values()
+                                                       if ln.get_visible()]))
         legend = self.axes[0].get_legend()
         if legend is not None:
             legend.remove()
@@ -265,6 +288,15 @@ class ActivationExplorer(Explorer):
         self.axes[1].set_visible(show_d)
         if hasattr(self, "_pos_two"):
             self.axes[0].set_position(self._pos_two if show_d else self._pos_one)
+        # Blitting: the curves, shading and legend are redrawn per frame over a cached
+        # picture of the axes; that picture is redrawn only when the axes change.
+        layout = (lo, hi, show_d, *self.axes[0].get_ylim(), *self.axes[1].get_ylim())
+        if layout != getattr(self, "_layout", None):
+            self._layout = layout
+            self.invalidate()
+        self.use_blitting([*self.artists["spans"], *self.artists["f"].values(),
+                           *self.artists["df"].values(), self.artists["empty"],
+                           *([self.axes[0].get_legend()] if handles else [])])
 
 
 def activation_explorer(names=("sigmoid", "tanh", "relu"), x_range=(-6.0, 6.0)) -> Explorer:
@@ -716,11 +748,15 @@ class Playground(Explorer):
         self.axes[0].clear()
         self.boundary = _BoundaryPanel(self.axes[0], self.net, self.X_all, self.y_all,
                                        resolution=80)
+        self._boundary_dataset = self.controls["dataset"].value
 
     def reset(self) -> None:
         """A new, untrained network for the current controls (the Reset button)."""
         self._new_network()
-        self._make_boundary()
+        # Rebuilding the panel (clearing its axes) costs more than the whole redraw; the
+        # same data only needs the surface of the new network, which update() draws.
+        if self.controls["dataset"].value != self._boundary_dataset:
+            self._make_boundary()
         self.progress.value = 0
         self.render_state()
 
@@ -766,7 +802,21 @@ class Playground(Explorer):
         ax1.set_xlim(0, max(1, epochs[-1]))
         finite = np.concatenate([self.losses, self.val_losses])
         finite = finite[np.isfinite(finite)]
-        ax1.set_ylim(0, float(finite.max()) * 1.05 if finite.size else 1)
+        high = float(finite.max()) if finite.size else 1.0
+        bottom, top = ax1.get_ylim()
+        if not (bottom == 0 and 0.8 * top <= high <= top):
+            ax1.set_ylim(0, high * 1.05)  # otherwise keep it: a steady axis allows blitting
+        # Blitting: redraw the boundary panel's contents and the loss curves over a cached
+        # picture of the axes, ticks and labels; redraw it all when those change.
+        layout = (self._boundary_dataset, *ax1.get_xlim(), *ax1.get_ylim())
+        if layout != getattr(self, "_layout", None):
+            self._layout = layout
+            self.invalidate()
+        ax0 = self.axes[0]
+        inside = [a for a in ax0.get_children()
+                  if a is not ax0.patch and a not in (ax0.xaxis, ax0.yaxis)]
+        self.use_blitting(sorted(inside, key=lambda a: a.get_zorder())
+                          + [self.artists["loss"], self.artists["val_loss"], ax1.get_legend()])
         self.status.value = (f"epoch <b>{self.epoch}</b> · train loss {self.losses[-1]:.3f} · "
                              f"validation loss {self.val_losses[-1]:.3f} · accuracy {acc:.0%}"
                              + (f"<br>{self.note}" if self.note else ""))
