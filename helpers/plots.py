@@ -828,7 +828,6 @@ def _enable_notebook_display() -> None:
     """
     try:
         from IPython import get_ipython
-        from IPython.core.pylabtools import select_figure_formats
     except ImportError:  # plain Python: nothing to register
         return
     shell = get_ipython()
@@ -839,7 +838,21 @@ def _enable_notebook_display() -> None:
         return  # the user chose another backend (e.g. %matplotlib widget): leave it alone
     png = shell.display_formatter.formatters["image/png"]
     if Figure not in png.type_printers:
-        select_figure_formats(shell, {"png"})
+        png.for_type(Figure, _notebook_png)
+
+
+def _notebook_png(fig: Figure) -> str | None:
+    """The PNG (base64) a notebook shows for ``fig``.
+
+    The inline backend crops every figure to its contents ("tight"), which costs a second
+    full draw. A constrained-layout figure (all of this module's) already fits everything
+    inside itself, so it is drawn once: drawing is most of a chapter's run time.
+    """
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    fitted = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    return print_figure(fig, "png", bbox_inches=None if fitted else "tight", base64=True)
 
 
 style()

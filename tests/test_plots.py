@@ -261,3 +261,25 @@ def test_cjk_title_renders_without_missing_glyphs():
         fig.canvas.draw()
     missing = [str(w.message) for w in caught if "missing" in str(w.message).lower()]
     assert missing == []
+
+
+def test_notebook_png_draws_constrained_figures_once_and_crops_the_rest():
+    import base64
+    import io
+
+    import PIL.Image
+    from matplotlib.figure import Figure
+
+    def size(fig):
+        return PIL.Image.open(io.BytesIO(base64.b64decode(plots._notebook_png(fig)))).size
+
+    # Constrained layout already fits the contents: the figure is shown at its own size
+    # (no "tight" crop, which would cost a second draw and trim the margins).
+    fig, _ = plots.subplots(1, 2, figsize=(6, 3))
+    assert size(fig) == (round(6 * fig.dpi), round(3 * fig.dpi))
+    # A figure without a layout engine may have text outside itself: it is cropped to
+    # its contents, which here reach beyond the right edge.
+    free = Figure(figsize=(6, 3))
+    ax = free.add_subplot()
+    ax.text(1.4, 0.5, "outside the figure", transform=ax.transAxes)
+    assert size(free)[0] > round(6 * free.dpi)
