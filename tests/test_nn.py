@@ -324,3 +324,11 @@ def test_activation_objects_are_accepted():
     net = nn.MLP([2, 3, 1], activation=act)
     assert net.hidden_activations[0].params == {"alpha": 0.2}
     assert "leaky_relu(alpha=0.2)" in net.layer_names()[0]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 1), (7, 3), (512, 16), (100, 1)])
+def test_snapshot_quantiles_match_numpy(shape):
+    a = np.random.default_rng(5).normal(size=shape)
+    a[a < -0.5] = 0.0  # ties, as in a ReLU layer
+    np.testing.assert_allclose(nn._quantiles(a), np.quantile(a, nn._QUANTILES), rtol=0,
+                               atol=1e-15)
