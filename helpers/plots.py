@@ -119,6 +119,10 @@ def style() -> None:
         "legend.frameon": False,
         "image.cmap": "viridis",
         "axes.unicode_minus": True,
+        # A fixed title position. By default matplotlib moves each title clear of any tick
+        # labels on top of the axes, measuring every tick label at every draw to do so: a
+        # third of a large figure's drawing time. No figure here puts labels on top.
+        "axes.titley": 1.0,
     })
     family = cjk_font()
     if family is not None:
