@@ -87,6 +87,17 @@ def _steady_limits(current, lines, margin: float = 0.05) -> tuple[float, float]:
     return low - pad, high + pad
 
 
+def _percent_or_na(value: float) -> str:
+    return f"{value:.0%}" if np.isfinite(value) else "n/a"
+
+
+def _inside(ax) -> list:
+    """Everything drawn inside ``ax`` (images, lines, contours, points, legend, title), in
+    drawing order: the artists to blit when a panel's contents change but its axes do not."""
+    inside = [a for a in ax.get_children() if a is not ax.patch and a not in (ax.xaxis, ax.yaxis)]
+    return sorted(inside, key=lambda a: a.get_zorder())
+
+
 def _activation_name(name) -> str:
     """Validate through the registry (clear error with the closest match) and return its name."""
     return activations.get(name).name
@@ -583,12 +594,17 @@ class _BoundaryPanel:
 
     def __init__(self, ax, net, X, y, resolution):
         self.ax, self.X, self.y, self.resolution = ax, X, y, resolution
-        plots.plot_decision_boundary(net, X, y, resolution=resolution, ax=ax, colorbar=False)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged network: see update
+            plots.plot_decision_boundary(net, X, y, resolution=resolution, ax=ax,
+                                         colorbar=False)
+            self.kind = plots.decision_surface(net, X, resolution)[0]
         self.image = next(im for im in ax.images if im.get_gid() == "surface")
-        self.kind = plots.decision_surface(net, X, resolution)[0]
 
     def update(self, net, title: str) -> None:
-        kind, values, _extent, xx, yy = plots.decision_surface(net, self.X, self.resolution)
+        # A network whose training diverged has inf/NaN weights: its surface is left blank
+        # (the explorer says it diverged) instead of spilling overflow warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            kind, values, _extent, xx, yy = plots.decision_surface(net, self.X, self.resolution)
         self.image.set_data(values)
         for c in list(self.ax.collections):
             if isinstance(c, ContourSet):
@@ -661,11 +677,23 @@ class DeadReluExplorer(Explorer):
             legend_texts[j].set_text(history.layer_names[j])
         acc = history.accuracy[np.isfinite(history.accuracy)]
         acc_text = f"{acc[-1]:.0%}" if acc.size else "n/a"
-        self.boundary.update(net, f"After {history.epochs} epochs: accuracy {acc_text}")
-        dead = history.dead[-1, :-1]
-        self.readout.value = ("dead after training: " + ", ".join(
-            f"layer {j + 1} <b>{d:.0%}</b>" for j, d in enumerate(dead))
+        if history.diverged_at is None:
+            title = f"After {history.epochs} epochs: accuracy {acc_text}"
+        else:
+            title = f"Diverged at epoch {history.diverged_at}"
+        self.boundary.update(net, title)
+        # The last epoch with numbers (training stops early when it diverges).
+        rows = np.flatnonzero(np.isfinite(history.dead[:, :-1]).all(axis=1))
+        last = int(rows[-1]) if rows.size else 0
+        dead = history.dead[last, :-1]
+        when = "after training" if last == history.epochs else f"at epoch {last}"
+        self.readout.value = (f"dead {when}: " + ", ".join(
+            f"layer {j + 1} <b>{_percent_or_na(d)}</b>" for j, d in enumerate(dead))
             + (f"<br>{note}" if note else ""))
+        # Both panels keep their axes: redraw only the curves and the boundary panel's
+        # contents over a cached picture of the rest.
+        self.use_blitting([*self.artists["dead"], self.axes[0].get_legend(),
+                           *_inside(self.axes[1])])
 
 
 def dead_relu_explorer(activation="relu", lr: float = 0.5, bias_init: float = 0.0,
@@ -812,10 +840,7 @@ class Playground(Explorer):
         if layout != getattr(self, "_layout", None):
             self._layout = layout
             self.invalidate()
-        ax0 = self.axes[0]
-        inside = [a for a in ax0.get_children()
-                  if a is not ax0.patch and a not in (ax0.xaxis, ax0.yaxis)]
-        self.use_blitting(sorted(inside, key=lambda a: a.get_zorder())
+        self.use_blitting(_inside(self.axes[0])
                           + [self.artists["loss"], self.artists["val_loss"], ax1.get_legend()])
         self.status.value = (f"epoch <b>{self.epoch}</b> · train loss {self.losses[-1]:.3f} · "
                              f"validation loss {self.val_losses[-1]:.3f} · accuracy {acc:.0%}"

@@ -183,6 +183,7 @@ def _pixels(png: bytes) -> np.ndarray:
       ("leaky_alpha", 0.3)]),
     (widgets.softmax_explorer, [("z0", 3.0), ("temperature", 0.3)]),
     (widgets.playground, [("width", 3), ("hidden_layers", 1)]),
+    (widgets.dead_relu_explorer, [("bias_init", -1.0), ("activation", "elu"), ("lr", 5.0)]),
 ])
 def test_blitted_frames_match_a_full_redraw(make, moves):
     # Explorers that redraw only their moving artists over a cached background must show
@@ -198,3 +199,15 @@ def test_blitted_frames_match_a_full_redraw(make, moves):
         # Antialiased edges may differ by a few levels where layers are composited anew.
         differs = np.abs(blitted - full).max(axis=2) > 24
         assert differs.mean() < 0.002, (control, value, differs.mean())
+
+
+def test_dead_relu_explorer_reports_divergence_without_warnings():
+    # lr = 5 makes this ELU network diverge: the explorer must say so in words, with no
+    # overflow warning and no "nan%" in its readout (warnings are errors in this module).
+    e = widgets.dead_relu_explorer(activation="elu", lr=5.0)
+    assert "diverged at epoch" in e.readout.value
+    assert "nan" not in e.readout.value.lower()
+    assert e.axes[1].get_title().startswith("Diverged at epoch")
+    e.controls["lr"].value = 0.1
+    assert "diverged" not in e.readout.value
+    assert e.axes[1].get_title().startswith("After 40 epochs")
