@@ -15,6 +15,7 @@ changes several controls with a single redraw.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from contextlib import contextmanager
 
@@ -85,6 +86,18 @@ def _steady_limits(current, lines, margin: float = 0.05) -> tuple[float, float]:
         return current
     pad = margin * (high - low)
     return low - pad, high + pad
+
+
+def _steady_log_limits(current, low: float, high: float) -> tuple[float, float]:
+    """Log-axis limits covering [low, high], rounded out to whole decades, kept while the
+    data fits inside the current ones with at most two decades to spare (steady axes let
+    an explorer redraw only its data)."""
+    c_low, c_high = current
+    fits = 0 < c_low <= low and high <= c_high
+    spare = math.log10(c_high / c_low) - math.log10(high / low) if fits else 0.0
+    if fits and spare <= 2:
+        return current
+    return 10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high))
 
 
 def _percent_or_na(value: float) -> str:
@@ -529,8 +542,7 @@ class GradientFlowExplorer(Explorer):
         ax0.set_xticks(np.arange(1, L + 1))
         ax0.set_xticklabels([f"h{i + 1}" for i in range(L - 1)] + ["out"],
                             fontsize=8 if L > 7 else 9.5)
-        lo, hi = shown.min(), shown.max()
-        ax0.set_ylim(lo / 3, hi * 3)
+        ax0.set_ylim(_steady_log_limits(ax0.get_ylim(), shown.min() / 3, shown.max() * 3))
         plots.log_axis_labels(ax0)
         act = net.hidden_activations[0]
         every = np.concatenate([np.ravel(a) for a in hidden])
@@ -567,6 +579,15 @@ class GradientFlowExplorer(Explorer):
         ratio = norms[0] / norms[-1] if norms[-1] > 0 else np.nan
         self.readout.value = (f"first / last layer gradient norm: <b>{ratio:.3g}</b><br>"
                               f"(≪ 1: vanishing, ≫ 1: exploding)")
+        # Blitting: while depth and the axes' ranges stay, redraw only the curve, the
+        # histograms and their labels over a cached picture of the rest.
+        layout = (depth, *ax0.get_ylim(), *ax1.get_xlim())
+        if layout != getattr(self, "_layout", None):
+            self._layout = layout
+            self.relayout()  # tick labels changed width: make room for them and the labels
+            self.invalidate()
+        self.use_blitting([self.artists["norms"], *self.artists["ridges"],
+                           *self.artists["ridge_labels"]])
 
 
 def gradient_flow_explorer(activation="tanh", init="xavier", depth: int = 6, width: int = 32,

@@ -184,6 +184,8 @@ def _pixels(png: bytes) -> np.ndarray:
     (widgets.softmax_explorer, [("z0", 3.0), ("temperature", 0.3)]),
     (widgets.playground, [("width", 3), ("hidden_layers", 1)]),
     (widgets.dead_relu_explorer, [("bias_init", -1.0), ("activation", "elu"), ("lr", 5.0)]),
+    (widgets.gradient_flow_explorer, [("init_scale", 0.5), ("init_scale", 2.0), ("depth", 3),
+                                      ("activation", "relu"), ("width", 8)]),
 ])
 def test_blitted_frames_match_a_full_redraw(make, moves):
     # Explorers that redraw only their moving artists over a cached background must show
