@@ -70,7 +70,9 @@ KERNEL_CODE = textwrap.dedent(
     """
 ).replace("REPEATS", str(REPEATS))
 
-TARGETS = {"gradient_flow_explorer": 1.0, "dead_relu_explorer": 1.0}
+# Every explorer at most half a naive re-plot (the plots/widgets issue). The performance
+# issue allows 1.0x for the two that compute on each change; they now meet 0.5x as well.
+TARGETS = {}
 
 
 def run() -> dict:

@@ -88,16 +88,22 @@ def _steady_limits(current, lines, margin: float = 0.05) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def _steady_log_limits(current, low: float, high: float) -> tuple[float, float]:
-    """Log-axis limits covering [low, high], rounded out to whole decades, kept while the
-    data fits inside the current ones with at most two decades to spare (steady axes let
-    an explorer redraw only its data)."""
+def _steady_log_limits(current, low: float, high: float,
+                       slack: float = 6.0) -> tuple[float, float]:
+    """Log-axis limits covering [low, high], in whole decades, that stay put while a slider
+    moves (steady axes let an explorer redraw only its data).
+
+    The current limits are kept, or widened to take in the new data, as long as that
+    leaves at most ``slack`` decades more than the data needs; otherwise they start afresh.
+    """
+    low = 10.0 ** math.floor(math.log10(low))
+    high = 10.0 ** math.ceil(math.log10(high))
     c_low, c_high = current
-    fits = 0 < c_low <= low and high <= c_high
-    spare = math.log10(c_high / c_low) - math.log10(high / low) if fits else 0.0
-    if fits and spare <= 2:
-        return current
-    return 10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high))
+    if c_low > 0:
+        union = min(c_low, low), max(c_high, high)
+        if math.log10(union[1] / union[0]) - math.log10(high / low) <= slack:
+            return union
+    return low, high
 
 
 def _percent_or_na(value: float) -> str:
@@ -521,6 +527,17 @@ class GradientFlowExplorer(Explorer):
         ax1.grid(False)
         self._start()
 
+    def relayout(self) -> None:
+        """Lay out with the widest gradient-norm tick labels ("1e-10"), so that the axis
+        label keeps its room whatever range the norms take later."""
+        ax0 = self.axes[0]
+        shown = ax0.get_ylim()
+        ax0.set_ylim(1e-10, 1.0)
+        plots.log_axis_labels(ax0)
+        super().relayout()
+        ax0.set_ylim(shown)
+        plots.log_axis_labels(ax0)
+
     def network(self) -> nn.MLP:
         """The freshly initialised network the controls describe."""
         c = {k: w.value for k, w in self.controls.items()}
@@ -583,8 +600,9 @@ class GradientFlowExplorer(Explorer):
         # histograms and their labels over a cached picture of the rest.
         layout = (depth, *ax0.get_ylim(), *ax1.get_xlim())
         if layout != getattr(self, "_layout", None):
+            if depth != getattr(self, "_layout", (None,))[0]:
+                self.relayout()  # new tick labels on both panels: make room for them
             self._layout = layout
-            self.relayout()  # tick labels changed width: make room for them and the labels
             self.invalidate()
         self.use_blitting([self.artists["norms"], *self.artists["ridges"],
                            *self.artists["ridge_labels"]])
