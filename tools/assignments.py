@@ -126,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "generate":
         for name, folder in generate(args.only).items():
-            print(f"{name}: {folder.relative_to(ROOT)}")
+            # Relative to the repository when the course folder is inside it (the default).
+            shown = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
+            print(f"{name}: {shown}")
         return 0
     if args.command == "autograde":
         autograde(args.student)
