@@ -321,7 +321,10 @@ class MLP:
             z = a @ W
             z += b  # z = a W + b (in place: saves a temporary array)
             if layer < last:
-                a = self.hidden_activations[layer](z)
+                # The formula itself: z is already a checked float array, so the input
+                # conversion of act(z) is skipped (it costs more than a small layer's maths).
+                act = self.hidden_activations[layer]
+                a = act.forward_fn(z, **act.params)
             elif self.output == "softmax":
                 # Log-probabilities once, by log-sum-exp; the probabilities are their exp
                 # and the cross-entropy loss reuses them instead of recomputing.
