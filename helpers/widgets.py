@@ -786,9 +786,11 @@ class Playground(Explorer):
         self.reset_button.on_click(lambda _b: self.reset())
         self._new_network()
         ax1 = self.axes[1]
-        self.artists["loss"], = ax1.plot([0], [self.losses[0]], label="train")
+        # A dot on the latest value: before any training the curves are single points.
+        marker = {"marker": "o", "markersize": 4, "markevery": [-1], "clip_on": False}
+        self.artists["loss"], = ax1.plot([0], [self.losses[0]], label="train", **marker)
         self.artists["val_loss"], = ax1.plot([0], [self.val_losses[0]], ls="--",
-                                             label="validation")
+                                             label="validation", **marker)
         ax1.set(xlabel="epoch", ylabel="loss", title="Loss")
         ax1.legend(loc="upper right")
         self._make_boundary()
