@@ -164,6 +164,15 @@ class Explorer(widgets.VBox):
         for artist in self._animated:
             artist.set_animated(True)  # left out of full draws: they go on top per frame
 
+    def invalidate_if_changed(self, layout: tuple) -> bool:
+        """Invalidate the cached background when ``layout`` (a tuple of whatever the
+        background shows: limits, depth, ...) differs from the last call's; True if so."""
+        if layout == getattr(self, "_layout", None):
+            return False
+        self._layout = layout
+        self.invalidate()
+        return True
+
     def invalidate(self) -> None:
         """Forget the cached background: the next frame is a full redraw."""
         self._background = None
@@ -320,10 +329,8 @@ class ActivationExplorer(Explorer):
             self.axes[0].set_position(self._pos_two if show_d else self._pos_one)
         # Blitting: the curves, shading and legend are redrawn per frame over a cached
         # picture of the axes; that picture is redrawn only when the axes change.
-        layout = (lo, hi, show_d, *self.axes[0].get_ylim(), *self.axes[1].get_ylim())
-        if layout != getattr(self, "_layout", None):
-            self._layout = layout
-            self.invalidate()
+        self.invalidate_if_changed((lo, hi, show_d, *self.axes[0].get_ylim(),
+                                    *self.axes[1].get_ylim()))
         self.use_blitting([*self.artists["spans"], *self.artists["f"].values(),
                            *self.artists["df"].values(), self.artists["empty"],
                            *([self.axes[0].get_legend()] if handles else [])])
@@ -598,12 +605,10 @@ class GradientFlowExplorer(Explorer):
                               f"(≪ 1: vanishing, ≫ 1: exploding)")
         # Blitting: while depth and the axes' ranges stay, redraw only the curve, the
         # histograms and their labels over a cached picture of the rest.
-        layout = (depth, *ax0.get_ylim(), *ax1.get_xlim())
-        if layout != getattr(self, "_layout", None):
-            if depth != getattr(self, "_layout", (None,))[0]:
-                self.relayout()  # new tick labels on both panels: make room for them
-            self._layout = layout
-            self.invalidate()
+        if depth != getattr(self, "_depth", None):
+            self._depth = depth
+            self.relayout()  # new tick labels on both panels: make room for them
+        self.invalidate_if_changed((depth, *ax0.get_ylim(), *ax1.get_xlim()))
         self.use_blitting([self.artists["norms"], *self.artists["ridges"],
                            *self.artists["ridge_labels"]])
 
@@ -877,10 +882,7 @@ class Playground(Explorer):
             ax1.set_ylim(0, high * 1.05)  # otherwise keep it: a steady axis allows blitting
         # Blitting: redraw the boundary panel's contents and the loss curves over a cached
         # picture of the axes, ticks and labels; redraw it all when those change.
-        layout = (self._boundary_dataset, *ax1.get_xlim(), *ax1.get_ylim())
-        if layout != getattr(self, "_layout", None):
-            self._layout = layout
-            self.invalidate()
+        self.invalidate_if_changed((self._boundary_dataset, *ax1.get_xlim(), *ax1.get_ylim()))
         self.use_blitting(_inside(self.axes[0])
                           + [self.artists["loss"], self.artists["val_loss"], ax1.get_legend()])
         self.status.value = (f"epoch <b>{self.epoch}</b> · train loss {self.losses[-1]:.3f} · "
