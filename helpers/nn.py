@@ -321,10 +321,7 @@ class MLP:
             z = a @ W
             z += b  # z = a W + b (in place: saves a temporary array)
             if layer < last:
-                # The formula itself: z is already a checked float array, so the input
-                # conversion of act(z) is skipped (it costs more than a small layer's maths).
-                act = self.hidden_activations[layer]
-                a = act.forward_fn(z, **act.params)
+                a = self.hidden_activations[layer](z)
             elif self.output == "softmax":
                 # Log-probabilities once, by log-sum-exp; the probabilities are their exp
                 # and the cross-entropy loss reuses them instead of recomputing.
@@ -395,13 +392,11 @@ class MLP:
         a, z = self.cache["a"], self.cache["z"]
         grads = [None] * self.n_layers
         fprimes = [None] * (self.n_layers - 1)
-        ones = None
+        ones = np.ones(len(delta))  # one row per sample, in every layer
         for layer in range(self.n_layers - 1, -1, -1):
             # z_l = a_{l-1} @ W_l + b_l, so dW_l = a_{l-1}^T delta_l and db_l = sum of delta_l.
             # (db is delta.sum(axis=0), written as ones @ delta: the same numbers, but BLAS
             # computes it several times faster than numpy's column sum on these shapes.)
-            if ones is None or len(ones) != len(delta):
-                ones = np.ones(len(delta))
             grads[layer] = (a[layer].T @ delta, ones @ delta)
             if layer > 0:
                 # Through W_l back to a_{l-1}, then through the activation: one factor
