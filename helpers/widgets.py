@@ -106,10 +106,6 @@ def _steady_log_limits(current, low: float, high: float,
     return low, high
 
 
-def _percent_or_na(value: float) -> str:
-    return f"{value:.0%}" if np.isfinite(value) else "n/a"
-
-
 def _inside(ax) -> list:
     """Everything drawn inside ``ax`` (images, lines, contours, points, legend, title), in
     drawing order: the artists to blit when a panel's contents change but its axes do not."""
@@ -532,7 +528,10 @@ class GradientFlowExplorer(Explorer):
         ax1.set(xlabel="activation $a$", title="Activations per hidden layer")
         ax1.xaxis.set_major_locator(MaxNLocator(5))
         ax1.grid(False)
-        self._start()
+        # update() lays the figure out whenever the depth is new (so on this first call too):
+        # the explorer's usual _start would lay it out a second time.
+        self.update()
+        self.render()
 
     def relayout(self) -> None:
         """Lay out with the widest gradient-norm tick labels ("1e-10"), so that the axis
@@ -641,7 +640,6 @@ class _BoundaryPanel:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged network: see update
             plots.plot_decision_boundary(net, X, y, resolution=resolution, ax=ax,
                                          colorbar=False)
-            self.kind = plots.decision_surface(net, X, resolution)[0]
         self.image = next(im for im in ax.images if im.get_gid() == "surface")
 
     def update(self, net, title: str) -> None:
@@ -732,7 +730,7 @@ class DeadReluExplorer(Explorer):
         dead = history.dead[last, :-1]
         when = "after training" if last == history.epochs else f"at epoch {last}"
         self.readout.value = (f"dead {when}: " + ", ".join(
-            f"layer {j + 1} <b>{_percent_or_na(d)}</b>" for j, d in enumerate(dead))
+            f"layer {j + 1} <b>{plots._percent(d)}</b>" for j, d in enumerate(dead))
             + (f"<br>{note}" if note else ""))
         # Both panels keep their axes: redraw only the curves and the boundary panel's
         # contents over a cached picture of the rest.
