@@ -103,11 +103,29 @@ def _kernel_check() -> Check:
     return Check("Jupyter kernel", True, type(shell).__name__)
 
 
+def _backend_check() -> Check:
+    try:
+        import matplotlib
+
+        from helpers.plots import backend_shows_course_figures
+    except ImportError:  # matplotlib missing: reported by its own check
+        return Check("figure display", False, "unknown: matplotlib is not installed")
+    backend = matplotlib.rcParams._get_backend_or_none() or "(not chosen yet)"
+    if backend_shows_course_figures():
+        return Check("figure display", True, f"matplotlib backend {backend}")
+    return Check(
+        "figure display", False,
+        f"matplotlib backend {backend}: the course's figures would not show in the notebook",
+        "run `%matplotlib inline` in a cell (or remove MPLBACKEND from the environment that "
+        "starts Jupyter), then restart the kernel.",
+    )
+
+
 def check_environment() -> list[Check]:
     """Every check, in the order they are reported."""
     checks = [_python_check(), _helpers_check()]
     checks += [_package_check(name, purpose) for name, purpose in REQUIRED.items()]
-    checks += [_font_check(), _kernel_check()]
+    checks += [_font_check(), _kernel_check(), _backend_check()]
     return checks
 
 

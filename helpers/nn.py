@@ -318,8 +318,7 @@ class MLP:
         last = self.n_layers - 1
         log_p = None
         for layer, (W, b) in enumerate(zip(self.weights, self.biases)):
-            z = a @ W
-            z += b  # z = a W + b (in place: saves a temporary array)
+            z = a @ W + b
             if layer < last:
                 a = self.hidden_activations[layer](z)
             elif self.output == "softmax":
@@ -392,21 +391,17 @@ class MLP:
         a, z = self.cache["a"], self.cache["z"]
         grads = [None] * self.n_layers
         fprimes = [None] * (self.n_layers - 1)
-        ones = np.ones(len(delta))  # one row per sample, in every layer
         for layer in range(self.n_layers - 1, -1, -1):
-            # z_l = a_{l-1} @ W_l + b_l, so dW_l = a_{l-1}^T delta_l and db_l = sum of delta_l.
-            # (db is delta.sum(axis=0), written as ones @ delta: the same numbers, but BLAS
-            # computes it several times faster than numpy's column sum on these shapes.)
-            grads[layer] = (a[layer].T @ delta, ones @ delta)
+            # z_l = a_{l-1} @ W_l + b_l, so dW_l = a_{l-1}^T delta_l and db_l = sum of delta_l
+            # over the samples.
+            grads[layer] = (a[layer].T @ delta, delta.sum(axis=0))
             if layer > 0:
                 # Through W_l back to a_{l-1}, then through the activation: one factor
                 # f'(z_{l-1}) per layer. This product is where gradients vanish or die.
                 fprime = self.hidden_activations[layer - 1].grad_from_output(z[layer - 1],
                                                                             a[layer])
                 fprimes[layer - 1] = fprime
-                # (W^T is copied to a contiguous array first: OpenBLAS multiplies by it
-                # about a third faster than by the transposed view, copy included.)
-                delta = (delta @ np.ascontiguousarray(self.weights[layer].T)) * fprime
+                delta = (delta @ self.weights[layer].T) * fprime
         self.cache["fprime"] = fprimes
         return grads
 
@@ -532,11 +527,7 @@ class MLP:
         return updates[0::2]
 
     def _record(self, history: History, epoch: int, value: float, Y, grads, updates) -> None:
-        """Store this epoch's numbers, reusing the forward/backward pass just done.
-
-        Written with plain sums and dot products rather than np.std/np.linalg.norm:
-        on notebook-sized layers their Python overhead would cost more than training.
-        """
+        """Store this epoch's numbers, reusing the forward/backward pass just done."""
         history.loss[epoch] = value
         history.accuracy[epoch] = self._accuracy(Y)
         zs, outs, fprimes = self.cache["z"], self.cache["a"][1:], self.cache["fprime"]
@@ -544,59 +535,23 @@ class MLP:
         last = self.n_layers - 1
         for layer in range(self.n_layers):
             a = outs[layer]
-            mean, std = _mean_std(a)
-            history.act_mean[epoch, layer] = mean
-            history.act_std[epoch, layer] = std
-            # A unit is dead when its column is all zeros, i.e. its column sum of |a| is 0.
-            # Most layers (sigmoid, tanh, any live unit mix) have no zero at all: one cheap
-            # count settles those without the column sums.
-            if a.all():
-                history.dead[epoch, layer] = 0.0
-            else:
-                column_mass = np.ones(len(a)) @ np.abs(a)
-                history.dead[epoch, layer] = 1.0 - np.count_nonzero(column_mass) / a.shape[1]
+            history.act_mean[epoch, layer] = a.mean()
+            history.act_std[epoch, layer] = a.std()
+            history.dead[epoch, layer] = diagnostics.dead_fraction_of(a)
+            # Saturated: the derivative f'(z) < 0.01; backward already computed f'(z).
             if layer < last:
                 if self.hidden_activations[layer].bounded:
-                    history.saturated[epoch, layer] = (
-                        np.count_nonzero(fprimes[layer] < thr) / fprimes[layer].size)
+                    history.saturated[epoch, layer] = np.mean(fprimes[layer] < thr)
             elif self._out_act is not None and self._out_act.bounded:
                 fprime = self._out_act.grad_from_output(zs[layer], a)
-                history.saturated[epoch, layer] = np.count_nonzero(fprime < thr) / fprime.size
-            history.grad_norm[epoch, layer] = _norm(grads[layer][0])
+                history.saturated[epoch, layer] = np.mean(fprime < thr)
+            history.grad_norm[epoch, layer] = np.linalg.norm(grads[layer][0])
             if updates is not None:
-                w_norm = _norm(self.weights[layer] - updates[layer])
-                if w_norm > 0:
-                    history.update_ratio[epoch, layer] = _norm(updates[layer]) / w_norm
+                w_before = self.weights[layer] - updates[layer]
+                history.update_ratio[epoch, layer] = diagnostics.update_to_weight_ratio(
+                    w_before, self.weights[layer])
         if epoch in history.snapshot_epochs:
             k = history.snapshot_epochs.index(epoch)
             history.weight_snapshots.append([W.copy() for W in self.weights])
             for layer, a in enumerate(outs):
-                history.act_quantiles[k, layer] = _quantiles(a)
-
-
-def _quantiles(a: np.ndarray) -> np.ndarray:
-    """np.quantile(a, _QUANTILES) (linear interpolation), with one partial sort.
-
-    np.quantile's general machinery costs twice the sort itself on layer-sized arrays.
-    """
-    flat = a.ravel()
-    position = _QUANTILES * (flat.size - 1)
-    below = np.floor(position).astype(np.intp)
-    above = np.ceil(position).astype(np.intp)
-    ordered = np.partition(flat, np.union1d(below, above))
-    low, high = ordered[below], ordered[above]
-    return low + (high - low) * (position - below)
-
-
-def _norm(x: np.ndarray) -> float:
-    """Frobenius norm (the same number as np.linalg.norm, with less overhead)."""
-    flat = x.ravel()
-    return math.sqrt(float(flat @ flat))
-
-
-def _mean_std(a: np.ndarray) -> tuple[float, float]:
-    """Mean and standard deviation of all entries, from one sum and one dot product."""
-    flat = a.ravel()
-    n = flat.size
-    mean = float(flat.sum()) / n
-    return mean, math.sqrt(max(float(flat @ flat) / n - mean * mean, 0.0))
+                history.act_quantiles[k, layer] = np.quantile(a, _QUANTILES)

@@ -823,12 +823,31 @@ def plot_softmax(logits, temperature: float = 1.0, *, class_names=None, ax=None,
 
 
 
+# Backends that draw to files, never to a screen. Under one of them (some server images set
+# MPLBACKEND=Agg) nothing else would show a figure in a notebook, so the course's PNG display
+# hook is installed for them as for the inline backend.
+NON_INTERACTIVE_BACKENDS = frozenset({"agg", "cairo", "pdf", "pgf", "ps", "svg", "template"})
+
+
+def backend_shows_course_figures(backend: str | None = None) -> bool:
+    """True when figures returned by a cell display as PNGs under ``backend`` (default: current).
+
+    The inline backend and the file-only backends (Agg, ...) do; an interactive backend chosen
+    by the user (``%matplotlib widget``, Qt, Tk) takes over display, and the course leaves it be.
+    """
+    if backend is None:
+        backend = mpl.rcParams._get_backend_or_none() or ""
+    backend = str(backend).lower()
+    return not backend or "inline" in backend or backend in NON_INTERACTIVE_BACKENDS
+
+
 def _enable_notebook_display() -> None:
     """Make a Figure returned as a cell's value display as a PNG in Jupyter.
 
     The inline backend registers that display hook only once pyplot is imported; these
     figures are made without pyplot, so register it here (when running in a kernel with
-    the inline backend, and only if nothing else has claimed Figure's PNG display).
+    the inline backend or a file-only one such as Agg, and only if nothing else has claimed
+    Figure's PNG display).
     """
     try:
         from IPython import get_ipython
@@ -837,9 +856,8 @@ def _enable_notebook_display() -> None:
     shell = get_ipython()
     if shell is None or not hasattr(shell, "kernel"):
         return
-    backend = str(mpl.rcParams._get_backend_or_none() or "")
-    if backend and "inline" not in backend:
-        return  # the user chose another backend (e.g. %matplotlib widget): leave it alone
+    if not backend_shows_course_figures():
+        return  # the user chose an interactive backend (e.g. %matplotlib widget): leave it be
     png = shell.display_formatter.formatters["image/png"]
     if Figure not in png.type_printers:
         png.for_type(Figure, _notebook_png)

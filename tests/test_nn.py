@@ -326,9 +326,14 @@ def test_activation_objects_are_accepted():
     assert "leaky_relu(alpha=0.2)" in net.layer_names()[0]
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (2, 1), (7, 3), (512, 16), (100, 1)])
-def test_snapshot_quantiles_match_numpy(shape):
-    a = np.random.default_rng(5).normal(size=shape)
-    a[a < -0.5] = 0.0  # ties, as in a ReLU layer
-    np.testing.assert_allclose(nn._quantiles(a), np.quantile(a, nn._QUANTILES), rtol=0,
-                               atol=1e-15)
+def test_recorded_statistics_match_the_layer_outputs():
+    X, y = data.circles(60, seed=2)
+    net = nn.MLP([2, 7, 3, 1], activation="relu", output="sigmoid", seed=4)
+    history = net.fit(X, y, epochs=0)
+    net.forward(X)
+    for layer, a in enumerate(net.cache["a"][1:]):
+        np.testing.assert_allclose(history.act_quantiles[0, layer],
+                                   np.quantile(a, [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1]))
+        assert history.act_mean[0, layer] == pytest.approx(a.mean())
+        assert history.act_std[0, layer] == pytest.approx(a.std())
+        assert history.dead[0, layer] == pytest.approx(np.mean(np.all(a == 0, axis=0)))

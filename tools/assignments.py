@@ -4,16 +4,23 @@
     python tools/assignments.py autograde STUDENT   # grade build/nbgrader/submitted/STUDENT
     python tools/assignments.py selfcheck           # submit the solutions, expect full marks
 
-`generate` copies each chapter (01-06) from notebooks/ into
-build/nbgrader/source/chNN/ and runs `nbgrader generate_assignment`; the student
-versions (solutions replaced, check cells kept as autograder tests) appear in
+`generate` copies each notebook (the start-here notebook as ch00, each chapter as chNN)
+from notebooks/ into build/nbgrader/source/chNN/ and runs `nbgrader generate_assignment`;
+the student versions (solutions replaced, check cells kept as autograder tests) appear in
 build/nbgrader/release/chNN/. Nothing under build/ is committed.
+
+Links are rewritten on the way: in the release (and after `nbgrader fetch`, which keeps
+the same chNN/ folders side by side) a chapter sits one folder deeper than in notebooks/,
+so a link to another notebook becomes ../chNN/<notebook>, and a link to any other file of
+the repository (the README, helpers/nn.py) goes to the course's public copy.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,14 +31,44 @@ ROOT = Path(__file__).resolve().parents[1]
 COURSE = Path(os.environ.get("NBGRADER_COURSE_DIR", ROOT / "build" / "nbgrader")).resolve()
 
 
+# Where students find the files that are not released with the notebooks.
+PUBLIC_COPY = "https://github.com/activation-functions-course/activation-functions-course/blob/main/"
+# A Markdown link target that is a path, not a web address or an anchor in the same page.
+RELATIVE_LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|#)([^)\s]+)\)")
+
+
+def released() -> dict[str, Path]:
+    """Assignment name (ch00, ch01, ...) -> notebook, for every notebook students receive."""
+    return {f"ch{path.name[:2]}": path
+            for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
+
+
 def chapters() -> dict[str, Path]:
     """Assignment name (ch01, ...) -> chapter notebook, for every chapter with exercises."""
-    found = {}
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        number = path.name[:2]
-        if number != "00":
-            found[f"ch{number}"] = path
-    return found
+    return {name: path for name, path in released().items() if name != "ch00"}
+
+
+def released_link(target: str) -> str:
+    """Where a link of a notebook in notebooks/ must point from its released copy."""
+    path, hash_, anchor = target.partition("#")
+    by_file = {p.name: name for name, p in released().items()}
+    if path in by_file:
+        return f"../{by_file[path]}/{path}{hash_}{anchor}"
+    in_repo = (ROOT / "notebooks" / path).resolve()
+    if not in_repo.is_relative_to(ROOT) or not in_repo.exists():
+        raise SystemExit(f"a notebook links to {target!r}, which is not a file of the course")
+    return PUBLIC_COPY + in_repo.relative_to(ROOT).as_posix() + hash_ + anchor
+
+
+def copy_for_release(notebook: Path, target: Path) -> None:
+    """Copy ``notebook`` to ``target`` with its Markdown links rewritten for the release."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"])
+            text = RELATIVE_LINK.sub(lambda m: f"]({released_link(m.group(1))})", text)
+            cell["source"] = text.splitlines(keepends=True)
+    target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def nbgrader(*args: str) -> None:
@@ -46,19 +83,19 @@ def nbgrader(*args: str) -> None:
 
 
 def generate(only: list[str] | None = None) -> dict[str, Path]:
-    """Write the student version of each chapter; return assignment -> release folder."""
-    released = {}
-    for name, path in chapters().items():
+    """Write the student version of each notebook; return assignment -> release folder."""
+    folders = {}
+    for name, path in released().items():
         if only and name not in only:
             continue
         source = COURSE / "source" / name
         if source.exists():
             shutil.rmtree(source)
         source.mkdir(parents=True)
-        shutil.copy2(path, source / path.name)
+        copy_for_release(path, source / path.name)
         nbgrader("generate_assignment", name, "--force", "--create")
-        released[name] = COURSE / "release" / name
-    return released
+        folders[name] = COURSE / "release" / name
+    return folders
 
 
 def autograde(student: str, only: list[str] | None = None) -> None:

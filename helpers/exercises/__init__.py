@@ -4,8 +4,9 @@ Each chapter has its own module (``helpers.exercises.ch01`` ...); a check cell c
 one of its functions with the student's answer. A check prints a line starting
 with a tick when the answer is right, and otherwise raises :class:`ExerciseError`
 naming what differs and giving one hint. An answer that still raises
-``NotImplementedError`` gets :class:`NotAnsweredYet`, a short "not answered yet"
-message instead of a traceback. Checks never modify the student's objects.
+``NotImplementedError`` gets a short "not answered yet" line and the notebook runs on
+(:func:`exercise_check`); under nbgrader it raises :class:`NotAnsweredYet`, so the
+autograder scores it 0. Checks never modify the student's objects.
 """
 
 from ._core import (
@@ -17,6 +18,9 @@ from ._core import (
     check_keys,
     check_number,
     check_vectorised,
+    exercise_check,
+    grading,
+    needs_answer,
     passed,
     require_callable,
 )
@@ -30,6 +34,9 @@ __all__ = [
     "check_keys",
     "check_number",
     "check_vectorised",
+    "exercise_check",
+    "grading",
+    "needs_answer",
     "passed",
     "require_callable",
 ]

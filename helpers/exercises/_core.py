@@ -10,8 +10,11 @@ vectorised answer was asked (:func:`check_vectorised`), and report success
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
+import functools
 import inspect
+import os
 import textwrap
 
 import numpy as np
@@ -25,6 +28,9 @@ __all__ = [
     "check_array",
     "check_number",
     "check_vectorised",
+    "exercise_check",
+    "grading",
+    "needs_answer",
     "passed",
     "require_callable",
 ]
@@ -64,6 +70,48 @@ class NotAnsweredYet(ExerciseError):
             "replace `raise NotImplementedError()` in the answer cell with your code, "
             "run that cell, then run this check again.",
         )
+
+
+def grading() -> bool:
+    """True while nbgrader autogrades or validates a notebook (it sets NBGRADER_EXECUTION)."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def exercise_check(check):
+    """Decorator for a chapter's check function: an unanswered exercise does not stop the run.
+
+    While a student works, "not answered yet" is printed and the notebook runs on (so Run All
+    shows every figure below an exercise). Under nbgrader (autograde, validate) the
+    NotAnsweredYet error is raised as before, so the cell fails and scores 0. A wrong answer
+    always raises ExerciseError: that is feedback the student must see.
+    """
+
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except NotAnsweredYet as err:
+            if grading():
+                raise
+            print("\n".join(err._render_traceback_()))
+            return None
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def needs_answer(what: str):
+    """For a cell that uses a student's answer: unanswered, it says so in one line and stops.
+
+    ``with needs_answer("Exercise 2"): ...`` runs the block; if the answer still raises
+    NotImplementedError (or a check reports NotAnsweredYet), the rest of the block is
+    skipped with one line naming the exercise, instead of a traceback. Other errors pass.
+    """
+    try:
+        yield
+    except (NotImplementedError, NotAnsweredYet):
+        print(f"\u270f\ufe0f This cell uses your answer to {what}, which is not answered yet: "
+              "answer it, then run this cell again.")
 
 
 def passed(message: str) -> None:

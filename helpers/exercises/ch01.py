@@ -12,7 +12,14 @@ from functools import lru_cache
 import numpy as np
 
 from .. import data, nn
-from ._core import ExerciseError, call_answer, check_array, check_number, passed
+from ._core import (
+    ExerciseError,
+    call_answer,
+    check_array,
+    check_number,
+    exercise_check,
+    passed,
+)
 
 __all__ = [
     "XOR_RECIPE",
@@ -37,6 +44,7 @@ def _reference_linear(X, W, b):
     return X @ W + b
 
 
+@exercise_check
 def check_linear_layer(linear_layer) -> None:
     """Check ``linear_layer(X, W, b)`` returns ``X @ W + b`` for a batch of inputs."""
     what = "`linear_layer(X, W, b)`"
@@ -82,6 +90,7 @@ def _linear_accuracy(F: np.ndarray, y: np.ndarray) -> float:
     return net.accuracy(F, y)
 
 
+@exercise_check
 def check_lift_xor(lift) -> None:
     """Check ``lift(X)`` returns features on which a linear classifier solves XOR."""
     what = "`lift(X)`"
@@ -146,6 +155,7 @@ def _unpack_pair(result, what):
     return result
 
 
+@exercise_check
 def check_collapse(collapse) -> None:
     """Check ``collapse(weights, biases)`` returns the single (W, b) of a linear stack."""
     what = "`collapse(weights, biases)`"
@@ -219,6 +229,7 @@ def _accuracy_list(data_seed: int, upto: int) -> str:
     return ", ".join(f"{w}: {_width_accuracy(data_seed, w):.1%}" for w in range(1, upto + 1))
 
 
+@exercise_check
 def check_smallest_xor_width(smallest_xor_width) -> None:
     """Check ``smallest_xor_width(X, y, max_width)`` against the recipe in ``XOR_RECIPE``."""
     what = "`smallest_xor_width(X, y, max_width)`"

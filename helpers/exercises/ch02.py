@@ -18,6 +18,7 @@ from ._core import (
     check_array,
     check_number,
     check_vectorised,
+    exercise_check,
     passed,
     require_callable,
 )
@@ -39,6 +40,7 @@ def _sigmoid_inputs() -> tuple[np.ndarray, np.ndarray]:
     return x, activations.sigmoid(x)
 
 
+@exercise_check
 def check_sigmoid_prime_from_output(answer) -> None:
     """Check ``answer(s)`` returns sigma'(x) = s (1 - s) from s = sigma(x), vectorised."""
     what = "`sigmoid_prime_from_output(s)`"
@@ -93,6 +95,7 @@ _SHRINK_WRONG = {
 }
 
 
+@exercise_check
 def check_sigmoid_shrink_bound(answer) -> None:
     """Check ``answer(n)`` returns (1/4)**n, for an int and for an array of layer counts."""
     what = "`sigmoid_shrink_bound(n_layers)`"
@@ -141,6 +144,7 @@ def tanh_network_stats(std_fn, sizes) -> dict[str, np.ndarray]:
     return diagnostics.layer_stats(_tanh_network(std_fn, sizes), X)
 
 
+@exercise_check
 def check_tanh_init_std(answer) -> None:
     """Check that N(0, answer(fan_in, fan_out)^2) weights keep 10 tanh layers in a useful range.
 

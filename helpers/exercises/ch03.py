@@ -21,6 +21,7 @@ from ._core import (
     check_array,
     check_keys,
     check_vectorised,
+    exercise_check,
     passed,
 )
 
@@ -59,6 +60,7 @@ def _as_array(got, what: str) -> np.ndarray:
     return as_numeric_array(got, what, "return a numpy array of the same shape as x.")
 
 
+@exercise_check
 def check_leaky_relu(leaky_relu, leaky_relu_grad) -> None:
     """Check ``leaky_relu(x, alpha)`` and ``leaky_relu_grad(x, alpha)`` (vectorised)."""
     check_vectorised(leaky_relu, "`leaky_relu`")
@@ -137,6 +139,7 @@ def _dead(A):
     return ~np.any(A != 0, axis=0)
 
 
+@exercise_check
 def check_dead_units(dead_units) -> None:
     """Check ``dead_units(A)``: a boolean mask over the columns (units) of ``A``."""
     check_vectorised(dead_units, "`dead_units`")
@@ -231,6 +234,7 @@ def train_config(config: dict, seed: int = 0):
     return net, history
 
 
+@exercise_check
 def check_revive(revive) -> None:
     """Check ``revive(config)``: one setting changed, and the network trains with no dead unit."""
     broken = dict(BROKEN_CONFIG)
@@ -301,6 +305,7 @@ def _born_dead_width1(depth):
     return 1.0 - 0.5 ** (np.asarray(depth, dtype=float) - 1)
 
 
+@exercise_check
 def check_born_dead_width1(born_dead_width1) -> None:
     """Check ``born_dead_width1(depth)`` = 1 - (1/2)^(depth - 1), for an int and an array."""
     what = "`born_dead_width1(1)`"

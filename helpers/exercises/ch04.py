@@ -20,6 +20,7 @@ from ._core import (
     check_array,
     check_number,
     check_vectorised,
+    exercise_check,
     passed,
 )
 
@@ -107,6 +108,7 @@ _TINY = np.array([-1000.0, -1001.0, -1003.0])
 _MIXED = np.array([[0.0, 1.0, 2.0], [1000.0, 1001.0, 1002.0]])
 
 
+@exercise_check
 def check_stable_softmax(fn) -> None:
     """Exercise: ``stable_softmax(z, axis=-1)``, max-subtracted, over any axis, vectorised."""
     what = "`stable_softmax`"
@@ -188,6 +190,7 @@ _EXTREME = np.array([[1000.0, 0.0, -1000.0], [0.0, 1001.0, 1000.0]])
 _EXTREME_LABELS = np.array([2, 2])
 
 
+@exercise_check
 def check_cross_entropy(fn) -> None:
     """Exercise: ``cross_entropy(logits, y)``: mean of -log softmax(logits)[i, y_i], stably."""
     what = "`cross_entropy`"
@@ -236,6 +239,7 @@ def check_cross_entropy(fn) -> None:
 # --------------------------------------------------------------------------------------
 
 
+@exercise_check
 def check_cross_entropy_grad(fn) -> None:
     """Exercise: ``cross_entropy_grad(logits, y)`` = (softmax(logits) - onehot(y)) / n."""
     what = "`cross_entropy_grad`"
@@ -286,6 +290,7 @@ def _top_probability(z: np.ndarray, temperature: float) -> float:
     return float(_softmax(z / temperature).max())
 
 
+@exercise_check
 def check_temperature_for(fn) -> None:
     """Exercise: ``temperature_for(logits, target)``: T > 0 where max softmax(z / T) = target."""
     what = "`temperature_for`"

@@ -22,6 +22,7 @@ from ._core import (
     check_keys,
     check_number,
     check_vectorised,
+    exercise_check,
     passed,
     require_callable,
 )
@@ -63,6 +64,7 @@ def _ratio_cases() -> list[tuple[np.ndarray, np.ndarray]]:
     return cases
 
 
+@exercise_check
 def check_update_ratio(update_ratio) -> None:
     """Check ``update_ratio(W_before, W_after)`` = ||W_after - W_before|| / ||W_before||."""
     what = "`update_ratio(W_before, W_after)`"
@@ -117,6 +119,7 @@ def _epochs_to(curve, target):
     return int(hits[0]) if hits.size else None
 
 
+@exercise_check
 def check_epochs_to_target(epochs_to_target) -> None:
     """Check ``epochs_to_target(curve, target)``: first index with curve >= target, else None."""
     what = "`epochs_to_target(curve, target)`"
@@ -265,6 +268,7 @@ def normalise_fault(label) -> str:
     raise ValueError(f"unknown fault {label!r}.{hint} Use one of: {', '.join(FAULTS)}.")
 
 
+@exercise_check
 def check_diagnosis(diagnose) -> None:
     """Check ``diagnose()`` returns {"A": fault, "B": fault, "C": fault} with the right faults."""
     what = "`diagnose()`"
@@ -351,6 +355,7 @@ def _canonical(value, options, aliases, what: str, task: str) -> str:
     return key
 
 
+@exercise_check
 def check_output_choice(choose_output) -> None:
     """Check ``choose_output()`` returns {task: (output activation, loss)} for the three TASKS."""
     what = "`choose_output()`"

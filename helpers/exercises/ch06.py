@@ -23,6 +23,7 @@ from ._core import (
     check_array,
     check_number,
     check_vectorised,
+    exercise_check,
     passed,
     require_callable,
 )
@@ -100,6 +101,7 @@ def _as_output(out, x, what) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
+@exercise_check
 def check_forward(forward) -> None:
     """Your activation: vectorised, elementwise, finite, nonlinear, not a built-in."""
     what = "`my_activation`"
@@ -149,6 +151,7 @@ def _one_sided(forward, x):
     return (fp - fm) / (2 * h), (f0 - fm) / h, (fp - f0) / h
 
 
+@exercise_check
 def check_derivative(forward, derivative) -> None:
     """Your derivative agrees with central finite differences of your forward pass."""
     what = "`my_derivative`"
@@ -196,6 +199,7 @@ def check_derivative(forward, derivative) -> None:
     )
 
 
+@exercise_check
 def check_registration(info, forward) -> None:
     """Your name, formula and output range; the range must hold every value you compute."""
     what = "`my_activation_info()`"
@@ -262,6 +266,7 @@ def reference_max_gradient_error(f, df, x, h: float = 1e-5) -> float:
     return float(np.max(np.abs(d - fd) / np.maximum(1.0, np.maximum(np.abs(d), np.abs(fd)))))
 
 
+@exercise_check
 def check_gradient_check_function(max_gradient_error) -> None:
     """Your checker: central differences, a relative error, the given h, a single number."""
     what = "`max_gradient_error`"
@@ -312,6 +317,7 @@ def _locate_failure(fn, x, what):
     return None, None
 
 
+@exercise_check
 def check_stability(forward, derivative) -> None:
     """No warning, no inf/NaN, dtype kept, for |x| up to 1e4 in float32 and float64."""
     require_callable(forward, "`my_activation`")
@@ -406,6 +412,7 @@ def _call_on_net(fn, net, X, y, what):
     return result
 
 
+@exercise_check
 def check_gradient_flow(gradient_flow) -> None:
     """Your report: first/last gradient-norm ratio, dead and flat fractions of hidden layers."""
     what = "`gradient_flow`"
@@ -465,6 +472,7 @@ def _fake_train(calls):
     return train
 
 
+@exercise_check
 def check_comparison_table(comparison_table) -> None:
     """Your table: {dataset: {activation: [final validation accuracy per seed]}}."""
     what = "`comparison_table`"
