@@ -15,19 +15,22 @@ RUNTIME_STAMP := $(VENV)/.stamp-runtime
 TEST_STAMP    := $(VENV)/.stamp-test
 INSTRUCTOR_STAMP := $(VENV)/.stamp-instructor
 BENCH_STAMP   := $(VENV)/.stamp-bench
+CLASS_STAMP   := $(VENV)/.stamp-class
 
 START_NOTEBOOK := notebooks/00_start_here.ipynb
 # Jupyter refuses to start as root unless told; containers and CI machines often are root.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: help lab test lint unit notebooks assignments benchmarks venv clean
+.PHONY: help lab test lint unit notebooks assignments benchmarks tensorboard class class-deps venv clean
 
 help:
 	@echo "make lab         set up .venv and open JupyterLab on $(START_NOTEBOOK)"
 	@echo "make test        lint, unit tests, then every notebook under nbval"
 	@echo "make assignments student versions of every chapter (nbgrader) in build/nbgrader/release"
 	@echo "make benchmarks  run benchmarks/*.py one after another"
+	@echo "make tensorboard TensorBoard on notebooks/runs (chapter 7's runs), http://127.0.0.1:6006"
+	@echo "make class       (as root) a class on JupyterHub with nbgrader's exchange, http://127.0.0.1:8000"
 	@echo "make clean       remove .venv and caches"
 
 $(VENV)/pyvenv.cfg:
@@ -42,9 +45,10 @@ $(RUNTIME_STAMP): requirements.txt pyproject.toml | $(VENV)/pyvenv.cfg
 	$(PIP) install $(PIP_FLAGS) --no-compile -r requirements.txt
 	touch $@
 
-# The tests include the instructor workflow (nbgrader), so they install that extra too.
+# The tests include the instructor workflow (nbgrader) and chapter 7's PyTorch cells, so they
+# install those extras too (torch==2.13.0 is the CPU build).
 $(TEST_STAMP): $(RUNTIME_STAMP) pyproject.toml
-	$(PIP) install $(PIP_FLAGS) --no-compile -r requirements.txt -e ".[test,instructor]"
+	$(PIP) install $(PIP_FLAGS) --no-compile -r requirements.txt -e ".[test,instructor,torch]"
 	touch $@
 
 $(INSTRUCTOR_STAMP): $(RUNTIME_STAMP) pyproject.toml
@@ -56,15 +60,37 @@ $(BENCH_STAMP): $(RUNTIME_STAMP) pyproject.toml
 	$(PIP) install $(PIP_FLAGS) --no-compile -r requirements.txt -e ".[test,bench]"
 	touch $@
 
+# The class deployment (deploy/): JupyterHub and its authenticator on top of the instructor
+# extra, and the hub's proxy from npm into .venv/node (npm ci: exactly deploy/package-lock.json).
+$(CLASS_STAMP): $(INSTRUCTOR_STAMP) deploy/requirements.txt deploy/package.json deploy/package-lock.json
+	$(PIP) install $(PIP_FLAGS) --no-compile -r requirements.txt -e ".[instructor]" -r deploy/requirements.txt
+	@command -v npm >/dev/null || { echo "error: no npm: the hub's proxy comes from npm; install Node.js 20+" >&2; exit 1; }
+	mkdir -p $(VENV)/node && cp deploy/package.json deploy/package-lock.json $(VENV)/node/
+	cd $(VENV)/node && npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	touch $@
+
+class-deps: $(CLASS_STAMP)
+
+# As root: the hub starts each user's server as that user (deploy/classroom.py says more).
+class: $(CLASS_STAMP)
+	$(BIN)/python deploy/classroom.py start
+
 venv: $(RUNTIME_STAMP)
+
+# Chapter 7 writes its training runs to notebooks/runs/<chapter>/<run>; one run per folder.
+TB_PORT ?= 6006
+tensorboard: $(RUNTIME_STAMP)
+	@mkdir -p notebooks/runs
+	$(BIN)/tensorboard --logdir notebooks/runs --host 127.0.0.1 --port $(TB_PORT)
 
 lab: $(RUNTIME_STAMP)
 	$(BIN)/jupyter lab $(LAB_FLAGS) $(START_NOTEBOOK)
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check --output-format=concise $(wildcard helpers tests notebooks benchmarks tools)
+	$(BIN)/ruff check --output-format=concise $(wildcard helpers tests notebooks benchmarks tools deploy)
 
-unit: $(TEST_STAMP)
+# tests/test_classroom.py needs the class deployment's packages too.
+unit: $(TEST_STAMP) $(CLASS_STAMP)
 	$(PYTEST) tests
 
 # --nbval-lax: only cells marked NBVAL_CHECK_OUTPUT compare outputs; every cell must run.

@@ -8,7 +8,8 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("activations", "data", "nn", "diagnostics", "plots", "widgets", "exercises")
+_SUBMODULES = ("activations", "data", "nn", "diagnostics", "plots", "widgets", "exercises",
+               "torch_bridge", "tensorboard_logs")
 
 __all__ = list(_SUBMODULES)
 

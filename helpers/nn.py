@@ -70,6 +70,9 @@ class History:
         self.quantile_levels = _QUANTILES.copy()
         self.act_quantiles = np.full((len(self.snapshot_epochs), L, len(_QUANTILES)), np.nan)
         self.diverged_at: int | None = None
+        # The optimizer as fit left it (Adam's moments, momentum's velocity): pass it to the
+        # next fit as ``optimizer_state`` to continue this training instead of restarting it.
+        self.optimizer_state = None
 
     @property
     def epochs(self) -> int:
@@ -447,13 +450,15 @@ class MLP:
     def fit(self, X, y, loss: str | None = None, epochs: int = 100, lr: float = 0.1,
             optimizer: str = "sgd", batch_size: int | None = None, X_val=None, y_val=None,
             seed: int = 0, momentum: float = 0.9, n_snapshots: int = 11,
-            callback=None) -> History:
+            callback=None, optimizer_state=None) -> History:
         """Train in place and return a :class:`History` (see its docstring for the layout).
 
         ``batch_size=None`` trains full-batch (one step per epoch). ``callback(epoch, net,
         history)``, if given, runs after each epoch; returning ``False`` stops training.
         If the loss becomes inf or NaN, training stops with a warning and
         ``history.diverged_at`` says when: usually the learning rate is too large.
+        ``optimizer_state=history.optimizer_state`` of an earlier fit of this network with the
+        same optimizer continues that training (``lr`` may change) instead of restarting it.
         """
         loss = self._resolve_loss(loss)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -479,7 +484,15 @@ class MLP:
         n_snap = max(2, min(n_snapshots, epochs + 1))
         snapshots = np.unique(np.round(np.linspace(0, epochs, n_snap)))
         history = History(epochs, self.layer_names(), snapshots)
-        opt = _OPTIMIZER_CLASSES[optimizer](lr, momentum=momentum)
+        if optimizer_state is None:
+            opt = _OPTIMIZER_CLASSES[optimizer](lr, momentum=momentum)
+        elif isinstance(optimizer_state, _OPTIMIZER_CLASSES[optimizer]):
+            opt = optimizer_state
+            opt.lr = lr
+        else:
+            raise ValueError(f"optimizer_state is the state of another optimizer than "
+                             f"{optimizer!r}: {type(optimizer_state).__name__}")
+        history.optimizer_state = opt
         rng = np.random.default_rng(seed)
         last_updates = None
 

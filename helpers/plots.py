@@ -220,11 +220,14 @@ def _percent(v: float) -> str:
 
 
 def saturation_spans(act, x: np.ndarray, threshold: float = SATURATION_THRESHOLD):
-    """The x-intervals where a bounded activation's derivative is below ``threshold``."""
+    """The x-intervals where an activation is flat: |f'(x)| < ``threshold``.
+
+    The rule is the same for every activation: a saturated sigmoid's tails, ReLU's zero side
+    and SiLU's far negative tail are all shaded; Leaky ReLU with alpha = 0.01 has
+    |f'(x)| = 0.01 there, which is not below the threshold, so it is not.
+    """
     act = _as_activation(act)
-    if not act.bounded:
-        return []
-    mask = act.grad(x) < threshold
+    mask = np.abs(act.grad(x)) < threshold
     step = (x[-1] - x[0]) / max(len(x) - 1, 1)
     spans = []
     for i, j in _runs(mask):
@@ -252,7 +255,7 @@ def plot_activations(names, derivative: bool = True, x_range=(-6, 6), *, mark_ma
     """Activation functions (left) and their derivatives (right), saturated regions shaded.
 
     ``names`` is a name, an Activation, or a list of them (``activations.get("elu", alpha=0.5)``
-    for parameters). Shading marks where f'(x) < 0.01, the threshold ``diagnostics`` uses.
+    for parameters). Shading marks where |f'(x)| < 0.01, the threshold ``diagnostics`` uses.
     """
     if isinstance(names, (str, activations.Activation)):
         names = [names]
@@ -294,7 +297,7 @@ def plot_activations(names, derivative: bool = True, x_range=(-6, 6), *, mark_ma
     handles, labels = axes[0].get_legend_handles_labels()
     if shaded:
         handles.append(Patch(color="0.5", alpha=0.25, lw=0))
-        labels.append(f"saturated ($f'<{SATURATION_THRESHOLD:g}$)")
+        labels.append(f"flat ($|f'| < {SATURATION_THRESHOLD:g}$)")
     if len(handles) > 1:
         axes[0].legend(handles, labels, loc="best")
     return _finish(fig, show)
@@ -879,3 +882,501 @@ def _notebook_png(fig: Figure) -> str | None:
 
 style()
 _enable_notebook_display()
+
+
+def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = None) -> Figure:
+    """One row per training run: loss, gradient norm per layer, dead/saturated units, update ratio.
+
+    ``histories`` maps a run's label to its :class:`helpers.nn.History` (from ``MLP.fit`` or the
+    torch bridge). ``layer_names`` overrides the histories' own names in the legends. Read a
+    row from left to right: is it learning, does the gradient reach every layer, are units
+    dead or saturated, and how far does one step move the weights (healthy band shaded).
+    """
+    rows = len(histories)
+    if rows == 0:
+        raise ValueError("training_dashboard needs at least one History")
+    height = 3.0 * rows + 0.1
+    # Fixed margins (in inches) instead of constrained layout: this figure is large, and a
+    # fixed layout draws it in half the time.
+    fig = Figure(figsize=(12, height))
+    axes = fig.subplots(rows, 4, squeeze=False, gridspec_kw={
+        "left": 0.065, "right": 0.99, "wspace": 0.38, "top": 1 - 0.35 / height,
+        "bottom": 0.55 / height, "hspace": 0.45})
+    for col in (1, 3):  # one log scale per column, so the runs compare at a glance
+        for ax in axes[1:, col]:
+            ax.sharey(axes[0, col])
+    for (label, h), (ax_loss, ax_grad, ax_units, ax_ratio) in zip(histories.items(), axes):
+        names = list(layer_names) if layer_names is not None else list(h.layer_names)
+        n_layers = h.grad_norm.shape[1]
+        if len(names) != n_layers:
+            raise ValueError(f"{len(names)} layer names for a History of {n_layers} layers")
+        colours = [mpl.colormaps["viridis"](j / max(n_layers - 1, 1)) for j in range(n_layers)]
+        ax_loss.plot(h.epoch, h.loss, label="train")
+        curves = h.loss
+        if np.any(np.isfinite(h.val_loss)):
+            ax_loss.plot(h.epoch, h.val_loss, ls="--", label="validation")
+            curves = h.val_loss
+            ax_loss.legend()
+        ax_loss.set(ylabel="loss", title=f"{label}: loss")
+        low, high = np.nanmin(curves), np.nanmax(curves)
+        if high - low < 0.5:  # don't magnify a nearly flat curve into a steep one
+            ax_loss.set_ylim((low + high) / 2 - 0.25, (low + high) / 2 + 0.25)
+        # Exact zeros (no gradient at all) cannot be drawn on a log axis: they show as gaps.
+        grad = np.where(h.grad_norm > 0, h.grad_norm, np.nan)
+        for j in range(n_layers):
+            ax_grad.plot(h.epoch, grad[:, j], color=colours[j], label=names[j])
+        ax_grad.set(yscale="log", ylabel=r"$\|\partial L/\partial W_l\|$",
+                    title="gradient norm per layer")
+        ax_grad.legend(fontsize=7.5, loc="best")
+        for j in range(n_layers - 1):
+            ax_units.plot(h.epoch, h.dead[:, j], color=colours[j])
+            ax_units.plot(h.epoch, h.saturated[:, j], color=colours[j], ls="--")
+        ax_units.set(ylabel="share of units", ylim=(-0.03, 1.03),
+                     title="dead (—) and saturated (--)")
+        ax_units.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ratio = np.where(h.update_ratio > 0, h.update_ratio, np.nan)
+        ax_ratio.axhspan(1e-4, 1e-2, color=OKABE_ITO[2], alpha=0.12, lw=0)
+        ax_ratio.axhline(1e-3, color=OKABE_ITO[2], ls=":", lw=1.2)
+        for j in range(n_layers):
+            ax_ratio.plot(h.epoch, ratio[:, j], color=colours[j])
+        ax_ratio.set(yscale="log", ylabel=r"$\|\Delta W_l\| / \|W_l\|$",
+                     title="update-to-weight ratio")
+        for ax, values in ((ax_grad, h.grad_norm), (ax_ratio, h.update_ratio)):
+            if np.any(values[1:] == 0):
+                ax.text(0.5, 0.5, "exactly 0:\nno gradient", transform=ax.transAxes,
+                        ha="center", va="center", color="0.35")
+        for ax in (ax_loss, ax_grad, ax_units, ax_ratio):
+            ax.set(xlabel="epoch", xlim=(0, h.epochs))
+    return fig
+
+
+__all__.append("training_dashboard")  # appended here, next to the function (chapter 5)
+
+
+# --------------------------------------------------------------------------------------
+# Chapter 1: the folded plane and the 1-D fits
+# --------------------------------------------------------------------------------------
+
+
+def plot_folded_plane(net, X, y, H, *, show: bool = False) -> Figure:
+    """A 2-2-1 network seen twice: its boundary with each hidden unit's line in the input
+    plane (left), and the data in the hidden features ``H`` with the output's line (right)."""
+    X, y, H = np.asarray(X, dtype=float), np.asarray(y), np.asarray(H, dtype=float)
+    if net.sizes[1:] != [2, 1] or H.shape != (len(X), 2):
+        raise ValueError(f"expected a [2, 2, 1] network and H of shape ({len(X)}, 2), got "
+                         f"sizes {net.sizes} and H of shape {H.shape}")
+    fig, (ax_in, ax_h) = subplots(1, 2, figsize=(10, 4.1))
+    plot_decision_boundary(net, X, y, ax=ax_in, colorbar=False,
+                           title="input space: two cuts make a band")
+    t = np.linspace(-2.5, 2.5, 2)
+    for j, colour in enumerate([OKABE_ITO[2], OKABE_ITO[4]]):
+        (wa, wb), bj = net.weights[0][:, j], net.biases[0][j]
+        ax_in.plot(t, -(wa * t + bj) / wb, ls="--", lw=1.5, color=colour,
+                   label=f"unit {j + 1}: $h_{j + 1} = 0$")
+    ax_in.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8.5)
+    for k, colour in enumerate(class_colours(2)):
+        sel = y == k
+        ax_h.scatter(H[sel, 0], H[sel, 1], s=18, color=colour, edgecolors="k", linewidths=0.4,
+                     marker=CLASS_MARKERS[k], label=f"class {k}")
+    (v1, v2), c = net.weights[1][:, 0], net.biases[1][0]
+    h1 = np.linspace(-1.1, 1.1, 2)
+    ax_h.plot(h1, -(v1 * h1 + c) / v2, color="k", lw=1.2, label="output boundary")
+    ax_h.set(xlim=(-1.1, 1.1), ylim=(-1.1, 1.1), xlabel=r"$h_1 = f(\mathbf{w}_1^\top x + b_1)$",
+             ylabel=r"$h_2 = f(\mathbf{w}_2^\top x + b_2)$", title="hidden space: one straight cut")
+    ax_h.legend(loc="upper right", fontsize=8, framealpha=0.85)
+    return _finish(fig, show)
+
+
+def plot_1d_fits(X, y, models, widths, *, names=("tanh", "relu"), kinks=None,
+                 x_range=(-4.5, 4.5), ylim=(-2.0, 2.0), show: bool = False) -> Figure:
+    """One panel per hidden width h: the 1-D data and each fit (activation in ``names``).
+
+    ``models[act, h]`` is a trained 1-input network, labelled with its MSE on (X, y);
+    ``kinks[h]`` (optional) holds the inputs where the ReLU fit bends, marked as black dots.
+    """
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    fig, axes = subplots(1, len(widths), figsize=(3.25 * len(widths), 3.6), sharey=True,
+                         squeeze=False)
+    xs = np.linspace(*x_range, 901)[:, None]
+    colours = [OKABE_ITO[0], OKABE_ITO[3], OKABE_ITO[2], OKABE_ITO[4]]
+    for ax, h in zip(axes[0], widths):
+        ax.scatter(X[:, 0], y, s=8, color="0.65", label="data")
+        for act, colour in zip(names, colours):
+            net = models[act, h]
+            ax.plot(xs[:, 0], net.predict(xs), color=colour, lw=2, gid=f"fit:{act}",
+                    label=f"{act} (MSE {net.loss(X, y):.3f})")
+        if kinks is not None:
+            k = np.asarray(kinks[h], dtype=float)
+            k = k[(k >= x_range[0]) & (k <= x_range[1])]
+            ax.plot(k, models["relu", h].predict(k[:, None]), "o", ms=4.5, color="k",
+                    label="relu kinks", zorder=4, gid="kinks")
+        ax.set(title=f"{h} hidden units", xlabel="input $x$", xlim=x_range, ylim=ylim)
+        ax.legend(loc="lower right", fontsize=7.5)
+    axes[0, 0].set_ylabel(r"output $\hat y$")
+    return _finish(fig, show)
+
+
+__all__ += ["plot_folded_plane", "plot_1d_fits"]  # appended here, next to the functions (chapter 1)
+
+
+# --------------------------------------------------------------------------------------
+# Chapter 4: temperature sweep, class-probability maps, multi-label tag counts
+# --------------------------------------------------------------------------------------
+
+
+def plot_temperature_sweep(temperatures, P_bars, T_grid, P_curve, *, logits=None,
+                           show: bool = False) -> Figure:
+    """Softmax probabilities against temperature: bars at a few ``temperatures`` (rows of
+    ``P_bars``, left) and one curve per class over ``T_grid`` (rows of ``P_curve``, right,
+    log scale), each with the uniform level 1/k dotted."""
+    P_bars, P_curve = np.asarray(P_bars, dtype=float), np.asarray(P_curve, dtype=float)
+    T_grid = np.asarray(T_grid, dtype=float)
+    k = P_bars.shape[1]
+    if P_bars.shape != (len(temperatures), k) or P_curve.shape != (len(T_grid), k):
+        raise ValueError(f"expected P_bars of shape ({len(temperatures)}, k) and P_curve of shape "
+                         f"({len(T_grid)}, k), got {P_bars.shape} and {P_curve.shape}")
+    colours = class_colours(k)
+    fig, (ax_bars, ax_curve) = subplots(1, 2, figsize=WIDE)
+    width = 0.78 / k
+    for i in range(k):
+        name = f"class {i}" if logits is None else f"class {i} ($z_{i}={logits[i]:g}$)"
+        ax_bars.bar(np.arange(len(temperatures)) + (i - (k - 1) / 2) * width, P_bars[:, i],
+                    width, color=colours[i], label=name)
+        ax_curve.plot(T_grid, P_curve[:, i], color=colours[i], label=f"$p_{i}$", gid=f"p:{i}")
+    for ax in (ax_bars, ax_curve):
+        ax.axhline(1 / k, color="0.4", ls=":", lw=1.2,
+                   label="$1/k$ (uniform)" if ax is ax_curve else None)
+    ax_curve.axvline(1.0, color="0.6", lw=1)
+    ax_bars.set(xticks=range(len(temperatures)), xticklabels=[f"{T:g}" for T in temperatures],
+                xlabel="temperature $T$", ylabel="probability $p_i$", ylim=(0, 1.05),
+                title=f"The same logits at {len(temperatures)} temperatures")
+    ax_curve.set(xscale="log", xlabel="temperature $T$ (log scale)", ylabel="probability $p_i$",
+                 ylim=(0, 1.05), title="From argmax ($T \\to 0$) to uniform ($T \\to \\infty$)")
+    ax_bars.legend(loc="upper right")
+    ax_curve.legend(loc="upper right")
+    return _finish(fig, show)
+
+
+def plot_probability_maps(P_grid, extent, X, y, *, show: bool = False) -> Figure:
+    """One map per class of a softmax classifier's probability ``P_grid[..., k]`` over the
+    square ``extent`` = (x0, x1, y0, y1), with that class's samples (white dots) and the
+    level p = 0.5 (black line)."""
+    P_grid, X, y = np.asarray(P_grid, dtype=float), np.asarray(X, dtype=float), np.asarray(y)
+    if P_grid.ndim != 3:
+        raise ValueError(f"P_grid must have shape (rows, cols, k), got {P_grid.shape}")
+    k = P_grid.shape[2]
+    gx, gy = np.meshgrid(np.linspace(extent[0], extent[1], P_grid.shape[1]),
+                         np.linspace(extent[2], extent[3], P_grid.shape[0]))
+    fig, axes = subplots(1, k, figsize=(3.5 * k, 3.4), squeeze=False)
+    for j, (ax, colour) in enumerate(zip(axes[0], class_colours(k))):
+        cmap = mcolors.LinearSegmentedColormap.from_list(f"class {j}", ["#ffffff", colour])
+        im = ax.imshow(P_grid[..., j], origin="lower", extent=extent, vmin=0, vmax=1, cmap=cmap,
+                       interpolation="bilinear")
+        ax.contour(gx, gy, P_grid[..., j], levels=[0.5], colors="k", linewidths=1)
+        ax.scatter(*X[y == j].T, s=10, color="white", edgecolors="k", linewidths=0.5)
+        ax.set(xlabel="$x_1$", ylabel="$x_2$" if j == 0 else None, aspect="equal",
+               title=f"$p_{j}(x)$: class {j}")
+        ax.grid(False)
+        fig.colorbar(im, ax=ax, shrink=0.8, label=f"$p_{j}$")
+    return _finish(fig, show)
+
+
+def plot_tag_counts(X, n_true, predicted: Mapping[str, np.ndarray], centres, radius: float, *,
+                    lim: float = 2.0, show: bool = False) -> Figure:
+    """Multi-label tags, one per disc: the samples coloured by their number of true tags
+    ``n_true`` (left), then one panel per model in ``predicted`` (title -> a square grid of
+    predicted tag counts over [-lim, lim]^2, NaN where there is nothing to predict)."""
+    X, n_true = np.asarray(X, dtype=float), np.asarray(n_true, dtype=float)
+    counts = mcolors.ListedColormap([OKABE_ITO[1], OKABE_ITO[5], OKABE_ITO[2], OKABE_ITO[6]])
+    counts = counts.with_extremes(bad="white")  # outside the discs: no data, nothing to predict
+    fig, axes = subplots(1, 1 + len(predicted), figsize=(3.5 * (1 + len(predicted)), 3.5))
+    axes[0].scatter(*X.T, c=n_true, cmap=counts, vmin=-0.5, vmax=3.5, s=14, edgecolors="k",
+                    linewidths=0.3)
+    axes[0].set(title="Data: number of true tags", ylabel="$x_2$")
+    im = None
+    for ax, (title, n_pred) in zip(axes[1:], predicted.items()):
+        im = ax.imshow(np.asarray(n_pred, dtype=float), origin="lower",
+                       extent=(-lim, lim, -lim, lim), cmap=counts, vmin=-0.5, vmax=3.5,
+                       interpolation="nearest")
+        ax.set_title(title)
+    theta = np.linspace(0, 2 * np.pi, 200)
+    for ax in axes:
+        for c in np.asarray(centres, dtype=float):
+            ax.plot(c[0] + radius * np.cos(theta), c[1] + radius * np.sin(theta), color="k",
+                    lw=0.8)
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="$x_1$")
+        ax.grid(False)
+    if im is not None:
+        fig.colorbar(im, ax=axes, shrink=0.8, ticks=[0, 1, 2, 3], label="number of tags")
+    return _finish(fig, show)
+
+
+__all__ += ["plot_temperature_sweep", "plot_probability_maps", "plot_tag_counts"]  # chapter 4
+
+
+# --------------------------------------------------------------------------------------
+# Chapter 6: the capstone's figures
+# --------------------------------------------------------------------------------------
+
+
+def plot_finite_difference_errors(hs, errors: dict, *, mark_h: float | None = 1e-5,
+                                  title: str | None = None, ax=None,
+                                  show: bool = False) -> Figure:
+    """Error of each difference quotient against the step h, on log-log axes.
+
+    ``errors`` maps a label (e.g. "central (f(x+h) - f(x-h))/2h") to one error per h in ``hs``;
+    ``mark_h`` draws a dotted vertical line at that step.
+    """
+    if ax is None:
+        fig, ax = subplots(1, 1, figsize=(5.8, 3.8))
+    fig = ax.figure
+    for i, (label, err) in enumerate(errors.items()):
+        ax.loglog(hs, err, color=OKABE_ITO[i % len(OKABE_ITO)], label=label, gid=f"fd:{label}")
+    if mark_h is not None:
+        ax.axvline(mark_h, color="0.4", ls=":", lw=1.2, gid="mark_h")
+        power = np.log10(mark_h)
+        text = f"$h = 10^{{{power:.0f}}}$" if power == round(power) else f"$h = {mark_h:g}$"
+        ax.annotate(text, (mark_h, 0.92), xycoords=("data", "axes fraction"), xytext=(6, 0),
+                    textcoords="offset points", color="0.3", gid="mark_h_label")
+    ax.set(xlabel="step $h$", ylabel=r"max error $|\mathrm{fd} - f'(x)|$",
+           title=title or "Finite-difference error")
+    if len(errors) > 1:
+        ax.legend(loc="upper left")
+    return _finish(fig, show)
+
+
+def plot_seed_comparison(table: dict, *, ylim=(0.75, 1.01), title: str | None = None,
+                         show: bool = False) -> Figure:
+    """One panel per dataset: each activation's mean (bar) and every seed's result (dots).
+
+    ``table`` is ``{dataset: {activation: [value per seed]}}``, as chapter 6's
+    ``comparison_table`` returns it.
+    """
+    fig, axes = subplots(1, len(table), figsize=(8.5, 3.4), sharey=True, squeeze=False)
+    for ax, (dataset, row) in zip(axes[0], table.items()):
+        for i, (name, values) in enumerate(row.items()):
+            colour = OKABE_ITO[i % len(OKABE_ITO)]
+            ax.bar(i, np.mean(values), color=colour, alpha=0.35, width=0.6, gid=f"mean:{name}")
+            offsets = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else [0.0]
+            ax.plot(i + np.asarray(offsets), values, "o", color=colour, gid=f"seeds:{name}")
+        ax.set_xticks(range(len(row)), list(row))
+        ax.set(title=dataset, xlabel="activation", ylim=ylim)
+    axes[0, 0].set_ylabel("validation accuracy")
+    fig.suptitle(title or "Validation accuracy: mean (bar) and each seed (dots)")
+    return _finish(fig, show)
+
+
+__all__ += ["plot_finite_difference_errors", "plot_seed_comparison"]  # chapter 6
+
+
+# --------------------------------------------------------------------------------------
+# Chapter 2: zero-centring paths, training curves side by side, stacked layer histograms
+# --------------------------------------------------------------------------------------
+
+
+def plot_weight_paths(paths: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray],
+                      w_start, w_star, *, extent: float = 1.6,
+                      show: bool = False) -> Figure:
+    """One panel per input kind: a 2-weight SGD path over its loss contours.
+
+    ``paths[name]`` is the (steps, 2) sequence of weights; ``inputs[name]`` the (n, 2) inputs
+    a of the linear unit, whose loss is the mean of (w.a - w*.a)^2 / 2 over the inputs.
+    """
+    fig, axes = subplots(1, len(paths), figsize=(8.6, 4.2), sharey=True, squeeze=False)
+    g1, g2 = np.meshgrid(np.linspace(-extent, extent, 121), np.linspace(-extent, extent, 121))
+    grid = np.column_stack([g1.ravel(), g2.ravel()])
+    for ax, (name, path) in zip(axes[0], paths.items()):
+        a = np.asarray(inputs[name], dtype=float)
+        loss = np.mean((grid @ a.T - a @ np.asarray(w_star)) ** 2, axis=1).reshape(g1.shape) / 2
+        ax.contour(g1, g2, loss, levels=np.geomspace(0.002, 2, 12), colors="0.75",
+                   linewidths=0.8)
+        ax.plot(path[:, 0], path[:, 1], "o-", ms=3, lw=1.2, color=OKABE_ITO[0],
+                label="SGD path", gid=f"path:{name}")
+        ax.plot(*w_start, "s", color=OKABE_ITO[3], ms=8, label="start")
+        ax.plot(*w_star, "*", color=OKABE_ITO[2], ms=14, label=r"optimum $w^\star$")
+        ax.set(xlabel="$w_1$", title=f"inputs from {name}", aspect="equal")
+    axes[0, 0].set_ylabel("$w_2$")
+    axes[0, -1].legend(loc="upper right")
+    return _finish(fig, show)
+
+
+def plot_training_curves(histories: Mapping, *, reference_loss: float | None = None,
+                         reference_label: str | None = None, loss_label: str = "loss",
+                         show: bool = False) -> Figure:
+    """Training loss (left) and accuracy (right) of several runs, one line per run.
+
+    ``reference_loss`` draws a dotted horizontal line on the loss panel, labelled
+    ``reference_label`` (e.g. the loss of a constant prediction).
+    """
+    fig, axes = subplots(1, 2, figsize=(8.6, 3.3))
+    for name, h in histories.items():
+        axes[0].plot(h.epoch, h.loss, label=name, gid=f"loss:{name}")
+        axes[1].plot(h.epoch, h.accuracy, label=name, gid=f"accuracy:{name}")
+    top = max(float(np.nanmax(h.loss)) for h in histories.values())
+    if reference_loss is not None:
+        axes[0].axhline(reference_loss, color="0.5", ls=":", lw=1.2, gid="reference")
+        last = max(float(h.epoch[-1]) for h in histories.values())
+        if reference_label:
+            axes[0].annotate(reference_label, (last, reference_loss), xytext=(0, 4),
+                             textcoords="offset points", ha="right", color="0.35", fontsize=9)
+        top = max(top, reference_loss)
+    axes[0].set(xlabel="epoch", ylabel=loss_label, title="Training loss", ylim=(0, 1.12 * top))
+    axes[1].set(xlabel="epoch", ylabel="accuracy", title="Training accuracy", ylim=(0.4, 1.02))
+    axes[1].yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes[1].legend(loc="lower right")
+    return _finish(fig, show)
+
+
+def plot_histogram_stacks(nets: Mapping, X, *, bins: int = 40, title: str | None = None,
+                          show: bool = False) -> Figure:
+    """One panel per network: each hidden layer's activation histogram, layer 1 on top.
+
+    The right margin gives each layer's saturated fraction (derivative < 0.01), so the
+    panels compare how far the distribution has moved onto the flat ends, layer by layer.
+    """
+    fig, axes = subplots(1, len(nets), figsize=(8.6, 4.2), sharey=True, squeeze=False)
+    for ax, (label, net) in zip(axes[0], nets.items()):
+        stats = diagnostics.layer_stats(net, X)          # runs the network on X
+        hidden = net.cache["a"][1:-1]
+        act = _layer_activation(net, 0)
+        lo, hi = act.output_range if act.bounded else (
+            min(float(a.min()) for a in hidden), max(float(a.max()) for a in hidden))
+        edges = np.linspace(lo, hi, bins + 1)
+        n = len(hidden)
+        for j, a in enumerate(hidden):
+            counts, _ = np.histogram(a, bins=edges)
+            base = n - 1 - j
+            ax.axhline(base, color="0.75", lw=0.6)
+            ax.stairs(base + 0.9 * counts / max(counts.max(), 1), edges, baseline=base,
+                      fill=True, color=OKABE_ITO[0], alpha=0.75, gid=f"hist:{j + 1}")
+            if np.isfinite(stats["saturated"][j]):
+                ax.text(hi + 0.02 * (hi - lo), base + 0.15, _percent(stats["saturated"][j]),
+                        fontsize=8.5, color="0.3", gid=f"saturated:{j + 1}")
+        ax.set(title=f"{act.label}, {label}", xlabel="activation $a$",
+               xlim=(lo - 0.025 * (hi - lo), hi + 0.15 * (hi - lo)),
+               yticks=np.arange(n) + 0.3, yticklabels=[f"hidden {n - k}" for k in range(n)])
+        ax.text(hi + 0.02 * (hi - lo), n - 0.1, "saturated", fontsize=8.5, color="0.3")
+        ax.grid(False)
+    fig.suptitle(title or f"Activations of each hidden layer on {len(np.asarray(X))} points")
+    return _finish(fig, show)
+
+
+__all__ += ["plot_weight_paths", "plot_training_curves", "plot_histogram_stacks"]  # chapter 2
+
+
+def plot_one_neuron_runs(runs: Mapping, target: float, reached: Mapping, *,
+                         show: bool = False) -> Figure:
+    """Mean output (left) and loss (right) per SGD iteration of one-neuron runs, log-scaled.
+
+    ``runs`` maps a name to (mean output per iteration, loss per iteration); ``reached`` maps
+    a name to the iteration at which that run is first on target (or None), drawn as a dotted
+    line with an "on target after n" note. The target is a dashed line on the output panel.
+    """
+    fig, axes = subplots(1, 2, figsize=WIDE)
+    for (name, (mean_out, loss)), colour in zip(runs.items(), OKABE_ITO):
+        it = np.arange(1, len(mean_out) + 1)
+        axes[0].plot(it, mean_out, color=colour, label=f"{name} neuron", gid=f"output:{name}")
+        axes[1].plot(it, loss, color=colour, label=f"{name} neuron", lw=1.2, gid=f"loss:{name}")
+        if reached.get(name) is None:
+            continue
+        at = reached[name] + 1  # iterations are drawn from 1, so the log axis can show them
+        for ax in axes:
+            ax.axvline(at, color=colour, ls=":", lw=1.2, gid=f"reached:{name}")
+        axes[0].annotate(f"on target\nafter {reached[name]}", (at, 0.8),
+                         xycoords=("data", "axes fraction"), xytext=(4, 0),
+                         textcoords="offset points", color=colour, fontsize=9)
+    axes[0].axhline(target, color="k", ls="--", lw=1, label=f"target {target:g}", gid="target")
+    axes[0].set(xlabel="SGD iteration (log scale)", ylabel=r"mean output $\hat y$ on the batch",
+                title="Output per iteration")
+    axes[0].legend(loc="center left")
+    axes[1].set_yscale("log")
+    log_axis_labels(axes[1])
+    axes[1].set(xlabel="SGD iteration (log scale)", ylabel="L2 loss on the batch (log scale)",
+                title="Loss per iteration")
+    axes[1].legend(loc="lower left")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    return _finish(fig, show)
+
+
+__all__ += ["plot_one_neuron_runs"]  # chapter 3
+
+
+def plot_shift_windows(panels, *, ylabel: str, ylim=(0.5, 1.08), show: bool = False) -> Figure:
+    """The naive and the stable softmax as every logit is shifted by c, one panel per window.
+
+    ``panels`` holds (title, shifts, naive, stable): the probability each formula gives at
+    each shift; where the naive one is NaN is shaded.
+    """
+    fig, axes = subplots(1, len(panels), figsize=WIDE, sharey=True, squeeze=False)
+    colours = class_colours(2)
+    for ax, (title, shifts, naive, stable) in zip(axes[0], panels):
+        shifts, naive, stable = (np.asarray(a, dtype=float) for a in (shifts, naive, stable))
+        nan_at = shifts[np.isnan(naive)]
+        if nan_at.size:
+            ax.axvspan(nan_at.min(), nan_at.max(), color=OKABE_ITO[3], alpha=0.15, lw=0,
+                       label="naive gives NaN")
+        ax.plot(shifts, stable, color=colours[0], lw=5, alpha=0.5, gid="stable",
+                label="stable (max subtracted)")
+        ax.plot(shifts, naive, color=colours[1], lw=1.6, gid="naive",
+                label="naive $e^{z_i} / \\sum_j e^{z_j}$")
+        ax.set(xlim=(shifts[0], shifts[-1]), ylim=ylim, title=title,
+               xlabel="shift $c$ added to every logit")
+    axes[0, 0].set_ylabel(ylabel)
+    axes[0, -1].legend(loc="upper left")
+    return _finish(fig, show)
+
+
+def plot_confident_mistake(margins, grad_norms: Mapping, traces: Mapping, *, lr: float,
+                           show: bool = False) -> Figure:
+    """Losses on a confidently wrong softmax: each loss's gradient norm against the wrong
+    class's margin (``grad_norms``, left, log scale) and the true class's probability over
+    gradient-descent steps (``traces``, right)."""
+    fig, (ax_g, ax_t) = subplots(1, 2, figsize=WIDE)
+    colours = class_colours(max(len(grad_norms), len(traces)))
+    for (name, norm), colour in zip(grad_norms.items(), colours):
+        ax_g.semilogy(margins, norm, color=colour, label=name, gid=f"grad:{name}")
+    ax_g.axvline(0, color="0.6", lw=1)
+    ax_g.text(0.4, 0.25, "wrong, and sure of it $\\rightarrow$", fontsize=9,
+              transform=ax_g.get_xaxis_transform())
+    ax_g.set(xlabel="margin $m = z_1 - z_0$ of the wrong class",
+             ylabel="$\\|\\nabla_z L\\|$ (log scale)", title="Gradient on the logits, true class 0")
+    ax_g.legend(loc="lower left")
+    for (name, trace), colour in zip(traces.items(), colours):
+        ax_t.plot(np.arange(len(trace)), trace, color=colour, label=name, gid=f"p:{name}")
+    ax_t.set(xlabel=f"gradient-descent step ($\\eta = {lr:g}$)", ylabel="$p_0$ (true class)",
+             ylim=(-0.02, 1.02), title="Recovering from a confident mistake")
+    ax_t.legend(loc="center right")
+    return _finish(fig, show)
+
+
+__all__ += ["plot_shift_windows", "plot_confident_mistake"]  # chapter 4
+
+
+def plot_unit_activity(layers: Sequence, y, *, show: bool = False) -> Figure:
+    """Each hidden layer's activations as an image: one row per unit, one column per input.
+
+    The inputs are sorted by class (class 0 first, a dashed line at the change), so units that
+    fire for one class only stand out; all panels share one colour scale from 0, so the single
+    colourbar reads every panel and dark means exactly 0. Titles give each layer's sparsity.
+    """
+    layers = [np.asarray(a, dtype=float) for a in layers]
+    y = np.asarray(y).ravel()
+    order = np.argsort(y, kind="stable")
+    vmax = max(float(a.max()) for a in layers) or 1.0
+    fig, axes = subplots(1, len(layers), figsize=(8.5, 3.6), squeeze=False)
+    axes = list(axes.ravel())
+    im = None
+    for layer, (ax, a) in enumerate(zip(axes, layers), start=1):
+        im = ax.imshow(a[order].T, aspect="auto", cmap="viridis", interpolation="nearest",
+                       vmin=0.0, vmax=vmax, gid=f"activity:{layer}")
+        ax.axvline(np.sum(y == y[order][0]) - 0.5, color="w", lw=1.5, ls="--", gid="classes")
+        ax.set(xlabel="input sample (class 0 | class 1)", ylabel="unit $j$",
+               title=f"Hidden layer {layer}: sparsity {np.mean(a == 0):.0%}")
+        ax.grid(False)
+    fig.colorbar(im, ax=axes, label="activation $a$ (dark = exactly 0)", shrink=0.9)
+    return _finish(fig, show)
+
+
+__all__ += ["plot_unit_activity"]  # chapter 3

@@ -243,9 +243,13 @@ class ActivationExplorer(Explorer):
                 options=all_names, value=tuple(chosen), rows=min(len(all_names), 11),
                 description="activations", style=_LABEL_STYLE,
                 layout=widgets.Layout(width=_CONTROL_WIDTH)),
-            "leaky_alpha": _slider(widgets.FloatSlider, "leaky_relu α", value=0.1, min=0.0,
-                                   max=0.5, step=0.01),
-            "elu_alpha": _slider(widgets.FloatSlider, "elu α", value=1.0, min=0.1, max=3.0,
+            # The sliders start at the registry's defaults, so the explorer shows the same
+            # leaky_relu and elu as activations.get(name) and the registry's table.
+            "leaky_alpha": _slider(widgets.FloatSlider, "leaky_relu α",
+                                   value=activations.get("leaky_relu").params["alpha"],
+                                   min=0.0, max=0.5, step=0.01),
+            "elu_alpha": _slider(widgets.FloatSlider, "elu α",
+                                 value=activations.get("elu").params["alpha"], min=0.1, max=3.0,
                                  step=0.1),
             "derivative": widgets.Checkbox(value=True, description="show derivative f′(x)",
                                            style=_LABEL_STYLE),
@@ -815,6 +819,9 @@ class Playground(Explorer):
         self.losses = [self.net.loss(self.X, self.y)]
         self.val_losses = [self.net.loss(self.X_val, self.y_val)]
         self.note = ""
+        # The optimizer's state (Adam's moments, momentum's velocity) carries over from one
+        # Train click to the next, so N + N epochs train exactly as 2N epochs in one go.
+        self.optimizer_state, self.optimizer_name = None, None
 
     def _make_boundary(self) -> None:
         self.axes[0].clear()
@@ -844,14 +851,18 @@ class Playground(Explorer):
             if epoch % step == 0 or epoch == n:
                 self.progress.value = epoch
 
+        optimizer = c["optimizer"].value
+        # Another optimizer cannot continue this one's state: it starts afresh.
+        state = self.optimizer_state if optimizer == self.optimizer_name else None
         self.train_button.disabled = True
         try:
             history, self.note = _train(self.net, self.X, self.y, epochs=n, lr=c["lr"].value,
-                                        optimizer=c["optimizer"].value, X_val=self.X_val,
+                                        optimizer=optimizer, X_val=self.X_val,
                                         y_val=self.y_val, seed=self.seed + self.epoch,
-                                        n_snapshots=2, callback=tick)
+                                        n_snapshots=2, callback=tick, optimizer_state=state)
         finally:
             self.train_button.disabled = False
+        self.optimizer_state, self.optimizer_name = history.optimizer_state, optimizer
         done = history.epochs if history.diverged_at is None else history.diverged_at
         self.losses.extend(history.loss[1:done + 1])
         self.val_losses.extend(history.val_loss[1:done + 1])

@@ -313,10 +313,14 @@ def test_there_are_notebooks():
     assert NOTEBOOKS, "no notebooks/*.ipynb found"
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_in_jupyterlab(notebook: Path, lab, context):
+def _run_notebook_in_lab(notebook: Path, lab, context) -> dict:
+    """Open ``notebook`` (under ROOT) in JupyterLab, run all cells, check what a student sees.
+
+    Asserts: no stale widget view before running; every code cell ran, without an error or
+    stderr; every widget view rendered (and an explorer's figure where explorers are used);
+    no widget error on the browser console. Returns the page's final state.
+    """
     rel = notebook.relative_to(ROOT).as_posix()
-    before_file = _digest(notebook)
     timing = Timing(notebook.stem)
     console = Console()
     t0 = time.monotonic()
@@ -390,6 +394,7 @@ def test_notebook_runs_in_jupyterlab(notebook: Path, lab, context):
         widget_console = console.widget_errors()
         assert not widget_console, f"{rel}: widget errors on the browser console:\n" + "\n".join(
             widget_console)
+        return state
     finally:
         if not timing.screenshots:  # a failed run: keep what the page showed, for the log
             try:
@@ -398,7 +403,45 @@ def test_notebook_runs_in_jupyterlab(notebook: Path, lab, context):
                 print(f"no screenshot of {rel}: {err}")
         TIMINGS.append(timing)
         _close(page, lab)
-    assert _digest(notebook) == before_file, f"{rel} was modified by running it in JupyterLab"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_in_jupyterlab(notebook: Path, lab, context):
+    before_file = _digest(notebook)
+    _run_notebook_in_lab(notebook, lab, context)
+    assert _digest(notebook) == before_file, f"{notebook.name} was modified by running it"
+
+
+# The student versions: the first chapter, and the capstone, whose later cells use the answers.
+RELEASED_IN_LAB = ["ch01", "ch06"]
+
+
+@pytest.fixture(scope="module")
+def student_versions():
+    """Student versions made by tools/assignments.py inside the Lab's root (build/, ignored)."""
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("nbgrader") is None:
+        _skip_or_fail("nbgrader is not installed: pip install -e '.[instructor]'")
+    course = ROOT / "build" / "browser-release"
+    env = {**os.environ, "NBGRADER_COURSE_DIR": str(course)}
+    made = subprocess.run([sys.executable, str(ROOT / "tools" / "assignments.py"), "generate",
+                           "--only", *RELEASED_IN_LAB], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert made.returncode == 0, made.stdout + made.stderr
+    return course / "release"
+
+
+@pytest.mark.parametrize("assignment", RELEASED_IN_LAB)
+def test_unanswered_student_version_runs_to_the_end_in_jupyterlab(assignment, student_versions,
+                                                                   lab, context):
+    (notebook,) = (student_versions / assignment).glob("*.ipynb")
+    state = _run_notebook_in_lab(notebook, lab, context)  # every cell ran, none raised
+    checks = [c for c in state["cells"] if re.match(r"ch\d\d\.check_", c["source"])]
+    assert checks, "the student version has its check cells"
+    for c in checks:
+        assert "not answered yet" in c["outputText"], f"{c['source'][:60]}: {c['outputText']!r}"
 
 
 def _slider_handle(explorer, label: str):

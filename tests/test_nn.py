@@ -337,3 +337,30 @@ def test_recorded_statistics_match_the_layer_outputs():
         assert history.act_mean[0, layer] == pytest.approx(a.mean())
         assert history.act_std[0, layer] == pytest.approx(a.std())
         assert history.dead[0, layer] == pytest.approx(np.mean(np.all(a == 0, axis=0)))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_fit_continues_from_an_optimizer_state(optimizer):
+    X, y = data.moons(80, noise=0.1, seed=3)
+    whole = nn.MLP([2, 6, 1], output="sigmoid", seed=1)
+    parts = whole.copy()
+    h = whole.fit(X, y, epochs=40, lr=0.05, optimizer=optimizer)
+    h1 = parts.fit(X, y, epochs=25, lr=0.05, optimizer=optimizer)
+    h2 = parts.fit(X, y, epochs=15, lr=0.05, optimizer=optimizer,
+                   optimizer_state=h1.optimizer_state)
+    np.testing.assert_allclose(np.concatenate([h1.loss, h2.loss[1:]]), h.loss, rtol=1e-12)
+    for W, W_parts in zip(whole.weights, parts.weights):
+        np.testing.assert_allclose(W_parts, W, rtol=1e-12)
+    if optimizer != "sgd":  # a restarted Adam or momentum takes other steps
+        restarted = nn.MLP([2, 6, 1], output="sigmoid", seed=1)
+        restarted.fit(X, y, epochs=25, lr=0.05, optimizer=optimizer)
+        h3 = restarted.fit(X, y, epochs=15, lr=0.05, optimizer=optimizer)
+        assert not np.allclose(h3.loss[1:], h2.loss[1:], rtol=1e-6)
+
+
+def test_fit_refuses_another_optimizers_state():
+    X, y = data.moons(40, noise=0.1, seed=3)
+    net = nn.MLP([2, 4, 1], output="sigmoid")
+    state = net.fit(X, y, epochs=3, optimizer="adam").optimizer_state
+    with pytest.raises(ValueError, match="another optimizer than 'momentum'"):
+        net.fit(X, y, epochs=3, optimizer="momentum", optimizer_state=state)

@@ -57,7 +57,6 @@ def test_saturation_spans_match_threshold():
     assert len(spans) == 2
     assert spans[0][1] == pytest.approx(-edge, abs=0.02)
     assert spans[1][0] == pytest.approx(edge, abs=0.02)
-    assert plots.saturation_spans("relu", x) == []
     fig = plots.plot_activations("tanh", derivative=False)
     assert len(fig.axes) == 1
     assert sum(p.get_gid() == "saturated" for p in fig.axes[0].patches) == 2
@@ -283,3 +282,259 @@ def test_notebook_png_draws_constrained_figures_once_and_crops_the_rest():
     ax = free.add_subplot()
     ax.text(1.4, 0.5, "outside the figure", transform=ax.transAxes)
     assert size(free)[0] > round(6 * free.dpi)
+
+
+def test_shading_follows_the_derivative_rule_for_every_activation():
+    # The rule is |f'(x)| < 0.01 whatever the activation: ReLU's zero side is shaded (it was
+    # skipped for unbounded activations), Leaky ReLU's slope of exactly 0.01 is not below it.
+    from helpers import activations
+
+    x = np.linspace(-4, 4, 801)
+    assert plots.saturation_spans("relu", x) == [(-4.0, pytest.approx(0.0, abs=0.01))]
+    assert plots.saturation_spans("leaky_relu", x) == []  # registry default alpha = 0.01
+    assert plots.saturation_spans(activations.get("leaky_relu", alpha=0.005), x) != []
+    # SiLU's derivative dips to about -0.1 near x = -2.4: negative but not flat, so unshaded;
+    # its far tail and the thin band where f' crosses 0 (its minimum, x = -1.28) are shaded.
+    silu = plots.saturation_spans("silu", np.linspace(-12, 4, 1601))
+    assert len(silu) == 2 and silu[0][0] == -12.0 and silu[0][1] < -6
+    assert silu[1][0] < -1.278 < silu[1][1] and silu[1][1] - silu[1][0] < 0.2
+    assert not any(a <= -2.4 <= b for a, b in silu)
+    fig = plots.plot_activations(["relu", "tanh"], x_range=(-4, 4))
+    shaded = [p for p in fig.axes[0].patches if p.get_gid() == "saturated"]
+    assert len(shaded) == 3  # relu's x < 0, tanh's two tails
+    assert "flat" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+
+
+def test_training_dashboard_one_row_per_run():
+    X, y = data.moons(60, noise=0.1, seed=0)
+    relu = nn.MLP([2, 5, 4, 1], activation="relu", output="sigmoid", seed=0)
+    runs = {"run a": relu.fit(X, y, epochs=8, lr=0.1, X_val=X, y_val=y),
+            "run b": relu.copy().fit(X, y, epochs=5, lr=0.1)}  # no validation set
+    fig = plots.training_dashboard(runs)
+    assert len(fig.axes) == 8
+    loss_a, grad_a, units_a, ratio_a, loss_b = fig.axes[:5]
+    assert loss_a.get_title() == "run a: loss" and len(loss_a.get_lines()) == 2
+    assert len(loss_b.get_lines()) == 1 and loss_b.get_legend() is None
+    assert [t.get_text() for t in grad_a.get_legend().get_texts()] == relu.layer_names()
+    assert len(units_a.get_lines()) == 2 * 2  # dead and saturated of the 2 hidden layers
+    assert ratio_a.get_yscale() == "log" and ratio_a.get_xlim() == (0, 8)
+    np.testing.assert_allclose(grad_a.get_lines()[0].get_ydata(), runs["run a"].grad_norm[:, 0])
+    renamed = plots.training_dashboard({"a": runs["run a"]}, layer_names=["l1", "l2", "out"])
+    assert [t.get_text() for t in renamed.axes[1].get_legend().get_texts()] == ["l1", "l2", "out"]
+    with pytest.raises(ValueError, match="2 layer names for a History of 3 layers"):
+        plots.training_dashboard(runs, layer_names=["l1", "l2"])
+
+
+# ----------------------------------------------------------------------------- chapter 1
+
+
+def test_folded_plane_shows_both_spaces():
+    X, y = data.xor(80, seed=0)
+    net = nn.MLP([2, 2, 1], activation="tanh", output="sigmoid", seed=3)
+    net.fit(X, y, epochs=50, lr=0.05, optimizer="adam")
+    H = np.tanh(X @ net.weights[0] + net.biases[0])
+    fig = plots.plot_folded_plane(net, X, y, H)
+    ax_in, ax_h = _visible_axes(fig)
+    cuts = [line for line in ax_in.lines if line.get_linestyle() == "--"]
+    assert [line.get_label() for line in cuts] == ["unit 1: $h_1 = 0$", "unit 2: $h_2 = 0$"]
+    # The right panel shows the data at H, one scatter per class, and the output's line.
+    offsets = np.vstack([c.get_offsets() for c in ax_h.collections])
+    np.testing.assert_allclose(np.sort(offsets, axis=0), np.sort(H, axis=0))
+    (v1, v2), c = net.weights[1][:, 0], net.biases[1][0]
+    (line,) = ax_h.lines
+    h1, h2 = line.get_data()
+    np.testing.assert_allclose(v1 * h1 + v2 * h2 + c, 0, atol=1e-12)
+    with pytest.raises(ValueError, match=r"\[2, 2, 1\] network"):
+        plots.plot_folded_plane(net, X, y, H[:, :1])
+
+
+def test_1d_fits_one_panel_per_width():
+    X, y = data.sine(40, seed=0)
+    models = {}
+    for act in ("tanh", "relu"):
+        for h in (2, 4):
+            models[act, h] = nn.MLP([1, h, 1], activation=act, seed=0)
+    kinks = {h: np.array([-1.0, 0.5, 9.0]) for h in (2, 4)}    # 9.0 lies outside the view
+    fig = plots.plot_1d_fits(X, y, models, [2, 4], kinks=kinks)
+    axes = _visible_axes(fig)
+    assert [ax.get_title() for ax in axes] == ["2 hidden units", "4 hidden units"]
+    for ax, h in zip(axes, (2, 4)):
+        relu = _line(ax, "fit:relu")
+        np.testing.assert_allclose(relu.get_ydata(),
+                                   models["relu", h].predict(relu.get_xdata()[:, None]))
+        assert _line(ax, "fit:tanh").get_label().startswith("tanh (MSE ")
+        np.testing.assert_allclose(_line(ax, "kinks").get_xdata(), [-1.0, 0.5])
+
+
+def test_plot_finite_difference_errors_and_seed_comparison():
+    hs = np.logspace(-8, -1, 8)
+    fig = plots.plot_finite_difference_errors(hs, {"one-sided": hs, "central": hs ** 2},
+                                              title="errors")
+    ax = fig.axes[0]
+    assert [ln.get_gid() for ln in ax.lines] == ["fd:one-sided", "fd:central", "mark_h"]
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), hs ** 2)
+    assert ax.get_xscale() == ax.get_yscale() == "log" and ax.get_legend() is not None
+    assert [t.get_text() for t in ax.texts] == ["$h = 10^{-5}$"]
+    table = {"moons": {"relu": [0.9, 0.8, 1.0], "tanh": [0.85, 0.95, 0.9]},
+             "spirals": {"relu": [0.99, 0.97, 0.98], "tanh": [0.8, 0.9, 1.0]}}
+    fig = plots.plot_seed_comparison(table)
+    assert [a.get_title() for a in fig.axes] == ["moons", "spirals"]
+    bars = [p for p in fig.axes[1].patches if p.get_gid() == "mean:tanh"]
+    assert len(bars) == 1 and bars[0].get_height() == pytest.approx(0.9)
+    dots = [ln for ln in fig.axes[0].lines if ln.get_gid() == "seeds:relu"]
+    np.testing.assert_allclose(dots[0].get_ydata(), [0.9, 0.8, 1.0])
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["relu", "tanh"]
+
+
+# ---------------------------------------------------------------- chapter 4
+
+
+def test_temperature_sweep_draws_a_bar_per_class_and_temperature_and_the_curves():
+    z, temps = np.array([2.0, 1.0, 0.1]), [0.1, 1.0, 10.0]
+    T_grid = np.geomspace(0.1, 10, 7)
+    P_bars = np.exp(z / np.array(temps)[:, None])
+    P_bars /= P_bars.sum(axis=1, keepdims=True)
+    P_curve = np.exp(z / T_grid[:, None])
+    P_curve /= P_curve.sum(axis=1, keepdims=True)
+    fig = plots.plot_temperature_sweep(temps, P_bars, T_grid, P_curve, logits=z)
+    ax_bars, ax_curve = fig.axes
+    assert len(ax_bars.patches) == 3 * 3
+    np.testing.assert_allclose(sorted(p.get_height() for p in ax_bars.patches),
+                               np.sort(P_bars.ravel()))
+    for i in range(3):
+        np.testing.assert_allclose(_line(ax_curve, f"p:{i}").get_ydata(), P_curve[:, i])
+    assert ax_curve.get_xscale() == "log"
+    assert [t.get_text() for t in ax_bars.get_legend().get_texts()][0] == "class 0 ($z_0=2$)"
+    with pytest.raises(ValueError, match="P_curve of shape"):
+        plots.plot_temperature_sweep(temps, P_bars, T_grid, P_curve[:3])
+
+
+def test_probability_maps_one_map_per_class_with_its_samples():
+    rng = np.random.default_rng(0)
+    P = rng.dirichlet(np.ones(3), size=(5, 6))
+    X, y = rng.uniform(-1, 1, size=(12, 2)), np.arange(12) % 3
+    fig = plots.plot_probability_maps(P, (-1, 1, -1, 1), X, y)
+    maps = [ax for ax in fig.axes if ax.images]
+    assert len(maps) == 3 and len(fig.axes) == 6  # three maps, three colour bars
+    for j, ax in enumerate(maps):
+        np.testing.assert_allclose(ax.images[0].get_array(), P[..., j])
+        np.testing.assert_allclose(ax.collections[-1].get_offsets(), X[y == j])
+        assert ax.get_title() == f"$p_{j}(x)$: class {j}"
+    with pytest.raises(ValueError, match="rows, cols, k"):
+        plots.plot_probability_maps(P[..., 0], (-1, 1, -1, 1), X, y)
+
+
+def test_tag_counts_data_panel_then_one_panel_per_model():
+    X, n_true = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([3, 1])
+    grid = np.full((4, 4), 1.0)
+    grid[0, 0] = np.nan
+    centres = np.array([[0.0, 0.5], [-0.4, -0.3], [0.4, -0.3]])
+    fig = plots.plot_tag_counts(X, n_true, {"A": grid, "B": grid * 0}, centres, 1.0)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["Data: number of true tags", "A", "B"]
+    assert all(len(ax.lines) == 3 for ax in panels)  # one circle per disc
+    np.testing.assert_array_equal(panels[1].images[0].get_array().filled(np.nan), grid)
+    assert len(fig.axes) == 4  # and one colour bar for the counts
+
+
+def test_weight_paths_one_panel_per_input_kind_with_its_path():
+    paths = {"sigmoid": np.array([[-1.0, 1.0], [0.0, 0.0]]),
+             "tanh": np.array([[-1.0, 1.0], [0.5, -0.5], [1.0, -1.0]])}
+    inputs = {"sigmoid": np.random.default_rng(0).uniform(0, 1, (20, 2)),
+              "tanh": np.random.default_rng(1).uniform(-1, 1, (20, 2))}
+    fig = plots.plot_weight_paths(paths, inputs, (-1, 1), (1, -1))
+    axes = _visible_axes(fig)
+    assert [ax.get_title() for ax in axes] == ["inputs from sigmoid", "inputs from tanh"]
+    assert len(_line(axes[1], "path:tanh").get_xdata()) == 3
+    assert axes[0].collections, "loss contours missing"
+    assert [t.get_text() for t in axes[-1].get_legend().get_texts()] == [
+        "SGD path", "start", r"optimum $w^\star$"]
+
+
+def test_training_curves_one_line_per_run_and_the_reference(trained):
+    _, history, _, _ = trained
+    fig = plots.plot_training_curves({"a": history, "b": history}, reference_loss=0.69,
+                                     reference_label="constant")
+    loss_ax, acc_ax = _visible_axes(fig)
+    assert {line.get_gid() for line in loss_ax.lines} == {"loss:a", "loss:b", "reference"}
+    assert {line.get_gid() for line in acc_ax.lines} == {"accuracy:a", "accuracy:b"}
+    assert np.array_equal(_line(loss_ax, "loss:a").get_ydata(), history.loss)
+    assert loss_ax.get_ylim()[1] >= max(history.loss.max(), 0.69)
+
+
+def test_histogram_stacks_one_histogram_and_label_per_hidden_layer():
+    X, _ = data.moons(60, seed=0)
+    nets = {"big": nn.MLP([2, 8, 8, 8, 1], activation="tanh", output="sigmoid", init="normal",
+                          init_scale=3.0, seed=0),
+            "small": nn.MLP([2, 8, 8, 8, 1], activation="tanh", output="sigmoid", seed=0)}
+    fig = plots.plot_histogram_stacks(nets, X, title="stacks")
+    axes = _visible_axes(fig)
+    assert [ax.get_title() for ax in axes] == ["tanh, big", "tanh, small"]
+    for ax in axes:
+        hists = [p for p in ax.patches if (p.get_gid() or "").startswith("hist:")]
+        assert len(hists) == 3
+    fig.canvas.draw()  # the shared y axis labels its ticks on the first panel only
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == ["hidden 3", "hidden 2",
+                                                                 "hidden 1"]
+    big_labels = [t.get_text() for t in axes[0].texts if (t.get_gid() or "").startswith("sat")]
+    assert len(big_labels) == 3 and big_labels != ["0%"] * 3   # the large weights saturate
+    assert fig.get_suptitle() == "stacks"
+
+
+def test_one_neuron_runs_one_line_and_marker_per_run():
+    it = np.arange(50)
+    runs = {"sigmoid": (0.75 + 0.1 * np.exp(-it / 30), 1e-3 * np.exp(-it / 30)),
+            "relu": (0.75 + 0.8 * np.exp(-it / 5), 0.5 * np.exp(-it / 5))}
+    fig = plots.plot_one_neuron_runs(runs, target=0.75, reached={"sigmoid": 40, "relu": None})
+    out_ax, loss_ax = _visible_axes(fig)
+    assert np.array_equal(_line(out_ax, "output:relu").get_ydata(), runs["relu"][0])
+    assert np.array_equal(_line(loss_ax, "loss:sigmoid").get_xdata(), it + 1)  # from 1: log x
+    assert [line.get_gid() for line in loss_ax.lines].count("reached:sigmoid") == 1
+    assert "reached:relu" not in {line.get_gid() for line in out_ax.lines}  # never on target
+    assert [t.get_text() for t in out_ax.texts] == ["on target\nafter 40"]
+    assert _line(out_ax, "target").get_ydata()[0] == 0.75
+    assert out_ax.get_xscale() == loss_ax.get_xscale() == "log" == loss_ax.get_yscale()
+
+
+def test_shift_windows_shades_where_the_naive_formula_is_nan():
+    shifts = np.linspace(0.0, 10.0, 11)
+    naive = np.where(shifts > 6, np.nan, 0.7)
+    stable = np.full_like(shifts, 0.7)
+    fig = plots.plot_shift_windows([("A", shifts, naive, stable), ("B", shifts, stable, stable)],
+                                   ylabel="$p$")
+    ax_a, ax_b = fig.axes
+    assert [ax_a.get_title(), ax_b.get_title()] == ["A", "B"]
+    np.testing.assert_allclose(_line(ax_a, "stable").get_ydata(), stable)
+    (span,) = ax_a.patches  # the NaN region, from the first NaN shift to the last
+    assert span.get_x() == pytest.approx(7.0) and span.get_width() == pytest.approx(3.0)
+    assert not ax_b.patches  # no NaN, no shading
+    assert ax_a.get_ylabel() == "$p$"
+
+
+def test_confident_mistake_one_curve_per_loss_in_each_panel():
+    margins = np.linspace(-2, 6, 9)
+    norms = {"cross-entropy": np.linspace(0.8, 1.4, 9), "MSE": np.geomspace(0.2, 1e-3, 9)}
+    traces = {"cross-entropy": np.linspace(0, 1, 21), "MSE": np.zeros(21)}
+    fig = plots.plot_confident_mistake(margins, norms, traces, lr=0.5)
+    ax_g, ax_t = fig.axes
+    assert ax_g.get_yscale() == "log"
+    np.testing.assert_allclose(_line(ax_g, "grad:MSE").get_ydata(), norms["MSE"])
+    np.testing.assert_allclose(_line(ax_t, "p:cross-entropy").get_ydata(), traces["cross-entropy"])
+    assert "0.5" in ax_t.get_xlabel()
+    assert [t.get_text() for t in ax_t.get_legend().get_texts()] == ["cross-entropy", "MSE"]
+
+
+def test_unit_activity_one_image_per_layer_on_one_scale():
+    y = np.array([1, 0, 1, 0, 0])
+    layers = [np.array([[0.0, 1.0], [2.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.5, 0.0]]),
+              np.array([[4.0, 0.0, 0.0], [0.0, 0.0, 1.0], [3.0, 0.0, 0.0], [0.0, 0.0, 2.0],
+                        [0.0, 0.0, 0.5]])]
+    fig = plots.plot_unit_activity(layers, y)
+    axes = [ax for ax in _visible_axes(fig) if ax.images]
+    assert [ax.get_title() for ax in axes] == ["Hidden layer 1: sparsity 60%",
+                                               "Hidden layer 2: sparsity 67%"]
+    first = axes[0].images[0]
+    assert first.get_array().shape == (2, 5)                      # units x samples
+    assert np.array_equal(first.get_array()[0], [2.0, 1.0, 0.5, 0.0, 0.0])  # class 0 first
+    assert all(ax.images[0].get_clim() == (0.0, 4.0) for ax in axes)  # one shared scale
+    assert _line(axes[0], "classes").get_xdata()[0] == 2.5        # three class-0 samples

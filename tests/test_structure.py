@@ -19,6 +19,10 @@ ALLOWED = {
     "plots": {"activations", "data", "diagnostics", "nn"},
     "widgets": {"activations", "data", "diagnostics", "nn", "plots"},
     "environment": {"plots"},
+    # Chapter 7: the torch bridge sits at the level of diagnostics (torch imported lazily),
+    # the TensorBoard writer at the level of plots.
+    "torch_bridge": {"activations", "diagnostics"},
+    "tensorboard_logs": {"activations", "data", "diagnostics", "nn"},
 }
 
 
@@ -47,7 +51,7 @@ def test_imports_flow_one_way(module):
 
 
 @pytest.mark.parametrize("module", ["helpers", "helpers.activations", "helpers.data",
-                                    "helpers.nn", "helpers.diagnostics"])
+                                    "helpers.nn", "helpers.diagnostics", "helpers.torch_bridge"])
 def test_maths_modules_do_not_import_plotting(module):
     code = (f"import sys, {module}; "
             "print(','.join(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))")
@@ -57,10 +61,20 @@ def test_maths_modules_do_not_import_plotting(module):
 
 
 @pytest.mark.parametrize("module", ["activations", "data", "nn", "diagnostics", "plots",
-                                    "widgets", "environment"])
+                                    "widgets", "environment", "torch_bridge", "tensorboard_logs"])
 def test_public_functions_have_docstrings(module):
     mod = __import__(f"helpers.{module}", fromlist=["_"])
     missing = [name for name, obj in vars(mod).items()
                if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
                and obj.__module__ == mod.__name__ and not inspect.getdoc(obj)]
     assert not missing, f"no docstring: {missing}"
+
+
+@pytest.mark.parametrize("module", ["helpers.torch_bridge", "helpers.tensorboard_logs"])
+def test_optional_heavy_packages_are_imported_lazily(module):
+    """Chapters 0-6 never pay for torch or tensorboard: importing the bridge loads neither."""
+    code = (f"import sys, {module}; "
+            "print(','.join(m for m in ('torch', 'tensorboard') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "", f"{module} pulled in {out}"

@@ -213,3 +213,71 @@ def test_dead_relu_explorer_reports_divergence_without_warnings():
     e.controls["lr"].value = 0.1
     assert "diverged" not in e.readout.value
     assert e.axes[1].get_title().startswith("After 40 epochs")
+
+
+def test_activation_explorer_starts_at_the_registry_defaults():
+    # One source of truth: the sliders start where activations.get(name) starts (they used
+    # to start leaky_relu at alpha 0.1 while the registry's table says 0.01).
+    from helpers import activations
+
+    e = widgets.activation_explorer(["leaky_relu", "elu"])
+    assert e.controls["leaky_alpha"].value == activations.get("leaky_relu").params["alpha"] == 0.01
+    assert e.controls["elu_alpha"].value == activations.get("elu").params["alpha"]
+    x = e.artists["df"]["leaky_relu"].get_xdata()
+    np.testing.assert_allclose(e.artists["df"]["leaky_relu"].get_ydata(),
+                               np.where(x > 0, 1.0, 0.01))
+    assert [a.label for a in e.current()] == [activations.get("leaky_relu").label,
+                                              activations.get("elu").label]
+    # The shading follows |f'| < 0.01: none for leaky_relu at 0.01, ReLU's x < 0 side shaded.
+    e.controls["activations"].value = ("leaky_relu",)
+    assert e.artists["spans"] == []
+    e.controls["activations"].value = ("relu",)
+    assert len(e.artists["spans"]) == 2  # x < 0, on the f and f' panels
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+def test_playground_clicks_continue_the_optimizer(optimizer):
+    # Two Train clicks of 30 epochs give the loss curve of one 60-epoch run: the optimizer's
+    # state (Adam's moments, momentum's velocity) is kept between clicks, so no blip.
+    e = widgets.playground("moons", activation="tanh", epochs=30, lr=0.03)
+    e.controls["optimizer"].value = optimizer
+    reference = e.net.copy()
+    e.controls["train"].click()
+    e.controls["train"].click()
+    h = reference.fit(e.X, e.y, epochs=60, lr=0.03, optimizer=optimizer)
+    np.testing.assert_allclose(e.losses, h.loss, rtol=1e-12)
+    # Reset starts a new network with a new optimizer: the next click is a first click again.
+    e.controls["reset"].click()
+    e.controls["train"].click()
+    np.testing.assert_allclose(e.losses, h.loss[:31], rtol=1e-12)
+
+
+def test_playground_prompts_of_chapter_5_hold():
+    # Chapter 5's "try it" list, with the playground as its cell creates it.
+    def chapter_5(**changes):
+        e = widgets.playground(dataset="spirals", activation="relu", hidden_layers=2, width=8,
+                               lr=0.03)
+        for name, value in changes.items():
+            e.controls[name].value = value
+        return e
+
+    # "A run C of your own": sgd at the top of the learning-rate slider, 3.16.
+    e = chapter_5(optimizer="sgd")
+    e.controls["lr"].value = 10 ** e.controls["lr"].max
+    assert e.controls["lr"].value == pytest.approx(3.16, abs=0.005)
+    e.controls["train"].click()
+    assert e.losses[-1] == pytest.approx(np.log(3), abs=0.005)
+    e.net.forward(e.X)
+    assert np.all(e.net.cache["a"][2] == 0)  # every unit of the second hidden layer is dead
+    before = e.losses[-1]
+    e.controls["train"].click()
+    assert e.losses[-1] == pytest.approx(before, abs=1e-3)  # another click does not move it
+    # "Make it under-fit": 1 hidden layer of 2 units, and identity with 2 layers of 8.
+    for changes, floor in (({"hidden_layers": 1, "width": 2}, 0.8), ({"activation": "identity"},
+                                                                      0.7)):
+        e = chapter_5(**changes)
+        for _ in range(5):
+            e.controls["train"].click()
+        assert min(e.losses[-1], e.val_losses[-1]) > floor  # both stay high
+        assert abs(e.losses[-1] - e.val_losses[-1]) < 0.05  # and close together
+        assert abs(e.losses[-1] - e.losses[-201]) < 0.01  # the last click changed nothing

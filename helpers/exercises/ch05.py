@@ -36,11 +36,39 @@ __all__ = [
     "OUTPUTS",
     "LOSSES",
     "normalise_fault",
+    "update_ratio_cases",
+    "EPOCHS_TO_TARGET_CASES",
     "check_update_ratio",
     "check_epochs_to_target",
     "check_diagnosis",
     "check_output_choice",
 ]
+
+
+_COMPREHENSIONS = {"<genexpr>": "generator", "<listcomp>": "list comprehension",
+                   "<setcomp>": "set comprehension", "<dictcomp>": "dict comprehension"}
+
+
+def _no_loop(fn, what: str) -> None:
+    """check_vectorised, also for a lambda whose source line does not parse on its own.
+
+    ``inspect.getsource`` of a lambda written inside a longer expression (a dict of answers,
+    a call spanning lines) returns a fragment that is not valid Python. A lambda cannot hold a
+    ``for`` statement, so its only possible loops are comprehensions, which its code object
+    lists as nested code objects.
+    """
+    try:
+        check_vectorised(fn, what)
+    except SyntaxError:
+        code = getattr(fn, "__code__", None)
+        for name in [c.co_name for c in (code.co_consts if code else ()) if hasattr(c, "co_name")]:
+            if name in _COMPREHENSIONS:
+                raise ExerciseError(
+                    f"{what} uses a Python loop ({_COMPREHENSIONS[name]}); this exercise "
+                    "asks for a vectorised answer.",
+                    "numpy compares and reduces whole arrays at once: apply it to the array "
+                    "instead of looping over its entries.",
+                ) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -54,14 +82,70 @@ def _ratio(before, after) -> float:
     return float(np.linalg.norm(after - before) / np.linalg.norm(before))
 
 
-def _ratio_cases() -> list[tuple[np.ndarray, np.ndarray]]:
+def update_ratio_cases() -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (W_before, W_after) pairs ``check_update_ratio`` tries, in order (print one to debug)."""
     rng = np.random.default_rng(505)
-    cases = []
-    # A healthy-sized step, a tiny one, a huge one; non-square shapes.
-    for shape, step in (((3, 4), 1e-3), ((16, 2), 1e-6), ((5, 5), 0.5), ((1, 7), 2.0)):
+    # A small matrix to read by eye: mixed signs, exact zeros, entries that do not move, and
+    # rows and columns that change by different fractions (so a per-row or per-column mean
+    # of ratios, or a max, disagrees with the ratio of the whole matrix).
+    W = np.array([[1.0, -2.0, 0.0], [0.5, 0.0, -1.5]])
+    cases = [(W, W + np.array([[0.1, 0.0, -0.2], [0.0, 0.3, 0.0]]))]
+    # Non-square shapes with a healthy step, a tiny one, a huge one.
+    for shape, step in (((3, 4), 1e-3), ((16, 2), 1e-6), ((5, 5), 0.5), ((2, 7), 2.0)):
         W = rng.normal(0, 0.5, size=shape)
         cases.append((W, W + step * rng.normal(size=shape)))
+    # float32 weights (as in PyTorch), and a step that changes nothing at all.
+    W = rng.normal(0, 0.5, size=(4, 3)).astype(np.float32)
+    cases.append((W, W + np.float32(0.01) * rng.normal(size=(4, 3)).astype(np.float32)))
+    W = rng.normal(0, 0.5, size=(3, 2))
+    cases.append((W, W.copy()))
     return cases
+
+
+def _show_pair(k: int, W_before: np.ndarray, W_after: np.ndarray) -> str:
+    """How a message names case k: the matrices themselves when small, else how to print them."""
+    if W_before.size <= 6:
+        return f"W_before = {W_before.tolist()}, W_after = {W_after.tolist()}"
+    return (f"the {W_before.dtype} {W_before.shape} matrices of "
+            f"`ch05.update_ratio_cases()[{k}]`")
+
+
+# Ratios a student may have computed instead, each with what it is. Checked on every case
+# where it differs from the right ratio, so a message names a mistake only when it is sure.
+def _ratio_mistakes(before, after) -> dict[str, float]:
+    b, a = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    d = a - b
+    norm = np.linalg.norm
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "the division is by the norm of the weights *after* the step, not before":
+                norm(d) / norm(a),
+            "this is the difference of the two norms, ||W_after|| - ||W_before||, over "
+            "||W_before||; the ratio takes the norm of the difference":
+                (norm(a) - norm(b)) / norm(b),
+            "this is the ratio of the two norms, ||W_after|| / ||W_before||":
+                norm(a) / norm(b),
+            "the fraction is upside down: ||W_before|| / ||W_after - W_before||":
+                norm(b) / norm(d),
+            "this is ||W_after - W_before|| without the division by ||W_before||":
+                norm(d),
+            "this is the square of the ratio: the square root of each sum of squares is "
+            "missing":
+                np.sum(d * d) / np.sum(b * b),
+            "this sums absolute values instead of squares (an L1 norm, not the Frobenius "
+            "norm)":
+                np.sum(np.abs(d)) / np.sum(np.abs(b)),
+            "this compares the largest entries (a max norm), not the Frobenius norm":
+                np.max(np.abs(d)) / np.max(np.abs(b)),
+            "this is the spectral norm (largest singular value), not the Frobenius norm":
+                norm(d, 2) / norm(b, 2),
+            "this averages a ratio per column (per unit) instead of dividing the norms of "
+            "the whole matrices":
+                np.mean(norm(d, axis=0) / norm(b, axis=0)),
+            "this averages a ratio per row instead of dividing the norms of the whole "
+            "matrices":
+                np.mean(norm(d, axis=1) / norm(b, axis=1)),
+        }
 
 
 @exercise_check
@@ -69,43 +153,38 @@ def check_update_ratio(update_ratio) -> None:
     """Check ``update_ratio(W_before, W_after)`` = ||W_after - W_before|| / ||W_before||."""
     what = "`update_ratio(W_before, W_after)`"
     require_callable(update_ratio, what)
-    for W_before, W_after in _ratio_cases():
+    for k, (W_before, W_after) in enumerate(update_ratio_cases()):
         got = call_answer(update_ratio, W_before, W_after, what=what)
         expected = _ratio(W_before, W_after)
-        if isinstance(got, np.ndarray) and got.size > 1:
+        on = _show_pair(k, W_before, W_after)
+        if isinstance(got, np.ndarray) and got.ndim > 0:
             raise ExerciseError(
-                f"{what} returned an array of shape {got.shape}; expected one number for the "
-                "whole matrix.",
-                "use np.linalg.norm, which (for a matrix) gives the Frobenius norm "
-                "sqrt(sum of squares) of all its entries: one number.",
+                f"{what} returned an array of shape {got.shape} for {on}; expected one number "
+                "for the whole matrix.",
+                "the Frobenius norm takes all entries of a matrix at once, and gives a single "
+                "number; so does the ratio of two of them.",
             )
-        if got is not None and not isinstance(got, (bool, str)) and np.size(got) == 1:
-            value = float(np.asarray(got, dtype=float).ravel()[0])
-            known = {
-                "divided by the norm of the weights *after* the step":
-                    np.linalg.norm(W_after - W_before) / np.linalg.norm(W_after),
-                "computed ||W_after|| - ||W_before|| (a difference of norms), not the norm "
-                "of the difference":
-                    (np.linalg.norm(W_after) - np.linalg.norm(W_before))
-                    / np.linalg.norm(W_before),
-                "flipped the fraction (||W_before|| / ||W_after - W_before||)":
-                    np.linalg.norm(W_before) / np.linalg.norm(W_after - W_before),
-                "left out the division by ||W_before||":
-                    np.linalg.norm(W_after - W_before),
-            }
-            for mistake, wrong in known.items():
-                if (not np.isclose(wrong, expected, rtol=1e-3)
-                        and np.isclose(value, wrong, rtol=1e-6, atol=1e-15)):
+        if isinstance(got, np.ndarray):
+            got = got[()]  # a 0-d array is one number: compare it as one
+        value = None
+        if isinstance(got, (int, float, np.number)) and not isinstance(got, bool):
+            value = float(got)
+        if value is not None and np.isfinite(value) and not np.isclose(value, expected,
+                                                                       rtol=1e-5, atol=1e-12):
+            for mistake, wrong in _ratio_mistakes(W_before, W_after).items():
+                if (np.isfinite(wrong) and not np.isclose(wrong, expected, rtol=1e-3)
+                        and np.isclose(value, wrong, rtol=1e-5, atol=1e-12)):
                     raise ExerciseError(
-                        f"{what} gives {value:.4g} where the ratio is {expected:.4g}: it looks "
-                        f"like you {mistake}.",
-                        "ratio = np.linalg.norm(W_after - W_before) / np.linalg.norm(W_before).",
+                        f"{what} gives {value:.6g} for {on}, where the ratio is "
+                        f"{expected:.6g}: {mistake}.",
+                        "the ratio is the size of the change over the size of the weights "
+                        "before it, each size the square root of a sum of squares over all "
+                        "entries.",
                     )
-        check_number(got, expected, f"{what} for a {W_before.shape} matrix", rtol=1e-6,
-                     atol=1e-15,
-                     hint="take the Frobenius norm of the change, np.linalg.norm(W_after - "
-                     "W_before), and divide by np.linalg.norm(W_before).")
-    check_vectorised(update_ratio, what)
+        check_number(got, expected, f"{what} for {on}", rtol=1e-5, atol=1e-12,
+                     hint="compute ||W_after - W_before|| / ||W_before|| by hand for this "
+                     "pair and compare it with each part of your function.")
+    _no_loop(update_ratio, what)
     passed(f"{what} is right: for one step of a healthy training it is about 1e-3.")
 
 
@@ -119,55 +198,95 @@ def _epochs_to(curve, target):
     return int(hits[0]) if hits.size else None
 
 
+#: The (curve, target) cases ``check_epochs_to_target`` tries, in order.
+EPOCHS_TO_TARGET_CASES = (
+    # First passes 0.96 at epoch 7; no entry equals 0.96, so > and >= agree and an
+    # off-by-one shows alone.
+    (np.array([0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97]), 0.96),
+    # Reaches 0.9 exactly at epoch 4 (and again later): > and >= disagree, and "the first
+    # epoch" differs from the last, from the best one and from a count of epochs below.
+    (np.array([0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97]), 0.9),
+    # Already there at epoch 0 (before any training): epoch 0 counts.
+    (np.array([0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97]), 0.2),
+    # Reaches the target early, dips below it, then climbs: a curve is not sorted.
+    (np.array([0.5, 0.92, 0.6, 0.7, 0.8, 0.85, 0.88, 0.91, 0.93, 0.99]), 0.9),
+    # Only the very last entry gets there.
+    (np.array([0.2, 0.4, 0.6, 0.8, 1.0]), 1.0),
+    # Never gets there: the answer is None.
+    (np.array([0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97]), 0.99),
+    (np.full(5, 0.5), 0.9),
+)
+
+
+def _show_curve(curve, target) -> str:
+    return f"curve = {curve.tolist()}, target = {target}"
+
+
+def _whole_number(got):
+    """``got`` as an int if it is one whole number (int, numpy integer, or an integral float)."""
+    if isinstance(got, bool) or not isinstance(got, (int, float, np.integer, np.floating)):
+        return None
+    return int(got) if float(got).is_integer() else None
+
+
 @exercise_check
 def check_epochs_to_target(epochs_to_target) -> None:
     """Check ``epochs_to_target(curve, target)``: first index with curve >= target, else None."""
     what = "`epochs_to_target(curve, target)`"
     require_callable(epochs_to_target, what)
-    rising = np.array([0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97])
-    cases = [
-        # No entry equals 0.96, so >= and > agree here and an off-by-one shows up alone.
-        (rising, 0.96, "a curve that first passes 0.96 at epoch 7"),
-        (rising, 0.9, "a curve that reaches 0.9 exactly at epoch 4"),
-        (rising, 0.2, "a curve that starts above the target (epoch 0 counts)"),
-        (rising, 0.99, "a curve that never reaches the target"),
-        (np.full(5, 0.5), 0.9, "a flat curve at 0.5 (never reaches 0.9)"),
-    ]
-    for curve, target, label in cases:
+    for curve, target in EPOCHS_TO_TARGET_CASES:
         got = call_answer(epochs_to_target, curve, target, what=what)
         expected = _epochs_to(curve, target)
-        if expected is None:
-            if got is None:
-                continue
-            hint = ("np.argmax of an all-False mask is 0, so check first whether the target "
-                    "is reached at all (e.g. with np.flatnonzero or mask.any()) and return None "
-                    "when it is not.")
-            if isinstance(got, (int, np.integer)) and not isinstance(got, bool) and got == 0:
-                raise ExerciseError(
-                    f"{what} returned 0 for {label}; expected None.", hint)
-            raise ExerciseError(f"{what} returned {got!r} for {label}; expected None.", hint)
+        on = f"{what} for {_show_curve(curve, target)}"
+        if got is None and expected is None:
+            continue
         if got is None:
             raise ExerciseError(
-                f"{what} returned None for {label}; expected {expected}.",
-                "compare the whole curve with the target (curve >= target) and return the "
-                "index of the first True.",
+                f"{on} returned None; expected {expected}: the curve reaches the target "
+                f"there (curve[{expected}] = {curve[expected]}).",
+                "compare every entry of the curve with the target at once, then find the "
+                "position of the first entry that is high enough.",
             )
-        if isinstance(got, (int, float, np.number)) and not isinstance(got, bool):
-            if target in curve and got == _epochs_to(curve > target, True):
-                raise ExerciseError(
-                    f"{what} returned {got} for {label}; expected {expected}.",
-                    "reaching the target counts: use >= rather than >.",
-                )
-            if got == expected + 1:
-                raise ExerciseError(
-                    f"{what} returned {got} for {label}; expected {expected} (one too many).",
-                    "the curve's index is already the epoch: row 0 is before training, row e "
-                    "after e epochs. Don't add 1.",
-                )
-        check_number(got, expected, f"{what} for {label}", integer=True,
-                     hint="return the index of the first entry with curve >= target.")
-    check_vectorised(epochs_to_target, what)
-    passed(f"{what} is right, including the curve that never gets there.")
+        if isinstance(got, np.ndarray):
+            raise ExerciseError(
+                f"{on} returned an array ({got.tolist()}); "
+                f"expected {expected}.",
+                "return one whole number: the first epoch, not the list of epochs.",
+            )
+        e = _whole_number(got)
+        if e is None:
+            raise ExerciseError(
+                f"{on} returned {got!r} ({type(got).__name__}); expected {expected}.",
+                "return a whole number (the epoch), or None when the target is never reached.",
+            )
+        if expected is None:
+            raise ExerciseError(
+                f"{on} returned {e}; expected None: no entry reaches {target}.",
+                "a mask that is never True still has a position of its 'first maximum' "
+                "(0), and -1 or len(curve) are epochs too: check whether the target is "
+                "reached at all, and return None when it is not.",
+            )
+        if e == expected:
+            continue
+        strict = _epochs_to(curve > target, True)
+        if target in curve and e == strict:
+            mistake = ("at that epoch the accuracy equals the target, and reaching the target "
+                       "counts (>=, not >).")
+        elif e == expected + 1:
+            mistake = ("one epoch too late: entry e of the curve is already the accuracy "
+                       "after e epochs (entry 0 is before training).")
+        elif e == expected - 1:
+            mistake = "one epoch too early: entry e of the curve is the accuracy after e epochs."
+        else:
+            mistake = (f"the first entry with curve >= {target} is curve[{expected}] = "
+                       f"{curve[expected]}"
+                       + (f", while curve[{e}] = {curve[e]}." if 0 <= e < len(curve) else
+                          f"; {e} is not an index of this curve."))
+        raise ExerciseError(f"{on} returned {e}; expected {expected}: {mistake}",
+                            "look for the *first* epoch whose accuracy is at least the target; "
+                            "a curve can dip and rise again, so it is not sorted.")
+    _no_loop(epochs_to_target, what)
+    passed(f"{what} is right, including a curve that dips and one that never gets there.")
 
 
 # --------------------------------------------------------------------------------------
@@ -244,15 +363,30 @@ _FAULT_ALIASES = {
 
 # Where to look, for each true fault, when the answer is wrong.
 _LOOK = {
-    "learning_rate_too_small": "its gradient norms are of ordinary size and alike in every "
-                               "layer, no unit is dead or saturated, yet the update-to-weight "
-                               "ratio is far below 1e-3: the steps, not the gradients, are "
-                               "too small",
+    "learning_rate_too_small": "read its gradient norms (their size, and whether they shrink "
+                               "from layer to layer), its dead and saturated fractions, and "
+                               "then its update-to-weight ratio against the shaded band "
+                               "around 1e-3",
     "vanishing_gradients": "look at the saturated fraction and at how the gradient norm changes "
                            "from the output layer back to the first layer (a log axis)",
     "dead_relus": "look at the dead-unit fraction: how many hidden units output exactly 0 for "
                   "every sample, and what that does to the gradient norms",
 }
+
+
+def _one_answer_per_key(got, normalise, what: str, hint: str) -> None:
+    """Refuse a dict that answers one key twice under two spellings ("A" and "a")."""
+    if not isinstance(got, dict):
+        return  # check_keys says what is wrong with it
+    seen = {}
+    for key in got:
+        seen.setdefault(normalise(key), []).append(key)
+    twice = {k: v for k, v in seen.items() if len(v) > 1}
+    if twice:
+        key, spellings = next(iter(twice.items()))
+        raise ExerciseError(
+            f"{what} answers {key!r} more than once (as {', '.join(map(repr, spellings))}); "
+            "give one answer per key.", hint)
 
 
 def normalise_fault(label) -> str:
@@ -273,10 +407,10 @@ def check_diagnosis(diagnose) -> None:
     """Check ``diagnose()`` returns {"A": fault, "B": fault, "C": fault} with the right faults."""
     what = "`diagnose()`"
     got = call_answer(diagnose, what=what)
-    answers = check_keys(got, RUNS, what,
-                         'return {"A": "...", "B": "...", "C": "..."} with one fault label per '
-                         'run: exactly the keys "A", "B" and "C", one per dashboard.',
-                         normalise=lambda k: str(k).strip().upper())
+    hint = ('return {"A": "...", "B": "...", "C": "..."} with one fault label per run: exactly '
+            'the keys "A", "B" and "C", one per dashboard.')
+    _one_answer_per_key(got, lambda k: str(k).strip().upper(), what, hint)
+    answers = check_keys(got, RUNS, what, hint, normalise=lambda k: str(k).strip().upper())
     labels = {}
     for run in RUNS:
         try:
@@ -340,6 +474,13 @@ _WHY = {
 }
 
 
+def _is_name(value, options, aliases) -> bool:
+    if not isinstance(value, str):
+        return False
+    key = re.sub(r"[\s\-]+", "_", value.strip().lower())
+    return aliases.get(key, key) in options
+
+
 def _canonical(value, options, aliases, what: str, task: str) -> str:
     if not isinstance(value, str):
         raise ExerciseError(
@@ -360,10 +501,10 @@ def check_output_choice(choose_output) -> None:
     """Check ``choose_output()`` returns {task: (output activation, loss)} for the three TASKS."""
     what = "`choose_output()`"
     got = call_answer(choose_output, what=what)
-    answers = check_keys(got, TASKS, what,
-                         'return {"temperature": (output, loss), "digit": (...), "tags": (...)}'
-                         f" with exactly the keys {', '.join(map(repr, TASKS))}.",
-                         normalise=lambda k: str(k).strip().lower())
+    hint = ('return {"temperature": (output, loss), "digit": (...), "tags": (...)} with '
+            f"exactly the keys {', '.join(map(repr, TASKS))}.")
+    _one_answer_per_key(got, lambda k: str(k).strip().lower(), what, hint)
+    answers = check_keys(got, TASKS, what, hint, normalise=lambda k: str(k).strip().lower())
     for task, (want_out, want_loss) in _OUTPUT_CHOICE.items():
         pair = answers[task]
         if isinstance(pair, dict):
@@ -373,6 +514,12 @@ def check_output_choice(choose_output) -> None:
                 f"task {task!r}: expected a pair (output activation, loss), got {pair!r:.60}.",
                 'write e.g. ("sigmoid", "bce").',
             )
+        if _is_name(pair[0], LOSSES, _LOSS_ALIASES) and _is_name(pair[1], OUTPUTS,
+                                                                  _OUTPUT_ALIASES):
+            raise ExerciseError(
+                f"task {task!r}: {tuple(pair)!r} gives the loss first; expected the pair in "
+                "the order (output activation, loss).",
+                'write the output activation first, e.g. ("sigmoid", "bce").')
         out = _canonical(pair[0], OUTPUTS, _OUTPUT_ALIASES, "output activation", task)
         loss = _canonical(pair[1], LOSSES, _LOSS_ALIASES, "loss", task)
         if out != want_out:
@@ -387,8 +534,8 @@ def check_output_choice(choose_output) -> None:
             raise ExerciseError(
                 f"task {task!r}: the output {out!r} is right, but the loss {loss!r} does not "
                 f"go with it.",
-                "each output has its natural loss: identity -> mse, sigmoid -> bce, softmax -> "
-                "cross_entropy; with the matching pair the gradient at the logits is simply "
+                "each output activation has its natural loss (the table above this "
+                "exercise): the one for which the gradient at the logits is simply "
                 "(prediction - target).",
             )
     passed(f"{what} is right: identity + MSE for a number, softmax + cross-entropy for one of "
