@@ -23,8 +23,11 @@ exchange in /srv/nbgrader/exchange (nbgrader's own default).
 from __future__ import annotations
 
 import grp
+import http.cookiejar
 import os
 import pwd
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -33,6 +36,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -338,6 +342,41 @@ def start_hub(settings: Settings, log: Path, timeout: float = 120.0) -> Hub:
                        f"{hub.log_tail()}")
 
 
+def sign_up(settings: Settings, username: str, password: str) -> str:
+    """Sign ``username`` up on the hub's own sign-up page, as a browser would (GET for the
+    form's xsrf token, then POST); return the message the page answers with."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    url = f"{settings.url}/hub/signup"
+    with opener.open(url, timeout=30) as resp:
+        form = resp.read().decode()
+    token = re.search(r'name="_xsrf" value="([^"]+)"', form)
+    if token is None:
+        raise RuntimeError(f"no xsrf token in the sign-up form at {url}")
+    data = urllib.parse.urlencode({
+        "_xsrf": token.group(1), "username": username, "signup_password": password,
+        "signup_password_confirmation": password}).encode()
+    with opener.open(url, data=data, timeout=30) as resp:
+        page = resp.read().decode()
+    alert = re.search(r'<div class="alert[^"]*"[^>]*>\s*(.*?)\s*</div>', page, re.S)
+    return re.sub(r"<[^>]+>|\s+", " ", alert.group(1)).strip() if alert else page[:500]
+
+
+def claim_instructor_account(settings: Settings) -> str:
+    """Sign the instructor up with a random password before anyone else can.
+
+    NativeAuthenticator authorizes an admin's name at sign-up: whoever signs up first under
+    the instructor's name would be the class's admin. Returns the password; ``""`` when the
+    account exists already (a restarted hub keeps it)."""
+    password = secrets.token_urlsafe(12)
+    message = sign_up(settings, settings.instructor, password)
+    if "successful" in message:
+        return password
+    if "already in use" in message:
+        return ""
+    raise RuntimeError(f"signing the instructor up failed: {message}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """`start`: the class on 127.0.0.1 until Ctrl-C (what `make class` runs)."""
     argv = sys.argv[1:] if argv is None else argv
@@ -355,24 +394,33 @@ def main(argv: list[str] | None = None) -> int:
     if not user_exists(settings.instructor):
         add_user(settings.instructor, settings.group)
         print(f"made the local user {settings.instructor!r} (the instructor)")
+    else:
+        subprocess.run(["usermod", "-aG", settings.group, settings.instructor], check=True)
     prepare_exchange(settings.exchange, settings.instructor)
     granted = grant_traversal(needed_paths(settings), settings.group)
-    log = settings.state / "jupyterhub.log"
     settings.state.mkdir(parents=True, exist_ok=True)
+    log = settings.state / "jupyterhub.log"
+    hub = None
     try:
         hub = start_hub(settings, log)
-    except RuntimeError as err:
+        password = claim_instructor_account(settings)
+    except (RuntimeError, OSError) as err:
+        if hub is not None:
+            hub.stop()
         revoke_traversal(granted)
         print(f"error: {err}", file=sys.stderr)
         return 1
+    login = (f"password {password!r} (change it at {settings.url}/hub/change-password)"
+             if password else "the password chosen before (the account exists)")
     print(f"""
-The class is up: {settings.url}/hub/signup
-  1. Sign up as {settings.instructor!r} (the admin; choose a password of 8+ characters), log in.
-  2. Students sign up at the same page; authorize them at {settings.url}/hub/authorize.
-  3. In the instructor's JupyterLab, Nbgrader > Formgrader; in a terminal there:
+The class is up: {settings.url}/hub/login
+  1. Log in as {settings.instructor!r} (the only admin) with {login}.
+  2. Students sign up at {settings.url}/hub/signup; authorize each at {settings.url}/hub/authorize.
+  3. In your JupyterLab, File > New > Terminal, then release chapter 1:
        cd {ROOT}
        NBGRADER_COURSE_DIR=~/{COURSE_FOLDER} python tools/assignments.py generate --only ch01
        cd ~/{COURSE_FOLDER} && nbgrader release_assignment ch01
+  4. The formgrader: {settings.url}/user/{settings.instructor}/formgrader
 Hub log: {log}. Ctrl-C stops the hub and every user's server.""", flush=True)
     try:
         hub.proc.wait()

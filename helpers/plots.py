@@ -961,6 +961,8 @@ __all__.append("training_dashboard")  # appended here, next to the function (cha
 def plot_folded_plane(net, X, y, H, *, show: bool = False) -> Figure:
     """A 2-2-1 network seen twice: its boundary with each hidden unit's line in the input
     plane (left), and the data in the hidden features ``H`` with the output's line (right)."""
+    from matplotlib import patheffects
+
     X, y, H = np.asarray(X, dtype=float), np.asarray(y), np.asarray(H, dtype=float)
     if net.sizes[1:] != [2, 1] or H.shape != (len(X), 2):
         raise ValueError(f"expected a [2, 2, 1] network and H of shape ({len(X)}, 2), got "
@@ -971,7 +973,10 @@ def plot_folded_plane(net, X, y, H, *, show: bool = False) -> Figure:
     t = np.linspace(-2.5, 2.5, 2)
     for j, colour in enumerate([OKABE_ITO[2], OKABE_ITO[4]]):
         (wa, wb), bj = net.weights[0][:, j], net.biases[0][j]
-        ax_in.plot(t, -(wa * t + bj) / wb, ls="--", lw=1.5, color=colour,
+        # Each unit's line lies on the black boundary: drawn wide, dashed, above it and
+        # edged in white, so it shows on both the boundary and the shading.
+        ax_in.plot(t, -(wa * t + bj) / wb, ls="--", lw=3, color=colour, zorder=3,
+                   path_effects=[patheffects.withStroke(linewidth=4.5, foreground="white")],
                    label=f"unit {j + 1}: $h_{j + 1} = 0$")
     ax_in.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8.5)
     for k, colour in enumerate(class_colours(2)):

@@ -75,9 +75,11 @@ def test_root_requirements_pin_exact_versions_and_install_project() -> None:
 def test_binder_requirements_match_root_requirements() -> None:
     root = read_pins(ROOT / "requirements.txt")
     binder = read_pins(ROOT / "binder" / "requirements.txt")
-    # Binder may add exactly one pin: notebook, for its base image (see the comment there).
+    # Binder may add exactly two pins: notebook, for its base image, and jupyter-server-proxy,
+    # which serves TensorBoard (chapter 7) through the notebook server (see the comments there).
     extra = {k: v for k, v in binder.items() if k not in root}
-    assert set(extra) <= {"notebook"} and all("==" in v for v in extra.values()), extra
+    assert set(extra) <= {"notebook", "jupyter-server-proxy"}, extra
+    assert all("==" in v for v in extra.values()), extra
     binder = {k: v for k, v in binder.items() if k in root}
     assert binder == root, (
         "binder/requirements.txt and requirements.txt differ:\n"
@@ -153,3 +155,35 @@ def test_repo2docker_selects_ci_python(repo2docker_run: subprocess.CompletedProc
 def test_repo2docker_installs_cjk_font_and_start_script(dockerfile: str) -> None:
     assert re.search(r"apt-get install .*fonts-noto-cjk", dockerfile), "apt.txt not used"
     assert 'R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in dockerfile
+
+
+def test_binder_installs_tensorboard_and_its_proxy() -> None:
+    binder = read_pins(ROOT / "binder" / "requirements.txt")
+    assert binder.get("tensorboard", "").startswith("tensorboard=="), binder
+    assert binder.get("jupyter-server-proxy", "").startswith("jupyter-server-proxy=="), binder
+
+
+def test_binder_start_points_tensorboard_at_the_proxy() -> None:
+    """binder/start exports TENSORBOARD_PROXY_URL under this user's server prefix, keeping
+    tensorboard's %PORT% placeholder, and leaves a value the hub already set alone."""
+    if shutil.which("bash") is None:
+        _skip_or_fail("bash is needed to run binder/start")
+    script = str(ROOT / "binder" / "start")
+    env = {"PATH": os.environ.get("PATH", ""), "JUPYTERHUB_SERVICE_PREFIX": "/user/abc-123/"}
+    show = ["bash", script, "bash", "-c", 'printf %s "$TENSORBOARD_PROXY_URL"']
+    done = subprocess.run(show, env=env, capture_output=True, text=True, timeout=30, check=True)
+    assert done.stdout == "/user/abc-123/proxy/%PORT%/"
+    done = subprocess.run(show, env={"PATH": env["PATH"]}, capture_output=True, text=True,
+                          timeout=30, check=True)
+    assert done.stdout == "/proxy/%PORT%/"
+    done = subprocess.run(show, env={**env, "TENSORBOARD_PROXY_URL": "/custom/%PORT%/"},
+                          capture_output=True, text=True, timeout=30, check=True)
+    assert done.stdout == "/custom/%PORT%/"
+
+
+def test_repo2docker_installs_the_tensorboard_proxy(dockerfile: str) -> None:
+    # The packages come from binder/requirements.txt, which the Dockerfile installs whole.
+    assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in dockerfile
+    lines = dockerfile.splitlines()
+    entry = [ln for ln in lines if "R2D_ENTRYPOINT" in ln]
+    assert entry and 'binder/start"' in entry[0], "binder/start (TENSORBOARD_PROXY_URL) not used"

@@ -77,6 +77,13 @@ def map_over_rows(X, W, b):
     return np.array(list(map(lambda x: x @ W + b, X)))
 
 
+def loop_over_units(X, W, b):
+    Z = np.empty((X.shape[0], W.shape[1]), dtype=X.dtype)
+    for j in range(W.shape[1]):           # one neuron at a time: still a Python loop
+        Z[:, j] = X @ W[:, j] + b[j]
+    return Z
+
+
 def bias_into_weights_in_place(X, W, b):
     W += b
     return X @ W
@@ -111,9 +118,11 @@ WRONG_LINEAR_LAYER = {
     "loop over samples (comprehension)": (rows_comprehension, r"Python loop"),
     "triple-nested loop": (triple_loop, r"Python loop"),
     "while loop over samples": (while_over_samples, r"Python loop"),
+    "loop over the units (neurons)": (loop_over_units, r"uses a Python loop.*no Python loop "
+                                      r"at all \(over samples, units or inputs\)"),
     "np.apply_along_axis over rows": (apply_along_rows, r"apply_along_axis.*once per row"),
     "map over rows": (map_over_rows, r"once per row|Python loop"),
-    "bias added into W in place": (bias_into_weights_in_place, r"modified its input argument 2"),
+    "bias added into W in place": (bias_into_weights_in_place, r"modified its input `W`"),
     "forgot return": (no_return, r"returned None"),
 }
 
@@ -188,6 +197,18 @@ WRONG_LIFT = {
     "the row index": (lambda X: np.column_stack([X, np.arange(len(X))]), r"shuffled"),
     "product with another row": (lambda X: np.column_stack([X, X[:, 0] * X[::-1, 1]]),
                                  r"shuffled"),
+    # Shuffling keeps the batch's mean, spread and size: these pass it, and fail on a part.
+    "product of standardised columns": (
+        lambda X: ((X - X.mean(0)) / X.std(0)).prod(axis=1, keepdims=True),
+        r"features \[.*\] in the batch .* but \[.*\] when called on its first 37 rows"),
+    "product scaled by the batch size": (lambda X: X[:, :1] * X[:, 1:] * len(X),
+                                         r"when called on its first 37 rows \(X\[0:37\]\)"),
+    "product minus its batch mean": (
+        lambda X: X[:, :1] * X[:, 1:] - np.mean(X[:, :1] * X[:, 1:]),
+        r"when called on its first 37 rows"),
+    "product over the batch's largest |x1 x2|": (
+        lambda X: X[:, :1] * X[:, 1:] / np.abs(X[:, :1] * X[:, 1:]).max(),
+        r"own x1 and x2 only: not from the other samples"),
 }
 
 RIGHT_LIFT = {
@@ -273,6 +294,14 @@ def pops_from_the_lists(weights, biases):
     return W, b
 
 
+def stores_in_biases(weights, biases):
+    W = weights[0]
+    for k in range(1, len(weights)):
+        W = W @ weights[k]
+        biases[0] = biases[0] @ weights[k] + biases[k]   # overwrites the caller's list
+    return W, biases[0]
+
+
 def elementwise_product(weights, biases):
     W, b = weights[0], biases[0]
     for W_next, b_next in zip(weights[1:], biases[1:]):
@@ -302,7 +331,8 @@ WRONG_COLLAPSE = {
     "bias as a (1, d_out) row": (lambda weights, biases: (collapse(weights, biases)[0],
                                                           collapse(weights, biases)[1][None]),
                                  r"b from .* shape \(1, 3\), expected \(3,\)"),
-    "pops from the lists": (pops_from_the_lists, r"modified its input argument 1"),
+    "pops from the lists": (pops_from_the_lists, r"modified its input `weights`"),
+    "stores the running bias in biases[0]": (stores_in_biases, r"modified its input `biases`"),
 }
 
 
@@ -378,13 +408,15 @@ X_NOTEBOOK, Y_NOTEBOOK = data.xor(200, seed=0)
 
 def width_search(widths, accuracy_ok, **recipe):
     """Build a smallest_xor_width variant: which widths, which test, which recipe."""
-    settings = {"activation": "tanh", "seed": 0, "epochs": 200, "lr": 0.05} | recipe
+    settings = {"activation": "tanh", "seed": 0, "epochs": 200, "lr": 0.05, "loss": "bce"} \
+        | recipe
 
     def answer(X, y, max_width=8):
         for h in widths(max_width):
+            seed = h if settings["seed"] == "h" else settings["seed"]
             net = nn.MLP([2, h, 1], activation=settings["activation"], output="sigmoid",
-                         seed=settings["seed"])
-            net.fit(X, y, loss="bce", epochs=settings["epochs"], lr=settings["lr"],
+                         seed=seed)
+            net.fit(X, y, loss=settings["loss"], epochs=settings["epochs"], lr=settings["lr"],
                     optimizer="adam")
             if accuracy_ok(net.accuracy(X, y)):
                 return h
@@ -447,6 +479,12 @@ WRONG_XOR_WIDTH = {
                        r"returned None, but h=1 reaches 95.0%"),
     "another seed": (width_search(every_width, at_least, seed=3),
                      r"returned 2, expected 3: h=2 reaches 67.5%, below 0.95"),
+    "seed=h instead of seed=SEED": (width_search(every_width, at_least, seed="h"),
+                                    r"data.xor\(200, seed=2\) with max_width=3 returned 3, "
+                                    r"expected 2: h=2 already reaches 95.5%"),
+    "mse loss instead of bce": (width_search(every_width, at_least, loss="mse"),
+                                r"data.xor\(200, seed=2\) with max_width=3 returned 3, "
+                                r"expected 2: h=2 already reaches 95.5%"),
     "relu instead of tanh": (width_search(every_width, at_least, activation="relu"),
                              r"moons.*returned None, but h=4 reaches 98.5%"),
     "sigmoid instead of tanh": (width_search(every_width, at_least, activation="sigmoid"),

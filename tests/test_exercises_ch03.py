@@ -251,7 +251,7 @@ WRONG_DEAD_UNITS = {
     "a for loop": (loop_dead_for, r"Python loop"),
     "apply_along_axis over the columns": (
         lambda A: np.apply_along_axis(lambda col: not col.any(), 0, A),
-        r"uses np.apply_along_axis, which calls Python once per element"),
+        r"apply_along_axis.*a loop in disguise"),
     "changes A in place": (zeroing_dead, r"in place"),
     "no return": (lambda A: None, r"returned None"),
     "the course's dead_units": (course_dead, r"uses the course's own code \(`diagnostics`\)"),

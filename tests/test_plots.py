@@ -337,6 +337,8 @@ def test_folded_plane_shows_both_spaces():
     ax_in, ax_h = _visible_axes(fig)
     cuts = [line for line in ax_in.lines if line.get_linestyle() == "--"]
     assert [line.get_label() for line in cuts] == ["unit 1: $h_1 = 0$", "unit 2: $h_2 = 0$"]
+    # They lie on the black boundary (a contour, zorder 2): drawn wide and above it.
+    assert all(line.get_zorder() > 2 and line.get_linewidth() >= 2.5 for line in cuts)
     # The right panel shows the data at H, one scatter per class, and the output's line.
     offsets = np.vstack([c.get_offsets() for c in ax_h.collections])
     np.testing.assert_allclose(np.sort(offsets, axis=0), np.sort(H, axis=0))

@@ -165,3 +165,22 @@ def test_launcher_starts_nothing_until_pressed(logged, monkeypatch):
     panel = tensorboard_logs.launcher(logdir)
     button = panel.children[0]
     assert button.description == "Open TensorBoard" and started == []
+
+
+def test_launcher_button_starts_one_server_reuses_it_and_stops_it(logged):
+    _, _, logdir, *_ = logged
+    panel = tensorboard_logs.launcher(logdir.parent)
+    button = panel.children[0]
+    try:
+        button.click()
+        assert len(tensorboard_logs._started) == 1
+        server = tensorboard_logs._started[0]
+        with urllib.request.urlopen(f"{server.url}data/runs", timeout=30) as resp:
+            assert resp.read().decode().strip() == '["numpy_run"]'
+        button.click()  # a second press shows the same server
+        assert tensorboard_logs._started == [server] and server.proc.poll() is None
+    finally:
+        tensorboard_logs._stop_started()  # what the kernel's exit does (atexit)
+        started = list(tensorboard_logs._started)
+        tensorboard_logs._started.clear()
+    assert started and all(s.proc.poll() is not None for s in started)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import dis
 import functools
 import inspect
 import os
@@ -180,17 +181,28 @@ def call_answer(fn, *args, what: str | None = None, **kwargs):
     for i, (before, after) in enumerate(zip(given, sent)):
         if before is not None and not _same(before, after):
             raise ExerciseError(
-                f"{what} modified its input argument {i + 1} in place.",
-                "build a new array (e.g. `np.maximum(x, 0)` or `x.copy()`) instead of "
-                "assigning into the one you were given.",
+                f"{what} modified its input {_argument_name(fn, i)} in place.",
+                "the caller still needs the inputs it passed: compute the result into a new "
+                "object instead of assigning into (or appending to) the one you were given.",
             )
     for key, before in given_kw.items():
         if before is not None and not _same(before, sent_kw[key]):
             raise ExerciseError(
                 f"{what} modified its input `{key}` in place.",
-                "build a new array instead of assigning into the one you were given.",
+                "the caller still needs the inputs it passed: compute the result into a new "
+                "object instead of assigning into (or appending to) the one you were given.",
             )
     return result
+
+
+def _argument_name(fn, i: int) -> str:
+    """How to name ``fn``'s argument number ``i`` in a message: `weights`, or argument 2."""
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    return f"`{names[i]}`" if i < len(names) else f"argument {i + 1}"
 
 
 def as_numeric_array(got, what: str, hint: str = "return a numpy array.") -> np.ndarray:
@@ -322,20 +334,75 @@ def check_number(got, expected: float, what: str, *, rtol: float = 1e-6, atol: f
 
 
 _LOOP_NODES = (ast.For, ast.While, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)
+# numpy/builtin calls that run a Python function once per element or slice: loops in disguise.
+PER_SLICE_CALLS = {"vectorize": "np.vectorize", "apply_along_axis": "np.apply_along_axis",
+                   "apply_over_axes": "np.apply_over_axes", "frompyfunc": "np.frompyfunc",
+                   "fromiter": "np.fromiter", "map": "map"}
+_COMPREHENSION_CODE = {"<genexpr>": "generator", "<listcomp>": "list comprehension",
+                       "<setcomp>": "set comprehension", "<dictcomp>": "dict comprehension"}
+
+
+def _code_objects(fn) -> list:
+    """``fn``'s code object and every code object nested in it (comprehensions, inner defs)."""
+    code = getattr(fn, "__code__", None)
+    todo, found = ([code] if code is not None else []), []
+    while todo:
+        co = todo.pop()
+        found.append(co)
+        todo.extend(c for c in co.co_consts if hasattr(c, "co_code"))
+    return found
+
+
+def _loop_in_source(fn) -> str | None:
+    """The first loop in ``fn``'s source ("for loop on line 3"), or None; None if unreadable."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        # No source (typed at a prompt), or a lambda inside a longer expression whose source
+        # line does not parse on its own: the bytecode below still tells.
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, _LOOP_NODES):
+            kind = type(node).__name__.replace("Comp", " comprehension").replace("Exp", "")
+            return f"{kind.lower()} loop on line {node.lineno} of the function".replace(
+                "comprehension loop", "comprehension").replace("generator loop", "generator")
+    return None
+
+
+def _loop_in_bytecode(fn) -> str | None:
+    """A loop compiles to a backward jump (FOR_ITER, JUMP_BACKWARD...): found in any function."""
+    for co in _code_objects(fn):
+        if co.co_name in _COMPREHENSION_CODE:
+            return _COMPREHENSION_CODE[co.co_name]
+        for ins in dis.get_instructions(co):
+            backward = (ins.opcode in _JUMPS and isinstance(ins.argval, int)
+                        and ins.argval < ins.offset)
+            if ins.opname == "FOR_ITER" or backward:
+                return "for or while loop" if ins.opname == "FOR_ITER" else "loop"
+    return None
+
+
+_JUMPS = set(dis.hasjrel) | set(dis.hasjabs)
 
 
 def check_vectorised(fn, what: str) -> None:
-    """Fail when ``fn``'s source contains a Python loop (for, while or a comprehension)."""
-    try:
-        source = textwrap.dedent(inspect.getsource(fn))
-    except (OSError, TypeError):
-        return  # no source to read (e.g. a lambda typed at a prompt): nothing to judge
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, _LOOP_NODES):
-            kind = type(node).__name__.replace("Comp", " comprehension").replace("Exp", "")
-            raise ExerciseError(
-                f"{what} uses a Python loop ({kind.lower()} on line {node.lineno} of the "
-                "function); this exercise asks for a vectorised answer.",
-                "numpy functions such as np.maximum, np.where and np.exp work on whole "
-                "arrays at once: apply them to the array instead of looping over elements.",
-            )
+    """Fail when ``fn`` contains a Python loop (for, while, a comprehension) or a loop in
+    disguise (np.vectorize, np.apply_along_axis, map, ...)."""
+    loop = _loop_in_source(fn) or _loop_in_bytecode(fn)
+    if loop is not None:
+        raise ExerciseError(
+            f"{what} uses a Python loop ({loop}); this exercise asks for a vectorised answer.",
+            "numpy operations work on whole arrays at once, and its reductions take an axis: "
+            "apply them to the array instead of looping over its entries.",
+        )
+    for co in _code_objects(fn):
+        for ins in dis.get_instructions(co):
+            if ins.opname.startswith("LOAD_") and ins.argval in PER_SLICE_CALLS:
+                raise ExerciseError(
+                    f"{what} uses `{PER_SLICE_CALLS[ins.argval]}`, which calls a Python function "
+                    "once per "
+                    "element or slice: a loop in disguise; this exercise asks for a vectorised "
+                    "answer.",
+                    "numpy operations work on whole arrays at once, and its reductions take an "
+                    "axis: one call handles every slice.",
+                )

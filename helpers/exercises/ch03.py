@@ -168,9 +168,10 @@ def _check_dtype(raw, x: np.ndarray, what: str) -> None:
             f"{what} returns {dtype if dtype is not None else type(raw).__name__} for a "
             f"{x.dtype} input x = {np.array2string(x, separator=', ')}; the task asks to keep "
             "x's dtype.",
-            "a float32 network stays float32: the course's activations return the dtype they "
-            "were given. Python numbers keep numpy's dtype; a bool mask or a float64 array "
-            "in the expression does not.")
+            "a float32 network stays float32, so the course's activations return the dtype "
+            "they were given: an expression built from x (and Python numbers) keeps x's dtype; "
+            "one built only from Python numbers or from a bool mask is float64, so convert "
+            "the result to x's dtype.")
 
 
 def _check_leaky_forward(leaky_relu, x: np.ndarray, alpha: float, what: str) -> None:

@@ -119,8 +119,7 @@ def _check_no_hidden_loop(fn, what: str) -> None:
     if isinstance(fn, np.vectorize):
         raise ExerciseError(f"{what} is an np.vectorize object: it calls a Python function once "
                             "per element, a loop in disguise.", _VECTORISED_HINT)
-    if _source(fn) is not None:
-        check_vectorised(fn, what)
+    check_vectorised(fn, what)
     used = _names_used(fn) & set(_HIDDEN_LOOPS)
     if used:
         name = _HIDDEN_LOOPS[sorted(used)[0]]
@@ -536,8 +535,7 @@ def check_gradient_check_function(max_gradient_error) -> None:
         got = call_answer(max_gradient_error, f, df, x, h=h, what=what)
         variants = _gc_variants(f, df, x, h)
         results.append((label, _as_number(got, f"{what} on {label}"), variants))
-    if _source(max_gradient_error) is not None:
-        check_vectorised(max_gradient_error, what)
+    check_vectorised(max_gradient_error, what)
     wrong = [(label, got, v) for label, got, v in results
              if not np.isclose(got, v["reference"], rtol=1e-3, atol=1e-12)]
     if not wrong:

@@ -390,8 +390,8 @@ def check_update_ratios(update_ratios) -> None:
                                 f"{mistake}.",
                                 "the ratio is the Frobenius norm of the change of W divided "
                                 "by the Frobenius norm of W before the step, per layer.")
-    if not np.isclose(values[0], expected[0], rtol=1e-3) and np.allclose(values[1:], expected[1:],
-                                                                           rtol=1e-4):
+    if not np.isclose(values[0], expected[0], rtol=1e-3, atol=0) and np.allclose(
+            values[1:], expected[1:], rtol=1e-4, atol=0):
         raise ExerciseError(
             f"{what} gives {values[0]:.4g} for layer 1, whose step is 1e-7 of its weights; "
             f"expected {expected[0]:.4g}. Lost precision: float32 cannot resolve so small a "
