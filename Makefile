@@ -69,7 +69,8 @@ $(CLASS_STAMP): $(INSTRUCTOR_STAMP) deploy/requirements.txt deploy/package.json 
 	cd $(VENV)/node && npm ci --omit=dev --no-audit --no-fund --loglevel=error
 	@# Students' servers and nbgrader commands run as users who cannot write bytecode into
 	@# .venv: compile it once (unlike --no-compile above), or each start compiles ~6 s of CPU.
-	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib
+	@# PyTorch (the test extra) is no part of a class's servers: left out.
+	$(BIN)/python -m compileall -q -j 0 -x 'site-packages/(torch|torchgen|functorch|sympy)/' $(VENV)/lib
 	touch $@
 
 class-deps: $(CLASS_STAMP)

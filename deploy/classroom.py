@@ -172,7 +172,8 @@ def remove_user(name: str) -> None:
     """Remove the user, their home and their private group; kill what they still run."""
     if not user_exists(name):
         return
-    subprocess.run(["pkill", "--signal", "KILL", "-u", name], capture_output=True)
+    if shutil.which("pkill"):  # procps; without it userdel --force still removes the account
+        subprocess.run(["pkill", "--signal", "KILL", "-u", name], capture_output=True)
     result = subprocess.run(["userdel", "--force", "--remove", name],
                             capture_output=True, text=True)
     # userdel warns (exit 12) when the mail spool is missing; the account is gone all the same.

@@ -28,6 +28,7 @@ from matplotlib import colors as mcolors
 from matplotlib import font_manager
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
@@ -295,9 +296,12 @@ def plot_activations(names, derivative: bool = True, x_range=(-6, 6), *, mark_ma
         axes[1].set(xlabel="input $x$", ylabel="$f'(x)$", title="Derivative $f'(x)$",
                     xlim=(lo, hi))
     handles, labels = axes[0].get_legend_handles_labels()
-    if shaded:
-        handles.append(Patch(color="0.5", alpha=0.25, lw=0))
-        labels.append(f"flat ($|f'| < {SATURATION_THRESHOLD:g}$)")
+    # One swatch per curve whose band is shaded, in that curve's colour: the bands of several
+    # curves differ (tanh flattens sooner than sigmoid) and overlap where both are flat.
+    for i, act in enumerate(acts):
+        if shaded and saturation_spans(act, x):
+            handles.append(Patch(color=OKABE_ITO[i % len(OKABE_ITO)], alpha=0.25, lw=0))
+            labels.append(f"{act.label} flat ($|f'| < {SATURATION_THRESHOLD:g}$)")
     if len(handles) > 1:
         axes[0].legend(handles, labels, loc="best")
     return _finish(fig, show)
@@ -529,7 +533,10 @@ def plot_layer_histograms(net, X, *, bins: int = 40, include_output: bool = True
         lines = []
         if np.isfinite(stats["saturated"][i]):
             lines.append(f"saturated {_percent(stats['saturated'][i])}")
-        lines.append(f"dead {_percent(stats['dead'][i])}")
+        if i < len(outs) - 1:  # "dead" is a hidden unit's fault; an output unit is never dead
+            lines.append(f"dead {_percent(stats['dead'][i])}")
+        # Head-room above the tallest bar, so the box in the top corner covers no bar.
+        axis.set_ylim(0, counts.max() * (1.12 + 0.13 * len(lines)))
         axis.text(0.97, 0.95, "\n".join(lines), transform=axis.transAxes, ha="right", va="top",
                   fontsize=8.5, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.8",
                                       "alpha": 0.85})
@@ -884,6 +891,9 @@ style()
 _enable_notebook_display()
 
 
+_LAYER_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
 def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = None) -> Figure:
     """One row per training run: loss, gradient norm per layer, dead/saturated units, update ratio.
 
@@ -911,6 +921,11 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
         if len(names) != n_layers:
             raise ValueError(f"{len(names)} layer names for a History of {n_layers} layers")
         colours = [mpl.colormaps["viridis"](j / max(n_layers - 1, 1)) for j in range(n_layers)]
+        # One marker per layer, placed at staggered epochs, so lines that lie on top of each
+        # other (two layers both 94 % saturated) stay distinguishable.
+        step = max(h.epochs // 8, 1)
+        marks = [{"marker": _LAYER_MARKERS[j % len(_LAYER_MARKERS)], "markersize": 4.5,
+                  "markevery": (j * step // n_layers, step)} for j in range(n_layers)]
         ax_loss.plot(h.epoch, h.loss, label="train")
         curves = h.loss
         if np.any(np.isfinite(h.val_loss)):
@@ -924,21 +939,26 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
         # Exact zeros (no gradient at all) cannot be drawn on a log axis: they show as gaps.
         grad = np.where(h.grad_norm > 0, h.grad_norm, np.nan)
         for j in range(n_layers):
-            ax_grad.plot(h.epoch, grad[:, j], color=colours[j], label=names[j])
+            ax_grad.plot(h.epoch, grad[:, j], color=colours[j], label=names[j], **marks[j])
         ax_grad.set(yscale="log", ylabel=r"$\|\partial L/\partial W_l\|$",
                     title="gradient norm per layer")
-        ax_grad.legend(fontsize=7.5, loc="best")
+        ax_grad.legend(fontsize=8.5, loc="best")
         for j in range(n_layers - 1):
-            ax_units.plot(h.epoch, h.dead[:, j], color=colours[j])
-            ax_units.plot(h.epoch, h.saturated[:, j], color=colours[j], ls="--")
+            ax_units.plot(h.epoch, h.dead[:, j], color=colours[j], **marks[j])
+            ax_units.plot(h.epoch, h.saturated[:, j], color=colours[j], ls="--", **marks[j])
         ax_units.set(ylabel="share of units", ylim=(-0.03, 1.03),
                      title="dead (—) and saturated (--)")
+        # Its own legend for the line styles; the layers' colours and markers are those of
+        # the gradient-norm legend next to it.
+        ax_units.legend(handles=[Line2D([], [], color="0.25", label="dead"),
+                                 Line2D([], [], color="0.25", ls="--", label="saturated")],
+                        fontsize=8.5, loc="best")
         ax_units.yaxis.set_major_formatter(PercentFormatter(1.0))
         ratio = np.where(h.update_ratio > 0, h.update_ratio, np.nan)
         ax_ratio.axhspan(1e-4, 1e-2, color=OKABE_ITO[2], alpha=0.12, lw=0)
         ax_ratio.axhline(1e-3, color=OKABE_ITO[2], ls=":", lw=1.2)
         for j in range(n_layers):
-            ax_ratio.plot(h.epoch, ratio[:, j], color=colours[j])
+            ax_ratio.plot(h.epoch, ratio[:, j], color=colours[j], **marks[j])
         ax_ratio.set(yscale="log", ylabel=r"$\|\Delta W_l\| / \|W_l\|$",
                      title="update-to-weight ratio")
         for ax, values in ((ax_grad, h.grad_norm), (ax_ratio, h.update_ratio)):
@@ -1233,11 +1253,13 @@ def plot_training_curves(histories: Mapping, *, reference_loss: float | None = N
 
 
 def plot_histogram_stacks(nets: Mapping, X, *, bins: int = 40, title: str | None = None,
-                          show: bool = False) -> Figure:
+                          color=None, show: bool = False) -> Figure:
     """One panel per network: each hidden layer's activation histogram, layer 1 on top.
 
     The right margin gives each layer's saturated fraction (derivative < 0.01), so the
     panels compare how far the distribution has moved onto the flat ends, layer by layer.
+    ``color`` fills the histograms (default the palette's first colour), so a chapter can
+    keep one colour per activation across its figures.
     """
     fig, axes = subplots(1, len(nets), figsize=(8.6, 4.2), sharey=True, squeeze=False)
     for ax, (label, net) in zip(axes[0], nets.items()):
@@ -1253,7 +1275,7 @@ def plot_histogram_stacks(nets: Mapping, X, *, bins: int = 40, title: str | None
             base = n - 1 - j
             ax.axhline(base, color="0.75", lw=0.6)
             ax.stairs(base + 0.9 * counts / max(counts.max(), 1), edges, baseline=base,
-                      fill=True, color=OKABE_ITO[0], alpha=0.75, gid=f"hist:{j + 1}")
+                      fill=True, color=color or OKABE_ITO[0], alpha=0.75, gid=f"hist:{j + 1}")
             if np.isfinite(stats["saturated"][j]):
                 ax.text(hi + 0.02 * (hi - lo), base + 0.15, _percent(stats["saturated"][j]),
                         fontsize=8.5, color="0.3", gid=f"saturated:{j + 1}")
@@ -1312,11 +1334,14 @@ def plot_shift_windows(panels, *, ylabel: str, ylim=(0.5, 1.08), show: bool = Fa
     """The naive and the stable softmax as every logit is shifted by c, one panel per window.
 
     ``panels`` holds (title, shifts, naive, stable): the probability each formula gives at
-    each shift; where the naive one is NaN is shaded.
+    each shift; where the naive one is NaN is shaded. ``ylim`` is one (bottom, top) pair for
+    all panels (they then share the y axis), or one pair per panel.
     """
-    fig, axes = subplots(1, len(panels), figsize=WIDE, sharey=True, squeeze=False)
+    ylims = [tuple(ylim)] * len(panels) if np.ndim(ylim) == 1 else [tuple(v) for v in ylim]
+    fig, axes = subplots(1, len(panels), figsize=WIDE, sharey=len(set(ylims)) == 1,
+                         squeeze=False)
     colours = class_colours(2)
-    for ax, (title, shifts, naive, stable) in zip(axes[0], panels):
+    for ax, (title, shifts, naive, stable), lims in zip(axes[0], panels, ylims):
         shifts, naive, stable = (np.asarray(a, dtype=float) for a in (shifts, naive, stable))
         nan_at = shifts[np.isnan(naive)]
         if nan_at.size:
@@ -1326,7 +1351,7 @@ def plot_shift_windows(panels, *, ylabel: str, ylim=(0.5, 1.08), show: bool = Fa
                 label="stable (max subtracted)")
         ax.plot(shifts, naive, color=colours[1], lw=1.6, gid="naive",
                 label="naive $e^{z_i} / \\sum_j e^{z_j}$")
-        ax.set(xlim=(shifts[0], shifts[-1]), ylim=ylim, title=title,
+        ax.set(xlim=(shifts[0], shifts[-1]), ylim=lims, title=title,
                xlabel="shift $c$ added to every logit")
     axes[0, 0].set_ylabel(ylabel)
     axes[0, -1].legend(loc="upper left")
@@ -1363,24 +1388,34 @@ def plot_unit_activity(layers: Sequence, y, *, show: bool = False) -> Figure:
     """Each hidden layer's activations as an image: one row per unit, one column per input.
 
     The inputs are sorted by class (class 0 first, a dashed line at the change), so units that
-    fire for one class only stand out; all panels share one colour scale from 0, so the single
-    colourbar reads every panel and dark means exactly 0. Titles give each layer's sparsity.
+    fire for one class only stand out. Exact zeros are white; every other value is coloured on
+    one logarithmic scale shared by all panels (values below 1/1000 of the largest get its
+    lowest colour), so a small output such as 0.05 is never mistaken for a zero. Titles give
+    each layer's sparsity.
     """
     layers = [np.asarray(a, dtype=float) for a in layers]
     y = np.asarray(y).ravel()
     order = np.argsort(y, kind="stable")
-    vmax = max(float(a.max()) for a in layers) or 1.0
+    vmax = max(float(a.max()) for a in layers)
+    vmax = vmax if vmax > 0 else 1.0
+    positive = [float(a[a > 0].min()) for a in layers if np.any(a > 0)]
+    vmin = max(min(positive, default=vmax / 1000), vmax / 1000)
+    norm = mcolors.LogNorm(vmin=min(vmin, vmax), vmax=vmax, clip=True)
+    cmap = mpl.colormaps["viridis"].with_extremes(bad="white")  # masked = exactly 0
     fig, axes = subplots(1, len(layers), figsize=(8.5, 3.6), squeeze=False)
     axes = list(axes.ravel())
     im = None
     for layer, (ax, a) in enumerate(zip(axes, layers), start=1):
-        im = ax.imshow(a[order].T, aspect="auto", cmap="viridis", interpolation="nearest",
-                       vmin=0.0, vmax=vmax, gid=f"activity:{layer}")
-        ax.axvline(np.sum(y == y[order][0]) - 0.5, color="w", lw=1.5, ls="--", gid="classes")
+        shown = np.ma.masked_equal(a[order].T, 0.0)
+        im = ax.imshow(shown, aspect="auto", cmap=cmap, norm=norm, interpolation="nearest",
+                       gid=f"activity:{layer}")
+        ax.axvline(np.sum(y == y[order][0]) - 0.5, color=OKABE_ITO[5], lw=1.5, ls="--",
+                   gid="classes")
         ax.set(xlabel="input sample (class 0 | class 1)", ylabel="unit $j$",
                title=f"Hidden layer {layer}: sparsity {np.mean(a == 0):.0%}")
         ax.grid(False)
-    fig.colorbar(im, ax=axes, label="activation $a$ (dark = exactly 0)", shrink=0.9)
+    fig.colorbar(im, ax=axes, label="activation $a$ > 0 (log scale; white = exactly 0)",
+                 shrink=0.9)
     return _finish(fig, show)
 
 

@@ -241,7 +241,8 @@ def launcher(logdir, height: int = 640):
     import ipywidgets
 
     button = ipywidgets.Button(description="Open TensorBoard", icon="line-chart",
-                               tooltip=f"tensorboard --logdir {logdir}")
+                               tooltip=f"tensorboard --logdir {logdir}",
+                               layout=ipywidgets.Layout(width="auto"))
     out = ipywidgets.Output()
 
     def on_click(_):

@@ -86,6 +86,15 @@ WRONG_SIGMOID_PRIME = {
     "clipped away from 0 (wrong at exact s = 0 and 1)":
         (lambda s: np.clip(s * (1 - s), 1e-7, None), r"differs .* at s = 0\.99999"),
     "rounded to 3 decimals": (lambda s: np.round(s * (1 - s), 3), r"differs .* at s = "),
+    "clipped to 1e-12 (not exactly 0 at s = 0 and 1)":
+        (lambda s: np.clip(s * (1 - s), 1e-12, None),
+         r"at s = 0\.0 \(x = -inf\): got 1e-12, expected 0\.\nHint: only the values at s = 0 "
+         r"and s = 1 differ"),
+    "kept above the smallest float (np.finfo tiny)":
+        (lambda s: np.maximum(s * (1 - s), np.finfo(s.dtype).tiny),
+         r"at s = [01]\.0 .*expected 0\.\nHint: only the values at s = 0 and s = 1"),
+    "a tiny epsilon added everywhere": (lambda s: s * (1 - s) + 1e-15,
+                                        r"(?s)differs .* at s = .*differentiate"),
     "a Python for loop over rows": (sp_loop, r"Python loop"),
     "a list comprehension over elements": (sp_flat_loop, r"Python loop"),
     "np.vectorize": (sp_vectorize, r"vectorize`.*loop in disguise"),
@@ -194,7 +203,14 @@ WRONG_SHRINK = {
     "a list comprehension": (shrink_list_comprehension, r"Python loop"),
     "a for loop": (shrink_for_loop, r"Python loop"),
     "np.vectorize": (shrink_vectorize, r"vectorize`"),
-    "math.pow, which takes one number only": (lambda n: math.pow(0.25, n), r"raised TypeError"),
+    "math.pow, which takes one number only":
+        (lambda n: math.pow(0.25, n),
+         r"for n_layers = \[\[3, .*raised TypeError.*\nHint: the math module works on one number"),
+    "np.power(4, -n), integer to a negative integer power":
+        (lambda n: np.power(4, -n),
+         r"n_layers = 8 raised ValueError.*\nHint: numpy refuses to raise an integer"),
+    "4 ** -n on an integer array": (lambda n: 4 ** -np.asarray(n),
+                                    r"raised ValueError.*\nHint: numpy refuses"),
     "None": (lambda n: None, r"returned None"),
     "text": (lambda n: "0.25 ** n", r"single number"),
 }
@@ -208,6 +224,9 @@ RIGHT_SHRINK = {
     "exp of n log(1/4)": lambda n: np.exp(np.asarray(n) * np.log(0.25)),
     "1 / 4.0**n": lambda n: 1 / 4.0**n,
     "float32 powers (exact for these n)": lambda n: np.float32(0.25) ** n,
+    "a 0-d array for one count (counts as one number)": lambda n: 0.25 ** np.asarray(n),
+    "math.pow for an int, numpy for an array":
+        lambda n: math.pow(0.25, n) if isinstance(n, int) else 0.25 ** np.asarray(n, float),
 }
 
 
@@ -273,9 +292,13 @@ WRONG_TANH_INIT = {
                                                r"too large"),
     "a small constant": (lambda i, o: 0.01, r"fade away"),
     "integer division 2 // (fan_in + fan_out)": (lambda i, o: 2 // (i + o),
-                                                 r"returned 0 .* positive number"),
-    "negative": (lambda i, o: -0.1, r"positive number"),
-    "NaN": (lambda i, o: float("nan"), r"positive number"),
+                                                 r"returned 0\.0 .*\nHint: .*`//` is integer"),
+    "negative": (lambda i, o: -0.1, r"returned -0\.1 .*never negative\.\nHint: a spread is a size"),
+    "minus sign on the root": (lambda i, o: -np.sqrt(2 / (i + o)), r"never negative"),
+    "NaN": (lambda i, o: float("nan"), r"returned nan .*not a number.*\nHint: NaN comes out"),
+    "root of a negative variance": (lambda i, o: np.sqrt(-2 / (i + o)),
+                                    r"returned nan .*\nHint: NaN comes out of an undefined"),
+    "infinite": (lambda i, o: np.float64(1) / np.float64(0), r"returned inf .*finite"),
     "a list": (lambda i, o: [0.1, 0.2], r"one number"),
     "the weights instead of their std": (tanh_init_weights, r"one number .* of shape \(32, 48\)"),
     "None": (lambda i, o: None, r"one number"),
@@ -289,6 +312,9 @@ RIGHT_TANH_INIT = {
     "sqrt(2) / sqrt(fan_in + fan_out), as float32":
         lambda fan_in, fan_out: np.float32(np.sqrt(2) / np.sqrt(fan_in + fan_out)),
     "a one-element array": lambda fan_in, fan_out: np.array([np.sqrt(1 / fan_in)]),
+    "1 / sqrt of the larger fan": lambda fan_in, fan_out: 1 / np.sqrt(max(fan_in, fan_out)),
+    "1 / sqrt of the smaller fan": lambda fan_in, fan_out: 1 / np.sqrt(min(fan_in, fan_out)),
+    "geometric mean of the fans, (fan_in fan_out)**-1/4": lambda i, o: (i * o) ** -0.25,
 }
 
 

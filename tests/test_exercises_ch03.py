@@ -109,10 +109,15 @@ WRONG_LEAKY_RELU = {
         r"alpha \* x, the function's value"),
     "derivative 1 at x = 0 (x >= 0)": (
         (leaky_relu, lambda x, alpha=0.01: np.where(x >= 0, 1.0, alpha).astype(x.dtype)),
-        r"at x = 0 is 1, expected alpha"),
+        r"at x = 0 is 1, expected alpha.*\nHint: .*1 only where x > 0"),
     "derivative 1 at x = 0 (x < 0 test)": (
         (leaky_relu, lambda x, alpha=0.01: np.where(x < 0, alpha, 1.0).astype(x.dtype)),
         r"at x = 0 is 1, expected alpha"),
+    "derivative 0 at x = 0 (both strict tests)": (
+        (leaky_relu, lambda x, alpha=0.01: np.where(x > 0, 1.0, np.where(x < 0, alpha, 0.0))
+         .astype(x.dtype)),
+        r"at x = 0 is 0, expected alpha = 0.01; every other input is right.\nHint: .*left "
+        r"slope is not 0"),
     "derivative all ones": ((leaky_relu, lambda x, alpha=0.01: np.ones_like(x)),
                             r"differs from the answer .* at x = -10000"),
     "a loop in the forward": ((loop_leaky, leaky_relu_grad), r"Python loop"),
@@ -247,6 +252,19 @@ WRONG_DEAD_UNITS = {
     "ints instead of booleans": (lambda A: np.all(A == 0, axis=0).astype(int), r"boolean mask"),
     "fraction of zeros": (lambda A: np.mean(A == 0, axis=0), r"boolean mask"),
     "count of zeros": (lambda A: np.sum(A == 0, axis=0), r"boolean mask"),
+    "mostly zero (> 90%)": (lambda A: (A == 0).mean(axis=0) > 0.9,
+                            r"DEAD_UNITS_TALL_BATCH[\s\S]*unit 0 is alive \(nonzero on 1 of 200"),
+    "mostly zero (>= 95%)": (lambda A: (A == 0).mean(axis=0) >= 0.95,
+                             r"TALL_BATCH[\s\S]*differs on 4 of 7[\s\S]*unit 2 is alive \(nonzero on 5"),
+    "mostly zero (> 99%)": (lambda A: (A == 0).mean(axis=0) > 0.99,
+                            r"TALL_BATCH[\s\S]*unit 0 is alive .*nonzero on samples \[150\]"),
+    "only the first 7 samples": (lambda A: (A[:7] == 0).all(axis=0),
+                                 r"TALL_BATCH[\s\S]*unit 0 is alive \(nonzero on 1 of 200 samples, a "
+                                 r"late one"),
+    "only the last 10 samples": (lambda A: np.all(A[-10:] == 0, axis=0),
+                                 r"TALL_BATCH[\s\S]*unit 0 is alive .*sample 150"),
+    "every other sample": (lambda A: np.all(A[::2] == 0, axis=0),
+                           r"TALL_BATCH[\s\S]*unit 0 is alive|unit \d+ is alive"),
     "a list comprehension": (loop_dead, r"Python loop"),
     "a for loop": (loop_dead_for, r"Python loop"),
     "apply_along_axis over the columns": (
@@ -310,6 +328,18 @@ def test_dead_units_batch_has_the_columns_it_says():
 # ------------------------------------------------------------------ exercise 3: revive
 
 
+def test_tall_batch_has_the_columns_it_says():
+    """The tall batch: only unit 3 is dead; units 0-2 are nonzero on a handful of samples."""
+    A = ch03.DEAD_UNITS_TALL_BATCH
+    assert A.shape == (200, 7)
+    assert np.flatnonzero(~np.any(A, axis=0)).tolist() == [3]
+    assert [np.flatnonzero(A[:, j]).tolist() for j in (0, 1)] == [[150], [2]]
+    assert np.count_nonzero(A[:, 2]) == 5 and np.count_nonzero(A[:7, 2]) == 0
+    assert np.flatnonzero(A[:, 4]).tolist() == [199] and A[199, 4] < 0
+    assert np.all(A[:, 5] > 0)
+    assert np.flatnonzero(A[:, 6]).tolist() == list(range(150, 200))
+
+
 def test_broken_config_is_broken():
     _, history = ch03.train_config(ch03.BROKEN_CONFIG)
     assert history.dead[-1, 1] == 1.0  # the whole second hidden layer is dead
@@ -352,7 +382,10 @@ WRONG_REVIVE = {
     "zero epochs": (make_reviver(epochs=0), r"positive whole number"),
     "epochs as a float": (make_reviver(epochs=250.5), r"positive whole number"),
     "leaky_relu: alive but slow": (make_reviver(activation="leaky_relu"),
-                                   r"alive is not the same as learning fast"),
+                                   r"alive is not the same as learning: after 300 epochs the "
+                                   r"accuracy is 60% .* the loss 0.693"),
+    "sigmoid: alive but slow": (make_reviver(activation="sigmoid"),
+                                r"no unit is dead, but alive is not the same as learning"),
     "a smaller negative bias": (make_reviver(bias_init=-0.5), r"still dead"),
     "an unknown activation": (make_reviver(activation="relu6"), r"could not be built"),
     "a bias given as text": (make_reviver(bias_init="0"), r"could not be built"),
@@ -421,6 +454,20 @@ def hard_coded_to_20(depth):
     return TABLE[np.asarray(depth) - 1]
 
 
+def int_reciprocal(depth):
+    return 1 - 1 / 2 ** (np.asarray(depth) - 1)  # int64 overflows beyond depth 64
+
+
+def int_shift(depth):
+    return 1 - 1.0 / (1 << (np.asarray(depth) - 1))  # the same overflow, with a bit shift
+
+
+def list_for_arrays(depth):
+    if np.ndim(depth) == 0:
+        return 1 - 0.5 ** (depth - 1)
+    return [1 - 0.5 ** (d - 1) for d in np.asarray(depth).tolist()]
+
+
 def int_power(depth):
     return 1 - 2 ** (1 - np.asarray(depth))  # numpy refuses integers to negative powers
 
@@ -447,6 +494,10 @@ WRONG_BORN_DEAD = {
     "arrays only (a loop over depths)": (only_arrays, r"raised TypeError"),
     "integer power of a numpy int": (int_power, r"raised ValueError: Integers to negative"),
     "hard-coded table up to depth 20": (hard_coded_to_20, r"raised IndexError"),
+    "1 - 1 / 2 ** (D - 1) in integers": (int_reciprocal,
+                                         r"at depth 65 gives -inf, expected 1;[\s\S]*overflow"),
+    "1 - 1.0 / (1 << (D - 1))": (int_shift, r"at depth (64|65) gives .*expected 1;[\s\S]*overflow"),
+    "a list for an array": (list_for_arrays, r"returns a list, not a numpy array"),
     "np.ravel of the result": (lambda d: np.ravel(born_dead_width1(d)),
                                r"has shape \(1,\); for an integer depth"),
 }
@@ -459,7 +510,9 @@ RIGHT_BORN_DEAD = {
     "exp2": lambda d: 1 - np.exp2(1 - np.asarray(d)),
     "expm1 of a log": lambda d: -np.expm1((np.asarray(d) - 1) * np.log(0.5)),
     "np.vectorize": np.vectorize(lambda d: 1 - 0.5 ** (d - 1)),
-    "1 - 1 / 2 ** (D - 1)": lambda d: 1 - 1 / 2 ** (np.asarray(d) - 1),
+    "1 - 1 / 2.0 ** (D - 1)": lambda d: 1 - 1 / 2.0 ** (np.asarray(d) - 1),
+    "Python floats for a number": lambda d: (1 - 0.5 ** (d - 1) if np.ndim(d) == 0
+                                             else 1 - 0.5 ** (np.asarray(d) - 1.0)),
 }
 
 

@@ -101,6 +101,17 @@ def float64_softmax(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def float32_always_softmax(z, axis=-1):
+    z = z.astype(np.float32)  # float64 logits come back as float32 probabilities
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def float16_inside_softmax(z, axis=-1):
+    e = np.exp((z - z.max(axis=axis, keepdims=True)).astype(np.float16))
+    return (e / e.sum(axis=axis, keepdims=True)).astype(z.dtype)  # right dtype, 3 digits
+
+
 def loop_softmax(z, axis=-1):
     moved = np.moveaxis(z, axis, -1)
     out = np.empty_like(moved)
@@ -138,7 +149,8 @@ WRONG_STABLE_SOFTMAX = {
     "normalised over the whole array": (whole_array_softmax, r"over the whole array"),
     "axis fixed to -1": (last_axis_softmax, r"along axis 1 instead of axis 0"),
     "axis fixed to 0": (first_axis_softmax, r"along axis 0 instead of axis -1"),
-    "no keepdims": (no_keepdims_softmax, r"broadcast.*\n.*keepdims"),
+    "no keepdims": (no_keepdims_softmax,
+                    r"Z, axis=-1\) for Z of shape \(3, 4\).*raised.*broadcast.*\n.*keepdims"),
     "subtracts the minimum": (min_shift_softmax, r"\[10000\.0, 0\.0, -10000\.0\].*overflow"),
     "subtracts the mean": (mean_shift_softmax, r"\[10000\.0, 0\.0, -10000\.0\].*overflow"),
     "clips the logits": (clipped_softmax, r"\[1000\.0, 1001\.0, 1002\.0\].*differs"),
@@ -147,6 +159,9 @@ WRONG_STABLE_SOFTMAX = {
     "shifted exp over the unshifted sum": (unshifted_sum_softmax, r"sum to \S+, not 1"),
     "x -= max in place": (in_place_softmax, r"modified its input"),
     "float32 in, float64 out": (float64_softmax, r"returned float64; for float32 logits"),
+    "float64 in, float32 out": (float32_always_softmax, r"returned float32; for float64 logits"),
+    "computed in float16, cast back": (float16_inside_softmax,
+                                       r"right to about 3 decimals only.*\n.*precision"),
     "Python loop over slices": (loop_softmax, r"Python loop"),
     "np.apply_along_axis": (apply_along_softmax, r"apply_along_axis.*loop in disguise"),
     "calls the course's softmax": (course_softmax, r"calls `softmax` from a library.*yourself"),
@@ -335,6 +350,18 @@ def course_log_softmax_cross_entropy(logits, y):
     return -log_softmax(logits, axis=1)[np.arange(len(y)), y].mean()
 
 
+def m_not_added_back_cross_entropy(logits, y):
+    m = logits.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(logits - m).sum(axis=1))  # log sum exp(z - m): the + m is missing
+    return np.mean(lse - logits[np.arange(len(y)), y])
+
+
+def scipy_cross_entropy(logits, y):
+    from scipy.special import logsumexp  # not installed here, and the task says numpy only
+
+    return np.mean(logsumexp(logits, axis=1) - logits[np.arange(len(y)), y])
+
+
 def string_cross_entropy(logits, y):
     return f"{ref_cross_entropy(logits, y):.4f}"
 
@@ -365,6 +392,12 @@ WRONG_CROSS_ENTROPY = {
     "calls the course's log_softmax": (course_log_softmax_cross_entropy,
                                        r"calls `log_softmax` from a library.*log-sum-exp yourself"),
     "returns a string": (string_cross_entropy, r"should return one number"),
+    "log-sum-exp without adding m back": (
+        m_not_added_back_cross_entropy,
+        r"is -0\.6746, expected 1\.4504 \(the per-sample losses .*\[0\.417, 0\.22, 1\.0986"),
+    "scipy's logsumexp": (scipy_cross_entropy,
+                          r"y = \[0, 1, 2, 0\] raised ModuleNotFoundError.*\n.*numpy only"
+                          r"|calls `logsumexp` from a library"),
 }
 
 
@@ -490,6 +523,11 @@ def eye_n_grad(logits, y):
     return (softmax(logits, axis=1) - np.eye(len(y))[y]) / len(y)
 
 
+def eye_n_cut_grad(logits, y):
+    onehot = np.eye(len(y))[y][:, :logits.shape[1]]  # right only while n >= k
+    return (softmax(logits, axis=1) - onehot) / len(y)
+
+
 def axis0_grad(logits, y):
     return (softmax(logits, axis=0) - _onehot(y, logits.shape[1])) / len(y)
 
@@ -543,6 +581,8 @@ WRONG_CROSS_ENTROPY_GRAD = {
     "grad[:, y] -= 1": (column_index_grad, r"every column that is some sample's label"),
     "one-hot of width n": (eye_n_grad, r"broadcast.*\n.*integer labels"),
     "softmax down the columns": (axis0_grad, r"normalised down the columns"),
+    "one-hot of width n, cut to k columns": (
+        eye_n_cut_grad, r"logits = \[\[0\.2, -1\.0.*y = \[4, 0, 2\] raised IndexError"),
     "naive softmax overflows": (naive_grad, r"overflow.*\n.*stable"),
     "maximum of the whole batch": (global_max_grad,
                                    r"logits = \[\[0\.0, 1\.0, 2\.0\], \[1000\.0.*\[\[nan"),
@@ -749,8 +789,9 @@ WRONG_TEMPERATURE_FOR = {
     "a string": (string_temperature, r"one number"),
     "bisection moves the wrong way": (swapped_bisection, r"returned T = 1000.*\n.*too flat"),
     "too few bisection steps": (few_steps_temperature, r"not 0\.\d+ \(to within 1e-4\)"),
-    "class 0 instead of the top class": (class0_temperature,
-                                         r"\[0\.5, 2\.0, 1\.0, -0\.3\], target=0\.99"),
+    "class 0 instead of the top class": (
+        class0_temperature, r"\[0\.5, 2\.0, 1\.0, -0\.3\], target=0\.99.*class 1 \(logit 2\)"
+        r".*class 0, not the top class here"),
     "two-class closed form": (two_class_formula, r"\[2\.0, 1\.0, 0\.1\], target=0\.9.*not 0\.9"),
     "search only in [0.1, 10]": (narrow_range_temperature, r"\[0\.03, 0\.02, 0\.0\]"),
     "naive exp overflows": (naive_exp_temperature, r"overflow.*\n.*max-subtracted"),

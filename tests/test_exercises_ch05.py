@@ -221,6 +221,18 @@ WRONG_EPOCHS_TO_TARGET = {
         lambda c, t: None if first_hit(c >= t) is None else float(c[first_hit(c >= t)]),
         r"returned 0.97 \(float\)"),
     "unguarded np.where": (epochs_unguarded_where, r"raised IndexError"),
+    "looks only at the last entry": (
+        lambda c, t: None if c[-1] < t else int(np.argmax(c >= t)),
+        r"returned None; expected 1: .*ends below it \(curve\[-1\] = 0\.8\)"),
+    "first epoch at or above the target after the last dip": (
+        lambda c, t: (None if c[-1] < t
+                      else int(len(c) - np.argmax((c < t)[::-1])) if np.any(c < t) else 0),
+        r"returned (None|\d+); expected"),
+    "a float epoch": (lambda c, t: float(np.argmax(c >= t)) if np.any(c >= t) else None,
+                      r"returned 7\.0 \(float\); expected 7 \(an int\)"),
+    "np.float64 epoch": (lambda c, t: (np.flatnonzero(c >= t)[:1].mean() if np.any(c >= t)
+                                       else None),
+                         r"returned np\.float64\(7\.0\) \(float64\); expected 7 \(an int\)"),
     "a for loop": (epochs_with_a_loop, r"Python loop \(for"),
     "a generator": (epochs_with_a_generator, r"Python loop \(generator"),
     "a list comprehension": (lambda c, t: ([e for e in range(len(c)) if c[e] >= t] or [None])[0],
@@ -237,7 +249,8 @@ RIGHT_EPOCHS_TO_TARGET = {
         int(np.searchsorted(np.maximum.accumulate(c), t)) if np.max(c) >= t else None),
     "nonzero, numpy integer": lambda c, t: (np.nonzero(c >= t)[0][0] if (c >= t).any()
                                             else None),
-    "float epoch": lambda c, t: (float(np.argmax(c >= t)) if np.any(c >= t) else None),
+    "int() of np.argmax": lambda c, t: (int(np.argmax(c >= t)) if (c >= t).sum() > 0
+                                        else None),
 }
 
 
@@ -296,6 +309,15 @@ WRONG_DIAGNOSIS = {
     "a typo": (dict(RIGHT, B="vanishing gradiens"), r"Did you mean 'vanishing_gradients'"),
     "a list, not a dict": (list(RIGHT.values()), r"should return a dict"),
     "a number as label": (dict(RIGHT, A=3), r"run A: a fault label is a string"),
+    # A wrong guess close to the run's right label must not be answered with that label.
+    "A: learning rate too large": (dict(RIGHT, A="learning_rate_too_large"),
+                                   r"run A: unknown fault 'learning_rate_too_large'\. Use one of"),
+    # ... but a spelling slip in the right label is still corrected ...
+    "A: a slip in the right label": (dict(RIGHT, A="learning rate to small"),
+                                     r"Did you mean 'learning_rate_too_small'"),
+    # ... and a label that is not the run's answer is still suggested.
+    "B: exploding (the opposite)": (dict(RIGHT, B="gradients exploding"),
+                                    r"run B: unknown fault .*Did you mean 'exploding_gradients'"),
 }
 
 RIGHT_DIAGNOSIS = {
@@ -304,6 +326,7 @@ RIGHT_DIAGNOSIS = {
                          "c": "Dead ReLUs"},
     "aliases": {"A": "lr-too-low", "B": "Vanishing gradient", "C": "dying_relu"},
     "padded keys": {" A": "small learning rate", "B ": "saturation", "C": "dead units"},
+    "short forms": {"A": "lr too small", "B": "vanish", "C": "dead"},
 }
 
 
@@ -326,6 +349,12 @@ def test_diagnosis_hint_does_not_name_the_fault():
         ch05.check_diagnosis(lambda: dict(RIGHT, A="healthy"))
     assert "learning rate" not in str(err.value).lower()
     assert "learning_rate" not in str(err.value)
+
+
+def test_fault_descriptions_do_not_describe_run_c_as_exploding():
+    """Run C's loss jumps then flickers; the exploding label must not read like that."""
+    text = ch05.FAULTS["exploding_gradients"]
+    assert "jump" not in text and "NaN" in text
 
 
 def test_diagnosis_not_answered():

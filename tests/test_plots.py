@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from helpers import data, nn, plots  # noqa: E402
@@ -149,6 +150,8 @@ def test_layer_histograms(trained):
     assert counts.sum() == X.shape[0] * 8  # every activation of hidden layer 1 counted once
     texts = " ".join(t.get_text() for ax in axes for t in ax.texts)
     assert "dead" in texts and "saturated" in texts  # saturated shown for the sigmoid output
+    assert "dead" not in " ".join(t.get_text() for t in axes[-1].texts)  # output units: no "dead"
+    assert first.get_ylim()[1] > 1.2 * counts.max()  # head-room: the box covers no bar
     assert axes[0].get_title().startswith("hidden 1")
 
 
@@ -317,6 +320,9 @@ def test_training_dashboard_one_row_per_run():
     assert len(loss_b.get_lines()) == 1 and loss_b.get_legend() is None
     assert [t.get_text() for t in grad_a.get_legend().get_texts()] == relu.layer_names()
     assert len(units_a.get_lines()) == 2 * 2  # dead and saturated of the 2 hidden layers
+    assert [t.get_text() for t in units_a.get_legend().get_texts()] == ["dead", "saturated"]
+    markers = [line.get_marker() for line in grad_a.get_lines()]
+    assert len(set(markers)) == 3  # one marker per layer: overlapping lines stay apart
     assert ratio_a.get_yscale() == "log" and ratio_a.get_xlim() == (0, 8)
     np.testing.assert_allclose(grad_a.get_lines()[0].get_ydata(), runs["run a"].grad_norm[:, 0])
     renamed = plots.training_dashboard({"a": runs["run a"]}, layer_names=["l1", "l2", "out"])
@@ -537,6 +543,20 @@ def test_unit_activity_one_image_per_layer_on_one_scale():
                                                "Hidden layer 2: sparsity 67%"]
     first = axes[0].images[0]
     assert first.get_array().shape == (2, 5)                      # units x samples
-    assert np.array_equal(first.get_array()[0], [2.0, 1.0, 0.5, 0.0, 0.0])  # class 0 first
-    assert all(ax.images[0].get_clim() == (0.0, 4.0) for ax in axes)  # one shared scale
+    row = first.get_array()[0]
+    assert np.array_equal(row.filled(-1.0), [2.0, 1.0, 0.5, -1.0, -1.0])  # class 0 first
+    assert row.mask.tolist() == [False, False, False, True, True]  # exact zeros: own colour
+    assert all(ax.images[0].get_clim() == (0.5, 4.0) for ax in axes)  # one shared log scale
+    assert all(isinstance(ax.images[0].norm, LogNorm) for ax in axes)
     assert _line(axes[0], "classes").get_xdata()[0] == 2.5        # three class-0 samples
+
+
+def test_shift_windows_one_y_range_per_panel():
+    shifts = np.linspace(0.0, 10.0, 11)
+    naive = np.where(shifts > 6, 0.0, 0.7)
+    stable = np.full_like(shifts, 0.7)
+    fig = plots.plot_shift_windows([("A", shifts, stable, stable), ("B", shifts, naive, stable)],
+                                   ylabel="$p$", ylim=[(0.5, 1.0), (-0.05, 1.0)])
+    ax_a, ax_b = fig.axes
+    assert ax_a.get_ylim() == pytest.approx((0.5, 1.0))
+    assert ax_b.get_ylim() == pytest.approx((-0.05, 1.0))  # the drop to 0 stays in view

@@ -252,17 +252,8 @@ def test_wrong_input_shape_names_both():
 
 
 def test_available_and_hint_without_torch(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_torch(name, *args, **kwargs):
-        if name == "torch" or name.startswith("torch."):
-            raise ImportError("No module named 'torch'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_torch)
-    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    # None in sys.modules makes `import torch` raise ImportError, as if it were not installed.
+    monkeypatch.setitem(sys.modules, "torch", None)
     assert torch_bridge.available() is False
     with pytest.raises(ImportError, match=r'pip install -e "\.\[torch\]"'):
         torch_bridge.require_torch()

@@ -30,6 +30,7 @@ __all__ = [
     "check_number",
     "check_vectorised",
     "exercise_check",
+    "find_python_loop",
     "grading",
     "needs_answer",
     "passed",
@@ -385,24 +386,35 @@ def _loop_in_bytecode(fn) -> str | None:
 _JUMPS = set(dis.hasjrel) | set(dis.hasjabs)
 
 
-def check_vectorised(fn, what: str) -> None:
-    """Fail when ``fn`` contains a Python loop (for, while, a comprehension) or a loop in
-    disguise (np.vectorize, np.apply_along_axis, map, ...)."""
+def find_python_loop(fn) -> str | None:
+    """Describe the first Python loop in ``fn`` ("for loop on line 3 of the function", "list
+    comprehension", "`np.vectorize`, which calls a Python function once per element or
+    slice"), or None when it has none. Reads the source when it parses, else the bytecode."""
     loop = _loop_in_source(fn) or _loop_in_bytecode(fn)
     if loop is not None:
-        raise ExerciseError(
-            f"{what} uses a Python loop ({loop}); this exercise asks for a vectorised answer.",
-            "numpy operations work on whole arrays at once, and its reductions take an axis: "
-            "apply them to the array instead of looping over its entries.",
-        )
+        return loop
     for co in _code_objects(fn):
         for ins in dis.get_instructions(co):
             if ins.opname.startswith("LOAD_") and ins.argval in PER_SLICE_CALLS:
-                raise ExerciseError(
-                    f"{what} uses `{PER_SLICE_CALLS[ins.argval]}`, which calls a Python function "
-                    "once per "
-                    "element or slice: a loop in disguise; this exercise asks for a vectorised "
-                    "answer.",
-                    "numpy operations work on whole arrays at once, and its reductions take an "
-                    "axis: one call handles every slice.",
-                )
+                return (f"`{PER_SLICE_CALLS[ins.argval]}`, which calls a Python function once "
+                        "per element or slice: a loop in disguise")
+    return None
+
+
+def check_vectorised(fn, what: str) -> None:
+    """Fail when ``fn`` contains a Python loop (for, while, a comprehension) or a loop in
+    disguise (np.vectorize, np.apply_along_axis, map, ...)."""
+    loop = find_python_loop(fn)
+    if loop is None:
+        return
+    if "disguise" in loop:
+        raise ExerciseError(
+            f"{what} uses {loop}; this exercise asks for a vectorised answer.",
+            "numpy operations work on whole arrays at once, and its reductions take an axis: "
+            "one call handles every slice.",
+        )
+    raise ExerciseError(
+        f"{what} uses a Python loop ({loop}); this exercise asks for a vectorised answer.",
+        "numpy operations work on whole arrays at once, and its reductions take an axis: "
+        "apply them to the array instead of looping over its entries.",
+    )

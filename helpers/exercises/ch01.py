@@ -7,8 +7,6 @@ and otherwise raises :class:`ExerciseError` saying what differs, with one hint.
 
 from __future__ import annotations
 
-import dis
-import types
 from functools import lru_cache
 
 import numpy as np
@@ -20,6 +18,7 @@ from ._core import (
     check_array,
     check_number,
     exercise_check,
+    find_python_loop,
     passed,
 )
 
@@ -47,29 +46,6 @@ def _show(name: str, a: np.ndarray) -> str:
 # Exercise 1: the forward pass of a linear layer
 # --------------------------------------------------------------------------------------
 
-# Every Python loop (for, while, a comprehension) compiles to a jump back to an earlier
-# instruction; reading the bytecode works for a lambda too, whose source line may not parse
-# on its own.
-_JUMPS = set(dis.hasjrel) | set(dis.hasjabs)
-# numpy/builtin calls that run a Python function once per row: a loop in disguise.
-_PER_ROW_CALLS = {"vectorize", "apply_along_axis", "map", "fromiter", "frompyfunc"}
-
-
-def _python_loop(fn) -> str | None:
-    """Describe the first Python loop (or per-row call) in ``fn``'s code, or None."""
-    code = getattr(fn, "__code__", None)
-    todo = [code] if isinstance(code, types.CodeType) else []
-    while todo:
-        co = todo.pop()
-        for ins in dis.get_instructions(co):
-            if ins.opcode in _JUMPS and isinstance(ins.argval, int) and ins.argval < ins.offset:
-                return "a Python loop"
-            if ins.opname.startswith("LOAD_") and ins.argval in _PER_ROW_CALLS:
-                return f"`{ins.argval}`, which calls Python code once per row"
-        todo.extend(c for c in co.co_consts if isinstance(c, types.CodeType))
-    return None
-
-
 def _reference_linear(X, W, b):
     return X @ W + b
 
@@ -78,10 +54,11 @@ def _reference_linear(X, W, b):
 def check_linear_layer(linear_layer) -> None:
     """Check ``linear_layer(X, W, b)`` returns ``X @ W + b`` for a batch, without a loop."""
     what = "`linear_layer(X, W, b)`"
-    loop = _python_loop(linear_layer)
+    loop = find_python_loop(linear_layer)
     if loop is not None:
+        found = loop if "disguise" in loop else f"a Python loop ({loop})"
         raise ExerciseError(
-            f"{what} uses {loop}; the exercise asks for matrix operations with no Python "
+            f"{what} uses {found}; the exercise asks for matrix operations with no Python "
             "loop at all (over samples, units or inputs).",
             "one matrix product computes every neuron on every sample at once: Z_kj is the "
             "dot product of row k of X with column j of W, plus b_j.",

@@ -20,6 +20,7 @@ import numpy as np
 from .. import activations, diagnostics, nn
 from ._core import (
     ExerciseError,
+    NotAnsweredYet,
     call_answer,
     check_vectorised,
     exercise_check,
@@ -171,6 +172,7 @@ def _sigmoid_cases() -> dict[str, np.ndarray]:
     return {
         "main": activations.sigmoid(x).reshape(4, 9),
         "exact": np.array([[0.0, 0.5, 1.0], [1.0, 0.25, 0.0]]),
+        "exact float32": np.array([[0.0, 0.5, 1.0], [1.0, 0.25, 0.0]], dtype=np.float32),
         "1-D": activations.sigmoid(rng.normal(0.0, 3.0, 7)),
         "3-D": activations.sigmoid(rng.normal(0.0, 3.0, (2, 3, 5))),
     }
@@ -213,12 +215,16 @@ def _sigmoid_prime_values(answer, s: np.ndarray, what: str, rtol: float, atol: f
     idx, n_bad = worst
     with np.errstate(divide="ignore"):
         x = np.log(s64[idx]) - np.log1p(-s64[idx])
+    hint = ("differentiate 1 / (1 + e^-x) and write every e^-x part with s: section 1 shows "
+            "that sigma' needs nothing but the output.")
+    bad = ~np.isclose(got.astype(float), expected, rtol=rtol, atol=atol)
+    if np.all((s64[bad] == 0) | (s64[bad] == 1)):
+        hint = ("only the values at s = 0 and s = 1 differ: there the curve is flat and "
+                "sigma'(x) is exactly 0, which the formula in s gives without any change.")
     raise ExerciseError(
         f"{what} differs from sigma'(x) in {n_bad} of {s.size} values of this {s.dtype} "
         f"input of shape {s.shape}; the largest difference is at s = {float(s64[idx])!r} "
-        f"(x = {x:.4g}): got {got[idx]:.6g}, expected {expected[idx]:.6g}.",
-        "differentiate 1 / (1 + e^-x) and write every e^-x part with s: section 1 shows "
-        "that sigma' needs nothing but the output.")
+        f"(x = {x:.4g}): got {got[idx]:.6g}, expected {expected[idx]:.6g}.", hint)
 
 
 @exercise_check
@@ -227,7 +233,8 @@ def check_sigmoid_prime_from_output(answer) -> None:
 
     Rejected: a flipped sign, sigma'(s) (the sigmoid applied again), tanh's rule, recovering x
     (log, arctanh, logit) or re-evaluating a sigmoid (exp), calling the course's activations,
-    a Python loop (also np.vectorize), another shape or dtype, wrong values at exact 0 and 1.
+    a Python loop (also np.vectorize), another shape or dtype, anything but exactly 0 at s = 0
+    and s = 1 (a clipped answer) and exactly 1/4 at s = 1/2.
     """
     what = "`sigmoid_prime_from_output(s)`"
     require_callable(answer, what)
@@ -264,13 +271,17 @@ def check_sigmoid_prime_from_output(answer) -> None:
                 "or evaluates a sigmoid again, and the task says to use only s.",
                 "sigma'(x) is a polynomial in s = sigma(x): no log or exp is needed.")
     _sigmoid_prime_values(answer, s, what, rtol=1e-6, atol=1e-12)
-    for label in ("exact", "1-D", "3-D"):
+    # At s = 0, 1/2 and 1 the derivative is 0, 1/4 and 0 exactly, in float64 and float32 alike:
+    # no tolerance, so an answer clipped or nudged away from 0 (even by 1e-12) shows.
+    for label in ("exact", "exact float32"):
+        _sigmoid_prime_values(answer, cases[label], what, rtol=0, atol=0)
+    for label in ("1-D", "3-D"):
         _sigmoid_prime_values(answer, cases[label], what, rtol=1e-6, atol=1e-12)
     _check_loop_free(answer, what)
     # float32: the same arithmetic rounds at ~1e-7, and s - s^2 loses digits near s = 1.
     _sigmoid_prime_values(answer, s.astype(np.float32), what, rtol=1e-5, atol=1e-7)
-    passed(f"{what} is right: sigma'(x) = s (1 - s), 0 at s = 0 and s = 1, largest at s = 1/2 "
-           f"(x = 0) where it is 1/4; float32 stays float32.")
+    passed(f"{what} is right: sigma'(x) = s (1 - s), exactly 0 at s = 0 and s = 1, largest "
+           f"at s = 1/2 (x = 0) where it is 1/4; float32 stays float32.")
 
 
 # --------------------------------------------------------------------------------------
@@ -302,9 +313,32 @@ def _shrink_hint(n, value) -> str | None:
     return None
 
 
+def _shrink_call(answer, n, what: str, label: str):
+    """Call the answer; two errors students meet here get their cause named."""
+    try:
+        return _quiet_call(answer, n, what=what)
+    except NotAnsweredYet:
+        raise
+    except ExerciseError as err:
+        detail = err.problem.split(" raised ", 1)[-1]
+        if "negative integer powers" in err.problem:
+            raise ExerciseError(
+                f"{label} raised {detail}",
+                "numpy refuses to raise an integer to a negative integer power, because the "
+                "result would not be an integer: the bound is a fraction, so compute it with "
+                "floats.") from None
+        if "converted to Python scalars" in err.problem or "must be real number" in err.problem:
+            raise ExerciseError(
+                f"{label} raised {detail}",
+                "the math module works on one number at a time; for an array of layer counts "
+                "use numpy's functions or arithmetic operators, which work on whole arrays.") \
+                from None
+        raise
+
+
 def _shrink_scalar(answer, n: int, what: str) -> None:
-    got = _quiet_call(answer, n, what=what)
     label = f"{what} with n_layers = {n}"
+    got = _shrink_call(answer, n, what, label)
     if got is None:
         raise ExerciseError(f"{label} returned None.", "did you forget the `return` statement?")
     if isinstance(got, np.ndarray) and got.ndim > 0:
@@ -335,7 +369,7 @@ def check_sigmoid_shrink_bound(answer) -> None:
         _shrink_scalar(answer, n, what)
     n = _SHRINK_COUNTS
     label = f"{what} for n_layers = {n.tolist()}"
-    got = _quiet_call(answer, n.copy(), what=what)
+    got = _shrink_call(answer, n.copy(), what, label)
     if got is None:
         raise ExerciseError(f"{label} returned None.", "did you forget the `return` statement?")
     try:
@@ -405,7 +439,7 @@ def tanh_network_stats(std_fn, sizes) -> dict[str, np.ndarray]:
 
 
 def _one_std(answer, fan_in: int, fan_out: int, what: str) -> float:
-    value = call_answer(answer, fan_in, fan_out, what=what)
+    value = _quiet_call(answer, fan_in, fan_out, what=what)   # NaN and inf are reported below
     if isinstance(value, np.ndarray) and value.size == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
@@ -415,13 +449,32 @@ def _one_std(answer, fan_in: int, fan_out: int, what: str) -> float:
             f"fan_out={fan_out}, got {type(value).__name__}{shape} {value!r:.60}.",
             "return the spread sigma_w of the weights, not the weights themselves: the check "
             "draws the weights from N(0, sigma_w^2).")
-    if not (math.isfinite(value) and value > 0):
+    value = float(value)  # shown as 0.1, not np.float64(0.1)
+    where = f"for fan_in={fan_in}, fan_out={fan_out}"
+    if math.isnan(value):
         raise ExerciseError(
-            f"{what} returned {value!r} for fan_in={fan_in}, fan_out={fan_out}; a standard "
-            "deviation must be a positive number.",
+            f"{what} returned nan {where}: not a number, and a standard deviation must be a "
+            "positive number.",
+            "NaN comes out of an undefined operation, such as the square root of a negative "
+            "number or 0 / 0: print your function's value for these fans and follow it back.")
+    if math.isinf(value):
+        raise ExerciseError(
+            f"{what} returned {value!r} {where}; a standard deviation must be a positive, "
+            "finite number.",
+            "an infinite value usually comes from dividing by zero: print the parts of your "
+            "expression for these fans.")
+    if value < 0:
+        raise ExerciseError(
+            f"{what} returned {value!r} {where}; a standard deviation is never negative.",
+            "a spread is a size: the standard deviation is the positive square root of the "
+            "variance.")
+    if value == 0:
+        raise ExerciseError(
+            f"{what} returned {value!r} {where}; a standard deviation of 0 makes every weight "
+            "0, and a standard deviation must be a positive number.",
             "a weight std shrinks as the layer gets wider; `//` is integer division and "
             "rounds a small fraction down to 0.")
-    return float(value)
+    return value
 
 
 @exercise_check
@@ -440,8 +493,10 @@ def check_tanh_init_std(answer) -> None:
         for key in zip(sizes[:-1], sizes[1:-1]):
             if key not in stds:
                 stds[key] = _one_std(answer, *key, what=what)
-    gain_hint = ("a layer multiplies the spread of its input by about std * sqrt(fan_in) "
-                 "(section 5): that gain must stay near 1 for every layer shape.")
+    gain_hint = ("each layer should pass on a signal of about the spread it received, forwards "
+                 "and backwards: section 2 shows how the weight std and the number of inputs "
+                 "set the spread of z, and section 5 balances the forward and the backward "
+                 "condition.")
     for label, sizes in _TANH_NETWORKS.items():
         stats = tanh_network_stats(lambda i, o: stds.get((i, o), 1.0), sizes)
         saturated = stats["saturated"][:-1]

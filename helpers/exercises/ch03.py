@@ -33,6 +33,7 @@ from ._core import (
 __all__ = [
     "BROKEN_CONFIG",
     "DEAD_UNITS_BATCH",
+    "DEAD_UNITS_TALL_BATCH",
     "train_config",
     "check_leaky_relu",
     "check_dead_units",
@@ -238,10 +239,14 @@ def _check_leaky_grad(leaky_relu_grad, x: np.ndarray, alpha: float, what: str) -
         at_zero = x == 0
         if _same_values(got, expected, mask=~at_zero) and not _same_values(
                 got, expected, mask=at_zero):
+            at_0 = float(got[at_zero][0])
+            hint = ("at x = 0 take the left slope, as relu'(0) = 0 takes ReLU's left slope: "
+                    "the derivative is 1 only where x > 0." if at_0 == 1 else
+                    "at x = 0 take the left slope, as relu'(0) = 0 takes ReLU's left slope; "
+                    "for Leaky ReLU the left slope is not 0.")
             raise ExerciseError(
-                f"{what} at x = 0 is {got[at_zero][0]:g}, expected alpha = {alpha:g}.",
-                "use the same convention as relu'(0) = 0 (the left slope): the derivative "
-                "is 1 only where x > 0.")
+                f"{what} at x = 0 is {at_0:g}, expected alpha = {alpha:g}; every other "
+                "input is right.", hint)
     check_array(got, expected, what, inputs=x if got.shape == x.shape else None,
                 hint="the derivative is 1 where x > 0 and alpha elsewhere (x = 0 included), "
                      "elementwise, for an array of any shape.")
@@ -312,6 +317,30 @@ DEAD_UNITS_BATCH = np.array([col for _, col in _COLUMNS]).T
 _COLUMN_NOTES = [note for note, _ in _COLUMNS]
 
 
+def _tall_column(n: int, values: dict) -> np.ndarray:
+    col = np.zeros(n)
+    col[list(values)] = list(values.values())
+    return col
+
+
+#: A tall batch, (200 samples, 7 units): a unit that is nonzero on 1 sample of 200 is alive,
+#: so a "mostly zero" threshold or a look at the first rows only gets it wrong.
+_TALL = 200
+_TALL_COLUMNS = [
+    ("nonzero on 1 of 200 samples, a late one (sample 150)", _tall_column(_TALL, {150: 0.4})),
+    ("nonzero on 1 of 200 samples, an early one (sample 2)", _tall_column(_TALL, {2: 1.3})),
+    ("nonzero on 5 of 200 samples (2.5%)",
+     _tall_column(_TALL, {20: 0.2, 60: 0.1, 90: 0.5, 130: 0.3, 170: 0.6})),
+    (None, np.zeros(_TALL)),
+    ("negative on the last sample only", _tall_column(_TALL, {_TALL - 1: -1e-3})),
+    ("active on every sample", 0.5 + np.arange(_TALL) % 7 / 10),
+    ("zero on the first 150 samples, active on the last 50", _tall_column(
+        _TALL, {n: 0.3 for n in range(150, _TALL)})),
+]
+DEAD_UNITS_TALL_BATCH = np.array([col for _, col in _TALL_COLUMNS]).T
+_TALL_NOTES = [note for note, _ in _TALL_COLUMNS]
+
+
 def _dead(A):
     return ~np.any(A != 0, axis=0)
 
@@ -336,6 +365,8 @@ def _dead_units_cases():
     return [
         ("the (7 samples, 12 units) batch `ch03.DEAD_UNITS_BATCH`", DEAD_UNITS_BATCH,
          _COLUMN_NOTES),
+        ("the (200 samples, 7 units) batch `ch03.DEAD_UNITS_TALL_BATCH`",
+         DEAD_UNITS_TALL_BATCH, _TALL_NOTES),
         ("the same batch in float32 (where 1e-200 becomes exactly 0)",
          DEAD_UNITS_BATCH.astype(np.float32), None),
         ("a (4 samples, 4 units) batch " + np.array2string(square, separator=", ")
@@ -411,14 +442,21 @@ def check_dead_units(dead_units) -> None:
         bad = np.flatnonzero(got_arr != expected)
         lines = []
         for j in bad[:3]:
-            outputs = np.array2string(batch[:, j], separator=", ", precision=3,
-                                      max_line_width=200)
+            col = batch[:, j]
+            if n_samples <= 12:
+                outputs = "its outputs: " + np.array2string(col, separator=", ", precision=3,
+                                                            max_line_width=200)
+            else:  # too long to print: the samples where it is nonzero
+                nz = np.flatnonzero(col)
+                outputs = (f"nonzero on samples {nz[:8].tolist()}"
+                           f"{' ...' if nz.size > 8 else ''}" if nz.size else
+                           f"zero on all {n_samples} samples")
             if expected[j]:
                 lines.append(f"unit {j} is dead ({_describe_unit(batch, j, notes)}), but your "
-                             f"mask says alive; its outputs: {outputs}")
+                             f"mask says alive; {outputs}")
             else:
                 lines.append(f"unit {j} is alive ({_describe_unit(batch, j, notes)}), but your "
-                             f"mask says dead; its outputs: {outputs}")
+                             f"mask says dead; {outputs}")
         first = "; the first three:" if len(bad) > 3 else ":"
         raise ExerciseError(
             f"{what}: your mask differs on {len(bad)} of {n_units} units{first}\n  "
@@ -512,13 +550,11 @@ def check_revive(revive) -> None:
             "the step size or the number of epochs: change what puts it there, or what the "
             "activation does for negative inputs.")
     if acc < TARGET_ACCURACY:
-        extra = ""
-        if key == "activation":
-            extra = (" Every unit is alive now, but alive is not the same as learning fast: "
-                     "how much gradient does your activation pass at z = -3?")
         raise ExerciseError(
-            f"with {key} = {got[key]!r} no unit is dead, but the accuracy after "
-            f"{got['epochs']} epochs is only {acc:.0%} (target {TARGET_ACCURACY:.0%}).{extra}",
+            f"with {key} = {got[key]!r} no unit is dead, but alive is not the same as "
+            f"learning: after {got['epochs']} epochs the accuracy is {acc:.0%} (target "
+            f"{TARGET_ACCURACY:.0%}) and the loss {float(history.loss[-1]):.3f} (predicting 0.5 "
+            f"everywhere gives log 2 = {np.log(2):.3f}).",
             "try another single change; there is more than one that works.")
     passed(f"Revived by changing {key} from {broken[key]!r} to {got[key]!r}: no dead unit, "
            f"accuracy {acc:.0%}.")
@@ -533,6 +569,11 @@ def _born_dead_width1(depth):
     return 1.0 - 0.5 ** (np.asarray(depth, dtype=float) - 1)
 
 
+# Names the idea, not the formula: what must go right, layer by layer, for the net to live.
+_BORN_DEAD_HINT = ("count what must go right, layer by layer, for the network to stay alive; "
+                   "the layers' weights are independent, so their probabilities multiply.")
+
+
 def _check_born_dead_scalar(born_dead_width1, depth: int) -> None:
     what = f"`born_dead_width1({depth})`"
     got = _call(born_dead_width1, depth, what=what, name="`born_dead_width1`")
@@ -545,31 +586,29 @@ def _check_born_dead_scalar(born_dead_width1, depth: int) -> None:
             "number.",
             "the same formula works for a number and an array: no need to wrap the number "
             "in an array of length 1.")
-    check_array(got_arr, _born_dead_width1(depth), what,
-                hint="a width-1 network stays alive only if each of the weights of layers "
-                     "2..D is positive (probability 1/2 each).")
+    check_array(got_arr, _born_dead_width1(depth), what, hint=_BORN_DEAD_HINT)
 
 
 @exercise_check
 def check_born_dead_width1(born_dead_width1) -> None:
-    """Check ``born_dead_width1(depth)`` = 1 - (1/2)^(depth - 1), for an int and an array."""
+    """Check ``born_dead_width1(depth)`` = 1 - (1/2)^(depth - 1), for depth >= 1: an int, and
+    an array of any shape (returned as an ndarray), up to depths where integers overflow."""
     depths = np.arange(1, 21)
     what = "`born_dead_width1(depths)` for depths = np.arange(1, 21)"
-    got_arr = _as_array(_call(born_dead_width1, depths, what=what,
-                              name="`born_dead_width1`"), what)
+    raw = _call(born_dead_width1, depths, what=what, name="`born_dead_width1`")
+    got_arr = _as_array(raw, what)
     expected = _born_dead_width1(depths)
     if got_arr.shape == depths.shape:
         if np.allclose(got_arr, 1 - expected):
             raise ExerciseError(
                 f"{what} gives the probability of being *alive*, 2^-(D-1).",
-                "born dead is the complement: 1 minus the probability that every layer "
-                "after the first has a positive weight.")
+                "born dead is the complement of staying alive.")
         if np.allclose(got_arr, 1 - 0.5 ** depths):
             raise ExerciseError(
                 f"{what} is 1 - (1/2)^D: one factor of 1/2 too many (at depth 1 it gives "
                 f"{got_arr[0]:g}, expected 0).",
-                "the first layer sees inputs of both signs around the origin, so it is never "
-                "dead on this batch; only layers 2..D each need a positive weight.")
+                "the first layer sees inputs of both signs around the origin: can it be dead "
+                "on this batch?")
         if np.allclose(got_arr, 0.5 ** (depths - 1)) or np.allclose(got_arr, 0.5 ** depths):
             raise ExerciseError(f"{what} decreases with depth, but deeper networks are *more* "
                                 "likely to be born dead.",
@@ -590,13 +629,36 @@ def check_born_dead_width1(born_dead_width1) -> None:
                 f"{what} differs from the exact probability at {int(wrong.sum())} of "
                 f"{depths.size} depths; the largest difference is at depth {depths[d]}: got "
                 f"{got_arr[d]:.6g}, expected {expected[d]:.6g}.",
-                "a width-1 network stays alive only if each of the weights of layers 2..D is "
-                "positive (probability 1/2 each).")
-    check_array(got_arr, expected, what,
-                hint="a width-1 network stays alive only if each of the weights of layers 2..D "
-                     "is positive (probability 1/2 each).")
+                _BORN_DEAD_HINT)
+    check_array(got_arr, expected, what, hint=_BORN_DEAD_HINT)
+    if not isinstance(raw, np.ndarray):
+        raise ExerciseError(
+            f"{what} returns a {type(raw).__name__}, not a numpy array; the task asks for an "
+            "array of the same shape as the array of depths.",
+            "numpy's arithmetic on an array already gives an array of the same shape.")
     for depth in (1, 5):
         _check_born_dead_scalar(born_dead_width1, depth)
+    # Deep networks, as integers: numpy's int64 holds at most 2**63 - 1, so an integer power
+    # of 2 overflows beyond depth 64 and the probability leaves [0, 1].
+    for depth in (np.array([63, 64, 65, 100, 1000]), 1000):
+        what = (f"`born_dead_width1(np.array({depth.tolist()}))`" if np.ndim(depth)
+                else f"`born_dead_width1({depth})`")
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            got_arr = _as_array(_call(born_dead_width1, depth, what=what,
+                                      name="`born_dead_width1`"), what)
+        expected = _born_dead_width1(depth)
+        if got_arr.shape == expected.shape and not np.allclose(got_arr, expected, rtol=1e-6,
+                                                               atol=1e-12):
+            wrong = np.atleast_1d(~np.isclose(got_arr, expected, rtol=1e-6, atol=1e-12))
+            d = int(np.atleast_1d(depth)[np.argmax(wrong)])
+            got_d = np.atleast_1d(got_arr)[np.argmax(wrong)]
+            raise ExerciseError(
+                f"{what} at depth {d} gives {got_d:g}, expected {_born_dead_width1(d):.6g}; "
+                "a probability stays in [0, 1] at every depth.",
+                "numpy integers have 64 bits: a power of 2 computed in integers overflows "
+                "for large depths, while a power computed in floating point does not.")
+        check_array(got_arr, expected, what, hint=_BORN_DEAD_HINT)
     # Beyond the table, and an array of another shape.
     grid = np.array([[2, 7, 30], [45, 3, 1]])
     what = f"`born_dead_width1(np.array({grid.tolist()}))`"

@@ -14,6 +14,7 @@ task says "write it yourself", float32 in gives float32 out for the softmax.
 from __future__ import annotations
 
 import dis
+import re
 import types
 import warnings
 
@@ -75,12 +76,14 @@ def _cross_entropy_grad(logits, y) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
-def _call(fn, *args, what: str, shapes_hint: str | None = None, **kwargs):
+def _call(fn, *args, what: str, call: str, shapes_hint: str | None = None, **kwargs):
     """call_answer, with numpy's floating-point warnings captured instead of printed.
 
-    Returns the result and the first RuntimeWarning message (or None). A broadcasting
-    error gets ``shapes_hint`` (what the shapes in this exercise are) instead of the
-    generic "read the error" hint.
+    Returns the result and the first RuntimeWarning message (or None). An error raised by
+    the answer is reported on ``call`` (the input it was given, so the student can rerun
+    it); a broadcasting error gets ``shapes_hint`` (what the shapes in this exercise are)
+    instead of the generic "read the error" hint, and an import of a library that is not
+    installed says that the exercise is numpy only.
     """
     with warnings.catch_warnings(record=True) as caught, np.errstate(
         over="warn", invalid="warn", divide="warn", under="ignore"
@@ -89,9 +92,17 @@ def _call(fn, *args, what: str, shapes_hint: str | None = None, **kwargs):
         try:
             result = call_answer(fn, *args, what=what, **kwargs)
         except ExerciseError as err:
+            if not err.problem.startswith(f"{what} raised "):
+                raise  # not an error of the answer's own code (e.g. an in-place change)
+            problem = call + err.problem[len(what):]
+            missing = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", problem)
+            if missing:
+                raise ExerciseError(
+                    problem, f"`{missing.group(1)}` is not installed here, and this exercise "
+                    "is numpy only: build the answer from numpy operations.") from None
             if shapes_hint and "broadcast" in err.problem:
-                raise ExerciseError(err.problem, shapes_hint) from None
-            raise
+                raise ExerciseError(problem, shapes_hint) from None
+            raise ExerciseError(problem, err.hint) from None
     runtime = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     return result, (runtime[0] if runtime else None)
 
@@ -218,17 +229,18 @@ def _check_softmax_case(fn, z, axis, what: str) -> None:
                 f" = {_fmt(z)}" if z.size <= 12 else ""))
     kwargs = {} if axis is None else {"axis": axis}
     ax = -1 if axis is None else axis
-    got, warning = _call(fn, z, what=what, shapes_hint=(
+    got, warning = _call(fn, z, what=what, call=call, shapes_hint=(
         "a reduction along `axis` drops that axis unless you keep it (keepdims=True); only "
         "then does the result line up with z for the subtraction and the division."), **kwargs)
     raw = got
     got = as_numeric_array(got, call, "return the array of probabilities.")
-    if z.dtype == np.float32 and getattr(raw, "dtype", None) != np.float32:
+    if getattr(raw, "dtype", None) != z.dtype:
         raise ExerciseError(
-            f"{call} returned {getattr(raw, 'dtype', type(raw).__name__)}; for float32 logits "
-            "the task asks for float32 probabilities.",
-            "numpy keeps float32 as long as every step works on float32 arrays; converting the "
-            "input to float (float64) changes the dtype of everything after it.")
+            f"{call} returned {getattr(raw, 'dtype', type(raw).__name__)}; for {z.dtype} logits "
+            f"the task asks for {z.dtype} probabilities (keep the input's dtype).",
+            "numpy keeps an array's dtype as long as every step works on arrays of that dtype; "
+            "converting the input (or an intermediate result) to another float type changes "
+            "the dtype, and the precision, of everything after it.")
     expected = _softmax(z, axis=ax)
     rtol = 1e-5 if z.dtype == np.float32 else 1e-6
     if got.shape != expected.shape:
@@ -243,9 +255,10 @@ def _check_softmax_case(fn, z, axis, what: str) -> None:
             "the slices of this array differ in scale by 1000: the constant you subtract must "
             "come from each slice itself, so that every slice's largest exponent is exactly 0 "
             "(its sum is then >= 1, never 0 or inf)." if mixed_scales else
-            "exp(1000) overflows to inf and exp(-1000) underflows to 0, so inf/inf or 0/0 "
-            "gives NaN. Softmax does not change when you add the same constant to every logit "
-            "of a slice: choose the constant so that exp only sees values <= 0.")
+            "exp of a large logit overflows to inf (above about 709.8 in float64, 88.7 in "
+            "float32) and of a very negative one underflows to 0, so inf/inf or 0/0 gives NaN. "
+            "Softmax does not change when you add the same constant to every logit of a slice: "
+            "choose the constant so that exp only sees values <= 0.")
     if _close(got, expected, rtol):
         return
     if z.ndim > 1 and _close(got, _softmax(z.ravel()).reshape(z.shape), rtol):
@@ -259,6 +272,16 @@ def _check_softmax_case(fn, z, axis, what: str) -> None:
                 raise ExerciseError(
                     f"{call} normalised along axis {other} instead of axis {ax}.",
                     "use the `axis` argument you were given rather than a fixed axis.")
+    # Right to two or three digits only: the rounding of a low-precision computation
+    # (float16 keeps about 3 significant digits), not a wrong formula.
+    if np.allclose(got, expected, rtol=1e-2, atol=1e-3):
+        worst = float(np.max(np.abs(got - expected)))
+        raise ExerciseError(
+            f"{call} gave {_fmt(got)}; expected {_fmt(expected)}: right to about "
+            f"{max(1, int(-np.log10(worst)))} decimals only (largest difference {worst:.1e}), "
+            f"where {z.dtype} keeps about {np.finfo(z.dtype).precision} digits.",
+            "a difference this small is rounding: every step should work in the input's own "
+            "precision, not in a lower one.")
     sums = got.sum(axis=ax)
     if not np.allclose(sums, 1.0, rtol=1e-5):
         raise ExerciseError(
@@ -350,7 +373,7 @@ def check_cross_entropy(fn) -> None:
     for logits, y in _ORDINARY:
         n = len(y)
         call = f"{what} on the batch {_batch(logits, y)}"
-        got, _ = _call(fn, logits, y, what=what, shapes_hint=_CE_SHAPES)
+        got, _ = _call(fn, logits, y, what=what, call=call, shapes_hint=_CE_SHAPES)
         expected = _cross_entropy(logits, y)
         value = _loss_value(got, call, n, expected)
         if np.isclose(value, expected, rtol=1e-6, atol=1e-9):
@@ -372,7 +395,7 @@ def check_cross_entropy(fn) -> None:
                 "each sample's probabilities are over its k classes: normalise each row.")
         if np.isclose(value, float(-_log_softmax(logits)[:, y].mean()), rtol=1e-6):
             raise ExerciseError(
-                f"{call} is {value:.4f}, expected {expected:.4f}: that is the mean of an "
+                f"{call} is {value:.4f}, expected {expected:.4f}: that is the mean of a "
                 f"{n} x {n} table, every row's log-probability at every sample's label.",
                 "each sample contributes one entry: row i at column y_i (pair the row index "
                 "with the label, element by element).")
@@ -386,7 +409,7 @@ def check_cross_entropy(fn) -> None:
         call = f"{what} on the batch {_batch(logits, y)}"
         if logits.dtype == np.float32:
             call += " (float32)"
-        got, warning = _call(fn, logits, y, what=what, shapes_hint=_CE_SHAPES)
+        got, warning = _call(fn, logits, y, what=what, call=call, shapes_hint=_CE_SHAPES)
         expected = _cross_entropy(logits, y)
         value = _loss_value(got, call, len(y), expected)
         rtol = 1e-5 if logits.dtype == np.float32 else 1e-6
@@ -423,7 +446,7 @@ def check_cross_entropy_grad(fn) -> None:
     for logits, y in _GRAD_CASES:
         n, k = logits.shape
         call = f"{what} on the batch {_batch(logits, y)}"
-        got, warning = _call(fn, logits, y, what=what, shapes_hint=_CE_SHAPES)
+        got, warning = _call(fn, logits, y, what=what, call=call, shapes_hint=_CE_SHAPES)
         got = as_numeric_array(got, call, "return the (n, k) array of gradients.")
         expected = _cross_entropy_grad(logits, y)
         rtol = 1e-5 if logits.dtype == np.float32 else 1e-6
@@ -509,7 +532,7 @@ def check_temperature_for(fn) -> None:
     what = "`temperature_for`"
     for z, target in _TEMPERATURE_CASES:
         call = f"{what}({_fmt(z)}, target={target})"
-        got, warning = _call(fn, z, target, what=what)
+        got, warning = _call(fn, z, target, what=what, call=call)
         t = _one_number(got, call)
         if np.isfinite(t) and abs(t) < 700 and abs(
                 _top_probability(z, float(np.exp(t))) - target) <= 1e-4:
@@ -537,11 +560,15 @@ def check_temperature_for(fn) -> None:
                 "the logits are divided by T.")
         direction = ("too sharp: a larger T flattens the distribution"
                      if p_top > target else "too flat: a smaller T sharpens the distribution")
+        top = int(np.argmax(z))
+        class0 = "" if top == 0 else (
+            f" (class 0, not the top class here, gets p = {_softmax(z / t)[0]:.6f})")
         raise ExerciseError(
-            f"{call} returned T = {t:.4g}, at which the most probable class gets "
-            f"p = {p_top:.6f}, not {target} (to within 1e-4).",
-            f"{direction}. The top probability falls steadily as T grows (from 1 at T -> 0 to "
-            "1/k at T -> infinity), so halving an interval around the crossing, often enough, "
+            f"{call} returned T = {t:.4g}, at which the most probable class, class {top} "
+            f"(logit {z[top]:g}), gets p = {p_top:.6f}, not {target} (to within 1e-4){class0}.",
+            f"{direction}. The target is for the most probable class, whichever its index. "
+            "Its probability falls steadily as T grows (from 1 at T -> 0 to 1/k at "
+            "T -> infinity), so halving an interval around the crossing, often enough, "
             "finds it.")
     passed(f"{what} is right: in every case the top class reaches the target probability "
            "(to 1e-4).")
