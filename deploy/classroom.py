@@ -200,33 +200,35 @@ def needed_paths(settings: Settings) -> list[Path]:
     return [settings.venv, base, ROOT]
 
 
-def grant_traversal(paths: list[Path], group: str) -> list[tuple[Path, str]]:
+def grant_traversal(paths: list[Path], group: str) -> list[Path]:
     """Let ``group`` traverse every folder on the way to ``paths`` (ACL ``g:GROUP:--x``).
 
     Only folders that others may not traverse already get an entry (on this machine: /root,
-    0700, where pyenv's Python lives). Returns each with its ACL as it was before, for
-    ``revoke_traversal``."""
+    0700, where pyenv's Python lives). Returns them, for ``revoke_traversal``."""
     if shutil.which("setfacl") is None:
         raise RuntimeError("setfacl not found: apt-get install acl (POSIX ACLs let the class's "
                            "group reach the course's Python without opening it to everyone)")
-    granted: list[tuple[Path, str]] = []
+    granted: list[Path] = []
     for path in paths:
         path = Path(os.path.realpath(path))
         for folder in [*reversed(path.parents), path]:
-            if folder.stat().st_mode & stat.S_IXOTH or folder in [f for f, _ in granted]:
+            if folder.stat().st_mode & stat.S_IXOTH or folder in granted:
                 continue
-            before = subprocess.run(["getfacl", "--absolute-names", str(folder)], check=True,
-                                    capture_output=True, text=True).stdout
             subprocess.run(["setfacl", "-m", f"g:{group}:--x", str(folder)], check=True,
                            capture_output=True, text=True)
-            granted.append((folder, before))
+            granted.append(folder)
     return granted
 
 
-def revoke_traversal(granted: list[tuple[Path, str]]) -> None:
-    """Put each folder's ACL back exactly as ``grant_traversal`` found it."""
-    for _folder, before in granted:
-        subprocess.run(["setfacl", "--restore=-"], input=before, text=True, capture_output=True)
+def revoke_traversal(granted: list[Path], group: str) -> None:
+    """Remove the group's ACL entries; a folder left with no named entry at all loses its
+    extended ACL too (setfacl keeps a bare mask entry otherwise), as it was before."""
+    for folder in granted:
+        subprocess.run(["setfacl", "-x", f"g:{group}", str(folder)], capture_output=True)
+        acl = subprocess.run(["getfacl", "--absolute-names", "--omit-header", str(folder)],
+                             capture_output=True, text=True).stdout
+        if not re.search(r"^(user|group):[^:]+:", acl, re.M):
+            subprocess.run(["setfacl", "-b", str(folder)], capture_output=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, OSError) as err:
         if hub is not None:
             hub.stop()
-        revoke_traversal(granted)
+        revoke_traversal(granted, settings.group)
         print(f"error: {err}", file=sys.stderr)
         return 1
     login = (f"password {password!r} (change it at {settings.url}/hub/change-password)"
@@ -429,7 +431,7 @@ Hub log: {log}. Ctrl-C stops the hub and every user's server.""", flush=True)
         print("stopping the hub ...", flush=True)
     finally:
         hub.stop()
-        revoke_traversal(granted)
+        revoke_traversal(granted, settings.group)
     return 0
 
 

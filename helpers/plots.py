@@ -1409,8 +1409,7 @@ def plot_unit_activity(layers: Sequence, y, *, show: bool = False) -> Figure:
         shown = np.ma.masked_equal(a[order].T, 0.0)
         im = ax.imshow(shown, aspect="auto", cmap=cmap, norm=norm, interpolation="nearest",
                        gid=f"activity:{layer}")
-        ax.axvline(np.sum(y == y[order][0]) - 0.5, color=OKABE_ITO[5], lw=1.5, ls="--",
-                   gid="classes")
+        ax.axvline(np.sum(y == y[order][0]) - 0.5, color="k", lw=1.5, ls="--", gid="classes")
         ax.set(xlabel="input sample (class 0 | class 1)", ylabel="unit $j$",
                title=f"Hidden layer {layer}: sparsity {np.mean(a == 0):.0%}")
         ax.grid(False)

@@ -132,7 +132,7 @@ class Class:
     tag: str
     hub: classroom.Hub | None = None
     users: list[str] = field(default_factory=list)
-    granted: list[tuple[Path, str]] = field(default_factory=list)
+    granted: list[Path] = field(default_factory=list)
     group_made: bool = False
     # The two students who work in the browser: "right" and "wrong".
     students: dict[str, str] = field(default_factory=dict)
@@ -221,7 +221,12 @@ def _tear_down(k: Class) -> None:
             classroom.remove_user(username)
         except Exception as err:
             problems.append(f"removing {username}: {err}")
-    classroom.revoke_traversal(k.granted)
+    classroom.revoke_traversal(k.granted, k.settings.group)
+    for folder in k.granted:
+        acl = subprocess.run(["getfacl", "--absolute-names", str(folder)],
+                             capture_output=True, text=True).stdout
+        if f"group:{k.settings.group}:" in acl:
+            problems.append(f"{folder} still grants {k.settings.group}: {acl}")
     if k.group_made:
         try:
             classroom.remove_group(k.settings.group)

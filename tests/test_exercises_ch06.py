@@ -174,6 +174,18 @@ WRONG_FORWARD = {
     "a reduction to one number": (fwd_sum, r"shape \(\) for an input of shape \(121,\)"),
     "a lambda that is the identity": (lambda x: x + 0.0, r"straight line"),
     "returns None": (lambda x: None, r"returned None"),
+    # "with any parameter": a built-in up to a scale or shift of its input or output.
+    "x sigma(1.702 x), SiLU with beta 1.702": (lambda x: x / (1 + np.exp(-1.702 * x)),
+                                               r"built-in silu up to a scale and shift"),
+    "x sigma(2 x), Swish with beta 2": (lambda x: x / (1 + np.exp(-2 * x)),
+                                        r"built-in silu up to a scale and shift.*b = 2"),
+    "LeCun's scaled tanh 1.7159 tanh(2x/3)": (lambda x: 1.7159 * np.tanh(2 * x / 3),
+                                              r"built-in (tanh|sigmoid) up to a scale"),
+    "ReLU shifted down by 0.5": (lambda x: np.maximum(x, 0) - 0.5,
+                                 r"built-in relu up to a scale and shift"),
+    "softplus with beta 2": (lambda x: np.logaddexp(0, 2 * x) / 2,
+                             r"built-in softplus up to a scale and shift"),
+    "a Python list": (lambda x: [float(v) for v in np.tanh(x) * x], r"returned a list"),
 }
 
 
@@ -192,7 +204,9 @@ RIGHT_FORWARD = {
     "softsign per sign with np.where": fwd_softsign_where,
     "absolute value": absolute,
     "np.sin": np.sin,
-    "x sigma(1.702 x), a sigmoid-shaped GELU": lambda x: x / (1 + np.exp(-1.702 * x)),
+    "rational Swish x (1 + x / (1 + |x|)) / 2": lambda x: x * (1 + x / (1 + np.abs(x))) / 2,
+    "a Gaussian bump exp(-x^2)": lambda x: np.exp(-x * x),
+    "clipped ReLU np.clip(x, 0, 2)": lambda x: np.clip(x, 0, 2),
     "Leaky ReLU with a negative slope -0.3 (not a built-in)": lambda x: np.where(x > 0, x,
                                                                                  -0.3 * x),
 }
@@ -260,6 +274,32 @@ def d_shape(x):
     return mish_grad(x).mean()
 
 
+def _fd(g, x):  # a helper a student might write: the forward pass reaches it as an argument
+    return (g(x + 1e-6) - g(x - 1e-6)) / 2e-6
+
+
+def d_fd_through_helper(x):
+    return _fd(mish, x)
+
+
+mish_alias = mish
+
+
+def d_fd_of_alias(x):
+    return (mish_alias(x + 1e-5) - mish_alias(x - 1e-5)) / 2e-5
+
+
+def d_fd_of_inline_copy(x):
+    g = lambda t: t * np.tanh(np.logaddexp(0, t))  # noqa: E731 (a copy of f, as students write)
+    return (g(x + 1e-5) - g(x - 1e-5)) / 2e-5
+
+
+def _make_closure_fd(f):
+    def derivative(x):
+        return (f(x + 1e-5) - f(x - 1e-5)) / 2e-5
+    return derivative
+
+
 WRONG_DERIVATIVE = {
     "sign flipped": ((mish, lambda x: -mish_grad(x)), r"sign is flipped"),
     "a factor 2": ((softsign, lambda x: 2 * softsign_grad(x)), r"2 times the finite differences"),
@@ -277,6 +317,14 @@ WRONG_DERIVATIVE = {
     "a finite difference of f": ((mish, d_numerical), r"finite difference \(mish\(x ± h\)\)"),
     "np.gradient": ((mish, d_np_gradient), r"np\.gradient"),
     "a reduction to one number": ((mish, d_shape), r"returned shape \(\)"),
+    "a finite difference in a helper": ((mish, d_fd_through_helper),
+                                        r"calls `my_activation` at points a tiny step away"),
+    "a finite difference of an alias f2 = f": ((mish, d_fd_of_alias),
+                                               r"finite difference|tiny step away"),
+    "a finite difference of an inline copy of f": ((mish, d_fd_of_inline_copy),
+                                                   r"float32 input gives values that differ"),
+    "a finite difference of f from a closure": ((mish, _make_closure_fd(mish)),
+                                                r"tiny step away"),
 }
 
 
@@ -302,6 +350,12 @@ RIGHT_DERIVATIVE = {
     "abs with np.sign": (absolute, absolute_grad),
     "abs with np.where (-1 at the kink)": (absolute, d_abs_where),
     "sin": (np.sin, np.cos),
+    "Gaussian bump": (lambda x: np.exp(-x * x), lambda x: -2 * x * np.exp(-x * x)),
+    "clipped ReLU": (lambda x: np.clip(x, 0, 2),
+                     lambda x: ((x > 0) & (x < 2)).astype(x.dtype)),
+    "SiLU via f(x) itself (calls f at x, not nearby)": (
+        lambda x: x / (1 + np.exp(-x)),
+        lambda x: 1 / (1 + np.exp(-x)) * (1 + x * (1 - 1 / (1 + np.exp(-x))))),
 }
 
 
@@ -499,6 +553,18 @@ def gc_global_scale(f, df, x, h=1e-5):
     return float(np.max(np.abs(d - fd)) / max(1.0, np.max(np.abs(d)), np.max(np.abs(fd))))
 
 
+def gc_no_abs_in_denominator(f, df, x, h=1e-5):
+    fd = (f(x + h) - f(x - h)) / (2 * h)
+    d = df(x)
+    return float(np.max(np.abs(d - fd) / np.maximum(1, np.maximum(d, fd))))
+
+
+def gc_np_gradient(f, df, x, h=1e-5):
+    fd = np.gradient(f(x), x)
+    d = df(x)
+    return float(np.max(np.abs(d - fd) / _scaled(d, fd)))
+
+
 WRONG_GRADIENT_CHECKER = {
     "one-sided forward difference": (gc_forward_difference,
                                      r"numbers are those of the one-sided difference "
@@ -515,13 +581,17 @@ WRONG_GRADIENT_CHECKER = {
     "denominator without the 1": (gc_no_one, r"max\(\|d\|, \|fd\|\), without the 1"),
     "no absolute value": (gc_signed, r"signed difference d - fd"),
     "mean instead of max": (gc_mean, r"the mean error over the points"),
-    "per-point errors, not one number": (gc_per_point, r"should return a single number"),
+    "per-point errors, not one number": (gc_per_point,
+                                         r"single number, got a ndarray of shape \(13,\)"),
     "a loop over the points": (gc_loop, r"Python loop"),
     "calls the check's reference": (gc_uses_reference, r"reference_max_gradient_error.*yourself"),
     "the reference itself": (ch06.reference_max_gradient_error, r"write it yourself"),
     "modifies x": (gc_mutates, r"modified its input"),
     "no return": (gc_no_return, r"returned None"),
     "one scale for all points": (gc_global_scale, r"returns .*the task's formula gives"),
+    "no abs in the denominator": (gc_no_abs_in_denominator,
+                                  r"-100 \* np\.sinh.*max\(1, d, fd\), with the slopes' signs"),
+    "np.gradient on the grid, not h": (gc_np_gradient, r"returns .*the task's formula gives"),
 }
 
 
@@ -915,9 +985,24 @@ def ct_first_epoch(train, names, datasets, seeds):
             for ds in datasets}
 
 
+def ct_epoch_before_last(train, names, datasets, seeds):
+    return {ds: {n: [float(train(n, ds, s).val_accuracy[-2]) for s in seeds] for n in names}
+            for ds in datasets}
+
+
+def ct_train_accuracy_name(train, names, datasets, seeds):  # a Keras-style attribute name
+    return {ds: {n: [float(train(n, ds, s).train_accuracy[-1]) for s in seeds] for n in names}
+            for ds in datasets}
+
+
 WRONG_COMPARISON = {
     "training accuracy": (ct_training_accuracy, r"training accuracy"),
     "best epoch": (ct_best_epoch, r"best epoch"),
+    "the epoch before the last (off by one)": (ct_epoch_before_last,
+                                               r"one epoch before the last"),
+    "a History attribute that does not exist": (ct_train_accuracy_name,
+                                                r"no attribute 'train_accuracy'; it has "
+                                                r"accuracy, val_accuracy, loss and val_loss"),
     "dataset and activation swapped in the nesting": (ct_transposed, r"outer keys"),
     "one seed only": (ct_one_seed, r"never called train\(.*combinations missing"),
     "the mean instead of the list": (ct_mean, r"has shape \(\), expected \(3,\)"),

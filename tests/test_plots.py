@@ -560,3 +560,31 @@ def test_shift_windows_one_y_range_per_panel():
     ax_a, ax_b = fig.axes
     assert ax_a.get_ylim() == pytest.approx((0.5, 1.0))
     assert ax_b.get_ylim() == pytest.approx((-0.05, 1.0))  # the drop to 0 stays in view
+
+
+def test_activations_legend_one_flat_swatch_per_curve_in_its_colour():
+    """Chapter 2: sigmoid and tanh are flat in different bands, so each gets its own swatch."""
+    from matplotlib.colors import to_rgb
+
+    fig = plots.plot_activations(["sigmoid", "tanh"], x_range=(-8, 8))
+    legend = fig.axes[0].get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    flat = [label for label in labels if "flat" in label]
+    assert len(flat) == 2 and flat[0].startswith("sigmoid") and flat[1].startswith("tanh")
+    swatches = legend.legend_handles[-2:]
+    assert [to_rgb(p.get_facecolor()) for p in swatches] == [to_rgb(c) for c in plots.OKABE_ITO[:2]]
+    # linear has no flat band: no swatch for it
+    labels = [t.get_text() for t in plots.plot_activations(["linear", "relu"]).axes[0]
+              .get_legend().get_texts()]
+    assert sum("flat" in label for label in labels) == 1
+
+
+def test_histogram_stacks_colour():
+    X, y = data.moons(40, noise=0.1, seed=0)
+    net = nn.MLP([2, 4, 4, 1], activation="tanh", output="sigmoid", seed=0)
+    from matplotlib.colors import to_rgb
+
+    fig = plots.plot_histogram_stacks({"a": net}, X, color=plots.OKABE_ITO[1])
+    fills = [p for p in fig.axes[0].patches if (p.get_gid() or "").startswith("hist:")]
+    assert len(fills) == 2 and all(to_rgb(p.get_facecolor()) == to_rgb(plots.OKABE_ITO[1])
+                                   for p in fills)

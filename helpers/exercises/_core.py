@@ -344,13 +344,25 @@ _COMPREHENSION_CODE = {"<genexpr>": "generator", "<listcomp>": "list comprehensi
 
 
 def _code_objects(fn) -> list:
-    """``fn``'s code object and every code object nested in it (comprehensions, inner defs)."""
-    code = getattr(fn, "__code__", None)
-    todo, found = ([code] if code is not None else []), []
-    while todo:
-        co = todo.pop()
-        found.append(co)
-        todo.extend(c for c in co.co_consts if hasattr(c, "co_code"))
+    """Every code object ``fn`` runs: its own, those nested in it (comprehensions, inner defs),
+    and those of the functions of the same module it calls by name (a student's own helper)."""
+    module = getattr(fn, "__module__", None)
+    functions, seen, found = [fn], set(), []
+    while functions:
+        f = functions.pop()
+        code = getattr(f, "__code__", None)
+        if code is None or id(code) in seen:
+            continue
+        todo = [code]
+        while todo:
+            co = todo.pop()
+            seen.add(id(co))
+            found.append(co)
+            todo.extend(c for c in co.co_consts if hasattr(c, "co_code"))
+            for name in co.co_names:
+                g = getattr(f, "__globals__", {}).get(name)
+                if inspect.isfunction(g) and g.__module__ == module and id(g.__code__) not in seen:
+                    functions.append(g)
     return found
 
 
@@ -390,6 +402,9 @@ def find_python_loop(fn) -> str | None:
     """Describe the first Python loop in ``fn`` ("for loop on line 3 of the function", "list
     comprehension", "`np.vectorize`, which calls a Python function once per element or
     slice"), or None when it has none. Reads the source when it parses, else the bytecode."""
+    if isinstance(fn, np.vectorize):
+        return ("`np.vectorize`, which calls a Python function once per element or slice: a "
+                "loop in disguise")
     loop = _loop_in_source(fn) or _loop_in_bytecode(fn)
     if loop is not None:
         return loop

@@ -45,32 +45,6 @@ __all__ = [
 ]
 
 
-_COMPREHENSIONS = {"<genexpr>": "generator", "<listcomp>": "list comprehension",
-                   "<setcomp>": "set comprehension", "<dictcomp>": "dict comprehension"}
-
-
-def _no_loop(fn, what: str) -> None:
-    """check_vectorised, also for a lambda whose source line does not parse on its own.
-
-    ``inspect.getsource`` of a lambda written inside a longer expression (a dict of answers,
-    a call spanning lines) returns a fragment that is not valid Python. A lambda cannot hold a
-    ``for`` statement, so its only possible loops are comprehensions, which its code object
-    lists as nested code objects.
-    """
-    try:
-        check_vectorised(fn, what)
-    except SyntaxError:
-        code = getattr(fn, "__code__", None)
-        for name in [c.co_name for c in (code.co_consts if code else ()) if hasattr(c, "co_name")]:
-            if name in _COMPREHENSIONS:
-                raise ExerciseError(
-                    f"{what} uses a Python loop ({_COMPREHENSIONS[name]}); this exercise "
-                    "asks for a vectorised answer.",
-                    "numpy compares and reduces whole arrays at once: apply it to the array "
-                    "instead of looping over its entries.",
-                ) from None
-
-
 # --------------------------------------------------------------------------------------
 # Exercise 1: the update-to-weight ratio
 # --------------------------------------------------------------------------------------
@@ -184,7 +158,7 @@ def check_update_ratio(update_ratio) -> None:
         check_number(got, expected, f"{what} for {on}", rtol=1e-5, atol=1e-12,
                      hint="compute ||W_after - W_before|| / ||W_before|| by hand for this "
                      "pair and compare it with each part of your function.")
-    _no_loop(update_ratio, what)
+    check_vectorised(update_ratio, what)
     passed(f"{what} is right: for one step of a healthy training it is about 1e-3.")
 
 
@@ -295,7 +269,7 @@ def check_epochs_to_target(epochs_to_target) -> None:
         raise ExerciseError(f"{on} returned {e}; expected {expected}: {mistake}",
                             "look for the *first* epoch whose accuracy is at least the target; "
                             "a curve can dip and rise again, so it is not sorted.")
-    _no_loop(epochs_to_target, what)
+    check_vectorised(epochs_to_target, what)
     passed(f"{what} is right, including a curve that reaches the target and ends below it, "
            "and one that never gets there.")
 

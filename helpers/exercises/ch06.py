@@ -176,7 +176,49 @@ def _matching_builtin(x, out):
         gap = float(np.max(np.abs(ys - ref)))
         if gap <= 1e-3 * (1 + float(np.max(np.abs(ref)))):
             return act.label, gap
+    # "With any parameter" includes a scale or shift of the input or the output:
+    # x sigmoid(2x) is SiLU(2x)/2, 1.7159 tanh(2x/3) is a scaled tanh.
+    tol = 1e-3 * (1 + float(np.max(np.abs(ys))))
+    for act in candidates:
+        gap, a, b, c, d = _transformed_fit(act, xs, ys)
+        if gap <= tol:
+            return (f"{act.label} up to a scale and shift, a·f(b·x + c) + d with "
+                    f"a = {a:.4g}, b = {b:.4g}, c = {c:.3g}, d = {d:.3g}"), gap
     return None
+
+
+def _affine_fit(g, y):
+    """Per row of ``g``: the least-squares a, d of y ~ a g + d and the largest residual."""
+    centred = g - g.mean(axis=1, keepdims=True)
+    var = np.sum(centred * centred, axis=1)
+    a = np.where(var > 0, centred @ (y - y.mean()) / np.where(var > 0, var, 1.0), 0.0)
+    d = y.mean() - a * g.mean(axis=1)
+    residual = np.max(np.abs(a[:, None] * g + d[:, None] - y), axis=1)
+    return np.where(np.isfinite(residual), residual, np.inf), a, d
+
+
+def _transformed_fit(act, x, y):
+    """The best a f(b x + c) + d for ``act``: (largest residual, a, b, c, d).
+
+    A coarse grid over b (both signs, 0.2 to 5) and c, then a shrinking local grid; a and d
+    are solved exactly for each (b, c). One call of ``act`` per grid, on a 2-D array.
+    """
+    bs = np.concatenate([-np.logspace(-0.7, 0.7, 15), np.logspace(-0.7, 0.7, 15)])
+    B, C = (v.ravel() for v in np.meshgrid(bs, np.linspace(-1.5, 1.5, 21), indexing="ij"))
+    best = None
+    for k in range(16):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            g = np.asarray(act(B[:, None] * x + C[:, None]), dtype=float)
+        residual, a, d = _affine_fit(g, y)
+        i = int(np.argmin(residual))
+        if best is None or residual[i] < best[0]:
+            best = (float(residual[i]), float(a[i]), float(B[i]), float(C[i]), float(d[i]))
+        step_b, step_c = 0.08 * abs(best[2]) / 2**k, 0.08 / 2**k  # the grid shrinks by half
+        B, C = (v.ravel() for v in np.meshgrid(best[2] + step_b * np.linspace(-1, 1, 7),
+                                               best[3] + step_c * np.linspace(-1, 1, 7),
+                                               indexing="ij"))
+    return best
 
 
 @exercise_check
@@ -185,7 +227,12 @@ def check_forward(forward) -> None:
     what = "`my_activation`"
     require_callable(forward, what)
     x = _FORWARD_GRID.copy()
-    out = _as_output(_quiet_call(forward, x, what), x, what)
+    raw = _quiet_call(forward, x, what)
+    if isinstance(raw, (list, tuple)):
+        raise ExerciseError(f"{what} returned a {type(raw).__name__} for a numpy array input.",
+                            "an activation returns an array like its input, so the rest of "
+                            "the network can keep computing with it: keep numpy's result.")
+    out = _as_output(raw, x, what)
     _check_no_hidden_loop(forward, what)
     bad = ~np.isfinite(out)
     if bad.any():
@@ -266,6 +313,79 @@ def _numerical_derivative_in(derivative, forward) -> str | None:
     return None
 
 
+def _calls_forward_nearby(derivative, forward, x) -> bool:
+    """Does ``derivative(x)`` call ``forward`` at points shifted slightly from x?
+
+    Behaviour, not names: every global or closure name of the derivative (and of the
+    functions it calls by name) bound to the forward function is replaced, for this one
+    call, by a spy that records its inputs. f(x) itself is allowed (sigmoid' = s (1 - s)).
+    """
+    shifted = []
+
+    def spy(t, *args, **kwargs):
+        t_arr = np.asarray(t)
+        if t_arr.shape == x.shape and not np.array_equal(t_arr, x):
+            with np.errstate(all="ignore"):
+                gap = np.abs(t_arr - x) / np.maximum(1.0, np.abs(x))
+            if np.all(np.isfinite(gap)) and 0 < np.max(gap) < 1e-2:
+                shifted.append(True)
+        return forward(t, *args, **kwargs)
+
+    namespaces = []
+    seen = set()
+    todo = [derivative]
+    while todo:  # the derivative and any helper it reaches through its globals
+        fn = todo.pop()
+        code = getattr(fn, "__code__", None)
+        if code is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        namespace = fn.__globals__
+        for name in code.co_names:
+            value = namespace.get(name)
+            if value is forward:
+                namespaces.append((namespace, name))
+            elif inspect.isfunction(value) and value.__module__ == fn.__module__:
+                todo.append(value)
+        for cell in fn.__closure__ or ():
+            with contextlib.suppress(ValueError):
+                if cell.cell_contents is forward:
+                    namespaces.append((cell, None))
+    try:
+        for where, name in namespaces:
+            if name is None:
+                where.cell_contents = spy
+            else:
+                where[name] = spy
+        _quiet_call(derivative, x.copy(), "`my_derivative`")
+    finally:
+        for where, name in namespaces:
+            if name is None:
+                where.cell_contents = forward
+            else:
+                where[name] = forward
+    return bool(shifted)
+
+
+# float32 points where a difference quotient of f loses its digits to rounding: the
+# rounding error of f(x +- h) in float32 (about 6e-8 |f|) divided by h is 1e-3 or more for
+# any h below 1e-4, while a derivative from a formula keeps about 7 digits.
+_FLOAT32_PROBE = np.array([-20.0, -7.3, -2.9, -0.77, 0.61, 1.9, 3.7, 8.1, 20.0, 50.0])
+
+
+def _float32_gap(forward, derivative) -> tuple[float, float] | None:
+    """(x, relative gap) where derivative in float32 differs most from itself in float64."""
+    x32 = _FLOAT32_PROBE.astype(np.float32)
+    d32 = _as_output(_quiet_call(derivative, x32.copy(), "`my_derivative`"), x32,
+                     "`my_derivative`")
+    d64 = _as_output(_quiet_call(derivative, x32.astype(np.float64), "`my_derivative`"), x32,
+                     "`my_derivative`")
+    ok = np.isfinite(d32) & np.isfinite(d64)  # overflow is Part 5's job
+    gap = np.where(ok, np.abs(d32 - d64) / np.maximum(1.0, np.abs(d64)), 0.0)
+    i = int(np.argmax(gap))
+    return float(x32[i]), float(gap[i])
+
+
 @exercise_check
 def check_derivative(forward, derivative) -> None:
     """Your derivative agrees with central finite differences of your forward pass."""
@@ -276,6 +396,8 @@ def check_derivative(forward, derivative) -> None:
     got = _as_output(_quiet_call(derivative, x, what), x, what)
     _check_no_hidden_loop(derivative, what)
     numerical = _numerical_derivative_in(derivative, forward)
+    if numerical is None and _calls_forward_nearby(derivative, forward, x):
+        numerical = "it calls `my_activation` at points a tiny step away from x"
     if numerical is not None:
         raise ExerciseError(
             f"{what} computes a finite difference ({numerical}) instead of the derivative "
@@ -297,6 +419,15 @@ def check_derivative(forward, derivative) -> None:
     ok = (np.abs(got - central) <= tol) | ((got >= lo) & (got <= hi))
     ok &= np.isfinite(got)
     if ok.all():
+        at, gap = _float32_gap(forward, derivative)
+        if gap > 1e-3:
+            raise ExerciseError(
+                f"{what} on float32 input gives values that differ from its own float64 "
+                f"values by {gap:.2g} (relative) at x = {at:g} (x = np.array([{', '.join(f'{v:g}' for v in _FLOAT32_PROBE)}], "
+                "dtype=np.float32)); a derivative written as a formula agrees to about 1e-6.",
+                "a difference quotient of f loses its digits to rounding in float32; the "
+                "task asks for the derivative worked out by hand with the product and chain "
+                "rules.")
         passed(f"{what} matches central finite differences at all {x.size} points, from "
                f"x = {x.min():g} to {x.max():g} (including x = ±1e-6 and |x| = 100).")
         return
@@ -440,6 +571,9 @@ _GC_CASES = [
      lambda t: 100 * np.sinh(t / 10), lambda t: 10 * np.cosh(t / 10) - 0.5, 1e-5),
     ("f = lambda x: 1e-3 * np.sin(x), df = lambda x: 1e-3 * np.cos(x) + 1e-4, h = 1e-5",
      lambda t: 1e-3 * np.sin(t), lambda t: 1e-3 * np.cos(t) + 1e-4, 1e-5),
+    ("f = lambda x: -100 * np.sinh(x / 10), df = lambda x: -10 * np.cosh(x / 10) + 0.5, "
+     "h = 1e-5",
+     lambda t: -100 * np.sinh(t / 10), lambda t: -10 * np.cosh(t / 10) + 0.5, 1e-5),
     ("f = np.exp, df = np.exp, h = 1e-2", np.exp, np.exp, 1e-2),
 ]
 
@@ -455,7 +589,8 @@ def _gc_variants(f, df, x, h) -> dict[str, float]:
                  "none": 1.0,
                  "d only": np.maximum(1.0, np.abs(d)),
                  "fd only": np.maximum(1.0, np.abs(fd)),
-                 "no 1": np.maximum(np.abs(d), np.abs(fd))}[denominator]
+                 "no 1": np.maximum(np.abs(d), np.abs(fd)),
+                 "no abs": np.maximum(1.0, np.maximum(d, fd))}[denominator]
         with np.errstate(all="ignore"):
             return float(reduce(diff / scale))
 
@@ -472,6 +607,7 @@ def _gc_variants(f, df, x, h) -> dict[str, float]:
         "d only": err(central, "d only"),
         "fd only": err(central, "fd only"),
         "no 1": err(central, "no 1"),
+        "no abs": err(central, "no abs"),
         "signed": err(central, signed=True),
         "mean": err(central, reduce=np.mean),
     }
@@ -502,6 +638,8 @@ _GC_MISTAKES = {
     "no 1": ("an error divided by max(|d|, |fd|), without the 1",
              "where both slopes are tiny the 1 makes the error absolute; without it a slope "
              "of 1e-3 turns an error of 1e-4 into 0.1."),
+    "no abs": ("an error divided by max(1, d, fd), with the slopes' signs kept",
+               "a slope of -10 is as large as one of +10: the denominator compares sizes."),
     "signed": ("the largest signed difference d - fd, without its absolute value",
                "a derivative that is too small is as wrong as one that is too large."),
     "mean": ("the mean error over the points, not the largest",
@@ -516,8 +654,9 @@ def _as_number(got, what: str) -> float:
     if isinstance(got, np.ndarray) and got.size == 1:
         got = got.item()
     if isinstance(got, bool) or not isinstance(got, (int, float, np.number)):
-        raise ExerciseError(f"{what} should return a single number, got "
-                            f"{type(got).__name__} {got!r:.60}.",
+        shape = f" of shape {np.shape(got)}" if np.ndim(got) else ""
+        raise ExerciseError(f"{what} should return a single number, got a "
+                            f"{type(got).__name__}{shape}.",
                             "reduce the per-point errors to the largest one, as a float.")
     return float(got)
 
@@ -830,6 +969,11 @@ class _FakeHistory:
         self.loss = 1 - self.accuracy
         self.val_loss = 1 - self.val_accuracy
 
+    def __getattr__(self, name):
+        # Only reached for a missing attribute: say which ones this stand-in History has.
+        raise AttributeError(f"the History returned by train has no attribute {name!r}; it has "
+                             "accuracy, val_accuracy, loss and val_loss (one entry per epoch)")
+
 
 def _fake_train(calls):
     def train(name, dataset, seed):
@@ -838,7 +982,8 @@ def _fake_train(calls):
         # Distinct for every (name, dataset, seed), so a value filed under the wrong key shows.
         code = sum(map(ord, name)) + 3 * sum(map(ord, dataset)) + 7 * seed
         base = code % 97 / 1000
-        val = np.array([0.5, 0.9 - base, 0.7 - base])  # best epoch != last epoch
+        # best epoch (1) != the one before the last (2) != the last (3)
+        val = np.array([0.5, 0.9 - base, 0.6 - base, 0.7 - base])
         train_acc = val + 0.05
         return _FakeHistory(val, train_acc)
     return train
@@ -898,11 +1043,15 @@ def check_comparison_table(comparison_table) -> None:
             if arr is not None and arr.shape == (len(seeds),):
                 train_last = [float(ref_train(n, ds, s).accuracy[-1]) for s in seeds]
                 best = [float(ref_train(n, ds, s).val_accuracy.max()) for s in seeds]
+                before_last = [float(ref_train(n, ds, s).val_accuracy[-2]) for s in seeds]
                 if np.allclose(arr, train_last):
                     hint = "that is the training accuracy: the table reports validation accuracy."
                 elif np.allclose(arr, best):
                     hint = ("that is the best epoch's accuracy, chosen by looking at the "
                             "validation set: report the last epoch's.")
+                elif np.allclose(arr, before_last):
+                    hint = ("those are the validation accuracies one epoch before the last: "
+                            "the table reports the last epoch's.")
                 elif np.allclose(sorted(arr), sorted(expected[ds][n])):
                     hint = "the right numbers in another order: one entry per seed, in the "
                     hint += "order of `seeds`."
