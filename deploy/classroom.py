@@ -390,6 +390,13 @@ def main(argv: list[str] | None = None) -> int:
         print("error: run as root (sudo): the hub starts each user's server as that user",
               file=sys.stderr)
         return 1
+    # Ctrl-C or a SIGTERM (systemd, kill) both stop the hub and undo the ACLs; a shell that
+    # started this in the background may have set SIGINT to be ignored, so set both here.
+    def _stop(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     settings = Settings.from_env()
     if "CLASS_CREATE_USERS" not in os.environ:
         settings.create_users = True  # students sign up; their account is made on first login

@@ -1178,6 +1178,9 @@ def plot_seed_comparison(table: dict, *, ylim=(0.75, 1.01), title: str | None = 
     ``comparison_table`` returns it.
     """
     fig, axes = subplots(1, len(table), figsize=(8.5, 3.4), sharey=True, squeeze=False)
+    # A run that did worse than ylim's lower end would be cut off: lower the axis to show it.
+    lowest = min(min(values) for row in table.values() for values in row.values())
+    ylim = (min(ylim[0], lowest - 0.02), ylim[1])
     for ax, (dataset, row) in zip(axes[0], table.items()):
         for i, (name, values) in enumerate(row.items()):
             colour = OKABE_ITO[i % len(OKABE_ITO)]

@@ -392,6 +392,14 @@ def test_plot_finite_difference_errors_and_seed_comparison():
     dots = [ln for ln in fig.axes[0].lines if ln.get_gid() == "seeds:relu"]
     np.testing.assert_allclose(dots[0].get_ydata(), [0.9, 0.8, 1.0])
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["relu", "tanh"]
+    # 0.8 lies above the default lower limit 0.75, so the default axis is kept.
+    assert fig.axes[0].get_ylim()[0] == pytest.approx(0.75)
+
+
+def test_seed_comparison_lowers_the_axis_for_a_run_below_it():
+    fig = plots.plot_seed_comparison({"moons": {"relu": [0.9, 0.6], "mine": [0.5, 0.95]}})
+    low, high = fig.axes[0].get_ylim()
+    assert low == pytest.approx(0.48) and high == pytest.approx(1.01)  # the 0.5 dot is shown
 
 
 # ---------------------------------------------------------------- chapter 4
