@@ -52,6 +52,23 @@ __all__ = [
     "plot_weight_distributions",
     "plot_network",
     "plot_softmax",
+    "backend_shows_course_figures",
+    # Chapter figures: layout code the lessons call, so a lesson cell keeps the maths.
+    "training_dashboard",
+    "plot_folded_plane",
+    "plot_1d_fits",
+    "plot_temperature_sweep",
+    "plot_probability_maps",
+    "plot_tag_counts",
+    "plot_finite_difference_errors",
+    "plot_seed_comparison",
+    "plot_weight_paths",
+    "plot_training_curves",
+    "plot_histogram_stacks",
+    "plot_one_neuron_runs",
+    "plot_shift_windows",
+    "plot_confident_mistake",
+    "plot_unit_activity",
 ]
 
 # Okabe & Ito (2008), ordered so the first colours contrast best on white; yellow last.
@@ -970,7 +987,6 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
     return fig
 
 
-__all__.append("training_dashboard")  # appended here, next to the function (chapter 5)
 
 
 # --------------------------------------------------------------------------------------
@@ -1041,7 +1057,6 @@ def plot_1d_fits(X, y, models, widths, *, names=("tanh", "relu"), kinks=None,
     return _finish(fig, show)
 
 
-__all__ += ["plot_folded_plane", "plot_1d_fits"]  # appended here, next to the functions (chapter 1)
 
 
 # --------------------------------------------------------------------------------------
@@ -1136,7 +1151,6 @@ def plot_tag_counts(X, n_true, predicted: Mapping[str, np.ndarray], centres, rad
     return _finish(fig, show)
 
 
-__all__ += ["plot_temperature_sweep", "plot_probability_maps", "plot_tag_counts"]  # chapter 4
 
 
 # --------------------------------------------------------------------------------------
@@ -1194,7 +1208,6 @@ def plot_seed_comparison(table: dict, *, ylim=(0.75, 1.01), title: str | None = 
     return _finish(fig, show)
 
 
-__all__ += ["plot_finite_difference_errors", "plot_seed_comparison"]  # chapter 6
 
 
 # --------------------------------------------------------------------------------------
@@ -1291,7 +1304,6 @@ def plot_histogram_stacks(nets: Mapping, X, *, bins: int = 40, title: str | None
     return _finish(fig, show)
 
 
-__all__ += ["plot_weight_paths", "plot_training_curves", "plot_histogram_stacks"]  # chapter 2
 
 
 def plot_one_neuron_runs(runs: Mapping, target: float, reached: Mapping, *,
@@ -1330,7 +1342,6 @@ def plot_one_neuron_runs(runs: Mapping, target: float, reached: Mapping, *,
     return _finish(fig, show)
 
 
-__all__ += ["plot_one_neuron_runs"]  # chapter 3
 
 
 def plot_shift_windows(panels, *, ylabel: str, ylim=(0.5, 1.08), show: bool = False) -> Figure:
@@ -1384,7 +1395,6 @@ def plot_confident_mistake(margins, grad_norms: Mapping, traces: Mapping, *, lr:
     return _finish(fig, show)
 
 
-__all__ += ["plot_shift_windows", "plot_confident_mistake"]  # chapter 4
 
 
 def plot_unit_activity(layers: Sequence, y, *, show: bool = False) -> Figure:
@@ -1421,4 +1431,3 @@ def plot_unit_activity(layers: Sequence, y, *, show: bool = False) -> Figure:
     return _finish(fig, show)
 
 
-__all__ += ["plot_unit_activity"]  # chapter 3

@@ -120,7 +120,8 @@ WRONG_LINEAR_LAYER = {
     "while loop over samples": (while_over_samples, r"Python loop"),
     "loop over the units (neurons)": (loop_over_units, r"uses a Python loop.*no Python loop "
                                       r"at all \(over samples, units or inputs\)"),
-    "np.apply_along_axis over rows": (apply_along_rows, r"apply_along_axis.*once per element or slice"),
+    "np.apply_along_axis over rows": (apply_along_rows,
+                                      r"apply_along_axis.*once per element or slice"),
     "map over rows": (map_over_rows, r"once per row|Python loop"),
     "bias added into W in place": (bias_into_weights_in_place, r"modified its input `W`"),
     "forgot return": (no_return, r"returned None"),
