@@ -136,20 +136,65 @@ def dead_wrong_inputs(module, inputs, output):
     module.dead_log.append((inputs[0] == 0).all(dim=0).double().mean().item())
 
 
+def dead_wrong_mean_zero(module, inputs, output):
+    module.dead_log.append(float((output.mean(dim=0) == 0).double().mean()))
+
+
+def dead_wrong_sum_zero(module, inputs, output):
+    module.dead_log.append(float((output.sum(dim=0) == 0).double().mean()))
+
+
+def dead_wrong_max_zero(module, inputs, output):
+    module.dead_log.append(float((output.max(dim=0).values == 0).double().mean()))
+
+
+def dead_wrong_returns_detached(module, inputs, output):
+    module.dead_log.append(float((output == 0).all(dim=0).double().mean()))
+    return output.detach()  # same values, but cut off from autograd
+
+
+def dead_wrong_tolerance(module, inputs, output):
+    module.dead_log.append(float((output.abs() < 1e-12).all(dim=0).double().mean()))
+
+
+def dead_wrong_no_detach_numpy(module, inputs, output):
+    module.dead_log.append(float(np.all(output.numpy() == 0, axis=0).mean()))
+
+
+def test_dead_hook_keeps_gradients_flowing():
+    """With the right hook attached, backward() still reaches the first layer."""
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(),
+                                torch.nn.Linear(3, 1)).double()
+    for hook, flows in ((dead_right_all, True), (dead_wrong_returns_detached, False)):
+        model.zero_grad(set_to_none=True)
+        model[1].dead_log = []
+        handle = model[1].register_forward_hook(hook)
+        out = model(torch.ones(4, 2, dtype=torch.float64))
+        handle.remove()
+        out.sum().backward()  # the last layer's weights still need a gradient
+        assert (model[0].weight.grad is not None) is flows
+
+
 @pytest.mark.parametrize("answer, words", [
     (dead_wrong_axis, "wrong axis"),
     (dead_wrong_sparsity, "sparsity"),
     (dead_wrong_le, "<= 0"),
     (dead_wrong_any, "any instead of all"),
     (dead_wrong_count, "a count of dead units"),
-    (dead_wrong_float32, "float32"),
+    (dead_wrong_float32, ("float32", "1e-300 rounds to 0")),
     (dead_wrong_returns, "replaces"),
     (dead_wrong_in_place, "changed the layer's output"),
     (dead_wrong_overwrites_log, ("2 entries", "holds 1")),
     (dead_wrong_tensor, "appended a Tensor"),
-    (dead_wrong_loop, "Python loop"),
+    (dead_wrong_loop, ("Python loop", "torch's reductions take a `dim`")),
     (dead_wrong_course, ("course's own", "dead_fraction_of")),
     (dead_wrong_inputs, ("recorded", "expected")),
+    (dead_wrong_mean_zero, ("LeakyReLU", "zero sum (or mean)", "mixed signs")),
+    (dead_wrong_sum_zero, ("LeakyReLU", "zero sum (or mean)", "mixed signs")),
+    (dead_wrong_max_zero, ("LeakyReLU", "largest output of zero")),
+    (dead_wrong_returns_detached, ("no longer carries autograd", "no gradient")),
+    (dead_wrong_tolerance, ("*nearly* zero", "exactly zero")),
+    (dead_wrong_no_detach_numpy, ("carries gradients", "out of the graph")),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_dead_hook_wrong_answers_are_rejected(answer, words):
     rejects(ch07.check_dead_hook, answer, words)
@@ -165,8 +210,8 @@ def linears(model):
 
 def layout_right_copy(model):
     ls = linears(model)
-    return ([m.weight.detach().numpy().T.copy() for m in ls],
-            [m.bias.detach().numpy().copy() for m in ls])
+    return ([m.weight.detach().numpy().T.astype(np.float64) for m in ls],
+            [m.bias.detach().numpy().astype(np.float64) for m in ls])
 
 
 def layout_right_tolist(model):
@@ -176,20 +221,21 @@ def layout_right_tolist(model):
 
 def layout_right_clone(model):
     ls = linears(model)
-    return ([m.weight.detach().clone().T.numpy() for m in ls],
-            [m.bias.detach().clone().numpy() for m in ls])
+    return ([m.weight.detach().double().clone().T.numpy() for m in ls],
+            [m.bias.detach().double().clone().numpy() for m in ls])
 
 
 def layout_right_state_dict(model):
     sd = model.state_dict()
     keys = [k[:-len(".weight")] for k in sd if k.endswith(".weight")]
-    return ([sd[k + ".weight"].numpy().T.copy() for k in keys],
-            [sd[k + ".bias"].numpy().copy() for k in keys])
+    return ([np.array(sd[k + ".weight"].numpy().T, dtype=np.float64) for k in keys],
+            [np.array(sd[k + ".bias"].numpy(), dtype=np.float64) for k in keys])
 
 
 def layout_right_parameters(model):
-    params = [p.detach().numpy() for p in model.parameters()]
-    return [np.ascontiguousarray(W.T) for W in params[0::2]], [b.copy() for b in params[1::2]]
+    params = [p.detach().to(torch.float64).numpy() for p in model.parameters()]
+    return ([np.array(W.T, order="C", copy=True) for W in params[0::2]],
+            [b.copy() for b in params[1::2]])
 
 
 @pytest.mark.parametrize("answer", [layout_right_copy, layout_right_tolist, layout_right_clone,
@@ -265,6 +311,26 @@ def layout_wrong_course(model):
     return view.weights, view.biases
 
 
+def layout_wrong_ascontiguous(model):
+    # A copy for the 5x3 and 5x5 layers, but the 1x5 output weight's transpose is already
+    # contiguous: np.ascontiguousarray then returns the view itself.
+    ls = linears(model)
+    return ([np.ascontiguousarray(m.weight.detach().numpy().T) for m in ls],
+            [m.bias.detach().numpy().copy() for m in ls])
+
+
+def layout_wrong_keeps_float32(model):
+    # Right on the float64 model, float32 on a float32 one.
+    ls = linears(model)
+    return ([m.weight.detach().numpy().T.copy() for m in ls],
+            [m.bias.detach().numpy().copy() for m in ls])
+
+
+def layout_wrong_no_detach(model):
+    ls = linears(model)
+    return [np.array(m.weight).T.copy() for m in ls], [np.array(m.bias) for m in ls]
+
+
 def layout_wrong_swapped(model):
     weights, biases = layout_right_copy(model)
     return biases, weights
@@ -278,7 +344,10 @@ def layout_wrong_swapped(model):
     (layout_wrong_float32, "dtype float32"),
     (layout_wrong_bias_row, "bias of layer 1 has shape (1, 5), expected (5,)"),
     (layout_wrong_skips_output, "returned 2 weights; the model has 3 Linear layers"),
-    (layout_wrong_reversed, "W of layer 1 has shape (5, 2), expected (3, 5)"),
+    (layout_wrong_reversed, "W of layer 1 has shape (5, 1), expected (3, 5)"),
+    (layout_wrong_ascontiguous, ("share memory", "W of layer 3")),
+    (layout_wrong_keeps_float32, ("float32 model", "dtype float32")),
+    (layout_wrong_no_detach, ("requires grad", "detach")),
     (layout_wrong_tensors, "is a Tensor, expected a numpy array"),
     (layout_wrong_mutates, "changed the model's parameters"),
     (layout_wrong_course, ("course's own", "TorchNet")),
@@ -311,15 +380,15 @@ def ratios_right_numpy(model, step):
 def ratios_right_deepcopy(model, step):
     old = copy.deepcopy(model)
     step()
-    return [float((n.weight - o.weight).detach().norm() / o.weight.detach().norm())
-            for n, o in zip(linears(model), linears(old))]
+    return np.array([float((n.weight - o.weight).detach().norm() / o.weight.detach().norm())
+                     for n, o in zip(linears(model), linears(old))])
 
 
 def ratios_right_state_dict(model, step):
     before = {k: v.clone() for k, v in model.state_dict().items() if k.endswith("weight")}
     step()
     after = model.state_dict()
-    return torch.stack([(after[k] - v).norm() / v.norm() for k, v in before.items()])
+    return torch.stack([(after[k] - v).norm() / v.norm() for k, v in before.items()]).numpy()
 
 
 @pytest.mark.parametrize("answer", [ratios_right_clone, ratios_right_numpy, ratios_right_deepcopy,
@@ -412,6 +481,14 @@ def ratios_wrong_course(model, step):
     return torch_bridge.TorchNet(model).update_ratios(step)
 
 
+def ratios_wrong_list(model, step):
+    return list(ratios_right_clone(model, step))
+
+
+def ratios_wrong_tensor(model, step):
+    return torch.as_tensor(ratios_right_clone(model, step))
+
+
 def ratios_wrong_hidden_only(model, step):
     return ratios_right_clone(model, step)[:-1]
 
@@ -432,6 +509,8 @@ def ratios_wrong_hidden_only(model, step):
     (ratios_wrong_course, ("course's own", "TorchNet")),
     (ratios_wrong_hidden_only, "returned 2 numbers; the model has 3 Linear layers"),
     (lambda model, step: step(), "returned None"),
+    (ratios_wrong_list, ("returned a list", "numpy array")),
+    (ratios_wrong_tensor, ("returned a Tensor", "numpy array")),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_update_ratios_wrong_answers_are_rejected(answer, words):
     rejects(ch07.check_update_ratios, answer, words)

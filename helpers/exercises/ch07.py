@@ -40,7 +40,8 @@ def _torch(what: str):
         import torch
     except ImportError:
         message = (f"{what} needs PyTorch, which is not installed here: "
-                   '`pip install -e ".[torch]"`.')
+                   "`pip install torch==2.13.0` (in the course's folder also "
+                   '`pip install -e ".[torch]"`).')
         if grading():
             raise ExerciseError(message, "the autograder must run with the torch extra.") from None
         print(f"\u23ed\ufe0f {message} This check is skipped.")
@@ -75,9 +76,11 @@ def _call(fn, *args, what: str):
     except ExerciseError:
         raise
     except Exception as err:
-        raise ExerciseError(f"{what} raised {type(err).__name__}: {err}",
-                            "run it on a small model in a cell of its own and read the "
-                            "error.") from None
+        hint = "run it on a small model in a cell of its own and read the error."
+        if isinstance(err, RuntimeError) and "requires grad" in str(err):
+            hint = ("a model's parameters are tracked by autograd, and numpy cannot hold that "
+                    "history: take the tensor out of the graph (detach it) before converting.")
+        raise ExerciseError(f"{what} raised {type(err).__name__}: {err}", hint) from None
 
 
 def _not_answered(err: BaseException, what: str) -> NotAnsweredYet | None:
@@ -96,26 +99,54 @@ def _not_answered(err: BaseException, what: str) -> NotAnsweredYet | None:
 def _dead_cases(torch):
     """(module, batch, expected dead fraction, what the case tests) for the hook check."""
     t = lambda rows: torch.tensor(rows, dtype=torch.float64)  # noqa: E731
-    # 4 samples x 7 units (unequal on purpose). Units 0 and 4 are dead; unit 1 is zero on
+    # 4 samples x 8 units (unequal on purpose). Units 0 and 4 are dead; unit 1 is zero on
     # all samples but one (alive: a per-sample test or `any` gets it wrong); unit 2 outputs
-    # 1e-300 once (alive in float64, exactly 0 in float32); units 3, 5, 6 are live with
+    # 1e-300 once (alive in float64, exactly 0 in float32); unit 7 outputs 1e-20 once (alive;
+    # float32 keeps it, a tolerance "close to zero" does not); units 3, 5, 6 are live with
     # some exact zeros (so the share of zero entries differs from the dead fraction).
-    z_relu = t([[-1.0, -2.0, -3.0, 0.5, -1.0, 2.0, 0.0],
-                [-2.0, -1.0, 1e-300, 0.0, -0.5, 1.0, 3.0],
-                [-0.5, 4.0, -1.0, 1.0, -2.0, -1.0, -1.0],
-                [-3.0, -0.5, -2.0, 2.0, -0.1, 0.5, 1.0]])
-    # LeakyReLU: negative outputs are alive (not exactly 0). Only unit 2 (all z = 0) is dead.
-    z_leaky = t([[-1.0, 2.0, 0.0, -3.0, 1.0],
-                 [-2.0, -1.0, 0.0, -0.5, 0.0],
-                 [-0.5, 0.5, 0.0, -2.0, 2.0]])
+    z_relu = t([[-1.0, -2.0, -3.0, 0.5, -1.0, 2.0, 0.0, -1.0],
+                [-2.0, -1.0, 1e-300, 0.0, -0.5, 1.0, 3.0, 1e-20],
+                [-0.5, 4.0, -1.0, 1.0, -2.0, -1.0, -1.0, -2.0],
+                [-3.0, -0.5, -2.0, 2.0, -0.1, 0.5, 1.0, -1.0]])
+    # LeakyReLU(0.1): negative outputs are alive (not exactly 0). Only unit 2 (all z = 0) is
+    # dead. Units 5 and 7 give mixed signs that add up to exactly 0 (0.1 - 0.1 + 0), so a sum
+    # or mean of zero is not "all zero"; unit 6 gives -0.1, 0, 0, whose largest output is 0.
+    z_leaky = t([[-1.0, 2.0, 0.0, -3.0, 1.0, 0.1, -1.0, -1.0],
+                 [-2.0, -1.0, 0.0, -0.5, 0.0, -1.0, 0.0, 0.1],
+                 [-0.5, 0.5, 0.0, -2.0, 2.0, 0.0, 0.0, 0.0]])
     # Every sample has a zero somewhere, but no unit is zero everywhere: dead fraction 0.
     z_all_live = t([[0.0, 1.0, 2.0], [1.0, 0.0, 2.0], [1.0, 2.0, 0.0],
                     [3.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     return [
-        (torch.nn.ReLU(), z_relu, 2 / 7, "a ReLU layer, 4 samples x 7 units"),
-        (torch.nn.LeakyReLU(0.1), z_leaky, 1 / 5, "a LeakyReLU layer (negative outputs)"),
+        (torch.nn.ReLU(), z_relu, 2 / 8, "a ReLU layer, 4 samples x 8 units"),
+        (torch.nn.LeakyReLU(0.1), z_leaky, 1 / 8, "a LeakyReLU(0.1) layer, 3 samples x 8 "
+         "units (negative outputs)"),
         (torch.nn.ReLU(), z_all_live, 0.0, "a ReLU layer where every sample has a zero"),
     ]
+
+
+def _check_keeps_autograd(record_dead, what: str, torch) -> None:
+    """In training the activations carry autograd's history; the hook must leave it there."""
+    module, z, _, _ = _dead_cases(torch)[0]
+    z = z.clone().requires_grad_(True)
+    module.dead_log = []
+    handle = module.register_forward_hook(record_dead)
+    try:
+        out = module(z)
+    except Exception as err:
+        raise ExerciseError(
+            f"{what} raised {type(err).__name__} on a batch that carries gradients, as in "
+            f"training: {err}",
+            "during training the activations are part of autograd's graph: read them without "
+            "changing them, and take them out of the graph before converting to numpy.") from None
+    finally:
+        handle.remove()
+    if not (isinstance(out, torch.Tensor) and out.requires_grad):
+        raise ExerciseError(
+            f"with {what} attached, the layer's output no longer carries autograd's history: "
+            "backward() would give the layers before it no gradient (their .grad stays None).",
+            "whatever a forward hook returns replaces the layer's output; a hook that only "
+            "records returns nothing.")
 
 
 @exercise_check
@@ -173,6 +204,9 @@ def check_dead_hook(record_dead) -> None:
             any_zero = float((reference == 0).any(dim=0).double().mean())
             non_positive = float((reference <= 0).all(dim=0).double().mean())
             f32 = float((reference.float() == 0).all(dim=0).double().mean())
+            tolerance = float((reference.abs() < 1e-12).all(dim=0).double().mean())
+            zero_sum = float((reference.sum(dim=0) == 0).double().mean())
+            zero_max = float((reference.max(dim=0).values == 0).double().mean())
             n_units = reference.shape[1]
             why = {
                 "the share of zero *entries* (sparsity), not of dead units": zeros,
@@ -181,6 +215,11 @@ def check_dead_hook(record_dead) -> None:
                 "units whose outputs are <= 0: negative outputs are alive": non_positive,
                 "a count of dead units instead of a fraction": expected * n_units,
                 "float32: 1e-300 rounds to 0 there, so a live unit looks dead": f32,
+                "a test for *nearly* zero: the units that output 1e-300 or 1e-20 once are "
+                "alive, since dead means exactly zero": tolerance,
+                "a zero sum (or mean) of the column: mixed signs add up to zero too, and "
+                "these units output 0.1 and -0.1": zero_sum,
+                "a largest output of zero: a unit whose outputs are -0.1, 0, 0 is alive": zero_max,
             }
             for mistake, value in why.items():
                 if not np.isclose(value, expected) and np.isclose(got, value):
@@ -193,7 +232,12 @@ def check_dead_hook(record_dead) -> None:
         if not np.isclose(float(log[1]), second, rtol=1e-6, atol=1e-12):
             raise ExerciseError(f"on the second batch (2 samples of {label}) {what} recorded "
                                 f"{float(log[1]):.4g}, expected {second:.4g}.", hint_dead)
-    check_vectorised(record_dead, what)
+    _check_keeps_autograd(record_dead, what, torch)
+    try:
+        check_vectorised(record_dead, what)
+    except ExerciseError as err:  # the shared hint speaks of numpy; this exercise is on tensors
+        raise ExerciseError(err.problem, "torch's reductions take a `dim` argument: one call "
+                            "tests every unit (column) over all samples at once.") from None
     _forbid_course_code(record_dead, what)
     passed(f"{what} records the dead fraction of every batch and leaves the layer's output "
            "alone.")
@@ -208,8 +252,25 @@ def _layout_model(torch):
     return torch.nn.Sequential(
         torch.nn.Linear(3, 5), torch.nn.ReLU(),
         torch.nn.Linear(5, 5), torch.nn.Tanh(),  # a square layer: a missing transpose keeps
-        torch.nn.Linear(5, 2),                   # its shape but not its values
-    ).double()
+        torch.nn.Linear(5, 1),                   # its shape but not its values; one output:
+    ).double()                                   # its W.T is contiguous, so still a view
+
+
+def _check_layout_float32(course_layout, what: str, torch) -> None:
+    """PyTorch's default precision is float32; the course's arrays are float64 all the same."""
+    model = _layout_model(torch).float()
+    got = _call(course_layout, model, what=what)
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return  # the main check below names this
+    for name, values in (("weight", got[0]), ("bias", got[1])):
+        for i, value in enumerate(values if isinstance(values, (list, tuple)) else []):
+            if isinstance(value, np.ndarray) and value.dtype != np.float64:
+                raise ExerciseError(
+                    f"{what} on a float32 model (PyTorch's default): the {name} of layer "
+                    f"{i + 1} has dtype {value.dtype}; the exercise asks for float64 arrays "
+                    "whatever the model's precision.",
+                    "the course's networks compute in float64: convert the copy's dtype "
+                    "(float32 to float64 is exact).")
 
 
 @exercise_check
@@ -283,13 +344,19 @@ def check_course_layout(course_layout) -> None:
         for lin in linears:
             lin.weight.add_(1.0)
             lin.bias.add_(1.0)
-    if any(not np.array_equal(W, W_ok) for W, W_ok in zip(weights, expected_W)) or any(
-            not np.array_equal(b, b_ok) for b, b_ok in zip(biases, expected_b)):
+    changed = [f"W of layer {i + 1}" for i, (W, W_ok) in enumerate(zip(weights, expected_W))
+               if not np.array_equal(W, W_ok)]
+    changed += [f"the bias of layer {i + 1}" for i, (b, b_ok) in enumerate(zip(biases, expected_b))
+                if not np.array_equal(b, b_ok)]
+    if changed:
         raise ExerciseError(
-            f"{what} returns arrays that share memory with the model: after the model's "
-            "weights changed in place (as an optimizer step does), your arrays changed too.",
-            "a numpy view of a tensor sees every later change; take a copy.")
+            f"{what} returns arrays that share memory with the model ({', '.join(changed)}; "
+            "layer 3 has one output unit): after the model's weights changed in place (as an "
+            "optimizer step does), these arrays changed too.",
+            "a numpy view of a tensor sees every later change, and an operation that may copy "
+            "does not copy when the data is already laid out as asked: take a copy always.")
     _forbid_course_code(course_layout, what)
+    _check_layout_float32(course_layout, what, torch)
     passed(f"{what} gives the course's layout: W of shape (fan_in, fan_out), float64 copies "
            "that later training cannot change.")
 
@@ -351,6 +418,11 @@ def check_update_ratios(update_ratios) -> None:
             "compare.")
     if got is None:
         raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
+    if not isinstance(got, np.ndarray):
+        raise ExerciseError(f"{what} returned a {type(got).__name__}; the exercise asks for a "
+                            "numpy array with one number per Linear layer.",
+                            "collect the per-layer ratios, then turn them into a numpy array "
+                            "of floats before returning.")
     try:
         values = np.asarray([float(v) for v in np.asarray(got, dtype=object).ravel()])
     except (TypeError, ValueError):
@@ -397,7 +469,7 @@ def check_update_ratios(update_ratios) -> None:
             f"expected {expected[0]:.4g}. Lost precision: float32 cannot resolve so small a "
             "change.",
             "keep the model's float64 precision when you subtract.")
-    check_array(values, expected, f"{what}'s ratios", rtol=1e-6, atol=0,
+    check_array(values, expected, f"the array {what} returned", rtol=1e-6, atol=0,
                 hint="the ratio is the Frobenius norm of the change of W divided by the "
                 "Frobenius norm of W before the step, per Linear layer, weights only.")
     _forbid_course_code(update_ratios, what)
