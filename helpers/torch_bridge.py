@@ -43,8 +43,9 @@ __all__ = [
 ]
 
 INSTALL_HINT = (
-    'PyTorch is not installed: `pip install -e ".[torch]"` (or `pip install torch==2.13.0`, '
-    "the CPU build) adds it; the cells that need it are skipped."
+    "PyTorch is not installed: `pip install torch==2.13.0` adds it anywhere (for the smaller "
+    "CPU-only build add `--index-url https://download.pytorch.org/whl/cpu`; in the course's "
+    'own folder `pip install -e ".[torch]"` does the same); the cells that need it are skipped.'
 )
 _QUANTILES = np.array([0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0])  # as helpers.nn.History
 _LOSSES = ("mse", "bce", "cross_entropy")
@@ -480,6 +481,14 @@ def _torch_activation(act):
 SKIPPED = "\u23ed\ufe0f skipped: this cell needs PyTorch (see the install line at the top)."
 
 
+class CellFailed(Exception):
+    """Fails a ``%%needs_torch`` cell whose code raised: the inner run has already shown the
+    error, so this one shows nothing (no second copy of the traceback)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return []
+
+
 def load_ipython_extension(ipython) -> None:
     """``%load_ext helpers.torch_bridge`` registers the cell magic ``%%needs_torch``.
 
@@ -494,7 +503,8 @@ def load_ipython_extension(ipython) -> None:
             print(SKIPPED)
             return None
         result = ipython.run_cell(cell, store_history=False)
-        result.raise_error()  # an error inside is an error of this cell
+        if not result.success:  # an error inside is an error of this cell, shown once
+            raise CellFailed("the cell's code raised; its error is shown above") from None
         return None
 
     ipython.register_magic_function(needs_torch, "cell", "needs_torch")

@@ -338,3 +338,20 @@ def test_chapter7_passes_nbval_without_torch(no_torch_env):
         cwd=ROOT, env=no_torch_env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+def test_an_error_in_a_needs_torch_cell_fails_it_and_shows_once():
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("%load_ext helpers.torch_bridge"),
+        nbformat.v4.new_code_cell("%%needs_torch\nx = 1\nassert x == 2, 'x is not 2'")])
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    errors = [o for o in nb.cells[1].outputs if o.output_type == "error"]
+    shown = [o for o in errors if o.traceback]  # what the student sees
+    if torch is None:
+        assert not errors
+    else:
+        assert errors, "the cell must fail"
+        assert len(shown) == 1 and shown[0].evalue == "x is not 2", shown
