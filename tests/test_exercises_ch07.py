@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -328,7 +329,9 @@ def layout_wrong_keeps_float32(model):
 
 def layout_wrong_no_detach(model):
     ls = linears(model)
-    return [np.array(m.weight).T.copy() for m in ls], [np.array(m.bias) for m in ls]
+    with warnings.catch_warnings():  # numpy first retries with copy=False and warns about it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return [np.array(m.weight).T.copy() for m in ls], [np.array(m.bias) for m in ls]
 
 
 def layout_wrong_swapped(model):
