@@ -10,6 +10,7 @@ every output can be inspected and screenshotted) and never fetch news from the i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -50,6 +51,32 @@ USER_SETTINGS = {
         "checkForUpdates": False,
     },
 }
+
+
+@contextlib.contextmanager
+def chromium(skip_or_fail):
+    """Debian's headless Chromium through playwright, closed on exit.
+
+    A missing browser or driver, or one that does not start, goes to ``skip_or_fail(reason)``
+    with the install hint: the caller skips on a developer's machine and fails under CI.
+    """
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"{CHROMIUM} not found; {INSTALL_HINT}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail(f"the playwright package is not installed; {INSTALL_HINT}")
+    pw = sync_playwright().start()
+    try:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    except Exception as err:
+        pw.stop()
+        skip_or_fail(f"{CHROMIUM} did not start ({err}); {INSTALL_HINT}")
+    try:
+        yield browser
+    finally:
+        browser.close()
+        pw.stop()
 
 
 def free_port() -> int:

@@ -107,21 +107,8 @@ TIMINGS: list[Timing] = []
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(bs.CHROMIUM).exists():
-        _skip_or_fail(f"{bs.CHROMIUM} not found; {bs.INSTALL_HINT}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _skip_or_fail(f"the playwright package is not installed; {bs.INSTALL_HINT}")
-    pw = sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS, headless=True)
-    except Exception as err:
-        pw.stop()
-        _skip_or_fail(f"{bs.CHROMIUM} did not start ({err}); {bs.INSTALL_HINT}")
-    yield b
-    b.close()
-    pw.stop()
+    with bs.chromium(_skip_or_fail) as b:
+        yield b
 
 
 @pytest.fixture(scope="module")

@@ -77,16 +77,8 @@ def tensorboard(logdir):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(bs.CHROMIUM).exists():
-        _skip_or_fail(f"{bs.CHROMIUM} not found: {bs.INSTALL_HINT}")
-    if importlib.util.find_spec("playwright") is None:
-        _skip_or_fail(f"the playwright package is not installed: {bs.INSTALL_HINT}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=bs.CHROMIUM, args=bs.CHROMIUM_ARGS, headless=True)
+    with bs.chromium(_skip_or_fail) as b:
         yield b
-        b.close()
 
 
 def expected_runs(logdir: Path) -> list[str]:
