@@ -55,6 +55,8 @@ __all__ = [
     "backend_shows_course_figures",
     # Chapter figures: layout code the lessons call, so a lesson cell keeps the maths.
     "training_dashboard",
+    "plot_boundary_grid",
+    "plot_validation_curves",
     "plot_folded_plane",
     "plot_1d_fits",
     "plot_temperature_sweep",
@@ -75,6 +77,7 @@ __all__ = [
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
              "#F0E442"]
 CLASS_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+LAYER_MARKERS = ("o", "s", "^", "D", "v", "P")  # one per layer, where layers' lines overlap
 DIVERGING_CMAP = "RdBu_r"  # colour-blind safe; red = positive, blue = negative
 SATURATION_THRESHOLD = diagnostics.SATURATION_THRESHOLD
 WIDE = (8.5, 3.4)  # two panels at a notebook's default width
@@ -649,9 +652,13 @@ def plot_dead_units(history, *, ax=None, title: str | None = None, show: bool = 
         fig, ax = subplots(1, 1, figsize=(5.4, 3.5))
     fig = ax.figure
     n_hidden = max(dead.shape[1] - 1, 1)  # the output layer never "dies" in the ReLU sense
+    # One marker per layer at staggered epochs: layers with the same share (both 0 %) would
+    # otherwise hide one another.
+    step = max(len(epoch) // 8, 1)
     for j in range(n_hidden):
         ax.plot(epoch, dead[:, j], color=OKABE_ITO[j % len(OKABE_ITO)], label=names[j],
-                gid=f"dead:{j}")
+                gid=f"dead:{j}", marker=LAYER_MARKERS[j % len(LAYER_MARKERS)],
+                markersize=5, markevery=(j * step // n_hidden, step))
     ax.set(xlabel="epoch", ylabel="dead units", ylim=(-0.03, 1.03),
            title=title or "Dead units per layer")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -893,22 +900,42 @@ def _enable_notebook_display() -> None:
 def _notebook_png(fig: Figure) -> str | None:
     """The PNG (base64) a notebook shows for ``fig``.
 
-    The inline backend crops every figure to its contents ("tight"), which costs a second
-    full draw. A constrained-layout figure (all of this module's) already fits everything
-    inside itself, so it is drawn once: drawing is most of a chapter's run time.
+    The inline backend crops every figure to its contents ("tight"), and matplotlib draws a
+    figure with a layout engine twice: once only to run the layout, then for real. The course's
+    figures fit inside themselves (constrained layout, or margins fixed by hand), so each is
+    laid out and then drawn once: drawing is most of a chapter's run time. A figure without a
+    layout (made by hand) is cropped as the inline backend would.
     """
     from IPython.core.pylabtools import print_figure
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-    fitted = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
-    return print_figure(fig, "png", bbox_inches=None if fitted else "tight", base64=True)
+    engine = fig.get_layout_engine()
+    if engine is None:
+        return print_figure(fig, "png", bbox_inches="tight", base64=True)
+    engine.execute(fig)           # what the first draw would do, without drawing
+    fig.set_layout_engine(None)   # so print_figure draws once, with the axes where they are
+    try:
+        return print_figure(fig, "png", bbox_inches=None, base64=True)
+    finally:
+        fig.set_layout_engine(engine)
+
+
+def _fixed_layout_figure(figsize) -> Figure:
+    """A Figure whose margins are given by hand (``gridspec_kw``), marked as laid out.
+
+    For the largest figures: constrained layout measures every label before drawing, and
+    fixed margins draw them in about half the time.
+    """
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    fig = Figure(figsize=figsize)
+    fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True,
+                                                  colorbar_gridspec=True))
+    return fig
 
 
 style()
 _enable_notebook_display()
 
-
-_LAYER_MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
 def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = None) -> Figure:
@@ -923,9 +950,8 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
     if rows == 0:
         raise ValueError("training_dashboard needs at least one History")
     height = 3.0 * rows + 0.1
-    # Fixed margins (in inches) instead of constrained layout: this figure is large, and a
-    # fixed layout draws it in half the time.
-    fig = Figure(figsize=(12, height))
+    # Fixed margins (in inches) instead of constrained layout: this figure is large.
+    fig = _fixed_layout_figure((12, height))
     axes = fig.subplots(rows, 4, squeeze=False, gridspec_kw={
         "left": 0.065, "right": 0.99, "wspace": 0.38, "top": 1 - 0.35 / height,
         "bottom": 0.55 / height, "hspace": 0.45})
@@ -941,7 +967,7 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
         # One marker per layer, placed at staggered epochs, so lines that lie on top of each
         # other (two layers both 94 % saturated) stay distinguishable.
         step = max(h.epochs // 8, 1)
-        marks = [{"marker": _LAYER_MARKERS[j % len(_LAYER_MARKERS)], "markersize": 4.5,
+        marks = [{"marker": LAYER_MARKERS[j % len(LAYER_MARKERS)], "markersize": 4.5,
                   "markevery": (j * step // n_layers, step)} for j in range(n_layers)]
         ax_loss.plot(h.epoch, h.loss, label="train")
         curves = h.loss
@@ -989,9 +1015,87 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
 
 
 
+def plot_validation_curves(curves: Mapping, *, target: float | None = None,
+                           show: bool = False) -> Figure:
+    """Validation accuracy per epoch: one panel per task, one line per activation.
+
+    ``curves[task, activation]`` is a run's ``History.val_accuracy``; panels and lines follow
+    the order of first appearance. ``target`` (optional) is drawn as a grey horizontal line.
+    The y axis starts low enough for every curve, early dips included.
+    """
+    if not curves:
+        raise ValueError("plot_validation_curves needs at least one curve")
+    tasks = list(dict.fromkeys(task for task, _ in curves))
+    acts = list(dict.fromkeys(act for _, act in curves))
+    fig, axes = subplots(1, len(tasks), figsize=(5.5 * len(tasks), 3.8), sharey=True,
+                         squeeze=False)
+    styles = ["-", "--", "-.", ":"]
+    # The palette's eighth colour, yellow, is too pale for a thin dotted line: grey, solid.
+    colours = OKABE_ITO[:7] + ["0.45"]
+    lowest = min(float(np.nanmin(curve)) for curve in curves.values())
+    bottom = math.floor((lowest - 0.02) * 10) / 10
+    for ax, task in zip(axes[0], tasks):
+        for i, act in enumerate(acts):
+            if (task, act) in curves:
+                k = i % len(colours)
+                ax.plot(curves[task, act], color=colours[k], lw=1.6, label=act,
+                        ls="-" if k == len(colours) - 1 else styles[i % len(styles)])
+        if target is not None:
+            ax.axhline(target, color="0.5", lw=0.8)
+        ax.set(xlabel="epoch", title=f"{task}: validation accuracy", ylim=(bottom, 1.02))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes[0, 0].set_ylabel("validation accuracy")
+    axes[0, 0].legend(ncol=2, loc="lower right", fontsize=8.5)
+    return _finish(fig, show)
+
+
 # --------------------------------------------------------------------------------------
 # Chapter 1: the folded plane and the 1-D fits
 # --------------------------------------------------------------------------------------
+
+
+def plot_boundary_grid(models: Mapping, datasets: Mapping, *, accuracy: Mapping | None = None,
+                       resolution: int = 100, show: bool = False) -> Figure:
+    """Decision boundaries in a grid: one row per activation, one column per data set.
+
+    ``models[activation, name]`` is a binary classifier trained on ``datasets[name] = (X, y)``;
+    rows follow the order of the activations in ``models``. ``accuracy[activation][name]``
+    (optional; computed on (X, y) when not given) goes in each panel's title. One legend,
+    one colour bar; each column shares its axes.
+    """
+    acts = list(dict.fromkeys(act for act, _ in models))
+    names = list(datasets)
+    missing = [(a, n) for a in acts for n in names if (a, n) not in models]
+    if missing:
+        raise ValueError(f"models needs a model for every (activation, data set) pair; "
+                         f"missing {missing}")
+    rows, cols = len(acts), len(names)
+    width, height = 3.45 * cols + 0.65, 3.0 * rows + 0.2
+    # Fixed margins (in inches) instead of constrained layout: nine panels.
+    fig = _fixed_layout_figure((width, height))
+    axes = fig.subplots(rows, cols, squeeze=False, sharex="col", sharey="col", gridspec_kw={
+        "left": 0.55 / width, "right": 1 - 1.05 / width, "bottom": 0.5 / height,
+        "top": 1 - 0.3 / height, "wspace": 0.25, "hspace": 0.17})
+    for i, act in enumerate(acts):
+        for j, name in enumerate(names):
+            ax = axes[i, j]
+            X, y = datasets[name]
+            model = models[act, name]
+            acc = (accuracy[act][name] if accuracy is not None
+                   else float(np.mean(np.asarray(model.predict(X)) == np.asarray(y))))
+            plot_decision_boundary(model, X, y, ax=ax, colorbar=False, resolution=resolution,
+                                   title=f"{act} on {name}: {acc:.0%}")
+            ax.locator_params(nbins=4)
+            if (i, j) != (0, 0):
+                ax.get_legend().remove()     # one legend is enough
+            if i < rows - 1:
+                ax.set_xlabel("")            # each column shares its x axis: label the bottom row
+                ax.tick_params(labelbottom=False)
+    right = axes[0, -1].get_position().x1
+    bar = fig.add_axes((right + 0.25 / width, 0.25, 0.18 / width, 0.5))
+    fig.colorbar(axes[0, -1].images[0], cax=bar, label="P(class 1)")
+    bar.grid(False)
+    return _finish(fig, show)
 
 
 def plot_folded_plane(net, X, y, H, *, show: bool = False) -> Figure:

@@ -145,7 +145,7 @@ class Explorer(widgets.VBox):
     def relayout(self) -> None:
         """Run constrained layout once and freeze it (layout per frame would be slow)."""
         self.figure.set_layout_engine("constrained")
-        self.figure.draw_without_rendering()
+        self.figure.get_layout_engine().execute(self.figure)  # places the axes; draws nothing
         self.figure.set_layout_engine("none")
 
     def use_blitting(self, artists) -> None:

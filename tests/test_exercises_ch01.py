@@ -531,6 +531,28 @@ def test_xor_width_accepts(name, capsys):
     assert out.startswith("\u2705") and "3 hidden units" in out
 
 
+def test_xor_width_known_answers_are_the_recipes():
+    # The check keeps the recipe's answers on its cases instead of training them each time;
+    # here every one is trained again, the search written out.
+    for (sample, max_width), known in ch01._KNOWN_WIDTHS.items():
+        X, y = ch01._WIDTH_SAMPLES[sample]()
+        first = next((h for h in range(1, max_width + 1)
+                      if ch01.xor_width_accuracy(X, y, h) >= 0.95), None)
+        assert first == known, (sample, max_width)
+
+
+def test_xor_width_check_retrains_when_an_answer_differs(monkeypatch, capsys):
+    # Were a kept answer off on some machine, the right search still passes (the check trains
+    # the recipe itself) and a wrong one still fails.
+    key = ("data.moons(200, seed=0)", 5)
+    monkeypatch.setitem(ch01._KNOWN_WIDTHS, key, 5)
+    ch01.check_smallest_xor_width(smallest_xor_width)
+    assert capsys.readouterr().out.startswith("\u2705")
+    answer, message = WRONG_XOR_WIDTH["more epochs"]   # 3 on these moons
+    with pytest.raises(ExerciseError, match=message):
+        ch01.check_smallest_xor_width(answer)
+
+
 def test_xor_width_recipe_facts():
     # The check's cases rely on these: on the notebook's XOR 2 units fail and 3 succeed;
     # on the blobs every width reaches exactly 38/40 = 0.95.

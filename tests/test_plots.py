@@ -356,6 +356,52 @@ def test_folded_plane_shows_both_spaces():
         plots.plot_folded_plane(net, X, y, H[:, :1])
 
 
+def test_boundary_grid_one_row_per_activation():
+    sets = {"xor": data.xor(60, seed=0), "moons": data.moons(60, seed=0)}
+    models = {}
+    for act in ("tanh", "relu"):
+        for name in sets:
+            models[act, name] = nn.MLP([2, 4, 1], activation=act, output="sigmoid", seed=0)
+    fig = plots.plot_boundary_grid(models, sets)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title().split(":")[0] for ax in panels] == [
+        "tanh on xor", "tanh on moons", "relu on xor", "relu on moons"]
+    # The titles' accuracy is the model's own on its data.
+    acc = np.mean(models["relu", "moons"].predict(sets["moons"][0]) == sets["moons"][1])
+    assert panels[3].get_title().endswith(f"{acc:.0%}")
+    assert sum(ax.get_legend() is not None for ax in panels) == 1
+    assert [ax.get_xlabel() for ax in panels] == ["", "", "$x_1$", "$x_1$"]
+    assert len(fig.axes) == 5                       # four panels and one colour bar
+    given = plots.plot_boundary_grid(models, sets, accuracy={"tanh": {"xor": 0.5, "moons": 1},
+                                                              "relu": {"xor": 1, "moons": 1}})
+    assert given.axes[0].get_title() == "tanh on xor: 50%"
+    del models["relu", "xor"]
+    with pytest.raises(ValueError, match=r"missing \[\('relu', 'xor'\)\]"):
+        plots.plot_boundary_grid(models, sets)
+
+
+def test_validation_curves_one_panel_per_task():
+    curves = {("circles", "relu"): np.linspace(0.5, 0.95, 11),
+              ("circles", "tanh"): np.linspace(0.33, 0.9, 11),
+              ("spirals", "relu"): np.linspace(0.4, 1.0, 11)}
+    fig = plots.plot_validation_curves(curves, target=0.9)
+    left, right = fig.axes
+    assert [left.get_title(), right.get_title()] == ["circles: validation accuracy",
+                                                    "spirals: validation accuracy"]
+    assert [line.get_label() for line in left.lines[:2]] == ["relu", "tanh"]
+    np.testing.assert_array_equal(left.lines[1].get_ydata(), curves["circles", "tanh"])
+    # Every curve fits: the axis starts at a tenth below the lowest point (0.33 -> 0.3).
+    assert left.get_ylim()[0] == pytest.approx(0.3) and right.get_ylim() == left.get_ylim()
+    (target,) = [line for line in right.lines if list(line.get_ydata()) == [0.9, 0.9]]
+    assert target.get_color() == "0.5"
+    # The eighth activation is grey and solid (the palette's yellow is too pale to read).
+    eight = {("t", f"a{i}"): np.full(5, 0.8) for i in range(8)}
+    lines = plots.plot_validation_curves(eight).axes[0].lines
+    assert lines[7].get_color() == "0.45" and lines[7].get_linestyle() == "-"
+    with pytest.raises(ValueError, match="at least one curve"):
+        plots.plot_validation_curves({})
+
+
 def test_1d_fits_one_panel_per_width():
     X, y = data.sine(40, seed=0)
     models = {}

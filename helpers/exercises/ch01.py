@@ -331,10 +331,33 @@ def _width_accuracy(sample: str, width: int) -> float:
 
 
 def _reference_width(sample: str, max_width: int) -> int | None:
+    """The first width 1..max_width at which the recipe reaches the target, trained here."""
     for width in range(1, max_width + 1):
         if _width_accuracy(sample, width) >= XOR_RECIPE["target"]:
             return width
     return None
+
+
+# The recipe's answers on the check's cases, trained once: training them at every run of the
+# check doubled its time (ten more networks), a second of chapter 1's run. A test retrains them
+# (tests/test_exercises_ch01.py). An answer that differs is judged against a fresh training, so
+# on a machine whose arithmetic differs in the last bits the student's numbers decide.
+_KNOWN_WIDTHS = {
+    ("40 blobs with 2 labels flipped (ch01.blobs_exactly_at_target())", 4): 1,
+    ("data.moons(200, seed=0)", 5): 4,
+    ("data.xor(200, seed=0)", 3): 3,
+    ("data.xor(200, seed=0)", 2): None,
+    ("data.xor(200, seed=2)", 3): 2,
+    ("data.xor(200, seed=0)", 8): 3,
+}
+
+
+def _is_width(got, width: int | None) -> bool:
+    """True when ``got`` is exactly the answer ``width`` (a whole number, or None)."""
+    if width is None or got is None:
+        return got is None and width is None
+    return (isinstance(got, (int, np.integer)) and not isinstance(got, bool)
+            and int(got) == width)
 
 
 def _accuracy_list(sample: str, upto: int) -> str:
@@ -358,8 +381,10 @@ def check_smallest_xor_width(smallest_xor_width) -> None:
     # or the MSE loss in place of BCE, first succeeds at h=3.
     for sample, max_width in ((blobs, 4), (moons, 5), (xor0, 3), (xor0, 2), (xor2, 3)):
         X, y = _WIDTH_SAMPLES[sample]()
-        expected = _reference_width(sample, max_width)
         got = call_answer(smallest_xor_width, X, y, max_width, what=what)
+        expected = _KNOWN_WIDTHS[sample, max_width]
+        if not _is_width(got, expected):  # a different answer: judged by a fresh training
+            expected = _reference_width(sample, max_width)
         label = f"{what} on {sample} with max_width={max_width}"
         if isinstance(got, (float, np.floating)) and 0 < got <= 1 and not float(got).is_integer():
             raise ExerciseError(
@@ -395,4 +420,4 @@ def check_smallest_xor_width(smallest_xor_width) -> None:
                 f"{label} returned {int(got)}, expected {expected}: {reason}; {table()}.", hint)
         check_number(got, expected, label, integer=True, hint=hint)
     passed(f"smallest_xor_width finds the first width reaching {target:.0%} "
-           f"({_reference_width(xor0, 8)} hidden units for the notebook's XOR).")
+           f"({_KNOWN_WIDTHS[xor0, 8]} hidden units for the notebook's XOR).")
