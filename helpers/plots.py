@@ -969,10 +969,11 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
         step = max(h.epochs // 8, 1)
         marks = [{"marker": LAYER_MARKERS[j % len(LAYER_MARKERS)], "markersize": 4.5,
                   "markevery": (j * step // n_layers, step)} for j in range(n_layers)]
-        ax_loss.plot(h.epoch, h.loss, label="train")
+        # The training loss on top: a validation curve that zigzags must not hide it.
+        ax_loss.plot(h.epoch, h.loss, label="train", zorder=3)
         curves = h.loss
         if np.any(np.isfinite(h.val_loss)):
-            ax_loss.plot(h.epoch, h.val_loss, ls="--", label="validation")
+            ax_loss.plot(h.epoch, h.val_loss, ls="--", lw=1.4, label="validation")
             curves = h.val_loss
             ax_loss.legend()
         ax_loss.set(ylabel="loss", title=f"{label}: loss")
@@ -1030,8 +1031,10 @@ def plot_validation_curves(curves: Mapping, *, target: float | None = None,
     fig, axes = subplots(1, len(tasks), figsize=(5.5 * len(tasks), 3.8), sharey=True,
                          squeeze=False)
     styles = ["-", "--", "-.", ":"]
-    # The palette's eighth colour, yellow, is too pale for a thin dotted line: grey, solid.
-    colours = OKABE_ITO[:7] + ["0.45"]
+    # The palette's eighth colour, yellow, is too pale for a thin line: grey, solid. The
+    # fourth line (dotted) takes the purple, the fifth (solid) the vermilion: a dotted
+    # vermilion next to the second line's dashed orange would be hard to tell apart.
+    colours = [OKABE_ITO[k] for k in (0, 1, 2, 4, 3, 5, 6)] + ["0.45"]
     lowest = min(float(np.nanmin(curve)) for curve in curves.values())
     bottom = math.floor((lowest - 0.02) * 10) / 10
     for ax, task in zip(axes[0], tasks):
@@ -1041,7 +1044,7 @@ def plot_validation_curves(curves: Mapping, *, target: float | None = None,
                 ax.plot(curves[task, act], color=colours[k], lw=1.6, label=act,
                         ls="-" if k == len(colours) - 1 else styles[i % len(styles)])
         if target is not None:
-            ax.axhline(target, color="0.5", lw=0.8)
+            ax.axhline(target, color="k", ls=(0, (1, 3)), lw=1.1, label=f"target {target:.0%}")
         ax.set(xlabel="epoch", title=f"{task}: validation accuracy", ylim=(bottom, 1.02))
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     axes[0, 0].set_ylabel("validation accuracy")

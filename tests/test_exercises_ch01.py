@@ -198,6 +198,10 @@ WRONG_LIFT = {
     "the row index": (lambda X: np.column_stack([X, np.arange(len(X))]), r"shuffled"),
     "product with another row": (lambda X: np.column_stack([X, X[:, 0] * X[::-1, 1]]),
                                  r"shuffled"),
+    # Fresh noise at every call: the message must show the two feature rows apart.
+    "product plus noise": (lambda X: np.column_stack([X, X[:, 0] * X[:, 1] + 1e-3 *
+                                                      np.random.default_rng().normal(size=len(X))]),
+                           r"shuffled.*got \[-?\d\.\d{4,}.*in another \(a difference of "),
     # Shuffling keeps the batch's mean, spread and size: these pass it, and fail on a part.
     "product of standardised columns": (
         lambda X: ((X - X.mean(0)) / X.std(0)).prod(axis=1, keepdims=True),
@@ -478,6 +482,13 @@ WRONG_XOR_WIDTH = {
                         r"returned None, but h=1 reaches 95.0% \(exactly 0.95"),
     "threshold 0.99": (width_search(every_width, lambda acc: acc >= 0.99),
                        r"returned None, but h=1 reaches 95.0%"),
+    "threshold 0.9": (width_search(every_width, lambda acc: acc >= 0.9),
+                      r"blobs_just_below_target\(\)\) with max_width=1 returned 1, but no width "
+                      r"up to 1 reaches 0.95 \(.*h=1: 94.5%\)"),
+    "threshold 0.93, strict": (width_search(every_width, lambda acc: acc > 0.93),
+                               r"blobs_just_below_target.*returned 1, but no width up to 1"),
+    "threshold 0.945": (width_search(every_width, lambda acc: acc >= 0.945),
+                        r"blobs_just_below_target.*returned 1, but no width up to 1"),
     "another seed": (width_search(every_width, at_least, seed=3),
                      r"returned 2, expected 3: h=2 reaches 67.5%, below 0.95"),
     "seed=h instead of seed=SEED": (width_search(every_width, at_least, seed="h"),
@@ -499,7 +510,7 @@ WRONG_XOR_WIDTH = {
     "smaller learning rate": (width_search(every_width, at_least, lr=0.01),
                               r"moons.*returned None, but h=4"),
     "returns the accuracy": (accuracy_instead, r"looks like an accuracy"),
-    "max_width instead of None": (max_width_if_none, r"returned 2.*should be None"),
+    "max_width instead of None": (max_width_if_none, r"max_width=1 returned 1.*should be None"),
     "hard-coded 3": (lambda X, y, max_width=8: 3, r"returned 3, expected 1"),
     "ignores X and y (uses the notebook's XOR)": (ignores_its_data, r"returned 3, expected 1"),
     "h - 1": (one_less, r"is 0, expected 1"),
@@ -560,3 +571,5 @@ def test_xor_width_recipe_facts():
     assert ch01.xor_width_accuracy(X_NOTEBOOK, Y_NOTEBOOK, 3) >= 0.95
     X, y = ch01.blobs_exactly_at_target()
     assert [ch01.xor_width_accuracy(X, y, h) for h in range(1, 5)] == [0.95] * 4
+    X, y = ch01.blobs_just_below_target()
+    assert [ch01.xor_width_accuracy(X, y, h) for h in range(1, 4)] == [0.945] * 3

@@ -393,7 +393,7 @@ def test_validation_curves_one_panel_per_task():
     # Every curve fits: the axis starts at a tenth below the lowest point (0.33 -> 0.3).
     assert left.get_ylim()[0] == pytest.approx(0.3) and right.get_ylim() == left.get_ylim()
     (target,) = [line for line in right.lines if list(line.get_ydata()) == [0.9, 0.9]]
-    assert target.get_color() == "0.5"
+    assert target.get_label() == "target 90%" and target.get_color() == "k"
     # The eighth activation is grey and solid (the palette's yellow is too pale to read).
     eight = {("t", f"a{i}"): np.full(5, 0.8) for i in range(8)}
     lines = plots.plot_validation_curves(eight).axes[0].lines
