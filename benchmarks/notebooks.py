@@ -4,14 +4,14 @@
 
 The floor is a notebook that only starts a kernel and imports numpy, matplotlib, ipywidgets and
 helpers (plots and widgets included): no chapter can be faster. Each notebook is executed with
-nbclient, as nbval and JupyterLab's "Run All" do, right after a floor run of its own, and its
-ratio is taken against that floor: the machine is shared, and its speed drifts by 10-20 % within
-a minute, so a floor measured next to the chapter is the fair one.
+nbclient, as nbval and JupyterLab's "Run All" do, right after a floor run, in rounds. The
+machine this was written on is shared, and its speed drifts by 10-50 % from one minute to the
+next: a single run says little, so each ratio is the median over all runs of the notebook
+against the median over all floor runs, and the slowest and fastest run are printed with it.
 
 A chapter that needs PyTorch (chapter 7) also pays for `import torch`, which alone costs about
-a floor. That import is measured the same way, as a floor that imports torch too, next to the
-chapter; the chapter's ratio is then taken without it (its own content against the same floor
-as every other chapter), and the ratio with it is printed as well.
+a floor. That import is measured the same way, as a floor that imports torch too, and taken
+off the chapter's time: its own content is held to the same target as every other chapter's.
 
 Targets: every chapter within 4x the floor; the whole course within 30 s.
 """
@@ -41,6 +41,7 @@ TARGET_RATIO, TARGET_COURSE = 4.0, 30.0
 
 
 def run(nb: nbformat.NotebookNode, cwd: Path) -> float:
+    """Wall seconds of one execution of ``nb`` in a fresh kernel."""
     start = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(cwd)}}).execute()
@@ -62,44 +63,46 @@ def main() -> None:
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     cwd = ROOT / "notebooks"
     floor_nb, torch_floor_nb = one_cell(FLOOR_SOURCE), one_cell(TORCH_FLOOR_SOURCE)
-    floors, times, ratios, torch_costs, ratios_with_torch = [], {}, {}, {}, {}
+    floors, torch_floors, runs = [], [], {path: [] for path in notebooks}
     for _ in range(args.repeats):
         for path in notebooks:
             nb = nbformat.read(path, as_version=4)
-            floor = run(floor_nb, cwd)
-            floors.append(floor)
-            torch_cost = run(torch_floor_nb, cwd) - floor if imports_torch(nb) else 0.0
-            seconds = run(nb, path.parent)
-            times.setdefault(path, []).append(seconds)
-            ratios.setdefault(path, []).append((seconds - torch_cost) / floor)
-            if torch_cost:
-                torch_costs.setdefault(path, []).append(torch_cost)
-                ratios_with_torch.setdefault(path, []).append(seconds / floor)
+            floors.append(run(floor_nb, cwd))
+            if imports_torch(nb):
+                torch_floors.append(run(torch_floor_nb, cwd))
+            runs[path].append(run(nb, path.parent))
 
+    floor = statistics.median(floors)
+    torch_cost = statistics.median(torch_floors) - floor if torch_floors else 0.0
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; median of {args.repeats} rounds, a fresh kernel per "
-          "notebook, each right after a floor run; 'rounds': the ratio's lowest and highest\n")
-    header = (f"{'notebook':<44}{'seconds':>9}{'x floor':>9}{'rounds':>11}  "
+          f"{platform.python_version()}; {args.repeats} rounds, a fresh kernel per notebook, "
+          f"each right after a floor run ({len(floors)} floor runs); medians, and the fastest "
+          "and slowest run\n")
+    header = (f"{'notebook':<46}{'seconds':>9}{'min-max':>11}{'x floor':>9}  "
               f"target <= {TARGET_RATIO:g}x")
     print(header)
     print("-" * len(header))
-    print(f"{'floor (kernel start + imports)':<44}{statistics.median(floors):>9.2f}{1.0:>9.1f}")
-    worst = 0.0
+    print(f"{'floor (kernel start + imports)':<46}{floor:>9.2f}"
+          f"{f'{min(floors):.1f}-{max(floors):.1f}':>11}{1.0:>9.1f}")
+    worst, notes = 0.0, []
     for path in notebooks:
-        ratio = statistics.median(ratios[path])
+        seconds = statistics.median(runs[path])
+        less = torch_cost if imports_torch(nbformat.read(path, as_version=4)) else 0.0
+        ratio = (seconds - less) / floor
         worst = max(worst, ratio)
-        flag = "ok" if ratio <= TARGET_RATIO else "MISSED"
-        note = ""
-        if path in torch_costs:
-            note = (f"  (without `import torch`, {statistics.median(torch_costs[path]):.2f} s; "
-                    f"with it {statistics.median(ratios_with_torch[path]):.1f}x)")
-        spread = f"{min(ratios[path]):.1f}-{max(ratios[path]):.1f}"
-        print(f"{path.name:<44}{statistics.median(times[path]):>9.2f}{ratio:>9.1f}{spread:>11}  "
-              f"{flag}{note}")
-    total = statistics.median(sum(round_) for round_ in zip(*times.values()))
+        name = path.name + ("*" if less else "")
+        spread = f"{min(runs[path]):.1f}-{max(runs[path]):.1f}"
+        print(f"{name:<46}{seconds:>9.2f}{spread:>11}{ratio:>9.1f}  "
+              f"{'ok' if ratio <= TARGET_RATIO else 'MISSED'}")
+        if less:
+            notes.append(f"* without `import torch` ({less:.2f} s); with it "
+                         f"{seconds / floor:.1f}x the floor")
+    total = sum(statistics.median(times) for times in runs.values())
     print("-" * len(header))
-    print(f"{'whole course':<44}{total:>9.2f}{'':>9}  target <= {TARGET_COURSE:g} s: "
+    print(f"{'whole course':<46}{total:>9.2f}  target <= {TARGET_COURSE:g} s: "
           f"{'ok' if total <= TARGET_COURSE else 'MISSED'}")
+    for note in notes:
+        print(note)
     print(f"worst chapter: {worst:.1f}x the floor")
 
 

@@ -46,7 +46,8 @@ def dead_units(a: np.ndarray) -> np.ndarray:
 
 def dead_fraction_of(a: np.ndarray) -> float:
     """Fraction of units in one layer that are dead on this batch."""
-    return float(dead_units(a).mean())
+    dead = dead_units(a)
+    return np.count_nonzero(dead) / dead.size  # dead.mean(), without converting to floats
 
 
 def saturated_fraction_of(act, z: np.ndarray, threshold: float = SATURATION_THRESHOLD) -> float:

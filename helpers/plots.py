@@ -1011,6 +1011,12 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
                         ha="center", va="center", color="0.35")
         for ax in (ax_loss, ax_grad, ax_units, ax_ratio):
             ax.set(xlabel="epoch", xlim=(0, h.epochs))
+    if rows > 1 and len({h.epochs for h in histories.values()}) == 1:
+        # Runs of the same length share their epoch axis: only the bottom row labels it
+        # (fewer labels to read, and to draw).
+        for ax in axes[:-1].ravel():
+            ax.set_xlabel("")
+            ax.tick_params(labelbottom=False)
     return fig
 
 
