@@ -63,14 +63,14 @@ def main() -> None:
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     cwd = ROOT / "notebooks"
     floor_nb, torch_floor_nb = one_cell(FLOOR_SOURCE), one_cell(TORCH_FLOOR_SOURCE)
+    needs_torch = {path: imports_torch(nbformat.read(path, as_version=4)) for path in notebooks}
     floors, torch_floors, runs = [], [], {path: [] for path in notebooks}
     for _ in range(args.repeats):
         for path in notebooks:
-            nb = nbformat.read(path, as_version=4)
             floors.append(run(floor_nb, cwd))
-            if imports_torch(nb):
+            if needs_torch[path]:
                 torch_floors.append(run(torch_floor_nb, cwd))
-            runs[path].append(run(nb, path.parent))
+            runs[path].append(run(nbformat.read(path, as_version=4), path.parent))
 
     floor = statistics.median(floors)
     torch_cost = statistics.median(torch_floors) - floor if torch_floors else 0.0
@@ -87,7 +87,7 @@ def main() -> None:
     worst, notes = 0.0, []
     for path in notebooks:
         seconds = statistics.median(runs[path])
-        less = torch_cost if imports_torch(nbformat.read(path, as_version=4)) else 0.0
+        less = torch_cost if needs_torch[path] else 0.0
         ratio = (seconds - less) / floor
         worst = max(worst, ratio)
         name = path.name + ("*" if less else "")

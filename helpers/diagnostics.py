@@ -23,6 +23,7 @@ from . import activations
 
 __all__ = [
     "SATURATION_THRESHOLD",
+    "fraction_true",
     "dead_units",
     "dead_fraction_of",
     "saturated_fraction_of",
@@ -44,10 +45,19 @@ def dead_units(a: np.ndarray) -> np.ndarray:
     return ~np.any(a, axis=0)
 
 
+def fraction_true(mask: np.ndarray) -> float:
+    """The fraction of True entries of a boolean array (NaN if it is empty).
+
+    The same number as ``np.mean(mask)``, counted instead of averaged: np.mean converts the
+    booleans to floats first, and ``MLP.fit`` asks for these shares at every epoch.
+    """
+    mask = np.asarray(mask)
+    return np.count_nonzero(mask) / mask.size if mask.size else float("nan")
+
+
 def dead_fraction_of(a: np.ndarray) -> float:
     """Fraction of units in one layer that are dead on this batch."""
-    dead = dead_units(a)
-    return np.count_nonzero(dead) / dead.size  # dead.mean(), without converting to floats
+    return fraction_true(dead_units(a))
 
 
 def saturated_fraction_of(act, z: np.ndarray, threshold: float = SATURATION_THRESHOLD) -> float:
@@ -58,7 +68,7 @@ def saturated_fraction_of(act, z: np.ndarray, threshold: float = SATURATION_THRE
     act = activations.get(act)
     if not act.bounded:
         return float("nan")
-    return float(np.mean(act.grad(z) < threshold))
+    return fraction_true(act.grad(z) < threshold)
 
 
 def update_to_weight_ratio(before: np.ndarray, after: np.ndarray) -> float:

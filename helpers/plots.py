@@ -365,6 +365,16 @@ def layer_colour(j: int, n_layers: int):
     return mpl.colormaps["viridis"](0.85 * j / max(n_layers - 1, 1))
 
 
+def layer_marks(n_layers: int, epochs: int, markersize: float = 5) -> list[dict]:
+    """Line keywords for one curve per layer over ``epochs``: a marker each, at staggered epochs.
+
+    Layers whose curves lie on top of each other (two layers both 0 % dead) stay visible.
+    """
+    step = max(epochs // 8, 1)
+    return [{"marker": LAYER_MARKERS[j % len(LAYER_MARKERS)], "markersize": markersize,
+             "markevery": (j * step // n_layers, step)} for j in range(n_layers)]
+
+
 def class_colours(k: int) -> list[str]:
     """The colour of each of ``k`` classes (class 0 blue, class 1 orange, ...)."""
     return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(k)]
@@ -652,13 +662,10 @@ def plot_dead_units(history, *, ax=None, title: str | None = None, show: bool = 
         fig, ax = subplots(1, 1, figsize=(5.4, 3.5))
     fig = ax.figure
     n_hidden = max(dead.shape[1] - 1, 1)  # the output layer never "dies" in the ReLU sense
-    # One marker per layer at staggered epochs: layers with the same share (both 0 %) would
-    # otherwise hide one another.
-    step = max(len(epoch) // 8, 1)
+    marks = layer_marks(n_hidden, len(epoch) - 1)
     for j in range(n_hidden):
         ax.plot(epoch, dead[:, j], color=OKABE_ITO[j % len(OKABE_ITO)], label=names[j],
-                gid=f"dead:{j}", marker=LAYER_MARKERS[j % len(LAYER_MARKERS)],
-                markersize=5, markevery=(j * step // n_hidden, step))
+                gid=f"dead:{j}", **marks[j])
     ax.set(xlabel="epoch", ylabel="dead units", ylim=(-0.03, 1.03),
            title=title or "Dead units per layer")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -922,8 +929,8 @@ def _notebook_png(fig: Figure) -> str | None:
 def _fixed_layout_figure(figsize) -> Figure:
     """A Figure whose margins are given by hand (``gridspec_kw``), marked as laid out.
 
-    For the largest figures: constrained layout measures every label before drawing, and
-    fixed margins draw them in about half the time.
+    For the largest figures: constrained layout measures every label before drawing; fixed
+    margins skip that, and ``_notebook_png`` does not crop such a figure afterwards.
     """
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
@@ -964,11 +971,9 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
         if len(names) != n_layers:
             raise ValueError(f"{len(names)} layer names for a History of {n_layers} layers")
         colours = [mpl.colormaps["viridis"](j / max(n_layers - 1, 1)) for j in range(n_layers)]
-        # One marker per layer, placed at staggered epochs, so lines that lie on top of each
-        # other (two layers both 94 % saturated) stay distinguishable.
-        step = max(h.epochs // 8, 1)
-        marks = [{"marker": LAYER_MARKERS[j % len(LAYER_MARKERS)], "markersize": 4.5,
-                  "markevery": (j * step // n_layers, step)} for j in range(n_layers)]
+        # One marker per layer, so lines that lie on top of each other (two layers both 94 %
+        # saturated) stay distinguishable.
+        marks = layer_marks(n_layers, h.epochs, markersize=4.5)
         # The training loss on top: a validation curve that zigzags must not hide it.
         ax_loss.plot(h.epoch, h.loss, label="train", zorder=3)
         curves = h.loss
@@ -1027,7 +1032,7 @@ def plot_validation_curves(curves: Mapping, *, target: float | None = None,
     """Validation accuracy per epoch: one panel per task, one line per activation.
 
     ``curves[task, activation]`` is a run's ``History.val_accuracy``; panels and lines follow
-    the order of first appearance. ``target`` (optional) is drawn as a grey horizontal line.
+    the order of first appearance. ``target`` (optional) is drawn as a dotted horizontal line.
     The y axis starts low enough for every curve, early dips included.
     """
     if not curves:

@@ -695,14 +695,12 @@ class DeadReluExplorer(Explorer):
         super().__init__(controls, fig, extra=[self.readout])
         self.axes = list(axes)
         net, history, _ = self._run()
-        # One marker per layer at staggered epochs, so two layers at the same share (both
-        # 0 %) stay visible, as in plots.plot_dead_units.
-        n_hidden, step = net.n_layers - 1, max(epochs // 8, 1)
+        # One marker per layer, so two layers at the same share (both 0 %) stay visible.
+        marks = plots.layer_marks(net.n_layers - 1, epochs)
         self.artists["dead"] = [
             self.axes[0].plot(history.epoch, history.dead[:, j], label=history.layer_names[j],
-                              marker=plots.LAYER_MARKERS[j % len(plots.LAYER_MARKERS)],
-                              markersize=5, markevery=(j * step // n_hidden, step))[0]
-            for j in range(n_hidden)]
+                              **marks[j])[0]
+            for j in range(net.n_layers - 1)]
         self.axes[0].set(xlabel="epoch", ylabel="dead units", ylim=(-0.03, 1.03),
                          xlim=(0, epochs), title="Dead units per hidden layer")
         self.axes[0].yaxis.set_major_formatter(plots.PercentFormatter(1.0))

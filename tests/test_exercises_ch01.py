@@ -198,6 +198,13 @@ WRONG_LIFT = {
     "the row index": (lambda X: np.column_stack([X, np.arange(len(X))]), r"shuffled"),
     "product with another row": (lambda X: np.column_stack([X, X[:, 0] * X[::-1, 1]]),
                                  r"shuffled"),
+    # How many features depends on the sample in second place: the shuffle changes the shape
+    # (a clean message, not numpy's broadcasting error).
+    "columns chosen by the second sample": (
+        lambda X: np.column_stack([X, X[:, 0] * X[:, 1]]
+                                  + [X[:, 0]] * int(X[min(1, len(X) - 1), 1] > 0)),
+        r"features of shape \(200, [34]\) for the same X with its rows shuffled, and "
+        r"\(200, [34]\) before"),
     # Fresh noise at every call: the message must show the two feature rows apart.
     "product plus noise": (lambda X: np.column_stack([X, X[:, 0] * X[:, 1] + 1e-3 *
                                                       np.random.default_rng().normal(size=len(X))]),

@@ -178,10 +178,22 @@ def test_history_layout_and_diagnostics():
     # The last row describes the trained network: compare with diagnostics run afresh.
     stats = diagnostics.layer_stats(net, X_tr)
     np.testing.assert_allclose(h.act_mean[-1], stats["mean"])
+    np.testing.assert_allclose(h.act_std[-1], stats["std"], rtol=1e-12)  # fit's own form of std
+    np.testing.assert_array_equal(h.dead[-1], stats["dead"])
     np.testing.assert_allclose(h.saturated[-1], stats["saturated"])
     np.testing.assert_allclose(h.grad_norm[-1], diagnostics.gradient_norms(net, X_tr, y_tr))
     np.testing.assert_array_equal(h.weight_snapshots[-1][0], net.weights[0])
     assert h.epochs_to(0.0, "loss") is None and h.epochs_to(h.accuracy.max()) is not None
+
+
+def test_fraction_true_is_the_mean_of_a_mask():
+    rng = np.random.default_rng(0)
+    for shape in [(7,), (50, 3), (1, 1)]:
+        mask = rng.random(shape) < 0.3
+        assert diagnostics.fraction_true(mask) == np.mean(mask)
+    assert diagnostics.fraction_true(np.zeros((4, 2), dtype=bool)) == 0.0
+    assert diagnostics.fraction_true(np.ones(3, dtype=bool)) == 1.0
+    assert np.isnan(diagnostics.fraction_true(np.zeros(0, dtype=bool)))
 
 
 def test_update_ratio_is_step_over_weights():

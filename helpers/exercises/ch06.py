@@ -341,19 +341,19 @@ def _calls_forward_nearby(derivative, forward, x) -> bool:
             with contextlib.suppress(ValueError):
                 if cell.cell_contents is forward:
                     namespaces.append((cell, None))
-    try:
+    def bind(value) -> None:
+        """Make every place that names the student's forward function name ``value``."""
         for where, name in namespaces:
             if name is None:
-                where.cell_contents = spy
+                where.cell_contents = value
             else:
-                where[name] = spy
+                where[name] = value
+
+    try:
+        bind(spy)
         _quiet_call(derivative, x.copy(), "`my_derivative`")
     finally:
-        for where, name in namespaces:
-            if name is None:
-                where.cell_contents = forward
-            else:
-                where[name] = forward
+        bind(forward)
     return bool(shifted)
 
 
