@@ -53,7 +53,9 @@ class History:
     Every array has one row per epoch *boundary*: row 0 is the network before any
     training, row e the network after e epochs, so there are ``epochs + 1`` rows.
     Per-layer arrays have shape (epochs + 1, n_layers), hidden layers first and
-    the output layer last; ``layer_names`` says which column is which.
+    the output layer last; ``layer_names`` says which column is which. A History of
+    ``fit(..., diagnostics=False)`` has ``diagnostics`` False: its per-layer arrays stay NaN
+    and it has no weight snapshots.
     """
 
     def __init__(self, n_epochs: int, layer_names: list[str], snapshot_epochs: np.ndarray):
@@ -70,6 +72,7 @@ class History:
         self.quantile_levels = _QUANTILES.copy()
         self.act_quantiles = np.full((len(self.snapshot_epochs), L, len(_QUANTILES)), np.nan)
         self.diverged_at: int | None = None
+        self.diagnostics = True   # False when fit skipped the per-layer statistics
         # The optimizer as fit left it (Adam's moments, momentum's velocity): pass it to the
         # next fit as ``optimizer_state`` to continue this training instead of restarting it.
         self.optimizer_state = None
@@ -450,7 +453,7 @@ class MLP:
     def fit(self, X, y, loss: str | None = None, epochs: int = 100, lr: float = 0.1,
             optimizer: str = "sgd", batch_size: int | None = None, X_val=None, y_val=None,
             seed: int = 0, momentum: float = 0.9, n_snapshots: int = 11,
-            callback=None, optimizer_state=None) -> History:
+            callback=None, optimizer_state=None, diagnostics: bool = True) -> History:
         """Train in place and return a :class:`History` (see its docstring for the layout).
 
         ``batch_size=None`` trains full-batch (one step per epoch). ``callback(epoch, net,
@@ -459,6 +462,9 @@ class MLP:
         ``history.diverged_at`` says when: usually the learning rate is too large.
         ``optimizer_state=history.optimizer_state`` of an earlier fit of this network with the
         same optimizer continues that training (``lr`` may change) instead of restarting it.
+        ``diagnostics=False`` records only the loss and accuracy (training and validation),
+        not the per-layer statistics that chapters 2-5 look inside a network with: the same
+        training, faster, when only the trained network or its loss is needed.
         """
         loss = self._resolve_loss(loss)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -484,6 +490,7 @@ class MLP:
         n_snap = max(2, min(n_snapshots, epochs + 1))
         snapshots = np.unique(np.round(np.linspace(0, epochs, n_snap)))
         history = History(epochs, self.layer_names(), snapshots)
+        history.diagnostics = bool(diagnostics)
         if optimizer_state is None:
             opt = _OPTIMIZER_CLASSES[optimizer](lr, momentum=momentum)
         elif isinstance(optimizer_state, _OPTIMIZER_CLASSES[optimizer]):
@@ -502,7 +509,10 @@ class MLP:
                 self._forward(X)
                 value, delta = self._loss_and_delta(Y, loss)
                 grads = self._backward(delta)
-                self._record(history, epoch, value, Y, grads, last_updates)
+                history.loss[epoch] = value
+                history.accuracy[epoch] = self._accuracy(Y)
+                if diagnostics:
+                    self._record(history, epoch, Y, grads, last_updates)
                 if has_val:
                     self._forward(X_val)
                     history.val_loss[epoch] = self._loss_and_delta(Y_val, loss)[0]
@@ -539,10 +549,8 @@ class MLP:
             p += u
         return updates[0::2]
 
-    def _record(self, history: History, epoch: int, value: float, Y, grads, updates) -> None:
-        """Store this epoch's numbers, reusing the forward/backward pass just done."""
-        history.loss[epoch] = value
-        history.accuracy[epoch] = self._accuracy(Y)
+    def _record(self, history: History, epoch: int, Y, grads, updates) -> None:
+        """Store this epoch's per-layer statistics, reusing the forward/backward pass just done."""
         zs, outs, fprimes = self.cache["z"], self.cache["a"][1:], self.cache["fprime"]
         thr, share = diagnostics.SATURATION_THRESHOLD, diagnostics.fraction_true
         last = self.n_layers - 1

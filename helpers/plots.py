@@ -26,6 +26,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -172,6 +173,28 @@ def subplots(nrows: int = 1, ncols: int = 1, figsize=None, **kwargs):
     kwargs.setdefault("squeeze", True)
     fig = Figure(figsize=figsize, layout="constrained")
     axes = fig.subplots(nrows, ncols, **kwargs)
+    return fig, axes
+
+
+def _fixed_subplots(figsize, nrows: int = 1, ncols: int = 1, *, left: float = 0.7,
+                    right: float = 0.15, bottom: float = 0.5, top: float = 0.35,
+                    wgap: float = 0.7, hgap: float = 0.6, **kwargs):
+    """``subplots`` with margins and gaps fixed in inches, for the course's own figures.
+
+    Constrained layout measures every label before drawing: half of a small figure's drawing
+    time. A figure whose labels are known in advance can leave room for them by hand.
+    ``left``/``bottom`` hold tick labels and an axis label, ``top`` a title, ``wgap``/``hgap``
+    the labels between panels.
+    """
+    width, height = figsize
+    panel_w = (width - left - right - (ncols - 1) * wgap) / ncols
+    panel_h = (height - bottom - top - (nrows - 1) * hgap) / nrows
+    kwargs.setdefault("squeeze", True)
+    fig = _fixed_layout_figure(figsize)
+    axes = fig.subplots(nrows, ncols, gridspec_kw={
+        "left": left / width, "right": 1 - right / width,
+        "bottom": bottom / height, "top": 1 - top / height,
+        "wspace": wgap / panel_w, "hspace": hgap / panel_h}, **kwargs)
     return fig, axes
 
 
@@ -476,6 +499,14 @@ def _history_array(history, name: str) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
+def _require_diagnostics(history, what: str) -> None:
+    """A clear error for a History whose per-layer statistics were not recorded."""
+    if getattr(history, "diagnostics", True) is False:
+        raise ValueError(f"{what} draws per-layer statistics, but this History comes from "
+                         "fit(..., diagnostics=False), which skips them: train again "
+                         "without diagnostics=False.")
+
+
 def plot_history(history, *, ax=None, title: str | None = None, show: bool = False) -> Figure:
     """Loss (left) and accuracy (right) over epochs, train and validation."""
     epoch = _history_array(history, "epoch")
@@ -544,8 +575,10 @@ def plot_layer_histograms(net, X, *, bins: int = 40, include_output: bool = True
     if n < 1:
         raise ValueError("this network has no hidden layer; pass include_output=True")
     rows, cols = _grid_shape(n)
-    fig, axes = subplots(rows, cols, figsize=(min(2.3 * cols + 0.5, 12), 2.6 * rows),
-                         squeeze=False)
+    # Margins fixed by hand (no layout pass): room for the title above and the labels.
+    fig, axes = _fixed_subplots((min(2.3 * cols + 0.5, 12), 2.6 * rows + 0.1), rows, cols,
+                                left=0.6, right=0.1, top=0.55, bottom=0.48, wgap=0.55,
+                                hgap=0.75, squeeze=False)
     flat = list(axes.ravel())
     for i in range(n):
         axis = flat[i]
@@ -577,13 +610,15 @@ def plot_layer_histograms(net, X, *, bins: int = 40, include_output: bool = True
             axis.set_ylabel("count")
     for axis in flat[n:]:
         axis.set_visible(False)
-    fig.suptitle(f"Activations per layer on a batch of {len(np.asarray(X))}", fontsize=11.5)
+    fig.suptitle(f"Activations per layer on a batch of {len(np.asarray(X))}", fontsize=11.5,
+                 y=1 - 0.05 / fig.get_figheight(), va="top")
     return _finish(fig, show)
 
 
 def _grad_norm_source(obj, X, y, loss):
     """('net', norms over layers, names) or ('history', norms [E+1, L], names)."""
     if hasattr(obj, "grad_norm") and hasattr(obj, "epoch"):
+        _require_diagnostics(obj, "plot_gradient_norms")
         return "history", np.asarray(obj.grad_norm, dtype=float), list(obj.layer_names)
     if hasattr(obj, "loss_and_grads"):
         if X is None or y is None:
@@ -655,6 +690,7 @@ def plot_gradient_norms(source, X=None, y=None, *, loss: str | None = None, ax=N
 
 def plot_dead_units(history, *, ax=None, title: str | None = None, show: bool = False) -> Figure:
     """Fraction of dead units in each hidden layer over training."""
+    _require_diagnostics(history, "plot_dead_units")
     dead = _history_array(history, "dead")
     epoch = _history_array(history, "epoch")
     names = list(getattr(history, "layer_names", [f"layer {j + 1}" for j in range(dead.shape[1])]))
@@ -673,15 +709,22 @@ def plot_dead_units(history, *, ax=None, title: str | None = None, show: bool = 
     return _finish(fig, show)
 
 
-def plot_weights(net, *, show: bool = False) -> Figure:
-    """A heatmap of every weight matrix on one centred colour scale, with one colourbar."""
+def plot_weights(net, *, title: str | None = None, show: bool = False) -> Figure:
+    """A heatmap of every weight matrix on one centred colour scale, with one colourbar.
+
+    ``title`` (optional) goes above the panels.
+    """
     weights = [np.asarray(W, dtype=float) for W in net.weights]
     if not weights:
         raise ValueError("the network has no weight matrices")
     vmax = max(float(np.abs(W).max()) for W in weights) or 1.0
     names = _layer_names(net)
     n = len(weights)
-    fig, axes = subplots(1, n, figsize=(min(2.8 * n + 1.2, 13), 3.4), squeeze=False)
+    height = 3.4 + (0.25 if title else 0)
+    # Margins fixed by hand (no layout pass); the colour bar takes its room from the panels.
+    fig, axes = _fixed_subplots((min(2.8 * n + 1.2, 13), height), 1, n, left=0.62,
+                                right=0.05, top=0.3 + (0.25 if title else 0), wgap=0.72,
+                                squeeze=False)
     axes = list(axes.ravel())
     im = None
     for i, (axis, W) in enumerate(zip(axes, weights)):
@@ -694,8 +737,10 @@ def plot_weights(net, *, show: bool = False) -> Figure:
         for which, size in (("x", W.shape[1]), ("y", W.shape[0])):
             step = max(1, int(np.ceil(size / 6)))
             getattr(axis, f"set_{which}ticks")(np.arange(0, size, step))
-    cb = fig.colorbar(im, ax=axes, shrink=0.9, pad=0.02)
+    cb = fig.colorbar(im, ax=axes, shrink=0.9, pad=0.015, fraction=0.08)
     cb.set_label("weight $w$")
+    if title:
+        fig.suptitle(title, fontsize=11.5, y=1 - 0.08 / height, va="top")
     return _finish(fig, show)
 
 
@@ -708,6 +753,7 @@ def plot_weight_distributions(history, *, show: bool = False) -> Figure:
     Bands are (min, max), (7%, 93%), (16%, 84%), (31%, 69%) around the median line, as in
     TensorBoard's distributions view. Uses ``history.weight_snapshots``.
     """
+    _require_diagnostics(history, "plot_weight_distributions")
     snaps = getattr(history, "weight_snapshots", None)
     epochs = getattr(history, "snapshot_epochs", None)
     if not snaps or epochs is None or len(snaps) != len(epochs):
@@ -721,8 +767,10 @@ def plot_weight_distributions(history, *, show: bool = False) -> Figure:
     q = np.array([[np.quantile(np.ravel(s[j]), _QUANTILES) for s in snaps]
                   for j in range(n_layers)])  # [layer, snapshot, quantile]
     rows, cols = _grid_shape(n_layers, 4)
-    fig, axes = subplots(rows, cols, figsize=(min(3.0 * cols + 0.6, 13), 3.0 * rows),
-                         squeeze=False, sharex=True)
+    # Margins fixed by hand (no layout pass): room for the title above and the labels.
+    fig, axes = _fixed_subplots((min(3.0 * cols + 0.6, 13), 3.0 * rows), rows, cols, left=0.6,
+                                right=0.1, top=0.55, bottom=0.48, wgap=0.55, hgap=0.75,
+                                squeeze=False, sharex=True)
     flat = list(axes.ravel())
     for j in range(n_layers):
         axis = flat[j]
@@ -740,7 +788,7 @@ def plot_weight_distributions(history, *, show: bool = False) -> Figure:
     for axis in flat[n_layers:]:
         axis.set_visible(False)
     fig.suptitle("Weight distributions over training (median, 31-69%, 16-84%, 7-93%, min-max)",
-                 fontsize=10.5)
+                 fontsize=10.5, y=1 - 0.05 / fig.get_figheight(), va="top")
     return _finish(fig, show)
 
 
@@ -760,7 +808,9 @@ def plot_network(net, *, max_nodes: int = 12, ax=None, show: bool = False) -> Fi
         raise ValueError(f"max_nodes must be at least 3, got {max_nodes}")
     if ax is None:
         n_cols = len(sizes)
-        fig, ax = subplots(1, 1, figsize=(min(1.7 * n_cols + 2.2, 12), 4.2))
+        # Margins fixed by hand (no layout pass): the labels lie inside the axes' limits.
+        fig, ax = _fixed_subplots((min(1.7 * n_cols + 2.2, 12), 4.2), left=0.05, right=0.0,
+                                  bottom=0.05, top=0.3)
     fig = ax.figure
     shown = [_shown_units(s, max_nodes) for s in sizes]
     span = max(len(u) + (1 if cut else 0) for u, cut in shown)
@@ -915,15 +965,24 @@ def _notebook_png(fig: Figure) -> str | None:
     """
     from IPython.core.pylabtools import print_figure
 
+    # One Agg canvas for the layout and the drawing. A figure made outside pyplot has a bare
+    # canvas, and matplotlib would then lay it out with one renderer and draw it with another:
+    # every label measured (and every $math$ label parsed) twice, as its caches are kept per
+    # renderer. The figure gets its own canvas back afterwards, so no pixel buffer stays alive.
+    own_canvas = fig.canvas
+    FigureCanvasAgg(fig)
     engine = fig.get_layout_engine()
-    if engine is None:
-        return print_figure(fig, "png", bbox_inches="tight", base64=True)
-    engine.execute(fig)           # what the first draw would do, without drawing
-    fig.set_layout_engine(None)   # so print_figure draws once, with the axes where they are
     try:
-        return print_figure(fig, "png", bbox_inches=None, base64=True)
+        if engine is None:
+            return print_figure(fig, "png", bbox_inches="tight", base64=True)
+        engine.execute(fig)           # what the first draw would do, without drawing
+        fig.set_layout_engine(None)   # so print_figure draws once, with the axes where they are
+        try:
+            return print_figure(fig, "png", bbox_inches=None, base64=True)
+        finally:
+            fig.set_layout_engine(engine)
     finally:
-        fig.set_layout_engine(engine)
+        fig.set_canvas(own_canvas)
 
 
 def _fixed_layout_figure(figsize) -> Figure:
@@ -956,6 +1015,8 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
     rows = len(histories)
     if rows == 0:
         raise ValueError("training_dashboard needs at least one History")
+    for label, history in histories.items():
+        _require_diagnostics(history, f"training_dashboard (run {label!r})")
     height = 3.0 * rows + 0.1
     # Fixed margins (in inches) instead of constrained layout: this figure is large.
     fig = _fixed_layout_figure((12, height))
@@ -1039,8 +1100,9 @@ def plot_validation_curves(curves: Mapping, *, target: float | None = None,
         raise ValueError("plot_validation_curves needs at least one curve")
     tasks = list(dict.fromkeys(task for task, _ in curves))
     acts = list(dict.fromkeys(act for _, act in curves))
-    fig, axes = subplots(1, len(tasks), figsize=(5.5 * len(tasks), 3.8), sharey=True,
-                         squeeze=False)
+    # Margins fixed by hand (no layout pass); the panels share their y axis.
+    fig, axes = _fixed_subplots((5.5 * len(tasks), 3.8), 1, len(tasks), left=0.72, right=0.1,
+                                top=0.32, bottom=0.5, wgap=0.25, sharey=True, squeeze=False)
     styles = ["-", "--", "-.", ":"]
     # The palette's eighth colour, yellow, is too pale for a thin line: grey, solid. The
     # fourth line (dotted) takes the purple, the fifth (solid) the vermilion: a dotted

@@ -186,6 +186,26 @@ def test_history_layout_and_diagnostics():
     assert h.epochs_to(0.0, "loss") is None and h.epochs_to(h.accuracy.max()) is not None
 
 
+@pytest.mark.parametrize("kwargs", [dict(optimizer="adam", lr=0.05),
+                                    dict(optimizer="sgd", lr=0.5, batch_size=16)])
+def test_fit_without_diagnostics_trains_the_same_network(kwargs):
+    X, y = data.circles(120, seed=1)
+    X_val, y_val = data.circles(40, seed=2)
+    full, bare = (nn.MLP([2, 6, 6, 1], activation="tanh", output="sigmoid", seed=3)
+                  for _ in range(2))
+    h_full = full.fit(X, y, epochs=25, X_val=X_val, y_val=y_val, **kwargs)
+    h_bare = bare.fit(X, y, epochs=25, X_val=X_val, y_val=y_val, diagnostics=False, **kwargs)
+    for W_full, W_bare in zip(full.weights + full.biases, bare.weights + bare.biases):
+        np.testing.assert_array_equal(W_full, W_bare)
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_array_equal(getattr(h_bare, key), getattr(h_full, key))
+    assert h_full.diagnostics and not h_bare.diagnostics
+    for key in ("act_mean", "act_std", "saturated", "dead", "grad_norm", "update_ratio"):
+        assert getattr(h_bare, key).shape == (26, 3) and np.isnan(getattr(h_bare, key)).all()
+        assert np.isfinite(getattr(h_full, key)[1:, :2]).all()
+    assert h_bare.weight_snapshots == [] and np.isnan(h_bare.act_quantiles).all()
+
+
 def test_fraction_true_is_the_mean_of_a_mask():
     rng = np.random.default_rng(0)
     for shape in [(7,), (50, 3), (1, 1)]:

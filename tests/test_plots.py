@@ -642,3 +642,19 @@ def test_histogram_stacks_colour():
     fills = [p for p in fig.axes[0].patches if (p.get_gid() or "").startswith("hist:")]
     assert len(fills) == 2 and all(to_rgb(p.get_facecolor()) == to_rgb(plots.OKABE_ITO[1])
                                    for p in fills)
+
+
+def test_per_layer_figures_refuse_a_history_without_diagnostics():
+    X, y = data.moons(60, seed=0)
+    bare = nn.MLP([2, 4, 4, 1], activation="relu", output="sigmoid", seed=0).fit(
+        X, y, epochs=5, diagnostics=False)
+    draws = {
+        "training_dashboard": lambda: plots.training_dashboard({"run": bare}),
+        "plot_dead_units": lambda: plots.plot_dead_units(bare),
+        "plot_weight_distributions": lambda: plots.plot_weight_distributions(bare),
+        "plot_gradient_norms": lambda: plots.plot_gradient_norms(bare),
+    }
+    for name, draw in draws.items():
+        with pytest.raises(ValueError, match=rf"{name}.*diagnostics=False.*train again"):
+            draw()
+    assert isinstance(plots.plot_history(bare), Figure)   # loss and accuracy are recorded

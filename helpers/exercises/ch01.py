@@ -117,7 +117,7 @@ def check_linear_layer(linear_layer) -> None:
 
 def _linear_accuracy(F: np.ndarray, y: np.ndarray) -> float:
     net = nn.MLP([F.shape[1], 1], output="sigmoid", seed=0)
-    net.fit(F, y, loss="bce", epochs=300, lr=0.1, optimizer="adam")
+    net.fit(F, y, loss="bce", epochs=300, lr=0.1, optimizer="adam", diagnostics=False)
     return net.accuracy(F, y)
 
 
@@ -306,7 +306,7 @@ def xor_width_accuracy(X, y, width: int) -> float:
     """Training accuracy of the XOR_RECIPE network with ``width`` hidden units."""
     r = XOR_RECIPE
     net = nn.MLP([2, width, 1], activation=r["activation"], output="sigmoid", seed=r["seed"])
-    net.fit(X, y, epochs=r["epochs"], lr=r["lr"], optimizer=r["optimizer"])
+    net.fit(X, y, epochs=r["epochs"], lr=r["lr"], optimizer=r["optimizer"], diagnostics=False)
     return net.accuracy(X, y)
 
 
