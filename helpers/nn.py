@@ -489,7 +489,8 @@ class MLP:
 
         n_snap = max(2, min(n_snapshots, epochs + 1))
         snapshots = np.unique(np.round(np.linspace(0, epochs, n_snap)))
-        history = History(epochs, self.layer_names(), snapshots)
+        # Without diagnostics there are no snapshots either: no weights, no quantiles.
+        history = History(epochs, self.layer_names(), snapshots if diagnostics else [])
         history.diagnostics = bool(diagnostics)
         if optimizer_state is None:
             opt = _OPTIMIZER_CLASSES[optimizer](lr, momentum=momentum)
