@@ -1,4 +1,4 @@
-"""The course's per-layer diagnostics on a PyTorch model, through forward and backward hooks.
+"""The course's per-layer diagnostics on a PyTorch model, through forward and tensor hooks.
 
 PyTorch is optional (``pip install -e ".[torch]"``): this module imports it only when a
 function needs it, so ``import helpers.torch_bridge`` always works and :func:`available`
@@ -10,8 +10,10 @@ and ``cache["a"]``, ``loss_and_grads``, ``weights``, ``biases``, ``sizes``,
 ``layer_names()``, ``hidden_activations``, ``output``). So ``helpers.diagnostics``
 computes its statistics with *the same code* for both, and every function in
 ``helpers.plots`` that draws an ``MLP`` draws a ``TorchNet``. The numbers come from hooks:
-a forward hook on each ``Linear`` records its output ``z``, one on each activation its
-output ``a``, and a backward hook on each ``z`` records dL/dz as autograd passes it.
+a forward hook (``Module.register_forward_hook``) on each ``Linear`` records its output
+``z``, one on each activation its output ``a``, and a tensor hook (``Tensor.register_hook``)
+on each ``z`` records dL/dz as autograd passes it. Activation layers built with
+``inplace=True`` are refused: they overwrite ``z`` with ``a`` before it could be read.
 
 :class:`Recorder` fills a :class:`helpers.nn.History` (made by the caller: this module
 sits at the level of ``diagnostics`` and does not import ``nn``) from a torch training
@@ -99,8 +101,8 @@ def _activation_of(module):
 
 
 _SUPPORTED = ("Linear, and between Linear layers one of Sigmoid, Tanh, ReLU, LeakyReLU, ELU, "
-              "GELU(approximate='tanh'), SiLU, Softplus, Identity; after the last Linear "
-              "optionally Sigmoid or Softmax(dim=1)")
+              "GELU(approximate='tanh'), SiLU, Softplus, Identity (not in place); after the "
+              "last Linear optionally Sigmoid or Softmax(dim=1)")
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,14 @@ def describe(model, output: str | None = None) -> Structure:
         if act is None:
             raise ValueError(f"layer {i} of the model is {kind}, which the course's diagnostics "
                              f"do not support. Supported: {_SUPPORTED}.")
+        if getattr(module, "inplace", False):
+            # The Linear layer's forward hook keeps z by reference; an in-place activation
+            # then writes a into that very tensor, and the bridge would record a as z.
+            raise ValueError(
+                f"layer {i} of the model is {kind}(inplace=True): it writes its output over its "
+                f"input, the z of the Linear layer before it, so the hooks would record a in "
+                f"place of z. Build it with inplace=False, the default (nn.{kind}() instead of "
+                f"nn.{kind}(inplace=True)); the model computes the same outputs.")
         if is_last:
             raise ValueError(f"the model ends with {kind} after its last Linear; the output "
                              "can only be a Linear (logits, or a regression), Sigmoid or "
@@ -206,7 +216,7 @@ class TorchNet:
         self.output = self.structure.output
         self.hidden_activations = [act for act, _ in self.structure.hidden]
         self.cache: dict[str, list[np.ndarray]] = {"z": [], "a": []}
-        self.deltas: list[np.ndarray] = []  # dL/dz per layer, from the backward hooks
+        self.deltas: list[np.ndarray] = []  # dL/dz per layer, from the tensor hooks on z
 
     # ---- the MLP protocol
     @property
@@ -254,9 +264,9 @@ class TorchNet:
             def hook(module, inputs, out):
                 store[key] = out
                 if backward and out.requires_grad:
-                    # A backward hook on the layer's output tensor: autograd calls it with
-                    # dL/dz for this layer, whichever path the loss takes (through a final
-                    # Sigmoid module or straight from the logits).
+                    # A tensor hook (Tensor.register_hook) on the layer's output z: autograd
+                    # calls it with dL/dz for this layer, whichever path the loss takes
+                    # (through a final Sigmoid module or straight from the logits).
                     def keep_delta(grad, key=key):
                         self.deltas[key] = _numpy(grad)
                     out.register_hook(keep_delta)

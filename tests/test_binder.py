@@ -2,7 +2,8 @@
 
 `jupyter-repo2docker --no-build --debug` prints the Dockerfile it would build. We read it to
 check that it takes binder/ (not the root files), installs the pinned stack and the course's own
-package, and selects the Python version CI tests on.
+package, and selects the Python version CI tests on. The image also carries chapter 7's PyTorch,
+pinned to the CPU build (the `torch` extra's version, `+cpu`, from PyTorch's CPU index).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -50,8 +53,12 @@ def copy_worktree(dest: Path) -> Path:
     return dest
 
 
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
 def read_pins(path: Path) -> dict[str, str]:
-    """Map normalised distribution name -> requirement line, plus local installs (e.g. `-e .`)."""
+    """Map normalised distribution name -> requirement line, plus local installs (e.g. `-e .`)
+    and pip options (e.g. `--extra-index-url`, keyed by the option, the whole line as value)."""
     pins: dict[str, str] = {}
     for line in path.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
@@ -59,6 +66,9 @@ def read_pins(path: Path) -> dict[str, str]:
             continue
         if line.startswith(("-e", "--editable", ".")):
             pins[line] = line
+            continue
+        if line.startswith("-"):
+            pins[line.split()[0]] = " ".join(line.split())
             continue
         name = re.split(r"[\s\[<>=!~;]", line, maxsplit=1)[0]
         pins[re.sub(r"[-_.]+", "-", name).lower()] = line.replace(" ", "")
@@ -75,10 +85,12 @@ def test_root_requirements_pin_exact_versions_and_install_project() -> None:
 def test_binder_requirements_match_root_requirements() -> None:
     root = read_pins(ROOT / "requirements.txt")
     binder = read_pins(ROOT / "binder" / "requirements.txt")
-    # Binder may add exactly two pins: notebook, for its base image, and jupyter-server-proxy,
-    # which serves TensorBoard (chapter 7) through the notebook server (see the comments there).
+    # Binder may add exactly these: notebook, for its base image; jupyter-server-proxy, which
+    # serves TensorBoard (chapter 7) through the notebook server; and chapter 7's PyTorch, the
+    # CPU build, with the index that serves it (see the comments there and the test below).
     extra = {k: v for k, v in binder.items() if k not in root}
-    assert set(extra) <= {"notebook", "jupyter-server-proxy"}, extra
+    assert set(extra) <= {"notebook", "jupyter-server-proxy", "torch", "--extra-index-url"}, extra
+    extra.pop("--extra-index-url", None)
     assert all("==" in v for v in extra.values()), extra
     binder = {k: v for k, v in binder.items() if k in root}
     assert binder == root, (
@@ -86,6 +98,35 @@ def test_binder_requirements_match_root_requirements() -> None:
         f"  only in requirements.txt: {sorted(set(root.values()) - set(binder.values()))}\n"
         f"  only in binder/requirements.txt: {sorted(set(binder.values()) - set(root.values()))}"
     )
+
+
+def torch_extra_version() -> str:
+    """The version the `torch` extra of pyproject.toml pins (`torch==X`)."""
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["torch"]
+    pins = [r.replace(" ", "") for r in extra if re.match(r"torch\s*==", r)]
+    assert len(pins) == 1, f"the torch extra should pin torch exactly once: {extra}"
+    return pins[0].split("==", 1)[1]
+
+
+def test_binder_pins_the_cpu_build_of_the_torch_extra() -> None:
+    """Chapter 7's exercises need PyTorch: Binder installs the extra's version as the CPU build.
+
+    `==X+cpu` only matches the wheels of PyTorch's CPU index (their local version label); a
+    plain `torch==X` would also match PyPI's wheel, which pulls several GB of CUDA libraries.
+    """
+    version = torch_extra_version()
+    binder = read_pins(ROOT / "binder" / "requirements.txt")
+    assert binder.get("torch") == f"torch=={version}+cpu", (
+        f"binder/requirements.txt should pin torch=={version}+cpu (the torch extra's version, "
+        f"CPU build), found {binder.get('torch')!r}")
+    assert binder.get("--extra-index-url") == f"--extra-index-url {CPU_INDEX}", binder
+    assert "--index-url" not in binder and "-i" not in binder, (
+        "--index-url would replace PyPI for every package; the CPU index is an extra one")
+    spec = SpecifierSet(binder["torch"][len("torch"):])
+    assert spec.contains(f"{version}+cpu")
+    for other in (version, f"{version}+cu126", f"{version}+rocm6.4"):
+        assert not spec.contains(other), f"the Binder pin would accept {other}"
 
 
 def test_binder_runtime_is_the_python_ci_tests() -> None:
@@ -179,6 +220,22 @@ def test_binder_start_points_tensorboard_at_the_proxy() -> None:
     done = subprocess.run(show, env={**env, "TENSORBOARD_PROXY_URL": "/custom/%PORT%/"},
                           capture_output=True, text=True, timeout=30, check=True)
     assert done.stdout == "/custom/%PORT%/"
+
+
+def test_repo2docker_installs_torch_from_the_cpu_pin(
+        repo2docker_run: subprocess.CompletedProcess[str]) -> None:
+    """The image's only pip step installs binder/requirements.txt, whose copy in the build
+    context pins the CPU build; nothing else in the Dockerfile installs torch."""
+    lines = repo2docker_run.stdout.splitlines()
+    pip = [ln for ln in lines if re.search(r"\bpip install\b", ln)]
+    assert pip == ['RUN ${KERNEL_PYTHON_PREFIX}/bin/pip install --no-cache-dir -r '
+                   '"binder/requirements.txt"'], pip
+    assert not any("torch" in ln for ln in lines), "torch installed outside binder/requirements.txt"
+    assert any(re.match(r"COPY .*\bsrc/ \$\{REPO_DIR\}/$", ln.strip()) for ln in lines)
+    context = Path(repo2docker_run.args[-1])  # the work tree copy repo2docker built from
+    pins = read_pins(context / "binder" / "requirements.txt")
+    assert pins["torch"] == f"torch=={torch_extra_version()}+cpu", pins
+    assert pins["--extra-index-url"] == f"--extra-index-url {CPU_INDEX}", pins
 
 
 def test_repo2docker_installs_the_tensorboard_proxy(dockerfile: str) -> None:

@@ -1,12 +1,16 @@
-"""Chapter 2 exercise checks: catalogues of wrong answers (each rejected with a message naming
-its mistake or saying what differs) and of right answers written other ways (each passes)."""
+"""Chapter 2 exercise checks: catalogues of wrong answers (each rejected, on several draws, with
+a message naming its mistake or saying what differs) and of right answers written other ways
+(each passes on hundreds of draws), and the same verdicts through the autograding path."""
 
+import functools
 import math
 
 import numpy as np
 import pytest
+from exercise_support import accepts, draws, graded, rejects
 
 from helpers import activations
+from helpers.activations import sigmoid as course_sigmoid
 from helpers.exercises import ExerciseError, NotAnsweredYet, ch02
 
 
@@ -15,8 +19,9 @@ def unfinished(*args):
 
 
 # ---------------------------------------------------------------- exercise 1
-# Task: take sigmoid outputs s (any shape), return sigma'(x) at the same places; use only s
-# (do not recover x), no Python loop, keep the input's shape and dtype.
+# Task: take sigmoid outputs s (any shape, 0-d included), return sigma'(x) at the same places as
+# a formula in s alone (also outside [0, 1]; integer 0/1 arrays give 0s of any real dtype),
+# without the course's code and without a Python loop; keep the shape and a float dtype.
 
 
 def sp_recover_x_log(s):
@@ -27,6 +32,14 @@ def sp_recover_x_log(s):
 def sp_recover_x_arctanh(s):
     x = 2 * np.arctanh(2 * s - 1)
     return (1 - np.tanh(x / 2) ** 2) / 4
+
+
+def sp_recover_x_carefully(s):
+    """x recovered with log and log1p, then the sigmoid's derivative at x: right in [0, 1] to
+    a few ulps, but not a formula in s (NaN outside [0, 1], not exact at s = 1/4)."""
+    x = np.log(s) - np.log1p(-s)
+    sig = 1 / (1 + np.exp(-x))
+    return sig * (1 - sig)
 
 
 def sp_course_grad_from_output(s):
@@ -54,7 +67,11 @@ def sp_flat_loop(s):
 
 
 def sp_vectorize(s):
-    return np.vectorize(lambda v: v * (1 - v))(s)
+    return np.vectorize(lambda v: v * (1 - v), otypes=[s.dtype])(s)
+
+
+def sp_map_in_c(s):
+    return np.array(list(map(float, s.ravel())), dtype=s.dtype).reshape(s.shape) * (1 - s)
 
 
 def sp_in_place(s):
@@ -66,50 +83,78 @@ def sp_no_return(s):
     s * (1 - s)  # noqa: B018
 
 
+def sp_resets_the_tracer(s):
+    import sys
+    sys.setprofile(None)
+    return activations.get("sigmoid").grad_from_output(None, s)
+
+
+_course_grad = functools.partial(activations.Activation.grad_from_output,
+                                 activations.get("sigmoid"), None)
+
 WRONG_SIGMOID_PRIME = {
     "sign flipped": (lambda s: -s * (1 - s), r"wrong sign"),
     "sign flipped, written s (s - 1)": (lambda s: s * (s - 1), r"wrong sign"),
     "the sigmoid applied to s again": (sp_sigmoid_again, r"applied the sigmoid to s again"),
     "the course's sigmoid applied to s again":
         (lambda s: activations.sigmoid(s) * (1 - activations.sigmoid(s)),
-         r"applied the sigmoid to s again"),
+         r"calls `helpers\.activations\.sigmoid`"),
+    "the course's sigmoid imported under another name":
+        (lambda s: course_sigmoid(s) * (1 - course_sigmoid(s)),
+         r"calls `helpers\.activations\.sigmoid`"),
     "tanh's rule 1 - t^2": (lambda s: 1 - s**2, r"tanh's rule"),
-    "recovers x with log, then the formula in x": (sp_recover_x_log, r"`log`.*use only s"),
-    "recovers x with arctanh": (sp_recover_x_arctanh, r"`arctanh`.*use only s"),
+    "recovers x with log, then the formula in x": (sp_recover_x_log, r"got nan, expected 0"),
+    "recovers x with arctanh": (sp_recover_x_arctanh, r"differs from sigma'\(x\)"),
+    "recovers x carefully with log and log1p": (sp_recover_x_carefully,
+                                                r"differs from sigma'\(x\)"),
     "calls the course's grad_from_output": (sp_course_grad_from_output,
-                                            r"course's own activation code"),
+                                            r"calls `helpers\.activations\."),
+    "the course's derivative through functools.partial": (_course_grad,
+                                                          r"calls `helpers\.activations\."),
     "the course's grad at a recovered x": (sp_course_grad_of_recovered_x,
-                                           r"course's own activation code"),
+                                           r"calls `helpers\.activations\."),
+    "turns the tracer off, then calls the course": (sp_resets_the_tracer,
+                                                    r"replaced the check's call tracer"),
     "four times too large (tanh'(x) = 4 sigma'(2x) mixed up)":
-        (lambda s: 4 * s * (1 - s), r"differs from sigma'\(x\) in \d+ of 36 .* at s = "),
+        (lambda s: 4 * s * (1 - s), r"differs from sigma'\(x\) in \d+ of \d+ .* at s = "),
     "the peak value 1/4 everywhere": (lambda s: np.full_like(s, 0.25), r"differs .* at s = "),
     "clipped away from 0 (wrong at exact s = 0 and 1)":
-        (lambda s: np.clip(s * (1 - s), 1e-7, None), r"differs .* at s = 0\.99999"),
+        (lambda s: np.clip(s * (1 - s), 1e-7, None), r"only the values at s = 0 and s = 1"),
     "rounded to 3 decimals": (lambda s: np.round(s * (1 - s), 3), r"differs .* at s = "),
     "clipped to 1e-12 (not exactly 0 at s = 0 and 1)":
         (lambda s: np.clip(s * (1 - s), 1e-12, None),
-         r"at s = 0\.0 \(x = -inf\): got 1e-12, expected 0\.\nHint: only the values at s = 0 "
-         r"and s = 1 differ"),
+         r"at s = 0\.0 \(x = -inf\): got 1e-12, expected 0\.\n.*\nHint: only the values at "
+         r"s = 0 and s = 1 differ"),
     "kept above the smallest float (np.finfo tiny)":
-        (lambda s: np.maximum(s * (1 - s), np.finfo(s.dtype).tiny),
-         r"at s = [01]\.0 .*expected 0\.\nHint: only the values at s = 0 and s = 1"),
+        (lambda s: np.maximum(s * (1 - s), np.finfo(np.float64).tiny),
+         r"at s = [01]\.0 .*expected 0\.\n.*\nHint: only the values at s = 0 and s = 1"),
+    "clipped to [0, 1/4] (wrong outside [0, 1])":
+        (lambda s: np.clip(s * (1 - s), 0, 0.25), r"outside \[0, 1\]"),
     "a tiny epsilon added everywhere": (lambda s: s * (1 - s) + 1e-15,
-                                        r"(?s)differs .* at s = .*differentiate"),
-    "a Python for loop over rows": (sp_loop, r"Python loop"),
+                                        r"(?s)differs .* at s = "),
+    "through float32 and back (a lower precision)":
+        (lambda s: (s.astype(np.float32) * (1 - s.astype(np.float32))).astype(s.dtype),
+         r"saturation|differs"),
+    "a Python for loop over rows": (sp_loop, r"Python loop|raised IndexError"),
     "a list comprehension over elements": (sp_flat_loop, r"Python loop"),
-    "np.vectorize": (sp_vectorize, r"vectorize`.*loop in disguise"),
-    "flattened": (lambda s: (s * (1 - s)).ravel(), r"shape \(36,\) for an input of shape"),
-    "transposed": (lambda s: (s * (1 - s)).T, r"shape \(9, 4\) for an input of shape \(4, 9\)"),
-    "a nested list instead of an array": (lambda s: (s * (1 - s)).tolist(), r"not a numpy array"),
+    "np.vectorize": (sp_vectorize, r"Python loop|element by element"),
+    "map over the elements (a loop in C)": (sp_map_in_c, r"one Python object per element"),
+    "flattened": (lambda s: (s * (1 - s)).ravel(), r"returned shape \(\d+,\) for an input of"),
+    "transposed": (lambda s: (s * (1 - s)).T, r"returned shape \(3, 2\) for an input of shape "
+                                              r"\(2, 3\)"),
+    "a nested list instead of an array": (lambda s: (s * (1 - s)).tolist(),
+                                          r"returned a Python list, expected a numpy array"),
     "float32 turned into float64": (lambda s: np.asarray(s, dtype=np.float64) * (1 - s),
                                     r"turned a float32 input into float64"),
     "float64 turned into float32": (lambda s: (s * (1 - s)).astype(np.float32),
                                     r"turned a float64 input into float32"),
     "np.float64(1) - s upcasts float32": (lambda s: s * (np.float64(1.0) - s),
                                           r"turned a float32 input into float64"),
-    "modifies s in place": (sp_in_place, r"in place"),
+    "a one-element array for a 0-d input": (lambda s: np.atleast_1d(s * (1 - s)),
+                                           r"returned shape \(1,\) .* expected \(\)"),
+    "modifies s in place": (sp_in_place, r"modified its input `s` in place"),
     "no return": (sp_no_return, r"returned None"),
-    "a matrix product instead of elementwise": (lambda s: s @ (1 - s).T, r"shape \(4, 4\)"),
+    "a matrix product instead of elementwise": (lambda s: s @ (1 - s).T, r"returned shape"),
 }
 
 RIGHT_SIGMOID_PRIME = {
@@ -121,20 +166,28 @@ RIGHT_SIGMOID_PRIME = {
     "completed square, 1/4 - (s - 1/2)**2": lambda s: 0.25 - (s - 0.5) ** 2,
     "1.0 - s as a float literal": lambda s: s * (1.0 - s),
     "via a named intermediate": lambda s: (lambda one_minus_s: s * one_minus_s)(1 - s),
+    "np.asarray first": lambda s: (lambda a: a * (1 - a))(np.asarray(s)),
+    "float64 for an integer input": lambda s: s * (1.0 - s) if s.dtype.kind == "f"
+    else s.astype(float) * (1 - s),
 }
 
 
 @pytest.mark.parametrize("name", WRONG_SIGMOID_PRIME)
 def test_sigmoid_prime_rejects(name):
     answer, message = WRONG_SIGMOID_PRIME[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch02.check_sigmoid_prime_from_output(answer)
+    rejects(ch02.check_sigmoid_prime_from_output, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_SIGMOID_PRIME)
-def test_sigmoid_prime_accepts(name, capsys):
-    ch02.check_sigmoid_prime_from_output(RIGHT_SIGMOID_PRIME[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_sigmoid_prime_accepts_on_every_draw(name):
+    accepts(ch02.check_sigmoid_prime_from_output, RIGHT_SIGMOID_PRIME[name], draws())
+
+
+def test_sigmoid_prime_pass_message_is_the_same_for_every_draw(capsys):
+    for seed in (1, 2):
+        ch02.check_sigmoid_prime_from_output(RIGHT_SIGMOID_PRIME["s * (1 - s)"], seed=seed)
+    first, second = capsys.readouterr().out.splitlines()
+    assert first == second and first.startswith("\u2705")
 
 
 def test_sigmoid_prime_unfinished_and_not_a_function():
@@ -144,25 +197,38 @@ def test_sigmoid_prime_unfinished_and_not_a_function():
         ch02.check_sigmoid_prime_from_output(np.array([0.25]))
 
 
-def test_sigmoid_prime_cases_reach_exact_0_and_1_and_deep_saturation():
-    cases = ch02._sigmoid_cases()
-    assert {0.0, 1.0} <= set(cases["exact"].ravel().tolist())
-    main = cases["main"]
-    assert main.shape[0] != main.shape[1]
-    assert main.min() < 1e-12 and 1 - main.max() < 1e-12
+def test_sigmoid_prime_edge_cases_come_first_and_cover_the_contract():
+    labels = [c.label for c in ch02.SIGMOID_PRIME.draw(0)]
+    for needed in ("exact outputs", "float32", "0-d", "one output", "empty", "saturation",
+                   "integer", "outside [0, 1]"):
+        assert any(needed in label for label in labels[:8]), needed
+    exact = ch02.SIGMOID_PRIME.draw(0)[0].args[0]
+    assert {0.0, 0.25, 0.5, 1.0} <= set(exact.ravel().tolist())
 
 
 def test_sigmoid_prime_hints_do_not_hand_over_the_formula():
     for answer, _ in WRONG_SIGMOID_PRIME.values():
         try:
-            ch02.check_sigmoid_prime_from_output(answer)
+            ch02.check_sigmoid_prime_from_output(answer, seed=0)
         except ExerciseError as err:
             assert "s * (1 - s)" not in str(err) and "s*(1-s)" not in str(err)
 
 
+def test_sigmoid_prime_autograding_path_agrees(tmp_path, monkeypatch):
+    right = graded(ch02.SIGMOID_PRIME, RIGHT_SIGMOID_PRIME["s - np.square(s)"], tmp_path / "r",
+                   monkeypatch)
+    assert right.passed, right.message
+    wrong = graded(ch02.SIGMOID_PRIME, WRONG_SIGMOID_PRIME["tanh's rule 1 - t^2"][0],
+                   tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "tanh's rule" in wrong.message
+    course = graded(ch02.SIGMOID_PRIME, sp_course_grad_from_output, tmp_path / "c", monkeypatch)
+    assert not course.passed and "helpers.activations" in course.message
+
+
 # ---------------------------------------------------------------- exercise 2
-# Task: return the bound (1/4)**n for a single integer and for a numpy array of layer
-# counts (one bound per entry), without a Python loop.
+# Task: return the bound (1/4)**n: one number for one integer (a Python or numpy float, or a
+# 0-d array), a float array of the same shape for an integer array of any shape and integer
+# dtype (empty included), without a Python loop.
 
 
 def shrink_list_comprehension(n_layers):
@@ -172,7 +238,7 @@ def shrink_list_comprehension(n_layers):
 def shrink_for_loop(n_layers):
     n = np.asarray(n_layers)
     out = np.ones(n.shape)
-    for _ in range(int(n.max())):
+    for _ in range(int(n.max(initial=0))):
         out = np.where(n > _, out * 0.25, out)
     return out
 
@@ -187,9 +253,9 @@ WRONG_SHRINK = {
     "one factor too few": (lambda n: 0.25 ** (n - 1), r"not n - 1"),
     "one factor too many (the output layer counted)": (lambda n: 0.25 ** (n + 1), r"not n \+ 1"),
     "one minus the product": (lambda n: 1 - 0.25**n, r"product of the factors itself"),
-    "a constant": (lambda n: 0.25**8, r"n_layers = 0 is 1.52588e-05, expected 1\b"),
+    "a constant": (lambda n: 0.25**8, r"n_layers = 0 is 1\.52588e-05, expected 1\b"),
     "0 for no layers": (lambda n: np.where(np.asarray(n) == 0, 0.0, 0.25**n),
-                        r"n_layers = 0 is 0, expected 1"),
+                        r"n_layers = 0 is 0, expected 1|n_layers = 0: got 0"),
     "1 / 4**n in int64 overflows at n = 32": (lambda n: 1 / 4**n,
                                               r"(?s)n_layers = 40: got inf.*int64"),
     "an array of one element for a single count": (lambda n: 0.25 ** np.atleast_1d(n),
@@ -197,22 +263,30 @@ WRONG_SHRINK = {
     "flattened": (lambda n: np.ravel(0.25 ** np.asarray(n, dtype=float)),
                   r"n_layers = 8 returned an array of shape \(1,\)"),
     "the product over the array": (lambda n: np.prod(0.25 ** np.asarray(n, dtype=float)),
-                                   r"has shape \(\), expected \(2, 4\)"),
+                                   r"returned a single number .*, expected a numpy array of "
+                                   r"shape \(2, 4\)"),
     "uses positions instead of values": (lambda n: 0.25 ** np.arange(np.size(n)).reshape(
         np.shape(n)), r"n_layers = 8 is 1, expected"),
+    "through float16 (a lower precision)": (lambda n: (0.25 ** np.asarray(n, float)).astype(
+        np.float16), r"is 0, expected|differs"),
+    "a list for an array": (lambda n: 0.25**n if np.ndim(n) == 0 else
+                            [0.25**k for k in np.ravel(n).tolist()],
+                            r"returned a Python list|Python loop"),
+    "an integer array result (floor division)": (lambda n: 1 // 4**np.asarray(n),
+                                                 r"n_layers = 8 is 0, expected"),
     "a list comprehension": (shrink_list_comprehension, r"Python loop"),
     "a for loop": (shrink_for_loop, r"Python loop"),
-    "np.vectorize": (shrink_vectorize, r"vectorize`"),
+    "np.vectorize": (shrink_vectorize, r"array of shape \(\)|Python loop|raised ValueError"),
     "math.pow, which takes one number only":
         (lambda n: math.pow(0.25, n),
-         r"for n_layers = \[\[3, .*raised TypeError.*\nHint: the math module works on one number"),
+         r"raised TypeError.*\n.*\nHint: the math module works on one number"),
     "np.power(4, -n), integer to a negative integer power":
         (lambda n: np.power(4, -n),
-         r"n_layers = 8 raised ValueError.*\nHint: numpy refuses to raise an integer"),
+         r"raised ValueError.*\n.*\nHint: numpy refuses to raise an integer"),
     "4 ** -n on an integer array": (lambda n: 4 ** -np.asarray(n),
-                                    r"raised ValueError.*\nHint: numpy refuses"),
+                                    r"raised ValueError.*\n.*\nHint: numpy refuses"),
     "None": (lambda n: None, r"returned None"),
-    "text": (lambda n: "0.25 ** n", r"single number"),
+    "text": (lambda n: "0.25 ** n", r"one number"),
 }
 
 RIGHT_SHRINK = {
@@ -224,24 +298,22 @@ RIGHT_SHRINK = {
     "exp of n log(1/4)": lambda n: np.exp(np.asarray(n) * np.log(0.25)),
     "1 / 4.0**n": lambda n: 1 / 4.0**n,
     "float32 powers (exact for these n)": lambda n: np.float32(0.25) ** n,
-    "a 0-d array for one count (counts as one number)": lambda n: 0.25 ** np.asarray(n),
+    "a 0-d array for one count (the task allows it)": lambda n: 0.25 ** np.asarray(n, float),
     "math.pow for an int, numpy for an array":
         lambda n: math.pow(0.25, n) if isinstance(n, int) else 0.25 ** np.asarray(n, float),
+    "np.ldexp(1.0, -2 n)": lambda n: np.ldexp(1.0, -2 * np.asarray(n)),
 }
 
 
 @pytest.mark.parametrize("name", WRONG_SHRINK)
 def test_shrink_bound_rejects(name):
     answer, message = WRONG_SHRINK[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch02.check_sigmoid_shrink_bound(answer)
+    rejects(ch02.check_sigmoid_shrink_bound, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_SHRINK)
-def test_shrink_bound_accepts(name, capsys):
-    ch02.check_sigmoid_shrink_bound(RIGHT_SHRINK[name])
-    out = capsys.readouterr().out
-    assert out.startswith("\u2705") and "1.5e-05" in out
+def test_shrink_bound_accepts_on_every_draw(name):
+    accepts(ch02.check_sigmoid_shrink_bound, RIGHT_SHRINK[name], draws())
 
 
 def test_shrink_bound_unfinished():
@@ -249,87 +321,108 @@ def test_shrink_bound_unfinished():
         ch02.check_sigmoid_shrink_bound(unfinished)
 
 
-def test_shrink_bound_does_not_modify_the_array():
-    seen = []
+def test_shrink_bound_cases_reach_the_int64_overflow_and_every_kind_of_input():
+    cases = ch02.SHRINK_BOUND.draw(4)
+    kinds = {type(c.args[0]) for c in cases}
+    assert {int, np.int64, np.ndarray} <= kinds
+    arrays = [c.args[0] for c in cases if isinstance(c.args[0], np.ndarray)]
+    assert any(a.ndim == 0 for a in arrays) and any(a.size == 0 for a in arrays)
+    assert any(a.dtype == np.int32 for a in arrays)
+    assert any(np.any(a >= 32) for a in arrays)
 
-    def spy(n_layers):
-        seen.append(n_layers)
-        return 0.25 ** np.asarray(n_layers, dtype=float)
 
-    ch02.check_sigmoid_shrink_bound(spy)
-    arrays = [a for a in seen if isinstance(a, np.ndarray)]
-    assert arrays and np.array_equal(arrays[0], [[3, 0, 12, 1], [40, 8, 5, 2]])
-    assert np.array_equal(ch02._SHRINK_COUNTS, [[3, 0, 12, 1], [40, 8, 5, 2]])
+def test_shrink_bound_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch02.SHRINK_BOUND, RIGHT_SHRINK["np.power"], tmp_path / "r",
+                  monkeypatch).passed
+    wrong = graded(ch02.SHRINK_BOUND, WRONG_SHRINK["1 / 4**n in int64 overflows at n = 32"][0],
+                   tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "int64" in wrong.message
 
 
 # ---------------------------------------------------------------- exercise 3
-# Task: return the standard deviation for a tanh layer's weights; passes if, in a narrow and
-# a wide 10-layer network, no hidden layer is more than 1 % saturated and the last hidden
-# layer's std is at least 0.1.
+# Task: return the standard deviation (one positive number) for a tanh layer's weights; passes
+# if in every network the check builds (narrowing, widening, narrow, wide and two of random
+# widths) no hidden layer is expected to be more than 1 % saturated and the last hidden
+# layer's expected std is at least 0.1.
 
 
 def tanh_init_weights(fan_in, fan_out):
     return np.random.default_rng(0).normal(0, np.sqrt(2 / (fan_in + fan_out)), (fan_in, fan_out))
 
 
+# The two networks of the old check (about 32 and 256 units): an answer fitted to them.
+_OLD_FANS = {(32, 48): 0.16, (48, 32): 0.16, (32, 64): 0.14, (64, 32): 0.14, (32, 40): 0.17,
+             (40, 32): 0.17, (32, 32): 0.18, (256, 256): 0.0625, (256, 192): 0.067,
+             (192, 256): 0.067, (256, 320): 0.059, (320, 256): 0.059}
+
 WRONG_TANH_INIT = {
     "the naive N(0, 1)": (lambda i, o: 1.0, r"saturated .* too large"),
-    "a constant tuned to width 32": (lambda i, o: 0.18, r"wide network .* too large"),
-    "a constant tuned to width 256": (lambda i, o: 0.06,
-                                      r"narrow network the activations fade away"),
+    "a constant tuned to width 32": (lambda i, o: 0.18, r"too large|fade away"),
+    "a constant tuned to width 256": (lambda i, o: 0.06, r"fade away"),
+    "a lookup of the old check's fans": (lambda i, o: _OLD_FANS.get((i, o), 0.1),
+                                         r"too large|fade away"),
     "Xavier's variance, not its std": (lambda i, o: 2 / (i + o),
                                        r"equal 2 / \(fan_in \+ fan_out\) .* a variance"),
     "He's ReLU recipe sqrt(2 / fan_in)": (lambda i, o: np.sqrt(2 / i),
                                           r"saturated .* gain .* of 1\.41"),
+    "PyTorch's tanh gain 5/3 / sqrt(fan_in)": (lambda i, o: 5 / 3 / np.sqrt(i),
+                                               r"saturated .* gain .* of 1\.67"),
+    "1.2 / sqrt(fan_in), a little too large": (lambda i, o: 1.2 / np.sqrt(i),
+                                               r"1\.3% saturated"),
+    "0.85 / sqrt(fan_in), a little too small": (lambda i, o: 0.85 / np.sqrt(i), r"fade away"),
+    "Glorot's backward condition alone, 1 / sqrt(fan_out)": (lambda i, o: o**-0.5,
+                                                             r"narrowing network.*saturated"),
+    "1 / sqrt of the smaller fan": (lambda i, o: 1 / np.sqrt(min(i, o)),
+                                    r"narrowing network.*saturated"),
     "the Glorot-uniform limit used as a std": (lambda i, o: np.sqrt(6 / (i + o)),
                                                r"saturated .* too large"),
     "forgot the 2: 1 / sqrt(fan_in + fan_out)": (lambda i, o: 1 / np.sqrt(i + o),
-                                                 r"fade away.*gain .* of 0\.71: too small"),
+                                                 r"fade away.*gain .* too small"),
     "1 / fan_in (a variance rule as a std)":
         (lambda i, o: 1 / i, r"(?s)fade away.*too small.*equal 1 / fan_in .* a variance"),
     "inverted: sqrt(fan_in)": (lambda i, o: np.sqrt(i), r"too large"),
-    "precedence: sqrt(2 / fan_in + fan_out)": (lambda i, o: np.sqrt(2 / i + o),
-                                               r"too large"),
+    "precedence: sqrt(2 / fan_in + fan_out)": (lambda i, o: np.sqrt(2 / i + o), r"too large"),
     "a small constant": (lambda i, o: 0.01, r"fade away"),
+    "rounded to one decimal": (lambda i, o: round(math.sqrt(2 / (i + o)), 1),
+                               r"too large|fade away|returned 0\.0"),
     "integer division 2 // (fan_in + fan_out)": (lambda i, o: 2 // (i + o),
-                                                 r"returned 0\.0 .*\nHint: .*`//` is integer"),
-    "negative": (lambda i, o: -0.1, r"returned -0\.1 .*never negative\.\nHint: a spread is a size"),
+                                                 r"returned 0\.0 .*\n.*\nHint: .*`//` is integer"),
+    "negative": (lambda i, o: -0.1, r"returned -0\.1 .*never negative\.\n.*\nHint: a spread"),
     "minus sign on the root": (lambda i, o: -np.sqrt(2 / (i + o)), r"never negative"),
-    "NaN": (lambda i, o: float("nan"), r"returned nan .*not a number.*\nHint: NaN comes out"),
+    "NaN": (lambda i, o: float("nan"), r"returned nan .*not a number.*\n.*\nHint: NaN comes"),
     "root of a negative variance": (lambda i, o: np.sqrt(-2 / (i + o)),
-                                    r"returned nan .*\nHint: NaN comes out of an undefined"),
+                                    r"returned nan .*\n.*\nHint: NaN comes out of an undefined"),
     "infinite": (lambda i, o: np.float64(1) / np.float64(0), r"returned inf .*finite"),
     "a list": (lambda i, o: [0.1, 0.2], r"one number"),
-    "the weights instead of their std": (tanh_init_weights, r"one number .* of shape \(32, 48\)"),
-    "None": (lambda i, o: None, r"one number"),
+    "a one-element array": (lambda i, o: np.array([np.sqrt(1 / i)]),
+                            r"one number .* got an array of shape \(1,\)"),
+    "the weights instead of their std": (tanh_init_weights,
+                                         r"one number .* got an array of shape \(1, 1\)"),
+    "None": (lambda i, o: None, r"returned None"),
 }
 
 RIGHT_TANH_INIT = {
     "Xavier / Glorot": lambda fan_in, fan_out: np.sqrt(2 / (fan_in + fan_out)),
     "LeCun 1 / sqrt(fan_in)": lambda fan_in, fan_out: 1 / np.sqrt(fan_in),
-    "Glorot's backward condition 1 / sqrt(fan_out)": lambda fan_in, fan_out: fan_out**-0.5,
     "1 / sqrt of the mean fan": lambda fan_in, fan_out: 1 / math.sqrt((fan_in + fan_out) / 2),
     "sqrt(2) / sqrt(fan_in + fan_out), as float32":
         lambda fan_in, fan_out: np.float32(np.sqrt(2) / np.sqrt(fan_in + fan_out)),
-    "a one-element array": lambda fan_in, fan_out: np.array([np.sqrt(1 / fan_in)]),
     "1 / sqrt of the larger fan": lambda fan_in, fan_out: 1 / np.sqrt(max(fan_in, fan_out)),
-    "1 / sqrt of the smaller fan": lambda fan_in, fan_out: 1 / np.sqrt(min(fan_in, fan_out)),
     "geometric mean of the fans, (fan_in fan_out)**-1/4": lambda i, o: (i * o) ** -0.25,
+    "Xavier rounded to 2 decimals": lambda i, o: round(math.sqrt(2 / (i + o)), 2),
+    "1.1 / sqrt(fan_in), a gain a little above 1": lambda i, o: 1.1 / math.sqrt(i),
 }
 
 
 @pytest.mark.parametrize("name", WRONG_TANH_INIT)
 def test_tanh_init_rejects(name):
     answer, message = WRONG_TANH_INIT[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch02.check_tanh_init_std(answer)
+    rejects(ch02.check_tanh_init_std, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_TANH_INIT)
-def test_tanh_init_accepts(name, capsys):
-    ch02.check_tanh_init_std(RIGHT_TANH_INIT[name])
-    out = capsys.readouterr().out
-    assert out.startswith("\u2705") and "saturated" in out
+def test_tanh_init_accepts_on_every_draw(name):
+    accepts(ch02.check_tanh_init_std, RIGHT_TANH_INIT[name], draws())
 
 
 def test_tanh_init_unfinished():
@@ -337,26 +430,52 @@ def test_tanh_init_unfinished():
         ch02.check_tanh_init_std(unfinished)
 
 
-def test_tanh_init_thresholds_leave_room_around_the_right_answers():
-    """Xavier and LeCun sit well inside the limits; He and 0.8 x Xavier well outside."""
-    worst_right_sat, worst_right_std = 0.0, np.inf
-    for std_fn in (RIGHT_TANH_INIT["Xavier / Glorot"], RIGHT_TANH_INIT["LeCun 1 / sqrt(fan_in)"]):
-        for sizes in ch02._TANH_NETWORKS.values():
-            stats = ch02.tanh_network_stats(std_fn, sizes)
-            worst_right_sat = max(worst_right_sat, stats["saturated"][:-1].max())
-            worst_right_std = min(worst_right_std, stats["std"][-2])
-    assert worst_right_sat < ch02.MAX_SATURATED / 2
-    assert worst_right_std > 1.5 * ch02.MIN_LAST_STD
-    he = ch02.tanh_network_stats(lambda i, o: np.sqrt(2 / i), ch02._TANH_NETWORKS["narrow"])
-    assert he["saturated"][:-1].max() > 2 * ch02.MAX_SATURATED
-    small = ch02.tanh_network_stats(lambda i, o: 0.8 * np.sqrt(2 / (i + o)),
-                                    ch02._TANH_NETWORKS["narrow"])
-    assert small["std"][-2] < ch02.MIN_LAST_STD / 1.5
+def test_tanh_init_mean_field_matches_sampled_networks():
+    """The check's layer-by-layer expectation agrees with real wide tanh networks."""
+    rng = np.random.default_rng(0)
+    sizes = [400] * 7
+    for gain in (0.9, 1.0, 1.41, 1.67):
+        expected = ch02.tanh_network_stats(lambda i, o, g=gain: g / np.sqrt(i), sizes)
+        a = rng.normal(size=(2000, sizes[0]))
+        saturated, spread = [], []
+        for i, o in zip(sizes[:-1], sizes[1:]):
+            a = np.tanh(a @ rng.normal(0, gain / np.sqrt(i), (i, o)))
+            saturated.append(np.mean(1 - a * a < 0.01))
+            spread.append(a.std())
+        assert np.allclose(expected["std"], spread, rtol=0.05), (gain, expected["std"], spread)
+        assert np.allclose(expected["saturated"], saturated, rtol=0.15, atol=0.002), gain
+
+
+def test_tanh_init_margins_around_the_limits():
+    """The limits sit between the right rules and the wrong ones with room on both sides, on the
+    fixed networks and on many random ones."""
+    rules_right = [RIGHT_TANH_INIT["Xavier / Glorot"], RIGHT_TANH_INIT["LeCun 1 / sqrt(fan_in)"],
+                   RIGHT_TANH_INIT["1 / sqrt of the larger fan"]]
+    worst_sat, worst_std = 0.0, np.inf
+    for seed in range(300):
+        for sizes in ch02._tanh_networks(np.random.default_rng(seed)).values():
+            for rule in rules_right:
+                stats = ch02.tanh_network_stats(rule, sizes)
+                worst_sat = max(worst_sat, stats["saturated"].max())
+                worst_std = min(worst_std, stats["std"][-1])
+    assert worst_sat < 0.8 * ch02.MAX_SATURATED and worst_std > 1.1 * ch02.MIN_LAST_STD
+    he = ch02.tanh_network_stats(lambda i, o: np.sqrt(2 / i), [64] * 11)
+    assert he["saturated"].max() > 3 * ch02.MAX_SATURATED
+    small = ch02.tanh_network_stats(lambda i, o: 0.8 * np.sqrt(2 / (i + o)), [64] * 11)
+    assert small["std"][-1] < ch02.MIN_LAST_STD / 1.5
 
 
 def test_tanh_init_stats_match_the_lesson():
     """Xavier keeps 10 tanh layers unsaturated; N(0, 1) saturates them (the chapter's claim)."""
-    sizes = ch02._TANH_NETWORKS["narrow"]
+    sizes = [32] * 11
     good = ch02.tanh_network_stats(lambda i, o: np.sqrt(2 / (i + o)), sizes)
     bad = ch02.tanh_network_stats(lambda i, o: 1.0, sizes)
-    assert good["saturated"][:-1].max() < 0.01 < 0.3 < bad["saturated"][:-1].mean()
+    assert good["saturated"].max() < 0.01 < 0.3 < bad["saturated"].mean()
+
+
+def test_tanh_init_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch02.TANH_INIT, RIGHT_TANH_INIT["LeCun 1 / sqrt(fan_in)"], tmp_path / "r",
+                  monkeypatch).passed
+    wrong = graded(ch02.TANH_INIT, WRONG_TANH_INIT["He's ReLU recipe sqrt(2 / fan_in)"][0],
+                   tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "saturated" in wrong.message

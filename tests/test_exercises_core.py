@@ -7,13 +7,17 @@ NotAnsweredYet, a failing cell worth 0 points. A wrong answer raises in both mod
 
 import importlib
 import inspect
+import json
 import pkgutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import helpers.exercises as exercises
-from helpers.exercises import ExerciseError, NotAnsweredYet, needs_answer
+from helpers.exercises import ExerciseError, NotAnsweredYet, _plain, _spec, needs_answer
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 CHAPTER_MODULES = [importlib.import_module(f"helpers.exercises.{m.name}")
                    for m in pkgutil.iter_modules(exercises.__path__) if m.name.startswith("ch")]
@@ -26,10 +30,15 @@ def unfinished(*args, **kwargs):
     raise NotImplementedError()
 
 
+def n_answers(check) -> int:
+    """How many answers (positional parameters) a check takes."""
+    return sum(p.kind is p.POSITIONAL_OR_KEYWORD
+               for p in inspect.signature(check).parameters.values())
+
+
 def all_unfinished(check):
     """Call ``check`` with an unanswered stub for every answer it takes."""
-    n = len(inspect.signature(check).parameters)
-    return check(*([unfinished] * n))
+    return check(*([unfinished] * n_answers(check)))
 
 
 def test_every_chapter_has_checks():
@@ -55,9 +64,8 @@ def test_unanswered_fails_under_nbgrader(check, mode, monkeypatch):
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: f"{c.__module__[-4:]}.{c.__name__}")
 def test_a_wrong_answer_raises_in_a_students_session_too(check, monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    n = len(inspect.signature(check).parameters)
     with pytest.raises(ExerciseError) as info:
-        check(*([np.zeros(3)] * n))  # not even a function
+        check(*([np.zeros(3)] * n_answers(check)))  # not even a function
     assert not isinstance(info.value, NotAnsweredYet)
 
 
@@ -75,3 +83,125 @@ def test_needs_answer_says_so_in_one_line(capsys):
 def test_needs_answer_lets_other_errors_through():
     with pytest.raises(ZeroDivisionError), needs_answer("Exercise 1"):
         _ = 1 / 0
+
+
+# ---------------------------------------------------------------- the specs behind the checks
+
+SPEC_CHAPTERS = sorted({m.__name__.rsplit(".", 1)[-1] for m in CHAPTER_MODULES})
+
+
+def _specs():
+    for module in CHAPTER_MODULES:
+        vars(module)  # imported above: every chapter's specs are registered
+    return sorted(_spec.SPECS.values(), key=lambda s: s.id)
+
+
+SPECS = _specs()
+
+
+def _grade_cells():
+    """(notebook, grade_id, source) of every autograded check cell in the chapters."""
+    cells = []
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell["cell_type"] == "code" and meta.get("grade") and not meta.get("solution"):
+                cells.append((path.name, meta["grade_id"], "".join(cell["source"])))
+    return cells
+
+
+@pytest.mark.parametrize("notebook, grade_id, source", _grade_cells(),
+                         ids=lambda v: v if isinstance(v, str) and "-" in v else None)
+def test_every_check_cell_has_a_spec_and_calls_its_check(notebook, grade_id, source):
+    spec = _spec.spec_for(grade_id)
+    assert spec.check_name + "(" in source, (notebook, grade_id, spec.check_name)
+    assert spec.grade_id == grade_id
+
+
+def same_plain(a, b) -> bool:
+    """Equal plain data: same types and structure, arrays equal in dtype, shape and values."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
+                and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(map(same_plain, a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same_plain(a[k], b[k]) for k in a)
+    if isinstance(a, _plain.Build):
+        return a.kind == b.kind and same_plain(a.params, b.params)
+    return a == b or (a != a and b != b)
+
+
+def plain_cases(spec, seed):
+    return _plain.to_plain([c.as_plain() for c in spec.draw(seed)])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_a_draw_is_repeatable_and_fresh_draws_differ(spec):
+    first = plain_cases(spec, 7)
+    assert same_plain(first, plain_cases(spec, 7))
+    if not spec.fixed_cases:
+        assert not all(same_plain(first, plain_cases(spec, seed)) for seed in (8, 9, 10))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_cases_cross_to_the_sandbox_as_plain_data(spec, tmp_path):
+    cases = spec.draw(3)
+    _plain.write(tmp_path, "cases", [c.as_plain() for c in cases])
+    back = [_spec.Case.from_plain(c) for c in _plain.read(tmp_path, "cases")]
+    assert len(back) == len(cases)
+    for before, after in zip(cases, back):
+        assert same_plain(_plain.to_plain(after.as_plain()), _plain.to_plain(before.as_plain()))
+
+
+def _strange(value):
+    def answer(*args, **kwargs):
+        return value() if callable(value) else value
+    return answer
+
+
+STRANGE_RESULTS = {
+    "None": None,
+    "an object": lambda: object(),
+    "a generator": lambda: (i for i in range(3)),
+    "a complex number": 1 + 2j,
+    "NaN": float("nan"),
+    "text": "0.25",
+    "a list": [1.0, 2.0],
+    "a dict": {"a": 1},
+    "an array of strings": lambda: np.array(["a", "b"]),
+    "an object array": lambda: np.array([object()], dtype=object),
+    "a function": lambda: (lambda: 1),
+}
+
+
+@pytest.mark.parametrize("result", STRANGE_RESULTS)
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_a_strange_result_gets_a_message_not_a_traceback(spec, result):
+    answers = [_strange(STRANGE_RESULTS[result])] * len(spec.answers)
+    with pytest.raises(ExerciseError) as info:
+        spec.check(*answers, seed=5)
+    assert not isinstance(info.value, NotAnsweredYet)
+    assert "Traceback" not in str(info.value)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_the_grading_path_fails_closed(spec, tmp_path):
+    """Nothing in the outbox, or garbage in it, is a failure, never a pass."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    prepared = _spec.prepare_inbox([spec.grade_id], inbox)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert not _spec.verdicts(prepared, empty)[spec.grade_id].passed
+    (empty / f"{spec.grade_id}.json").write_text('{"tree": {"t": "list", "v": []}, "arrays": 0}')
+    assert not _spec.verdicts(prepared, empty)[spec.grade_id].passed
+    (empty / f"{spec.grade_id}.json").write_text("not json")
+    assert not _spec.verdicts(prepared, empty)[spec.grade_id].passed
+    n = len(prepared[spec.grade_id].cases)
+    forged = [{"status": "returned", "result": None, "error": "", "mutated": [],
+               "trace": {"complete": True}}] * n
+    _plain.write(empty, spec.grade_id, forged)
+    assert not _spec.verdicts(prepared, empty)[spec.grade_id].passed

@@ -7,6 +7,12 @@ runs' scalar and histogram tags there. The second test serves the same TensorBoa
 ``jupyter-server-proxy`` inside a JupyterLab server, at ``/proxy/<port>/``, as Binder does.
 Screenshots go to ``$BROWSER_ARTIFACTS`` (default ``build/browser-screenshots``).
 
+The last tests make chapter 7's TensorBoard screenshots again with
+``tools/tensorboard_screenshots.py`` (the chapter's two runs, the real TensorBoard) and check
+what they show (the tab, both runs ticked, the tags' charts, the runs' colours drawn) and that
+the committed ``docs/tensorboard_*.png`` still show the same: the same page contents, read from
+the page, and the same picture at a coarse scale (not pixel identity).
+
 The browser is Debian's ``/usr/bin/chromium`` driven by the ``playwright`` package; without it
 the tests skip, except under CI (``CI=true``), where that is a failure.
 """
@@ -24,11 +30,14 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ has no __init__.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import browser_support as bs  # noqa: E402
+import tensorboard_screenshots as shots  # noqa: E402
 
 from helpers import data, nn, tensorboard_logs, torch_bridge  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = ROOT / "notebooks" / "07_tensorboard_and_pytorch.ipynb"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS", ROOT / "build" / "browser-screenshots"))
 TIMEOUT_MS = 60_000
@@ -152,3 +161,96 @@ def test_tensorboard_through_jupyter_server_proxy(browser, tensorboard, logdir, 
     finally:
         lab.stop()
         bs.cleanup(tmp_path / "home")
+
+
+# ------------------------------------------------------------------------------------------
+# Chapter 7's screenshots (docs/tensorboard_*.png), made by tools/tensorboard_screenshots.py
+# ------------------------------------------------------------------------------------------
+
+REGENERATE = "regenerate them: .venv/bin/python tools/tensorboard_screenshots.py"
+# What each picture must show: every chart of the chapter's tags, whole, for both runs (the
+# Scalars tab draws the runs in one chart, the Histograms tab one card per run).
+EXPECTED_CHARTS = {
+    "scalars": {(tag, None) for tag in shots.VIEWS["scalars"]["tags"]},
+    "histograms": {(tag, run) for tag in shots.VIEWS["histograms"]["tags"] for run in shots.RUNS},
+}
+THUMB = (120, 72)  # the coarse scale at which a committed picture must match a fresh one
+
+
+@pytest.fixture(scope="module")
+def fresh_shots(browser, tmp_path_factory):
+    """The chapter's screenshots made now, by the tool, from the real TensorBoard."""
+    if not torch_bridge.available():
+        _skip_or_fail("the chapter's PyTorch run needs the torch extra (pip install -e '.[torch]')")
+    result = shots.make(tmp_path_factory.mktemp("chapter7-shots"), browser)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for path, _ in result["shots"].values():  # next to the other screenshots, to look at
+        (ARTIFACTS / f"fresh-{path.name}").write_bytes(path.read_bytes())
+    return result
+
+
+def colour_pixels(path: Path, colour: str, tolerance: int = 8) -> int:
+    """How many pixels right of the sidebar and below the header have this colour (#rrggbb)."""
+    from PIL import Image
+
+    rgb = np.array([int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)])
+    with Image.open(path) as im:
+        pixels = np.asarray(im.convert("RGB"), dtype=int)[70:, 300:]
+    return int(np.sum(np.all(np.abs(pixels - rgb) <= tolerance, axis=2)))
+
+
+def check_shows(name: str, path: Path) -> None:
+    """The picture at ``path`` shows tab ``name`` with the chapter's runs and charts."""
+    shows = shots.shows_of(path)
+    assert shows["tab"] == [name.upper()], (path, shows["tab"])
+    assert shows["runs"] == [[run, True] for run in shots.RUNS], (path, shows["runs"])
+    charts = {(c["tag"], c["run"]) for c in shows["charts"] if c["whole"]}
+    assert charts == EXPECTED_CHARTS[name], (path, charts)
+    assert shows["axis"] == ["step"], (path, shows["axis"])
+    # The pixels too: the runs' colours are drawn in the charts. In Scalars the two runs'
+    # curves coincide, so one covers the other; in Histograms each run has its own cards.
+    drawn = {run: colour_pixels(path, shows["colours"][run]) for run in shots.RUNS}
+    if name == "histograms":
+        assert all(n > 1000 for n in drawn.values()), (path, drawn)
+    else:
+        assert sum(drawn.values()) > 300, (path, drawn)
+
+
+def test_chapter_screenshots_show_the_runs_and_tags(fresh_shots):
+    for name, (path, _) in fresh_shots["shots"].items():
+        check_shows(name, path)
+
+
+def test_chapter_screenshots_use_the_chapters_runs(fresh_shots):
+    """The tool trains what the chapter trains: its numpy run prints the chapter's checked
+    line, and its PyTorch run is the same run."""
+    h, t = fresh_shots["histories"]["numpy_tanh"], fresh_shots["histories"]["torch_tanh"]
+    line = (f"numpy run: loss {h.loss[0]:.3f} -> {h.loss[-1]:.3f}, validation loss "
+            f"{h.val_loss[0]:.3f} -> {h.val_loss[-1]:.3f}, validation accuracy "
+            f"{h.val_accuracy[-1]:.0%}")
+    printed = "".join("".join(o.get("text", "")) for c in json.loads(CHAPTER.read_text())["cells"]
+                      if c["cell_type"] == "code" for o in c["outputs"])
+    assert line in printed, f"the tool's run is not the chapter's: {line!r}"
+    assert np.max(np.abs(t.loss - h.loss)) < 1e-12
+    assert np.max(np.abs(t.grad_norm - h.grad_norm)) < 1e-12
+
+
+def test_committed_chapter_screenshots_are_current(fresh_shots):
+    """docs/tensorboard_*.png show what TensorBoard shows today: the same page contents and,
+    at a coarse scale, the same picture (fonts and antialiasing may differ by a few pixels)."""
+    from PIL import Image
+
+    for name, (path, _) in fresh_shots["shots"].items():
+        committed = shots.DOCS / shots.VIEWS[name]["file"]
+        assert committed.is_file(), f"{committed} is missing; {REGENERATE}"
+        check_shows(name, committed)
+        assert shots.shows_of(committed) == shots.shows_of(path), (
+            f"{committed.name} shows other page contents than TensorBoard shows now; {REGENERATE}")
+        with Image.open(committed) as old, Image.open(path) as new:
+            assert old.size == new.size, f"{committed.name}: {old.size} vs {new.size}; {REGENERATE}"
+            a, b = (np.asarray(im.convert("L").resize(THUMB, Image.BOX), dtype=float)
+                    for im in (old, new))
+        changed = float(np.mean(np.abs(a - b) > 8))  # share of coarse cells that differ
+        # A fresh run of the tool changes about 0.1 % of them; another learning rate, over 1 %.
+        assert changed < 0.005, (f"{committed.name} differs from a fresh screenshot in "
+                                 f"{changed:.1%} of its {THUMB[0]}x{THUMB[1]} cells; {REGENERATE}")

@@ -118,7 +118,7 @@ def test_gradients_match_for_every_output_and_loss(output, loss, k):
     for (dW, db), (dW_np, db_np) in zip(grads, grads_np):
         np.testing.assert_allclose(dW, dW_np, rtol=TOL, atol=1e-14)
         np.testing.assert_allclose(db, db_np, rtol=TOL, atol=1e-14)
-    # The backward hooks saw dL/dz; dW = a^T dL/dz is the same gradient autograd put in .grad.
+    # The tensor hooks on z saw dL/dz; dW = a^T dL/dz is the gradient autograd put in .grad.
     net.forward(X)
     for a, delta, (dW, _) in zip(net.cache["a"][:-1], view.deltas, grads):
         np.testing.assert_allclose(a.T @ delta, dW, rtol=TOL, atol=1e-14)
@@ -242,6 +242,44 @@ def test_plots_draw_a_torch_model_directly():
 def test_unsupported_models_get_a_clear_error(build, error, words):
     with pytest.raises(error, match=words):
         torch_bridge.TorchNet(build(torch))
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["ReLU", "LeakyReLU", "ELU", "SiLU"])
+def test_in_place_activations_are_refused_by_name(kind):
+    # An in-place activation writes a over the Linear layer's output tensor, which the forward
+    # hook kept as z: the bridge must refuse it rather than record a as z.
+    t = torch.nn
+    model = t.Sequential(t.Linear(2, 4), t.Tanh(), t.Linear(4, 3),
+                         getattr(t, kind)(inplace=True), t.Linear(3, 1))
+    with pytest.raises(ValueError, match=rf"layer 3 of the model is {kind}\(inplace=True\)"
+                                         rf".*record a in place of z.*inplace=False"):
+        torch_bridge.TorchNet(model)
+
+
+@needs_torch
+def test_the_hazard_is_real_and_inplace_false_fixes_it():
+    """Why the refusal: with ReLU(inplace=True) the Linear layer's output tensor, as a forward
+    hook keeps it, holds max(z, 0) after the forward pass. With inplace=False (the error's
+    advice) the bridge accepts the model and records numpy's z."""
+    X, _ = moons()
+    net = nn.MLP([2, 6, 1], activation="relu", output="sigmoid", init="he", seed=0)
+    model = hand_built(net, output_module=True)
+    model[1].inplace = True
+    kept = {}
+    handle = model[0].register_forward_hook(lambda m, i, out: kept.setdefault("z", out))
+    model(torch.tensor(X))
+    handle.remove()
+    net.forward(X)
+    z = net.cache["z"][0]
+    assert np.any(z < 0), "the test needs negative pre-activations"
+    np.testing.assert_allclose(kept["z"].detach().numpy(), np.maximum(z, 0), rtol=TOL, atol=1e-12)
+    with pytest.raises(ValueError, match="inplace=False"):
+        torch_bridge.TorchNet(model)
+    model[1].inplace = False
+    view = torch_bridge.TorchNet(model)
+    view.forward(X)
+    np.testing.assert_allclose(view.cache["z"][0], z, rtol=TOL, atol=1e-12)
 
 
 @needs_torch

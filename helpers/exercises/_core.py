@@ -43,19 +43,28 @@ class ExerciseError(AssertionError):
 
     In Jupyter it is shown as the message alone (no traceback), via IPython's
     ``_render_traceback_`` hook; anywhere else it is a normal AssertionError, so
-    nbgrader's autograder scores the cell as failed.
+    nbgrader's autograder scores the cell as failed. ``where`` names the case that failed
+    and how to repeat it (a check adds it with :meth:`at`).
     """
 
     icon = "\u274c"  # red cross
 
-    def __init__(self, problem: str, hint: str | None = None):
+    def __init__(self, problem: str, hint: str | None = None, where: str | None = None):
         self.problem = problem
         self.hint = hint
-        message = problem if hint is None else f"{problem}\nHint: {hint}"
-        super().__init__(message)
+        self.where = where
+        parts = [problem] + ([where] if where else []) + ([f"Hint: {hint}"] if hint else [])
+        super().__init__("\n".join(parts))
+
+    def at(self, where: str) -> ExerciseError:
+        """The same error, saying in which case (and seed) it happened."""
+        return type(self)(self.problem, self.hint, where) if type(self) is ExerciseError \
+            else self
 
     def _render_traceback_(self) -> list[str]:
         lines = [f"{self.icon} {self.problem}"]
+        if self.where:
+            lines.append(f"   {self.where}")
         if self.hint:
             lines.append(f"Hint: {self.hint}")
         return lines

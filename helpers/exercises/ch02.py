@@ -1,262 +1,186 @@
 """Checks for chapter 2: sigmoid, tanh and vanishing gradients.
 
-Each check calls the student's function on copies of its inputs (``call_answer``), prints a
-line starting with a tick when the answer is right, and otherwise raises ``ExerciseError``
-saying what differs, on inputs the message shows, with one hint that names the idea.
+One spec per exercise (``_spec``): the cases are drawn afresh at every check, edge cases
+first; the student's function runs on all of them, and only then are the references computed
+and the results judged, with a message that says what differs on which case.
 """
 
 from __future__ import annotations
 
-import ast
-import contextlib
-import inspect
 import math
-import sys
-import textwrap
 
 import numpy as np
 
-from .. import activations, diagnostics, nn
-from ._core import (
-    ExerciseError,
-    NotAnsweredYet,
-    call_answer,
-    check_vectorised,
-    exercise_check,
-    passed,
-    require_callable,
-)
+from .. import activations, diagnostics
+from ._contract import expect_float, expect_ndarray, first_difference, pair, show
+from ._core import ExerciseError, exercise_check
+from ._spec import Case, Spec
+from ._trace import Forbidden
 
 __all__ = [
+    "MAX_SATURATED",
+    "MIN_LAST_STD",
+    "SHRINK_BOUND",
+    "SIGMOID_PRIME",
+    "TANH_INIT",
     "check_sigmoid_prime_from_output",
     "check_sigmoid_shrink_bound",
     "check_tanh_init_std",
+    "tanh_network_stats",
 ]
 
-
-# --------------------------------------------------------------------------------------
-# Shared pieces: what a function's source calls, and whether it calls the course's code
-# --------------------------------------------------------------------------------------
-
-def _code_objects(fn):
-    """``fn``'s code object and every one nested in it (comprehensions, inner functions)."""
-    stack = [getattr(fn, "__code__", None)]
-    while stack:
-        code = stack.pop()
-        if code is not None:
-            yield code
-            stack.extend(c for c in code.co_consts if hasattr(c, "co_code"))
+# The course's own code, and the libraries' sigmoids: "write it yourself" means none of them.
+COURSE_CODE = Forbidden(
+    ("helpers.activations:*", "helpers.nn:*", "helpers.diagnostics:*", "scipy.special*:*",
+     "torch*:*"),
+    why="the task asks you to write sigma'(x) yourself, as arithmetic on s")
 
 
-def _source_tree(fn):
-    """The parsed source of ``fn``, or None (a lambda inside a larger expression, no source)."""
-    try:
-        return ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
-        return None
+def _work_pair(make) -> list[Case]:
+    """Two cases of the same kind, 3 x 4 and 43 x 44, to measure Python work per element;
+    ``make(shape, large)`` makes the input (a large one may also have larger values)."""
+    return [Case("a 3 x 4 input", (make((3, 4), False),), work="small", size=3, elements=12),
+            Case("a 43 x 44 input", (make((43, 44), True),), work="large", size=43,
+                 elements=1892)]
 
 
-def _called_names(fn) -> list[tuple[str, int | None]]:
-    """(name, line) of every call in ``fn``: `np.log(...)` gives ('log', line).
-
-    Read from the source; where the source cannot be parsed on its own, from the names the
-    compiled code uses (without line numbers).
-    """
-    tree = _source_tree(fn)
-    if tree is None:
-        return [(name, None) for code in _code_objects(fn) for name in code.co_names]
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Name):
-                names.append((func.id, node.lineno))
-            elif isinstance(func, ast.Attribute):
-                names.append((func.attr, node.lineno))
-    return names
+def _random_shape(rng, max_dims: int = 3) -> tuple[int, ...]:
+    """A shape of 1 to ``max_dims`` axes of 2 to 6, never square (a transpose shows)."""
+    while True:
+        shape = tuple(int(n) for n in rng.integers(2, 7, size=int(rng.integers(1, max_dims + 1))))
+        if len(set(shape)) == len(shape):
+            return shape
 
 
-def _where_line(line: int | None) -> str:
-    return f" (line {line} of the function)" if line else ""
-
-
-def _check_loop_free(fn, what: str) -> None:
-    """No Python loop, nor a loop in disguise (np.vectorize, map); a hint with no code to copy."""
-    try:
-        check_vectorised(fn, what)
-    except ExerciseError as err:
-        raise ExerciseError(err.problem, "arithmetic operators and numpy's functions work "
-                            "on a whole array at once.") from None
-
-
-@contextlib.contextmanager
-def _record_course_calls(seen: list):
-    """While active, append the name of every helpers.activations function that runs."""
-    course_file = activations.__file__
-    previous = sys.getprofile()
-
-    def profiler(frame, event, arg):
-        if event == "call" and frame.f_code.co_filename == course_file:
-            seen.append(getattr(frame.f_code, "co_qualname", frame.f_code.co_name))
-
-    sys.setprofile(profiler)
-    try:
-        yield
-    finally:
-        sys.setprofile(previous)
-
-
-def _quiet_call(fn, *args, what: str, course_calls: list | None = None):
-    """call_answer with numpy's warnings off (the check reports inf and NaN itself)."""
-    recorder = (_record_course_calls(course_calls) if course_calls is not None
-                else contextlib.nullcontext())
-    with np.errstate(all="ignore"), recorder:
-        return call_answer(fn, *args, what=what)
-
-
-def _worst(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float):
-    """Index of the largest mismatch (NaN counts as the worst), or None if all close."""
-    close = np.isclose(got, expected, rtol=rtol, atol=atol)
-    if np.all(close):
-        return None
-    err = np.where(close, 0.0, np.abs(got - expected))
-    err = np.where(np.isnan(err), np.inf, err)
-    return tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape)), int(
-        np.sum(~close))
+def _same_shape_result(got, x: np.ndarray, what: str, hint: str):
+    """The result of an elementwise function of ``x``: an array of x's shape (for a 0-d x,
+    the numpy scalar that numpy's arithmetic returns is fine)."""
+    if x.ndim == 0 and isinstance(got, np.generic) and got.dtype.kind in "biuf":
+        return np.asarray(got)
+    return expect_ndarray(got, what, shape=x.shape, input_shape=x.shape, hint=hint)
 
 
 # --------------------------------------------------------------------------------------
 # Exercise 1: sigmoid's derivative written with its output
 # --------------------------------------------------------------------------------------
 
-# Recovering x from s (log, arctanh, logit) or evaluating a sigmoid again (exp, tanh, expit)
-# is what "use only s" rules out; s (1 - s) needs none of them.
-_NOT_ONLY_S = {"log", "log1p", "log2", "log10", "logit", "exp", "expm1", "exp2", "expit",
-               "arctanh", "atanh", "tanh", "sigmoid"}
+_S_HINT = ("differentiate 1 / (1 + e^-x) and write every e^-x part with s: section 1 shows "
+           "that sigma' needs nothing but the output.")
 
 
-def _sigmoid_cases() -> dict[str, np.ndarray]:
-    """Sigmoid outputs s, in the shapes and values where wrong answers show.
-
-    Non-square 2-D (a transposed or flattened answer shows), 1-D and 3-D (any shape), seeded
-    random pre-activations of both signs and two deep in saturation (s within 1e-13 of 0 and
-    1, where s - s^2 must still be right), and the exact values 0.0 and 1.0 a float reaches.
-    """
-    rng = np.random.default_rng(2)
-    x = np.concatenate([rng.normal(0.0, 4.0, 34), [-30.0, 30.0]])
-    return {
-        "main": activations.sigmoid(x).reshape(4, 9),
-        "exact": np.array([[0.0, 0.5, 1.0], [1.0, 0.25, 0.0]]),
-        "exact float32": np.array([[0.0, 0.5, 1.0], [1.0, 0.25, 0.0]], dtype=np.float32),
-        "1-D": activations.sigmoid(rng.normal(0.0, 3.0, 7)),
-        "3-D": activations.sigmoid(rng.normal(0.0, 3.0, (2, 3, 5))),
-    }
+def _sigmoid_outputs(rng, shape, dtype=np.float64) -> np.ndarray:
+    return activations.sigmoid(rng.normal(0.0, 4.0, shape)).astype(dtype)
 
 
-def _as_array_result(got, s: np.ndarray, what: str) -> np.ndarray:
-    """The student's result as an array of s's shape, or a clear error."""
-    if got is None:
-        raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
-    if not isinstance(got, np.ndarray):
-        raise ExerciseError(
-            f"{what} returned a {type(got).__name__}, not a numpy array, for an input array "
-            f"of shape {s.shape}.",
-            "keep the result an array: arithmetic on a numpy array returns one.")
-    if got.shape != s.shape:
-        extra = " (the same values reshaped?)" if got.size == s.size else ""
-        raise ExerciseError(
-            f"{what} returned shape {got.shape} for an input of shape {s.shape}{extra}; the "
-            "derivative belongs at the same places as s.",
-            "work elementwise on s, without flattening or reshaping it.")
-    if got.dtype.kind != "f":
-        raise ExerciseError(f"{what} returned dtype {got.dtype}, expected floats.",
-                            "derivatives are real numbers: keep the float dtype of s.")
-    return got
+def _draw_sigmoid_prime(rng) -> list[Case]:
+    exact = np.array([[0.0, 0.5, 1.0], [1.0, 0.25, 0.0]])
+    cases = [
+        Case("the exact outputs 0, 1/4, 1/2 and 1 (float64)", (exact,)),
+        Case("the exact outputs 0, 1/4, 1/2 and 1 (float32)", (exact.astype(np.float32),)),
+        Case("a 0-d array (one output)", (np.array(rng.uniform(0.05, 0.95)),)),
+        Case("one output in a 1-D array", (np.array([rng.uniform(0.05, 0.95)]),)),
+        Case("an empty array of shape (0, 3)", (np.zeros((0, 3)),)),
+        Case("outputs deep in saturation, within 1e-13 of 0 and of 1",
+             (np.array([1e-300, 1e-20, 1e-13, 0.5, 1 - 1e-13, 1 - 2.0**-53]),)),
+        Case("integer outputs 0 and 1 (int64)", (np.array([[0, 1, 1], [1, 0, 0]]),)),
+        Case("values outside [0, 1], where sigma' written with s is still that formula",
+             (rng.uniform(-3.0, 4.0, (2, 5)),)),
+    ]
+    for dtype in (np.float64, np.float64, np.float32):
+        shape = _random_shape(rng)
+        cases.append(Case(f"random outputs of shape {shape} ({np.dtype(dtype).name})",
+                          (_sigmoid_outputs(rng, shape, dtype),)))
+    return cases + _work_pair(lambda shape, large: _sigmoid_outputs(rng, shape))
 
 
-def _sigmoid_prime_values(answer, s: np.ndarray, what: str, rtol: float, atol: float) -> None:
-    """Compare answer(s) with s (1 - s) and say where (s and x) they differ."""
-    got = _as_array_result(_quiet_call(answer, s, what=what), s, what)
-    if got.dtype != s.dtype:
+def _sigmoid_prime_reference(s):
+    s = np.asarray(s, dtype=float)
+    return s * (1 - s)
+
+
+def _judge_sigmoid_prime(case: Case, obs, expected) -> None:
+    what = "`sigmoid_prime_from_output(s)`"
+    s = case.args[0]
+    got = _same_shape_result(obs.result, s, what,
+                             "work elementwise on s, without flattening or reshaping it.")
+    if s.dtype.kind == "f" and got.dtype != s.dtype:
         raise ExerciseError(
             f"{what} turned a {s.dtype} input into {got.dtype}.",
             "arithmetic between an array and plain Python numbers keeps the array's dtype; a "
             "float64 array or np.float64 number in the expression changes it.")
-    s64 = s.astype(float)
-    expected = s64 * (1 - s64)
-    worst = _worst(got.astype(float), expected, rtol, atol)
-    if worst is None:
+    if got.dtype.kind not in "biuf":
+        raise ExerciseError(f"{what} returned dtype {got.dtype}, expected real numbers.",
+                            "derivatives are real numbers: keep the float dtype of s.")
+    if s.size == 0:
         return
-    idx, n_bad = worst
-    with np.errstate(divide="ignore"):
-        x = np.log(s64[idx]) - np.log1p(-s64[idx])
-    hint = ("differentiate 1 / (1 + e^-x) and write every e^-x part with s: section 1 shows "
-            "that sigma' needs nothing but the output.")
-    bad = ~np.isclose(got.astype(float), expected, rtol=rtol, atol=atol)
+    value = got.astype(float)
+    known = {
+        "has the wrong sign: sigma only increases, so sigma'(x) is never negative":
+            -expected,
+        "is sigma'(s), the slope at the point s, not at x: you applied the sigmoid to s "
+        "again, but s is already sigma(x)":
+            activations.sigmoid(s.astype(float)) * (1 - activations.sigmoid(s.astype(float))),
+        "is tanh's rule 1 - t^2 applied to s; the sigmoid's derivative is a different "
+        "function of its output": 1 - s.astype(float) ** 2,
+    }
+    differs = np.any(~np.isclose(value, expected, rtol=1e-6, atol=1e-12))
+    for problem, wrong in known.items():
+        if differs and value.shape == wrong.shape and np.allclose(value, wrong, rtol=1e-6,
+                                                                  atol=1e-12):
+            index = np.unravel_index(int(np.argmax(np.abs(wrong - expected))), s.shape)
+            raise ExerciseError(
+                f"{what} {problem}. (At s = {float(s[index]):.4g} it returns "
+                f"{float(value[index]):.4g}; sigma'(x) is {float(expected[index]):.4g}.)",
+                "sigma'(x) is the slope of the sigmoid at x; section 1 writes it with the "
+                "output s alone.")
+    s64 = s.astype(float)
+    if "exact" in case.label:
+        rtol, atol = 0.0, 0.0
+    elif s.dtype == np.float32:
+        rtol, atol = 1e-5, 2e-7
+    else:  # a few units in the last place of 1/4: s - s**2 and 1/4 - (s - 1/2)**2 cancel
+        rtol, atol = 1e-9, 5e-16
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(value - expected) <= atol + rtol * np.abs(expected))
+    if not np.any(bad):
+        return
+    n_bad = int(np.sum(bad))
+    gap = np.where(bad, np.nan_to_num(np.abs(value - expected), nan=np.inf), 0.0)
+    index = np.unravel_index(int(np.argmax(gap)), s.shape) if s.ndim else ()
+    hint = _S_HINT
     if np.all((s64[bad] == 0) | (s64[bad] == 1)):
         hint = ("only the values at s = 0 and s = 1 differ: there the curve is flat and "
                 "sigma'(x) is exactly 0, which the formula in s gives without any change.")
+    elif "outside" in case.label:
+        hint = ("sigma'(x) written with s is a short formula in s alone, and the check also "
+                "evaluates it at values outside [0, 1]: a route back through x (log, arctanh) "
+                "or a clip gives something else there.")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = float(np.log(s64[index]) - np.log1p(-s64[index]))
+    where = f"s = {float(s64[index])!r}" + (f" (x = {x:.4g})" if 0 <= s64[index] <= 1 else "")
+    shown, wanted = pair(value[index], expected[index])
     raise ExerciseError(
-        f"{what} differs from sigma'(x) in {n_bad} of {s.size} values of this {s.dtype} "
-        f"input of shape {s.shape}; the largest difference is at s = {float(s64[idx])!r} "
-        f"(x = {x:.4g}): got {got[idx]:.6g}, expected {expected[idx]:.6g}.", hint)
+        f"{what} differs from sigma'(x) in {n_bad} of {s.size} values of this {s.dtype} input "
+        f"of shape {s.shape}; the largest difference is at {where}: got {shown}, expected "
+        f"{wanted}.", hint)
+
+
+SIGMOID_PRIME = Spec(
+    "ch02.sigmoid_prime_from_output", check="ch02.check_sigmoid_prime_from_output",
+    grade_id="ch02-sigmoid-prime-check",
+    what="`sigmoid_prime_from_output(s)`", answers=("sigmoid_prime_from_output",),
+    draw=_draw_sigmoid_prime, reference=_sigmoid_prime_reference, judge=_judge_sigmoid_prime,
+    forbidden=COURSE_CODE, vectorised=True,
+    loop_hint="arithmetic operators and numpy's functions work on a whole array at once.",
+    passed="`sigmoid_prime_from_output(s)` is right on every case: sigma'(x) = s (1 - s), "
+           "exactly 0 at s = 0 and s = 1 and 1/4 at s = 1/2; float32 stays float32.")
 
 
 @exercise_check
-def check_sigmoid_prime_from_output(answer) -> None:
-    """Check ``answer(s)`` gives sigma'(x) from s = sigma(x): only s, no loop, shape/dtype kept.
-
-    Rejected: a flipped sign, sigma'(s) (the sigmoid applied again), tanh's rule, recovering x
-    (log, arctanh, logit) or re-evaluating a sigmoid (exp), calling the course's activations,
-    a Python loop (also np.vectorize), another shape or dtype, anything but exactly 0 at s = 0
-    and s = 1 (a clipped answer) and exactly 1/4 at s = 1/2.
-    """
-    what = "`sigmoid_prime_from_output(s)`"
-    require_callable(answer, what)
-    cases = _sigmoid_cases()
-    s = cases["main"]
-    course_calls: list[str] = []
-    got = _as_array_result(_quiet_call(answer, s, what=what, course_calls=course_calls), s,
-                           what)
-    expected = s * (1 - s)
-    known = {
-        "has the wrong sign: sigma only increases, so sigma'(x) is never negative.": -expected,
-        "is sigma'(s), the slope at the point s, not at x: you applied the sigmoid to s again, "
-        "but s is already sigma(x).": activations.sigmoid(s) * (1 - activations.sigmoid(s)),
-        "is tanh's rule 1 - t^2 applied to s; the sigmoid's derivative is a different "
-        "function of its output.": 1 - s**2,
-    }
-    for problem, value in known.items():
-        if np.allclose(got, value, rtol=1e-6, atol=1e-12):
-            idx = np.unravel_index(int(np.argmax(np.abs(value - expected))), s.shape)
-            raise ExerciseError(
-                f"{what} {problem} (At s = {s[idx]:.4g} it returns {got[idx]:.4g}; sigma'(x) "
-                f"is {expected[idx]:.4g}.)",
-                "sigma'(x) is the slope of the sigmoid at x; section 1 writes it with the "
-                "output s alone.")
-    if course_calls:
-        raise ExerciseError(
-            f"{what} calls the course's own activation code (helpers.activations: "
-            f"{course_calls[0]}); this exercise asks you to write sigma'(x) yourself.",
-            "the derivative is a short formula in s: arithmetic on s is all it takes.")
-    for name, line in _called_names(answer):
-        if name in _NOT_ONLY_S:
-            raise ExerciseError(
-                f"{what} calls `{name}`{_where_line(line)}: that recovers x from s "
-                "or evaluates a sigmoid again, and the task says to use only s.",
-                "sigma'(x) is a polynomial in s = sigma(x): no log or exp is needed.")
-    _sigmoid_prime_values(answer, s, what, rtol=1e-6, atol=1e-12)
-    # At s = 0, 1/2 and 1 the derivative is 0, 1/4 and 0 exactly, in float64 and float32 alike:
-    # no tolerance, so an answer clipped or nudged away from 0 (even by 1e-12) shows.
-    for label in ("exact", "exact float32"):
-        _sigmoid_prime_values(answer, cases[label], what, rtol=0, atol=0)
-    for label in ("1-D", "3-D"):
-        _sigmoid_prime_values(answer, cases[label], what, rtol=1e-6, atol=1e-12)
-    _check_loop_free(answer, what)
-    # float32: the same arithmetic rounds at ~1e-7, and s - s^2 loses digits near s = 1.
-    _sigmoid_prime_values(answer, s.astype(np.float32), what, rtol=1e-5, atol=1e-7)
-    passed(f"{what} is right: sigma'(x) = s (1 - s), exactly 0 at s = 0 and s = 1, largest "
-           f"at s = 1/2 (x = 0) where it is 1/4; float32 stays float32.")
+def check_sigmoid_prime_from_output(answer, *, seed: int | None = None) -> None:
+    """Check ``answer(s)`` gives sigma'(x) from s = sigma(x): a formula in s alone, any shape,
+    dtype kept, written without the course's code and without a Python loop."""
+    SIGMOID_PRIME.check(answer, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
@@ -274,121 +198,142 @@ _SHRINK_WRONG = [
      "count the factors: n sigmoid layers give n factors of sigma', not n + 1."),
     (lambda n: 1 - 0.25**n, "the bound is the product of the factors itself, not one minus it."),
 ]
-
-# Layer counts in an order and shape where an answer that uses positions instead of values,
-# flattens, or overflows integers (4**n passes 2**63 at n = 32) shows.
-_SHRINK_COUNTS = np.array([[3, 0, 12, 1], [40, 8, 5, 2]])
+_SHRINK_DEFAULT_HINT = ("each sigmoid layer contributes one factor sigma'(z) <= 1/4, and no "
+                        "layer at all (n = 0) leaves the gradient as it is: a bound of 1.")
 
 
 def _shrink_hint(n, value) -> str | None:
     """The hint of the known mistake that gives ``value`` at ``n``, if there is one."""
+    n = np.asarray(n, dtype=float)
     for fn, hint in _SHRINK_WRONG:
-        if np.allclose(value, fn(np.asarray(n, dtype=float)), rtol=1e-9, atol=0):
+        if np.shape(value) == n.shape and np.allclose(value, fn(n), rtol=1e-9, atol=0):
             return hint
     return None
 
 
-def _shrink_call(answer, n, what: str, label: str):
-    """Call the answer; two errors students meet here get their cause named."""
-    try:
-        return _quiet_call(answer, n, what=what)
-    except NotAnsweredYet:
-        raise
-    except ExerciseError as err:
-        detail = err.problem.split(" raised ", 1)[-1]
-        if "negative integer powers" in err.problem:
-            raise ExerciseError(
-                f"{label} raised {detail}",
-                "numpy refuses to raise an integer to a negative integer power, because the "
-                "result would not be an integer: the bound is a fraction, so compute it with "
-                "floats.") from None
-        if "converted to Python scalars" in err.problem or "must be real number" in err.problem:
-            raise ExerciseError(
-                f"{label} raised {detail}",
-                "the math module works on one number at a time; for an array of layer counts "
-                "use numpy's functions or arithmetic operators, which work on whole arrays.") \
-                from None
-        raise
+def _int_array(rng, shape, dtype=np.int64, high: int = 60) -> np.ndarray:
+    return rng.integers(0, high + 1, size=shape).astype(dtype)
 
 
-def _shrink_scalar(answer, n: int, what: str) -> None:
-    label = f"{what} with n_layers = {n}"
-    got = _shrink_call(answer, n, what, label)
-    if got is None:
-        raise ExerciseError(f"{label} returned None.", "did you forget the `return` statement?")
-    if isinstance(got, np.ndarray) and got.ndim > 0:
+def _draw_shrink(rng) -> list[Case]:
+    random_n = int(rng.integers(2, 61))
+    cases = [
+        Case("n_layers = 8 (an int)", (8,)),
+        Case("n_layers = 0 (an int)", (0,)),
+        Case("n_layers = 1 (an int)", (1,)),
+        Case(f"n_layers = {random_n} (an int)", (random_n,)),
+        Case("n_layers = np.int64(5), a numpy integer", (np.int64(5),)),
+        Case("an int64 array with 0, 1, 32 and 40 (4**32 passes the int64 range)",
+             (np.array([[3, 0, 12, 1], [40, 8, 32, 2]]),)),
+        Case("a 0-d integer array", (np.array(int(rng.integers(2, 20))),)),
+        Case("a one-element array [5]", (np.array([5]),)),
+        Case("an empty integer array", (np.zeros(0, dtype=np.int64),)),
+    ]
+    for dtype in (np.int64, np.int32):
+        shape = _random_shape(rng)
+        cases.append(Case(f"a random {np.dtype(dtype).name} array of shape {shape}",
+                          (_int_array(rng, shape, dtype),)))
+    # The large input also has larger counts, so a loop over 1..max(n) shows as well.
+    return cases + _work_pair(lambda shape, large: _int_array(rng, shape,
+                                                               high=60 if large else 3))
+
+
+def _shrink_reference(n):
+    return 0.25 ** np.asarray(n, dtype=float)
+
+
+def _judge_shrink(case: Case, obs, expected) -> None:
+    what = "`sigmoid_shrink_bound(n_layers)`"
+    n = case.args[0]
+    label = f"{what} with n_layers = {show(n)}"
+    if not isinstance(n, np.ndarray):  # one layer count: one number (the task allows 0-d)
+        got = obs.result
+        if isinstance(got, np.ndarray) and got.ndim == 0 and got.dtype.kind == "f":
+            got = got[()]
+        if isinstance(got, np.ndarray):
+            raise ExerciseError(
+                f"{label} returned an array of shape {got.shape}; for one layer count the "
+                "bound is one number.",
+                "an operation on a plain number gives a plain number: do not wrap the input in "
+                "an array of its own.")
+        value = expect_float(got, label, finite=False,
+                             hint="return the number itself, not text or a list.")
+        if not math.isclose(value, float(expected), rel_tol=1e-9, abs_tol=0):
+            raise ExerciseError(f"{label} is {value:.6g}, expected {float(expected):.6g}.",
+                                _shrink_hint(n, value) or _SHRINK_DEFAULT_HINT)
+        return
+    got = _same_shape_result(obs.result, n, label,
+                             "apply the formula to the whole array, one bound per entry, "
+                             "without flattening or reducing it.")
+    if got.dtype.kind != "f":
         raise ExerciseError(
-            f"{label} returned an array of shape {got.shape}; for one layer count the bound "
-            "is one number.",
-            "an operation on a plain number gives a plain number: do not wrap the input in an "
-            "array of its own.")
-    if isinstance(got, bool) or not isinstance(got, (int, float, np.number, np.ndarray)):
-        raise ExerciseError(f"{label} should be a single number, got {type(got).__name__} "
-                            f"{got!r:.60}.", "return the number itself, not text or a list.")
-    value = float(got)
-    expected = 0.25**n
-    if not math.isclose(value, expected, rel_tol=1e-9, abs_tol=0):
-        raise ExerciseError(f"{label} is {value:.6g}, expected {expected:.6g}.",
-                            (_shrink_hint(n, value) if n == 8 else None) or
-                            "each sigmoid layer contributes one factor sigma'(z) <= 1/4, and "
-                            "no layer at all (n = 0) leaves the gradient as it is: a bound "
-                            "of 1.")
+            f"{label} returned dtype {got.dtype}; the bounds are fractions, so the result must "
+            "be a float array.", "compute with floats: 0.25 ** n, not an integer power.")
+    diff = first_difference(got, expected, rtol=1e-9, atol=0)
+    if diff is None:
+        return
+    index, n_bad = diff
+    k = int(n[index])
+    hint = _shrink_hint(n, got)
+    if hint is None and (not np.isfinite(got[index]) or got[index] == 0) and k >= 32:
+        hint = ("an int64 holds numbers up to about 9.2e18; 4**n passes that at n = 32 and "
+                "wraps around silently, so compute with floats.")
+    raise ExerciseError(
+        f"{label} differs in {n_bad} of {n.size} entries; the largest difference is at "
+        f"n_layers = {k}: got {pair(got[index], expected[index])[0]}, expected "
+        f"{pair(got[index], expected[index])[1]}.",
+        hint or "each entry is the bound for that many layers, whatever its position in the "
+                "array.")
+
+
+def _explain_shrink_error(case: Case, obs) -> str | None:
+    if "negative integer powers" in obs.error:
+        return ("numpy refuses to raise an integer to a negative integer power, because the "
+                "result would not be an integer: the bound is a fraction, so compute it with "
+                "floats.")
+    if "converted to Python scalars" in obs.error or "must be real number" in obs.error:
+        return ("the math module works on one number at a time; for an array of layer counts "
+                "use numpy's functions or arithmetic operators, which work on whole arrays.")
+    return None
+
+
+SHRINK_BOUND = Spec(
+    "ch02.sigmoid_shrink_bound", check="ch02.check_sigmoid_shrink_bound",
+    grade_id="ch02-shrink-bound-check",
+    what="`sigmoid_shrink_bound(n_layers)`", answers=("sigmoid_shrink_bound",),
+    draw=_draw_shrink, reference=_shrink_reference, judge=_judge_shrink,
+    explain_error=_explain_shrink_error, vectorised=True,
+    loop_hint="arithmetic operators and numpy's functions work on a whole array at once.",
+    passed="`sigmoid_shrink_bound(n_layers)` is right: (1/4)**n for one count and for every "
+           "entry of an array; after 8 sigmoid layers a gradient keeps at most 1.5e-05 of "
+           "its size (one unit per layer with |w| <= 1, or weight matrices of spectral norm at "
+           "most 1).")
 
 
 @exercise_check
-def check_sigmoid_shrink_bound(answer) -> None:
+def check_sigmoid_shrink_bound(answer, *, seed: int | None = None) -> None:
     """Check ``answer(n)`` is (1/4)**n for an int and entrywise for an int array, loop-free."""
-    what = "`sigmoid_shrink_bound(n_layers)`"
-    require_callable(answer, what)
-    for n in (8, 0, 1):
-        _shrink_scalar(answer, n, what)
-    n = _SHRINK_COUNTS
-    label = f"{what} for n_layers = {n.tolist()}"
-    got = _shrink_call(answer, n.copy(), what, label)
-    if got is None:
-        raise ExerciseError(f"{label} returned None.", "did you forget the `return` statement?")
-    try:
-        got = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise ExerciseError(f"{label} should be a numeric array, got {type(got).__name__}.",
-                            "return one bound per entry of the array.") from None
-    if got.shape != n.shape:
-        raise ExerciseError(
-            f"{label} has shape {got.shape}, expected {n.shape}: one bound per entry.",
-            "apply the formula to the whole array, without flattening or reducing it.")
-    expected = 0.25 ** n.astype(float)
-    worst = _worst(got, expected, rtol=1e-9, atol=0)
-    if worst is not None:
-        idx, n_bad = worst
-        k = int(n[idx])
-        hint = _shrink_hint(n, got)
-        if hint is None and (not np.isfinite(got[idx]) or got[idx] == 0) and k >= 32:
-            hint = ("an int64 holds numbers up to about 9.2e18; 4**n passes that at n = 32 and "
-                    "wraps around silently, so compute with floats.")
-        raise ExerciseError(
-            f"{label} differs in {n_bad} of {n.size} entries; the largest difference is at "
-            f"n_layers = {k}: got {got[idx]:.6g}, expected {expected[idx]:.6g}.",
-            hint or "each entry is the bound for that many layers, whatever its position in "
-                    "the array.")
-    _check_loop_free(answer, what)
-    passed(f"{what} is right: after 8 sigmoid layers the gradient is at most "
-           f"{0.25**8:.1e} of what it was (one unit per layer with |w| <= 1, or weight "
-           "matrices whose spectral norm is at most 1).")
+    SHRINK_BOUND.check(answer, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
 # Exercise 3: an initialisation that keeps a 10-layer tanh network out of saturation
 # --------------------------------------------------------------------------------------
 
-_TANH_NETWORKS = {
-    "narrow": [32, 48, 32, 64, 32, 40, 32, 48, 32, 32, 32, 1],
-    "wide": [256, 256, 192, 256, 320, 256, 256, 192, 256, 256, 256, 1],
-}
-# Xavier and LeCun reach at most 0.3 %; He's ReLU recipe (twice the variance) 3.8 %.
+# The check follows each network layer by layer the way section 2 does: a unit with n inputs of
+# variance v and weights of std sigma_w has a pre-activation z of variance q = n sigma_w^2 v,
+# so its output tanh(z) has variance E[tanh(sqrt(q) Z)^2] (Z standard normal; the mean field
+# of a wide layer, computed by Gauss-Hermite quadrature), and it is saturated (tanh'(z) < 0.01)
+# where |z| > arctanh(sqrt(0.99)) = 2.993, a share erfc(2.993 / sqrt(2 q)) of the time. No
+# sampling, so the verdict does not depend on the draw of weights or inputs, and the margins
+# are exact: with the criteria below the accepted gains sigma_w sqrt(fan_in) of a layer of
+# constant width lie between 0.89 and 1.16 (LeCun's 1 in the middle; He's sqrt(2) and
+# PyTorch's 5/3 for tanh are too large, 0.8 x Xavier too small).
 MAX_SATURATED = 0.01
-# Xavier and LeCun end near 0.22; 0.8 x Xavier fades to 0.05 over ten layers.
 MIN_LAST_STD = 0.1
-
+_X_SATURATED = math.atanh(math.sqrt(1 - diagnostics.SATURATION_THRESHOLD))
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(121)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
 # Variances of the usual recipes: a std equal to one of them on every layer forgot a root.
 _VARIANCE_RULES = {
@@ -399,33 +344,67 @@ _VARIANCE_RULES = {
 }
 
 
-def _tanh_network(std_fn, sizes, seed: int = 1) -> nn.MLP:
-    rng = np.random.default_rng(seed)
-    weights = [rng.normal(0.0, std_fn(i, o), (i, o)) for i, o in zip(sizes, sizes[1:])]
-    biases = [np.zeros(o) for o in sizes[1:]]
-    return nn.MLP.from_weights(weights, biases, activation="tanh", output="identity")
-
-
 def tanh_network_stats(std_fn, sizes) -> dict[str, np.ndarray]:
-    """Per-layer stats of a tanh network initialised with N(0, std_fn(fan_in, fan_out)^2)."""
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, sizes[0]))
-    return diagnostics.layer_stats(_tanh_network(std_fn, sizes), X)
+    """Expected saturated share and std of each hidden layer of a tanh network whose weights
+    are N(0, std_fn(fan_in, fan_out)^2), biases 0, on inputs of unit variance.
+
+    ``sizes`` lists the input width and the hidden widths (an output width after them is
+    ignored). Layer by layer: q = fan_in * std^2 * v, saturated share erfc(2.993 / sqrt(2 q)),
+    next v = E[tanh(sqrt(q) Z)^2] with Z standard normal (the wide-layer mean field).
+    """
+    v, saturated, spread = 1.0, [], []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        q = float(std_fn(fan_in, fan_out)) ** 2 * fan_in * v
+        saturated.append(math.erfc(_X_SATURATED / math.sqrt(2 * q)) if q > 0 else 0.0)
+        v = float(np.sum(_WEIGHTS * np.tanh(math.sqrt(q) * _NODES) ** 2))
+        spread.append(math.sqrt(v))
+    return {"saturated": np.array(saturated), "std": np.array(spread)}
 
 
-def _one_std(answer, fan_in: int, fan_out: int, what: str) -> float:
-    value = _quiet_call(answer, fan_in, fan_out, what=what)   # NaN and inf are reported below
-    if isinstance(value, np.ndarray) and value.size == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        shape = f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""
-        raise ExerciseError(
-            f"{what} should return one number (a standard deviation) for fan_in={fan_in}, "
-            f"fan_out={fan_out}, got {type(value).__name__}{shape} {value!r:.60}.",
-            "return the spread sigma_w of the weights, not the weights themselves: the check "
-            "draws the weights from N(0, sigma_w^2).")
-    value = float(value)  # shown as 0.1, not np.float64(0.1)
+def _tanh_networks(rng) -> dict[str, list[int]]:
+    """Ten tanh layers each: one that narrows (sharply at first), one that widens, one narrow,
+    one wide, and two of random widths (each layer 0.8 to 1.25 times a random base)."""
+    networks = {
+        "narrowing network (256, 164, then 0.8 times narrower a layer)":
+            [256] + [round(164 * 0.8**k) for k in range(10)],
+        "widening network (24 units, then 1.25 times wider a layer)":
+            [round(24 * 1.25**k) for k in range(11)],
+        "narrow network (32 units a layer)": [32] * 11,
+        "wide network (256 units a layer)": [256] * 11,
+    }
+    for j in (1, 2):
+        base = int(rng.choice([32, 48, 64, 96, 128, 256]))
+        sizes = [int(round(base * rng.uniform(0.8, 1.25))) for _ in range(11)]
+        networks[f"random network {j} (widths {min(sizes)} to {max(sizes)})"] = sizes
+    return networks
+
+
+def _draw_tanh_init(rng) -> list[Case]:
+    cases = [Case("fan_in = 1, fan_out = 1", (1, 1)),
+             Case("fan_in = 1, fan_out = 1000", (1, 1000)),
+             Case("fan_in = 1000, fan_out = 1", (1000, 1))]
+    for name, sizes in _tanh_networks(rng).items():
+        for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            cases.append(Case(f"fan_in = {fan_in}, fan_out = {fan_out} (layer {layer + 1} of "
+                              f"the {name})", (fan_in, fan_out),
+                              note={"network": name, "sizes": sizes, "layer": layer}))
+    return cases
+
+
+def _judge_one_std(case: Case, obs, expected) -> None:
+    what = "`tanh_init_std(fan_in, fan_out)`"
+    fan_in, fan_out = case.args
     where = f"for fan_in={fan_in}, fan_out={fan_out}"
+    value = obs.result
+    if isinstance(value, np.ndarray):
+        raise ExerciseError(
+            f"{what} should return one number (a standard deviation) {where}, got an array of "
+            f"shape {value.shape}.",
+            "return the spread sigma_w of the weights as a plain number, not an array (not "
+            "even of one element) and not the weights themselves: the check draws the weights "
+            "from N(0, sigma_w^2).")
+    value = expect_float(value, f"{what} {where}", finite=False,
+                         hint="return the spread sigma_w of the weights: one number.")
     if math.isnan(value):
         raise ExerciseError(
             f"{what} returned nan {where}: not a number, and a standard deviation must be a "
@@ -449,61 +428,66 @@ def _one_std(answer, fan_in: int, fan_out: int, what: str) -> float:
             "0, and a standard deviation must be a positive number.",
             "a weight std shrinks as the layer gets wider; `//` is integer division and "
             "rounds a small fraction down to 0.")
-    return value
 
 
-@exercise_check
-def check_tanh_init_std(answer) -> None:
-    """Check that N(0, answer(fan_in, fan_out)^2) weights keep 10 tanh layers in a useful range.
-
-    Passes when, in a narrow and in a wide network with widths varying from layer to layer,
-    no hidden layer is more than 1 % saturated and the last hidden layer's activations keep a
-    std of at least 0.1: Xavier/Glorot sqrt(2 / (fan_in + fan_out)) and LeCun 1 / sqrt(fan_in)
-    do; He's sqrt(2 / fan_in), made for ReLU, saturates too many units.
-    """
-    what = "`tanh_init_std(fan_in, fan_out)`"
-    require_callable(answer, what)
-    stds = {}
-    for sizes in _TANH_NETWORKS.values():
-        for key in zip(sizes[:-1], sizes[1:-1]):
-            if key not in stds:
-                stds[key] = _one_std(answer, *key, what=what)
+def _judge_tanh_networks(cases, observations, expected) -> None:
+    networks: dict[str, dict] = {}
+    for case, obs in zip(cases, observations):
+        if case.note:
+            net = networks.setdefault(case.note["network"], {"sizes": case.note["sizes"],
+                                                              "stds": {}})
+            net["stds"][case.note["layer"]] = float(obs.result)
     gain_hint = ("each layer should pass on a signal of about the spread it received, forwards "
                  "and backwards: section 2 shows how the weight std and the number of inputs "
                  "set the spread of z, and section 5 balances the forward and the backward "
                  "condition.")
-    for label, sizes in _TANH_NETWORKS.items():
-        stats = tanh_network_stats(lambda i, o: stds.get((i, o), 1.0), sizes)
-        saturated = stats["saturated"][:-1]
+    all_stds = {(case.args[0], case.args[1]): float(obs.result)
+                for case, obs in zip(cases, observations) if case.note}
+    for name, net in networks.items():
+        sizes = net["sizes"]
+        stds = [net["stds"][j] for j in range(len(sizes) - 1)]
+        by_fans = dict(zip(zip(sizes[:-1], sizes[1:]), stds))
+        stats = tanh_network_stats(lambda i, o, by_fans=by_fans: by_fans[i, o], sizes)
+        saturated = stats["saturated"]
         worst = int(np.argmax(saturated))
-        width = int(np.median(sizes[1:-1]))
-        fan_in, fan_out = sizes[worst], sizes[worst + 1]
-        example = stds[(fan_in, fan_out)]
         if saturated[worst] > MAX_SATURATED:
+            fan_in, fan_out, std = sizes[worst], sizes[worst + 1], stds[worst]
             raise ExerciseError(
-                f"in the {label} network (about {width} units per layer), hidden layer "
-                f"{worst + 1} is {saturated[worst]:.1%} saturated (tanh' < 0.01); at most "
-                f"{MAX_SATURATED:.0%} is allowed. Your std for that {fan_in}->{fan_out} layer "
-                f"is {example:.3g}, a gain std * sqrt(fan_in) of {example * math.sqrt(fan_in):.2f}"
-                ": too large.",
-                gain_hint)
-        last_std = stats["std"][-2]
-        fan_in, fan_out = sizes[-3], sizes[-2]
-        example = stds[(fan_in, fan_out)]
+                f"in the {name}, hidden layer {worst + 1} is expected to be "
+                f"{saturated[worst]:.1%} saturated (tanh' < 0.01); at most {MAX_SATURATED:.0%} "
+                "is allowed. Your std for that "
+                f"{fan_in}->{fan_out} layer is {std:.3g}, a gain std * sqrt(fan_in) of "
+                f"{std * math.sqrt(fan_in):.2f}: too large.", gain_hint)
+        last_std = stats["std"][-1]
         if last_std < MIN_LAST_STD:
+            fan_in, fan_out, std = sizes[-2], sizes[-1], stds[-1]
             hint = gain_hint
             for rule, variance in _VARIANCE_RULES.items():
-                if all(math.isclose(std, variance(i, o), rel_tol=1e-6)
-                       for (i, o), std in stds.items()):
+                if all(math.isclose(s, variance(i, o), rel_tol=1e-6)
+                       for (i, o), s in all_stds.items()):
                     hint = (f"your values equal {rule} for every layer, which is a variance (a "
                             "squared spread); the function returns a standard deviation.")
             raise ExerciseError(
-                f"in the {label} network the activations fade away: the last hidden layer's "
+                f"in the {name} the activations fade away: the last hidden layer's expected "
                 f"std is {last_std:.2g} (at least {MIN_LAST_STD} is needed). Your std for its "
-                f"{fan_in}->{fan_out} layer is {example:.3g}, a gain std * sqrt(fan_in) of "
-                f"{example * math.sqrt(fan_in):.2f}: too small.",
-                hint)
-    narrow = tanh_network_stats(lambda i, o: stds.get((i, o), 1.0), _TANH_NETWORKS["narrow"])
-    passed(f"{what} keeps 10 tanh layers in the useful range: at most "
-           f"{narrow['saturated'][:-1].max():.1%} saturated, last hidden layer std "
-           f"{narrow['std'][-2]:.2f} (narrow network).")
+                f"{fan_in}->{fan_out} layer is {std:.3g}, a gain std * sqrt(fan_in) of "
+                f"{std * math.sqrt(fan_in):.2f}: too small.", hint)
+
+
+TANH_INIT = Spec(
+    "ch02.tanh_init_std", check="ch02.check_tanh_init_std", grade_id="ch02-tanh-init-check",
+    what="`tanh_init_std(fan_in, fan_out)`", answers=("tanh_init_std",),
+    draw=_draw_tanh_init, reference=lambda fan_in, fan_out: None, judge=_judge_one_std,
+    judge_all=_judge_tanh_networks,
+    passed="`tanh_init_std(fan_in, fan_out)` keeps ten tanh layers in the useful range in every "
+           "network tried (narrowing, widening, narrow, wide and random widths): at most 1% "
+           "of any hidden layer saturated, and the last hidden layer's activations keep a std "
+           "of at least 0.1.")
+
+
+@exercise_check
+def check_tanh_init_std(answer, *, seed: int | None = None) -> None:
+    """Check that N(0, answer(fan_in, fan_out)^2) weights keep 10 tanh layers in a useful range
+    in networks of several shapes, drawn at each check: no hidden layer more than 1 %
+    saturated, the last hidden layer's activations with a std of at least 0.1."""
+    TANH_INIT.check(answer, seed=seed)

@@ -1,0 +1,498 @@
+"""One spec per exercise: its contract, its reference, and inputs drawn at every check.
+
+A :class:`Spec` says what an exercise asks for: which answers (functions) the student writes,
+how to draw the cases to try them on (edge cases first, then random ones, fresh at every
+call), the reference the results are compared with, and how to judge one result (type,
+shape, dtype, values) with a message that says what differs. The same spec serves two
+paths:
+
+- **in the notebook** (:meth:`Spec.check`): the cases are drawn from ``os.urandom``, the
+  student's functions run on them, their results become plain data (``_plain``), and only
+  then are the references computed and the results judged. A pass prints the same line for
+  every draw; a failure names the case and the seed that repeats the draw.
+- **under autograding**: the grader draws the cases in its own process and writes them as
+  plain data into the sandbox (the *inbox*); the check cell, seeing ``AFC_GRADING_INBOX``,
+  only runs the student's functions on them and writes what came back to the *outbox*
+  (:func:`collect`). The grader reads that plain data back and judges it in its own process
+  (:func:`prepare_inbox`, :func:`verdicts`), so nothing in the student's process decides a
+  grade. A check cell that does not write to the outbox scores 0.
+
+Forbidden calls and loops are measured while the student's function runs (``_trace``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _plain
+from ._core import ExerciseError, NotAnsweredYet, passed, require_callable
+from ._plain import Build, Other
+from ._trace import Forbidden, Trace, tracing
+
+__all__ = ["Case", "Observation", "Spec", "builder", "case", "collect", "driver",
+           "fresh_seed", "prepare_inbox", "spec_for", "verdicts"]
+
+SPECS: dict[str, Spec] = {}
+BUILDERS: dict[str, Callable[..., Any]] = {}
+DRIVERS: dict[str, Callable[..., Any]] = {}
+INBOX_VARIABLE = "AFC_GRADING_INBOX"
+OUTBOX_VARIABLE = "AFC_GRADING_OUTBOX"
+_GRADE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def fresh_seed() -> int:
+    """A seed for one draw of cases, from the operating system's randomness."""
+    return int.from_bytes(os.urandom(4), "big")
+
+
+def builder(kind: str):
+    """Register a function that builds an input from a :class:`Build` recipe of this kind."""
+    def register(fn):
+        BUILDERS[kind] = fn
+        return fn
+    return register
+
+
+def driver(name: str):
+    """Register a scenario a case runs instead of a plain call: ``fn(answers, *args, **kw)``."""
+    def register(fn):
+        DRIVERS[name] = fn
+        return fn
+    return register
+
+
+def materialise(value):
+    """``value`` with every Build recipe built, and arrays copied: fresh inputs for one call."""
+    if isinstance(value, Build):
+        if value.kind not in BUILDERS:
+            raise ExerciseError(f"the check cannot build an input of kind {value.kind!r}.")
+        return BUILDERS[value.kind](**materialise(value.params))
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [materialise(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(materialise(v) for v in value)
+    if isinstance(value, dict):
+        return {k: materialise(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Case:
+    """One call to try the student's answer on.
+
+    ``args``/``kwargs`` are plain data and Build recipes. ``answer`` picks which of the
+    student's functions to call, or ``driver`` names a scenario that uses them. A case with
+    ``work`` ("small" or "large") is also measured for Python work; ``size`` is how many
+    times a loop over it would run (its shortest scaled axis) and ``elements`` how many
+    elements it has.
+    """
+
+    label: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    answer: int = 0
+    driver: str | None = None
+    work: str | None = None
+    size: int = 0
+    elements: int = 0
+    note: dict = field(default_factory=dict)   # plain facts for the judge (not sent to students)
+
+    def inputs(self) -> tuple[tuple, dict]:
+        """Fresh (args, kwargs) for one call: recipes built, arrays copied."""
+        return materialise(self.args), materialise(self.kwargs)
+
+    def as_plain(self) -> dict:
+        return {"label": self.label, "args": list(self.args), "kwargs": dict(self.kwargs),
+                "answer": self.answer, "driver": self.driver, "work": self.work,
+                "size": self.size, "elements": self.elements}
+
+    @classmethod
+    def from_plain(cls, data: dict) -> Case:
+        if not isinstance(data, dict):
+            raise _plain.PlainDataError("a case must be a dict")
+        return cls(label=str(data["label"]), args=tuple(data["args"]),
+                   kwargs=dict(data["kwargs"]), answer=int(data["answer"]),
+                   driver=data["driver"], work=data["work"], size=int(data["size"]),
+                   elements=int(data["elements"]))
+
+
+@dataclass
+class Observation:
+    """What one call of the student's answer did: plain data only."""
+
+    status: str                      # "returned", "raised", "not_answered" or "missing"
+    result: Any = None
+    error: str = ""                  # "TypeError: ..." when it raised
+    mutated: list[str] = field(default_factory=list)
+    trace: Trace = field(default_factory=Trace)
+
+    def as_plain(self) -> dict:
+        return {"status": self.status, "result": self.result, "error": self.error,
+                "mutated": list(self.mutated), "trace": self.trace.as_plain()}
+
+    @classmethod
+    def from_plain(cls, data) -> Observation:
+        """An observation read from the outbox: anything malformed is 'missing'."""
+        if not isinstance(data, dict) or data.get("status") not in (
+                "returned", "raised", "not_answered"):
+            return cls("missing")
+        mutated = data.get("mutated")
+        return cls(status=data["status"], result=data.get("result"),
+                   error=str(data.get("error", ""))[:600],
+                   mutated=[str(m)[:60] for m in mutated[:5]] if isinstance(mutated, list) else [],
+                   trace=Trace.from_plain(data.get("trace")))
+
+
+# ------------------------------------------------------------------ running the answer
+
+def _fingerprint(obj, depth: int = 0):
+    """A comparable summary of ``obj``'s contents, to tell whether a call changed it."""
+    if depth > 6:
+        return ("deep",)
+    if isinstance(obj, np.ndarray):
+        data = np.ascontiguousarray(obj)
+        digest = hashlib.sha1(data.view(np.uint8).tobytes() if data.size else b"").hexdigest()
+        return ("array", data.dtype.str, data.shape, digest)
+    if type(obj).__module__.startswith("torch"):
+        if hasattr(obj, "state_dict"):
+            return ("module", _fingerprint({k: v.detach().cpu().numpy()
+                                            for k, v in obj.state_dict().items()}, depth + 1))
+        if hasattr(obj, "detach"):
+            return ("tensor", _fingerprint(obj.detach().cpu().numpy(), depth + 1))
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, tuple(_fingerprint(v, depth + 1) for v in obj))
+    if isinstance(obj, dict):
+        return ("dict", tuple((repr(k), _fingerprint(v, depth + 1)) for k, v in obj.items()))
+    if isinstance(obj, float):
+        return ("float", obj.hex())
+    if obj is None or isinstance(obj, (bool, int, str, complex, np.generic)):
+        return ("value", repr(obj))
+    if callable(obj):
+        return ("callable", id(obj))
+    if hasattr(obj, "__dict__"):
+        return ("object", type(obj).__name__, _fingerprint(
+            {k: v for k, v in vars(obj).items() if not callable(v)}, depth + 1))
+    return ("other", id(obj))
+
+
+def _argument_names(fn, count: int) -> list[str]:
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    return [f"`{names[i]}`" if i < len(names) else f"argument {i + 1}" for i in range(count)]
+
+
+def observe(spec: Spec, answers: Sequence, case: Case) -> Observation:
+    """Run one case on fresh inputs and record what happened, as plain data."""
+    args, kwargs = case.inputs()
+    before = [_fingerprint(a) for a in args] + [_fingerprint(v) for v in kwargs.values()]
+    if case.driver is not None:
+        call, call_args = DRIVERS[case.driver], (answers, *args)
+    else:
+        call, call_args = answers[case.answer], args
+    status, result, error = "returned", None, ""
+    with warnings.catch_warnings(), np.errstate(all=spec.numpy_errors):
+        warnings.simplefilter("error" if spec.numpy_errors == "raise" else "ignore")
+        with tracing(spec.forbidden, count_work=case.work is not None) as trace:
+            try:
+                result = call(*call_args, **kwargs)
+            except NotImplementedError:
+                status = "not_answered"
+            except Exception as err:  # the student's code failed: say how, never crash
+                status, error = "raised", f"{type(err).__name__}: {err}"[:600]
+    after = [_fingerprint(a) for a in args] + [_fingerprint(v) for v in kwargs.values()]
+    names = _argument_names(answers[case.answer] if case.driver is None else call, len(args))
+    names += [f"`{k}`" for k in kwargs]
+    mutated = [name for name, b, a in zip(names, before, after) if b != a]
+    try:
+        plain = _plain.to_plain(result)
+    except _plain.PlainDataError as err:
+        plain = Other(type(result).__name__, f"too large to check ({err})")
+    return Observation(status, plain, error, mutated, trace)
+
+
+# ------------------------------------------------------------------ the spec
+
+class Spec:
+    """What one exercise asks for, and how to check it (see the module's docstring).
+
+    - ``answers``: the names of the student's functions, in the order the check takes them;
+    - ``check``: the check function's name as a notebook calls it ("ch02.check_..."), for the
+      line that tells how to repeat a draw;
+    - ``draw(rng) -> list[Case]``: the cases, edge cases first; ``rng`` is seeded per call;
+    - ``reference(*args, **kwargs)`` (or ``reference_case(case)`` for driver cases): the
+      right result, computed only after every student call;
+    - ``judge(case, observation, expected)``: raise ExerciseError when the result is wrong;
+    - ``judge_all(cases, observations, expected)``: optional, for what spans several cases;
+    - ``explain_error(case, observation) -> hint | None``: optional, for a known exception;
+    - ``forbidden``: functions that must not run (by what runs, not by name);
+    - ``vectorised``: a Python loop is refused (the cases with ``work`` are compared);
+    - ``numpy_errors``: "ignore" (the judge sees inf and NaN) or "raise" (every floating-point
+      warning is an error, for the stability exercises);
+    - ``fixed_cases``: the exercise has no inputs to draw (its cases are the same every time).
+    """
+
+    def __init__(self, id: str, *, grade_id: str, what: str, draw, passed: str, check: str,
+                 answers: Sequence[str] = ("answer",), reference=None, reference_case=None,
+                 judge=None, judge_all=None, explain_error=None,
+                 forbidden: Forbidden | None = None, vectorised: bool = False,
+                 loop_hint: str | None = None, numpy_errors: str = "ignore",
+                 fixed_cases: bool = False):
+        self.id, self.grade_id, self.what, self.check_name = id, grade_id, what, check
+        self.answers = tuple(answers)
+        self.draw_cases = draw
+        self.pass_message = passed
+        self.reference, self.reference_case = reference, reference_case
+        self.judge, self.judge_all, self.explain_error = judge, judge_all, explain_error
+        self.forbidden, self.vectorised, self.loop_hint = forbidden, vectorised, loop_hint
+        self.numpy_errors = numpy_errors
+        self.fixed_cases = fixed_cases
+        if id in SPECS and SPECS[id].grade_id != grade_id:
+            raise ValueError(f"two specs named {id!r}")
+        SPECS[id] = self
+
+    def draw(self, seed: int) -> list[Case]:
+        """The cases of one draw (the same seed gives the same cases)."""
+        return list(self.draw_cases(np.random.default_rng(seed)))
+
+    def case(self, seed: int, index: int) -> tuple[tuple, dict]:
+        """The inputs (args, kwargs) of case ``index`` of the draw ``seed``, to try by hand."""
+        return self.draw(seed)[index].inputs()
+
+    def expected(self, case: Case):
+        """The reference result for one case (in the grader's process under autograding)."""
+        if self.reference_case is not None:
+            return self.reference_case(case)
+        args, kwargs = case.inputs()
+        with np.errstate(all="ignore"):
+            return self.reference(*args, **kwargs)
+
+    # -------------------------------------------------------------- in the notebook
+
+    def check(self, *answers, seed: int | None = None) -> None:
+        """Check the student's answers: print a tick, or raise ExerciseError saying what differs.
+
+        Under autograding (the grader's inbox is set) it only records the answers' results.
+        """
+        if len(answers) != len(self.answers):
+            raise TypeError(f"this check takes {len(self.answers)} answer(s): "
+                            f"{', '.join(self.answers)}")
+        for fn, name in zip(answers, self.answers):
+            require_callable(fn, f"`{name}`")
+        if os.environ.get(INBOX_VARIABLE):
+            collect(self, answers)
+            return
+        seed = fresh_seed() if seed is None else int(seed)
+        cases = self.draw(seed)
+        observations = [observe(self, answers, c) for c in cases]
+        self.verdict(cases, observations, seed)
+        passed(self.pass_message)
+
+    # -------------------------------------------------------------- judging
+
+    def verdict(self, cases: Sequence[Case], observations: Sequence[Observation],
+                seed: int) -> None:
+        """Judge the observations of one draw; raise ExerciseError (or NotAnsweredYet)."""
+        if any(o.status == "not_answered" for o in observations):
+            raise NotAnsweredYet(self.what)
+        expected: dict[int, Any] = {}
+
+        repeat = f"`{self.check_name}({', '.join(self.answers)}, seed={seed})` repeats it."
+
+        def where(i: int) -> str:
+            return f"In case {i + 1} of {len(cases)}: {cases[i].label}. {repeat}"
+
+        for i, (c, o) in enumerate(zip(cases, observations)):
+            try:
+                self._judge_one(c, o, expected, i)
+            except ExerciseError as err:
+                raise err.at(where(i)) from None
+        try:
+            if self.vectorised:
+                self._judge_work(cases, observations)
+            if self.judge_all is not None:
+                refs = [expected.get(i) for i in range(len(cases))]
+                self.judge_all(cases, observations, refs)
+        except ExerciseError as err:
+            raise err.at(f"On the cases of the draw with seed {seed}: {repeat}") from None
+
+    def _judge_one(self, c: Case, o: Observation, expected: dict, i: int) -> None:
+        what = self.what
+        if o.status == "missing":
+            raise ExerciseError(f"no result of {what} reached the grader for this case.",
+                                "the check cell must run to the end, after your answer cell.")
+        if o.status == "raised":
+            hint = self.explain_error(c, o) if self.explain_error else None
+            raise ExerciseError(f"{what} raised {o.error}", hint or (
+                "run your function on this case in a cell of its own and read the error."))
+        if o.mutated:
+            raise ExerciseError(
+                f"{what} modified its input {o.mutated[0]} in place.",
+                "the caller still needs the inputs it passed: compute the result into a new "
+                "object instead of assigning into (or appending to) the one you were given.")
+        traced = self.forbidden is not None or c.work is not None
+        if traced and not o.trace.complete:
+            raise ExerciseError(
+                f"{what} replaced the check's call tracer (sys.setprofile or sys.settrace) "
+                "while it ran, so the check cannot tell what it called.",
+                "leave the interpreter's tracing alone in an answer.")
+        if o.trace.forbidden:
+            first = o.trace.forbidden[0]
+            raise ExerciseError(
+                f"{what} calls `{first}`, which this exercise does not allow: "
+                f"{self.forbidden.why}.",
+                "write the computation out with numpy arithmetic; the names you import it "
+                "under do not matter, the check sees what runs.")
+        if c.work is not None:
+            return
+        expected[i] = self.expected(c)
+        if self.judge is not None:
+            self.judge(c, o, expected[i])
+
+    def _judge_work(self, cases: Sequence[Case], observations: Sequence[Observation]) -> None:
+        small = [(c, o) for c, o in zip(cases, observations) if c.work == "small"]
+        large = [(c, o) for c, o in zip(cases, observations) if c.work == "large"]
+        for (cs, os_), (cl, ol) in zip(small, large):
+            grown_work = ol.trace.work - os_.trace.work
+            grown_blocks = ol.trace.peak_blocks - os_.trace.peak_blocks
+            hint = self.loop_hint or ("numpy operations work on whole arrays at once, and its "
+                                      "reductions take an axis: one call handles every slice.")
+            if ol.trace.per_element:
+                raise ExerciseError(
+                    f"{self.what} builds its result element by element with "
+                    f"`{ol.trace.per_element[0]}`, a loop in disguise; this exercise asks for "
+                    "a vectorised answer.", hint)
+            if grown_work >= max(8, (cl.size - cs.size) // 2):
+                raise ExerciseError(
+                    f"{self.what} runs a Python loop: on {cs.label} it executed "
+                    f"{os_.trace.work} Python lines and calls, on {cl.label} "
+                    f"{ol.trace.work}. A vectorised answer runs the same few lines whatever "
+                    "the size (np.vectorize, map and comprehensions are loops too).", hint)
+            if grown_blocks >= max(64, (cl.elements - cs.elements) // 2):
+                raise ExerciseError(
+                    f"{self.what} makes one Python object per element: on {cl.label} up to "
+                    f"{ol.trace.peak_blocks} objects were alive at once, on {cs.label} "
+                    f"{os_.trace.peak_blocks} (a list of the elements, map, or "
+                    "np.frompyfunc): a loop in disguise; this exercise asks for a vectorised "
+                    "answer.", hint)
+
+
+def spec_for(grade_id: str) -> Spec:
+    """The spec of the check cell ``grade_id`` (importing its chapter's module)."""
+    chapter = grade_id.split("-", 1)[0]
+    if re.fullmatch(r"ch\d\d", chapter):
+        __import__(f"helpers.exercises.{chapter}")
+    for spec in SPECS.values():
+        if spec.grade_id == grade_id:
+            return spec
+    raise KeyError(f"no exercise spec for the grade cell {grade_id!r}")
+
+
+def case(spec_id: str, seed: int, index: int) -> tuple[tuple, dict]:
+    """The inputs of case ``index`` of draw ``seed`` of an exercise, to try your answer on.
+
+    ``helpers.exercises.case("ch02.sigmoid_prime_from_output", 1234, 3)`` gives the
+    ``(args, kwargs)`` that a failure message named.
+    """
+    chapter = spec_id.split(".", 1)[0]
+    if re.fullmatch(r"ch\d\d", chapter):
+        __import__(f"helpers.exercises.{chapter}")
+    return SPECS[spec_id].case(seed, index)
+
+
+# ------------------------------------------------------------------ autograding
+
+def collect(spec: Spec, answers: Sequence) -> None:
+    """Under autograding, in the student's (sandboxed) process: run the grader's cases and
+    write what the answers returned to the outbox. Decides nothing."""
+    inbox = Path(os.environ[INBOX_VARIABLE])
+    outbox = Path(os.environ.get(OUTBOX_VARIABLE, inbox))
+    try:
+        cases = [Case.from_plain(c) for c in _plain.read(inbox, spec.grade_id)]
+    except FileNotFoundError:
+        print(f"\U0001f4e8 {spec.what}: the grader sent no cases for this exercise.")
+        return
+    observations = [observe(spec, answers, c).as_plain() for c in cases]
+    _plain.write(outbox, spec.grade_id, observations)
+    print(f"\U0001f4e8 {spec.what}: results recorded; the grader judges them after the run.")
+
+
+@dataclass
+class Prepared:
+    """What the grader drew for one check cell: kept in the grader's process."""
+
+    spec: Spec
+    seed: int
+    cases: list[Case]
+
+
+def prepare_inbox(grade_ids: Sequence[str], inbox: Path) -> dict[str, Prepared]:
+    """In the grader's process: draw fresh cases for each check cell and write them to
+    ``inbox`` as plain data. Returns what was drawn, for :func:`verdicts`."""
+    prepared = {}
+    for grade_id in grade_ids:
+        if not _GRADE_ID.match(grade_id):
+            raise ValueError(f"unexpected grade id {grade_id!r}")
+        spec = spec_for(grade_id)
+        seed = fresh_seed()
+        cases = spec.draw(seed)
+        _plain.write(inbox, grade_id, [c.as_plain() for c in cases])
+        prepared[grade_id] = Prepared(spec, seed, cases)
+    return prepared
+
+
+@dataclass
+class Verdict:
+    """The grader's judgement of one check cell."""
+
+    passed: bool
+    message: str
+
+
+def verdicts(prepared: dict[str, Prepared], outbox: Path) -> dict[str, Verdict]:
+    """In the grader's process: judge what the sandbox wrote to ``outbox``. Fails closed:
+    a missing, malformed or unreadable record is a failure, never a pass."""
+    out = {}
+    for grade_id, p in prepared.items():
+        try:
+            records = _plain.read(outbox, grade_id)
+        except FileNotFoundError:
+            out[grade_id] = Verdict(False, (
+                f"{p.spec.what}: no results reached the grader. The check cell did not run "
+                "to the end in grading mode (it raised, the kernel stopped, or the grading "
+                "setup in the notebook was changed)."))
+            continue
+        except Exception as err:
+            out[grade_id] = Verdict(False, f"{p.spec.what}: the results could not be read "
+                                           f"({type(err).__name__}: {err}).")
+            continue
+        if not isinstance(records, list) or len(records) != len(p.cases):
+            out[grade_id] = Verdict(False, f"{p.spec.what}: the results do not match the "
+                                           "cases the grader sent.")
+            continue
+        observations = [Observation.from_plain(r) for r in records]
+        try:
+            p.spec.verdict(p.cases, observations, p.seed)
+        except ExerciseError as err:
+            out[grade_id] = Verdict(False, "\n".join(err._render_traceback_()))
+            continue
+        except Exception as err:  # a judge that cannot read a result fails the exercise
+            out[grade_id] = Verdict(False, f"{p.spec.what}: the grader could not judge the "
+                                           f"results ({type(err).__name__}: {err}).")
+            continue
+        out[grade_id] = Verdict(True, f"\u2705 {p.spec.pass_message}")
+    return out

@@ -1,0 +1,166 @@
+"""What runs while a student's function runs: forbidden calls, and work that grows with the input.
+
+Two questions a check cannot answer from a function's text, because the same code can hide
+behind an alias, a ``functools.partial``, a wrapper or a lambda:
+
+- *Did it call the course's own implementation (or a library function the task forbids)?*
+  :func:`tracing` installs a profiler (``sys.setprofile``) for the duration of the call and
+  records every Python function and every builtin that actually runs, by the module and
+  qualified name of the code that runs, whatever name the student called it by.
+- *Is it vectorised?* A Python loop over the elements (a ``for``, a comprehension,
+  ``np.vectorize``, ``map`` with a Python function, recursion) executes Python lines and
+  calls in proportion to the input's size; a loop in C over Python objects
+  (``list(map(math.exp, x))``, ``np.frompyfunc``) keeps one Python object per element alive.
+  :func:`tracing` counts both (line and call events through ``sys.settrace``, and the peak
+  of ``sys.getallocatedblocks()`` above the start), so a check can run the function on a
+  small and a large input and compare: vectorised code does the same Python work for both.
+  One form escapes both counters: a builtin consuming a ``map`` of a builtin one element at
+  a time (``sum(map(math.exp, x))``) runs no Python line and keeps nothing alive; the two
+  numpy builtins made for that (``np.fromiter``, ``np.frompyfunc``) are caught by name of
+  what runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import sys
+from dataclasses import dataclass, field
+
+__all__ = ["Forbidden", "Trace", "tracing"]
+
+# Builtins that build an array element by element from Python objects, one at a time: a loop
+# in disguise whose per-element work the counters below cannot see, since the objects are
+# consumed one by one (np.vectorize calls frompyfunc too). Generic consumers (sum, min,
+# sorted...) are not listed: numpy calls them on shapes, and a student on short lists.
+PER_ELEMENT_BUILTINS = frozenset({"numpy.fromiter", "numpy.frompyfunc"})
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    """Functions a task forbids, as ``module:qualname`` patterns (``fnmatch`` wildcards).
+
+    ``"helpers.activations:*"`` is every function of that module; ``"torch:softmax"`` the
+    builtin ``torch.softmax``; ``"torch.nn.functional:softmax"`` the Python one.
+    """
+
+    patterns: tuple[str, ...]
+    why: str = "the task asks you to write it yourself"
+
+    def matches(self, module: str, qualname: str) -> bool:
+        full = f"{module}:{qualname}"
+        return any(fnmatch.fnmatchcase(full, p) for p in self.patterns)
+
+
+@dataclass
+class Trace:
+    """What ran during one call of the student's function."""
+
+    forbidden: list[str] = field(default_factory=list)   # "module.qualname" of each, first 5
+    per_element: list[str] = field(default_factory=list)  # per-element C consumers that ran
+    lines: int = 0           # Python line events, in any frame below the student's call
+    calls: int = 0           # Python and builtin function calls
+    peak_blocks: int = 0     # most Python memory blocks alive at once, above the start
+    complete: bool = False   # the tracer ran to the end of the call (not replaced midway)
+
+    @property
+    def work(self) -> int:
+        """Python-level work: lines executed plus functions called."""
+        return self.lines + self.calls
+
+    def as_plain(self) -> dict:
+        return {"forbidden": list(self.forbidden), "per_element": list(self.per_element),
+                "lines": int(self.lines), "calls": int(self.calls),
+                "peak_blocks": int(self.peak_blocks), "complete": bool(self.complete)}
+
+    @classmethod
+    def from_plain(cls, data) -> Trace:
+        if not isinstance(data, dict):
+            return cls()
+        def ints(key):
+            v = data.get(key)
+            return v if type(v) is int and v >= 0 else 0
+        def names(key):
+            v = data.get(key)
+            return [str(x)[:120] for x in v[:5]] if isinstance(v, list) else []
+        return cls(forbidden=names("forbidden"), per_element=names("per_element"),
+                   lines=ints("lines"), calls=ints("calls"), peak_blocks=ints("peak_blocks"),
+                   complete=data.get("complete") is True)
+
+
+def _c_name(func) -> tuple[str, str]:
+    """(module, qualname) of a builtin function or method being called."""
+    module = getattr(func, "__module__", None)
+    owner = getattr(func, "__self__", None)
+    if module is None and owner is not None:
+        module = owner.__name__ if isinstance(owner, type(sys)) else type(owner).__module__
+    qualname = getattr(func, "__qualname__", None) or getattr(func, "__name__", "?")
+    return str(module or "builtins"), str(qualname)
+
+
+@contextlib.contextmanager
+def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
+    """Trace the block: yields a :class:`Trace` that fills in while the block runs.
+
+    With ``count_work``, line events are counted too (slower: use it for small functions).
+    The tracers in place before (a debugger's, a coverage tool's) are put back afterwards.
+    """
+    trace = Trace()
+    getblocks = sys.getallocatedblocks
+    start = getblocks()
+    peak = start
+    own_code = {tracing.__code__}
+
+    def note_python(frame):
+        nonlocal peak
+        trace.calls += 1
+        if forbidden is not None and len(trace.forbidden) < 5:
+            code = frame.f_code
+            module = frame.f_globals.get("__name__", "?")
+            qualname = getattr(code, "co_qualname", code.co_name)
+            if forbidden.matches(str(module), qualname):
+                trace.forbidden.append(f"{module}.{qualname}")
+
+    def profiler(frame, event, arg):
+        nonlocal peak
+        if event == "c_call":
+            trace.calls += 1
+            module, qualname = _c_name(arg)
+            full = f"{module}.{qualname}"
+            if full in PER_ELEMENT_BUILTINS and full not in trace.per_element:
+                trace.per_element.append(full)
+            if forbidden is not None and len(trace.forbidden) < 5 and forbidden.matches(
+                    module, qualname):
+                trace.forbidden.append(full)
+            blocks = getblocks()
+            if blocks > peak:
+                peak = blocks
+        elif event == "call" and frame.f_code not in own_code:
+            note_python(frame)
+
+    def line_tracer(frame, event, arg):
+        nonlocal peak
+        if event == "line":
+            trace.lines += 1
+            blocks = getblocks()
+            if blocks > peak:
+                peak = blocks
+        return line_tracer
+
+    def global_tracer(frame, event, arg):
+        return line_tracer
+
+    previous_profile, previous_trace = sys.getprofile(), sys.gettrace()
+    sys.setprofile(profiler)
+    if count_work:
+        sys.settrace(global_tracer)
+    try:
+        yield trace
+    finally:
+        still_ours = sys.getprofile() is profiler and (not count_work
+                                                       or sys.gettrace() is global_tracer)
+        if count_work:
+            sys.settrace(previous_trace)
+        sys.setprofile(previous_profile)
+        trace.peak_blocks = max(0, peak - start)
+        trace.complete = still_ours

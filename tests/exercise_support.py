@@ -1,0 +1,71 @@
+"""Shared pieces of the exercise-check tests (tests/test_exercises_chNN.py).
+
+A check draws fresh cases at every call, so a catalogue entry is tried on several draws:
+fixed seeds (repeatable) and one fresh seed (what a student gets), and the seed is named when
+a draw disagrees. Right answers are run over many seeds (``EXERCISE_SEEDS``, 200 unless the
+environment says otherwise): a random draw must never reject a right answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from pathlib import Path
+
+from helpers.exercises import ExerciseError, NotAnsweredYet, _spec
+
+SEEDS = int(os.environ.get("EXERCISE_SEEDS", "200"))
+# Each wrong answer is tried on these draws, and on a fresh one.
+WRONG_SEEDS = (0, 1, 2)
+
+
+def draws(n: int | None = None) -> list[int]:
+    """Seeds for a right answer's run: 0..n-1 and one fresh draw."""
+    return [*range(SEEDS if n is None else n), _spec.fresh_seed()]
+
+
+def rejects(check, answers, pattern: str, seeds=WRONG_SEEDS) -> None:
+    """``check(*answers)`` raises an ExerciseError matching ``pattern`` on every draw."""
+    if not isinstance(answers, tuple):
+        answers = (answers,)
+    for seed in [*seeds, _spec.fresh_seed()]:
+        try:
+            check(*answers, seed=seed)
+        except NotAnsweredYet as err:
+            raise AssertionError(f"seed {seed}: reported as not answered: {err}") from None
+        except ExerciseError as err:
+            assert re.search(pattern, str(err)), f"seed {seed}: message {str(err)!r} " \
+                                                 f"does not match {pattern!r}"
+        else:
+            raise AssertionError(f"seed {seed}: the check accepted the wrong answer")
+
+
+def accepts(check, answers, seeds) -> None:
+    """``check(*answers)`` passes on every seed (named when one fails)."""
+    if not isinstance(answers, tuple):
+        answers = (answers,)
+    for seed in seeds:
+        with contextlib.redirect_stdout(open(os.devnull, "w")):
+            try:
+                check(*answers, seed=seed)
+            except ExerciseError as err:
+                raise AssertionError(f"seed {seed}: a right answer was rejected: {err}") \
+                    from None
+
+
+def graded(spec: _spec.Spec, answers, tmp_path: Path, monkeypatch) -> _spec.Verdict:
+    """The verdict of the autograding path, in one process: the grader draws and writes the
+    cases, the "student" side runs the check in collect mode, the grader judges the outbox."""
+    if not isinstance(answers, tuple):
+        answers = (answers,)
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    inbox.mkdir(parents=True)
+    outbox.mkdir(parents=True)
+    prepared = _spec.prepare_inbox([spec.grade_id], inbox)
+    with monkeypatch.context() as m:
+        m.setenv(_spec.INBOX_VARIABLE, str(inbox))
+        m.setenv(_spec.OUTBOX_VARIABLE, str(outbox))
+        with contextlib.redirect_stdout(open(os.devnull, "w")):
+            spec.check(*answers)
+    return _spec.verdicts(prepared, outbox)[spec.grade_id]
