@@ -22,12 +22,14 @@ START_NOTEBOOK := notebooks/00_start_here.ipynb
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: help lab test lint unit notebooks assignments benchmarks tensorboard class class-deps venv clean
+.PHONY: help lab test lint unit notebooks assignments autograde selfcheck benchmarks tensorboard class class-deps venv clean
 
 help:
 	@echo "make lab         set up .venv and open JupyterLab on $(START_NOTEBOOK)"
 	@echo "make test        lint, unit tests, then every notebook under nbval"
 	@echo "make assignments student versions of every chapter (nbgrader) in build/nbgrader/release"
+	@echo "make autograde   grade everyone in build/nbgrader/submitted, each notebook sandboxed (bubblewrap)"
+	@echo "make selfcheck   autograde the solutions in the sandbox: expect full marks"
 	@echo "make benchmarks  run benchmarks/*.py one after another"
 	@echo "make tensorboard TensorBoard on notebooks/runs (chapter 7's runs), http://127.0.0.1:6006"
 	@echo "make class       (as root) a class on JupyterHub with nbgrader's exchange, http://127.0.0.1:8000"
@@ -106,6 +108,13 @@ test: lint unit notebooks
 
 assignments: $(INSTRUCTOR_STAMP)
 	$(BIN)/python tools/assignments.py generate
+
+# Grading runs each notebook in a bubblewrap sandbox (docs/instructors.md): apt-get install bubblewrap.
+autograde: $(INSTRUCTOR_STAMP)
+	$(BIN)/python tools/assignments.py autograde --all
+
+selfcheck: $(INSTRUCTOR_STAMP)
+	$(BIN)/python tools/assignments.py selfcheck
 
 benchmarks: $(BENCH_STAMP)
 	@set -e; for f in $(sort $(wildcard benchmarks/*.py)); do \

@@ -26,8 +26,8 @@ import native_compat  # noqa: E402
 c = get_config()  # noqa: F821 - provided by jupyterhub when it loads this file
 settings = classroom.Settings.from_env()
 
-# Loopback only: a class on a real server puts TLS and its public name in front (see the
-# README's "A whole class"); the hub's API and the proxy's API stay on 127.0.0.1 always.
+# Loopback only: a class on a real server puts TLS and its public name in front (see
+# docs/instructors.md, "A whole class"); the hub's API and the proxy's API stay on 127.0.0.1.
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = settings.port
 c.JupyterHub.hub_ip = "127.0.0.1"

@@ -133,13 +133,11 @@ def _step_grad(x):
 
 
 def _sigmoid(x):
-    # For x below about -709 (-88 in float32), exp(-x) overflows to inf and 1 / (1 + inf)
-    # is exactly 0, the correct limit, so the overflow is expected and silenced. Elsewhere
-    # 1 / (1 + e^-x) is accurate to the last bit in both tails. (The textbook two-branch
-    # form, np.where(x >= 0, 1 / (1 + e), e / (1 + e)) with e = exp(-|x|), gives the same
-    # numbers at twice the cost, and the sigmoid dominates a deep sigmoid network's training.)
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x))
+    # The overflow-safe pattern of chapter 6: exp only ever sees -|x| <= 0, so it cannot
+    # overflow (1 / (1 + e^-x) would, below x = -709, or -88 in float32). Both branches are
+    # the same function: 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def _sigmoid_grad(x):

@@ -4,17 +4,19 @@ The module starts the class exactly as `make class` does (deploy/classroom.py): 
 local users with private homes, the exchange with its modes, JupyterHub with NativeAuthenticator
 and the local spawner on 127.0.0.1, every port from free_port(). Then, in order:
 
-1. the instructor generates chapter 1 (tools/assignments.py) and releases it to the exchange;
+1. the instructor generates chapter 2 (tools/assignments.py) and releases it to the exchange;
 2. the instructor's hub account is claimed as `make class` claims it (nobody can sign up under
    that name after); two students sign up on the hub, cannot log in until the instructor
-   authorizes them on the hub's page, then log in in headless Chromium, fetch ch01 in the
+   authorizes them on the hub's page, then log in in headless Chromium, fetch ch02 in the
    Assignments tab, type their answers into the notebook (one all right, one with a wrong
    answer), save and submit;
-3. the instructor collects and autogrades: 4 of 4 and 1 of 4;
+3. the instructor collects and autogrades in a hub terminal, with the sandboxed grader
+   (tools/grader, loaded by the instructor's nbgrader config): 3 of 3 and 1 of 3;
 4. feedback is generated and released; each student fetches it in the Assignments tab;
 5. the instructor's formgrader lists both submissions with those scores;
 6. twenty students submit at once (``nbgrader submit``, in parallel); every submission is
-   collected with its own timestamp and content; a resubmission replaces the first one;
+   collected with its own timestamp and content; a resubmission replaces the first one; the
+   twenty are autograded in one run, each notebook in a sandbox of its own;
 7. a notebook that is not JSON and one with a check cell deleted are collected and autograded
    in one run: the run goes on, the first gets a clear error, the second is graded with the
    check put back;
@@ -59,40 +61,33 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS", ROOT / "build" / "browser-screenshots"))
 SHOTS = ARTIFACTS / "classroom"
 VIEWPORT = {"width": 1400, "height": 900}
-ASSIGNMENT = "ch01"
-NOTEBOOK = "01_linear_vs_nonlinear"
+ASSIGNMENT = "ch02"
+NOTEBOOK = "02_sigmoid_tanh_vanishing_gradients"
+SOLUTION_LINE = "return s * (1 - s)"   # a line of the source's solution
 PASSWORD = "Class-pw-" + secrets.token_hex(6)
 LOAD_STUDENTS = 20
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-# What the students type into the answer cells of ch01 (each replaces the whole cell). The
-# expected scores below are counted from these by hand: 4 checks of 1 point each.
+# What the students type into the answer cells of ch02 (each replaces the whole cell). The
+# expected scores below are counted from these by hand: 3 checks of 1 point each.
 RIGHT = {
-    "def linear_layer(": "def linear_layer(X, W, b):\n    return X @ W + b\n",
-    "def lift(": "def lift(X):\n    return np.column_stack([X, X[:, 0] * X[:, 1]])\n",
-    "def collapse(": (
-        "def collapse(weights, biases):\n"
-        "    W, b = weights[0], biases[0]\n"
-        "    for W_next, b_next in zip(weights[1:], biases[1:]):\n"
-        "        W, b = W @ W_next, b @ W_next + b_next\n"
-        "    return W, b\n"),
-    "def smallest_xor_width(": (
-        "def smallest_xor_width(X, y, max_width=8):\n"
-        "    for h in range(1, max_width + 1):\n"
-        '        net = nn.MLP([2, h, 1], activation="tanh", output="sigmoid", seed=SEED)\n'
-        '        net.fit(X, y, loss="bce", epochs=200, lr=0.05, optimizer="adam")\n'
-        "        if net.accuracy(X, y) >= 0.95:\n"
-        "            return h\n"
-        "    return None\n"),
+    "def sigmoid_prime_from_output(": (
+        "def sigmoid_prime_from_output(s):\n    return s * (1 - s)\n"),
+    "def sigmoid_shrink_bound(": (
+        "def sigmoid_shrink_bound(n_layers):\n"
+        "    return 0.25 ** np.asarray(n_layers, dtype=float)\n"),
+    "def tanh_init_std(": (
+        "def tanh_init_std(fan_in, fan_out):\n    return np.sqrt(2.0 / (fan_in + fan_out))\n"),
 }
-# Exercise 1 right; exercise 2 wrong (the raw inputs: XOR is not separable on them); 3 and 4
-# left unanswered: 1 point of 4.
+# Exercise 1 right; exercise 2 wrong (a multiple of 1/4 where the factors multiply); 3 left
+# unanswered: 1 point of 3.
 PARTLY_WRONG = {
-    "def linear_layer(": RIGHT["def linear_layer("],
-    "def lift(": "def lift(X):\n    return X + 0.0\n",
+    "def sigmoid_prime_from_output(": RIGHT["def sigmoid_prime_from_output("],
+    "def sigmoid_shrink_bound(": (
+        "def sigmoid_shrink_bound(n_layers):\n    return 0.25 * n_layers\n"),
 }
-EXPECTED_SCORES = {"right": (4.0, 4.0), "wrong": (1.0, 4.0)}
+EXPECTED_SCORES = {"right": (3.0, 3.0), "wrong": (1.0, 3.0)}
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -298,7 +293,7 @@ def _notebook(home: Path) -> Path:
 
 
 def _scores(k: Class, student: str) -> tuple[float, float]:
-    """(score, max) of ``student``'s ch01 in the instructor's gradebook, read as the
+    """(score, max) of ``student``'s ch02 in the instructor's gradebook, read as the
     instructor with nbgrader's API (the gradebook is theirs, mode 0644 in a 0700 home)."""
     code = ("import json; from nbgrader.api import Gradebook\n"
             f"with Gradebook('sqlite:///{k.course / 'gradebook.db'}') as gb:\n"
@@ -320,15 +315,15 @@ def test_instructor_releases_a_chapter_through_the_exchange(klass):
              "--only", ASSIGNMENT, cwd=ROOT, env={"NBGRADER_COURSE_DIR": str(k.course)},
              timeout=600)
     result = k.instructor_nbgrader("release_assignment", ASSIGNMENT)
-    assert "Released as: activation-functions ch01" in result.stdout + result.stderr
+    assert f"Released as: activation-functions {ASSIGNMENT}" in result.stdout + result.stderr
     released = k.settings.exchange / classroom.COURSE_ID / "outbound" / ASSIGNMENT
     notebooks = sorted(p.name for p in released.glob("*.ipynb"))
     assert f"{NOTEBOOK}.ipynb" in notebooks, notebooks
     text = (released / f"{NOTEBOOK}.ipynb").read_text(encoding="utf-8")
-    assert "BEGIN SOLUTION" not in text and "return X @ W + b" not in text, (
+    assert "BEGIN SOLUTION" not in text and SOLUTION_LINE not in text, (
         "the released student version still holds a solution")
     # The source, with solutions, stays in the instructor's 0700 home.
-    assert "return X @ W + b" in (k.course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    assert SOLUTION_LINE in (k.course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
                                   ).read_text(encoding="utf-8")
 
 
@@ -415,10 +410,28 @@ def test_instructor_collects_and_autogrades(klass):
         collected = k.course / "submitted" / student / ASSIGNMENT
         assert (collected / "timestamp.txt").read_text().strip() == k.submitted_at[who]
     t0 = time.monotonic()
-    k.instructor_nbgrader("autograde", ASSIGNMENT)
+    result = k.instructor_nbgrader("autograde", ASSIGNMENT)
     print(f"autograde of two students: {time.monotonic() - t0:.1f} s")
     for who, student in k.students.items():
         assert _scores(k, student) == EXPECTED_SCORES[who], f"{who} student {student}"
+        _assert_sandboxed(k, student)
+    assert "[sandboxed grader]" in result.stdout + result.stderr
+
+
+def _assert_sandboxed(k: Class, student: str) -> None:
+    """The submission was graded by the sandboxed grader, run as the instructor (no root in a
+    hub terminal): its report says so, and every check cell holds the grader's verdict."""
+    report = json.loads((k.course / "grader_reports" / ASSIGNMENT / student /
+                         f"{NOTEBOOK}.json").read_text(encoding="utf-8"))
+    assert report["ending"] == "finished", report
+    assert report["uid"] == classroom.pwd.getpwnam(k.instructor).pw_uid, report
+    graded = json.loads(_notebook(k.course / "autograded" / student).read_text(
+        encoding="utf-8"))
+    for cell in graded["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and cell["cell_type"] == "code":
+            kinds = [o["output_type"] for o in cell["outputs"]]
+            assert kinds in (["stream"], ["error"]), (student, meta["grade_id"], kinds)
 
 
 def test_students_fetch_their_feedback_in_the_browser(klass, pages):
@@ -463,7 +476,7 @@ def test_formgrader_lists_both_submissions_with_their_scores(klass, pages):
 
 
 def _fetch_and_mark(k: Class, student: str, marker: str) -> Path:
-    """The student's copy of the released ch01, then a line only they would write in their
+    """The student's copy of the released ch02, then a line only they would write in their
     answer to exercise 1. The copy is made as the student with ``cp`` from the exchange's
     outbound folder, which is all ``nbgrader fetch_assignment`` does (the browser students
     fetch with nbgrader; twenty more nbgrader start-ups would only add minutes of CPU)."""
@@ -480,8 +493,8 @@ def _write_answer(path: Path, marker: str) -> None:
     student's own file: its owner and mode do not change)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "ch01-linear-layer-answer":
-            cell["source"] = RIGHT["def linear_layer("] + f"# {marker}\n"
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "ch02-sigmoid-prime-answer":
+            cell["source"] = RIGHT["def sigmoid_prime_from_output("] + f"# {marker}\n"
     path.write_text(json.dumps(nb), encoding="utf-8")
 
 
@@ -559,6 +572,23 @@ def test_a_resubmission_replaces_the_first_one(klass):
     assert f"second attempt of {student}" in text and "load submission of" not in text
 
 
+@pytest.mark.timeout(1500)
+def test_the_class_of_twenty_is_autograded_in_the_sandbox(klass):
+    """Everyone collected, graded in one `nbgrader autograde` run as the instructor: each of
+    the twenty answered exercise 1 right (1 of 3), each in a sandbox of its own."""
+    k = klass
+    crowd = [f"{k.tag}-s{i:02d}" for i in range(1, LOAD_STUDENTS + 1)]
+    t0 = time.monotonic()
+    k.instructor_nbgrader("autograde", ASSIGNMENT)
+    wall = time.monotonic() - t0
+    print(f"\nautograde of {len(crowd)} submissions (and the two graded before, skipped): "
+          f"{wall:.1f} s, {wall / len(crowd):.1f} s a submission")
+    wrong = {s: got for s in crowd if (got := _scores(k, s)) != (1.0, 3.0)}
+    assert not wrong, f"scores other than 1 / 3: {wrong}"
+    for student in crowd:
+        _assert_sandboxed(k, student)
+
+
 # ---------------------------------------------------------------------------------------------
 # 7. faults: a notebook that does not parse, a deleted check cell
 # ---------------------------------------------------------------------------------------------
@@ -577,7 +607,7 @@ def test_broken_submissions_are_noted_and_the_run_goes_on(klass):
     _write_answer(path, f"answer of {no_check}")
     nb = json.loads(path.read_text(encoding="utf-8"))
     nb["cells"] = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id")
-                   != "ch01-linear-layer-check"]
+                   != "ch02-sigmoid-prime-check"]
     path.write_text(json.dumps(nb), encoding="utf-8")
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(lambda s: k.run_as(s, "nbgrader", "submit", ASSIGNMENT),
@@ -599,8 +629,8 @@ def test_broken_submissions_are_noted_and_the_run_goes_on(klass):
     assert not (k.course / "autograded" / not_json / ASSIGNMENT).exists()
     # The deleted check was put back (OverwriteCells.add_missing_cells in deploy/jupyter) and
     # ran on the student's right answer: 1 point, with a note in the cell.
-    assert "Missing grade cell ch01-linear-layer-check" in log, log[-3000:]
-    assert _scores(k, no_check) == (1.0, 4.0)
+    assert "Missing grade cell ch02-sigmoid-prime-check" in log, log[-3000:]
+    assert _scores(k, no_check) == (1.0, 3.0)
     graded = _notebook(k.course / "autograded" / no_check)
     assert "was missing from the submission" in graded.read_text(encoding="utf-8")
 

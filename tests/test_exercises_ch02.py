@@ -74,6 +74,24 @@ def sp_map_in_c(s):
     return np.array(list(map(float, s.ravel())), dtype=s.dtype).reshape(s.shape) * (1 - s)
 
 
+def sp_loop_in_c(s):
+    """Every element through map and a deque, in C: no Python line runs per element."""
+    import collections
+    import itertools
+    import operator
+    flat = s.ravel()
+    out = np.empty(flat.shape, s.dtype)
+    collections.deque(map(out.__setitem__, range(flat.size),
+                          map(operator.mul, flat, map(operator.sub, itertools.repeat(1), flat))),
+                      maxlen=0)
+    return out.reshape(s.shape)
+
+
+def sp_square_transposed(s):
+    out = s * (1 - s)
+    return out.T if s.ndim == 2 and s.shape[0] == s.shape[1] else out
+
+
 def sp_in_place(s):
     s *= 1 - s
     return s
@@ -153,6 +171,17 @@ WRONG_SIGMOID_PRIME = {
     "a one-element array for a 0-d input": (lambda s: np.atleast_1d(s * (1 - s)),
                                            r"returned shape \(1,\) .* expected \(\)"),
     "modifies s in place": (sp_in_place, r"modified its input `s` in place"),
+    "a loop in C: map and a deque over the elements": (sp_loop_in_c, r"one at a time"),
+    "float16 returned as float64": (lambda s: (s * (1 - s)).astype(
+        np.float32 if s.dtype == np.float32 else np.float64), r"float16 input into float64"),
+    "a 0-d float32 input returned as float64": (
+        lambda s: s * (1 - s) if s.ndim else np.float64(s * (1 - s)),
+        r"float32 input into float64"),
+    "booleans for an integer input": (lambda s: s * (1 - s) if s.dtype.kind == "f"
+                                      else (s * (1 - s)).astype(bool), r"dtype bool"),
+    "fitted to the range tried before (0 above 4)": (lambda s: np.where(s > 4, 0, s * (1 - s)),
+                                                    r"outside \[0, 1\]"),
+    "transposed on square inputs only": (sp_square_transposed, r"differs"),
     "no return": (sp_no_return, r"returned None"),
     "a matrix product instead of elementwise": (lambda s: s @ (1 - s).T, r"returned shape"),
 }
@@ -201,7 +230,7 @@ def test_sigmoid_prime_edge_cases_come_first_and_cover_the_contract():
     labels = [c.label for c in ch02.SIGMOID_PRIME.draw(0)]
     for needed in ("exact outputs", "float32", "0-d", "one output", "empty", "saturation",
                    "integer", "outside [0, 1]"):
-        assert any(needed in label for label in labels[:8]), needed
+        assert any(needed in label for label in labels[:10]), needed
     exact = ch02.SIGMOID_PRIME.draw(0)[0].args[0]
     assert {0.0, 0.25, 0.5, 1.0} <= set(exact.ravel().tolist())
 
@@ -287,7 +316,23 @@ WRONG_SHRINK = {
                                     r"raised ValueError.*\n.*\nHint: numpy refuses"),
     "None": (lambda n: None, r"returned None"),
     "text": (lambda n: "0.25 ** n", r"one number"),
+    "float32 powers (run out below 1e-38)": (lambda n: np.float32(0.25) ** n,
+                                             r"float32 holds numbers down to|is 0, expected"),
+    "a table of bounds up to 60 layers": (lambda n: _BOUNDS_TO_60[n], r"raised IndexError"),
+    "a table up to 60 layers, clipped": (lambda n: np.take(_BOUNDS_TO_60, n, mode="clip"),
+                                         r"a table of precomputed bounds runs out|expected"),
+    "counts cast to int8 (wraps above 127)": (lambda n: 0.25 ** np.asarray(n).astype(np.int8),
+                                              r"int8 holds up to 127|expected"),
+    "kept above 1e-300": (lambda n: np.maximum(0.25 ** np.asarray(n, float), 1e-300),
+                          r"is 1e-300, expected|got 1e-300"),
+    "1 / 4.0**n (overflows for a deep network)": (lambda n: 1 / 4.0**n,
+                                                  r"OverflowError.*\n.*\nHint: 4\.0 \*\* n "
+                                                  r"overflows"),
+    "rounded to 12 decimals": (lambda n: np.round(0.25 ** np.asarray(n, float), 12),
+                               r"n_layers = 8 is 1\.5258789e-05"),
 }
+
+_BOUNDS_TO_60 = 0.25 ** np.arange(61.0)
 
 RIGHT_SHRINK = {
     "0.25 ** n": lambda n: 0.25**n,
@@ -296,8 +341,6 @@ RIGHT_SHRINK = {
     "np.float_power(4, -n)": lambda n: np.float_power(4, -np.asarray(n)),
     "2.0 ** (-2 n)": lambda n: 2.0 ** (-2 * np.asarray(n)),
     "exp of n log(1/4)": lambda n: np.exp(np.asarray(n) * np.log(0.25)),
-    "1 / 4.0**n": lambda n: 1 / 4.0**n,
-    "float32 powers (exact for these n)": lambda n: np.float32(0.25) ** n,
     "a 0-d array for one count (the task allows it)": lambda n: 0.25 ** np.asarray(n, float),
     "math.pow for an int, numpy for an array":
         lambda n: math.pow(0.25, n) if isinstance(n, int) else 0.25 ** np.asarray(n, float),
@@ -328,7 +371,7 @@ def test_shrink_bound_cases_reach_the_int64_overflow_and_every_kind_of_input():
     arrays = [c.args[0] for c in cases if isinstance(c.args[0], np.ndarray)]
     assert any(a.ndim == 0 for a in arrays) and any(a.size == 0 for a in arrays)
     assert any(a.dtype == np.int32 for a in arrays)
-    assert any(np.any(a >= 32) for a in arrays)
+    assert any(np.any(a >= 32) for a in arrays) and any(np.any(a >= 538) for a in arrays)
 
 
 def test_shrink_bound_autograding_path_agrees(tmp_path, monkeypatch):
@@ -399,6 +442,9 @@ WRONG_TANH_INIT = {
     "the weights instead of their std": (tanh_init_weights,
                                          r"one number .* got an array of shape \(1, 1\)"),
     "None": (lambda i, o: None, r"returned None"),
+    "Xavier only for the widths of the old check (1.0 elsewhere)": (
+        lambda i, o: math.sqrt(2 / (i + o)) if 20 <= min(i, o) and max(i, o) <= 330 else 1.0,
+        r"narrow network \(16 units|wide network \(400 units|saturated"),
 }
 
 RIGHT_TANH_INIT = {
@@ -409,7 +455,6 @@ RIGHT_TANH_INIT = {
         lambda fan_in, fan_out: np.float32(np.sqrt(2) / np.sqrt(fan_in + fan_out)),
     "1 / sqrt of the larger fan": lambda fan_in, fan_out: 1 / np.sqrt(max(fan_in, fan_out)),
     "geometric mean of the fans, (fan_in fan_out)**-1/4": lambda i, o: (i * o) ** -0.25,
-    "Xavier rounded to 2 decimals": lambda i, o: round(math.sqrt(2 / (i + o)), 2),
     "1.1 / sqrt(fan_in), a gain a little above 1": lambda i, o: 1.1 / math.sqrt(i),
 }
 

@@ -1,22 +1,31 @@
-"""Tests of the chapter 3 (ReLU and dead neurons) exercise checks, as catalogues: for every
-exercise, wrong answers a student might write (each must be rejected with feedback that names
-its mistake or says what differs) and right answers written other ways (each must pass).
-Unfinished answers say so, and the student's inputs are never modified."""
+"""Chapter 3 exercise checks: catalogues of wrong answers (each rejected, on several draws, with
+a message naming its mistake or saying what differs) and of right answers written other ways
+(each passes on hundreds of draws), and the same verdicts through the autograding path."""
+
+import copy
+import functools
+import itertools
 
 import numpy as np
 import pytest
+from exercise_support import accepts, draws, graded, rejects
 
 from helpers import activations, data, diagnostics
 from helpers.activations import leaky_relu as course_leaky_relu
-from helpers.exercises import ExerciseError, NotAnsweredYet, ch03
+from helpers.diagnostics import dead_units as course_dead_units
+from helpers.exercises import NotAnsweredYet, ch03
 
 
 def unfinished(*args, **kwargs):
     raise NotImplementedError()
 
 
-# ------------------------------------------------------------------ exercise 1: leaky relu
-# The right pair, and the pieces the catalogue combines with it.
+# ---------------------------------------------------------------- exercise 1: leaky relu
+# Task: leaky_relu(x, alpha=0.01) = x where x > 0, alpha x elsewhere; leaky_relu_grad(x,
+# alpha=0.01) = 1 where x > 0, alpha elsewhere (x = 0 included). x is a numpy array of any
+# shape (0-d and empty included); alpha a Python float in [0, 1), passed by name, by position
+# or not at all. A float array keeps its dtype; an integer array gives float64. No Python
+# loop, no course code, x not modified.
 
 
 def leaky_relu(x, alpha=0.01):
@@ -24,6 +33,15 @@ def leaky_relu(x, alpha=0.01):
 
 
 def leaky_relu_grad(x, alpha=0.01):
+    dtype = x.dtype if x.dtype.kind == "f" else np.float64
+    return np.where(x > 0, 1.0, alpha).astype(dtype)
+
+
+def cast_back_forward(x, alpha=0.01):
+    return np.where(x > 0, x, alpha * x).astype(x.dtype)
+
+
+def cast_back_grad(x, alpha=0.01):
     return np.where(x > 0, 1.0, alpha).astype(x.dtype)
 
 
@@ -32,7 +50,7 @@ def loop_leaky(x, alpha=0.01):
 
 
 def loop_leaky_grad(x, alpha=0.01):
-    out = np.empty_like(x)
+    out = np.empty(x.shape, dtype=np.result_type(x, 1.0))
     for i, v in np.ndenumerate(x):
         out[i] = 1.0 if v > 0 else alpha
     return out
@@ -48,6 +66,18 @@ def in_place_grad(x, alpha=0.01):
     return x
 
 
+def copy_then_scale(x, alpha=0.01):
+    out = x.copy()
+    out[x <= 0] *= alpha  # an integer copy cannot hold alpha * x
+    return out
+
+
+def float_copy_then_scale(x, alpha=0.01):
+    out = x.astype(np.float64) if x.dtype.kind != "f" else x.copy()
+    out[x <= 0] *= alpha
+    return out
+
+
 def no_return(x, alpha=0.01):
     np.where(x > 0, x, alpha * x)
 
@@ -57,7 +87,7 @@ def other_default(x, alpha=0.1):
 
 
 def other_default_grad(x, alpha=0.1):
-    return np.where(x > 0, 1.0, alpha).astype(x.dtype)
+    return leaky_relu_grad(x, alpha)
 
 
 def as_float64(x, alpha=0.01):
@@ -82,14 +112,40 @@ def flat_only(x, alpha=0.01):
     return np.where(x > 0, x, alpha * x)
 
 
+def through_float32(x, alpha=0.01):
+    return np.where(x > 0, x, alpha * x).astype(np.float32).astype(leaky_relu(x).dtype)
+
+
+def through_float16(x, alpha=0.01):
+    return np.where(x > 0, x, alpha * x).astype(np.float16).astype(leaky_relu(x).dtype)
+
+
+def old_alphas_only(x, alpha=0.01):
+    """Fitted to the old check, which only ever passed 0.01, 0.3, 0.1 and 0.05."""
+    slope = alpha if alpha in (0.01, 0.3, 0.1, 0.05) else 0.01
+    return np.where(x > 0, x, slope * x)
+
+
+def tiny_as_zero_grad(x, alpha=0.01):
+    return leaky_relu_grad(np.where(np.abs(x) < 1e-12, 0.0, x).astype(x.dtype), alpha)
+
+
+def tiny_as_zero(x, alpha=0.01):
+    return leaky_relu(np.where(np.abs(x) < 1e-12, 0, x), alpha).astype(leaky_relu(x).dtype)
+
+
+_course_forward_partial = functools.partial(activations.leaky_relu)
+_course_grad_partial = functools.partial(activations.Activation.grad,
+                                         activations.get("leaky_relu"))
+
 # Wrong answers a student might write: name -> ((forward, grad), regex the feedback must match).
 WRONG_LEAKY_RELU = {
     "plain ReLU forward": ((lambda x, alpha=0.01: np.maximum(x, 0), leaky_relu_grad),
-                           r"plain ReLU"),
+                           r"plain ReLU \(at x = -10000 it gives 0, expected -100\)"),
     "alpha ignored in the forward": ((lambda x, alpha=0.01: np.where(x > 0, x, 0.01 * x),
                                       leaky_relu_grad), r"alpha is ignored"),
     "alpha ignored in the derivative": (
-        (leaky_relu, lambda x, alpha=0.01: np.where(x > 0, 1.0, 0.01).astype(x.dtype)),
+        (leaky_relu, lambda x, alpha=0.01: leaky_relu_grad(x)),
         r"slopes for alpha = 0.01: the argument alpha is ignored"),
     "branches swapped": ((lambda x, alpha=0.01: np.where(x > 0, alpha * x, x), leaky_relu_grad),
                          r"branches swapped"),
@@ -99,38 +155,49 @@ WRONG_LEAKY_RELU = {
         (lambda x, alpha=0.01: np.where(x > 0, x, alpha * np.abs(x)), leaky_relu_grad),
         r"positive for negative inputs"),
     "alpha instead of alpha * x": (
-        (lambda x, alpha=0.01: np.where(x > 0, x, alpha), leaky_relu_grad),
-        r"differs from the answer .* at x = -10000"),
-    "ReLU's derivative": ((leaky_relu, lambda x, alpha=0.01: (x > 0).astype(x.dtype)),
+        (lambda x, alpha=0.01: np.where(x > 0, x, alpha + 0 * x), leaky_relu_grad),
+        r"differs from the answer .* at x = -10000\.0"),
+    "ReLU's derivative": ((leaky_relu, lambda x, alpha=0.01: (x > 0) + 0.0 * x),
                           r"ReLU's derivative"),
     "derivative returns the function": ((leaky_relu, leaky_relu), r"not its slope"),
     "derivative alpha * x on the negative side": (
-        (leaky_relu, lambda x, alpha=0.01: np.where(x > 0, 1.0, alpha * x).astype(x.dtype)),
+        (leaky_relu, lambda x, alpha=0.01: np.where(x > 0, 1 + 0 * x, alpha * x)),
         r"alpha \* x, the function's value"),
     "derivative 1 at x = 0 (x >= 0)": (
-        (leaky_relu, lambda x, alpha=0.01: np.where(x >= 0, 1.0, alpha).astype(x.dtype)),
-        r"at x = 0 is 1, expected alpha.*\nHint: .*1 only where x > 0"),
+        (leaky_relu, lambda x, alpha=0.01: leaky_relu_grad(x, alpha) + (x == 0) * (1 - alpha)),
+        r"at x = 0 is 1, expected alpha.*\n.*\nHint: .*1 only where x > 0"),
     "derivative 1 at x = 0 (x < 0 test)": (
-        (leaky_relu, lambda x, alpha=0.01: np.where(x < 0, alpha, 1.0).astype(x.dtype)),
+        (leaky_relu, lambda x, alpha=0.01: np.where(x < 0, alpha, 1 + 0 * x)),
         r"at x = 0 is 1, expected alpha"),
     "derivative 0 at x = 0 (both strict tests)": (
-        (leaky_relu, lambda x, alpha=0.01: np.where(x > 0, 1.0, np.where(x < 0, alpha, 0.0))
-         .astype(x.dtype)),
-        r"at x = 0 is 0, expected alpha = 0.01; every other input is right.\nHint: .*left "
+        (leaky_relu, lambda x, alpha=0.01: np.where(x > 0, 1 + 0 * x,
+                                                    np.where(x < 0, alpha, 0 * x))),
+        r"at x = 0 is 0, expected alpha = 0.01; every other input is right.\n.*\nHint: .*left "
         r"slope is not 0"),
-    "derivative all ones": ((leaky_relu, lambda x, alpha=0.01: np.ones_like(x)),
-                            r"differs from the answer .* at x = -10000"),
+    "derivative 1/2 at x = 0 (np.sign)": (
+        (leaky_relu, lambda x, alpha=0.01: alpha + (1 - alpha) * (np.sign(x) + 1) / 2),
+        r"at x = 0 is 0\.5"),
+    "derivative all ones": ((leaky_relu, lambda x, alpha=0.01: np.ones_like(x, dtype=float)),
+                            r"differs from the answer .* at x = -"),
     "a loop in the forward": ((loop_leaky, leaky_relu_grad), r"Python loop"),
     "a loop in the derivative": ((leaky_relu, loop_leaky_grad), r"Python loop"),
     "np.vectorize of a scalar function": (
         (np.vectorize(lambda v, alpha=0.01: v if v > 0 else alpha * v), leaky_relu_grad),
-        r"np.vectorize.*loop in disguise"),
+        r"Python loop|element by element|raised|returns float64"),
     "forward changes x in place": ((in_place_leaky, leaky_relu_grad), r"in place"),
     "derivative changes x in place": ((leaky_relu, in_place_grad), r"in place"),
     "no return": ((no_return, leaky_relu_grad), r"returned None"),
-    "flattens its input": ((flat_only, leaky_relu_grad), r"shape \(8,\), expected \(2, 4\)"),
+    "flattens its input": ((flat_only, leaky_relu_grad),
+                           r"returned shape \(12,\) for an input of shape \(2, 6\)|returned "
+                           r"shape \(\d+,\) for an input of shape \(\d+, \d+\)"),
+    "a list instead of an array": ((lambda x, alpha=0.01: leaky_relu(x, alpha).tolist(),
+                                    leaky_relu_grad),
+                                   r"returned a Python list, expected a numpy array"),
+    "a one-element array for a 0-d input": (
+        (lambda x, alpha=0.01: np.atleast_1d(leaky_relu(x, alpha)), leaky_relu_grad),
+        r"returned shape \(1,\) for an input of shape \(\), expected \(\)"),
     "another default alpha": ((other_default, other_default_grad),
-                              r"alpha left at its default.* differs from alpha = 0.01"),
+                              r"with alpha left at its default differs from alpha = 0\.01"),
     "float32 in, float64 out (forward)": ((as_float64, leaky_relu_grad),
                                           r"returns float64 for a float32 input"),
     "float32 in, float64 out (derivative)": (
@@ -139,12 +206,59 @@ WRONG_LEAKY_RELU = {
     "float32 in, float64 out (bool arithmetic)": (
         (leaky_relu, lambda x, alpha=0.01: (x > 0) * 1 + (x <= 0) * alpha),
         r"returns float64 for a float32 input"),
+    "a bool mask for the derivative": ((leaky_relu, lambda x, alpha=0.01: x > 0),
+                                       r"returned dtype bool"),
+    # Issue 23: integer input, which the old check never fed.
+    "casts the forward back to x's dtype (a ReLU on integers)": (
+        (cast_back_forward, leaky_relu_grad),
+        r"returned dtype int64 for an int64 input \(at x = -3 it gives 0, expected -0\.03\); "
+        r"the task asks for float64"),
+    "casts the derivative back to x's dtype": (
+        (leaky_relu, cast_back_grad),
+        r"`leaky_relu_grad` returned dtype int64 for an int64 input \(at x = -3 it gives 0, "
+        r"expected 0\.01\)"),
+    "float32 for an integer input": (
+        (lambda x, alpha=0.01: leaky_relu(x.astype(np.float32) if x.dtype.kind == "i" else x,
+                                          alpha), leaky_relu_grad),
+        r"returned dtype float32 for an int64 input"),
+    "a copy of x scaled in place (fails on integers)": (
+        (copy_then_scale, leaky_relu_grad),
+        r"raised UFuncTypeError.*\n.*\nHint: an integer array cannot hold alpha times x"),
+    # Issue 23: a round trip through a lower precision, which shows on some values only.
+    "through float32 and back": ((through_float32, leaky_relu_grad),
+                                 r"differs from the answer .* float64 input.*\n.*\nHint: the "
+                                 r"values differ only in their last digits"),
+    "through float16 and back": ((through_float16, leaky_relu_grad),
+                                 r"differs from the answer|is inf"),
+    # Issue 23: the course's own implementation, under any name.
     "the course's leaky_relu": ((course_forward, leaky_relu_grad),
-                                r"uses the course's own code \(`activations`\)"),
-    "the course's leaky_relu, imported by name": (
-        (course_forward_imported, leaky_relu_grad),
-        r"uses the course's own code \(`course_leaky_relu`\)"),
-    "the registry's derivative": ((leaky_relu, course_grad), r"uses the course's own code"),
+                                r"calls `helpers\.activations\.leaky_relu`"),
+    "the course's leaky_relu, imported under another name": (
+        (course_forward_imported, leaky_relu_grad), r"calls `helpers\.activations\."),
+    "the course's leaky_relu through functools.partial": (
+        (_course_forward_partial, leaky_relu_grad), r"calls `helpers\.activations\."),
+    "the course's leaky_relu as the function itself": (
+        (course_leaky_relu, leaky_relu_grad), r"calls `helpers\.activations\."),
+    "the registry's derivative": ((leaky_relu, course_grad), r"calls `helpers\.activations\."),
+    "the registry's derivative through functools.partial": (
+        (leaky_relu, lambda x, alpha=0.01: _course_grad_partial(x)),
+        r"calls `helpers\.activations\."),
+    # Issue 23: a threshold near the kink, and values fitted to the old check's alphas.
+    "tiny inputs treated as 0 (derivative)": (
+        (leaky_relu, tiny_as_zero_grad),
+        r"`leaky_relu_grad` differs from the answer .* at x = [\d.e-]+: got 0\.\d+, expected "
+        r"1"),
+    "tiny inputs treated as 0 (forward)": ((tiny_as_zero, leaky_relu_grad),
+                                           r"`leaky_relu` differs from the answer .* at x = "),
+    "only the old check's alphas": ((old_alphas_only, leaky_relu_grad), r"alpha is ignored"),
+    "alpha rounded to 2 decimals": ((lambda x, alpha=0.01: leaky_relu(x, round(alpha, 2)),
+                                     leaky_relu_grad), r"differs from the answer"),
+    "a threshold among the smallest numbers (forward)": (
+        (lambda x, alpha=0.01: np.where(x > 1e-320, x, alpha * x), leaky_relu_grad),
+        r"`leaky_relu` differs from the answer .* at x = (5e-324|1e-322): got "),
+    "alpha rounded to one decimal": (
+        (lambda x, alpha=0.01: leaky_relu(x, round(alpha, 1) or 0.01), leaky_relu_grad),
+        r"differs from the answer"),
 }
 
 # Right answers written other ways: every one must pass.
@@ -160,29 +274,42 @@ RIGHT_LEAKY_RELU = {
                       lambda x, alpha=0.01: np.where(x > 0, np.ones_like(x),
                                                      alpha * np.ones_like(x))),
     "clip": (lambda x, alpha=0.01: x.clip(min=0) + alpha * x.clip(max=0),
-             lambda x, alpha=0.01: (alpha + (1 - alpha) * (x > 0)).astype(x.dtype)),
-    "slope times x": (lambda x, alpha=0.01: x * np.where(x > 0, 1, alpha).astype(x.dtype),
-                      lambda x, alpha=0.01: np.where(x > 0, 1, alpha).astype(x.dtype)),
+             lambda x, alpha=0.01: alpha + (1 - alpha) * (x > 0).astype(leaky_relu(x).dtype)),
+    "slope times x": (lambda x, alpha=0.01: x * np.where(x > 0, 1, alpha).astype(
+        leaky_relu(x).dtype), lambda x, alpha=0.01: np.where(x > 0, 1, alpha).astype(
+        leaky_relu(x).dtype)),
+    "float copy, then scaled in place": (float_copy_then_scale, leaky_relu_grad),
+    "via the sum and the absolute value": (
+        lambda x, alpha=0.01: (1 + alpha) / 2 * x + (1 - alpha) / 2 * np.abs(x),
+        lambda x, alpha=0.01: np.where(x > 0, 1 + 0 * x, alpha + 0 * x)),
+    "np.result_type for the dtype": (
+        leaky_relu,
+        lambda x, alpha=0.01: np.where(x > 0, 1.0, alpha).astype(np.result_type(x, 1.0))),
 }
 
 
 @pytest.mark.parametrize("name", WRONG_LEAKY_RELU)
 def test_leaky_relu_rejects(name):
-    (forward, grad), message = WRONG_LEAKY_RELU[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch03.check_leaky_relu(forward, grad)
+    answers, message = WRONG_LEAKY_RELU[name]
+    rejects(ch03.check_leaky_relu, answers, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_LEAKY_RELU)
-def test_leaky_relu_accepts(name, capsys):
-    ch03.check_leaky_relu(*RIGHT_LEAKY_RELU[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_leaky_relu_accepts_on_every_draw(name):
+    accepts(ch03.check_leaky_relu, RIGHT_LEAKY_RELU[name], draws())
+
+
+def test_leaky_relu_pass_message_is_the_same_for_every_draw(capsys):
+    for seed in (1, 2):
+        ch03.check_leaky_relu(leaky_relu, leaky_relu_grad, seed=seed)
+    first, second = capsys.readouterr().out.splitlines()
+    assert first == second and first.startswith("\u2705")
 
 
 def test_leaky_relu_unfinished():
-    with pytest.raises(NotAnsweredYet, match="^`leaky_relu` is not answered yet"):
+    with pytest.raises(NotAnsweredYet, match="not answered yet"):
         ch03.check_leaky_relu(unfinished, unfinished)
-    with pytest.raises(NotAnsweredYet, match="^`leaky_relu_grad` is not answered yet"):
+    with pytest.raises(NotAnsweredYet, match="not answered yet"):
         ch03.check_leaky_relu(leaky_relu, unfinished)
 
 
@@ -190,7 +317,50 @@ def test_leaky_relu_default_is_the_registry_default():
     assert activations.get("leaky_relu").params["alpha"] == ch03.DEFAULT_ALPHA == 0.01
 
 
-# ------------------------------------------------------------------ exercise 2: dead units
+def test_leaky_relu_cases_cover_the_contract():
+    cases = ch03.LEAKY_RELU.draw(0)
+    xs = [c.args[0] for c in cases]
+    assert {x.dtype for x in xs} >= {np.dtype(np.float64), np.dtype(np.float32),
+                                     np.dtype(np.int64), np.dtype(np.int32)}
+    assert any(x.ndim == 0 for x in xs) and any(x.size == 0 for x in xs)
+    assert any(x.shape == (1,) for x in xs)
+    assert any(np.any(np.signbit(x) & (x == 0)) for x in xs if x.dtype.kind == "f")
+    assert any(np.any((x > 0) & (x < 1e-300)) for x in xs)   # a subnormal just above the kink
+    assert any(float(np.abs(x).max(initial=0)) >= 1e300 for x in xs)
+    assert any(np.array_equal(x, np.arange(-3, 4)) for x in xs)
+    alphas = {ch03._alpha_of(c) for c in cases}
+    assert 0.0 in alphas and ch03.DEFAULT_ALPHA in alphas and len(alphas) >= 5
+    called = {(len(c.args), tuple(c.kwargs)) for c in cases if c.work is None}
+    assert called == {(1, ()), (1, ("alpha",)), (2, ())}   # default, by name, by position
+    assert {c.answer for c in cases} == {0, 1}
+
+
+def test_leaky_relu_check_does_not_modify_the_students_arrays():
+    seen = []
+
+    def keeps(x, alpha=0.01):
+        seen.append(x)
+        return leaky_relu(x, alpha)
+
+    ch03.check_leaky_relu(keeps, leaky_relu_grad, seed=3)
+    assert all(x is not case.args[0] for x, case in zip(seen, ch03.LEAKY_RELU.draw(3)))
+
+
+def test_leaky_relu_autograding_path_agrees(tmp_path, monkeypatch):
+    right = graded(ch03.LEAKY_RELU, RIGHT_LEAKY_RELU["clip"], tmp_path / "r", monkeypatch)
+    assert right.passed, right.message
+    wrong = graded(ch03.LEAKY_RELU, (cast_back_forward, leaky_relu_grad), tmp_path / "w",
+                   monkeypatch)
+    assert not wrong.passed and "float64 when x is an integer array" in wrong.message
+    course = graded(ch03.LEAKY_RELU, (course_forward_imported, leaky_relu_grad),
+                    tmp_path / "c", monkeypatch)
+    assert not course.passed and "helpers.activations" in course.message
+
+
+# ---------------------------------------------------------------- exercise 2: dead units
+# Task: dead_units(A) for A of shape (n_samples, n_units), both at least 1, float64 or
+# float32, any sign: a numpy bool array of shape (n_units,), True where the unit's output is
+# exactly 0 on every sample. No Python loop, no course code, A not modified.
 
 
 def loop_dead(A):
@@ -209,8 +379,18 @@ def zeroing_dead(A):
     return np.all(A == 0, axis=0)
 
 
-def course_dead(A):
-    return diagnostics.dead_units(A)
+def _dead_ref(A):
+    return ~np.any(A, axis=0)
+
+
+_OLD_MASKS = {(7, 12): _dead_ref(ch03.DEAD_UNITS_BATCH),
+              (200, 7): _dead_ref(ch03.DEAD_UNITS_TALL_BATCH)}
+
+
+def fitted_to_old_batches(A):
+    """Right on the old check's two fixed batches (looked up by shape), wrong elsewhere."""
+    known = _OLD_MASKS.get(A.shape)
+    return known.copy() if known is not None else A.max(axis=0) <= 0
 
 
 # Wrong answers a student might write: name -> (answer, regex the feedback must match).
@@ -253,33 +433,55 @@ WRONG_DEAD_UNITS = {
     "fraction of zeros": (lambda A: np.mean(A == 0, axis=0), r"boolean mask"),
     "count of zeros": (lambda A: np.sum(A == 0, axis=0), r"boolean mask"),
     "mostly zero (> 90%)": (lambda A: (A == 0).mean(axis=0) > 0.9,
-                            r"DEAD_UNITS_TALL_BATCH[\s\S]*unit 0 is alive \(nonzero on 1 of 200"),
+                            r"unit 0 is alive \(nonzero on 1 of 200[\s\S]*DEAD_UNITS_TALL_BATCH"),
     "mostly zero (>= 95%)": (lambda A: (A == 0).mean(axis=0) >= 0.95,
-                             r"TALL_BATCH[\s\S]*differs on 4 of 7[\s\S]*"
-                             r"unit 2 is alive \(nonzero on 5"),
+                             r"differs on 4 of 7[\s\S]*unit 2 is alive \(nonzero on 5[\s\S]*"
+                             r"TALL_BATCH"),
     "mostly zero (> 99%)": (lambda A: (A == 0).mean(axis=0) > 0.99,
-                            r"TALL_BATCH[\s\S]*unit 0 is alive .*nonzero on samples \[150\]"),
+                            r"unit 0 is alive .*nonzero on samples \[150\][\s\S]*TALL_BATCH"),
     "only the first 7 samples": (lambda A: (A[:7] == 0).all(axis=0),
-                                 r"TALL_BATCH[\s\S]*unit 0 is alive \(nonzero on 1 of 200 "
-                                 r"samples, a late one"),
+                                 r"unit 0 is alive \(nonzero on 1 of 200 samples, a late one"
+                                 r"[\s\S]*TALL_BATCH"),
     "only the last 10 samples": (lambda A: np.all(A[-10:] == 0, axis=0),
-                                 r"TALL_BATCH[\s\S]*unit 0 is alive .*sample 150"),
+                                 r"unit 0 is alive .*sample 150[\s\S]*TALL_BATCH"),
     "every other sample": (lambda A: np.all(A[::2] == 0, axis=0),
                            r"differs on 1 of 12 units:\n  unit 6 is alive \(a single tiny"),
     "a list comprehension": (loop_dead, r"Python loop"),
     "a for loop": (loop_dead_for, r"Python loop"),
     "apply_along_axis over the columns": (
-        lambda A: np.apply_along_axis(lambda col: not col.any(), 0, A),
-        r"apply_along_axis.*a loop in disguise"),
-    "changes A in place": (zeroing_dead, r"in place"),
+        lambda A: np.apply_along_axis(lambda col: not col.any(), 0, A), r"Python loop"),
+    "changes A in place": (zeroing_dead, r"modified its input `A` in place"),
     "no return": (lambda A: None, r"returned None"),
-    "the course's dead_units": (course_dead, r"uses the course's own code \(`diagnostics`\)"),
+    # Issue 23: a list where an array is asked, and a squeezed result for one unit.
+    "a list of booleans": (lambda A: np.all(A == 0, axis=0).tolist(),
+                           r"returned a Python list, expected a numpy array"),
+    "list() of the mask": (lambda A: list(np.all(A == 0, axis=0)), r"returned a Python list"),
+    "squeezed (one unit gives a 0-d array)": (lambda A: np.squeeze(np.all(A == 0, axis=0)),
+                                              r"returned shape \(\): a single value"),
+    # Issue 23: a round trip through a lower precision, which only tiny outputs show.
+    "through float32 (1e-200 becomes 0)": (lambda A: np.all(A.astype(np.float32) == 0, axis=0),
+                                           r"unit 9 is alive \(a single output of 1e-200"),
+    "through float16 (1e-12 becomes 0)": (lambda A: np.all(A.astype(np.float16) == 0, axis=0),
+                                          r"treats a tiny nonzero output as zero"),
+    # Issue 23: a threshold just above zero, which the smallest numbers show.
+    "below the smallest normal float counts as 0": (
+        lambda A: np.all(np.abs(A) < np.finfo(A.dtype).tiny, axis=0),
+        r"tiny nonzero output as zero[\s\S]*smallest size a float64 holds"),
+    "below 1e-300 counts as 0": (lambda A: np.all(np.abs(A) < 1e-300, axis=0),
+                                 r"tiny nonzero output as zero[\s\S]*smallest size|unit 1 is "
+                                 r"dead[\s\S]*in float32"),
+    # Issue 23: the course's own implementation, under any name.
+    "the course's dead_units": (lambda A: diagnostics.dead_units(A),
+                                r"calls `helpers\.diagnostics\.dead_units`"),
+    "the course's dead_units, imported under another name": (
+        lambda A: course_dead_units(A), r"calls `helpers\.diagnostics\."),
+    "the course's dead_units as the function itself": (course_dead_units,
+                                                       r"calls `helpers\.diagnostics\."),
+    "the course's dead_units through functools.partial": (
+        functools.partial(diagnostics.dead_units), r"calls `helpers\.diagnostics\."),
+    # Issue 23: an answer fitted to the old check's two fixed batches.
+    "fitted to the old check's batches": (fitted_to_old_batches, r"differs on|negative outputs"),
 }
-
-
-def _dead_ref(A):
-    return ~np.any(A, axis=0)
-
 
 # Right answers written other ways: every one must pass.
 RIGHT_DEAD_UNITS = {
@@ -292,29 +494,28 @@ RIGHT_DEAD_UNITS = {
     "min and max are zero": lambda A: (A.min(axis=0) == 0) & (A.max(axis=0) == 0),
     "transpose, last axis": lambda A: (A.T == 0).all(axis=-1),
     "np.logical_not of np.any": lambda A: np.logical_not(A.any(axis=0)),
+    "zeros counted against the samples": lambda A: (A == 0).sum(axis=0) == A.shape[0],
 }
 
 
 @pytest.mark.parametrize("name", WRONG_DEAD_UNITS)
 def test_dead_units_rejects(name):
     answer, message = WRONG_DEAD_UNITS[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch03.check_dead_units(answer)
+    rejects(ch03.check_dead_units, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_DEAD_UNITS)
-def test_dead_units_accepts(name, capsys):
-    ch03.check_dead_units(RIGHT_DEAD_UNITS[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_dead_units_accepts_on_every_draw(name):
+    accepts(ch03.check_dead_units, RIGHT_DEAD_UNITS[name], draws())
 
 
 def test_dead_units_unfinished():
-    with pytest.raises(NotAnsweredYet, match="^`dead_units` is not answered yet"):
+    with pytest.raises(NotAnsweredYet, match="`dead_units` is not answered yet"):
         ch03.check_dead_units(unfinished)
 
 
 def test_dead_units_batch_has_the_columns_it_says():
-    """The check's main batch: units 1 and 8 are the only dead ones; the traps are in place."""
+    """The check's first batch: units 1 and 8 are the only dead ones; the traps are in place."""
     A = ch03.DEAD_UNITS_BATCH
     assert A.shape == (7, 12)
     assert np.flatnonzero(~np.any(A, axis=0)).tolist() == [1, 8]
@@ -324,9 +525,6 @@ def test_dead_units_batch_has_the_columns_it_says():
     assert (A[:, 9] ** 2).sum() == 0 and A[:, 9].any()  # its square underflows
     assert np.all(A[:, 10] < 0)
     assert np.count_nonzero(A[:, 11] == 0) == 1
-
-
-# ------------------------------------------------------------------ exercise 3: revive
 
 
 def test_tall_batch_has_the_columns_it_says():
@@ -341,10 +539,46 @@ def test_tall_batch_has_the_columns_it_says():
     assert np.flatnonzero(A[:, 6]).tolist() == list(range(150, 200))
 
 
-def test_broken_config_is_broken():
-    _, history = ch03.train_config(ch03.BROKEN_CONFIG)
-    assert history.dead[-1, 1] == 1.0  # the whole second hidden layer is dead
-    assert history.accuracy[-1] == 0.5  # so the output is constant: chance level
+def test_dead_units_random_batches_keep_their_traps():
+    """Every draw has dead and alive units, a unit alive on one late sample only, tiny and
+    negative outputs, a square batch whose zero row and zero column differ, one sample and
+    one unit."""
+    for seed in range(50):
+        cases = {c.label: c.args[0] for c in ch03.DEAD_UNITS.draw(seed) if c.work is None}
+        shapes = [A.shape for A in cases.values()]
+        assert any(s[0] == 1 for s in shapes) and any(s[1] == 1 for s in shapes)
+        square = next(A for A in cases.values() if A.shape[0] == A.shape[1])
+        assert not np.array_equal(np.all(square == 0, axis=0), np.all(square == 0, axis=1))
+        layers = [A for label, A in cases.items() if "random" in label]
+        assert len(layers) == 4
+        for A in layers:
+            dead = ~np.any(A, axis=0)
+            assert 1 <= dead.sum() < A.shape[1]
+            # one unit nonzero on a single sample in the second half of the batch
+            single = np.flatnonzero((A > 0).sum(axis=0) == 1)
+            assert any(np.flatnonzero(A[:, j] > 0)[0] >= A.shape[0] // 2 for j in single)
+        assert any(np.any((A != 0) & (np.abs(A) < 1e-300)) for A in cases.values())
+        assert any(np.any(A < 0) for A in cases.values())
+
+
+def test_dead_units_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch03.DEAD_UNITS, RIGHT_DEAD_UNITS["count_nonzero"], tmp_path / "r",
+                  monkeypatch).passed
+    wrong = graded(ch03.DEAD_UNITS, WRONG_DEAD_UNITS["sum of the column instead of all-zero"][0],
+                   tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "outputs that cancel" in wrong.message
+    course = graded(ch03.DEAD_UNITS, course_dead_units, tmp_path / "c", monkeypatch)
+    assert not course.passed and "helpers.diagnostics" in course.message
+
+
+# ---------------------------------------------------------------- exercise 3: revive
+# Task: revive(config) gets broken settings with the keys activation, init, bias_init, lr and
+# epochs (the task's, and others drawn at each check: bias_init -4 to -2, lr 0.5 to 1, epochs
+# 150 to 300); it returns a copy with exactly one setting changed and the same keys (none added,
+# none dropped), epochs at most 300; each revived network, trained as in the chapter, must end
+# with no dead hidden unit and at least 95% training accuracy. Each check trains 3 networks,
+# so the right answers run on 25 draws and the wrong ones on the usual 4.
+REVIVE_SEEDS = 25
 
 
 def make_reviver(**changes):
@@ -365,10 +599,39 @@ def extra_key(config):
     return {**config, "momentum": 0.9}
 
 
+def renamed_key(config):
+    new = {k: v for k, v in config.items() if k != "bias_init"}
+    new["bias"] = 0.0
+    return new
+
+
 def dropped_key(config):
     new = dict(config)
     del new["epochs"]
     return new
+
+
+def constant_config(config):
+    """Ignores its input: right for the task's config only."""
+    return {"activation": "relu", "init": "he", "bias_init": 0.0, "lr": 1.0, "epochs": 300}
+
+
+def from_the_module(config):
+    """Ignores its input too: starts from the chapter's BROKEN_CONFIG."""
+    return dict(ch03.BROKEN_CONFIG, bias_init=0.0)
+
+
+def shifted_bias(config):
+    """Fitted to the task's bias of -3: adds 3."""
+    return dict(config, bias_init=config["bias_init"] + 3)
+
+
+def flipped_bias(config):
+    return dict(config, bias_init=-config["bias_init"])
+
+
+def items_list(config):
+    return list(dict(config, bias_init=0.0).items())
 
 
 # Wrong answers a student might write: name -> (answer, regex the feedback must match).
@@ -380,26 +643,46 @@ WRONG_REVIVE = {
     "a smaller learning rate": (make_reviver(lr=0.1), r"still dead"),
     "more epochs": (make_reviver(epochs=100), r"still dead"),
     "too many epochs": (make_reviver(epochs=5000), r"at most 300"),
+    "one epoch over the limit": (make_reviver(epochs=301), r"asks for 301 epochs; keep at most "
+                                                           r"300"),
     "zero epochs": (make_reviver(epochs=0), r"positive whole number"),
     "epochs as a float": (make_reviver(epochs=250.5), r"positive whole number"),
     "leaky_relu: alive but slow": (make_reviver(activation="leaky_relu"),
                                    r"alive is not the same as learning: after 300 epochs the "
-                                   r"accuracy is 60% .* the loss 0.693"),
+                                   r"accuracy is 60\.0% .* the loss 0\.693"),
     "sigmoid: alive but slow": (make_reviver(activation="sigmoid"),
                                 r"no unit is dead, but alive is not the same as learning"),
+    "ELU: revives the task's network, too slow from a worse start": (
+        make_reviver(activation="elu"),
+        r"activation = 'elu' no unit is dead, but .*\nIn case 2 of 3: the broken settings"),
+    "tanh: right for the task's network only": (make_reviver(activation="tanh"),
+                                                r"alive is not the same as learning"),
     "a smaller negative bias": (make_reviver(bias_init=-0.5), r"still dead"),
-    "an unknown activation": (make_reviver(activation="relu6"), r"could not be built"),
+    "a positive bias of 1": (make_reviver(bias_init=1.0), r"still dead"),
+    "an unknown activation": (make_reviver(activation="relu6"),
+                              r"could not be built with activation = 'relu6': it is not one of"),
     "a bias given as text": (make_reviver(bias_init="0"), r"could not be built"),
     "a huge learning rate": (make_reviver(lr=1e6), r"diverged|still dead"),
+    "a negative learning rate": (make_reviver(lr=-1.0), r"must be positive"),
+    "an unknown initialisation": (make_reviver(init="zeros"), r"not one of the initial"),
     "every setting changed": (
         make_reviver(lr=40.0, bias_init=-3.0 + 1, activation="elu", init="xavier", epochs=200),
         r"changes 5 settings"),
     "an array as a setting": (make_reviver(lr=np.array([1.0, 2.0])), r"could not be built"),
-    "changes the given dict": (in_place_revive, r"in place"),
-    "an extra key": (extra_key, r"unexpected key"),
-    "a key dropped": (dropped_key, r"missing key"),
+    "changes the given dict": (in_place_revive, r"modified its input `config` in place"),
     "returns None": (lambda config: None, r"returned None"),
-    "returns a list of pairs": (lambda config: [("bias_init", 0.0)], r"should return a dict"),
+    # Issue 23: structures the check never built: keys added, renamed or dropped.
+    "an extra key": (extra_key, r"unexpected 'momentum'"),
+    "a key renamed": (renamed_key, r"missing 'bias_init'; unexpected 'bias'"),
+    "a key dropped": (dropped_key, r"missing 'epochs'"),
+    "a list of pairs": (items_list, r"should return a dict, got a list"),
+    "a list with one pair": (lambda config: [("bias_init", 0.0)], r"should return a dict"),
+    # Issue 23: answers fitted to the one config the old check used.
+    "a constant dict that ignores config": (constant_config,
+                                            r"changes 3 settings \(bias_init, lr, epochs\)"),
+    "BROKEN_CONFIG with the bias fixed": (from_the_module, r"changes 3 settings"),
+    "bias shifted by 3 (fitted to -3)": (shifted_bias, r"still dead"),
+    "bias sign flipped": (flipped_bias, r"still dead"),
 }
 
 # Right answers written other ways: every one must pass.
@@ -407,31 +690,79 @@ RIGHT_REVIVE = {
     "bias 0": make_reviver(bias_init=0.0),
     "bias 0 as an int": make_reviver(bias_init=0),
     "a small positive bias": make_reviver(bias_init=0.1),
-    "ELU": make_reviver(activation="elu"),
+    "a small negative bias": make_reviver(bias_init=-0.1),
+    "bias as a numpy float": make_reviver(bias_init=np.float64(0.01)),
     "dict comprehension": lambda config: {k: (0.0 if k == "bias_init" else v)
                                           for k, v in config.items()},
+    "copy.deepcopy": lambda config: {**copy.deepcopy(config), "bias_init": 0.0},
 }
 
 
 @pytest.mark.parametrize("name", WRONG_REVIVE)
 def test_revive_rejects(name):
     answer, message = WRONG_REVIVE[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch03.check_revive(answer)
+    rejects(ch03.check_revive, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_REVIVE)
-def test_revive_accepts(name, capsys):
-    ch03.check_revive(RIGHT_REVIVE[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_revive_accepts_on_every_draw(name):
+    accepts(ch03.check_revive, RIGHT_REVIVE[name], draws(REVIVE_SEEDS))
 
 
 def test_revive_unfinished():
-    with pytest.raises(NotAnsweredYet, match="^`revive` is not answered yet"):
+    with pytest.raises(NotAnsweredYet, match="`revive\\(config\\)` is not answered yet"):
         ch03.check_revive(unfinished)
 
 
-# ------------------------------------------------------------------ exercise 4: born dead
+def test_revive_draws_broken_configs_of_the_stated_family():
+    """Configs with the task's keys: the task's first, one from the hard end, one anywhere."""
+    for seed in range(200):
+        configs = [c.args[0] for c in ch03.REVIVE.draw(seed)]
+        assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 3
+        for config in configs:
+            assert list(config) == list(ch03.BROKEN_CONFIG)
+            assert config["activation"] == "relu" and config["init"] == "he"
+            assert -4.0 <= config["bias_init"] <= -2.0 and 0.5 <= config["lr"] <= 1.0
+            assert 150 <= config["epochs"] <= 300 and config["epochs"] % 10 == 0
+        hard = configs[1]
+        assert hard["bias_init"] <= -3.5 and hard["lr"] <= 0.75 and hard["epochs"] <= 200
+
+
+@pytest.mark.parametrize("config", [
+    ch03.BROKEN_CONFIG,
+    {"activation": "relu", "init": "he", "bias_init": -4.0, "lr": 0.5, "epochs": 150},
+    {"activation": "relu", "init": "he", "bias_init": -2.0, "lr": 1.0, "epochs": 300},
+    {"activation": "relu", "init": "he", "bias_init": -2.0, "lr": 0.5, "epochs": 150},
+    {"activation": "relu", "init": "he", "bias_init": -4.0, "lr": 1.0, "epochs": 300},
+], ids=lambda c: f"bias{c['bias_init']}-lr{c['lr']}-epochs{c['epochs']}")
+def test_broken_configs_are_broken(config):
+    """The corners of the family: the second hidden layer is dead at birth and stays dead,
+    so the output is constant (chance level)."""
+    _, history = ch03.train_config(config)
+    assert history.dead[0, 1] == 1.0 and history.dead[-1, 1] == 1.0
+    assert history.accuracy[-1] == 0.5
+
+
+def test_the_bias_fix_works_across_the_family():
+    """bias_init = 0 revives every corner of the family (the broken bias is what it
+    replaces), with a margin on the accuracy."""
+    for lr, epochs in itertools.product((0.5, 1.0), (150, 300)):
+        config = {"activation": "relu", "init": "he", "bias_init": 0.0, "lr": lr,
+                  "epochs": epochs}
+        _, history = ch03.train_config(config)
+        assert history.dead[-1, :-1].max() == 0 and history.accuracy[-1] >= 0.98, config
+
+
+def test_revive_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch03.REVIVE, RIGHT_REVIVE["bias 0"], tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch03.REVIVE, constant_config, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "changes 3 settings" in wrong.message
+
+
+# ---------------------------------------------------------------- exercise 4: born dead
+# Task: born_dead_width1(depth) = the exact probability 1 - (1/2)^(depth - 1) for depth >= 1:
+# one number (Python or numpy float; a 0-d array counts) for an integer depth, a float64 array
+# of the same shape for an integer array of any shape (empty included); any depth, 1000 too.
 
 
 def born_dead_width1(depth):
@@ -442,7 +773,7 @@ def simulated_born_dead(depth):
     """A Monte Carlo estimate instead of the exact value (the table's way)."""
     rng = np.random.default_rng(0)
     depth = np.asarray(depth)
-    signs = rng.normal(size=(2000, int(depth.max()))) > 0  # weights of layers 2.. positive?
+    signs = rng.normal(size=(2000, int(depth.max(initial=1)))) > 0  # layers 2.. positive?
     alive = np.cumprod(signs, axis=1)
     p_alive = np.concatenate([[1.0], alive.mean(axis=0)])
     return 1 - p_alive[depth - 1]
@@ -453,6 +784,12 @@ TABLE = 1 - 0.5 ** np.arange(20)
 
 def hard_coded_to_20(depth):
     return TABLE[np.asarray(depth) - 1]
+
+
+def table_then_one(depth):
+    """Fitted to the old check's depths 1-20: the table there, 1 beyond."""
+    depth = np.asarray(depth)
+    return np.where(depth <= 20, TABLE[np.clip(depth, 1, 20) - 1], 1.0)
 
 
 def int_reciprocal(depth):
@@ -486,21 +823,47 @@ WRONG_BORN_DEAD = {
                           r"differs from the exact probability at 19 of 20 depths"),
     "one factor too few": (lambda d: 1 - 0.5 ** (np.asarray(d) - 2),
                            r"largest difference is at depth 1: got -1, expected 0"),
-    "1 - 1/D": (lambda d: 1 - 1 / np.asarray(d), r"at depth 5: got 0.8, expected 0.9375"),
+    "1 - 1/D": (lambda d: 1 - 1 / np.asarray(d), r"at depth 5: got 0\.8, expected 0\.9375"),
     "a simulation, not exact": (simulated_born_dead, r"an estimate, not the exact value"),
     "no return": (lambda d: None, r"returned None"),
-    "a list for an integer": (lambda d: [1 - 0.5 ** (d - 1)] if np.ndim(d) == 0 else
-                              born_dead_width1(d), r"for an integer depth the answer is a single"),
-    "numbers only": (lambda d: 1 - 0.5 ** (d - 1) if np.ndim(d) == 0 else [0.5], r"shape"),
-    "arrays only (a loop over depths)": (only_arrays, r"raised TypeError"),
+    "arrays only (a loop over depths)": (only_arrays,
+                                         r"raised TypeError.*\n.*\nHint: for an integer depth"),
     "integer power of a numpy int": (int_power, r"raised ValueError: Integers to negative"),
-    "hard-coded table up to depth 20": (hard_coded_to_20, r"raised IndexError"),
-    "1 - 1 / 2 ** (D - 1) in integers": (int_reciprocal,
-                                         r"at depth 65 gives -inf, expected 1;[\s\S]*overflow"),
-    "1 - 1.0 / (1 << (D - 1))": (int_shift, r"at depth (64|65) gives .*expected 1;[\s\S]*overflow"),
-    "a list for an array": (list_for_arrays, r"returns a list, not a numpy array"),
+    "hard-coded table up to depth 20": (hard_coded_to_20,
+                                        r"raised IndexError.*\n.*\nHint: the check asks for "
+                                        r"depths beyond"),
+    "np.vectorize without otypes": (np.vectorize(lambda d: 1 - 0.5 ** (d - 1)),
+                                    r"raised ValueError.*\n.*\nHint: np.vectorize cannot guess"),
+    # Issue 23: one number asked, an array (or a list) given.
+    "a list for an integer": (lambda d: [1 - 0.5 ** (d - 1)] if np.ndim(d) == 0 else
+                              born_dead_width1(d), r"returned a list; for an integer depth"),
     "np.ravel of the result": (lambda d: np.ravel(born_dead_width1(d)),
-                               r"has shape \(1,\); for an integer depth"),
+                               r"returned shape \(6,\) for an input of shape \(2, 3\)"),
+    "a (1, 1) array for an integer": (lambda d: born_dead_width1(d) if np.ndim(d) else
+                                      np.array([[born_dead_width1(d)]]),
+                                      r"returned an array of shape \(1, 1\)"),
+    "numbers only": (lambda d: 1 - 0.5 ** (d - 1) if np.ndim(d) == 0 else [0.5],
+                     r"returned a Python list"),
+    "a list for an array": (list_for_arrays, r"returned a Python list, expected a numpy array"),
+    # Issue 23: integers where floats are needed (overflow beyond depth 64).
+    "1 - 1 / 2 ** (D - 1) in integers": (int_reciprocal,
+                                         r"born_dead_width1\(1000\)` is -inf, expected 1[\s\S]*"
+                                         r"overflow"),
+    "1 - 1.0 / (1 << (D - 1))": (int_shift, r"(at depth \d+: got|born_dead_width1\(1000\)` is) "
+                                           r"[\s\S]*overflow"),
+    # Issue 23: a lower precision, which shows at large depths only.
+    "computed in float32": (lambda d: 1 - (0.5 ** (np.asarray(d) - 1.0)).astype(np.float32),
+                            r"returned dtype float32|float32 \(or float16\)"),
+    "computed in float16": (lambda d: 1 - np.float16(0.5) ** (np.asarray(d) - 1).astype(
+        np.float16), r"differs|float32 \(or float16\)"),
+    "rounded to 4 decimals, as in the table": (lambda d: np.round(born_dead_width1(d), 4),
+                                               r"an estimate, not the exact value"),
+    "1 from depth 45 on (rounds to 1 too early)": (
+        lambda d: np.where(np.asarray(d) >= 45, 1.0, 1 - 0.5 ** (np.asarray(d) - 1.0)),
+        r"at depth 45: got 1, expected 0\.99999999999994"),
+    # Issue 23: fitted to the old check's depths 1-20.
+    "the table for depths 1-20, then 1": (table_then_one,
+                                          r"at depth 30: got 1, expected 0\.99999999"),
 }
 
 # Right answers written other ways: every one must pass.
@@ -510,29 +873,41 @@ RIGHT_BORN_DEAD = {
     "1 - 2 * 0.5 ** D": lambda d: 1 - 2 * 0.5 ** np.asarray(d),
     "exp2": lambda d: 1 - np.exp2(1 - np.asarray(d)),
     "expm1 of a log": lambda d: -np.expm1((np.asarray(d) - 1) * np.log(0.5)),
-    "np.vectorize": np.vectorize(lambda d: 1 - 0.5 ** (d - 1)),
+    "np.vectorize with otypes": np.vectorize(lambda d: 1 - 0.5 ** (d - 1), otypes=[float]),
     "1 - 1 / 2.0 ** (D - 1)": lambda d: 1 - 1 / 2.0 ** (np.asarray(d) - 1),
     "Python floats for a number": lambda d: (1 - 0.5 ** (d - 1) if np.ndim(d) == 0
                                              else 1 - 0.5 ** (np.asarray(d) - 1.0)),
+    "a 0-d array for an integer": lambda d: np.asarray(1 - 0.5 ** (np.asarray(d) - 1.0)),
+    "np.ldexp": lambda d: 1 - np.ldexp(1.0, 1 - np.asarray(d)),
 }
 
 
 @pytest.mark.parametrize("name", WRONG_BORN_DEAD)
 def test_born_dead_rejects(name):
     answer, message = WRONG_BORN_DEAD[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch03.check_born_dead_width1(answer)
+    rejects(ch03.check_born_dead_width1, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_BORN_DEAD)
-def test_born_dead_accepts(name, capsys):
-    ch03.check_born_dead_width1(RIGHT_BORN_DEAD[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_born_dead_accepts_on_every_draw(name):
+    accepts(ch03.check_born_dead_width1, RIGHT_BORN_DEAD[name], draws())
 
 
 def test_born_dead_unfinished():
-    with pytest.raises(NotAnsweredYet, match="^`born_dead_width1` is not answered yet"):
+    with pytest.raises(NotAnsweredYet, match="`born_dead_width1\\(depth\\)` is not answered"):
         ch03.check_born_dead_width1(unfinished)
+
+
+def test_born_dead_cases_cover_the_contract():
+    cases = ch03.BORN_DEAD.draw(5)
+    inputs = [c.args[0] for c in cases]
+    assert {type(d) for d in inputs} >= {int, np.int64, np.ndarray}
+    arrays = [d for d in inputs if isinstance(d, np.ndarray)]
+    assert any(a.ndim == 0 for a in arrays) and any(a.size == 0 for a in arrays)
+    assert any(a.shape == (1,) for a in arrays) and any(a.dtype == np.int32 for a in arrays)
+    assert any(np.any((a > 20) & (a < 41)) for a in arrays)   # beyond the table, below 1 - eps
+    numbers = [d for d in inputs if not isinstance(d, np.ndarray)]
+    assert any(np.any(a >= 64) for a in arrays) and 1000 in numbers and 1 in numbers
 
 
 def test_born_dead_formula_matches_simulation():
@@ -548,3 +923,27 @@ def test_born_dead_formula_matches_simulation():
         fan_in = 1
     dead = ~np.any(a, axis=(1, 2))
     assert abs(dead.mean() - (1 - 0.5 ** (depth - 1))) < 0.02
+
+
+def test_born_dead_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch03.BORN_DEAD, RIGHT_BORN_DEAD["exp2"], tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch03.BORN_DEAD, int_reciprocal, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "overflow" in wrong.message
+
+
+# ---------------------------------------------------------------- every exercise
+
+
+@pytest.mark.parametrize("check, answers", [
+    (ch03.check_leaky_relu, (leaky_relu, leaky_relu_grad)),
+    (ch03.check_dead_units, (RIGHT_DEAD_UNITS["np.all"],)),
+    (ch03.check_revive, (RIGHT_REVIVE["bias 0"],)),
+    (ch03.check_born_dead_width1, (born_dead_width1,)),
+], ids=["leaky_relu", "dead_units", "revive", "born_dead"])
+def test_no_answer_key_in_reach(check, answers):
+    """The module keeps no expected results where a student's code could read them: nothing
+    computed before the student's call is stored on the module or the spec."""
+    before = {k: id(v) for k, v in vars(ch03).items()}
+    check(*answers, seed=11)
+    after = {k: id(v) for k, v in vars(ch03).items()}
+    assert before == after

@@ -1,18 +1,20 @@
-"""Tests of the chapter 4 (softmax) exercise checks.
+"""Chapter 4 (softmax) exercise checks: catalogues of wrong answers (each rejected, on several
+draws, with a message naming its mistake or saying what differs) and of right answers written
+other ways (each passes on hundreds of draws), and the same verdicts through the autograding
+path. Expected values here are written out independently of the code under test."""
 
-Per exercise, two catalogues: wrong answers a student might write (each must be rejected
-with feedback that names its mistake, or says what differs) and right answers written in
-other ways (each must pass). Answers that the checks read the code of (a loop, a call to
-the course's softmax) are real functions, as a student would write them.
-"""
-
+import functools
 import math
+import warnings
 
 import numpy as np
 import pytest
+from exercise_support import accepts, draws, graded, rejects
 
-from helpers import activations
+from helpers import activations, nn
 from helpers.activations import log_softmax, softmax
+from helpers.activations import log_softmax as course_lsm
+from helpers.activations import softmax as sm
 from helpers.exercises import ExerciseError, NotAnsweredYet, ch04
 
 
@@ -20,9 +22,44 @@ def unfinished(*args, **kwargs):
     raise NotImplementedError()
 
 
+def passes_once(check, answer, seed=0):
+    """The check's printed line for one draw (a tick when it passes)."""
+    import contextlib
+    import io
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        check(answer, seed=seed)
+    return out.getvalue()
+
+
+# The old check's fixed inputs, written out: answers fitted to them must fail now.
+OLD_SOFTMAX_INPUTS = [
+    np.array([2.0, 1.0, 0.1]),
+    np.array([[1.0, 2.0, 3.0, 0.5], [0.0, -1.0, 2.0, 2.0], [3.0, 0.0, -2.0, 1.0]]),
+    np.arange(24, dtype=float).reshape(2, 3, 4) / 5.0 - 2.0,
+    np.array([1000.0, 1001.0, 1002.0]), np.array([-1000.0, -1001.0, -1003.0]),
+    np.array([1e4, 0.0, -1e4]), np.array([[0.0, 1.0, 2.0], [1000.0, 1001.0, 1002.0]]),
+]
+OLD_BATCHES = [
+    (np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3], [1.0, 1.0, 1.0], [-1.0, 0.0, 3.0]]),
+     np.array([0, 1, 2, 0])),
+    (np.array([[1000.0, 0.0, -1000.0], [0.0, 1001.0, 1000.0]]), np.array([2, 2])),
+    (np.array([[1e4, 0.0, -1e4], [1e4, 0.0, 0.0]]), np.array([2, 0])),
+]
+OLD_TEMPERATURE_CASES = [
+    (np.array([2.0, 1.0, 0.1]), 0.9), (np.array([2.0, 1.0, 0.1]), 0.5),
+    (np.array([0.5, 2.0, 1.0, -0.3]), 0.99), (np.array([0.3, 0.1, 0.2, 0.0, -0.1]), 0.3),
+    (np.array([0.03, 0.02, 0.0]), 0.9), (np.array([100.0, 0.0, -50.0]), 0.5),
+    (np.array([1000.0, 999.0, 990.0]), 0.9),
+]
+
+
 # =========================================================================== Exercise 1
-# stable_softmax(z, axis=-1): max-subtracted along the axis, any shape, no loop, does not
-# modify z, written without the course's softmax, float32 in gives float32 out.
+# stable_softmax(z, axis=-1): z a 1-D to 3-D array (float64, float32 or integer; an empty batch
+# of shape (0, k) too), any axis, negative included; max-subtracted along the axis, no warning
+# and no NaN for logits up to 1e4; the same shape; float32 gives float32, float64 and integer
+# logits give float64; written with numpy (not the course's softmax or log_softmax, scipy's or
+# PyTorch's), without a Python loop; z not modified.
 
 
 def ref_softmax(z, axis=-1):
@@ -54,6 +91,14 @@ def last_axis_softmax(z, axis=-1):
 def first_axis_softmax(z, axis=-1):
     e = np.exp(z - z.max(axis=0, keepdims=True))
     return e / e.sum(axis=0, keepdims=True)
+
+
+def default_axis_0_softmax(z, axis=0):
+    return ref_softmax(z, axis)
+
+
+def no_default_axis_softmax(z, axis):
+    return ref_softmax(z, axis)
 
 
 def no_keepdims_softmax(z, axis=-1):
@@ -89,6 +134,23 @@ def unshifted_sum_softmax(z, axis=-1):
     return np.exp(z - z.max(axis=axis, keepdims=True)) / np.exp(z).sum(axis=axis, keepdims=True)
 
 
+def overflow_then_repair_softmax(z, axis=-1):
+    e = np.exp(z)  # tries the naive formula first: overflows on large logits
+    if np.all(np.isfinite(e)) and np.all(e.sum(axis=axis) > 0):
+        return e / e.sum(axis=axis, keepdims=True)
+    return ref_softmax(z, axis)
+
+
+def silenced_repair_softmax(z, axis=-1):
+    """Silences the overflow and repairs NaN and inf, but keeps the naive result where nothing
+    overflowed: imprecise where every exp is subnormal (logits near -730, float32 near -95)."""
+    with np.errstate(all="ignore"):
+        e = np.exp(z)
+    if np.all(np.isfinite(e)) and np.all(e.sum(axis=axis) > 0):
+        return e / e.sum(axis=axis, keepdims=True)
+    return ref_softmax(z, axis)
+
+
 def in_place_softmax(z, axis=-1):
     z -= z.max(axis=axis, keepdims=True)
     e = np.exp(z)
@@ -112,9 +174,31 @@ def float16_inside_softmax(z, axis=-1):
     return (e / e.sum(axis=axis, keepdims=True)).astype(z.dtype)  # right dtype, 3 digits
 
 
+def float32_round_trip_softmax(z, axis=-1):
+    p = ref_softmax(z.astype(np.float32), axis)
+    return p.astype(z.dtype) if z.dtype.kind == "f" else p.astype(np.float64)
+
+
+def keeps_the_dtype_softmax(z, axis=-1):
+    return ref_softmax(z, axis).astype(z.dtype)  # integer logits: probabilities cast to int
+
+
+def rounded_softmax(z, axis=-1):
+    return np.round(ref_softmax(z, axis), 6)
+
+
+def list_softmax(z, axis=-1):
+    return ref_softmax(z, axis).tolist()
+
+
+def complex_softmax(z, axis=-1):
+    e = np.exp((z - z.max(axis=axis, keepdims=True)) + 0j)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 def loop_softmax(z, axis=-1):
     moved = np.moveaxis(z, axis, -1)
-    out = np.empty_like(moved)
+    out = np.empty_like(moved, dtype=np.result_type(moved, np.float32))
     for index in np.ndindex(*moved.shape[:-1]):
         e = np.exp(moved[index] - moved[index].max())
         out[index] = e / e.sum()
@@ -133,43 +217,94 @@ def course_module_softmax(z, axis=-1):
     return activations.softmax(z, axis=axis)
 
 
+def aliased_course_softmax(z, axis=-1):
+    return sm(z, axis)
+
+
 def exp_of_course_log_softmax(z, axis=-1):
     return np.exp(log_softmax(z, axis=axis))
+
+
+def torch_softmax(z, axis=-1):
+    import torch
+    p = torch.softmax(torch.from_numpy(z.astype(np.float64)), dim=axis).numpy()
+    return p.astype(z.dtype) if z.dtype.kind == "f" else p
+
+
+def scipy_softmax(z, axis=-1):
+    from scipy.special import softmax as scipy_sm  # not installed here: numpy only
+    return scipy_sm(z, axis=axis)
+
+
+def old_inputs_softmax(z, axis=-1):
+    """Right on the old check's seven arrays (looked up), uniform on anything else."""
+    for old in OLD_SOFTMAX_INPUTS:
+        if old.shape == z.shape and np.array_equal(old, z):
+            return ref_softmax(z, axis)
+    return np.full(z.shape, 1.0 / z.shape[axis], dtype=np.result_type(z, np.float64))
 
 
 def no_return_softmax(z, axis=-1):
     np.exp(z - z.max(axis=axis, keepdims=True))
 
 
-# Wrong answers a student might write: name -> (answer, regex the feedback must match).
 WRONG_STABLE_SOFTMAX = {
-    "no max subtracted: overflows": (naive_softmax, r"overflow.*\n.*constant"),
+    "no max subtracted: overflows": (naive_softmax, r"(?s)overflow.*constant"),
     "maximum of the whole array, not of each slice": (
-        global_max_softmax, r"\[\[nan, nan, nan\].*\n.*differ in scale by 1000.*each slice"),
+        global_max_softmax, r"(?s)gave \[\[.*nan.*very different scale.*differ in scale by "
+                            r"about 1000.*each slice"),
     "normalised over the whole array": (whole_array_softmax, r"over the whole array"),
     "axis fixed to -1": (last_axis_softmax, r"along axis 1 instead of axis 0"),
     "axis fixed to 0": (first_axis_softmax, r"along axis 0 instead of axis -1"),
+    "default axis 0 instead of -1": (default_axis_0_softmax,
+                                     r"stable_softmax\(z\)` normalised along axis 0 instead "
+                                     r"of axis -1"),
+    "no default for axis": (no_default_axis_softmax,
+                            r"(?s)raised TypeError.*missing.*Hint: give `axis` the default -1"),
     "no keepdims": (no_keepdims_softmax,
-                    r"Z, axis=-1\) for Z of shape \(3, 4\).*raised.*broadcast.*\n.*keepdims"),
-    "subtracts the minimum": (min_shift_softmax, r"\[10000\.0, 0\.0, -10000\.0\].*overflow"),
-    "subtracts the mean": (mean_shift_softmax, r"\[10000\.0, 0\.0, -10000\.0\].*overflow"),
-    "clips the logits": (clipped_softmax, r"\[1000\.0, 1001\.0, 1002\.0\].*differs"),
+                    r"(?s)raised ValueError.*broadcast.*Hint: .*keepdims"),
+    "subtracts the minimum": (min_shift_softmax, r"(?s)\+1e4, 0 and -1e4.*overflow"),
+    "subtracts the mean": (mean_shift_softmax, r"(?s)\+1e4, 0 and -1e4.*overflow"),
+    "clips the logits": (clipped_softmax, r"differs from the answer"),
     "exp without the division": (exp_only_softmax, r"sum to \S+, not 1"),
     "divides by the max": (max_normalised_softmax, r"sum to \S+, not 1"),
-    "shifted exp over the unshifted sum": (unshifted_sum_softmax, r"sum to \S+, not 1"),
-    "x -= max in place": (in_place_softmax, r"modified its input"),
+    "shifted exp over the unshifted sum": (unshifted_sum_softmax, r"sum to .*, not 1"),
+    "naive first, repaired after an overflow": (overflow_then_repair_softmax,
+                                                r"right probabilities, but numpy warned on the "
+                                                r"way: overflow"),
+    "naive first, repaired, the warnings silenced": (silenced_repair_softmax,
+                                                     r"(?s)right to about \d+ decimals only.*"
+                                                     r"subnormal"),
+    "x -= max in place": (in_place_softmax, r"modified its input `z` in place"),
     "float32 in, float64 out": (float64_softmax, r"returned float64; for float32 logits"),
     "float64 in, float32 out": (float32_always_softmax, r"returned float32; for float64 logits"),
     "computed in float16, cast back": (float16_inside_softmax,
-                                       r"right to about 3 decimals only.*\n.*precision"),
-    "Python loop over slices": (loop_softmax, r"Python loop"),
-    "np.apply_along_axis": (apply_along_softmax, r"apply_along_axis.*loop in disguise"),
-    "calls the course's softmax": (course_softmax, r"calls `softmax` from a library.*yourself"),
-    "calls activations.softmax": (course_module_softmax, r"calls `softmax` from a library"),
+                                       r"(?s)right to about \d decimals only.*precision"),
+    "a round trip through float32": (float32_round_trip_softmax,
+                                     r"(?s)right to about [789] decimals only.*float64 keeps "
+                                     r"about 15 digits.*lower precision"),
+    "rounded to 6 decimals": (rounded_softmax, r"right to about [67] decimals only"),
+    "cast back to the input's dtype (integer logits)": (
+        keeps_the_dtype_softmax, r"returned int(64|32) for integer logits.*rounded down to 0"),
+    "a list": (list_softmax, r"returned a Python list, expected a numpy array"),
+    "complex numbers": (complex_softmax, r"returned complex128; for float64 logits"),
+    "Python loop over slices": (loop_softmax, r"runs a Python loop"),
+    "np.apply_along_axis": (apply_along_softmax, r"runs a Python loop|raised ValueError"),
+    "calls the course's softmax": (course_softmax,
+                                   r"calls `helpers\.activations\.softmax`.*yourself"),
+    "calls activations.softmax": (course_module_softmax, r"calls `helpers\.activations\."),
+    "the course's softmax imported under another name": (aliased_course_softmax,
+                                                          r"calls `helpers\.activations\."),
+    "the course's softmax through functools.partial": (
+        functools.partial(activations.softmax, axis=-1), r"calls `helpers\.activations\."),
+    "the course's softmax in a lambda": (lambda z, axis=-1: sm(z, axis=axis),
+                                         r"calls `helpers\.activations\."),
     "exp of the course's log_softmax": (exp_of_course_log_softmax,
-                                         r"calls `log_softmax` from a library"),
+                                         r"calls `helpers\.activations\.log_softmax`"),
+    "PyTorch's softmax": (torch_softmax, r"calls `torch\."),
+    "scipy's softmax": (scipy_softmax, r"(?s)ModuleNotFoundError.*numpy only"),
+    "fitted to the old check's inputs": (old_inputs_softmax, r"differs from the answer"),
     "no return": (no_return_softmax, r"returned None"),
-    "not a function": (np.array([1.0, 0.0]), r"should be a function"),
 }
 
 
@@ -197,7 +332,8 @@ def reciprocal_softmax(z, axis=-1):
 def float64_inside_softmax(z, axis=-1):
     w = z.astype(np.float64)
     e = np.exp(w - w.max(axis=axis, keepdims=True))
-    return (e / e.sum(axis=axis, keepdims=True)).astype(z.dtype)
+    out = e / e.sum(axis=axis, keepdims=True)
+    return out.astype(z.dtype) if z.dtype.kind == "f" else out
 
 
 # Right answers written other ways: every one must pass.
@@ -207,29 +343,24 @@ RIGHT_STABLE_SOFTMAX = {
     "moveaxis to the end and back": moveaxis_softmax,
     "expand_dims instead of keepdims": expand_dims_softmax,
     "times the reciprocal, positional axis": reciprocal_softmax,
-    "float64 inside, cast back": float64_inside_softmax,
+    "float64 inside, cast back to a float input's dtype": float64_inside_softmax,
 }
 
 
 @pytest.mark.parametrize("name", WRONG_STABLE_SOFTMAX)
 def test_stable_softmax_rejects(name):
     answer, message = WRONG_STABLE_SOFTMAX[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch04.check_stable_softmax(answer)
+    rejects(ch04.check_stable_softmax, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_STABLE_SOFTMAX)
-def test_stable_softmax_accepts(name, capsys):
-    ch04.check_stable_softmax(RIGHT_STABLE_SOFTMAX[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_stable_softmax_accepts_on_every_draw(name):
+    accepts(ch04.check_stable_softmax, RIGHT_STABLE_SOFTMAX[name], draws())
 
 
-def test_stable_softmax_leaves_the_check_inputs_untouched():
-    before = [a.copy() for a in (ch04._SMALL, ch04._TABLE, ch04._MIXED, *ch04._EXTREMES)]
-    with pytest.raises(ExerciseError):
-        ch04.check_stable_softmax(in_place_softmax)
-    for original, now in zip(before, (ch04._SMALL, ch04._TABLE, ch04._MIXED, *ch04._EXTREMES)):
-        np.testing.assert_array_equal(original, now)
+def test_stable_softmax_pass_message_is_the_same_for_every_draw():
+    first, second = (passes_once(ch04.check_stable_softmax, ref_softmax, s) for s in (1, 2))
+    assert first == second and first.startswith("\u2705")
 
 
 def test_stable_softmax_own_function_named_softmax_is_not_the_course_s():
@@ -239,18 +370,62 @@ def test_stable_softmax_own_function_named_softmax_is_not_the_course_s():
          "    return e / e.sum(axis=axis, keepdims=True)\n"
          "def stable_softmax(z, axis=-1):\n"
          "    return softmax(z, axis)\n", namespace)
-    ch04.check_stable_softmax(namespace["stable_softmax"])
+    accepts(ch04.check_stable_softmax, namespace["stable_softmax"], draws(20))
 
 
-def test_stable_softmax_unfinished_is_not_answered_yet():
+def test_stable_softmax_unfinished_and_not_a_function():
     with pytest.raises(NotAnsweredYet, match="not answered yet"):
         ch04.check_stable_softmax(unfinished)
+    with pytest.raises(ExerciseError, match="should be a function"):
+        ch04.check_stable_softmax(np.array([1.0, 0.0]))
+
+
+def test_stable_softmax_edge_cases_come_first_and_cover_the_contract():
+    cases = ch04.STABLE_SOFTMAX.draw(0)
+    edge = [c for c in cases if not c.label.startswith(("random", "a 3 x 4", "a 43 x 44"))]
+    assert cases[:len(edge)] == edge
+    labels = " | ".join(c.label for c in edge)
+    for needed in ("default axis", "axis=0", "axis=1", "axis=-2", "3-D", "tie", "1e4",
+                   "near +1000", "near -1000", "near -730", "near -95", "very different scale",
+                   "one sample",
+                   "one class", "empty batch", "float32", "int64", "int32"):
+        assert needed in labels, needed
+    zs = [c.args[0] for c in cases]
+    assert {z.ndim for z in zs} == {1, 2, 3}
+    assert {np.float64, np.float32, np.int64, np.int32} <= {z.dtype.type for z in zs}
+    assert max(float(np.max(np.abs(z))) for z in zs if z.size) >= 1e4
+    axes = {c.kwargs.get("axis", -1) for c in cases}
+    assert {0, 1, -1, -2} <= axes and (axes & {-3, 0}) and (axes & {1, -2})
+
+
+def test_stable_softmax_reference_by_hand():
+    # a tie shares equally, at any scale; a one-class axis gives 1
+    np.testing.assert_array_equal(ch04._softmax(np.full(4, 1e4)), np.full(4, 0.25))
+    np.testing.assert_array_equal(ch04._softmax(np.array([[3.0], [-2.0]]), axis=1),
+                                  [[1.0], [1.0]])
+    # p_i / p_j = e^(z_i - z_j): for (0, log 2, log 3) the shares are 1/6, 2/6, 3/6
+    np.testing.assert_allclose(ch04._softmax(np.log([1.0, 2.0, 3.0]) + 1000.0),
+                               [1 / 6, 1 / 3, 1 / 2], rtol=1e-12)
+
+
+def test_stable_softmax_autograding_path_agrees(tmp_path, monkeypatch):
+    right = graded(ch04.STABLE_SOFTMAX, lse_softmax, tmp_path / "r", monkeypatch)
+    assert right.passed, right.message
+    wrong = graded(ch04.STABLE_SOFTMAX, global_max_softmax, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "each slice" in wrong.message
+    course = graded(ch04.STABLE_SOFTMAX, aliased_course_softmax, tmp_path / "c", monkeypatch)
+    assert not course.passed and "helpers.activations" in course.message
+    warned = graded(ch04.STABLE_SOFTMAX, overflow_then_repair_softmax, tmp_path / "o",
+                    monkeypatch)
+    assert not warned.passed and "overflow" in warned.message
 
 
 # =========================================================================== Exercise 2
-# cross_entropy(logits, y): mean over samples of -log softmax(z_i)[y_i], integer labels,
-# log-probabilities by log-sum-exp written out (not log(softmax), not the course's
-# log_softmax), finite for logits of +-1000, no loop.
+# cross_entropy(logits, y): logits (n, k) float64, float32 or integer, n >= 1, k >= 2; integer
+# labels y of shape (n,); one number (not an array, not even of one element): the mean over the
+# samples of -log softmax(logits)[i, y_i], from the logits with log-sum-exp written with numpy
+# (not the course's softmax, log_softmax or helpers.nn, scipy or PyTorch); finite and right for
+# logits up to 1e4 with no warning; no Python loop; inputs not modified.
 
 
 def _lsm(z):
@@ -350,6 +525,23 @@ def course_log_softmax_cross_entropy(logits, y):
     return -log_softmax(logits, axis=1)[np.arange(len(y)), y].mean()
 
 
+def aliased_log_softmax_cross_entropy(logits, y):
+    return -course_lsm(logits, 1)[np.arange(len(y)), y].mean()
+
+
+def nn_cross_entropy(logits, y):
+    """The trick the chapter itself uses: a one-layer network whose logits are `logits`."""
+    net = nn.MLP.from_weights([logits], [np.zeros(logits.shape[1])], output="softmax")
+    loss, _ = net.loss_and_grads(np.eye(len(y)), y, loss="cross_entropy")
+    return loss
+
+
+def torch_cross_entropy(logits, y):
+    import torch
+    return float(torch.nn.functional.cross_entropy(torch.from_numpy(logits.astype(float)),
+                                                   torch.from_numpy(y.astype(np.int64))))
+
+
 def m_not_added_back_cross_entropy(logits, y):
     m = logits.max(axis=1, keepdims=True)
     lse = np.log(np.exp(logits - m).sum(axis=1))  # log sum exp(z - m): the + m is missing
@@ -358,7 +550,6 @@ def m_not_added_back_cross_entropy(logits, y):
 
 def scipy_cross_entropy(logits, y):
     from scipy.special import logsumexp  # not installed here, and the task says numpy only
-
     return np.mean(logsumexp(logits, axis=1) - logits[np.arange(len(y)), y])
 
 
@@ -366,38 +557,96 @@ def string_cross_entropy(logits, y):
     return f"{ref_cross_entropy(logits, y):.4f}"
 
 
+def one_element_cross_entropy(logits, y):
+    return np.atleast_1d(ref_cross_entropy(logits, y))
+
+
+def one_by_one_cross_entropy(logits, y):
+    return np.array(ref_cross_entropy(logits, y)).reshape(1, 1)
+
+
+def zero_d_cross_entropy(logits, y):
+    return np.asarray(ref_cross_entropy(logits, y))
+
+
+def keeps_the_dtype_cross_entropy(logits, y):
+    return np.asarray(ref_cross_entropy(logits, y)).astype(logits.dtype)[()]
+
+
+def float32_inside_cross_entropy(logits, y):
+    return float(ref_cross_entropy(logits.astype(np.float32), y))
+
+
+def rounded_cross_entropy(logits, y):
+    return round(float(ref_cross_entropy(logits, y)), 4)
+
+
+def overflow_then_repair_cross_entropy(logits, y):
+    e = np.exp(logits)  # naive first; the stable form only when it overflowed
+    if np.all(np.isfinite(e)) and np.all(e.sum(axis=1) > 0):
+        p = e / e.sum(axis=1, keepdims=True)
+        if np.all(p[np.arange(len(y)), y] > 0):
+            return -np.log(p[np.arange(len(y)), y]).mean()
+    return ref_cross_entropy(logits, y)
+
+
+def old_batches_cross_entropy(logits, y):
+    """Right on the old check's batches (looked up), log k on anything else."""
+    for old, labels in OLD_BATCHES:
+        if old.shape == logits.shape and np.array_equal(old, logits) and np.array_equal(labels, y):
+            return ref_cross_entropy(logits, y)
+    return math.log(logits.shape[1])
+
+
 WRONG_CROSS_ENTROPY = {
-    "sum instead of mean": (summed_cross_entropy, r"the sum over the 4 samples"),
+    "sum instead of mean": (summed_cross_entropy, r"the sum over the \d+ samples"),
     "per-sample losses, no mean": (per_sample_cross_entropy, r"one loss per sample"),
     "wrong sign": (sign_cross_entropy, r"wrong sign"),
     "log of softmax underflows": (log_of_softmax_cross_entropy,
-                                  r"divide by zero.*\n.*round to 0"),
-    "naive softmax overflows": (naive_cross_entropy, r"overflow.*\n.*round to 0"),
-    "log(p + eps) caps the loss": (eps_cross_entropy,
-                                   r"gave 14\.47.*answer is 1000\.6566.*\[2000\.0, 1\.3133\]"),
+                                  r"(?s)divide by zero.*round to 0"),
+    "naive softmax overflows": (naive_cross_entropy, r"(?s)overflow.*round to 0"),
+    "log(p + eps) caps the loss": (eps_cross_entropy, r"a small constant added to a sum or a "
+                                                      r"logarithm|size of these logits"),
     "log-sum-exp without the max": (unshifted_lse_cross_entropy, r"overflow"),
     "maximum of the whole batch": (global_max_cross_entropy,
-                                   r"logits = \[\[0\.0, 1\.0, 2\.0\], \[1000\.0.*\n.*round to 0"),
+                                   r"(?s)very different scale.*round to 0"),
     "mean over every class, not the label": (
-        all_classes_cross_entropy, r"is 1\.6254, expected 1\.4504 \(the per-sample losses"),
-    "log_p[:, y]: an n x n table": (column_index_cross_entropy, r"4 x 4 table"),
+        all_classes_cross_entropy, r"is \S+, expected \S+ \(the per-sample losses"),
+    "log_p[:, y]: an n x n table": (column_index_cross_entropy, r"\d+ x \d+ table"),
     "normalised over the samples (axis 0)": (axis0_cross_entropy, r"down the columns"),
-    "y treated as one-hot": (onehot_labels_cross_entropy, r"broadcast.*\n.*integer labels"),
-    "no keepdims": (no_keepdims_cross_entropy, r"broadcast.*\n.*keepdims"),
+    "y treated as one-hot": (onehot_labels_cross_entropy, r"(?s)broadcast.*integer labels"),
+    "no keepdims": (no_keepdims_cross_entropy, r"(?s)broadcast.*keepdims"),
     "log-sum-exp over the whole batch": (whole_batch_lse_cross_entropy,
-                                         r"logits = \[\[2\.0, 1\.0, 0\.1\].*per-sample"),
-    "log base 10": (log10_cross_entropy, r"is 0\.6299, expected 1\.4504"),
-    "Python loop": (loop_cross_entropy, r"Python loop"),
-    "logits -= max in place": (in_place_cross_entropy, r"modified its input"),
+                                         r"is \S+, expected \S+ \(the per-sample"),
+    "log base 10": (log10_cross_entropy, r"logarithm is in base 10"),
+    "Python loop": (loop_cross_entropy, r"runs a Python loop"),
+    "logits -= max in place": (in_place_cross_entropy, r"modified its input `logits` in place"),
     "calls the course's log_softmax": (course_log_softmax_cross_entropy,
-                                       r"calls `log_softmax` from a library.*log-sum-exp yourself"),
-    "returns a string": (string_cross_entropy, r"should return one number"),
+                                       r"calls `helpers\.activations\.log_softmax`.*log-sum-exp "
+                                       r"yourself"),
+    "the course's log_softmax imported under another name": (
+        aliased_log_softmax_cross_entropy, r"calls `helpers\.activations\.log_softmax`"),
+    "the course's log_softmax through functools.partial": (
+        lambda logits, y: -functools.partial(log_softmax, axis=1)(logits)[
+            np.arange(len(y)), y].mean(), r"calls `helpers\.activations\.log_softmax`"),
+    "helpers.nn's loss (a one-layer network)": (nn_cross_entropy, r"calls `helpers\.nn\."),
+    "PyTorch's cross_entropy": (torch_cross_entropy, r"calls `torch\."),
+    "returns a string": (string_cross_entropy, r"should be one number, got str"),
     "log-sum-exp without adding m back": (
-        m_not_added_back_cross_entropy,
-        r"is -0\.6746, expected 1\.4504 \(the per-sample losses .*\[0\.417, 0\.22, 1\.0986"),
-    "scipy's logsumexp": (scipy_cross_entropy,
-                          r"y = \[0, 1, 2, 0\] raised ModuleNotFoundError.*\n.*numpy only"
-                          r"|calls `logsumexp` from a library"),
+        m_not_added_back_cross_entropy, r"is \S+, expected \S+ \(the per-sample losses"),
+    "scipy's logsumexp": (scipy_cross_entropy, r"(?s)raised ModuleNotFoundError.*numpy only"),
+    "an array of one element": (one_element_cross_entropy,
+                                r"returned an array of shape \(1,\); the task asks for one "
+                                r"number"),
+    "an array of shape (1, 1)": (one_by_one_cross_entropy, r"array of shape \(1, 1\)"),
+    "a 0-d array": (zero_d_cross_entropy, r"array of shape \(\)"),
+    "cast to the logits' dtype (integer logits)": (
+        keeps_the_dtype_cross_entropy, r"(?s)a whole number; the loss is.*integer logits"),
+    "computed in float32": (float32_inside_cross_entropy, r"right to about [5-9] decimals only"),
+    "rounded to 4 decimals": (rounded_cross_entropy, r"right to about [45] decimals only"),
+    "naive first, repaired after an overflow": (overflow_then_repair_cross_entropy,
+                                                r"right loss, but numpy warned on the way"),
+    "fitted to the old check's batches": (old_batches_cross_entropy, r"expected"),
 }
 
 
@@ -424,50 +673,68 @@ def own_softmax_then_lse_cross_entropy(logits, y):
     return np.mean(-log_p[range(len(y)), y])
 
 
+def logaddexp_cross_entropy(logits, y):
+    return float(np.mean(np.logaddexp.reduce(logits, axis=1) - logits[np.arange(len(y)), y]))
+
+
 RIGHT_CROSS_ENTROPY = {
     "log-sum-exp, fancy index": ref_cross_entropy,
     "expanded: m + log sum exp(z - m) - z_y": expanded_cross_entropy,
     "take_along_axis": take_along_cross_entropy,
     "one-hot matrix and sum": onehot_sum_cross_entropy,
     "range(n) index, np.mean": own_softmax_then_lse_cross_entropy,
+    "np.logaddexp.reduce": logaddexp_cross_entropy,
 }
 
 
 @pytest.mark.parametrize("name", WRONG_CROSS_ENTROPY)
 def test_cross_entropy_rejects(name):
     answer, message = WRONG_CROSS_ENTROPY[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch04.check_cross_entropy(answer)
+    rejects(ch04.check_cross_entropy, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_CROSS_ENTROPY)
-def test_cross_entropy_accepts(name, capsys):
-    ch04.check_cross_entropy(RIGHT_CROSS_ENTROPY[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_cross_entropy_accepts_on_every_draw(name):
+    accepts(ch04.check_cross_entropy, RIGHT_CROSS_ENTROPY[name], draws())
+
+
+def test_cross_entropy_pass_message_is_the_same_for_every_draw():
+    first, second = (passes_once(ch04.check_cross_entropy, ref_cross_entropy, s) for s in (1, 2))
+    assert first == second and first.startswith("\u2705")
 
 
 def test_cross_entropy_messages_show_the_batch_they_quote():
-    # The value quoted for the confident batch must come with that batch, written out.
     with pytest.raises(ExerciseError) as info:
-        ch04.check_cross_entropy(eps_cross_entropy)
+        ch04.check_cross_entropy(naive_cross_entropy, seed=0)
     message = str(info.value)
-    assert "1000.6566" in message
-    assert "[[1000.0, 0.0, -1000.0], [0.0, 1001.0, 1000.0]]" in message and "y = [2, 2]" in message
+    index = int(message.split("In case ")[1].split(" of")[0]) - 1
+    (logits, y), _ = ch04.CROSS_ENTROPY.case(0, index)
+    assert f"y = {y.tolist()}" in message
+    assert ("logits = [[" in message) if logits.size <= 12 else (
+        f"logits of shape {logits.shape}" in message)
 
 
 def test_cross_entropy_extreme_value_by_hand():
-    # Row 1: -log p_2 of (1000, 0, -1000) is 2000 + log(1 + e^-1000 + e^-2000) = 2000.
-    # Row 2: the max 1001 taken out, -log p_2 = 1001 + log(e^-1001 + 1 + e^-1) - 1000.
+    # -log p of (1000, 0, -1000) at the class of -1000 is 2000 + log(1 + e^-1000 + e^-2000).
+    logits, y = np.array([[1000.0, 0.0, -1000.0], [0.0, 1001.0, 1000.0]]), np.array([2, 2])
     row2 = 1001.0 + math.log(math.exp(-1001.0) + 1.0 + math.exp(-1.0)) - 1000.0
-    assert ch04._cross_entropy(ch04._EXTREME, ch04._EXTREME_LABELS) == pytest.approx(
-        (2000.0 + row2) / 2, rel=1e-12)
+    assert ch04._cross_entropy(logits, y) == pytest.approx((2000.0 + row2) / 2, rel=1e-12)
 
 
-def test_cross_entropy_inputs_untouched():
-    logits, labels = ch04._LOGITS.copy(), ch04._LABELS.copy()
-    ch04.check_cross_entropy(ref_cross_entropy)
-    np.testing.assert_array_equal(logits, ch04._LOGITS)
-    np.testing.assert_array_equal(labels, ch04._LABELS)
+def test_batches_cover_the_contract():
+    cases = ch04.CROSS_ENTROPY.draw(0)
+    assert ch04.CROSS_ENTROPY_GRAD.draw_cases is ch04.CROSS_ENTROPY.draw_cases
+    shapes = [c.args[0].shape for c in cases]
+    assert any(n == 1 for n, _ in shapes) and any(k == 2 for _, k in shapes)
+    assert any(n > k for n, k in shapes) and any(n < k for n, k in shapes)
+    assert any(c.args[1].max() < c.args[0].shape[1] - 1 for c in cases)  # a class left out
+    dtypes = {c.args[0].dtype.type for c in cases}
+    assert {np.float64, np.float32, np.int64} <= dtypes
+    assert {c.args[1].dtype.type for c in cases} >= {np.int64, np.int32}
+    assert max(float(np.abs(c.args[0]).max()) for c in cases) >= 1e4
+    large = [c for c in cases if c.note.get("large")]
+    first_large = cases.index(large[0])
+    assert all(not c.note.get("large") for c in cases[:first_large])
 
 
 def test_cross_entropy_unfinished_is_not_answered_yet():
@@ -475,8 +742,19 @@ def test_cross_entropy_unfinished_is_not_answered_yet():
         ch04.check_cross_entropy(unfinished)
 
 
+def test_cross_entropy_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch04.CROSS_ENTROPY, take_along_cross_entropy, tmp_path / "r",
+                  monkeypatch).passed
+    wrong = graded(ch04.CROSS_ENTROPY, naive_cross_entropy, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "overflow" in wrong.message and "round to 0" in wrong.message
+    course = graded(ch04.CROSS_ENTROPY, nn_cross_entropy, tmp_path / "c", monkeypatch)
+    assert not course.passed and "helpers.nn" in course.message
+
+
 # =========================================================================== Exercise 3
-# cross_entropy_grad(logits, y) = (softmax(logits) - onehot(y)) / n, stable, no loop.
+# cross_entropy_grad(logits, y) = (softmax(logits) - onehot(y)) / n: an (n, k) float array
+# (float64 for float64 and integer logits; float32 or float64 for float32 logits); the course's
+# softmax is allowed for the probabilities, helpers.nn and PyTorch are not; stable; no loop.
 
 
 def _onehot(y, k):
@@ -528,6 +806,10 @@ def eye_n_cut_grad(logits, y):
     return (softmax(logits, axis=1) - onehot) / len(y)
 
 
+def k_from_labels_grad(logits, y):
+    return (softmax(logits, axis=1) - np.eye(y.max() + 1)[y]) / len(y)
+
+
 def axis0_grad(logits, y):
     return (softmax(logits, axis=0) - _onehot(y, logits.shape[1])) / len(y)
 
@@ -549,7 +831,7 @@ def apply_along_grad(logits, y):
 
 def label_only_grad(logits, y):
     n = len(y)
-    grad = np.zeros_like(logits)
+    grad = np.zeros(logits.shape)
     grad[np.arange(n), y] = softmax(logits, axis=1)[np.arange(n), y] - 1.0
     return grad / n
 
@@ -571,26 +853,94 @@ def transposed_grad(logits, y):
     return ref_grad(logits, y).T
 
 
+def zeros_like_grad(logits, y):
+    grad = np.zeros_like(logits)  # integer logits: an integer array
+    grad[:] = softmax(logits, axis=1)
+    grad[np.arange(len(y)), y] -= 1
+    return grad / len(y)
+
+
+def float32_inside_grad(logits, y):
+    return (softmax(logits.astype(np.float32), axis=1) - _onehot(y, logits.shape[1])) / len(y)
+
+
+def float32_result_grad(logits, y):
+    return ref_grad(logits, y).astype(np.float32)
+
+
+def rounded_grad(logits, y):
+    return np.round(ref_grad(logits, y), 6)
+
+
+def list_grad(logits, y):
+    return ref_grad(logits, y).tolist()
+
+
+def nn_grad(logits, y):
+    """The chapter's own check of the gradient: a one-layer network, its dW with x = e_i."""
+    net = nn.MLP.from_weights([logits.astype(float)], [np.zeros(logits.shape[1])],
+                              output="softmax")
+    _, grads = net.loss_and_grads(np.eye(len(y)), y, loss="cross_entropy")
+    return grads[0][0]
+
+
+def torch_grad(logits, y):
+    import torch
+    z = torch.tensor(logits.astype(float), requires_grad=True)
+    torch.nn.functional.cross_entropy(z, torch.from_numpy(y.astype(np.int64))).backward()
+    return z.grad.numpy()
+
+
+def old_batches_grad(logits, y):
+    for old, labels in OLD_BATCHES:
+        if old.shape == logits.shape and np.array_equal(old, logits) and np.array_equal(labels, y):
+            return ref_grad(logits, y)
+    return np.zeros(logits.shape)
+
+
+def overflow_then_repair_grad(logits, y):
+    e = np.exp(logits)  # naive first; the stable softmax only when that failed
+    p = e / e.sum(axis=1, keepdims=True)
+    if not np.all(np.isfinite(p)):
+        return ref_grad(logits, y)
+    return (p - _onehot(y, logits.shape[1])) / len(y)
+
+
 WRONG_CROSS_ENTROPY_GRAD = {
-    "no division by n": (summed_grad, r"4 times too large"),
+    "no division by n": (summed_grad, r"\d+ times too large"),
     "wrong sign": (sign_grad, r"wrong sign"),
-    "divided by k, not n": (by_k_grad, r"divided by k = 3.*n = 4"),
+    "divided by k, not n": (by_k_grad, r"divided by k = \d+.*n = \d+"),
     "factor 2 from a squared error": (mse_like_grad, r"twice the answer"),
     "no one-hot: p / n": (no_onehot_grad, r"no -1 at the labels"),
     "subtracts the label's value": (label_value_grad, r"label's value y_i"),
     "grad[:, y] -= 1": (column_index_grad, r"every column that is some sample's label"),
-    "one-hot of width n": (eye_n_grad, r"broadcast.*\n.*integer labels"),
+    "one-hot of width n": (eye_n_grad, r"(?s)broadcast.*integer labels|IndexError.*one-hot "
+                                       r"rows k columns"),
+    "one-hot of width n, cut to k columns": (eye_n_cut_grad,
+                                             r"(?s)raised (IndexError|ValueError).*one-hot"
+                                             r"|differs from the answer"),
+    "one-hot of width y.max() + 1": (k_from_labels_grad, r"(?s)broadcast.*not y\.max\(\) \+ 1"
+                                                         r"|never use the last class"),
     "softmax down the columns": (axis0_grad, r"normalised down the columns"),
-    "one-hot of width n, cut to k columns": (
-        eye_n_cut_grad, r"logits = \[\[0\.2, -1\.0.*y = \[4, 0, 2\] raised IndexError"),
-    "naive softmax overflows": (naive_grad, r"overflow.*\n.*stable"),
-    "maximum of the whole batch": (global_max_grad,
-                                   r"logits = \[\[0\.0, 1\.0, 2\.0\], \[1000\.0.*\[\[nan"),
-    "np.apply_along_axis over rows": (apply_along_grad, r"apply_along_axis.*loop in disguise"),
-    "only the label's entry": (label_only_grad, r"differs from the answer"),
-    "Python loop over samples": (loop_grad, r"Python loop"),
-    "logits -= max in place": (in_place_grad, r"modified its input"),
-    "transposed": (transposed_grad, r"shape \(3, 4\), expected \(4, 3\)"),
+    "naive softmax overflows": (naive_grad, r"(?s)(overflow|invalid value).*stable softmax"),
+    "maximum of the whole batch": (global_max_grad, r"(?s)nan.*very different scale"),
+    "np.apply_along_axis over rows": (apply_along_grad, r"runs a Python loop"),
+    "only the label's entry": (label_only_grad, r"only the label's entries"),
+    "Python loop over samples": (loop_grad, r"runs a Python loop"),
+    "logits -= max in place": (in_place_grad, r"modified its input `logits` in place"),
+    "transposed": (transposed_grad, r"returned shape \(\d+, \d+\) for an input of shape"),
+    "np.zeros_like(logits) for integer logits": (zeros_like_grad,
+                                                 r"(?s)probabilities are missing.*zeros_like"),
+    "probabilities in float32": (float32_inside_grad, r"right to about [6-9] decimals only"),
+    "float32 result for float64 logits": (float32_result_grad,
+                                          r"returned float32 for float64 logits"),
+    "rounded to 6 decimals": (rounded_grad, r"right to about [67] decimals only"),
+    "a list": (list_grad, r"returned a Python list, expected a numpy array"),
+    "helpers.nn's gradient (a one-layer network)": (nn_grad, r"calls `helpers\.nn\."),
+    "PyTorch's autograd": (torch_grad, r"calls `torch\."),
+    "fitted to the old check's batches": (old_batches_grad, r"differs from the answer|has only"),
+    "naive first, repaired after an overflow": (overflow_then_repair_grad,
+                                                r"right gradient, but numpy warned"),
     "not a function": (None, r"should be a function"),
 }
 
@@ -617,26 +967,39 @@ def own_softmax_grad(logits, y):
     return p / len(y)
 
 
+def aliased_course_softmax_grad(logits, y):
+    return (sm(logits, 1) - np.eye(logits.shape[1])[y]) / len(y)
+
+
+def float32_kept_grad(logits, y):
+    p = softmax(logits, axis=1)
+    return (p - np.eye(logits.shape[1], dtype=p.dtype)[y]) / np.asarray(len(y), dtype=p.dtype)
+
+
 RIGHT_CROSS_ENTROPY_GRAD = {
     "p minus one-hot matrix": ref_grad,
     "one-hot by comparison": comparison_onehot_grad,
     "put_along_axis": put_along_grad,
     "exp of log_softmax, eye(k)[y]": exp_log_softmax_grad,
     "own stable softmax, subtract 1 in place on p": own_softmax_grad,
+    "the course's softmax under another name (allowed)": aliased_course_softmax_grad,
+    "float32 kept for float32 logits": float32_kept_grad,
 }
 
 
 @pytest.mark.parametrize("name", WRONG_CROSS_ENTROPY_GRAD)
 def test_cross_entropy_grad_rejects(name):
     answer, message = WRONG_CROSS_ENTROPY_GRAD[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch04.check_cross_entropy_grad(answer)
+    if answer is None:
+        with pytest.raises(ExerciseError, match=message):
+            ch04.check_cross_entropy_grad(answer)
+        return
+    rejects(ch04.check_cross_entropy_grad, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_CROSS_ENTROPY_GRAD)
-def test_cross_entropy_grad_accepts(name, capsys):
-    ch04.check_cross_entropy_grad(RIGHT_CROSS_ENTROPY_GRAD[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_cross_entropy_grad_accepts_on_every_draw(name):
+    accepts(ch04.check_cross_entropy_grad, RIGHT_CROSS_ENTROPY_GRAD[name], draws())
 
 
 def test_grad_reference_matches_finite_differences_of_the_loss():
@@ -651,29 +1014,48 @@ def test_grad_reference_matches_finite_differences_of_the_loss():
     np.testing.assert_allclose(ch04._cross_entropy_grad(z, y), numeric, atol=1e-8)
 
 
+def test_grad_pass_message_is_the_same_for_every_draw():
+    first, second = (passes_once(ch04.check_cross_entropy_grad, ref_grad, s) for s in (1, 2))
+    assert first == second and first.startswith("\u2705")
+
+
 def test_grad_unfinished_is_not_answered_yet():
     with pytest.raises(NotAnsweredYet, match="not answered yet"):
         ch04.check_cross_entropy_grad(unfinished)
 
 
+def test_grad_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch04.CROSS_ENTROPY_GRAD, put_along_grad, tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch04.CROSS_ENTROPY_GRAD, summed_grad, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "times too large" in wrong.message
+    course = graded(ch04.CROSS_ENTROPY_GRAD, nn_grad, tmp_path / "c", monkeypatch)
+    assert not course.passed and "helpers.nn" in course.message
+
+
 # =========================================================================== Exercise 4
-# temperature_for(logits, target): T > 0 with max softmax(logits / T) = target to 1e-4;
-# the answers lie in [1e-3, 1e3]; a loop over bisection steps is allowed.
+# temperature_for(logits, target): logits a 1-D array of k >= 2 values (float64, float32 or
+# integer; near 1000; ties for the top allowed), a target the top class reaches at some T in
+# [1e-3, 1e3]; one number T > 0 with |max softmax(logits / T) - target| <= 1e-4; a loop over
+# bisection steps is allowed, and so is the course's softmax.
 
 
 def _top(z, t):
-    return ref_softmax(z / t).max()
+    return ref_softmax(np.asarray(z, dtype=float) / t).max()
 
 
-def ref_temperature(logits, target):
-    lo, hi = math.log(1e-3), math.log(1e3)
-    for _ in range(100):
+def bisect(top, target, steps=100, lo=1e-3, hi=1e3):
+    lo, hi = math.log(lo), math.log(hi)
+    for _ in range(steps):
         mid = (lo + hi) / 2
-        if _top(logits, math.exp(mid)) > target:
+        if top(math.exp(mid)) > target:
             lo = mid
         else:
             hi = mid
     return math.exp((lo + hi) / 2)
+
+
+def ref_temperature(logits, target):
+    return bisect(lambda t: _top(logits, t), target)
 
 
 def inverse_temperature(logits, target):
@@ -681,14 +1063,7 @@ def inverse_temperature(logits, target):
 
 
 def log_temperature(logits, target):
-    lo, hi = math.log(1e-3), math.log(1e3)
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if _top(logits, math.exp(mid)) > target:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2  # forgot the exp
+    return math.log(ref_temperature(logits, target))  # the exp forgotten
 
 
 def constant_temperature(logits, target):
@@ -715,25 +1090,11 @@ def swapped_bisection(logits, target):
 
 
 def few_steps_temperature(logits, target):
-    lo, hi = math.log(1e-3), math.log(1e3)
-    for _ in range(8):
-        mid = (lo + hi) / 2
-        if _top(logits, math.exp(mid)) > target:
-            lo = mid
-        else:
-            hi = mid
-    return math.exp((lo + hi) / 2)
+    return bisect(lambda t: _top(logits, t), target, steps=8)
 
 
 def class0_temperature(logits, target):
-    lo, hi = math.log(1e-3), math.log(1e3)
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if ref_softmax(logits / math.exp(mid))[0] > target:  # class 0, not the top class
-            lo = mid
-        else:
-            hi = mid
-    return math.exp((lo + hi) / 2)
+    return bisect(lambda t: ref_softmax(logits / t)[0], target)  # class 0, not the top class
 
 
 def two_class_formula(logits, target):
@@ -742,25 +1103,11 @@ def two_class_formula(logits, target):
 
 
 def narrow_range_temperature(logits, target):
-    lo, hi = math.log(0.1), math.log(10.0)
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if _top(logits, math.exp(mid)) > target:
-            lo = mid
-        else:
-            hi = mid
-    return math.exp((lo + hi) / 2)
+    return bisect(lambda t: _top(logits, t), target, lo=0.1, hi=10.0)
 
 
 def naive_exp_temperature(logits, target):
-    lo, hi = math.log(1e-3), math.log(1e3)
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if naive_softmax(logits / math.exp(mid)).max() > target:
-            lo = mid
-        else:
-            hi = mid
-    return math.exp((lo + hi) / 2)
+    return bisect(lambda t: naive_softmax(logits / t).max(), target)
 
 
 def in_place_temperature(logits, target):
@@ -781,22 +1128,115 @@ def probabilities_temperature(logits, target):
     return ref_softmax(logits / ref_temperature(logits, target))
 
 
+def one_element_temperature(logits, target):
+    return np.array([ref_temperature(logits, target)])
+
+
+def one_by_one_temperature(logits, target):
+    return np.array([[ref_temperature(logits, target)]])
+
+
+def zero_d_temperature(logits, target):
+    return np.asarray(ref_temperature(logits, target))
+
+
+def short_bracket_temperature(logits, target):
+    return bisect(lambda t: _top(logits, t), target, hi=999.0)  # misses the top of the range
+
+
+def high_floor_temperature(logits, target):
+    return bisect(lambda t: _top(logits, t), target, lo=1.1e-3)  # misses the bottom
+
+
+def rounded_2_temperature(logits, target):
+    return round(ref_temperature(logits, target), 2)
+
+
+def rounded_3_temperature(logits, target):
+    return round(ref_temperature(logits, target), 3)
+
+
+def loose_stop_temperature(logits, target, tol=1e-3):
+    """Stops as soon as the top probability is within tol of the target."""
+    lo, hi = math.log(1e-3), math.log(1e3)
+    while True:
+        mid = (lo + hi) / 2
+        p = _top(logits, math.exp(mid))
+        if abs(p - target) < tol:
+            return math.exp(mid)
+        lo, hi = (mid, hi) if p > target else (lo, mid)
+
+
+def twice_the_tolerance_temperature(logits, target):
+    return loose_stop_temperature(logits, target, tol=2e-4)
+
+
+def rounded_probability_temperature(logits, target):
+    return bisect(lambda t: round(float(_top(logits, t)), 2), target)
+
+
+def float16_temperature(logits, target):
+    return bisect(lambda t: ref_softmax((logits / t).astype(np.float16)).max(), target)
+
+
+def keeps_the_dtype_temperature(logits, target):
+    return bisect(lambda t: ref_softmax((logits / t).astype(logits.dtype)).max(), target)
+
+
+def old_cases_temperature(logits, target):
+    for old, old_target in OLD_TEMPERATURE_CASES:
+        if old.shape == logits.shape and np.array_equal(old, logits) and old_target == target:
+            return ref_temperature(logits, target)
+    return 1.0
+
+
+def overflow_then_repair_temperature(logits, target):
+    def top(t):
+        e = np.exp(logits / t)
+        if np.all(np.isfinite(e)):
+            return (e / e.sum()).max()
+        return _top(logits, t)
+    return bisect(top, target)
+
+
 WRONG_TEMPERATURE_FOR = {
     "inverse temperature": (inverse_temperature, r"looks like 1/T"),
     "log T, the exp forgotten": (log_temperature, r"looks like log T"),
-    "constant T = 1": (constant_temperature, r"\[2\.0, 1\.0, 0\.1\].*p = 0\.659001.*\n.*too flat"),
+    "constant T = 1": (constant_temperature,
+                       r"(?s)\[2\.0, 1\.0, 0\.1\].*p = 0\.659001.*too flat"),
     "negative": (negative_temperature, r"must be > 0"),
     "a string": (string_temperature, r"one number"),
-    "bisection moves the wrong way": (swapped_bisection, r"returned T = 1000.*\n.*too flat"),
-    "too few bisection steps": (few_steps_temperature, r"not 0\.\d+ \(to within 1e-4\)"),
+    "bisection moves the wrong way": (swapped_bisection, r"(?s)returned T = 1000.*too flat"),
+    "too few bisection steps": (few_steps_temperature, r"not \S+ \(to within 0\.0001\)"),
     "class 0 instead of the top class": (
-        class0_temperature, r"\[0\.5, 2\.0, 1\.0, -0\.3\], target=0\.99.*class 1 \(logit 2\)"
-        r".*class 0, not the top class here"),
-    "two-class closed form": (two_class_formula, r"\[2\.0, 1\.0, 0\.1\], target=0\.9.*not 0\.9"),
-    "search only in [0.1, 10]": (narrow_range_temperature, r"\[0\.03, 0\.02, 0\.0\]"),
-    "naive exp overflows": (naive_exp_temperature, r"overflow.*\n.*max-subtracted"),
-    "divides the logits in place": (in_place_temperature, r"modified its input"),
-    "returns the probabilities": (probabilities_temperature, r"one number"),
+        class0_temperature, r"(?s)class 0, not the top class.*the top class is not class 0"),
+    "two-class closed form": (two_class_formula,
+                              r"(?s)\[2\.0, 1\.0, 0\.1\], target=0\.9\).*not 0\.900000"),
+    "search only in [0.1, 10]": (narrow_range_temperature, r"small temperature|large temperature"),
+    "naive exp overflows": (naive_exp_temperature, r"(?s)overflow.*max-subtracted"),
+    "divides the logits in place": (in_place_temperature,
+                                    r"modified its input `logits` in place"),
+    "returns the probabilities": (probabilities_temperature, r"array of shape \(3,\).*one number"),
+    "an array of one element": (one_element_temperature, r"array of shape \(1,\)"),
+    "an array of shape (1, 1)": (one_by_one_temperature, r"array of shape \(1, 1\)"),
+    "a 0-d array": (zero_d_temperature, r"array of shape \(\)"),
+    "a bracket that stops at 999": (short_bracket_temperature,
+                                    r"(?s)\(to within 0\.0001\).*top of the range"),
+    "a bracket that starts at 0.0011": (high_floor_temperature,
+                                        r"(?s)\(to within 0\.0001\).*bottom of the range"),
+    "T rounded to 2 decimals": (rounded_2_temperature, r"\(to within 0\.0001\)"),
+    "T rounded to 3 decimals": (rounded_3_temperature, r"\(to within 0\.0001\)"),
+    "stops within 1e-3 of the target": (loose_stop_temperature, r"\(to within 0\.0001\)"),
+    "stops within 2e-4 of the target": (twice_the_tolerance_temperature,
+                                        r"\(to within 0\.0001\)"),
+    "compares a rounded probability": (rounded_probability_temperature,
+                                       r"\(to within 0\.0001\)"),
+    "probabilities in float16": (float16_temperature, r"\(to within 0\.0001\)|overflow"),
+    "logits / T cast back to the logits' dtype (integer logits)": (
+        keeps_the_dtype_temperature, r"(?s)\(to within 0\.0001\).*integer logits"),
+    "fitted to the old check's cases": (old_cases_temperature, r"\(to within 0\.0001\)"),
+    "naive first, repaired after an overflow": (overflow_then_repair_temperature,
+                                                r"overflow.*the task asks for no warning"),
 }
 
 
@@ -843,33 +1283,85 @@ def bracket_then_bisect(logits, target):
     return mid
 
 
+def notebook_temperature(logits, target):
+    lo, hi = np.log(1e-3), np.log(1e3)
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if softmax(logits, temperature=np.exp(mid)).max() > target:
+            lo = mid
+        else:
+            hi = mid
+    return np.exp((lo + hi) / 2)  # a numpy float64 scalar
+
+
+def six_digits_temperature(logits, target):
+    return float(f"{ref_temperature(logits, target):.6g}")  # rounded, but within 1e-4 in p
+
+
+def tolerance_stop_temperature(logits, target):
+    return loose_stop_temperature(logits, target, tol=1e-6)
+
+
 RIGHT_TEMPERATURE_FOR = {
     "bisection on log T": ref_temperature,
     "bisection on T": linear_bisection,
     "while loop to a tolerance, course softmax": while_bisection,
-    "vectorised grid search": grid_search,
     "bracket by doubling, then bisect": bracket_then_bisect,
+    "the notebook's solution (a numpy scalar)": notebook_temperature,
+    "T to 6 significant digits": six_digits_temperature,
+    "stops within 1e-6 of the target": tolerance_stop_temperature,
+    "float32 result": lambda logits, target: np.float32(ref_temperature(logits, target)),
 }
 
 
 @pytest.mark.parametrize("name", WRONG_TEMPERATURE_FOR)
 def test_temperature_for_rejects(name):
     answer, message = WRONG_TEMPERATURE_FOR[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch04.check_temperature_for(answer)
+    rejects(ch04.check_temperature_for, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_TEMPERATURE_FOR)
-def test_temperature_for_accepts(name, capsys):
-    ch04.check_temperature_for(RIGHT_TEMPERATURE_FOR[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_temperature_for_accepts_on_every_draw(name):
+    accepts(ch04.check_temperature_for, RIGHT_TEMPERATURE_FOR[name], draws())
+
+
+def test_temperature_for_grid_search_accepts():
+    # 400,001 temperatures per case: a few draws are enough to show a vectorised search passes.
+    accepts(ch04.check_temperature_for, grid_search, draws(5))
 
 
 def test_temperature_cases_are_reachable_inside_the_stated_interval():
-    for z, target in ch04._TEMPERATURE_CASES:
-        assert 1 / len(z) < target < 1
-        t = ref_temperature(z, target)
-        assert 1e-3 < t < 1e3 and abs(_top(z, t) - target) < 1e-9
+    for seed in range(100):
+        for case in ch04.TEMPERATURE.draw(seed):
+            z, target = case.args
+            k = len(z)
+            ties = int(np.sum(z == z.max()))
+            assert k >= 2 and 1 / k < target < 1 / ties, case.label
+            t = ref_temperature(z, target)
+            assert 1e-3 < t < 1e3 and abs(_top(z, t) - target) < 1e-9, case.label
+
+
+
+def test_temperature_cases_cover_the_thresholds():
+    """Both ends of the stated range, T below and above 1, targets on either side of the top
+    probability at T = 1 by twice the tolerance (so T = 1 misses them), a tie, every dtype."""
+    for seed in range(20):
+        cases = ch04.TEMPERATURE.draw(seed)
+        temps = [ref_temperature(*c.args) for c in cases]
+        assert min(temps) < 1.1e-3 and max(temps) > 999.0
+        near = [c for c in cases if "at T = 1" in c.label]
+        assert len(near) == 2
+        for case in near:
+            z, target = case.args
+            assert 1.5e-4 < abs(_top(z, 1.0) - target) < 2.5e-4
+        assert {t < 1 for t, c in zip(temps, cases) if c in near} == {True, False}
+        assert any(np.sum(c.args[0] == c.args[0].max()) == 2 for c in cases)
+        assert {np.float64, np.float32, np.int64} <= {c.args[0].dtype.type for c in cases}
+
+
+def test_temperature_pass_message_is_the_same_for_every_draw():
+    first, second = (passes_once(ch04.check_temperature_for, ref_temperature, s) for s in (1, 2))
+    assert first == second and first.startswith("\u2705")
 
 
 def test_temperature_unfinished_is_not_answered_yet():
@@ -877,10 +1369,39 @@ def test_temperature_unfinished_is_not_answered_yet():
         ch04.check_temperature_for(unfinished)
 
 
-# =========================================================================== the catalogues
+def test_temperature_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch04.TEMPERATURE, notebook_temperature, tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch04.TEMPERATURE, rounded_3_temperature, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "to within" in wrong.message
+
+
+# =========================================================================== all exercises
 
 
 @pytest.mark.parametrize("catalogue", [WRONG_STABLE_SOFTMAX, WRONG_CROSS_ENTROPY,
                                        WRONG_CROSS_ENTROPY_GRAD, WRONG_TEMPERATURE_FOR])
-def test_each_exercise_has_at_least_eight_wrong_answers(catalogue):
-    assert len(catalogue) >= 8
+def test_each_exercise_has_many_wrong_answers(catalogue):
+    assert len(catalogue) >= 20
+
+
+def test_no_warning_reaches_the_student_from_a_check(recwarn):
+    for check, answer in ((ch04.check_stable_softmax, naive_softmax),
+                          (ch04.check_cross_entropy, naive_cross_entropy),
+                          (ch04.check_cross_entropy_grad, naive_grad),
+                          (ch04.check_temperature_for, naive_exp_temperature)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            with pytest.raises(ExerciseError):
+                check(answer, seed=0)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_answer_keys_are_not_in_the_module():
+    """Nothing the student's code could read holds an expected result: the module keeps no
+    arrays or numbers computed from the cases, and a case carries inputs only."""
+    for name, value in vars(ch04).items():
+        assert not isinstance(value, np.ndarray), name
+    for spec in (ch04.STABLE_SOFTMAX, ch04.CROSS_ENTROPY, ch04.CROSS_ENTROPY_GRAD,
+                 ch04.TEMPERATURE):
+        for case in spec.draw(0):
+            assert set(case.note) <= {"mixed", "large", "tiny"}, case.label

@@ -1,18 +1,31 @@
-"""Tests of the chapter 5 checks: catalogues of wrong answers (each rejected with a message
-that names its mistake or says what differs) and of right answers written other ways (each
-accepted)."""
+"""Chapter 5 exercise checks: catalogues of wrong answers (each rejected, on several draws, with
+a message naming its mistake or saying what differs) and of right answers written other ways
+(each passes on hundreds of draws), and the same verdicts through the autograding path."""
+
+import functools
+import types
 
 import numpy as np
 import pytest
+from exercise_support import accepts, draws, graded, rejects
 
-from helpers import diagnostics
+from helpers import data, diagnostics, nn
+from helpers.diagnostics import update_to_weight_ratio as course_ratio
 from helpers.exercises import ExerciseError, NotAnsweredYet, ch05
 
 norm = np.linalg.norm
 
-# --------------------------------------------------------------------------------------
-# Exercise 1: update_ratio
-# --------------------------------------------------------------------------------------
+
+def unfinished(*args):
+    raise NotImplementedError()
+
+
+# ---------------------------------------------------------------- exercise 1
+# Task: W_before and W_after are 2-D numpy arrays of the same shape (1 x 1 included), float64,
+# float32 or integer (up to about 1e5 in size), W_before never all zero, larger than 64 x 64
+# too; return ||W_after - W_before|| / ||W_before||
+# (Frobenius norms) as one number (a float, a numpy scalar or a 0-d array), to float32's
+# precision for float32 weights; without helpers.diagnostics and without a Python loop.
 
 
 def ratio_with_a_loop(W_before, W_after):
@@ -29,12 +42,72 @@ def ratio_in_place(W_before, W_after):
 
 
 def ratio_in_float16(W_before, W_after):
-    # "Saves memory": half precision cannot resolve a step of 1e-6 of the weights.
+    # "Saves memory": half precision cannot resolve a small step of the weights.
     d = W_after.astype(np.float16) - W_before.astype(np.float16)
     return float(norm(d.astype(float)) / norm(W_before))
 
 
-# Wrong answers a student might write: name -> (answer, regex the feedback must match).
+def ratio_in_float32(W_before, W_after):
+    a, b = W_before.astype(np.float32), W_after.astype(np.float32)
+    return float(norm(b - a) / norm(a))
+
+
+def ratio_cast_back(W_before, W_after):
+    # "Keeps the weights' dtype", which turns the ratio of integer weights into 0.
+    return (norm(W_after - W_before) / norm(W_before)).astype(W_before.dtype)
+
+
+def ratio_in_int8(W_before, W_after):
+    # "Saves memory" on integer weights: int8 holds -128..127, and larger weights wrap around.
+    if W_before.dtype.kind == "i":
+        W_before, W_after = W_before.astype(np.int8), W_after.astype(np.int8)
+    d = W_after.astype(float) - W_before.astype(float)
+    return float(norm(d) / norm(W_before.astype(float)))
+
+
+def ratio_in_int16(W_before, W_after):
+    # The same with int16 (-32768..32767): right for weights up to about 1000, not beyond.
+    if W_before.dtype.kind == "i":
+        W_before, W_after = W_before.astype(np.int16), W_after.astype(np.int16)
+    return float(norm(W_after.astype(float) - W_before) / norm(W_before.astype(float)))
+
+
+def ratio_of_a_64_block(W_before, W_after):
+    # Fitted to matrices of at most 64 x 64: only the top-left block counts.
+    a, b = W_before[:64, :64], W_after[:64, :64]
+    return float(norm(b - a) / norm(a))
+
+
+def ratio_widened_to_int64(W_before, W_after):
+    # Integers widened (never narrowed) before the arithmetic: right.
+    if W_before.dtype.kind == "i":
+        W_before, W_after = W_before.astype(np.int64), W_after.astype(np.int64)
+    return float(np.sqrt(np.sum((W_after - W_before) ** 2) / np.sum(W_before**2)))
+
+
+def _old_cases():
+    """The eight (W_before, W_after) pairs of the old check, which were always the same."""
+    rng = np.random.default_rng(505)
+    W = np.array([[1.0, -2.0, 0.0], [0.5, 0.0, -1.5]])
+    cases = [(W, W + np.array([[0.1, 0.0, -0.2], [0.0, 0.3, 0.0]]))]
+    for shape, step in (((3, 4), 1e-3), ((16, 2), 1e-6), ((5, 5), 0.5), ((2, 7), 2.0)):
+        W = rng.normal(0, 0.5, size=shape)
+        cases.append((W, W + step * rng.normal(size=shape)))
+    W = rng.normal(0, 0.5, size=(4, 3)).astype(np.float32)
+    cases.append((W, W + np.float32(0.01) * rng.normal(size=(4, 3)).astype(np.float32)))
+    W = rng.normal(0, 0.5, size=(3, 2))
+    cases.append((W, W.copy()))
+    return cases
+
+
+_OLD_RATIOS = {(W.shape, W.dtype.str): float(norm(W2.astype(float) - W) / norm(W.astype(float)))
+               for W, W2 in _old_cases()}
+
+
+def ratio_fitted_to_the_old_cases(W_before, W_after):
+    return _OLD_RATIOS.get((W_before.shape, W_before.dtype.str), 1e-3)
+
+
 WRONG_UPDATE_RATIO = {
     "divides by the new weights": (lambda a, b: norm(b - a) / norm(b), r"\*after\* the step"),
     "difference of norms": (lambda a, b: (norm(b) - norm(a)) / norm(a),
@@ -59,21 +132,58 @@ WRONG_UPDATE_RATIO = {
                                        r"array of shape \(2, 3\).*one number"),
     "norm per column, not reduced": (lambda a, b: norm(b - a, axis=0) / norm(a, axis=0),
                                      r"array of shape \(3,\)"),
-    "keepdims array": (lambda a, b: norm(b - a, keepdims=True) / norm(a, keepdims=True),
-                       r"array of shape \(1, 1\)"),
+    "keepdims array (shape (1, 1))": (lambda a, b: norm(b - a, keepdims=True)
+                                      / norm(a, keepdims=True), r"array of shape \(1, 1\)"),
+    "a one-element array": (lambda a, b: np.atleast_1d(norm(b - a) / norm(a)),
+                            r"array of shape \(1,\) .*one number"),
+    "a one-element list": (lambda a, b: [float(norm(b - a) / norm(a))],
+                           r"should be one number, got a list of length 1"),
     "ratio of the means": (lambda a, b: np.abs(np.mean(b - a)) / np.abs(np.mean(a)),
                            r"is [-\d.e+]+, expected"),
     "half precision": (ratio_in_float16, r"is 0\.1\d+, expected 0\.136626"),
-    "a Python loop": (ratio_with_a_loop, r"Python loop \(for"),
-    # On the same line as its name, so its source alone does not parse (a fallback path).
+    "through float32 (a lower precision)":
+        (ratio_in_float32, r"(?s)agrees with the ratio to about \d significant digits.*lower "
+                           r"precision|is lost in float32"),
+    "rounded to 4 significant digits": (lambda a, b: float(f"{norm(b - a) / norm(a):.4g}"),
+                                        r"to about 4 significant digits only: look for rounding"),
+    "an epsilon in the denominator": (lambda a, b: norm(b - a) / (norm(a) + 1e-8),
+                                      r"(?s)is 0\.13662\d+, expected 0\.136626.*epsilon"),
+    "an epsilon of 1e-12 in the denominator (shows on tiny weights)":
+        (lambda a, b: norm(b - a) / (norm(a) + 1e-12),
+         r"(?s)tiny weights.*anything added to the denominator"),
+    "cast back to the weights' dtype (integer weights give 0)":
+        (ratio_cast_back, r"(?s)is 0, expected .*integer weights give a ratio that is a fraction"),
+    "integer division": (lambda a, b: np.sqrt(np.sum((b - a) ** 2) // np.sum(a * a)),
+                         r"is 0, expected 0\.136626"),
+    "integer weights through int8 (they wrap around)":
+        (ratio_in_int8, r"(?s)cast to int8, which holds only -128\.\.127.*integer weights "
+                        r"\(int32, entries up to 1,000\).*compute in the weights' own dtype"),
+    "integer weights through int16 (they wrap around beyond 32767)":
+        (ratio_in_int16, r"(?s)cast to int16, which holds only -32768\.\.32767.*entries up to "
+                         r"100,000"),
+    "only the top-left 64 x 64 block (fitted to the old sizes)":
+        (ratio_of_a_64_block, r"(?s)float64 \d+ x \d+ matrices of this case .*a wide \d+ x "
+                              r"\d+ matrix.*larger than the others, in both axes"),
+    "the course's update_to_weight_ratio under another name":
+        (course_ratio, r"calls `helpers\.diagnostics\.update_to_weight_ratio`"),
+    "the course's ratio through functools.partial":
+        (functools.partial(diagnostics.update_to_weight_ratio),
+         r"calls `helpers\.diagnostics\.update_to_weight_ratio`"),
+    "the course's ratio in a lambda": (lambda a, b: 1.0 * course_ratio(a, b),
+                                       r"calls `helpers\.diagnostics\."),
+    "fitted to the old check's fixed cases": (ratio_fitted_to_the_old_cases,
+                                              r"is 0\.001, expected"),
+    "a Python loop": (ratio_with_a_loop, r"runs a Python loop"),
+    # On the same line as its name, so its source alone does not parse.
     "a generator": (lambda a, b: np.sqrt(sum(x * x for x in (b - a).ravel()) / np.sum(a * a)),
-                    r"Python loop \(generator\)"),
-    "in place": (ratio_in_place, r"in place"),
-    "returns None": (lambda a, b: None, r"None"),
-    "returns a string": (lambda a, b: f"{norm(b - a) / norm(a):.3g}", r"single number"),
+                    r"runs a Python loop"),
+    "in place": (ratio_in_place, r"modified its input `W_after` in place"),
+    "returns None": (lambda a, b: None, r"returned None"),
+    "returns a string": (lambda a, b: f"{norm(b - a) / norm(a):.3g}", r"one number, got str"),
+    "returns a complex number": (lambda a, b: complex(norm(b - a) / norm(a)),
+                                 r"one number, got complex"),
 }
 
-# Right answers written other ways: every one must pass.
 RIGHT_UPDATE_RATIO = {
     "np.linalg.norm, float()": lambda a, b: float(norm(b - a) / norm(a)),
     "np.linalg.norm, numpy scalar": lambda a, b: norm(b - a) / norm(a),
@@ -84,42 +194,104 @@ RIGHT_UPDATE_RATIO = {
                                    / np.einsum("ij,ij->", a, a)),
     "vdot": lambda a, b: np.sqrt(np.vdot(b - a, b - a) / np.vdot(a, a)),
     "0-d array": lambda a, b: np.asarray(norm(b - a, "fro") / norm(a, "fro")),
+    "trace of d^T d": lambda a, b: np.sqrt(np.trace((b - a).T @ (b - a)) / np.trace(a.T @ a)),
+    "in float64 first": lambda a, b: (lambda x, y: norm(y - x) / norm(x))(
+        np.asarray(a, dtype=float), np.asarray(b, dtype=float)),
+    "math.sqrt of numpy sums": lambda a, b: (float(np.sum((b - a) ** 2)) ** 0.5
+                                             / float(np.sum(a * a)) ** 0.5),
+    "integers widened to int64 first": ratio_widened_to_int64,
 }
 
 
 @pytest.mark.parametrize("name", WRONG_UPDATE_RATIO)
 def test_update_ratio_rejects(name):
     answer, message = WRONG_UPDATE_RATIO[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch05.check_update_ratio(answer)
+    rejects(ch05.check_update_ratio, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_UPDATE_RATIO)
-def test_update_ratio_accepts(name, capsys):
-    ch05.check_update_ratio(RIGHT_UPDATE_RATIO[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_update_ratio_accepts_on_every_draw(name):
+    accepts(ch05.check_update_ratio, RIGHT_UPDATE_RATIO[name], draws())
+
+
+def test_update_ratio_pass_message_is_the_same_for_every_draw_and_names_the_optimiser(capsys):
+    for seed in (1, 2):
+        ch05.check_update_ratio(RIGHT_UPDATE_RATIO["sums of squares"], seed=seed)
+    first, second = capsys.readouterr().out.splitlines()
+    assert first == second and first.startswith("\u2705")
+    assert "CS231n" in first and "SGD" in first and "Adam" in first and "learning rate" in first
+
+
+def test_update_ratio_cases_cover_the_contract():
+    for seed in range(20):
+        cases = [c for c in ch05.UPDATE_RATIO.draw(seed) if c.work is None]
+        pairs = [c.args for c in cases]
+        assert all(W.ndim == 2 and W.shape == W2.shape for W, W2 in pairs)
+        assert all(np.any(W != 0) for W, _ in pairs)  # the task: never all zero
+        dtypes = {W.dtype for W, _ in pairs}
+        assert {np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.int64),
+                np.dtype(np.int32)} <= dtypes
+        assert any(W.shape == (1, 1) for W, _ in pairs)
+        assert any(W.shape[0] == 1 for W, _ in pairs) and any(W.shape[1] == 1 for W, _ in pairs)
+        assert any(np.array_equal(W, W2) for W, W2 in pairs)  # a step that changes nothing
+        ratios = [ch05._ratio(W, W2) for W, W2 in pairs]
+        assert min(r for r in ratios if r > 0) < 1e-8 and max(ratios) > 1
+        assert any(np.abs(W).max() < 1e-4 for W, _ in pairs)  # tiny weights
+        assert any(min(W.shape) > 64 for W, _ in pairs)  # beyond any 64 x 64 block
+        integers = [W for W, _ in pairs if W.dtype.kind == "i"]
+        assert any(np.abs(W).max() < 10 for W in integers)
+        assert any(np.abs(W).max() > 127 and W.dtype == np.int32 for W in integers)  # > int8
+        assert any(np.abs(W).max() > 32767 for W in integers)  # beyond int16
+        # ... yet every sum of squares fits the weights' own dtype
+        assert all(np.sum(W.astype(object) ** 2) < np.iinfo(W.dtype).max for W in integers)
 
 
 def test_update_ratio_cases_tell_the_mistakes_apart():
     """Each named mistake differs from the right ratio on at least one case, by > 1e-3."""
-    cases = ch05.update_ratio_cases()
-    assert any(W.dtype == np.float32 for W, _ in cases)
-    assert any(np.array_equal(W, W2) for W, W2 in cases)  # a step that changes nothing
-    assert any(W.shape[0] != W.shape[1] for W, _ in cases)
-    right = [ch05._ratio(W, W2) for W, W2 in cases]
-    for name in ch05._ratio_mistakes(*cases[0]):
-        wrong = [ch05._ratio_mistakes(W, W2)[name] for W, W2 in cases]
-        assert any(np.isfinite(w) and not np.isclose(w, r, rtol=1e-3)
-                   for w, r in zip(wrong, right)), name
+    for seed in range(10):
+        pairs = [c.args for c in ch05.UPDATE_RATIO.draw(seed) if c.work is None]
+        right = [ch05._ratio(W, W2) for W, W2 in pairs]
+        for name in ch05._ratio_mistakes(*pairs[0]):
+            wrong = [ch05._ratio_mistakes(W, W2)[name] for W, W2 in pairs]
+            assert any(np.isfinite(w) and not np.isclose(w, r, rtol=1e-3)
+                       for w, r in zip(wrong, right)), (seed, name)
 
 
 def test_update_ratio_message_shows_the_small_case():
     shown = r"W_before = \[\[1\.0, -2\.0, 0\.0\], \[0\.5, 0\.0, -1\.5\]\]"
     with pytest.raises(ExerciseError, match=shown) as err:
-        ch05.check_update_ratio(lambda a, b: np.sum(np.abs(b - a)) / np.sum(np.abs(a)))
+        ch05.check_update_ratio(lambda a, b: np.sum(np.abs(b - a)) / np.sum(np.abs(a)), seed=0)
     # The expected ratio by hand: sqrt(0.1² + 0.2² + 0.3²) / sqrt(1 + 4 + 0.25 + 2.25).
     assert "0.136626" in str(err.value)
     assert "np.linalg.norm" not in str(err.value)  # the hint names the idea, not the code
+
+
+def test_update_ratio_message_says_how_to_get_a_large_case():
+    with pytest.raises(ExerciseError) as err:
+        ch05.check_update_ratio(ratio_fitted_to_the_old_cases, seed=3)
+    text = str(err.value)
+    assert "seed=3" in text
+    index = int(text.split("ch05.UPDATE_RATIO.case(seed, ")[1].split(")")[0]) if \
+        "UPDATE_RATIO.case" in text else None
+    if index is not None:  # the pointer gives the very matrices of the failing case
+        (W, W2), _ = ch05.UPDATE_RATIO.case(3, index)
+        assert f"{W.shape[0]} x {W.shape[1]}" in text
+
+
+def test_update_ratio_message_points_at_the_case_it_names():
+    """"case(seed, i)" in a message gives the very matrices of the failing case, also for the
+    cases after the first ones (the work pair included)."""
+    for seed in (0, 5):
+        with pytest.raises(ExerciseError) as err:
+            ch05.check_update_ratio(ratio_of_a_64_block, seed=seed)
+        text = str(err.value)
+        index = int(text.split("ch05.UPDATE_RATIO.case(seed, ")[1].split(")")[0])
+        (W, _), _ = ch05.UPDATE_RATIO.case(seed, index)
+        assert f"{W.shape[0]} x {W.shape[1]} matrices" in text and min(W.shape) > 64
+        assert f"In case {index + 1} of" in text
+    for seed in range(5):
+        cases = ch05.UPDATE_RATIO.draw(seed)
+        assert [c.note["index"] for c in cases] == list(range(len(cases)))
 
 
 def test_update_ratio_matches_diagnostics():
@@ -130,22 +302,202 @@ def test_update_ratio_matches_diagnostics():
         diagnostics.update_to_weight_ratio(W, W2))
 
 
-def test_update_ratio_not_answered():
-    def unfinished(W_before, W_after):
-        raise NotImplementedError()
-
+def test_update_ratio_unfinished_and_not_a_function():
     with pytest.raises(NotAnsweredYet, match="not answered yet"):
         ch05.check_update_ratio(unfinished)
-
-
-def test_update_ratio_not_a_function():
     with pytest.raises(ExerciseError, match="should be a function"):
         ch05.check_update_ratio(0.001)
 
 
-# --------------------------------------------------------------------------------------
-# Exercise 2 (the notebook's exercise 3): epochs_to_target
-# --------------------------------------------------------------------------------------
+def test_update_ratio_leaves_the_inputs_alone():
+    """The student's function gets copies: the draw's arrays are the same after the check."""
+    cases = ch05.UPDATE_RATIO.draw(4)
+    before = [tuple(a.copy() for a in c.args) for c in cases]
+    try:
+        ch05.UPDATE_RATIO.check(ratio_in_place, seed=4)
+    except ExerciseError:
+        pass
+    again = ch05.UPDATE_RATIO.draw(4)
+    assert all(np.array_equal(x, y) for b, c in zip(before, again) for x, y in zip(b, c.args))
+
+
+def test_update_ratio_autograding_path_agrees(tmp_path, monkeypatch):
+    right = graded(ch05.UPDATE_RATIO, RIGHT_UPDATE_RATIO["einsum"], tmp_path / "r", monkeypatch)
+    assert right.passed, right.message
+    wrong = graded(ch05.UPDATE_RATIO, WRONG_UPDATE_RATIO["difference of norms"][0],
+                   tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "difference of the two norms" in wrong.message
+    course = graded(ch05.UPDATE_RATIO, course_ratio, tmp_path / "c", monkeypatch)
+    assert not course.passed and "helpers.diagnostics" in course.message
+
+
+# ---------------------------------------------------------------- exercise 2: diagnosis
+# Task: return {"A": label, "B": label, "C": label} with labels from ch05.FAULTS (a string each;
+# case, spaces, hyphens and common synonyms do not matter; exactly the keys A, B and C).
+
+RIGHT = {"A": "learning_rate_too_small", "B": "vanishing_gradients", "C": "dead_relus"}
+
+WRONG_DIAGNOSIS = {
+    "A and B swapped": (dict(RIGHT, A="vanishing_gradients", B="learning_rate_too_small"),
+                        r"(?s)1 of 3.*Run A.*also check run B.*update-to-weight ratio"),
+    "C blamed on the huge learning rate": (dict(RIGHT, C="exploding_gradients"),
+                                           r"(?s)2 of 3.*Run C.*dead-unit fraction"),
+    "B called dead (a sigmoid is never exactly 0)": (dict(RIGHT, B="dead_relus"),
+                                                    r"(?s)Run B.*saturated fraction"),
+    "A called healthy": (dict(RIGHT, A="healthy"), r"Run A is not 'healthy'"),
+    "A called vanishing": (dict(RIGHT, A="vanishing_gradients"), r"Run A"),
+    "every run overfitting": ({"A": "overfitting", "B": "overfitting", "C": "overfitting"},
+                              r"(?s)0 of 3.*also check run B, C"),
+    "C vanishing": (dict(RIGHT, C="vanishing"), r"Run C"),
+    "one run missing": ({"A": RIGHT["A"], "B": RIGHT["B"]}, r"missing key\(s\) 'C'"),
+    "an extra run": (dict(RIGHT, D="healthy"), r"unexpected key\(s\) 'D'"),
+    "two answers for run A": (dict(RIGHT, a="healthy"), r"answers 'A' more than once"),
+    "two answers, the right one last": ({"a": "healthy", **RIGHT},
+                                        r"answers 'A' more than once"),
+    "a hedge: two labels for one run": (dict(RIGHT, C=["dead_relus", "exploding_gradients"]),
+                                        r"run C: a fault label is a string"),
+    "a label in a dict of its own (a structure the task never asks for)":
+        (dict(RIGHT, B={"label": "vanishing_gradients"}), r"run B: a fault label is a string"),
+    "a label not in FAULTS": (dict(RIGHT, C="dead relu units"),
+                              r"run C: 'dead relu units' is not one of the labels\. Use one of"),
+    "a typo": (dict(RIGHT, B="vanishing gradiens"), r"Did you mean 'vanishing_gradients'"),
+    "a list, not a dict": (list(RIGHT.values()), r"should return a dict"),
+    "runs numbered, not lettered": ({1: RIGHT["A"], 2: RIGHT["B"], 3: RIGHT["C"]},
+                                    r"missing key\(s\) 'A', 'B', 'C'"),
+    "a number as label": (dict(RIGHT, A=3), r"run A: a fault label is a string"),
+    "None as label": (dict(RIGHT, A=None), r"run A: a fault label is a string"),
+    # A wrong guess close to the run's right label must not be answered with that label, nor
+    # an idea that is not a label with the label of its opposite: no "Did you mean" (checked
+    # on its own below), "not one of the labels" and the list.
+    "A: learning rate too large": (dict(RIGHT, A="learning_rate_too_large"),
+                                   r"run A: 'learning_rate_too_large' is not one of the labels: "
+                                   r"the labels name what the dashboard shows.*Use one of"),
+    "C: learning rate too large (the cause, not a label)":
+        (dict(RIGHT, C="learning_rate_too_large"),
+         r"run C: 'learning_rate_too_large' is not one of the labels.*Use one of: healthy"),
+    "C: learning rate too high": (dict(RIGHT, C="Learning rate too high"),
+                                  r"run C: 'Learning rate too high' is not one of the labels"),
+    "A: underfitting (a real idea, not a label)":
+        (dict(RIGHT, A="underfitting"),
+         r"run A: 'underfitting' is not one of the labels: none of the three runs learns.*"
+         r"Use one of"),
+    "A: under-fitting": (dict(RIGHT, A="under-fitting"),
+                         r"run A: 'under-fitting' is not one of the labels"),
+    # ... but a spelling slip in the right label is still corrected ...
+    "A: a slip in the right label": (dict(RIGHT, A="learning rate to small"),
+                                     r"Did you mean 'learning_rate_too_small'"),
+    # ... and a label that is not the run's answer is still suggested.
+    "B: exploding (the opposite)": (dict(RIGHT, B="gradients exploding"),
+                                    r"run B: unknown fault .*Did you mean 'exploding_gradients'"),
+    "None": (None, r"returned None"),
+}
+
+RIGHT_DIAGNOSIS = {
+    "canonical": dict(RIGHT),
+    "casual spellings": {"a": "Learning rate too small", "B": "saturated sigmoids",
+                         "c": "Dead ReLUs"},
+    "aliases": {"A": "lr-too-low", "B": "Vanishing gradient", "C": "dying_relu"},
+    "padded keys": {" A": "small learning rate", "B ": "saturation", "C": "dead units"},
+    "short forms": {"A": "lr too small", "B": "vanish", "C": "dead"},
+}
+
+
+@pytest.mark.parametrize("name", WRONG_DIAGNOSIS)
+def test_diagnosis_rejects(name):
+    answer, message = WRONG_DIAGNOSIS[name]
+    rejects(ch05.check_diagnosis, lambda: answer, message)
+
+
+@pytest.mark.parametrize("name", RIGHT_DIAGNOSIS)
+def test_diagnosis_accepts(name):
+    accepts(ch05.check_diagnosis, lambda: RIGHT_DIAGNOSIS[name], draws(3))
+
+
+@pytest.mark.parametrize("run, label", [
+    ("A", "underfitting"), ("A", "under-fitting"), ("A", "learning_rate_too_large"),
+    ("C", "learning_rate_too_large"), ("C", "lr too high"), ("B", "learning rate too big"),
+    ("A", "learning rate too high"), ("C", "high learning rate"),
+])
+def test_diagnosis_suggests_no_label_the_student_did_not_mean(run, label):
+    """No "Did you mean" for an opposite or a real idea that is not a label: "underfitting"
+    is not a slip of "overfitting", nor "learning_rate_too_large" of "..._too_small"."""
+    with pytest.raises(ExerciseError) as err:
+        ch05.check_diagnosis(lambda: dict(RIGHT, **{run: label}))
+    text = str(err.value)
+    assert "Did you mean" not in text and "not one of the labels" in text
+    assert all(f in text for f in ch05.FAULTS)  # ... and the labels are listed
+
+
+def test_diagnosis_still_suggests_what_the_student_meant():
+    for label, meant in (("vanishing gradiens", "vanishing_gradients"),
+                         ("gradients exploding", "exploding_gradients"),
+                         ("overfiting", "overfitting"), ("ded relus", "dead_relus")):
+        with pytest.raises(ValueError, match=f"Did you mean '{meant}'"):
+            ch05.normalise_fault(label)
+
+
+def test_diagnosis_hint_does_not_name_the_fault():
+    """The hint says where to look, not the label: 'learning rate' never appears for run A."""
+    with pytest.raises(ExerciseError) as err:
+        ch05.check_diagnosis(lambda: dict(RIGHT, A="healthy"))
+    assert "learning rate" not in str(err.value).lower()
+    assert "learning_rate" not in str(err.value)
+
+
+def test_diagnosis_pass_message_names_no_fault(capsys):
+    ch05.check_diagnosis(lambda: RIGHT)
+    out = capsys.readouterr().out
+    assert out.startswith("\u2705")
+    assert not any(word in out.lower() for word in ("learning rate", "vanish", "saturat",
+                                                    "dead", "relu"))
+
+
+def test_fault_descriptions_do_not_describe_run_c_as_exploding():
+    """Run C's loss jumps then flickers; the exploding label must not read like that."""
+    text = ch05.FAULTS["exploding_gradients"]
+    assert "jump" not in text and "NaN" in text
+
+
+def test_diagnosis_not_answered():
+    with pytest.raises(NotAnsweredYet):
+        ch05.check_diagnosis(unfinished)
+
+
+def test_diagnosis_matches_the_runs():
+    """The broken runs really show the faults the check expects."""
+    runs = ch05.broken_runs(epochs=60)
+    a, b, c = runs["A"], runs["B"], runs["C"]
+    assert np.median(a.update_ratio[1:]) < 1e-4 and np.all(a.dead == 0)
+    assert a.grad_norm[0].min() > 1e-2
+    assert np.nanmax(b.saturated[-1, :-1]) > 0.8
+    assert b.grad_norm[0, 0] < 1e-6 * b.grad_norm[0, -1]
+    assert c.dead[-1, :-1].max() == 1.0 and np.all(c.grad_norm[-1] == 0)
+    assert all(h.diverged_at is None for h in runs.values())
+
+
+def test_normalise_fault():
+    assert ch05.normalise_fault("  Dead-ReLUs ") == "dead_relus"
+    assert ch05.normalise_fault("LR too small") == "learning_rate_too_small"
+    with pytest.raises(ValueError, match="Use one of"):
+        ch05.normalise_fault("gremlins")
+    with pytest.raises(TypeError):
+        ch05.normalise_fault(None)
+
+
+def test_diagnosis_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch05.DIAGNOSIS, lambda: RIGHT_DIAGNOSIS["aliases"], tmp_path / "r",
+                  monkeypatch).passed
+    wrong = graded(ch05.DIAGNOSIS, lambda: dict(RIGHT, C="exploding_gradients"),
+                   tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "Run C" in wrong.message
+
+
+# ---------------------------------------------------------------- exercise 3: epochs_to_target
+# Task: curve is a 1-D float64 numpy array with at least one entry (never a list), target a
+# number (a float, a numpy float or an int such as 1); return the first epoch e with
+# curve[e] >= target as a Python int, compared exactly (no rounding, no tolerance), or None;
+# without the course's History.epochs_to, without a Python loop and without turning the curve
+# into a Python list (curves of any length: up to 100,000 entries in the check).
 
 
 def first_hit(mask):
@@ -185,6 +537,49 @@ def epochs_unguarded_where(curve, target):
     return int(np.where(np.asarray(curve) >= target)[0][0])
 
 
+def epochs_by_the_course(curve, target):
+    """The course's History.epochs_to, on a stand-in for a History."""
+    return nn.History.epochs_to(types.SimpleNamespace(val_accuracy=curve), target,
+                                "val_accuracy")
+
+
+def epochs_in_percent_for_an_int(curve, target):
+    # Reads an int target as a percentage: 1 becomes 1 %.
+    target = target / 100 if isinstance(target, int) else target
+    return first_hit(curve >= target)
+
+
+_OLD_CURVES = {  # the old check's nine (curve, target) cases and their answers
+    ((0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97), 0.96): 7,
+    ((0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97), 0.9): 4,
+    ((0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97), 0.2): 0,
+    ((0.5, 0.92, 0.6, 0.7, 0.8, 0.85, 0.88, 0.91, 0.93, 0.99), 0.9): 1,
+    ((0.5, 0.95, 0.8), 0.9): 1,
+    ((0.4, 0.7, 0.91, 0.93, 0.88, 0.87), 0.9): 2,
+    ((0.2, 0.4, 0.6, 0.8, 1.0), 1.0): 4,
+}
+
+
+def epochs_fitted_to_the_old_cases(curve, target):
+    return _OLD_CURVES.get((tuple(curve.tolist()), float(target)))
+
+
+def epochs_of_the_first_150(curve, target):
+    # Fitted to curves of at most 150 epochs: a longer training is cut short.
+    return first_hit(curve[:150] >= target)
+
+
+def epochs_by_list_index(curve, target):
+    # A Python list of the comparison, searched by list.index: element by element, in C.
+    mask = list(curve >= target)
+    return mask.index(True) if True in mask else None
+
+
+def epochs_through_tolist(curve, target):
+    # A round trip of the curve through a Python list.
+    return first_hit(np.array(curve.tolist()) >= target)
+
+
 WRONG_EPOCHS_TO_TARGET = {
     "argmax of a mask that may be all False": (
         lambda c, t: int(np.argmax(np.asarray(c) >= t)), r"returned 0; expected None"),
@@ -193,6 +588,8 @@ WRONG_EPOCHS_TO_TARGET = {
                         r"one epoch too late"),
     "off by one (-1)": (lambda c, t: None if first_hit(c >= t) is None else first_hit(c >= t) - 1,
                         r"one epoch too early"),
+    "ignores entry 0 (before training)": (lambda c, t: None if first_hit(c[1:] >= t) is None
+                                          else first_hit(c[1:] >= t) + 1, r"one epoch too late"),
     "> instead of >=": (lambda c, t: first_hit(c > t), r">=, not >"),
     "== instead of >=": (lambda c, t: first_hit(c == t), r"returned None; expected 7"),
     "-1 when never reached": (lambda c, t: -1 if first_hit(c >= t) is None else first_hit(c >= t),
@@ -217,10 +614,13 @@ WRONG_EPOCHS_TO_TARGET = {
     "all the epochs, not the first": (lambda c, t: np.flatnonzero(c >= t), r"returned an array"),
     "a one-element array": (lambda c, t: np.flatnonzero(c >= t)[:1] if first_hit(c >= t) is not None
                             else None, r"returned an array \(\[7\]\)"),
+    "a one-element list": (lambda c, t: np.flatnonzero(c >= t)[:1].tolist() or None,
+                           r"returned a Python list of length 1; expected 7"),
     "the accuracy, not the epoch": (
         lambda c, t: None if first_hit(c >= t) is None else float(c[first_hit(c >= t)]),
         r"returned 0.97 \(float\)"),
-    "unguarded np.where": (epochs_unguarded_where, r"raised IndexError"),
+    "unguarded np.where": (epochs_unguarded_where,
+                           r"raised IndexError.*\n.*\nHint: the target is never reached"),
     "looks only at the last entry": (
         lambda c, t: None if c[-1] < t else int(np.argmax(c >= t)),
         r"returned None; expected 1: .*ends below it \(curve\[-1\] = 0\.8\)"),
@@ -233,10 +633,52 @@ WRONG_EPOCHS_TO_TARGET = {
     "np.float64 epoch": (lambda c, t: (np.flatnonzero(c >= t)[:1].mean() if np.any(c >= t)
                                        else None),
                          r"returned np\.float64\(7\.0\) \(float64\); expected 7 \(an int\)"),
-    "a for loop": (epochs_with_a_loop, r"Python loop \(for"),
-    "a generator": (epochs_with_a_generator, r"Python loop \(generator"),
+    "a numpy integer (np.nonzero), not a Python int":
+        (lambda c, t: np.nonzero(c >= t)[0][0] if (c >= t).any() else None,
+         r"returned a numpy int64 \(np\.int64\(7\)\); expected 7 as a Python int"),
+    # Rounding or a tolerance near the target: a value just below it counts as reached.
+    "rounded to 2 decimals": (lambda c, t: first_hit(np.round(c, 2) >= t),
+                              r"is below the target, by 1e-12.*\n.*\nHint: a value just below"),
+    "a tolerance of 1e-9": (lambda c, t: first_hit(c >= t - 1e-9), r"below the target, by 1e-12"),
+    "np.isclose or above": (lambda c, t: first_hit(np.isclose(c, t) | (c > t)),
+                            r"below the target, by 1e-12"),
+    "a tolerance of 0.01": (lambda c, t: first_hit(c > t - 0.01),
+                            r"below the target, by (0\.005|1e-12|0\.0\d)"),
+    "a safety margin above the target": (lambda c, t: first_hit(c >= t + 1e-9),
+                                         r"returned \d+; expected \d+|returned None; expected"),
+    "through float32 (a lower precision)": (lambda c, t: first_hit(c.astype(np.float32) >= t),
+                                            r"below the target, by 1e-12|expected"),
+    "through float16": (lambda c, t: first_hit(c.astype(np.float16) >= t), r"expected"),
+    "an int target read as a percentage": (epochs_in_percent_for_an_int,
+                                           r"target = 1 returned 0; expected 4"),
+    "fitted to the old check's fixed cases": (epochs_fitted_to_the_old_cases,
+                                              r"returned None; expected \d+"),
+    "only the first 150 epochs (fitted to the old lengths)":
+        (epochs_of_the_first_150,
+         r"(?s)a curve of 3000 entries \(`ch05\.EPOCHS_TO_TARGET\.case\(seed, 23\)\[0\]` "
+         r"gives it\).*returned None; expected 2999.*In case 24 of"),
+    # A Python list of the curve or of the comparison: one hint for both, whichever counter
+    # sees it (the objects alive at once, or the time on a long curve).
+    "list(curve >= target).index(True)":
+        (epochs_by_list_index, r"(?s)took \d+ ms.* on a curve of 100,000 epochs.*one at a time"
+                               r".*Hint: .*A Python list of the curve or of the comparison "
+                               r"\(list\(\.\.\.\), \.tolist\(\)\)"),
+    "np.array(curve.tolist())":
+        (epochs_through_tolist, r"(?s)makes one Python object per element.*Hint: .*A Python "
+                                r"list of the curve or of the comparison \(list\(\.\.\.\), "
+                                r"\.tolist\(\)\)"),
+    "the course's History.epochs_to": (epochs_by_the_course,
+                                       r"calls `helpers\.nn\.History\.epochs_to`"),
+    "the course's History.epochs_to in a lambda":
+        (lambda c, t: nn.History.epochs_to(types.SimpleNamespace(acc=c), t, "acc"),
+         r"calls `helpers\.nn\.History\.epochs_to`"),
+    "a for loop": (epochs_with_a_loop, r"runs a Python loop"),
+    "a generator": (epochs_with_a_generator, r"runs a Python loop"),
     "a list comprehension": (lambda c, t: ([e for e in range(len(c)) if c[e] >= t] or [None])[0],
-                             r"Python loop \(list comprehension"),
+                             r"runs a Python loop"),
+    "modifies the curve in place": (lambda c, t: first_hit(np.greater_equal(c, t, out=c) > 0),
+                                    r"modified its input `c` in place"),
+    "a string": (lambda c, t: str(first_hit(c >= t)), r"returned str '7'; expected 7"),
 }
 
 RIGHT_EPOCHS_TO_TARGET = {
@@ -247,24 +689,25 @@ RIGHT_EPOCHS_TO_TARGET = {
     "~(c < t)": lambda c, t: first_hit(~(c < t)),
     "running maximum, searchsorted": lambda c, t: (
         int(np.searchsorted(np.maximum.accumulate(c), t)) if np.max(c) >= t else None),
-    "nonzero, numpy integer": lambda c, t: (np.nonzero(c >= t)[0][0] if (c >= t).any()
-                                            else None),
+    "nonzero, int()": lambda c, t: (int(np.nonzero(c >= t)[0][0]) if (c >= t).any()
+                                    else None),
     "int() of np.argmax": lambda c, t: (int(np.argmax(c >= t)) if (c >= t).sum() > 0
                                         else None),
+    "argwhere": lambda c, t: int(np.argwhere(c >= t)[0, 0]) if np.any(c >= t) else None,
+    "int() of a numpy integer, .item()": lambda c, t: (np.flatnonzero(c >= t)[0].item()
+                                                       if np.count_nonzero(c >= t) else None),
 }
 
 
 @pytest.mark.parametrize("name", WRONG_EPOCHS_TO_TARGET)
 def test_epochs_to_target_rejects(name):
     answer, message = WRONG_EPOCHS_TO_TARGET[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch05.check_epochs_to_target(answer)
+    rejects(ch05.check_epochs_to_target, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_EPOCHS_TO_TARGET)
-def test_epochs_to_target_accepts(name, capsys):
-    ch05.check_epochs_to_target(RIGHT_EPOCHS_TO_TARGET[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_epochs_to_target_accepts_on_every_draw(name):
+    accepts(ch05.check_epochs_to_target, RIGHT_EPOCHS_TO_TARGET[name], draws())
 
 
 def test_epochs_to_target_message_shows_the_curve():
@@ -272,123 +715,73 @@ def test_epochs_to_target_message_shows_the_curve():
         ch05.check_epochs_to_target(lambda c, t: first_hit(c > t))
 
 
-def test_epochs_to_target_not_answered():
-    def unfinished(curve, target):
-        raise NotImplementedError()
+def test_epochs_to_target_cases_sit_at_just_below_and_just_above_the_target():
+    for seed in range(20):
+        cases = [c for c in ch05.EPOCHS_TO_TARGET.draw(seed) if c.work is None]
+        gaps = set()
+        for case in cases:
+            curve, target = case.args
+            assert curve.ndim == 1 and curve.size >= 1 and curve.dtype == np.float64
+            assert np.all((curve >= 0) & (curve <= 1))
+            gaps |= {round(float(g), 15) for g in curve - target}
+        assert {0.0, -1e-12, 1e-12, -0.005} <= gaps, seed
+        targets = [c.args[1] for c in cases]
+        assert any(type(t) is int for t in targets)
+        assert any(isinstance(t, np.floating) for t in targets)
+        expected = [ch05._epochs_to(*c.args) for c in cases]
+        assert None in expected and 0 in expected
+        assert any(e is not None and c.args[0][-1] < c.args[1] for c, e in zip(cases, expected))
 
+
+def test_epochs_to_target_message_points_at_the_case_it_names():
+    """"case(seed, i)" in a message gives the very curve of the failing case, the work cases
+    after the first ones included."""
+    with pytest.raises(ExerciseError) as err:
+        ch05.check_epochs_to_target(epochs_of_the_first_150, seed=7)
+    text = str(err.value)
+    index = int(text.split("ch05.EPOCHS_TO_TARGET.case(seed, ")[1].split(")")[0])
+    (curve, target), _ = ch05.EPOCHS_TO_TARGET.case(7, index)
+    assert curve.size == 3000 and f"In case {index + 1} of" in text
+    cases = ch05.EPOCHS_TO_TARGET.draw(7)
+    assert [c.note["index"] for c in cases] == list(range(len(cases)))
+    timed = [c for c in cases if c.work == "timed"]
+    assert len(timed) == 1 and timed[0].args[0].size >= 100_000
+    assert ch05._epochs_to(*timed[0].args) == timed[0].args[0].size - 3  # a hit near the end
+
+
+def test_the_tanh_network_reaches_the_target_and_ends_below_it():
+    """What the comment on the check's "ends below" cases says of the chapter's tanh network:
+    it first reaches 90 % validation accuracy at epoch 50 and ends at 87 %."""
+    X, y = data.spirals(n=150, n_classes=3, noise=0.5, seed=0)
+    X_train, X_val, y_train, y_val = data.train_val_split(X, y, val_fraction=0.3, seed=0)
+    net = nn.MLP([2, 32, 32, 3], activation="tanh", output="softmax", init="xavier", seed=0)
+    history = net.fit(X_train, y_train, epochs=300, lr=0.02, optimizer="adam", X_val=X_val,
+                      y_val=y_val, seed=0, diagnostics=False)
+    assert history.epochs_to(0.9, "val_accuracy") == 50
+    assert round(float(history.val_accuracy[-1]), 2) == 0.87
+
+
+def test_epochs_to_target_not_answered():
     with pytest.raises(NotAnsweredYet):
         ch05.check_epochs_to_target(unfinished)
 
 
-# --------------------------------------------------------------------------------------
-# Exercise 3 (the notebook's exercise 2): diagnosis
-# --------------------------------------------------------------------------------------
-
-RIGHT = {"A": "learning_rate_too_small", "B": "vanishing_gradients", "C": "dead_relus"}
-
-WRONG_DIAGNOSIS = {
-    "A and B swapped": (dict(RIGHT, A="vanishing_gradients", B="learning_rate_too_small"),
-                        r"(?s)1 of 3.*Run A.*also check run B.*update-to-weight ratio"),
-    "C blamed on the huge learning rate": (dict(RIGHT, C="exploding_gradients"),
-                                           r"(?s)2 of 3.*Run C.*dead-unit fraction"),
-    "B called dead (a sigmoid is never exactly 0)": (dict(RIGHT, B="dead_relus"),
-                                                    r"(?s)Run B.*saturated fraction"),
-    "A called healthy": (dict(RIGHT, A="healthy"), r"Run A is not 'healthy'"),
-    "A called vanishing": (dict(RIGHT, A="vanishing_gradients"), r"Run A"),
-    "every run overfitting": ({"A": "overfitting", "B": "overfitting", "C": "overfitting"},
-                              r"(?s)0 of 3.*also check run B, C"),
-    "C vanishing": (dict(RIGHT, C="vanishing"), r"Run C"),
-    "one run missing": ({"A": RIGHT["A"], "B": RIGHT["B"]}, r"missing key\(s\) 'C'"),
-    "an extra run": (dict(RIGHT, D="healthy"), r"unexpected key\(s\) 'D'"),
-    "two answers for run A": (dict(RIGHT, a="healthy"), r"answers 'A' more than once"),
-    "two answers, the right one last": ({"a": "healthy", **RIGHT},
-                                        r"answers 'A' more than once"),
-    "a hedge: two labels for one run": (dict(RIGHT, C=["dead_relus", "exploding_gradients"]),
-                                        r"run C: a fault label is a string"),
-    "a label not in FAULTS": (dict(RIGHT, C="dead relu units"), r"unknown fault.*Use one of"),
-    "a typo": (dict(RIGHT, B="vanishing gradiens"), r"Did you mean 'vanishing_gradients'"),
-    "a list, not a dict": (list(RIGHT.values()), r"should return a dict"),
-    "a number as label": (dict(RIGHT, A=3), r"run A: a fault label is a string"),
-    # A wrong guess close to the run's right label must not be answered with that label.
-    "A: learning rate too large": (dict(RIGHT, A="learning_rate_too_large"),
-                                   r"run A: unknown fault 'learning_rate_too_large'\. Use one of"),
-    # ... but a spelling slip in the right label is still corrected ...
-    "A: a slip in the right label": (dict(RIGHT, A="learning rate to small"),
-                                     r"Did you mean 'learning_rate_too_small'"),
-    # ... and a label that is not the run's answer is still suggested.
-    "B: exploding (the opposite)": (dict(RIGHT, B="gradients exploding"),
-                                    r"run B: unknown fault .*Did you mean 'exploding_gradients'"),
-}
-
-RIGHT_DIAGNOSIS = {
-    "canonical": dict(RIGHT),
-    "casual spellings": {"a": "Learning rate too small", "B": "saturated sigmoids",
-                         "c": "Dead ReLUs"},
-    "aliases": {"A": "lr-too-low", "B": "Vanishing gradient", "C": "dying_relu"},
-    "padded keys": {" A": "small learning rate", "B ": "saturation", "C": "dead units"},
-    "short forms": {"A": "lr too small", "B": "vanish", "C": "dead"},
-}
+def test_epochs_to_target_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch05.EPOCHS_TO_TARGET, RIGHT_EPOCHS_TO_TARGET["argwhere"], tmp_path / "r",
+                  monkeypatch).passed
+    wrong = graded(ch05.EPOCHS_TO_TARGET, WRONG_EPOCHS_TO_TARGET["rounded to 2 decimals"][0],
+                   tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "below the target" in wrong.message
+    course = graded(ch05.EPOCHS_TO_TARGET, epochs_by_the_course, tmp_path / "c", monkeypatch)
+    assert not course.passed and "helpers.nn" in course.message
 
 
-@pytest.mark.parametrize("name", WRONG_DIAGNOSIS)
-def test_diagnosis_rejects(name):
-    answer, message = WRONG_DIAGNOSIS[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch05.check_diagnosis(lambda: answer)
-
-
-@pytest.mark.parametrize("name", RIGHT_DIAGNOSIS)
-def test_diagnosis_accepts(name, capsys):
-    ch05.check_diagnosis(lambda: RIGHT_DIAGNOSIS[name])
-    assert capsys.readouterr().out.startswith("\u2705")
-
-
-def test_diagnosis_hint_does_not_name_the_fault():
-    """The hint says where to look, not the label: 'learning rate' never appears for run A."""
-    with pytest.raises(ExerciseError) as err:
-        ch05.check_diagnosis(lambda: dict(RIGHT, A="healthy"))
-    assert "learning rate" not in str(err.value).lower()
-    assert "learning_rate" not in str(err.value)
-
-
-def test_fault_descriptions_do_not_describe_run_c_as_exploding():
-    """Run C's loss jumps then flickers; the exploding label must not read like that."""
-    text = ch05.FAULTS["exploding_gradients"]
-    assert "jump" not in text and "NaN" in text
-
-
-def test_diagnosis_not_answered():
-    def diagnose():
-        raise NotImplementedError()
-
-    with pytest.raises(NotAnsweredYet):
-        ch05.check_diagnosis(diagnose)
-
-
-def test_diagnosis_matches_the_runs():
-    """The broken runs really show the faults the check expects."""
-    runs = ch05.broken_runs(epochs=60)
-    a, b, c = runs["A"], runs["B"], runs["C"]
-    assert np.median(a.update_ratio[1:]) < 1e-4 and np.all(a.dead == 0)
-    assert a.grad_norm[0].min() > 1e-2
-    assert np.nanmax(b.saturated[-1, :-1]) > 0.8
-    assert b.grad_norm[0, 0] < 1e-6 * b.grad_norm[0, -1]
-    assert c.dead[-1, :-1].max() == 1.0 and np.all(c.grad_norm[-1] == 0)
-    assert all(h.diverged_at is None for h in runs.values())
-
-
-def test_normalise_fault():
-    assert ch05.normalise_fault("  Dead-ReLUs ") == "dead_relus"
-    assert ch05.normalise_fault("LR too small") == "learning_rate_too_small"
-    with pytest.raises(ValueError, match="Use one of"):
-        ch05.normalise_fault("gremlins")
-    with pytest.raises(TypeError):
-        ch05.normalise_fault(None)
-
-
-# --------------------------------------------------------------------------------------
-# Exercise 4: output activation and loss
-# --------------------------------------------------------------------------------------
+# ---------------------------------------------------------------- exercise 4: output and loss
+# Task: return {task: (output, loss)} for the tasks temperature, digit and tags; a pair is a
+# tuple, a list or a dict with exactly the keys output and loss; names from ch05.OUTPUTS and
+# ch05.LOSSES (case, spaces, hyphens and common synonyms do not matter); each loss takes what
+# the output activation gives, so PyTorch's losses on logits (BCEWithLogitsLoss,
+# CrossEntropyLoss) and NLLLoss are not among them.
 
 OUTPUTS_RIGHT = {"temperature": ("identity", "mse"), "digit": ("softmax", "cross_entropy"),
                  "tags": ("sigmoid", "bce")}
@@ -416,11 +809,54 @@ WRONG_OUTPUT_CHOICE = {
     "a typo": (dict(OUTPUTS_RIGHT, digit=("sofmax", "cross_entropy")), r"Did you mean 'softmax'"),
     "an unknown loss": (dict(OUTPUTS_RIGHT, tags=("sigmoid", "hinge")), r"unknown loss"),
     "only the output": (dict(OUTPUTS_RIGHT, tags="sigmoid"), r"pair"),
+    "a triple": (dict(OUTPUTS_RIGHT, tags=("sigmoid", "bce", "adam")), r"expected a pair"),
+    "a dict pair with an extra key": (
+        dict(OUTPUTS_RIGHT, digit={"output": "softmax", "loss": "cross_entropy", "lr": 0.1}),
+        r"exactly the keys 'output' and 'loss'"),
+    "a dict pair with other keys": (dict(OUTPUTS_RIGHT, digit={"act": "softmax", "loss": "ce"}),
+                                    r"exactly the keys 'output' and 'loss'"),
+    "a name that is not a string": (dict(OUTPUTS_RIGHT, tags=(None, "bce")),
+                                    r"should be a string"),
     "a task missing": ({k: OUTPUTS_RIGHT[k] for k in ("temperature", "digit")},
                        r"missing key\(s\) 'tags'"),
     "one task answered twice": ({**OUTPUTS_RIGHT, "Tags": ("softmax", "cross_entropy")},
                                 r"answers 'tags' more than once"),
     "a pair, not a dict": (("identity", "mse"), r"should return a dict"),
+    # Framework losses that apply the output activation themselves, after that activation:
+    # the activation twice (the chapter's silent bug), or probabilities where NLLLoss expects
+    # log-probabilities.
+    "sigmoid, then BCE with logits (a sigmoid twice)":
+        (dict(OUTPUTS_RIGHT, tags=("sigmoid", "bce_with_logits")),
+         r"(?s)task 'tags': 'bce_with_logits' is PyTorch's BCEWithLogitsLoss, which takes "
+         r"logits and applies a sigmoid itself.*second sigmoid.*silent bug.*Hint: name the "
+         r"loss from ch05\.LOSSES"),
+    "sigmoid, then 'BCE with logits'": (dict(OUTPUTS_RIGHT, tags=("sigmoid", "BCE with logits")),
+                                        r"'BCE with logits' is PyTorch's BCEWithLogitsLoss"),
+    "sigmoid, then nn.BCEWithLogitsLoss()":
+        (dict(OUTPUTS_RIGHT, tags=("Sigmoid", "nn.BCEWithLogitsLoss()")),
+         r"BCEWithLogitsLoss.*second sigmoid"),
+    "softmax, then CrossEntropyLoss (a softmax twice)":
+        (dict(OUTPUTS_RIGHT, digit=("softmax", "CrossEntropyLoss")),
+         r"(?s)task 'digit': 'CrossEntropyLoss' is PyTorch's CrossEntropyLoss, which takes "
+         r"logits and applies log-softmax itself.*second softmax.*silent bug"),
+    "softmax, then nll (probabilities where log-probabilities go)":
+        (dict(OUTPUTS_RIGHT, digit=("softmax", "nll")),
+         r"(?s)task 'digit': 'nll' is PyTorch's NLLLoss, which takes log-probabilities.*"
+         r"-p\[y\] instead of -log p\[y\].*silent bug"),
+    "softmax, then NLLLoss": (dict(OUTPUTS_RIGHT, digit=("softmax", "NLLLoss")),
+                              r"'NLLLoss' is PyTorch's NLLLoss"),
+    "identity, then BCEWithLogitsLoss (PyTorch's way, not this exercise's names)":
+        (dict(OUTPUTS_RIGHT, tags=("identity", "BCEWithLogitsLoss")),
+         r"(?s)with an identity output that is how PyTorch does it.*names the two parts apart"),
+    "identity, then CrossEntropyLoss": (dict(OUTPUTS_RIGHT, digit=("identity", "CrossEntropyLoss")),
+                                        r"how PyTorch does it"),
+    "softmax for tags, then CrossEntropyLoss (the output first)":
+        (dict(OUTPUTS_RIGHT, tags=("softmax", "CrossEntropyLoss")), r"'tags'.*compete"),
+    "identity for a temperature, then BCE with logits":
+        (dict(OUTPUTS_RIGHT, temperature=("identity", "bce_with_logits")),
+         r"applies a sigmoid itself, so it does not go with the output 'identity'"),
+    "sigmoid, then nll": (dict(OUTPUTS_RIGHT, tags=("sigmoid", "nll")),
+                          r"takes log-probabilities.*does not go with the output 'sigmoid'"),
 }
 
 RIGHT_OUTPUT_CHOICE = {
@@ -432,25 +868,78 @@ RIGHT_OUTPUT_CHOICE = {
     },
     "other spellings": {"temperature": ("Identity", "MSE"), "digit": ("softmax", "CE"),
                         "tags": ("logistic", "binary cross-entropy")},
+    # Framework names of losses that take probabilities, as the course's do.
+    "losses on probabilities, by framework names": {
+        "temperature": ("linear", "nn.MSELoss()"),
+        "digit": ("softmax", "sparse_categorical_crossentropy"),
+        "tags": ("sigmoid", "BCELoss")},
 }
 
 
 @pytest.mark.parametrize("name", WRONG_OUTPUT_CHOICE)
 def test_output_choice_rejects(name):
     answer, message = WRONG_OUTPUT_CHOICE[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch05.check_output_choice(lambda: answer)
+    rejects(ch05.check_output_choice, lambda: answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_OUTPUT_CHOICE)
-def test_output_choice_accepts(name, capsys):
-    ch05.check_output_choice(lambda: RIGHT_OUTPUT_CHOICE[name])
-    assert capsys.readouterr().out.startswith("\u2705")
+def test_output_choice_accepts(name):
+    accepts(ch05.check_output_choice, lambda: RIGHT_OUTPUT_CHOICE[name], draws(3))
+
+
+def test_output_choice_names_are_printable_and_the_course_s():
+    """The task points at ch05.OUTPUTS and ch05.LOSSES and the notebook prints them: the
+    names of helpers.nn, each with what it gives or measures (no task in the text)."""
+    assert tuple(ch05.OUTPUTS) == nn.OUTPUTS and tuple(ch05.LOSSES) == nn.LOSSES
+    for text in (*ch05.OUTPUTS.values(), *ch05.LOSSES.values()):
+        assert isinstance(text, str) and text
+        assert not any(task in text for task in ch05.TASKS)
 
 
 def test_output_choice_not_answered():
-    def choose_output():
-        raise NotImplementedError()
-
     with pytest.raises(NotAnsweredYet):
-        ch05.check_output_choice(choose_output)
+        ch05.check_output_choice(unfinished)
+
+
+def test_output_choice_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch05.OUTPUT_CHOICE, lambda: RIGHT_OUTPUT_CHOICE["other spellings"],
+                  tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch05.OUTPUT_CHOICE, lambda: dict(OUTPUTS_RIGHT, tags=("softmax", "ce")),
+                   tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "compete" in wrong.message
+
+
+# ---------------------------------------------------------------- no answer key to read
+
+def _plain_values(value, depth=0):
+    """Every str, tuple and dict reachable from ``value`` through containers and Specs."""
+    if depth > 4:
+        return
+    yield value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _plain_values(k, depth + 1)
+            yield from _plain_values(v, depth + 1)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for v in value:
+            yield from _plain_values(v, depth + 1)
+    elif isinstance(value, ch05.Spec):
+        yield from _plain_values(vars(value), depth + 1)
+
+
+def test_no_right_answers_in_the_module_globals():
+    """Neither the diagnosis nor the output choice is readable from the module: no dict maps a
+    run to its label or a task to its pair, and no text puts them side by side."""
+    found = list(_plain_values(dict(vars(ch05))))
+    for value in found:
+        if isinstance(value, dict):
+            assert not any(value.get(run) == label for run, label in RIGHT.items()
+                           if isinstance(value.get(run), str)), value
+            assert not any(value.get(task) == pair_ for task, pair_ in OUTPUTS_RIGHT.items()
+                           if isinstance(value.get(task), tuple)), value
+    texts = [v for v in found if isinstance(v, str)]
+    for run, label in RIGHT.items():
+        for text in texts:
+            assert not (f"{run} is" in text and label.replace("_", " ") in text.lower()), text
+    assert all(len(h) == 64 for h in ch05._DIAGNOSIS.values())
+    assert ch05._digest("A", RIGHT["A"]) == ch05._DIAGNOSIS["A"]  # what the check compares

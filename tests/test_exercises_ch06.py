@@ -1,15 +1,28 @@
-"""Tests of the chapter 06 checks: catalogues of wrong answers (each rejected with a message
-naming its mistake or saying what differs) and of right answers written other ways (each
-accepted), one pair per part. The capstone is open-ended, so the checks test properties of
-the student's own design; the wrong answers here are designs and tools that break them."""
+"""Chapter 6 exercise checks: catalogues of wrong answers (each rejected, on several draws, with
+a message naming its mistake or saying what differs) and of right answers written other ways
+(each passes on many draws), and the same verdicts through the autograding path. The capstone
+is open-ended, so Parts 1-3 and 5 test properties of the student's own design; the wrong
+answers there are designs and tools that break them."""
 
+import functools
 import math
 
 import numpy as np
 import pytest
+from exercise_support import accepts, draws, graded, rejects
 
-from helpers import activations, diagnostics
+from helpers import activations, data, diagnostics, nn
+from helpers.activations import silu as course_silu
 from helpers.exercises import ExerciseError, NotAnsweredYet, ch06
+
+# Part 1's check fits every built-in, up to a scale and shift, to the student's curve (about
+# 30 ms a check): its right answers run on 40 draws instead of 200, to keep this file quick.
+FORWARD_SEEDS = 40
+
+
+def unfinished(*args, **kwargs):
+    raise NotImplementedError()
+
 
 # ---------------------------------------------------------------- reference answers
 
@@ -40,10 +53,6 @@ def absolute(x):
 
 def absolute_grad(x):
     return np.sign(x)
-
-
-def unfinished(*args, **kwargs):
-    raise NotImplementedError()
 
 
 def mish_info():
@@ -79,12 +88,18 @@ def _erf(x):
     return np.sign(x) * (1 - poly * np.exp(-x * x))
 
 
-def _expect_pass(check, *args, capsys):
-    check(*args)
-    assert capsys.readouterr().out.startswith("\u2705")
+# The inputs of the old checks, which used one fixed input each: answers fitted to them.
+OLD_FORWARD_GRID = np.linspace(-6.0, 6.0, 121)
+OLD_DERIVATIVE_GRID = np.concatenate([np.linspace(-5.0, 5.0, 41), [-1e-3, -1e-6, 1e-6, 1e-3],
+                                      [-100.0, -50.0, -20.0, -10.0, 10.0, 20.0, 50.0, 100.0]])
 
 
 # ================================================================ Part 1: forward
+# Task: my_activation(x), elementwise on a float array of any shape (0-d and empty included),
+# vectorised, input untouched; float32 in gives float32 out and float64 gives float64 (with
+# the same values to float32's precision); an integer array gives the values of the same
+# numbers as floats; finite on [-6, 6], not a straight line, not a built-in up to a scale or
+# shift of its input or output; a numpy array, not a list.
 
 def fwd_list_comprehension(x):
     return np.array([v * np.tanh(np.log1p(np.exp(v))) for v in x.ravel()]).reshape(x.shape)
@@ -114,14 +129,6 @@ def fwd_in_place(x):
     return x
 
 
-def fwd_affine(x):
-    return 2 * x + 1
-
-
-def fwd_relu(x):
-    return np.maximum(x, 0)
-
-
 def fwd_leaky_02(x):
     return np.where(x > 0, x, 0.2 * x)
 
@@ -131,61 +138,90 @@ def fwd_elu_half(x):
 
 
 def fwd_gelu_erf(x):  # GELU's exact erf form: the registry's gelu within 5e-4
-    return 0.5 * x * (1 + _erf(x / np.sqrt(2)))
+    return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
 
 
 def fwd_swish(x):  # the registry's silu under its other name
     return x / (1 + np.exp(-x))
 
 
-def fwd_step(x):
-    return np.where(x > 0, 1.0, 0.0)
+def fwd_cast_back(x):  # a design of its own, cast back: an int array loses the fractions
+    return np.where(x > 0, x, 0.5 * np.sin(x)).astype(x.dtype)
 
 
-def fwd_log_nan(x):
-    return np.log(x) * x
+def fwd_fitted_to_the_old_grid(x):
+    return mish(x) if x.shape == (121,) else np.maximum(x, 0) * np.tanh(x + 1)
 
 
-def fwd_sinc_nan_at_0(x):
-    return np.sin(x) / x
+def fwd_flattens(x):
+    return mish(x.ravel())
 
 
-def fwd_sum(x):
-    return np.sum(x * np.tanh(x))
+def fwd_piecewise(x):  # an int array gives int results: piecewise keeps x's dtype
+    return np.piecewise(x, [x < 0, x >= 0], [lambda t: t / (1 - t), lambda t: t / (1 + t)])
+
+
+def fwd_float64_constant(x):
+    return x * np.tanh(np.logaddexp(0, x)) * np.float64(1.0)
 
 
 WRONG_FORWARD = {
-    "a list comprehension": (fwd_list_comprehension, r"Python loop"),
-    "a for loop": (fwd_for_loop, r"Python loop \(for"),
-    "np.vectorize, a loop in disguise": (fwd_np_vectorize, r"np\.vectorize.*loop in disguise"),
-    "divides by the batch's std": (fwd_divides_by_batch_std,
-                                   r"part of the batch.*depends on the other entries"),
-    "centres on the batch mean": (fwd_centres_on_batch_mean, r"depends on the other entries"),
-    "modifies x in place": (fwd_in_place, r"modified its input"),
-    "an affine function": (fwd_affine, r"straight line.*2 x \+ 1"),
-    "ReLU rewritten": (fwd_relu, r"built-in relu"),
+    "a list comprehension": (fwd_list_comprehension, r"Python loop|turned a float32 input"),
+    "a for loop": (fwd_for_loop, r"Python loop"),
+    "np.vectorize, a loop in disguise": (fwd_np_vectorize, r"element by element|Python loop|"
+                                                           r"raised ValueError.*vectorize"),
+    "divides by the batch's std": (fwd_divides_by_batch_std, r"depends on the other entries"),
+    "centres on the batch mean": (fwd_centres_on_batch_mean,
+                                  r"depends on the other entries|raised AxisError"),
+    "fitted to the old check's 121 points": (fwd_fitted_to_the_old_grid,
+                                             r"depends on the other entries"),
+    "modifies x in place": (fwd_in_place, r"modified its input `x` in place"),
+    "an affine function": (lambda x: 2 * x + 1, r"straight line.*2 x \+ 1"),
+    "ReLU rewritten": (lambda x: np.maximum(x, 0), r"built-in relu"),
     "Leaky ReLU with alpha 0.2": (fwd_leaky_02, r"built-in leaky_relu\(alpha=0\.2\)"),
     "ELU with alpha 0.5": (fwd_elu_half, r"built-in elu\(alpha=0\.5\)"),
     "GELU in its exact erf form": (fwd_gelu_erf, r"built-in gelu"),
     "SiLU under the name swish": (fwd_swish, r"built-in silu"),
-    "the Heaviside step": (fwd_step, r"built-in step"),
-    "NaN for x < 0": (fwd_log_nan, r"returned nan at x = -6"),
-    "NaN at exactly 0": (fwd_sinc_nan_at_0, r"returned nan at x = 0"),
-    "a reduction to one number": (fwd_sum, r"shape \(\) for an input of shape \(121,\)"),
-    "a lambda that is the identity": (lambda x: x + 0.0, r"straight line"),
+    "the course's silu imported under another name": (course_silu, r"built-in silu"),
+    "the course's leaky_relu through functools.partial":
+        (functools.partial(activations.Activation.__call__,
+                           activations.get("leaky_relu", alpha=0.3)),
+         r"built-in leaky_relu\(alpha=0\.3\)"),
+    "the course's ELU in a lambda": (lambda x: activations.get("elu")(x), r"built-in elu"),
+    "GELU with a tiny wiggle (within the 1e-3 of a match)":
+        (lambda x: activations.get("gelu")(x) + 2e-4 * np.sin(x), r"built-in gelu"),
+    "the Heaviside step": (lambda x: (x > 0).astype(x.dtype), r"built-in step"),
+    "the Heaviside step with np.where and Python floats (float64 out)":
+        (lambda x: np.where(x > 0, 1.0, 0.0), r"turned a float32 input into float64"),
+    "NaN for x < 0": (lambda x: np.log(x) * x, r"returned nan at x = -"),
+    "NaN at exactly 0": (lambda x: np.sin(x) / x, r"returned nan at x = 0"),
+    "a reduction to one number": (lambda x: np.sum(x * np.tanh(x)),
+                                  r"returned a single number .*expected a numpy array"),
+    "the identity in a lambda": (lambda x: x + 0.0, r"straight line"),
     "returns None": (lambda x: None, r"returned None"),
-    # "with any parameter": a built-in up to a scale or shift of its input or output.
     "x sigma(1.702 x), SiLU with beta 1.702": (lambda x: x / (1 + np.exp(-1.702 * x)),
                                                r"built-in silu up to a scale and shift"),
     "x sigma(2 x), Swish with beta 2": (lambda x: x / (1 + np.exp(-2 * x)),
-                                        r"built-in silu up to a scale and shift.*b = 2"),
+                                        r"built-in silu up to a scale and shift.*b = (2|1\.99)"),
     "LeCun's scaled tanh 1.7159 tanh(2x/3)": (lambda x: 1.7159 * np.tanh(2 * x / 3),
                                               r"built-in (tanh|sigmoid) up to a scale"),
     "ReLU shifted down by 0.5": (lambda x: np.maximum(x, 0) - 0.5,
                                  r"built-in relu up to a scale and shift"),
     "softplus with beta 2": (lambda x: np.logaddexp(0, 2 * x) / 2,
                              r"built-in softplus up to a scale and shift"),
-    "a Python list": (lambda x: [float(v) for v in np.tanh(x) * x], r"returned a list"),
+    "a Python list": (lambda x: [float(v) for v in np.ravel(np.tanh(x) * x)],
+                      r"returned a Python list"),
+    "a nested list": (lambda x: (np.tanh(x) * x).tolist(), r"returned a Python list|float"),
+    "integer input cast back with .astype(x.dtype)": (fwd_cast_back, r"integer \(int64\) input"),
+    "np.piecewise, which keeps an integer array's dtype": (fwd_piecewise,
+                                                           r"integer \(int64\) input"),
+    "a one-element array for a 0-d input": (lambda x: np.atleast_1d(mish(x)),
+                                           r"returned shape \(1,\) .*expected \(\)"),
+    "flattened": (fwd_flattens, r"returned shape \(\d+,\) for an input of shape \(\d+, \d+"),
+    "float32 turned into float64 by a np.float64 constant":
+        (fwd_float64_constant, r"turned a float32 input into float64"),
+    "float64 turned into float32": (lambda x: mish(x).astype(np.float32),
+                                    r"turned a float64 input into float32"),
 }
 
 
@@ -202,26 +238,34 @@ RIGHT_FORWARD = {
     "Mish, clipped inside exp": fwd_mish_clipped,
     "softsign": softsign,
     "softsign per sign with np.where": fwd_softsign_where,
-    "absolute value": absolute,
+    "absolute value (an int array stays int)": absolute,
     "np.sin": np.sin,
     "rational Swish x (1 + x / (1 + |x|)) / 2": lambda x: x * (1 + x / (1 + np.abs(x))) / 2,
     "a Gaussian bump exp(-x^2)": lambda x: np.exp(-x * x),
     "clipped ReLU np.clip(x, 0, 2)": lambda x: np.clip(x, 0, 2),
     "Leaky ReLU with a negative slope -0.3 (not a built-in)": lambda x: np.where(x > 0, x,
                                                                                  -0.3 * x),
+    "Mish built from the course's softplus and tanh":
+        lambda x: x * activations.get("tanh")(activations.softplus(x)),
 }
 
 
 @pytest.mark.parametrize("name", WRONG_FORWARD)
 def test_forward_rejects(name):
     answer, message = WRONG_FORWARD[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch06.check_forward(answer)
+    rejects(ch06.check_forward, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_FORWARD)
-def test_forward_accepts(name, capsys):
-    _expect_pass(ch06.check_forward, RIGHT_FORWARD[name], capsys=capsys)
+def test_forward_accepts_on_every_draw(name):
+    accepts(ch06.check_forward, RIGHT_FORWARD[name], draws(FORWARD_SEEDS))
+
+
+def test_forward_pass_message_is_the_same_for_every_draw(capsys):
+    for seed in (1, 2):
+        ch06.check_forward(mish, seed=seed)
+    first, second = capsys.readouterr().out.splitlines()
+    assert first == second and first.startswith("\u2705")
 
 
 def test_forward_unfinished():
@@ -229,7 +273,29 @@ def test_forward_unfinished():
         ch06.check_forward(unfinished)
 
 
+def test_forward_edge_cases_come_first_and_cover_the_contract():
+    cases = ch06.FORWARD.draw(3)
+    arrays = [c.args[0] for c in cases]
+    assert any(a.ndim == 0 for a in arrays) and any(a.size == 0 for a in arrays)
+    assert {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)} <= {
+        a.dtype for a in arrays}
+    grid = arrays[0]
+    assert grid.min() == -6 and grid.max() == 6 and 0.0 in grid
+    assert np.array_equal(grid.astype(np.float32).astype(np.float64), grid)
+    assert not np.array_equal(grid, ch06.FORWARD.draw(4)[0].args[0])
+
+
+def test_forward_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch06.FORWARD, softsign, tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch06.FORWARD, fwd_leaky_02, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "leaky_relu" in wrong.message
+
+
 # ================================================================ Part 2: derivative
+# Task: my_derivative(x), the derivative worked out by hand (no finite difference, no
+# np.gradient), elementwise and vectorised, any shape, the dtype rule of Part 1; it agrees
+# with central finite differences of the student's own my_activation on a grid on [-5, 5],
+# within 1e-6 of 0 and out to |x| = 100 (at a kink, any value between the one-sided slopes).
 
 def d_loop(x):
     return np.array([np.cos(v) for v in x])
@@ -270,10 +336,6 @@ def d_silu_for_mish(x):  # the derivative of a different activation
     return s * (1 + x * (1 - s))
 
 
-def d_shape(x):
-    return mish_grad(x).mean()
-
-
 def _fd(g, x):  # a helper a student might write: the forward pass reaches it as an argument
     return (g(x + 1e-6) - g(x - 1e-6)) / 2e-6
 
@@ -294,37 +356,92 @@ def d_fd_of_inline_copy(x):
     return (g(x + 1e-5) - g(x - 1e-5)) / 2e-5
 
 
+def d_fd_of_inline_copy_in_float64(x):  # the copy's difference in float64, cast back
+    t = x.astype(np.float64)
+    g = lambda u: u * np.tanh(np.logaddexp(0, u))  # noqa: E731
+    return ((g(t + 1e-5) - g(t - 1e-5)) / 2e-5).astype(x.dtype)
+
+
 def _make_closure_fd(f):
     def derivative(x):
         return (f(x + 1e-5) - f(x - 1e-5)) / 2e-5
     return derivative
 
 
+def d_positive_side_doubled(x):
+    g = softsign_grad(x)
+    return np.where(x > 0, 2 * g, g)
+
+
+def d_only_at_the_old_points(x):  # right at the old check's 53 points, 1 elsewhere
+    return np.where(np.isin(x, OLD_DERIVATIVE_GRID), mish_grad(x), np.ones_like(x))
+
+
+def d_float32_inside(x):  # computed in float32, cast back: float32's 7 digits
+    return mish_grad(x.astype(np.float32)).astype(x.dtype)
+
+
+def f_float32_inside(x):  # the forward pass computed in float32 and cast back
+    return mish(x.astype(np.float32)).astype(x.dtype)
+
+
 WRONG_DERIVATIVE = {
-    "sign flipped": ((mish, lambda x: -mish_grad(x)), r"sign is flipped"),
-    "a factor 2": ((softsign, lambda x: 2 * softsign_grad(x)), r"2 times the finite differences"),
+    "sign flipped": ((mish, lambda x: -mish_grad(x)), r"sign is flipped at every point"),
+    "a factor 2": ((softsign, lambda x: 2 * softsign_grad(x)),
+                   r"2 times the finite differences at every point"),
     "a factor 1/2": ((np.sin, lambda x: 0.5 * np.cos(x)), r"0\.5 times the finite differences"),
+    "doubled on the side x > 0 only": ((softsign, d_positive_side_doubled),
+                                       r"2 times the finite differences on the side x > 0 "
+                                       r"\(all \d+ points there\), while at x < 0 it agrees"),
     "missing product-rule term": ((mish, d_missing_product_term), r"worst is x = "),
     "sigmoid's x < 0 form for every x": ((mish, d_sigmoid_for_positive_only),
                                          r"disagrees with finite differences"),
     "tanh' as 1 - tanh": ((mish, d_tanh_derivative_wrong), r"disagrees.*worst is x = "),
-    "wrong special case at 0": ((mish, d_zero_at_zero), r"at 1 of 53 points; the worst is x = 0"),
+    "wrong special case at 0": ((mish, d_zero_at_zero), r"at 1 of \d+ points; the worst is x = 0"),
     "the derivative of another function": ((mish, d_silu_for_mish), r"disagrees"),
     "softsign' without the square": ((softsign, lambda x: 1 / (1 + np.abs(x))), r"disagrees"),
-    "abs' with a wrong kink side": ((absolute, lambda x: np.where(x > 0, 1.0, 1.0)),
-                                    r"worst is x = -"),
-    "a Python loop": ((np.sin, d_loop), r"Python loop"),
-    "a finite difference of f": ((mish, d_numerical), r"finite difference \(mish\(x ± h\)\)"),
-    "np.gradient": ((mish, d_np_gradient), r"np\.gradient"),
-    "a reduction to one number": ((mish, d_shape), r"returned shape \(\)"),
+    "abs' with a wrong kink side": ((absolute, lambda x: np.ones_like(x)),
+                                    r"worst is x = -.*\n.*\nHint: the sign is flipped on the "
+                                    r"side x < 0"),
+    "a Python loop": ((np.sin, d_loop), r"Python loop|raised TypeError"),
+    "a finite difference of f": ((mish, d_numerical), r"calls `my_activation` at points a tiny"),
+    "np.gradient": ((mish, d_np_gradient), r"calls `numpy.*gradient`.*finite differences"),
+    "a reduction to one number": ((mish, lambda x: mish_grad(x).mean()),
+                                  r"returned a single number"),
     "a finite difference in a helper": ((mish, d_fd_through_helper),
                                         r"calls `my_activation` at points a tiny step away"),
-    "a finite difference of an alias f2 = f": ((mish, d_fd_of_alias),
-                                               r"finite difference|tiny step away"),
+    "a finite difference of an alias f2 = f": ((mish, d_fd_of_alias), r"tiny step away"),
+    "a finite difference through functools.partial": ((mish, functools.partial(_fd, mish)),
+                                                      r"tiny step away"),
     "a finite difference of an inline copy of f": ((mish, d_fd_of_inline_copy),
-                                                   r"float32 input gives values that differ"),
+                                                   r"rounding noise of a finite difference"),
+    "the inline copy's difference in float64, cast back":
+        ((mish, d_fd_of_inline_copy_in_float64), r"rounding noise of a finite difference"),
     "a finite difference of f from a closure": ((mish, _make_closure_fd(mish)),
                                                 r"tiny step away"),
+    "fitted to the old check's 53 points": ((mish, d_only_at_the_old_points), r"disagrees"),
+    "computed in float32 and cast back (7 digits)": ((mish, d_float32_inside),
+                                                     r"float32's precision"),
+    "my_activation computed in float32 and cast back": ((f_float32_inside, mish_grad),
+                                                        r"your `my_activation` itself is not "
+                                                        r"smooth"),
+    "off by one part in a million": ((mish, lambda x: mish_grad(x) * (1 + 1e-6)),
+                                     r"agrees with finite differences to about \d digits"),
+    "integer input cast back with .astype(x.dtype)": ((mish, lambda x: mish_grad(x).astype(
+        x.dtype)), r"integer|the integers -5 to 5"),
+    "a list instead of an array": ((mish, lambda x: mish_grad(x).tolist()),
+                                   r"returned a Python list"),
+    "a one-element array for a 0-d input": ((mish, lambda x: np.atleast_1d(mish_grad(x))),
+                                           r"returned shape \(1,\) .*expected \(\)"),
+    "flattened": ((mish, lambda x: mish_grad(x.ravel())), r"returned shape \(\d+,\) for an "
+                                                          r"input of shape \(\d+, \d+\)"),
+    "float32 turned into float64": ((mish, lambda x: mish_grad(x) * np.float64(1)),
+                                    r"turned a float32 input into float64"),
+    "np.where with Python floats (float64 out)": ((absolute, lambda x: np.where(x > 0, 1.0, -1.0)),
+                                                  r"turned a float32 input into float64"),
+    "modifies x in place": ((mish, lambda x: np.multiply(x, 0, out=x) + mish_grad(x)),
+                            r"modified its input `x` in place"),
+    "no return": ((mish, lambda x: None), r"returned None"),
 }
 
 
@@ -333,13 +450,22 @@ def d_softsign_power(x):
 
 
 def d_abs_where(x):
-    return np.where(x > 0, 1.0, -1.0)  # at the kink 0 any value in [-1, 1] is right
+    return np.where(x > 0, 1, -1).astype(x.dtype)  # at the kink 0 any value in [-1, 1] is right
 
 
-def d_mish_via_sigmoid_of_softplus(x):  # tanh(softplus) = (e^2s - 1)/(e^2s + 1), expanded
+def d_mish_via_sigmoid_of_softplus(x):  # sigmoid(x) = 1 - e^-softplus(x)
     sp = np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
     t = np.tanh(sp)
-    return t + x * (1 - t ** 2) * (1 - np.exp(-sp))  # sigmoid(x) = 1 - e^-softplus(x)
+    return t + x * (1 - t ** 2) * (1 - np.exp(-sp))
+
+
+def silu_fwd(x):
+    return x / (1 + np.exp(-x))
+
+
+def silu_calls_f_at_x(x):  # SiLU' = f(x) + sigma(x) (1 - f(x)): calls f at x itself
+    s = 1 / (1 + np.exp(-x))
+    return silu_fwd(x) + s * (1 - silu_fwd(x))
 
 
 RIGHT_DERIVATIVE = {
@@ -348,27 +474,26 @@ RIGHT_DERIVATIVE = {
     "softsign": (softsign, softsign_grad),
     "softsign with np.power": (softsign, d_softsign_power),
     "abs with np.sign": (absolute, absolute_grad),
-    "abs with np.where (-1 at the kink)": (absolute, d_abs_where),
+    "abs with np.where (-1 at the kink), the input's dtype kept": (absolute, d_abs_where),
     "sin": (np.sin, np.cos),
     "Gaussian bump": (lambda x: np.exp(-x * x), lambda x: -2 * x * np.exp(-x * x)),
     "clipped ReLU": (lambda x: np.clip(x, 0, 2),
                      lambda x: ((x > 0) & (x < 2)).astype(x.dtype)),
-    "SiLU via f(x) itself (calls f at x, not nearby)": (
-        lambda x: x / (1 + np.exp(-x)),
-        lambda x: 1 / (1 + np.exp(-x)) * (1 + x * (1 - 1 / (1 + np.exp(-x))))),
+    "SiLU calling f at x itself, not nearby": (silu_fwd, silu_calls_f_at_x),
+    "a high-frequency design, sin(8x) / 8 + x": (lambda x: np.sin(8 * x) / 8 + x,
+                                                lambda x: np.cos(8 * x) + 1),
 }
 
 
 @pytest.mark.parametrize("name", WRONG_DERIVATIVE)
 def test_derivative_rejects(name):
-    (forward, answer), message = WRONG_DERIVATIVE[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch06.check_derivative(forward, answer)
+    answers, message = WRONG_DERIVATIVE[name]
+    rejects(ch06.check_derivative, answers, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_DERIVATIVE)
-def test_derivative_accepts(name, capsys):
-    _expect_pass(ch06.check_derivative, *RIGHT_DERIVATIVE[name], capsys=capsys)
+def test_derivative_accepts_on_every_draw(name):
+    accepts(ch06.check_derivative, RIGHT_DERIVATIVE[name], draws())
 
 
 def test_derivative_unfinished():
@@ -376,7 +501,31 @@ def test_derivative_unfinished():
         ch06.check_derivative(mish, unfinished)
 
 
+def test_derivative_points_cover_what_the_task_names():
+    cases = ch06.DERIVATIVE.draw(5)
+    x = next(c.args[0] for c in cases if c.note.get("role") == "d")
+    assert x.min() == -100 and x.max() == 100 and 0.0 in x
+    assert np.any((np.abs(x) > 0) & (np.abs(x) <= 1.01e-6))
+    assert {c.note.get("role") for c in cases} >= {"f0", "f+h", "f-h", "f+2h", "f-2h", "d",
+                                                    "d_after", "d32"}
+
+
+def test_derivative_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch06.DERIVATIVE, (mish, mish_grad), tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch06.DERIVATIVE, (softsign, d_positive_side_doubled), tmp_path / "w",
+                   monkeypatch)
+    assert not wrong.passed and "side x > 0" in wrong.message
+    numerical = graded(ch06.DERIVATIVE, (mish, d_fd_through_helper), tmp_path / "n",
+                       monkeypatch)
+    assert not numerical.passed and "tiny step away" in numerical.message
+
+
 # ================================================================ Part 3: registration
+# Task: my_activation_info() returns a dict with exactly "name" (an identifier that is not a
+# built-in or an alias), "formula" (a non-empty string) and "output_range" (lo, hi): a pair of
+# numbers, lo < hi, +-np.inf for an unbounded side; every value of my_activation for |x| up
+# to 1e4 lies in it, an infinite end only where f keeps growing, a finite end within
+# 0.02 (1 + |extreme|) of the extreme value.
 
 def _info(**changes):
     def info():
@@ -386,6 +535,9 @@ def _info(**changes):
 
 WRONG_REGISTRATION = {
     "range too tight": ((_info(output_range=(-0.3, np.inf)), mish), r"below the lower end -0\.3"),
+    "lower end rounded inwards to 4 digits": ((_info(output_range=(-0.3088, np.inf)), mish),
+                                              r"reaches -0\.30884\d* at x = -1\.19\d*, below the "
+                                              r"lower end -0\.3088 "),
     "lower end at 0 (ignores the dip)": ((_info(output_range=(0, np.inf)), mish),
                                          r"reaches -0\.30\d+ at x = -1\.19"),
     "unbounded below, though Mish has a minimum": ((_info(output_range=(-np.inf, np.inf)), mish),
@@ -396,22 +548,34 @@ WRONG_REGISTRATION = {
                                                  r"ends at 10000.*keeps growing upwards"),
     "softsign claimed unbounded": ((_info(name="softsign", output_range=(-np.inf, np.inf)),
                                     softsign), r"no lower end.*bounded"),
+    "softsign's range read off [-10, 10]": ((_info(name="softsign", output_range=(-0.91, 0.91)),
+                                             softsign), r"below the lower end -0\.91"),
     "sin claimed (-2, 2)": ((_info(name="my_sin", output_range=(-2, 2)), np.sin),
                             r"lower end -2 .*beyond the smallest value -1"),
     "reversed range": ((_info(output_range=(np.inf, -0.31)), mish), r"lo < hi"),
     "range as a string": ((_info(output_range="(-0.31, inf)"), mish), r"pair of numbers"),
     "three numbers": ((_info(output_range=(-0.31, 0, np.inf)), mish), r"pair of numbers"),
+    "an end as a one-element array": ((_info(output_range=(np.array([-0.31]), np.inf)), mish),
+                                      r"pair of numbers"),
+    "the range as an array of shape (1, 2)": ((_info(output_range=np.array([[-0.31, np.inf]])),
+                                              mish), r"pair of numbers"),
+    "NaN for an end": ((_info(output_range=(np.nan, np.inf)), mish), r"pair of numbers"),
     "a built-in name": ((_info(name="relu"), mish), r"built-in"),
     "a built-in alias": ((_info(name="swish"), mish), r"'swish' is the name of a built-in"),
     "a built-in name in capitals": ((_info(name="GELU"), mish), r"built-in"),
     "a name with a space": ((_info(name="my mish"), mish), r"short identifier"),
+    "a name with a hyphen": ((_info(name="my-mish"), mish), r"short identifier"),
+    "no name": ((_info(name=None), mish), r"short identifier"),
     "an empty formula": ((_info(formula=""), mish), r"non-empty LaTeX string"),
     "a missing key": ((lambda: {"name": "mish", "output_range": (0, 1)}, mish),
-                      r"missing key\(s\) 'formula'"),
+                      r"missing 'formula'"),
     "a misspelt key": ((lambda: {"name": "mish", "formula": "f", "range": (-0.31, np.inf)},
-                        mish), r"missing key\(s\) 'output_range'; unexpected key\(s\) 'range'"),
+                        mish), r"missing 'output_range'; unexpected 'range'"),
+    "an extra key": ((_info(description="smooth"), mish), r"unexpected 'description'"),
     "a tuple instead of a dict": ((lambda: ("mish", "f", (-0.31, np.inf)), mish),
                                   r"should return a dict"),
+    "an activation that is NaN at 1e4": ((_info(name="naive"), lambda x: x * (
+        np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))), r"returned nan at x = "),
 }
 
 RIGHT_REGISTRATION = {
@@ -421,19 +585,21 @@ RIGHT_REGISTRATION = {
     "abs (0, inf)": (_info(name="absolute", output_range=(0.0, float("inf"))), absolute),
     "sin (-1, 1) as numpy numbers": (_info(name="sine", output_range=np.array([-1.0, 1.0])),
                                      np.sin),
+    "sin (-1, 1) as numpy scalars in a tuple": (_info(name="sine", output_range=(
+        np.float64(-1), np.int64(1))), np.sin),
+    "a name with digits and underscores": (_info(name="mish_v2"), mish),
 }
 
 
 @pytest.mark.parametrize("name", WRONG_REGISTRATION)
 def test_registration_rejects(name):
-    (info, forward), message = WRONG_REGISTRATION[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch06.check_registration(info, forward)
+    answers, message = WRONG_REGISTRATION[name]
+    rejects(ch06.check_registration, answers, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_REGISTRATION)
-def test_registration_accepts(name, capsys):
-    _expect_pass(ch06.check_registration, *RIGHT_REGISTRATION[name], capsys=capsys)
+def test_registration_accepts_on_every_draw(name):
+    accepts(ch06.check_registration, RIGHT_REGISTRATION[name], draws())
 
 
 def test_registration_unfinished_and_does_not_register(capsys):
@@ -444,7 +610,18 @@ def test_registration_unfinished_and_does_not_register(capsys):
     assert activations.names() == before
 
 
+def test_registration_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch06.REGISTRATION, (mish_info, mish), tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch06.REGISTRATION, (_info(output_range=(-0.3, np.inf)), mish),
+                   tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "below the lower end" in wrong.message
+
+
 # ================================================================ Part 4: gradient checker
+# Task: max_gradient_error(f, df, x, h=1e-5) returns, as one number, the largest over the
+# points x (a 1-D array, an integer one included) of |d - fd| / max(1, |d|, |fd|), with
+# fd = (f(x + h) - f(x - h)) / (2h) for the h given (by keyword or by position; 1e-5 when
+# left out) and d = df(x); vectorised, written without the check's reference.
 
 def _scaled(d, fd):
     return np.maximum(1.0, np.maximum(np.abs(d), np.abs(fd)))
@@ -493,6 +670,12 @@ def gc_d_only(f, df, x, h=1e-5):
     fd = (f(x + h) - f(x - h)) / (2 * h)
     d = df(x)
     return float(np.max(np.abs(d - fd) / np.maximum(1.0, np.abs(d))))
+
+
+def gc_maximum_with_three_arguments(f, df, x, h=1e-5):
+    fd = (f(x + h) - f(x - h)) / (2 * h)
+    d = df(x)
+    return float(np.max(np.abs(d - fd) / np.maximum(1.0, np.abs(d), np.abs(fd))))
 
 
 def gc_fd_only(f, df, x, h=1e-5):
@@ -560,9 +743,34 @@ def gc_no_abs_in_denominator(f, df, x, h=1e-5):
 
 
 def gc_np_gradient(f, df, x, h=1e-5):
-    fd = np.gradient(f(x), x)
+    fd = np.gradient(f(x), x) if x.size > 1 else df(x)
     d = df(x)
     return float(np.max(np.abs(d - fd) / _scaled(d, fd)))
+
+
+def gc_default_h_1e6(f, df, x, h=1e-6):
+    return max_gradient_error(f, df, x, h)
+
+
+def gc_keyword_only_h(f, df, x, *, h=1e-5):
+    return max_gradient_error(f, df, x, h)
+
+
+def gc_empty_like(f, df, x, h=1e-5):  # fd stored in an array of x's dtype: int x truncates it
+    fd = np.empty_like(x)
+    fd[...] = (f(x + h) - f(x - h)) / (2 * h)
+    return max_gradient_error(f, df, x, h) if x.dtype.kind == "f" else float(
+        np.max(np.abs(df(x) - fd) / _scaled(df(x), fd)))
+
+
+def gc_float32(f, df, x, h=1e-5):  # the error computed in float32: 7 digits
+    fd = ((f(x + h) - f(x - h)) / (2 * h)).astype(np.float32)
+    d = df(x).astype(np.float32)
+    return float(np.max(np.abs(d - fd) / np.maximum(1, np.maximum(np.abs(d), np.abs(fd)))))
+
+
+def gc_old_points(f, df, x, h=1e-5):  # the old check's points, whatever x is
+    return max_gradient_error(f, df, np.linspace(-3, 3, 13), h)
 
 
 WRONG_GRADIENT_CHECKER = {
@@ -577,21 +785,44 @@ WRONG_GRADIENT_CHECKER = {
     "h scaled by |x|": (gc_scaled_h, r"step that grows with \|x\|"),
     "absolute error only": (gc_absolute, r"absolute error \|d - fd\|, with no denominator"),
     "denominator leaves |fd| out": (gc_d_only, r"max\(1, \|d\|\), leaving \|fd\| out"),
+    "np.maximum with three arguments (the third is `out`)":
+        (gc_maximum_with_three_arguments, r"leaving \|fd\| out.*\n.*\nHint: .*a third argument "
+                                          r"is `out`"),
     "denominator leaves |d| out": (gc_fd_only, r"max\(1, \|fd\|\), leaving \|d\| out"),
     "denominator without the 1": (gc_no_one, r"max\(\|d\|, \|fd\|\), without the 1"),
     "no absolute value": (gc_signed, r"signed difference d - fd"),
     "mean instead of max": (gc_mean, r"the mean error over the points"),
-    "per-point errors, not one number": (gc_per_point,
-                                         r"single number, got a ndarray of shape \(13,\)"),
+    "per-point errors, not one number": (gc_per_point, r"one number, got an array of shape"),
+    "a list of one number": (lambda f, df, x, h=1e-5: [max_gradient_error(f, df, x, h)],
+                             r"one number, got a list of length 1"),
+    "an array of shape (1, 1)": (lambda f, df, x, h=1e-5: np.array(
+        [[max_gradient_error(f, df, x, h)]]), r"one number, got an array of shape \(1, 1\)"),
     "a loop over the points": (gc_loop, r"Python loop"),
     "calls the check's reference": (gc_uses_reference, r"reference_max_gradient_error.*yourself"),
-    "the reference itself": (ch06.reference_max_gradient_error, r"write it yourself"),
-    "modifies x": (gc_mutates, r"modified its input"),
+    "the reference itself": (ch06.reference_max_gradient_error, r"reference_max_gradient_error"),
+    "the reference through functools.partial": (functools.partial(
+        ch06.reference_max_gradient_error), r"reference_max_gradient_error"),
+    "the reference in a lambda": (lambda f, df, x, h=1e-5: ch06.reference_max_gradient_error(
+        f, df, x, h), r"reference_max_gradient_error"),
+    "modifies x": (gc_mutates, r"modified its input `x` in place"),
     "no return": (gc_no_return, r"returned None"),
     "one scale for all points": (gc_global_scale, r"returns .*the task's formula gives"),
-    "no abs in the denominator": (gc_no_abs_in_denominator,
-                                  r"-100 \* np\.sinh.*max\(1, d, fd\), with the slopes' signs"),
+    "no abs in the denominator": (gc_no_abs_in_denominator, r"max\(1, d, fd\), with the slopes' "
+                                                            r"signs"),
     "np.gradient on the grid, not h": (gc_np_gradient, r"returns .*the task's formula gives"),
+    "a default h of 1e-6": (gc_default_h_1e6, r"h left at its default.*\n.*\nHint: only the "
+                                              r"cases that leave h at its default differ"),
+    "h keyword-only (cannot be passed by position)": (gc_keyword_only_h, r"raised TypeError"),
+    "fd kept in an array of x's dtype (integer x)": (gc_empty_like, r"the integers -3 to 3"),
+    "computed in float32": (gc_float32, r"the task's formula gives"),
+    "rounded to 6 decimals": (lambda f, df, x, h=1e-5: round(max_gradient_error(f, df, x, h), 6),
+                              r"the task's formula gives"),
+    "never below 1e-10": (lambda f, df, x, h=1e-5: max(max_gradient_error(f, df, x, h), 1e-10),
+                          r"the task's formula gives"),
+    "the old check's points, whatever x is": (gc_old_points, r"the task's formula gives"),
+    "np.max with three arguments": (lambda f, df, x, h=1e-5: float(np.max(np.abs(
+        df(x) - (f(x + h) - f(x - h)) / (2 * h)) / np.max(1.0, np.abs(df(x)), np.abs(df(x))))),
+        r"raised .*\n.*\nHint: np\.max reduces one array"),
 }
 
 
@@ -615,24 +846,29 @@ def gc_clip(f, df, x, h=1e-5):
     return float(np.max(np.abs(d - fd) / np.clip(np.maximum(abs(d), abs(fd)), 1.0, None)))
 
 
+def gc_asarray_first(f, df, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    return max_gradient_error(f, df, x, h)
+
+
 RIGHT_GRADIENT_CHECKER = {
     "as in the solution": max_gradient_error,
     "0.5 (...) / h, np.stack, numpy float": gc_einsum_free_stack,
     "np.maximum.reduce, .item()": gc_maximum_reduce,
     "np.clip for the max with 1": gc_clip,
+    "x made a float array first": gc_asarray_first,
 }
 
 
 @pytest.mark.parametrize("name", WRONG_GRADIENT_CHECKER)
 def test_gradient_checker_rejects(name):
     answer, message = WRONG_GRADIENT_CHECKER[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch06.check_gradient_check_function(answer)
+    rejects(ch06.check_gradient_check_function, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_GRADIENT_CHECKER)
-def test_gradient_checker_accepts(name, capsys):
-    _expect_pass(ch06.check_gradient_check_function, RIGHT_GRADIENT_CHECKER[name], capsys=capsys)
+def test_gradient_checker_accepts_on_every_draw(name):
+    accepts(ch06.check_gradient_check_function, RIGHT_GRADIENT_CHECKER[name], draws())
 
 
 def test_gradient_checker_names_a_cause_only_when_it_can_tell():
@@ -643,11 +879,12 @@ def test_gradient_checker_names_a_cause_only_when_it_can_tell():
         d = df(x)
         return float(np.max(np.abs(d - fd) / (1 + np.abs(d))))
 
-    with pytest.raises(ExerciseError) as info:
-        ch06.check_gradient_check_function(odd_scale)
-    text = str(info.value)
-    assert "the task's formula gives" in text and "np.linspace(-3, 3, 13)" in text
-    assert "central" not in text and "one-sided" not in text and "those of" not in text
+    for seed in (0, 1, 2):
+        with pytest.raises(ExerciseError) as info:
+            ch06.check_gradient_check_function(odd_scale, seed=seed)
+        text = str(info.value)
+        assert "the task's formula gives" in text and "np.linspace(-3, 3, " in text
+        assert "one-sided" not in text and "those of" not in text
 
 
 def test_gradient_checker_unfinished():
@@ -655,7 +892,28 @@ def test_gradient_checker_unfinished():
         ch06.check_gradient_check_function(unfinished)
 
 
+def test_gradient_checker_functions_are_built_from_recipes():
+    cases = ch06.GRADIENT_CHECKER.draw(0)
+    (f, df, x), kwargs = cases[0].inputs()
+    assert callable(f) and callable(df) and kwargs == {}  # the default h
+    assert any(len(c.args) == 4 for c in cases)  # h by position
+    assert any(np.asarray(c.args[2]).dtype.kind == "i" for c in cases)
+    assert any(np.asarray(c.args[2]).size == 1 for c in cases)
+
+
+def test_gradient_checker_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch06.GRADIENT_CHECKER, gc_clip, tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch06.GRADIENT_CHECKER, gc_forward_difference, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "one-sided" in wrong.message
+    course = graded(ch06.GRADIENT_CHECKER, gc_uses_reference, tmp_path / "c", monkeypatch)
+    assert not course.passed and "reference_max_gradient_error" in course.message
+
+
 # ================================================================ Part 5: stability
+# Task: my_activation and my_derivative at 0, +-1e-3, +-1, +-20, +-50, +-100, +-1e3, +-1e4 (and
+# more values, around exp's overflow limits too), in float32 and float64, every floating-point
+# warning an error: finite, the input's dtype back, float32 agreeing with float64, the input
+# untouched, no silencing; at |x| >= 100 the derivative is still the activation's slope.
 
 def st_naive_softplus(x):
     return x * np.tanh(np.log(1 + np.exp(x)))
@@ -671,12 +929,8 @@ def st_clip_700(x):  # overflows in float32 only: exp(700) is fine in float64
     return x * np.tanh(np.log1p(np.exp(np.minimum(x, 700.0))))
 
 
-def st_promotes(x):
-    return mish(x).astype(np.float64)
-
-
-def st_float64_constant(x):  # np.float64 scalars promote float32 arrays (NEP 50)
-    return mish_grad(x) * np.float64(1.0)
+def st_clip_89(x):  # just above float32's limit of 88.72: exp(89) overflows there
+    return x * np.tanh(np.log1p(np.exp(np.minimum(x, 89.0))))
 
 
 def st_in_place(x):
@@ -694,6 +948,39 @@ def st_silenced_grad(x):
     with np.errstate(over="ignore"):
         s = 1 / (1 + np.exp(-x))
     return s * (1 + x * (1 - s))
+
+
+quiet = np.errstate  # the silencer under another name
+
+
+def st_silenced_by_alias(x):
+    with quiet(over="ignore"):
+        s = 1 / (1 + np.exp(-x))
+    return x * s
+
+
+ignore_overflow = functools.partial(np.errstate, over="ignore")
+
+
+def st_silenced_by_partial(x):
+    with ignore_overflow():
+        s = 1 / (1 + np.exp(-x))
+    return x * s
+
+
+def st_silenced_by_warnings(x):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = 1 / (1 + np.exp(-x))
+    return x * s
+
+
+def st_falls_back_on_error(x):  # the naive form, and the stable one only when it raises
+    try:
+        return x * np.tanh(np.log1p(np.exp(x)))
+    except FloatingPointError:
+        return mish(x)
 
 
 def st_clipped_input(x):  # clips x itself: mish(1e4) becomes mish(20) = 20
@@ -717,6 +1004,14 @@ def st_div_zero(x):
     return np.sin(x) / x * x
 
 
+def st_exp_in_float32(x):  # float64 input too goes through float32's exp
+    return x * np.tanh(np.log1p(np.exp(x.astype(np.float32)))).astype(x.dtype)
+
+
+def st_stable_only_at_the_old_inputs(x):
+    return np.where(np.isin(x, ch06.STABILITY_INPUTS), mish(x), x * np.tanh(np.log1p(np.exp(x))))
+
+
 def silu(x):
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, x / (1 + e), x * e / (1 + e))
@@ -730,46 +1025,65 @@ def silu_grad(x):
 
 WRONG_STABILITY = {
     "naive softplus (float32 overflow)": ((st_naive_softplus, mish_grad),
-                                          r"my_activation` fails at x = 100 \(float32\)"
-                                          r".*overflow.*\nHint: a number too large"),
+                                          r"my_activation` fails at x = \S+ \(float32\): "
+                                          r"overflow.*\n.*\nHint: a number too large"),
     "the paper's derivative": ((mish, st_paper_derivative), r"my_derivative` fails at x = "),
-    "exp clipped at 700: float32 only": ((st_clip_700, mish_grad), r"fails at x = 100 \(float32\)"),
-    "astype(float64)": ((st_promotes, mish_grad), r"float32 input into float64"),
-    "a np.float64 constant": ((mish, st_float64_constant), r"my_derivative` turned float32"),
-    "in place": ((st_in_place, mish_grad), r"modified its input"),
+    "exp clipped at 700: float32 only": ((st_clip_700, mish_grad),
+                                         r"fails at x = \S+ \(float32\)"),
+    "exp clipped at 89, just above float32's limit": ((st_clip_89, mish_grad),
+                                                      r"fails at x = \S+ \(float32\): overflow"),
+    "exp computed in float32 for every input": ((st_exp_in_float32, mish_grad),
+                                                r"fails at x = \S+ \(float32\)|float64"),
+    "stable only at the old check's 15 inputs": ((st_stable_only_at_the_old_inputs, mish_grad),
+                                                 r"my_activation` fails at x = "),
+    "astype(float64)": ((lambda x: mish(x).astype(np.float64), mish_grad),
+                        r"float32 input into float64"),
+    "a np.float64 constant": ((mish, lambda x: mish_grad(x) * np.float64(1.0)),
+                              r"my_derivative` turned a float32"),
+    "in place": ((st_in_place, mish_grad), r"my_activation` modified its input `x`"),
     "warnings silenced with errstate": ((st_silenced, silu_grad),
-                                        r"my_activation` silences floating-point warnings"),
-    "derivative's warnings silenced": ((silu, st_silenced_grad),
-                                       r"my_derivative` silences floating-point warnings"),
+                                        r"calls `numpy.*errstate.*silencing floating-point"),
+    "derivative's warnings silenced": ((silu, st_silenced_grad), r"errstate"),
+    "errstate under another name": ((st_silenced_by_alias, silu_grad), r"errstate"),
+    "errstate through functools.partial": ((st_silenced_by_partial, silu_grad), r"errstate"),
+    "warnings.catch_warnings and simplefilter": ((st_silenced_by_warnings, silu_grad),
+                                                 r"calls `warnings\."),
+    "catches FloatingPointError and falls back": ((st_falls_back_on_error, mish_grad),
+                                                  r"catches a floating-point error"),
     "input clipped in the forward pass": ((st_clipped_input, mish_grad),
-                                          r"at x = 100 `my_derivative` gives 1 but the slope"),
+                                          r"at x = \S+ `my_derivative` gives 1 but the slope"),
+    "a stable derivative of another function (wrong at moderate x)":
+        ((mish, d_sigmoid_for_positive_only), r"no longer describe the same function"),
     "derivative set to 0 far out": ((mish, st_derivative_zero_far_out),
-                                    r"at x = 100 `my_derivative` gives 0 but the slope"),
+                                    r"`my_derivative` gives 0 but the slope"),
     "float32 cancellation": ((st_float32_cancellation, mish_grad),
                              r"in float32 but .* in float64 at x = "),
     "naive tanh: inf / inf": ((st_naive_tanh_forward, mish_grad), r"fails at x = "),
-    "0 / 0 at x = 0": ((st_div_zero, mish_grad), r"fails at x = 0 .*divide\nHint: an undefined"),
+    "0 / 0 at x = 0": ((st_div_zero, mish_grad),
+                       r"fails at x = 0 .*divide.*\n.*\nHint: an undefined"),
+    "a list": ((lambda x: mish(x).tolist(), mish_grad), r"returned a Python list"),
 }
 
 RIGHT_STABILITY = {
     "Mish": (mish, mish_grad),
-    "Mish, exp clipped at 80": (fwd_mish_clipped, mish_grad),
+    "Mish, exp clipped at 80": (lambda x: x * np.tanh(np.log1p(np.exp(np.clip(x, -80, 80)))),
+                                mish_grad),
     "softsign": (softsign, softsign_grad),
     "SiLU written per sign": (silu, silu_grad),
     "abs": (absolute, absolute_grad),
+    "Mish with np.logaddexp": (lambda x: x * np.tanh(np.logaddexp(0, x)), mish_grad),
 }
 
 
 @pytest.mark.parametrize("name", WRONG_STABILITY)
 def test_stability_rejects(name):
-    (forward, derivative), message = WRONG_STABILITY[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch06.check_stability(forward, derivative)
+    answers, message = WRONG_STABILITY[name]
+    rejects(ch06.check_stability, answers, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_STABILITY)
-def test_stability_accepts(name, capsys):
-    _expect_pass(ch06.check_stability, *RIGHT_STABILITY[name], capsys=capsys)
+def test_stability_accepts_on_every_draw(name):
+    accepts(ch06.check_stability, RIGHT_STABILITY[name], draws())
 
 
 def test_stability_unfinished_and_no_global_state(capsys):
@@ -779,7 +1093,27 @@ def test_stability_unfinished_and_no_global_state(capsys):
     assert np.geterr()["over"] == "warn"
 
 
+def test_stability_inputs_include_the_named_ones_and_the_overflow_edges():
+    cases = ch06.STABILITY.draw(0)
+    x = next(c.args[0] for c in cases if c.args[0].dtype == np.float64)
+    assert set(ch06.STABILITY_INPUTS) <= set(x)
+    assert {88.5, 89.0, 709.5, 710.0, -710.0} <= set(x)
+    assert {c.args[0].dtype for c in cases} == {np.dtype(np.float32), np.dtype(np.float64)}
+
+
+def test_stability_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch06.STABILITY, (silu, silu_grad), tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch06.STABILITY, (st_naive_softplus, mish_grad), tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "overflow" in wrong.message
+    silenced = graded(ch06.STABILITY, (st_silenced, silu_grad), tmp_path / "s", monkeypatch)
+    assert not silenced.passed and "errstate" in silenced.message
+
+
 # ================================================================ Part 6: gradient flow
+# Task: gradient_flow(net, X, y) returns a dict of exactly "ratio" (first layer's gradient norm
+# over the last's), "dead" (mean over the hidden layers of dead_fraction) and "flat" (share of
+# all hidden (sample, unit) entries with |f'(z)| < 0.01), each one number; the weights left
+# alone; written without the check's reference. Networks of several shapes, drawn per check.
 
 def _flat(net, test):
     return np.concatenate([test(a.grad(z)).ravel()
@@ -813,6 +1147,13 @@ def gf_dead_entries(net, X, y):  # zero outputs per (sample, unit), not units de
     net.forward(X)
     return {**r, "dead": float(np.mean(np.concatenate([(a == 0).ravel()
                                                        for a in net.cache["a"][1:-1]])))}
+
+
+def gf_dead_as_no_spread(net, X, y):  # "dead" as a unit whose output does not vary
+    r = gradient_flow(net, X, y)
+    net.forward(X)
+    return {**r, "dead": float(np.mean([np.mean(a.std(axis=0) == 0)
+                                        for a in net.cache["a"][1:-1]]))}
 
 
 def gf_flat_signed(net, X, y):
@@ -851,21 +1192,60 @@ def gf_percent(net, X, y):
     return {**r, "dead": 100 * r["dead"]}
 
 
+def gf_three_hidden_layers(net, X, y):  # the old check's networks had three hidden layers
+    r = gradient_flow(net, X, y)
+    return {**r, "dead": float(np.mean(diagnostics.dead_fraction(net, X)[:3]))}
+
+
+def gf_old_data(net, X, y):  # the old check's batch, whatever X and y are
+    X_old, y_old = data.moons(n=64, noise=0.1, seed=3)
+    return gradient_flow(net, X_old, y_old)
+
+
+def gf_changes_X(net, X, y):
+    X -= X.mean(axis=0)
+    return gradient_flow(net, X, y)
+
+
+def gf_flat_at_sample_0(net, X, y):  # reads a.grad(z) at the first sample only
+    r = gradient_flow(net, X, y)
+    return {**r, "flat": float(_flat(net, lambda g: np.abs(g[:1]) < 0.01).mean())}
+
+
 WRONG_GRADIENT_FLOW = {
     "ratio upside down": (gf_upside_down, r"upside down"),
     "ratio to the last hidden layer": (gf_last_hidden, r"over the last hidden layer's"),
     "dead includes the output layer": (gf_dead_with_output, r"the output layer included"),
     "dead pooled over units": (gf_dead_pooled, r"\['dead'\].*all hidden units pooled"),
-    "dead per entry": (gf_dead_entries, r"\['dead'\] is .*expected .*relu"),
-    "flat without abs": (gf_flat_signed, r"silu.*without the absolute value"),
-    "flat with <=": (gf_flat_le, r"leaky_relu.*<= 0\.01 instead of < 0\.01"),
+    "dead per entry": (gf_dead_entries, r"\['dead'\] is .*expected"),
+    "dead as a unit that does not vary": (gf_dead_as_no_spread, r"\['dead'\] is .*expected"),
+    "flat without abs": (gf_flat_signed, r"without the absolute value"),
+    "flat with <=": (gf_flat_le, r"<= 0\.01 instead of < 0\.01"),
     "flat per-layer mean": (gf_flat_per_layer, r"mean of the per-layer fractions"),
-    "flat from saturated_fraction": (gf_flat_saturated_fraction, r"\['flat'\] is nan.*relu"),
+    "flat from saturated_fraction": (gf_flat_saturated_fraction, r"\['flat'\] is nan"),
+    "flat at the first sample only": (gf_flat_at_sample_0, r"\['flat'\] is .*expected"),
     "trains the network": (gf_trains, r"changed the network's weights"),
+    "changes X": (gf_changes_X, r"modified its input `X` in place"),
     "calls the check's reference": (gf_uses_reference, r"reference_gradient_flow.*yourself"),
-    "dead in percent": (gf_percent, r"\['dead'\] is \d+\.?\d*, expected 0\.\d+"),
+    "the reference under another name": (ch06.reference_gradient_flow,
+                                         r"reference_gradient_flow"),
+    "the reference through functools.partial": (functools.partial(ch06.reference_gradient_flow),
+                                                 r"reference_gradient_flow"),
+    "dead in percent": (gf_percent, r"\['dead'\] is \d+\.?\d*, expected 0\.\d+|expected 0\b"),
+    "assumes three hidden layers": (gf_three_hidden_layers, r"\['dead'\] is .*expected"),
+    "the old check's batch, whatever X is": (gf_old_data, r"is .*expected"),
+    "rounded to 2 decimals": (lambda net, X, y: {k: round(v, 2) for k, v in
+                                                 gradient_flow(net, X, y).items()},
+                              r"is .*expected"),
+    "through float16": (lambda net, X, y: {k: float(np.float16(v)) for k, v in
+                                           gradient_flow(net, X, y).items()}, r"is .*expected"),
+    "one-element arrays": (lambda net, X, y: {k: np.array([v]) for k, v in
+                                              gradient_flow(net, X, y).items()},
+                           r"one number, got an array of shape \(1,\)"),
     "a missing key": (lambda net, X, y: {k: v for k, v in gradient_flow(net, X, y).items()
-                                         if k != "flat"}, r"missing key\(s\) 'flat'"),
+                                         if k != "flat"}, r"missing 'flat'"),
+    "an extra key": (lambda net, X, y: {**gradient_flow(net, X, y), "depth": 3},
+                     r"unexpected 'depth'"),
     "a list, not a dict": (lambda net, X, y: list(gradient_flow(net, X, y).values()),
                            r"should return a dict"),
 }
@@ -891,23 +1271,37 @@ def gf_layer_stats(net, X, y):
             "flat": sum(flat_counts) / sum(z.size for z in z_hidden)}
 
 
+def gf_own_forward(net, X, y):  # runs the forward pass itself, then the backward one
+    net.forward(X)
+    zs = list(net.cache["z"])
+    acts = list(net.cache["a"])
+    flat = np.concatenate([(np.abs(a.grad(z)) < 0.01).ravel()
+                           for a, z in zip(net.hidden_activations, zs[:-1])])
+    dead = [np.mean(np.all(a == 0, axis=0)) for a in acts[1:-1]]
+    norms = diagnostics.gradient_norms(net, X, y)
+    return {"ratio": float(norms[0] / norms[-1]), "dead": float(np.mean(dead)),
+            "flat": float(np.mean(flat))}
+
+
 RIGHT_GRADIENT_FLOW = {
     "as in the solution": gradient_flow,
     "counted by hand, numpy floats": gf_pooled_by_hand,
     "layer_stats and count_nonzero": gf_layer_stats,
+    "its own forward pass and dead test": gf_own_forward,
+    "float32 numbers (7 digits are enough)": lambda net, X, y: {
+        k: np.float32(v) for k, v in gradient_flow(net, X, y).items()},
 }
 
 
 @pytest.mark.parametrize("name", WRONG_GRADIENT_FLOW)
 def test_gradient_flow_rejects(name):
     answer, message = WRONG_GRADIENT_FLOW[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch06.check_gradient_flow(answer)
+    rejects(ch06.check_gradient_flow, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_GRADIENT_FLOW)
-def test_gradient_flow_accepts(name, capsys):
-    _expect_pass(ch06.check_gradient_flow, RIGHT_GRADIENT_FLOW[name], capsys=capsys)
+def test_gradient_flow_accepts_on_every_draw(name):
+    accepts(ch06.check_gradient_flow, RIGHT_GRADIENT_FLOW[name], draws())
 
 
 def test_gradient_flow_unfinished():
@@ -915,7 +1309,40 @@ def test_gradient_flow_unfinished():
         ch06.check_gradient_flow(unfinished)
 
 
+def test_gradient_flow_networks_differ_by_draw_and_cover_the_edges():
+    cases = ch06.GRADIENT_FLOW.draw(0)
+    nets = [c.inputs()[0][0] for c in cases]
+    assert all(isinstance(n, nn.MLP) for n in nets)
+    assert any(1 in n.sizes[1:-1] for n in nets)
+    assert any(c.args[1].shape[0] == 1 for c in cases)
+    assert any(n.output == "softmax" for n in nets)
+    assert {a.name for n in nets for a in n.hidden_activations} >= {"relu", "tanh", "silu",
+                                                                     "leaky_relu", "sigmoid"}
+    other = [c.args[0].params for c in ch06.GRADIENT_FLOW.draw(1)]
+    assert other != [c.args[0].params for c in cases]
+
+
+def test_gradient_flow_leaves_the_students_network_alone():
+    net = nn.MLP([2, 5, 3, 1], activation="relu", output="sigmoid", seed=0)
+    X, y = data.moons(n=20, seed=0)
+    before = [w.copy() for w in net.weights]
+    ch06._drive_flow((gf_trains,), net, X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights))
+
+
+def test_gradient_flow_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch06.GRADIENT_FLOW, gf_layer_stats, tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch06.GRADIENT_FLOW, gf_flat_per_layer, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "per-layer fractions" in wrong.message
+    course = graded(ch06.GRADIENT_FLOW, gf_uses_reference, tmp_path / "c", monkeypatch)
+    assert not course.passed and "reference_gradient_flow" in course.message
+
+
 # ================================================================ Part 7: comparison table
+# Task: comparison_table(train, names, datasets, seeds) calls train(name, dataset, seed) once per
+# combination and returns {dataset: {activation: [last epoch's validation accuracy per seed]}},
+# keys in the order given, each entry a list (or 1-D array) of numbers in the order of seeds.
+# train returns a History (every attribute and method of helpers.nn.History).
 
 def ct_training_accuracy(train, names, datasets, seeds):
     return {ds: {n: [float(train(n, ds, s).accuracy[-1]) for s in seeds] for n in names}
@@ -995,25 +1422,66 @@ def ct_train_accuracy_name(train, names, datasets, seeds):  # a Keras-style attr
             for ds in datasets}
 
 
+def ct_epoch_100(train, names, datasets, seeds):  # the notebook's 100 epochs, hard-coded
+    return {ds: {n: [float(train(n, ds, s).val_accuracy[100]) for s in seeds] for n in names}
+            for ds in datasets}
+
+
+def ct_fixed_names(train, names, datasets, seeds):  # the old check's names, whatever names is
+    return comparison_table(train, ["tanh", "relu", "mine"], datasets, seeds)
+
+
+def ct_sorts_in_place(train, names, datasets, seeds):
+    seeds.sort()
+    return comparison_table(train, names, datasets, seeds)
+
+
+def ct_rounded(train, names, datasets, seeds):
+    return {ds: {n: [round(float(train(n, ds, s).val_accuracy[-1]), 3) for s in seeds]
+                 for n in names} for ds in datasets}
+
+
+def ct_float32(train, names, datasets, seeds):
+    return {ds: {n: [np.float32(train(n, ds, s).val_accuracy[-1]) for s in seeds]
+                 for n in names} for ds in datasets}
+
+
+def ct_seed_dict(train, names, datasets, seeds):
+    return {ds: {n: {s: float(train(n, ds, s).val_accuracy[-1]) for s in seeds} for n in names}
+            for ds in datasets}
+
+
+def ct_nested_lists(train, names, datasets, seeds):
+    return {ds: {n: [[float(train(n, ds, s).val_accuracy[-1])] for s in seeds] for n in names}
+            for ds in datasets}
+
+
 WRONG_COMPARISON = {
     "training accuracy": (ct_training_accuracy, r"training accuracy"),
     "best epoch": (ct_best_epoch, r"best epoch"),
     "the epoch before the last (off by one)": (ct_epoch_before_last,
                                                r"one epoch before the last"),
+    "the first epoch": (ct_first_epoch, r"before any training"),
     "a History attribute that does not exist": (ct_train_accuracy_name,
-                                                r"no attribute 'train_accuracy'; it has "
-                                                r"accuracy, val_accuracy, loss and val_loss"),
+                                                r"raised AttributeError.*train_accuracy"),
+    "epoch 100 hard-coded": (ct_epoch_100, r"raised IndexError"),
     "dataset and activation swapped in the nesting": (ct_transposed, r"outer keys"),
-    "one seed only": (ct_one_seed, r"never called train\(.*combinations missing"),
-    "the mean instead of the list": (ct_mean, r"has shape \(\), expected \(3,\)"),
-    "activations sorted": (ct_sorted_names, r"expected the activations \['tanh', 'relu', 'mine'\]"),
+    "one seed only": (ct_one_seed, r"never called train\(.*combinations missing|has 1 entries"),
+    "the mean instead of the list": (ct_mean, r"expected a list of \d+ numbers"),
+    "activations sorted": (ct_sorted_names, r"expected the activations \["),
     "range(len(seeds)) instead of the seeds": (ct_range_seeds, r"never called train"),
-    "two runs per combination": (ct_twice, r"called train 36 times for 18 combinations"),
-    "train's arguments swapped": (ct_arguments_swapped, r"called train\('spirals', 'tanh', 3\)"),
-    "a run filed under the wrong activation": (ct_wrong_key, r"\['spirals'\]\['tanh'\] differs"),
+    "two runs per combination": (ct_twice, r"called train \d+ times for \d+ combinations"),
+    "train's arguments swapped": (ct_arguments_swapped, r"called train\('\w+', '\w+', \d+\), "
+                                                        r"which is not one of"),
+    "a run filed under the wrong activation": (ct_wrong_key, r"differs from the answer"),
     "seeds in reverse order": (ct_seeds_reversed, r"right numbers in another order"),
-    "the first epoch": (ct_first_epoch, r"differs from the answer"),
-    "returns a list": (lambda train, names, datasets, seeds: [], r"returned list"),
+    "the old check's names, whatever names is": (ct_fixed_names, r"never called train"),
+    "sorts seeds in place": (ct_sorts_in_place, r"modified its input `seeds` in place"),
+    "rounded to 3 decimals": (ct_rounded, r"differs from the answer"),
+    "through float32": (ct_float32, r"differs from the answer"),
+    "a dict per seed": (ct_seed_dict, r"is a dict of length \d+, expected a list"),
+    "one-element lists per seed": (ct_nested_lists, r"one number, got a list of length 1"),
+    "returns a list": (lambda train, names, datasets, seeds: [], r"returned a list of length 0"),
 }
 
 
@@ -1045,26 +1513,72 @@ def ct_setdefault(train, names, datasets, seeds):
     return table
 
 
+def ct_final(train, names, datasets, seeds):  # History.final, the method for the last value
+    return {ds: {n: [train(n, ds, s).final("val_accuracy") for s in seeds] for n in names}
+            for ds in datasets}
+
+
+def ct_epochs(train, names, datasets, seeds):  # History.epochs: the row after the last epoch
+    table = {}
+    for ds in datasets:
+        table[ds] = {}
+        for n in names:
+            histories = [train(n, ds, s) for s in seeds]
+            table[ds][n] = [h.val_accuracy[h.epochs] for h in histories]
+    return table
+
+
+def ct_numpy_seeds(train, names, datasets, seeds):  # seeds as numpy integers
+    return {ds: {n: [float(train(n, ds, s).val_accuracy[-1]) for s in np.array(seeds)]
+                 for n in names} for ds in datasets}
+
+
 RIGHT_COMPARISON = {
     "nested comprehensions": comparison_table,
     "three loops, keyword arguments, numpy floats": ct_loops,
     "numpy arrays per seed": ct_arrays,
     "table made first, then filled": ct_setdefault,
+    "History.final('val_accuracy')": ct_final,
+    "val_accuracy[history.epochs]": ct_epochs,
+    "seeds as numpy integers": ct_numpy_seeds,
+    "tuples per seed": lambda train, names, datasets, seeds: {
+        ds: {n: tuple(float(train(n, ds, s).val_accuracy[-1]) for s in seeds) for n in names}
+        for ds in datasets},
 }
 
 
 @pytest.mark.parametrize("name", WRONG_COMPARISON)
 def test_comparison_table_rejects(name):
     answer, message = WRONG_COMPARISON[name]
-    with pytest.raises(ExerciseError, match=message):
-        ch06.check_comparison_table(answer)
+    rejects(ch06.check_comparison_table, answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_COMPARISON)
-def test_comparison_table_accepts(name, capsys):
-    _expect_pass(ch06.check_comparison_table, RIGHT_COMPARISON[name], capsys=capsys)
+def test_comparison_table_accepts_on_every_draw(name):
+    accepts(ch06.check_comparison_table, RIGHT_COMPARISON[name], draws())
 
 
 def test_comparison_table_unfinished():
     with pytest.raises(NotAnsweredYet):
         ch06.check_comparison_table(unfinished)
+
+
+def test_the_fake_history_has_what_a_real_one_has():
+    """Part 7's stand-in returns a real History: every attribute a right answer may use."""
+    train = ch06._build_fake_train(salt=1, epochs=5)
+    history = train("relu", "moons", 3)
+    X, y = data.moons(n=40, seed=0)
+    real = nn.MLP([2, 4, 1], activation="relu", output="sigmoid").fit(
+        X, y, epochs=2, X_val=X, y_val=y, diagnostics=False)
+    public = {name for name in dir(real) if not name.startswith("_")}
+    assert public <= set(dir(history))
+    assert history.epochs == 5 and history.final("val_accuracy") == history.val_accuracy[-1]
+    assert history.val_accuracy[-1] < history.val_accuracy.max()
+    assert history.val_accuracy[-1] != history.val_accuracy[-2]
+    assert train.calls == [["relu", "moons", 3]]
+
+
+def test_comparison_table_autograding_path_agrees(tmp_path, monkeypatch):
+    assert graded(ch06.COMPARISON, ct_final, tmp_path / "r", monkeypatch).passed
+    wrong = graded(ch06.COMPARISON, ct_best_epoch, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "best epoch" in wrong.message

@@ -1,24 +1,38 @@
-"""Chapter 7's checks: a catalogue of wrong answers, each rejected with a message naming what
-differs, and a catalogue of right answers written other ways, each accepted.
+"""Chapter 7 exercise checks: catalogues of wrong answers (each rejected, on several draws, with
+a message naming its mistake or saying what differs) and of right answers written other ways
+(each passes on many draws), the same verdicts through the autograding path, and the check's
+own references against independent ones (the course's torch bridge, the numpy network,
+torch.optim).
 
-The wrong answers are the mistakes students make with torch: the wrong axis, a reduction that
-coincides on easy inputs (sparsity vs dead units), ``<=`` for ``==``, ``any`` for ``all``,
-float32, a forward hook that returns a value (it replaces the layer's output), in-place
-mutation, a "before" copy that is not a copy, an off-by-one number of steps, loops where
-forbidden, and calling the course's own implementation.
+The wrong answers are the mistakes students make with torch: the wrong gradient (grad_input for
+grad_output), the wrong axis, a reduction that coincides on easy inputs (sparsity vs dead units),
+``<=`` for ``==``, ``any`` for ``all``, a lower precision, a hook that returns a value (it
+replaces what it was given), in-place changes, a "before" copy that is not a copy, an
+off-by-one number of steps, the course's own implementation under another name, and answers
+fitted to the structures the old checks built (every layer with a bias, three Linear layers at
+fixed places).
+
+Seeds: every check call builds and runs a dozen small torch scenarios (tens of milliseconds), so
+the first right answer of each exercise runs on ``SEEDS`` draws (200 by default) and the other
+ways of writing it on ``FEW_SEEDS`` (40): a random draw that rejected a right answer would show
+in the first, and the variants differ from it in their code, not in the draws they meet.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import math
 import os
+import re
 import sys
 import warnings
 
 import numpy as np
 import pytest
+from exercise_support import SEEDS, accepts, draws, graded, rejects
 
-from helpers import diagnostics, torch_bridge  # noqa: F401  (used inside wrong answers)
+from helpers import diagnostics, nn, torch_bridge
 from helpers.exercises import ExerciseError, NotAnsweredYet, ch07
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -29,25 +43,298 @@ except ImportError:  # pragma: no cover
         raise RuntimeError("torch is not installed: CI must install the torch extra") from None
     pytest.skip("needs the torch extra: pip install -e '.[torch]'", allow_module_level=True)
 
-
-def passes(check, answer, capsys):
-    check(answer)
-    out = capsys.readouterr().out
-    assert "\u2705" in out, out
+FEW_SEEDS = min(SEEDS, 40)
 
 
-def rejects(check, answer, words):
-    with pytest.raises(ExerciseError) as info:
-        check(answer)
-    assert not isinstance(info.value, NotAnsweredYet)
-    message = str(info.value)
-    for word in words if isinstance(words, tuple) else (words,):
-        assert word in message, message
+def unfinished(*args):
+    raise NotImplementedError()
 
 
-# ------------------------------------------------------------------------------------------
-# Exercise 1: record_dead, a forward hook
-# ------------------------------------------------------------------------------------------
+def linears(model):
+    return [m for m in model if isinstance(m, torch.nn.Linear)]
+
+
+def right_answers_test(check, answers: dict):
+    """Parametrised test: the first answer on SEEDS draws, the others on FEW_SEEDS."""
+    first = next(iter(answers))
+
+    @pytest.mark.parametrize("name", answers)
+    def test(name):
+        accepts(check, answers[name], draws(SEEDS if name == first else FEW_SEEDS))
+    return test
+
+
+def wrong_answers_test(check, answers: dict):
+    @pytest.mark.parametrize("name", answers)
+    def test(name):
+        answer, message = answers[name]
+        rejects(check, answer, message)
+    return test
+
+
+def pass_message_is_constant(check, answer, capsys):
+    for seed in (1, 2):
+        check(answer, seed=seed)
+    first, second = capsys.readouterr().out.splitlines()
+    assert first == second and first.startswith("\u2705")
+
+
+# ---------------------------------------------------------------- exercise 1: backward hook
+# Task: a full backward hook for a Linear layer appends ||dL/dz|| (grad_output[0], the whole
+# batch, Frobenius norm) to module.grad_log as a Python float, once per backward pass; it
+# returns nothing and changes no gradient; models of one or several Linear layers, float32 or
+# float64, any loss; grad_input[0] is None on the first layer when the data need no gradient.
+
+def grad_right(module, grad_input, grad_output):
+    module.grad_log.append(grad_output[0].norm().item())
+
+
+def grad_right_linalg(module, grad_input, grad_output):
+    module.grad_log.append(float(torch.linalg.norm(grad_output[0])))
+
+
+def grad_right_sum_of_squares(module, grad_input, grad_output):
+    g = grad_output[0]
+    module.grad_log.append(float((g * g).sum().sqrt()))
+
+
+def grad_right_numpy(module, grad_input, grad_output):
+    module.grad_log.append(float(np.linalg.norm(grad_output[0].detach().cpu().numpy())))
+
+
+def grad_right_float64(module, grad_input, grad_output):
+    (dz,) = grad_output
+    module.grad_log.append(torch.linalg.vector_norm(dz.double()).item())
+
+
+def grad_right_math(module, grad_input, grad_output):
+    module.grad_log.append(math.sqrt(grad_output[0].pow(2).sum().item()))
+
+
+def grad_right_returns_none(module, grad_input, grad_output):
+    log = module.grad_log
+    log.append(grad_output[0].flatten().norm().item())
+    return None
+
+
+def grad_right_returns_grad_input(module, grad_input, grad_output):
+    module.grad_log.append(grad_output[0].norm().item())
+    return tuple(grad_input)  # the same gradients: nothing replaced
+
+
+def grad_right_cat(module, grad_input, grad_output):
+    module.grad_log.append(float(torch.cat(grad_output).abs().pow(2).sum()) ** 0.5)
+
+
+RIGHT_GRAD = {
+    "norm().item()": grad_right,
+    "torch.linalg.norm": grad_right_linalg,
+    "square root of the sum of squares": grad_right_sum_of_squares,
+    "numpy's norm of a detached copy": grad_right_numpy,
+    "vector_norm in float64": grad_right_float64,
+    "math.sqrt of the sum of squares": grad_right_math,
+    "an explicit return None": grad_right_returns_none,
+    "returns grad_input unchanged (replaces it with itself)": grad_right_returns_grad_input,
+    "torch.cat of the tuple, power 1/2": grad_right_cat,
+}
+
+
+def grad_wrong_input(module, grad_input, grad_output):
+    module.grad_log.append(grad_input[0].norm().item())
+
+
+def grad_wrong_input_guarded(module, grad_input, grad_output):
+    g = grad_input[0] if grad_input[0] is not None else grad_output[0]
+    module.grad_log.append(g.norm().item())
+
+
+def stat_hook(fn):
+    """A hook that appends ``fn(grad_output[0])``."""
+    def hook(module, grad_input, grad_output):
+        module.grad_log.append(fn(grad_output[0]))
+    return hook
+
+
+def grad_wrong_returns_grad_output(module, grad_input, grad_output):
+    module.grad_log.append(grad_output[0].norm().item())
+    return grad_output
+
+
+def grad_wrong_returns_scaled(module, grad_input, grad_output):
+    module.grad_log.append(grad_output[0].norm().item())
+    if grad_input[0] is not None:
+        return (grad_input[0] * 0.5,)
+    return None
+
+
+def grad_wrong_in_place(module, grad_input, grad_output):
+    module.grad_log.append(grad_output[0].norm().item())
+    if grad_input[0] is not None:
+        grad_input[0].clamp_(-1e-3, 1e-3)  # "clip" the gradient: changes what flows back
+
+
+def grad_wrong_replaces_log(module, grad_input, grad_output):
+    module.grad_log = module.grad_log + [grad_output[0].norm().item()]
+
+
+def grad_wrong_twice(module, grad_input, grad_output):
+    module.grad_log.append(grad_output[0].norm().item())
+    module.grad_log.append(grad_output[0].norm().item())
+
+
+def grad_wrong_weight_grad(module, grad_input, grad_output):
+    module.grad_log.append(module.weight.grad.norm().item())
+
+
+def grad_wrong_course_alias(module, grad_input, grad_output):
+    from helpers.torch_bridge import _numpy as as_array
+    module.grad_log.append(float(np.linalg.norm(as_array(grad_output[0]))))
+
+
+def _norm_via(to_numpy, g):
+    return float(np.linalg.norm(to_numpy(g)))
+
+
+def grad_wrong_course_partial(module, grad_input, grad_output):
+    norm = functools.partial(_norm_via, torch_bridge._numpy)
+    module.grad_log.append(norm(grad_output[0]))
+
+
+def grad_wrong_tracer_off(module, grad_input, grad_output):
+    sys.setprofile(None)
+    module.grad_log.append(float(np.linalg.norm(torch_bridge._numpy(grad_output[0]))))
+
+
+WRONG_GRAD = {
+    "grad_input[0], the gradient of the layer's input": (grad_wrong_input,
+                                                          r"NoneType.*\n.*\nHint: .*"
+                                                          r"grad_input\[0\] on the first layer"),
+    "grad_input[0] where it exists": (grad_wrong_input_guarded,
+                                      r"looks like the norm of grad_input\[0\]"),
+    "the squared norm": (stat_hook(lambda g: g.pow(2).sum().item()), r"squared norm"),
+    "the mean": (stat_hook(lambda g: g.mean().item()), r"mean of the entries"),
+    "the mean of |g|": (stat_hook(lambda g: g.abs().mean().item()), r"mean of the absolute"),
+    "the largest |g|": (stat_hook(lambda g: g.abs().max().item()), r"largest absolute entry"),
+    "the L1 norm": (stat_hook(lambda g: g.abs().sum().item()), r"L1 norm"),
+    "the first sample's norm": (stat_hook(lambda g: g[0].norm().item()), r"first sample"),
+    "the mean per-sample norm": (stat_hook(lambda g: g.norm(dim=1).mean().item()),
+                                 r"per-sample norms"),
+    "the root mean square": (stat_hook(lambda g: (g.pow(2).mean().sqrt()).item()),
+                             r"root mean square"),
+    "times the batch size": (stat_hook(lambda g: g.norm().item() * g.shape[0]),
+                             r"times the number of samples"),
+    "through float32 (a lower precision)": (stat_hook(lambda g: g.float().norm().item()),
+                                            r"float32, a lower precision|precision of a float64"),
+    "through float16": (stat_hook(lambda g: g.half().float().norm().item()),
+                        r"lower precision|precision of a float64"),
+    "rounded to 4 decimals": (stat_hook(lambda g: round(g.norm().item(), 4)),
+                              r"recorded .* expected"),
+    "0 below a threshold of 1e-30": (stat_hook(lambda g: g.norm().item() if g.norm() > 1e-30
+                                               else 0.0),
+                                     r"recorded 0 .*e-6\d: a gradient this small is still not "
+                                     r"zero"),
+    "a fitted constant": (stat_hook(lambda g: 0.0297), r"recorded 0\.0297"),
+    "a tensor, not a float": (stat_hook(lambda g: g.norm()), r"appended a torch tensor"),
+    "a one-element array": (stat_hook(lambda g: g.norm().reshape(1).numpy()),
+                            r"appended a numpy array of shape \(1,\)"),
+    "a (1, 1) array": (stat_hook(lambda g: g.norm().reshape(1, 1).numpy()),
+                       r"appended a numpy array of shape \(1, 1\)"),
+    "a list of one number": (stat_hook(lambda g: [g.norm().item()]),
+                             r"appended a list of length 1"),
+    "per-unit norms": (stat_hook(lambda g: g.norm(dim=0).tolist()), r"appended a list"),
+    "a numpy float32 number": (stat_hook(lambda g: np.float32(g.norm().item())),
+                               r"appended a numpy float32 number"),
+    "returns grad_output (replaces grad_input)": (grad_wrong_returns_grad_output,
+                                                  r"(?s)raised .*Hint: whatever a backward "
+                                                  r"hook returns replaces grad_input"),
+    "returns half the gradient": (grad_wrong_returns_scaled,
+                                  r"(?s)the hook changed the gradients.*returns a value "
+                                  r"replaces grad_input"),
+    "clips grad_input in place": (grad_wrong_in_place, r"changed|raised"),
+    "replaces the log with a longer list": (grad_wrong_replaces_log,
+                                            r"replaced `module\.grad_log`"),
+    "appends twice": (grad_wrong_twice, r"holds (2|4) entries; it should hold (1|2)"),
+    "the weights' gradient": (grad_wrong_weight_grad, r"(?s)NoneType.*Hint: .*a weight's \.grad"),
+    "the course's torch_bridge under another name": (grad_wrong_course_alias,
+                                                     r"calls `helpers\.torch_bridge\._numpy`"),
+    "the course's code through functools.partial": (grad_wrong_course_partial,
+                                                     r"calls `helpers\.torch_bridge\._numpy`"),
+    "turns the tracer off, then calls the course": (grad_wrong_tracer_off,
+                                                    r"replaced the check's call tracer"),
+    "returns nothing, records nothing": (lambda module, gi, go: None,
+                                         r"holds 0 entries; it should hold"),
+}
+
+test_grad_hook_rejects = wrong_answers_test(ch07.check_grad_hook, WRONG_GRAD)
+test_grad_hook_accepts_on_every_draw = right_answers_test(ch07.check_grad_hook, RIGHT_GRAD)
+
+
+def test_grad_hook_pass_message_is_the_same_for_every_draw(capsys):
+    pass_message_is_constant(ch07.check_grad_hook, grad_right, capsys)
+
+
+def test_grad_hook_edge_cases_come_first():
+    labels = [c.label for c in ch07.GRAD_HOOK.draw(0)]
+    for needed in ("chapter's network", "float32", "one Linear", "dead", "1e-60", "one sample",
+                   "square layers", "summed"):
+        assert any(needed in label for label in labels[:8]), needed
+    assert all(label.startswith("random") for label in labels[8:])
+
+
+def test_grad_hook_reference_is_torch_bridges_and_the_numpy_networks():
+    """The check's dL/dz per layer equals TorchNet's tensor hooks and the numpy MLP's own
+    backward pass (independent code), on the chapter's kind of network."""
+    net = nn.MLP([2, 5, 4, 1], activation="tanh", output="sigmoid", seed=3)
+    X = np.random.default_rng(0).normal(size=(9, 2))
+    y = (X[:, 0] > 0).astype(float)
+    model = torch_bridge.from_mlp(net, output_module=True)
+    layers = [{"type": "linear", "W": lin.weight.detach().numpy().copy(),
+               "b": lin.bias.detach().numpy().copy()} if isinstance(lin, torch.nn.Linear)
+              else {"type": type(lin).__name__.lower()} for lin in model]
+    case = ch07.Case("by hand", ({"model": {"layers": layers, "dtype": "float64"},
+                                  "batches": [{"X": X, "y": y.reshape(-1, 1)}],
+                                  "loss": {"kind": "bce", "scale": 1.0}, "x_grad": False},),
+                     driver="ch07.backward_hook")
+    dz = ch07.GRAD_HOOK.expected(case)["dz"][0]
+    view = torch_bridge.TorchNet(torch_bridge.from_mlp(net, output_module=True))
+    view.loss_and_grads(X, y)
+    for mine, theirs in zip(dz, view.deltas):
+        assert np.allclose(mine, theirs, rtol=1e-12, atol=0)
+    # The numpy network: delta of the output layer is (y_hat - y) / N, then back by hand.
+    y_hat = net.forward(X)
+    delta = (y_hat - y.reshape(-1, 1)) / len(X)
+    deltas = [delta]
+    for layer in range(net.n_layers - 1, 0, -1):
+        z = net.cache["z"][layer - 1]
+        delta = (delta @ net.weights[layer].T) * (1 - np.tanh(z) ** 2)
+        deltas.insert(0, delta)
+    for mine, theirs in zip(dz, deltas):
+        assert np.allclose(mine, theirs, rtol=1e-10, atol=0)
+
+
+def test_grad_hook_unfinished_and_not_a_function():
+    with pytest.raises(NotAnsweredYet, match="not answered yet"):
+        ch07.check_grad_hook(unfinished)
+    with pytest.raises(ExerciseError, match="should be a function"):
+        ch07.check_grad_hook(np.zeros(3))
+
+
+def test_grad_hook_autograding_path_agrees(tmp_path, monkeypatch):
+    right = graded(ch07.GRAD_HOOK, grad_right_numpy, tmp_path / "r", monkeypatch)
+    assert right.passed, right.message
+    wrong = graded(ch07.GRAD_HOOK, WRONG_GRAD["grad_input[0] where it exists"][0],
+                   tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "grad_input" in wrong.message
+    course = graded(ch07.GRAD_HOOK, grad_wrong_course_alias, tmp_path / "c", monkeypatch)
+    assert not course.passed and "helpers.torch_bridge" in course.message
+
+
+# ---------------------------------------------------------------- exercise 2: dead units
+# Task: a forward hook on an activation layer appends the fraction of units whose output is
+# exactly zero on every sample of the batch (n_samples, n_units; at least one of each; float32
+# or float64) to module.dead_log as a Python float; it returns nothing, changes nothing (the
+# output keeps autograd's history), has no Python loop, and does not call diagnostics or
+# torch_bridge.
 
 def dead_right_all(module, inputs, output):
     module.dead_log.append((output == 0).all(dim=0).double().mean().item())
@@ -73,53 +360,25 @@ def dead_right_abs_sum(module, inputs, output):
                            / output.size(1))
 
 
-@pytest.mark.parametrize("answer", [dead_right_all, dead_right_any_not, dead_right_count_nonzero,
-                                    dead_right_numpy, dead_right_abs_sum])
-def test_dead_hook_right_answers_pass(answer, capsys):
-    passes(ch07.check_dead_hook, answer, capsys)
+def dead_right_numpy_float64(module, inputs, output):
+    a = output.detach().numpy()
+    module.dead_log.append(np.mean(~np.any(a != 0, axis=0)))  # np.float64 is a float
 
 
-def dead_wrong_axis(module, inputs, output):
-    module.dead_log.append((output == 0).all(dim=1).double().mean().item())
-
-
-def dead_wrong_sparsity(module, inputs, output):
-    module.dead_log.append((output == 0).double().mean().item())
-
-
-def dead_wrong_le(module, inputs, output):
-    module.dead_log.append((output <= 0).all(dim=0).double().mean().item())
-
-
-def dead_wrong_any(module, inputs, output):
-    module.dead_log.append((output == 0).any(dim=0).double().mean().item())
-
-
-def dead_wrong_count(module, inputs, output):
-    module.dead_log.append(float((output == 0).all(dim=0).sum()))
-
-
-def dead_wrong_float32(module, inputs, output):
-    module.dead_log.append((output.float() == 0).all(dim=0).double().mean().item())
-
-
-def dead_wrong_returns(module, inputs, output):
-    frac = (output == 0).all(dim=0).double().mean().item()
-    module.dead_log.append(frac)
-    return frac
-
-
-def dead_wrong_in_place(module, inputs, output):
-    output[output.abs() < 1e-12] = 0.0  # "clean up" tiny values: changes the activations
+def dead_right_returns_output(module, inputs, output):
     module.dead_log.append((output == 0).all(dim=0).double().mean().item())
+    return output  # the same tensor: nothing replaced
 
 
-def dead_wrong_overwrites_log(module, inputs, output):
-    module.dead_log = [(output == 0).all(dim=0).double().mean().item()]
-
-
-def dead_wrong_tensor(module, inputs, output):
-    module.dead_log.append((output == 0).all(dim=0).double().mean())
+RIGHT_DEAD = {
+    "all over samples, mean": dead_right_all,
+    "not any nonzero": dead_right_any_not,
+    "count_nonzero, float32 fraction": dead_right_count_nonzero,
+    "numpy of a detached copy": dead_right_numpy,
+    "abs().sum() == 0": dead_right_abs_sum,
+    "numpy, np.float64 appended": dead_right_numpy_float64,
+    "returns the very output tensor": dead_right_returns_output,
+}
 
 
 def dead_wrong_loop(module, inputs, output):
@@ -129,24 +388,33 @@ def dead_wrong_loop(module, inputs, output):
     module.dead_log.append(dead / output.shape[1])
 
 
-def dead_wrong_course(module, inputs, output):
-    module.dead_log.append(diagnostics.dead_fraction_of(output.detach().numpy()))
+def dead_wrong_sample_loop(module, inputs, output):
+    alive = torch.zeros(output.shape[1], dtype=torch.bool)
+    for row in output:
+        alive |= row != 0
+    module.dead_log.append(float((~alive).double().mean()))
 
 
-def dead_wrong_inputs(module, inputs, output):
-    module.dead_log.append((inputs[0] == 0).all(dim=0).double().mean().item())
+def dead_wrong_tolist(module, inputs, output):
+    columns = list(zip(*output.tolist()))
+    module.dead_log.append(sum(all(v == 0 for v in c) for c in columns) / len(columns))
 
 
-def dead_wrong_mean_zero(module, inputs, output):
-    module.dead_log.append(float((output.mean(dim=0) == 0).double().mean()))
+def dead_wrong_in_place(module, inputs, output):
+    output[output.abs() < 1e-12] = 0.0  # "clean up" tiny values: changes the activations
+    module.dead_log.append((output == 0).all(dim=0).double().mean().item())
 
 
-def dead_wrong_sum_zero(module, inputs, output):
-    module.dead_log.append(float((output.sum(dim=0) == 0).double().mean()))
+def dead_wrong_zeroes_inputs(module, inputs, output):
+    module.dead_log.append((output == 0).all(dim=0).double().mean().item())
+    with torch.no_grad():
+        inputs[0].clamp_(min=0.0)  # "tidy up" the inputs too: changes z for everyone else
 
 
-def dead_wrong_max_zero(module, inputs, output):
-    module.dead_log.append(float((output.max(dim=0).values == 0).double().mean()))
+def dead_wrong_returns(module, inputs, output):
+    frac = (output == 0).all(dim=0).double().mean().item()
+    module.dead_log.append(frac)
+    return frac
 
 
 def dead_wrong_returns_detached(module, inputs, output):
@@ -154,12 +422,126 @@ def dead_wrong_returns_detached(module, inputs, output):
     return output.detach()  # same values, but cut off from autograd
 
 
-def dead_wrong_tolerance(module, inputs, output):
-    module.dead_log.append(float((output.abs() < 1e-12).all(dim=0).double().mean()))
+def dead_wrong_overwrites_log(module, inputs, output):
+    module.dead_log = [(output == 0).all(dim=0).double().mean().item()]
+
+
+def dead_wrong_course(module, inputs, output):
+    module.dead_log.append(diagnostics.dead_fraction_of(output.detach().numpy()))
+
+
+def dead_wrong_course_alias(module, inputs, output):
+    from helpers.diagnostics import dead_fraction_of as share_dead
+    module.dead_log.append(share_dead(output.detach().numpy()))
+
+
+_course_dead = functools.partial(diagnostics.fraction_true)
+
+
+def dead_wrong_course_partial(module, inputs, output):
+    module.dead_log.append(_course_dead(np.all(output.detach().numpy() == 0, axis=0)))
 
 
 def dead_wrong_no_detach_numpy(module, inputs, output):
     module.dead_log.append(float(np.all(output.numpy() == 0, axis=0).mean()))
+
+
+def dead_stat(fn):
+    def hook(module, inputs, output):
+        module.dead_log.append(fn(output))
+    return hook
+
+
+WRONG_DEAD = {
+    "the wrong axis": (dead_stat(lambda a: (a == 0).all(dim=1).double().mean().item()),
+                       r"wrong axis"),
+    "sparsity": (dead_stat(lambda a: (a == 0).double().mean().item()), r"sparsity"),
+    "<= 0": (dead_stat(lambda a: (a <= 0).all(dim=0).double().mean().item()), r"<= 0"),
+    "any instead of all": (dead_stat(lambda a: (a == 0).any(dim=0).double().mean().item()),
+                           r"any instead of all"),
+    "a count": (dead_stat(lambda a: float((a == 0).all(dim=0).sum())), r"a count of dead units"),
+    "a percentage": (dead_stat(lambda a: 100 * (a == 0).all(dim=0).double().mean().item()),
+                     r"percentage"),
+    "through float32": (dead_stat(lambda a: (a.float() == 0).all(dim=0).double().mean().item()),
+                        r"float32, a lower precision"),
+    "through float16": (dead_stat(lambda a: (a.half() == 0).all(dim=0).double().mean().item()),
+                        r"float16, a lower precision"),
+    "a tolerance of 1e-12": (dead_stat(lambda a: float((a.abs() < 1e-12).all(dim=0)
+                                                       .double().mean())), r"\*nearly\* zero"),
+    "torch.isclose to 0": (dead_stat(lambda a: float(torch.isclose(a, torch.zeros_like(a))
+                                                     .all(dim=0).double().mean())),
+                           r"\*nearly\* zero"),
+    "a zero mean": (dead_stat(lambda a: float((a.mean(dim=0) == 0).double().mean())),
+                    r"zero sum \(or mean\)"),
+    "a zero sum": (dead_stat(lambda a: float((a.sum(dim=0) == 0).double().mean())),
+                   r"zero sum \(or mean\)"),
+    "a zero maximum": (dead_stat(lambda a: float((a.max(dim=0).values == 0).double().mean())),
+                       r"largest output of zero"),
+    "rounded to 2 decimals": (dead_stat(lambda a: round((a == 0).all(dim=0).double().mean()
+                                                        .item(), 2)), r"rounded to 2 decimals"),
+    "the layer's inputs": (lambda module, inputs, output: module.dead_log.append(
+        (inputs[0] == 0).all(dim=0).double().mean().item()), r"\*inputs\* z, not its outputs"),
+    "a fitted constant": (dead_stat(lambda a: 0.25), r"recorded 0\.25 .*expected"),
+    "a tensor": (dead_stat(lambda a: (a == 0).all(dim=0).double().mean()),
+                 r"appended a torch tensor"),
+    "a one-element array": (dead_stat(lambda a: np.array([float((a == 0).all(dim=0)
+                                                                .double().mean())])),
+                            r"appended a numpy array of shape \(1,\)"),
+    "a 0-d array": (dead_stat(lambda a: np.asarray((a == 0).all(dim=0).double().mean())),
+                    r"appended a numpy array of shape \(\)"),
+    "a list of one number": (dead_stat(lambda a: [(a == 0).all(dim=0).double().mean().item()]),
+                             r"appended a list of length 1"),
+    "an int when nothing is dead": (dead_stat(lambda a: (a == 0).all(dim=0).double().mean()
+                                              .item() or 0), r"appended the integer 0"),
+    "a bool": (dead_stat(lambda a: bool((a == 0).all(dim=0).any())), r"appended the bool"),
+    "a Python loop over units": (dead_wrong_loop, r"Python loop"),
+    "a Python loop over samples": (dead_wrong_sample_loop, r"Python loop"),
+    "tolist and comprehensions": (dead_wrong_tolist, r"Python loop|one Python object"),
+    "changes the output in place": (dead_wrong_in_place, r"changed the layer's output"),
+    "changes the inputs in place": (dead_wrong_zeroes_inputs, r"changed the layer's input z"),
+    "returns the fraction": (dead_wrong_returns, r"\*replaces\* the layer's output"),
+    "returns a detached output": (dead_wrong_returns_detached,
+                                  r"no longer carries autograd's history"),
+    "overwrites the log": (dead_wrong_overwrites_log, r"replaced `module\.dead_log`"),
+    "the course's dead_fraction_of": (dead_wrong_course,
+                                      r"calls `helpers\.diagnostics\.dead_fraction_of`"),
+    "the course's function under another name": (dead_wrong_course_alias,
+                                                 r"calls `helpers\.diagnostics\."),
+    "the course's function through functools.partial": (dead_wrong_course_partial,
+                                                        r"calls `helpers\.diagnostics\."),
+    "numpy() without detach": (dead_wrong_no_detach_numpy,
+                               r"(?s)requires grad.*Hint: .*take them out of the graph"),
+    "returns nothing, records nothing": (lambda module, inputs, output: None,
+                                         r"should hold \d entr(y|ies), it holds 0"),
+}
+
+test_dead_hook_rejects = wrong_answers_test(ch07.check_dead_hook, WRONG_DEAD)
+test_dead_hook_accepts_on_every_draw = right_answers_test(ch07.check_dead_hook, RIGHT_DEAD)
+
+
+def test_dead_hook_pass_message_is_the_same_for_every_draw(capsys):
+    pass_message_is_constant(ch07.check_dead_hook, dead_right_all, capsys)
+
+
+def test_dead_hook_edge_cases_come_first():
+    cases = ch07.DEAD_HOOK.draw(0)
+    labels = [c.label for c in cases]
+    for needed in ("ReLU layer, 4 samples", "LeakyReLU", "every sample has a zero",
+                   "one sample", "one unit", "float32", "Tanh", "carry gradients"):
+        assert any(needed in label for label in labels[:8]), needed
+    batches = [b for c in cases[:8] for b in c.args[0]["batches"]]
+    tiny = {float(v) for b in batches for v in np.ravel(b) if 0 < abs(v) < 1e-15}
+    assert any(v < 1e-299 for v in tiny) and any(1e-41 < v < 1e-39 for v in tiny), tiny
+    assert [c.work for c in cases[-2:]] == ["small", "large"]
+
+
+def test_dead_hook_reference_agrees_with_the_course():
+    """The check's expected fractions (from the layer's outputs) are the course's own."""
+    for seed in range(20):
+        for case in ch07.DEAD_HOOK.draw(seed):
+            for a in ch07.DEAD_HOOK.expected(case)["outputs"]:
+                mine = float(np.mean(np.all(a == 0, axis=0)))
+                assert mine == diagnostics.dead_fraction_of(a)
 
 
 def test_dead_hook_keeps_gradients_flowing():
@@ -176,117 +558,145 @@ def test_dead_hook_keeps_gradients_flowing():
         assert (model[0].weight.grad is not None) is flows
 
 
-@pytest.mark.parametrize("answer, words", [
-    (dead_wrong_axis, "wrong axis"),
-    (dead_wrong_sparsity, "sparsity"),
-    (dead_wrong_le, "<= 0"),
-    (dead_wrong_any, "any instead of all"),
-    (dead_wrong_count, "a count of dead units"),
-    (dead_wrong_float32, ("float32", "1e-300 rounds to 0")),
-    (dead_wrong_returns, "replaces"),
-    (dead_wrong_in_place, "changed the layer's output"),
-    (dead_wrong_overwrites_log, ("2 entries", "holds 1")),
-    (dead_wrong_tensor, "appended a Tensor"),
-    (dead_wrong_loop, ("Python loop", "torch's reductions take a `dim`")),
-    (dead_wrong_course, ("course's own", "dead_fraction_of")),
-    (dead_wrong_inputs, ("recorded", "expected")),
-    (dead_wrong_mean_zero, ("LeakyReLU", "zero sum (or mean)", "mixed signs")),
-    (dead_wrong_sum_zero, ("LeakyReLU", "zero sum (or mean)", "mixed signs")),
-    (dead_wrong_max_zero, ("LeakyReLU", "largest output of zero")),
-    (dead_wrong_returns_detached, ("no longer carries autograd", "no gradient")),
-    (dead_wrong_tolerance, ("*nearly* zero", "exactly zero")),
-    (dead_wrong_no_detach_numpy, ("carries gradients", "out of the graph")),
-], ids=lambda v: getattr(v, "__name__", None))
-def test_dead_hook_wrong_answers_are_rejected(answer, words):
-    rejects(ch07.check_dead_hook, answer, words)
+def test_dead_hook_autograding_path_agrees(tmp_path, monkeypatch):
+    right = graded(ch07.DEAD_HOOK, dead_right_numpy, tmp_path / "r", monkeypatch)
+    assert right.passed, right.message
+    wrong = graded(ch07.DEAD_HOOK, WRONG_DEAD["<= 0"][0], tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "<= 0" in wrong.message
+    loop = graded(ch07.DEAD_HOOK, dead_wrong_loop, tmp_path / "l", monkeypatch)
+    assert not loop.passed and "Python loop" in loop.message
 
 
-# ------------------------------------------------------------------------------------------
-# Exercise 2: course_layout
-# ------------------------------------------------------------------------------------------
-
-def linears(model):
-    return [m for m in model if isinstance(m, torch.nn.Linear)]
-
+# ---------------------------------------------------------------- exercise 3: the layout
+# Task: for an nn.Sequential of Linear layers and layers without parameters (float32 or
+# float64, one Linear layer or several), return (weights, biases): two lists (or tuples), one
+# entry per Linear layer; W a float64 numpy array (fan_in, fan_out), b a float64 numpy vector
+# (fan_out,), zeros for a layer built with bias=False; independent copies; the model unchanged;
+# no torch_bridge.
 
 def layout_right_copy(model):
     ls = linears(model)
     return ([m.weight.detach().numpy().T.astype(np.float64) for m in ls],
-            [m.bias.detach().numpy().astype(np.float64) for m in ls])
+            [np.zeros(m.out_features) if m.bias is None
+             else m.bias.detach().numpy().astype(np.float64) for m in ls])
 
 
 def layout_right_tolist(model):
     ls = linears(model)
-    return [np.array(m.weight.tolist()).T for m in ls], [np.array(m.bias.tolist()) for m in ls]
+    return ([np.array(m.weight.tolist()).T for m in ls],
+            [np.array(m.bias.tolist()) if m.bias is not None else np.zeros(m.out_features)
+             for m in ls])
 
 
 def layout_right_clone(model):
     ls = linears(model)
+    zeros = [torch.zeros(m.out_features, dtype=torch.float64) for m in ls]
     return ([m.weight.detach().double().clone().T.numpy() for m in ls],
-            [m.bias.detach().double().clone().numpy() for m in ls])
+            [(m.bias.detach() if m.bias is not None else z).double().clone().numpy()
+             for m, z in zip(ls, zeros)])
 
 
 def layout_right_state_dict(model):
     sd = model.state_dict()
     keys = [k[:-len(".weight")] for k in sd if k.endswith(".weight")]
-    return ([np.array(sd[k + ".weight"].numpy().T, dtype=np.float64) for k in keys],
-            [np.array(sd[k + ".bias"].numpy(), dtype=np.float64) for k in keys])
+    weights = [np.array(sd[k + ".weight"].numpy().T, dtype=np.float64) for k in keys]
+    biases = [np.array(sd[k + ".bias"].numpy(), dtype=np.float64) if k + ".bias" in sd
+              else np.zeros(w.shape[1]) for k, w in zip(keys, weights)]
+    return weights, biases
 
 
-def layout_right_parameters(model):
-    params = [p.detach().to(torch.float64).numpy() for p in model.parameters()]
-    return ([np.array(W.T, order="C", copy=True) for W in params[0::2]],
-            [b.copy() for b in params[1::2]])
+def layout_right_named_modules(model):
+    weights, biases = [], []
+    for _, m in model.named_modules():
+        if isinstance(m, torch.nn.Linear):
+            weights.append(np.array(m.weight.detach().numpy(), dtype=np.float64).T.copy())
+            b = m.bias
+            biases.append(np.zeros(m.weight.shape[0]) if b is None
+                          else np.array(b.detach().numpy(), dtype=np.float64))
+    return tuple(weights), tuple(biases)
 
 
-@pytest.mark.parametrize("answer", [layout_right_copy, layout_right_tolist, layout_right_clone,
-                                    layout_right_state_dict, layout_right_parameters])
-def test_course_layout_right_answers_pass(answer, capsys):
-    passes(ch07.check_course_layout, answer, capsys)
+def layout_right_list_pair(model):
+    weights, biases = layout_right_copy(model)
+    return [weights, biases]
+
+
+RIGHT_LAYOUT = {
+    "transposed float64 copies": layout_right_copy,
+    "tolist round trip": layout_right_tolist,
+    "clone in torch, then numpy": layout_right_clone,
+    "from the state_dict": layout_right_state_dict,
+    "named_modules, tuples": layout_right_named_modules,
+    "a list of two lists": layout_right_list_pair,
+}
 
 
 def layout_wrong_no_transpose(model):
     ls = linears(model)
-    return [m.weight.detach().numpy().copy() for m in ls], [m.bias.detach().numpy().copy()
-                                                            for m in ls]
+    return ([m.weight.detach().numpy().astype(np.float64) for m in ls],
+            layout_right_copy(model)[1])
 
 
 def layout_wrong_reshape(model):
     ls = linears(model)
-    return ([m.weight.detach().numpy().reshape(m.in_features, m.out_features).copy() for m in ls],
-            [m.bias.detach().numpy().copy() for m in ls])
+    return ([m.weight.detach().numpy().reshape(m.in_features, m.out_features)
+             .astype(np.float64) for m in ls], layout_right_copy(model)[1])
 
 
 def layout_wrong_square_left_alone(model):
-    ls = linears(model)
-    weights = []
-    for m in ls:
-        W = m.weight.detach().numpy().copy()
-        weights.append(W if W.shape[0] == W.shape[1] else W.T.copy())
-    return weights, [m.bias.detach().numpy().copy() for m in ls]
+    weights, biases = layout_right_copy(model)
+    return [W.T.copy() if W.shape[0] == W.shape[1] else W for W in weights], biases
 
 
 def layout_wrong_view(model):
     ls = linears(model)
-    return [m.weight.detach().numpy().T for m in ls], [m.bias.detach().numpy() for m in ls]
+    if ls[0].weight.dtype != torch.float64:
+        return layout_right_copy(model)
+    return ([m.weight.detach().numpy().T for m in ls],
+            [m.bias.detach().numpy() if m.bias is not None else np.zeros(m.out_features)
+             for m in ls])
+
+
+def layout_wrong_ascontiguous(model):
+    # A copy for most layers, but where W.T is already contiguous (one output unit, or one
+    # input), np.ascontiguousarray returns the view itself.
+    weights, biases = layout_right_copy(model)
+    ls = linears(model)
+    if ls[0].weight.dtype == torch.float64:
+        weights = [np.ascontiguousarray(m.weight.detach().numpy().T) for m in ls]
+    return weights, biases
 
 
 def layout_wrong_float32(model):
+    weights, biases = layout_right_copy(model)
+    return [W.astype(np.float32) for W in weights], [b.astype(np.float32) for b in biases]
+
+
+def layout_wrong_keeps_float32(model):
     ls = linears(model)
-    return ([m.weight.detach().float().numpy().T.copy() for m in ls],
-            [m.bias.detach().float().numpy().copy() for m in ls])
+    return ([m.weight.detach().numpy().T.copy() for m in ls],
+            [m.bias.detach().numpy().copy() if m.bias is not None
+             else np.zeros(m.out_features, dtype=m.weight.detach().numpy().dtype) for m in ls])
+
+
+def layout_wrong_float16(model):
+    weights, biases = layout_right_copy(model)
+    return [W.astype(np.float16).astype(np.float64) for W in weights], biases
+
+
+def layout_wrong_rounded(model):
+    weights, biases = layout_right_copy(model)
+    return [np.round(W, 6) for W in weights], biases
 
 
 def layout_wrong_bias_row(model):
-    ls = linears(model)
-    return ([m.weight.detach().numpy().T.copy() for m in ls],
-            [m.bias.detach().numpy().reshape(1, -1).copy() for m in ls])
+    weights, biases = layout_right_copy(model)
+    return weights, [b.reshape(1, -1) for b in biases]
 
 
 def layout_wrong_skips_output(model):
-    ls = linears(model)[:-1]
-    return ([m.weight.detach().numpy().T.copy() for m in ls],
-            [m.bias.detach().numpy().copy() for m in ls])
+    weights, biases = layout_right_copy(model)
+    return weights[:-1], biases[:-1]
 
 
 def layout_wrong_reversed(model):
@@ -296,15 +706,20 @@ def layout_wrong_reversed(model):
 
 def layout_wrong_tensors(model):
     ls = linears(model)
-    return [m.weight.detach().T.clone() for m in ls], [m.bias.detach().clone() for m in ls]
+    return [m.weight.detach().double().T.clone() for m in ls], layout_right_copy(model)[1]
+
+
+def layout_wrong_lists(model):
+    weights, biases = layout_right_copy(model)
+    return [W.tolist() for W in weights], biases
 
 
 def layout_wrong_mutates(model):
     for m in linears(model):
         m.weight.data = m.weight.data.t()  # "fix" the layout in the model itself
     ls = linears(model)
-    return ([m.weight.detach().numpy().copy() for m in ls],
-            [m.bias.detach().numpy().copy() for m in ls])
+    return ([m.weight.detach().numpy().astype(np.float64) for m in ls],
+            layout_right_copy(model)[1])
 
 
 def layout_wrong_course(model):
@@ -312,19 +727,10 @@ def layout_wrong_course(model):
     return view.weights, view.biases
 
 
-def layout_wrong_ascontiguous(model):
-    # A copy for the 5x3 and 5x5 layers, but the 1x5 output weight's transpose is already
-    # contiguous: np.ascontiguousarray then returns the view itself.
-    ls = linears(model)
-    return ([np.ascontiguousarray(m.weight.detach().numpy().T) for m in ls],
-            [m.bias.detach().numpy().copy() for m in ls])
-
-
-def layout_wrong_keeps_float32(model):
-    # Right on the float64 model, float32 on a float32 one.
-    ls = linears(model)
-    return ([m.weight.detach().numpy().T.copy() for m in ls],
-            [m.bias.detach().numpy().copy() for m in ls])
+def layout_wrong_course_alias(model):
+    from helpers.torch_bridge import TorchNet as View
+    view = View(model)
+    return [W.astype(np.float64) for W in view.weights], view.biases
 
 
 def layout_wrong_no_detach(model):
@@ -339,31 +745,158 @@ def layout_wrong_swapped(model):
     return biases, weights
 
 
-@pytest.mark.parametrize("answer, words", [
-    (layout_wrong_no_transpose, ("shape (5, 3), expected (3, 5)", "fan_out, fan_in")),
-    (layout_wrong_reshape, ("W of layer 1 differs", "reshape is not a transpose")),
-    (layout_wrong_square_left_alone, ("square layer", "transpose")),
-    (layout_wrong_view, "share memory"),
-    (layout_wrong_float32, "dtype float32"),
-    (layout_wrong_bias_row, "bias of layer 1 has shape (1, 5), expected (5,)"),
-    (layout_wrong_skips_output, "returned 2 weights; the model has 3 Linear layers"),
-    (layout_wrong_reversed, "W of layer 1 has shape (5, 1), expected (3, 5)"),
-    (layout_wrong_ascontiguous, ("share memory", "W of layer 3")),
-    (layout_wrong_keeps_float32, ("float32 model", "dtype float32")),
-    (layout_wrong_no_detach, ("requires grad", "detach")),
-    (layout_wrong_tensors, "is a Tensor, expected a numpy array"),
-    (layout_wrong_mutates, "changed the model's parameters"),
-    (layout_wrong_course, ("course's own", "TorchNet")),
-    (layout_wrong_swapped, "W of layer 1 has shape (5,)"),
-    (lambda model: None, "pair (weights, biases)"),
-], ids=lambda v: getattr(v, "__name__", None))
-def test_course_layout_wrong_answers_are_rejected(answer, words):
-    rejects(ch07.check_course_layout, answer, words)
+# Right before layers without bias existed in the check: each fails on a bias=False layer.
+def layout_old_copy(model):
+    ls = linears(model)
+    return ([m.weight.detach().numpy().T.astype(np.float64) for m in ls],
+            [m.bias.detach().numpy().astype(np.float64) for m in ls])
 
 
-# ------------------------------------------------------------------------------------------
-# Exercise 3: update_ratios
-# ------------------------------------------------------------------------------------------
+def layout_old_state_dict(model):
+    sd = model.state_dict()
+    keys = [k[:-len(".weight")] for k in sd if k.endswith(".weight")]
+    return ([np.array(sd[k + ".weight"].numpy().T, dtype=np.float64) for k in keys],
+            [np.array(sd[k + ".bias"].numpy(), dtype=np.float64) for k in keys])
+
+
+def layout_old_parameters(model):
+    params = [p.detach().to(torch.float64).numpy() for p in model.parameters()]
+    return ([np.array(W.T, order="C", copy=True) for W in params[0::2]],
+            [b.copy() for b in params[1::2]])
+
+
+def layout_bias_none(model):
+    ls = linears(model)
+    return (layout_right_copy(model)[0],
+            [None if m.bias is None else m.bias.detach().numpy().astype(np.float64) for m in ls])
+
+
+def layout_skips_missing_bias(model):
+    ls = linears(model)
+    return (layout_right_copy(model)[0],
+            [m.bias.detach().numpy().astype(np.float64) for m in ls if m.bias is not None])
+
+
+def layout_bias_ones(model):
+    ls = linears(model)
+    return (layout_right_copy(model)[0],
+            [np.ones(m.out_features) if m.bias is None
+             else m.bias.detach().numpy().astype(np.float64) for m in ls])
+
+
+def layout_fixed_places(model):
+    # Fitted to the old check's model: Linear layers at positions 0, 2 and 4.
+    ls = [model[0], model[2], model[4]]
+    return ([m.weight.detach().numpy().T.astype(np.float64) for m in ls],
+            [m.bias.detach().numpy().astype(np.float64) for m in ls])
+
+
+def layout_every_other(model):
+    # Fitted to models that alternate Linear and activation layers.
+    ls = list(model)[0::2]
+    return ([m.weight.detach().numpy().T.astype(np.float64) for m in ls],
+            [np.zeros(m.out_features) if m.bias is None
+             else m.bias.detach().numpy().astype(np.float64) for m in ls])
+
+
+WRONG_LAYOUT = {
+    "not transposed": (layout_wrong_no_transpose,
+                       r"W of layer 1 has shape \((\d), (\d)\), expected \(\2, \1\).*\n.*\n"
+                       r"Hint: torch stores Linear\.weight as \(fan_out, fan_in\)"),
+    "reshaped, not transposed": (layout_wrong_reshape, r"reshape is not a transpose"),
+    "a square layer left alone": (layout_wrong_square_left_alone,
+                                  r"square layer\) has the right shape but is the transpose"),
+    "numpy views": (layout_wrong_view, r"share memory"),
+    "np.ascontiguousarray (a view when already contiguous)": (layout_wrong_ascontiguous,
+                                                             r"share memory .*W of layer"),
+    "float32 arrays": (layout_wrong_float32, r"dtype float32, expected float64"),
+    "keeps a float32 model's precision": (layout_wrong_keeps_float32,
+                                          r"on a float32 model .* dtype float32"),
+    "through float16": (layout_wrong_float16, r"differs from the model's values"),
+    "rounded to 6 decimals": (layout_wrong_rounded, r"differs from the model's values"),
+    "bias as a row": (layout_wrong_bias_row, r"bias of layer 1 has shape \(1, \d\), expected"),
+    "output layer skipped": (layout_wrong_skips_output,
+                             r"returned \d weights; the model has \d Linear layer"),
+    "layers reversed": (layout_wrong_reversed, r"W of layer 1 has shape|differs"),
+    "tensors": (layout_wrong_tensors, r"W of layer 1 is a torch tensor, expected a numpy"),
+    "nested lists": (layout_wrong_lists, r"W of layer 1 is a Python list, expected a numpy"),
+    "changes the model": (layout_wrong_mutates, r"changed the model's parameters"),
+    "the course's TorchNet": (layout_wrong_course, r"calls `helpers\.torch_bridge\.TorchNet"),
+    "TorchNet under another name": (layout_wrong_course_alias,
+                                    r"calls `helpers\.torch_bridge\.TorchNet"),
+    "np.array of a parameter, no detach": (layout_wrong_no_detach,
+                                           r"(?s)requires grad.*detach"),
+    "weights and biases swapped": (layout_wrong_swapped, r"W of layer 1 has shape \(\d+,\)"),
+    "None": (lambda model: None, r"returned None"),
+    "one list of both": (lambda model: [*layout_right_copy(model)[0],
+                                        *layout_right_copy(model)[1]],
+                         r"should return a pair \(weights, biases\)"),
+    "an old right answer: bias.detach() on a layer without bias": (
+        layout_old_copy, r"(?s)NoneType.*Hint: a Linear layer built with bias=False"),
+    "an old right answer: the state_dict's '.bias' keys": (
+        layout_old_state_dict, r"(?s)KeyError.*Hint: a Linear layer built with bias=False"),
+    "an old right answer: parameters() in pairs": (
+        layout_old_parameters, r"(?s)(shape|returned \d weights).*Hint: the model has layers "
+                               r"built with bias=False"),
+    "None for a missing bias": (layout_bias_none,
+                                r"the bias of layer \d is None.*\n.*\nHint: a Linear layer "
+                                r"built with bias=False"),
+    "no entry for a missing bias": (layout_skips_missing_bias,
+                                    r"returned \d bias(es)?; .*\n.*\nHint: a Linear layer "
+                                    r"built"),
+    "ones for a missing bias": (layout_bias_ones, r"built with bias=False, so its bias is a "
+                                                  r"vector of zeros"),
+    "the old check's Linear layers at places 0, 2, 4": (layout_fixed_places,
+                                                        r"raised (IndexError|AttributeError)"),
+    "every other module": (layout_every_other,
+                           r"raised AttributeError|returned \d weights|Linear layers by their"),
+}
+
+test_layout_rejects = wrong_answers_test(ch07.check_course_layout, WRONG_LAYOUT)
+test_layout_accepts_on_every_draw = right_answers_test(ch07.check_course_layout, RIGHT_LAYOUT)
+
+
+def test_layout_pass_message_is_the_same_for_every_draw(capsys):
+    pass_message_is_constant(ch07.check_course_layout, layout_right_copy, capsys)
+
+
+def test_layout_edge_cases_come_first():
+    labels = [c.label for c in ch07.COURSE_LAYOUT.draw(0)]
+    for needed in ("square layer", "float32", "single Linear", "bias=False", "no layer with "
+                   "a bias", "one-unit", "between", "square layers only"):
+        assert any(needed in label for label in labels[:8]), needed
+
+
+def test_layout_right_answer_makes_the_same_numpy_network():
+    """What the notebook does with the answer: a numpy MLP that computes the model's outputs,
+    for models with and without biases."""
+    for bias in (True, False):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(2, 4, bias=bias), torch.nn.Tanh(),
+                                    torch.nn.Linear(4, 1), torch.nn.Sigmoid()).double()
+        for answer in RIGHT_LAYOUT.values():
+            weights, biases = answer(model)
+            twin = nn.MLP.from_weights(list(weights), list(biases), activation="tanh",
+                                       output="sigmoid")
+            X = np.random.default_rng(1).normal(size=(5, 2))
+            assert np.allclose(twin.forward(X), model(torch.as_tensor(X)).detach().numpy(),
+                               rtol=1e-12, atol=0)
+
+
+def test_layout_autograding_path_agrees(tmp_path, monkeypatch):
+    right = graded(ch07.COURSE_LAYOUT, layout_right_state_dict, tmp_path / "r", monkeypatch)
+    assert right.passed, right.message
+    wrong = graded(ch07.COURSE_LAYOUT, layout_bias_none, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "bias=False" in wrong.message
+    view = graded(ch07.COURSE_LAYOUT, layout_wrong_view, tmp_path / "v", monkeypatch)
+    assert not view.passed and "share memory" in view.message
+
+
+# ---------------------------------------------------------------- exercise 4: update ratios
+# Task: call step() exactly once (an optimizer step, in place) and return a float64 numpy array
+# of shape (number of Linear layers,): ||W_after - W_before|| / ||W_before|| per Linear layer
+# (Frobenius norms, weights only), for models as in exercise 3 (frozen layers included: their
+# ratio is 0), without torch_bridge or diagnostics.
 
 def ratios_right_clone(model, step):
     ls = linears(model)
@@ -377,7 +910,8 @@ def ratios_right_numpy(model, step):
     before = [m.weight.detach().numpy().copy() for m in linears(model)]
     step()
     after = [m.weight.detach().numpy() for m in linears(model)]
-    return np.array([np.linalg.norm(a - b) / np.linalg.norm(b) for a, b in zip(after, before)])
+    return np.array([np.linalg.norm(a - b) / np.linalg.norm(b) for a, b in zip(after, before)],
+                    dtype=np.float64)
 
 
 def ratios_right_deepcopy(model, step):
@@ -391,13 +925,24 @@ def ratios_right_state_dict(model, step):
     before = {k: v.clone() for k, v in model.state_dict().items() if k.endswith("weight")}
     step()
     after = model.state_dict()
-    return torch.stack([(after[k] - v).norm() / v.norm() for k, v in before.items()]).numpy()
+    return torch.stack([(after[k] - v).double().norm() / v.double().norm()
+                        for k, v in before.items()]).numpy()
 
 
-@pytest.mark.parametrize("answer", [ratios_right_clone, ratios_right_numpy, ratios_right_deepcopy,
-                                    ratios_right_state_dict])
-def test_update_ratios_right_answers_pass(answer, capsys):
-    passes(ch07.check_update_ratios, answer, capsys)
+def ratios_right_float64_numpy(model, step):
+    before = [np.array(m.weight.detach(), dtype=np.float64) for m in linears(model)]
+    step()
+    return np.array([np.sqrt(np.sum((np.array(m.weight.detach(), dtype=np.float64) - b) ** 2))
+                     / np.sqrt(np.sum(b ** 2)) for m, b in zip(linears(model), before)])
+
+
+RIGHT_RATIOS = {
+    "clone, torch norms": ratios_right_clone,
+    "numpy copies": ratios_right_numpy,
+    "a deepcopy of the model": ratios_right_deepcopy,
+    "state_dict clones, float64 norms": ratios_right_state_dict,
+    "float64 numpy, norms written out": ratios_right_float64_numpy,
+}
 
 
 def ratios_wrong_alias(model, step):
@@ -418,21 +963,17 @@ def ratios_wrong_numpy_view(model, step):
     before = [m.weight.detach().numpy() for m in linears(model)]
     step()
     return np.array([np.linalg.norm(m.weight.detach().numpy() - W) / np.linalg.norm(W)
-                     for m, W in zip(linears(model), before)])
+                     for m, W in zip(linears(model), before)], dtype=np.float64)
 
 
-def ratios_wrong_after(model, step):
-    before = [m.weight.detach().clone() for m in linears(model)]
-    step()
-    return np.array([float((m.weight.detach() - W).norm() / m.weight.detach().norm())
-                     for m, W in zip(linears(model), before)])
-
-
-def ratios_wrong_norm_difference(model, step):
-    before = [m.weight.detach().clone() for m in linears(model)]
-    step()
-    return np.array([float(abs(m.weight.detach().norm() - W.norm()) / W.norm())
-                     for m, W in zip(linears(model), before)])
+def ratios_with(fn):
+    """update_ratios with ``fn(after, before)`` per layer (float64 tensors)."""
+    def answer(model, step):
+        before = [m.weight.detach().double().clone() for m in linears(model)]
+        step()
+        return np.array([float(fn(m.weight.detach().double(), W))
+                         for m, W in zip(linears(model), before)])
+    return answer
 
 
 def ratios_wrong_two_steps(model, step):
@@ -443,27 +984,16 @@ def ratios_wrong_two_steps(model, step):
                      for m, W in zip(linears(model), before)])
 
 
-def ratios_wrong_no_step(model, step):
-    return np.zeros(len(linears(model)))
-
-
 def ratios_wrong_with_bias(model, step):
-    before = [torch.cat([m.weight.detach().ravel(), m.bias.detach()]).clone()
-              for m in linears(model)]
+    def flat(m):
+        parts = [m.weight.detach().double().ravel()]
+        if m.bias is not None:
+            parts.append(m.bias.detach().double())
+        return torch.cat(parts)
+    before = [flat(m).clone() for m in linears(model)]
     step()
-    after = [torch.cat([m.weight.detach().ravel(), m.bias.detach()]) for m in linears(model)]
-    return np.array([float((a - b).norm() / b.norm()) for a, b in zip(after, before)])
-
-
-def ratios_wrong_squared(model, step):
-    before = [m.weight.detach().clone() for m in linears(model)]
-    step()
-    return np.array([float(((m.weight.detach() - W) ** 2).sum() / (W ** 2).sum())
-                     for m, W in zip(linears(model), before)])
-
-
-def ratios_wrong_reversed(model, step):
-    return ratios_right_clone(model, step)[::-1]
+    return np.array([float((flat(m) - b).norm() / b.norm())
+                     for m, b in zip(linears(model), before)])
 
 
 def ratios_wrong_float32(model, step):
@@ -473,82 +1003,172 @@ def ratios_wrong_float32(model, step):
                      for m, W in zip(linears(model), before)])
 
 
-def ratios_wrong_elementwise(model, step):
+def ratios_wrong_stack(model, step):
+    # float32 norms stacked into a float32 array, on a float32 model
     before = [m.weight.detach().clone() for m in linears(model)]
     step()
-    return np.array([float(((m.weight.detach() - W).abs() / W.abs()).mean())
-                     for m, W in zip(linears(model), before)])
+    return torch.stack([(m.weight.detach() - W).norm() / W.norm()
+                        for m, W in zip(linears(model), before)]).numpy()
 
 
 def ratios_wrong_course(model, step):
     return torch_bridge.TorchNet(model).update_ratios(step)
 
 
-def ratios_wrong_list(model, step):
-    return list(ratios_right_clone(model, step))
+def ratios_wrong_course_alias(model, step):
+    from helpers.diagnostics import update_to_weight_ratio as ratio
+    before = [m.weight.detach().numpy().copy() for m in linears(model)]
+    step()
+    return np.array([ratio(b, m.weight.detach().numpy()) for m, b in
+                     zip(linears(model), before)])
 
 
-def ratios_wrong_tensor(model, step):
-    return torch.as_tensor(ratios_right_clone(model, step))
+_ratio = functools.partial(diagnostics.update_to_weight_ratio)
 
 
-def ratios_wrong_hidden_only(model, step):
-    return ratios_right_clone(model, step)[:-1]
+def ratios_wrong_course_partial(model, step):
+    before = [m.weight.detach().numpy().copy() for m in linears(model)]
+    step()
+    return np.array([_ratio(b, m.weight.detach().numpy().copy()) for m, b in
+                     zip(linears(model), before)])
 
 
-@pytest.mark.parametrize("answer, words", [
-    (ratios_wrong_alias, ("0 for every layer", "copy")),
-    (ratios_wrong_detach_only, ("0 for every layer", "shares their memory")),
-    (ratios_wrong_numpy_view, "0 for every layer"),
-    (ratios_wrong_after, "*after* the step"),
-    (ratios_wrong_norm_difference, "difference of norms"),
-    (ratios_wrong_two_steps, "called step() 2 times"),
-    (ratios_wrong_no_step, "called step() 0 times"),
-    (ratios_wrong_with_bias, "biases"),
-    (ratios_wrong_squared, "squared"),
-    (ratios_wrong_reversed, "from the output backwards"),
-    (ratios_wrong_float32, "float32"),
-    (ratios_wrong_elementwise, "element-wise"),
-    (ratios_wrong_course, ("course's own", "TorchNet")),
-    (ratios_wrong_hidden_only, "returned 2 numbers; the model has 3 Linear layers"),
-    (lambda model, step: step(), "returned None"),
-    (ratios_wrong_list, ("returned a list", "numpy array")),
-    (ratios_wrong_tensor, ("returned a Tensor", "numpy array")),
-], ids=lambda v: getattr(v, "__name__", None))
-def test_update_ratios_wrong_answers_are_rejected(answer, words):
-    rejects(ch07.check_update_ratios, answer, words)
+def ratios_wrong_fixed_places(model, step):
+    ls = [model[0], model[2], model[4]]
+    before = [m.weight.detach().clone() for m in ls]
+    step()
+    return np.array([float((m.weight.detach() - W).norm() / W.norm()) for m, W in zip(ls, before)])
 
 
-# ------------------------------------------------------------------------------------------
-# Unanswered, not a function, no torch, nbgrader
-# ------------------------------------------------------------------------------------------
-
-CHECKS = [ch07.check_dead_hook, ch07.check_course_layout, ch07.check_update_ratios]
-
-
-def unanswered(*args):
-    # YOUR CODE HERE
-    raise NotImplementedError()
+def ratios_wrong_parameters_in_pairs(model, step):
+    before = [p.detach().clone() for p in model.parameters()][0::2]
+    step()
+    after = [p.detach() for p in model.parameters()][0::2]
+    return np.array([float((a - b).double().norm() / b.double().norm())
+                     for a, b in zip(after, before)])
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
-def test_unanswered_says_so_and_returns(check, capsys, monkeypatch):
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    assert check(unanswered) is None
-    assert "not answered yet" in capsys.readouterr().out
+def ratios_wrong_no_detach(model, step):
+    before = [m.weight.numpy().copy() for m in linears(model)]
+    step()
+    return np.zeros(len(before))
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
-def test_unanswered_fails_under_nbgrader(check, monkeypatch):
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    with pytest.raises(NotAnsweredYet, match="not answered yet"):
-        check(unanswered)
+WRONG_RATIOS = {
+    "the parameter itself as 'before'": (ratios_wrong_alias, r"0 for every layer.*\n.*\n.*copy"),
+    "a detached tensor as 'before'": (ratios_wrong_detach_only,
+                                      r"0 for every layer.*\n.*\n.*shares their memory"),
+    "a numpy view as 'before'": (ratios_wrong_numpy_view, r"0 for every layer"),
+    "divided by the norm after": (ratios_with(lambda a, b: (a - b).norm() / a.norm()),
+                                  r"\*after\* the step"),
+    "a difference of norms": (ratios_with(lambda a, b: abs(a.norm() - b.norm()) / b.norm()),
+                              r"difference of norms"),
+    "squared": (ratios_with(lambda a, b: ((a - b) ** 2).sum() / (b**2).sum()), r"squared"),
+    "element-wise ratios": (ratios_with(lambda a, b: ((a - b).abs() / b.abs()).mean()),
+                            r"element-wise"),
+    "rounded to 3 decimals": (ratios_with(lambda a, b: round(float((a - b).norm() / b.norm()),
+                                                             3)), r"differs|expected"),
+    "a fitted constant array": (lambda model, step: (step(), np.array([8e-08, 8e-04, 3e-01]))[1],
+                                r"returned \d numbers|differs|expected"),
+    "two steps": (ratios_wrong_two_steps, r"called step\(\) 2 times"),
+    "no step": (lambda model, step: np.zeros(len(linears(model))), r"called step\(\) 0 times"),
+    "biases counted": (ratios_wrong_with_bias, r"biases"),
+    "reversed": (lambda model, step: ratios_right_clone(model, step)[::-1],
+                 r"from the output backwards|differs|expected"),
+    "through float32": (ratios_wrong_float32,
+                        r"float32, a lower precision|precision of a float64"),
+    "a float32 array": (ratios_wrong_stack, r"returned dtype float32, expected float64"),
+    "the course's TorchNet": (ratios_wrong_course, r"calls `helpers\.(torch_bridge|diagnostics)"),
+    "the course's ratio under another name": (ratios_wrong_course_alias,
+                                              r"calls `helpers\.diagnostics\.update_to_weight"),
+    "the course's ratio through functools.partial": (ratios_wrong_course_partial,
+                                                     r"calls `helpers\.diagnostics\."),
+    "the old check's layers at 0, 2, 4": (ratios_wrong_fixed_places,
+                                          r"raised (IndexError|AttributeError)"),
+    "parameters() in pairs": (ratios_wrong_parameters_in_pairs,
+                              r"differs|returned \d numbers|biases|expected"),
+    "numpy() without detach": (ratios_wrong_no_detach, r"(?s)requires grad.*detach"),
+    "hidden layers only": (lambda model, step: ratios_right_clone(model, step)[:-1],
+                           r"returned \d numbers; the model has \d Linear layer"),
+    "a list": (lambda model, step: list(ratios_right_clone(model, step)),
+               r"returned a Python list; .*numpy array"),
+    "a tensor": (lambda model, step: torch.as_tensor(ratios_right_clone(model, step)),
+                 r"returned a torch tensor; .*numpy array"),
+    "a column": (lambda model, step: ratios_right_clone(model, step)[:, None],
+                 r"returned shape \(\d, 1\); expected \(\d,\)"),
+    "a row": (lambda model, step: ratios_right_clone(model, step)[None, :],
+              r"returned shape \(1, \d\); expected \(\d,\)"),
+    "None": (lambda model, step: step(), r"returned None"),
+}
+
+test_ratios_rejects = wrong_answers_test(ch07.check_update_ratios, WRONG_RATIOS)
+test_ratios_accepts_on_every_draw = right_answers_test(ch07.check_update_ratios, RIGHT_RATIOS)
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
-def test_not_a_function(check):
-    with pytest.raises(ExerciseError, match="should be a function"):
-        check(0.5)
+def test_ratios_pass_message_is_the_same_for_every_draw(capsys):
+    pass_message_is_constant(ch07.check_update_ratios, ratios_right_clone, capsys)
+
+
+def test_ratios_edge_cases_come_first():
+    labels = [c.label for c in ch07.UPDATE_RATIOS.draw(0)]
+    for needed in ("hand-made", "float32", "Adam", "single Linear", "frozen", "1e-9",
+                   "one-unit"):
+        assert any(needed in label for label in labels[:7]), needed
+
+
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "adam", "adam_decay", "adamw"])
+def test_ratios_optimizer_steps_are_torch_optims(kind):
+    """The check's own SGD and Adam steps move the weights as torch.optim's do."""
+    settings = {"sgd": (torch.optim.SGD, ch07._SGD, {"lr": 0.1}, {}),
+                "momentum": (torch.optim.SGD, ch07._SGD,
+                             {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01}, {}),
+                "adam": (torch.optim.Adam, ch07._Adam, {"lr": 1e-3}, {}),
+                "adam_decay": (torch.optim.Adam, ch07._Adam, {"lr": 1e-2, "weight_decay": 0.1},
+                               {}),
+                "adamw": (torch.optim.AdamW, ch07._Adam, {"lr": 1e-2, "weight_decay": 0.1},
+                          {"decoupled": True})}
+    theirs_cls, mine_cls, kwargs, extra = settings[kind]
+    models = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        models.append(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
+                                          torch.nn.Linear(4, 2, bias=False)).double())
+    X, Y = torch.randn(6, 3, dtype=torch.float64), torch.randn(6, 2, dtype=torch.float64)
+    optimizers = [theirs_cls(models[0].parameters(), **kwargs),
+                  mine_cls(models[1].parameters(), **kwargs, **extra)]
+    for _ in range(3):
+        for model, opt in zip(models, optimizers):
+            model.zero_grad(set_to_none=True)
+            torch.mean((model(X) - Y) ** 2).backward()
+            opt.step()
+        for p, q in zip(models[0].parameters(), models[1].parameters()):
+            assert torch.allclose(p, q, rtol=1e-13, atol=0), kind
+
+
+def test_ratios_reference_is_the_course_ratio():
+    for seed in range(10):
+        for case in ch07.UPDATE_RATIOS.draw(seed):
+            ref = ch07.UPDATE_RATIOS.expected(case)
+            right, _ = ch07._ratio_values(ref)
+            course = [diagnostics.update_to_weight_ratio(b.astype(float), a.astype(float))
+                      for b, a in zip(ref["before"], ref["after"])]
+            assert np.allclose(right, course, rtol=1e-12, atol=0)
+
+
+def test_ratios_autograding_path_agrees(tmp_path, monkeypatch):
+    right = graded(ch07.UPDATE_RATIOS, ratios_right_numpy, tmp_path / "r", monkeypatch)
+    assert right.passed, right.message
+    wrong = graded(ch07.UPDATE_RATIOS, ratios_wrong_detach_only, tmp_path / "w", monkeypatch)
+    assert not wrong.passed and "0 for every layer" in wrong.message
+    twice = graded(ch07.UPDATE_RATIOS, ratios_wrong_two_steps, tmp_path / "t", monkeypatch)
+    assert not twice.passed and "2 times" in twice.message
+
+
+# ---------------------------------------------------------------- every check
+
+CHECKS = [ch07.check_grad_hook, ch07.check_dead_hook, ch07.check_course_layout,
+          ch07.check_update_ratios]
+RIGHT = [grad_right, dead_right_all, layout_right_copy, ratios_right_clone]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
@@ -564,31 +1184,44 @@ def test_without_torch_skips_in_one_line_but_fails_under_nbgrader(check, monkeyp
         check(dead_right_all)
 
 
+@pytest.mark.parametrize("check, answer", list(zip(CHECKS, RIGHT)), ids=lambda v: v.__name__)
+def test_a_check_leaves_the_sessions_torch_alone(check, answer, capsys):
+    """The random generator and the number of threads are as they were."""
+    threads = torch.get_num_threads()
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    check(answer, seed=4)
+    assert torch.equal(torch.rand(3), expected) and torch.get_num_threads() == threads
+    assert sys.getprofile() is None
+
+
 def test_the_hints_name_the_idea_not_the_code():
     """No hint of a wrong answer spells out the solution's code."""
     hints = []
-    for check, answers in ((ch07.check_dead_hook, [dead_wrong_axis, dead_wrong_le]),
+    for check, answers in ((ch07.check_grad_hook, [WRONG_GRAD["the squared norm"][0],
+                                                   grad_wrong_input_guarded]),
+                           (ch07.check_dead_hook, [WRONG_DEAD["the wrong axis"][0],
+                                                   WRONG_DEAD["<= 0"][0]]),
                            (ch07.check_course_layout, [layout_wrong_view,
                                                        layout_wrong_no_transpose]),
-                           (ch07.check_update_ratios, [ratios_wrong_alias, ratios_wrong_after])):
+                           (ch07.check_update_ratios, [ratios_wrong_alias,
+                                                       WRONG_RATIOS["squared"][0]])):
         for answer in answers:
             with pytest.raises(ExerciseError) as info:
-                check(answer)
+                check(answer, seed=0)
             hints.append(info.value.hint or "")
     for hint in hints:
         assert hint
         for code in ("all(dim=0)", ".clone()", ".T.copy()", ".copy()", "np.linalg.norm(",
-                     ".numpy()", "== 0"):
+                     ".numpy()", "== 0", ".norm()", "grad_output[0].norm"):
             assert code not in hint, (code, hint)
 
 
-# ------------------------------------------------------------------------------------------
-# The unanswered student version of chapter 7 runs top to bottom
-# ------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------- the chapter, unanswered
 
 def student_version():
     """Chapter 7 with every solution replaced by nbgrader's stub."""
-    import re
     from pathlib import Path
 
     import nbformat
@@ -606,7 +1239,7 @@ def student_version():
         cell.outputs = [] if cell.cell_type == "code" else None
         if cell.cell_type != "code":
             cell.pop("outputs", None)
-    assert stubbed == 3
+    assert stubbed == 4
     return nb, path.parent
 
 
@@ -628,7 +1261,8 @@ def test_unanswered_chapter7_runs_to_the_end_and_autogrades_to_zero(monkeypatch)
                          for o in c.outputs)
         if not grading:
             assert not failed, [c.source[:80] for c in failed]
-            assert text.count("not answered yet") == 6  # three checks, three cells using answers
+            assert text.count("not answered yet") == 8  # four checks, four cells using answers
         else:
             assert [c.metadata.get("nbgrader", {}).get("grade_id") for c in failed] == [
-                "ch07-dead-hook-check", "ch07-course-layout-check", "ch07-update-ratios-check"]
+                "ch07-grad-hook-check", "ch07-dead-hook-check", "ch07-course-layout-check",
+                "ch07-update-ratios-check"]

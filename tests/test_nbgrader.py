@@ -1,7 +1,8 @@
 """The instructor workflow: generate student versions, run them, autograde the solutions.
 
-Needs the instructor extra (nbgrader 0.9); `make test` installs it. Slow (about two
-minutes): it runs nbgrader and executes every chapter twice.
+Needs the instructor extra (nbgrader 0.9) and bubblewrap (autograding runs each notebook in
+the grader's sandbox, tools/grader); `make test` installs the first, .ci/run the second. Slow
+(a few minutes): it runs nbgrader and executes every chapter three times.
 """
 
 import importlib.util
@@ -14,14 +15,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from grader_support import require_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "assignments.py"
 PUBLIC_COPY = "https://github.com/activation-functions-course/activation-functions-course/blob/main/"
+PUBLIC_RAW = ("https://raw.githubusercontent.com/activation-functions-course/"
+              "activation-functions-course/main/")
 CHAPTERS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
                   if not p.name.startswith("00_"))
 
-pytestmark = pytest.mark.slow
+# Every chapter autograded twice in the sandbox: minutes, more on a busy machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 if importlib.util.find_spec("nbgrader") is None:
     if os.environ.get("CI") == "true":
@@ -37,6 +42,7 @@ def solution_lines(cell_source: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
+    """The student versions of every notebook, and the solutions autograded (selfcheck)."""
     root = tmp_path_factory.mktemp("nbgrader")
     env = {**os.environ, "NBGRADER_COURSE_DIR": str(root)}
     result = subprocess.run([sys.executable, str(TOOL), "selfcheck"], cwd=ROOT, env=env,
@@ -45,6 +51,7 @@ def course(tmp_path_factory):
 
 
 def test_solutions_autograde_to_full_marks(course):
+    require_sandbox()
     root, result = course
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [ln.split() for ln in result.stdout.splitlines()[1:] if ln.startswith("ch")]
@@ -64,6 +71,7 @@ def release_path(root: Path, notebook: Path) -> Path:
 @pytest.fixture(scope="module")
 def blank_scores(course):
     """Submit every student version exactly as released (nothing answered) and autograde it."""
+    require_sandbox()
     root, result = course
     assert result.returncode == 0, result.stdout + result.stderr
     for chapter in CHAPTERS:
@@ -105,6 +113,10 @@ def test_links_resolve_in_the_release(course, notebook):
         assert target.is_relative_to(root / "release"), f"{link} leaves the release folder"
     for link in public:
         assert (ROOT / link[len(PUBLIC_COPY):].partition("#")[0]).is_file(), link
+    # An image shows only from the raw file: a GitHub `blob/` page is HTML.
+    for image in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", text):
+        assert image.startswith(PUBLIC_RAW), f"{released.name}: image {image} is not a raw URL"
+        assert (ROOT / image[len(PUBLIC_RAW):]).is_file(), image
 
 
 def test_validate_reports_an_unanswered_notebook_as_failing(course):

@@ -19,6 +19,12 @@ def _visible_axes(fig):
     return [ax for ax in fig.axes if ax.get_visible()]
 
 
+def _renderer(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    return FigureCanvasAgg(fig).get_renderer()
+
+
 def _line(ax, gid):
     return next(line for line in ax.lines if line.get_gid() == gid)
 
@@ -179,7 +185,7 @@ def test_dead_units(trained):
     ax = fig.axes[0]
     assert len(ax.lines) == 2  # hidden layers only
     np.testing.assert_allclose(ax.lines[1].get_ydata(), history.dead[:, 1])
-    assert ax.get_ylabel() == "dead units"
+    assert ax.get_ylabel() == "dead units (share of the layer)"
 
 
 def test_weights(trained):
@@ -305,7 +311,10 @@ def test_shading_follows_the_derivative_rule_for_every_activation():
     fig = plots.plot_activations(["relu", "tanh"], x_range=(-4, 4))
     shaded = [p for p in fig.axes[0].patches if p.get_gid() == "saturated"]
     assert len(shaded) == 3  # relu's x < 0, tanh's two tails
-    assert "flat" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    # The bands' legend (on the derivative panel) says what "flat" means.
+    bands = fig.axes[1].get_legend()
+    assert bands.get_title().get_text() == "flat: $|f'| < 0.01$"
+    assert [t.get_text() for t in bands.get_texts()] == ["relu", "tanh"]
 
 
 def test_training_dashboard_one_row_per_run():
@@ -316,17 +325,29 @@ def test_training_dashboard_one_row_per_run():
     fig = plots.training_dashboard(runs)
     assert len(fig.axes) == 8
     loss_a, grad_a, units_a, ratio_a, loss_b = fig.axes[:5]
+    ratio_b = fig.axes[7]
     assert loss_a.get_title() == "run a: loss" and len(loss_a.get_lines()) == 2
-    assert len(loss_b.get_lines()) == 1 and loss_b.get_legend() is None
-    assert [t.get_text() for t in grad_a.get_legend().get_texts()] == relu.layer_names()
+    assert len(loss_b.get_lines()) == 1
+    # One legend per row, right of the row (no legend on a panel): the loss curves, the
+    # layers, what dead and saturated count, and what the shaded band is.
+    assert [ax.get_legend() is not None for ax in fig.axes] == [False, False, False, True] * 2
+    row_a = [t.get_text() for t in ratio_a.get_legend().get_texts()]
+    assert row_a[:2] == ["training loss", "validation loss"]
+    assert row_a[2:5] == relu.layer_names()
+    assert row_a[5].startswith("dead: share of units") and "(sample, unit) entries" in row_a[6]
+    assert row_a[7].startswith("SGD rule of thumb ~1e-3")
+    assert "validation loss" not in [t.get_text() for t in ratio_b.get_legend().get_texts()]
+    renderer = _renderer(fig)
+    assert ratio_a.get_legend().get_window_extent(renderer).x0 > ratio_a.bbox.x1
     assert len(units_a.get_lines()) == 2 * 2  # dead and saturated of the 2 hidden layers
-    assert [t.get_text() for t in units_a.get_legend().get_texts()] == ["dead", "saturated"]
+    assert "units" in units_a.get_ylabel() and "entries" in units_a.get_ylabel()
     markers = [line.get_marker() for line in grad_a.get_lines()]
     assert len(set(markers)) == 3  # one marker per layer: overlapping lines stay apart
     assert ratio_a.get_yscale() == "log" and ratio_a.get_xlim() == (0, 8)
     np.testing.assert_allclose(grad_a.get_lines()[0].get_ydata(), runs["run a"].grad_norm[:, 0])
     renamed = plots.training_dashboard({"a": runs["run a"]}, layer_names=["l1", "l2", "out"])
-    assert [t.get_text() for t in renamed.axes[1].get_legend().get_texts()] == ["l1", "l2", "out"]
+    assert [t.get_text() for t in renamed.axes[3].get_legend().get_texts()][2:5] == [
+        "l1", "l2", "out"]
     with pytest.raises(ValueError, match="2 layer names for a History of 3 layers"):
         plots.training_dashboard(runs, layer_names=["l1", "l2"])
 
@@ -369,7 +390,9 @@ def test_boundary_grid_one_row_per_activation():
     # The titles' accuracy is the model's own on its data.
     acc = np.mean(models["relu", "moons"].predict(sets["moons"][0]) == sets["moons"][1])
     assert panels[3].get_title().endswith(f"{acc:.0%}")
-    assert sum(ax.get_legend() is not None for ax in panels) == 1
+    # One legend for the classes, in the margin right of the grid: it covers no panel.
+    assert all(ax.get_legend() is None for ax in panels) and len(fig.legends) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["class 0", "class 1"]
     assert [ax.get_xlabel() for ax in panels] == ["", "", "$x_1$", "$x_1$"]
     assert len(fig.axes) == 5                       # four panels and one colour bar
     given = plots.plot_boundary_grid(models, sets, accuracy={"tanh": {"xor": 0.5, "moons": 1},
@@ -394,10 +417,16 @@ def test_validation_curves_one_panel_per_task():
     assert left.get_ylim()[0] == pytest.approx(0.3) and right.get_ylim() == left.get_ylim()
     (target,) = [line for line in right.lines if list(line.get_ydata()) == [0.9, 0.9]]
     assert target.get_label() == "target 90%" and target.get_color() == "k"
-    # The eighth activation is grey and solid (the palette's yellow is too pale to read).
-    eight = {("t", f"a{i}"): np.full(5, 0.8) for i in range(8)}
-    lines = plots.plot_validation_curves(eight).axes[0].lines
-    assert lines[7].get_color() == "0.45" and lines[7].get_linestyle() == "-"
+    # Each activation in its course colour, whatever its place in the order.
+    assert [line.get_color() for line in left.lines[:2]] == ["#009E73", "#E69F00"]
+    assert right.lines[0].get_color() == "#009E73"
+    # Chapter 5's eight activations: eight different colours, none of them the pale yellow.
+    eight = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu"]
+    fig = plots.plot_validation_curves({("t", a): np.full(5, 0.8) for a in eight})
+    colours = [line.get_color() for line in fig.axes[0].lines]
+    assert len(set(colours)) == 8 and "#F0E442" not in colours
+    legend = fig.axes[-1].get_legend()   # right of the panels, not on a curve
+    assert legend.get_window_extent(_renderer(fig)).x0 > fig.axes[-1].bbox.x1
     with pytest.raises(ValueError, match="at least one curve"):
         plots.plot_validation_curves({})
 
@@ -509,7 +538,8 @@ def test_weight_paths_one_panel_per_input_kind_with_its_path():
     assert [ax.get_title() for ax in axes] == ["inputs from sigmoid", "inputs from tanh"]
     assert len(_line(axes[1], "path:tanh").get_xdata()) == 3
     assert axes[0].collections, "loss contours missing"
-    assert [t.get_text() for t in axes[-1].get_legend().get_texts()] == [
+    # The contours fill the panels: one legend for the figure, below them.
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "SGD path", "start", r"optimum $w^\star$"]
 
 
@@ -616,21 +646,23 @@ def test_shift_windows_one_y_range_per_panel():
     assert ax_b.get_ylim() == pytest.approx((-0.05, 1.0))  # the drop to 0 stays in view
 
 
-def test_activations_legend_one_flat_swatch_per_curve_in_its_colour():
-    """Chapter 2: sigmoid and tanh are flat in different bands, so each gets its own swatch."""
-    from matplotlib.colors import to_rgb
+def test_overlapping_flat_bands_keep_their_own_colours():
+    """Chapter 2: sigmoid's and tanh's flat bands overlap; each is hatched in its own colour
+    and direction, so every legend swatch's colour and hatch is one the figure shows."""
+    from matplotlib.colors import to_rgba
 
     fig = plots.plot_activations(["sigmoid", "tanh"], x_range=(-8, 8))
-    legend = fig.axes[0].get_legend()
-    labels = [t.get_text() for t in legend.get_texts()]
-    flat = [label for label in labels if "flat" in label]
-    assert len(flat) == 2 and flat[0].startswith("sigmoid") and flat[1].startswith("tanh")
-    swatches = legend.legend_handles[-2:]
-    assert [to_rgb(p.get_facecolor()) for p in swatches] == [to_rgb(c) for c in plots.OKABE_ITO[:2]]
+    bands = [p for p in fig.axes[0].patches if p.get_gid() == "saturated"]
+    drawn = {(p.get_hatch(), to_rgba(p.get_hatchcolor())) for p in bands}
+    assert len({h for h, _ in drawn}) == 2  # two hatch directions
+    swatches = fig.axes[1].get_legend().legend_handles
+    assert len(swatches) == 2
+    for swatch, curve in zip(swatches, ["#0072B2", "#E69F00"]):  # sigmoid blue, tanh orange
+        assert (swatch.get_hatch(), to_rgba(swatch.get_hatchcolor())) in drawn
+        assert to_rgba(swatch.get_hatchcolor())[:3] == to_rgba(curve)[:3]
     # linear has no flat band: no swatch for it
-    labels = [t.get_text() for t in plots.plot_activations(["linear", "relu"]).axes[0]
-              .get_legend().get_texts()]
-    assert sum("flat" in label for label in labels) == 1
+    fig = plots.plot_activations(["linear", "relu"])
+    assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["relu"]
 
 
 def test_histogram_stacks_colour():
@@ -642,6 +674,10 @@ def test_histogram_stacks_colour():
     fills = [p for p in fig.axes[0].patches if (p.get_gid() or "").startswith("hist:")]
     assert len(fills) == 2 and all(to_rgb(p.get_facecolor()) == to_rgb(plots.OKABE_ITO[1])
                                    for p in fills)
+    # By default, the networks' activation's colour: tanh's orange.
+    fig = plots.plot_histogram_stacks({"a": net}, X)
+    fills = [p for p in fig.axes[0].patches if (p.get_gid() or "").startswith("hist:")]
+    assert all(to_rgb(p.get_facecolor()) == to_rgb("#E69F00") for p in fills)
 
 
 def test_per_layer_figures_refuse_a_history_without_diagnostics():
@@ -658,3 +694,140 @@ def test_per_layer_figures_refuse_a_history_without_diagnostics():
         with pytest.raises(ValueError, match=rf"{name}.*diagnostics=False.*train again"):
             draw()
     assert isinstance(plots.plot_history(bare), Figure)   # loss and accuracy are recorded
+
+
+# ---------------------------------------------------------------- one palette (issue 25)
+
+
+def test_colour_gives_each_activation_one_fixed_colour():
+    from helpers import activations
+
+    assert plots.colour("relu") == "#009E73"
+    assert plots.colour("sigmoid") == "#0072B2" and plots.colour("tanh") == "#E69F00"
+    assert plots.colour("linear") == plots.colour("identity")          # an alias
+    assert plots.colour(activations.get("elu", alpha=0.5)) == plots.colour("elu")
+    assert plots.colour("relu, bias 0") == plots.colour("relu (PyTorch)") == "#009E73"
+    builtins = [plots.colour(n) for n in activations.builtin_names()]
+    assert len(set(builtins)) == len(builtins)                         # all different
+    assert "#F0E442" not in builtins                                   # no pale yellow line
+
+
+def test_a_registered_activation_gets_a_colour_of_its_own_that_stays():
+    from helpers import activations
+
+    activations.register("wiggle25", lambda x: x * np.tanh(x),
+                         lambda x: np.tanh(x) + x * (1 - np.tanh(x) ** 2))
+    try:
+        first = plots.colour("wiggle25")
+        assert plots.colour("wiggle25") == first == plots.colour(activations.get("wiggle25"))
+        builtins = {plots.colour(n) for n in activations.builtin_names()}
+        assert first not in builtins
+        assert plots.colour("another run, not an activation") != first
+    finally:
+        activations.unregister("wiggle25")
+
+
+def test_figures_colour_by_activation_not_by_position():
+    from matplotlib.colors import to_hex
+
+    for names in (["relu", "sigmoid"], ["sigmoid", "tanh", "relu"]):
+        fig = plots.plot_activations(names)
+        assert to_hex(_line(fig.axes[0], "f:relu").get_color()) == "#009e73"
+    X, y = data.sine(30, seed=0)
+    models = {(a, 2): nn.MLP([1, 2, 1], activation=a, seed=0) for a in ("tanh", "relu")}
+    fig = plots.plot_1d_fits(X, y, models, [2])
+    assert to_hex(_line(fig.axes[0], "fit:relu").get_color()) == "#009e73"
+    table = {"moons": {"mine": [0.9, 0.8], "relu": [0.9, 0.95]}}
+    fig = plots.plot_seed_comparison(table)
+    assert to_hex(_line(fig.axes[0], "seeds:relu").get_color()) == "#009e73"
+
+
+def test_a_layer_has_one_colour_in_every_per_layer_figure(trained):
+    from matplotlib.colors import to_hex
+
+    net, history, X, _ = trained      # 2-8-8-1: hidden 1, hidden 2, output
+    first = to_hex(plots.layer_colour(0, 3))
+    assert to_hex(_line(plots.plot_dead_units(history).axes[0], "dead:0").get_color()) == first
+    assert to_hex(_line(plots.plot_gradient_norms({"a": history}).axes[0], "layer:0")
+                  .get_color()) == first
+    dashboard = plots.training_dashboard({"run": history})
+    assert to_hex(dashboard.axes[1].lines[0].get_color()) == first
+    hist = plots.plot_layer_histograms(net, X).axes[0].patches[0]
+    assert to_hex(hist.get_facecolor()) == first
+    # ordered: the first hidden layer darkest, the output lightest (viridis)
+    assert plots.layer_colour(0, 3) != plots.layer_colour(2, 3)
+
+
+# --------------------------------------------------------------------- exact labels
+
+
+def test_saturation_labels_say_what_is_counted(trained):
+    net, history, X, _ = trained
+    fig = plots.plot_layer_histograms(net, X)
+    assert fig.axes[0].get_ylabel() == "count of (sample, unit) entries"
+    notes = " ".join(t.get_text() for t in fig.texts)
+    assert "(sample, unit) entries" in notes and "$|f'| < 0.01$" in notes
+    units = plots.training_dashboard({"run": history}).axes[2]
+    assert units.get_ylabel() == "dead: share of units\nsaturated: share of entries"
+    stacks = plots.plot_histogram_stacks({"a": net}, X)
+    assert any("|f'|<0.01" in t.get_text() for t in stacks.axes[0].texts)
+
+
+def test_shift_windows_show_a_minimum_on_the_floor():
+    # Chapter 4: the naive curve's lowest value is exactly the axis floor (0.5): lower it,
+    # so the curve does not look cut off there.
+    shifts = np.linspace(0, 10, 11)
+    naive = np.where(shifts < 5, 0.5, 0.7)
+    fig = plots.plot_shift_windows([("A", shifts, naive, np.full(11, 0.66))], ylabel="$p$",
+                                   ylim=[(0.5, 1.08)])
+    low, high = fig.axes[0].get_ylim()
+    assert low < 0.5 - 0.02 and high == pytest.approx(1.08)
+
+
+def test_softmax_bars_mark_every_tied_winner():
+    fig = plots.plot_softmax([2.0, 2.0, 0.1])
+    bars = fig.axes[1].containers[0]
+    assert [bar.get_linewidth() == 2 for bar in bars] == [True, True, False]
+    np.testing.assert_array_equal(plots.tied_top([0.4, 0.4, 0.2]), [0, 1])
+    np.testing.assert_array_equal(plots.tied_top([0.5, 0.3, 0.2]), [0])
+
+
+def test_network_colour_bar_sits_next_to_the_output_column():
+    net = nn.MLP([2, 16, 16, 1], activation="tanh", output="sigmoid", seed=0)
+    fig = plots.plot_network(net)
+    ax, bar = fig.axes
+    _renderer(fig)
+    output_x = ax.transData.transform((3, 0))[0]
+    node_radius = np.sqrt(140) / 2 * fig.dpi / 72
+    gap = (bar.get_window_extent().x0 - output_x - node_radius) / fig.dpi
+    assert 0.1 < gap < 0.5  # inches; 0.95 before the colour bar moved in
+
+
+def test_the_package_keeps_every_name_of_the_old_module():
+    # helpers/plots.py became the package helpers/plots/: everything notebooks, widgets,
+    # tools and tests used as plots.X (private names and re-exported matplotlib names too)
+    # must still be there. The list is the old module's namespace.
+    old = ["CJKFontWarning", "CLASS_MARKERS", "DIVERGING_CMAP", "Figure", "FigureCanvasAgg",
+           "FuncFormatter", "LAYER_MARKERS", "Line2D", "LineCollection", "Mapping",
+           "NON_INTERACTIVE_BACKENDS", "NullFormatter", "OKABE_ITO", "Patch", "PercentFormatter",
+           "SATURATION_THRESHOLD", "Sequence", "WIDE", "_CJK_FAMILIES", "_CJK_FILE_HINTS",
+           "_QUANTILES", "_as_activation", "_check_ax_pair", "_cjk_state", "_derivative_peak",
+           "_enable_notebook_display", "_finish", "_fixed_layout_figure", "_fixed_subplots",
+           "_grad_norm_source", "_grid", "_grid_shape", "_history_array", "_layer_activation",
+           "_layer_names", "_notebook_png", "_percent", "_probability_cmap",
+           "_require_diagnostics", "_runs", "_show", "_shown_units", "activations",
+           "backend_shows_course_figures", "cjk_font", "class_colours", "decision_surface",
+           "diagnostics", "font_manager", "layer_colour", "layer_marks", "log_axis_labels",
+           "math", "mcolors", "mpl", "np", "plot_1d_fits", "plot_activations",
+           "plot_boundary_grid", "plot_confident_mistake", "plot_dead_units",
+           "plot_decision_boundary", "plot_finite_difference_errors", "plot_folded_plane",
+           "plot_gradient_norms", "plot_histogram_stacks", "plot_history",
+           "plot_layer_histograms", "plot_network", "plot_neuron", "plot_one_neuron_runs",
+           "plot_probability_maps", "plot_seed_comparison", "plot_shift_windows",
+           "plot_softmax", "plot_tag_counts", "plot_temperature_sweep", "plot_training_curves",
+           "plot_unit_activity", "plot_validation_curves", "plot_weight_distributions",
+           "plot_weight_paths", "plot_weights", "saturation_spans", "style", "subplots",
+           "training_dashboard", "warnings"]
+    assert [name for name in old if not hasattr(plots, name)] == []
+    assert set(plots.__all__) <= set(dir(plots))
+    assert plots._cjk_state is plots.house._cjk_state  # one state, not a copy

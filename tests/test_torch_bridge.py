@@ -365,7 +365,7 @@ def test_chapter7_runs_to_the_end_without_torch(no_torch_env, tmp_path):
             assert texts[i] == want, f"checked cell {i} prints something else without torch"
     # The exercise checks say in one line that they need PyTorch.
     checks = [t for c, t in zip(code, texts) if "ch07.check_" in c.source]
-    assert len(checks) == 3 and all("needs PyTorch" in t and "skipped" in t for t in checks)
+    assert len(checks) == 4 and all("needs PyTorch" in t and "skipped" in t for t in checks)
 
 
 @pytest.mark.slow

@@ -186,6 +186,10 @@ def _pixels(png: bytes) -> np.ndarray:
     (widgets.dead_relu_explorer, [("bias_init", -1.0), ("activation", "elu"), ("lr", 5.0)]),
     (widgets.gradient_flow_explorer, [("init_scale", 0.5), ("init_scale", 2.0), ("depth", 3),
                                       ("activation", "relu"), ("width", 8)]),
+    # Back to a depth and an activation seen before: the panels' kept pictures are pasted.
+    (widgets.gradient_flow_explorer, [("depth", 3), ("depth", 6), ("activation", "sigmoid"),
+                                      ("depth", 3), ("activation", "tanh"), ("depth", 6)]),
+    (widgets.neuron_explorer, [("w", 3.0), ("activation", "relu"), ("b", -4.0)]),
 ])
 def test_blitted_frames_match_a_full_redraw(make, moves):
     # Explorers that redraw only their moving artists over a cached background must show
@@ -229,10 +233,15 @@ def test_activation_explorer_starts_at_the_registry_defaults():
     assert [a.label for a in e.current()] == [activations.get("leaky_relu").label,
                                               activations.get("elu").label]
     # The shading follows |f'| < 0.01: none for leaky_relu at 0.01, ReLU's x < 0 side shaded.
+    def shaded():
+        return [s for s in e.artists["spans"] if s.get_visible()]
+
     e.controls["activations"].value = ("leaky_relu",)
-    assert e.artists["spans"] == []
+    assert shaded() == []
     e.controls["activations"].value = ("relu",)
-    assert len(e.artists["spans"]) == 2  # x < 0, on the f and f' panels
+    assert len(shaded()) == 2  # x < 0, on the f and f' panels
+    assert all(s.get_x() == -6.0 and s.get_x() + s.get_width() == pytest.approx(0, abs=0.05)
+               for s in shaded())
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "momentum"])
@@ -281,3 +290,58 @@ def test_playground_prompts_of_chapter_5_hold():
         assert min(e.losses[-1], e.val_losses[-1]) > floor  # both stay high
         assert abs(e.losses[-1] - e.val_losses[-1]) < 0.05  # and close together
         assert abs(e.losses[-1] - e.losses[-201]) < 0.01  # the last click changed nothing
+
+
+def test_gradient_flow_pastes_a_panel_seen_before_instead_of_drawing_it():
+    e = widgets.gradient_flow_explorer("tanh", depth=6, width=16)
+    drawn = []
+    for ax in e.axes:
+        original = ax.draw
+        ax.draw = lambda renderer, ax=ax, original=original: (drawn.append(ax), original(renderer))
+    e.controls["depth"].value = 3  # new axes for both panels: both drawn
+    assert set(drawn) == set(e.axes)
+    drawn.clear()
+    e.controls["depth"].value = 6  # the start's axes: pasted
+    e.controls["depth"].value = 3  # drawn a moment ago: pasted
+    assert drawn == []
+    assert len(e.artists["norms"].get_ydata()) == 4  # and the curve is the new network's
+
+
+def test_softmax_explorer_names_a_tie():
+    e = widgets.softmax_explorer(3, logits=[2.0, 1.0, 0.1])
+    assert "argmax</b> = class 0" in e.readout.value
+    e.controls["z1"].value = 2.0
+    assert "a tie between classes 0 and 1" in e.readout.value
+    assert "class 0 (" not in e.readout.value
+    bars = e.artists["prob_bars"]
+    assert [b.get_linewidth() for b in bars] == [2, 2, 0]  # both tied bars outlined
+    e.controls["z2"].value = 2.0
+    assert "a tie between classes 0, 1 and 2" in e.readout.value
+
+
+def test_explorers_colour_by_activation_not_by_position():
+    from matplotlib.colors import to_hex
+
+    e = widgets.activation_explorer(["sigmoid", "tanh", "relu"])
+    relu_first = to_hex(e.artists["f"]["relu"].get_color())
+    e.controls["activations"].value = ("relu",)  # relu now first in the selection
+    assert to_hex(e.artists["f"]["relu"].get_color()) == relu_first == "#009e73"
+    n = widgets.neuron_explorer("relu")
+    assert to_hex(n.artists["neuron"].get_color()) == "#009e73"
+    n.controls["activation"].value = "tanh"
+    assert to_hex(n.artists["neuron"].get_color()) == "#e69f00"
+
+
+def test_explorers_compute_on_one_blas_thread_and_give_the_threads_back():
+    calls = widgets._blas_thread_calls()
+    if calls is None:
+        pytest.skip("numpy's BLAS is not OpenBLAS here: nothing to set")
+    get, _ = calls
+    before = get()
+    seen = []
+    e = widgets.gradient_flow_explorer("tanh", depth=3)
+    original = e.network
+    e.network = lambda: (seen.append(get()), original())[1]
+    e.controls["depth"].value = 4
+    assert seen == [1]          # the update ran on one thread
+    assert get() == before      # and the kernel has its threads back

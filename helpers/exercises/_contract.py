@@ -15,8 +15,8 @@ import numpy as np
 from ._core import ExerciseError
 from ._plain import Other, TensorData, describe
 
-__all__ = ["expect_close", "expect_dict", "expect_float", "expect_int", "expect_ndarray",
-           "first_difference", "pair", "show"]
+__all__ = ["elementwise_result", "expect_close", "expect_dict", "expect_float", "expect_int",
+           "expect_ndarray", "first_difference", "pair", "show"]
 
 
 def show(a, precision: int = 4) -> str:
@@ -63,6 +63,17 @@ def expect_ndarray(got, what: str, *, shape: tuple | None = None, dtype=None,
             "numbers keeps it, while a float64 array or np.float64 number in the expression "
             "changes float32 to float64.")
     return got
+
+
+def elementwise_result(got, x: np.ndarray, what: str, hint: str | None = None) -> np.ndarray:
+    """The result of an elementwise function of ``x``, as an array of x's shape: an
+    ``np.ndarray`` of that shape (for a 0-d ``x``, the numpy scalar numpy's arithmetic returns
+    is fine too). Its dtype is the judge's to check."""
+    if x.ndim == 0 and isinstance(got, np.generic) and got.dtype.kind in "biufc":
+        return np.asarray(got)
+    return expect_ndarray(got, what, shape=x.shape, input_shape=x.shape,
+                          hint=hint or "work elementwise, keeping the input's shape (do not "
+                                       "flatten or reshape it).")
 
 
 def first_difference(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float):

@@ -116,6 +116,12 @@ class _Encoder:
             return {"t": "none"}
         if isinstance(value, Build):
             return {"t": "build", "kind": value.kind, "params": self.tree(value.params, depth + 1)}
+        # Already plain (an observation written to the outbox): encoded as it was decoded.
+        if isinstance(value, TensorData) and isinstance(value.array, np.ndarray):
+            return {"t": "tensor", "a": self.array(value.array), "dtype": str(value.dtype)[:20],
+                    "grad": bool(value.requires_grad)}
+        if isinstance(value, Other):
+            return {"t": "other", "type": str(value.type_name)[:120], "text": str(value.text)[:200]}
         if type(value) is bool:
             return {"t": "bool", "v": value}
         if type(value) is int:

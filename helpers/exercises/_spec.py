@@ -22,10 +22,12 @@ Forbidden calls and loops are measured while the student's function runs (``_tra
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import os
 import re
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,11 +42,16 @@ from ._plain import Build, Other
 from ._trace import Forbidden, Trace, tracing
 
 __all__ = ["Case", "Observation", "Spec", "builder", "case", "collect", "driver",
-           "fresh_seed", "prepare_inbox", "spec_for", "verdicts"]
+           "fresh_seed", "prepare_inbox", "random_shape", "spec_for", "verdicts", "work_cases"]
 
 SPECS: dict[str, Spec] = {}
 BUILDERS: dict[str, Callable[..., Any]] = {}
 DRIVERS: dict[str, Callable[..., Any]] = {}
+# A timed case fails when the answer takes this many times numpy's own time on the input
+# (and over TIMED_FLOOR seconds of CPU): numpy's loops over raw numbers take 1-20 ns an
+# element, a loop over Python objects, even one driven from C, 50-200 ns.
+TIMED_FACTOR = 5
+TIMED_FLOOR = 0.01
 INBOX_VARIABLE = "AFC_GRADING_INBOX"
 OUTBOX_VARIABLE = "AFC_GRADING_OUTBOX"
 _GRADE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -96,7 +103,8 @@ class Case:
     student's functions to call, or ``driver`` names a scenario that uses them. A case with
     ``work`` ("small" or "large") is also measured for Python work; ``size`` is how many
     times a loop over it would run (its shortest scaled axis) and ``elements`` how many
-    elements it has.
+    elements it has. A "timed" case (a large input, some 100,000 elements: set ``elements``)
+    is also timed against numpy's own loops. Work cases are judged for their values like any other.
     """
 
     label: str
@@ -126,6 +134,41 @@ class Case:
                    kwargs=dict(data["kwargs"]), answer=int(data["answer"]),
                    driver=data["driver"], work=data["work"], size=int(data["size"]),
                    elements=int(data["elements"]))
+
+
+def random_shape(rng, max_dims: int = 3, low: int = 2, high: int = 6) -> tuple[int, ...]:
+    """A shape of 1 to ``max_dims`` axes of ``low`` to ``high``, never with two equal axes (so
+    a transposed or reshaped result shows)."""
+    while True:
+        shape = tuple(int(n) for n in rng.integers(low, high + 1,
+                                                   size=int(rng.integers(1, max_dims + 1))))
+        if len(set(shape)) == len(shape):
+            return shape
+
+
+WORK_SHAPES = ((3, 4), (43, 44), (500, 400))
+
+
+def work_cases(make, *, answer: int = 0, name: str = "", shapes=WORK_SHAPES) -> list[Case]:
+    """The three cases that measure whether an answer is vectorised, to put last in a draw:
+    a small and a large input (Python work that grows with the input is a loop) and a timed
+    one of some 200,000 elements (a loop over Python objects driven from C, map or a deque,
+    shows in time alone). ``make(shape, large)`` makes the call's arguments (one array, or a
+    tuple of them) for an input of that shape; ``large`` is True for the two big ones (a loop
+    over the values, 1..max(n), shows only if they are larger too). ``name`` prefixes the
+    labels (for a spec with several answers)."""
+    small, large, timed = shapes
+    cases = []
+    for shape, work, big in ((small, "small", False), (large, "large", True),
+                             (timed, "timed", True)):
+        args = make(shape, big)
+        args = args if isinstance(args, tuple) else (args,)
+        elements = int(np.prod(shape))
+        label = (f"{name}a {' x '.join(map(str, shape))} input" if work != "timed" else
+                 f"{name}an input of {elements:,} elements (timed against numpy's own loops)")
+        cases.append(Case(label, args, answer=answer, work=work, size=min(shape),
+                          elements=elements))
+    return cases
 
 
 @dataclass
@@ -199,30 +242,94 @@ def _argument_names(fn, count: int) -> list[str]:
 def observe(spec: Spec, answers: Sequence, case: Case) -> Observation:
     """Run one case on fresh inputs and record what happened, as plain data."""
     args, kwargs = case.inputs()
-    before = [_fingerprint(a) for a in args] + [_fingerprint(v) for v in kwargs.values()]
+    # A driver's scenario may change the objects it is given (train a model, register a hook):
+    # a driver checks what the student must not change itself.
+    watch = case.driver is None
+    before = [_fingerprint(a) for a in args] + [_fingerprint(v) for v in kwargs.values()] \
+        if watch else []
     if case.driver is not None:
         call, call_args = DRIVERS[case.driver], (answers, *args)
     else:
         call, call_args = answers[case.answer], args
     status, result, error = "returned", None, ""
-    with warnings.catch_warnings(), np.errstate(all=spec.numpy_errors):
+    # Underflow stays ignored, as numpy's default has it: a tiny result rounding to 0 is no
+    # warning, and exp(-|x|), the overflow-safe pattern, relies on it.
+    with warnings.catch_warnings(), np.errstate(all=spec.numpy_errors, under="ignore"):
         warnings.simplefilter("error" if spec.numpy_errors == "raise" else "ignore")
-        with tracing(spec.forbidden, count_work=case.work is not None) as trace:
+        # Nothing to trace (no forbidden calls, no work to count): no profiler either, which
+        # would slow an answer that trains networks by a factor of 2 to 3.
+        traced = spec.forbidden is not None or case.work is not None
+        with (tracing(spec.forbidden, count_work=case.work is not None) if traced
+              else contextlib.nullcontext(Trace())) as trace:
+            start = time.process_time()
             try:
                 result = call(*call_args, **kwargs)
-            except NotImplementedError:
-                status = "not_answered"
+            except NotImplementedError as err:
+                if _raised_by_an_answer(err, answers):   # the answer cell's stub
+                    status = "not_answered"
+                else:  # a library the answer called does not do this (torch.softmax on ints)
+                    status, error = "raised", f"NotImplementedError: {err}"[:600]
             except Exception as err:  # the student's code failed: say how, never crash
                 status, error = "raised", f"{type(err).__name__}: {err}"[:600]
-    after = [_fingerprint(a) for a in args] + [_fingerprint(v) for v in kwargs.values()]
-    names = _argument_names(answers[case.answer] if case.driver is None else call, len(args))
-    names += [f"`{k}`" for k in kwargs]
-    mutated = [name for name, b, a in zip(names, before, after) if b != a]
+    mutated = []
+    if watch:
+        after = [_fingerprint(a) for a in args] + [_fingerprint(v) for v in kwargs.values()]
+        names = _argument_names(call, len(args)) + [f"`{k}`" for k in kwargs]
+        mutated = [name for name, b, a in zip(names, before, after) if b != a]
+    first = time.process_time() - start
+    if case.work == "timed" and status == "returned":
+        trace.seconds, trace.reference_seconds = _timings(spec, call, call_args, kwargs, case,
+                                                          first)
     try:
         plain = _plain.to_plain(result)
     except _plain.PlainDataError as err:
         plain = Other(type(result).__name__, f"too large to check ({err})")
     return Observation(status, plain, error, mutated, trace)
+
+
+def _raised_by_an_answer(err: BaseException, answers: Sequence) -> bool:
+    """True when the innermost frame of ``err`` is one of the student's answer functions: the
+    `raise NotImplementedError()` an unanswered cell still holds."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    codes = {getattr(a, "__code__", None) for a in answers}
+    return tb is not None and tb.tb_frame.f_code in codes
+
+
+def _too_slow(trace: Trace) -> bool:
+    return trace.seconds > max(TIMED_FACTOR * trace.reference_seconds, TIMED_FLOOR)
+
+
+def _cpu_seconds(fn, *args, **kwargs) -> float:
+    """CPU time of one call (process time: a busy machine does not inflate it)."""
+    start = time.process_time()
+    fn(*args, **kwargs)
+    return time.process_time() - start
+
+
+def _timings(spec: Spec, call, call_args, kwargs, case: Case, first: float,
+             repeats: int = 3) -> tuple[float, float]:
+    """(answer, numpy) CPU seconds on a timed case. numpy's time is the slower of the
+    reference and of np.exp on as many elements (a typical costly ufunc), each the fastest
+    of a few runs; the answer's first run is run again (fastest kept, up to ``repeats`` in
+    all) only while it looks too slow, so a passing answer runs once."""
+    ones = np.ones(max(case.elements, 1))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        numpy_time = max(min(_cpu_seconds(spec.expected, case) for _ in range(repeats)),
+                         min(_cpu_seconds(np.exp, ones) for _ in range(repeats)))
+        best = first
+        for _ in range(repeats - 1):
+            if not _too_slow(Trace(seconds=best, reference_seconds=numpy_time)):
+                break
+            args, kw = case.inputs()
+            fresh = (call_args[0], *args) if case.driver is not None else args
+            try:
+                best = min(best, _cpu_seconds(call, *fresh, **kw))
+            except Exception:
+                break
+    return best, numpy_time
 
 
 # ------------------------------------------------------------------ the spec
@@ -311,10 +418,12 @@ class Spec:
             raise NotAnsweredYet(self.what)
         expected: dict[int, Any] = {}
 
-        repeat = f"`{self.check_name}({', '.join(self.answers)}, seed={seed})` repeats it."
+        again = f"`{self.check_name}({', '.join(self.answers)}, seed={seed})`"
+        repeat = f"{again} repeats it."
 
         def where(i: int) -> str:
-            return f"In case {i + 1} of {len(cases)}: {cases[i].label}. {repeat}"
+            return (f"In case {i + 1} of {len(cases)}: {cases[i].label}. {again} repeats it; "
+                    f"`helpers.exercises.case(\"{self.id}\", {seed}, {i})` gives its inputs.")
 
         for i, (c, o) in enumerate(zip(cases, observations)):
             try:
@@ -357,8 +466,6 @@ class Spec:
                 f"{self.forbidden.why}.",
                 "write the computation out with numpy arithmetic; the names you import it "
                 "under do not matter, the check sees what runs.")
-        if c.work is not None:
-            return
         expected[i] = self.expected(c)
         if self.judge is not None:
             self.judge(c, o, expected[i])
@@ -366,11 +473,11 @@ class Spec:
     def _judge_work(self, cases: Sequence[Case], observations: Sequence[Observation]) -> None:
         small = [(c, o) for c, o in zip(cases, observations) if c.work == "small"]
         large = [(c, o) for c, o in zip(cases, observations) if c.work == "large"]
+        hint = self.loop_hint or ("numpy operations work on whole arrays at once, and its "
+                                  "reductions take an axis: one call handles every slice.")
         for (cs, os_), (cl, ol) in zip(small, large):
             grown_work = ol.trace.work - os_.trace.work
             grown_blocks = ol.trace.peak_blocks - os_.trace.peak_blocks
-            hint = self.loop_hint or ("numpy operations work on whole arrays at once, and its "
-                                      "reductions take an axis: one call handles every slice.")
             if ol.trace.per_element:
                 raise ExerciseError(
                     f"{self.what} builds its result element by element with "
@@ -389,6 +496,16 @@ class Spec:
                     f"{os_.trace.peak_blocks} (a list of the elements, map, or "
                     "np.frompyfunc): a loop in disguise; this exercise asks for a vectorised "
                     "answer.", hint)
+        for c, o in zip(cases, observations):
+            # numpy's own loops run in C on raw numbers; one over Python objects, even driven
+            # from C (map, a deque), takes tens of times longer: a right answer is within a
+            # few times the reference.
+            if c.work == "timed" and _too_slow(o.trace):
+                raise ExerciseError(
+                    f"{self.what} took {o.trace.seconds * 1e3:.0f} ms of CPU on {c.label}, "
+                    f"where numpy's own loops take about {o.trace.reference_seconds * 1e3:.1f} "
+                    "ms: it handles the elements one at a time (a loop, or map/deque/iterators "
+                    "over the elements); this exercise asks for a vectorised answer.", hint)
 
 
 def spec_for(grade_id: str) -> Spec:

@@ -14,10 +14,12 @@ behind an alias, a ``functools.partial``, a wrapper or a lambda:
   :func:`tracing` counts both (line and call events through ``sys.settrace``, and the peak
   of ``sys.getallocatedblocks()`` above the start), so a check can run the function on a
   small and a large input and compare: vectorised code does the same Python work for both.
-  One form escapes both counters: a builtin consuming a ``map`` of a builtin one element at
-  a time (``sum(map(math.exp, x))``) runs no Python line and keeps nothing alive; the two
-  numpy builtins made for that (``np.fromiter``, ``np.frompyfunc``) are caught by name of
-  what runs.
+  One form escapes both counters: builtins consuming a ``map`` of builtins one element at a
+  time (``sum(map(math.exp, x))``, ``deque(map(out.__setitem__, ...))``) run no Python line
+  and keep nothing alive. The two numpy builtins made for that (``np.fromiter``,
+  ``np.frompyfunc``) are caught by what runs; the rest by time: a *timed* case runs the answer
+  and the reference on one large input, and a loop over Python objects takes tens of times
+  longer than numpy's loops in C (``_spec`` compares the two).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = ["Forbidden", "Trace", "tracing"]
 # consumed one by one (np.vectorize calls frompyfunc too). Generic consumers (sum, min,
 # sorted...) are not listed: numpy calls them on shapes, and a student on short lists.
 PER_ELEMENT_BUILTINS = frozenset({"numpy.fromiter", "numpy.frompyfunc"})
+SAMPLES = 256
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class Trace:
     calls: int = 0           # Python and builtin function calls
     peak_blocks: int = 0     # most Python memory blocks alive at once, above the start
     complete: bool = False   # the tracer ran to the end of the call (not replaced midway)
+    seconds: float = 0.0     # a timed case: the fastest of a few calls of the answer
+    reference_seconds: float = 0.0  # ... and of the reference, on the same input
 
     @property
     def work(self) -> int:
@@ -71,7 +76,9 @@ class Trace:
     def as_plain(self) -> dict:
         return {"forbidden": list(self.forbidden), "per_element": list(self.per_element),
                 "lines": int(self.lines), "calls": int(self.calls),
-                "peak_blocks": int(self.peak_blocks), "complete": bool(self.complete)}
+                "peak_blocks": int(self.peak_blocks), "complete": bool(self.complete),
+                "seconds": float(self.seconds),
+                "reference_seconds": float(self.reference_seconds)}
 
     @classmethod
     def from_plain(cls, data) -> Trace:
@@ -83,9 +90,13 @@ class Trace:
         def names(key):
             v = data.get(key)
             return [str(x)[:120] for x in v[:5]] if isinstance(v, list) else []
+        def seconds(key):
+            v = data.get(key)
+            return v if type(v) is float and 0 <= v < 1e6 else 0.0
         return cls(forbidden=names("forbidden"), per_element=names("per_element"),
                    lines=ints("lines"), calls=ints("calls"), peak_blocks=ints("peak_blocks"),
-                   complete=data.get("complete") is True)
+                   complete=data.get("complete") is True, seconds=seconds("seconds"),
+                   reference_seconds=seconds("reference_seconds"))
 
 
 def _c_name(func) -> tuple[str, str]:
@@ -109,10 +120,22 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
     getblocks = sys.getallocatedblocks
     start = getblocks()
     peak = start
+    # sys.getallocatedblocks walks every memory arena (tens of microseconds once matplotlib or
+    # torch is loaded), so it is sampled at the first SAMPLES events only: an answer that
+    # builds one object per element in C does so in a handful of events, and one with
+    # thousands of events is a Python loop the line count already shows.
+    samples = SAMPLES
+
+    def sample():
+        nonlocal peak, samples
+        if samples > 0:
+            samples -= 1
+            blocks = getblocks()
+            if blocks > peak:
+                peak = blocks
     own_code = {tracing.__code__}
 
     def note_python(frame):
-        nonlocal peak
         trace.calls += 1
         if forbidden is not None and len(trace.forbidden) < 5:
             code = frame.f_code
@@ -122,7 +145,6 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
                 trace.forbidden.append(f"{module}.{qualname}")
 
     def profiler(frame, event, arg):
-        nonlocal peak
         if event == "c_call":
             trace.calls += 1
             module, qualname = _c_name(arg)
@@ -132,19 +154,15 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
             if forbidden is not None and len(trace.forbidden) < 5 and forbidden.matches(
                     module, qualname):
                 trace.forbidden.append(full)
-            blocks = getblocks()
-            if blocks > peak:
-                peak = blocks
+            if count_work:
+                sample()
         elif event == "call" and frame.f_code not in own_code:
             note_python(frame)
 
     def line_tracer(frame, event, arg):
-        nonlocal peak
         if event == "line":
             trace.lines += 1
-            blocks = getblocks()
-            if blocks > peak:
-                peak = blocks
+            sample()
         return line_tracer
 
     def global_tracer(frame, event, arg):

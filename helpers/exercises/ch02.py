@@ -12,9 +12,9 @@ import math
 import numpy as np
 
 from .. import activations, diagnostics
-from ._contract import expect_float, expect_ndarray, first_difference, pair, show
+from ._contract import elementwise_result, expect_float, first_difference, pair, show
 from ._core import ExerciseError, exercise_check
-from ._spec import Case, Spec
+from ._spec import Case, Spec, random_shape, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -36,30 +36,6 @@ COURSE_CODE = Forbidden(
     why="the task asks you to write sigma'(x) yourself, as arithmetic on s")
 
 
-def _work_pair(make) -> list[Case]:
-    """Two cases of the same kind, 3 x 4 and 43 x 44, to measure Python work per element;
-    ``make(shape, large)`` makes the input (a large one may also have larger values)."""
-    return [Case("a 3 x 4 input", (make((3, 4), False),), work="small", size=3, elements=12),
-            Case("a 43 x 44 input", (make((43, 44), True),), work="large", size=43,
-                 elements=1892)]
-
-
-def _random_shape(rng, max_dims: int = 3) -> tuple[int, ...]:
-    """A shape of 1 to ``max_dims`` axes of 2 to 6, never square (a transpose shows)."""
-    while True:
-        shape = tuple(int(n) for n in rng.integers(2, 7, size=int(rng.integers(1, max_dims + 1))))
-        if len(set(shape)) == len(shape):
-            return shape
-
-
-def _same_shape_result(got, x: np.ndarray, what: str, hint: str):
-    """The result of an elementwise function of ``x``: an array of x's shape (for a 0-d x,
-    the numpy scalar that numpy's arithmetic returns is fine)."""
-    if x.ndim == 0 and isinstance(got, np.generic) and got.dtype.kind in "biuf":
-        return np.asarray(got)
-    return expect_ndarray(got, what, shape=x.shape, input_shape=x.shape, hint=hint)
-
-
 # --------------------------------------------------------------------------------------
 # Exercise 1: sigmoid's derivative written with its output
 # --------------------------------------------------------------------------------------
@@ -74,23 +50,30 @@ def _sigmoid_outputs(rng, shape, dtype=np.float64) -> np.ndarray:
 
 def _draw_sigmoid_prime(rng) -> list[Case]:
     exact = np.array([[0.0, 0.5, 1.0], [1.0, 0.25, 0.0]])
+    # Far outside [0, 1] too, at magnitudes from 1e-3 to 1e6, both signs: a formula in s holds
+    # everywhere, so an answer that only looks right on some range shows.
+    outside = np.concatenate([[-1e6, -1e3, -50.0, -5.0, -1.5, 1.5, 5.0, 50.0, 1e3, 1e6],
+                              rng.choice([-1.0, 1.0], 6) * 10.0 ** rng.uniform(-3, 6, 6)])
     cases = [
         Case("the exact outputs 0, 1/4, 1/2 and 1 (float64)", (exact,)),
         Case("the exact outputs 0, 1/4, 1/2 and 1 (float32)", (exact.astype(np.float32),)),
         Case("a 0-d array (one output)", (np.array(rng.uniform(0.05, 0.95)),)),
+        Case("a 0-d float32 array", (np.array(rng.uniform(0.05, 0.95), dtype=np.float32),)),
         Case("one output in a 1-D array", (np.array([rng.uniform(0.05, 0.95)]),)),
         Case("an empty array of shape (0, 3)", (np.zeros((0, 3)),)),
         Case("outputs deep in saturation, within 1e-13 of 0 and of 1",
              (np.array([1e-300, 1e-20, 1e-13, 0.5, 1 - 1e-13, 1 - 2.0**-53]),)),
         Case("integer outputs 0 and 1 (int64)", (np.array([[0, 1, 1], [1, 0, 0]]),)),
         Case("values outside [0, 1], where sigma' written with s is still that formula",
-             (rng.uniform(-3.0, 4.0, (2, 5)),)),
+             (np.concatenate([rng.uniform(-3.0, 4.0, 4), outside]).reshape(4, 5),)),
+        Case("float16 outputs", (_sigmoid_outputs(rng, (2, 5), np.float16),)),
     ]
-    for dtype in (np.float64, np.float64, np.float32):
-        shape = _random_shape(rng)
+    side = int(rng.integers(2, 6))
+    shapes = [random_shape(rng), (side, side), random_shape(rng)]
+    for shape, dtype in zip(shapes, (np.float64, np.float64, np.float32)):
         cases.append(Case(f"random outputs of shape {shape} ({np.dtype(dtype).name})",
                           (_sigmoid_outputs(rng, shape, dtype),)))
-    return cases + _work_pair(lambda shape, large: _sigmoid_outputs(rng, shape))
+    return cases + work_cases(lambda shape, large: _sigmoid_outputs(rng, shape))
 
 
 def _sigmoid_prime_reference(s):
@@ -101,14 +84,14 @@ def _sigmoid_prime_reference(s):
 def _judge_sigmoid_prime(case: Case, obs, expected) -> None:
     what = "`sigmoid_prime_from_output(s)`"
     s = case.args[0]
-    got = _same_shape_result(obs.result, s, what,
+    got = elementwise_result(obs.result, s, what,
                              "work elementwise on s, without flattening or reshaping it.")
     if s.dtype.kind == "f" and got.dtype != s.dtype:
         raise ExerciseError(
             f"{what} turned a {s.dtype} input into {got.dtype}.",
             "arithmetic between an array and plain Python numbers keeps the array's dtype; a "
             "float64 array or np.float64 number in the expression changes it.")
-    if got.dtype.kind not in "biuf":
+    if got.dtype.kind not in "iuf":
         raise ExerciseError(f"{what} returned dtype {got.dtype}, expected real numbers.",
                             "derivatives are real numbers: keep the float dtype of s.")
     if s.size == 0:
@@ -136,6 +119,8 @@ def _judge_sigmoid_prime(case: Case, obs, expected) -> None:
     s64 = s.astype(float)
     if "exact" in case.label:
         rtol, atol = 0.0, 0.0
+    elif s.dtype == np.float16:  # a few units in the last place of 1 (float16's is 1e-3)
+        rtol, atol = 2e-3, 2e-3
     elif s.dtype == np.float32:
         rtol, atol = 1e-5, 2e-7
     else:  # a few units in the last place of 1/4: s - s**2 and 1/4 - (s - 1/2)**2 cancel
@@ -217,25 +202,37 @@ def _int_array(rng, shape, dtype=np.int64, high: int = 60) -> np.ndarray:
 
 def _draw_shrink(rng) -> list[Case]:
     random_n = int(rng.integers(2, 61))
+    deep_n = int(rng.integers(61, 600))
     cases = [
         Case("n_layers = 8 (an int)", (8,)),
         Case("n_layers = 0 (an int)", (0,)),
         Case("n_layers = 1 (an int)", (1,)),
         Case(f"n_layers = {random_n} (an int)", (random_n,)),
+        Case(f"n_layers = {deep_n} (an int: a very deep network)", (deep_n,)),
+        Case("n_layers = 600 (an int: a network deeper than float64's range)", (600,)),
         Case("n_layers = np.int64(5), a numpy integer", (np.int64(5),)),
         Case("an int64 array with 0, 1, 32 and 40 (4**32 passes the int64 range)",
              (np.array([[3, 0, 12, 1], [40, 8, 32, 2]]),)),
+        Case("very deep networks: 75, 127, 128, 200, 499, 530, 537, 538 and 1000 layers "
+             "(float32 and the smallest float64 numbers run out)",
+             (np.array([75, 127, 128, 200, 499, 530, 537, 538, 1000]),)),
         Case("a 0-d integer array", (np.array(int(rng.integers(2, 20))),)),
         Case("a one-element array [5]", (np.array([5]),)),
         Case("an empty integer array", (np.zeros(0, dtype=np.int64),)),
     ]
     for dtype in (np.int64, np.int32):
-        shape = _random_shape(rng)
+        shape = random_shape(rng)
         cases.append(Case(f"a random {np.dtype(dtype).name} array of shape {shape}",
                           (_int_array(rng, shape, dtype),)))
     # The large input also has larger counts, so a loop over 1..max(n) shows as well.
-    return cases + _work_pair(lambda shape, large: _int_array(rng, shape,
-                                                               high=60 if large else 3))
+    return cases + work_cases(lambda shape, large: _int_array(rng, shape,
+                                                              high=60 if large else 3))
+
+
+# Below about 2.2e-308 float64 numbers are subnormal and lose digits: how many depends on how
+# the power is computed (1 / 4.0**n overflows to 1 / inf = 0 there), so any value in that
+# range, 0 included, counts as right; above it, 1e-9 relative.
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 def _shrink_reference(n):
@@ -258,26 +255,33 @@ def _judge_shrink(case: Case, obs, expected) -> None:
                 "an array of its own.")
         value = expect_float(got, label, finite=False,
                              hint="return the number itself, not text or a list.")
-        if not math.isclose(value, float(expected), rel_tol=1e-9, abs_tol=0):
-            raise ExerciseError(f"{label} is {value:.6g}, expected {float(expected):.6g}.",
+        if not math.isclose(value, float(expected), rel_tol=1e-9, abs_tol=_TINY):
+            shown, wanted = pair(value, expected)
+            raise ExerciseError(f"{label} is {shown}, expected {wanted}.",
                                 _shrink_hint(n, value) or _SHRINK_DEFAULT_HINT)
         return
-    got = _same_shape_result(obs.result, n, label,
+    got = elementwise_result(obs.result, n, label,
                              "apply the formula to the whole array, one bound per entry, "
                              "without flattening or reducing it.")
     if got.dtype.kind != "f":
         raise ExerciseError(
             f"{label} returned dtype {got.dtype}; the bounds are fractions, so the result must "
             "be a float array.", "compute with floats: 0.25 ** n, not an integer power.")
-    diff = first_difference(got, expected, rtol=1e-9, atol=0)
+    diff = first_difference(got, expected, rtol=1e-9, atol=_TINY)
     if diff is None:
         return
     index, n_bad = diff
     k = int(n[index])
     hint = _shrink_hint(n, got)
-    if hint is None and (not np.isfinite(got[index]) or got[index] == 0) and k >= 32:
+    if hint is None and (not np.isfinite(got[index]) or got[index] == 0) and 32 <= k <= 40:
         hint = ("an int64 holds numbers up to about 9.2e18; 4**n passes that at n = 32 and "
                 "wraps around silently, so compute with floats.")
+    if hint is None and k >= 75 and got.dtype != np.float64:
+        hint = (f"a {got.dtype} holds numbers down to about {np.finfo(got.dtype).tiny:.0e} "
+                "only, and (1/4)**n falls below that: compute in float64.")
+    if hint is None and k > 127:
+        hint = ("deep networks have hundreds of layers: a small integer type (int8 holds up "
+                "to 127) wraps around, and a table of precomputed bounds runs out.")
     raise ExerciseError(
         f"{label} differs in {n_bad} of {n.size} entries; the largest difference is at "
         f"n_layers = {k}: got {pair(got[index], expected[index])[0]}, expected "
@@ -291,6 +295,9 @@ def _explain_shrink_error(case: Case, obs) -> str | None:
         return ("numpy refuses to raise an integer to a negative integer power, because the "
                 "result would not be an integer: the bound is a fraction, so compute it with "
                 "floats.")
+    if obs.error.startswith("OverflowError"):
+        return ("4.0 ** n overflows a float beyond n = 511 (a Python float stops near 1.8e308): "
+                "compute the power of 1/4 directly, which can only get small.")
     if "converted to Python scalars" in obs.error or "must be real number" in obs.error:
         return ("the math module works on one number at a time; for an array of layer counts "
                 "use numpy's functions or arithmetic operators, which work on whole arrays.")
@@ -361,19 +368,25 @@ def tanh_network_stats(std_fn, sizes) -> dict[str, np.ndarray]:
     return {"saturated": np.array(saturated), "std": np.array(spread)}
 
 
+# The networks the task promises: ten tanh layers, widths from 16 to 400, consecutive widths
+# at most 1.6 times apart.
+MIN_WIDTH, MAX_WIDTH, MAX_RATIO = 16, 400, 1.6
+
+
 def _tanh_networks(rng) -> dict[str, list[int]]:
-    """Ten tanh layers each: one that narrows (sharply at first), one that widens, one narrow,
-    one wide, and two of random widths (each layer 0.8 to 1.25 times a random base)."""
+    """Ten tanh layers each: one that narrows (sharply at first), one that widens, the
+    narrowest and the widest the task allows, and two of random widths (each layer 0.8 to
+    1.25 times a random base)."""
     networks = {
         "narrowing network (256, 164, then 0.8 times narrower a layer)":
             [256] + [round(164 * 0.8**k) for k in range(10)],
         "widening network (24 units, then 1.25 times wider a layer)":
             [round(24 * 1.25**k) for k in range(11)],
-        "narrow network (32 units a layer)": [32] * 11,
-        "wide network (256 units a layer)": [256] * 11,
+        f"narrow network ({MIN_WIDTH} units a layer)": [MIN_WIDTH] * 11,
+        f"wide network ({MAX_WIDTH} units a layer)": [MAX_WIDTH] * 11,
     }
     for j in (1, 2):
-        base = int(rng.choice([32, 48, 64, 96, 128, 256]))
+        base = int(rng.choice([20, 32, 48, 64, 96, 128, 192, 256, 320]))
         sizes = [int(round(base * rng.uniform(0.8, 1.25))) for _ in range(11)]
         networks[f"random network {j} (widths {min(sizes)} to {max(sizes)})"] = sizes
     return networks

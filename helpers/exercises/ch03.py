@@ -1,269 +1,366 @@
-"""Checks for chapter 3, ReLU and dead neurons: Leaky ReLU, a dead-unit detector,
-reviving a dead network, and the born-dead probability of a width-1 network.
+"""Checks for chapter 3, ReLU and dead neurons: Leaky ReLU and its derivative, a dead-unit
+detector, reviving a dead network, and the born-dead probability of a width-1 network.
 
-Each check calls the student's function on copies of fixed inputs chosen so that the
-plausible wrong answers and the right one disagree (mixed signs, exact zeros, tiny and
-extreme values, non-square shapes, float32) and on a seeded random case, compares with a
-reference computed here, and says what differs on the inputs it shows. When it recognises
-the mistake (alpha ignored, ReLU's derivative, the wrong axis, "some zero" instead of
-"all zero", an off-by-one in the depth) it names the idea; otherwise it says what differs
-without guessing a cause.
+One spec per exercise (``_spec``): the cases are drawn afresh at every check, edge cases
+first; the student's functions run on all of them, and only then are the references computed
+and the results judged. When the judge recognises the mistake (alpha ignored, ReLU's
+derivative, the wrong axis, "some zero" instead of "all zero", an off-by-one in the depth, an
+integer result for an integer input) it names the idea; otherwise it says what differs, on
+which case, and how to repeat the draw.
 """
 
 from __future__ import annotations
 
-import dis
-import types
+import math
 import warnings
 
 import numpy as np
 
-from ._core import (
-    ExerciseError,
-    NotAnsweredYet,
-    as_numeric_array,
-    call_answer,
-    check_array,
-    check_keys,
-    check_vectorised,
-    exercise_check,
-    passed,
-)
+from .. import activations, diagnostics
+from ._contract import expect_dict, expect_float, expect_ndarray, first_difference, pair, show
+from ._core import ExerciseError, exercise_check
+from ._plain import Other, describe
+from ._spec import Case, Spec
+from ._trace import Forbidden
 
 __all__ = [
+    "BORN_DEAD",
     "BROKEN_CONFIG",
+    "DEAD_UNITS",
     "DEAD_UNITS_BATCH",
     "DEAD_UNITS_TALL_BATCH",
-    "train_config",
-    "check_leaky_relu",
-    "check_dead_units",
-    "check_revive",
+    "DEFAULT_ALPHA",
+    "LEAKY_RELU",
+    "MAX_EPOCHS",
+    "REVIVE",
+    "TARGET_ACCURACY",
     "check_born_dead_width1",
+    "check_dead_units",
+    "check_leaky_relu",
+    "check_revive",
+    "train_config",
 ]
 
-
-def _call(fn, *args, what: str, name: str, **kwargs):
-    """call_answer, with a plain "`name` is not answered yet" for an unfinished answer."""
-    try:
-        return call_answer(fn, *args, what=what, **kwargs)
-    except NotAnsweredYet:
-        raise NotAnsweredYet(name) from None
+# The course's own code (and PyTorch's): "write it yourself" means none of it runs.
+COURSE_CODE = ("helpers.activations:*", "helpers.nn:*", "helpers.diagnostics:*", "torch*:*")
 
 
-def _code_objects(code: types.CodeType):
-    yield code
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            yield from _code_objects(const)
+def _work_pair(make, answer: int = 0, name: str = "") -> list[Case]:
+    """Two cases of the same kind, 3 x 4 and 43 x 44, to measure Python work per element
+    (a loop over the rows or over the columns both grow); ``make(shape)`` makes the input."""
+    return [Case(f"{name}a 3 x 4 input", (make((3, 4)),), answer=answer, work="small", size=3,
+                 elements=12),
+            Case(f"{name}a 43 x 44 input", (make((43, 44)),), answer=answer, work="large",
+                 size=43, elements=1892)]
 
 
-def _globals_loaded(code: types.CodeType):
-    """The global names a function's code (and the code nested in it) loads."""
-    for c in _code_objects(code):
-        for ins in dis.get_instructions(c):
-            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
-                yield ins.argval
+def _random_shape(rng, max_dims: int = 3) -> tuple[int, ...]:
+    """A shape of 1 to ``max_dims`` axes of 2 to 6, never square (a transpose shows)."""
+    while True:
+        shape = tuple(int(n) for n in rng.integers(2, 7, size=int(rng.integers(1, max_dims + 1))))
+        if len(set(shape)) == len(shape):
+            return shape
 
 
-def _course_object(fn) -> str | None:
-    """The name of a course (``helpers``) module or function that ``fn`` refers to, if any.
-
-    "Write it yourself" exercises must not call the course's own implementation; this
-    reads the names the function looks up (globals and closure variables) and resolves them.
-    """
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return None
-    scope = dict(getattr(fn, "__globals__", {}))
-    for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
-        try:
-            scope[name] = cell.cell_contents
-        except ValueError:  # an empty cell: nothing to resolve
-            pass
-    for name in [*_globals_loaded(code), *code.co_freevars]:
-        if name not in scope:
-            continue
-        obj = scope[name]
-        module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(
-            obj, "__module__", None)
-        if isinstance(module, str) and (module == "helpers" or module.startswith("helpers.")):
-            return name
-    return None
-
-
-def _write_it_yourself(fn, what: str, course_name: str) -> None:
-    used = _course_object(fn)
-    if used is not None:
-        raise ExerciseError(
-            f"{what} uses the course's own code (`{used}`); this exercise asks you to write "
-            f"it yourself with numpy, not to call `{course_name}`.",
-            "the point is to build it from comparisons and numpy's elementwise functions; "
-            "the course's version is what the check compares you with.",
-        )
+def _elementwise_result(got, x: np.ndarray, what: str, hint: str) -> np.ndarray:
+    """The result of an elementwise function of ``x``: an array of x's shape (for a 0-d x,
+    the numpy scalar that numpy's arithmetic returns is fine)."""
+    if x.ndim == 0 and isinstance(got, np.generic) and got.dtype.kind in "biufc":
+        return np.asarray(got)
+    return expect_ndarray(got, what, shape=x.shape, input_shape=x.shape, hint=hint)
 
 
 # --------------------------------------------------------------------------------------
 # Exercise 1: Leaky ReLU forward and derivative
 # --------------------------------------------------------------------------------------
 
-#: Inputs for exercise 1: both signs, exact zeros (0.0 and -0.0), tiny and extreme values.
+#: Inputs of the first cases: both signs, exact zeros (0.0 and -0.0), tiny and extreme values.
 LEAKY_X = np.array([-1e4, -5.0, -2.0, -0.5, -1e-3, -0.0, 0.0, 1e-3, 0.5, 2.0, 5.0, 1e4])
 DEFAULT_ALPHA = 0.01  # the registry's default (activations.get("leaky_relu").params)
+_LEAKY = ("leaky_relu", "leaky_relu_grad")
+# Values on both sides of the kink at 0: the smallest subnormal numbers (a few units of the
+# smallest, and more), the smallest normal number, 1e-300 (1e-30 in float32).
+_KINK64 = np.array([-1e-300, -2.2250738585072014e-308, -1e-315, -5e-324, -0.0, 0.0, 5e-324,
+                    1e-322, 1e-315, 2.2250738585072014e-308, 1e-300])
+_KINK32 = np.array([-1e-30, -1.1754944e-38, -1e-40, -1e-45, -0.0, 0.0, 1e-45, 1e-44, 1e-40,
+                    1.1754944e-38, 1e-30], dtype=np.float32)
 
 
-def _leaky(x, alpha):
-    return np.where(x > 0, x, alpha * x).astype(np.asarray(x).dtype)
+def _alpha_of(case: Case) -> float:
+    if len(case.args) > 1:
+        return float(case.args[1])
+    return float(case.kwargs.get("alpha", DEFAULT_ALPHA))
 
 
-def _leaky_grad(x, alpha):
-    return np.where(x > 0, 1.0, alpha).astype(np.asarray(x).dtype)
+def _leaky_cases(label: str, x: np.ndarray, alpha=None, *, positional: bool = False) -> list:
+    """The same input for ``leaky_relu`` and ``leaky_relu_grad``: alpha left at its default
+    (None), passed by name, or passed by position."""
+    cases = []
+    for answer, name in enumerate(_LEAKY):
+        if alpha is None:
+            call, args, kwargs = f"{name}(x)", (x,), {}
+        elif positional:
+            call, args, kwargs = f"{name}(x, {alpha!r})", (x, alpha), {}
+        else:
+            call, args, kwargs = f"{name}(x, alpha={alpha!r})", (x,), {"alpha": alpha}
+        cases.append(Case(f"`{call}` for {label}", args, kwargs, answer=answer))
+    return cases
 
 
-def _as_array(got, what: str) -> np.ndarray:
-    return as_numeric_array(got, what, "return a numpy array of the same shape as x.")
+def _draw_alpha(rng) -> float:
+    """A slope in [0.05, 0.95] with all its digits (so rounding alpha shows), never the
+    default (so ignoring alpha shows)."""
+    return float(rng.uniform(0.05, 0.95))
 
 
-def _same_values(got: np.ndarray, expected: np.ndarray, mask=None) -> bool:
-    if got.shape != expected.shape:
-        return False
+def _draw_leaky(rng) -> list[Case]:
+    a1, a2, a3, a4, a5, a6 = (_draw_alpha(rng) for _ in range(6))
+    mixed = np.round(rng.normal(0.0, 3.0, 6), 3)
+    cases = [
+        *_leaky_cases("x = " + show(LEAKY_X), LEAKY_X),
+        *_leaky_cases("x = " + show(LEAKY_X), LEAKY_X, a1),
+        *_leaky_cases("both sides of the kink at 0 (float64: 1e-300, the smallest normal and "
+                      "subnormal numbers, -0.0 and 0.0)", _KINK64, a2),
+        *_leaky_cases("both sides of the kink at 0 (float32)", _KINK32, a3),
+        *_leaky_cases("the integer array np.arange(-3, 4) (int64)", np.arange(-3, 4)),
+        *_leaky_cases("a random int32 array", rng.integers(-50, 51, (3, 5)).astype(np.int32),
+                      a4),
+        *_leaky_cases("a (2, 4) float32 array",
+                      np.array([[-3.0, 0.0, 2.0, -0.25], [1.5, -1e-3, -0.0, 7.0]],
+                               dtype=np.float32), a5, positional=True),
+        *_leaky_cases("random values with alpha = 0.0 (the smallest slope the task allows)",
+                      rng.normal(0.0, 3.0, (2, 3)), 0.0),
+        *_leaky_cases("a 0-d array", np.array(-abs(mixed[0]) - 0.5), a6),
+        *_leaky_cases("one value in a 1-D array", np.array([mixed[1]]), a6),
+        *_leaky_cases("an empty array of shape (0, 3)", np.zeros((0, 3)), a6),
+        *_leaky_cases("extreme values (float64)",
+                      np.array([-1e300, -1e30, -1e4, 1e4, 1e30, 1e300]), a1),
+        *_leaky_cases("extreme values (float32)",
+                      np.array([-1e38, -1e30, -1e4, 1e4, 1e30, 1e38], dtype=np.float32), a2),
+    ]
+    for dtype in (np.float64, np.float32):
+        shape = _random_shape(rng)
+        cases += _leaky_cases(f"random values of shape {shape} ({np.dtype(dtype).name})",
+                              rng.normal(0.0, 3.0, shape).astype(dtype), _draw_alpha(rng))
+    for answer, name in enumerate(_LEAKY):
+        cases += _work_pair(lambda shape: rng.normal(0.0, 3.0, shape), answer, f"`{name}` on ")
+    return cases
+
+
+def _leaky_reference(case: Case):
+    x = case.args[0]
+    x64, alpha = x.astype(np.float64), _alpha_of(case)
+    if case.answer == 0:
+        return np.where(x64 > 0, x64, alpha * x64)
+    return np.where(x64 > 0, 1.0, alpha)
+
+
+def _same(got: np.ndarray, wrong: np.ndarray, mask=None) -> bool:
     if mask is not None:
-        got, expected = got[mask], expected[mask]
-    return bool(np.allclose(got, expected, rtol=1e-6, atol=1e-12))
+        got, wrong = got[mask], wrong[mask]
+    with np.errstate(invalid="ignore"):
+        return bool(np.allclose(got, wrong, rtol=1e-6, atol=1e-12))
 
 
-def _check_dtype(raw, x: np.ndarray, what: str) -> None:
-    dtype = getattr(raw, "dtype", None)
-    if dtype != x.dtype:
-        raise ExerciseError(
-            f"{what} returns {dtype if dtype is not None else type(raw).__name__} for a "
-            f"{x.dtype} input x = {np.array2string(x, separator=', ')}; the task asks to keep "
-            "x's dtype.",
-            "a float32 network stays float32, so the course's activations return the dtype "
-            "they were given: an expression built from x (and Python numbers) keeps x's dtype; "
-            "one built only from Python numbers or from a bool mask is float64, so convert "
-            "the result to x's dtype.")
+def _at(x: np.ndarray, got: np.ndarray, expected: np.ndarray, mask=None) -> str:
+    """'at x = -10000 it gives 0, expected -100': the input where the values differ most."""
+    gap = np.abs(np.nan_to_num(got - expected, nan=np.inf))
+    if mask is not None:
+        gap = np.where(mask, gap, -1.0)
+    i = np.unravel_index(int(np.argmax(gap)), x.shape) if x.ndim else ()
+    shown, wanted = pair(got[i], expected[i])
+    return f"at x = {float(x[i]):g} it gives {shown}, expected {wanted}"
 
 
-def _check_leaky_forward(leaky_relu, x: np.ndarray, alpha: float, what: str) -> None:
-    raw = _call(leaky_relu, x, what=what, name="`leaky_relu`", alpha=alpha)
-    got = _as_array(raw, what)
-    expected = _leaky(x, alpha)
-    if got.shape == x.shape and x.ndim == 1:
-        neg, pos = x < 0, x > 0
-        if _same_values(got, np.maximum(x, 0)):
-            raise ExerciseError(
-                f"{what} returns 0 for every negative input: that is plain ReLU (at x = -5 it "
-                f"gives {got[x == -5.0][0]:g}, expected {alpha * -5:g}).",
+def _leaky_forward_mistake(x, got, expected, alpha, defaulted) -> tuple[str, str] | None:
+    """(problem, hint) of a known mistake of the forward, when ``got`` is one."""
+    neg, pos = x < 0, x > 0
+    xf = x.astype(np.float64)
+    if alpha > 0 and np.any(neg) and _same(got, np.maximum(xf, 0)):
+        return (f"returns 0 for every negative input: that is plain ReLU ("
+                f"{_at(xf, got, expected, neg)})",
                 "Leaky ReLU keeps a small slope on the negative side: its value there is "
                 "alpha times x, a small negative number.")
-        if alpha != DEFAULT_ALPHA and _same_values(got, _leaky(x, DEFAULT_ALPHA)):
-            raise ExerciseError(
-                f"{what} gives the values for alpha = {DEFAULT_ALPHA}: the argument alpha is "
-                "ignored.",
+    if np.any(neg) and alpha != DEFAULT_ALPHA and _same(got, np.where(xf > 0, xf,
+                                                                     DEFAULT_ALPHA * xf)):
+        return (f"gives the values for alpha = {DEFAULT_ALPHA}: the argument alpha is ignored",
                 "use the parameter `alpha` in your formula, not a fixed number.")
-        if _same_values(got, np.where(pos, alpha * x, x), mask=neg | pos):
-            raise ExerciseError(
-                f"{what} has the two branches swapped: at x = 5 it gives {got[x == 5.0][0]:g} "
-                f"(expected 5) and at x = -5 it gives {got[x == -5.0][0]:g} (expected "
-                f"{alpha * -5:g}).",
+    if alpha > 0 and np.any(neg) and np.any(pos) and _same(got, np.where(xf > 0, alpha * xf, xf),
+                                                           mask=neg | pos):
+        return (f"has the two branches swapped ({_at(xf, got, expected, pos)})",
                 "positive inputs pass unchanged; only x <= 0 is multiplied by alpha.")
-        if _same_values(got, np.where(pos, x, -alpha * x)):
-            raise ExerciseError(
-                f"{what} is positive for negative inputs (at x = -5 it gives "
-                f"{got[x == -5.0][0]:g}, expected {alpha * -5:g}).",
+    if alpha > 0 and np.any(neg) and _same(got, np.where(xf > 0, xf, -alpha * xf)):
+        return (f"is positive for negative inputs ({_at(xf, got, expected, neg)})",
                 "for x <= 0 the value is alpha times x itself, which keeps the sign of x.")
-    check_array(got, expected, what, inputs=x if got.shape == x.shape else None,
-                hint="Leaky ReLU is x where x > 0 and alpha times x elsewhere, elementwise, "
-                     "for an array of any shape.")
-    _check_dtype(raw, x, what)
+    if defaulted and np.any(neg):
+        slope = float(np.median(got[neg] / xf[neg]))
+        if 0 < slope < 1 and not math.isclose(slope, alpha, rel_tol=1e-6) and _same(
+                got, np.where(xf > 0, xf, slope * xf)):
+            return (f"with alpha left at its default differs from alpha = {DEFAULT_ALPHA} ("
+                    f"{_at(xf, got, expected, neg)}): its default slope is {slope:.6g}",
+                    f"keep the default alpha = {DEFAULT_ALPHA} of the given signature; it is "
+                    "the course's (and PyTorch's) default.")
+    return None
 
 
-def _check_leaky_grad(leaky_relu_grad, x: np.ndarray, alpha: float, what: str) -> None:
-    raw = _call(leaky_relu_grad, x, what=what, name="`leaky_relu_grad`", alpha=alpha)
-    got = _as_array(raw, what)
-    expected = _leaky_grad(x, alpha)
-    if got.shape == x.shape and x.ndim == 1:
-        neg, pos = x < 0, x > 0
-        if _same_values(got, np.where(pos, 1.0, 0.0), mask=neg | pos):
-            raise ExerciseError(
-                f"{what} is 0 for negative inputs: that is ReLU's derivative, the one that "
-                "lets units die.",
-                "for x < 0, Leaky ReLU is alpha * x, so its slope there is alpha.")
-        if _same_values(got, _leaky(x, alpha)):
-            raise ExerciseError(
-                f"{what} returns the function's values, not its slope (at x = 5 it gives "
-                f"{got[x == 5.0][0]:g}, expected 1).",
+def _leaky_grad_mistake(x, got, expected, alpha, defaulted) -> tuple[str, str] | None:
+    """(problem, hint) of a known mistake of the derivative, when ``got`` is one."""
+    neg, pos = x < 0, x > 0
+    xf = x.astype(np.float64)
+    if alpha > 0 and np.any(neg) and _same(got, np.where(pos, 1.0, 0.0), mask=neg | pos):
+        return ("is 0 for negative inputs: that is ReLU's derivative, the one that lets units "
+                "die", "for x < 0, Leaky ReLU is alpha * x, so its slope there is alpha.")
+    if np.any(pos & (xf != 1)) and _same(got, np.where(pos, xf, alpha * xf)):
+        return (f"returns the function's values, not its slope ({_at(xf, got, expected, pos)})",
                 "the derivative is 1 where x > 0 and alpha elsewhere.")
-        if _same_values(got, np.where(pos, 1.0, alpha * x), mask=neg | pos):
-            raise ExerciseError(
-                f"{what} for negative inputs is alpha * x, the function's value there (at "
-                f"x = -5 it gives {got[x == -5.0][0]:g}, expected {alpha:g}).",
+    if np.any(neg & (xf != -1)) and alpha > 0 and _same(got, np.where(pos, 1.0, alpha * xf),
+                                                        mask=neg | pos):
+        return (f"for negative inputs is alpha * x, the function's value there "
+                f"({_at(xf, got, expected, neg)})",
                 "on the negative side Leaky ReLU is a straight line through 0 with slope "
                 "alpha: its derivative is the same number for every x < 0.")
-        if alpha != DEFAULT_ALPHA and _same_values(got, _leaky_grad(x, DEFAULT_ALPHA)):
-            raise ExerciseError(
-                f"{what} gives the slopes for alpha = {DEFAULT_ALPHA}: the argument alpha is "
-                "ignored.",
+    if np.any(neg) and alpha != DEFAULT_ALPHA and _same(got, np.where(pos, 1.0, DEFAULT_ALPHA)):
+        return (f"gives the slopes for alpha = {DEFAULT_ALPHA}: the argument alpha is ignored",
                 "use the parameter `alpha` in your formula, not a fixed number.")
-        at_zero = x == 0
-        if _same_values(got, expected, mask=~at_zero) and not _same_values(
-                got, expected, mask=at_zero):
-            at_0 = float(got[at_zero][0])
-            hint = ("at x = 0 take the left slope, as relu'(0) = 0 takes ReLU's left slope: "
-                    "the derivative is 1 only where x > 0." if at_0 == 1 else
-                    "at x = 0 take the left slope, as relu'(0) = 0 takes ReLU's left slope; "
-                    "for Leaky ReLU the left slope is not 0.")
-            raise ExerciseError(
-                f"{what} at x = 0 is {at_0:g}, expected alpha = {alpha:g}; every other "
-                "input is right.", hint)
-    check_array(got, expected, what, inputs=x if got.shape == x.shape else None,
-                hint="the derivative is 1 where x > 0 and alpha elsewhere (x = 0 included), "
-                     "elementwise, for an array of any shape.")
-    _check_dtype(raw, x, what)
+    if defaulted and np.any(neg):
+        slope = float(np.median(got[neg]))
+        if 0 < slope < 1 and not math.isclose(slope, alpha, rel_tol=1e-6) and _same(
+                got, np.where(pos, 1.0, slope), mask=neg | pos):
+            return (f"with alpha left at its default differs from alpha = {DEFAULT_ALPHA} ("
+                    f"{_at(xf, got, expected, neg)})",
+                    f"keep the default alpha = {DEFAULT_ALPHA} of the given signature; it is "
+                    "the course's (and PyTorch's) default.")
+    at_zero = x == 0
+    if np.any(at_zero) and _same(got, expected, mask=~at_zero) and not _same(
+            got, expected, mask=at_zero):
+        at_0 = float(got[at_zero][np.argmax(np.abs(got[at_zero] - alpha))]) + 0.0
+        hint = ("at x = 0 take the left slope, as relu'(0) = 0 takes ReLU's left slope: the "
+                "derivative is 1 only where x > 0." if at_0 == 1 else
+                "at x = 0 take the left slope, as relu'(0) = 0 takes ReLU's left slope; for "
+                "Leaky ReLU the left slope is not 0.")
+        return (f"at x = 0 is {at_0:g}, expected alpha = {alpha:g}; every other input is right",
+                hint)
+    return None
+
+
+def _judge_leaky(case: Case, obs, expected) -> None:
+    x, alpha = case.args[0], _alpha_of(case)
+    name = _LEAKY[case.answer]
+    what = f"`{name}`"
+    got = _elementwise_result(obs.result, x, what,
+                              "work elementwise on x, keeping its shape (do not flatten it).")
+    if got.dtype.kind == "c":
+        raise ExerciseError(f"{what} returned complex numbers (dtype {got.dtype}).",
+                            "Leaky ReLU and its slope are real numbers.")
+    if got.dtype.kind not in "iuf":
+        raise ExerciseError(
+            f"{what} returned dtype {got.dtype}; the task asks for numbers of x's dtype "
+            "(float64 for an integer x).",
+            "a comparison gives booleans: turn them into numbers of the right dtype.")
+    integer_x = x.dtype.kind in "iu"
+    want = np.dtype(np.float64) if integer_x else x.dtype
+    if integer_x and got.dtype != want:
+        example = ""
+        if x.size and got.dtype.kind in "iu" and np.any(x < 0):
+            i = np.unravel_index(int(np.argmax(x < 0)), x.shape) if x.ndim else ()
+            example = (f" (at x = {int(x[i])} it gives {got[i].item()!r}, expected "
+                       f"{float(expected[i]):g})")
+        raise ExerciseError(
+            f"{what} returned dtype {got.dtype} for an {x.dtype} input{example}; the task asks "
+            "for float64 when x is an integer array.",
+            "alpha (and alpha times an integer) is not a whole number: converting the result "
+            "to x's integer dtype drops it. Keep x's dtype only when x is a float array.")
+    if x.size == 0:
+        if got.dtype != want:
+            raise ExerciseError(f"{what} returned dtype {got.dtype} for a {x.dtype} input; the "
+                                "task asks to keep x's dtype.", _DTYPE_HINT)
+        return
+    value = got.astype(np.float64)
+    finder = _leaky_forward_mistake if case.answer == 0 else _leaky_grad_mistake
+    defaulted = len(case.args) == 1 and "alpha" not in case.kwargs
+    mistake = None
+    with np.errstate(all="ignore"):
+        if first_difference(value, expected, rtol=1e-6, atol=1e-12) is not None:
+            mistake = finder(x, value, expected, alpha, defaulted)
+    if mistake is not None:
+        raise ExerciseError(f"{what} {mistake[0]}.", mistake[1])
+    # A few units in the last place; below 0 also a few of the smallest (subnormal) numbers,
+    # where alpha x rounds, while above 0 Leaky ReLU passes x on exactly, the smallest x too.
+    if x.dtype == np.float32:
+        rtol, atol = 1e-5, (1e-43 if case.answer == 0 else 1e-12)
+    else:
+        rtol, atol = 1e-12, (1e-320 if case.answer == 0 else 1e-15)
+    if case.answer == 0:
+        atol = np.where(x > 0, 0.0, atol)
+    formula = ("x where x > 0 and alpha times x elsewhere" if case.answer == 0 else
+               "1 where x > 0 and alpha elsewhere (x = 0 included)")
+    diff = first_difference(value, expected, rtol=rtol, atol=atol)
+    if diff is not None:
+        index, n_bad = diff
+        hint = f"{name} is {formula}, elementwise, for an array of any shape."
+        if got.dtype != want:
+            hint = _DTYPE_HINT
+        elif np.isfinite(value[index]) and math.isclose(value[index], expected[index],
+                                                         rel_tol=1e-3):
+            hint = (f"the values differ only in their last digits: a result that went through "
+                    f"a lower precision (float16 or float32) keeps fewer digits than x's "
+                    f"{x.dtype}; compute in x's own dtype.")
+        shown, wanted = pair(value[index], expected[index])
+        raise ExerciseError(
+            f"{what} differs from the answer in {n_bad} of {x.size} values of this {x.dtype} "
+            f"input; the largest difference is at x = {float(x[index])!r}: got {shown}, "
+            f"expected {wanted}.", hint)
+    if got.dtype != want:
+        raise ExerciseError(
+            f"{what} returns {got.dtype} for a {x.dtype} input; the task asks to keep x's "
+            "dtype.", _DTYPE_HINT)
+
+
+_DTYPE_HINT = ("a float32 network stays float32, so the course's activations return the dtype "
+               "they were given: an expression built from x (and Python numbers) keeps x's "
+               "dtype; one built only from Python numbers or from a bool mask is float64, so "
+               "convert such a result to x's float dtype.")
+
+
+def _explain_leaky_error(case: Case, obs) -> str | None:
+    if "unexpected keyword argument 'alpha'" in obs.error:
+        return ("keep the signature of the task, with the slope named `alpha`: the check "
+                "passes it by name, and leaves it out to use the default.")
+    if "Cannot cast ufunc" in obs.error and case.args[0].dtype.kind in "iu":
+        return ("an integer array cannot hold alpha times x: for an integer x, compute in a "
+                "float64 array (the task asks for float64 there).")
+    if "positional argument" in obs.error:
+        return ("keep the signature of the task, `(x, alpha=0.01)`: the check passes alpha by "
+                "name, by position, and not at all.")
+    return None
+
+
+LEAKY_RELU = Spec(
+    "ch03.leaky_relu", check="ch03.check_leaky_relu", grade_id="ch03-leaky-relu-check",
+    what="`leaky_relu` or `leaky_relu_grad`", answers=_LEAKY,
+    draw=_draw_leaky, reference_case=_leaky_reference, judge=_judge_leaky,
+    explain_error=_explain_leaky_error,
+    forbidden=Forbidden(COURSE_CODE, why="the task asks you to write Leaky ReLU and its "
+                                         "derivative yourself, with numpy"),
+    vectorised=True,
+    loop_hint="comparisons, np.where and arithmetic work on a whole array at once.",
+    passed="Leaky ReLU and its derivative are right on every case: slope alpha for x <= 0 "
+           "(the kink included), 1 for x > 0; any shape, float dtypes kept, integers give "
+           "float64; vectorised.")
 
 
 @exercise_check
-def check_leaky_relu(leaky_relu, leaky_relu_grad) -> None:
-    """Check ``leaky_relu(x, alpha)`` and ``leaky_relu_grad(x, alpha)`` (vectorised, own code)."""
-    check_vectorised(leaky_relu, "`leaky_relu`")
-    check_vectorised(leaky_relu_grad, "`leaky_relu_grad`")
-    _write_it_yourself(leaky_relu, "`leaky_relu`", "activations.leaky_relu")
-    _write_it_yourself(leaky_relu_grad, "`leaky_relu_grad`", "the registry's leaky_relu.grad")
-    x = LEAKY_X
-    for alpha in (DEFAULT_ALPHA, 0.3):
-        _check_leaky_forward(leaky_relu, x, alpha, f"`leaky_relu(x, alpha={alpha})`")
-        _check_leaky_grad(leaky_relu_grad, x, alpha, f"`leaky_relu_grad(x, alpha={alpha})`")
-
-    # The default alpha is the registry's 0.01: call without it.
-    for fn, ref, name in ((leaky_relu, _leaky, "leaky_relu"),
-                          (leaky_relu_grad, _leaky_grad, "leaky_relu_grad")):
-        what = f"`{name}(x)` (alpha left at its default)"
-        got = _as_array(_call(fn, x, what=what, name=f"`{name}`"), what)
-        if got.shape == x.shape and not _same_values(got, ref(x, DEFAULT_ALPHA)):
-            raise ExerciseError(
-                f"{what} differs from alpha = {DEFAULT_ALPHA}: at x = -5 it gives "
-                f"{got[x == -5.0][0]:g}, expected {ref(x, DEFAULT_ALPHA)[x == -5.0][0]:g}.",
-                f"keep the default alpha = {DEFAULT_ALPHA} of the given signature; it is the "
-                "course's (and PyTorch's) default.")
-        check_array(got, ref(x, DEFAULT_ALPHA), what, inputs=x)
-
-    # Any shape, float32 kept, and a seeded random case.
-    X32 = np.array([[-3.0, 0.0, 2.0, -0.25], [1.5, -1e-3, -0.0, 7.0]], dtype=np.float32)
-    R = np.random.default_rng(3).normal(0.0, 3.0, size=(2, 3, 4))
-    for arr, alpha, label in ((X32, 0.1, "a (2, 4) float32 array"),
-                              (R, 0.05, "a seeded random (2, 3, 4) array")):
-        _check_leaky_forward(leaky_relu, arr, alpha, f"`leaky_relu` on {label}, alpha={alpha}")
-        _check_leaky_grad(leaky_relu_grad, arr, alpha,
-                          f"`leaky_relu_grad` on {label}, alpha={alpha}")
-    passed("Leaky ReLU and its derivative are right: slope alpha for x <= 0, 1 for x > 0, "
-           "any shape, dtype kept, vectorised.")
+def check_leaky_relu(leaky_relu, leaky_relu_grad, *, seed: int | None = None) -> None:
+    """Check ``leaky_relu(x, alpha)`` and ``leaky_relu_grad(x, alpha)`` on inputs drawn at each
+    call: any shape, float dtypes kept, integer input gives float64; own code, vectorised."""
+    LEAKY_RELU.check(leaky_relu, leaky_relu_grad, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
 # Exercise 2: a vectorised dead-unit detector
 # --------------------------------------------------------------------------------------
 
-#: The check's main batch, (7 samples, 12 units): each column is a unit a half-right
+#: The check's first batch, (7 samples, 12 units): each column is a unit a half-right
 #: detector gets wrong. Print it (``ch03.DEAD_UNITS_BATCH``) to see what the check sees.
 _COLUMNS = [
     ("active on every sample", [0.5, 1.2, 0.1, 2.0, 0.4, 0.9, 0.3]),
@@ -283,7 +380,6 @@ _COLUMNS = [
     ("zero on one sample only, positive on the other six", [0.2, 0.4, 0.0, 0.3, 0.1, 0.2, 0.5]),
 ]
 DEAD_UNITS_BATCH = np.array([col for _, col in _COLUMNS]).T
-_COLUMN_NOTES = [note for note, _ in _COLUMNS]
 
 
 def _tall_column(n: int, values: dict) -> np.ndarray:
@@ -307,148 +403,240 @@ _TALL_COLUMNS = [
         _TALL, {n: 0.3 for n in range(150, _TALL)})),
 ]
 DEAD_UNITS_TALL_BATCH = np.array([col for _, col in _TALL_COLUMNS]).T
-_TALL_NOTES = [note for note, _ in _TALL_COLUMNS]
+_NOTES = {"main": [note for note, _ in _COLUMNS], "tall": [note for note, _ in _TALL_COLUMNS]}
 
 
-def _dead(A):
+def _dead_reference(A):
     return ~np.any(A != 0, axis=0)
 
 
-def _describe_unit(A: np.ndarray, j: int, notes) -> str:
-    col = A[:, j]
+def _describe_unit(col: np.ndarray) -> str:
+    """What a unit's outputs are like, for a message: 'nonzero on 1 of 60 samples (sample
+    47), negative there'."""
     n = len(col)
-    if notes is not None and notes[j] is not None:
-        return notes[j]
-    if not np.any(col):
+    nonzero = np.flatnonzero(col)
+    if nonzero.size == 0:
         return f"zero on all {n} samples"
-    return f"nonzero on {np.count_nonzero(col)} of {n} samples"
+    if nonzero.size == n:
+        text = f"nonzero on every one of its {n} samples"
+    else:
+        where = (f" (sample {nonzero[0]})" if nonzero.size == 1 else
+                 f" (samples {nonzero[:4].tolist()}{' ...' if nonzero.size > 4 else ''})")
+        text = f"nonzero on {nonzero.size} of {n} samples{where}"
+    values = col[nonzero]
+    if np.all(values < 0):
+        text += ", negative there"
+    biggest = float(np.max(np.abs(values)))
+    if biggest < 1e-6:
+        text += f", at most {biggest:.3g} in size: tiny, but not zero"
+    elif values.size > 1 and np.ptp(values) == 0 and nonzero.size == n:
+        text += f", always {float(values[0]):g}: constant, but not zero"
+    elif values.size > 1 and float(values.sum()) == 0:
+        text += ": its outputs cancel, they sum to 0"
+    return text
 
 
-def _dead_units_cases():
-    rng = np.random.default_rng(7)
-    z = rng.normal(0.0, 1.0, size=(40, 13))
-    z[:, [2, 9]] -= 8.0  # these two units never fire: dead under ReLU
-    z[:, 5] = np.abs(z[:, 5]) + 0.1  # always active
-    square = np.array([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.5],
-                       [0.0, 0.0, 0.0, 0.0]])
-    return [
-        ("the (7 samples, 12 units) batch `ch03.DEAD_UNITS_BATCH`", DEAD_UNITS_BATCH,
-         _COLUMN_NOTES),
-        ("the (200 samples, 7 units) batch `ch03.DEAD_UNITS_TALL_BATCH`",
-         DEAD_UNITS_TALL_BATCH, _TALL_NOTES),
-        ("the same batch in float32 (where 1e-200 becomes exactly 0)",
-         DEAD_UNITS_BATCH.astype(np.float32), None),
-        ("a (4 samples, 4 units) batch " + np.array2string(square, separator=", ")
-         .replace("\n", ""), square, None),
-        ("a seeded random ReLU layer, (40 samples, 13 units)", np.maximum(z, 0.0), None),
-        ("a seeded random Leaky ReLU layer, (40 samples, 13 units)",
-         np.where(z > 0, z, 0.01 * z), None),
+def _relu_layer(rng, n_samples: int, n_units: int, leaky: bool = False,
+                dtype=np.float64) -> np.ndarray:
+    """A ReLU (or Leaky ReLU) layer's outputs with traps (when it has 5 units or more): two
+    dead units, one that fires on a single late sample, one whose only output is tiny, one
+    that fires on every sample."""
+    z = rng.normal(0.0, 1.0, (n_samples, n_units))
+    if n_units >= 5:
+        units = rng.permutation(n_units)
+        dead, late, tiny, busy = units[:2], units[2], units[3], units[4]
+        z[:, dead] -= 12.0
+        z[:, [late, tiny]] = -12.0
+        z[int(rng.integers(n_samples // 2, n_samples)), late] = rng.uniform(0.1, 1.0)
+        z[int(rng.integers(0, n_samples)), tiny] = 1e-30 if dtype == np.float32 else 1e-200
+        z[:, busy] = np.abs(z[:, busy]) + 0.1
+    a = np.where(z > 0, z, 0.01 * z) if leaky else np.maximum(z, 0.0)
+    if leaky and n_units >= 5:  # a leaky layer has exact zeros only where a unit was pruned
+        a[:, dead[0]] = 0.0
+    return a.astype(dtype)
+
+
+def _cancelling(rng, n_samples: int, n_units: int) -> np.ndarray:
+    """Columns of quarters that sum to exactly 0 (a zero sum is not a zero column), zeros in
+    some columns, and negative-only columns."""
+    A = np.zeros((n_samples, n_units))
+    for j in range(n_units):
+        kind = j % 3
+        rows = rng.choice(n_samples, size=3, replace=False)
+        if kind == 0:
+            A[rows, j] = [0.5, -0.25, -0.25]
+        elif kind == 1:
+            A[rows[:2], j] = -rng.integers(1, 8, 2) / 8
+    return A[:, rng.permutation(n_units)]
+
+
+def _draw_dead_units(rng) -> list[Case]:
+    n = int(rng.integers(4, 8))
+    square = np.abs(rng.normal(0.0, 1.0, (n, n))) + 0.1
+    row, col = rng.choice(n, size=2, replace=False)
+    square[:, col] = 0.0   # one dead unit...
+    square[row, :] = 0.0   # ... and a sample on which every unit is 0: per sample is not per unit
+    one_sample = np.maximum(rng.normal(0.0, 1.0, (1, 9)), 0.0)
+    one_unit_dead = np.zeros((int(rng.integers(5, 30)), 1))
+    one_unit_alive = np.zeros((int(rng.integers(5, 30)), 1))
+    one_unit_alive[-1, 0] = 0.2
+    subnormal = np.zeros((6, 5))
+    subnormal[int(rng.integers(6)), 0] = 5e-324
+    subnormal[int(rng.integers(6)), 1] = -5e-324
+    subnormal[:, 3] = 0.5
+    subnormal[:, 4] = rng.uniform(0.1, 1.0, 6)
+    subnormal[int(rng.integers(6)), 4] = 0.0  # zero on one sample: alive
+    tall_rows, tall_units = int(rng.integers(150, 301)), int(rng.integers(6, 12))
+    cases = [
+        Case("the (7 samples, 12 units) batch `ch03.DEAD_UNITS_BATCH`", (DEAD_UNITS_BATCH,),
+             note={"notes": "main"}),
+        Case("the (200 samples, 7 units) batch `ch03.DEAD_UNITS_TALL_BATCH`",
+             (DEAD_UNITS_TALL_BATCH,), note={"notes": "tall"}),
+        Case("`ch03.DEAD_UNITS_BATCH` in float32 (where 1e-200 becomes exactly 0)",
+             (DEAD_UNITS_BATCH.astype(np.float32),)),
+        Case(f"a square ({n} samples, {n} units) ReLU batch", (square,)),
+        Case("one sample, 9 units", (one_sample,)),
+        Case(f"one unit, zero on all {len(one_unit_dead)} samples", (one_unit_dead,)),
+        Case(f"one unit, nonzero on the last of its {len(one_unit_alive)} samples only",
+             (one_unit_alive,)),
+        Case("outputs of the smallest size a float64 holds, 5e-324 and -5e-324",
+             (subnormal,)),
+        Case("float32 outputs with the smallest float32, 1e-45",
+             (np.array([[0.0, 1e-45, 0.0], [0.0, 0.0, -1e-45], [0.0, 0.0, 0.0]],
+                       dtype=np.float32),)),
     ]
+    shapes = [(int(rng.integers(8, 60)), int(rng.integers(6, 20))) for _ in range(3)]
+    shapes = [(s, u + 1 if s == u else u) for s, u in shapes]
+    cases += [
+        Case(f"a random ReLU layer, ({shapes[0][0]} samples, {shapes[0][1]} units)",
+             (_relu_layer(rng, *shapes[0]),)),
+        Case(f"a random Leaky ReLU layer, ({shapes[1][0]} samples, {shapes[1][1]} units)",
+             (_relu_layer(rng, *shapes[1], leaky=True),)),
+        Case(f"a random float32 ReLU layer, ({shapes[2][0]} samples, {shapes[2][1]} units)",
+             (_relu_layer(rng, *shapes[2], dtype=np.float32),)),
+        Case(f"a tall random ReLU layer, ({tall_rows} samples, {tall_units} units)",
+             (_relu_layer(rng, tall_rows, tall_units),)),
+        Case("outputs that cancel in their column sums, (9 samples, 8 units)",
+             (_cancelling(rng, 9, 8),)),
+    ]
+    return cases + _work_pair(lambda shape: _relu_layer(rng, *shape))
+
+
+def _judge_dead_units(case: Case, obs, expected) -> None:
+    A = case.args[0]
+    n_samples, n_units = A.shape
+    what = "`dead_units`"
+    got = obs.result
+    if isinstance(got, (bool, np.bool_)):
+        got = np.asarray(got)
+    if isinstance(got, np.ndarray) and got.shape != expected.shape:
+        if got.shape == (n_samples,) and n_samples != n_units:
+            problem = "one value per sample (a row of A), but we want one per unit"
+            hint = "A has shape (n_samples, n_units): reduce over the samples, the rows."
+        elif got.shape == (1, n_units):
+            problem = "an extra axis of length 1"
+            hint = "the mask is 1-D: one entry per unit, nothing else."
+        elif got.ndim == 1 and got.dtype.kind in "iu":
+            problem = "a list of unit indices, it seems, not a mask"
+            hint = "return True or False for every unit, in the units' order."
+        elif got.ndim == 0:
+            problem = "a single value for the whole batch"
+            hint = "answer per unit: reduce over the samples only."
+        else:
+            problem = "not one value per unit"
+            hint = "A has shape (n_samples, n_units); the mask has one entry per unit."
+        raise ExerciseError(f"{what} returned shape {got.shape}: {problem}; expected shape "
+                            f"{expected.shape}.", hint)
+    got = expect_ndarray(got, what, shape=expected.shape,
+                         hint="return the boolean mask as a numpy array, one entry per unit.")
+    if got.dtype != bool:
+        raise ExerciseError(
+            f"{what} returned dtype {got.dtype}; the task asks for a boolean mask (True = dead).",
+            "a comparison or a logical reduction already gives booleans; counts or fractions "
+            "are not a mask.")
+    if np.array_equal(got, expected):
+        return
+    patterns = [
+        (np.any(A == 0, axis=0),
+         "marks a unit dead when it is zero on *some* sample; a dead unit is zero on *every* "
+         "sample.", "a single nonzero output keeps the unit alive."),
+        (np.all(A <= 0, axis=0),
+         "marks units with negative outputs as dead; dead means exactly zero on every sample "
+         "(a leaky unit with negative output still gets a gradient).",
+         "compare with zero exactly, not with 'at most zero'."),
+        (np.all(np.isclose(A, 0), axis=0),
+         "treats a tiny nonzero output as zero; a unit that outputs 1e-12 is active and passes "
+         "gradient 1.", "test for exact zeros, with no tolerance."),
+    ]
+    if n_samples == n_units:
+        patterns.append((np.all(A == 0, axis=1),
+                         "answers per sample (the rows of A), not per unit (the columns); on a "
+                         "square batch the shapes agree but the values do not.",
+                         "A has shape (n_samples, n_units): reduce over the samples."))
+    for wrong, problem, hint in patterns:
+        if np.array_equal(got, wrong) and not np.array_equal(wrong, expected):
+            raise ExerciseError(f"{what} {problem}", hint)
+    notes = _NOTES.get(case.note.get("notes"))
+    bad = np.flatnonzero(got != expected)
+    lines = []
+    for j in bad[:3]:
+        col = A[:, j]
+        about = notes[j] if notes is not None and notes[j] is not None else _describe_unit(col)
+        if n_samples <= 12:
+            outputs = "its outputs: " + np.array2string(col, separator=", ", precision=3,
+                                                        max_line_width=200)
+        else:  # too long to print: the samples where it is nonzero
+            nz = np.flatnonzero(col)
+            outputs = (f"nonzero on samples {nz[:8].tolist()}{' ...' if nz.size > 8 else ''}"
+                       if nz.size else f"zero on all {n_samples} samples")
+        state, says = ("dead", "alive") if expected[j] else ("alive", "dead")
+        lines.append(f"unit {j} is {state} ({about}), but your mask says {says}; {outputs}")
+    first = "; the first three:" if len(bad) > 3 else ":"
+    raise ExerciseError(
+        f"{what}: your mask differs on {len(bad)} of {n_units} units{first}\n  "
+        + "\n  ".join(lines),
+        "a unit (a column of A) is dead only when every one of its outputs (every row) is "
+        "exactly 0; any nonzero output, tiny, negative or constant, keeps it alive.")
+
+
+DEAD_UNITS = Spec(
+    "ch03.dead_units", check="ch03.check_dead_units", grade_id="ch03-dead-units-check",
+    what="`dead_units`", answers=("dead_units",), draw=_draw_dead_units,
+    reference=_dead_reference, judge=_judge_dead_units,
+    forbidden=Forbidden(COURSE_CODE, why="the task asks you to write the detector yourself, "
+                                         "with numpy"),
+    vectorised=True,
+    loop_hint="numpy's comparisons and reductions take an axis: one call answers for every "
+              "unit.",
+    passed="`dead_units` finds exactly the units that are zero on every sample, on every batch "
+           "tried (tiny, negative, cancelling and late outputs included), vectorised.")
 
 
 @exercise_check
-def check_dead_units(dead_units) -> None:
-    """Check ``dead_units(A)``: a boolean mask over the columns (units) of ``A``."""
-    check_vectorised(dead_units, "`dead_units`")
-    _write_it_yourself(dead_units, "`dead_units`", "diagnostics.dead_units")
-    for label, batch, notes in _dead_units_cases():
-        what = f"`dead_units` on {label}"
-        got = _call(dead_units, batch, what=what, name="`dead_units`")
-        expected = _dead(batch)
-        n_samples, n_units = batch.shape
-        if got is None:
-            raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
-        got_arr = np.asarray(got)
-        if got_arr.shape != expected.shape:
-            if got_arr.shape == (n_samples,):
-                problem = "one value per sample (a row of A), but we want one per unit"
-                hint = "A has shape (n_samples, n_units): reduce over the samples, the rows."
-            elif got_arr.shape == (1, n_units):
-                problem = "an extra axis of length 1"
-                hint = "the mask is 1-D: one entry per unit, nothing else."
-            elif got_arr.ndim == 1 and got_arr.dtype.kind in "iu":
-                problem = "a list of unit indices, it seems, not a mask"
-                hint = "return True or False for every unit, in the units' order."
-            elif got_arr.ndim == 0:
-                problem = "a single value for the whole batch"
-                hint = "answer per unit: reduce over the samples only."
-            else:
-                problem = "not one value per unit"
-                hint = "A has shape (n_samples, n_units); the mask has one entry per unit."
-            raise ExerciseError(
-                f"{what} has shape {got_arr.shape}: {problem}; expected shape "
-                f"{expected.shape}.", hint)
-        if got_arr.dtype != bool:
-            raise ExerciseError(
-                f"{what} has dtype {got_arr.dtype}; the task asks for a boolean mask "
-                "(True = dead).",
-                "a comparison or a logical reduction already gives booleans; counts or "
-                "fractions are not a mask.")
-        if np.array_equal(got_arr, expected):
-            continue
-        patterns = [
-            (np.any(batch == 0, axis=0),
-             "marks a unit dead when it is zero on *some* sample; a dead unit is zero on "
-             "*every* sample.",
-             "a single nonzero output keeps the unit alive."),
-            (np.all(batch <= 0, axis=0),
-             "marks units with negative outputs as dead; dead means exactly zero on every "
-             "sample (a leaky unit with negative output still gets a gradient).",
-             "compare with zero exactly, not with 'at most zero'."),
-            (np.all(np.isclose(batch, 0), axis=0),
-             "treats a tiny nonzero output as zero; a unit that outputs 1e-12 is active and "
-             "passes gradient 1.",
-             "test for exact zeros, with no tolerance."),
-        ]
-        if n_samples == n_units:
-            patterns.append((np.all(batch == 0, axis=1),
-                             "answers per sample (the rows of A), not per unit (the columns); "
-                             "on a square batch the shapes agree but the values do not.",
-                             "A has shape (n_samples, n_units): reduce over the samples."))
-        for wrong, problem, hint in patterns:
-            if np.array_equal(got_arr, wrong) and not np.array_equal(wrong, expected):
-                raise ExerciseError(f"{what} {problem}", hint)
-        bad = np.flatnonzero(got_arr != expected)
-        lines = []
-        for j in bad[:3]:
-            col = batch[:, j]
-            if n_samples <= 12:
-                outputs = "its outputs: " + np.array2string(col, separator=", ", precision=3,
-                                                            max_line_width=200)
-            else:  # too long to print: the samples where it is nonzero
-                nz = np.flatnonzero(col)
-                outputs = (f"nonzero on samples {nz[:8].tolist()}"
-                           f"{' ...' if nz.size > 8 else ''}" if nz.size else
-                           f"zero on all {n_samples} samples")
-            if expected[j]:
-                lines.append(f"unit {j} is dead ({_describe_unit(batch, j, notes)}), but your "
-                             f"mask says alive; {outputs}")
-            else:
-                lines.append(f"unit {j} is alive ({_describe_unit(batch, j, notes)}), but your "
-                             f"mask says dead; {outputs}")
-        first = "; the first three:" if len(bad) > 3 else ":"
-        raise ExerciseError(
-            f"{what}: your mask differs on {len(bad)} of {n_units} units{first}\n  "
-            + "\n  ".join(lines),
-            "a unit (a column of A) is dead only when every one of its outputs (every row) is "
-            "exactly 0; any nonzero output, tiny, negative or constant, keeps it alive.")
-    passed("`dead_units` finds exactly the units that are zero on every sample, vectorised.")
-
+def check_dead_units(dead_units, *, seed: int | None = None) -> None:
+    """Check ``dead_units(A)``: a boolean numpy mask over the columns (units) of ``A``, True
+    where a unit is exactly 0 on every sample; own code, vectorised."""
+    DEAD_UNITS.check(dead_units, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
-# Exercise 3: revive the broken network by changing one setting
+# Exercise 3: revive a broken network by changing one setting
 # --------------------------------------------------------------------------------------
 
-#: The network of section 4 that a large negative bias killed.
+#: The network of section 4 that a large negative bias killed: the first broken settings the
+#: check tries. The others are drawn at each check, with the same keys: a bias_init between
+#: -4 and -2, an lr between 0.5 and 1, epochs between 150 and 300 (one of them from the hard
+#: end: bias -4 to -3.5, lr 0.5 to 0.75, epochs 150 to 200). Every one of them leaves the
+#: second hidden layer dead at birth and for good (tests/test_exercises_ch03.py trains them).
 BROKEN_CONFIG = {"activation": "relu", "init": "he", "bias_init": -3.0, "lr": 1.0,
                  "epochs": 300}
 SIZES = (2, 16, 16, 1)
 TARGET_ACCURACY = 0.95
 MAX_EPOCHS = 300
+_NUMBERS = (int, float, np.integer, np.floating)
 
 
-def train_config(config: dict, seed: int = 0):
+def train_config(config: dict, seed: int = 0, diagnostics: bool = True):
     """Train the chapter's moons network with ``config``; return (net, history)."""
     from .. import data, nn  # local import: exercises stay light until a check runs
 
@@ -457,8 +645,25 @@ def train_config(config: dict, seed: int = 0):
                  bias_init=config["bias_init"], seed=seed)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        history = net.fit(X, y, epochs=config["epochs"], lr=config["lr"])
+        history = net.fit(X, y, epochs=config["epochs"], lr=config["lr"],
+                          diagnostics=diagnostics)
     return net, history
+
+
+def _broken_config(rng, bias: tuple, lr: tuple, epochs: tuple) -> dict:
+    return {"activation": "relu", "init": "he",
+            "bias_init": round(float(rng.uniform(*bias)), 1),
+            "lr": round(float(rng.uniform(*lr)), 2),
+            "epochs": int(rng.integers(epochs[0] // 10, epochs[1] // 10 + 1)) * 10}
+
+
+def _draw_revive(rng) -> list[Case]:
+    hard = _broken_config(rng, (-4.0, -3.5), (0.5, 0.75), (150, 200))
+    other = _broken_config(rng, (-4.0, -2.0), (0.5, 1.0), (150, 300))
+    return [Case("the broken settings of the task, `ch03.BROKEN_CONFIG`",
+                 (dict(BROKEN_CONFIG),)),
+            Case(f"the broken settings {hard}", (hard,)),
+            Case(f"the broken settings {other}", (other,))]
 
 
 def _same_setting(a, b) -> bool:
@@ -469,19 +674,38 @@ def _same_setting(a, b) -> bool:
         return False
 
 
-@exercise_check
-def check_revive(revive) -> None:
-    """Check ``revive(config)``: one setting changed, and the network trains with no dead unit."""
-    broken = dict(BROKEN_CONFIG)
-    what = "`revive(BROKEN_CONFIG)`"
-    got = _call(revive, broken, what=what, name="`revive`")
-    if got is None:
+def _bad_value(key: str, value) -> str | None:
+    """Why ``value`` cannot be the setting ``key`` (None when it can)."""
+    real = isinstance(value, _NUMBERS) and not isinstance(value, (bool, np.bool_))
+    if key == "activation":
+        known = activations.builtin_names()
+        if not isinstance(value, str) or activations.aliases().get(value, value) not in known:
+            return f"it is not one of the course's activations ({', '.join(known)})"
+    elif key == "init":
+        from .. import nn
+        if not isinstance(value, str) or value not in nn.INITS:
+            return f"it is not one of the initialisations {', '.join(nn.INITS)}"
+    elif key == "epochs":
+        if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) \
+                or value < 1:
+            return "epochs must be a positive whole number (an int)"
+    elif not real or not math.isfinite(float(value)):
+        return f"{key} must be a finite number"
+    elif key == "lr" and value <= 0:
+        return "the learning rate must be positive"
+    return None
+
+
+def _judge_revive(case: Case, obs, expected) -> None:
+    config = case.args[0]
+    what = "`revive(config)`"
+    if obs.result is None:
         raise ExerciseError(f"{what} returned None.",
                             "return the new settings: a dict like the one you were given.")
-    got = check_keys(got, list(broken), what,
-                     "copy the dict you were given (`dict(config)`), change one entry, "
-                     "return the copy.")
-    changed = sorted(k for k in broken if not _same_setting(got[k], broken[k]))
+    got = expect_dict(obs.result, list(config), what,
+                      hint="copy the dict you were given (`dict(config)`), change one entry and "
+                           "return the copy: the same keys, none added, none left out.")
+    changed = [k for k in config if not _same_setting(got[k], config[k])]
     if not changed:
         raise ExerciseError(f"{what} returned the broken settings unchanged.",
                             "change exactly one of them: which setting made the units dead?")
@@ -489,151 +713,222 @@ def check_revive(revive) -> None:
         raise ExerciseError(
             f"{what} changes {len(changed)} settings ({', '.join(changed)}); the exercise asks "
             "for exactly one.",
-            "find the single setting that is enough on its own.")
+            "start from the config you were given, not from fixed values: the check passes "
+            "several broken configs, and only the setting you fix may differ from each.")
     key = changed[0]
-    if key == "epochs":
-        if not isinstance(got["epochs"], (int, np.integer)) or not 0 < got["epochs"]:
-            raise ExerciseError(f"epochs must be a positive whole number, got {got['epochs']!r}.")
-        if got["epochs"] > MAX_EPOCHS:
-            raise ExerciseError(
-                f"{what} asks for {got['epochs']} epochs; keep at most {MAX_EPOCHS} so the "
-                "check runs quickly.",
-                "more epochs cannot help a unit whose gradient is exactly zero anyway.")
+    value = got[key]
+    shown = f"{key} = {value!r}" if not isinstance(value, Other) else f"{key} = {describe(value)}"
+    problem = _bad_value(key, value)
+    if problem is not None:
+        raise ExerciseError(f"the network could not be built with {shown}: {problem}.",
+                            "give the setting a value of the kind the broken config has.")
+    if key == "epochs" and value > MAX_EPOCHS:
+        raise ExerciseError(
+            f"{what} asks for {value} epochs; keep at most {MAX_EPOCHS} so the check runs "
+            "quickly.", "more epochs cannot help a unit whose gradient is exactly zero anyway.")
+    trained = dict(config, **{key: value.item() if isinstance(value, np.generic) else value})
     try:
-        net, history = train_config(got)
-    except (TypeError, ValueError) as err:
-        raise ExerciseError(f"the network could not be built or trained with {key} = "
-                            f"{got[key]!r}: {err}", None) from None
+        net, history = train_config(trained, diagnostics=False)
+    except Exception as err:  # a value the network refuses: say so, never crash
+        raise ExerciseError(f"the network could not be built or trained with {shown}: "
+                            f"{type(err).__name__}: {err}", None) from None
     if history.diverged_at is not None or not np.isfinite(history.loss[-1]):
         raise ExerciseError(
-            f"with {key} = {got[key]!r} training diverged (the loss became inf or NaN).",
+            f"with {shown} training diverged (the loss became inf or NaN).",
             "a step that is too large makes things worse, not better.")
-    dead = history.dead[-1, :-1]
+    dead = [float(np.mean(diagnostics.dead_units(a))) for a in net.cache["a"][1:-1]]
     acc = float(history.accuracy[-1])
     worst = int(np.argmax(dead))
     if dead[worst] > 0:
         raise ExerciseError(
-            f"with {key} = {got[key]!r}, {dead[worst]:.0%} of the units of hidden layer "
-            f"{worst + 1} are still dead after training (accuracy {acc:.0%}).",
+            f"with {shown}, {dead[worst]:.0%} of the units of hidden layer {worst + 1} are "
+            f"still dead after training (accuracy {acc:.1%}).",
             "a unit whose pre-activation is negative on every input gets no gradient, whatever "
             "the step size or the number of epochs: change what puts it there, or what the "
             "activation does for negative inputs.")
     if acc < TARGET_ACCURACY:
         raise ExerciseError(
-            f"with {key} = {got[key]!r} no unit is dead, but alive is not the same as "
-            f"learning: after {got['epochs']} epochs the accuracy is {acc:.0%} (target "
+            f"with {shown} no unit is dead, but alive is not the same as learning: after "
+            f"{trained['epochs']} epochs the accuracy is {acc:.1%} (target "
             f"{TARGET_ACCURACY:.0%}) and the loss {float(history.loss[-1]):.3f} (predicting 0.5 "
             f"everywhere gives log 2 = {np.log(2):.3f}).",
-            "try another single change; there is more than one that works.")
-    passed(f"Revived by changing {key} from {broken[key]!r} to {got[key]!r}: no dead unit, "
-           f"accuracy {acc:.0%}.")
+            "the same single change must work on every broken config the check draws, the "
+            "hard ones included: look for the change that removes the cause.")
+
+
+REVIVE = Spec(
+    "ch03.revive", check="ch03.check_revive", grade_id="ch03-revive-check",
+    what="`revive(config)`", answers=("revive",), draw=_draw_revive,
+    reference=lambda config: None, judge=_judge_revive,
+    passed="`revive(config)` revives every broken network tried (the task's and others drawn "
+           "at this check): one setting changed, no dead hidden unit after training, training "
+           "accuracy at least 95%.")
+
+
+@exercise_check
+def check_revive(revive, *, seed: int | None = None) -> None:
+    """Check ``revive(config)`` on several broken configs: exactly one setting changed, and
+    each revived network trains with no dead hidden unit to at least 95% accuracy."""
+    REVIVE.check(revive, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
 # Exercise 4: born dead, width 1
 # --------------------------------------------------------------------------------------
 
-
-def _born_dead_width1(depth):
-    return 1.0 - 0.5 ** (np.asarray(depth, dtype=float) - 1)
-
-
 # Names the idea, not the formula: what must go right, layer by layer, for the net to live.
 _BORN_DEAD_HINT = ("count what must go right, layer by layer, for the network to stay alive; "
                    "the layers' weights are independent, so their probabilities multiply.")
 
 
-def _check_born_dead_scalar(born_dead_width1, depth: int) -> None:
-    what = f"`born_dead_width1({depth})`"
-    got = _call(born_dead_width1, depth, what=what, name="`born_dead_width1`")
-    if got is None:
-        raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
-    got_arr = _as_array(got, what)
-    if got_arr.shape != ():
+def _born_dead_reference(depth):
+    return 1.0 - 0.5 ** (np.asarray(depth, dtype=np.float64) - 1)
+
+
+def _draw_born_dead(rng) -> list[Case]:
+    random_depth = int(rng.integers(3, 61))
+    shape = _random_shape(rng)
+    return [
+        Case("depths = np.arange(1, 21), the table's depths", (np.arange(1, 21),)),
+        Case("depths beyond the table in a 2-D array, [[2, 7, 30], [45, 52, 1]]",
+             (np.array([[2, 7, 30], [45, 52, 1]]),)),
+        Case("depth = 1 (an int)", (1,)),
+        Case("depth = 2 (an int)", (2,)),
+        Case(f"depth = {random_depth} (an int)", (random_depth,)),
+        Case("depth = np.int64(5), a numpy integer", (np.int64(5),)),
+        Case("depth = 1000 (an int)", (1000,)),
+        Case("deep networks, depths 63, 64, 65, 100 and 1000 (2**63 passes the int64 range)",
+             (np.array([63, 64, 65, 100, 1000]),)),
+        Case("a 0-d integer array", (np.array(int(rng.integers(1, 30))),)),
+        Case("a one-element array [5]", (np.array([5]),)),
+        Case("an empty integer array", (np.zeros(0, dtype=np.int64),)),
+        Case(f"a random int32 array of shape {shape}",
+             (rng.integers(1, 80, size=shape).astype(np.int32),)),
+        Case("a random int64 array of shape (2, 3)", (rng.integers(1, 80, size=(2, 3)),)),
+    ]
+
+
+def _born_dead_known(depth: np.ndarray, value: np.ndarray, expected) -> tuple | None:
+    """(problem, hint) of a known mistake that gives ``value`` at the depths ``depth``."""
+    d = np.asarray(depth, dtype=np.float64)
+    known = [
+        (0.5 ** (d - 1), "gives the probability of being *alive*, 2^-(D-1)",
+         "born dead is the complement of staying alive."),
+        (1 - 0.5 ** d, "is 1 - (1/2)^D: one factor of 1/2 too many (at depth 1 it is not 0)",
+         "the first layer sees inputs of both signs around the origin: can it be dead on this "
+         "batch?"),
+        (0.5 ** d, "decreases with depth, but deeper networks are *more* likely to be born dead",
+         "compute the probability of staying alive, then take 1 minus it."),
+    ]
+    with np.errstate(all="ignore"):
+        for wrong, problem, hint in known:
+            if np.shape(value) == np.shape(wrong) and np.allclose(value, wrong, rtol=1e-9,
+                                                                  atol=1e-12):
+                return problem, hint
+    return None
+
+
+def _judge_born_dead(case: Case, obs, expected) -> None:
+    depth = case.args[0]
+    what = f"`born_dead_width1({show(depth)})`"
+    if not isinstance(depth, np.ndarray):  # one depth: one number (a 0-d array is one too)
+        got = obs.result
+        if isinstance(got, np.ndarray) and got.ndim == 0 and got.dtype.kind in "iuf":
+            got = got[()]
+        if isinstance(got, np.ndarray):
+            raise ExerciseError(
+                f"{what} returned an array of shape {got.shape}; for an integer depth the answer "
+                "is a single number.",
+                "the same formula works for a number and an array: no need to wrap the number "
+                "in an array of its own.")
+        if isinstance(got, (list, tuple)):
+            raise ExerciseError(
+                f"{what} returned a {type(got).__name__}; for an integer depth the answer is a "
+                "single number.", "return the number itself, not a list holding it.")
+        value = expect_float(got, what, finite=False,
+                             hint="return the probability itself: one number.")
+        values, wanted = np.array([value]), np.array([float(expected)])
+        depths = np.array([depth])
+    else:
+        got = _elementwise_result(obs.result, depth, what,
+                                  "apply the formula to the whole array, one probability per "
+                                  "depth, keeping its shape.")
+        if got.dtype.kind not in "iuf":
+            raise ExerciseError(f"{what} returned dtype {got.dtype}; probabilities are real "
+                                "numbers (float64).", _BORN_DEAD_HINT)
+        if depth.size == 0:
+            return
+        values, wanted, depths = got.astype(np.float64), expected, depth
+    # Within a few units in the last place: near depth 50, 1 - (1/2)^(D - 1) differs from 1 in
+    # its last digits only, and an answer that rounds to 1 early must not pass.
+    diff = first_difference(values, wanted, rtol=4 * np.finfo(np.float64).eps, atol=0.0)
+    if diff is None:
+        if isinstance(depth, np.ndarray) and got.dtype != np.float64:
+            raise ExerciseError(f"{what} returned dtype {got.dtype}; the task asks for float64.",
+                                "compute in float64, numpy's default float.")
+        return
+    index, n_bad = diff
+    k = int(np.asarray(depths)[index])
+    known = _born_dead_known(depths, values, wanted)
+    if known is not None:
+        raise ExerciseError(f"{what} {known[0]}.", known[1])
+    shown, right = pair(values[index], wanted[index])
+    gap = np.abs(values - wanted)
+    finite = np.all(np.isfinite(values))
+    low = isinstance(depth, np.ndarray) and got.dtype in (np.float16, np.float32)
+    if finite and not low and np.all((values >= 0) & (values <= 1)) and values.size > 3 \
+            and 1e-6 < float(gap.max()) < 0.1:
         raise ExerciseError(
-            f"{what} has shape {got_arr.shape}; for an integer depth the answer is a single "
-            "number.",
-            "the same formula works for a number and an array: no need to wrap the number "
-            "in an array of length 1.")
-    check_array(got_arr, _born_dead_width1(depth), what, hint=_BORN_DEAD_HINT)
+            f"{what} is close to the exact probability but not equal (largest difference "
+            f"{float(gap.max()):.3g}, at depth {k}): an estimate, not the exact value.",
+            "a simulation or the table's rounded values are estimates; the task asks for the "
+            "exact probability, a formula in D.")
+    hint = _BORN_DEAD_HINT
+    if k >= 63 and (not np.isfinite(values[index]) or not 0 <= values[index] <= 1):
+        hint = ("numpy integers have 64 bits: a power of 2 computed in integers overflows for "
+                "large depths, while a power computed in floating point does not. A "
+                "probability stays in [0, 1] at every depth.")
+    elif low or np.isfinite(values[index]) and abs(values[index] - wanted[index]) < 1e-4:
+        hint = ("the values differ only in their last digits: float32 (or float16) keeps about "
+                "7 (or 3) digits, and 1 - (1/2)^(D - 1) needs more as D grows; compute in "
+                "float64.")
+    where = f"at depth {k}" if isinstance(depth, np.ndarray) else ""
+    if isinstance(depth, np.ndarray):
+        raise ExerciseError(
+            f"{what} differs from the exact probability at {n_bad} of {depths.size} depths; the "
+            f"largest difference is {where}: got {shown}, expected {right}.", hint)
+    raise ExerciseError(f"{what} is {shown}, expected {right}.", hint)
+
+
+def _explain_born_dead_error(case: Case, obs) -> str | None:
+    if "negative integer powers" in obs.error:
+        return ("numpy refuses to raise an integer to a negative integer power, because the "
+                "result would not be an integer: the probability is a fraction, so compute it "
+                "with floats.")
+    if "size 0 inputs" in obs.error:
+        return ("np.vectorize cannot guess the result's type on an empty array: numpy "
+                "arithmetic on the whole array needs no loop at all.")
+    if obs.error.startswith("IndexError"):
+        return ("the check asks for depths beyond any table: compute the probability from D "
+                "itself, for any depth.")
+    if obs.error.startswith("TypeError") and not isinstance(case.args[0], np.ndarray):
+        return ("for an integer depth the function gets a plain int (not an array): numpy's "
+                "arithmetic works on both.")
+    return None
+
+
+BORN_DEAD = Spec(
+    "ch03.born_dead_width1", check="ch03.check_born_dead_width1",
+    grade_id="ch03-born-dead-check", what="`born_dead_width1(depth)`",
+    answers=("born_dead_width1",), draw=_draw_born_dead, reference=_born_dead_reference,
+    judge=_judge_born_dead, explain_error=_explain_born_dead_error,
+    passed="born_dead_width1(D) = 1 - (1/2)^(D - 1), for one depth and for every entry of an "
+           "array: depth 2 already kills half the networks, depth 10 all but 0.2%.")
 
 
 @exercise_check
-def check_born_dead_width1(born_dead_width1) -> None:
-    """Check ``born_dead_width1(depth)`` = 1 - (1/2)^(depth - 1), for depth >= 1: an int, and
-    an array of any shape (returned as an ndarray), up to depths where integers overflow."""
-    depths = np.arange(1, 21)
-    what = "`born_dead_width1(depths)` for depths = np.arange(1, 21)"
-    raw = _call(born_dead_width1, depths, what=what, name="`born_dead_width1`")
-    got_arr = _as_array(raw, what)
-    expected = _born_dead_width1(depths)
-    if got_arr.shape == depths.shape:
-        if np.allclose(got_arr, 1 - expected):
-            raise ExerciseError(
-                f"{what} gives the probability of being *alive*, 2^-(D-1).",
-                "born dead is the complement of staying alive.")
-        if np.allclose(got_arr, 1 - 0.5 ** depths):
-            raise ExerciseError(
-                f"{what} is 1 - (1/2)^D: one factor of 1/2 too many (at depth 1 it gives "
-                f"{got_arr[0]:g}, expected 0).",
-                "the first layer sees inputs of both signs around the origin: can it be dead "
-                "on this batch?")
-        if np.allclose(got_arr, 0.5 ** (depths - 1)) or np.allclose(got_arr, 0.5 ** depths):
-            raise ExerciseError(f"{what} decreases with depth, but deeper networks are *more* "
-                                "likely to be born dead.",
-                                "compute the probability of staying alive, then take 1 minus "
-                                "it.")
-        gap = np.abs(got_arr - expected)
-        if np.all(np.diff(got_arr) >= 0) and np.all(got_arr <= 1) and 1e-6 < gap.max() < 0.1:
-            raise ExerciseError(
-                f"{what} is close to the exact probability but not equal (largest difference "
-                f"{gap.max():.3g}, at depth {depths[np.argmax(gap)]}): an estimate, not the exact "
-                "value.",
-                "a simulation or the table's rounded values are estimates; the task asks for "
-                "the exact probability, a formula in D.")
-        wrong = ~np.isclose(got_arr, expected, rtol=1e-6, atol=1e-12)
-        if np.any(wrong):
-            d = int(np.argmax(np.where(wrong, np.abs(got_arr - expected), 0)))
-            raise ExerciseError(
-                f"{what} differs from the exact probability at {int(wrong.sum())} of "
-                f"{depths.size} depths; the largest difference is at depth {depths[d]}: got "
-                f"{got_arr[d]:.6g}, expected {expected[d]:.6g}.",
-                _BORN_DEAD_HINT)
-    check_array(got_arr, expected, what, hint=_BORN_DEAD_HINT)
-    if not isinstance(raw, np.ndarray):
-        raise ExerciseError(
-            f"{what} returns a {type(raw).__name__}, not a numpy array; the task asks for an "
-            "array of the same shape as the array of depths.",
-            "numpy's arithmetic on an array already gives an array of the same shape.")
-    for depth in (1, 5):
-        _check_born_dead_scalar(born_dead_width1, depth)
-    # Deep networks, as integers: numpy's int64 holds at most 2**63 - 1, so an integer power
-    # of 2 overflows beyond depth 64 and the probability leaves [0, 1].
-    for depth in (np.array([63, 64, 65, 100, 1000]), 1000):
-        what = (f"`born_dead_width1(np.array({depth.tolist()}))`" if np.ndim(depth)
-                else f"`born_dead_width1({depth})`")
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            got_arr = _as_array(_call(born_dead_width1, depth, what=what,
-                                      name="`born_dead_width1`"), what)
-        expected = _born_dead_width1(depth)
-        if got_arr.shape == expected.shape and not np.allclose(got_arr, expected, rtol=1e-6,
-                                                               atol=1e-12):
-            wrong = np.atleast_1d(~np.isclose(got_arr, expected, rtol=1e-6, atol=1e-12))
-            d = int(np.atleast_1d(depth)[np.argmax(wrong)])
-            got_d = np.atleast_1d(got_arr)[np.argmax(wrong)]
-            raise ExerciseError(
-                f"{what} at depth {d} gives {got_d:g}, expected {_born_dead_width1(d):.6g}; "
-                "a probability stays in [0, 1] at every depth.",
-                "numpy integers have 64 bits: a power of 2 computed in integers overflows "
-                "for large depths, while a power computed in floating point does not.")
-        check_array(got_arr, expected, what, hint=_BORN_DEAD_HINT)
-    # Beyond the table, and an array of another shape.
-    grid = np.array([[2, 7, 30], [45, 3, 1]])
-    what = f"`born_dead_width1(np.array({grid.tolist()}))`"
-    got_arr = _as_array(_call(born_dead_width1, grid, what=what, name="`born_dead_width1`"),
-                        what)
-    check_array(got_arr, _born_dead_width1(grid), what,
-                hint="the same formula must hold at every depth, for an array of any shape.")
-    passed("born_dead_width1(D) = 1 - (1/2)^(D - 1): depth 2 already kills half the networks, "
-           "depth 10 all but 0.2%.")
+def check_born_dead_width1(born_dead_width1, *, seed: int | None = None) -> None:
+    """Check ``born_dead_width1(depth)`` = 1 - (1/2)^(depth - 1) for depth >= 1: one number
+    for an integer depth, a float64 array of the same shape for an integer array (empty
+    included), up to depths where integer powers overflow."""
+    BORN_DEAD.check(born_dead_width1, seed=seed)

@@ -1,44 +1,47 @@
 """Checks for chapter 4, softmax: stable softmax, cross-entropy, its gradient, temperature.
 
-Each check calls the student's function on copies of small inputs that it shows in its
-messages (non-square batches, mixed signs, rows of very different scale, logits of +-1e4,
-float32), compares with a reference computed here, and names the mistake when the result
-matches a known wrong formula (a missing max-subtraction, a wrong axis, a sum instead of a
-mean, a flipped sign); otherwise it says what differs, on which input. Overflow warnings
-raised inside the student's function are caught and reported as part of the feedback,
-never left on stderr. Every constraint the task text states is enforced: no Python loop
-(nor a numpy call that loops in Python), no call to the course's own softmax where the
-task says "write it yourself", float32 in gives float32 out for the softmax.
+One spec per exercise (``_spec``): the cases are drawn afresh at every check, edge cases
+first (ties, one sample, one class, an empty batch, logits of +-1e4, slices of very different
+scale, float32, integers), then random ones; the student's function runs on all of them, and
+only then are the references computed and the results judged, with a message that names the
+known mistake (a missing max-subtraction, a wrong axis, a sum instead of a mean, a flipped
+sign...) or says what differs on which case. Each call runs through a driver that records
+numpy's floating-point warnings (overflow, invalid value, division by zero) as plain data, so
+"no overflow" is judged like any other result. "Write it yourself" is enforced by what runs
+(``_trace``): an alias, a ``functools.partial`` or a wrapper of the course's softmax is caught
+like a direct call.
 """
 
 from __future__ import annotations
 
-import re
-import types
+import math
 import warnings
 
 import numpy as np
 
-from ._core import (
-    ExerciseError,
-    as_numeric_array,
-    call_answer,
-    check_array,
-    check_vectorised,
-    exercise_check,
-    passed,
-)
+from ._contract import expect_float, expect_ndarray, pair, show
+from ._core import ExerciseError, exercise_check
+from ._plain import describe
+from ._spec import Case, Spec, _fingerprint, driver
+from ._trace import Forbidden
 
 __all__ = [
-    "check_stable_softmax",
+    "CROSS_ENTROPY",
+    "CROSS_ENTROPY_GRAD",
+    "STABLE_SOFTMAX",
+    "TEMPERATURE",
+    "TEMPERATURE_TOLERANCE",
     "check_cross_entropy",
     "check_cross_entropy_grad",
+    "check_stable_softmax",
     "check_temperature_for",
 ]
 
+TEMPERATURE_TOLERANCE = 1e-4   # |max softmax(logits / T) - target| the task allows
+
 
 # --------------------------------------------------------------------------------------
-# References (the same stable formulas as helpers.activations, written out here)
+# References (the stable formulas, written out here), computed only after the student's calls
 # --------------------------------------------------------------------------------------
 
 
@@ -62,374 +65,648 @@ def _cross_entropy(logits, y) -> float:
     return float(_per_sample_losses(logits, y).mean())
 
 
+def _onehot(y, k: int) -> np.ndarray:
+    return np.eye(k)[np.asarray(y)]
+
+
 def _cross_entropy_grad(logits, y) -> np.ndarray:
     logits = np.asarray(logits, dtype=float)
-    y = np.asarray(y)
-    onehot = np.zeros_like(logits)
-    onehot[np.arange(len(y)), y] = 1.0
-    return (_softmax(logits, axis=1) - onehot) / len(y)
+    return (_softmax(logits, axis=1) - _onehot(y, logits.shape[1])) / len(y)
+
+
+def _top_probability(z, temperature: float) -> float:
+    with np.errstate(all="ignore"):
+        return float(_softmax(np.asarray(z, dtype=float) / temperature).max())
 
 
 # --------------------------------------------------------------------------------------
-# Shared machinery: calling the answer, reading its code
+# Running the answer: numpy's warnings recorded as plain data
 # --------------------------------------------------------------------------------------
 
 
-def _call(fn, *args, what: str, call: str, shapes_hint: str | None = None, **kwargs):
-    """call_answer, with numpy's floating-point warnings captured instead of printed.
+def _quiet_driver(name: str, params: tuple[str, ...]) -> None:
+    """Register a driver that calls the answer, records numpy's floating-point warnings and
+    tells whether the answer changed its inputs.
 
-    Returns the result and the first RuntimeWarning message (or None). An error raised by
-    the answer is reported on ``call`` (the input it was given, so the student can rerun
-    it); a broadcasting error gets ``shapes_hint`` (what the shapes in this exercise are)
-    instead of the generic "read the error" hint, and an import of a library that is not
-    installed says that the exercise is numpy only.
+    The result crosses as ``{"result": ..., "warnings": [...], "mutated": [...]}``. Underflow
+    is not a warning (exp of a very negative number is 0, as it should be). ``params`` names
+    the task's arguments, so an in-place change is reported on `z`, `logits` or `y`.
     """
-    with warnings.catch_warnings(record=True) as caught, np.errstate(
-        over="warn", invalid="warn", divide="warn", under="ignore"
-    ):
-        warnings.simplefilter("always", RuntimeWarning)
-        try:
-            result = call_answer(fn, *args, what=what, **kwargs)
-        except ExerciseError as err:
-            if not err.problem.startswith(f"{what} raised "):
-                raise  # not an error of the answer's own code (e.g. an in-place change)
-            problem = call + err.problem[len(what):]
-            missing = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", problem)
-            if missing:
-                raise ExerciseError(
-                    problem, f"`{missing.group(1)}` is not installed here, and this exercise "
-                    "is numpy only: build the answer from numpy operations.") from None
-            if shapes_hint and "broadcast" in err.problem:
-                raise ExerciseError(problem, shapes_hint) from None
-            raise ExerciseError(problem, err.hint) from None
-    runtime = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    return result, (runtime[0] if runtime else None)
+
+    def run(answers, *args, **kwargs):
+        given = list(args) + list(kwargs.values())
+        names = [f"`{p}`" for p in params[:len(args)]] + [f"`{k}`" for k in kwargs]
+        before = [_fingerprint(v) for v in given]
+        with warnings.catch_warnings(record=True) as caught, np.errstate(
+                over="warn", invalid="warn", divide="warn", under="ignore"):
+            warnings.simplefilter("always", RuntimeWarning)
+            result = answers[0](*args, **kwargs)
+        said = [str(w.message)[:200] for w in caught if issubclass(w.category, RuntimeWarning)]
+        mutated = [n for n, b, v in zip(names, before, given) if _fingerprint(v) != b]
+        return {"result": result, "warnings": said[:3], "mutated": mutated}
+
+    driver(name)(run)
 
 
-def _functions_reached(fn):
-    """``fn`` and the functions of the same module (the notebook) that it calls, by name."""
-    seen, todo, found = set(), [fn], []
-    while todo:
-        f = todo.pop()
-        code = getattr(f, "__code__", None)
-        if not isinstance(code, types.CodeType) or id(f) in seen:
-            continue
-        seen.add(id(f))
-        found.append(f)
-        codes = [code]
-        while codes:
-            co = codes.pop()
-            codes.extend(c for c in co.co_consts if isinstance(c, types.CodeType))
-            for name in co.co_names:
-                g = getattr(f, "__globals__", {}).get(name)
-                if isinstance(g, types.FunctionType) and g.__module__ == f.__module__:
-                    todo.append(g)
-    return found
+_quiet_driver("ch04.softmax", ("z", "axis"))
+_quiet_driver("ch04.batch", ("logits", "y"))
+_quiet_driver("ch04.temperature", ("logits", "target"))
 
 
-def _require_no_loop(fn, what: str) -> None:
-    """Refuse a Python loop, also one hidden in a helper the answer calls or in np.vectorize."""
-    check_vectorised(fn, what)
+def _unwrap(obs, what: str) -> tuple[object, list[str]]:
+    """(what the answer returned, numpy's warnings) from a driver's plain record; an answer
+    that changed its inputs is refused here."""
+    result = obs.result
+    if not (isinstance(result, dict) and "result" in result):
+        return result, []
+    mutated = result.get("mutated")
+    if isinstance(mutated, list) and mutated:
+        raise ExerciseError(
+            f"{what} modified its input {str(mutated[0])[:40]} in place.",
+            "the caller still needs the inputs it passed: compute the result into a new "
+            "object instead of assigning into (or subtracting from) the one you were given.")
+    said = result.get("warnings")
+    said = [str(s)[:200] for s in said[:3]] if isinstance(said, list) else []
+    return result["result"], said
 
 
-# Libraries whose softmax an exercise may ask you not to call.
-_LIBRARY_MODULES = ("helpers", "scipy", "torch", "jax", "tensorflow", "sklearn")
+def _warned(said: list[str]) -> str:
+    return f" (numpy warned: {said[0]})" if said else ""
 
 
-def _forbid_library(fn, names: set[str], what: str, task: str) -> None:
-    """Refuse an answer that calls the course's (or a library's) function named in ``names``."""
-    for f in _functions_reached(fn):
-        codes = [f.__code__]
-        while codes:
-            co = codes.pop()
-            codes.extend(c for c in co.co_consts if isinstance(c, types.CodeType))
-            for name in set(co.co_names) & names:
-                obj = getattr(f, "__globals__", {}).get(name)
-                own = isinstance(obj, types.FunctionType) and not str(
-                    getattr(obj, "__module__", "")).startswith(_LIBRARY_MODULES)
-                if own:
-                    continue  # the student's own function that happens to share the name
-                raise ExerciseError(
-                    f"{what} calls `{name}` from a library (the course's helpers, or scipy); "
-                    f"{task}",
-                    "build it from numpy operations: np.max, np.exp, np.sum, np.log.")
+def _explain(error: str, shapes: str | None = None) -> str | None:
+    """A hint for an exception the answer raised, or None for the generic one."""
+    if "ModuleNotFoundError" in error:
+        module = error.split("'")[1] if "'" in error else "that library"
+        return (f"`{module}` is not installed here, and this exercise is numpy only: build the "
+                "answer from numpy operations.")
+    if "broadcast" in error and shapes:
+        return shapes
+    if "Cannot cast ufunc" in error or "cannot cast" in error.lower():
+        return ("an in-place operation (-=, /=, out=...) keeps the dtype of the array it writes "
+                "into, and integer logits make an integer array: compute into a new array "
+                "instead.")
+    return None
 
 
-def _fmt(a) -> str:
-    """A small array as a compact list, for messages."""
-    return str(np.round(np.asarray(a, dtype=float), 4).tolist())
+def _float_tolerance(dtype) -> tuple[float, float]:
+    """(rtol, atol) for probabilities computed from logits of ``dtype``."""
+    if np.dtype(dtype) == np.float32:
+        return 2e-5, 1e-37
+    return 1e-9, 1e-300
 
 
-def _close(a: np.ndarray, b: np.ndarray, rtol: float = 1e-6) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=1e-9))
+def _within(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
+    with np.errstate(invalid="ignore"):
+        return got.shape == expected.shape and bool(
+            np.all(np.abs(got - expected) <= atol + rtol * np.abs(expected)))
 
 
-def _warned(warning: str | None) -> str:
-    return f" (numpy warned: {warning})" if warning else ""
+def _precision_problem(got: np.ndarray, expected: np.ndarray, dtype, call: str):
+    """An ExerciseError when ``got`` is right to a few digits only (rounding), else None."""
+    if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-2, atol=1e-3):
+        return None
+    worst = float(np.max(np.abs(got - expected)))
+    if worst < 1e-13:  # a difference among the tiniest values, not rounding of the digits
+        return None
+    kind = np.dtype(dtype if np.dtype(dtype).kind == "f" else np.float64)
+    return ExerciseError(
+        f"{call} is right to about {max(1, int(-np.log10(worst)))} decimals only (largest "
+        f"difference {worst:.1e}), where {kind.name} keeps about {np.finfo(kind).precision} "
+        "digits.",
+        "a difference this small comes from rounding: a lower precision (float32 or float16) "
+        "somewhere in the computation, a rounded result, or a small constant added to a sum "
+        "or a logarithm. Compute in the input's own precision, with nothing added.")
 
 
 # --------------------------------------------------------------------------------------
 # Exercise 1: a numerically stable softmax over any axis
 # --------------------------------------------------------------------------------------
 
-_SMALL = np.array([2.0, 1.0, 0.1])
-# Non-square, mixed signs, a tie in the last row: a wrong axis or a missing keepdims shows.
-_TABLE = np.array([[1.0, 2.0, 3.0, 0.5], [0.0, -1.0, 2.0, 2.0], [3.0, 0.0, -2.0, 1.0]])
-_CUBE = np.arange(24, dtype=float).reshape(2, 3, 4) / 5.0 - 2.0
-# Extreme rows: every logit large, every logit very negative, and a wide spread within a
-# row (subtracting the minimum or the mean instead of the maximum still overflows there).
-_EXTREMES = (
-    np.array([1000.0, 1001.0, 1002.0]),
-    np.array([-1000.0, -1001.0, -1003.0]),
-    np.array([1e4, 0.0, -1e4]),
-    np.array([90.0, 91.0, 92.0], dtype=np.float32),  # exp(89) overflows float32
-    np.array([1e4, 0.0, -1e4], dtype=np.float32),
-)
-# Rows (and columns) of very different scale: the maximum of the whole array is wrong here.
-_MIXED = np.array([[0.0, 1.0, 2.0], [1000.0, 1001.0, 1002.0]])
-_RANDOM = np.random.default_rng(4).normal(0.0, 3.0, size=(5, 7))
-_WRITE_IT = "this exercise asks you to write the softmax yourself."
+_WRITE_SOFTMAX = Forbidden(
+    ("helpers.activations:*", "helpers.nn:*", "scipy*:*", "torch*:*"),
+    why="the task asks you to write the softmax yourself with numpy (not the course's "
+        "softmax or log_softmax, nor scipy's or PyTorch's)")
+_SOFTMAX_SHAPES = ("a reduction along `axis` drops that axis unless you keep it (keepdims=True); "
+                   "only then does the result line up with z for the subtraction and the "
+                   "division.")
 
 
-def _check_softmax_case(fn, z, axis, what: str) -> None:
-    """One call of the student's softmax: shape, finite, sums to 1, values, float32."""
-    call = (f"{what}(z) for z = {_fmt(z)}" if axis is None and z.size <= 4 else
-            f"{what}(Z, axis={axis}) for Z of shape {z.shape}" + (
-                f" = {_fmt(z)}" if z.size <= 12 else ""))
+def _distinct_shape(rng, ndim: int) -> tuple[int, ...]:
+    """``ndim`` different sizes from 2 to 6: a transposed or wrong axis shows."""
+    return tuple(int(n) for n in rng.choice(np.arange(2, 7), size=ndim, replace=False))
+
+
+def _logits(rng, shape, scale: float = 2.0, offset: float = 0.0, dtype=np.float64):
+    return (offset + rng.normal(0.0, scale, shape)).astype(dtype)
+
+
+def _sm_case(label: str, z: np.ndarray, axis=None, **extra) -> Case:
     kwargs = {} if axis is None else {"axis": axis}
-    ax = -1 if axis is None else axis
-    got, warning = _call(fn, z, what=what, call=call, shapes_hint=(
-        "a reduction along `axis` drops that axis unless you keep it (keepdims=True); only "
-        "then does the result line up with z for the subtraction and the division."), **kwargs)
-    raw = got
-    got = as_numeric_array(got, call, "return the array of probabilities.")
-    if getattr(raw, "dtype", None) != z.dtype:
+    return Case(label, (z,), kwargs, driver="ch04.softmax", **extra)
+
+
+def _draw_softmax(rng) -> list[Case]:
+    k = int(rng.integers(3, 7))
+    tie = float(rng.choice([-1.0, 1.0]) * rng.uniform(5e3, 1e4))
+    two = _distinct_shape(rng, 2)
+    three = _distinct_shape(rng, 3)
+    n, k2 = two
+    cases = [
+        _sm_case(f"1-D logits of length {k}, the default axis", _logits(rng, (k,))),
+        _sm_case(f"a 2-D array of shape {two}, the default axis", _logits(rng, two)),
+        _sm_case(f"a 2-D array of shape {two}, axis=0", _logits(rng, two), 0),
+        _sm_case(f"a 2-D array of shape {two}, axis=1", _logits(rng, two), 1),
+        _sm_case(f"a 2-D array of shape {two}, axis=-2", _logits(rng, two), -2),
+        _sm_case(f"a 3-D array of shape {three}, axis={(a := int(rng.choice([1, -2])))}",
+                 _logits(rng, three), a),
+        _sm_case(f"a 3-D array of shape {three}, axis={(b := int(rng.choice([0, -3])))}",
+                 _logits(rng, three), b),
+        _sm_case(f"{k} equal logits of {tie:.6g}: a tie, each gets 1/{k}", np.full(k, tie)),
+        _sm_case("logits of +1e4, 0 and -1e4 in one slice",
+                 rng.permutation(np.array([1e4, 0.0, -1e4, rng.uniform(-10, 10)]))),
+        _sm_case("every logit near +1000", _logits(rng, (k,), 1.0, 1000.0)),
+        _sm_case("every logit near -1000", _logits(rng, (k,), 1.0, -1000.0)),
+        _sm_case("every logit near -730 (exp of each is below 1e-308, where float64 keeps "
+                 "only a few digits)", _logits(rng, (k,), 1.0, -730.0), note={"tiny": True}),
+        _sm_case("float32 logits near -95 (exp of each is below 1e-38, where float32 keeps "
+                 "only a few digits)", _logits(rng, (k,), 1.0, -95.0, np.float32),
+                 note={"tiny": True}),
+        _sm_case(f"slices of very different scale (a row near 0, the others near 1000), "
+                 f"shape {two}, axis=1", _mixed_scales(rng, two), 1, note={"mixed": True}),
+        _sm_case(f"slices of very different scale (a column near 0, the others near -1000), "
+                 f"shape {two[::-1]}, axis=0", _mixed_scales(rng, two, -1.0).T.copy(), 0,
+                 note={"mixed": True}),
+        _sm_case(f"one sample: shape (1, {k2}), axis=-1", _logits(rng, (1, k2)), -1),
+        _sm_case(f"one sample along axis 0: shape (1, {k2}), axis=0 (every value is 1)",
+                 _logits(rng, (1, k2)), 0),
+        _sm_case(f"one class: shape ({n}, 1), axis=1 (every value is 1)",
+                 _logits(rng, (n, 1), 100.0), 1),
+        _sm_case(f"an empty batch: shape (0, {k2}), axis=-1", np.zeros((0, k2))),
+        _sm_case("float32 logits of +1e4, 0 and -1e4",
+                 np.array([[1e4, 0.0, -1e4], [0.0, -1e4, 1e4]], dtype=np.float32)[
+                     :, rng.permutation(3)], -1),
+        _sm_case("float32 logits near 90 (exp(89) overflows float32)",
+                 _logits(rng, (k,), 1.0, 90.0, np.float32)),
+        _sm_case(f"float32 logits of shape {two}, axis=0",
+                 _logits(rng, two, 3.0, dtype=np.float32), 0),
+        _sm_case(f"integer logits (int64) of shape {two}, axis=1",
+                 rng.integers(-8, 9, size=two), 1),
+        _sm_case("integer logits of +-10000 (int32)",
+                 np.array([10000, 0, -10000, int(rng.integers(-50, 50))], dtype=np.int32)[
+                     rng.permutation(4)]),
+    ]
+    for dtype in (np.float64, np.float64, np.float32):
+        ndim = int(rng.integers(1, 4))
+        shape = _distinct_shape(rng, ndim)
+        axis = int(rng.integers(-ndim, ndim))
+        scale, offset = float(rng.choice([0.5, 3.0, 30.0])), float(rng.uniform(-500, 500))
+        cases.append(_sm_case(f"random {np.dtype(dtype).name} logits of shape {shape}, "
+                              f"axis={axis}", _logits(rng, shape, scale, offset, dtype), axis))
+    axis = int(rng.choice([0, 1, -1]))
+    cases += [_sm_case(f"a 3 x 4 input, axis={axis}", _logits(rng, (3, 4)), axis, work="small",
+                       size=3, elements=12),
+              _sm_case(f"a 43 x 44 input, axis={axis}", _logits(rng, (43, 44)), axis,
+                       work="large", size=43, elements=1892)]
+    return cases
+
+
+def _mixed_scales(rng, shape, sign: float = 1.0) -> np.ndarray:
+    """Rows of one array at very different scales: the first near 0, the rest near 1000."""
+    z = rng.normal(0.0, 1.0, shape)
+    z[1:] += sign * rng.uniform(900.0, 1100.0, (shape[0] - 1, 1))
+    return z
+
+
+def _softmax_reference(z, axis=-1):
+    return _softmax(z, axis=axis)
+
+
+def _for_z(z: np.ndarray) -> str:
+    if z.size <= 12:
+        return f" for z = {show(z)}"
+    return f" for z of shape {z.shape}"
+
+
+def _judge_softmax(case: Case, obs, expected) -> None:
+    z = case.args[0]
+    axis = case.kwargs.get("axis", -1)
+    call = "`stable_softmax(z" + (f", axis={axis}" if "axis" in case.kwargs else "") + ")`"
+    value, said = _unwrap(obs, "`stable_softmax`")
+    got = expect_ndarray(value, call)
+    if got.shape != z.shape:
+        expect_ndarray(got, call, shape=z.shape, input_shape=z.shape, hint=(
+            "the softmax has the shape of its input: reduce along `axis` with keepdims=True "
+            "so the shapes line up, and return the probabilities of every slice."))
+    want = z.dtype if z.dtype.kind == "f" else np.dtype(np.float64)
+    if got.dtype != want:
+        if z.dtype.kind in "iu" and got.dtype.kind in "iub":
+            raise ExerciseError(
+                f"{call} returned {got.dtype} for integer logits{_for_z(z)}: probabilities "
+                "cast to an integer dtype are all rounded down to 0 (or 1).",
+                "the task asks for float64 probabilities from integer logits: keep the input's "
+                "dtype only when it is a float dtype.")
+        if z.dtype.kind in "iu":
+            raise ExerciseError(
+                f"{call} returned {got.dtype} for {z.dtype} logits; the task asks for float64 "
+                "probabilities from integer logits.",
+                "numpy's exp of an int64 or int32 array is float64: no conversion is needed.")
         raise ExerciseError(
-            f"{call} returned {getattr(raw, 'dtype', type(raw).__name__)}; for {z.dtype} logits "
-            f"the task asks for {z.dtype} probabilities (keep the input's dtype).",
+            f"{call} returned {got.dtype}; for {z.dtype} logits the task asks for {z.dtype} "
+            "probabilities (keep the input's dtype).",
             "numpy keeps an array's dtype as long as every step works on arrays of that dtype; "
             "converting the input (or an intermediate result) to another float type changes "
             "the dtype, and the precision, of everything after it.")
-    expected = _softmax(z, axis=ax)
-    rtol = 1e-5 if z.dtype == np.float32 else 1e-6
-    if got.shape != expected.shape:
-        check_array(got, expected, call, hint="the softmax has the shape of its input: "
-                    "reduce along `axis` with keepdims=True so the shapes line up.")
-    # Slices of very different scale (one row near 0, one near 1000): a constant shared by
-    # the whole array suits one slice and leaves the other all 0 (0/0) or all inf.
-    mixed_scales = z.ndim > 1 and np.ptp(z.max(axis=ax)) > 100
-    if warning is not None or not np.all(np.isfinite(got)):
+    if z.size == 0:
+        return
+    values = got.astype(float)
+    mixed = bool(case.note.get("mixed"))
+    if not np.all(np.isfinite(values)):
         raise ExerciseError(
-            f"{call} gave {_fmt(got)}{_warned(warning)}; the answer is {_fmt(expected)}.",
-            "the slices of this array differ in scale by 1000: the constant you subtract must "
-            "come from each slice itself, so that every slice's largest exponent is exactly 0 "
-            "(its sum is then >= 1, never 0 or inf)." if mixed_scales else
+            f"{call}{_for_z(z)} gave {show(got)}{_warned(said)}; the answer is "
+            f"{show(expected)}.",
+            "the slices of this array differ in scale by about 1000: the constant you subtract "
+            "must come from each slice itself, so that every slice's largest exponent is "
+            "exactly 0 (its sum is then >= 1, never 0 or inf)." if mixed else
             "exp of a large logit overflows to inf (above about 709.8 in float64, 88.7 in "
             "float32) and of a very negative one underflows to 0, so inf/inf or 0/0 gives NaN. "
             "Softmax does not change when you add the same constant to every logit of a slice: "
             "choose the constant so that exp only sees values <= 0.")
-    if _close(got, expected, rtol):
+    rtol, atol = _float_tolerance(z.dtype)
+    if _within(values, expected, rtol, atol):
+        if said:
+            raise ExerciseError(
+                f"{call}{_for_z(z)} gave the right probabilities, but numpy warned on the way: "
+                f"{said[0]}.",
+                "the task asks for no overflow at all, not a repair after it: shift the logits "
+                "of each slice before exp so that exp only sees values <= 0.")
         return
-    if z.ndim > 1 and _close(got, _softmax(z.ravel()).reshape(z.shape), rtol):
+    if z.ndim > 1 and _within(values, _softmax(z.ravel()).reshape(z.shape), 1e-6, 1e-12):
         raise ExerciseError(
             f"{call} normalised over the whole array (all {z.size} values sum to 1) instead of "
-            f"along axis {ax}.",
+            f"along axis {axis}.",
             "reduce along `axis` only (keepdims=True), so each slice along the axis sums to 1.")
-    if z.ndim > 1:
-        for other in range(z.ndim):
-            if other != ax % z.ndim and _close(got, _softmax(z, axis=other), rtol):
-                raise ExerciseError(
-                    f"{call} normalised along axis {other} instead of axis {ax}.",
-                    "use the `axis` argument you were given rather than a fixed axis.")
-    # Right to two or three digits only: the rounding of a low-precision computation
-    # (float16 keeps about 3 significant digits), not a wrong formula.
-    if np.allclose(got, expected, rtol=1e-2, atol=1e-3):
-        worst = float(np.max(np.abs(got - expected)))
+    for other in range(z.ndim):
+        if z.ndim > 1 and other != axis % z.ndim and z.shape[other] > 1 and _within(
+                values, _softmax(z, axis=other), 1e-6, 1e-12):
+            raise ExerciseError(
+                f"{call} normalised along axis {other} instead of axis {axis}.",
+                "use the `axis` argument you were given rather than a fixed axis.")
+    with np.errstate(all="ignore"):
+        sums = values.sum(axis=axis)
+        ratio = np.where(expected > 1e-200, values / expected, np.nan)
+        spread = np.nanmax(ratio, axis=axis) - np.nanmin(ratio, axis=axis)
+        scaled_alike = bool(np.all(spread <= 1e-9 * np.nanmax(np.abs(ratio), axis=axis)))
+    if scaled_alike and not np.allclose(sums, 1.0, rtol=1e-6):
         raise ExerciseError(
-            f"{call} gave {_fmt(got)}; expected {_fmt(expected)}: right to about "
-            f"{max(1, int(-np.log10(worst)))} decimals only (largest difference {worst:.1e}), "
-            f"where {z.dtype} keeps about {np.finfo(z.dtype).precision} digits.",
-            "a difference this small is rounding: every step should work in the input's own "
-            "precision, not in a lower one.")
-    sums = got.sum(axis=ax)
+            f"{call}{_for_z(z)} gave slices along axis {axis} that sum to {show(sums)}, not 1"
+            f"{_warned(said)}.",
+            "softmax divides each exponential by the sum of the exponentials of its slice.")
+    low = _precision_problem(values, expected, z.dtype, f"{call}{_for_z(z)}")
+    if low is not None and case.note.get("tiny"):
+        raise ExerciseError(low.problem, (
+            "exp of every logit here is so small that it is a subnormal number, which keeps "
+            "only a few digits: the formula must shift each slice so that its largest "
+            "exponent is exactly 0."))
+    if low is not None:
+        raise low
     if not np.allclose(sums, 1.0, rtol=1e-5):
         raise ExerciseError(
-            f"{call} gave slices along axis {ax} that sum to {_fmt(sums)}, not 1: got "
-            f"{_fmt(got)}, expected {_fmt(expected)}.",
+            f"{call}{_for_z(z)} gave slices along axis {axis} that sum to {show(sums)}, not 1"
+            f"{_warned(said)}.",
             "softmax divides each exponential by the sum of the exponentials of its slice.")
-    if mixed_scales:
+    if mixed:
         raise ExerciseError(
-            f"{call} gave {_fmt(got)}; expected {_fmt(expected)}. The slices differ in scale "
-            "by 1000.",
+            f"{call}{_for_z(z)} gave {show(got)}; expected {show(expected)}. The slices differ "
+            "in scale by about 1000.",
             "the constant subtracted from a slice must come from that slice (its own maximum), "
             "so that every slice has an exponent of exactly 0.")
-    check_array(got, expected, call, rtol=rtol,
-                hint="softmax(z)_i = exp(z_i) / sum_j exp(z_j) along the axis, computed with "
-                "the same constant subtracted from every logit of a slice.")
+    _differs(call + _for_z(z), values, expected, rtol, atol, said,
+             "softmax(z)_i = exp(z_i) / sum_j exp(z_j) along the axis, computed with the same "
+             "constant subtracted from every logit of a slice.")
+
+
+def _differs(call: str, got: np.ndarray, expected: np.ndarray, rtol: float, atol: float,
+             said: list[str], hint: str) -> None:
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(got - expected) <= atol + rtol * np.abs(expected))
+    gap = np.where(bad, np.nan_to_num(np.abs(got - expected), nan=np.inf), 0.0)
+    index = np.unravel_index(int(np.argmax(gap)), got.shape) if got.ndim else ()
+    shown, wanted = pair(got[index], expected[index])
+    at = f" at index {tuple(int(i) for i in index)}" if got.ndim else ""
+    raise ExerciseError(
+        f"{call} differs from the answer in {int(np.sum(bad))} of {got.size} values"
+        f"{_warned(said)}; the largest difference is{at}: got {shown}, expected {wanted}.", hint)
+
+
+def _explain_softmax(case: Case, obs) -> str | None:
+    error = obs.error
+    if "zero-size array" in error:
+        return ("the check also passes an empty batch, of shape (0, k): the maximum of the "
+                "whole array does not exist there, while a reduction along `axis` (the k "
+                "classes) is fine.")
+    if "AxisError" in error or "out of bounds for array of dimension" in error:
+        return ("use the `axis` argument you were given: the check tries 1-D to 3-D arrays "
+                "along every axis, negative ones too.")
+    if "unexpected keyword argument 'axis'" in error:
+        return "the function takes the axis too: `def stable_softmax(z, axis=-1):`."
+    if "required positional argument" in error:
+        return "give `axis` the default -1, as in `def stable_softmax(z, axis=-1):`."
+    return _explain(error, _SOFTMAX_SHAPES)
+
+
+STABLE_SOFTMAX = Spec(
+    "ch04.stable_softmax", check="ch04.check_stable_softmax",
+    grade_id="ch04-stable-softmax-check", what="`stable_softmax(z, axis)`",
+    answers=("stable_softmax",), draw=_draw_softmax, reference=_softmax_reference,
+    judge=_judge_softmax, explain_error=_explain_softmax, forbidden=_WRITE_SOFTMAX,
+    vectorised=True,
+    loop_hint="numpy's reductions take an axis (np.max, np.sum with axis=..., keepdims=True): "
+              "one call handles every slice.",
+    passed="`stable_softmax` is right on every case: each slice along `axis` sums to 1, logits "
+           "of +-1e4 give finite probabilities with no warning, float32 stays float32 and "
+           "integer logits give float64.")
 
 
 @exercise_check
-def check_stable_softmax(fn) -> None:
+def check_stable_softmax(fn, *, seed: int | None = None) -> None:
     """Exercise: ``stable_softmax(z, axis=-1)``: max-subtracted, any axis, vectorised, float32."""
-    what = "`stable_softmax`"
-    _check_softmax_case(fn, _SMALL, None, what)
-    for axis in (-1, 1, 0):
-        _check_softmax_case(fn, _TABLE, axis, what)
-    _check_softmax_case(fn, _TABLE.astype(np.float32), 0, what)
-    for axis in (1, 0, -1):
-        _check_softmax_case(fn, _CUBE, axis, what)
-    for z in _EXTREMES:
-        _check_softmax_case(fn, z, None, what)
-    _check_softmax_case(fn, _MIXED, 1, what)
-    _check_softmax_case(fn, _MIXED.T.copy(), 0, what)
-    _check_softmax_case(fn, _RANDOM, 0, what)
-    _check_softmax_case(fn, _RANDOM, 1, what)
-    _require_no_loop(fn, what)
-    _forbid_library(fn, {"softmax", "log_softmax", "logsumexp"}, what, _WRITE_IT)
-    passed(f"{what} is right: each slice along `axis` sums to 1, logits of +-1e4 give finite "
-           "probabilities with no warning, and float32 stays float32.")
+    STABLE_SOFTMAX.check(fn, seed=seed)
+
+
+# --------------------------------------------------------------------------------------
+# Exercises 2 and 3: the batches (logits of shape (n, k), integer labels of shape (n,))
+# --------------------------------------------------------------------------------------
+
+_CE_SHAPES = ("in this exercise `logits` has shape (n, k) and `y` holds n integer labels, "
+              "shape (n,), not one-hot rows; a reduction over the classes keeps its axis "
+              "(keepdims=True) so it lines up with the logits.")
+_GRAD_SHAPES = ("in this exercise `logits` has shape (n, k) and `y` holds n integer labels, "
+                "shape (n,); the one-hot rows have k = logits.shape[1] columns (not n, and "
+                "not y.max() + 1: a batch need not contain every class), and a reduction over "
+                "the classes keeps its axis (keepdims=True).")
+
+
+def _labels(rng, n: int, k: int, dtype=np.int64) -> np.ndarray:
+    return rng.integers(0, k, size=n).astype(dtype)
+
+
+def _batch(label: str, logits: np.ndarray, y: np.ndarray, **extra) -> Case:
+    return Case(label, (logits, y), driver="ch04.batch", **extra)
+
+
+def _draw_batches(rng) -> list[Case]:
+    """The batches both exercises use: ordinary ones first, then confident ones (logits of
+    +-1e4, rows of very different scale, float32 past its exp limit), then random ones."""
+    # the first batch tells the factors apart: n >= 3 samples, k classes, n != k, n != 2k
+    n, k = [(n, k) for n in range(3, 7) for k in range(3, 7) if n not in (k, 2 * k)][
+        int(rng.integers(0, 10))]
+    big_n, small_k = max(n, k), min(n, k)
+    # labels that leave out the last class: k must come from the logits, not from y
+    skip = _labels(rng, big_n, small_k - 1)
+    tie = float(rng.uniform(-1e4, 1e4))
+    cases = [
+        _batch(f"a batch of {n} samples and {k} classes", _logits(rng, (n, k)),
+               _labels(rng, n, k)),
+        _batch(f"{big_n} samples, {small_k} classes, labels that never use the last class",
+               _logits(rng, (big_n, small_k)), skip),
+        _batch(f"one sample, {k} classes", _logits(rng, (1, k)), _labels(rng, 1, k)),
+        _batch(f"{n} samples, two classes", _logits(rng, (n, 2)), _labels(rng, n, 2)),
+        _batch(f"every row a tie at {tie:.6g} (each sample's loss is log {k})",
+               np.full((n, k), tie), _labels(rng, n, k)),
+        _batch(f"integer logits (int64), {n} samples, {k} classes, int32 labels",
+               rng.integers(-6, 7, size=(n, k)), _labels(rng, n, k, np.int32)),
+        _batch(f"confident right answers: the label's logit 30 above the others, {n} samples",
+               *_confident(rng, n, k, 30.0)),
+        _batch("confident wrong answers with logits of 1000, 0 and -1000",
+               *_wrong_by(rng, 2 + int(rng.integers(0, 3)), 1000.0), note={"large": True}),
+        _batch("rows of very different scale (a row near 0, the others near 1000)",
+               _mixed_scales(rng, (n, k)), _labels(rng, n, k), note={"large": True}),
+        _batch("confident wrong answers with logits of +-1e4",
+               *_wrong_by(rng, 3, 1e4), note={"large": True}),
+        _batch("integer logits of +-10000 (int64)",
+               *_wrong_by(rng, 3, 1e4, np.int64), note={"large": True}),
+        _batch("float32 logits of 90, 0 and -90 (exp(89) overflows float32)",
+               *_wrong_by(rng, 2, 90.0, np.float32), note={"large": True}),
+    ]
+    for dtype in (np.float64, np.float64, np.float32):
+        n, k = _distinct_shape(rng, 2)
+        scale = float(rng.choice([0.5, 2.0, 10.0]))
+        cases.append(_batch(f"a random {np.dtype(dtype).name} batch of {n} samples and {k} "
+                            "classes", _logits(rng, (n, k), scale, float(rng.uniform(-50, 50)),
+                                               dtype), _labels(rng, n, k)))
+    cases += [_batch("a batch of 3 samples and 4 classes", _logits(rng, (3, 4)),
+                     _labels(rng, 3, 4), work="small", size=3, elements=12),
+              _batch("a batch of 43 samples and 44 classes", _logits(rng, (43, 44)),
+                     _labels(rng, 43, 44), work="large", size=43, elements=1892)]
+    return cases
+
+
+def _confident(rng, n: int, k: int, margin: float):
+    y = _labels(rng, n, k)
+    logits = rng.normal(0.0, 1.0, (n, k))
+    logits[np.arange(n), y] += margin
+    return logits, y
+
+
+def _wrong_by(rng, n: int, size: float, dtype=np.float64):
+    """n rows of three logits, +size, 0 and -size in a random order, each labelled with the
+    class of -size or 0 (a confident mistake), and one row labelled with its top class."""
+    rows = np.array([rng.permutation([size, 0.0, -size]) for _ in range(n)])
+    y = np.array([int(np.argmin(r)) if i % 2 == 0 else int(np.argsort(r)[1])
+                  for i, r in enumerate(rows)])
+    y[-1] = int(np.argmax(rows[-1]))
+    return rows.astype(dtype), y
+
+
+def _batch_text(logits: np.ndarray, y) -> str:
+    if logits.size <= 12:
+        return f"logits = {show(logits)}, y = {np.asarray(y).tolist()}"
+    return f"logits of shape {logits.shape}, y = {show(np.asarray(y))}"
+
+
+def _loss_tolerance(logits: np.ndarray) -> tuple[float, float]:
+    if logits.dtype == np.float32:
+        return 2e-5, 1e-6 * (1.0 + float(np.max(np.abs(logits))))
+    return 1e-9, 1e-12
 
 
 # --------------------------------------------------------------------------------------
 # Exercise 2: cross-entropy from logits
 # --------------------------------------------------------------------------------------
 
-# Each batch is shown in full in any message about it, so the student can rerun it.
-_LOGITS = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3], [1.0, 1.0, 1.0], [-1.0, 0.0, 3.0]])
-_LABELS = np.array([0, 1, 2, 0])
-_WIDE = np.array([[0.2, -1.0, 3.0, 0.0, 1.5], [2.0, 0.0, -0.5, 1.0, 0.3],
-                  [-2.0, 1.0, 0.0, 0.5, 4.0]])
-_WIDE_LABELS = np.array([4, 0, 2])
-_RNG = np.random.default_rng(7)
-_RANDOM_LOGITS = _RNG.normal(0.0, 2.0, size=(6, 4))
-_RANDOM_LABELS = _RNG.integers(0, 4, size=6)
-_ORDINARY = ((_LOGITS, _LABELS), (_WIDE, _WIDE_LABELS), (_RANDOM_LOGITS, _RANDOM_LABELS))
-# Confident answers: wrong (loss about 2000), rows of very different scale, +-1e4, float32.
-_EXTREME = np.array([[1000.0, 0.0, -1000.0], [0.0, 1001.0, 1000.0]])
-_EXTREME_LABELS = np.array([2, 2])
-_LARGE = ((_EXTREME, _EXTREME_LABELS),
-          (_MIXED, np.array([0, 1])),
-          (np.array([[1e4, 0.0, -1e4], [1e4, 0.0, 0.0]]), np.array([2, 0])),
-          (np.array([[90.0, 0.0, -90.0], [1.0, 2.0, 3.0]], dtype=np.float32), np.array([2, 1])))
-_CE_SHAPES = ("in this exercise `logits` has shape (n, k) and `y` holds n integer labels, "
-              "shape (n,), not one-hot rows; a reduction over the classes keeps its axis "
-              "(keepdims=True) so it lines up with the logits.")
+_WRITE_LOG_SUM_EXP = Forbidden(
+    ("helpers.activations:*", "helpers.nn:*", "scipy*:*", "torch*:*"),
+    why="the task asks you to write the log-sum-exp yourself with numpy (not the course's "
+        "softmax, log_softmax or helpers.nn, nor scipy's or PyTorch's functions)")
 
 
-def _batch(logits, y) -> str:
-    return f"logits = {_fmt(logits)}, y = {np.asarray(y).tolist()}"
-
-
-def _loss_value(got, call: str, n: int, expected: float) -> float:
-    if isinstance(got, np.ndarray) and got.size == n and n > 1:
+def _judge_cross_entropy(case: Case, obs, expected) -> None:
+    logits, y = case.args
+    n = len(y)
+    value, said = _unwrap(obs, "`cross_entropy`")
+    call = f"`cross_entropy` on the batch {_batch_text(logits, y)}"
+    expected = float(expected)
+    if isinstance(value, np.ndarray):
+        if value.shape == (n,) and n > 1:
+            raise ExerciseError(
+                f"{call} returned {n} numbers (one loss per sample); expected their mean, "
+                f"{expected:.4f}.", "the loss of a batch is one number: the average over "
+                "samples.")
         raise ExerciseError(
-            f"{call} returned {n} numbers (one loss per sample); expected their mean, "
-            f"{expected:.4f}.", "the loss of a batch is one number: the average over samples.")
-    if isinstance(got, np.ndarray) and got.size == 1:
-        got = got.item()
-    if got is None:
-        raise ExerciseError(f"{call} returned None.", "did you forget the `return` statement?")
-    if isinstance(got, bool) or not isinstance(got, (int, float, np.number)):
-        raise ExerciseError(f"{call} should return one number, got {type(got).__name__} "
-                            f"{got!r:.60}.", "return the mean loss as a float.")
-    return float(got)
+            f"{call} returned an array of shape {value.shape}; the task asks for one number.",
+            "return a plain number, not an array (not even of one element): the mean of the "
+            "per-sample losses, as .mean() or np.mean gives it.")
+    got = expect_float(value, call, finite=False, hint="return the mean loss as a float.")
+    if not math.isfinite(got):
+        _loss_too_large(call, got, expected, logits, y, said, case)
+    rtol, atol = _loss_tolerance(logits)
+    if abs(got - expected) <= atol + rtol * abs(expected):
+        if said:
+            raise ExerciseError(
+                f"{call} gave the right loss, but numpy warned on the way: {said[0]}.",
+                "the task asks for no overflow at all, not a repair after it: compute log p "
+                "from the logits with the row's largest logit subtracted first.")
+        return
+    if isinstance(value, (int, np.integer)):
+        raise ExerciseError(
+            f"{call} returned {describe(value)}, a whole number; the loss is {expected:.6g}.",
+            "the loss is a real number: for integer logits, casting it to the logits' dtype "
+            "(or with int) drops its fraction. Return the float that the mean gives.")
+    def close(value: float, wrong: float) -> bool:
+        """``value`` is the known wrong result ``wrong``, which is not the right one."""
+        return (abs(wrong - expected) > 1e-4 * max(1.0, abs(expected))
+                and abs(value - wrong) <= 1e-6 * max(1.0, abs(wrong)))
+
+    if close(got, -expected):
+        raise ExerciseError(
+            f"{call} is {got:.4f}: the right size but the wrong sign.",
+            "the loss is minus the log-probability: a probability's log is negative, so the "
+            "loss is >= 0.")
+    if n > 1 and close(got, n * expected):
+        raise ExerciseError(
+            f"{call} is {got:.4f}, the sum over the {n} samples; expected the mean, "
+            f"{expected:.4f}.", "the loss of a batch is the average of the per-sample losses.")
+    with np.errstate(all="ignore"):
+        wrong = {
+            "axis0": float(_per_sample_losses(logits, y, axis=0).mean()),
+            "table": float(-_log_softmax(logits)[:, np.asarray(y)].mean()),
+            "log10": expected / math.log(10),
+        }
+    if n > 1 and close(got, wrong["axis0"]):
+        raise ExerciseError(
+            f"{call} is {got:.4f}, expected {expected:.4f}: your log-probabilities are "
+            "normalised down the columns (over the samples, axis 0), not along each row.",
+            "each sample's probabilities are over its k classes: normalise each row.")
+    if n > 1 and close(got, wrong["table"]):
+        raise ExerciseError(
+            f"{call} is {got:.4f}, expected {expected:.4f}: that is the mean of a {n} x {n} "
+            "table, every row's log-probability at every sample's label.",
+            "each sample contributes one entry: row i at column y_i (pair the row index with "
+            "the label, element by element).")
+    if expected > 1e-6 and close(got, wrong["log10"]):
+        raise ExerciseError(
+            f"{call} is {got:.6g}, expected {expected:.6g}: the logarithm is in base 10.",
+            "cross-entropy uses the natural logarithm (np.log), the inverse of np.exp.")
+    if case.note.get("large"):
+        _loss_too_large(call, got, expected, logits, y, said, case)
+    low = _precision_problem(np.array(got), np.array(expected), logits.dtype, call)
+    if low is not None:
+        raise low
+    raise ExerciseError(
+        f"{call} is {got:.6g}, expected {expected:.6g} (the per-sample losses -log p_(i, y_i) "
+        f"are {show(_per_sample_losses(logits, y))}){_warned(said)}.",
+        "the loss is the mean over the rows of minus the log-probability of the row's own "
+        "label, with the log-probabilities normalised along each row.")
+
+
+def _loss_too_large(call, got, expected, logits, y, said, case) -> None:
+    ordinary = (" Your loss is right on the ordinary batches before this one, so what goes "
+                "wrong is the size of these logits." if case.note.get("large") else "")
+    raise ExerciseError(
+        f"{call} gave {got:.6g}{_warned(said)}; the answer is {expected:.6g} (the per-sample "
+        f"losses are {show(_per_sample_losses(logits, y))}).{ordinary}",
+        "with logits this large, exp overflows and probabilities round to 0 in floating point: "
+        "once a probability is 0 (or floored), its log is lost. Compute log p from the logits "
+        "in one expression, log p_i = z_i - m - log(sum_j exp(z_j - m)) with m the row's "
+        "largest logit.")
+
+
+def _explain_batch(case: Case, obs, shapes: str = _CE_SHAPES) -> str | None:
+    if "IndexError" in obs.error:
+        return ("each label y_i is a class index from 0 to k - 1, with k = logits.shape[1]; "
+                "pair row i with its own label, and give one-hot rows k columns.")
+    return _explain(obs.error, shapes)
+
+
+CROSS_ENTROPY = Spec(
+    "ch04.cross_entropy", check="ch04.check_cross_entropy", grade_id="ch04-cross-entropy-check",
+    what="`cross_entropy(logits, y)`", answers=("cross_entropy",), draw=_draw_batches,
+    reference=_cross_entropy, judge=_judge_cross_entropy, explain_error=_explain_batch,
+    forbidden=_WRITE_LOG_SUM_EXP, vectorised=True,
+    loop_hint="index all rows at once (logits[np.arange(n), y]) and reduce with axis=1.",
+    passed="`cross_entropy` is right on every batch, and stays finite for confident wrong "
+           "answers with logits of +-1e4.")
 
 
 @exercise_check
-def check_cross_entropy(fn) -> None:
+def check_cross_entropy(fn, *, seed: int | None = None) -> None:
     """Exercise: ``cross_entropy(logits, y)``: mean of -log softmax(logits)[i, y_i], stably."""
-    what = "`cross_entropy`"
-    for logits, y in _ORDINARY:
-        n = len(y)
-        call = f"{what} on the batch {_batch(logits, y)}"
-        got, _ = _call(fn, logits, y, what=what, call=call, shapes_hint=_CE_SHAPES)
-        expected = _cross_entropy(logits, y)
-        value = _loss_value(got, call, n, expected)
-        if np.isclose(value, expected, rtol=1e-6, atol=1e-9):
-            continue
-        per_sample = _per_sample_losses(logits, y)
-        if np.isclose(value, -expected, rtol=1e-6):
-            raise ExerciseError(
-                f"{call} is {value:.4f}: the right size but the wrong sign.",
-                "the loss is minus the log-probability: a probability's log is negative, so "
-                "the loss is >= 0.")
-        if np.isclose(value, n * expected, rtol=1e-6):
-            raise ExerciseError(
-                f"{call} is {value:.4f}, the sum over the {n} samples; expected the mean, "
-                f"{expected:.4f}.", "the loss of a batch is the average of the per-sample losses.")
-        if np.isclose(value, float(_per_sample_losses(logits, y, axis=0).mean()), rtol=1e-6):
-            raise ExerciseError(
-                f"{call} is {value:.4f}, expected {expected:.4f}: your log-probabilities are "
-                "normalised down the columns (over the samples, axis 0), not along each row.",
-                "each sample's probabilities are over its k classes: normalise each row.")
-        if np.isclose(value, float(-_log_softmax(logits)[:, y].mean()), rtol=1e-6):
-            raise ExerciseError(
-                f"{call} is {value:.4f}, expected {expected:.4f}: that is the mean of a "
-                f"{n} x {n} table, every row's log-probability at every sample's label.",
-                "each sample contributes one entry: row i at column y_i (pair the row index "
-                "with the label, element by element).")
-        raise ExerciseError(
-            f"{call} is {value:.4f}, expected {expected:.4f} (the per-sample losses "
-            f"-log p_(i, y_i) are {_fmt(per_sample)}).",
-            "the loss is the mean over the rows of minus the log-probability of the row's own "
-            "label, with the log-probabilities normalised along each row.")
-
-    for logits, y in _LARGE:
-        call = f"{what} on the batch {_batch(logits, y)}"
-        if logits.dtype == np.float32:
-            call += " (float32)"
-        got, warning = _call(fn, logits, y, what=what, call=call, shapes_hint=_CE_SHAPES)
-        expected = _cross_entropy(logits, y)
-        value = _loss_value(got, call, len(y), expected)
-        rtol = 1e-5 if logits.dtype == np.float32 else 1e-6
-        if warning is None and np.isclose(value, expected, rtol=rtol, atol=1e-6):
-            continue
-        per_sample = _per_sample_losses(logits, y)
-        raise ExerciseError(
-            f"{call} gave {value:.6g}{_warned(warning)}; the answer is {expected:.4f} (the "
-            f"per-sample losses are {_fmt(per_sample)}). Your loss is right on ordinary logits, "
-            "so what goes wrong is the size of these logits.",
-            "with logits this large, exp overflows and probabilities round to 0 in floating "
-            "point: once a probability is 0 (or floored), its log is lost. Compute log p from the "
-            "logits in one expression, log p_i = z_i - m - log(sum_j exp(z_j - m)) with m "
-            "the row's largest logit.")
-
-    _require_no_loop(fn, what)
-    _forbid_library(fn, {"softmax", "log_softmax", "logsumexp"}, what,
-                    "this exercise asks you to write the log-sum-exp yourself.")
-    passed(f"{what} is right, and stays finite for confident wrong answers with logits "
-           "of +-1e4.")
+    CROSS_ENTROPY.check(fn, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
 # Exercise 3: the gradient of cross-entropy with respect to the logits
 # --------------------------------------------------------------------------------------
 
-_GRAD_CASES = _ORDINARY + _LARGE
+_WRITE_GRADIENT = Forbidden(
+    ("helpers.nn:*", "torch*:*"),
+    why="the task asks you to write the gradient yourself (the course's softmax may give the "
+        "probabilities, but helpers.nn and PyTorch compute the whole gradient)")
 
 
-@exercise_check
-def check_cross_entropy_grad(fn) -> None:
-    """Exercise: ``cross_entropy_grad(logits, y)`` = (softmax(logits) - onehot(y)) / n."""
-    what = "`cross_entropy_grad`"
-    for logits, y in _GRAD_CASES:
-        n, k = logits.shape
-        call = f"{what} on the batch {_batch(logits, y)}"
-        got, warning = _call(fn, logits, y, what=what, call=call, shapes_hint=_CE_SHAPES)
-        got = as_numeric_array(got, call, "return the (n, k) array of gradients.")
-        expected = _cross_entropy_grad(logits, y)
-        rtol = 1e-5 if logits.dtype == np.float32 else 1e-6
-        if got.shape != expected.shape:
-            check_array(got, expected, call, hint="the gradient has one entry per logit: the "
-                        "shape (n, k) of `logits`.")
-        if warning is not None or not np.all(np.isfinite(got)):
+def _grad_tolerance(logits: np.ndarray, n: int) -> tuple[float, float]:
+    if logits.dtype == np.float32:
+        return 2e-5, 1e-6 / n
+    return 1e-9, 1e-14 / n
+
+
+def _judge_grad(case: Case, obs, expected) -> None:
+    logits, y = case.args
+    n, k = logits.shape
+    value, said = _unwrap(obs, "`cross_entropy_grad`")
+    call = f"`cross_entropy_grad` on the batch {_batch_text(logits, y)}"
+    got = expect_ndarray(value, call)
+    if got.shape != (n, k):
+        expect_ndarray(got, call, shape=(n, k), input_shape=logits.shape, hint=(
+            "the gradient has one entry per logit: the shape (n, k) of `logits`."))
+    if got.dtype.kind != "f":
+        raise ExerciseError(
+            f"{call} returned dtype {got.dtype}; the gradient is a float array.",
+            "an array made with np.zeros_like or np.empty_like of integer logits is an integer "
+            "array, which truncates every value written into it: start from the float "
+            "probabilities instead.")
+    if logits.dtype != np.float32 and got.dtype != np.float64:
+        raise ExerciseError(
+            f"{call} returned {got.dtype} for {logits.dtype} logits; the task asks for float64.",
+            "compute in float64 (numpy's default): a float32 step loses half the digits.")
+    values = got.astype(float)
+    if not np.all(np.isfinite(values)):
+        raise ExerciseError(
+            f"{call} gave {show(got)}{_warned(said)}; expected {show(expected)}.",
+            "the probabilities need a stable softmax (the row's largest logit subtracted "
+            "first): the gradient itself is always between -1/n and 1/n.")
+    rtol, atol = _grad_tolerance(logits, n)
+    if _within(values, expected, rtol, atol):
+        if said:
             raise ExerciseError(
-                f"{call} gave {_fmt(got)}{_warned(warning)}; expected {_fmt(expected)}.",
-                "the probabilities need a stable (max-subtracted) softmax: the gradient itself "
-                "is always between -1/n and 1/n.")
-        if _close(got, expected, rtol):
-            continue
-        onehot = np.eye(k)[y]
+                f"{call} gave the right gradient, but numpy warned on the way: {said[0]}.",
+                "the task asks for no overflow at all: compute the probabilities with a stable "
+                "softmax.")
+        return
+    yy = np.asarray(y)
+    onehot = _onehot(yy, k)
+    with np.errstate(all="ignore"):
         p = _softmax(logits, axis=1)
         known = (
             (-expected, "has the wrong sign everywhere",
@@ -444,100 +721,189 @@ def check_cross_entropy_grad(fn) -> None:
              "the factor 2 belongs to a squared error; cross-entropy's gradient has none."),
             (p / n, "has no -1 at the labels: it is p / n",
              "the target enters the gradient: subtract 1 at each row's own label."),
-            ((p - np.asarray(y, dtype=float)[:, None]) / n,
+            (-onehot / n, "has only the -1/n at the labels: the probabilities are missing",
+             "for integer logits, np.zeros_like(logits) or np.empty_like(logits) is an integer "
+             "array, which truncates the probabilities written into it to 0: start from the "
+             "float probabilities."),
+            ((p - yy.astype(float)[:, None]) / n,
              "subtracts the label's value y_i from every entry of row i",
              "the target is a one-hot row (1 at column y_i, 0 elsewhere), not the number y_i."),
-            ((p - np.isin(np.arange(k), y)[None, :]) / n,
+            ((p - np.isin(np.arange(k), yy)[None, :]) / n,
              "subtracts 1 in every column that is some sample's label, in every row",
              "each row gets a single -1, at its own label (pair the row index with its label)."),
             ((_softmax(logits, axis=0) - onehot) / n,
              "uses probabilities normalised down the columns (axis 0)",
              "each sample's probabilities are over its own k classes: normalise each row."),
+            ((p * onehot - onehot) / n, "has only the label's entries: the other classes' p_j "
+             "are missing", "every class's logit gets a gradient, p_j / n for the wrong ones."),
         )
-        for wrong, problem, hint in known:
-            if _close(got, wrong, rtol):
-                raise ExerciseError(f"{call} {problem}: got {_fmt(got)}, expected "
-                                    f"{_fmt(expected)}.", hint)
-        check_array(got, expected, call, rtol=rtol,
-                    hint="entry (i, j) is (p_ij - [j == y_i]) / n, with p each row's softmax.")
-    _require_no_loop(fn, what)
-    passed(f"{what} is right: (softmax(z) - onehot(y)) / n, bounded even for confident "
-           "wrong answers.")
+    for wrong, problem, hint in known:
+        if wrong.shape == values.shape and _within(values, wrong, 1e-6, 1e-12 / n) and not (
+                _within(wrong, expected, 1e-6, 1e-12 / n)):
+            raise ExerciseError(f"{call} {problem}: got {show(got)}, expected "
+                                f"{show(expected)}.", hint)
+    low = _precision_problem(values, expected, logits.dtype, call)
+    if low is not None:
+        raise low
+    _differs(call, values, expected, rtol, atol, said,
+             "entry (i, j) is (p_ij - [j == y_i]) / n, with p each row's softmax.")
+
+
+CROSS_ENTROPY_GRAD = Spec(
+    "ch04.cross_entropy_grad", check="ch04.check_cross_entropy_grad",
+    grade_id="ch04-cross-entropy-grad-check", what="`cross_entropy_grad(logits, y)`",
+    answers=("cross_entropy_grad",), draw=_draw_batches, reference=_cross_entropy_grad,
+    judge=_judge_grad, explain_error=lambda case, obs: _explain_batch(case, obs, _GRAD_SHAPES),
+    forbidden=_WRITE_GRADIENT, vectorised=True,
+    loop_hint="build the one-hot rows at once (np.eye(k)[y], or p[np.arange(n), y] -= 1 on a "
+              "copy): no loop over the samples.",
+    passed="`cross_entropy_grad` is right on every batch: (softmax(z) - onehot(y)) / n, "
+           "bounded even for confident wrong answers.")
+
+
+@exercise_check
+def check_cross_entropy_grad(fn, *, seed: int | None = None) -> None:
+    """Exercise: ``cross_entropy_grad(logits, y)`` = (softmax(logits) - onehot(y)) / n."""
+    CROSS_ENTROPY_GRAD.check(fn, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
 # Exercise 4: the temperature that gives the top class a target probability
 # --------------------------------------------------------------------------------------
 
-_TEMPERATURE_CASES = [
-    (np.array([2.0, 1.0, 0.1]), 0.9),
-    (np.array([2.0, 1.0, 0.1]), 0.5),                 # T > 1
-    (np.array([0.5, 2.0, 1.0, -0.3]), 0.99),          # the top class is not class 0
-    (np.array([0.3, 0.1, 0.2, 0.0, -0.1]), 0.3),
-    (np.array([0.03, 0.02, 0.0]), 0.9),               # T about 0.0045: near the interval's end
-    (np.array([100.0, 0.0, -50.0]), 0.5),             # T about 178
-    (np.array([1000.0, 999.0, 990.0]), 0.9),          # logits / T overflow a naive exp
-]
+
+def _moderate_logits(rng, k: int, *, tie: bool = False, top_not_first: bool = False):
+    """Logits whose top probability at T = 1 is moderate (0.45 to 0.85, or below 1/2 for a
+    tie), so that a temperature near 1 matters; a tie puts two equal logits on top."""
+    while True:
+        b = rng.normal(0.0, 1.5, k)
+        if tie:
+            order = np.argsort(b)
+            b[order[-2]] = b[order[-1]]
+        if top_not_first and np.argmax(b) == 0:
+            b = np.roll(b, int(rng.integers(1, k)))
+        p = _top_probability(b, 1.0)
+        ok = (1.0 / k + 0.05 < p < 0.45) if tie else (max(0.45, 1.0 / k + 0.1) < p < 0.85)
+        if ok:
+            return b
 
 
-def _top_probability(z: np.ndarray, temperature: float) -> float:
-    return float(_softmax(z / temperature).max())
+def _temperature_case(label: str, logits: np.ndarray, target: float) -> Case:
+    return Case(label, (logits, float(target)), driver="ch04.temperature")
 
 
-def _one_number(got, what: str) -> float:
-    if isinstance(got, np.ndarray) and got.size == 1:
-        got = got.item()
-    if got is None:
-        raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
-    if isinstance(got, bool) or not isinstance(got, (int, float, np.number)):
-        raise ExerciseError(f"{what} should return one number, got {type(got).__name__} "
-                            f"{got!r:.60}.", "return the temperature T as a float.")
-    return float(got)
+def _scaled(rng, label: str, k: int, low: float, high: float, *, offset: float = 0.0,
+            dtype=np.float64, **kind) -> Case:
+    """Logits b * T + offset with T log-uniform in [low, high]: the answer is about that T,
+    and the target is the top probability there."""
+    t = float(np.exp(rng.uniform(np.log(low), np.log(high))))
+    logits = (_moderate_logits(rng, k, **kind) * t + offset).astype(dtype)
+    return _temperature_case(label, logits, _top_probability(logits, t))
+
+
+def _draw_temperature(rng) -> list[Case]:
+    k = int(rng.integers(3, 6))
+    near = _moderate_logits(rng, k, top_not_first=True)
+    p1 = _top_probability(near, 1.0)
+    step = 2 * TEMPERATURE_TOLERANCE
+    cases = [
+        _temperature_case("the cat, dog and bird logits [2, 1, 0.1], target 0.9",
+                          np.array([2.0, 1.0, 0.1]), 0.9),
+        _temperature_case("a target just above the top probability at T = 1 (T a little "
+                          "below 1; the top class is not class 0)", near, p1 + step),
+        _temperature_case("a target just below the top probability at T = 1 (T a little "
+                          "above 1)", near, p1 - step),
+        _scaled(rng, "a small temperature (below 0.005)", k, 0.002, 0.004),
+        _scaled(rng, "a small temperature (below 0.01), float32 logits", k + 1, 0.005, 0.009,
+                dtype=np.float32),
+        _scaled(rng, "a large temperature (above 50)", k, 50.0, 500.0),
+        # two classes whose top probability moves fast with T, at the top of the range
+        _temperature_case("two classes and a target reached at the top of the range of T",
+                          top := rng.permutation([1000.0 * rng.uniform(1.2, 2.0), 0.0]),
+                          _top_probability(top, 1000.0)),
+        _scaled(rng, "a target reached at the bottom of the range of T", k, 0.001, 0.001),
+        _scaled(rng, "two logits tie for the top (the target is below 1/2)", k + 1, 0.3, 3.0,
+                tie=True),
+        _scaled(rng, "logits near 1000 (a naive exp overflows)", k, 0.2, 0.8, offset=1000.0),
+    ]
+    ints = rng.integers(-5, 6, size=k)
+    while np.ptp(ints) == 0:
+        ints = rng.integers(-5, 6, size=k)
+    cases.append(_temperature_case("integer logits (int64)", ints,
+                                   _top_probability(ints, float(rng.uniform(0.5, 4.0)))))
+    kk = int(rng.integers(2, 8))
+    cases.append(_scaled(rng, f"random logits of {kk} classes", kk, 0.003, 300.0,
+                         offset=float(rng.uniform(-100, 100))))
+    return cases
+
+
+def _judge_temperature(case: Case, obs, expected) -> None:
+    z, target = case.args
+    value, said = _unwrap(obs, "`temperature_for`")
+    call = f"`temperature_for({np.round(np.asarray(z), 6).tolist()}, target={target:.6g})`"
+    if isinstance(value, np.ndarray):
+        raise ExerciseError(
+            f"{call} returned an array of shape {value.shape} ({describe(value)}); the task "
+            "asks for one number, the temperature T.",
+            "return T itself as a number, not an array (not even of one element) and not the "
+            "probabilities.")
+    t = expect_float(value, call, finite=False, hint="return the temperature T as a float.")
+    if math.isfinite(t) and abs(t) < 700 and abs(
+            _top_probability(z, math.exp(t)) - target) <= TEMPERATURE_TOLERANCE:
+        raise ExerciseError(
+            f"{call} returned {t:.4g}, which looks like log T: at T = exp({t:.4g}) = "
+            f"{math.exp(t):.4g} the top class gets the target {target:.6g}.",
+            "a bisection on log T finds log T; the temperature is its exponential.")
+    if not math.isfinite(t) or t <= 0:
+        raise ExerciseError(f"{call} returned T = {t:.4g}; a temperature must be > 0 (and "
+                            "finite).",
+                            "search T in the interval [1e-3, 1e3], where the answers lie.")
+    p_top = _top_probability(z, t)
+    if abs(p_top - target) <= TEMPERATURE_TOLERANCE:
+        if said:
+            raise ExerciseError(
+                f"{call} returned T = {t:.4g}{_warned(said)}; the task asks for no warning.",
+                "at a small T the logits / T are huge and a naive exp overflows: compute the "
+                "probabilities with a max-subtracted softmax.")
+        return
+    if said:
+        raise ExerciseError(
+            f"{call} returned T = {t:.4g}{_warned(said)}; at that T the top class gets "
+            f"p = {p_top:.6f}, target {target:.6g}.",
+            "at a small T the logits / T are huge and a naive exp overflows: compute the "
+            "probabilities with a max-subtracted softmax.")
+    if abs(_top_probability(z, 1.0 / t) - target) <= TEMPERATURE_TOLERANCE:
+        raise ExerciseError(
+            f"{call} returned {t:.4g}, which looks like 1/T (the inverse temperature): at "
+            f"T = {t:.4g} the top class gets p = {p_top:.4f}.",
+            "the logits are divided by T.")
+    direction = ("too sharp: a larger T flattens the distribution" if p_top > target else
+                 "too flat: a smaller T sharpens the distribution")
+    zf = np.asarray(z, dtype=float)
+    top = int(np.argmax(zf))
+    class0 = "" if zf[0] == zf[top] else (
+        f" (class 0, not the top class here, gets p = {_softmax(zf / t)[0]:.6f})")
+    raise ExerciseError(
+        f"{call} returned T = {t:.6g}, at which the most probable class, class {top} "
+        f"(logit {zf[top]:g}), gets p = {p_top:.6f}, not {target:.6f} (to within "
+        f"{TEMPERATURE_TOLERANCE:g}){class0}.",
+        f"{direction}. The target is for the most probable class, whichever its index. Its "
+        "probability falls steadily as T grows (from 1 at T -> 0 to 1/k at T -> infinity), "
+        "so halving an interval around the crossing, often enough, finds it; stop on the "
+        "interval's width, not on a rounded probability.")
+
+
+TEMPERATURE = Spec(
+    "ch04.temperature_for", check="ch04.check_temperature_for",
+    grade_id="ch04-temperature-check", what="`temperature_for(logits, target)`",
+    answers=("temperature_for",), draw=_draw_temperature,
+    reference=lambda logits, target: None, judge=_judge_temperature,
+    explain_error=lambda case, obs: _explain(obs.error),
+    passed="`temperature_for` is right: in every case the top class reaches the target "
+           "probability (to within 1e-4), at temperatures below and above 1.")
 
 
 @exercise_check
-def check_temperature_for(fn) -> None:
+def check_temperature_for(fn, *, seed: int | None = None) -> None:
     """Exercise: ``temperature_for(logits, target)``: T > 0 where max softmax(z / T) = target."""
-    what = "`temperature_for`"
-    for z, target in _TEMPERATURE_CASES:
-        call = f"{what}({_fmt(z)}, target={target})"
-        got, warning = _call(fn, z, target, what=what, call=call)
-        t = _one_number(got, call)
-        if np.isfinite(t) and abs(t) < 700 and abs(
-                _top_probability(z, float(np.exp(t))) - target) <= 1e-4:
-            raise ExerciseError(
-                f"{call} returned {t:.4g}, which looks like log T: at T = exp({t:.4g}) = "
-                f"{np.exp(t):.4g} the top class gets the target {target}.",
-                "a bisection on log T finds log T; the temperature is its exponential.")
-        if not np.isfinite(t) or t <= 0:
-            raise ExerciseError(f"{call} returned T = {t:.4g}; a temperature must be > 0 "
-                                "(and finite).",
-                                "search T in the interval [1e-3, 1e3], where the answers lie.")
-        p_top = _top_probability(z, t)
-        if abs(p_top - target) <= 1e-4 and warning is None:
-            continue
-        if warning is not None:
-            raise ExerciseError(
-                f"{call} returned T = {t:.4g}{_warned(warning)}; at that T the top class gets "
-                f"p = {p_top:.4f}, target {target}.",
-                "at a small T the logits / T are huge and a naive exp overflows: compute the "
-                "probabilities with a max-subtracted softmax.")
-        if abs(_top_probability(z, 1.0 / t) - target) <= 1e-4:
-            raise ExerciseError(
-                f"{call} returned {t:.4g}, which looks like 1/T (the inverse temperature): "
-                f"at T = {t:.4g} the top class gets p = {p_top:.4f}.",
-                "the logits are divided by T.")
-        direction = ("too sharp: a larger T flattens the distribution"
-                     if p_top > target else "too flat: a smaller T sharpens the distribution")
-        top = int(np.argmax(z))
-        class0 = "" if top == 0 else (
-            f" (class 0, not the top class here, gets p = {_softmax(z / t)[0]:.6f})")
-        raise ExerciseError(
-            f"{call} returned T = {t:.4g}, at which the most probable class, class {top} "
-            f"(logit {z[top]:g}), gets p = {p_top:.6f}, not {target} (to within 1e-4){class0}.",
-            f"{direction}. The target is for the most probable class, whichever its index. "
-            "Its probability falls steadily as T grows (from 1 at T -> 0 to 1/k at "
-            "T -> infinity), so halving an interval around the crossing, often enough, "
-            "finds it.")
-    passed(f"{what} is right: in every case the top class reaches the target probability "
-           "(to 1e-4).")
+    TEMPERATURE.check(fn, seed=seed)

@@ -1,87 +1,192 @@
-"""Checks for chapter 5, inside a network: update ratios, epochs to target, diagnosis, outputs.
+"""Checks for chapter 5, inside a network: update ratios, diagnosis, epochs to target, outputs.
 
-Each ``check_*`` function takes the student's answer (a function), calls it through
-:func:`call_answer` (copies in, "not answered yet" for ``NotImplementedError``),
-prints a tick when it is right, and otherwise raises :class:`ExerciseError` naming
-what differs, with one hint. Typical mistakes are recognised by name: a difference
-of norms instead of the norm of the difference, ``np.argmax`` on a mask that is
-never true, softmax for a multi-label task, a loss that does not match its output.
+One spec per exercise (``_spec``). For the two functions of arrays, the cases are drawn afresh
+at every check, edge cases first; the student's function runs on all of them, and only then
+are the references computed and the results judged, with a message that says what differs on
+which case. Typical mistakes are recognised by name: a difference of norms instead of the norm
+of the difference, integer weights cast to a type too small for them, ``np.argmax`` on a mask
+that is never true, a tolerance that lets a value just below the target through, softmax for
+a multi-label task, a framework loss that applies the output activation a second time.
+
+The two exercises with fixed answers (the diagnosis of the broken runs, the output layers)
+keep no answer key in a form an attribute lookup could read: the right labels are stored as
+salted hashes, and an answer is judged by comparing hashes. A label that is not one of the
+choices gets "Did you mean" only for what the student evidently meant (a spelling slip),
+never for another idea (an opposite: "underfitting" is not a slip of "overfitting").
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
+import math
 import re
 
 import numpy as np
 
 from .. import data, nn
-from ._core import (
-    ExerciseError,
-    call_answer,
-    check_keys,
-    check_number,
-    check_vectorised,
-    exercise_check,
-    passed,
-    require_callable,
-)
+from ._contract import expect_float, pair
+from ._core import ExerciseError, check_keys, exercise_check
+from ._plain import describe
+from ._spec import Case, Spec
+from ._trace import Forbidden
 
 __all__ = [
     "BROKEN_RUNS",
-    "broken_runs",
+    "DIAGNOSIS",
+    "EPOCHS_TO_TARGET",
     "FAULTS",
+    "LOSSES",
+    "OUTPUTS",
+    "OUTPUT_CHOICE",
     "RUNS",
     "TASKS",
-    "OUTPUTS",
-    "LOSSES",
-    "normalise_fault",
-    "update_ratio_cases",
-    "EPOCHS_TO_TARGET_CASES",
-    "check_update_ratio",
-    "check_epochs_to_target",
+    "UPDATE_RATIO",
+    "broken_runs",
     "check_diagnosis",
+    "check_epochs_to_target",
     "check_output_choice",
+    "check_update_ratio",
+    "normalise_fault",
 ]
+
+
+def _digest(*parts: str) -> str:
+    """A salted hash of an answer (``"ch05:" + parts joined by ":"``): what the module keeps
+    instead of the answer itself."""
+    return hashlib.sha256(("ch05:" + ":".join(parts)).encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------------------
 # Exercise 1: the update-to-weight ratio
 # --------------------------------------------------------------------------------------
 
+# The course computes the ratio for every layer during fit: "write it yourself" means not
+# calling that code (under any name: the check sees what runs).
+COURSE_RATIO = Forbidden(
+    ("helpers.diagnostics:*", "helpers.nn:*"),
+    why="the task asks you to compute the ratio yourself (the chapter's `fit` does it with "
+        "`helpers.diagnostics`)")
 
-def _ratio(before, after) -> float:
-    before = np.asarray(before, dtype=float)
-    after = np.asarray(after, dtype=float)
-    return float(np.linalg.norm(after - before) / np.linalg.norm(before))
+
+def _weights(rng, shape, scale: float = 0.5) -> np.ndarray:
+    """Normal weights of ``shape``, none of them zero by accident."""
+    return rng.normal(0.0, scale, size=shape)
 
 
-def update_ratio_cases() -> list[tuple[np.ndarray, np.ndarray]]:
-    """The (W_before, W_after) pairs ``check_update_ratio`` tries, in order (print one to debug)."""
-    rng = np.random.default_rng(505)
+def _step(rng, W: np.ndarray, fraction: float) -> np.ndarray:
+    """W after a random step whose norm is about ``fraction`` of W's."""
+    d = rng.normal(size=W.shape)
+    return W + fraction * np.linalg.norm(W) / np.linalg.norm(d) * d
+
+
+def _random_matrix_shape(rng, low: int = 1, high: int = 12) -> tuple[int, int]:
+    """A 2-D shape with rows != columns (so a per-row and a per-column mistake both show)."""
+    while True:
+        shape = (int(rng.integers(low, high + 1)), int(rng.integers(low, high + 1)))
+        if shape[0] != shape[1]:
+            return shape
+
+
+def _draw_update_ratio(rng) -> list[Case]:
+    cases = []
+
+    def add(label, W_before, W_after, **note):
+        cases.append(Case(label, (W_before, W_after), note=note))
+
     # A small matrix to read by eye: mixed signs, exact zeros, entries that do not move, and
-    # rows and columns that change by different fractions (so a per-row or per-column mean
-    # of ratios, or a max, disagrees with the ratio of the whole matrix).
+    # rows and columns that change by different fractions (so a per-row or per-column mean of
+    # ratios, or a max, disagrees with the ratio of the whole matrix). The ratio is 0.136626.
     W = np.array([[1.0, -2.0, 0.0], [0.5, 0.0, -1.5]])
-    cases = [(W, W + np.array([[0.1, 0.0, -0.2], [0.0, 0.3, 0.0]]))]
-    # Non-square shapes with a healthy step, a tiny one, a huge one.
-    for shape, step in (((3, 4), 1e-3), ((16, 2), 1e-6), ((5, 5), 0.5), ((2, 7), 2.0)):
-        W = rng.normal(0, 0.5, size=shape)
-        cases.append((W, W + step * rng.normal(size=shape)))
-    # float32 weights (as in PyTorch), and a step that changes nothing at all.
-    W = rng.normal(0, 0.5, size=(4, 3)).astype(np.float32)
-    cases.append((W, W + np.float32(0.01) * rng.normal(size=(4, 3)).astype(np.float32)))
-    W = rng.normal(0, 0.5, size=(3, 2))
-    cases.append((W, W.copy()))
+    add("a 2 x 3 matrix to read by eye", W, W + np.array([[0.1, 0.0, -0.2], [0.0, 0.3, 0.0]]))
+    W = _weights(rng, (1, 1))
+    add("a 1 x 1 matrix", W, _step(rng, W, 0.3))
+    n = int(rng.integers(2, 6))
+    W = _weights(rng, (1, n))
+    add(f"one row (1 x {n})", W, _step(rng, W, rng.uniform(0.01, 0.5)))
+    n = int(rng.integers(7, 13))
+    W = _weights(rng, (n, 1))
+    add(f"one column ({n} x 1)", W, _step(rng, W, rng.uniform(0.01, 0.5)))
+    W = _weights(rng, _random_matrix_shape(rng))
+    add("a step that changes nothing (the ratio is exactly 0)", W, W.copy())
+    W = _weights(rng, _random_matrix_shape(rng, 2)).astype(np.float32)
+    add("float32 weights (as in PyTorch), a step of about 1e-2 of their size",
+        W, _step(rng, W, 1e-2).astype(np.float32))
+    W = _weights(rng, _random_matrix_shape(rng, 2)).astype(np.float32)
+    add("float32 weights, a tiny step of about 1e-5 of their size",
+        W, _step(rng, W, 1e-5).astype(np.float32), lost_in="float16")
+    # Integer weights: the ratio is a fraction all the same (sqrt(k) / sqrt(m)). Small ones,
+    # then ones beyond int8 (up to about 1000) and beyond int16 (up to about 1e5), so a round
+    # trip through a smaller integer type, which wraps them around, shows. The sums of
+    # squares stay within each dtype (at most 36 entries), so an answer that squares the
+    # integers as they are is right too.
+    for dtype, high, step in ((np.int64, 9, 2), (np.int32, 1000, 20), (np.int64, 100_000, 500)):
+        shape = _random_matrix_shape(rng, 2, 6)
+        W = rng.integers(-high, high + 1, size=shape)
+        W[0, 0] = high - 2 if high < 100 else high  # never all zero; beyond int8 (int16)
+        d = rng.integers(-step, step + 1, size=shape)
+        d[-1, -1] = 1  # never no step at all
+        size = f", entries up to {high:,}" if high > 100 else ""
+        add(f"integer weights ({np.dtype(dtype).name}{size})", W.astype(dtype),
+            (W + d).astype(dtype), integer=True)
+    W = _weights(rng, _random_matrix_shape(rng, 2))
+    add("float64 weights, a step of about 1e-9 of their size (float32 cannot resolve it)",
+        W, _step(rng, W, 1e-9), lost_in="float32")
+    W = _weights(rng, _random_matrix_shape(rng, 2), scale=1e-6)
+    add("tiny weights (entries about 1e-6)", W, _step(rng, W, rng.uniform(0.01, 0.3)),
+        tiny=True)
+    W = _weights(rng, _random_matrix_shape(rng, 2), scale=1e4)
+    add("large weights (entries about 1e4)", W, _step(rng, W, rng.uniform(1e-4, 1e-2)))
+    W = _weights(rng, _random_matrix_shape(rng, 2))
+    add("a step larger than the weights themselves (ratio above 1)", W,
+        _step(rng, W, rng.uniform(1.5, 4.0)))
+    W = _weights(rng, _random_matrix_shape(rng, 3, 8))
+    W[1, :] = 0.0
+    W[:, 0] = 0.0
+    add("a zero row and a zero column in W_before", W, _step(rng, W, rng.uniform(0.05, 0.5)))
+    W = _weights(rng, _random_matrix_shape(rng, 20, 64))
+    add(f"a larger {W.shape[0]} x {W.shape[1]} matrix", W, _step(rng, W, 10 ** rng.uniform(-4, -1)))
+    # Larger than 64 in both axes, with a step that differs from block to block: a part of
+    # the matrix (its first rows or columns, a corner) gives another ratio. At most 10,000
+    # entries: above that, numpy's norm wakes BLAS threads, slow on a busy machine.
+    shape = (int(rng.integers(70, 90)), int(rng.integers(100, 112)))
+    W = _weights(rng, shape)
+    W_after = _step(rng, W, 10 ** rng.uniform(-3, -1))
+    W_after[shape[0] // 2:, shape[1] // 3:] += 0.05 * rng.normal(size=W_after[
+        shape[0] // 2:, shape[1] // 3:].shape)
+    add(f"a wide {shape[0]} x {shape[1]} matrix", W, W_after, wide=True)
+    for _ in range(3):
+        W = _weights(rng, _random_matrix_shape(rng), scale=10 ** rng.uniform(-2, 1))
+        add(f"random {W.shape[0]} x {W.shape[1]} weights", W,
+            _step(rng, W, 10 ** rng.uniform(-6, 0.5)))
+    W_small, W_large = _weights(rng, (3, 4)), _weights(rng, (43, 44))
+    cases += [Case("a 3 x 4 matrix", (W_small, _step(rng, W_small, 1e-3)), work="small", size=3,
+                   elements=12),
+              Case("a 43 x 44 matrix", (W_large, _step(rng, W_large, 1e-3)), work="large",
+                   size=43, elements=1892)]
+    for i, c in enumerate(cases):  # every case, the work pair too: a message points at it
+        c.note["index"] = i
     return cases
 
 
-def _show_pair(k: int, W_before: np.ndarray, W_after: np.ndarray) -> str:
-    """How a message names case k: the matrices themselves when small, else how to print them."""
+def _ratio(W_before, W_after) -> float:
+    before = np.asarray(W_before, dtype=float)
+    after = np.asarray(W_after, dtype=float)
+    return float(np.linalg.norm(after - before) / np.linalg.norm(before))
+
+
+def _how_to_get(spec: str, case: Case) -> str:
+    """The call that gives a case's inputs again (the seed is named in the failure message)."""
+    return f"`ch05.{spec}.case(seed, {case.note.get('index', 0)})[0]`"
+
+
+def _show_pair(case: Case) -> str:
+    """How a message names a case: the matrices themselves when small, else how to get them."""
+    W_before, W_after = case.args
     if W_before.size <= 6:
         return f"W_before = {W_before.tolist()}, W_after = {W_after.tolist()}"
-    return (f"the {W_before.dtype} {W_before.shape} matrices of "
-            f"`ch05.update_ratio_cases()[{k}]`")
+    return (f"the {W_before.dtype} {W_before.shape[0]} x {W_before.shape[1]} matrices of this "
+            f"case ({_how_to_get('UPDATE_RATIO', case)} gives them)")
 
 
 # Ratios a student may have computed instead, each with what it is. Checked on every case
@@ -122,160 +227,119 @@ def _ratio_mistakes(before, after) -> dict[str, float]:
         }
 
 
-@exercise_check
-def check_update_ratio(update_ratio) -> None:
-    """Check ``update_ratio(W_before, W_after)`` = ||W_after - W_before|| / ||W_before||."""
-    what = "`update_ratio(W_before, W_after)`"
-    require_callable(update_ratio, what)
-    for k, (W_before, W_after) in enumerate(update_ratio_cases()):
-        got = call_answer(update_ratio, W_before, W_after, what=what)
-        expected = _ratio(W_before, W_after)
-        on = _show_pair(k, W_before, W_after)
-        if isinstance(got, np.ndarray) and got.ndim > 0:
-            raise ExerciseError(
-                f"{what} returned an array of shape {got.shape} for {on}; expected one number "
-                "for the whole matrix.",
-                "the Frobenius norm takes all entries of a matrix at once, and gives a single "
-                "number; so does the ratio of two of them.",
-            )
-        if isinstance(got, np.ndarray):
-            got = got[()]  # a 0-d array is one number: compare it as one
-        value = None
-        if isinstance(got, (int, float, np.number)) and not isinstance(got, bool):
-            value = float(got)
-        if value is not None and np.isfinite(value) and not np.isclose(value, expected,
-                                                                       rtol=1e-5, atol=1e-12):
-            for mistake, wrong in _ratio_mistakes(W_before, W_after).items():
-                if (np.isfinite(wrong) and not np.isclose(wrong, expected, rtol=1e-3)
+_RATIO_HINT = ("the ratio is the size of the change over the size of the weights before it, "
+               "each size the square root of a sum of squares over all entries.")
+
+
+def _narrow_integer_mistake(before, after, value: float) -> str | None:
+    """The smaller integer type a result was computed in (its weights wrapped around), if
+    any: integer weights of this size fit only their own dtype or a wider one."""
+    with np.errstate(all="ignore"):
+        for dtype in (np.int8, np.uint8, np.int16, np.uint16):
+            if np.can_cast(before.dtype, dtype):
+                continue  # a cast that changes nothing
+            b = before.astype(dtype).astype(float)
+            a = after.astype(dtype).astype(float)
+            for num, den in ((a - b, b), (a - b, before.astype(float)),
+                             (after.astype(float) - before.astype(float), b)):
+                wrong = np.linalg.norm(num) / np.linalg.norm(den)
+                if (np.isfinite(wrong) and not np.isclose(wrong, _ratio(before, after),
+                                                          rtol=1e-3)
                         and np.isclose(value, wrong, rtol=1e-5, atol=1e-12)):
-                    raise ExerciseError(
-                        f"{what} gives {value:.6g} for {on}, where the ratio is "
-                        f"{expected:.6g}: {mistake}.",
-                        "the ratio is the size of the change over the size of the weights "
-                        "before it, each size the square root of a sum of squares over all "
-                        "entries.",
-                    )
-        check_number(got, expected, f"{what} for {on}", rtol=1e-5, atol=1e-12,
-                     hint="compute ||W_after - W_before|| / ||W_before|| by hand for this "
-                     "pair and compare it with each part of your function.")
-    check_vectorised(update_ratio, what)
-    passed(f"{what} is right: for one step of a healthy training it is about 1e-3.")
+                    info = np.iinfo(dtype)
+                    return (f"this is the ratio of the weights cast to {np.dtype(dtype).name}, "
+                            f"which holds only {info.min}..{info.max}: larger weights wrap "
+                            "around")
+    return None
 
 
-# --------------------------------------------------------------------------------------
-# Exercise 2: epochs to a target accuracy
-# --------------------------------------------------------------------------------------
+def _judge_update_ratio(case: Case, obs, expected: float) -> None:
+    what = "`update_ratio(W_before, W_after)`"
+    W_before, W_after = case.args
+    on = _show_pair(case)
+    got = obs.result
+    if isinstance(got, np.ndarray) and got.ndim > 0:
+        raise ExerciseError(
+            f"{what} returned an array of shape {got.shape} for {on}; expected one number "
+            "for the whole matrix.",
+            "the Frobenius norm takes all entries of a matrix at once, and gives a single "
+            "number; so does the ratio of two of them.")
+    if isinstance(got, np.ndarray) and got.dtype.kind in "iuf":
+        got = got[()]  # a 0-d array is one number: the task allows it
+    value = expect_float(got, f"{what} for {on}", finite=False,
+                         hint="return the ratio as one number, e.g. float(...) of it.")
+    rtol = 1e-5 if W_before.dtype == np.float32 else 1e-9
+    if math.isfinite(value) and abs(value - expected) <= rtol * abs(expected):
+        return
+    shown, wanted = pair(value, expected)
+    problem = f"{what} for {on} is {shown}, expected {wanted}"
+    if math.isfinite(value):
+        for mistake, wrong in _ratio_mistakes(W_before, W_after).items():
+            if (np.isfinite(wrong) and not np.isclose(wrong, expected, rtol=1e-3)
+                    and np.isclose(value, wrong, rtol=1e-5, atol=1e-12)):
+                raise ExerciseError(f"{problem}: {mistake}.", _RATIO_HINT)
+        narrow = (_narrow_integer_mistake(W_before, W_after, value)
+                  if case.note.get("integer") else None)
+        if narrow:
+            raise ExerciseError(
+                f"{problem}: {narrow}.",
+                "integer weights can be larger than a small integer type holds: compute in "
+                "the weights' own dtype, or in float64.")
+    hint = ("compute ||W_after - W_before|| / ||W_before|| by hand for this pair and compare "
+            "it with each part of your function.")
+    if not math.isfinite(value):
+        hint = ("W_before is never all zero here, so the division is safe: look for an "
+                "overflow, or a square root of a negative number.")
+    elif case.note.get("integer") and float(value).is_integer():
+        hint = ("integer weights give a ratio that is a fraction like any other: a result "
+                "cast back to the weights' dtype, or an integer division, drops it.")
+    elif value == 0 and expected > 0 and not case.note.get("lost_in"):
+        hint = ("a ratio of 0 although the weights moved: look for an integer division (//), a "
+                "cast to an integer, or a step lost in a lower precision.")
+    elif case.note.get("wide"):
+        hint = ("this matrix is larger than the others, in both axes: each norm takes every "
+                "entry of its matrix, whatever its size.")
+    elif case.note.get("lost_in"):
+        hint = (f"a step this small is lost in {case.note['lost_in']}, which keeps fewer "
+                "digits: compute in the precision of the weights given (or higher), without "
+                "casting them down.")
+    elif case.note.get("tiny") and 0 < value < expected:
+        hint = ("with tiny weights, anything added to the denominator (an epsilon against a "
+                "division by zero) changes the ratio: W_before is never all zero here, so no "
+                "guard is needed.")
+    elif W_before.dtype == np.float32:
+        hint = ("for float32 weights the check allows float32's precision (about 5 "
+                "significant digits); a larger difference comes from the formula.")
+    elif expected > 0 and abs(value - expected) < 1e-3 * expected:
+        digits = round(-math.log10(abs(value - expected) / expected))
+        hint = (f"your result agrees with the ratio to about {digits} significant digits "
+                "only: look for rounding, a computation in a lower precision (float32 or "
+                "float16), or a small constant added to the formula (an epsilon against a "
+                "division by zero: W_before is never all zero here).")
+    raise ExerciseError(problem + ".", hint)
 
 
-def _epochs_to(curve, target):
-    hits = np.flatnonzero(np.asarray(curve) >= target)
-    return int(hits[0]) if hits.size else None
-
-
-#: The (curve, target) cases ``check_epochs_to_target`` tries, in order.
-EPOCHS_TO_TARGET_CASES = (
-    # First passes 0.96 at epoch 7; no entry equals 0.96, so > and >= agree and an
-    # off-by-one shows alone.
-    (np.array([0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97]), 0.96),
-    # Reaches 0.9 exactly at epoch 4 (and again later): > and >= disagree, and "the first
-    # epoch" differs from the last, from the best one and from a count of epochs below.
-    (np.array([0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97]), 0.9),
-    # Already there at epoch 0 (before any training): epoch 0 counts.
-    (np.array([0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97]), 0.2),
-    # Reaches the target early, dips below it, then climbs: a curve is not sorted.
-    (np.array([0.5, 0.92, 0.6, 0.7, 0.8, 0.85, 0.88, 0.91, 0.93, 0.99]), 0.9),
-    # Reaches the target and then ENDS below it (as the chapter's own tanh network does:
-    # 90 % at epoch 50, 87 % at the end): looking only at the last entry says "never".
-    (np.array([0.5, 0.95, 0.8]), 0.9),
-    (np.array([0.4, 0.7, 0.91, 0.93, 0.88, 0.87]), 0.9),
-    # Only the very last entry gets there.
-    (np.array([0.2, 0.4, 0.6, 0.8, 1.0]), 1.0),
-    # Never gets there: the answer is None.
-    (np.array([0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97]), 0.99),
-    (np.full(5, 0.5), 0.9),
-)
-
-
-def _show_curve(curve, target) -> str:
-    return f"curve = {curve.tolist()}, target = {target}"
-
-
-def _whole_number(got):
-    """``got`` as an int if it is an integer (Python int or numpy integer, not a bool or float)."""
-    if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
-        return None
-    return int(got)
+UPDATE_RATIO = Spec(
+    "ch05.update_ratio", check="ch05.check_update_ratio", grade_id="ch05-update-ratio-check",
+    what="`update_ratio(W_before, W_after)`", answers=("update_ratio",),
+    draw=_draw_update_ratio, reference=_ratio, judge=_judge_update_ratio,
+    forbidden=COURSE_RATIO, vectorised=True,
+    loop_hint="numpy's reductions (a sum, a norm) take a whole matrix at once.",
+    passed="`update_ratio(W_before, W_after)` is right on every case: any shape, float64, "
+           "float32 and integer weights. About 1e-3 per step is CS231n's rule of thumb for "
+           "plain SGD; under Adam the ratio mirrors the learning rate instead.")
 
 
 @exercise_check
-def check_epochs_to_target(epochs_to_target) -> None:
-    """Check ``epochs_to_target(curve, target)``: first index with curve >= target, else None."""
-    what = "`epochs_to_target(curve, target)`"
-    require_callable(epochs_to_target, what)
-    for curve, target in EPOCHS_TO_TARGET_CASES:
-        got = call_answer(epochs_to_target, curve, target, what=what)
-        expected = _epochs_to(curve, target)
-        on = f"{what} for {_show_curve(curve, target)}"
-        if got is None and expected is None:
-            continue
-        if got is None:
-            ends_below = (f" and ends below it (curve[-1] = {curve[-1]}): the epoch of "
-                          "reaching the target counts even when the accuracy falls again "
-                          "later" if curve[-1] < target else "")
-            raise ExerciseError(
-                f"{on} returned None; expected {expected}: the curve reaches the target "
-                f"there (curve[{expected}] = {curve[expected]}){ends_below}.",
-                "compare every entry of the curve with the target at once, then find the "
-                "position of the first entry that is high enough.",
-            )
-        if isinstance(got, np.ndarray):
-            raise ExerciseError(
-                f"{on} returned an array ({got.tolist()}); "
-                f"expected {expected}.",
-                "return one whole number: the first epoch, not the list of epochs.",
-            )
-        e = _whole_number(got)
-        if e is None:
-            raise ExerciseError(
-                f"{on} returned {got!r} ({type(got).__name__}); expected {expected}"
-                + (" (an int): an epoch is an index into the curve, and a float cannot index "
-                   "an array." if isinstance(got, (float, np.floating)) and expected is not None
-                   else "."),
-                "return an integer (the epoch), or None when the target is never reached.",
-            )
-        if expected is None:
-            raise ExerciseError(
-                f"{on} returned {e}; expected None: no entry reaches {target}.",
-                "a mask that is never True still has a position of its 'first maximum' "
-                "(0), and -1 or len(curve) are epochs too: check whether the target is "
-                "reached at all, and return None when it is not.",
-            )
-        if e == expected:
-            continue
-        strict = _epochs_to(curve > target, True)
-        if target in curve and e == strict:
-            mistake = ("at that epoch the accuracy equals the target, and reaching the target "
-                       "counts (>=, not >).")
-        elif e == expected + 1:
-            mistake = ("one epoch too late: entry e of the curve is already the accuracy "
-                       "after e epochs (entry 0 is before training).")
-        elif e == expected - 1:
-            mistake = "one epoch too early: entry e of the curve is the accuracy after e epochs."
-        else:
-            mistake = (f"the first entry with curve >= {target} is curve[{expected}] = "
-                       f"{curve[expected]}"
-                       + (f", while curve[{e}] = {curve[e]}." if 0 <= e < len(curve) else
-                          f"; {e} is not an index of this curve."))
-        raise ExerciseError(f"{on} returned {e}; expected {expected}: {mistake}",
-                            "look for the *first* epoch whose accuracy is at least the target; "
-                            "a curve can dip and rise again, so it is not sorted.")
-    check_vectorised(epochs_to_target, what)
-    passed(f"{what} is right, including a curve that reaches the target and ends below it, "
-           "and one that never gets there.")
+def check_update_ratio(update_ratio, *, seed: int | None = None) -> None:
+    """Check ``update_ratio(W_before, W_after)`` = ||W_after - W_before|| / ||W_before||
+    (Frobenius norms), one number, on matrices of several shapes and dtypes drawn at each
+    check, written without the course's code and without a Python loop."""
+    UPDATE_RATIO.check(update_ratio, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
-# Exercise 3: diagnose three broken trainings
+# Exercise 2: diagnose three broken trainings
 # --------------------------------------------------------------------------------------
 
 #: The recipes of the three broken trainings (read them only after you have diagnosed them).
@@ -318,7 +382,12 @@ FAULTS = {
 
 #: The runs of the diagnosis exercise, in order.
 RUNS = ("A", "B", "C")
-_DIAGNOSIS = {"A": "learning_rate_too_small", "B": "vanishing_gradients", "C": "dead_relus"}
+# The right label of each run, as _digest(run, label): no answer key to read.
+_DIAGNOSIS = {
+    "A": "0c28a4cd0765e9b6bc0e6d0e3f0701b80708b5e1bd102b550cf0e6e5ebe7b157",
+    "B": "ed4c2bc91345e3fca97fd79753b2f85ff4be139f8fc7db36fb27004ed1261905",
+    "C": "d9be605c922baa943976ff02ffb4008d8fbcb60227a108a22049b601de0e23e2",
+}
 
 # What a student may write for each label (after lower-casing and turning - and spaces to _).
 _FAULT_ALIASES = {
@@ -349,16 +418,15 @@ _FAULT_ALIASES = {
     "fine": "healthy",
 }
 
-# Where to look, for each true fault, when the answer is wrong.
+# Where to look in each run's dashboard when its diagnosis is wrong (a pointer, not a label).
 _LOOK = {
-    "learning_rate_too_small": "read its gradient norms (their size, and whether they shrink "
-                               "from layer to layer), its dead and saturated fractions, and "
-                               "then its update-to-weight ratio against the shaded band "
-                               "around 1e-3",
-    "vanishing_gradients": "look at the saturated fraction and at how the gradient norm changes "
-                           "from the output layer back to the first layer (a log axis)",
-    "dead_relus": "look at the dead-unit fraction: how many hidden units output exactly 0 for "
-                  "every sample, and what that does to the gradient norms",
+    "A": "read its gradient norms (their size, and whether they shrink from layer to layer), "
+         "its dead and saturated fractions, and then its update-to-weight ratio against the "
+         "shaded band around 1e-3 (this run trains with plain SGD)",
+    "B": "look at the saturated fraction and at how the gradient norm changes from the output "
+         "layer back to the first layer (a log axis)",
+    "C": "look at the dead-unit fraction: how many hidden units output exactly 0 for every "
+         "sample, and what that does to the gradient norms",
 }
 
 
@@ -366,7 +434,7 @@ def _one_answer_per_key(got, normalise, what: str, hint: str) -> None:
     """Refuse a dict that answers one key twice under two spellings ("A" and "a")."""
     if not isinstance(got, dict):
         return  # check_keys says what is wrong with it
-    seen = {}
+    seen: dict = {}
     for key in got:
         seen.setdefault(normalise(key), []).append(key)
     twice = {k: v for k, v in seen.items() if len(v) > 1}
@@ -377,58 +445,372 @@ def _one_answer_per_key(got, normalise, what: str, hint: str) -> None:
             "give one answer per key.", hint)
 
 
-def normalise_fault(label, *, answer: str | None = None) -> str:
-    """The canonical fault label for ``label`` ("Dead ReLUs" -> "dead_relus"), else ValueError.
-
-    An unknown label gets a "Did you mean ...?" for the closest known label. When ``answer``
-    (the right label for the run) is given, that suggestion is made only for a spelling slip
-    (the two strings nearly identical), so a different guess ("learning_rate_too_large") is
-    not answered with the right label.
-    """
+def _fault_key(label) -> str:
     if not isinstance(label, str):
-        raise TypeError(f"a fault label is a string, got {type(label).__name__} {label!r:.60}")
+        raise TypeError(f"a fault label is a string, got {describe(label)}")
     key = re.sub(r"[\s\-]+", "_", label.strip().lower()).strip("_")
-    key = _FAULT_ALIASES.get(key, key)
+    return _FAULT_ALIASES.get(key, key)
+
+
+# Real ideas that are not labels of this exercise, each with why it is not one. A close
+# spelling of a label is not suggested for them: "underfitting" is not a slip of
+# "overfitting", nor "learning_rate_too_large" of "learning_rate_too_small".
+_NOT_LABELS = {
+    "under_fitting": "none of the three runs learns, so the loss panel alone cannot tell them "
+                     "apart; the labels name what the other panels show",
+    "learning_rate_too_large": "the labels name what the dashboard shows, not the cause "
+                               "behind it (a learning rate too large would show as one of "
+                               "them)",
+}
+for _spelling, _concept in (("underfitting", "under_fitting"), ("underfit", "under_fitting"),
+                            ("under_fit", "under_fitting"),
+                            ("learning_rate_too_high", "learning_rate_too_large"),
+                            ("learning_rate_too_big", "learning_rate_too_large"),
+                            ("lr_too_large", "learning_rate_too_large"),
+                            ("lr_too_high", "learning_rate_too_large"),
+                            ("lr_too_big", "learning_rate_too_large"),
+                            ("large_learning_rate", "learning_rate_too_large"),
+                            ("high_learning_rate", "learning_rate_too_large"),
+                            ("too_large_learning_rate", "learning_rate_too_large"),
+                            ("too_high_learning_rate", "learning_rate_too_large")):
+    _NOT_LABELS[_spelling] = _NOT_LABELS[_concept]
+
+# Words whose swap turns one idea into its opposite: a label that differs from what was
+# typed by such a swap is another idea, not what the student meant.
+_OPPOSITES = (("under", "over"), ("small", "large"), ("small", "big"), ("small", "high"),
+              ("low", "high"), ("low", "large"), ("vanish", "explod"), ("slow", "fast"),
+              ("healthy", "broken"), ("alive", "dead"))
+
+
+def _opposite(typed: str, label: str) -> bool:
+    """True when ``label`` is ``typed`` with a word turned into its opposite."""
+    return any((a in typed and b in label and b not in typed)
+               or (b in typed and a in label and a not in typed) for a, b in _OPPOSITES)
+
+
+def _normalise_fault(label, run: str | None = None) -> str:
+    """The canonical label, or ValueError: "Did you mean ...?" for a label the student
+    evidently meant (a spelling slip, other word order), else "not one of the labels". A
+    close label that is another idea (an opposite, a real concept that is not a label) is
+    not suggested; for ``run``, the right label of that run is suggested only for a spelling
+    slip (the two strings nearly identical), so a different guess is not answered with it."""
+    key = _fault_key(label)
     if key in FAULTS:
         return key
+    known = ", ".join(FAULTS)
+    if key in _NOT_LABELS:
+        raise ValueError(f"{label!r} is not one of the labels: {_NOT_LABELS[key]}. Use one "
+                         f"of: {known}.")
     close = difflib.get_close_matches(key, list(FAULTS) + list(_FAULT_ALIASES), n=1, cutoff=0.6)
-    hint = ""
-    if close:
+    if close and not _opposite(key, close[0]):
         suggestion = _FAULT_ALIASES.get(close[0], close[0])
         slip = difflib.SequenceMatcher(None, key, close[0]).ratio() >= 0.9
-        if suggestion != answer or slip:
-            hint = f" Did you mean {suggestion!r}?"
-    raise ValueError(f"unknown fault {label!r}.{hint} Use one of: {', '.join(FAULTS)}.")
+        if run is None or slip or _digest(run, suggestion) != _DIAGNOSIS[run]:
+            raise ValueError(f"unknown fault {label!r}. Did you mean {suggestion!r}? Use one "
+                             f"of: {known}.")
+    raise ValueError(f"{label!r} is not one of the labels. Use one of: {known}.")
 
 
-@exercise_check
-def check_diagnosis(diagnose) -> None:
-    """Check ``diagnose()`` returns {"A": fault, "B": fault, "C": fault} with the right faults."""
+def normalise_fault(label) -> str:
+    """The canonical fault label for ``label`` ("Dead ReLUs" -> "dead_relus"), else ValueError
+    (with a "Did you mean ...?" for the closest known label) or TypeError (not a string)."""
+    return _normalise_fault(label)
+
+
+def _judge_diagnosis(case: Case, obs, expected) -> None:
     what = "`diagnose()`"
-    got = call_answer(diagnose, what=what)
+    got = obs.result
+    if got is None:
+        raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
     hint = ('return {"A": "...", "B": "...", "C": "..."} with one fault label per run: exactly '
             'the keys "A", "B" and "C", one per dashboard.')
-    _one_answer_per_key(got, lambda k: str(k).strip().upper(), what, hint)
-    answers = check_keys(got, RUNS, what, hint, normalise=lambda k: str(k).strip().upper())
+
+    def run_key(k) -> str:
+        return str(k).strip().upper()
+
+    _one_answer_per_key(got, run_key, what, hint)
+    answers = check_keys(got, RUNS, what, hint, normalise=run_key)
     labels = {}
     for run in RUNS:
         try:
-            labels[run] = normalise_fault(answers[run], answer=_DIAGNOSIS[run])
+            labels[run] = _normalise_fault(answers[run], run)
         except (TypeError, ValueError) as err:
             raise ExerciseError(f"run {run}: {err}",
                                 "pick the label from helpers.exercises.ch05.FAULTS.") from None
-    wrong = [r for r in RUNS if labels[r] != _DIAGNOSIS[r]]
+    wrong = [r for r in RUNS if _digest(r, labels[r]) != _DIAGNOSIS[r]]
     if wrong:
-        right = len(RUNS) - len(wrong)
         first = wrong[0]
         others = f" (also check run {', '.join(wrong[1:])})" if len(wrong) > 1 else ""
         raise ExerciseError(
-            f"{right} of {len(RUNS)} diagnoses are right. Run {first} is not "
+            f"{len(RUNS) - len(wrong)} of {len(RUNS)} diagnoses are right. Run {first} is not "
             f"{labels[first]!r}{others}.",
-            f"run {first}: {_LOOK[_DIAGNOSIS[first]]}.",
-        )
-    passed("all three diagnoses are right: A is a learning rate too small, B saturated "
-           "sigmoids with vanishing gradients, C dead ReLUs.")
+            f"run {first}: {_LOOK[first]}.")
+
+
+DIAGNOSIS = Spec(
+    "ch05.diagnosis", check="ch05.check_diagnosis", grade_id="ch05-diagnosis-check",
+    what="`diagnose()`", answers=("diagnose",),
+    draw=lambda rng: [Case("the three broken runs A, B and C")], reference=lambda: None,
+    judge=_judge_diagnosis, fixed_cases=True,
+    passed="`diagnose()` is right for all three runs. The cells below name each fault, show "
+           "how to confirm it, and test a remedy.")
+
+
+@exercise_check
+def check_diagnosis(diagnose, *, seed: int | None = None) -> None:
+    """Check ``diagnose()`` returns {"A": fault, "B": fault, "C": fault} with the right faults
+    (labels from FAULTS; case, spaces, hyphens and common synonyms do not matter)."""
+    DIAGNOSIS.check(diagnose, seed=seed)
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 3: epochs to a target accuracy
+# --------------------------------------------------------------------------------------
+
+COURSE_EPOCHS = Forbidden(
+    ("helpers.nn:*", "helpers.diagnostics:*"),
+    why="the task asks you to find the epoch yourself (`History.epochs_to` does the same)")
+
+# The curves of the check's first cases: small enough to read in a message.
+_RISING = [0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.9, 0.97]
+
+
+def _accuracy_curve(rng, length: int, n_val: int) -> np.ndarray:
+    """A validation-accuracy curve: rising with noise and dips, in steps of 1 / n_val."""
+    progress = 1 - np.exp(-np.arange(length) / rng.uniform(2, max(3.0, length / 3)))
+    start, end = rng.uniform(0.3, 0.6), rng.uniform(0.85, 1.0)
+    noisy = start + (end - start) * progress + rng.normal(0, 0.03, length)
+    return np.round(np.clip(noisy, 0, 1) * n_val) / n_val
+
+
+def _draw_epochs(rng) -> list[Case]:
+    def curve(values) -> np.ndarray:
+        return np.array(values, dtype=float)
+
+    cases = [
+        # First passes 0.96 at epoch 7; no entry equals 0.96, so > and >= agree and an
+        # off-by-one shows alone.
+        Case("a rising curve with a dip, target 0.96", (curve(_RISING), 0.96)),
+        # Reaches 0.9 exactly at epoch 4 (and again later): > and >= disagree, and "the first
+        # epoch" differs from the last, from the best one and from a count of epochs below.
+        Case("the same curve, target 0.9 (reached exactly at epoch 4)", (curve(_RISING), 0.9)),
+        # Already there at epoch 0 (before any training): epoch 0 counts.
+        Case("the same curve, target 0.2 (reached at epoch 0)", (curve(_RISING), 0.2)),
+        # Reaches the target early, dips below it, then climbs: a curve is not sorted.
+        Case("a curve that reaches the target, dips and climbs again",
+             (curve([0.5, 0.92, 0.6, 0.7, 0.8, 0.85, 0.88, 0.91, 0.93, 0.99]), 0.9)),
+        # Reaches the target and then ends below it, as the chapter's tanh network of sections
+        # 2-4 does (it first reaches 90 % validation accuracy at epoch 50 and ends at 87 %):
+        # looking only at the last entry says "never".
+        Case("a short curve that reaches the target and ends below it",
+             (curve([0.5, 0.95, 0.8]), 0.9)),
+        Case("a curve that reaches the target and ends below it",
+             (curve([0.4, 0.7, 0.91, 0.93, 0.88, 0.87]), 0.9)),
+        # Only the very last entry gets there; the target is the int 1 (100 %).
+        Case("a curve reaching target 1 (an int) at its last entry",
+             (curve([0.2, 0.4, 0.6, 0.8, 1.0]), 1)),
+        # Never gets there: the answer is None.
+        Case("the rising curve, target 0.99 (never reached)", (curve(_RISING), 0.99)),
+        Case("a flat curve that never reaches the target", (np.full(5, 0.5), 0.9)),
+    ]
+    # Values just below, at and just above a drawn target of two decimals (0.93), the kind
+    # that rounding to two decimals would reach from just below. The other entries sit clear
+    # of the target (two decimals too, so a message shows them as they are).
+    t = int(rng.integers(70, 96)) / 100  # 0.7 to 0.95: every entry stays within [0, 1]
+    below, near_below, above = t - 1e-12, t - 0.005, t + 1e-12
+
+    def off(*steps):
+        return [round(t + s, 2) for s in steps]
+
+    cases += [
+        Case(f"an entry just below the target (by 1e-12), later one exactly at it, target {t!r}",
+             (curve([*off(-0.2), below, *off(-0.1), t, *off(0.02)]), t)),
+        Case(f"an entry one float step below the target (np.nextafter), later one at it, "
+             f"target {t!r}", (curve([*off(-0.1), float(np.nextafter(t, 0)), t]), t)),
+        Case(f"an entry just below the target (by 0.005), later one above it, target {t!r}",
+             (curve([*off(-0.3), near_below, *off(-0.05, 0.01, 0.03)]), t)),
+        Case(f"an entry just above the target (by 1e-12), target {t!r}",
+             (curve([*off(-0.25, -0.02), above, *off(-0.01, 0.04)]), t)),
+        Case(f"a curve whose best entry is just below the target (by 1e-12), target {t!r}",
+             (curve([*off(-0.3, -0.1), below, *off(-0.05)]), t)),
+        Case(f"a curve whose best entry is just below the target (by 0.005), target {t!r}",
+             (curve([*off(-0.2), near_below, *off(-0.01), near_below]), t)),
+        Case(f"one entry, exactly at the target {t!r}", (curve([t]), t)),
+        Case(f"one entry, just below the target {t!r}", (curve([below]), t)),
+        Case(f"a numpy float64 target np.float64({t!r}), reached at an entry equal to it",
+             (curve([*off(-0.1, -0.05), t, *off(-0.02)]), np.float64(t))),
+    ]
+    # Realistic curves: accuracies on a validation set of n_val points, some hundred epochs.
+    for j in range(4):
+        n_val = int(rng.choice([45, 50, 60, 100]))
+        values = _accuracy_curve(rng, int(rng.integers(10, 150)), n_val)
+        later = values[len(values) // 3:]
+        if j == 0:  # a value of the curve itself: > and >= differ
+            target, kind = float(rng.choice(later)), "an accuracy the curve takes"
+        elif j == 1:  # between two accuracies
+            target, kind = float(rng.uniform(0.7, values.max())), "a random target"
+        elif j == 2:  # just above the best entry: never reached
+            target, kind = float(values.max()) + 1e-12, "a target just above its best entry"
+        else:  # reached, then the curve ends below it
+            peak = int(rng.integers(1, len(values) - 1))
+            values[peak:] = np.minimum(values[peak:], values[peak])
+            values[-1] = values[peak] - 1 / n_val
+            target, kind = float(values[peak]), "reached, then the curve ends below it"
+        cases.append(Case(f"a random accuracy curve of {len(values)} epochs ({n_val} validation "
+                          f"points), {kind}: target {target!r}", (values, target)))
+    small, large = np.linspace(0.5, 0.8, 6), np.linspace(0.5, 0.8, 3000)
+    small[-1] = large[-1] = 0.95  # the first hit is the last entry: a loop runs to the end
+    cases += [Case("a curve of 6 epochs", (small, 0.9), work="small", size=6, elements=6),
+              Case("a curve of 3000 epochs", (large, 0.9), work="large", size=3000,
+                   elements=3000)]
+    # A Python list of the mask (list(curve >= target).index(True)) runs no Python line and
+    # keeps no object per element alive (numpy's two booleans are shared), so neither counter
+    # sees it: a long curve, timed against the reference, does. So is a .tolist() of it.
+    timed = np.linspace(0.5, 0.85, 100_000)
+    timed[-3:] = 0.95
+    cases.append(Case("a curve of 100,000 epochs (the answer is timed against the reference)",
+                      (timed, 0.9), work="timed"))
+    for i, c in enumerate(cases):  # every case, the work cases too: a message points at it
+        c.note["index"] = i
+    return cases
+
+
+def _epochs_to(curve, target) -> int | None:
+    hits = np.flatnonzero(np.asarray(curve, dtype=float) >= target)
+    return int(hits[0]) if hits.size else None
+
+
+def _target_text(target) -> str:
+    return repr(target) if type(target) is int else repr(float(target))
+
+
+def _show_curve(case: Case) -> str:
+    """How a message names a case: the curve itself when short, else how to get it."""
+    curve, target = case.args
+    if curve.size <= 12:
+        return f"curve = {curve.tolist()}, target = {_target_text(target)}"
+    return (f"a curve of {curve.size} entries ({_how_to_get('EPOCHS_TO_TARGET', case)} gives "
+            f"it), target = {_target_text(target)}")
+
+
+def _at(curve: np.ndarray, e: int) -> str:
+    return f"curve[{e}] = {float(curve[e])!r}"
+
+
+def _judge_epochs(case: Case, obs, expected) -> None:
+    what = "`epochs_to_target(curve, target)`"
+    curve, target = case.args
+    on = f"{what} for {_show_curve(case)}"
+    got = obs.result
+    if got is None:
+        if expected is None:
+            return
+        ends_below = (f" and ends below it (curve[-1] = {float(curve[-1])!r}): the epoch of "
+                      "reaching the target counts even when the accuracy falls again later"
+                      if curve[-1] < target else "")
+        raise ExerciseError(
+            f"{on} returned None; expected {expected}: the curve reaches the target there "
+            f"({_at(curve, expected)}){ends_below}.",
+            "compare every entry of the curve with the target at once, then find the position "
+            "of the first entry that is high enough.")
+    if isinstance(got, np.ndarray):
+        shown = got.tolist() if got.size <= 12 else f"shape {got.shape}"
+        raise ExerciseError(f"{on} returned an array ({shown}); expected {expected}.",
+                            "return one whole number: the first epoch, not the list of epochs.")
+    if isinstance(got, (list, tuple)):
+        raise ExerciseError(
+            f"{on} returned a Python {type(got).__name__} of length {len(got)}; expected "
+            f"{expected}.", "return one whole number (an int), or None, not a list.")
+    is_integer = isinstance(got, (int, np.integer)) and not isinstance(got, (bool, np.bool_))
+    if not is_integer:
+        if isinstance(got, (bool, np.bool_)):
+            came = f"{got!r} (bool)"
+        elif isinstance(got, (float, np.floating)):
+            came = f"{got!r} ({type(got).__name__})"
+        else:
+            came = describe(got)
+        note = (" (an int): an epoch is an index into the curve, and a float cannot index an "
+                "array." if isinstance(got, (float, np.floating)) and expected is not None
+                else ".")
+        raise ExerciseError(f"{on} returned {came}; expected {expected}{note}",
+                            "return an integer (the epoch), or None when the target is never "
+                            "reached.")
+    e = int(got)
+    if expected is None:
+        best = int(np.argmax(curve))
+        gap = target - float(curve[best])
+        if 0 < gap <= 0.01 and e == best:
+            raise ExerciseError(
+                f"{on} returned {e}; expected None: {_at(curve, e)} is below the target, by "
+                f"{gap:.1g}, and no entry reaches it.",
+                "a value just below the target has not reached it: compare the values as they "
+                "are, without rounding them and without a tolerance.")
+        raise ExerciseError(
+            f"{on} returned {e}; expected None: no entry reaches {_target_text(target)}.",
+            "a mask that is never True still has a position of its 'first maximum' (0), and "
+            "-1 or len(curve) are epochs too: check whether the target is reached at all, and "
+            "return None when it is not.")
+    if e == expected:
+        if isinstance(got, np.integer):
+            raise ExerciseError(
+                f"{on} returned a numpy {got.dtype} ({got!r}); expected {expected} as a Python "
+                "int.", "convert it with int(...): the task asks for a plain Python int.")
+        return
+    strict = _epochs_to(curve > target, True)
+    inside = 0 <= e < curve.size
+    if inside and curve[e] < target and target - curve[e] <= 0.01:
+        gap = target - float(curve[e])
+        mistake = (f"{_at(curve, e)} is below the target, by {gap:.1g}, so it has not reached "
+                   f"it; the first entry that has is {_at(curve, expected)}.")
+        hint = ("a value just below the target has not reached it: compare the values as they "
+                "are, without rounding them and without a tolerance.")
+        raise ExerciseError(f"{on} returned {e}; expected {expected}: {mistake}", hint)
+    if np.any(curve == target) and e == strict:
+        mistake = ("at that epoch the accuracy equals the target, and reaching the target "
+                   "counts (>=, not >).")
+    elif e == expected + 1:
+        mistake = ("one epoch too late: entry e of the curve is already the accuracy after e "
+                   "epochs (entry 0 is before training).")
+    elif e == expected - 1:
+        mistake = "one epoch too early: entry e of the curve is the accuracy after e epochs."
+    else:
+        mistake = (f"the first entry with curve >= {_target_text(target)} is "
+                   f"{_at(curve, expected)}"
+                   + (f", while {_at(curve, e)}." if inside else
+                      f"; {e} is not an index of this curve."))
+    raise ExerciseError(f"{on} returned {e}; expected {expected}: {mistake}",
+                        "look for the *first* epoch whose accuracy is at least the target; a "
+                        "curve can dip and rise again, so it is not sorted.")
+
+
+def _explain_epochs_error(case: Case, obs) -> str | None:
+    if obs.error.startswith("IndexError") and _epochs_to(*case.args) is None:
+        return ("the target is never reached on this curve, so there is no first epoch to "
+                "index: check whether it is reached at all, and return None when it is not.")
+    return None
+
+
+EPOCHS_TO_TARGET = Spec(
+    "ch05.epochs_to_target", check="ch05.check_epochs_to_target",
+    grade_id="ch05-epochs-to-target-check",
+    what="`epochs_to_target(curve, target)`", answers=("epochs_to_target",),
+    draw=_draw_epochs, reference=_epochs_to, judge=_judge_epochs,
+    explain_error=_explain_epochs_error, forbidden=COURSE_EPOCHS, vectorised=True,
+    loop_hint="compare the whole curve with the target at once, then ask numpy for the "
+              "position of the first True. A Python list of the curve or of the comparison "
+              "(list(...), .tolist()) handles the elements one at a time, like a loop: stay "
+              "with the numpy array.",
+    passed="`epochs_to_target(curve, target)` is right on every case: values exactly at, just "
+           "below and just above the target, a curve that reaches the target and ends below "
+           "it, and one that never gets there.")
+
+
+@exercise_check
+def check_epochs_to_target(epochs_to_target, *, seed: int | None = None) -> None:
+    """Check ``epochs_to_target(curve, target)``: the first index e with curve[e] >= target as
+    a Python int, else None, on curves drawn at each check (values at, just below and just
+    above the target), written without the course's code and without a Python loop."""
+    EPOCHS_TO_TARGET.check(epochs_to_target, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
@@ -442,50 +824,104 @@ TASKS = {
     "tags": "tag a photo with any of 5 labels (beach, dog, people, night, text); a photo can "
             "have several tags, or none",
 }
-OUTPUTS = ("identity", "sigmoid", "softmax")
-LOSSES = ("mse", "bce", "cross_entropy")
-_OUTPUT_CHOICE = {"temperature": ("identity", "mse"), "digit": ("softmax", "cross_entropy"),
-                  "tags": ("sigmoid", "bce")}
+#: The output activations to choose from, each with what it gives.
+OUTPUTS = {
+    "identity": "z itself: any real number",
+    "sigmoid": "1 / (1 + exp(-z)) of each output on its own: each in (0, 1)",
+    "softmax": "exp(z_i) / sum_j exp(z_j) over the k outputs: each in (0, 1), all summing to 1",
+}
+#: The losses to choose from, each taking the output activation's result (as helpers.nn
+#: computes them); each with what it measures.
+LOSSES = {
+    "mse": "mean squared error between the outputs and the targets",
+    "bce": "binary cross-entropy: -log of the probability each output gives its own 0/1 "
+           "target",
+    "cross_entropy": "cross-entropy: -log of the probability given to the one right class "
+                     "of k",
+}
+# The right output of each task, as _digest("output", task, output): no answer key to read.
+_OUTPUT_CHOICE = {
+    "temperature": "a20016a19b866e6307e63b51494119e6c1a6d4088c951c9ba26802d60b5dadba",
+    "digit": "417ad3a3607fabeb9f7ac98da27116b95b4a98aed4b2651390ca31a93ce95017",
+    "tags": "a179d05abd8138ed9630fe1d522f89a0956ae986f8276c51b69b112a25c11e32",
+}
 _OUTPUT_ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoid"}
+# Other names of the same losses, each taking probabilities as the course's do (Keras's
+# losses by default, PyTorch's BCELoss and MSELoss).
 _LOSS_ALIASES = {
-    "mean_squared_error": "mse", "squared_error": "mse", "l2": "mse",
-    "binary_cross_entropy": "bce", "binary_crossentropy": "bce", "bce_with_logits": "bce",
-    "log_loss": "bce",
+    "mean_squared_error": "mse", "squared_error": "mse", "l2": "mse", "mseloss": "mse",
+    "binary_cross_entropy": "bce", "binary_crossentropy": "bce", "log_loss": "bce",
+    "bceloss": "bce",
     "crossentropy": "cross_entropy", "categorical_cross_entropy": "cross_entropy",
     "categorical_crossentropy": "cross_entropy", "ce": "cross_entropy",
-    "sparse_categorical_crossentropy": "cross_entropy", "nll": "cross_entropy",
+    "sparse_categorical_crossentropy": "cross_entropy",
 }
+# Framework losses that do not take probabilities: BCEWithLogitsLoss and CrossEntropyLoss
+# apply the output activation themselves (they take logits), NLLLoss takes log-probabilities.
+# Each: (the activation it applies itself, or None; its name; what it expects).
+_LOGITS_LOSSES = {
+    "bce_with_logits": ("sigmoid", "BCEWithLogitsLoss", "takes logits and applies a sigmoid "
+                        "itself"),
+    "crossentropyloss": ("softmax", "CrossEntropyLoss", "takes logits and applies "
+                         "log-softmax itself"),
+    "nll": (None, "NLLLoss", "takes log-probabilities: it computes -input[y], with no "
+            "logarithm of its own"),
+}
+for _spelling, _loss in (("bcewithlogitsloss", "bce_with_logits"),
+                         ("bcewithlogits", "bce_with_logits"),
+                         ("bce_logits", "bce_with_logits"),
+                         ("binary_cross_entropy_with_logits", "bce_with_logits"),
+                         ("sigmoid_cross_entropy_with_logits", "bce_with_logits"),
+                         ("softmax_cross_entropy_with_logits", "crossentropyloss"),
+                         ("cross_entropy_with_logits", "crossentropyloss"),
+                         ("nllloss", "nll"), ("nll_loss", "nll"),
+                         ("negative_log_likelihood", "nll")):
+    _LOGITS_LOSSES[_spelling] = _LOGITS_LOSSES[_loss]
+# The table above the exercise: each output activation has its natural loss.
 _PAIR = {"identity": "mse", "sigmoid": "bce", "softmax": "cross_entropy"}
 
+# Why an output does not fit a task, keyed by _digest("why", task, output).
 _WHY = {
-    ("temperature", "sigmoid"): "a sigmoid output lies in (0, 1), so 25 °C is out of reach; "
-                                "a regression target needs an unbounded output",
-    ("temperature", "softmax"): "softmax gives probabilities over classes; a temperature is one "
-                                "real number, not a class",
-    ("digit", "identity"): "an identity output gives unbounded scores, not probabilities over "
-                           "the 10 classes",
-    ("digit", "sigmoid"): "10 independent sigmoids do not sum to 1, but exactly one digit is "
-                          "right: the classes exclude each other",
-    ("tags", "softmax"): "softmax makes the 5 tags compete (their probabilities sum to 1), so a "
-                         "photo of a dog on a beach could not get both tags with high "
-                         "probability; each tag is its own yes/no question",
-    ("tags", "identity"): "an identity output gives unbounded scores, not a probability per tag",
+    _digest("why", "temperature", "sigmoid"):
+        "a sigmoid output lies in (0, 1), so 25 °C is out of reach; a regression target needs "
+        "an unbounded output",
+    _digest("why", "temperature", "softmax"):
+        "softmax gives probabilities over classes; a temperature is one real number, not a "
+        "class",
+    _digest("why", "digit", "identity"):
+        "an identity output gives unbounded scores, not probabilities over the 10 classes",
+    _digest("why", "digit", "sigmoid"):
+        "10 independent sigmoids do not sum to 1, but exactly one digit is right: the classes "
+        "exclude each other",
+    _digest("why", "tags", "softmax"):
+        "softmax makes the 5 tags compete (their probabilities sum to 1), so a photo of a dog "
+        "on a beach could not get both tags with high probability; each tag is its own yes/no "
+        "question",
+    _digest("why", "tags", "identity"):
+        "an identity output gives unbounded scores, not a probability per tag",
 }
+
+
+def _name_key(value: str) -> str:
+    """"BCE with-logits" -> "bce_with_logits"; "nn.CrossEntropyLoss()" -> "crossentropyloss"."""
+    key = re.sub(r"[\s\-]+", "_", value.strip().lower())
+    key = re.sub(r"^(torch\.)?(nn\.)?", "", key)
+    return key[:-2] if key.endswith("()") else key
 
 
 def _is_name(value, options, aliases) -> bool:
     if not isinstance(value, str):
         return False
-    key = re.sub(r"[\s\-]+", "_", value.strip().lower())
+    key = _name_key(value)
     return aliases.get(key, key) in options
 
 
 def _canonical(value, options, aliases, what: str, task: str) -> str:
     if not isinstance(value, str):
         raise ExerciseError(
-            f"task {task!r}: the {what} should be a string, got {type(value).__name__} "
-            f"{value!r:.40}.", f"choose from {', '.join(map(repr, options))}.")
-    key = re.sub(r"[\s\-]+", "_", value.strip().lower())
+            f"task {task!r}: the {what} should be a string, got {describe(value)}.",
+            f"choose from {', '.join(map(repr, options))}.")
+    key = _name_key(value)
     key = aliases.get(key, key)
     if key not in options:
         close = difflib.get_close_matches(key, list(options) + list(aliases), n=1, cutoff=0.6)
@@ -495,47 +931,114 @@ def _canonical(value, options, aliases, what: str, task: str) -> str:
     return key
 
 
-@exercise_check
-def check_output_choice(choose_output) -> None:
-    """Check ``choose_output()`` returns {task: (output activation, loss)} for the three TASKS."""
+def _as_pair(task: str, pair_):
+    """(output, loss) from a tuple, a list, or a dict with exactly the keys output and loss."""
+    if isinstance(pair_, dict):
+        keys = sorted(map(str, pair_))
+        if keys != ["loss", "output"]:
+            raise ExerciseError(
+                f"task {task!r}: a dict for the pair must have exactly the keys 'output' and "
+                f"'loss', got {keys}.", 'write e.g. ("sigmoid", "bce"), or {"output": '
+                '"sigmoid", "loss": "bce"}.')
+        return pair_["output"], pair_["loss"]
+    if not isinstance(pair_, (tuple, list)) or len(pair_) != 2:
+        raise ExerciseError(
+            f"task {task!r}: expected a pair (output activation, loss), got {describe(pair_)}.",
+            'write e.g. ("sigmoid", "bce").')
+    return pair_[0], pair_[1]
+
+
+def _judge_output_choice(case: Case, obs, expected) -> None:
     what = "`choose_output()`"
-    got = call_answer(choose_output, what=what)
+    got = obs.result
+    if got is None:
+        raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
     hint = ('return {"temperature": (output, loss), "digit": (...), "tags": (...)} with '
             f"exactly the keys {', '.join(map(repr, TASKS))}.")
-    _one_answer_per_key(got, lambda k: str(k).strip().lower(), what, hint)
-    answers = check_keys(got, TASKS, what, hint, normalise=lambda k: str(k).strip().lower())
-    for task, (want_out, want_loss) in _OUTPUT_CHOICE.items():
-        pair = answers[task]
-        if isinstance(pair, dict):
-            pair = (pair.get("output"), pair.get("loss"))
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+
+    def task_key(k) -> str:
+        return str(k).strip().lower()
+
+    _one_answer_per_key(got, task_key, what, hint)
+    answers = check_keys(got, TASKS, what, hint, normalise=task_key)
+    for task in TASKS:
+        first, second = _as_pair(task, answers[task])
+        if _is_name(first, LOSSES, _LOSS_ALIASES) and _is_name(second, OUTPUTS,
+                                                                _OUTPUT_ALIASES):
             raise ExerciseError(
-                f"task {task!r}: expected a pair (output activation, loss), got {pair!r:.60}.",
-                'write e.g. ("sigmoid", "bce").',
-            )
-        if _is_name(pair[0], LOSSES, _LOSS_ALIASES) and _is_name(pair[1], OUTPUTS,
-                                                                  _OUTPUT_ALIASES):
-            raise ExerciseError(
-                f"task {task!r}: {tuple(pair)!r} gives the loss first; expected the pair in "
-                "the order (output activation, loss).",
+                f"task {task!r}: {(first, second)!r} gives the loss first; expected the pair "
+                "in the order (output activation, loss).",
                 'write the output activation first, e.g. ("sigmoid", "bce").')
-        out = _canonical(pair[0], OUTPUTS, _OUTPUT_ALIASES, "output activation", task)
-        loss = _canonical(pair[1], LOSSES, _LOSS_ALIASES, "loss", task)
-        if out != want_out:
-            why = _WHY.get((task, out), "")
+        out = _canonical(first, OUTPUTS, _OUTPUT_ALIASES, "output activation", task)
+        logits_loss = (_LOGITS_LOSSES.get(_name_key(second)) if isinstance(second, str)
+                       else None)
+        loss = (second if logits_loss else
+                _canonical(second, LOSSES, _LOSS_ALIASES, "loss", task))
+        if logits_loss:
+            _judge_logits_loss(task, out, second, *logits_loss)
+        if _digest("output", task, out) != _OUTPUT_CHOICE[task]:
+            why = _WHY.get(_digest("why", task, out), "")
             raise ExerciseError(
                 f"task {task!r} ({TASKS[task]}): the output activation {out!r} does not fit"
                 + (f": {why}." if why else "."),
                 "ask what the output must be: any real number, one class out of k, or an "
-                "independent yes/no per label.",
-            )
-        if loss != want_loss:
+                "independent yes/no per label.")
+        if loss != _PAIR[out]:
             raise ExerciseError(
                 f"task {task!r}: the output {out!r} is right, but the loss {loss!r} does not "
-                f"go with it.",
-                "each output activation has its natural loss (the table above this "
-                "exercise): the one for which the gradient at the logits is simply "
-                "(prediction - target).",
-            )
-    passed(f"{what} is right: identity + MSE for a number, softmax + cross-entropy for one of "
-           "k classes, sigmoid + BCE for independent yes/no labels.")
+                "go with it.",
+                "each output activation has its natural loss (the table above this exercise): "
+                "the one for which the gradient at the logits is simply (prediction - target).")
+
+
+_LOSS_HINT = ("name the loss from ch05.LOSSES: each takes what the output activation gives "
+              "(bce and cross_entropy take probabilities), as helpers.nn computes it.")
+
+
+def _judge_logits_loss(task: str, out: str, name: str, inside: str | None, torch_name: str,
+                       expects: str) -> None:
+    """A framework loss that does not take probabilities: refuse it, saying what goes wrong.
+    An output that does not fit the task is left to the output's own message."""
+    said = f"task {task!r}: {name!r} is PyTorch's {torch_name}, which {expects}"
+    fits = _digest("output", task, out) == _OUTPUT_CHOICE[task]
+    if inside is not None and out == "identity" and \
+            _digest("output", task, inside) == _OUTPUT_CHOICE[task]:
+        raise ExerciseError(
+            f"{said}: with an identity output that is how PyTorch does it, the {inside} "
+            "inside the loss. This exercise names the two parts apart: the output activation "
+            "the task needs, and the loss on its result.",
+            _LOSS_HINT)
+    if not fits:
+        return
+    if inside is not None and out == inside:
+        twice = {"sigmoid": "squashed by a second sigmoid: the loss only ever sees values in "
+                            "(0.5, 0.73), so it cannot fall to 0",
+                 "softmax": "put through a second softmax: the loss only ever sees "
+                            "probabilities between 0 and 1, so it cannot fall to 0"}[inside]
+        raise ExerciseError(
+            f"{said}. After a {inside} output layer the outputs would be {twice}, and its "
+            "gradient fades. Nothing raises an error: training just stalls (the classic "
+            "silent bug of section 6).",
+            f"{_LOSS_HINT} (In PyTorch: no {inside} layer, and {torch_name} on the logits.)")
+    if inside is None and out == "softmax":
+        raise ExerciseError(
+            f"{said}. Fed the softmax's probabilities p, it minimises -p[y] instead of "
+            "-log p[y], and its gradient fades on a confident wrong answer. Nothing raises an "
+            "error: a silent bug, like the one of section 6.",
+            f"{_LOSS_HINT} (In PyTorch, NLLLoss goes after log_softmax.)")
+    raise ExerciseError(f"{said}, so it does not go with the output {out!r}.", _LOSS_HINT)
+
+
+OUTPUT_CHOICE = Spec(
+    "ch05.output_choice", check="ch05.check_output_choice", grade_id="ch05-output-choice-check",
+    what="`choose_output()`", answers=("choose_output",),
+    draw=lambda rng: [Case("the three tasks temperature, digit and tags")],
+    reference=lambda: None, judge=_judge_output_choice, fixed_cases=True,
+    passed="`choose_output()` is right: for each task the output activation fits what the "
+           "output means, and the loss is the one that goes with it.")
+
+
+@exercise_check
+def check_output_choice(choose_output, *, seed: int | None = None) -> None:
+    """Check ``choose_output()`` returns {task: (output activation, loss)} for the three TASKS."""
+    OUTPUT_CHOICE.check(choose_output, seed=seed)

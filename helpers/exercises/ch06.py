@@ -1,142 +1,262 @@
 """Checks for chapter 06, the capstone: design your own activation.
 
-The student's activation is their own design, so these checks do not compare it with
-a fixed answer. They test what every good activation must satisfy: vectorised,
-elementwise, nonlinear, a derivative that agrees with finite differences, a
-truthful output range, and numerical stability for inputs up to 1e4 in float32 and
-float64. The checks of the tools the student writes (a gradient checker, a
-gradient-flow report, a comparison table) do compare with a reference.
+One spec per exercise (``_spec``): the cases are drawn afresh at every check, edge cases
+first; the student's functions run on all of them, and only then are the results judged,
+with a message that says what differs on which case.
+
+The student's activation is their own design, so Parts 1-3 and 5 do not compare it with a
+fixed answer: they test what every good activation must satisfy (vectorised, elementwise,
+nonlinear, a derivative that agrees with finite differences of the student's *own* forward
+pass, a truthful output range, stability for inputs up to 1e4 in float32 and float64). The
+judge combines what the student's functions returned at the points the check chose (f at
+x, x +- h and x +- 2h, f' at x), so it never calls them itself: under autograding it runs in
+another process. The tools the student writes (a gradient checker, a gradient-flow report, a
+comparison table) are compared with a reference, on functions, networks and fake training
+runs built from recipes drawn at each check.
 """
 
 from __future__ import annotations
 
-import ast
-import contextlib
-import inspect
-import textwrap
+import copy
+import hashlib
+import math
+import sys
 import warnings
 
 import numpy as np
 
 from .. import activations, data, diagnostics, nn
-from ._core import (
-    ExerciseError,
-    NotAnsweredYet,
-    call_answer,
-    check_array,
-    check_keys,
-    check_vectorised,
-    exercise_check,
-    passed,
-    require_callable,
-)
+from ._contract import expect_dict, expect_float, expect_ndarray, pair
+from ._core import ExerciseError, _same, exercise_check
+from ._plain import Build, describe
+from ._spec import Case, Spec, builder, driver
+from ._trace import Forbidden
 
 __all__ = [
-    "check_forward",
-    "check_derivative",
-    "check_registration",
-    "check_gradient_check_function",
-    "check_stability",
-    "check_gradient_flow",
-    "check_comparison_table",
-    "reference_max_gradient_error",
-    "reference_gradient_flow",
+    "COMPARISON",
+    "DERIVATIVE",
+    "FORWARD",
+    "GRADIENT_CHECKER",
+    "GRADIENT_FLOW",
+    "REGISTRATION",
+    "STABILITY",
     "STABILITY_INPUTS",
+    "check_comparison_table",
+    "check_derivative",
+    "check_forward",
+    "check_gradient_check_function",
+    "check_gradient_flow",
+    "check_registration",
+    "check_stability",
+    "reference_gradient_flow",
+    "reference_max_gradient_error",
 ]
 
-# Inputs for the stability check: huge, large, moderate and tiny, both signs, and 0.
-STABILITY_INPUTS = np.array([-1e4, -1e3, -100.0, -50.0, -20.0, -1.0, -1e-3, 0.0, 1e-3, 1.0,
-                             20.0, 50.0, 100.0, 1e3, 1e4])
-# Where the derivative is compared with finite differences: a grid, points near 0, large |x|.
-_DERIV_GRID = np.concatenate([
-    np.linspace(-5.0, 5.0, 41),
-    [-1e-3, -1e-6, 1e-6, 1e-3],
-    [-100.0, -50.0, -20.0, -10.0, 10.0, 20.0, 50.0, 100.0],
-])
-_FORWARD_GRID = np.linspace(-6.0, 6.0, 121)
+_EPS = float(np.finfo(np.float64).eps)
+
+# The check's own references, and the helpers that compute what a mistake returns: an answer
+# that runs them has not written the tool itself (caught by what runs, under any name).
+CHECK_CODE = Forbidden(("helpers.exercises.ch06:reference_*", "helpers.exercises.ch06:_variants_*"),
+                       why="the task asks you to write it yourself, and the check's own reference "
+                           "does not count")
+
+_ELEMENTWISE_HINT = ("an activation works elementwise: use numpy operations on the whole array "
+                     "(np.exp, np.tanh, np.where, ...) and never reduce over an axis.")
+_LOOP_HINT = ("write the formula with numpy operations on the whole array (np.exp, np.tanh, "
+              "np.where, ...), so numpy does the looping in C.")
 
 
-def _quiet_call(fn, x, what):
-    """call_answer with floating-point warnings silenced (overflow is check_stability's job)."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return call_answer(fn, x, what=what)
+def _float32_points(values) -> np.ndarray:
+    """Sorted, distinct float64 values that float32 holds exactly: the same numbers in both."""
+    return np.unique(np.asarray(values, dtype=np.float64).astype(np.float32)).astype(np.float64)
 
 
-def _as_output(out, x, what) -> np.ndarray:
-    if out is None:
-        raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
-    arr = np.asarray(out)
-    if arr.shape != x.shape:
+def _work_pair(make, small=(3, 4), large=(43, 44)) -> list[Case]:
+    """Two cases of the same kind, a small and a large input, to measure Python work."""
+    def label(shape):
+        return f"a {' x '.join(map(str, shape))} input"
+    return [Case(label(small), (make(small),), work="small", size=min(small),
+                 elements=int(np.prod(small))),
+            Case(label(large), (make(large),), work="large", size=min(large),
+                 elements=int(np.prod(large)))]
+
+
+def _elementwise(got, x: np.ndarray, what: str) -> np.ndarray:
+    """The result of an elementwise function of ``x`` as float64 values, or ExerciseError.
+
+    Float input: an array of x's shape and dtype (a 0-d x may give the numpy scalar numpy's
+    own functions return). Integer input: an array of x's shape with real values (their
+    dtype is free; the values are compared with those of the same numbers as floats).
+    """
+    if x.ndim == 0 and isinstance(got, np.generic) and got.dtype.kind in "biufc":
+        got = np.asarray(got)
+    if isinstance(got, (list, tuple)):
         raise ExerciseError(
-            f"{what} returned shape {arr.shape} for an input of shape {x.shape}.",
-            "an activation works elementwise: use numpy operations on the whole array "
-            "(np.exp, np.tanh, np.where, ...) and never reduce over an axis.",
-        )
-    if arr.dtype.kind not in "fiu":
-        raise ExerciseError(f"{what} returned an array of dtype {arr.dtype}, expected floats.",
-                            "return a numpy float array.")
-    return arr.astype(float)
+            f"{what} returned a Python {type(got).__name__} for a numpy array input, expected a "
+            f"numpy array of shape {x.shape}.",
+            "an activation returns an array like its input, so the rest of the network can "
+            "keep computing with it: keep numpy's result.")
+    got = expect_ndarray(got, what, shape=x.shape, input_shape=x.shape, hint=_ELEMENTWISE_HINT)
+    if got.dtype.kind not in "biuf":
+        raise ExerciseError(f"{what} returned an array of dtype {got.dtype}, expected real "
+                            "numbers.", "return a numpy float array.")
+    if x.dtype.kind == "f" and got.dtype != x.dtype:
+        raise ExerciseError(
+            f"{what} turned a {x.dtype} input into {got.dtype} output.",
+            "keep the input's dtype: Python numbers (1.0, 0.5) keep float32, but numpy float64 "
+            "numbers (np.float64(...), an array made with dtype=float) promote it.")
+    if x.dtype.kind in "iu" and got.dtype.kind == "b":
+        raise ExerciseError(f"{what} returned booleans for an integer input, expected numbers.",
+                            "an integer array gives the values of the same numbers as floats.")
+    return got.astype(np.float64)
 
 
-# --------------------------------------------------------------------------------------
-# Source checks shared by several parts
-# --------------------------------------------------------------------------------------
+def _lookup(points: np.ndarray, values: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``values`` at the entries of ``x``, each of which is one of the sorted ``points``."""
+    flat = np.asarray(x, dtype=np.float64).ravel()
+    index = np.clip(np.searchsorted(points, flat), 0, points.size - 1)
+    return values[index].reshape(np.shape(x))
 
 
-def _source(fn) -> str | None:
-    """The function's source if it can be read and parsed on its own (a lambda inside a
-    longer expression may not), else None: then there is nothing to judge."""
-    try:
-        source = textwrap.dedent(inspect.getsource(fn))
-        ast.parse(source)
-    except (OSError, TypeError, SyntaxError):
+def _first_off(got: np.ndarray, want: np.ndarray, rtol: float, atol: float):
+    """Index of the worst entry where |got - want| > atol + rtol |want| (NaN counts), or None."""
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(got - want)
+        bad = ~(gap <= atol + rtol * np.abs(want))
+    if not np.any(bad):
         return None
-    return source
+    gap = np.where(bad, np.nan_to_num(gap, nan=np.inf), -1.0)
+    return np.unravel_index(int(np.argmax(gap)), got.shape) if got.ndim else ()
 
 
-def _names_used(fn) -> set[str]:
-    """Every name and attribute the function's source mentions (``np.vectorize`` -> vectorize)."""
-    source = _source(fn)
-    if source is None:
-        return set()
-    found = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Name):
-            found.add(node.id)
-        elif isinstance(node, ast.Attribute):
-            found.add(node.attr)
-    return found
+def _roles(cases, observations) -> dict[str, tuple[Case, object]]:
+    return {c.note["role"]: (c, o) for c, o in zip(cases, observations)
+            if c.note.get("role")}
 
 
-
-def _check_no_hidden_loop(fn, what: str) -> None:
-    """No Python loop, nor a loop in disguise (np.vectorize, np.apply_along_axis, map)."""
-    try:
-        check_vectorised(fn, what)
-    except ExerciseError as err:
-        raise ExerciseError(err.problem, _VECTORISED_HINT) from None
+# A driver's scenario checks itself that the student's function left its inputs alone.
+def _modified(inputs: dict, copies: dict) -> list[str]:
+    """The names of the ``inputs`` that no longer equal their ``copies`` (made before)."""
+    return [f"`{name}`" for name, value in inputs.items() if not _same(copies[name], value)]
 
 
-_VECTORISED_HINT = ("write the formula with numpy operations on the whole array (np.exp, "
-                    "np.tanh, np.where, ...), so numpy does the looping in C.")
-
-
-def _check_own_work(fn, what: str, reference, name: str) -> None:
-    """'Write it yourself': the course's reference answer does not count as an answer."""
-    if fn is reference or name in _names_used(fn):
-        raise ExerciseError(f"{what} uses the check's own `{name}`; this part asks you to "
-                            "write it yourself.",
-                            "build it from the definition in the task, step by step.")
+def _check_unmodified(outcome, what: str) -> None:
+    changed = outcome.get("modified") if isinstance(outcome, dict) else None
+    if isinstance(changed, list) and changed:
+        raise ExerciseError(
+            f"{what} modified its input {str(changed[0])[:40]} in place.",
+            "the caller still needs the inputs it passed: compute the result into a new object "
+            "instead of assigning into (or appending to) the one you were given.")
 
 
 # --------------------------------------------------------------------------------------
-# Parts 1-3: forward, derivative, registration
+# Part 1: the forward pass
 # --------------------------------------------------------------------------------------
 
+_F = "`my_activation`"
 
-def _same_values(a, b) -> bool:
-    return bool(np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
+
+def _draw_forward(rng) -> list[Case]:
+    # The points: a grid of step 1/4 (integers and 0 included) and random ones on [-6, 6],
+    # all held exactly by float32, so the float32 and float64 cases see the same numbers.
+    grid = _float32_points(np.concatenate([np.linspace(-6, 6, 49), rng.uniform(-6, 6, 72)]))
+    n = grid.size
+    rows = int(rng.integers(5, 10))
+    cols = n // rows
+    order = rng.permutation(n)[:rows * cols]
+    one, single = (int(i) for i in rng.integers(0, n, 2))
+    ints = np.arange(-6, 7)
+    cases = [
+        Case(f"x: {n} points from -6 to 6 (float64)", (grid,), note={"role": "grid"}),
+        Case("the same points in float32", (grid.astype(np.float32),), note={"role": "grid32"}),
+        Case(f"the same points shuffled, as a 2-D batch of shape ({rows}, {cols})",
+             (grid[order].reshape(rows, cols),)),
+        Case("the same points in reverse order, x[::-1]", (grid[::-1].copy(),)),
+        Case(f"part of the batch, the first 7 points (x from {grid[0]:g} to {grid[6]:g})",
+             (grid[:7].copy(),)),
+        Case(f"one point alone, np.array([{grid[one]:g}])", (grid[[one]],)),
+        Case(f"one point as a 0-d array, np.array({grid[single]:g})", (np.array(grid[single]),)),
+        Case("an empty float64 array of shape (0,)", (np.zeros(0),)),
+        Case("an empty float32 array of shape (0, 3)", (np.zeros((0, 3), dtype=np.float32),)),
+        Case("the integers -6 to 6 as an int64 array", (rng.permutation(ints).reshape(13, 1),),
+             note={"role": "ints"}),
+    ]
+    for dtype in (np.float64, np.float32):
+        shape = (int(rng.integers(2, 5)), int(rng.integers(2, 5)), int(rng.integers(2, 5)))
+        pick = rng.choice(grid, size=shape)
+        cases.append(Case(f"random points of the grid, shape {shape} ({np.dtype(dtype).name})",
+                          (pick.astype(dtype),)))
+    return cases + _work_pair(lambda shape: rng.uniform(-6, 6, shape))
+
+
+def _judge_forward(case: Case, obs, expected) -> None:
+    x = case.args[0]
+    values = _elementwise(obs.result, x, _F)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        index = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
+        raise ExerciseError(f"{_F} returned {values[index]} at x = {float(x[index]):g}.",
+                            "an activation must be finite for every finite input.")
+
+
+def _judge_forward_all(cases, observations, expected) -> None:
+    roles = _roles(cases, observations)
+    grid = roles["grid"][0].args[0]
+    y64 = _elementwise(roles["grid"][1].result, grid, _F)
+    y32 = _elementwise(roles["grid32"][1].result, grid.astype(np.float32), _F)
+    # Elementwise: the value at an entry depends on that entry only, so every other case
+    # gives the values of the grid case at the same points (float32 ones those of float32).
+    for case, obs in zip(cases, observations):
+        if case.work is not None or case.note.get("role") in ("grid", "grid32"):
+            continue
+        x = case.args[0]
+        if x.size == 0:
+            continue
+        got = _elementwise(obs.result, x, _F)
+        float32 = x.dtype == np.float32
+        want = _lookup(grid, y32 if float32 else y64, x)
+        index = _first_off(got, want, rtol=1e-5 if float32 else 1e-9,
+                           atol=1e-5 if float32 else 1e-12)
+        if index is None:
+            continue
+        at = float(np.asarray(x)[index])
+        if case.note.get("role") == "ints":
+            raise ExerciseError(
+                f"{_F} gives {got[index]:.6g} at x = {at:g} for an integer (int64) input, but "
+                f"{want[index]:.6g} for x = {at:g} as a float: an integer array must give the "
+                "values of the same numbers as floats.",
+                "a result cast back to the input's dtype (.astype(x.dtype)) cuts the fractions "
+                "off when x holds integers: let numpy choose the dtype of the result.")
+        raise ExerciseError(
+            f"{_F} on {case.label} gives {got[index]:.6g} at x = {at:g}, but {want[index]:.6g} "
+            f"for the same x in the {grid.size}-point batch of case 1"
+            f"{' (float32)' if float32 else ''}: the value at an entry depends on the other "
+            "entries.",
+            "an activation is applied to each number on its own: no sum, mean, std or max "
+            "over the array.")
+    index = _first_off(y32, y64, rtol=1e-3, atol=1e-5)
+    if index is not None:
+        raise ExerciseError(
+            f"{_F} gives {y32[index]:.6g} in float32 but {y64[index]:.6g} in float64 at x = "
+            f"{grid[index]:g}.",
+            "float32 keeps only about 7 digits: a subtraction of two nearly equal numbers, or a "
+            "step smaller than the spacing of float32 numbers, loses them all.")
+    # Nonlinear: the best straight line through the curve must miss it somewhere.
+    A = np.column_stack([grid, np.ones_like(grid)])
+    coef = np.linalg.lstsq(A, y64, rcond=None)[0]
+    residual = float(np.max(np.abs(A @ coef - y64)))
+    if residual <= 1e-6 * (1 + float(np.max(np.abs(y64)))):
+        raise ExerciseError(
+            f"{_F} is a straight line on [-6, 6] (f(x) = {coef[0]:.3g} x + {coef[1]:.3g}).",
+            "an affine activation makes a deep network one linear map: bend it somewhere "
+            "(chapter 01).")
+    match = _matching_builtin(grid, y64)
+    if match is not None:
+        label, gap = match
+        raise ExerciseError(
+            f"{_F} equals the built-in {label} on [-6, 6] (largest difference {gap:.2g}).",
+            "the registry already has it: design a new activation (or a published one the "
+            "registry does not have yet).")
 
 
 def _matching_builtin(x, out):
@@ -148,16 +268,15 @@ def _matching_builtin(x, out):
     """
     keep = x != 0
     xs, ys = x[keep], out[keep]
-    candidates = []
-    for name in activations.builtin_names():
-        if name == "identity":
-            continue  # affine: rejected before, as a straight line
-        candidates.append(activations.get(name))
+    candidates = [activations.get(name) for name in activations.builtin_names()
+                  if name != "identity"]  # affine: rejected before, as a straight line
     minus_one = float(out[np.argmin(np.abs(x + 1))])
     for name, alpha in (("leaky_relu", -minus_one), ("elu", minus_one / np.expm1(-1.0))):
         if np.isfinite(alpha) and alpha != activations.get(name).params["alpha"]:
-            with contextlib.suppress(ValueError, TypeError):
+            try:
                 candidates.append(activations.get(name, alpha=float(alpha)))
+            except (ValueError, TypeError):
+                pass
     for act in candidates:
         ref = act(xs)
         # 1e-3 of the curve's size: close enough to be the same function written another
@@ -170,7 +289,7 @@ def _matching_builtin(x, out):
     # x sigmoid(2x) is SiLU(2x)/2, 1.7159 tanh(2x/3) is a scaled tanh.
     tol = 1e-3 * (1 + float(np.max(np.abs(ys))))
     for act in candidates:
-        gap, a, b, c, d = _transformed_fit(act, xs, ys)
+        gap, a, b, c, d = _transformed_fit(act, xs, ys, tol)
         if gap <= tol:
             return (f"{act.label} up to a scale and shift, a·f(b·x + c) + d with "
                     f"a = {a:.4g}, b = {b:.4g}, c = {c:.3g}, d = {d:.3g}"), gap
@@ -187,15 +306,16 @@ def _affine_fit(g, y):
     return np.where(np.isfinite(residual), residual, np.inf), a, d
 
 
-def _transformed_fit(act, x, y):
+def _transformed_fit(act, x, y, tol: float = 0.0):
     """The best a f(b x + c) + d for ``act``: (largest residual, a, b, c, d).
 
     A coarse grid over b (both signs, 0.2 to 5) and c, then a shrinking local grid; a and d
-    are solved exactly for each (b, c). One call of ``act`` per grid, on a 2-D array.
+    are solved exactly for each (b, c). One call of ``act`` per grid, on a 2-D array. The
+    refinement stops early once the fit is within ``tol`` or clearly cannot get there.
     """
     bs = np.concatenate([-np.logspace(-0.7, 0.7, 15), np.logspace(-0.7, 0.7, 15)])
     B, C = (v.ravel() for v in np.meshgrid(bs, np.linspace(-1.5, 1.5, 21), indexing="ij"))
-    best = None
+    best, history = None, []
     for k in range(16):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -204,6 +324,10 @@ def _transformed_fit(act, x, y):
         i = int(np.argmin(residual))
         if best is None or residual[i] < best[0]:
             best = (float(residual[i]), float(a[i]), float(B[i]), float(C[i]), float(d[i]))
+        history.append(best[0])
+        # A match keeps halving its residual as the grid shrinks; a different function stalls.
+        if best[0] <= tol or (k >= 4 and best[0] > 2 * tol and best[0] > 0.9 * history[k - 2]):
+            break
         step_b, step_c = 0.08 * abs(best[2]) / 2**k, 0.08 / 2**k  # the grid shrinks by half
         B, C = (v.ravel() for v in np.meshgrid(best[2] + step_b * np.linspace(-1, 1, 7),
                                                best[3] + step_c * np.linspace(-1, 1, 7),
@@ -211,237 +335,390 @@ def _transformed_fit(act, x, y):
     return best
 
 
+FORWARD = Spec(
+    "ch06.my_activation", check="ch06.check_forward", grade_id="ch06-forward-check",
+    what=_F, answers=("my_activation",), draw=_draw_forward,
+    reference_case=lambda case: None, judge=_judge_forward, judge_all=_judge_forward_all,
+    vectorised=True, loop_hint=_LOOP_HINT,
+    passed="`my_activation` is vectorised, elementwise, finite and nonlinear, keeps float32 "
+           "and float64, gives an integer array the values of the same numbers as floats, and "
+           "is not a built-in.")
+
+
 @exercise_check
-def check_forward(forward) -> None:
-    """Your activation: vectorised, elementwise, finite, nonlinear, not a built-in."""
-    what = "`my_activation`"
-    require_callable(forward, what)
-    x = _FORWARD_GRID.copy()
-    raw = _quiet_call(forward, x, what)
-    if isinstance(raw, (list, tuple)):
-        raise ExerciseError(f"{what} returned a {type(raw).__name__} for a numpy array input.",
-                            "an activation returns an array like its input, so the rest of "
-                            "the network can keep computing with it: keep numpy's result.")
-    out = _as_output(raw, x, what)
-    _check_no_hidden_loop(forward, what)
-    bad = ~np.isfinite(out)
-    if bad.any():
-        at = float(x[np.argmax(bad)])
-        raise ExerciseError(f"{what} returned {out[bad][0]} at x = {at:g}.",
-                            "an activation must be finite for every finite input.")
-    # Elementwise: the value at an entry may depend on that entry only, so a 2-D batch, the
-    # batch in reverse, a part of it and one entry alone must give the same values. (A
-    # reduction over the whole array, such as dividing by x.std(), survives a reshape but
-    # not a smaller batch.)
-    grid2d = x.reshape(11, 11)
-    batches = [
-        ("a 2-D batch x.reshape(11, 11)", grid2d, out.reshape(11, 11)),
-        ("the batch in reverse order x[::-1]", x[::-1].copy(), out[::-1]),
-        ("part of the batch x[:7] (x from -6 to -5.4)", x[:7].copy(), out[:7]),
-        ("one entry alone np.array([2.0])", x[80:81].copy(), out[80:81]),
-    ]
-    for label, xb, expected in batches:
-        got = _as_output(_quiet_call(forward, xb, what), xb, what)
-        if not _same_values(got, expected):
-            diff = np.abs(got - expected)
-            j = np.unravel_index(int(np.argmax(diff)), diff.shape)
-            raise ExerciseError(
-                f"{what} on {label} gives {got[j]:.6g} at x = {xb[j]:g}, but {expected[j]:.6g} "
-                "for the same x in x = np.linspace(-6, 6, 121): the value at an entry depends "
-                "on the other entries.",
-                "an activation is applied to each number on its own: no sum, mean, std or "
-                "max over the array.")
-    # Nonlinear: the best straight line through the curve must miss it somewhere.
-    A = np.column_stack([x, np.ones_like(x)])
-    coef = np.linalg.lstsq(A, out, rcond=None)[0]
-    residual = float(np.max(np.abs(A @ coef - out)))
-    if residual <= 1e-6 * (1 + float(np.max(np.abs(out)))):
-        raise ExerciseError(
-            f"{what} is a straight line on [-6, 6] (f(x) = {coef[0]:.3g} x + {coef[1]:.3g}).",
-            "an affine activation makes a deep network one linear map: bend it somewhere "
-            "(chapter 01).",
-        )
-    match = _matching_builtin(x, out)
-    if match is not None:
-        label, gap = match
-        raise ExerciseError(
-            f"{what} equals the built-in {label} on [-6, 6] (largest difference {gap:.2g}).",
-            "the registry already has it: design a new activation (or a published one "
-            "the registry does not have yet).",
-        )
-    passed(f"{what} is vectorised, elementwise, finite and nonlinear: f(-1) = {out[50]:.4g}, "
-           f"f(0) = {out[60]:.4g}, f(1) = {out[70]:.4g}.")
+def check_forward(forward, *, seed: int | None = None) -> None:
+    """Your activation: vectorised, elementwise, finite, nonlinear, dtype kept, not a built-in."""
+    FORWARD.check(forward, seed=seed)
 
 
-def _one_sided(forward, x):
-    h = 1e-5 * np.maximum(1.0, np.abs(x))
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        f0 = np.asarray(forward(x.copy()), dtype=float)
-        fp = np.asarray(forward(x + h), dtype=float)
-        fm = np.asarray(forward(x - h), dtype=float)
-    return (fp - fm) / (2 * h), (f0 - fm) / h, (fp - f0) / h
+# --------------------------------------------------------------------------------------
+# Part 2: the derivative, against finite differences of the student's own forward pass
+# --------------------------------------------------------------------------------------
+
+_D = "`my_derivative`"
+# The finite-difference step at x: relative for large |x|, so f(x + h) - f(x) keeps digits.
+_H = 1e-5
 
 
-def _numerical_derivative_in(derivative, forward) -> str | None:
-    """How ``derivative`` differentiates numerically (a shifted call of f, np.gradient), or None."""
-    source = _source(derivative)
-    if source is None:
-        return None
-    forward_name = getattr(forward, "__name__", None)
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-        if name in ("gradient", "diff"):
-            return f"np.{name}"
-        shifted = any(isinstance(arg, ast.BinOp) and isinstance(arg.op, (ast.Add, ast.Sub))
-                      for arg in node.args)
-        if name == forward_name and shifted:
-            return f"{forward_name}(x ± h)"
-    return None
+def _step(x):
+    return _H * np.maximum(1.0, np.abs(x))
 
 
-def _calls_forward_nearby(derivative, forward, x) -> bool:
-    """Does ``derivative(x)`` call ``forward`` at points shifted slightly from x?
-
-    Behaviour, not names: every global or closure name of the derivative (and of the
-    functions it calls by name) bound to the forward function is replaced, for this one
-    call, by a spy that records its inputs. f(x) itself is allowed (sigmoid' = s (1 - s)).
-    """
-    shifted = []
-
-    def spy(t, *args, **kwargs):
-        t_arr = np.asarray(t)
-        if t_arr.shape == x.shape and not np.array_equal(t_arr, x):
-            with np.errstate(all="ignore"):
-                gap = np.abs(t_arr - x) / np.maximum(1.0, np.abs(x))
-            if np.all(np.isfinite(gap)) and 0 < np.max(gap) < 1e-2:
-                shifted.append(True)
-        return forward(t, *args, **kwargs)
-
-    namespaces = []
-    seen = set()
-    todo = [derivative]
-    while todo:  # the derivative and any helper it reaches through its globals
-        fn = todo.pop()
-        code = getattr(fn, "__code__", None)
-        if code is None or id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        namespace = fn.__globals__
-        for name in code.co_names:
-            value = namespace.get(name)
-            if value is forward:
-                namespaces.append((namespace, name))
-            elif inspect.isfunction(value) and value.__module__ == fn.__module__:
-                todo.append(value)
-        for cell in fn.__closure__ or ():
-            with contextlib.suppress(ValueError):
-                if cell.cell_contents is forward:
-                    namespaces.append((cell, None))
-    def bind(value) -> None:
-        """Make every place that names the student's forward function name ``value``."""
-        for where, name in namespaces:
-            if name is None:
-                where.cell_contents = value
-            else:
-                where[name] = value
-
+def _shift(t, x) -> float | None:
+    """How far ``t`` lies from ``x`` relative to max(1, |x|), when it is a tiny step away."""
     try:
-        bind(spy)
-        _quiet_call(derivative, x.copy(), "`my_derivative`")
+        t = np.asarray(t)
+        if t.shape != x.shape or t.dtype.kind not in "fc" or np.array_equal(t, x):
+            return None
+        with np.errstate(all="ignore"):
+            gap = np.abs(t - x) / np.maximum(1.0, np.abs(x))
+        worst = float(np.max(gap))
+        return worst if np.all(np.isfinite(gap)) and 0 < worst < 1e-2 else None
+    except Exception:  # anything odd the student passed: not a finite-difference step
+        return None
+
+
+@driver("ch06.derivative_watched")
+def _derivative_watched(answers, x):
+    """``my_derivative(x)``, recording whether it ran ``my_activation`` a tiny step away from
+    x: the code of the student's forward function is watched, whatever name calls it (an
+    alias, a closure, a lambda, a partial, a helper)."""
+    forward, derivative = answers
+    x_copy = x.copy()
+    code = getattr(forward, "__code__", None)
+    if code is None or code.co_argcount < 1:
+        d = derivative(x)
+        return {"d": d, "shift": None, "modified": _modified({"x": x}, {"x": x_copy})}
+    argument = code.co_varnames[0]
+    shifts: list[float] = []
+    previous = sys.getprofile()
+
+    def watch(frame, event, arg):
+        if event == "call" and frame.f_code is code:
+            found = _shift(frame.f_locals.get(argument), x)
+            if found is not None:
+                shifts.append(found)
+        if previous is not None:
+            previous(frame, event, arg)
+
+    sys.setprofile(watch)
+    try:
+        d = derivative(x)
     finally:
-        bind(forward)
-    return bool(shifted)
+        sys.setprofile(previous)
+    return {"d": d, "shift": max(shifts) if shifts else None,
+            "modified": _modified({"x": x}, {"x": x_copy})}
 
 
-# float32 points where a difference quotient of f loses its digits to rounding: the
-# rounding error of f(x +- h) in float32 (about 6e-8 |f|) divided by h is 1e-3 or more for
-# any h below 1e-4, while a derivative from a formula keeps about 7 digits.
-_FLOAT32_PROBE = np.array([-20.0, -7.3, -2.9, -0.77, 0.61, 1.9, 3.7, 8.1, 20.0, 50.0])
+def _draw_derivative(rng) -> list[Case]:
+    grid = np.concatenate([np.linspace(-5, 5, 41), rng.uniform(-5, 5, 16)])
+    near = np.concatenate([[-1e-6, 1e-6, -1e-3, 1e-3],
+                           rng.choice([-1, 1], 2) * rng.uniform(1e-7, 1e-5, 2)])
+    large = np.concatenate([[-100, -50, -20, -10, 10, 20, 50, 100],
+                            rng.choice([-1, 1], 4) * rng.uniform(5, 100, 4)])
+    x = _float32_points(np.concatenate([grid, near, large]))
+    n, h = x.size, _step(x)
+    after = x.copy()
+    for _ in range(4):  # four floating-point numbers further: a formula hardly changes there
+        after = np.nextafter(after, np.inf)
+    probe = x[np.abs(x) >= 0.1]
+    shape = (int(rng.integers(2, 5)), int(rng.integers(3, 6)))
+    block = rng.choice(x, size=shape)
+    one = float(rng.choice(x))
+    fd = "for the finite differences"
+    cases = [
+        Case(f"your `my_activation` at the {n} points x (float64)", (x,),
+             note={"role": "f0"}),
+        Case(f"your `my_activation` at x + h, h = 1e-5 max(1, |x|) ({fd})", (x + h,),
+             note={"role": "f+h"}),
+        Case(f"your `my_activation` at x - h ({fd})", (x - h,), note={"role": "f-h"}),
+        Case(f"your `my_activation` at x + 2h ({fd})", (x + 2 * h,), note={"role": "f+2h"}),
+        Case(f"your `my_activation` at x - 2h ({fd})", (x - 2 * h,), note={"role": "f-2h"}),
+        Case(f"x: {n} points (a grid on [-5, 5], points within 1e-6 of 0, |x| up to 100), "
+             "float64", (x,), driver="ch06.derivative_watched", note={"role": "d"}),
+        Case("the same points, each moved four floating-point numbers up", (after,), answer=1,
+             note={"role": "d_after"}),
+        Case(f"the {probe.size} points with |x| >= 0.1 in float32", (probe.astype(np.float32),),
+             answer=1, note={"role": "d32"}),
+        Case(f"some of the points as a 2-D batch of shape {shape}", (block,), answer=1,
+             note={"role": "same"}),
+        Case(f"one point as a 0-d array, np.array({one:g})", (np.array(one),), answer=1,
+             note={"role": "same"}),
+        Case("the integers -5 to 5 as an int64 array", (rng.permutation(np.arange(-5, 6)),),
+             answer=1, note={"role": "same"}),
+        Case("an empty float32 array of shape (0,)", (np.zeros(0, dtype=np.float32),),
+             answer=1),
+    ]
+    work = _work_pair(lambda shape: rng.uniform(-5, 5, shape))
+    for c in work:
+        c.answer = 1
+    return cases + work
 
 
-def _float32_gap(forward, derivative) -> tuple[float, float] | None:
-    """(x, relative gap) where derivative in float32 differs most from itself in float64."""
-    x32 = _FLOAT32_PROBE.astype(np.float32)
-    d32 = _as_output(_quiet_call(derivative, x32.copy(), "`my_derivative`"), x32,
-                     "`my_derivative`")
-    d64 = _as_output(_quiet_call(derivative, x32.astype(np.float64), "`my_derivative`"), x32,
-                     "`my_derivative`")
-    ok = np.isfinite(d32) & np.isfinite(d64)  # overflow is Part 5's job
-    gap = np.where(ok, np.abs(d32 - d64) / np.maximum(1.0, np.abs(d64)), 0.0)
-    i = int(np.argmax(gap))
-    return float(x32[i]), float(gap[i])
+def _judge_derivative(case: Case, obs, expected) -> None:
+    role = case.note.get("role", "")
+    x = case.args[0]
+    if role.startswith("f"):
+        values = _elementwise(obs.result, x, _F)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ExerciseError(f"your `my_activation` is not finite near x = {x[i]:g} "
+                                f"({values[i]}), so its derivative cannot be checked there.",
+                                "fix Part 1 first.")
+        return
+    result = obs.result
+    if role == "d":
+        _check_unmodified(result, _D)
+        result = result.get("d") if isinstance(result, dict) else None
+    _elementwise(result, x, _D)
+
+
+def _result_of(case: Case, obs) -> np.ndarray:
+    result = obs.result
+    if case.note.get("role") == "d":
+        result = result["d"]
+    what = _F if case.note.get("role", "").startswith("f") else _D
+    return _elementwise(result, case.args[0], what)
+
+
+_FD_HINT = ("differentiate the formula with the product and chain rules and write the resulting "
+            "expression; a difference quotient (of `my_activation` or of a copy of it) is not "
+            "an answer here.")
+
+
+def _describe_points(x, bad, significant) -> str:
+    """Where ``bad`` holds among the ``significant`` points: everywhere, one side, or some."""
+    m = int(np.sum(bad))
+    if np.array_equal(bad, significant):
+        return f"at every point where the slope is not near 0 ({m} points)"
+    for side, mask, other in (("x > 0", x > 0, "x < 0"), ("x < 0", x < 0, "x > 0")):
+        if np.array_equal(bad, significant & mask):
+            return (f"on the side {side} (all {m} points there), while at {other} it agrees "
+                    "with them")
+    return (f"at {m} of the {int(np.sum(significant))} points where the slope is not near 0, "
+            f"from x = {float(np.min(x[bad])):g} to {float(np.max(x[bad])):g}")
+
+
+def _judge_derivative_all(cases, observations, expected) -> None:
+    roles = _roles(cases, observations)
+    x = roles["d"][0].args[0]
+    n, h = x.size, _step(x)
+    f = {r: _result_of(*roles[r]) for r in ("f0", "f+h", "f-h", "f+2h", "f-2h")}
+    d = _result_of(*roles["d"])
+    # 1. A finite difference inside the derivative, seen three ways: by what it runs, by its
+    #    rounding noise, by what float32 does to it.
+    shift = roles["d"][1].result.get("shift")
+    if shift is not None:
+        raise ExerciseError(
+            f"{_D} computes a finite difference: it calls `my_activation` at points a tiny step "
+            f"away from x (up to {float(shift):.2g} relative), instead of using the derivative "
+            "worked out by hand; the check would then only compare finite differences with "
+            "themselves.", _FD_HINT)
+    curvature = (f["f+h"] - 2 * f["f0"] + f["f-h"]) / h**2
+    after = roles["d_after"][0].args[0]
+    d_after = _result_of(*roles["d_after"])
+    with np.errstate(all="ignore"):
+        change = np.abs(d_after - d)
+        size = np.maximum(1, np.abs(d))
+        allowed = 8 * np.abs(curvature) * np.abs(after - x) + 1e-12 * size
+        # Rounding noise is small as well as irregular: a jump of the derivative itself (a
+        # kink, a wrong value) is left to the comparison below.
+        noisy = (change > allowed) & (change < 1e-6 * size)
+    if np.sum(noisy) >= max(5, n // 5):
+        raise ExerciseError(
+            f"{_D} changes by up to {float(np.nanmax(np.where(noisy, change, 0))):.2g} between x "
+            f"and a number four floating-point steps above it, at {int(np.sum(noisy))} of {n} "
+            "points: that is the rounding noise of a finite difference, where the derivative "
+            "written as a formula changes by about 1e-16.", _FD_HINT)
+    probe_case, probe_obs = roles["d32"]
+    probe = probe_case.args[0]
+    d32 = _result_of(probe_case, probe_obs)
+    d64 = _lookup(x, d, probe)
+    with np.errstate(all="ignore"):
+        gap = np.where(np.isfinite(d32) & np.isfinite(d64),
+                       np.abs(d32 - d64) / np.maximum(1.0, np.abs(d64)), 0.0)
+    if gap.size and float(np.max(gap)) > 1e-3:
+        i = int(np.argmax(gap))
+        raise ExerciseError(
+            f"{_D} on float32 input gives values that differ from its own float64 values by "
+            f"{gap[i]:.2g} (relative) at x = {float(probe[i]):g}: {d32[i]:.6g} in float32, "
+            f"{d64[i]:.6g} in float64. A derivative written as a formula agrees to about 1e-6.",
+            "a difference quotient of f loses its digits to rounding in float32, and so does a "
+            "subtraction of two nearly equal numbers; the task asks for the derivative worked "
+            "out by hand with the product and chain rules.")
+    # 2. The values: central differences with h and 2h, combined (Richardson), are accurate
+    #    to about 1e-10 where f is smooth; at a kink (the one-sided slopes differ) any value
+    #    between the left and right slopes is a valid subgradient.
+    d1 = (f["f+h"] - f["f-h"]) / (2 * h)
+    d2 = (f["f+2h"] - f["f-2h"]) / (4 * h)
+    richardson = (4 * d1 - d2) / 3
+    left, right = (f["f0"] - f["f-h"]) / h, (f["f+h"] - f["f0"]) / h
+    size = np.max(np.abs(np.stack(list(f.values()))), axis=0)
+    rounding = 64 * _EPS * size / h
+    scale = np.maximum(1.0, np.abs(d1))
+    # A kink within 2h of x: the slopes over h and over 2h differ, or the one-sided slopes
+    # differ far more than a smooth function's (h f'', 1e-4 for |f''| up to 10).
+    kink = (np.abs(d1 - d2) > 1e-6 * scale + 4 * rounding) | (np.abs(left - right)
+                                                              > 1e-2 * scale)
+    band = 1e-5 * scale
+    with np.errstate(invalid="ignore"):
+        close = np.abs(d - richardson) <= 1e-8 * np.maximum(1.0, np.abs(richardson)) + rounding
+        between = kink & (d >= np.minimum(left, right) - band) & (d <= np.maximum(left, right)
+                                                                  + band)
+        ok = (close | between) & np.isfinite(d)
+    if ok.all():
+        pass
+    else:
+        shown = np.where(kink, d1, richardson)
+        with np.errstate(invalid="ignore"):
+            miss = np.where(ok, -np.inf, np.nan_to_num(np.abs(d - shown), nan=np.inf) / scale)
+        i = int(np.argmax(miss))
+        bad = ~ok
+        problem = (f"{_D} disagrees with finite differences at {int(np.sum(bad))} of {n} "
+                   f"points; the worst is x = {x[i]:g}: got {pair(d[i], shown[i])[0]}, finite "
+                   f"differences give {pair(d[i], shown[i])[1]}.")
+        hint = None
+        with np.errstate(invalid="ignore"):
+            loose = np.abs(d - d1) <= band
+        if np.sum(kink) >= max(5, n // 5):
+            hint = (f"your `my_activation` itself is not smooth at the scale of h = 1e-5 at "
+                    f"{int(np.sum(kink))} of the {n} points (its slopes over h and over 2h "
+                    "differ): is it computed in a lower precision (float32, float16) and cast "
+                    "back? The finite differences of such a function are rounding noise.")
+        elif np.all(loose[bad]) and not np.any(kink[bad]):
+            digits = -math.log10(max(float(np.max(np.abs(d - richardson)[bad] / scale[bad])),
+                                     1e-16))
+            hint = (f"your derivative agrees with finite differences to about {digits:.0f} "
+                    "digits only, float32's precision: is it computed in float32 (an "
+                    ".astype(np.float32), a float32 constant) and cast back? For float64 input "
+                    "keep float64 throughout.")
+        else:
+            significant = ~kink & (np.abs(richardson) > 1e-3)
+            wrong = bad & significant
+            if np.sum(wrong) >= 3:
+                ratio = d[wrong] / richardson[wrong]
+                k = float(np.median(ratio))
+                if np.allclose(ratio, k, rtol=1e-3) and k != 0:
+                    where = _describe_points(x, wrong, significant)
+                    if math.isclose(k, -1, rel_tol=1e-3):
+                        hint = f"the sign is flipped {where}: check each term's sign there."
+                    else:
+                        hint = (f"your derivative is {k:.3g} times the finite differences "
+                                f"{where}: a constant factor is off there (a chain-rule factor, "
+                                "or a 2 or 1/2).")
+        raise ExerciseError(problem, hint or (
+            "differentiate term by term with the product and chain rules, and compare each term "
+            "at this x with (f(x + h) - f(x - h)) / (2h), h = 1e-5."))
+    # 3. The same derivative on other shapes and dtypes: its values at the same points.
+    for case, obs in zip(cases, observations):
+        if case.note.get("role") != "same":
+            continue
+        got = _result_of(case, obs)
+        want = _lookup(x, d, case.args[0])
+        index = _first_off(got, want, rtol=1e-9, atol=1e-12)
+        if index is not None:
+            at = float(np.asarray(case.args[0])[index])
+            raise ExerciseError(
+                f"{_D} on {case.label} gives {got[index]:.6g} at x = {at:g}, but "
+                f"{want[index]:.6g} at the same x among the {n} points of the main case.",
+                "a derivative works elementwise and gives an integer array the values of the "
+                "same numbers as floats: no reduction over the array, no cast back to the "
+                "input's dtype.")
+
+
+DERIVATIVE = Spec(
+    "ch06.my_derivative", check="ch06.check_derivative", grade_id="ch06-derivative-check",
+    what=_D, answers=("my_activation", "my_derivative"), draw=_draw_derivative,
+    reference_case=lambda case: None, judge=_judge_derivative, judge_all=_judge_derivative_all,
+    forbidden=Forbidden(("numpy*:gradient", "numpy*:diff", "numpy*:ediff1d"),
+                        why="they compute finite differences, and the task asks for the "
+                            "derivative worked out by hand"),
+    vectorised=True, loop_hint=_LOOP_HINT,
+    passed="`my_derivative` matches central finite differences of your `my_activation` on a "
+           "grid on [-5, 5], within 1e-6 of 0 and out to |x| = 100, keeps float32 and float64, "
+           "and is a formula, not a finite difference.")
 
 
 @exercise_check
-def check_derivative(forward, derivative) -> None:
+def check_derivative(forward, derivative, *, seed: int | None = None) -> None:
     """Your derivative agrees with central finite differences of your forward pass."""
-    what = "`my_derivative`"
-    require_callable(derivative, what)
-    require_callable(forward, "`my_activation`")
-    x = _DERIV_GRID.copy()
-    got = _as_output(_quiet_call(derivative, x, what), x, what)
-    _check_no_hidden_loop(derivative, what)
-    numerical = _numerical_derivative_in(derivative, forward)
-    if numerical is None and _calls_forward_nearby(derivative, forward, x):
-        numerical = "it calls `my_activation` at points a tiny step away from x"
-    if numerical is not None:
-        raise ExerciseError(
-            f"{what} computes a finite difference ({numerical}) instead of the derivative "
-            "worked out by hand; the check would then only compare finite differences "
-            "with themselves.",
-            "differentiate the formula with the product and chain rules and write the "
-            "resulting expression.")
-    _as_output(_quiet_call(forward, x, "`my_activation`"), x, "`my_activation`")
-    central, left, right = _one_sided(forward, x)
-    if not np.all(np.isfinite(central)):
-        at = float(x[np.argmax(~np.isfinite(central))])
-        raise ExerciseError(f"`my_activation` is not finite near x = {at:g}, so its derivative "
-                            "cannot be checked there.", "fix Part 1 first.")
-    scale = np.maximum(1.0, np.abs(central))
-    tol = 1e-5 * scale
-    lo = np.minimum(left, right) - tol
-    hi = np.maximum(left, right) + tol
-    # At a kink (ReLU at 0) any value between the one-sided slopes is a valid subgradient.
-    ok = (np.abs(got - central) <= tol) | ((got >= lo) & (got <= hi))
-    ok &= np.isfinite(got)
-    if ok.all():
-        at, gap = _float32_gap(forward, derivative)
-        if gap > 1e-3:
-            probe = ", ".join(f"{v:g}" for v in _FLOAT32_PROBE)
+    DERIVATIVE.check(forward, derivative, seed=seed)
+
+
+# --------------------------------------------------------------------------------------
+# Part 3: name, formula and output range
+# --------------------------------------------------------------------------------------
+
+_I = "`my_activation_info()`"
+
+
+def _draw_registration(rng) -> list[Case]:
+    tails = np.logspace(-4, 4, 161)  # 1e2, 1e3 and 1e4 exactly: the decades of the test below
+    x = np.concatenate([-tails[::-1], [0.0], tails, np.linspace(-10, 10, 20001),
+                        rng.uniform(-10, 10, 1000),
+                        rng.choice([-1, 1], 100) * 10 ** rng.uniform(1, 4, 100)])
+    return [Case("my_activation_info()"),
+            Case(f"your `my_activation` at {x.size} points: every 1e-3 on [-10, 10], "
+                 "random ones, and out to |x| = 1e4", (x,), answer=1)]
+
+
+def _judge_registration(case: Case, obs, expected) -> None:
+    if case.answer == 1:
+        x = case.args[0]
+        y = _elementwise(obs.result, x, _F)
+        nan = np.isnan(y)
+        if nan.any():
+            i = int(np.argmax(nan))
             raise ExerciseError(
-                f"{what} on float32 input gives values that differ from its own float64 "
-                f"values by {gap:.2g} (relative) at x = {at:g} (x = np.array([{probe}], "
-                "dtype=np.float32)); a derivative written as a formula agrees to about 1e-6.",
-                "a difference quotient of f loses its digits to rounding in float32; the "
-                "task asks for the derivative worked out by hand with the product and chain "
-                "rules.")
-        passed(f"{what} matches central finite differences at all {x.size} points, from "
-               f"x = {x.min():g} to {x.max():g} (including x = ±1e-6 and |x| = 100).")
+                f"{_F} returned nan at x = {x[i]:g}: no output range holds nan.",
+                "the range is checked for |x| up to 1e4; Part 5 shows the stable forms that "
+                "keep a formula finite there.")
         return
-    i = int(np.argmax(np.where(ok, -np.inf, np.abs(got - central) / scale)))
-    hint = None
-    smooth = ~ok & (np.abs(left - right) <= 1e-3 * scale)
-    if smooth.any() and np.allclose(-got[smooth], central[smooth], rtol=1e-4, atol=1e-6):
-        hint = "it looks like the sign is flipped: check each term's sign."
-    elif smooth.any():
-        ratio = got[smooth] / np.where(np.abs(central[smooth]) > 1e-3, central[smooth], np.nan)
-        ratio = ratio[np.isfinite(ratio)]
-        if ratio.size > 3 and np.allclose(ratio, ratio[0], rtol=1e-3) and abs(ratio[0]) > 0:
-            hint = (f"your derivative is {ratio[0]:.3g} times the finite differences everywhere: "
-                    "a constant factor is off (a chain-rule factor, or a 2 or 1/2).")
-    if hint is None:
-        hint = ("differentiate term by term with the product and chain rules, and compare "
-                "each term at this x with (f(x + h) - f(x - h)) / (2h), h = 1e-5.")
-    n_bad = int(np.sum(~ok))
-    raise ExerciseError(
-        f"{what} disagrees with finite differences at {n_bad} of {x.size} points; the worst is "
-        f"x = {x[i]:g}: got {got[i]:.6g}, finite differences give {central[i]:.6g}.",
-        hint,
-    )
+    info = expect_dict(obs.result, ["name", "formula", "output_range"], _I,
+                       hint='return {"name": ..., "formula": ..., "output_range": (lo, hi)}.')
+    name, formula, output_range = info["name"], info["formula"], info["output_range"]
+    if not isinstance(name, str) or not name.strip().isidentifier():
+        raise ExerciseError(f"the name should be a short identifier such as 'mish', got "
+                            f"{describe(name)}.",
+                            "letters, digits and underscores, not starting with a digit.")
+    if name.strip().lower().replace("-", "_") in _builtin_names():
+        raise ExerciseError(f"{name!r} is the name of a built-in activation.",
+                            "give yours a name of its own.")
+    if not isinstance(formula, str) or not formula.strip():
+        raise ExerciseError(f"the formula should be a non-empty LaTeX string, got "
+                            f"{describe(formula)}.", r'e.g. r"f(x) = x \tanh(x)".')
+    _range_ends(output_range)
+
+
+def _range_ends(output_range) -> tuple[float, float]:
+    """(lo, hi) of a pair of real numbers (a tuple, a list or an array of two), or an error."""
+    pair_hint = "two numbers, lo first; use -np.inf or np.inf for an unbounded side."
+    if isinstance(output_range, np.ndarray) and output_range.shape == (2,) \
+            and output_range.dtype.kind in "iuf":
+        items = [output_range[0], output_range[1]]
+    elif isinstance(output_range, (tuple, list)) and len(output_range) == 2:
+        items = list(output_range)
+    else:
+        raise ExerciseError(f"output_range should be a pair of numbers (lo, hi), got "
+                            f"{describe(output_range)}.", pair_hint)
+    ends = []
+    for which, item in zip(("lower", "upper"), items):
+        if isinstance(item, (bool, np.bool_)) or not isinstance(
+                item, (int, float, np.integer, np.floating)) or math.isnan(float(item)):
+            raise ExerciseError(f"output_range should be a pair of numbers (lo, hi); its "
+                                f"{which} end is {describe(item)}.", pair_hint)
+        ends.append(float(item))
+    lo, hi = ends
+    if not lo < hi:
+        raise ExerciseError(f"output_range must have lo < hi, got ({lo:g}, {hi:g}).",
+                            "the lower end comes first.")
+    return lo, hi
+
+
+def _builtin_names() -> set[str]:
+    # The registry's own record of what is built in (and the aliases, which are taken too).
+    return set(activations.builtin_names()) | set(activations.aliases())
 
 
 def _side_is_bounded(x, y, sign: int) -> bool:
@@ -451,51 +728,24 @@ def _side_is_bounded(x, y, sign: int) -> bool:
     100 to 1000 and 0.0009 from 1000 to 1e4 (bounded), log|x| gains 2.3 in each (unbounded).
     """
     ext = [sign * np.max(sign * y[np.abs(x) <= r]) for r in (1e2, 1e3, 1e4)]
-    gain_before, gain_last = sign * (ext[1] - ext[0]), sign * (ext[2] - ext[1])
-    return bool(gain_last <= 0.5 * gain_before + 1e-9 * (1 + abs(ext[2])))
+    with np.errstate(invalid="ignore"):
+        gain_before, gain_last = sign * (ext[1] - ext[0]), sign * (ext[2] - ext[1])
+        return bool(gain_last <= 0.5 * gain_before + 1e-9 * (1 + abs(ext[2])))
 
 
-@exercise_check
-def check_registration(info, forward) -> None:
-    """Your name, formula and output range: the range holds every value, and is the true one."""
-    what = "`my_activation_info()`"
-    require_callable(info, what)
-    got = call_answer(info, what=what)
-    shape_hint = 'return {"name": ..., "formula": ..., "output_range": (lo, hi)}.'
-    got = check_keys(got, ["name", "formula", "output_range"], what, shape_hint)
-    name, formula, rng = got["name"], got["formula"], got["output_range"]
-    if not isinstance(name, str) or not name.strip().isidentifier():
-        raise ExerciseError(f"the name should be a short identifier such as 'mish', got {name!r}.",
-                            "letters, digits and underscores, not starting with a digit.")
-    key = name.strip().lower().replace("-", "_")
-    if key in _builtin_names():
-        raise ExerciseError(f"{name!r} is the name of a built-in activation.",
-                            "give yours a name of its own.")
-    if not isinstance(formula, str) or not formula.strip():
-        raise ExerciseError("the formula should be a non-empty LaTeX string, got "
-                            f"{formula!r}.", r'e.g. r"f(x) = x \tanh(x)".')
-    try:
-        lo, hi = (float(v) for v in rng)
-    except (TypeError, ValueError):
-        raise ExerciseError(f"output_range should be a pair of numbers (lo, hi), got {rng!r}.",
-                            "use -np.inf or np.inf for an unbounded side.") from None
-    if not lo < hi:
-        raise ExerciseError(f"output_range must have lo < hi, got ({lo:g}, {hi:g}).",
-                            "the lower end comes first.")
-    x = np.concatenate([-np.logspace(4, -4, 200), [0.0], np.logspace(-4, 4, 200),
-                        np.linspace(-10, 10, 20001)])
-    y = _as_output(_quiet_call(forward, x, "`my_activation`"), x, "`my_activation`")
-    slack = 1e-6 * (1 + np.abs(y))
-    below, above = y < lo - slack, y > hi + slack
-    for mask, side, bound in ((below, "below", lo), (above, "above", hi)):
+def _judge_registration_all(cases, observations, expected) -> None:
+    lo, hi = _range_ends(observations[0].result["output_range"])
+    x = cases[1].args[0]
+    y = _elementwise(observations[1].result, x, _F)
+    slack = 1e-6 * (1 + np.abs(np.where(np.isfinite(y), y, 0.0)))
+    for mask, side, bound in ((y < lo - slack, "below", lo), (y > hi + slack, "above", hi)):
         if mask.any():
             j = int(np.argmin(y) if side == "below" else np.argmax(y))
             raise ExerciseError(
                 f"`my_activation` reaches {y[j]:.6g} at x = {x[j]:.4g}, {side} the "
                 f"{'lower' if side == 'below' else 'upper'} end {bound:g} of your output_range.",
                 "find the minimum (or maximum) by setting f'(x) = 0, or evaluate f on a fine "
-                "grid, and round the bound outwards.",
-            )
+                "grid, and round the bound outwards.")
     # The range must also be the true one: the diagnostics read "bounded on both sides" as
     # "can saturate", so an infinite end where f is bounded (or a finite one where f keeps
     # growing) misleads them, and a bound far outside the values is not the range.
@@ -509,13 +759,13 @@ def check_registration(info, forward) -> None:
                 f"bounded there: its {'smallest' if sign < 0 else 'largest'} value on "
                 f"[-1e4, 1e4] is {extreme:.6g} (at x = {at:.4g}), and it gets no "
                 f"{'lower' if sign < 0 else 'higher'} from |x| = 100 to 1e4.",
-                "an infinite end is for a side that keeps growing; give the bound, found "
-                "from f'(x) = 0 or the limit as |x| grows.")
+                "an infinite end is for a side that keeps growing; give the bound, found from "
+                "f'(x) = 0 or the limit as |x| grows.")
         if not bounded and np.isfinite(end):
             raise ExerciseError(
                 f"your output_range ends at {end:g}, but `my_activation` keeps growing "
-                f"{'downwards' if sign < 0 else 'upwards'}: {extreme:.6g} at x = {at:.4g}, "
-                "and more at each tenfold |x|.",
+                f"{'downwards' if sign < 0 else 'upwards'}: {extreme:.6g} at x = {at:.4g}, and "
+                "more at each tenfold |x|.",
                 "a side with no bound gets -np.inf or np.inf.")
         gap = sign * (end - extreme)
         if bounded and gap > 0.02 * (1 + abs(extreme)):
@@ -524,18 +774,29 @@ def check_registration(info, forward) -> None:
                 f"{'smallest' if sign < 0 else 'largest'} value {extreme:.6g} (at x = "
                 f"{at:.4g}): that is not the range.",
                 "round the bound outwards only a little (e.g. to 4 significant digits).")
-    passed(f"{name!r}: observed values from {y.min():.4g} to {y.max():.4g} lie in your "
-           f"output_range ({lo:g}, {hi:g}), which is tight on each bounded side.")
 
 
-def _builtin_names() -> set[str]:
-    # The registry's own record of what is built in (and the aliases, which are taken too).
-    return set(activations.builtin_names()) | set(activations.aliases())
+REGISTRATION = Spec(
+    "ch06.my_activation_info", check="ch06.check_registration", grade_id="ch06-info-check",
+    what=_I, answers=("my_activation_info", "my_activation"), draw=_draw_registration,
+    reference_case=lambda case: None, judge=_judge_registration,
+    judge_all=_judge_registration_all,
+    passed="`my_activation_info()` gives a name of your own, a formula, and an output range "
+           "that holds every value of `my_activation` for |x| up to 1e4 and is tight on each "
+           "bounded side.")
+
+
+@exercise_check
+def check_registration(info, forward, *, seed: int | None = None) -> None:
+    """Your name, formula and output range: the range holds every value, and is the true one."""
+    REGISTRATION.check(info, forward, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
 # Part 4: a gradient checker of your own
 # --------------------------------------------------------------------------------------
+
+_G = "`max_gradient_error`"
 
 
 def reference_max_gradient_error(f, df, x, h: float = 1e-5) -> float:
@@ -546,31 +807,148 @@ def reference_max_gradient_error(f, df, x, h: float = 1e-5) -> float:
     return float(np.max(np.abs(d - fd) / np.maximum(1.0, np.maximum(np.abs(d), np.abs(fd)))))
 
 
-# The test cases, chosen so that each common mistake changes the result on at least one of
-# them: a right derivative (the difference quotient's own error shows), a wrong one, large
-# slopes with the claimed derivative above and below the truth (which side the denominator
-# takes), tiny slopes (the 1 in the denominator), and a larger h on a function that is not
-# odd (the h given is used; forward and backward differences differ).
-_GC_X = "np.linspace(-3, 3, 13)"
-_GC_CASES = [
-    ("f = np.sin, df = np.cos, h = 1e-5", np.sin, np.cos, 1e-5),
-    ("f = np.sin, df = lambda x: -np.cos(x) (a wrong derivative), h = 1e-5",
-     np.sin, lambda t: -np.cos(t), 1e-5),
-    ("f = lambda x: 100 * np.sinh(x / 10), df = lambda x: 10 * np.cosh(x / 10) + 0.5, h = 1e-5",
-     lambda t: 100 * np.sinh(t / 10), lambda t: 10 * np.cosh(t / 10) + 0.5, 1e-5),
-    ("f = lambda x: 100 * np.sinh(x / 10), df = lambda x: 10 * np.cosh(x / 10) - 0.5, h = 1e-5",
-     lambda t: 100 * np.sinh(t / 10), lambda t: 10 * np.cosh(t / 10) - 0.5, 1e-5),
-    ("f = lambda x: 1e-3 * np.sin(x), df = lambda x: 1e-3 * np.cos(x) + 1e-4, h = 1e-5",
-     lambda t: 1e-3 * np.sin(t), lambda t: 1e-3 * np.cos(t) + 1e-4, 1e-5),
-    ("f = lambda x: -100 * np.sinh(x / 10), df = lambda x: -10 * np.cosh(x / 10) + 0.5, "
-     "h = 1e-5",
-     lambda t: -100 * np.sinh(t / 10), lambda t: -10 * np.cosh(t / 10) + 0.5, 1e-5),
-    ("f = np.exp, df = np.exp, h = 1e-2", np.exp, np.exp, 1e-2),
-]
+# A family of known functions, each with its derivative: f and f' of the recipe's parameters.
+_FAMILIES = {
+    "sin": ("{a:.4g} sin({b:.4g} x + {c:.3g})",
+            lambda p, x: p["a"] * np.sin(p["b"] * x + p["c"]),
+            lambda p, x: p["a"] * p["b"] * np.cos(p["b"] * x + p["c"])),
+    "sinh": ("{a:.4g} sinh(x / {b:.4g})",
+             lambda p, x: p["a"] * np.sinh(x / p["b"]),
+             lambda p, x: p["a"] / p["b"] * np.cosh(x / p["b"])),
+    "exp": ("{a:.4g} exp({b:.4g} x)",
+            lambda p, x: p["a"] * np.exp(p["b"] * x),
+            lambda p, x: p["a"] * p["b"] * np.exp(p["b"] * x)),
+    "cubic": ("{a:.4g} x^3 + {b:.4g} x",
+              lambda p, x: p["a"] * x**3 + p["b"] * x,
+              lambda p, x: 3 * p["a"] * x**2 + p["b"]),
+}
+_ERRORS = {  # what a wrong derivative does to the right one
+    "add": ("{v:+.3g}", lambda d, x, v, df: d + v),
+    "scale": (" times {v:.3g}", lambda d, x, v, df: v * d),
+    "shift": (" at x {v:+.3g}", lambda d, x, v, df: df(x + v)),
+}
 
 
-def _gc_variants(f, df, x, h) -> dict[str, float]:
-    """The reference value and what each recognisable mistake returns instead."""
+@builder("ch06.function")
+def _build_function(family: str, a: float, b: float, c: float = 0.0, derivative: bool = False,
+                    error: str | None = None, value: float = 0.0):
+    """f of a known family (or its derivative, right or made wrong by ``error``)."""
+    params = {"a": a, "b": b, "c": c}
+    _, forward, slope = _FAMILIES[family]
+    if not derivative:
+        def f(x):
+            return forward(params, x)
+        return f
+
+    def right(x):
+        return slope(params, x)
+
+    if error is None:
+        return right
+    wrong = _ERRORS[error][1]
+
+    def df(x):
+        return wrong(right(x), x, value, right)
+    return df
+
+
+def _function_label(family, a, b, c=0.0, derivative=False, error=None, value=0.0) -> str:
+    text = _FAMILIES[family][0].format(a=a, b=b, c=c)
+    if not derivative:
+        return f"f = {text}"
+    if error is None:
+        return "its right derivative"
+    return f"its derivative{_ERRORS[error][0].format(v=value)} (a wrong one)"
+
+
+def _gc_case(label: str, f: dict, df: dict, x: np.ndarray, h=None, *, positional=False,
+             **extra) -> Case:
+    args = (Build("ch06.function", f), Build("ch06.function", df), x)
+    kwargs = {}
+    if h is not None and positional:
+        args += (h,)
+    elif h is not None:
+        kwargs = {"h": h}
+    where = "h left at its default" if h is None else (
+        f"h = {h:.3g}" + (" passed by position" if positional else ""))
+    text = (f"{_function_label(**f)} with {_function_label(**df)}, {where}, x = {label}")
+    return Case(text, args, kwargs, **extra)
+
+
+def _draw_gradient_checker(rng) -> list[Case]:
+    def uniform(lo, hi):
+        return float(rng.uniform(lo, hi))
+
+    def points(n, lo=-3.0, hi=3.0):
+        return np.sort(rng.uniform(lo, hi, n))
+
+    n = int(rng.integers(9, 16))
+    x = np.linspace(-3, 3, n)
+    x_label = f"np.linspace(-3, 3, {n})"
+    sin_fast = {"family": "sin", "a": uniform(0.5, 2), "b": uniform(20, 40), "c": uniform(-1, 1)}
+    sin_slow = {"family": "sin", "a": uniform(0.5, 2), "b": uniform(0.5, 2), "c": uniform(-1, 1)}
+    steep = {"family": "sinh", "a": uniform(60, 150), "b": uniform(6, 15)}
+    falling = {"family": "sinh", "a": -uniform(60, 150), "b": uniform(6, 15)}
+    tiny = {"family": "sin", "a": uniform(5e-4, 2e-3), "b": uniform(0.5, 2), "c": uniform(-1, 1)}
+    growth = {"family": "exp", "a": uniform(0.5, 2), "b": uniform(0.5, 1.5)}
+    cubic = {"family": "cubic", "a": uniform(0.2, 1), "b": uniform(-2, 2)}
+
+    def deriv(f, error=None, value=0.0):
+        return {**f, "derivative": True, "error": error, "value": value}
+
+    big = uniform(0.3, 1.0)
+    cases = [
+        # Truncation (h^2/6 f''' with f''' ~ b^3) dominates: the default h shows.
+        _gc_case(x_label, sin_fast, deriv(sin_fast), x),
+        _gc_case(x_label, sin_slow, deriv(sin_slow, "scale", -1.0), x, 1e-5),
+        # Large slopes, the claimed one above and below: which of |d|, |fd| the scale takes.
+        _gc_case(x_label, steep, deriv(steep, "add", big), x, 1e-5),
+        _gc_case(x_label, steep, deriv(steep, "add", -big), x, 1e-5),
+        # Large negative slopes: the scale compares sizes, not signed values.
+        _gc_case(x_label, falling, deriv(falling, "add", big), x, 1e-5),
+        # Tiny slopes: the 1 in the denominator.
+        _gc_case(x_label, tiny, deriv(tiny, "add", uniform(5e-5, 2e-4)), x, 1e-5),
+        # A right derivative of tiny values: the error is rounding alone, about 1e-14.
+        _gc_case(x_label, tiny, deriv(tiny), x, 1e-5),
+        # A function that is not odd, a large h: the h given, and central vs one-sided.
+        _gc_case(x_label, growth, deriv(growth), x, uniform(5e-3, 2e-2)),
+        _gc_case(x_label, cubic, deriv(cubic, "add", uniform(0.01, 0.1)), x,
+                 uniform(1e-4, 1e-3), positional=True),
+        _gc_case("one point, np.array([x0])", sin_slow, deriv(sin_slow, "shift", 0.05),
+                 points(1), 1e-5),
+        _gc_case("the integers -3 to 3 (int64)", growth, deriv(growth, "scale", 1.01),
+                 np.arange(-3, 4), 1e-4),
+    ]
+    for _ in range(3):
+        family = str(rng.choice(list(_FAMILIES)))
+        f = {"family": family, "a": uniform(0.5, 3) * float(rng.choice([-1, 1])),
+             "b": uniform(0.5, 3), "c": uniform(-1, 1)}
+        if family in ("sinh", "exp", "cubic"):
+            f.pop("c")
+        kind = rng.choice(["right", "add", "scale", "shift"])
+        value = {"right": 0.0, "add": uniform(-1, 1), "scale": uniform(0.5, 1.5),
+                 "shift": uniform(-0.1, 0.1)}[kind]
+        df = deriv(f) if kind == "right" else deriv(f, str(kind), value)
+        count = int(rng.integers(5, 30))
+        h = float(10 ** rng.uniform(-6, -2))
+        cases.append(_gc_case(f"{count} random points on [-2, 2]", f, df,
+                              points(count, -2.0, 2.0), h))
+    work = []
+    for role, count in (("small", 5), ("large", 2000)):
+        work.append(_gc_case(f"{count} points", sin_slow, deriv(sin_slow), points(count), 1e-5,
+                             work=role, size=count, elements=count))
+    return cases + work
+
+
+def _gc_inputs(case: Case):
+    args, kwargs = case.inputs()
+    f, df, x = args[:3]
+    h = args[3] if len(args) > 3 else kwargs.get("h", 1e-5)
+    return f, df, np.asarray(x, dtype=float), h
+
+
+def _variants_max_gradient_error(f, df, x, h) -> dict[str, float]:
+    """What each recognisable mistake returns instead of the reference."""
     d = df(x)
     central = (f(x + h) - f(x - h)) / (2 * h)
 
@@ -588,7 +966,6 @@ def _gc_variants(f, df, x, h) -> dict[str, float]:
     h_fixed = 1e-5
     h_scaled = h * np.maximum(1.0, np.abs(x))
     return {
-        "reference": err(central),
         "forward": err((f(x + h) - f(x)) / h),
         "backward": err((f(x) - f(x - h)) / h),
         "no 2": err((f(x + h) - f(x - h)) / h),
@@ -605,7 +982,7 @@ def _gc_variants(f, df, x, h) -> dict[str, float]:
 
 
 # What each mistake's numbers look like, and the idea behind the right form. A cause is
-# named only when the student's numbers match that mistake's on every test case.
+# named only when the student's numbers match that mistake's on every case.
 _GC_MISTAKES = {
     "forward": ("the one-sided difference (f(x + h) - f(x)) / h",
                 "the task's difference steps both ways from x; its error shrinks like h^2, "
@@ -623,7 +1000,9 @@ _GC_MISTAKES = {
                  "the task's error is relative where the slope is large: each point's "
                  "error is divided by the largest of 1, |d| and |fd|."),
     "d only": ("an error divided by max(1, |d|), leaving |fd| out",
-               "the denominator is the largest of three numbers: 1, |d| and |fd|."),
+               "the denominator is the largest of three numbers: 1, |d| and |fd|. np.maximum "
+               "compares two arrays only: a third argument is `out`, the array it writes its "
+               "result into, so np.maximum(1, |d|, |fd|) is max(1, |d|). Nest two calls."),
     "fd only": ("an error divided by max(1, |fd|), leaving |d| out",
                 "the denominator is the largest of three numbers: 1, |d| and |fd|."),
     "no 1": ("an error divided by max(|d|, |fd|), without the 1",
@@ -638,179 +1017,283 @@ _GC_MISTAKES = {
 }
 
 
-def _as_number(got, what: str) -> float:
-    """The student's single number as a float (NaN stays NaN), or a clear error."""
-    if got is None:
-        raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
-    if isinstance(got, np.ndarray) and got.size == 1:
-        got = got.item()
-    if isinstance(got, bool) or not isinstance(got, (int, float, np.number)):
-        shape = f" of shape {np.shape(got)}" if np.ndim(got) else ""
-        raise ExerciseError(f"{what} should return a single number, got a "
-                            f"{type(got).__name__}{shape}.",
-                            "reduce the per-point errors to the largest one, as a float.")
-    return float(got)
+def _gc_reference(case: Case) -> float:
+    f, df, x, h = _gc_inputs(case)
+    with np.errstate(all="ignore"):
+        return reference_max_gradient_error(f, df, x, h)
+
+
+def _gc_value(obs, case) -> float:
+    return expect_float(obs.result, f"{_G} on {case.label}", finite=False,
+                        hint="reduce the per-point errors to the largest one: one number "
+                             "(float(...) of it), not an array.")
+
+
+def _gc_agrees(got: float, want: float) -> bool:
+    # The errors of right derivatives are rounding noise (1e-11): allow other arrangements
+    # of the same arithmetic (an ulp of fd), nothing more.
+    return abs(got - want) <= 1e-6 * abs(want) + 1e-13
+
+
+def _judge_gradient_checker(case: Case, obs, expected) -> None:
+    _gc_value(obs, case)
+
+
+def _judge_gradient_checker_all(cases, observations, expected) -> None:
+    results = [(c, _gc_value(o, c), e) for c, o, e in zip(cases, observations, expected)
+               if c.work is None]
+    wrong = [(c, got, want) for c, got, want in results if not _gc_agrees(got, want)]
+    if not wrong:
+        return
+    case, got, want = wrong[0]
+    problem = (f"{_G} on {case.label} returns {pair(got, want)[0]}; the task's formula gives "
+               f"{pair(got, want)[1]} ({len(wrong)} of {len(results)} cases differ).")
+    with np.errstate(all="ignore"):
+        variants = [_variants_max_gradient_error(*_gc_inputs(c)) for c, _, _ in results]
+    matches = [m for m in _GC_MISTAKES
+               if all(math.isclose(g, v[m], rel_tol=1e-3, abs_tol=1e-12)
+                      for (_, g, _), v in zip(results, variants))]
+    if len(matches) == 1:
+        looks, idea = _GC_MISTAKES[matches[0]]
+        raise ExerciseError(f"{problem} On every case your numbers are those of {looks}.", idea)
+    if all("default" in c.label for c, _, _ in wrong):
+        raise ExerciseError(problem, "only the cases that leave h at its default differ: the "
+                                     "task's signature is max_gradient_error(f, df, x, h=1e-5).")
+    raise ExerciseError(problem, "run this case in a cell of its own and print fd, d and the "
+                        "per-point errors; compare each step with the task's formula.")
+
+
+def _explain_gradient_checker_error(case: Case, obs) -> str | None:
+    if "axis" in obs.error or "integer scalar arrays" in obs.error:
+        return ("np.max reduces one array (its second argument is an axis); the largest of 1, "
+                "|d| and |fd| at each point is np.maximum, which compares two arrays at a time.")
+    return None
+
+
+GRADIENT_CHECKER = Spec(
+    "ch06.max_gradient_error", check="ch06.check_gradient_check_function",
+    grade_id="ch06-gradcheck-check", what=_G, answers=("max_gradient_error",),
+    draw=_draw_gradient_checker, reference_case=_gc_reference, judge=_judge_gradient_checker,
+    judge_all=_judge_gradient_checker_all, explain_error=_explain_gradient_checker_error,
+    forbidden=CHECK_CODE, vectorised=True,
+    loop_hint="compute fd, d and the per-point errors as whole arrays; np.max gives the worst.",
+    passed="`max_gradient_error` computes the largest relative error of a derivative against "
+           "central differences with the h it is given, on every function and derivative "
+           "tried (right and wrong ones, large and tiny slopes).")
 
 
 @exercise_check
-def check_gradient_check_function(max_gradient_error) -> None:
+def check_gradient_check_function(max_gradient_error, *, seed: int | None = None) -> None:
     """Your checker: central differences, a relative error, the given h, a single number."""
-    what = "`max_gradient_error`"
-    require_callable(max_gradient_error, what)
-    _check_own_work(max_gradient_error, what, reference_max_gradient_error,
-                    "reference_max_gradient_error")
-    x = np.linspace(-3.0, 3.0, 13)
-    results = []
-    for label, f, df, h in _GC_CASES:
-        got = call_answer(max_gradient_error, f, df, x, h=h, what=what)
-        variants = _gc_variants(f, df, x, h)
-        results.append((label, _as_number(got, f"{what} on {label}"), variants))
-    check_vectorised(max_gradient_error, what)
-    wrong = [(label, got, v) for label, got, v in results
-             if not np.isclose(got, v["reference"], rtol=1e-3, atol=1e-12)]
-    if not wrong:
-        passed(f"{what} computes the largest relative error of a derivative against central "
-               f"differences, on all {len(_GC_CASES)} test cases.")
-        return
-    label, got, variants = wrong[0]
-    matches = [m for m in _GC_MISTAKES
-               if all(np.isclose(g, v[m], rtol=1e-3, atol=1e-12) for _, g, v in results)]
-    problem = (f"{what} on {label}, x = {_GC_X}, returns {got:.6g}; the task's formula "
-               f"gives {variants['reference']:.6g} ({len(wrong)} of {len(_GC_CASES)} test "
-               "cases differ).")
-    if len(matches) == 1:
-        looks, idea = _GC_MISTAKES[matches[0]]
-        raise ExerciseError(f"{problem} On every test case your numbers are those of {looks}.",
-                            idea)
-    raise ExerciseError(problem, "run this case in a cell of its own and print fd, d and the "
-                        "per-point errors; compare each step with the task's formula.")
+    GRADIENT_CHECKER.check(max_gradient_error, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
 # Part 5: numerical stability
 # --------------------------------------------------------------------------------------
 
+# The inputs the task names: huge, large, moderate and tiny, both signs, and 0.
+STABILITY_INPUTS = np.array([-1e4, -1e3, -100.0, -50.0, -20.0, -1.0, -1e-3, 0.0, 1e-3, 1.0,
+                             20.0, 50.0, 100.0, 1e3, 1e4])
+# Just below and above where exp overflows: 88.72 in float32, 709.78 in float64.
+_OVERFLOW_EDGES = np.array([88.5, 89.0, 709.5, 710.0])
+# And moderate ones, where the derivative is checked against the activation's slope too.
+_MODERATE = np.array([0.25, 0.5, 2.0, 5.0, 10.0])
+_S = "Part 5 (`my_activation` and `my_derivative`)"
+_NAMES = ("`my_activation`", "`my_derivative`")
 
-def _strict_call(fn, x, what):
-    """Call with every floating-point warning turned into an error."""
-    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
-        warnings.simplefilter("error")
-        return call_answer(fn, x, what=what)
+
+# Ways to hide a floating-point warning instead of avoiding it: watched by the driver below,
+# which tells the answer's own calls from numpy's (np.isin, np.isclose use errstate inside).
+SILENCERS = Forbidden(("numpy*:errstate*", "numpy*:seterr", "warnings:catch_warnings*",
+                       "warnings:simplefilter", "warnings:filterwarnings",
+                       "contextlib:suppress*"),
+                      why="silencing floating-point warnings only hides the overflow, which "
+                          "still happens: rewrite the formula so no intermediate value "
+                          "overflows, and there is nothing to silence")
 
 
-def _locate_failure(fn, x, what):
-    for value in x:
+@driver("ch06.strict")
+def _strict(answers, x, which):
+    """``answers[which](x)`` with every floating-point warning an error (the spec sets them):
+    the result, or the warning and the first input that raises it on its own."""
+    fn = answers[which]
+    x_copy = x.copy()
+    caught: list[str] = []
+    silenced: list[str] = []
+
+    def watch(frame, event, arg):
+        if event == "call":
+            # A silencer the answer calls itself (numpy's own functions may use errstate).
+            module = str(frame.f_globals.get("__name__", "?"))
+            qualname = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+            caller = frame.f_back
+            inside = caller is not None and str(caller.f_globals.get("__name__", "")).startswith(
+                ("numpy", "warnings", "contextlib"))
+            if not inside and not silenced and SILENCERS.matches(module, qualname):
+                silenced.append(f"{module}.{qualname}")
+        elif event == "exception" and issubclass(arg[0], (FloatingPointError, Warning)):
+            # Raised inside the answer: if it returns all the same, it caught the error
+            # (try/except), which hides the warning as errstate would.
+            caught.append(f"{arg[0].__name__}: {arg[1]}"[:300])
+        return watch
+
+    previous = sys.gettrace()
+    sys.settrace(watch)
+    try:
+        value = fn(x)
+    except (FloatingPointError, Warning) as err:
+        message = f"{type(err).__name__}: {err}"[:300]
+        if silenced:
+            return {"silenced": silenced[0]}
+    else:
+        return {"value": value, "modified": _modified({"x": x}, {"x": x_copy}),
+                "caught": caught[0] if caught else None,
+                "silenced": silenced[0] if silenced else None}
+    finally:
+        sys.settrace(previous)
+    at = None
+    for value in x_copy.ravel():
         try:
-            _strict_call(fn, np.array([value], dtype=x.dtype), what)
-        except NotAnsweredYet:
-            raise
-        except ExerciseError as err:
-            return float(value), err.problem
-    return None, None
+            fn(np.array([value], dtype=x.dtype))
+        except (FloatingPointError, Warning):
+            at = float(value)
+            break
+        except Exception:  # another failure: not the one located here
+            continue
+    return {"warning": message, "at": at}
 
 
-# Ways to hide a floating-point warning instead of avoiding it.
-_SILENCERS = {"errstate", "seterr", "filterwarnings", "simplefilter", "catch_warnings",
-              "suppress"}
-
-
-def _check_stable_one(fn, what) -> np.ndarray:
-    """fn on STABILITY_INPUTS in float32 and float64: no warning, finite, dtype kept, agreeing."""
-    results = {}
+def _draw_stability(rng) -> list[Case]:
+    # Random values too, with 8 significant bits: float32 holds them (and small multiples of
+    # them, such as 3x) exactly, so both dtypes compute on the same numbers, as they do on
+    # the round numbers above.
+    mantissa, exponent = np.frexp(rng.choice([-1, 1], 8) * 10 ** rng.uniform(-3, 4, 8))
+    extra = np.ldexp(np.round(mantissa * 256) / 256, exponent)
+    values = np.concatenate([STABILITY_INPUTS, _MODERATE, -_MODERATE, _OVERFLOW_EDGES,
+                             -_OVERFLOW_EDGES, extra])
+    values = values[rng.permutation(values.size)]
+    step = 1e-6 * np.maximum(1.0, np.abs(values))
+    cases = []
     for dtype in (np.float32, np.float64):
-        x = STABILITY_INPUTS.astype(dtype)
-        try:
-            out = _strict_call(fn, x, what)
-        except NotAnsweredYet:
-            raise
-        except ExerciseError as err:
-            if "modified its input" in err.problem:
-                raise
-            at, problem = _locate_failure(fn, x, what)
-            where = f" at x = {at:g}" if at is not None else ""
-            problem = (problem or err.problem).split(": ", 1)[-1]
-            if "overflow" in problem:
-                hint = ("a number too large for the dtype: exp(x) overflows for x > 88.7 in "
-                        "float32 (709.8 in float64). Rewrite so exp only sees values <= 0, as "
-                        "the stable softplus in the text above does.")
-            else:  # invalid value or division by zero: the result is undefined, not large
-                hint = ("an undefined operation (0 / 0, inf - inf, 0 * inf or inf / inf) at "
-                        "this x: find the intermediate value that is 0 or inf there and use an "
-                        "algebraically equal form that avoids it.")
-            raise ExerciseError(f"{what} fails{where} ({np.dtype(dtype).name}): {problem}",
-                                hint) from None
-        arr = np.asarray(out)
-        if arr.shape != x.shape:
-            raise ExerciseError(f"{what} returned shape {arr.shape} for input shape "
-                                f"{x.shape}.", "work elementwise.")
-        if arr.dtype != x.dtype:
-            raise ExerciseError(
-                f"{what} turned {np.dtype(dtype).name} input into {arr.dtype} output.",
-                "keep the input's dtype: Python numbers (1.0, 0.5) keep float32, but "
-                "numpy float64 constants (np.float64, np.pi * 1, arrays made with "
-                "dtype=float) promote it.",
-            )
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            j = int(np.argmax(bad))
-            raise ExerciseError(
-                f"{what} returned {arr[j]} at x = {x[j]:g} ({np.dtype(dtype).name}).",
-                "look for inf - inf, 0 * inf or inf / inf: an overflowed exp or cosh.",
-            )
-        results[dtype] = arr.astype(np.float64)
-    close = np.isclose(results[np.float32], results[np.float64], rtol=1e-3, atol=1e-5)
-    if not close.all():
-        j = int(np.argmax(~close))
+        for which in (0, 1):
+            cases.append(Case(f"{_NAMES[which]} at {values.size} inputs from -1e4 to 1e4 "
+                              f"({np.dtype(dtype).name})", (values.astype(dtype), which),
+                              driver="ch06.strict",
+                              note={"role": f"{which}-{np.dtype(dtype).name}"}))
+    for sign, name in ((1, "+"), (-1, "-")):
+        cases.append(Case(f"`my_activation` at x {name} h, h = 1e-6 max(1, |x|) (float64), for "
+                          "its slope", (values + sign * step, 0),
+                          driver="ch06.strict", note={"role": f"slope{name}"}))
+    return cases
+
+
+def _stable_values(case: Case, obs) -> np.ndarray:
+    x, which = case.args
+    what = _NAMES[which]
+    result = obs.result if isinstance(obs.result, dict) else {}
+    _check_unmodified(result, what)
+    if result.get("silenced"):
         raise ExerciseError(
-            f"{what} gives {results[np.float32][j]:.6g} in float32 but "
-            f"{results[np.float64][j]:.6g} in float64 at x = {STABILITY_INPUTS[j]:g}.",
-            "float32 keeps only about 7 digits: a subtraction of two nearly equal numbers, or "
-            "a step smaller than the spacing of float32 numbers, loses them all.",
-        )
-    return results[np.float64]
+            f"{what} calls `{str(result['silenced'])[:80]}`: {SILENCERS.why}.",
+            "the names you call it by do not matter (an alias, a partial): the check sees "
+            "what runs.")
+    if result.get("caught"):
+        raise ExerciseError(
+            f"{what} catches a floating-point error on {x.dtype} input "
+            f"({str(result['caught'])[:120]}) and goes on: the overflow still happens, it is "
+            "only hidden, as with np.errstate.",
+            "rewrite the formula so that no intermediate value overflows; then there is "
+            "nothing to catch.")
+    if "warning" in result:
+        at = result.get("at")
+        where = f" at x = {at:g}" if isinstance(at, float) else ""
+        problem = str(result["warning"]).split(": ", 1)[-1]
+        if "overflow" in problem:
+            hint = ("a number too large for the dtype: exp(x) overflows for x > 88.7 in float32 "
+                    "(709.8 in float64). Rewrite so exp only sees values <= 0, as the stable "
+                    "softplus in the text above does.")
+        else:  # invalid value or division by zero: the result is undefined, not large
+            hint = ("an undefined operation (0 / 0, inf - inf, 0 * inf or inf / inf) at this x: "
+                    "find the intermediate value that is 0 or inf there and use an "
+                    "algebraically equal form that avoids it.")
+        raise ExerciseError(f"{what} fails{where} ({x.dtype}): {problem}", hint)
+    if "value" not in result:
+        raise ExerciseError(f"no result of {what} reached the check for this case.",
+                            "the check cell must run to the end, after your answer cell.")
+    values = _elementwise(result["value"], x, what)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        j = int(np.argmax(bad))
+        raise ExerciseError(f"{what} returned {values[j]} at x = {x[j]:g} ({x.dtype}).",
+                            "look for inf - inf, 0 * inf or inf / inf: an overflowed exp or "
+                            "cosh.")
+    return values
 
 
-@exercise_check
-def check_stability(forward, derivative) -> None:
-    """No warning, no inf/NaN, dtype kept, for |x| up to 1e4 in float32 and float64."""
-    require_callable(forward, "`my_activation`")
-    require_callable(derivative, "`my_derivative`")
-    values = {}
-    for fn, what in ((forward, "`my_activation`"), (derivative, "`my_derivative`")):
-        values[what] = _check_stable_one(fn, what)
-        silencer = _names_used(fn) & _SILENCERS
-        if silencer:
+def _judge_stability(case: Case, obs, expected) -> None:
+    _stable_values(case, obs)
+
+
+def _judge_stability_all(cases, observations, expected) -> None:
+    roles = _roles(cases, observations)
+    for which, what in enumerate(_NAMES):
+        case32, obs32 = roles[f"{which}-float32"]
+        v32 = _stable_values(case32, obs32)
+        v64 = _stable_values(*roles[f"{which}-float64"])
+        index = _first_off(v32, v64, rtol=1e-3, atol=1e-5)
+        if index is not None:
+            at = float(case32.args[0][index])
             raise ExerciseError(
-                f"{what} silences floating-point warnings ({sorted(silencer)[0]}) instead of "
-                "avoiding them: the overflow still happens, it is only hidden.",
-                "rewrite the formula so that no intermediate value overflows; then there is "
-                "nothing to silence.")
-    # The stable rewrite must compute the same function: at large |x| the derivative must
-    # still be the slope of the forward pass (clipping one of them breaks this).
-    x = STABILITY_INPUTS[np.abs(STABILITY_INPUTS) >= 100]
-    h = 1e-6 * np.abs(x)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        plus = np.asarray(forward(x + h), dtype=float)
-        minus = np.asarray(forward(x - h), dtype=float)
+                f"{what} gives {v32[index]:.6g} in float32 but {v64[index]:.6g} in float64 at "
+                f"x = {at:g}.",
+                "float32 keeps only about 7 digits: a subtraction of two nearly equal numbers, "
+                "or a step smaller than the spacing of float32 numbers, loses them all.")
+    # The stable rewrite must compute the same function: at every input the derivative must
+    # still be the slope of the forward pass (clipping one of them breaks this). At a kink
+    # any value between the one-sided slopes will do, as in Part 2.
+    x = roles["1-float64"][0].args[0]
+    f = _stable_values(*roles["0-float64"])
+    d = _stable_values(*roles["1-float64"])
+    plus = _stable_values(*roles["slope+"])
+    minus = _stable_values(*roles["slope-"])
+    h = 1e-6 * np.maximum(1.0, np.abs(x))
     slope = (plus - minus) / (2 * h)
-    d = values["`my_derivative`"][np.abs(STABILITY_INPUTS) >= 100]
-    off = np.abs(d - slope) > 1e-3 * np.maximum(1.0, np.abs(slope))
+    left, right = (f - minus) / h, (plus - f) / h
+    tol = 1e-3 * np.maximum(1.0, np.abs(slope))
+    off = (np.abs(d - slope) > tol) & ~((d >= np.minimum(left, right) - tol)
+                                        & (d <= np.maximum(left, right) + tol))
     if off.any():
         j = int(np.argmax(off))
         raise ExerciseError(
-            f"at x = {x[j]:g} `my_derivative` gives {d[j]:.6g} but the slope of `my_activation` "
-            f"there, (f(x + h) - f(x - h)) / (2h) with h = {h[j]:g}, is {slope[j]:.6g}: the "
-            "two no longer describe the same function at large |x|.",
+            f"at x = {x[j]:g} `my_derivative` gives {d[j]:.6g} but the slope of "
+            f"`my_activation` there, (f(x + h) - f(x - h)) / (2h) with h = {h[j]:g}, is "
+            f"{slope[j]:.6g}: the two no longer describe the same function.",
             "a stable form must be algebraically equal to the original formula for every x, "
             "and the derivative must stay the derivative of the forward pass.")
-    passed("`my_activation` and `my_derivative` are stable: no warning, no inf or NaN, "
-           "float32 stays float32, inputs untouched, for |x| up to 1e4.")
+
+
+STABILITY = Spec(
+    "ch06.stability", check="ch06.check_stability", grade_id="ch06-stability-check",
+    what=_S, answers=("my_activation", "my_derivative"), draw=_draw_stability,
+    reference_case=lambda case: None, judge=_judge_stability, judge_all=_judge_stability_all,
+    numpy_errors="raise",
+    passed="`my_activation` and `my_derivative` are stable: no warning, no inf or NaN, "
+           "float32 stays float32 and agrees with float64, inputs untouched, nothing silenced, "
+           "the derivative still the slope of the activation, for |x| up to 1e4.")
+
+
+@exercise_check
+def check_stability(forward, derivative, *, seed: int | None = None) -> None:
+    """No warning, no inf/NaN, dtype kept, for |x| up to 1e4 in float32 and float64."""
+    STABILITY.check(forward, derivative, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
 # Part 6: gradient flow at initialisation
 # --------------------------------------------------------------------------------------
+
+_W = "`gradient_flow`"
 
 
 def reference_gradient_flow(net, X, y) -> dict[str, float]:
@@ -826,7 +1309,7 @@ def reference_gradient_flow(net, X, y) -> dict[str, float]:
     }
 
 
-def _flow_variants(net, X, y) -> dict[str, dict[str, float]]:
+def _variants_gradient_flow(net, X, y) -> dict[str, dict[str, float]]:
     """What each recognisable mistake of Part 6 returns, key by key."""
     norms = diagnostics.gradient_norms(net, X, y)
     dead = diagnostics.dead_fraction(net, X)
@@ -834,21 +1317,23 @@ def _flow_variants(net, X, y) -> dict[str, dict[str, float]]:
     widths = np.array([z.shape[1] for z in zs[:-1]])
     grads = [act.grad(z) for act, z in zip(net.hidden_activations, zs[:-1])]
     t = diagnostics.SATURATION_THRESHOLD
-    out_act = activations.get(net.output)
 
     def pooled(masks):
         return float(np.mean(np.concatenate([m.ravel() for m in masks])))
 
+    flat = {"signed": pooled([g < t for g in grads]),
+            "<=": pooled([np.abs(g) <= t for g in grads]),
+            "per layer": float(np.mean([np.mean(np.abs(g) < t) for g in grads]))}
+    if net.output != "softmax":
+        out_act = activations.get(net.output)
+        flat["with output"] = pooled([np.abs(g) < t for g in grads]
+                                     + [np.abs(out_act.grad(zs[-1])) < t])
     return {
         "ratio": {"upside down": float(norms[-1] / norms[0]),
-                  "last hidden": float(norms[0] / norms[-2])},
+                  "last hidden": float(norms[0] / norms[-2]) if len(norms) > 2 else math.nan},
         "dead": {"with output": float(np.mean(dead)),
                  "pooled": float(np.sum(dead[:-1] * widths) / np.sum(widths))},
-        "flat": {"signed": pooled([g < t for g in grads]),
-                 "<=": pooled([np.abs(g) <= t for g in grads]),
-                 "per layer": float(np.mean([np.mean(np.abs(g) < t) for g in grads])),
-                 "with output": pooled([np.abs(g) < t for g in grads]
-                                       + [np.abs(out_act.grad(zs[-1])) < t])},
+        "flat": flat,
     }
 
 
@@ -883,171 +1368,399 @@ _FLOW_MISTAKES = {
     },
 }
 
-# Networks on which the mistakes show: unequal widths (pooled vs per-layer means), dead
-# ReLUs, saturated tanh, SiLU's negative derivatives, leaky_relu's slope of exactly 0.01.
-_FLOW_SIZES = [2, 16, 8, 12, 1]
-_FLOW_NETS = [("relu", "he", -0.1), ("tanh", "normal", 0.0), ("silu", "he", -1.0),
-              ("leaky_relu", "he", 0.0)]
+
+class _CheckCodeRan(Exception):
+    """Raised by the check's own reference when an answer runs it."""
 
 
-def _call_on_net(fn, net, X, y, what):
-    """Call fn(net, X, y) on copies; a network's cache may change, its weights may not."""
-    twin, Xc, yc = net.copy(), X.copy(), y.copy()
+_TRIPPED: list[str] = []
+
+
+def _tripwire(*args, **kwargs):
+    # Runs in place of a guarded function of the check (its code is swapped in): notes the
+    # call even if the answer catches the exception.
+    _TRIPPED.append("ran")
+    raise _CheckCodeRan("the check's own reference does not count as an answer")
+
+
+def _run_guarded(call, *guarded):
+    """``call()`` while the ``guarded`` functions of the check cannot run: an answer that
+    reaches one of them, under any name (an alias, a partial, a lambda), is caught without
+    tracing every call (which would slow a network's forward and backward passes)."""
+    saved = [(fn, fn.__code__) for fn in guarded]
+    _TRIPPED.clear()
     try:
-        result = fn(twin, Xc, yc)
-    except NotImplementedError:
-        raise NotAnsweredYet(what) from None
-    except ExerciseError:
-        raise
-    except Exception as err:
-        raise ExerciseError(f"{what} raised {type(err).__name__}: {err}",
-                            "run it on a small network in a cell of its own and read the "
-                            "error.") from None
-    same = all(np.array_equal(a, b) for a, b in zip(twin.weights + twin.biases,
-                                                      net.weights + net.biases))
-    if not (same and np.array_equal(Xc, X) and np.array_equal(yc, y)):
-        raise ExerciseError(f"{what} changed the network's weights or the data.",
-                            "only measure: no training step, no assignment into X or y.")
-    return result
+        for fn, _ in saved:
+            fn.__code__ = _tripwire.__code__
+        try:
+            return call(), bool(_TRIPPED)
+        except _CheckCodeRan:
+            return None, True
+    finally:
+        for fn, code in saved:
+            fn.__code__ = code
+
+
+@builder("ch06.mlp")
+def _build_mlp(sizes, activation, output, init, bias_init, seed):
+    return nn.MLP(list(sizes), activation=activation, output=output, init=init,
+                  bias_init=bias_init, seed=seed)
+
+
+@driver("ch06.flow")
+def _drive_flow(answers, net, X, y):
+    """``gradient_flow(net, X, y)`` on a copy of the network (its cache may change, since a
+    forward pass fills it), noting whether the copy's weights or biases changed."""
+    twin, copies = net.copy(), {"X": X.copy(), "y": y.copy()}
+    result, check_code = _run_guarded(lambda: answers[0](twin, X, y),
+                                      reference_gradient_flow, _variants_gradient_flow)
+    if check_code:
+        return {"check_code": "reference_gradient_flow"}
+    same = len(twin.weights) == len(net.weights) and all(
+        np.array_equal(a, b) for a, b in zip(twin.weights + twin.biases,
+                                             net.weights + net.biases))
+    return {"result": result, "weights_changed": not same,
+            "modified": _modified({"X": X, "y": y}, copies)}
+
+
+def _flow_case(rng, label, activation, init, bias, hidden, dataset, n, *, output="sigmoid",
+               classes=2, take=None) -> Case:
+    seed, data_seed = (int(s) for s in rng.integers(0, 10_000, 2))
+    kwargs = {"n": n, "seed": data_seed}
+    if dataset == "spirals":
+        kwargs.update(n_classes=classes, noise=0.2)
+    elif dataset == "blobs":
+        kwargs.update(centers=2)
+    else:
+        kwargs.update(noise=float(rng.uniform(0.05, 0.3)))
+    X, y = data.load(dataset, **kwargs)
+    load = f"data.load({dataset!r}, {', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+    if take is not None:  # the first samples only
+        X, y, load = X[:take].copy(), y[:take].copy(), f"{load}, then X[:{take}], y[:{take}]"
+    sizes = [2, *hidden, 1 if output == "sigmoid" else classes]
+    recipe = {"sizes": sizes, "activation": activation, "output": output, "init": init,
+              "bias_init": bias, "seed": seed}
+    if "relu" in ([activation] if isinstance(activation, str) else activation):
+        # No layer dead on every sample, which would leave no gradient; with three layers,
+        # some dead units in unequal shares (so the ways of averaging differ): else redraw.
+        for _ in range(200):
+            if _telling(_build_mlp(**recipe), X, y, unequal=len(hidden) > 2):
+                break
+            recipe["seed"] = seed = int(rng.integers(0, 10_000))
+    setup = (f"net = nn.MLP({sizes}, activation={activation!r}, output={output!r}, "
+             f"init={init!r}, bias_init={bias:g}, seed={seed}) and X, y = {load}")
+    return Case(f"{label}: {setup}", (Build("ch06.mlp", recipe), X, y), driver="ch06.flow")
+
+
+def _unequal_widths(rng, count: int, low: int = 3, high: int = 16) -> list[int]:
+    """``count`` hidden widths, not all equal (so per-layer and pooled means differ)."""
+    while True:
+        widths = [int(w) for w in rng.integers(low, high + 1, count)]
+        if count < 2 or len(set(widths)) > 1:
+            return widths
+
+
+def _draw_flow(rng) -> list[Case]:
+    def moons_or(other):
+        return str(rng.choice(["moons", other]))
+
+    def n_samples():
+        return int(rng.integers(24, 65))
+
+    return [
+        _flow_case(rng, "ReLU with negative biases (dead units)", "relu", "he",
+                   -float(rng.uniform(0.1, 0.4)), _unequal_widths(rng, 3), moons_or("circles"),
+                   n_samples()),
+        _flow_case(rng, "tanh with N(0, 1) weights (saturated)", "tanh", "normal", 0.0,
+                   _unequal_widths(rng, 3), moons_or("xor"), n_samples()),
+        _flow_case(rng, "SiLU with biases of -1 (negative slopes)", "silu", "he", -1.0,
+                   _unequal_widths(rng, 3), moons_or("blobs"), n_samples()),
+        _flow_case(rng, "leaky ReLU (slope exactly 0.01 on its negative side)", "leaky_relu",
+                   "he", 0.0, _unequal_widths(rng, 3), moons_or("circles"), n_samples()),
+        _flow_case(rng, "two hidden layers, the second of one unit", "relu", "he",
+                   -float(rng.uniform(0.3, 0.6)), [int(rng.integers(5, 10)), 1], "xor",
+                   n_samples()),
+        _flow_case(rng, "five hidden layers, one activation each, three classes, one sample",
+                   [str(a) for a in rng.permutation(["relu", "sigmoid", "tanh", "elu",
+                                                     "softplus"])],
+                   "xavier", 0.0, _unequal_widths(rng, 5, 4, 10), "spirals", 30,
+                   output="softmax", classes=3, take=1),
+    ]
+
+
+def _telling(net, X, y, unequal: bool) -> bool:
+    with np.errstate(all="ignore"):
+        numbers = np.array(list(reference_gradient_flow(net, X, y).values()))
+        dead = diagnostics.dead_fraction(net, X)[:-1]
+    return bool(np.isfinite(numbers).all() and np.all(dead < 1)
+                and (np.ptp(dead) > 0 if unequal else np.any(dead > 0)))
+
+
+def _flow_reference(case: Case):
+    (net, X, y), _ = case.inputs()
+    with np.errstate(all="ignore"):
+        return reference_gradient_flow(net, X, y)
+
+
+def _judge_flow(case: Case, obs, expected) -> None:
+    outcome = obs.result if isinstance(obs.result, dict) else {}
+    if "check_code" in outcome:
+        raise ExerciseError(f"{_W} calls the check's own `reference_gradient_flow`: "
+                            f"{CHECK_CODE.why}.",
+                            "combine diagnostics.gradient_norms, diagnostics.dead_fraction and "
+                            "the activations' .grad yourself, as the task describes.")
+    _check_unmodified(outcome, _W)
+    if outcome.get("weights_changed") is True:
+        raise ExerciseError(f"{_W} changed the network's weights or biases.",
+                            "only measure: no training step, no assignment into the weights.")
+    got = expect_dict(outcome.get("result"), ["ratio", "dead", "flat"], _W,
+                      hint='return {"ratio": ..., "dead": ..., "flat": ...}, three floats.')
+    variants = None
+    for key, value in expected.items():
+        label = f"{_W}(net, X, y)[{key!r}]"
+        number = expect_float(got[key], label, finite=False,
+                              hint="each entry is one number: float(...) of it.")
+        if math.isclose(number, value, rel_tol=1e-6, abs_tol=1e-12):
+            continue
+        problem = f"{label} is {pair(number, value)[0]}, expected {pair(number, value)[1]}."
+        if variants is None:
+            (net, X, y), _ = case.inputs()
+            with np.errstate(all="ignore"):
+                variants = _variants_gradient_flow(net, X, y)
+        matches = [m for m, v in variants[key].items()
+                   if math.isclose(number, v, rel_tol=1e-6, abs_tol=1e-12)
+                   and not math.isclose(v, value, rel_tol=1e-6, abs_tol=1e-12)]
+        if len(matches) == 1:
+            looks, idea = _FLOW_MISTAKES[key][matches[0]]
+            raise ExerciseError(f"{problem} That is {looks}.", idea)
+        raise ExerciseError(problem, "build this network in a cell of its own and print the "
+                            "per-layer numbers your function combines; compare each step with "
+                            "the task's definition.")
+
+
+GRADIENT_FLOW = Spec(
+    "ch06.gradient_flow", check="ch06.check_gradient_flow", grade_id="ch06-flow-check",
+    what=_W, answers=("gradient_flow",), draw=_draw_flow, reference_case=_flow_reference,
+    judge=_judge_flow,
+    passed="`gradient_flow` reports the gradient ratio and the dead and flat fractions "
+           "correctly on every network tried (ReLU, tanh, SiLU, leaky ReLU, one activation "
+           "per layer; layers of unequal widths, a layer of one unit, a batch of one sample).")
 
 
 @exercise_check
-def check_gradient_flow(gradient_flow) -> None:
+def check_gradient_flow(gradient_flow, *, seed: int | None = None) -> None:
     """Your report: first/last gradient-norm ratio, dead and flat fractions of hidden layers."""
-    what = "`gradient_flow`"
-    require_callable(gradient_flow, what)
-    _check_own_work(gradient_flow, what, reference_gradient_flow, "reference_gradient_flow")
-    X, y = data.moons(n=64, noise=0.1, seed=3)
-    shape_hint = 'return {"ratio": ..., "dead": ..., "flat": ...}, three floats.'
-    for act, init, bias in _FLOW_NETS:
-        net = nn.MLP(_FLOW_SIZES, activation=act, output="sigmoid", init=init,
-                     bias_init=bias, seed=1)
-        got = check_keys(_call_on_net(gradient_flow, net, X, y, what), ["ratio", "dead", "flat"],
-                         what, shape_hint)
-        expected = reference_gradient_flow(net.copy(), X, y)
-        variants = _flow_variants(net.copy(), X, y)
-        setup = (f"net = nn.MLP({_FLOW_SIZES}, activation={act!r}, output='sigmoid', "
-                 f"init={init!r}, bias_init={bias}, seed=1) and X, y = data.moons(n=64, "
-                 "noise=0.1, seed=3)")
-        for key, value in expected.items():
-            label = f"{what}(net, X, y)[{key!r}]"
-            number = _as_number(got[key], label)
-            if np.isclose(number, value, rtol=1e-6, atol=1e-12):
-                continue
-            problem = f"{label} is {number:.6g}, expected {value:.6g}, for {setup}."
-            matches = [m for m, v in variants[key].items()
-                       if np.isclose(number, v, rtol=1e-6, atol=1e-12)
-                       and not np.isclose(v, value, rtol=1e-6, atol=1e-12)]
-            if len(matches) == 1:
-                looks, idea = _FLOW_MISTAKES[key][matches[0]]
-                raise ExerciseError(f"{problem} That is {looks}.", idea)
-            raise ExerciseError(problem, "build this network in a cell of its own and print "
-                                "the per-layer numbers your function combines; compare each "
-                                "step with the task's definition.")
-    passed(f"{what} reports the gradient ratio and the dead and flat fractions correctly, "
-           f"on {len(_FLOW_NETS)} networks ({', '.join(a for a, _, _ in _FLOW_NETS)}).")
+    GRADIENT_FLOW.check(gradient_flow, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
 # Part 7: the comparison table
 # --------------------------------------------------------------------------------------
 
-
-class _FakeHistory:
-    def __init__(self, val, train):
-        self.val_accuracy = np.asarray(val, dtype=float)
-        self.accuracy = np.asarray(train, dtype=float)
-        self.loss = 1 - self.accuracy
-        self.val_loss = 1 - self.val_accuracy
-
-    def __getattr__(self, name):
-        # Only reached for a missing attribute: say which ones this stand-in History has.
-        raise AttributeError(f"the History returned by train has no attribute {name!r}; it has "
-                             "accuracy, val_accuracy, loss and val_loss (one entry per epoch)")
+_T = "`comparison_table`"
 
 
-def _fake_train(calls):
+def _plain_argument(value):
+    """An argument of a call to train, as plain data for the call log."""
+    if isinstance(value, str):
+        return value[:40]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    return f"<{type(value).__name__}: {str(value)[:30]}>"
+
+
+def _fake_run(salt: int, epochs: int, name, dataset, seed) -> dict[str, np.ndarray]:
+    """The accuracies and losses of one fake run: distinct for every (name, dataset, seed),
+    with the best validation epoch before the last, so each wrong epoch shows."""
+    key = f"{salt}|{_plain_argument(name)!r}|{_plain_argument(dataset)!r}|" \
+          f"{_plain_argument(seed)!r}"
+    # 2 epochs + 4 numbers in [0, 1) from the key's hash (the same in every process).
+    u = np.frombuffer(hashlib.shake_256(key.encode()).digest(8 * (2 * epochs + 4)),
+                      dtype="<u8") * 2.0**-64
+    val = np.concatenate([[0.3 + 0.25 * u[0]], 0.6 + 0.35 * u[1:epochs + 1]])
+    # The best epoch lies between the first and the one before the last (epochs >= 4).
+    val[1 + int(u[epochs + 1] * (epochs - 2))] = val[1:].max() + 0.005 + 0.025 * u[epochs + 2]
+    accuracy = np.minimum(val + 0.01 + 0.05 * u[epochs + 3:], 1.0)
+    return {"val_accuracy": val, "accuracy": accuracy,
+            "loss": -np.log(np.clip(accuracy - 0.02, 0.05, None)),
+            "val_loss": -np.log(np.clip(val - 0.03, 0.05, None))}
+
+
+@builder("ch06.fake_train")
+def _build_fake_train(salt: int, epochs: int):
+    """A stand-in for the notebook's ``train(name, dataset, seed)``: it returns a real
+    ``nn.History`` (every attribute and method of one) filled with drawn numbers, and logs
+    its calls in ``train.calls``."""
     def train(name, dataset, seed):
-        """A stand-in for training: a deterministic, recognisable fake History."""
-        calls.append((name, dataset, seed))
-        # Distinct for every (name, dataset, seed), so a value filed under the wrong key shows.
-        code = sum(map(ord, name)) + 3 * sum(map(ord, dataset)) + 7 * seed
-        base = code % 97 / 1000
-        # best epoch (1) != the one before the last (2) != the last (3)
-        val = np.array([0.5, 0.9 - base, 0.6 - base, 0.7 - base])
-        train_acc = val + 0.05
-        return _FakeHistory(val, train_acc)
+        """One fake training run: the History of a drawn run, at once."""
+        train.calls.append([_plain_argument(name), _plain_argument(dataset),
+                            _plain_argument(seed)])
+        run = _fake_run(salt, epochs, name, dataset, seed)
+        label = name if isinstance(name, str) else "?"
+        history = nn.History(epochs, [f"hidden 1 ({label})", f"hidden 2 ({label})",
+                                      "output (sigmoid)"], np.array([], dtype=int))
+        for key, values in run.items():
+            getattr(history, key)[:] = values
+        history.diagnostics = False
+        return history
+    train.calls = []
     return train
 
 
-@exercise_check
-def check_comparison_table(comparison_table) -> None:
-    """Your table: {dataset: {activation: [final validation accuracy per seed]}}."""
-    what = "`comparison_table`"
-    require_callable(comparison_table, what)
-    # Not in alphabetical order, so a sorted() shows; seeds not 0, 1, 2, so range() shows.
-    names, datasets, seeds = ["tanh", "relu", "mine"], ["spirals", "moons"], [3, 1, 2]
-    calls: list = []
-    got = call_answer(comparison_table, _fake_train(calls), names, datasets, seeds, what=what)
-    ref_calls: list = []
-    ref_train = _fake_train(ref_calls)
-    expected = {ds: {n: [float(ref_train(n, ds, s).val_accuracy[-1]) for s in seeds]
-                     for n in names} for ds in datasets}
+@driver("ch06.table")
+def _drive_table(answers, train, names, datasets, seeds):
+    """``comparison_table(train, names, datasets, seeds)``, and the calls it made to train."""
+    inputs = {"names": names, "datasets": datasets, "seeds": seeds}
+    copies = copy.deepcopy(inputs)
+    result = answers[0](train, names, datasets, seeds)
+    return {"table": result, "calls": list(train.calls), "modified": _modified(inputs, copies)}
+
+
+def _choose(rng, pool, count: int, *, numbers=False) -> list:
+    """``count`` distinct items of ``pool`` in an order that is neither sorted nor 0, 1, 2..."""
+    while True:
+        items = [pool[int(i)] for i in rng.choice(len(pool), count, replace=False)]
+        items = [int(v) for v in items] if numbers else [str(v) for v in items]
+        if count < 2 or (items != sorted(items) and items != list(range(count))):
+            return items
+
+
+_NAME_POOL = ["relu", "tanh", "mine", "sigmoid", "elu", "gelu", "silu", "mish", "softsign",
+              "leaky_relu", "sine"]
+_DATASET_POOL = ["moons", "spirals", "circles", "xor", "blobs"]
+
+
+def _draw_comparison(rng) -> list[Case]:
+    salt, epochs = int(rng.integers(0, 2**31)), int(rng.integers(4, 9))
+    train = Build("ch06.fake_train", {"salt": salt, "epochs": epochs})
+    seeds_pool = list(range(60))
+    shapes = [(3, 2, 3, "three activations, two datasets, three seeds"),
+              (1, 1, 1, "one activation, one dataset, one seed"),
+              (2, 1, 4, "two activations, one dataset, four seeds"),
+              (4, 2, 2, "four activations, two datasets, two seeds")]
+    cases = []
+    for n_names, n_datasets, n_seeds, label in shapes:
+        names = _choose(rng, _NAME_POOL, n_names)
+        datasets = _choose(rng, _DATASET_POOL, n_datasets)
+        seeds = _choose(rng, seeds_pool, n_seeds, numbers=True)
+        cases.append(Case(f"{label}: names={names}, datasets={datasets}, seeds={seeds} "
+                          f"({epochs} epochs a run)", (train, names, datasets, seeds),
+                          driver="ch06.table"))
+    return cases
+
+
+def _judge_comparison(case: Case, obs, expected) -> None:
+    train, names, datasets, seeds = case.args
+    salt, epochs = train.params["salt"], train.params["epochs"]
     args = f"names={names}, datasets={datasets}, seeds={seeds}"
+    outcome = obs.result if isinstance(obs.result, dict) else {}
+    _check_unmodified(outcome, _T)
+    got, calls = outcome.get("table"), outcome.get("calls")
+
+    runs: dict[tuple, dict] = {}
+
+    def run(n, ds, s):
+        if (n, ds, s) not in runs:
+            runs[n, ds, s] = _fake_run(salt, epochs, n, ds, s)
+        return runs[n, ds, s]
+
     if not isinstance(got, dict):
-        raise ExerciseError(f"{what} returned {type(got).__name__}, expected a dict.",
+        raise ExerciseError(f"{_T} returned {describe(got)}, expected a dict.",
                             "return {dataset: {activation: [accuracy for each seed]}}.")
-    if sorted(calls) != sorted(ref_calls):
-        missing = [c for c in ref_calls if c not in calls]
-        extra = [c for c in calls if c not in ref_calls]
-        repeated = len(calls) - len(set(calls))
+    wanted = [[n, ds, s] for ds in datasets for n in names for s in seeds]
+    calls = calls if isinstance(calls, list) else []
+    key = repr
+    if sorted(map(key, calls)) != sorted(map(key, wanted)):
+        missing = [c for c in wanted if c not in calls]
+        extra = [c for c in calls if c not in wanted]
+        repeated = len(calls) - len({key(c) for c in calls})
         parts = []
         if missing:
-            parts.append(f"never called train{missing[0]} ({len(missing)} combinations missing)")
+            parts.append(f"never called train{tuple(missing[0])} ({len(missing)} combinations "
+                         "missing)")
         if extra:
-            parts.append(f"called train{extra[0]}, which is not one of the combinations")
+            parts.append(f"called train{tuple(extra[0])}, which is not one of the combinations")
         if repeated and not missing and not extra:
-            parts.append(f"called train {len(calls)} times for {len(ref_calls)} combinations "
+            parts.append(f"called train {len(calls)} times for {len(wanted)} combinations "
                          f"({repeated} repeated)")
         raise ExerciseError(
-            f"with {args}, {what} {'; '.join(parts)}. train(name, dataset, seed) must run "
-            f"once for each of the {len(ref_calls)} combinations.",
-            "every (dataset, activation, seed) gets exactly one run, and each History is "
-            "used for its own entry.",
-        )
+            f"with {args}, {_T} {'; '.join(parts)}. train(name, dataset, seed) must run once "
+            f"for each of the {len(wanted)} combinations.",
+            "every (dataset, activation, seed) gets exactly one run, and each History is used "
+            "for its own entry.")
     if list(got) != datasets:
-        raise ExerciseError(f"with {args}, {what}'s outer keys are {list(got)}, expected the "
+        raise ExerciseError(f"with {args}, {_T}'s outer keys are {list(got)}, expected the "
                             f"datasets {datasets}, in that order.",
                             "the outer dict maps each dataset to a row, in the order given.")
     for ds in datasets:
         row = got[ds]
         if not isinstance(row, dict) or list(row) != names:
-            keys = list(row) if isinstance(row, dict) else type(row).__name__
-            raise ExerciseError(f"with {args}, {what}[{ds!r}] has keys {keys}, expected the "
+            keys = list(row) if isinstance(row, dict) else describe(row)
+            raise ExerciseError(f"with {args}, {_T}[{ds!r}] has keys {keys}, expected the "
                                 f"activations {names}, in that order.",
                                 "the inner dict maps each activation to a list, in the order "
                                 "given.")
         for n in names:
-            values = row[n]
-            hint = None
-            arr = np.asarray(values, dtype=float) if np.ndim(values) == 1 else None
-            if arr is not None and arr.shape == (len(seeds),):
-                train_last = [float(ref_train(n, ds, s).accuracy[-1]) for s in seeds]
-                best = [float(ref_train(n, ds, s).val_accuracy.max()) for s in seeds]
-                before_last = [float(ref_train(n, ds, s).val_accuracy[-2]) for s in seeds]
-                if np.allclose(arr, train_last):
-                    hint = "that is the training accuracy: the table reports validation accuracy."
-                elif np.allclose(arr, best):
-                    hint = ("that is the best epoch's accuracy, chosen by looking at the "
-                            "validation set: report the last epoch's.")
-                elif np.allclose(arr, before_last):
-                    hint = ("those are the validation accuracies one epoch before the last: "
-                            "the table reports the last epoch's.")
-                elif np.allclose(sorted(arr), sorted(expected[ds][n])):
-                    hint = "the right numbers in another order: one entry per seed, in the "
-                    hint += "order of `seeds`."
-            check_array(values, expected[ds][n], f"with {args}, {what}[{ds!r}][{n!r}]",
-                        rtol=1e-9, hint=hint or "one entry per seed, in the order of `seeds`: "
-                        "the final epoch's validation accuracy of that run.")
-    passed(f"{what} builds {{dataset: {{activation: [accuracy per seed]}}}} with one training "
-           "run per combination.")
+            _judge_table_entry(row[n], [run(n, ds, s) for s in seeds],
+                               f"with {args}, {_T}[{ds!r}][{n!r}]")
+
+
+def _judge_table_entry(values, runs, what: str) -> None:
+    """One entry: a list (or 1-D array) of the final validation accuracy of each seed's run."""
+    right = np.array([r["val_accuracy"][-1] for r in runs])
+    hint = "one entry per seed, in the order of `seeds`: the last epoch's validation accuracy."
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1 or values.dtype.kind not in "iuf":
+            raise ExerciseError(f"{what} is {describe(values)}, expected a list of "
+                                f"{right.size} numbers.", hint)
+        items = list(values)
+    elif isinstance(values, (list, tuple)):
+        items = list(values)
+    else:
+        raise ExerciseError(f"{what} is {describe(values)}, expected a list of {right.size} "
+                            "numbers, one per seed.", hint)
+    if len(items) != right.size:
+        raise ExerciseError(f"{what} has {len(items)} entries, expected {right.size} (one per "
+                            "seed).", hint)
+    got = np.array([expect_float(v, f"an entry of {what}", finite=False,
+                                 hint="each entry is one number: float(...) of the accuracy.")
+                    for v in items])
+    if np.allclose(got, right, rtol=1e-9, atol=0):
+        return
+    known = {
+        "that is the training accuracy: the table reports validation accuracy.":
+            [r["accuracy"][-1] for r in runs],
+        "that is the best epoch's accuracy, chosen by looking at the validation set: report "
+        "the last epoch's.": [r["val_accuracy"].max() for r in runs],
+        "those are the validation accuracies one epoch before the last: the table reports the "
+        "last epoch's.": [r["val_accuracy"][-2] for r in runs],
+        "those are the accuracies before any training (epoch 0): the table reports the last "
+        "epoch's.": [r["val_accuracy"][0] for r in runs],
+    }
+    for idea, wrong in known.items():
+        if np.allclose(got, wrong, rtol=1e-9, atol=0):
+            hint = idea
+            break
+    else:
+        if got.size > 1 and np.allclose(np.sort(got), np.sort(right), rtol=1e-9, atol=0):
+            hint = "the right numbers in another order: one entry per seed, in the order of " \
+                   "`seeds`."
+    i = int(np.argmax(np.abs(np.nan_to_num(got - right, nan=np.inf))))
+    raise ExerciseError(f"{what} differs from the answer at seed index {i}: got "
+                        f"{pair(got[i], right[i])[0]}, expected {pair(got[i], right[i])[1]}.",
+                        hint)
+
+
+COMPARISON = Spec(
+    "ch06.comparison_table", check="ch06.check_comparison_table", grade_id="ch06-table-check",
+    what=_T, answers=("comparison_table",), draw=_draw_comparison,
+    reference_case=lambda case: None, judge=_judge_comparison,
+    passed="`comparison_table` builds {dataset: {activation: [accuracy per seed]}} with one "
+           "training run per combination, the keys in the order given and the last epoch's "
+           "validation accuracy of each run.")
+
+
+@exercise_check
+def check_comparison_table(comparison_table, *, seed: int | None = None) -> None:
+    """Your table: {dataset: {activation: [final validation accuracy per seed]}}."""
+    COMPARISON.check(comparison_table, seed=seed)

@@ -1,37 +1,59 @@
-"""Checks for chapter 7, the course's instruments on PyTorch: a dead-unit hook, the weight
-layout, update ratios over an optimizer step.
+"""Checks for chapter 7, the course's instruments on PyTorch: a backward hook that records
+dL/dz, a dead-unit forward hook, the weight layout, update ratios over an optimizer step.
 
-Each check builds its own small float64 torch inputs, designed so that the usual wrong
-answers and the right one disagree (mixed signs, exact zeros, a tiny positive output that
-float32 rounds to 0, unequal widths, a square layer next to non-square ones), runs the
-student's function, and names what differs. Without PyTorch a check says so in one line
-and returns, except under nbgrader, where it fails (no points for an unchecked answer).
+One spec per exercise (``_spec``). The inputs are PyTorch models and batches, so a case
+carries a *recipe* (plain data: the layers with their weight arrays, the batches, the loss,
+the optimizer step) and a *driver* runs the scenario: build the model from the recipe,
+register the student's hook (or call the student's function), run forward and backward
+passes, and hand back what came out as plain data (the hook's log, the layer's outputs, the
+gradients that reached the parameters). The references are computed afterwards from the same
+recipes, with autograd, in the checking process (the grader's, under autograding).
+
+The cases are drawn at every check, edge cases first: unequal widths and square layers, one
+sample, one unit, float32 and float64, layers built with ``bias=False``, a single Linear
+layer, layers without parameters between, exact zeros next to 1e-300, gradients of 1e-60,
+steps as small as 1e-7 of the weights, then random models. Without PyTorch a check says so in
+one line and returns, except under nbgrader, where it fails (no points for an unchecked
+answer).
+
+The optimizer steps are written out here with torch operations, the way ``torch.optim``'s
+single-tensor SGD and Adam compute them (the tests compare them with ``torch.optim``): the
+first ``torch.optim`` step of a session imports much of PyTorch's compiler stack, which
+would cost a check cell seconds.
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
+import contextlib
+import math
+import sys
 
 import numpy as np
 
-from ._core import (
-    ExerciseError,
-    NotAnsweredYet,
-    check_array,
-    check_vectorised,
-    exercise_check,
-    grading,
-    passed,
-    require_callable,
-)
+from . import _plain
+from ._contract import pair, show
+from ._core import ExerciseError, exercise_check, grading, require_callable
+from ._plain import TensorData, describe
+from ._spec import Case, Spec, builder, driver
+from ._trace import Forbidden
 
-__all__ = ["check_dead_hook", "check_course_layout", "check_update_ratios"]
+__all__ = [
+    "COURSE_LAYOUT",
+    "DEAD_HOOK",
+    "GRAD_HOOK",
+    "UPDATE_RATIOS",
+    "build_layer",
+    "build_model",
+    "check_course_layout",
+    "check_dead_hook",
+    "check_grad_hook",
+    "check_update_ratios",
+]
 
-# Names of the course's own implementations, which the exercises ask you to write yourself.
-_COURSE_NAMES = {"diagnostics", "torch_bridge", "TorchNet", "dead_units", "dead_fraction_of",
-                 "dead_fraction", "update_to_weight_ratio", "layer_stats", "Recorder"}
+# The course's own implementations of these statistics: "write it yourself" means none of them.
+COURSE_CODE = Forbidden(("helpers.torch_bridge:*", "helpers.diagnostics:*"),
+                        why="the task asks you to write it yourself, with torch (or numpy)")
+_FLOATS = {"float32": np.float32, "float64": np.float64}
 
 
 def _torch(what: str):
@@ -49,429 +71,1478 @@ def _torch(what: str):
     return torch
 
 
-def _forbid_course_code(fn, what: str) -> None:
-    """Refuse an answer that calls the course's own implementation of the same thing."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
+def _import_torch():
+    import torch
+    return torch
+
+
+def _check(spec: Spec, answer, seed: int | None) -> None:
+    """A check cell: the answer must be a function; without torch, say so in one line (fail
+    under nbgrader); then the spec's check."""
+    require_callable(answer, f"`{spec.answers[0]}`")
+    if _torch(spec.what) is None:
         return
-    for node in ast.walk(tree):
-        name = node.id if isinstance(node, ast.Name) else (
-            node.attr if isinstance(node, ast.Attribute) else None)
-        if name in _COURSE_NAMES:
-            raise ExerciseError(
-                f"{what} uses the course's own `{name}` (line {node.lineno} of the function); "
-                "this exercise asks you to write it yourself.",
-                "build it from torch (or numpy) operations on the tensors you are given.",
-            )
+    spec.check(answer, seed=seed)
 
 
-def _call(fn, *args, what: str):
-    """Call the answer on the very objects given (torch modules cannot be compared as copies;
-    the checks compare the model's state themselves)."""
+# --------------------------------------------------------------------------------------
+# Drivers: trace the answer, not the scenario around it
+# --------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _one_thread():
+    """torch on one thread for the block: these networks are tiny, and on a busy machine
+    several threads make each pass many times slower (the setting is restored after)."""
+    torch = _import_torch()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _single_threaded(fn):
+    def run(*args, **kwargs):
+        with _one_thread():
+            return fn(*args, **kwargs)
+    run.__name__, run.__doc__ = fn.__name__, fn.__doc__
+    return run
+
+
+@contextlib.contextmanager
+def _traced_answers(answers):
+    """Inside a driver: the check's tracer (``_trace``) pauses for the driver's own work
+    (building the model, torch's forward and backward machinery, reading what came out) and
+    runs while the student's functions do, which this yields wrapped.
+
+    Tracing every call costs microseconds, and torch's Python layers make thousands of calls
+    per pass: traced whole, a scenario takes several times as long, and the Python work the
+    check compares for loops would be mostly torch's. A tracer that the answer replaced stays
+    replaced, so the check still sees it (the trace is then incomplete).
+    """
+    profiler, tracer = sys.getprofile(), sys.gettrace()
+    intact = [True]
+
+    def wrap(fn):
+        def traced(*args, **kwargs):
+            sys.settrace(tracer)
+            sys.setprofile(profiler)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if sys.getprofile() is not profiler or sys.gettrace() is not tracer:
+                    intact[0] = False
+                sys.setprofile(None)
+                sys.settrace(None)
+        return traced
+
+    sys.setprofile(None)
+    sys.settrace(None)
+    try:
+        with _one_thread():
+            yield [wrap(fn) for fn in answers]
+    finally:
+        if intact[0]:
+            sys.settrace(tracer)
+            sys.setprofile(profiler)
+
+
+def _untraced(fn, *args):
+    """Call the check's own ``fn`` (an optimizer step the answer calls) without tracing it."""
+    profiler, tracer = sys.getprofile(), sys.gettrace()
+    sys.setprofile(None)
+    sys.settrace(None)
     try:
         return fn(*args)
-    except NotImplementedError:
-        raise NotAnsweredYet(what) from None
-    except ExerciseError:
-        raise
-    except Exception as err:
-        hint = "run it on a small model in a cell of its own and read the error."
-        if isinstance(err, RuntimeError) and "requires grad" in str(err):
-            hint = ("a model's parameters are tracked by autograd, and numpy cannot hold that "
-                    "history: take the tensor out of the graph (detach it) before converting.")
-        raise ExerciseError(f"{what} raised {type(err).__name__}: {err}", hint) from None
+    finally:
+        sys.settrace(tracer)
+        sys.setprofile(profiler)
 
 
-def _not_answered(err: BaseException, what: str) -> NotAnsweredYet | None:
-    seen = err
-    while seen is not None:
-        if isinstance(seen, NotImplementedError):
-            return NotAnsweredYet(what)
-        seen = seen.__cause__ or seen.__context__
+# --------------------------------------------------------------------------------------
+# Recipes: layers and models as plain data
+# --------------------------------------------------------------------------------------
+
+def _linear_recipe(rng, fan_in: int, fan_out: int, dtype: str, *, bias: bool = True,
+                   frozen: bool = False, bias_value: float | None = None) -> dict:
+    """A Linear layer with weights drawn here (stored as torch keeps them: fan_out x fan_in)."""
+    W = rng.normal(0.0, 1.0 / math.sqrt(fan_in), (fan_out, fan_in)).astype(_FLOATS[dtype])
+    b = None
+    if bias:
+        b = (np.full(fan_out, bias_value) if bias_value is not None
+             else rng.normal(0.0, 0.5, fan_out)).astype(_FLOATS[dtype])
+    return {"type": "linear", "W": W, "b": b, "frozen": frozen}
+
+
+def build_layer(layer: dict, dtype: str = "float64"):
+    """The torch module of one layer recipe (``{"type": "relu"}``, ``{"type": "linear", ...}``)."""
+    torch = _import_torch()
+    nn, kind = torch.nn, layer["type"]
+    if kind == "linear":
+        W = np.asarray(layer["W"])
+        state = torch.get_rng_state()  # nn.Linear draws initial weights: keep the session's RNG
+        try:
+            lin = nn.Linear(W.shape[1], W.shape[0], bias=layer["b"] is not None,
+                            dtype=getattr(torch, dtype))
+        finally:
+            torch.set_rng_state(state)
+        with torch.no_grad():
+            lin.weight.copy_(torch.as_tensor(W))
+            if layer["b"] is not None:
+                lin.bias.copy_(torch.as_tensor(np.asarray(layer["b"])))
+        if layer.get("frozen"):
+            lin.requires_grad_(False)
+        return lin
+    simple = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
+    if kind in simple:
+        return simple[kind]()
+    if kind == "leaky_relu":
+        return nn.LeakyReLU(float(layer["slope"]))
+    if kind == "elu":
+        return nn.ELU(float(layer.get("alpha", 1.0)))
+    if kind == "gelu":
+        return nn.GELU(approximate="tanh")
+    if kind == "dropout":
+        return nn.Dropout(0.0)  # p = 0: passes its input on, in training mode too
+    if kind == "softmax":
+        return nn.Softmax(dim=1)
+    raise ExerciseError(f"the check cannot build a layer of type {kind!r}.")
+
+
+@builder("ch07.model")
+def build_model(layers, dtype: str = "float64"):
+    """A ``torch.nn.Sequential`` from a model recipe (what a failing case names)."""
+    torch = _import_torch()
+    return torch.nn.Sequential(*[build_layer(layer, dtype) for layer in layers])
+
+
+@builder("ch07.layer")
+def _build_layer_recipe(**layer):
+    return build_layer(layer)
+
+
+def _linears(model) -> list:
+    torch = _import_torch()
+    return [m for m in model if isinstance(m, torch.nn.Linear)]
+
+
+def _describe_model(layers, dtype: str) -> str:
+    """'3->5 ReLU 5->5 (no bias) ...' for a case label."""
+    parts = []
+    for layer in layers:
+        if layer["type"] == "linear":
+            W = np.asarray(layer["W"])
+            extra = (" no bias" if layer["b"] is None else "") + (" frozen" if layer.get(
+                "frozen") else "")
+            parts.append(f"Linear({W.shape[1]}, {W.shape[0]}{extra})")
+        else:
+            parts.append({"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "identity":
+                          "Identity", "leaky_relu": "LeakyReLU", "elu": "ELU", "gelu": "GELU",
+                          "dropout": "Dropout", "softmax": "Softmax"}[layer["type"]])
+    return f"{' '.join(parts)}, {dtype}"
+
+
+_ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu")
+
+
+def _activation_recipe(rng, kinds=_ACTIVATIONS) -> dict:
+    kind = str(rng.choice(kinds))
+    layer = {"type": kind}
+    if kind == "leaky_relu":
+        layer["slope"] = float(rng.choice([0.01, 0.1, 0.2]))
+    return layer
+
+
+def _random_layers(rng, dtype: str, *, depth: int, max_width: int = 8, bias_off: float = 0.3,
+                   fan_in: int | None = None, fan_out: int | None = None,
+                   between=("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "identity",
+                            "dropout"), frozen: float = 0.0) -> list[dict]:
+    """Linear layers of random widths (1 to ``max_width``), each followed but the last by a
+    layer without parameters; some without bias, some frozen."""
+    widths = [fan_in or int(rng.integers(1, max_width + 1))]
+    widths += [int(rng.integers(1, max_width + 1)) for _ in range(depth - 1)]
+    widths.append(fan_out or int(rng.integers(1, max_width + 1)))
+    layers = []
+    for k in range(depth):
+        layers.append(_linear_recipe(rng, widths[k], widths[k + 1], dtype,
+                                     bias=bool(rng.random() >= bias_off),
+                                     frozen=bool(rng.random() < frozen)))
+        if k < depth - 1:
+            layers.append(_activation_recipe(rng, between))
+    if all(la.get("frozen") for la in layers if la["type"] == "linear"):
+        layers[-1 if layers[-1]["type"] == "linear" else -2]["frozen"] = False  # one that learns
+    return layers
+
+
+# --------------------------------------------------------------------------------------
+# Reading what came back
+# --------------------------------------------------------------------------------------
+
+def _record(result, keys, what: str) -> dict:
+    """The driver's record of one case; anything else means the grading code was changed."""
+    if not isinstance(result, dict) or any(k not in result for k in keys):
+        raise ExerciseError(f"the check's record of {what} on this case is incomplete.",
+                            "run the check cell unchanged, right after your answer cell.")
+    return result
+
+
+def _as_float_entry(entry, what: str, hint: str) -> float:
+    """One logged statistic: a Python float (numpy's float64 is one too); says what came."""
+    if type(entry) is float or isinstance(entry, np.float64):
+        return float(entry)
+    if isinstance(entry, TensorData):
+        came = f"a torch tensor of shape {entry.shape}"
+    elif isinstance(entry, np.ndarray):
+        came = f"a numpy array of shape {entry.shape}"
+    elif isinstance(entry, (bool, np.bool_)):
+        came = f"the bool {entry!r}"
+    elif isinstance(entry, (int, np.integer)):
+        came = f"the integer {entry!r}"
+    elif isinstance(entry, np.floating):
+        came = f"a numpy {entry.dtype} number"
+    else:
+        came = describe(entry)
+    raise ExerciseError(f"{what} appended {came}; it should append a Python float.", hint)
+
+
+def _tensor_array(got) -> np.ndarray | None:
+    return got.array if isinstance(got, TensorData) else None
+
+
+def _close(got: float, expected: float, rtol: float, atol: float = 0.0) -> bool:
+    return math.isfinite(got) and abs(got - expected) <= atol + rtol * abs(expected)
+
+
+def _same_array(a, b, rtol: float = 0.0) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    if rtol == 0:
+        return bool(np.array_equal(a, b, equal_nan=True))
+    with np.errstate(invalid="ignore", over="ignore"):
+        return bool(np.allclose(a.astype(float), b.astype(float), rtol=rtol, atol=0.0,
+                                equal_nan=True))
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 1: a backward hook that records ||dL/dz|| of a Linear layer
+# --------------------------------------------------------------------------------------
+
+_GRAD_WHAT = "`record_grad_norm(module, grad_input, grad_output)`"
+_GRAD_HINT = ("grad_output[0] is dL/dz, the gradient of the loss with respect to the layer's "
+              "output z, for the whole batch (n_samples, n_units); record its norm: the "
+              "square root of the sum of all its squared entries.")
+_LOSSES = ("bce", "bce_logits", "mse", "cross_entropy", "sum_squares")
+
+
+def _loss(torch, loss: dict, out, target):
+    F = torch.nn.functional
+    kind, scale = loss["kind"], float(loss.get("scale", 1.0))
+    if kind == "bce":            # the model ends with a Sigmoid; the mean over all entries
+        value = F.binary_cross_entropy(out, torch.as_tensor(target, dtype=out.dtype))
+    elif kind == "bce_logits":   # the model gives logits; the same loss, computed stably
+        value = F.binary_cross_entropy_with_logits(out, torch.as_tensor(target, dtype=out.dtype))
+    elif kind == "mse":
+        value = torch.mean((out - torch.as_tensor(target, dtype=out.dtype)) ** 2)
+    elif kind == "cross_entropy":
+        value = F.cross_entropy(out, torch.as_tensor(target))
+    else:                        # sum_squares: summed, not averaged, over the batch
+        value = torch.sum((out - torch.as_tensor(target, dtype=out.dtype)) ** 2)
+    return value * scale if scale != 1.0 else value
+
+
+def _target(rng, kind: str, n: int, n_out: int, dtype: str):
+    if kind in ("bce", "bce_logits"):
+        return rng.integers(0, 2, (n, n_out)).astype(_FLOATS[dtype])
+    if kind == "cross_entropy":
+        return rng.integers(0, n_out, n).astype(np.int64)
+    return rng.normal(0.0, 1.0, (n, n_out)).astype(_FLOATS[dtype])
+
+
+def _grad_case(rng, label: str, layers: list, dtype: str, loss: str, sizes: list[int], *,
+               scale: float = 1.0, x_grad: bool = False, x_scale: float = 1.0) -> Case:
+    n_in = np.asarray(layers[0]["W"]).shape[1]
+    n_out = np.asarray([la for la in layers if la["type"] == "linear"][-1]["W"]).shape[0]
+    batches = [{"X": (x_scale * rng.normal(0.0, 1.0, (n, n_in))).astype(_FLOATS[dtype]),
+                "y": _target(rng, loss, n, n_out, dtype)} for n in sizes]
+    recipe = {"model": {"layers": layers, "dtype": dtype}, "batches": batches,
+              "loss": {"kind": loss, "scale": scale}, "x_grad": x_grad}
+    return Case(label, (recipe,), driver="ch07.backward_hook")
+
+
+def _draw_grad_hook(rng) -> list[Case]:
+    f64, f32 = "float64", "float32"
+    lin = _linear_recipe
+    cases = [
+        _grad_case(rng, "the chapter's network: Linear(2, 16) Tanh Linear(16, 16) Tanh "
+                   "Linear(16, 1) Sigmoid, mean binary cross-entropy, two batches",
+                   [lin(rng, 2, 16, f64), {"type": "tanh"}, lin(rng, 16, 16, f64),
+                    {"type": "tanh"}, lin(rng, 16, 1, f64), {"type": "sigmoid"}],
+                   f64, "bce", [int(rng.integers(12, 40)), int(rng.integers(2, 9))]),
+        _grad_case(rng, "a float32 model (PyTorch's default): Linear(3, 5) ReLU Linear(5, 2), "
+                   "mean squared error",
+                   [lin(rng, 3, 5, f32), {"type": "relu"}, lin(rng, 5, 2, f32)], f32, "mse",
+                   [int(rng.integers(5, 20))]),
+        _grad_case(rng, "one Linear(4, 3) layer and nothing else, mean squared error (its "
+                   "grad_input[0] is None: the data need no gradient)",
+                   [lin(rng, 4, 3, f64)], f64, "mse", [int(rng.integers(3, 12)), 2]),
+        _grad_case(rng, "a ReLU network whose second hidden layer is dead (biases -50): dL/dz "
+                   "is exactly 0 in the two layers below it",
+                   [lin(rng, 3, 6, f64), {"type": "relu"},
+                    lin(rng, 6, 5, f64, bias_value=-50.0), {"type": "relu"},
+                    lin(rng, 5, 1, f64)], f64, "bce_logits", [int(rng.integers(4, 15))]),
+        _grad_case(rng, "the loss scaled by 1e-60: every dL/dz is about 1e-60, which float32 "
+                   "cannot hold", [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)],
+                   f64, "mse", [int(rng.integers(4, 12))], scale=1e-60),
+        _grad_case(rng, "one sample, 3 classes, cross-entropy from the logits, inputs that need "
+                   "gradients (grad_input[0] is then not None)",
+                   [lin(rng, 4, 5, f64), {"type": "tanh"}, lin(rng, 5, 3, f64)], f64,
+                   "cross_entropy", [1, 1], x_grad=True),
+        _grad_case(rng, "square layers: Linear(5, 5) three times, inputs that need gradients "
+                   "(grad_input and grad_output have the same shape)",
+                   [lin(rng, 5, 5, f64), {"type": "tanh"}, lin(rng, 5, 5, f64),
+                    {"type": "leaky_relu", "slope": 0.1}, lin(rng, 5, 5, f64)], f64, "mse",
+                   [int(rng.integers(3, 10)), int(rng.integers(3, 10))], x_grad=True),
+        _grad_case(rng, "a summed squared error over 200 samples with targets of size 100: "
+                   "gradients in the thousands",
+                   [lin(rng, 2, 8, f64), {"type": "elu"}, lin(rng, 8, 8, f64),
+                    {"type": "gelu"}, lin(rng, 8, 1, f64)], f64, "sum_squares", [200],
+                   x_scale=3.0),
+    ]
+    for j in range(3):
+        dtype = str(rng.choice([f64, f32]))
+        loss = str(rng.choice(_LOSSES))
+        n_out = 1 if loss == "bce" else int(rng.integers(2 if loss == "cross_entropy" else 1,
+                                                          5))
+        layers = _random_layers(rng, dtype, depth=int(rng.integers(1, 5)), fan_out=n_out,
+                                between=_ACTIVATIONS + ("identity", "dropout"))
+        if loss == "bce":
+            layers.append({"type": "sigmoid"})
+        sizes = [int(rng.integers(1, 30)) for _ in range(int(rng.integers(1, 3)))]
+        x_grad = bool(rng.random() < 0.3)
+        cases.append(_grad_case(rng, f"random model {j + 1}: {_describe_model(layers, dtype)}, "
+                                f"{loss.replace('_', ' ')} loss, batches of "
+                                f"{', '.join(map(str, sizes))}"
+                                + (", inputs that need gradients" if x_grad else ""),
+                                layers, dtype, loss, sizes, x_grad=x_grad))
+    return cases
+
+
+@driver("ch07.backward_hook")
+def _drive_grad_hook(answers, recipe):
+    """Register the hook on every Linear layer, run a forward and backward pass per batch, and
+    keep each layer's log and the gradients that reached the parameters and the input."""
+    with _traced_answers(answers) as (hook,):
+        torch = _import_torch()
+        model = build_model(**recipe["model"])
+        linears = _linears(model)
+        logs, handles = [], []
+        for lin in linears:
+            log: list = []
+            lin.grad_log = log
+            logs.append(log)
+        weight_grads, input_grads = [], []
+        try:
+            for lin in linears:
+                handles.append(lin.register_full_backward_hook(hook))
+            for batch in recipe["batches"]:
+                model.zero_grad(set_to_none=True)
+                x = torch.tensor(batch["X"], requires_grad=bool(recipe["x_grad"]))
+                _loss(torch, recipe["loss"], model(x), batch["y"]).backward()
+                weight_grads.append([lin.weight.grad for lin in linears])
+                input_grads.append(x.grad if recipe["x_grad"] else None)
+        finally:
+            for h in handles:
+                h.remove()
+        replaced = [lin.__dict__.get("grad_log") is not log for lin, log in zip(linears, logs)]
+    return {"logs": logs, "replaced": replaced, "weight_grads": weight_grads,
+            "input_grads": input_grads}
+
+
+@_single_threaded
+def _grad_reference(case: Case) -> dict:
+    """dL/dz of every Linear layer (a tensor hook on z, as TorchNet does), dL/d(its input),
+    and the gradients of the weights and of the data, batch by batch, without the student."""
+    torch = _import_torch()
+    recipe = case.args[0]
+    model = build_model(**recipe["model"])
+    linears = _linears(model)
+    dz, dx = {}, {}
+
+    def watch(k):
+        def hook(module, inputs, z):
+            z.register_hook(lambda g: dz.__setitem__(k, g.detach().numpy().copy()))
+            if inputs[0].requires_grad:
+                inputs[0].register_hook(lambda g: dx.__setitem__(k, g.detach().numpy().copy()))
+        return hook
+
+    handles = [lin.register_forward_hook(watch(k)) for k, lin in enumerate(linears)]
+    out = {"dz": [], "dx": [], "weight_grads": [], "input_grads": []}
+    try:
+        for batch in recipe["batches"]:
+            dz.clear()
+            dx.clear()
+            model.zero_grad(set_to_none=True)
+            x = torch.tensor(batch["X"], requires_grad=bool(recipe["x_grad"]))
+            _loss(torch, recipe["loss"], model(x), batch["y"]).backward()
+            out["dz"].append([dz[k] for k in range(len(linears))])
+            out["dx"].append([dx.get(k) for k in range(len(linears))])
+            out["weight_grads"].append([None if lin.weight.grad is None
+                                        else lin.weight.grad.numpy().copy() for lin in linears])
+            out["input_grads"].append(x.grad.numpy().copy() if recipe["x_grad"] else None)
+    finally:
+        for h in handles:
+            h.remove()
+    return out
+
+
+def _grad_mistakes(g: np.ndarray, gx) -> dict[str, float]:
+    """What the usual wrong statistics of dL/dz (g, and dL/d input gx) give."""
+    g64 = g.astype(np.float64)
+    norm = float(np.linalg.norm(g64))
+    lower = np.float16 if g.dtype == np.float32 else np.float32
+    with np.errstate(all="ignore"):
+        mistakes = {
+            "the norm of grad_input[0], the gradient with respect to the layer's *input*, not "
+            "of grad_output[0], the one with respect to its output z":
+                float(np.linalg.norm(gx)) if gx is not None else math.nan,
+            "the squared norm: the sum of squares without the square root": norm**2,
+            "the mean of the entries, not their norm": float(np.mean(g64)),
+            "the mean of the absolute values, not the norm": float(np.mean(np.abs(g64))),
+            "the largest absolute entry, not the norm": float(np.max(np.abs(g64))),
+            "the sum of the absolute values (an L1 norm), not the Euclidean norm":
+                float(np.sum(np.abs(g64))),
+            "the norm of the first sample's gradient only, not of the whole batch":
+                float(np.linalg.norm(g64[0])),
+            "the mean of the per-sample norms, not the norm of the whole batch":
+                float(np.mean(np.linalg.norm(g64, axis=1))),
+            "the root mean square (the norm divided by the square root of the number of "
+            "entries)": norm / math.sqrt(g.size),
+            f"the norm computed in {np.dtype(lower).name}, a lower precision: it rounds "
+            "these gradients": float(np.linalg.norm(g.astype(lower)).astype(np.float64)),
+            "the norm times the number of samples": norm * g.shape[0],
+            "the norm divided by the number of samples": norm / g.shape[0],
+        }
+    return mistakes
+
+
+def _judge_grad_hook(case: Case, obs, expected) -> None:
+    what = _GRAD_WHAT
+    recipe = case.args[0]
+    res = _record(obs.result, ("logs", "replaced", "weight_grads", "input_grads"), what)
+    dtype = recipe["model"]["dtype"]
+    rtol = 1e-9 if dtype == "float64" else 1e-5
+    n_batches, n_layers = len(recipe["batches"]), len(expected["dz"][0])
+    passes = f"{n_batches} backward pass{'es' if n_batches > 1 else ''}"
+    # The gradients must be those of the model without the hook: it only watches.
+    for b in range(n_batches):
+        for k in range(n_layers):
+            got = _tensor_array(_index(res["weight_grads"], b, k))
+            ref = expected["weight_grads"][b][k]
+            if ref is not None and (got is None or not _same_array(got, ref, rtol=rtol)):
+                raise ExerciseError(
+                    f"with {what} attached, the gradient of Linear layer {k + 1}'s weights "
+                    "differs from the model's own: the hook changed the gradients that flow "
+                    "back.", "a backward hook that returns a value replaces grad_input, the "
+                    "gradient passed on to the layers before; a hook that only records "
+                    "returns nothing (None), and modifies no tensor it is given.")
+        if expected["input_grads"][b] is not None:
+            got = _tensor_array(_index(res["input_grads"], b))
+            if got is None or not _same_array(got, expected["input_grads"][b], rtol=rtol):
+                raise ExerciseError(
+                    f"with {what} attached, the gradient that reaches the input data differs "
+                    "from the model's own: the hook changed grad_input of the first layer.",
+                    "a backward hook that returns a value replaces grad_input; one that only "
+                    "records returns nothing (None).")
+    logs, replaced = res["logs"], res["replaced"]
+    for k in range(n_layers):
+        if _index(replaced, k):
+            raise ExerciseError(
+                f"{what} replaced `module.grad_log` of Linear layer {k + 1} with a new object.",
+                "append to the list that is already there (whoever made it holds it and reads "
+                "it afterwards).")
+        log = _index(logs, k)
+        if not isinstance(log, list) or len(log) != n_batches:
+            n = len(log) if isinstance(log, list) else describe(log)
+            raise ExerciseError(
+                f"after {passes} `module.grad_log` of Linear layer {k + 1} of {n_layers} "
+                f"holds {n} entries; it should hold {n_batches}, one per backward pass.",
+                "autograd calls the hook once per backward pass: append one number per call.")
+    hint_float = "turn the one-element result into a plain number (a Python float) first."
+    for b in range(n_batches):
+        for k in range(n_layers):
+            got = _as_float_entry(logs[k][b], f"{what} (Linear layer {k + 1})", hint_float)
+            g, gx = expected["dz"][b][k], expected["dx"][b][k]
+            right = float(np.linalg.norm(g.astype(np.float64)))
+            if _close(got, right, rtol):
+                continue
+            on = (f"Linear layer {k + 1} of {n_layers}"
+                  + (f", backward pass {b + 1} of {n_batches}" if n_batches > 1 else ""))
+            shown, wanted = pair(got, right)
+            problem = f"{what} recorded {shown} for {on}, expected ||dL/dz|| = {wanted}"
+            if got == 0:
+                raise ExerciseError(
+                    f"{problem}: a gradient this small is still not zero; a lower precision "
+                    "(float32 or float16) or a cut-off turns it into 0.",
+                    "compute the norm in the gradient's own precision, with no threshold.")
+            for mistake, wrong in _grad_mistakes(g, gx).items():
+                if math.isfinite(wrong) and not _close(wrong, right, rtol) and _close(
+                        got, wrong, max(rtol, 1e-6) if "precision" not in mistake else 1e-3):
+                    raise ExerciseError(f"{problem}: it looks like {mistake}.", _GRAD_HINT)
+            if dtype == "float64" and right != 0 and _close(got, right, 1e-4):
+                raise ExerciseError(
+                    f"{problem}: close, but not to the precision of a float64 model; was it "
+                    "computed in float32 or rounded?", "keep the gradient's own precision: "
+                    "float64 stays float64, and no rounding.")
+            raise ExerciseError(problem + ".", _GRAD_HINT)
+
+
+def _index(value, *path):
+    """value[path[0]][path[1]]... or None where the record does not have it."""
+    for i in path:
+        if not isinstance(value, (list, tuple)) or not 0 <= i < len(value):
+            return None
+        value = value[i]
+    return value
+
+
+def _explain_grad_hook(case: Case, obs) -> str | None:
+    error = obs.error
+    if "NoneType" in error:
+        return ("something the hook read is None: grad_input[0] on the first layer, where the "
+                "data need no gradient, or a weight's .grad, which autograd has not filled in "
+                "yet while the hook runs. dL/dz is grad_output[0], which every Linear layer "
+                "gets.")
+    if "hook" in error and ("size" in error or "return" in error or "tuple" in error
+                            or "grad_input" in error or "number of" in error):
+        return ("whatever a backward hook returns replaces grad_input, the gradient passed on to "
+                "the layers before: a hook that only records returns nothing (None).")
+    if "inplace" in error or "in-place" in error:
+        return ("the gradients a hook receives are used again after it returns: read them "
+                "without modifying them.")
+    if "requires grad" in error or "numpy()" in error:
+        return ("take the tensor out of autograd's graph (detach it) before converting it to "
+                "numpy.")
     return None
 
 
-# --------------------------------------------------------------------------------------
-# Exercise 1: a forward hook that records the dead fraction
-# --------------------------------------------------------------------------------------
-
-def _dead_cases(torch):
-    """(module, batch, expected dead fraction, what the case tests) for the hook check."""
-    t = lambda rows: torch.tensor(rows, dtype=torch.float64)  # noqa: E731
-    # 4 samples x 8 units (unequal on purpose). Units 0 and 4 are dead; unit 1 is zero on
-    # all samples but one (alive: a per-sample test or `any` gets it wrong); unit 2 outputs
-    # 1e-300 once (alive in float64, exactly 0 in float32); unit 7 outputs 1e-20 once (alive;
-    # float32 keeps it, a tolerance "close to zero" does not); units 3, 5, 6 are live with
-    # some exact zeros (so the share of zero entries differs from the dead fraction).
-    z_relu = t([[-1.0, -2.0, -3.0, 0.5, -1.0, 2.0, 0.0, -1.0],
-                [-2.0, -1.0, 1e-300, 0.0, -0.5, 1.0, 3.0, 1e-20],
-                [-0.5, 4.0, -1.0, 1.0, -2.0, -1.0, -1.0, -2.0],
-                [-3.0, -0.5, -2.0, 2.0, -0.1, 0.5, 1.0, -1.0]])
-    # LeakyReLU(0.1): negative outputs are alive (not exactly 0). Only unit 2 (all z = 0) is
-    # dead. Units 5 and 7 give mixed signs that add up to exactly 0 (0.1 - 0.1 + 0), so a sum
-    # or mean of zero is not "all zero"; unit 6 gives -0.1, 0, 0, whose largest output is 0.
-    z_leaky = t([[-1.0, 2.0, 0.0, -3.0, 1.0, 0.1, -1.0, -1.0],
-                 [-2.0, -1.0, 0.0, -0.5, 0.0, -1.0, 0.0, 0.1],
-                 [-0.5, 0.5, 0.0, -2.0, 2.0, 0.0, 0.0, 0.0]])
-    # Every sample has a zero somewhere, but no unit is zero everywhere: dead fraction 0.
-    z_all_live = t([[0.0, 1.0, 2.0], [1.0, 0.0, 2.0], [1.0, 2.0, 0.0],
-                    [3.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    return [
-        (torch.nn.ReLU(), z_relu, 2 / 8, "a ReLU layer, 4 samples x 8 units"),
-        (torch.nn.LeakyReLU(0.1), z_leaky, 1 / 8, "a LeakyReLU(0.1) layer, 3 samples x 8 "
-         "units (negative outputs)"),
-        (torch.nn.ReLU(), z_all_live, 0.0, "a ReLU layer where every sample has a zero"),
-    ]
-
-
-def _check_keeps_autograd(record_dead, what: str, torch) -> None:
-    """In training the activations carry autograd's history; the hook must leave it there."""
-    module, z, _, _ = _dead_cases(torch)[0]
-    z = z.clone().requires_grad_(True)
-    module.dead_log = []
-    handle = module.register_forward_hook(record_dead)
-    try:
-        out = module(z)
-    except Exception as err:
-        raise ExerciseError(
-            f"{what} raised {type(err).__name__} on a batch that carries gradients, as in "
-            f"training: {err}",
-            "during training the activations are part of autograd's graph: read them without "
-            "changing them, and take them out of the graph before converting to numpy.") from None
-    finally:
-        handle.remove()
-    if not (isinstance(out, torch.Tensor) and out.requires_grad):
-        raise ExerciseError(
-            f"with {what} attached, the layer's output no longer carries autograd's history: "
-            "backward() would give the layers before it no gradient (their .grad stays None).",
-            "whatever a forward hook returns replaces the layer's output; a hook that only "
-            "records returns nothing.")
+GRAD_HOOK = Spec(
+    "ch07.grad_hook", check="ch07.check_grad_hook", grade_id="ch07-grad-hook-check",
+    what=_GRAD_WHAT, answers=("record_grad_norm",), draw=_draw_grad_hook,
+    reference_case=_grad_reference, judge=_judge_grad_hook, explain_error=_explain_grad_hook,
+    forbidden=COURSE_CODE,
+    passed="`record_grad_norm(module, grad_input, grad_output)` records ||dL/dz|| of every "
+           "Linear layer on every backward pass tried (one layer or several, float32 and "
+           "float64, several losses, dead layers, gradients from 1e-60 to thousands) and leaves "
+           "the gradients alone.")
 
 
 @exercise_check
-def check_dead_hook(record_dead) -> None:
-    """Check the forward hook ``record_dead(module, inputs, output)``: appends the dead fraction."""
-    what = "`record_dead(module, inputs, output)`"
-    require_callable(record_dead, what)
-    torch = _torch(what)
-    if torch is None:
-        return
-    hint_dead = ("a unit is dead when its output is exactly zero for *every* sample: test "
-                 "each column (unit) over all rows (samples), then take the share of units.")
-    for module, z, expected, label in _dead_cases(torch):
-        reference = module(z).clone()
-        module.dead_log = []
-        handle = module.register_forward_hook(record_dead)
+def check_grad_hook(record_grad_norm, *, seed: int | None = None) -> None:
+    """Check the full backward hook ``record_grad_norm(module, grad_input, grad_output)``: it
+    appends ||dL/dz|| (a Python float) to ``module.grad_log`` and changes no gradient."""
+    _check(GRAD_HOOK, record_grad_norm, seed)
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 2: a forward hook that records the dead fraction
+# --------------------------------------------------------------------------------------
+
+_DEAD_WHAT = "`record_dead(module, inputs, output)`"
+_DEAD_HINT = ("a unit is dead when its output is exactly zero for *every* sample: test each "
+              "column (unit) over all rows (samples), then take the share of units.")
+
+
+def _scaled_columns(rng, z: np.ndarray) -> np.ndarray:
+    """z with its rows and columns shuffled and each column scaled by a positive factor (signs,
+    exact zeros and sums of zero stay; tiny values, below 1e-3, stay as they are)."""
+    z = z[rng.permutation(z.shape[0])][:, rng.permutation(z.shape[1])]
+    return np.where(np.abs(z) < 1e-3, z, z * rng.uniform(0.5, 2.0, z.shape[1]))
+
+
+def _dead_case(label: str, layer: dict, batches: list, *, grad: bool = False, **kw) -> Case:
+    return Case(label, ({"layer": layer, "batches": batches, "grad": grad},),
+                driver="ch07.forward_hook", **kw)
+
+
+def _random_dead_batch(rng, kind: str, n: int, units: int, dtype: str) -> np.ndarray:
+    z = rng.normal(0.0, 1.0, (n, units)) * rng.uniform(0.3, 3.0)
+    z[rng.random((n, units)) < 0.15] = 0.0
+    for j in rng.permutation(units)[:int(rng.integers(0, units + 1))]:
+        z[:, j] = -np.abs(z[:, j]) if kind == "relu" else 0.0
+    return z.astype(_FLOATS[dtype])
+
+
+def _draw_dead(rng) -> list[Case]:
+    # ReLU, 4 samples x 8 units: two dead (one with z = 0 throughout: the layer's inputs tell
+    # it, not the others); four alive through one tiny output each, and zero on the other
+    # samples (a per-sample test or `any` gets them wrong): 1e-6 (float16 keeps
+    # it, a tolerance of 1e-5 does not), 2e-8 (float16 loses it, a tolerance of 1e-8 does
+    # not), 1e-20 (float32 keeps it, float16 and any tolerance lose it), 1e-300 (float32
+    # loses it too); two live with some exact zeros (so the share of zero entries is not the
+    # dead fraction).
+    z_relu = _scaled_columns(rng, np.array(
+        [[-1.0, -2.0, -3.0, 0.5, 0.0, 2.0, 0.0, -1.0],
+         [-2.0, -1.0, 1e-300, 0.0, 0.0, 1.0, 2e-8, 1e-20],
+         [-0.5, 1e-6, -1.0, 1.0, 0.0, -1.0, -1.0, -2.0],
+         [-3.0, -0.5, -2.0, 2.0, 0.0, 0.5, -1.0, -1.0]]))
+    # LeakyReLU(s), 3 x 8: only the unit with z = 0 everywhere is dead. Two units output
+    # s, -s, 0 (a zero sum and mean), one -s, 0, 0 (a largest output of 0).
+    s = float(rng.choice([0.01, 0.1, 0.2, 0.3]))
+    z_leaky = _scaled_columns(rng, np.array(
+        [[-1.0, 2.0, 0.0, -3.0, 1.0, s, -1.0, -1.0],
+         [-2.0, -1.0, 0.0, -0.5, 0.0, -1.0, 0.0, s],
+         [-0.5, 0.5, 0.0, -2.0, 2.0, 0.0, 0.0, 0.0]]))
+    z_all_live = _scaled_columns(rng, np.array(
+        [[0.0, 1.0, 2.0], [1.0, 0.0, 2.0], [1.0, 2.0, 0.0], [3.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+    # float32, 5 x 7: two dead; units that output 1e-40 (a float32 subnormal) or 1e-30 once,
+    # both 0 in float16.
+    z32 = _scaled_columns(rng, np.array(
+        [[-1.0, 0.0, -1.0, -2.0, 1.0, 0.0, -1.0],
+         [-2.0, -1.0, -0.5, 1e-30, 2.0, 1.0, -2.0],
+         [-0.5, 0.0, 1e-40, -1.0, 0.5, 0.0, 3.0],
+         [-1.5, -3.0, -2.0, -0.5, 1.5, 2.0, -1.0],
+         [-0.1, 0.0, -1.0, -1.0, 0.1, 0.0, -0.5]])).astype(np.float32)
+    # Tanh, 4 x 5: dead only where z = 0 on every sample; a unit with only negative outputs,
+    # and one whose outputs are 0 and negative, are alive.
+    z_tanh = _scaled_columns(rng, np.array(
+        [[0.0, -1.0, 0.0, 1.0, 0.0],
+         [0.0, -2.0, -1.0, -1.0, 0.0],
+         [0.0, -0.5, 0.0, 0.5, 0.0],
+         [0.0, -1.0, -2.0, 2.0, 0.0]]))
+    one_sample = [np.array([rng.permutation([-1.0, 0.0, 2.0, -0.5, 0.0, 3.0])]),
+                  np.array([rng.permutation([1.0, 0.5, -2.0, 0.0, 1.5, 2.5])])]
+    one_unit = [-np.abs(rng.normal(0, 1, (5, 1))), np.array([[-1.0], [0.0], [2.0], [-0.5]])]
+    n_grad = int(rng.integers(4, 9))
+    cases = [
+        _dead_case("a ReLU layer, 4 samples x 8 units (float64), then its first 2 samples",
+                   {"type": "relu"}, [z_relu, z_relu[:2].copy()]),
+        _dead_case(f"a LeakyReLU({s}) layer, 3 samples x 8 units (negative outputs), then its "
+                   "last 2 samples", {"type": "leaky_relu", "slope": s},
+                   [z_leaky, z_leaky[1:].copy()]),
+        _dead_case("a ReLU layer where every sample has a zero but no unit is zero on all",
+                   {"type": "relu"}, [z_all_live]),
+        _dead_case("one sample (a batch of shape (1, 6)), twice", {"type": "relu"}, one_sample),
+        _dead_case("one unit (batches of shape (5, 1) and (4, 1))", {"type": "relu"}, one_unit),
+        _dead_case("a float32 ReLU layer, 5 samples x 7 units, with outputs of 1e-40 and 1e-30",
+                   {"type": "relu"}, [z32, z32[2:].copy()]),
+        _dead_case("a Tanh layer, 4 samples x 5 units (negative outputs, and z = 0)",
+                   {"type": "tanh"}, [z_tanh]),
+        _dead_case(f"a ReLU layer on batches that carry gradients, as in training "
+                   f"({n_grad} x 5, then 3 x 5)", {"type": "relu"},
+                   [_random_dead_batch(rng, "relu", n_grad, 5, "float64"),
+                    _random_dead_batch(rng, "relu", 3, 5, "float64")], grad=True),
+    ]
+    for j in range(3):
+        kind = str(rng.choice(["relu", "leaky_relu", "tanh", "elu"]))
+        layer = {"type": kind, "slope": 0.1} if kind == "leaky_relu" else {"type": kind}
+        dtype = str(rng.choice(["float64", "float32"]))
+        units = int(rng.integers(1, 13))
+        sizes = [int(rng.integers(1, 26)) for _ in range(int(rng.integers(1, 4)))]
+        grad = bool(rng.random() < 0.4)
+        cases.append(_dead_case(
+            f"random case {j + 1}: {kind} layer ({dtype}), {units} units, batches of "
+            f"{', '.join(map(str, sizes))} samples" + (", with gradients" if grad else ""),
+            layer, [_random_dead_batch(rng, kind, n, units, dtype) for n in sizes], grad=grad))
+    # Python work on a small and a large batch: a loop over units (or samples) shows.
+    cases.append(_dead_case("a 3 x 4 batch", {"type": "relu"},
+                            [_random_dead_batch(rng, "relu", 3, 4, "float64")],
+                            work="small", size=3, elements=12))
+    cases.append(_dead_case("a 60 x 300 batch", {"type": "relu"},
+                            [_random_dead_batch(rng, "relu", 60, 300, "float64")],
+                            work="large", size=60, elements=18000))
+    return cases
+
+
+@driver("ch07.forward_hook")
+def _drive_forward_hook(answers, recipe):
+    """Register the hook on the layer, run each batch through it (and backward, when the batch
+    carries gradients), and keep the log, the outputs and the gradient that reached z."""
+    with _traced_answers(answers) as (hook,):
+        torch = _import_torch()
+        layer = build_layer(recipe["layer"])
+        log: list = []
+        layer.dead_log = log
+        outputs, input_grads, inputs_kept = [], [], []
+        handle = layer.register_forward_hook(hook)
         try:
-            out = module(z)
-            module(z[:2])  # a second batch: the log must grow, not be replaced
-        except Exception as err:
-            missing = _not_answered(err, what)
-            if missing is not None:
-                raise missing from None
-            raise ExerciseError(f"{what} raised {type(err).__name__} on {label}: {err}",
-                                "run it on a small tensor in a cell of its own.") from None
+            for z in recipe["batches"]:
+                x = torch.tensor(z, requires_grad=bool(recipe["grad"]))
+                out = layer(x)
+                outputs.append(out)
+                inputs_kept.append(bool(torch.equal(x.detach(), torch.as_tensor(z))))
+                if recipe["grad"]:
+                    reached = None
+                    if isinstance(out, torch.Tensor) and out.requires_grad:
+                        out.sum().backward()
+                        reached = x.grad
+                    input_grads.append(reached)
         finally:
             handle.remove()
-        if not isinstance(out, torch.Tensor) or out.shape != reference.shape:
+        replaced = layer.__dict__.get("dead_log") is not log
+    return {"log": log, "replaced": replaced, "outputs": outputs, "input_grads": input_grads,
+            "inputs_kept": inputs_kept}
+
+
+@_single_threaded
+def _dead_reference(case: Case) -> dict:
+    """The layer's outputs (and dL/dz of their sum) without the hook."""
+    torch = _import_torch()
+    recipe = case.args[0]
+    layer = build_layer(recipe["layer"])
+    outputs, grads = [], []
+    for z in recipe["batches"]:
+        x = torch.tensor(z, requires_grad=bool(recipe["grad"]))
+        out = layer(x)
+        if recipe["grad"]:
+            out.sum().backward()
+            grads.append(x.grad.numpy().copy())
+        outputs.append(out.detach().numpy().copy())
+    return {"outputs": outputs, "input_grads": grads}
+
+
+def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str, float]]:
+    """What the usual wrong statistics give on the layer's output ``a`` (inputs ``z``)."""
+    lowers = ("float32", "float16") if a.dtype == np.float64 else ("float16",)
+    nearly = ("a test for *nearly* zero (a tolerance): units whose outputs are tiny but not "
+              "zero (such as 1e-300, 1e-20 or 1e-40) are alive, since dead means exactly zero")
+    with np.errstate(all="ignore"):
+        return [
+            ("the share of zero *entries* (sparsity), not of dead units", float(np.mean(a == 0))),
+            ("the share of *samples* that are all zero (the wrong axis)",
+             float(np.mean(np.all(a == 0, axis=1)))),
+            ("units that are zero on *some* sample (any instead of all)",
+             float(np.mean(np.any(a == 0, axis=0)))),
+            ("units whose outputs are <= 0: negative outputs are alive",
+             float(np.mean(np.all(a <= 0, axis=0)))),
+            ("a count of dead units instead of a fraction", right * a.shape[1]),
+            ("a percentage instead of a fraction", 100 * right),
+            *[(f"{lower}, a lower precision: tiny outputs such as 1e-300 (float64) or 1e-40 "
+               "(float32) round to 0 there, so a live unit looks dead",
+               float(np.mean(np.all(a.astype(lower) == 0, axis=0)))) for lower in lowers],
+            *[(nearly, float(np.mean(np.all(np.abs(a) <= t, axis=0))))
+              for t in (1e-12, 1e-8, 1e-5)],
+            ("a zero sum (or mean) of the column: mixed signs add up to zero too, as in a unit "
+             "that outputs s, -s and 0", float(np.mean(np.sum(a, axis=0) == 0))),
+            ("a largest output of zero: a unit whose outputs are negative and zero is alive",
+             float(np.mean(np.max(a, axis=0) == 0))),
+            ("the layer's *inputs* z, not its outputs", float(np.mean(np.all(z == 0, axis=0)))),
+        ]
+
+
+def _judge_dead(case: Case, obs, expected) -> None:
+    what = _DEAD_WHAT
+    recipe = case.args[0]
+    res = _record(obs.result, ("log", "replaced", "outputs", "input_grads", "inputs_kept"), what)
+    batches, grad = recipe["batches"], bool(recipe["grad"])
+    n = len(batches)
+    if not all(_index(res["inputs_kept"], b) is True for b in range(n)):
+        raise ExerciseError(
+            f"{what} changed the layer's input z in place (it must only record).",
+            "the layer's input is the output of the layer before, which autograd still needs: "
+            "read the tensors a hook is given without modifying them.")
+    for b, ref in enumerate(expected["outputs"]):
+        on = f"batch {b + 1} of {n}" if n > 1 else "the batch"
+        got = _index(res["outputs"], b)
+        if not isinstance(got, TensorData) or got.shape != ref.shape:
             raise ExerciseError(
                 f"{what} returned a value, and a forward hook's return value *replaces* the "
-                f"layer's output: the layer gave {type(out).__name__} instead of its activations.",
-                "a hook that only records must return nothing (None).")
-        if not torch.equal(out, reference):
+                f"layer's output: on {on} the layer gave {describe(got)} instead of its "
+                "activations.", "a hook that only records returns nothing (None).")
+        if got.dtype != ref.dtype.name or not _same_array(got.array, ref):
             raise ExerciseError(
-                f"{what} changed the layer's output on {label} (it must only record).",
+                f"{what} changed the layer's output on {on} (it must only record).",
                 "work on the tensor without modifying it: in-place operations (methods ending "
-                "in `_`, or assigning into it) change the activations the next layer sees.")
-        log = module.dead_log
-        if not isinstance(log, list) or len(log) != 2:
-            n = len(log) if isinstance(log, list) else type(log).__name__
-            raise ExerciseError(
-                f"after two batches `module.dead_log` should hold 2 entries, it holds {n}.",
-                "append one number per call to the list that is already there; do not "
-                "replace the list.")
-        for entry in log:
-            if isinstance(entry, torch.Tensor) or not isinstance(entry, (int, float)) or \
-                    isinstance(entry, bool):
+                "in `_`, or assigning into it) change the activations the next layer sees, and "
+                "a tensor the hook returns replaces them.")
+        if grad:
+            reached = _tensor_array(_index(res["input_grads"], b))
+            if not got.requires_grad or reached is None or not _same_array(
+                    reached, expected["input_grads"][b]):
                 raise ExerciseError(
-                    f"{what} appended a {type(entry).__name__}; it should append a Python float.",
-                    "turn a one-element tensor into a plain number before you store it.")
-        got = float(log[0])
-        if not np.isclose(got, expected, rtol=1e-6, atol=1e-12):
-            zeros = float((reference == 0).double().mean())
-            per_sample = float((reference == 0).all(dim=1).double().mean())
-            any_zero = float((reference == 0).any(dim=0).double().mean())
-            non_positive = float((reference <= 0).all(dim=0).double().mean())
-            f32 = float((reference.float() == 0).all(dim=0).double().mean())
-            tolerance = float((reference.abs() < 1e-12).all(dim=0).double().mean())
-            zero_sum = float((reference.sum(dim=0) == 0).double().mean())
-            zero_max = float((reference.max(dim=0).values == 0).double().mean())
-            n_units = reference.shape[1]
-            why = {
-                "the share of zero *entries* (sparsity), not of dead units": zeros,
-                "the share of *samples* that are all zero (the wrong axis)": per_sample,
-                "units that are zero on *some* sample (any instead of all)": any_zero,
-                "units whose outputs are <= 0: negative outputs are alive": non_positive,
-                "a count of dead units instead of a fraction": expected * n_units,
-                "float32: 1e-300 rounds to 0 there, so a live unit looks dead": f32,
-                "a test for *nearly* zero: the units that output 1e-300 or 1e-20 once are "
-                "alive, since dead means exactly zero": tolerance,
-                "a zero sum (or mean) of the column: mixed signs add up to zero too, and "
-                "these units output 0.1 and -0.1": zero_sum,
-                "a largest output of zero: a unit whose outputs are -0.1, 0, 0 is alive": zero_max,
-            }
-            for mistake, value in why.items():
-                if not np.isclose(value, expected) and np.isclose(got, value):
-                    raise ExerciseError(
-                        f"{what} recorded {got:.4g} on {label}, expected {expected:.4g}: it "
-                        f"looks like {mistake}.", hint_dead)
-            raise ExerciseError(f"{what} recorded {got:.4g} on {label}, expected "
-                                f"{expected:.4g}.", hint_dead)
-        second = float((reference[:2] == 0).all(dim=0).double().mean())
-        if not np.isclose(float(log[1]), second, rtol=1e-6, atol=1e-12):
-            raise ExerciseError(f"on the second batch (2 samples of {label}) {what} recorded "
-                                f"{float(log[1]):.4g}, expected {second:.4g}.", hint_dead)
-    _check_keeps_autograd(record_dead, what, torch)
-    try:
-        check_vectorised(record_dead, what)
-    except ExerciseError as err:  # the shared hint speaks of numpy; this exercise is on tensors
-        raise ExerciseError(err.problem, "torch's reductions take a `dim` argument: one call "
-                            "tests every unit (column) over all samples at once.") from None
-    _forbid_course_code(record_dead, what)
-    passed(f"{what} records the dead fraction of every batch and leaves the layer's output "
-           "alone.")
+                    f"with {what} attached, the layer's output no longer carries autograd's "
+                    "history: backward() would give the layers before it no gradient (their "
+                    ".grad stays None).", "whatever a forward hook returns replaces the layer's "
+                    "output; a hook that only records returns nothing.")
+    if res["replaced"]:
+        raise ExerciseError(
+            f"{what} replaced `module.dead_log` with a new object.",
+            "append one number per call to the list that is already there; do not replace "
+            "the list (whoever made it holds it and reads it afterwards).")
+    log = res["log"]
+    if not isinstance(log, list) or len(log) != n:
+        count = len(log) if isinstance(log, list) else describe(log)
+        raise ExerciseError(
+            f"after {n} batch{'es' if n > 1 else ''} `module.dead_log` should hold {n} "
+            f"entr{'ies' if n > 1 else 'y'}, it holds {count}.",
+            "append one number per call to the list that is already there; do not replace "
+            "the list.")
+    for b, (entry, a, z) in enumerate(zip(log, expected["outputs"], batches)):
+        got = _as_float_entry(entry, what, "turn the one-element result into a plain number "
+                                           "(a Python float) before you store it.")
+        right = float(np.mean(np.all(a == 0, axis=0)))
+        if _close(got, right, 1e-6, 1e-12):
+            continue
+        on = f"batch {b + 1} of {n}" if n > 1 else "the batch"
+        problem = (f"{what} recorded {got:.6g} on {on} ({a.shape[0]} x {a.shape[1]}), "
+                   f"expected {right:.6g}")
+        for mistake, wrong in _dead_mistakes(a, np.asarray(z), right):
+            if not _close(wrong, right, 1e-6, 1e-12) and _close(got, wrong, 1e-6, 1e-12):
+                raise ExerciseError(f"{problem}: it looks like {mistake}.", _DEAD_HINT)
+        for digits in range(5):
+            if got == round(right, digits):
+                raise ExerciseError(f"{problem}: it looks rounded to {digits} decimals.",
+                                    "record the fraction as computed, unrounded.")
+        raise ExerciseError(problem + ".", _DEAD_HINT)
 
 
-# --------------------------------------------------------------------------------------
-# Exercise 2: a torch model's weights in the course's layout
-# --------------------------------------------------------------------------------------
+def _explain_dead(case: Case, obs) -> str | None:
+    error = obs.error
+    if "requires grad" in error:
+        return ("during training the activations are part of autograd's graph: read them "
+                "without changing them, and take them out of the graph (detach them) before "
+                "converting to numpy.")
+    if "inplace" in error or "in-place" in error:
+        return ("the layer's output is needed again by backward(): read it without modifying "
+                "it (no methods ending in `_`, no assignment into it).")
+    return None
 
-def _layout_model(torch):
-    torch.manual_seed(7)
-    return torch.nn.Sequential(
-        torch.nn.Linear(3, 5), torch.nn.ReLU(),
-        torch.nn.Linear(5, 5), torch.nn.Tanh(),  # a square layer: a missing transpose keeps
-        torch.nn.Linear(5, 1),                   # its shape but not its values; one output:
-    ).double()                                   # its W.T is contiguous, so still a view
 
-
-def _check_layout_float32(course_layout, what: str, torch) -> None:
-    """PyTorch's default precision is float32; the course's arrays are float64 all the same."""
-    model = _layout_model(torch).float()
-    got = _call(course_layout, model, what=what)
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        return  # the main check below names this
-    for name, values in (("weight", got[0]), ("bias", got[1])):
-        for i, value in enumerate(values if isinstance(values, (list, tuple)) else []):
-            if isinstance(value, np.ndarray) and value.dtype != np.float64:
-                raise ExerciseError(
-                    f"{what} on a float32 model (PyTorch's default): the {name} of layer "
-                    f"{i + 1} has dtype {value.dtype}; the exercise asks for float64 arrays "
-                    "whatever the model's precision.",
-                    "the course's networks compute in float64: convert the copy's dtype "
-                    "(float32 to float64 is exact).")
+DEAD_HOOK = Spec(
+    "ch07.dead_hook", check="ch07.check_dead_hook", grade_id="ch07-dead-hook-check",
+    what=_DEAD_WHAT, answers=("record_dead",), draw=_draw_dead, reference_case=_dead_reference,
+    judge=_judge_dead, explain_error=_explain_dead, forbidden=COURSE_CODE, vectorised=True,
+    loop_hint="torch's reductions take a `dim` argument: one call tests every unit (column) "
+              "over all samples at once.",
+    passed="`record_dead(module, inputs, output)` records the dead fraction of every batch on "
+           "every layer tried (ReLU, Leaky ReLU, tanh, ELU; float32 and float64; one sample, "
+           "one unit, batches that carry gradients) and leaves the layer's output alone.")
 
 
 @exercise_check
-def check_course_layout(course_layout) -> None:
-    """Check ``course_layout(model)`` -> (weights, biases) as numpy (fan_in, fan_out) copies."""
-    what = "`course_layout(model)`"
-    require_callable(course_layout, what)
-    torch = _torch(what)
-    if torch is None:
-        return
-    model = _layout_model(torch)
-    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    expected_W = [lin.weight.detach().numpy().T.copy() for lin in linears]
-    expected_b = [lin.bias.detach().numpy().copy() for lin in linears]
-    state = {k: v.clone() for k, v in model.state_dict().items()}
-    got = _call(course_layout, model, what=what)
-    if any(not torch.equal(state[k], v) for k, v in model.state_dict().items()):
+def check_dead_hook(record_dead, *, seed: int | None = None) -> None:
+    """Check the forward hook ``record_dead(module, inputs, output)``: it appends the dead
+    fraction (a Python float) to ``module.dead_log`` and leaves the output alone."""
+    _check(DEAD_HOOK, record_dead, seed)
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 3: a torch model's weights in the course's layout
+# --------------------------------------------------------------------------------------
+
+_LAYOUT_WHAT = "`course_layout(model)`"
+_NO_BIAS_HINT = ("a Linear layer built with bias=False has no bias (its `bias` is None); it "
+                 "computes what a layer with a bias of zeros computes, and the task asks for "
+                 "that vector of zeros.")
+_PAIRS_HINT = ("the model has layers built with bias=False, which have no bias parameter: the "
+               "model's parameters then do not alternate weight, bias. Take each Linear layer's "
+               "own weight (and bias).")
+
+
+def _layout_case(label: str, layers: list, dtype: str) -> Case:
+    return Case(label, ({"layers": layers, "dtype": dtype},), driver="ch07.layout")
+
+
+def _draw_layout(rng) -> list[Case]:
+    f64, f32 = "float64", "float32"
+    lin = _linear_recipe
+    cases = [
+        _layout_case("Linear(3, 5) ReLU Linear(5, 5) Tanh Linear(5, 1), float64 (a square "
+                     "layer; an output layer of one unit, whose W is a single row)",
+                     [lin(rng, 3, 5, f64), {"type": "relu"}, lin(rng, 5, 5, f64),
+                      {"type": "tanh"}, lin(rng, 5, 1, f64)], f64),
+        _layout_case("a float32 model (PyTorch's default): Linear(4, 3) Tanh Linear(3, 2)",
+                     [lin(rng, 4, 3, f32), {"type": "tanh"}, lin(rng, 3, 2, f32)], f32),
+        _layout_case("a single Linear(3, 2) layer, nothing else", [lin(rng, 3, 2, f64)], f64),
+        _layout_case("layers built with bias=False: Linear(3, 4, no bias) ReLU Linear(4, 4) "
+                     "ReLU Linear(4, 2, no bias)",
+                     [lin(rng, 3, 4, f64, bias=False), {"type": "relu"}, lin(rng, 4, 4, f64),
+                      {"type": "relu"}, lin(rng, 4, 2, f64, bias=False)], f64),
+        _layout_case("no layer with a bias, float32: Linear(2, 3, no bias) Tanh "
+                     "Linear(3, 1, no bias)",
+                     [lin(rng, 2, 3, f32, bias=False), {"type": "tanh"},
+                      lin(rng, 3, 1, f32, bias=False)], f32),
+        _layout_case("one-unit layers: Linear(1, 1) Sigmoid Linear(1, 3) Softmax",
+                     [lin(rng, 1, 1, f64), {"type": "sigmoid"}, lin(rng, 1, 3, f64),
+                      {"type": "softmax"}], f64),
+        _layout_case("other layers between: Linear(2, 4) LeakyReLU Dropout Linear(4, 3) "
+                     "Identity GELU Linear(3, 2) Sigmoid",
+                     [lin(rng, 2, 4, f64), {"type": "leaky_relu", "slope": 0.1},
+                      {"type": "dropout"}, lin(rng, 4, 3, f64), {"type": "identity"},
+                      {"type": "gelu"}, lin(rng, 3, 2, f64), {"type": "sigmoid"}], f64),
+        _layout_case("square layers only: Linear(4, 4) Tanh Linear(4, 4) ELU Linear(4, 4)",
+                     [lin(rng, 4, 4, f64), {"type": "tanh"}, lin(rng, 4, 4, f64),
+                      {"type": "elu"}, lin(rng, 4, 4, f64)], f64),
+    ]
+    for j in range(3):
+        dtype = str(rng.choice([f64, f32]))
+        layers = _random_layers(rng, dtype, depth=int(rng.integers(1, 5)))
+        cases.append(_layout_case(f"random model {j + 1}: {_describe_model(layers, dtype)}",
+                                  layers, dtype))
+    return cases
+
+
+def _moved(first, second) -> list[str]:
+    """Which arrays of a (weights, biases) result changed between two readings."""
+    names = []
+    if isinstance(first, (list, tuple)) and isinstance(second, (list, tuple)):
+        for kind, a, b in zip(("W", "the bias"), first, second):
+            if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+                for i, (x, y) in enumerate(zip(a, b)):
+                    x, y = _tensor_array(x) if isinstance(x, TensorData) else x, \
+                        _tensor_array(y) if isinstance(y, TensorData) else y
+                    if isinstance(x, np.ndarray) and not (isinstance(y, np.ndarray)
+                                                          and _same_array(x, y)):
+                        names.append(f"{kind} of layer {i + 1}")
+    return names
+
+
+@driver("ch07.layout")
+def _drive_layout(answers, recipe):
+    """Call the answer on a model built from the recipe; then change every parameter in place,
+    as an optimizer step does, to see whether the arrays returned change with it."""
+    with _traced_answers(answers) as (course_layout,):
+        torch = _import_torch()
+        model = build_model(**recipe)
+        before = [(name, p.detach().clone()) for name, p in model.named_parameters()]
+        result = course_layout(model)
+        after = list(model.named_parameters())
+        changed = len(after) != len(before) or any(
+            n1 != n2 or p.shape != q.shape or not torch.equal(p.detach(), q)
+            for (n1, q), (n2, p) in zip(before, after))
+        first = _plain.to_plain(result)
+        kept = [p.detach().clone() for p in model.parameters()]
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(1.0)
+        moved = _moved(first, _plain.to_plain(result))
+        with torch.no_grad():
+            for p, k in zip(model.parameters(), kept):
+                p.copy_(k)
+    return {"result": result, "moved": moved, "model_changed": changed}
+
+
+def _layout_reference(case: Case) -> dict:
+    linears = [la for la in case.args[0]["layers"] if la["type"] == "linear"]
+    return {"weights": [np.asarray(la["W"]).T.astype(np.float64) for la in linears],
+            "biases": [np.zeros(np.asarray(la["W"]).shape[0]) if la["b"] is None
+                       else np.asarray(la["b"]).astype(np.float64) for la in linears],
+            "has_bias": [la["b"] is not None for la in linears]}
+
+
+def _judge_layout(case: Case, obs, expected) -> None:
+    what = _LAYOUT_WHAT
+    dtype = case.args[0]["dtype"]
+    res = _record(obs.result, ("result", "moved", "model_changed"), what)
+    if res["model_changed"]:
         raise ExerciseError(f"{what} changed the model's parameters.",
                             "read the parameters; build new arrays instead of transposing or "
                             "converting the model's tensors in place.")
+    got = res["result"]
+    if got is None:
+        raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise ExerciseError(f"{what} should return a pair (weights, biases), got "
-                            f"{type(got).__name__}.",
+                            f"{describe(got)}.",
                             "return two lists: the weight matrices, then the bias vectors.")
-    weights, biases = got
-    for name, values in (("weights", weights), ("biases", biases)):
-        if not isinstance(values, (list, tuple)) or len(values) != len(linears):
-            n = len(values) if isinstance(values, (list, tuple)) else type(values).__name__
-            raise ExerciseError(
-                f"{what} returned {n} {name}; the model has {len(linears)} Linear layers.",
-                "one entry per Linear layer, first layer first, the output layer included; "
-                "activation layers have no parameters.")
-    for i, (W, b) in enumerate(zip(weights, biases)):
-        for name, value in (("weight", W), ("bias", b)):
+    n, has_bias = len(expected["weights"]), expected["has_bias"]
+    layers = f"{n} Linear layer{'s' if n != 1 else ''}"
+    for name, values in (("weights", got[0]), ("biases", got[1])):
+        if not isinstance(values, (list, tuple)):
+            raise ExerciseError(f"{what} returned {describe(values)} as the {name}; expected a "
+                                "list with one array per Linear layer.",
+                                "one entry per Linear layer, first layer first.")
+        if len(values) != n:
+            hint = ("one entry per Linear layer, first layer first, the output layer included; "
+                    "other layers have no parameters.")
+            if name == "biases" and len(values) == sum(has_bias) < n:
+                hint = _NO_BIAS_HINT
+            elif name == "weights" and len(values) == -(-(n + sum(has_bias)) // 2) != n:
+                hint = _PAIRS_HINT
+            named = name if len(values) != 1 else {"weights": "weight", "biases": "bias"}[name]
+            raise ExerciseError(f"{what} returned {len(values)} {named}; the model has {layers}.",
+                                hint)
+    for kind, values in (("W", got[0]), ("the bias", got[1])):
+        for i, value in enumerate(values):
+            label = f"{kind} of layer {i + 1}"
+            if value is None:
+                raise ExerciseError(f"{what}: {label} is None.", _NO_BIAS_HINT if kind != "W"
+                                    else "every Linear layer has a weight matrix.")
             if not isinstance(value, np.ndarray):
-                raise ExerciseError(
-                    f"{what}: the {name} of layer {i + 1} is a {type(value).__name__}, "
-                    "expected a numpy array.",
-                    "detach the tensor from autograd and convert it to numpy.")
+                if isinstance(value, TensorData):
+                    came, hint = "a torch tensor", ("detach the tensor from autograd and "
+                                                    "convert it to numpy.")
+                elif isinstance(value, (list, tuple)):
+                    came, hint = f"a Python {type(value).__name__}", "return numpy arrays."
+                else:
+                    came, hint = describe(value), "return numpy arrays."
+                raise ExerciseError(f"{what}: {label} is {came}, expected a numpy array.", hint)
             if value.dtype != np.float64:
+                if dtype == "float32":
+                    raise ExerciseError(
+                        f"{what} on a float32 model (PyTorch's default): {label} has dtype "
+                        f"{value.dtype}; the exercise asks for float64 arrays whatever the "
+                        "model's precision.", "the course's networks compute in float64: "
+                        "convert the copy's dtype (float32 to float64 is exact).")
                 raise ExerciseError(
-                    f"{what}: the {name} of layer {i + 1} has dtype {value.dtype}, expected "
-                    "float64 (the model's own precision).",
-                    "keep the model's precision: converting to float32 rounds every weight.")
-    for i, (W, W_ok) in enumerate(zip(weights, expected_W)):
-        if W.shape != W_ok.shape:
+                    f"{what}: {label} has dtype {value.dtype}, expected float64 (the model's "
+                    "own precision).", "keep the model's precision: converting to float32 "
+                    "rounds every weight.")
+    for i, (W, ref) in enumerate(zip(got[0], expected["weights"])):
+        if W.shape != ref.shape:
             hint = "torch keeps (fan_out, fan_in); the course's W maps fan_in to fan_out."
-            if W.shape == W_ok.shape[::-1]:
-                hint = ("torch stores Linear.weight as (fan_out, fan_in) and computes x W^T; "
-                        "the course's W is the other way round.")
+            if W.shape == ref.shape[::-1]:
+                hint = ("torch stores Linear.weight as (fan_out, fan_in) and computes x W^T; the "
+                        "course's W is the other way round.")
+            elif not all(has_bias):
+                hint = _PAIRS_HINT
             raise ExerciseError(f"{what}: W of layer {i + 1} has shape {W.shape}, expected "
-                                f"{W_ok.shape} (fan_in, fan_out).", hint)
-        if W_ok.shape[0] == W_ok.shape[1] and np.allclose(W, W_ok.T) and not np.allclose(
-                W_ok, W_ok.T):
+                                f"{ref.shape} (fan_in, fan_out).", hint)
+        if _same_array(W, ref):
+            continue
+        if ref.shape[0] == ref.shape[1] and _same_array(W, ref.T):
             raise ExerciseError(
                 f"{what}: W of layer {i + 1} (a square layer) has the right shape but is the "
-                "transpose of the answer.",
-                "torch stores Linear.weight as (fan_out, fan_in): turn it round for every "
-                "layer, square or not.")
-        check_array(W, W_ok, f"W of layer {i + 1}", rtol=0, atol=0,
-                    hint="each entry must be the model's weight from input unit i to output "
-                    "unit j: a reshape is not a transpose.")
-    for i, (b, b_ok) in enumerate(zip(biases, expected_b)):
-        if b.shape != b_ok.shape:
+                "transpose of the answer.", "torch stores Linear.weight as (fan_out, fan_in): "
+                "turn it round for every layer, square or not.")
+        if _same_array(W, ref.T.reshape(ref.shape)):
+            raise ExerciseError(f"{what}: W of layer {i + 1} differs from the model's weights: "
+                                "its entries are in the wrong places.",
+                                "each entry must be the model's weight from input unit i to "
+                                "output unit j: a reshape is not a transpose.")
+        _layout_differs(what, f"W of layer {i + 1}", W, ref)
+    for i, (b, ref) in enumerate(zip(got[1], expected["biases"])):
+        if b.shape != ref.shape:
             raise ExerciseError(f"{what}: the bias of layer {i + 1} has shape {b.shape}, "
-                                f"expected {b_ok.shape}.",
+                                f"expected {ref.shape}.",
                                 "a bias is a vector with one entry per output unit.")
-        check_array(b, b_ok, f"the bias of layer {i + 1}", rtol=0, atol=0)
-    # Independent copies: an optimizer step on the model must not change the student's arrays.
-    with torch.no_grad():
-        for lin in linears:
-            lin.weight.add_(1.0)
-            lin.bias.add_(1.0)
-    changed = [f"W of layer {i + 1}" for i, (W, W_ok) in enumerate(zip(weights, expected_W))
-               if not np.array_equal(W, W_ok)]
-    changed += [f"the bias of layer {i + 1}" for i, (b, b_ok) in enumerate(zip(biases, expected_b))
-                if not np.array_equal(b, b_ok)]
-    if changed:
+        if not _same_array(b, ref):
+            if not has_bias[i]:
+                raise ExerciseError(
+                    f"{what}: layer {i + 1} is built with bias=False, so its bias is a vector "
+                    f"of zeros; got {show(b)}.", _NO_BIAS_HINT)
+            _layout_differs(what, f"the bias of layer {i + 1}", b, ref)
+    if res["moved"]:
         raise ExerciseError(
-            f"{what} returns arrays that share memory with the model ({', '.join(changed)}; "
-            "layer 3 has one output unit): after the model's weights changed in place (as an "
+            f"{what} returns arrays that share memory with the model "
+            f"({', '.join(res['moved'])}): after the model's parameters changed in place (as an "
             "optimizer step does), these arrays changed too.",
             "a numpy view of a tensor sees every later change, and an operation that may copy "
             "does not copy when the data is already laid out as asked: take a copy always.")
-    _forbid_course_code(course_layout, what)
-    _check_layout_float32(course_layout, what, torch)
-    passed(f"{what} gives the course's layout: W of shape (fan_in, fan_out), float64 copies "
-           "that later training cannot change.")
 
 
-# --------------------------------------------------------------------------------------
-# Exercise 3: update ratios over one optimizer step
-# --------------------------------------------------------------------------------------
+def _layout_differs(what: str, label: str, got: np.ndarray, ref: np.ndarray) -> None:
+    bad = ~np.isclose(got, ref, rtol=0, atol=0, equal_nan=False)
+    index = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(
+        np.abs(got - ref), nan=np.inf), 0.0))), ref.shape)
+    shown, wanted = pair(got[index], ref[index])
+    hint = "a copy keeps every value exactly: no rounding, no lower precision on the way."
+    if np.allclose(got, ref, rtol=1e-2, atol=0):
+        hint = ("the values are close but not equal: " + hint)
+    raise ExerciseError(f"{what}: {label} differs from the model's values in {int(bad.sum())} "
+                        f"of {ref.size} entries; at index {tuple(int(i) for i in index)} got "
+                        f"{shown}, expected {wanted}.", hint)
 
-# Per-layer step sizes relative to the weights: 1e-7 (float32 cannot resolve it), 1e-3
-# (healthy), 0.5 (erratic). The biases move too, by much more, so counting them shows.
-_STEP_SCALES = (1e-7, 1e-3, 0.5)
+
+def _explain_layout(case: Case, obs) -> str | None:
+    error = obs.error
+    if "NoneType" in error or ("KeyError" in error and "bias" in error):
+        return _NO_BIAS_HINT
+    if "has no attribute 'weight'" in error or "has no attribute 'in_features'" in error:
+        return ("not every module of an nn.Sequential is a Linear layer, and their number and "
+                "places vary: pick out the Linear layers by their type.")
+    if "IndexError" in error:
+        return ("the number of layers varies from model to model: go through the model's "
+                "modules rather than fixed positions.")
+    if "requires grad" in error:
+        return ("a model's parameters are tracked by autograd, and numpy cannot hold that "
+                "history: take the tensor out of the graph (detach it) before converting.")
+    return None
 
 
-def _ratio_setup(torch):
-    torch.manual_seed(3)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(4, 3), torch.nn.Tanh(),
-        torch.nn.Linear(3, 6), torch.nn.ReLU(),
-        torch.nn.Linear(6, 2),
-    ).double()
-    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    gen = torch.Generator().manual_seed(11)
-    deltas = [scale * lin.weight.detach().abs().mean() *
-              torch.randn(lin.weight.shape, generator=gen, dtype=torch.float64)
-              for scale, lin in zip(_STEP_SCALES, linears)]
-    bias_deltas = [torch.full_like(lin.bias, 3.0) for lin in linears]
-    calls = {"n": 0}
-
-    def step():
-        # Like optimizer.step(): updates every parameter in place, and is not plain
-        # gradient times learning rate (nothing here has a gradient).
-        calls["n"] += 1
-        with torch.no_grad():
-            for lin, dW, db in zip(linears, deltas, bias_deltas):
-                lin.weight.add_(dW)
-                lin.bias.add_(db)
-
-    before = [lin.weight.detach().numpy().copy() for lin in linears]
-    before_b = [lin.bias.detach().numpy().copy() for lin in linears]
-    expected = np.array([np.linalg.norm(d.numpy()) / np.linalg.norm(W)
-                         for d, W in zip(deltas, before)])
-    return model, linears, step, calls, expected, before, before_b
+COURSE_LAYOUT = Spec(
+    "ch07.course_layout", check="ch07.check_course_layout", grade_id="ch07-course-layout-check",
+    what=_LAYOUT_WHAT, answers=("course_layout",), draw=_draw_layout,
+    reference_case=_layout_reference, judge=_judge_layout, explain_error=_explain_layout,
+    forbidden=Forbidden(("helpers.torch_bridge:*",), why="the task asks you to write it "
+                        "yourself, without the course's torch_bridge"),
+    passed="`course_layout(model)` gives the course's layout on every model tried (float32 and "
+           "float64, one Linear layer or several, layers built with bias=False, other layers "
+           "between): W of shape (fan_in, fan_out) and b as float64 copies that later training "
+           "cannot change.")
 
 
 @exercise_check
-def check_update_ratios(update_ratios) -> None:
-    """Check ``update_ratios(model, step)``: one ||ΔW|| / ||W_before|| per Linear layer."""
-    what = "`update_ratios(model, step)`"
-    require_callable(update_ratios, what)
-    torch = _torch(what)
-    if torch is None:
-        return
-    model, linears, step, calls, expected, before, before_b = _ratio_setup(torch)
-    got = _call(update_ratios, model, step, what=what)
-    if calls["n"] != 1:
-        raise ExerciseError(
-            f"{what} called step() {calls['n']} times; it must call it exactly once.",
-            "the ratio is about one optimizer step: record the weights, take the step, "
-            "compare.")
+def check_course_layout(course_layout, *, seed: int | None = None) -> None:
+    """Check ``course_layout(model)`` -> (weights, biases): float64 numpy (fan_in, fan_out)
+    copies, zeros for a layer without bias, on models drawn at each check."""
+    _check(COURSE_LAYOUT, course_layout, seed)
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 4: update ratios over one optimizer step
+# --------------------------------------------------------------------------------------
+
+_RATIOS_WHAT = "`update_ratios(model, step)`"
+_RATIOS_HINT = ("the ratio is the Frobenius norm of the change of W divided by the Frobenius "
+                "norm of W before the step, per Linear layer, weights only.")
+
+
+class _SGD:
+    """One step of torch.optim.SGD (no dampening, no Nesterov), as its single-tensor code."""
+
+    def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
+        self.params, self.lr = list(params), lr
+        self.momentum, self.weight_decay = momentum, weight_decay
+        self.buffers: dict[int, object] = {}
+
+    def step(self) -> None:
+        torch = _import_torch()
+        with torch.no_grad():
+            for i, p in enumerate(self.params):
+                if p.grad is None:
+                    continue
+                d = p.grad
+                if self.weight_decay:
+                    d = d.add(p, alpha=self.weight_decay)
+                if self.momentum:
+                    if i not in self.buffers:
+                        self.buffers[i] = torch.clone(d).detach()
+                    else:
+                        self.buffers[i].mul_(self.momentum).add_(d)
+                    d = self.buffers[i]
+                p.add_(d, alpha=-self.lr)
+
+
+class _Adam:
+    """One step of torch.optim.Adam (``decoupled``: AdamW), as its single-tensor code."""
+
+    def __init__(self, params, lr: float, weight_decay: float = 0.0, decoupled: bool = False,
+                 betas=(0.9, 0.999), eps: float = 1e-8):
+        self.params, self.lr, self.weight_decay, self.decoupled = list(params), lr, \
+            weight_decay, decoupled
+        self.beta1, self.beta2, self.eps = betas[0], betas[1], eps
+        self.state: dict[int, dict] = {}
+
+    def step(self) -> None:
+        torch = _import_torch()
+        b1, b2, lr = self.beta1, self.beta2, self.lr
+        with torch.no_grad():
+            for i, p in enumerate(self.params):
+                if p.grad is None:
+                    continue
+                s = self.state.setdefault(i, {"t": 0, "m": torch.zeros_like(p),
+                                              "v": torch.zeros_like(p)})
+                s["t"] += 1
+                g = p.grad
+                if self.weight_decay:
+                    if self.decoupled:
+                        p.mul_(1 - lr * self.weight_decay)
+                    else:
+                        g = g.add(p, alpha=self.weight_decay)
+                s["m"].lerp_(g, 1 - b1)
+                s["v"].mul_(b2).addcmul_(g, g, value=1 - b2)
+                step_size = lr / (1 - b1 ** s["t"])
+                denom = (s["v"].sqrt() / math.sqrt(1 - b2 ** s["t"])).add_(self.eps)
+                p.addcdiv_(s["m"], denom, value=-step_size)
+
+
+def _model_and_step(recipe: dict):
+    """The model of a ratio case with its gradients computed, and its optimizer step (after
+    the recipe's earlier steps): the same in the student's process and in the judge's."""
+    torch = _import_torch()
+    model = build_model(**recipe["model"])
+    X, Y = torch.tensor(recipe["X"]), torch.tensor(recipe["Y"])
+
+    def gradients():
+        model.zero_grad(set_to_none=True)
+        torch.mean((model(X) - Y) ** 2).backward()
+
+    spec = recipe["step"]
+    gradients()
+    if spec["kind"] == "custom":
+        pairs = []
+        for lin, (dW, db) in zip(_linears(model), spec["deltas"]):
+            pairs.append((lin.weight, torch.as_tensor(dW)))
+            if db is not None and lin.bias is not None:
+                pairs.append((lin.bias, torch.as_tensor(db)))
+
+        def take():
+            with torch.no_grad():
+                for p, d in pairs:
+                    p.add_(d)
+        return model, take
+    if spec["kind"] == "sgd":
+        opt = _SGD(model.parameters(), spec["lr"], spec.get("momentum", 0.0),
+                   spec.get("weight_decay", 0.0))
+    else:
+        opt = _Adam(model.parameters(), spec["lr"], spec.get("weight_decay", 0.0),
+                    spec["kind"] == "adamw")
+    for _ in range(int(spec.get("warmup", 0))):
+        opt.step()
+        gradients()
+    return model, opt.step
+
+
+def _ratio_case(rng, label: str, layers: list, dtype: str, step: dict) -> Case:
+    n_in = np.asarray(layers[0]["W"]).shape[1]
+    n_out = np.asarray([la for la in layers if la["type"] == "linear"][-1]["W"]).shape[0]
+    n = int(rng.integers(4, 16))
+    recipe = {"model": {"layers": layers, "dtype": dtype},
+              "X": rng.normal(0.0, 1.0, (n, n_in)).astype(_FLOATS[dtype]),
+              "Y": rng.normal(0.0, 1.0, (n, n_out)).astype(_FLOATS[dtype]), "step": step}
+    return Case(label, (recipe,), driver="ch07.optimizer_step")
+
+
+def _custom_deltas(rng, layers: list, scales) -> list:
+    """Per Linear layer a random change of its weights, ``scale`` times their mean size, and
+    a change of 3 of its bias (much more: counting the biases shows)."""
+    out = []
+    for layer, scale in zip([la for la in layers if la["type"] == "linear"], scales):
+        W = np.asarray(layer["W"])
+        dW = (scale * np.mean(np.abs(W)) * rng.normal(0.0, 1.0, W.shape)).astype(W.dtype)
+        db = None if layer["b"] is None else np.full_like(np.asarray(layer["b"]), 3.0)
+        out.append([dW, db])
+    return out
+
+
+def _draw_ratios(rng) -> list[Case]:
+    f64, f32 = "float64", "float32"
+    lin = _linear_recipe
+    three = [lin(rng, 4, 3, f64), {"type": "tanh"}, lin(rng, 3, 6, f64), {"type": "relu"},
+             lin(rng, 6, 2, f64)]
+    scales = [float(s) for s in rng.permutation([1e-7, 1e-3, 0.5])]
+    frozen_first = [lin(rng, 2, 4, f64, frozen=True), {"type": "leaky_relu", "slope": 0.1},
+                    {"type": "dropout"}, lin(rng, 4, 3, f64), {"type": "identity"},
+                    lin(rng, 3, 1, f64)]
+    cases = [
+        _ratio_case(rng, "a hand-made step that moves the weights of the three layers by "
+                    f"{', '.join(f'{s:g}' for s in scales)} of their size and every bias by 3 "
+                    "(Linear(4, 3) Tanh Linear(3, 6) ReLU Linear(6, 2), float64)", three, f64,
+                    {"kind": "custom", "deltas": _custom_deltas(rng, three, scales)}),
+        _ratio_case(rng, "SGD (lr 0.1) on a float32 model (PyTorch's default): Linear(3, 4) "
+                    "ReLU Linear(4, 2)",
+                    [lin(rng, 3, 4, f32), {"type": "relu"}, lin(rng, 4, 2, f32)], f32,
+                    {"kind": "sgd", "lr": 0.1}),
+        _ratio_case(rng, "Adam (lr 0.001), one step after another, with a layer built with "
+                    "bias=False: Linear(3, 5, no bias) Tanh Linear(5, 5) Tanh Linear(5, 1)",
+                    [lin(rng, 3, 5, f64, bias=False), {"type": "tanh"}, lin(rng, 5, 5, f64),
+                     {"type": "tanh"}, lin(rng, 5, 1, f64)], f64,
+                    {"kind": "adam", "lr": 1e-3, "warmup": 1}),
+        _ratio_case(rng, "SGD with momentum 0.9 and weight decay, one step after another, on a "
+                    "single Linear(3, 2) layer", [lin(rng, 3, 2, f64)], f64,
+                    {"kind": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 0.01,
+                     "warmup": 1}),
+        _ratio_case(rng, "AdamW with a frozen first layer (the step leaves it alone: its ratio "
+                    "is 0) and layers without parameters between", frozen_first, f64,
+                    {"kind": "adamw", "lr": 1e-2, "weight_decay": 0.1}),
+        _ratio_case(rng, "a tiny Adam step (lr 1e-9) on a float64 model, which float32 cannot "
+                    "resolve: Linear(3, 4) Tanh Linear(4, 2)",
+                    [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)], f64,
+                    {"kind": "adam", "lr": 1e-9}),
+        _ratio_case(rng, "one-unit layers: Linear(1, 1) Sigmoid Linear(1, 1), SGD (lr 0.5)",
+                    [lin(rng, 1, 1, f64), {"type": "sigmoid"}, lin(rng, 1, 1, f64)], f64,
+                    {"kind": "sgd", "lr": 0.5}),
+    ]
+    for j in range(3):
+        dtype = str(rng.choice([f64, f32]))
+        layers = _random_layers(rng, dtype, depth=int(rng.integers(1, 5)), frozen=0.15)
+        kind = str(rng.choice(["sgd", "sgd", "adam", "adamw", "custom"]))
+        lr = float(10 ** rng.uniform(-5, 0))
+        if kind == "custom":
+            n_lin = sum(la["type"] == "linear" for la in layers)
+            step = {"kind": kind, "deltas": _custom_deltas(
+                rng, layers, 10 ** rng.uniform(-5, 0, n_lin))}
+            about = "a hand-made step"
+        elif kind == "sgd":
+            step = {"kind": kind, "lr": lr, "momentum": float(rng.choice([0.0, 0.9])),
+                    "warmup": int(rng.integers(0, 2))}
+            about = f"SGD (lr {lr:.2g}, momentum {step['momentum']})"
+        else:
+            step = {"kind": kind, "lr": lr, "weight_decay": float(rng.choice([0.0, 0.01])),
+                    "warmup": int(rng.integers(0, 2))}
+            about = f"{'Adam' if kind == 'adam' else 'AdamW'} (lr {lr:.2g})"
+        cases.append(_ratio_case(rng, f"random model {j + 1}: {_describe_model(layers, dtype)}, "
+                                 f"{about}", layers, dtype, step))
+    return cases
+
+
+@driver("ch07.optimizer_step")
+def _drive_ratios(answers, recipe):
+    """Give the answer a model with its gradients and a ``step`` that counts its calls."""
+    with _traced_answers(answers) as (update_ratios,):
+        model, take = _model_and_step(recipe)
+        calls = [0]
+
+        def step():
+            calls[0] += 1
+            _untraced(take)
+
+        result = update_ratios(model, step)
+    return {"result": result, "calls": calls[0]}
+
+
+@_single_threaded
+def _ratio_reference(case: Case) -> dict:
+    """The weights (and biases, gradients) of every Linear layer before and after the step."""
+    model, take = _model_and_step(case.args[0])
+    linears = _linears(model)
+
+    def read(t):
+        return None if t is None else t.detach().numpy().copy()
+
+    before = [read(lin.weight) for lin in linears]
+    before_b = [read(lin.bias) for lin in linears]
+    grads = [read(lin.weight.grad) for lin in linears]
+    take()
+    return {"before": before, "after": [read(lin.weight) for lin in linears],
+            "before_b": before_b, "after_b": [read(lin.bias) for lin in linears],
+            "grads": grads}
+
+
+def _ratio_values(ref: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The right ratios, and what the usual mistakes give."""
+    b64 = [b.astype(np.float64) for b in ref["before"]]
+    a64 = [a.astype(np.float64) for a in ref["after"]]
+    norm = np.linalg.norm
+    right = np.array([norm(a - b) / norm(b) for a, b in zip(a64, b64)])
+
+    def with_bias(a, b, ab, bb):
+        if ab is None:
+            return norm(a - b) / norm(b)
+        ab, bb = ab.astype(np.float64), bb.astype(np.float64)
+        return math.sqrt(norm(a - b) ** 2 + norm(ab - bb) ** 2) / math.sqrt(
+            norm(b) ** 2 + norm(bb) ** 2)
+
+    lower = {np.dtype(np.float64): np.float32, np.dtype(np.float32): np.float16}[
+        ref["before"][0].dtype]
+    with np.errstate(all="ignore"):
+        mistakes = {
+            "divided by the norm of the weights *after* the step":
+                np.array([norm(a - b) / norm(a) for a, b in zip(a64, b64)]),
+            "computed a difference of norms, not the norm of the difference":
+                np.array([abs(norm(a) - norm(b)) / norm(b) for a, b in zip(a64, b64)]),
+            "counted the biases with the weights":
+                np.array([with_bias(a, b, ab, bb) for a, b, ab, bb in zip(
+                    a64, b64, ref["after_b"], ref["before_b"])]),
+            "squared the ratio (norms without the square root)": right**2,
+            "listed the layers from the output backwards": right[::-1],
+            "averaged the element-wise ratios |ΔW| / |W| instead of a ratio of norms":
+                np.array([np.mean(np.abs(a - b) / np.abs(b)) for a, b in zip(a64, b64)]),
+            "took the gradient's norm, not the change the step made":
+                np.array([np.nan if g is None else norm(g) / norm(b)
+                          for g, b in zip(ref["grads"], b64)]),
+            f"computed in {np.dtype(lower).name}, a lower precision: it cannot resolve so "
+            "small a change": np.array([
+                float(norm(a.astype(lower) - b.astype(lower)) / norm(b.astype(lower)))
+                for a, b in zip(ref["after"], ref["before"])]),
+        }
+    return right, mistakes
+
+
+def _judge_ratios(case: Case, obs, expected) -> None:
+    what = _RATIOS_WHAT
+    dtype = case.args[0]["model"]["dtype"]
+    res = _record(obs.result, ("result", "calls"), what)
+    calls = res["calls"]
+    if calls != 1:
+        raise ExerciseError(f"{what} called step() {calls} times; it must call it exactly once.",
+                            "the ratio is about one optimizer step: record the weights, take "
+                            "the step, compare.")
+    right, mistakes = _ratio_values(expected)
+    n = right.size
+    got = res["result"]
     if got is None:
         raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
     if not isinstance(got, np.ndarray):
-        raise ExerciseError(f"{what} returned a {type(got).__name__}; the exercise asks for a "
-                            "numpy array with one number per Linear layer.",
-                            "collect the per-layer ratios, then turn them into a numpy array "
-                            "of floats before returning.")
-    try:
-        values = np.asarray([float(v) for v in np.asarray(got, dtype=object).ravel()])
-    except (TypeError, ValueError):
-        raise ExerciseError(f"{what} should return one number per Linear layer, got "
-                            f"{type(got).__name__}.", "return a numpy array of floats.") from None
-    if values.shape != expected.shape:
-        raise ExerciseError(f"{what} returned {values.size} numbers; the model has "
-                            f"{len(linears)} Linear layers (one ratio each, weights only).",
-                            "one ratio per Linear layer, first layer first.")
+        if isinstance(got, TensorData):
+            came = "a torch tensor"
+        elif isinstance(got, (list, tuple)):
+            came = f"a Python {type(got).__name__}"
+        else:
+            came = describe(got)
+        raise ExerciseError(f"{what} returned {came}; the exercise asks for a numpy array with "
+                            "one number per Linear layer.",
+                            "collect the per-layer ratios, then turn them into a numpy array of "
+                            "floats before returning.")
+    if got.dtype.kind not in "fiu":
+        raise ExerciseError(f"{what} returned an array of dtype {got.dtype}; expected float64 "
+                            "numbers.", "return a numpy array of floats.")
+    if got.shape != (n,):
+        if got.size == n:
+            problem = (f"{what} returned shape {got.shape}; expected ({n},), a flat array with "
+                       "one number per Linear layer.")
+        else:
+            problem = (f"{what} returned {got.size} numbers; the model has {n} Linear "
+                       f"layer{'s' if n != 1 else ''} (one ratio each, weights only).")
+        raise ExerciseError(problem, "one ratio per Linear layer, first layer first, in a flat "
+                                     "array.")
+    if got.dtype != np.float64:
+        raise ExerciseError(f"{what} returned dtype {got.dtype}, expected float64.",
+                            "return the ratios as float64 numbers, whatever the model's "
+                            "precision (np.array of Python floats gives float64).")
+    values = got.astype(np.float64)
+    rtol = 1e-9 if dtype == "float64" else 1e-5
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(values - right) <= rtol * np.abs(right)
+    if np.all(ok):
+        return
     if np.all(values == 0):
         raise ExerciseError(
             f"{what} gives 0 for every layer: the weights you kept as 'before' changed with "
-            "the step.",
-            "an optimizer step changes the parameter tensors in place, and a detached tensor "
-            "(or a numpy view of it) shares their memory: keep an independent copy.")
-    W_after = [lin.weight.detach().numpy() for lin in linears]
-    known = {
-        "divided by the norm of the weights *after* the step":
-            [np.linalg.norm(a - b) / np.linalg.norm(a) for a, b in zip(W_after, before)],
-        "computed a difference of norms, not the norm of the difference":
-            [abs(np.linalg.norm(a) - np.linalg.norm(b)) / np.linalg.norm(b)
-             for a, b in zip(W_after, before)],
-        "counted the biases with the weights":
-            [np.sqrt(np.sum((a - b) ** 2) + np.sum((lin.bias.detach().numpy() - bb) ** 2))
-             / np.sqrt(np.sum(b ** 2) + np.sum(bb ** 2))
-             for a, b, bb, lin in zip(W_after, before, before_b, linears)],
-        "squared the ratio (norms without the square root)": list(expected ** 2),
-        "listed the layers from the output backwards": list(expected[::-1]),
-        "averaged the element-wise ratios |ΔW| / |W| instead of a ratio of norms":
-            [np.mean(np.abs(a - b) / np.abs(b)) for a, b in zip(W_after, before)],
-    }
-    for mistake, wrong in known.items():
-        wrong = np.asarray(wrong, dtype=float)
-        if not np.allclose(wrong, expected, rtol=1e-3) and np.allclose(values, wrong, rtol=1e-6):
-            raise ExerciseError(f"{what} gives {np.array2string(values, precision=3)}, expected "
-                                f"{np.array2string(expected, precision=3)}: it looks like you "
-                                f"{mistake}.",
-                                "the ratio is the Frobenius norm of the change of W divided "
-                                "by the Frobenius norm of W before the step, per layer.")
-    if not np.isclose(values[0], expected[0], rtol=1e-3, atol=0) and np.allclose(
-            values[1:], expected[1:], rtol=1e-4, atol=0):
+            "the step.", "an optimizer step changes the parameter tensors in place, and a "
+            "detached tensor (or a numpy view of it) shares their memory: keep an independent "
+            "copy.")
+    shown = f"{what} gives {show(values, 3)}, expected {show(right, 3)}"
+    for mistake, wrong in mistakes.items():
+        tol = 1e-3 if "precision" in mistake else 1e-6
+        with np.errstate(invalid="ignore"):
+            if not np.allclose(wrong, right, rtol=rtol, atol=0) and np.allclose(
+                    values, wrong, rtol=tol, atol=0, equal_nan=False):
+                raise ExerciseError(f"{shown}: it looks like you {mistake}.", _RATIOS_HINT)
+    k = int(np.argmin(ok))
+    if dtype == "float64" and np.allclose(values, right, rtol=1e-4, atol=0):
         raise ExerciseError(
-            f"{what} gives {values[0]:.4g} for layer 1, whose step is 1e-7 of its weights; "
-            f"expected {expected[0]:.4g}. Lost precision: float32 cannot resolve so small a "
-            "change.",
-            "keep the model's float64 precision when you subtract.")
-    check_array(values, expected, f"the array {what} returned", rtol=1e-6, atol=0,
-                hint="the ratio is the Frobenius norm of the change of W divided by the "
-                "Frobenius norm of W before the step, per Linear layer, weights only.")
-    _forbid_course_code(update_ratios, what)
-    passed(f"{what} is right: {', '.join(f'{v:.0e}' for v in expected)} for a tiny, a healthy "
-           "and an erratic step.")
+            f"{shown}: close, but not to the precision of a float64 model (layer {k + 1}: "
+            f"{pair(values[k], right[k])[0]} instead of {pair(values[k], right[k])[1]}).",
+            "keep the model's float64 precision when you subtract and take the norms.")
+    shown_k, wanted_k = pair(values[k], right[k])
+    hint = _RATIOS_HINT
+    if any(b is None for b in expected["before_b"]):
+        hint += (" Layers built with bias=False have no bias parameter, so the model's "
+                 "parameters do not alternate weight, bias.")
+    raise ExerciseError(f"{shown}; layer {k + 1} of {n} differs: got {shown_k}, expected "
+                        f"{wanted_k}.", hint)
+
+
+def _explain_ratios(case: Case, obs) -> str | None:
+    error = obs.error
+    if "requires grad" in error:
+        return ("a model's parameters are tracked by autograd, and numpy cannot hold that "
+                "history: take the tensor out of the graph (detach it) before converting.")
+    if "NoneType" in error:
+        return ("a Linear layer built with bias=False has no bias (its `bias` is None): the "
+                "ratio is about the weights only.")
+    if "has no attribute 'weight'" in error or "IndexError" in error:
+        return ("not every module of an nn.Sequential is a Linear layer, and their number and "
+                "places vary: pick out the Linear layers by their type.")
+    return None
+
+
+UPDATE_RATIOS = Spec(
+    "ch07.update_ratios", check="ch07.check_update_ratios", grade_id="ch07-update-ratios-check",
+    what=_RATIOS_WHAT, answers=("update_ratios",), draw=_draw_ratios,
+    reference_case=_ratio_reference, judge=_judge_ratios, explain_error=_explain_ratios,
+    forbidden=COURSE_CODE,
+    passed="`update_ratios(model, step)` is right on every model and step tried (SGD with and "
+           "without momentum, Adam, AdamW and hand-made steps, from 1e-9 to erratic; float32 "
+           "and float64; frozen layers, layers without bias): one step, one ratio "
+           "||W_after - W_before|| / ||W_before|| per Linear layer, weights only.")
+
+
+@exercise_check
+def check_update_ratios(update_ratios, *, seed: int | None = None) -> None:
+    """Check ``update_ratios(model, step)``: one step() call, one ||ΔW|| / ||W_before|| per
+    Linear layer (weights only) as a float64 array, on models and steps drawn at each check."""
+    _check(UPDATE_RATIOS, update_ratios, seed)
