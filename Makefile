@@ -95,14 +95,22 @@ lab: $(RUNTIME_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check --output-format=concise $(wildcard helpers tests notebooks benchmarks tools deploy)
 
-# tests/test_classroom.py needs the class deployment's packages too.
+# tests/test_classroom.py needs the class deployment's packages too. The overlap check of
+# every notebook's figures runs in `make notebooks`, on the figures nbval draws.
+NOTEBOOK_OVERLAP := tests/test_figure_overlap.py::test_every_notebook_figure_covers_no_data
 unit: $(TEST_STAMP) $(CLASS_STAMP)
-	$(PYTEST) tests
+	$(PYTEST) tests --deselect $(NOTEBOOK_OVERLAP)
 
 # --nbval-lax: only cells marked NBVAL_CHECK_OUTPUT compare outputs; every cell must run.
 # --nbval-current-env: run notebooks in this .venv whatever kernel name they carry.
+# HELPERS_FIGURE_AUDIT: each kernel measures every figure it draws (what covers the data)
+# into build/figure-audit.jsonl; the overlap test then reads that log instead of executing
+# every notebook a second time (it fails if the log misses a notebook or a figure).
+FIGURE_AUDIT := $(CURDIR)/build/figure-audit.jsonl
 notebooks: $(TEST_STAMP)
-	$(PYTEST) --nbval-lax --nbval-current-env notebooks/
+	@mkdir -p build && rm -f $(FIGURE_AUDIT)
+	HELPERS_FIGURE_AUDIT=$(FIGURE_AUDIT) $(PYTEST) --nbval-lax --nbval-current-env notebooks/
+	$(PYTEST) $(NOTEBOOK_OVERLAP)
 
 test: lint unit notebooks
 

@@ -430,8 +430,13 @@ The class is up: {settings.url}/hub/login
        cd {ROOT}
        NBGRADER_COURSE_DIR=~/{COURSE_FOLDER} python tools/assignments.py generate --only ch01
        cd ~/{COURSE_FOLDER} && nbgrader release_assignment ch01
-  4. The formgrader: {settings.url}/user/{settings.instructor}/formgrader
+  4. Grade in the same terminal (each notebook in a bubblewrap sandbox, run as you):
+       cd ~/{COURSE_FOLDER} && nbgrader collect --update ch01 && nbgrader autograde ch01
+  5. The formgrader: {settings.url}/user/{settings.instructor}/formgrader
 Hub log: {log}. Ctrl-C stops the hub and every user's server.""", flush=True)
+    if shutil.which("bwrap") is None:
+        print("warning: bubblewrap (bwrap) is not installed: `nbgrader autograde` will refuse to "
+              "grade until it is (apt-get install bubblewrap)", file=sys.stderr, flush=True)
     try:
         hub.proc.wait()
     except KeyboardInterrupt:

@@ -505,12 +505,12 @@ class ActivationExplorer(Explorer):
         for act in acts:
             f, df = self.artists["f"][act.name], self.artists["df"][act.name]
             f.set_data(self.x, act(self.x))
-            df.set_data(self.x, act.grad(self.x))
+            df.set_data(*plots.derivative_curve(act, self.x))  # no vertical line at a jump
             f.set_visible(True)
             df.set_visible(show_d)
             spans = plots.saturation_spans(act, self.x)
             if spans:
-                self._show_spans(act.name, spans, len(banded), show_d)
+                self._show_spans(act.name, spans, show_d)
                 banded.append(act.name)
         self.artists["empty"].set_visible(not acts)
         for ax, lines in zip(self.axes, (self.artists["f"], self.artists["df"])):
@@ -547,10 +547,10 @@ class ActivationExplorer(Explorer):
         self.use_blitting([*self.artists["spans"], *self.artists["f"].values(),
                            *self.artists["df"].values(), self.artists["empty"]])
 
-    def _show_spans(self, name: str, spans, k: int, show_d: bool) -> None:
-        """Show ``name``'s flat bands (its ``k``-th hatch), reusing its band patches: one
-        pair (f panel, f' panel) per band."""
-        style = plots.band_style(plots.colour(name), k)
+    def _show_spans(self, name: str, spans, show_d: bool) -> None:
+        """Show ``name``'s flat bands (in its own colour and hatch, whatever else is shown),
+        reusing its band patches: one pair (f panel, f' panel) per band."""
+        style = plots.band_style(plots.colour(name), name)
         pool = self._span_pool.setdefault(name, [])
         while len(pool) < len(spans):
             pair = tuple(ax.axvspan(0, 1, gid="saturated") for ax in self.axes)
@@ -570,7 +570,7 @@ class ActivationExplorer(Explorer):
         style = {"inside": (), "ncol": 2, "fontsize": 8, "handlelength": 1.6,
                  "columnspacing": 1.0, "title_fontsize": 8}
         handles = [self.artists["f"][n] for n in names]
-        swatches = [Patch(**plots.band_style(plots.colour(n), k)) for k, n in enumerate(banded)]
+        swatches = [Patch(**plots.band_style(plots.colour(n), n, legend=True)) for n in banded]
         made = []
         if show_d:
             if handles:
@@ -589,6 +589,7 @@ class ActivationExplorer(Explorer):
         shown = [ln.get_visible() for ln in self.artists["f"].values()]
         for legend in self.artists["legends"]:
             legend.remove()
+            self._forget_pixels(legend)  # or its old pixels are pasted in every full redraw
         handles = [Patch(label="leaky_relu(alpha=0.3)")] * 6
         room = [plots.place_legend(ax, handles, inside=(), ncol=2, fontsize=8, title="flat",
                                    title_fontsize=8) for ax in self.axes]
@@ -638,6 +639,11 @@ class NeuronExplorer(Explorer):
         self.artists.update(reference=by_gid["reference"], neuron=by_gid["neuron"],
                             centre=by_gid["centre"], centre_label=by_gid["centre_label"],
                             legend=ax.get_legend())
+        # The centre label's places follow the centre line: plot_neuron's were for x = 0.
+        label = self.artists["centre_label"]
+        del label.draw  # plot_neuron's placement, for its own x0
+        self._centre_places = plots.centre_places(0.0)
+        plots.keep_free(label, self._centre_places)
         self.x = self.artists["neuron"].get_xdata()
         self._laid_out = False
         self._start()
@@ -668,7 +674,10 @@ class NeuronExplorer(Explorer):
         if visible:
             x0 = -b / w + 0.0  # + 0.0: b = 0 gives 0, not "-0"
             self.artists["centre"].set_xdata([x0, x0])
-            self.artists["centre_label"].set_text(f"x = −b/w = {x0:.2g}")
+            label = self.artists["centre_label"]
+            label.set_text(f"x = −b/w = {x0:.2g}")
+            label.xy = (x0, label.xy[1])
+            self._centre_places[:] = plots.centre_places(x0)  # read as the label is drawn
         if self._laid_out:  # the legend goes where the curves are not, on the real layout
             self.settle(legend)  # (the centre label places itself as it is drawn)
         # Blitting: the curves, the centre line and the labels over a cached picture of the
@@ -820,7 +829,8 @@ class GradientFlowExplorer(Explorer):
         self.seed = seed
         self.X, self.y = data.moons(256, noise=0.1, seed=seed)
         ax0, ax1 = self.axes
-        self.artists["norms"], = ax0.plot([1], [1], "o-", color=plots.OKABE_ITO[0])
+        # Coloured by the activation (set in update): the course colour of what is drawn.
+        self.artists["norms"], = ax0.plot([1], [1], "o-", color=plots.colour(activation))
         ax0.set_yscale("log")
         # Decades only: minor ticks on a log axis are most of its drawing time.
         ax0.yaxis.set_minor_locator(NullLocator())
@@ -898,6 +908,7 @@ class GradientFlowExplorer(Explorer):
         ax0, ax1 = self.axes
         shown = np.maximum(norms, 1e-30)
         self.artists["norms"].set_data(np.arange(1, L + 1), shown)
+        self.artists["norms"].set_color(plots.colour(net.hidden_activations[0]))
         if depth != getattr(self, "_depth", None):
             self._depth = depth
             self._set_depth_ticks(depth)

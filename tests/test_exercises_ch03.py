@@ -2,9 +2,11 @@
 a message naming its mistake or saying what differs) and of right answers written other ways
 (each passes on hundreds of draws), and the same verdicts through the autograding path."""
 
+import array
 import copy
 import functools
 import itertools
+import operator
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from exercise_support import accepts, draws, graded, rejects
 from helpers import activations, data, diagnostics
 from helpers.activations import leaky_relu as course_leaky_relu
 from helpers.diagnostics import dead_units as course_dead_units
-from helpers.exercises import NotAnsweredYet, ch03
+from helpers.exercises import ExerciseError, NotAnsweredYet, ch03
 
 
 def unfinished(*args, **kwargs):
@@ -23,9 +25,10 @@ def unfinished(*args, **kwargs):
 # ---------------------------------------------------------------- exercise 1: leaky relu
 # Task: leaky_relu(x, alpha=0.01) = x where x > 0, alpha x elsewhere; leaky_relu_grad(x,
 # alpha=0.01) = 1 where x > 0, alpha elsewhere (x = 0 included). x is a numpy array of any
-# shape (0-d and empty included); alpha a Python float in [0, 1), passed by name, by position
-# or not at all. A float array keeps its dtype; an integer array gives float64. No Python
-# loop, no course code, x not modified.
+# shape (0-d and empty included) of float16, float32, float64 or integers, with finite values
+# (up to each dtype's largest; no inf or NaN); alpha a Python float in [0, 1), passed by name,
+# by position or not at all. A float array keeps its dtype; an integer array gives float64. No
+# Python loop (timed on a large input too), no course code, x not modified.
 
 
 def leaky_relu(x, alpha=0.01):
@@ -132,6 +135,49 @@ def tiny_as_zero_grad(x, alpha=0.01):
 
 def tiny_as_zero(x, alpha=0.01):
     return leaky_relu(np.where(np.abs(x) < 1e-12, 0, x), alpha).astype(leaky_relu(x).dtype)
+
+
+def map_max_in_c(x, alpha=0.01):
+    """The newcomer's loop in C: map over the elements into an array.array, no Python line."""
+    xf = x.astype(np.float64) if x.dtype.kind != "f" else x
+    buf = array.array("d", map(max, xf.flat, (alpha * xf).flat))
+    return np.frombuffer(buf).astype(xf.dtype).reshape(xf.shape)
+
+
+def map_gt_in_c(x, alpha=0.01):
+    xf = x.astype(np.float64) if x.dtype.kind != "f" else x
+    buf = array.array("d", map(operator.gt, xf.flat, itertools.repeat(0.0)))
+    return np.where(np.frombuffer(buf).reshape(xf.shape) > 0, 1.0, alpha).astype(xf.dtype)
+
+
+def float32_or_float64(x, alpha=0.01):
+    """Keeps float32, but float16 (and anything else) comes back float64."""
+    if x.dtype != np.float32:
+        x = x.astype(np.float64)
+    return np.where(x > 0, x, alpha * x)
+
+
+def float32_or_float64_grad(x, alpha=0.01):
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    return np.where(x > 0, 1.0, alpha).astype(dtype)
+
+
+def clipped(x, alpha=0.01):
+    """Clips to +-1e300: right up to the old check's largest input."""
+    x = np.clip(x, -1e300, 1e300)
+    return np.where(x > 0, x, alpha * x)
+
+
+def clipped_float32(x, alpha=0.01):
+    """Clips float32 to +-1e38, float32's largest in the old check."""
+    x = np.clip(x, -1e38, 1e38).astype(x.dtype) if x.dtype == np.float32 else x
+    return np.where(x > 0, x, alpha * x)
+
+
+def overflowing_sum(x, alpha=0.01):
+    """((1 + alpha) x + (1 - alpha) |x|) / 2: right in exact arithmetic, but the sum
+    overflows near the dtype's largest value."""
+    return ((1 + alpha) * x + (1 - alpha) * np.abs(x)) / 2
 
 
 _course_forward_partial = functools.partial(activations.leaky_relu)
@@ -259,6 +305,29 @@ WRONG_LEAKY_RELU = {
     "alpha rounded to one decimal": (
         (lambda x, alpha=0.01: leaky_relu(x, round(alpha, 1) or 0.01), leaky_relu_grad),
         r"differs from the answer"),
+    # Newcomer: a loop over the elements driven from C (map into an array.array) runs no Python
+    # line and keeps no object per element alive: the timed case catches it.
+    "map(max) into an array.array (forward)": (
+        (map_max_in_c, leaky_relu_grad),
+        r"took \d+ ms of CPU on `leaky_relu` on an input of 200,000 elements"),
+    "map(operator.gt) into an array.array (derivative)": (
+        (leaky_relu, map_gt_in_c),
+        r"took \d+ ms of CPU on `leaky_relu_grad` on an input of 200,000 elements"),
+    # Newcomer: float16 comes back float64 (float32 kept).
+    "float16 in, float64 out (forward)": ((float32_or_float64, leaky_relu_grad),
+                                          r"returns float64 for a float16 input"),
+    "float16 in, float64 out (derivative)": ((leaky_relu, float32_or_float64_grad),
+                                             r"`leaky_relu_grad` returns float64 for a float16"),
+    # Newcomer: clipping at the old check's largest input; values near each dtype's largest.
+    "clipped to 1e300": ((clipped, leaky_relu_grad),
+                         r"at x = 1\.7e\+308: got 1e\+300, expected 1\.7e\+308\.[\s\S]*"
+                         r"do not clip"),
+    "clipped to 1e38 (float32)": ((clipped_float32, leaky_relu_grad),
+                                  r"float32 input; the largest difference is at x = "
+                                  r"3\.39999\d*e\+38"),
+    "a sum that overflows near the largest float": (
+        (overflowing_sum, leaky_relu_grad),
+        r"at x = -?(1\.7e\+308|3\.39999\d*e\+38): got -?inf[\s\S]*Hint: x is finite"),
 }
 
 # Right answers written other ways: every one must pass.
@@ -321,18 +390,27 @@ def test_leaky_relu_cases_cover_the_contract():
     cases = ch03.LEAKY_RELU.draw(0)
     xs = [c.args[0] for c in cases]
     assert {x.dtype for x in xs} >= {np.dtype(np.float64), np.dtype(np.float32),
-                                     np.dtype(np.int64), np.dtype(np.int32)}
+                                     np.dtype(np.float16), np.dtype(np.int64),
+                                     np.dtype(np.int32)}
     assert any(x.ndim == 0 for x in xs) and any(x.size == 0 for x in xs)
     assert any(x.shape == (1,) for x in xs)
     assert any(np.any(np.signbit(x) & (x == 0)) for x in xs if x.dtype.kind == "f")
     assert any(np.any((x > 0) & (x < 1e-300)) for x in xs)   # a subnormal just above the kink
-    assert any(float(np.abs(x).max(initial=0)) >= 1e300 for x in xs)
+    assert any(float(np.abs(x).max(initial=0)) >= 1.7e308 for x in xs)   # near float64's max
+    assert any(x.dtype == np.float32 and np.abs(x).max(initial=0) >= np.float32(3.4e38)
+               for x in xs)
+    assert any(x.dtype == np.float16 and np.abs(x).max(initial=0) >= 6e4 for x in xs)
+    assert any(x.dtype == np.float16 and np.any((x > 0) & (x < 1e-7)) for x in xs)
+    assert all(np.all(np.isfinite(x)) for x in xs)   # the task's inputs are finite
     assert any(np.array_equal(x, np.arange(-3, 4)) for x in xs)
     alphas = {ch03._alpha_of(c) for c in cases}
     assert 0.0 in alphas and ch03.DEFAULT_ALPHA in alphas and len(alphas) >= 5
     called = {(len(c.args), tuple(c.kwargs)) for c in cases if c.work is None}
     assert called == {(1, ()), (1, ("alpha",)), (2, ())}   # default, by name, by position
     assert {c.answer for c in cases} == {0, 1}
+    timed = [c for c in cases if c.work == "timed"]   # each answer timed on a large input
+    assert sorted(c.answer for c in timed) == [0, 1]
+    assert all(c.elements == c.args[0].size >= 200_000 for c in timed)
 
 
 def test_leaky_relu_check_does_not_modify_the_students_arrays():
@@ -360,7 +438,8 @@ def test_leaky_relu_autograding_path_agrees(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- exercise 2: dead units
 # Task: dead_units(A) for A of shape (n_samples, n_units), both at least 1, float64 or
 # float32, any sign: a numpy bool array of shape (n_units,), True where the unit's output is
-# exactly 0 on every sample. No Python loop, no course code, A not modified.
+# exactly 0 on every sample. No Python loop (timed on a wide and a tall input too), no course
+# code, A not modified.
 
 
 def loop_dead(A):
@@ -481,6 +560,14 @@ WRONG_DEAD_UNITS = {
         functools.partial(diagnostics.dead_units), r"calls `helpers\.diagnostics\."),
     # Issue 23: an answer fitted to the old check's two fixed batches.
     "fitted to the old check's batches": (fitted_to_old_batches, r"differs on|negative outputs"),
+    # Newcomer: loops driven from C, which run no Python line: over the columns (any() of each)
+    # and over the samples (functools.reduce). The wide and the tall timed cases catch them.
+    "map(any) over the columns": (
+        lambda A: ~np.array(list(map(any, A.T)), dtype=bool),
+        r"took \d+ ms of CPU on an input of 200,000 elements"),
+    "functools.reduce over the samples": (
+        lambda A: ~functools.reduce(np.logical_or, A != 0, np.zeros(A.shape[1], bool)),
+        r"took \d+ ms of CPU on a tall batch, \(100,000 samples, 2 units\)"),
 }
 
 # Right answers written other ways: every one must pass.
@@ -561,6 +648,19 @@ def test_dead_units_random_batches_keep_their_traps():
         assert any(np.any(A < 0) for A in cases.values())
 
 
+def test_dead_units_timed_cases_are_wide_and_tall():
+    """Two timed inputs of 200,000 values: one wide in units and one tall in samples, so a loop
+    over either axis runs 100,000 times; mostly zeros, with dead and alive units, the alive
+    ones firing on the last sample (a scan stops late)."""
+    for seed in range(20):
+        timed = [c.args[0] for c in ch03.DEAD_UNITS.draw(seed) if c.work == "timed"]
+        assert sorted(A.shape for A in timed) == [(2, 100_000), (100_000, 2)]
+        for A in timed:
+            dead = ~np.any(A, axis=0)
+            assert dead.any() and not dead.all()
+            assert np.all(A[-1, ~dead] > 0) and np.mean(A == 0) > 0.5
+
+
 def test_dead_units_autograding_path_agrees(tmp_path, monkeypatch):
     assert graded(ch03.DEAD_UNITS, RIGHT_DEAD_UNITS["count_nonzero"], tmp_path / "r",
                   monkeypatch).passed
@@ -573,11 +673,12 @@ def test_dead_units_autograding_path_agrees(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- exercise 3: revive
 # Task: revive(config) gets broken settings with the keys activation, init, bias_init, lr and
-# epochs (the task's, and others drawn at each check: bias_init -4 to -2, lr 0.5 to 1, epochs
-# 150 to 300); it returns a copy with exactly one setting changed and the same keys (none added,
-# none dropped), epochs at most 300; each revived network, trained as in the chapter, must end
-# with no dead hidden unit and at least 95% training accuracy. Each check trains 3 networks,
-# so the right answers run on 25 draws and the wrong ones on the usual 4.
+# epochs (the task's, and others in these ranges: bias_init -4 to -2, lr 0.5 to 1, epochs 150 to
+# 300; the check tries every range's ends each time); it returns a copy with exactly one
+# setting changed and the same keys (none added, none dropped), epochs at most 300; each
+# revived network, trained as in the chapter, must end with no dead hidden unit and at least
+# 95% training accuracy. Each check trains 4 networks, so the right answers run on 25 draws
+# and the wrong ones on the usual 4.
 REVIVE_SEEDS = 25
 
 
@@ -634,6 +735,27 @@ def items_list(config):
     return list(dict(config, bias_init=0.0).items())
 
 
+def fitted_bias_threshold(threshold):
+    """The newcomer's fit to the shown settings: the bias fix for biases at or below
+    ``threshold``, a smaller learning rate above it (which leaves the units dead)."""
+    def revive(config):
+        new = dict(config)
+        if new["bias_init"] <= threshold:
+            new["bias_init"] = 0.0
+        else:
+            new["lr"] = 0.1
+        return new
+
+    return revive
+
+
+def fitted_lr_end(config):
+    """Right only where lr is at the task's upper end: ELU elsewhere."""
+    if config["lr"] >= 1.0:
+        return dict(config, bias_init=0.0)
+    return dict(config, activation="elu")
+
+
 # Wrong answers a student might write: name -> (answer, regex the feedback must match).
 WRONG_REVIVE = {
     "nothing changed": (make_reviver(), r"unchanged"),
@@ -654,7 +776,8 @@ WRONG_REVIVE = {
                                 r"no unit is dead, but alive is not the same as learning"),
     "ELU: revives the task's network, too slow from a worse start": (
         make_reviver(activation="elu"),
-        r"activation = 'elu' no unit is dead, but .*\nIn case 2 of 3: the broken settings"),
+        r"activation = 'elu' no unit is dead, but .*\nIn case 2 of 4: the hard corner of the "
+        r"ranges"),
     "tanh: right for the task's network only": (make_reviver(activation="tanh"),
                                                 r"alive is not the same as learning"),
     "a smaller negative bias": (make_reviver(bias_init=-0.5), r"still dead"),
@@ -683,6 +806,14 @@ WRONG_REVIVE = {
     "BROKEN_CONFIG with the bias fixed": (from_the_module, r"changes 3 settings"),
     "bias shifted by 3 (fitted to -3)": (shifted_bias, r"still dead"),
     "bias sign flipped": (flipped_bias, r"still dead"),
+    # Newcomer: fitted to the biases shown (-3 and below); the mild end, -2, is always tried.
+    "bias fix only at -3 and below": (fitted_bias_threshold(-3.0),
+                                      r"with lr = 0\.1, 100% of the units of hidden layer 2 are "
+                                      r"still dead[\s\S]*the mild end of the bias range"),
+    "bias fix only at -2.1 and below": (fitted_bias_threshold(-2.1),
+                                        r"with lr = 0\.1, 100% of the units[\s\S]*In case 3 "
+                                        r"of 4: the mild end of the bias range"),
+    "fitted to lr = 1 (ELU elsewhere)": (fitted_lr_end, r"In case 2 of 4: the hard corner"),
 }
 
 # Right answers written other ways: every one must pass.
@@ -715,17 +846,24 @@ def test_revive_unfinished():
 
 
 def test_revive_draws_broken_configs_of_the_stated_family():
-    """Configs with the task's keys: the task's first, one from the hard end, one anywhere."""
+    """Configs with the task's keys: the task's first (a middle bias, lr and epochs at their
+    upper ends), the hard corner, the mild end of the bias range, one anywhere; every range's
+    ends are in every draw."""
     for seed in range(200):
         configs = [c.args[0] for c in ch03.REVIVE.draw(seed)]
-        assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 3
+        assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 4
         for config in configs:
             assert list(config) == list(ch03.BROKEN_CONFIG)
             assert config["activation"] == "relu" and config["init"] == "he"
             assert -4.0 <= config["bias_init"] <= -2.0 and 0.5 <= config["lr"] <= 1.0
             assert 150 <= config["epochs"] <= 300 and config["epochs"] % 10 == 0
-        hard = configs[1]
-        assert hard["bias_init"] <= -3.5 and hard["lr"] <= 0.75 and hard["epochs"] <= 200
+        assert configs[1] == {"activation": "relu", "init": "he", "bias_init": -4.0,
+                              "lr": 0.5, "epochs": 150}
+        assert configs[2]["bias_init"] == -2.0
+        for key in ("bias_init", "lr", "epochs"):
+            values = {c[key] for c in configs}
+            assert {min(values), max(values)} == {
+                "bias_init": {-4.0, -2.0}, "lr": {0.5, 1.0}, "epochs": {150, 300}}[key]
 
 
 @pytest.mark.parametrize("config", [
@@ -760,9 +898,11 @@ def test_revive_autograding_path_agrees(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------- exercise 4: born dead
-# Task: born_dead_width1(depth) = the exact probability 1 - (1/2)^(depth - 1) for depth >= 1:
-# one number (Python or numpy float; a 0-d array counts) for an integer depth, a float64 array
-# of the same shape for an integer array of any shape (empty included); any depth, 1000 too.
+# Task: born_dead_width1(depth) = the exact probability 1 - (1/2)^(depth - 1) for depth >= 1,
+# to float64 precision: one float (a Python float or np.float64; a 0-d float64 array counts)
+# for an integer depth, a float64 array of the same shape for an integer array of any shape
+# (0-d and empty included: numpy's np.float64 for a 0-d array counts too, a Python float does
+# not); any depth, 1000 too.
 
 
 def born_dead_width1(depth):
@@ -812,6 +952,35 @@ def int_power(depth):
 
 def only_arrays(depth):
     return np.array([1 - 0.5 ** (d - 1) for d in depth])
+
+
+def float32_for_a_number(depth):
+    """The newcomer's: np.float32 for an int depth (exact up to depth 25), float64 arrays."""
+    p = 1 - 0.5 ** (np.asarray(depth) - 1.0)
+    return np.float32(p) if isinstance(depth, (int, np.integer)) else p
+
+
+def float16_for_a_number(depth):
+    p = 1 - 0.5 ** (np.asarray(depth) - 1.0)
+    return np.float16(p) if isinstance(depth, (int, np.integer)) else p
+
+
+def python_float_via_float32(depth):
+    """A Python float, but one that went through float32: 1.0 from depth 26 on."""
+    p = 1 - 0.5 ** (np.asarray(depth) - 1.0)
+    return float(np.float32(p)) if isinstance(depth, (int, np.integer)) else p
+
+
+def float_for_a_0d_array(depth):
+    """The newcomer's: a Python float whenever the result has no axes, 0-d arrays included."""
+    p = np.asarray(1 - 0.5 ** (np.asarray(depth) - 1.0))
+    return float(p) if p.ndim == 0 else p
+
+
+def int_at_depth_1(depth):
+    if isinstance(depth, (int, np.integer)) and depth == 1:
+        return 0
+    return born_dead_width1(depth)
 
 
 # Wrong answers a student might write: name -> (answer, regex the feedback must match).
@@ -864,6 +1033,28 @@ WRONG_BORN_DEAD = {
     # Issue 23: fitted to the old check's depths 1-20.
     "the table for depths 1-20, then 1": (table_then_one,
                                           r"at depth 30: got 1, expected 0\.99999999"),
+    # Newcomer: a lower precision for one depth, which the old check saw only on deep draws;
+    # and no misdiagnosis of the digits it loses as "one factor of 1/2 too many".
+    "np.float32 for an integer depth": (
+        float32_for_a_number,
+        r"`born_dead_width1\(1\)` returned a numpy float32 \(0\.0\); the task asks for a "
+        r"float64 number[\s\S]*Hint: float32 \(or float16\) keeps about 7"),
+    "np.float16 for an integer depth": (float16_for_a_number,
+                                        r"returned a numpy float16 \(0\.0\)"),
+    "a Python float through float32": (
+        python_float_via_float32,
+        r"`born_dead_width1\(30\)` is 1, expected 0\.9999999981\.\n.*\nHint: the values "
+        r"differ only in their last digits"),
+    "an int where the probability is whole": (
+        int_at_depth_1, r"`born_dead_width1\(1\)` returned the int 0; the task asks for a "
+                        r"float"),
+    # Newcomer (right answers rejected): a Python float for a 0-d array; the message shows the
+    # input as the array it is, and the task says what a 0-d array gives.
+    "a Python float for a 0-d array": (
+        float_for_a_0d_array,
+        r"`born_dead_width1\(np\.array\(\d+\)\)` returned a single number \(float [\d.]+\), "
+        r"expected a numpy array of shape \(\)\.[\s\S]*Hint: an array of shape \(\) is an "
+        r"array too"),
 }
 
 # Right answers written other ways: every one must pass.
@@ -908,6 +1099,29 @@ def test_born_dead_cases_cover_the_contract():
     assert any(np.any((a > 20) & (a < 41)) for a in arrays)   # beyond the table, below 1 - eps
     numbers = [d for d in inputs if not isinstance(d, np.ndarray)]
     assert any(np.any(a >= 64) for a in arrays) and 1000 in numbers and 1 in numbers
+    # Depths where float32 is inexact, every draw: one number and a 0-d array.
+    assert {30, 50} <= set(numbers) and any(a.ndim == 0 and a > 25 for a in arrays)
+
+
+def test_born_dead_precision_loss_is_not_named_a_mistake():
+    """Near 1, a float32 result equals 1 - (1/2)^D to float32 precision: the known-mistake
+    matcher works at float64 precision and names a mistake only when the right answer does
+    not fit as well, so the message says what differs instead of "one factor too many"."""
+    def float32_arrays(depth):
+        return (1 - 0.5 ** (np.asarray(depth) - 1.0)).astype(np.float32).astype(np.float64)
+
+    for seed in (0, 1, 2):
+        with pytest.raises(ExerciseError) as err:
+            ch03.check_born_dead_width1(float32_arrays, seed=seed)
+        message = str(err.value)
+        assert "too many" not in message and "*alive*" not in message
+        assert "differ only in their last digits" in message
+
+
+def test_born_dead_messages_show_a_0d_input_as_an_array():
+    assert ch03._shown(np.array(5)) == "np.array(5)"
+    assert ch03._shown(np.int64(5)) == "np.int64(5)"
+    assert ch03._shown(5) == "5"
 
 
 def test_born_dead_formula_matches_simulation():

@@ -5,6 +5,7 @@ path. Expected values here are written out independently of the code under test.
 
 import functools
 import math
+import re
 import warnings
 
 import numpy as np
@@ -248,8 +249,118 @@ def no_return_softmax(z, axis=-1):
     np.exp(z - z.max(axis=axis, keepdims=True))
 
 
+def float16_ints_softmax(z, axis=-1):
+    """The newcomer's: integer logits rounded through float16 (exact only up to 2048)."""
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float16).astype(np.float64)
+    return ref_softmax(z, axis)
+
+
+def int16_ints_softmax(z, axis=-1):
+    if z.dtype.kind == "i":
+        z = z.astype(np.int16).astype(np.int64)  # wraps beyond +-32767
+    return ref_softmax(z, axis)
+
+
+def int32_ints_softmax(z, axis=-1):
+    if z.dtype.kind == "i":
+        z = z.astype(np.int32)  # wraps beyond +-2^31; exp of int32 is float64
+    return ref_softmax(z, axis)
+
+
+def float32_ints_softmax(z, axis=-1):
+    if z.dtype.kind == "i":
+        z = z.astype(np.float32).astype(np.float64)  # exact only up to 2^24
+    return ref_softmax(z, axis)
+
+
+def positive_shift_softmax(z, axis=-1):
+    """The newcomer's: shifts only when a slice could overflow (never by a negative max)."""
+    m = np.maximum(z.max(axis=axis, keepdims=True), 0)
+    e = np.exp(z - m)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def errstate_fallback_softmax(z, axis=-1):
+    """The newcomer's: the textbook formula with numpy's warnings switched off, and the
+    stable one only where it gave NaN or inf."""
+    with np.errstate(all="ignore"):
+        e = np.exp(z)
+        p = e / e.sum(axis=axis, keepdims=True)
+    return np.where(np.isfinite(p).all(axis=axis, keepdims=True), p, ref_softmax(z, axis))
+
+
+def seterr_softmax(z, axis=-1):
+    old = np.seterr(all="ignore")
+    try:
+        return overflow_then_repair_softmax(z, axis)
+    finally:
+        np.seterr(**old)
+
+
+def warnings_filter_softmax(z, axis=-1):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return overflow_then_repair_softmax(z, axis)
+
+
+@np.errstate(all="ignore")
+def errstate_decorated_softmax(z, axis=-1):
+    return overflow_then_repair_softmax(z, axis)
+
+
+def quiet(z, axis):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return overflow_then_repair_softmax(z, axis)
+
+
+def errstate_in_a_helper_softmax(z, axis=-1):
+    return quiet(z, axis)
+
+
+def leaves_the_profiler_softmax(z, axis=-1):
+    import sys
+    sys.setprofile(None)  # the check can no longer see what runs
+    return ref_softmax(z, axis)
+
+
+_BUFFER = {}
+
+
+def one_buffer_softmax(z, axis=-1):
+    """The newcomer's: every result is a view of one module-level buffer, so an earlier
+    result changes on the next call."""
+    dtype = z.dtype if z.dtype.kind == "f" else np.dtype(np.float64)
+    if _BUFFER.get(dtype) is None or _BUFFER[dtype].size < z.size:
+        _BUFFER[dtype] = np.empty(max(z.size, 1 << 18), dtype=dtype)
+    out = _BUFFER[dtype][:z.size].reshape(z.shape)
+    out[...] = ref_softmax(z, axis)
+    return out
+
+
+def uniform_on_long_slices_softmax(z, axis=-1):
+    """The newcomer's sabotage: right on short slices, uniform on slices longer than 60."""
+    if z.ndim and z.shape[axis] > 60:
+        return np.full(z.shape, 1.0 / z.shape[axis], dtype=ref_softmax(z, axis).dtype)
+    return ref_softmax(z, axis)
+
+
+def axis_ignored_when_large_softmax(z, axis=-1):
+    """The newcomer's sabotage: the default axis on arrays of more than 3000 elements."""
+    return ref_softmax(z, -1 if z.size > 3000 else axis)
+
+
+def math_exp_map_softmax(z, axis=-1):
+    import math as m
+    shifted = z - z.max(axis=axis, keepdims=True)
+    e = np.array(list(map(m.exp, shifted.ravel()))).reshape(z.shape)  # one object per element
+    return (e / e.sum(axis=axis, keepdims=True)).astype(z.dtype if z.dtype.kind == "f" else
+                                                        np.float64)
+
+
 WRONG_STABLE_SOFTMAX = {
-    "no max subtracted: overflows": (naive_softmax, r"(?s)overflow.*constant"),
+    "no max subtracted: overflows": (naive_softmax,
+                                     r"(?s)overflow.*constant|gave \[nan.*whatever its sign"),
     "maximum of the whole array, not of each slice": (
         global_max_softmax, r"(?s)gave \[\[.*nan.*very different scale.*differ in scale by "
                             r"about 1000.*each slice"),
@@ -273,8 +384,7 @@ WRONG_STABLE_SOFTMAX = {
                                                 r"right probabilities, but numpy warned on the "
                                                 r"way: overflow"),
     "naive first, repaired, the warnings silenced": (silenced_repair_softmax,
-                                                     r"(?s)right to about \d+ decimals only.*"
-                                                     r"subnormal"),
+                                                     r"calls `np\.errstate`"),
     "x -= max in place": (in_place_softmax, r"modified its input `z` in place"),
     "float32 in, float64 out": (float64_softmax, r"returned float64; for float32 logits"),
     "float64 in, float32 out": (float32_always_softmax, r"returned float32; for float64 logits"),
@@ -305,6 +415,35 @@ WRONG_STABLE_SOFTMAX = {
     "scipy's softmax": (scipy_softmax, r"(?s)ModuleNotFoundError.*numpy only"),
     "fitted to the old check's inputs": (old_inputs_softmax, r"differs from the answer"),
     "no return": (no_return_softmax, r"returned None"),
+    "integer logits rounded through float16": (
+        float16_ints_softmax, r"(?s)gave \[.*int32 and float64 hold these integer logits "
+                              r"exactly, float16, int16 or int8 do not"),
+    "integer logits wrapped through int16": (int16_ints_softmax,
+                                             r"hold these integer logits exactly"),
+    "integer logits wrapped through int32": (int32_ints_softmax,
+                                             r"int64 and float64 hold these integer logits"),
+    "integer logits rounded through float32": (float32_ints_softmax,
+                                               r"int64 and float64 hold these integer logits"),
+    "shifted only by a positive maximum": (positive_shift_softmax,
+                                           r"(?s)gave \[nan.*whatever its sign"),
+    "textbook formula silenced by np.errstate, NaN repaired": (
+        errstate_fallback_softmax, r"calls `np\.errstate`, which silences numpy's"),
+    "np.seterr(all='ignore'), then restored": (seterr_softmax, r"calls `np\.seterr`"),
+    "warnings.catch_warnings and simplefilter('ignore')": (
+        warnings_filter_softmax, r"calls `warnings\.catch_warnings`"),
+    "decorated with @np.errstate": (errstate_decorated_softmax, r"calls `np\.errstate`"),
+    "np.errstate in a helper of its own": (errstate_in_a_helper_softmax,
+                                           r"calls `np\.errstate`"),
+    "replaces the check's profiler": (leaves_the_profiler_softmax,
+                                      r"replaced the check's profiler"),
+    "one buffer for every result": (one_buffer_softmax, r"a later call overwrites"),
+    "uniform on slices longer than 60": (uniform_on_long_slices_softmax,
+                                         r"(?s)shape \(500, 400\).*differs from the answer"),
+    "the default axis on arrays of more than 3000 elements": (
+        axis_ignored_when_large_softmax, r"shape \(500, 400\).*along axis 1 instead of "
+                                         r"axis (0|-2)|along axis 1 instead of axis (0|-2)"),
+    "math.exp over the elements through map": (
+        math_exp_map_softmax, r"one Python object per element|loop in disguise|took \d+ ms"),
 }
 
 
@@ -336,6 +475,22 @@ def float64_inside_softmax(z, axis=-1):
     return out.astype(z.dtype) if z.dtype.kind == "f" else out
 
 
+def lse_added_back_softmax(z, axis=-1):
+    """exp(z - logsumexp(z)), the log-sum-exp written m + log(sum exp(z - m)): right, though
+    it loses about eps * |m| on logits of 3e9."""
+    w = z.astype(np.float64) if z.dtype.kind != "f" else z
+    m = w.max(axis=axis, keepdims=True)
+    return np.exp(w - (m + np.log(np.exp(w - m).sum(axis=axis, keepdims=True))))
+
+
+def self_checking_softmax(z, axis=-1):
+    """Checks its own sums with np.allclose, which uses np.errstate inside numpy: no
+    silencing by the answer."""
+    p = ref_softmax(z, axis)
+    assert z.size == 0 or np.allclose(p.sum(axis=axis), 1.0, rtol=1e-3)
+    return p
+
+
 # Right answers written other ways: every one must pass.
 RIGHT_STABLE_SOFTMAX = {
     "max-subtracted": ref_softmax,
@@ -344,6 +499,8 @@ RIGHT_STABLE_SOFTMAX = {
     "expand_dims instead of keepdims": expand_dims_softmax,
     "times the reciprocal, positional axis": reciprocal_softmax,
     "float64 inside, cast back to a float input's dtype": float64_inside_softmax,
+    "exp(z - (m + log sum exp(z - m)))": lse_added_back_softmax,
+    "checks its sums with np.allclose (numpy's own errstate)": self_checking_softmax,
 }
 
 
@@ -382,13 +539,14 @@ def test_stable_softmax_unfinished_and_not_a_function():
 
 def test_stable_softmax_edge_cases_come_first_and_cover_the_contract():
     cases = ch04.STABLE_SOFTMAX.draw(0)
-    edge = [c for c in cases if not c.label.startswith(("random", "a 3 x 4", "a 43 x 44"))]
+    edge = [c for c in cases if not c.label.startswith("random") and c.work is None]
     assert cases[:len(edge)] == edge
+    assert [c.work for c in cases[-3:]] == ["small", "large", "timed"]
     labels = " | ".join(c.label for c in edge)
     for needed in ("default axis", "axis=0", "axis=1", "axis=-2", "3-D", "tie", "1e4",
                    "near +1000", "near -1000", "near -730", "near -95", "very different scale",
-                   "one sample",
-                   "one class", "empty batch", "float32", "int64", "int32"):
+                   "one sample", "one class", "empty batch", "float32", "int64", "int32",
+                   "near +-50,000", "near +-3e9", "two calls in a row"):
         assert needed in labels, needed
     zs = [c.args[0] for c in cases]
     assert {z.ndim for z in zs} == {1, 2, 3}
@@ -396,6 +554,50 @@ def test_stable_softmax_edge_cases_come_first_and_cover_the_contract():
     assert max(float(np.max(np.abs(z))) for z in zs if z.size) >= 1e4
     axes = {c.kwargs.get("axis", -1) for c in cases}
     assert {0, 1, -1, -2} <= axes and (axes & {-3, 0}) and (axes & {1, -2})
+
+
+def test_stable_softmax_work_cases_are_long_along_a_non_default_axis():
+    """The last three cases measure the work and time; their values are judged too, on
+    slices of hundreds along axis 0 (or -2), so an answer that changes its ways on a large
+    input (uniform on long slices, the default axis on large arrays) shows on every draw."""
+    for seed in range(50):
+        work = [c for c in ch04.STABLE_SOFTMAX.draw(seed) if c.work]
+        timed = work[-1]
+        assert timed.work == "timed" and timed.args[0].size == timed.elements == 200_000
+        assert timed.kwargs["axis"] in (0, -2) and min(timed.args[0].shape) > 60
+
+
+def narrower(z, dtype):
+    """z converted to dtype and back, as a lossy answer would (wrapping silently)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return z.astype(dtype).astype(np.float64)
+
+
+@pytest.mark.parametrize("spec", ["STABLE_SOFTMAX", "CROSS_ENTROPY", "TEMPERATURE"])
+def test_integer_cases_change_under_every_narrower_type(spec):
+    """Every draw's large integer logits are exact in their own dtype, and a conversion to any
+    type its note names (float16, float32, int8, int16, int32) changes their softmax at
+    T = 1 by far more than any tolerance: rounding or wrapping shows on every draw."""
+    names = {"float16": np.float16, "float32": np.float32, "int8": np.int8, "int16": np.int16,
+             "int32": np.int32}
+    for seed in range(200):
+        cases = [c for c in getattr(ch04, spec).draw(seed) if "ints" in c.note]
+        assert cases, seed
+        for case in cases:
+            z = case.args[0]
+            assert z.dtype.kind == "i"
+            for name in case.note["ints"].replace(" or ", ", ").split(", "):
+                lossy = narrower(z, names[name])
+                if spec == "TEMPERATURE":  # the T the lossy logits give: another probability
+                    with np.errstate(all="ignore"):
+                        t = bisect(lambda t, z2=lossy: ref_softmax(z2 / t).max(), case.args[1])
+                    assert abs(_top(z, t) - case.args[1]) > 1e-3, (seed, case.label, name)
+                    continue
+                with np.errstate(all="ignore"):
+                    changed = ref_softmax(lossy, axis=-1)
+                assert not np.allclose(changed, ref_softmax(z.astype(float), axis=-1),
+                                       atol=0.05), (seed, case.label, name)
 
 
 def test_stable_softmax_reference_by_hand():
@@ -598,16 +800,67 @@ def old_batches_cross_entropy(logits, y):
     return math.log(logits.shape[1])
 
 
+def float16_ints_cross_entropy(logits, y):
+    """The newcomer's: integer logits rounded through float16."""
+    if not np.issubdtype(logits.dtype, np.floating):
+        logits = logits.astype(np.float16).astype(np.float64)
+    return ref_cross_entropy(logits, y)
+
+
+def int16_ints_cross_entropy(logits, y):
+    if logits.dtype.kind == "i":
+        logits = logits.astype(np.int16).astype(np.int64)  # wraps beyond +-32767
+    return ref_cross_entropy(logits, y)
+
+
+def float32_ints_cross_entropy(logits, y):
+    if logits.dtype.kind == "i":
+        logits = logits.astype(np.float32).astype(np.float64)  # exact only up to 2^24
+    return ref_cross_entropy(logits, y)
+
+
+def positive_shift_cross_entropy(logits, y):
+    """The newcomer's: shifts only a row that could overflow (m = max(row max, 0))."""
+    m = np.maximum(logits.max(axis=1, keepdims=True), 0)
+    log_p = logits - m - np.log(np.exp(logits - m).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(y)), y].mean()
+
+
+def errstate_fallback_cross_entropy(logits, y):
+    """The newcomer's: the textbook formula with the warnings switched off, log-sum-exp only
+    for rows where it gave inf or NaN."""
+    with np.errstate(all="ignore"):
+        e = np.exp(logits)
+        log_p = np.log(e / e.sum(axis=1, keepdims=True))
+    log_p = np.where(np.isfinite(log_p).all(axis=1, keepdims=True), log_p, _lsm(logits))
+    return -log_p[np.arange(len(y)), y].mean()
+
+
+def shift_where_it_breaks(logits):
+    """Each row's maximum where exp would overflow (above 700) or vanish (below -745), else 0:
+    rows near -740 stay unshifted, and their exponentials subnormal."""
+    m = logits.max(axis=1, keepdims=True)
+    return np.where((m > 700) | (m < -745), m, 0)
+
+
+def subnormal_cross_entropy(logits, y):
+    shift = shift_where_it_breaks(logits)
+    log_p = logits - shift - np.log(np.exp(logits - shift).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(y)), y].mean()
+
+
 WRONG_CROSS_ENTROPY = {
     "sum instead of mean": (summed_cross_entropy, r"the sum over the \d+ samples"),
     "per-sample losses, no mean": (per_sample_cross_entropy, r"one loss per sample"),
     "wrong sign": (sign_cross_entropy, r"wrong sign"),
     "log of softmax underflows": (log_of_softmax_cross_entropy,
                                   r"(?s)divide by zero.*round to 0"),
-    "naive softmax overflows": (naive_cross_entropy, r"(?s)overflow.*round to 0"),
+    "naive softmax overflows": (naive_cross_entropy,
+                                r"(?s)overflow.*round to 0|very negative.*whatever its sign"),
     "log(p + eps) caps the loss": (eps_cross_entropy, r"a small constant added to a sum or a "
                                                       r"logarithm|size of these logits"),
-    "log-sum-exp without the max": (unshifted_lse_cross_entropy, r"overflow"),
+    "log-sum-exp without the max": (unshifted_lse_cross_entropy,
+                                    r"(?s)overflow|very negative.*whatever its sign"),
     "maximum of the whole batch": (global_max_cross_entropy,
                                    r"(?s)very different scale.*round to 0"),
     "mean over every class, not the label": (
@@ -645,8 +898,22 @@ WRONG_CROSS_ENTROPY = {
     "computed in float32": (float32_inside_cross_entropy, r"right to about [5-9] decimals only"),
     "rounded to 4 decimals": (rounded_cross_entropy, r"right to about [45] decimals only"),
     "naive first, repaired after an overflow": (overflow_then_repair_cross_entropy,
-                                                r"right loss, but numpy warned on the way"),
+                                                r"(?s)right loss, but numpy warned on the way|"
+                                                r"near -740.*subnormal"),
     "fitted to the old check's batches": (old_batches_cross_entropy, r"expected"),
+    "integer logits rounded through float16": (
+        float16_ints_cross_entropy, r"int32 and float64 hold these integer logits exactly, "
+                                    r"float16, int16 or int8 do not"),
+    "integer logits wrapped through int16": (int16_ints_cross_entropy,
+                                             r"int32 and float64 hold these integer logits"),
+    "integer logits rounded through float32": (float32_ints_cross_entropy,
+                                               r"int64 and float64 hold these integer logits"),
+    "shifted only by a positive maximum": (positive_shift_cross_entropy,
+                                           r"(?s)very negative.*whatever its sign"),
+    "textbook formula silenced by np.errstate, inf and NaN repaired": (
+        errstate_fallback_cross_entropy, r"calls `np\.errstate`"),
+    "shifted only where a row would overflow or vanish": (
+        subnormal_cross_entropy, r"(?s)near -740.*subnormal"),
 }
 
 
@@ -677,6 +944,12 @@ def logaddexp_cross_entropy(logits, y):
     return float(np.mean(np.logaddexp.reduce(logits, axis=1) - logits[np.arange(len(y)), y]))
 
 
+def seterr_untouched_cross_entropy(logits, y):
+    """Reads numpy's error settings (np.geterr silences nothing) and leaves them alone."""
+    assert np.geterr()["over"] in ("warn", "raise", "ignore", "call", "print", "log")
+    return ref_cross_entropy(logits, y)
+
+
 RIGHT_CROSS_ENTROPY = {
     "log-sum-exp, fancy index": ref_cross_entropy,
     "expanded: m + log sum exp(z - m) - z_y": expanded_cross_entropy,
@@ -684,6 +957,7 @@ RIGHT_CROSS_ENTROPY = {
     "one-hot matrix and sum": onehot_sum_cross_entropy,
     "range(n) index, np.mean": own_softmax_then_lse_cross_entropy,
     "np.logaddexp.reduce": logaddexp_cross_entropy,
+    "reads np.geterr (no silencing)": seterr_untouched_cross_entropy,
 }
 
 
@@ -723,7 +997,17 @@ def test_cross_entropy_extreme_value_by_hand():
 
 def test_batches_cover_the_contract():
     cases = ch04.CROSS_ENTROPY.draw(0)
-    assert ch04.CROSS_ENTROPY_GRAD.draw_cases is ch04.CROSS_ENTROPY.draw_cases
+    # the gradient gets the same batches, and two calls in a row (its result is an array)
+    grad = ch04.CROSS_ENTROPY_GRAD.draw(0)
+    twice = [c for c in grad if c.driver == "ch04.batch_twice"]
+    assert len(twice) == 1 and len(grad) == len(cases) + 1
+    assert [c.label for c in grad if c not in twice] == [c.label for c in cases]
+    labels = " | ".join(c.label for c in cases)
+    for needed in ("near -1000", "near -740", "+-1e4", "near +-50,000", "near +-3e9", "int32",
+                   "float32"):
+        assert needed in labels, needed
+    assert [c.work for c in cases[-3:]] == ["small", "large", "timed"]
+    assert cases[-1].args[0].size == 200_000 and len(cases[-1].args[1]) == 500
     shapes = [c.args[0].shape for c in cases]
     assert any(n == 1 for n, _ in shapes) and any(k == 2 for _, k in shapes)
     assert any(n > k for n, k in shapes) and any(n < k for n, k in shapes)
@@ -746,7 +1030,9 @@ def test_cross_entropy_autograding_path_agrees(tmp_path, monkeypatch):
     assert graded(ch04.CROSS_ENTROPY, take_along_cross_entropy, tmp_path / "r",
                   monkeypatch).passed
     wrong = graded(ch04.CROSS_ENTROPY, naive_cross_entropy, tmp_path / "w", monkeypatch)
-    assert not wrong.passed and "overflow" in wrong.message and "round to 0" in wrong.message
+    # the naive softmax fails first on the batch near -1000 (exp underflows to 0 there)
+    assert not wrong.passed and re.search(r"(?s)overflow.*round to 0|very negative.*whatever "
+                                          r"its sign", wrong.message)
     course = graded(ch04.CROSS_ENTROPY, nn_cross_entropy, tmp_path / "c", monkeypatch)
     assert not course.passed and "helpers.nn" in course.message
 
@@ -906,6 +1192,60 @@ def overflow_then_repair_grad(logits, y):
     return (p - _onehot(y, logits.shape[1])) / len(y)
 
 
+def float16_ints_grad(logits, y):
+    """The newcomer's: integer logits rounded through float16."""
+    if not np.issubdtype(logits.dtype, np.floating):
+        logits = logits.astype(np.float16).astype(np.float64)
+    return ref_grad(logits, y)
+
+
+def int16_ints_grad(logits, y):
+    """The newcomer's: integer logits wrapped through int16 (+-10000 fitted it)."""
+    if logits.dtype.kind == "i":
+        logits = logits.astype(np.int16)
+    return ref_grad(logits, y)
+
+
+def int32_ints_grad(logits, y):
+    if logits.dtype.kind == "i":
+        logits = logits.astype(np.int32)  # wraps beyond +-2^31
+    return ref_grad(logits, y)
+
+
+def positive_shift_grad(logits, y):
+    """The newcomer's: shifts only a row that could overflow."""
+    e = np.exp(logits - np.maximum(logits.max(axis=1, keepdims=True), 0))
+    return (e / e.sum(axis=1, keepdims=True) - _onehot(y, logits.shape[1])) / len(y)
+
+
+def errstate_fallback_grad(logits, y):
+    """The newcomer's: the textbook softmax with the warnings switched off, the course's
+    softmax only for rows where it gave NaN."""
+    with np.errstate(all="ignore"):
+        e = np.exp(logits)
+        p = e / e.sum(axis=1, keepdims=True)
+    p = np.where(np.isfinite(p).all(axis=1, keepdims=True), p, softmax(logits, axis=1))
+    return (p - _onehot(y, logits.shape[1])) / len(y)
+
+
+def subnormal_grad(logits, y):
+    e = np.exp(logits - shift_where_it_breaks(logits))
+    return (e / e.sum(axis=1, keepdims=True) - _onehot(y, logits.shape[1])) / len(y)
+
+
+_GRAD_BUFFER = {}
+
+
+def one_buffer_grad(logits, y):
+    """Every result a view of one module-level buffer: the previous gradient changes."""
+    n, k = logits.shape
+    if _GRAD_BUFFER.get("b") is None or _GRAD_BUFFER["b"].size < n * k:
+        _GRAD_BUFFER["b"] = np.empty(max(n * k, 1 << 18))
+    out = _GRAD_BUFFER["b"][:n * k].reshape(n, k)
+    out[...] = ref_grad(logits, y)
+    return out
+
+
 WRONG_CROSS_ENTROPY_GRAD = {
     "no division by n": (summed_grad, r"\d+ times too large"),
     "wrong sign": (sign_grad, r"wrong sign"),
@@ -922,7 +1262,8 @@ WRONG_CROSS_ENTROPY_GRAD = {
     "one-hot of width y.max() + 1": (k_from_labels_grad, r"(?s)broadcast.*not y\.max\(\) \+ 1"
                                                          r"|never use the last class"),
     "softmax down the columns": (axis0_grad, r"normalised down the columns"),
-    "naive softmax overflows": (naive_grad, r"(?s)(overflow|invalid value).*stable softmax"),
+    "naive softmax overflows": (naive_grad, r"(?s)(overflow|invalid value).*(stable softmax|"
+                                            r"whatever its sign)"),
     "maximum of the whole batch": (global_max_grad, r"(?s)nan.*very different scale"),
     "np.apply_along_axis over rows": (apply_along_grad, r"runs a Python loop"),
     "only the label's entry": (label_only_grad, r"only the label's entries"),
@@ -942,6 +1283,19 @@ WRONG_CROSS_ENTROPY_GRAD = {
     "naive first, repaired after an overflow": (overflow_then_repair_grad,
                                                 r"right gradient, but numpy warned"),
     "not a function": (None, r"should be a function"),
+    "integer logits rounded through float16": (
+        float16_ints_grad, r"int32 and float64 hold these integer logits exactly"),
+    "integer logits wrapped through int16": (int16_ints_grad,
+                                             r"int32 and float64 hold these integer logits"),
+    "integer logits wrapped through int32": (int32_ints_grad,
+                                             r"int64 and float64 hold these integer logits"),
+    "shifted only by a positive maximum": (positive_shift_grad,
+                                           r"(?s)gave \[\[nan.*whatever its sign"),
+    "textbook softmax silenced by np.errstate, NaN rows repaired": (
+        errstate_fallback_grad, r"calls `np\.errstate`"),
+    "shifted only where a row would overflow or vanish": (
+        subnormal_grad, r"(?s)near -740.*subnormal"),
+    "one buffer for every result": (one_buffer_grad, r"a later call overwrites"),
 }
 
 
@@ -976,6 +1330,15 @@ def float32_kept_grad(logits, y):
     return (p - np.eye(logits.shape[1], dtype=p.dtype)[y]) / np.asarray(len(y), dtype=p.dtype)
 
 
+def lse_added_back_grad(logits, y):
+    """p = exp(z - (m + log sum exp(z - m))): right, though it loses about eps * |m| on
+    logits of 3e9."""
+    z = logits.astype(np.float64)
+    m = z.max(axis=1, keepdims=True)
+    p = np.exp(z - (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))))
+    return (p - np.eye(z.shape[1])[y]) / len(y)
+
+
 RIGHT_CROSS_ENTROPY_GRAD = {
     "p minus one-hot matrix": ref_grad,
     "one-hot by comparison": comparison_onehot_grad,
@@ -984,6 +1347,7 @@ RIGHT_CROSS_ENTROPY_GRAD = {
     "own stable softmax, subtract 1 in place on p": own_softmax_grad,
     "the course's softmax under another name (allowed)": aliased_course_softmax_grad,
     "float32 kept for float32 logits": float32_kept_grad,
+    "exp(z - (m + log sum exp(z - m)))": lse_added_back_grad,
 }
 
 
@@ -1199,6 +1563,49 @@ def overflow_then_repair_temperature(logits, target):
     return bisect(top, target)
 
 
+def int8_temperature(logits, target):
+    """The newcomer's: integer logits cast to int8 (logits of -5..5 fitted it)."""
+    z = logits.astype(np.int8) if logits.dtype.kind == "i" else logits
+    return bisect(lambda t: _top(z, t), target)
+
+
+def int32_temperature(logits, target):
+    z = logits.astype(np.int32) if logits.dtype.kind == "i" else logits
+    return bisect(lambda t: _top(z, t), target)
+
+
+def float16_ints_temperature(logits, target):
+    """Integer logits through float16, saturated at its largest value (65504), so that no
+    cast overflows: B + 1 and B both become 65504, a tie."""
+    if logits.dtype.kind == "i":
+        logits = np.clip(logits, -65504, 65504).astype(np.float16).astype(float)
+    return bisect(lambda t: _top(logits, t), target)
+
+
+def float32_ints_temperature(logits, target):
+    z = logits.astype(np.float32) if logits.dtype.kind == "i" else logits
+    return bisect(lambda t: _top(z, t), target)
+
+
+def positive_shift_temperature(logits, target):
+    """The newcomer's: its own softmax shifts only logits / T that could overflow."""
+    def top(t):
+        s = logits / t
+        e = np.exp(s - max(s.max(), 0.0))
+        return (e / e.sum()).max()
+    return bisect(top, target)
+
+
+def errstate_fallback_temperature(logits, target):
+    """The newcomer's: the textbook softmax with the warnings off, the course's on NaN."""
+    def top(t):
+        with np.errstate(all="ignore"):
+            e = np.exp(logits / t)
+            p = e / e.sum()
+        return (p if np.all(np.isfinite(p)) else softmax(logits / t)).max()
+    return bisect(top, target)
+
+
 WRONG_TEMPERATURE_FOR = {
     "inverse temperature": (inverse_temperature, r"looks like 1/T"),
     "log T, the exp forgotten": (log_temperature, r"looks like log T"),
@@ -1237,6 +1644,19 @@ WRONG_TEMPERATURE_FOR = {
     "fitted to the old check's cases": (old_cases_temperature, r"\(to within 0\.0001\)"),
     "naive first, repaired after an overflow": (overflow_then_repair_temperature,
                                                 r"overflow.*the task asks for no warning"),
+    "integer logits cast to int8": (int8_temperature,
+                                    r"int64 and float64 hold these integer logits exactly, "
+                                    r"int8 do not"),
+    "integer logits cast to int32": (int32_temperature,
+                                     r"int64 and float64 hold these integer logits"),
+    "integer logits through float16": (float16_ints_temperature,
+                                       r"int64 and float64 hold these integer logits"),
+    "integer logits through float32": (float32_ints_temperature,
+                                       r"int64 and float64 hold these integer logits"),
+    "shifted only by a positive maximum": (positive_shift_temperature,
+                                           r"(?s)near -1000.*whatever the sign"),
+    "textbook softmax silenced by np.errstate, NaN repaired": (
+        errstate_fallback_temperature, r"calls `np\.errstate`"),
 }
 
 
@@ -1338,7 +1758,8 @@ def test_temperature_cases_are_reachable_inside_the_stated_interval():
             ties = int(np.sum(z == z.max()))
             assert k >= 2 and 1 / k < target < 1 / ties, case.label
             t = ref_temperature(z, target)
-            assert 1e-3 < t < 1e3 and abs(_top(z, t) - target) < 1e-9, case.label
+            # 1e-6: logits of 3e9 divided by T keep about 1e-7 of the top probability
+            assert 1e-3 < t < 1e3 and abs(_top(z, t) - target) < 1e-6, case.label
 
 
 
@@ -1404,4 +1825,5 @@ def test_answer_keys_are_not_in_the_module():
     for spec in (ch04.STABLE_SOFTMAX, ch04.CROSS_ENTROPY, ch04.CROSS_ENTROPY_GRAD,
                  ch04.TEMPERATURE):
         for case in spec.draw(0):
-            assert set(case.note) <= {"mixed", "large", "tiny"}, case.label
+            assert set(case.note) <= {"mixed", "large", "tiny", "low", "ints"}, case.label
+            assert isinstance(case.note.get("ints", ""), str)  # the narrower types' names

@@ -15,10 +15,6 @@ from helpers import activations, data, diagnostics, nn
 from helpers.activations import silu as course_silu
 from helpers.exercises import ExerciseError, NotAnsweredYet, ch06
 
-# Part 1's check fits every built-in, up to a scale and shift, to the student's curve (about
-# 30 ms a check): its right answers run on 40 draws instead of 200, to keep this file quick.
-FORWARD_SEEDS = 40
-
 
 def unfinished(*args, **kwargs):
     raise NotImplementedError()
@@ -170,11 +166,12 @@ WRONG_FORWARD = {
     "a for loop": (fwd_for_loop, r"Python loop"),
     "np.vectorize, a loop in disguise": (fwd_np_vectorize, r"element by element|Python loop|"
                                                            r"raised ValueError.*vectorize"),
-    "divides by the batch's std": (fwd_divides_by_batch_std, r"depends on the other entries"),
+    "divides by the batch's std": (fwd_divides_by_batch_std,
+                                   r"depends on the array it is in"),
     "centres on the batch mean": (fwd_centres_on_batch_mean,
-                                  r"depends on the other entries|raised AxisError"),
+                                  r"depends on the array it is in|raised AxisError"),
     "fitted to the old check's 121 points": (fwd_fitted_to_the_old_grid,
-                                             r"depends on the other entries"),
+                                             r"depends on the array it is in"),
     "modifies x in place": (fwd_in_place, r"modified its input `x` in place"),
     "an affine function": (lambda x: 2 * x + 1, r"straight line.*2 x \+ 1"),
     "ReLU rewritten": (lambda x: np.maximum(x, 0), r"built-in relu"),
@@ -247,7 +244,104 @@ RIGHT_FORWARD = {
                                                                                  -0.3 * x),
     "Mish built from the course's softplus and tanh":
         lambda x: x * activations.get("tanh")(activations.softplus(x)),
+    "a V, slopes -1 and 1 (np.abs(x) * 1.0: leaky_relu's alpha is in [0, 1))":
+        lambda x: np.abs(x) * 1.0,
+    "a V with slopes -2 and 1": lambda x: np.where(x > 0, x, -2.0 * x),
+    "Mish stretched, shifted and scaled, 1.5 mish(2x - 1) + 0.1":
+        lambda x: 1.5 * mish(2 * x - 1) + 0.1,
 }
+
+
+# The newcomer's report: built-ins stretched, shifted, reflected or scaled, with a parameter,
+# that the old matcher (b in [0.2, 5], c in [-1.5, 1.5], the parameter read off f(-1)) missed.
+def fwd_leaky_scaled(x):
+    return 3 * np.where(x > 0, x, 0.2 * x)
+
+
+def fwd_leaky_reflected(x):
+    return -np.where(-x > 0, -x, -0.2 * x)
+
+
+def fwd_leaky_steep_left(x):  # slope 2 on the left, 1 on the right: leaky_relu(0.5) reflected
+    return np.where(x > 0, x, 2.0 * x)
+
+
+def fwd_elu_scaled(x):
+    return 1.5 * np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0)))
+
+
+def fwd_selu(x):  # SELU (Klambauer et al. 2017): a scaled ELU
+    return 1.0507 * np.where(x > 0, x, 1.67326 * (np.exp(np.minimum(x, 0)) - 1))
+
+
+def fwd_size_switch(x):  # right on every input up to 1,892 entries
+    return mish(x) if np.size(x) < 5000 else np.maximum(x, 0)
+
+
+def fwd_ndim_switch(x):
+    return mish(x) if np.ndim(x) <= 3 else np.maximum(x, 0)
+
+
+def fwd_float16_for_float32(x):  # float32 through float16: 3 digits
+    y = mish(x)
+    return y.astype(np.float16).astype(np.float32) if x.dtype == np.float32 else y
+
+
+WRONG_FORWARD.update({
+    "3 leaky_relu(0.2)": (fwd_leaky_scaled, r"built-in leaky_relu\(alpha=0\.2\) up to a scale "
+                                            r"and shift.*a = 3, b = 1"),
+    "leaky_relu(0.2) reflected, -f(-x)": (fwd_leaky_reflected,
+                                          r"built-in leaky_relu\(alpha=0\.2\) up to.*b = -1"),
+    "slope 2 on the left, leaky_relu(0.5) reflected": (fwd_leaky_steep_left,
+                                                       r"built-in leaky_relu\(alpha=0\.5\) up to"),
+    "1.5 elu(0.5)": (fwd_elu_scaled, r"built-in elu\(alpha=0\.5\) up to a scale.*a = 1\.5"),
+    "SELU, a scaled elu(1.6733)": (fwd_selu, r"built-in elu\(alpha=1\.673\d*\) up to a scale"),
+    "sigmoid(x - 4)": (lambda x: activations.sigmoid(x - 4), r"built-in sigmoid up to.*c = -4"),
+    "softplus(x - 3)": (lambda x: activations.softplus(x - 3),
+                        r"built-in softplus up to.*c = -3"),
+    "tanh(x + 2.5)": (lambda x: np.tanh(x + 2.5), r"built-in tanh up to.*c = 2\.5"),
+    "silu(x - 3)": (lambda x: activations.silu(x - 3), r"built-in silu up to.*c = -3"),
+    "elu(x - 3)": (lambda x: activations.elu(x - 3), r"built-in elu\(alpha=1\) up to"),
+    "tanh(8x)": (lambda x: np.tanh(8 * x), r"built-in tanh up to.*b = 8,"),
+    "20 arctan(0.05 x)": (lambda x: 20 * np.arctan(0.05 * x),
+                          r"built-in arctan up to.*a = 20, b = 0\.05,"),
+    "gelu(1 - 2x)": (lambda x: activations.gelu(1 - 2 * x), r"built-in gelu up to.*b = -2,"),
+    "a steep tanh between two points, tanh(40 (x - 3.3))":
+        (lambda x: np.tanh(40 * (x - 3.3)), r"built-in (tanh|step) up to"),
+    "a step at 1.3, from -1 to 2": (lambda x: np.where(x > 1.3, 2.0, -1.0).astype(x.dtype),
+                                    r"built-in step up to a scale and shift"),
+    "mish on small inputs, relu on 200,000 (np.size)": (fwd_size_switch,
+                                                        r"200,000 elements.*depends on the "
+                                                        r"array it is in"),
+    "mish up to 3-D, relu on 4-D input (np.ndim)": (fwd_ndim_switch, r"4-D array.*depends on "
+                                                                     r"the array it is in"),
+    "float32 through float16": (fwd_float16_for_float32,
+                                r"in float32 but .* in float64 at x = .*\n.*\nHint: your float32 "
+                                r"results are all numbers float16 can hold"),
+})
+
+
+def test_forward_rejects_every_stretched_builtin():
+    """Any built-in as a f(b x + c) + d in the range the task states (|b| from 1/50 to 50,
+    |c| <= 6 (|b| + 1), any parameter the registry allows) is rejected, whatever the draw."""
+    rng = np.random.default_rng(2026)
+    names = [n for n in activations.builtin_names() if n != "identity"]
+    for _ in range(30):
+        name = str(rng.choice(names))
+        params = {"leaky_relu": {"alpha": float(rng.uniform(0, 0.95))},
+                  "elu": {"alpha": float(10 ** rng.uniform(-1, 1))}}.get(name, {})
+        act = activations.get(name, **params)
+        b = float(np.exp(rng.uniform(np.log(0.02), np.log(50)))) * float(rng.choice([-1, 1]))
+        c = float(rng.uniform(-1, 1)) * 6 * (abs(b) + 1)
+        a = float(10 ** rng.uniform(-1, 1)) * float(rng.choice([-1, 1]))
+        d = float(rng.uniform(-3, 3))
+        answer = functools.partial(lambda x, act, a, b, c, d: a * act(b * x + c) + d,
+                                   act=act, a=a, b=b, c=c, d=d)
+        for seed in (0, 1):
+            with pytest.raises(ExerciseError, match=r"built-in|straight line") as info:
+                ch06.check_forward(answer, seed=seed)
+            assert "built-in" in str(info.value) or "straight" in str(info.value), (
+                act.label, a, b, c, d)
 
 
 @pytest.mark.parametrize("name", WRONG_FORWARD)
@@ -258,7 +352,7 @@ def test_forward_rejects(name):
 
 @pytest.mark.parametrize("name", RIGHT_FORWARD)
 def test_forward_accepts_on_every_draw(name):
-    accepts(ch06.check_forward, RIGHT_FORWARD[name], draws(FORWARD_SEEDS))
+    accepts(ch06.check_forward, RIGHT_FORWARD[name], draws())
 
 
 def test_forward_pass_message_is_the_same_for_every_draw(capsys):
@@ -404,24 +498,26 @@ WRONG_DERIVATIVE = {
                                     r"worst is x = -.*\n.*\nHint: the sign is flipped on the "
                                     r"side x < 0"),
     "a Python loop": ((np.sin, d_loop), r"Python loop|raised TypeError"),
-    "a finite difference of f": ((mish, d_numerical), r"calls `my_activation` at points a tiny"),
+    "a finite difference of f": ((mish, d_numerical),
+                                 r"calls `my_activation` at points other than x"),
     "np.gradient": ((mish, d_np_gradient), r"calls `numpy.*gradient`.*finite differences"),
     "a reduction to one number": ((mish, lambda x: mish_grad(x).mean()),
                                   r"returned a single number"),
     "a finite difference in a helper": ((mish, d_fd_through_helper),
-                                        r"calls `my_activation` at points a tiny step away"),
-    "a finite difference of an alias f2 = f": ((mish, d_fd_of_alias), r"tiny step away"),
+                                        r"calls `my_activation` at points other than x"),
+    "a finite difference of an alias f2 = f": ((mish, d_fd_of_alias), r"points other than x"),
     "a finite difference through functools.partial": ((mish, functools.partial(_fd, mish)),
-                                                      r"tiny step away"),
+                                                      r"points other than x"),
     "a finite difference of an inline copy of f": ((mish, d_fd_of_inline_copy),
                                                    r"rounding noise of a finite difference"),
     "the inline copy's difference in float64, cast back":
         ((mish, d_fd_of_inline_copy_in_float64), r"rounding noise of a finite difference"),
     "a finite difference of f from a closure": ((mish, _make_closure_fd(mish)),
-                                                r"tiny step away"),
+                                                r"points other than x"),
     "fitted to the old check's 53 points": ((mish, d_only_at_the_old_points), r"disagrees"),
     "computed in float32 and cast back (7 digits)": ((mish, d_float32_inside),
-                                                     r"float32's precision"),
+                                                     r"float64 results are all numbers float32 "
+                                                     r"can hold"),
     "my_activation computed in float32 and cast back": ((f_float32_inside, mish_grad),
                                                         r"your `my_activation` itself is not "
                                                         r"smooth"),
@@ -434,7 +530,7 @@ WRONG_DERIVATIVE = {
     "a one-element array for a 0-d input": ((mish, lambda x: np.atleast_1d(mish_grad(x))),
                                            r"returned shape \(1,\) .*expected \(\)"),
     "flattened": ((mish, lambda x: mish_grad(x.ravel())), r"returned shape \(\d+,\) for an "
-                                                          r"input of shape \(\d+, \d+\)"),
+                                                          r"input of shape \((\d+, \d+)?\)"),
     "float32 turned into float64": ((mish, lambda x: mish_grad(x) * np.float64(1)),
                                     r"turned a float32 input into float64"),
     "np.where with Python floats (float64 out)": ((absolute, lambda x: np.where(x > 0, 1.0, -1.0)),
@@ -485,6 +581,68 @@ RIGHT_DERIVATIVE = {
 }
 
 
+def d_eighth_order_fd(x):  # an 8th-order central difference with a wide step: accurate
+    h, weights = 0.05, (4 / 5, -1 / 5, 4 / 105, -1 / 280)
+    return sum(w * (mish(x + k * h) - mish(x - k * h)) for k, w in enumerate(weights, 1)) / h
+
+
+def d_richardson(x):  # central differences with h and 2h, combined: a finite difference too
+    h = 1e-3
+    d1 = (mish(x + h) - mish(x - h)) / (2 * h)
+    d2 = (mish(x + 2 * h) - mish(x - 2 * h)) / (4 * h)
+    return (4 * d1 - d2) / 3
+
+
+def _mish_analytic(z):  # a copy of Mish without abs or max, so complex numbers go through it
+    return z * np.tanh(np.log(1 + np.exp(z)))
+
+
+def d_complex_step(x):
+    return np.imag(_mish_analytic(x + 1e-30j)) / 1e-30
+
+
+def d_complex_step_inline(x):
+    z = x + 1e-30j
+    return (z * np.tanh(np.log(1 + np.exp(z)))).imag / 1e-30
+
+
+def d_wrong_on_a_short_interval(x):  # doubled on 0.30 < x < 0.305 only
+    g = mish_grad(x)
+    return np.where((x > 0.30) & (x < 0.305), 2 * g, g)
+
+
+def d_one_beyond_5(x):  # f' set to 1 for x > 5, where Mish's slope is 1 + 8e-4 and less
+    return np.where(x > 5, 1.0, mish_grad(x))
+
+
+def d_mish_course_sigmoid(x):  # the right derivative, with the course's own sigmoid
+    t = np.tanh(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
+    return t + x * (1 - t ** 2) * activations.sigmoid(x)
+
+
+WRONG_DERIVATIVE.update({
+    "an 8th-order central difference of f, step 0.05": ((mish, d_eighth_order_fd),
+                                                        r"calls `my_activation` at points other "
+                                                        r"than x \(up to 0\.2 from"),
+    "Richardson's difference of f, h = 1e-3": ((mish, d_richardson),
+                                                r"calls `my_activation` at points other than x"),
+    "a complex step on a copy of f": ((mish, d_complex_step),
+                                      r"computes with complex numbers \(`z` in `_mish_analytic`"),
+    "a complex step written inline": ((mish, d_complex_step_inline),
+                                      r"computes with complex numbers \(`z` in "
+                                      r"`d_complex_step_inline`"),
+    "wrong only on 0.30 < x < 0.305": ((mish, d_wrong_on_a_short_interval),
+                                       r"disagrees with finite differences|float32 input gives"),
+    "f' = 1 for x > 5": ((mish, d_one_beyond_5),
+                         r"agrees with finite differences to about \d+ digits only at .*a small "
+                         r"error in a term"),
+    "off by one part in ten million": ((mish, lambda x: mish_grad(x) * (1 + 1e-7)),
+                                       r"digits only at \d+ points from .*a small error"),
+})
+
+RIGHT_DERIVATIVE["Mish, with the course's activations.sigmoid"] = (mish, d_mish_course_sigmoid)
+
+
 @pytest.mark.parametrize("name", WRONG_DERIVATIVE)
 def test_derivative_rejects(name):
     answers, message = WRONG_DERIVATIVE[name]
@@ -517,7 +675,7 @@ def test_derivative_autograding_path_agrees(tmp_path, monkeypatch):
     assert not wrong.passed and "side x > 0" in wrong.message
     numerical = graded(ch06.DERIVATIVE, (mish, d_fd_through_helper), tmp_path / "n",
                        monkeypatch)
-    assert not numerical.passed and "tiny step away" in numerical.message
+    assert not numerical.passed and "points other than x" in numerical.message
 
 
 # ================================================================ Part 3: registration
@@ -545,7 +703,10 @@ WRONG_REGISTRATION = {
     "a loose lower end": ((_info(output_range=(-1.0, np.inf)), mish),
                           r"lower end -1 .*0\.691 beyond the smallest value"),
     "a finite upper end where f keeps growing": ((_info(output_range=(-0.31, 1e4)), mish),
-                                                 r"ends at 10000.*keeps growing upwards"),
+                                                 r"reaches 1e\+12 at x = 1e\+12, above the upper "
+                                                 r"end 10000"),
+    "an upper end beyond every value, where f keeps growing":
+        ((_info(output_range=(-0.31, 1e13)), mish), r"ends at 1e\+13.*keeps growing upwards"),
     "softsign claimed unbounded": ((_info(name="softsign", output_range=(-np.inf, np.inf)),
                                     softsign), r"no lower end.*bounded"),
     "softsign's range read off [-10, 10]": ((_info(name="softsign", output_range=(-0.91, 0.91)),
@@ -589,6 +750,33 @@ RIGHT_REGISTRATION = {
         np.float64(-1), np.int64(1))), np.sin),
     "a name with digits and underscores": (_info(name="mish_v2"), mish),
 }
+
+
+def softsign_drifting(x):  # softsign plus 1e-9 x: unbounded, though it looks bounded to 1e4
+    return x / (1 + np.abs(x)) + 1e-9 * x
+
+
+WRONG_REGISTRATION.update({
+    "the formula 'TODO'": ((_info(formula="TODO"), mish), r"'TODO', a placeholder"),
+    "an unclosed parenthesis": ((_info(formula=r"\tanh(x"), mish),
+                                r"parentheses do not balance"),
+    "an unclosed brace": ((_info(formula=r"\frac{x}{1 + |x|"), softsign),
+                          r"braces do not balance"),
+    "a formula without x": ((_info(formula=r"\mathrm{mish}"), mish), r"never mentions x"),
+    "softsign + 1e-9 x claimed (-1, 1)": ((_info(name="drift", output_range=(-1, 1)),
+                                          softsign_drifting),
+                                         r"reaches .* at x = -?1e\+12, (below|above) the"),
+    "softsign + 1e-9 x claimed (-1.02, 1.02)": ((_info(name="drift", output_range=(-1.02, 1.02)),
+                                                softsign_drifting), r"reaches .* at x = "),
+})
+
+RIGHT_REGISTRATION.update({
+    "softsign as a LaTeX fraction": (_info(name="softsign", formula=r"\frac{x}{1 + \lvert x\rvert}",
+                                           output_range=(-1, 1)), softsign),
+    "abs with cases and escaped braces": (_info(name="absolute", formula=(
+        r"f(x) = \left\{ \begin{array}{ll} x & x \ge 0 \\ -x & x < 0 \end{array} \right."),
+        output_range=(0, np.inf)), absolute),
+})
 
 
 @pytest.mark.parametrize("name", WRONG_REGISTRATION)
@@ -810,8 +998,9 @@ WRONG_GRADIENT_CHECKER = {
     "no abs in the denominator": (gc_no_abs_in_denominator, r"max\(1, d, fd\), with the slopes' "
                                                             r"signs"),
     "np.gradient on the grid, not h": (gc_np_gradient, r"returns .*the task's formula gives"),
-    "a default h of 1e-6": (gc_default_h_1e6, r"h left at its default.*\n.*\nHint: only the "
-                                              r"cases that leave h at its default differ"),
+    "a default h of 1e-6": (gc_default_h_1e6, r"h left at its default.*Only the 2 cases that "
+                                              r"leave h out differ, and there your numbers are "
+                                              r"those of h = 1e-06"),
     "h keyword-only (cannot be passed by position)": (gc_keyword_only_h, r"raised TypeError"),
     "fd kept in an array of x's dtype (integer x)": (gc_empty_like, r"the integers -3 to 3"),
     "computed in float32": (gc_float32, r"the task's formula gives"),
@@ -858,6 +1047,51 @@ RIGHT_GRADIENT_CHECKER = {
     "np.clip for the max with 1": gc_clip,
     "x made a float array first": gc_asarray_first,
 }
+
+
+def gc_ignores_positional_h(f, df, x, *args, h=1e-5):  # an h by position lands in args
+    return max_gradient_error(f, df, x, h)
+
+
+def gc_floor_on_h(f, df, x, h=1e-5):
+    return max_gradient_error(f, df, x, max(h, 1e-6))
+
+
+def gc_capped_at_1(f, df, x, h=1e-5):
+    return min(max_gradient_error(f, df, x, h), 1.0)
+
+
+def gc_halves_apart(f, df, x, h=1e-5):  # the same formula, rounded differently
+    fd = f(x + h) / (2 * h) - f(x - h) / (2 * h)
+    d = df(x)
+    return float(np.max(np.abs(d - fd) / np.maximum(1.0, np.maximum(np.abs(d), np.abs(fd)))))
+
+
+def gc_representable_step(f, df, x, h=1e-5):  # divides by the step the floats really took
+    xp, xm = x + h, x - h
+    fd = (f(xp) - f(xm)) / (xp - xm)
+    d = df(x)
+    return float(np.max(np.abs(d - fd) / np.maximum(1.0, np.maximum(np.abs(d), np.abs(fd)))))
+
+
+def gc_capped_at_10(f, df, x, h=1e-5):  # equivalent: the error is at most 2 by its definition
+    return min(max_gradient_error(f, df, x, h), 10.0)
+
+
+WRONG_GRADIENT_CHECKER.update({
+    "ignores an h passed by position (*args)": (gc_ignores_positional_h,
+                                                r"h = \S+ passed by position, x = .* returns"),
+    "a floor of 1e-6 on h": (gc_floor_on_h, r"h = \S+e-0[78], x = \d+ random points on "
+                                            r"\[-0\.01, 0\.01\] returns"),
+    "capped at 1": (gc_capped_at_1, r"times -1 \(a wrong one\).* returns 1; the task's "
+                                    r"formula gives 2 "),
+})
+
+RIGHT_GRADIENT_CHECKER.update({
+    "f(x + h) / (2h) - f(x - h) / (2h)": gc_halves_apart,
+    "divided by (x + h) - (x - h)": gc_representable_step,
+    "capped at 10 (no error exceeds 2)": gc_capped_at_10,
+})
 
 
 @pytest.mark.parametrize("name", WRONG_GRADIENT_CHECKER)
@@ -1073,6 +1307,49 @@ RIGHT_STABILITY = {
     "abs": (absolute, absolute_grad),
     "Mish with np.logaddexp": (lambda x: x * np.tanh(np.logaddexp(0, x)), mish_grad),
 }
+
+
+def st_longdouble(x):  # the naive formula in 80-bit floats: exp overflows only past 11356
+    z = x.astype(np.longdouble)
+    return (z * np.tanh(np.log(1 + np.exp(z)))).astype(x.dtype)
+
+
+def st_longdouble_grad(x):
+    z = x.astype(np.longdouble)
+    e = np.exp(z)
+    t = np.tanh(np.log(1 + e))
+    return (t + z * (1 - t * t) * e / (1 + e)).astype(x.dtype)
+
+
+def st_silenced_by_contextvar(x):  # numpy's private error state, set directly
+    token = _ufunc_config_var().set(_QUIET_STATE)
+    try:
+        s = 1 / (1 + np.exp(-x))
+    finally:
+        _ufunc_config_var().reset(token)
+    return x * s
+
+
+def _ufunc_config_var():
+    from numpy._core import _ufunc_config
+    return _ufunc_config._extobj_contextvar
+
+
+with np.errstate(all="ignore"):
+    _QUIET_STATE = _ufunc_config_var().get()
+
+
+WRONG_STABILITY.update({
+    "the naive formula in np.longdouble": ((st_longdouble, st_longdouble_grad),
+                                           r"fails at x = \S+ \(float32\): overflow"),
+    "numpy's error state set through its context variable":
+        ((st_silenced_by_contextvar, silu_grad), r"sets numpy's error state"),
+})
+
+RIGHT_STABILITY.update({
+    "Mish, the derivative with the course's activations.sigmoid":
+        (mish, d_mish_course_sigmoid),
+})
 
 
 @pytest.mark.parametrize("name", WRONG_STABILITY)
@@ -1482,6 +1759,12 @@ WRONG_COMPARISON = {
     "a dict per seed": (ct_seed_dict, r"is a dict of length \d+, expected a list"),
     "one-element lists per seed": (ct_nested_lists, r"one number, got a list of length 1"),
     "returns a list": (lambda train, names, datasets, seeds: [], r"returned a list of length 0"),
+    "train(name, dataset, seed, epochs=100), as the notebook's train allows":
+        (lambda train, names, datasets, seeds: {ds: {n: [float(train(
+            n, ds, s, epochs=100).val_accuracy[-1]) for s in seeds] for n in names}
+            for ds in datasets},
+         r"raised TypeError.*epochs.*\n.*\nHint: call train\(name, dataset, seed\) with these "
+         r"three arguments"),
 }
 
 

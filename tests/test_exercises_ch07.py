@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import operator
 import os
 import re
 import sys
@@ -70,6 +71,13 @@ def wrong_answers_test(check, answers: dict):
         answer, message = answers[name]
         rejects(check, answer, message)
     return test
+
+
+def without_a_guess(pattern: str) -> str:
+    """A message matching ``pattern`` that names no known mistake ("it looks like ..."): for a
+    wrong answer that is none of the catalogue's, whose values coincide with one of them on
+    some case only."""
+    return rf"(?s)\A(?!.*looks like).*{pattern}"
 
 
 def pass_message_is_constant(check, answer, capsys):
@@ -223,12 +231,18 @@ WRONG_GRAD = {
                              r"root mean square"),
     "times the batch size": (stat_hook(lambda g: g.norm().item() * g.shape[0]),
                              r"times the number of samples"),
+    # A lower precision or rounding shows as a relative difference, not as a guessed name:
+    # float32, float16, 6 significant digits and a 1e-9 error are all close on some case.
     "through float32 (a lower precision)": (stat_hook(lambda g: g.float().norm().item()),
-                                            r"float32, a lower precision|precision of a float64"),
+                                            without_a_guess(r"relative difference of")),
     "through float16": (stat_hook(lambda g: g.half().float().norm().item()),
-                        r"lower precision|precision of a float64"),
+                        without_a_guess(r"relative difference of")),
+    "rounded to 6 significant digits": (stat_hook(lambda g: float(f"{g.norm().item():.6g}")),
+                                        without_a_guess(r"relative difference of")),
+    "a relative error of 2e-9": (stat_hook(lambda g: g.norm().item() * (1 + 2e-9)),
+                                 without_a_guess(r"relative difference of 2\.0e-09")),
     "rounded to 4 decimals": (stat_hook(lambda g: round(g.norm().item(), 4)),
-                              r"recorded .* expected"),
+                              without_a_guess(r"recorded .* expected")),
     "0 below a threshold of 1e-30": (stat_hook(lambda g: g.norm().item() if g.norm() > 1e-30
                                                else 0.0),
                                      r"recorded 0 .*e-6\d: a gradient this small is still not "
@@ -400,6 +414,30 @@ def dead_wrong_tolist(module, inputs, output):
     module.dead_log.append(sum(all(v == 0 for v in c) for c in columns) / len(columns))
 
 
+def dead_wrong_map_over_units(module, inputs, output):
+    # one torch call per unit, driven from C by map: no Python line runs per unit
+    n_dead = sum(map(operator.not_, map(torch.count_nonzero, output.detach().T)))
+    module.dead_log.append(n_dead / output.shape[1])
+
+
+def dead_wrong_reduce_over_samples(module, inputs, output):
+    # one torch call per sample, driven from C by functools.reduce
+    alive = functools.reduce(torch.logical_or, output.detach() != 0)
+    module.dead_log.append(float((~alive).double().mean()))
+
+
+def dead_wrong_per_sample(module, inputs, output):
+    # the number of dead units divided by the number of *samples*
+    module.dead_log.append(float((output == 0).all(dim=0).sum()) / output.shape[0])
+
+
+def dead_wrong_relu_only(module, inputs, output):
+    if isinstance(module, torch.nn.ReLU):
+        module.dead_log.append((output == 0).all(dim=0).double().mean().item())
+    else:
+        module.dead_log.append(0.0)
+
+
 def dead_wrong_in_place(module, inputs, output):
     output[output.abs() < 1e-12] = 0.0  # "clean up" tiny values: changes the activations
     module.dead_log.append((output == 0).all(dim=0).double().mean().item())
@@ -494,6 +532,20 @@ WRONG_DEAD = {
     "an int when nothing is dead": (dead_stat(lambda a: (a == 0).all(dim=0).double().mean()
                                               .item() or 0), r"appended the integer 0"),
     "a bool": (dead_stat(lambda a: bool((a == 0).all(dim=0).any())), r"appended the bool"),
+    "map over the units (C-driven, timed)": (dead_wrong_map_over_units,
+                                             r"took \d+ ms of CPU on .*50,000 units"),
+    "functools.reduce over the samples (C-driven, timed)": (dead_wrong_reduce_over_samples,
+                                                            r"took \d+ ms of CPU on .*50,000 "
+                                                            r"samples"),
+    # Wrong answers that are none of the known mistakes, though each coincides with one on
+    # some case: the message says what differs and names no mistake.
+    "dead units divided by the number of samples": (dead_wrong_per_sample,
+                                                    without_a_guess(r"recorded .* expected")),
+    "ReLU layers only, 0.0 for the others": (dead_wrong_relu_only,
+                                             without_a_guess(r"recorded .* expected")),
+    "a zero standard deviation": (dead_stat(lambda a: float((a.std(dim=0) == 0).double()
+                                                            .mean())),
+                                  without_a_guess(r"recorded .* expected")),
     "a Python loop over units": (dead_wrong_loop, r"Python loop"),
     "a Python loop over samples": (dead_wrong_sample_loop, r"Python loop"),
     "tolist and comprehensions": (dead_wrong_tolist, r"Python loop|one Python object"),
@@ -532,7 +584,11 @@ def test_dead_hook_edge_cases_come_first():
     batches = [b for c in cases[:8] for b in c.args[0]["batches"]]
     tiny = {float(v) for b in batches for v in np.ravel(b) if 0 < abs(v) < 1e-15}
     assert any(v < 1e-299 for v in tiny) and any(1e-41 < v < 1e-39 for v in tiny), tiny
-    assert [c.work for c in cases[-2:]] == ["small", "large"]
+    assert [c.work for c in cases[-4:]] == ["small", "large", "timed", "timed"]
+    # the timed batches: one of many units, one of many samples (a loop over either shows)
+    shapes = [c.args[0]["batches"][0].shape for c in cases[-2:]]
+    assert min(shapes[0]) == shapes[0][0] and min(shapes[1]) == shapes[1][1], shapes
+    assert all(np.prod(s) == c.elements >= 100_000 for s, c in zip(shapes, cases[-2:]))
 
 
 def test_dead_hook_reference_agrees_with_the_course():
@@ -565,6 +621,8 @@ def test_dead_hook_autograding_path_agrees(tmp_path, monkeypatch):
     assert not wrong.passed and "<= 0" in wrong.message
     loop = graded(ch07.DEAD_HOOK, dead_wrong_loop, tmp_path / "l", monkeypatch)
     assert not loop.passed and "Python loop" in loop.message
+    timed = graded(ch07.DEAD_HOOK, dead_wrong_map_over_units, tmp_path / "t", monkeypatch)
+    assert not timed.passed and "ms of CPU" in timed.message
 
 
 # ---------------------------------------------------------------- exercise 3: the layout
@@ -621,8 +679,26 @@ def layout_right_list_pair(model):
     return [weights, biases]
 
 
+def layout_right_no_grad(model):
+    with torch.no_grad():  # ends with the block: autograd is on again afterwards
+        ls = linears(model)
+        return ([m.weight.double().T.clone().numpy() for m in ls],
+                [np.zeros(m.out_features) if m.bias is None else m.bias.double().clone().numpy()
+                 for m in ls])
+
+
+def layout_right_deepcopy_double(model):
+    twin = copy.deepcopy(model).double().eval()  # a copy may be converted and switched
+    ls = linears(twin)
+    return ([m.weight.detach().numpy().T.copy() for m in ls],
+            [np.zeros(m.out_features) if m.bias is None else m.bias.detach().numpy().copy()
+             for m in ls])
+
+
 RIGHT_LAYOUT = {
     "transposed float64 copies": layout_right_copy,
+    "inside torch.no_grad()": layout_right_no_grad,
+    "a float64 copy of the model": layout_right_deepcopy_double,
     "tolist round trip": layout_right_tolist,
     "clone in torch, then numpy": layout_right_clone,
     "from the state_dict": layout_right_state_dict,
@@ -720,6 +796,34 @@ def layout_wrong_mutates(model):
     ls = linears(model)
     return ([m.weight.detach().numpy().astype(np.float64) for m in ls],
             layout_right_copy(model)[1])
+
+
+def layout_wrong_double_first(model):
+    model.double()  # converts the model itself: a float32 model's next step fails
+    return layout_right_copy(model)
+
+
+def layout_wrong_requires_grad_off(model):
+    model.requires_grad_(False)  # so that .numpy() works without detach: freezes the model
+    ls = linears(model)
+    return ([m.weight.numpy().T.astype(np.float64) for m in ls],
+            [np.zeros(m.out_features) if m.bias is None else m.bias.numpy().astype(np.float64)
+             for m in ls])
+
+
+def layout_wrong_eval(model):
+    model.eval()  # a Dropout(p=0) layer would hide it
+    return layout_right_copy(model)
+
+
+def layout_wrong_grad_off(model):
+    torch.set_grad_enabled(False)  # for the whole session
+    return layout_right_copy(model)
+
+
+@functools.lru_cache
+def layout_wrong_cached(model):
+    return layout_right_copy(model)  # stale after the model trains
 
 
 def layout_wrong_course(model):
@@ -820,7 +924,19 @@ WRONG_LAYOUT = {
     "layers reversed": (layout_wrong_reversed, r"W of layer 1 has shape|differs"),
     "tensors": (layout_wrong_tensors, r"W of layer 1 is a torch tensor, expected a numpy"),
     "nested lists": (layout_wrong_lists, r"W of layer 1 is a Python list, expected a numpy"),
-    "changes the model": (layout_wrong_mutates, r"changed the model's parameters"),
+    "changes the model": (layout_wrong_mutates, r"changed the model: the values of `0\.weight`"),
+    "model.double() first": (layout_wrong_double_first,
+                             r"changed the model: the dtype of `0\.weight` went from float32 "
+                             r"to float64(?s:.*)Hint: \.double\(\)"),
+    "requires_grad_(False) to allow .numpy()": (layout_wrong_requires_grad_off,
+                                               r"requires_grad of `0\.weight` went from True "
+                                               r"to False"),
+    "model.eval()": (layout_wrong_eval, r"the model went from training to evaluation mode"),
+    "autograd switched off for the session": (layout_wrong_grad_off,
+                                              r"autograd is switched off for the whole session"),
+    "an lru_cache (stale after training)": (layout_wrong_cached,
+                                            r"called a second time on the same model .* "
+                                            r"returned the values of the first call"),
     "the course's TorchNet": (layout_wrong_course, r"calls `helpers\.torch_bridge\.TorchNet"),
     "TorchNet under another name": (layout_wrong_course_alias,
                                     r"calls `helpers\.torch_bridge\.TorchNet"),
@@ -890,6 +1006,10 @@ def test_layout_autograding_path_agrees(tmp_path, monkeypatch):
     assert not wrong.passed and "bias=False" in wrong.message
     view = graded(ch07.COURSE_LAYOUT, layout_wrong_view, tmp_path / "v", monkeypatch)
     assert not view.passed and "share memory" in view.message
+    cached = graded(ch07.COURSE_LAYOUT, layout_wrong_cached, tmp_path / "c", monkeypatch)
+    assert not cached.passed and "second time" in cached.message
+    mode = graded(ch07.COURSE_LAYOUT, layout_wrong_eval, tmp_path / "m", monkeypatch)
+    assert not mode.passed and "evaluation mode" in mode.message
 
 
 # ---------------------------------------------------------------- exercise 4: update ratios
@@ -936,8 +1056,17 @@ def ratios_right_float64_numpy(model, step):
                      / np.sqrt(np.sum(b ** 2)) for m, b in zip(linears(model), before)])
 
 
+def ratios_right_no_grad(model, step):
+    with torch.no_grad():
+        before = [m.weight.double().clone() for m in linears(model)]
+        step()
+        return np.array([float((m.weight.double() - W).norm() / W.norm())
+                         for m, W in zip(linears(model), before)])
+
+
 RIGHT_RATIOS = {
     "clone, torch norms": ratios_right_clone,
+    "inside torch.no_grad()": ratios_right_no_grad,
     "numpy copies": ratios_right_numpy,
     "a deepcopy of the model": ratios_right_deepcopy,
     "state_dict clones, float64 norms": ratios_right_state_dict,
@@ -1054,7 +1183,56 @@ def ratios_wrong_no_detach(model, step):
     return np.zeros(len(before))
 
 
+def ratios_wrong_restores(model, step):
+    # measures the step, then undoes it: training never advances
+    before = [m.weight.detach().clone() for m in linears(model)]
+    step()
+    ratios = np.array([float((m.weight.detach() - W).norm() / W.norm())
+                       for m, W in zip(linears(model), before)])
+    with torch.no_grad():
+        for m, W in zip(linears(model), before):
+            m.weight.copy_(W)
+    return ratios
+
+
+def ratios_wrong_double_first(model, step):
+    model.double()
+    return ratios_right_clone(model, step)
+
+
+def ratios_wrong_requires_grad_off(model, step):
+    ratios = ratios_right_clone(model, step)
+    model.requires_grad_(False)
+    return ratios
+
+
+def ratios_wrong_eval(model, step):
+    model.eval()
+    return ratios_right_clone(model, step)
+
+
+def ratios_wrong_zero_grad_first(model, step):
+    model.zero_grad()  # the step then has no gradients to use
+    return ratios_right_clone(model, step)
+
+
 WRONG_RATIOS = {
+    "restores the weights after the step": (ratios_wrong_restores,
+                                            r"were back at their values before the step"),
+    "model.double() first": (ratios_wrong_double_first,
+                             r"changed the model: the dtype of `0\.weight` went from float32 "
+                             r"to float64"),
+    "requires_grad_(False) after the step": (ratios_wrong_requires_grad_off,
+                                             r"requires_grad of `0\.weight` went from True "
+                                             r"to False"),
+    "model.eval()": (ratios_wrong_eval, r"the model went from training to evaluation mode"),
+    "zero_grad() before the step": (ratios_wrong_zero_grad_first,
+                                    without_a_guess(r"called step\(\), the model's gradients "
+                                                    r"were no longer the ones it was given")),
+    "rounded to 3 significant digits": (
+        ratios_with(lambda a, b: float(f"{float((a - b).norm() / b.norm()):.3g}")),
+        # the two arrays are printed with enough digits to differ
+        r"gives \[(?P<g>[^\]]*)\], expected \[(?!(?P=g)\])"),
     "the parameter itself as 'before'": (ratios_wrong_alias, r"0 for every layer.*\n.*\n.*copy"),
     "a detached tensor as 'before'": (ratios_wrong_detach_only,
                                       r"0 for every layer.*\n.*\n.*shares their memory"),
@@ -1075,8 +1253,7 @@ WRONG_RATIOS = {
     "biases counted": (ratios_wrong_with_bias, r"biases"),
     "reversed": (lambda model, step: ratios_right_clone(model, step)[::-1],
                  r"from the output backwards|differs|expected"),
-    "through float32": (ratios_wrong_float32,
-                        r"float32, a lower precision|precision of a float64"),
+    "through float32": (ratios_wrong_float32, r"computed in float32, a lower precision"),
     "a float32 array": (ratios_wrong_stack, r"returned dtype float32, expected float64"),
     "the course's TorchNet": (ratios_wrong_course, r"calls `helpers\.(torch_bridge|diagnostics)"),
     "the course's ratio under another name": (ratios_wrong_course_alias,
@@ -1162,6 +1339,11 @@ def test_ratios_autograding_path_agrees(tmp_path, monkeypatch):
     assert not wrong.passed and "0 for every layer" in wrong.message
     twice = graded(ch07.UPDATE_RATIOS, ratios_wrong_two_steps, tmp_path / "t", monkeypatch)
     assert not twice.passed and "2 times" in twice.message
+    undone = graded(ch07.UPDATE_RATIOS, ratios_wrong_restores, tmp_path / "u", monkeypatch)
+    assert not undone.passed and "back at their values" in undone.message
+    frozen = graded(ch07.UPDATE_RATIOS, ratios_wrong_requires_grad_off, tmp_path / "f",
+                    monkeypatch)
+    assert not frozen.passed and "requires_grad" in frozen.message
 
 
 # ---------------------------------------------------------------- every check
@@ -1216,6 +1398,75 @@ def test_the_hints_name_the_idea_not_the_code():
         for code in ("all(dim=0)", ".clone()", ".T.copy()", ".copy()", "np.linalg.norm(",
                      ".numpy()", "== 0", ".norm()", "grad_output[0].norm"):
             assert code not in hint, (code, hint)
+
+
+def test_a_mistake_is_named_only_when_it_alone_explains_every_value():
+    """The survey names a known mistake when its values are the answer's on every value of
+    the draw and no other mistake's are; a coincidence on some values names nothing."""
+    def value(got, right, **mistakes):
+        return ch07._Value(got, right, got == right,
+                           [(name, "", wrong, 1e-6) for name, wrong in mistakes.items()])
+    everywhere = [value(2.0, 1.0, double=2.0, square=1.0), value(6.0, 3.0, double=6.0,
+                                                                square=9.0)]
+    assert ch07._explained_by(everywhere) == "double"
+    once = [value(2.0, 1.0, double=2.0, square=1.0), value(7.0, 3.0, double=6.0, square=9.0)]
+    assert ch07._explained_by(once) is None
+    both = [value(4.0, 2.0, double=4.0, square=4.0)]
+    assert ch07._explained_by(both) is None
+    right = [value(1.0, 1.0, double=2.0)]
+    assert ch07._explained_by(right) is None
+    # a value a mistake says nothing about (NaN) is no evidence for it, but a wrong value
+    # there is one it does not explain
+    unsaid = [value(2.0, 1.0, double=2.0), value(5.0, 3.0, double=math.nan)]
+    assert ch07._explained_by(unsaid) is None
+
+
+@pytest.mark.parametrize("spec, answer, recorded", [
+    (ch07.DEAD_HOOK, dead_wrong_per_sample, "dead"),
+    (ch07.GRAD_HOOK, WRONG_GRAD["the first sample's norm"][0], "grad"),
+    (ch07.UPDATE_RATIOS, WRONG_RATIOS["element-wise ratios"][0], "ratios"),
+    (ch07.COURSE_LAYOUT, layout_wrong_float16, "layout"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_a_failure_says_how_to_build_its_case_and_the_objects_repeat_it(spec, answer,
+                                                                         recorded):
+    """The message names `ch07.case_objects(...)`; the objects it builds, used as the task
+    says, give the value the message reports."""
+    check = getattr(ch07, spec.check_name.split(".")[1])
+    with pytest.raises(ExerciseError) as info:
+        check(answer, seed=11)
+    text = str(info.value)
+    call = re.search(r'ch07\.case_objects\("([^"]+)", (\d+), (\d+)\)', text)
+    assert call and call[1] == spec.id and call[2] == "11", text
+    objects = ch07.case_objects(call[1], int(call[2]), int(call[3]))
+    if recorded == "dead":
+        layer = objects["layer"]
+        layer.dead_log = []
+        layer.register_forward_hook(answer)
+        for z in objects["batches"]:
+            layer(z)
+        got, batch = re.search(r"recorded (\S+) on batch (\d+)", text).groups()
+        assert layer.dead_log[int(batch) - 1] == float(got)
+    elif recorded == "grad":
+        model = objects["model"]
+        for lin in linears(model):
+            lin.grad_log = []
+            lin.register_full_backward_hook(answer)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # grad_input[0] is None on layer 1
+            for X, y in objects["batches"]:
+                objects["loss"](model(X), y).backward()
+        got, k = re.search(r"recorded (\S+) for Linear layer (\d+)", text).groups()
+        b = re.search(r"backward pass (\d+) of", text)
+        assert math.isclose(linears(model)[int(k) - 1].grad_log[int(b[1]) - 1 if b else 0],
+                            float(got), rel_tol=1e-5)
+    elif recorded == "ratios":
+        got = answer(objects["model"], objects["step"])
+        shown = re.search(r"gives \[([^\]]*)\]", text)[1]
+        assert np.allclose(got, [float(v) for v in shown.split(",")], rtol=1e-2)
+    else:
+        W = answer(objects["model"])[0]
+        i, got = re.search(r"W of layer (\d+) differs .* got (\S+),", text).groups()
+        assert np.any(np.isclose(W[int(i) - 1], float(got), rtol=1e-5))
 
 
 # ---------------------------------------------------------------- the chapter, unanswered

@@ -4,10 +4,13 @@ Three parts:
 
 * the measure itself (``helpers.plots.audit``) on figures made to cover, or not to cover;
 * every explorer in the states the chapters suggest, drawn here;
-* every figure of every notebook, as executed: each notebook runs (a copy, in a temporary
-  folder) in a fresh kernel with ``HELPERS_FIGURE_AUDIT`` set, so every figure the kernel
-  draws, the helpers' and the notebook's own, is measured with the cell that drew it.
-  The notebooks run two at a time, the CI machine's two cores.
+* every figure of every notebook, as executed, in a kernel with ``HELPERS_FIGURE_AUDIT`` set,
+  so every figure the kernel draws, the helpers' and the notebook's own, is measured with
+  the cell that drew it. ``make notebooks`` sets it while nbval executes the notebooks
+  (``build/figure-audit.jsonl``) and runs this test after nbval: the test reads that log
+  instead of executing the notebooks a second time, and fails if it misses a notebook or a
+  figure the notebooks show. Run alone (no log, or one older than a notebook or a helper),
+  the test executes each notebook itself (a copy, in a temporary folder), two at a time.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -238,13 +242,115 @@ def _run(notebook: Path, folder: Path) -> tuple[Path, nbformat.NotebookNode, lis
     return notebook, nb, records
 
 
+# Written by `make notebooks` while nbval executes every notebook (see the Makefile).
+AUDIT_LOG = ROOT / "build" / "figure-audit.jsonl"
+
+
+def _shown(cell) -> int:
+    """How many figures (PNG outputs) a notebook cell shows."""
+    if cell.cell_type != "code":
+        return 0
+    return sum("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
+
+
+def _fresh(log: Path) -> bool:
+    """The log exists and is newer than every notebook and every helper it measured."""
+    if not log.exists():
+        return False
+    sources = [*NOTEBOOKS, *(ROOT / "helpers").rglob("*.py")]
+    return log.stat().st_mtime >= max(p.stat().st_mtime for p in sources)
+
+
+def audit_from_log(log: Path, notebooks=None):
+    """(notebook, its cells, its records) for each notebook, from one log of several kernels.
+
+    Each kernel ran one notebook: its records (one process id) belong to the notebook whose
+    code cells hold every cell they name. Fails when the log misses a notebook that shows
+    figures, when a cell shows more figures than were measured for it, or when a kernel's
+    records fit no notebook (or a notebook ran twice: a log left from another run).
+    """
+    notebooks = NOTEBOOKS if notebooks is None else notebooks
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    by_kernel = defaultdict(list)
+    for r in records:
+        by_kernel[r.get("pid")].append(r)
+    read = {path: nbformat.read(path, as_version=4) for path in notebooks}
+    keys = {path: {audit.cell_key(c.source) for c in nb.cells if c.cell_type == "code"}
+            for path, nb in read.items()}
+    found: dict = {}
+    for pid, rs in by_kernel.items():
+        named = {r.get("cell_key") for r in rs} - {""}  # "": drawn outside a cell (a widget)
+        owners = [path for path in notebooks if named <= keys[path]]
+        assert len(owners) == 1, (f"{log}: the figures of kernel {pid} fit "
+                                  f"{[p.name for p in owners] or 'no notebook'}")
+        assert owners[0] not in found, f"{log}: {owners[0].name} ran twice (an old log?)"
+        found[owners[0]] = rs
+    missing = [p.name for p, nb in read.items()
+               if p not in found and any(_shown(c) for c in nb.cells)]
+    assert not missing, f"{log} misses the notebooks {missing}"
+    for path, nb in read.items():
+        drawn = defaultdict(int)
+        for r in found.get(path, []):
+            drawn[r["cell_key"]] += 1
+        for i, cell in enumerate(nb.cells):
+            shown = _shown(cell)
+            assert drawn[audit.cell_key(cell.source)] >= shown, (
+                f"{log}: {path.name} cell {i} shows {shown} figures, "
+                f"{drawn[audit.cell_key(cell.source)]} measured")
+    return [(path, read[path], found.get(path, [])) for path in notebooks]
+
+
 @pytest.fixture(scope="module")
 def audited_notebooks(tmp_path_factory):
+    if _fresh(AUDIT_LOG):  # nbval has just executed the notebooks under the audit
+        return audit_from_log(AUDIT_LOG)
     folder = tmp_path_factory.mktemp("notebooks")
     for nb in NOTEBOOKS:
         shutil.copy(nb, folder / nb.name)
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(lambda nb: _run(folder / nb.name, folder), NOTEBOOKS))
+
+
+def test_an_audit_log_that_misses_a_notebook_or_a_figure_fails(tmp_path):
+    """The log nbval leaves is trusted only when complete: every notebook that shows figures
+    is in it (one kernel each), and every cell has at least as many measured figures as it
+    shows."""
+    def notebook(name, sources):
+        nb = nbformat.v4.new_notebook()
+        for source, figures in sources:
+            cell = nbformat.v4.new_code_cell(source)
+            cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": ""})
+                            for _ in range(figures)]
+            nb.cells.append(cell)
+        path = tmp_path / name
+        nbformat.write(nb, path)
+        return path
+
+    a = notebook("01_a.ipynb", [("x = 1", 0), ("plots.plot_activations('relu')", 1)])
+    b = notebook("02_b.ipynb", [("fig = plots.plot_history(h)\nfig", 2)])
+
+    def log(*records):
+        path = tmp_path / "audit.jsonl"
+        path.write_text("".join(json.dumps({"pid": pid, "cell_key": audit.cell_key(src),
+                                            "overlaps": []}) + "\n"
+                                for pid, src in records))
+        return path
+
+    complete = log((1, "plots.plot_activations('relu')"), (2, "fig = plots.plot_history(h)\nfig"),
+                   (2, "fig = plots.plot_history(h)\nfig"))
+    assert [len(r) for _, _, r in audit_from_log(complete, [a, b])] == [1, 2]
+    with pytest.raises(AssertionError, match="misses the notebooks"):
+        audit_from_log(log((1, "plots.plot_activations('relu')")), [a, b])
+    with pytest.raises(AssertionError, match="shows 2 figures, 1 measured"):
+        audit_from_log(log((1, "plots.plot_activations('relu')"),
+                           (2, "fig = plots.plot_history(h)\nfig")), [a, b])
+    with pytest.raises(AssertionError, match="ran twice"):
+        audit_from_log(log((1, "plots.plot_activations('relu')"),
+                           (3, "plots.plot_activations('relu')"),
+                           (2, "fig = plots.plot_history(h)\nfig"),
+                           (2, "fig = plots.plot_history(h)\nfig")), [a, b])
+    with pytest.raises(AssertionError, match="fit no notebook"):
+        audit_from_log(log((1, "something else"),), [a, b])
 
 
 def _cell_of(nb, count, first_line):
@@ -267,13 +373,16 @@ def test_every_notebook_figure_covers_no_data(audited_notebooks):
         for r in records:
             last[r["cell"], r["figure"]] = r
         audited += len(last)
-        shown = sum("image/png" in out.get("data", {}) for cell in nb.cells
-                    if cell.cell_type == "code" for out in cell.get("outputs", []))
+        shown = sum(_shown(cell) for cell in nb.cells)
         # The hook sees every figure the notebook shows (explorers' first frames come on top).
         assert len(last) >= shown, f"{path.name}: {shown} figures shown, {len(last)} audited"
         for r in last.values():
             for o in r["overlaps"]:
-                problems.append(f"{path.name} cell {_cell_of(nb, r['cell'], r['first_line'])} "
+                where = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                              and audit.cell_key(c.source) == r.get("cell_key")), None)
+                if where is None:
+                    where = _cell_of(nb, r["cell"], r["first_line"])
+                problems.append(f"{path.name} cell {where} "
                                 f"({r['first_line'][:60]!r}), {o['axes']!r}: {o['box']} covers "
                                 f"{o['data']} ({o['amount']})")
     assert audited > 0

@@ -209,7 +209,13 @@ def test_nbgraders_warnings_and_errors_are_told_per_student():
 
 # ------------------------------------------------------------------ released links
 
-def test_an_image_links_to_the_raw_file_and_a_page_to_its_page():
+def test_an_image_is_released_beside_the_notebook_and_a_page_links_to_its_page(tmp_path):
     assert assignments.released_link("../docs/tensorboard_scalars.png", image=True) == (
-        assignments.PUBLIC_RAW + "docs/tensorboard_scalars.png")
+        "images/tensorboard_scalars.png")
     assert assignments.released_link("../helpers/nn.py").startswith(assignments.PUBLIC_COPY)
+    chapter = assignments.released()["ch07"]
+    assignments.copy_for_release(chapter, tmp_path / chapter.name)
+    shipped = tmp_path / "images" / "tensorboard_scalars.png"
+    assert shipped.read_bytes() == (ROOT / "docs" / "tensorboard_scalars.png").read_bytes()
+    text = (tmp_path / chapter.name).read_text(encoding="utf-8")
+    assert "](images/tensorboard_scalars.png)" in text and "../docs/" not in text

@@ -20,8 +20,6 @@ from grader_support import require_sandbox
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "assignments.py"
 PUBLIC_COPY = "https://github.com/activation-functions-course/activation-functions-course/blob/main/"
-PUBLIC_RAW = ("https://raw.githubusercontent.com/activation-functions-course/"
-              "activation-functions-course/main/")
 CHAPTERS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
                   if not p.name.startswith("00_"))
 
@@ -113,10 +111,11 @@ def test_links_resolve_in_the_release(course, notebook):
         assert target.is_relative_to(root / "release"), f"{link} leaves the release folder"
     for link in public:
         assert (ROOT / link[len(PUBLIC_COPY):].partition("#")[0]).is_file(), link
-    # An image shows only from the raw file: a GitHub `blob/` page is HTML.
+    # Images travel with the notebook (they show offline and on a hub without internet).
     for image in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", text):
-        assert image.startswith(PUBLIC_RAW), f"{released.name}: image {image} is not a raw URL"
-        assert (ROOT / image[len(PUBLIC_RAW):]).is_file(), image
+        assert image.startswith("images/"), f"{released.name}: image {image} not released"
+        shipped = released.parent / image
+        assert shipped.read_bytes() == (ROOT / "docs" / shipped.name).read_bytes(), image
 
 
 def test_validate_reports_an_unanswered_notebook_as_failing(course):

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from helpers import data, nn, plots  # noqa: E402
+from helpers import activations, data, nn, plots  # noqa: E402
 
 
 def _visible_axes(fig):
@@ -43,7 +43,12 @@ def test_activations_data_and_labels():
     f_ax, d_ax = fig.axes
     x = np.linspace(-4, 4, 601)
     np.testing.assert_allclose(_line(f_ax, "f:sigmoid").get_ydata(), 1 / (1 + np.exp(-x)))
-    np.testing.assert_allclose(_line(d_ax, "df:relu").get_ydata(), (x > 0).astype(float))
+    # ReLU's derivative: 0 then 1, broken at the jump (no vertical segment at 0).
+    df = _line(d_ax, "df:relu")
+    xs, ys = df.get_xdata(), df.get_ydata()
+    keep = np.isfinite(ys) & (xs != 0)  # at 0: the two one-sided limits, 0 and 1
+    np.testing.assert_allclose(ys[keep], (xs[keep] > 0).astype(float))
+    assert np.isnan(ys).sum() == 1
     s = 1 / (1 + np.exp(-x))
     np.testing.assert_allclose(_line(d_ax, "df:sigmoid").get_ydata(), s * (1 - s), atol=1e-12)
     # The sigmoid derivative peaks at x = 0 with value 1/4; relu's plateau gets no marker.
@@ -54,6 +59,57 @@ def test_activations_data_and_labels():
     for ax in fig.axes:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
     assert f_ax.get_legend() is not None
+
+
+def _no_vertical_segment(line) -> bool:
+    """No two consecutive drawn points of ``line`` at the same x with different y."""
+    xs, ys = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+    same_x = np.isclose(np.diff(xs), 0) & np.isfinite(np.diff(ys))
+    return not np.any(same_x & ~np.isclose(np.diff(ys), 0))
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu"])
+def test_a_jump_in_the_derivative_is_a_dot_and_an_open_circle_not_a_vertical_line(name):
+    """Chapter 0: f'(0) = 0 for ReLU is a filled dot, the limit 1 from the right an open
+    circle; the line is broken there instead of drawn as a vertical segment."""
+    act = activations.get(name)
+    fig = plots.plot_activations([name, "tanh"], x_range=(-5, 5))
+    d_ax = fig.axes[1]
+    assert _no_vertical_segment(_line(d_ax, f"df:{act.label}"))
+    assert not _no_vertical_segment(plots.subplots()[1].plot([-1, 0, 0, 1], [0, 0, 1, 1])[0])
+    (dot,) = [ln for ln in d_ax.lines if ln.get_gid() == f"jump:{act.label}"]
+    (ring,) = [ln for ln in d_ax.lines if ln.get_gid() == f"jump_limit:{act.label}"]
+    assert dot.get_xdata()[0] == 0 and dot.get_ydata()[0] == act.grad(np.array([0.0]))[0]
+    assert list(ring.get_ydata()) == [1.0] and ring.get_markerfacecolor() == "white"
+    # tanh's peak at (0, 1) sits on ReLU's ring: drawn above every curve and ring.
+    peak = _line(d_ax, "max:tanh")
+    assert peak.get_zorder() > max(ln.get_zorder() for ln in d_ax.lines if ln is not peak)
+    # Its "max 1" label has a white ground, readable over the hatched bands.
+    (label,) = [t for t in d_ax.texts if t.get_gid() == "max_label"]
+    assert label.get_bbox_patch() is not None
+    assert label.get_bbox_patch().get_facecolor()[:3] == (1.0, 1.0, 1.0)
+    # Smooth derivatives have no jump.
+    assert plots.derivative_jumps(activations.get("tanh"), np.linspace(-5, 5, 101)) == []
+
+
+def test_band_legend_swatches_are_stronger_than_the_bands_and_hatches_are_fixed():
+    """Each activation's hatch is its own, whatever else is plotted; a legend swatch is
+    drawn stronger than the large faint band it stands for."""
+    from matplotlib.colors import to_rgba
+
+    def hatches(names):
+        fig = plots.plot_activations(names)
+        legend = fig.axes[1].get_legend()
+        return {t.get_text(): p.get_hatch() for t, p in zip(legend.get_texts(),
+                                                            legend.get_patches())}
+
+    alone, together = hatches(["relu"]), hatches(["sigmoid", "tanh", "relu"])
+    assert alone["relu"] == together["relu"]
+    assert len(set(together.values())) == 3
+    band = plots.band_style(plots.colour("relu"), "relu")
+    swatch = plots.band_style(plots.colour("relu"), "relu", legend=True)
+    assert to_rgba(swatch["facecolor"])[3] > to_rgba(band["facecolor"])[3]
+    assert to_rgba(swatch["hatchcolor"])[3] > to_rgba(band["hatchcolor"])[3]
 
 
 def test_saturation_spans_match_threshold():
@@ -416,7 +472,9 @@ def test_validation_curves_one_panel_per_task():
     # Every curve fits: the axis starts at a tenth below the lowest point (0.33 -> 0.3).
     assert left.get_ylim()[0] == pytest.approx(0.3) and right.get_ylim() == left.get_ylim()
     (target,) = [line for line in right.lines if list(line.get_ydata()) == [0.9, 0.9]]
-    assert target.get_label() == "target 90%" and target.get_color() == "k"
+    # Thin, solid and grey: never taken for a dotted or dashed activation's line.
+    assert target.get_label() == "target 90%" and target.get_color() == "0.55"
+    assert target.get_linestyle() == "-" and target.get_linewidth() < 1
     # Each activation in its course colour, whatever its place in the order.
     assert [line.get_color() for line in left.lines[:2]] == ["#009E73", "#E69F00"]
     assert right.lines[0].get_color() == "#009E73"
@@ -467,12 +525,19 @@ def test_plot_finite_difference_errors_and_seed_comparison():
     dots = [ln for ln in fig.axes[0].lines if ln.get_gid() == "seeds:relu"]
     np.testing.assert_allclose(dots[0].get_ydata(), [0.9, 0.8, 1.0])
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["relu", "tanh"]
-    # 0.8 lies above the default lower limit 0.75, so the default axis is kept.
-    assert fig.axes[0].get_ylim()[0] == pytest.approx(0.75)
+    # The bars start at 0: their heights compare honestly.
+    assert fig.axes[0].get_ylim()[0] == pytest.approx(0.0)
+    # Seed k is joined across the activations by one thin line, at the same offset each time.
+    seed0 = _line(fig.axes[0], "seed:0")
+    np.testing.assert_allclose(seed0.get_ydata(), [0.9, 0.85])
+    np.testing.assert_allclose(np.diff(seed0.get_xdata()), [1.0])
+    assert {ln.get_gid() for ln in fig.axes[0].lines} >= {"seed:0", "seed:1", "seed:2"}
+    assert fig.axes[1].get_legend() is not None
 
 
 def test_seed_comparison_lowers_the_axis_for_a_run_below_it():
-    fig = plots.plot_seed_comparison({"moons": {"relu": [0.9, 0.6], "mine": [0.5, 0.95]}})
+    fig = plots.plot_seed_comparison({"moons": {"relu": [0.9, 0.6], "mine": [0.5, 0.95]}},
+                                     ylim=(0.75, 1.01))
     low, high = fig.axes[0].get_ylim()
     assert low == pytest.approx(0.48) and high == pytest.approx(1.01)  # the 0.5 dot is shown
 
@@ -541,6 +606,15 @@ def test_weight_paths_one_panel_per_input_kind_with_its_path():
     # The contours fill the panels: one legend for the figure, below them.
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "SGD path", "start", r"optimum $w^\star$"]
+    # Every title, label and the legend inside the figure (chapter 2's titles were cut off).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for artist in [ax.title for ax in axes] + [ax.xaxis.label for ax in axes] + fig.legends:
+        box = artist.get_window_extent(renderer)
+        assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, artist
 
 
 def test_training_curves_one_line_per_run_and_the_reference(trained):
@@ -580,12 +654,16 @@ def test_one_neuron_runs_one_line_and_marker_per_run():
     fig = plots.plot_one_neuron_runs(runs, target=0.75, reached={"sigmoid": 40, "relu": None})
     out_ax, loss_ax = _visible_axes(fig)
     assert np.array_equal(_line(out_ax, "output:relu").get_ydata(), runs["relu"][0])
-    assert np.array_equal(_line(loss_ax, "loss:sigmoid").get_xdata(), it + 1)  # from 1: log x
+    # Iteration t is drawn at t (chapter 3 counts from 0): the axis is linear up to 1.
+    assert np.array_equal(_line(loss_ax, "loss:sigmoid").get_xdata(), it)
+    assert _line(loss_ax, "reached:sigmoid").get_xdata()[0] == 40
+    assert loss_ax.get_ylabel() == "squared error $L$ on the batch"
     assert [line.get_gid() for line in loss_ax.lines].count("reached:sigmoid") == 1
     assert "reached:relu" not in {line.get_gid() for line in out_ax.lines}  # never on target
     assert [t.get_text() for t in out_ax.texts] == ["on target\nafter 40"]
     assert _line(out_ax, "target").get_ydata()[0] == 0.75
-    assert out_ax.get_xscale() == loss_ax.get_xscale() == "log" == loss_ax.get_yscale()
+    assert out_ax.get_xscale() == loss_ax.get_xscale() == "symlog"
+    assert loss_ax.get_yscale() == "log" and out_ax.get_xlim()[0] == 0
 
 
 def test_shift_windows_shades_where_the_naive_formula_is_nan():
@@ -658,7 +736,8 @@ def test_overlapping_flat_bands_keep_their_own_colours():
     swatches = fig.axes[1].get_legend().legend_handles
     assert len(swatches) == 2
     for swatch, curve in zip(swatches, ["#0072B2", "#E69F00"]):  # sigmoid blue, tanh orange
-        assert (swatch.get_hatch(), to_rgba(swatch.get_hatchcolor())) in drawn
+        # The swatch is drawn stronger than the large band, in the band's colour and hatch.
+        assert (swatch.get_hatch(), to_rgba(swatch.get_hatchcolor(), 0.45)) in drawn
         assert to_rgba(swatch.get_hatchcolor())[:3] == to_rgba(curve)[:3]
     # linear has no flat band: no swatch for it
     fig = plots.plot_activations(["linear", "relu"])
@@ -697,6 +776,100 @@ def test_per_layer_figures_refuse_a_history_without_diagnostics():
 
 
 # ---------------------------------------------------------------- one palette (issue 25)
+
+
+# Colour distance: CIELAB (D65) Delta E 1976, and colour-vision deficiencies simulated with
+# Machado, Oliveira & Fernandes (2009), severity 1, on linear RGB.
+_CVD = {
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]]),
+    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                            [0.004733, 0.691367, 0.303900]]),
+}
+
+
+def _lab(colour, vision=None):
+    from matplotlib.colors import to_rgb
+
+    c = np.asarray(to_rgb(colour))
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    if vision is not None:
+        lin = np.clip(_CVD[vision] @ lin, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ lin / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _delta_e(a, b, vision=None) -> float:
+    return float(np.linalg.norm(_lab(a, vision) - _lab(b, vision)))
+
+
+def _closest_pair(colours, visions=(None, *_CVD)) -> float:
+    """The smallest distance between two of ``colours``, for normal vision and each CVD."""
+    return min(_delta_e(a, b, v) for i, a in enumerate(colours) for b in colours[i + 1:]
+               for v in visions)
+
+
+def test_delta_e_matches_known_values():
+    assert _delta_e("#000000", "#FFFFFF") == pytest.approx(100, abs=0.1)
+    # red and green: far apart for normal vision, close for a deuteranope
+    assert _delta_e("#FF0000", "#00AA00") > 100 > 30 > _delta_e("#D55E00", "#999933",
+                                                                "deuteranopia")
+
+
+def test_class_layer_and_run_colours_are_disjoint_from_the_activation_colours():
+    """Issue 25: each activation, layer, class and run has one colour everywhere; newcomers
+    read the blue class 0 as sigmoid and the green class 2 as ReLU. Every class, layer and
+    run colour is now at least Delta E 20 from every activation colour (about the distance of
+    two named colours), and each set's own colours stay apart for the three colour-vision
+    deficiencies."""
+    acts = list(plots.ACTIVATION_COLOURS.values())
+    layers = {plots.layer_colour(j, n) for n in range(2, 7) for j in range(n)}
+    others = {"class": plots.class_colours(6), "run": plots.run_colours(4),
+              "layer": sorted(layers)}
+    for what, colours in others.items():
+        for c in colours:
+            nearest = min(acts, key=lambda a: _delta_e(c, a))
+            assert _delta_e(c, nearest) >= 20, (what, c, nearest)
+    # Classes from runs, too: a figure may show both (chapter 5's decision boundaries).
+    assert min(_delta_e(c, r) for c in plots.class_colours(6) for r in plots.run_colours(4)) >= 20
+    # Within each set, for every vision: the four classes a course figure shows at most, all
+    # six a little less; the runs; and the layers of any network up to six weight layers.
+    assert _closest_pair(plots.class_colours(4)) >= 15
+    assert _closest_pair(plots.class_colours(6)) >= 12
+    assert _closest_pair(plots.run_colours(4)) >= 20
+    for n in range(2, 7):
+        assert _closest_pair([plots.layer_colour(j, n) for j in range(n)]) >= 9
+    # The activations' own palette: the eight chapter 5 compares in one panel stay apart
+    # for normal vision (they also differ in dash pattern, see styles_for).
+    assert _closest_pair(acts, visions=(None,)) >= 15
+
+
+def test_every_class_figure_takes_the_class_palette(trained):
+    """Decision surfaces, the folded plane, the classes' legend and the probability shading:
+    class colours, none of them an activation's."""
+    from matplotlib.colors import to_hex
+
+    act_colours = {c.lower() for c in plots.ACTIVATION_COLOURS.values()}
+    net, _, X, y = trained
+    fig = plots.plot_decision_boundary(net, X, y)
+    ax = fig.axes[0]
+    faces = [to_hex(col.get_facecolor()[0]) for col in ax.collections
+             if col.get_label().startswith("class")]
+    assert faces == [c.lower() for c in plots.class_colours(2)]
+    cmap = ax.images[0].get_cmap()  # each end nearer its class's colour than any activation's
+    for end, c in ((0.0, plots.class_colours(2)[0]), (1.0, plots.class_colours(2)[1])):
+        assert _delta_e(cmap(end), c) < min(_delta_e(cmap(end), a) for a in act_colours) / 2
+    assert not set(faces) & act_colours
+    # Things that are neither activations nor classes take the run palette.
+    fig = plots.plot_softmax([2.0, 1.0, 0.1])
+    bars = {to_hex(p.get_facecolor()) for ax in fig.axes for p in ax.patches}
+    assert bars == {c.lower() for c in plots.run_colours(2)}
+    curves = plots.plot_history(trained[1]).axes[0].lines
+    assert not {to_hex(ln.get_color()) for ln in curves} & act_colours
 
 
 def test_colour_gives_each_activation_one_fixed_colour():
@@ -754,7 +927,7 @@ def test_a_layer_has_one_colour_in_every_per_layer_figure(trained):
     assert to_hex(dashboard.axes[1].lines[0].get_color()) == first
     hist = plots.plot_layer_histograms(net, X).axes[0].patches[0]
     assert to_hex(hist.get_facecolor()) == first
-    # ordered: the first hidden layer darkest, the output lightest (viridis)
+    # ordered: the first hidden layer darkest, the output lightest (a brown ramp)
     assert plots.layer_colour(0, 3) != plots.layer_colour(2, 3)
 
 

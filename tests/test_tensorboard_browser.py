@@ -207,6 +207,14 @@ def check_shows(name: str, path: Path) -> None:
     charts = {(c["tag"], c["run"]) for c in shows["charts"] if c["whole"]}
     assert charts == EXPECTED_CHARTS[name], (path, charts)
     assert shows["axis"] == ["step"], (path, shows["axis"])
+    # the tag filter the chapter names, and no outliers left out of the charts' scales
+    assert shows["filter"] == [shots.VIEWS[name]["filter"]], (path, shows["filter"])
+    if name == "scalars":
+        assert shows["options"].get("Ignore outliers in chart scaling") is False, (path, shows)
+    else:  # every snapshot epoch is stacked, for each run and tag in view
+        assert shows["served_steps"] == {f"{run} {tag}": list(range(0, 201, 20))
+                                         for run in shots.RUNS
+                                         for tag in shots.VIEWS[name]["tags"]}, path
     # The pixels too: the runs' colours are drawn in the charts. In Scalars the two runs'
     # curves coincide, so one covers the other; in Histograms each run has its own cards.
     drawn = {run: colour_pixels(path, shows["colours"][run]) for run in shots.RUNS}
@@ -233,6 +241,18 @@ def test_chapter_screenshots_use_the_chapters_runs(fresh_shots):
     assert line in printed, f"the tool's run is not the chapter's: {line!r}"
     assert np.max(np.abs(t.loss - h.loss)) < 1e-12
     assert np.max(np.abs(t.grad_norm - h.grad_norm)) < 1e-12
+
+
+def test_the_chapter_says_what_the_screenshots_show():
+    """The chapter names the Scalars picture's tag filter and its unticked option, and says
+    that TensorBoard opens on another tab (its markdown, next to the pictures)."""
+    text = " ".join("".join(c["source"]) for c in json.loads(CHAPTER.read_text())["cells"]
+                    if c["cell_type"] == "markdown")
+    text = " ".join(text.split())
+    assert f"`{shots.VIEWS['scalars']['filter']}`" in text
+    assert "Ignore outliers in chart scaling" in text and "Time Series" in text
+    for view in shots.VIEWS.values():
+        assert f"../docs/{view['file']}" in text
 
 
 def test_committed_chapter_screenshots_are_current(fresh_shots):

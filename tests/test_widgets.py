@@ -37,6 +37,15 @@ def test_explorers_are_single_widgets():
         assert e.controls and e.figure is not None
 
 
+def _assert_derivative(line, expected):
+    """``line`` draws ``expected`` wherever it is defined, broken once at the jump at 0: no
+    vertical segment joins the two sides."""
+    x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+    keep = np.isfinite(y) & (x != 0)
+    np.testing.assert_allclose(y[keep], expected(x[keep]))
+    assert np.isnan(y).sum() == 1 and np.isnan(x).sum() == 1
+
+
 def test_activation_explorer():
     e = widgets.activation_explorer(["sigmoid", "elu"])
     assert _frame_changes(e, "elu_alpha", 2.0)
@@ -46,7 +55,7 @@ def test_activation_explorer():
     e.controls["activations"].value = ("leaky_relu",)
     assert _frame_changes(e, "leaky_alpha", 0.3)
     leaky = e.artists["df"]["leaky_relu"]
-    np.testing.assert_allclose(leaky.get_ydata(), np.where(x > 0, 1.0, 0.3))
+    _assert_derivative(leaky, lambda x: np.where(x > 0, 1.0, 0.3))
     assert not e.artists["f"]["sigmoid"].get_visible()
     assert _frame_changes(e, "derivative", False)
     assert not e.axes[1].get_visible()
@@ -181,6 +190,11 @@ def _pixels(png: bytes) -> np.ndarray:
     (lambda: widgets.activation_explorer(["tanh", "elu"]),
      [("elu_alpha", 2.5), ("elu_alpha", 0.5), ("activations", ("sigmoid", "leaky_relu")),
       ("leaky_alpha", 0.3)]),
+    # The derivative off and on again, a band that comes and goes: no legend left behind.
+    (widgets.activation_explorer,
+     [("derivative", False), ("activations", ("relu", "tanh")), ("derivative", True),
+      ("leaky_alpha", 0.0), ("activations", ("leaky_relu",)), ("activations", ("sigmoid",)),
+      ("derivative", False)]),
     (widgets.softmax_explorer, [("z0", 3.0), ("temperature", 0.3)]),
     (widgets.playground, [("width", 3), ("hidden_layers", 1)]),
     (widgets.dead_relu_explorer, [("bias_init", -1.0), ("activation", "elu"), ("lr", 5.0)]),
@@ -198,9 +212,13 @@ def test_blitted_frames_match_a_full_redraw(make, moves):
     for control, value in moves:
         e.controls[control].value = value
         blitted = _pixels(e.image.value)
+        # Afresh: no cached background and no kept pixels (a legend's pasted picture).
+        kept, e._kept = e._kept, {}
         e.invalidate()
         e.render()
         full = _pixels(e.image.value)
+        e._kept = kept  # back to the explorer's own state for the next move
+        e.invalidate()
         assert blitted.shape == full.shape
         # Antialiased edges may differ by a few levels where layers are composited anew.
         differs = np.abs(blitted - full).max(axis=2) > 24
@@ -227,9 +245,7 @@ def test_activation_explorer_starts_at_the_registry_defaults():
     e = widgets.activation_explorer(["leaky_relu", "elu"])
     assert e.controls["leaky_alpha"].value == activations.get("leaky_relu").params["alpha"] == 0.01
     assert e.controls["elu_alpha"].value == activations.get("elu").params["alpha"]
-    x = e.artists["df"]["leaky_relu"].get_xdata()
-    np.testing.assert_allclose(e.artists["df"]["leaky_relu"].get_ydata(),
-                               np.where(x > 0, 1.0, 0.01))
+    _assert_derivative(e.artists["df"]["leaky_relu"], lambda x: np.where(x > 0, 1.0, 0.01))
     assert [a.label for a in e.current()] == [activations.get("leaky_relu").label,
                                               activations.get("elu").label]
     # The shading follows |f'| < 0.01: none for leaky_relu at 0.01, ReLU's x < 0 side shaded.
@@ -330,6 +346,56 @@ def test_explorers_colour_by_activation_not_by_position():
     assert to_hex(n.artists["neuron"].get_color()) == "#009e73"
     n.controls["activation"].value = "tanh"
     assert to_hex(n.artists["neuron"].get_color()) == "#e69f00"
+
+
+def test_gradient_flow_line_takes_the_activation_colour_and_layers_the_layer_ramp():
+    """The gradient-norm line is the activation's colour (it was sigmoid's blue for every
+    activation); the histograms take the layer ramp, which no activation shares."""
+    from matplotlib.colors import to_hex
+
+    from helpers import plots
+
+    e = widgets.gradient_flow_explorer("relu", depth=3, width=8)
+    assert to_hex(e.artists["norms"].get_color()) == plots.colour("relu").lower()
+    e.controls["activation"].value = "tanh"
+    assert to_hex(e.artists["norms"].get_color()) == plots.colour("tanh").lower()
+    ridges = [to_hex(r.get_facecolor()) for r in e.artists["ridges"] if r.get_visible()]
+    assert ridges == [to_hex(plots.layer_colour(j, 4)) for j in range(3)]
+    assert not set(ridges) & {c.lower() for c in plots.ACTIVATION_COLOURS.values()}
+
+
+def test_activation_explorer_hatches_each_activation_its_own_way():
+    """An activation's band keeps its hatch whatever else is selected (it used to take the
+    k-th hatch of the selection), and the legend swatch is drawn stronger than the band."""
+    from helpers import plots
+
+    e = widgets.activation_explorer(["sigmoid", "tanh", "relu"])
+
+    def hatch_of(name):
+        (patch,) = {p.get_hatch() for p in e._span_pool[name][0]}
+        return patch
+
+    together = hatch_of("relu")
+    e.controls["activations"].value = ("relu",)
+    assert hatch_of("relu") == together == plots.palette.hatch("relu")
+    legend = e.artists["legends"][-1]
+    (swatch,) = legend.get_patches()
+    assert swatch.get_hatch() == together and swatch.get_edgecolor()[3] > 0
+
+
+def test_neuron_explorer_centre_label_follows_its_line():
+    """The "x = -b/w" label sat where it was first placed (x = 0) while the dotted line moved."""
+    e = widgets.neuron_explorer("sigmoid")
+    renderer = e.canvas.get_renderer()
+    for w, b in ((2.0, 3.0), (-1.5, 4.0), (0.5, -2.0), (1.0, 5.0)):
+        with e.hold_updates():
+            e.controls["w"].value = w
+            e.controls["b"].value = b
+        line_x = e.ax.transData.transform((-b / w, 0))[0]
+        box = e.artists["centre_label"].get_window_extent(renderer)
+        assert e.artists["centre_label"].xy[0] == pytest.approx(-b / w)
+        # beside the line: its near edge a few pixels from it, on either side
+        assert min(abs(box.x0 - line_x), abs(box.x1 - line_x)) < 8, (w, b)
 
 
 def test_explorers_compute_on_one_blas_thread_and_give_the_threads_back():

@@ -46,16 +46,15 @@ from tools.grader import review as grader_review  # noqa: E402
 COURSE = Path(os.environ.get("NBGRADER_COURSE_DIR", ROOT / "build" / "nbgrader")).resolve()
 
 
-# Where students find the files that are not released with the notebooks: a page to read, and
-# the raw file for an image (a `blob/` page is HTML, which an image link cannot show).
+# Where students find the files that are not released with the notebooks: a page to read on
+# the course's public copy. Images are released with the notebook instead (in IMAGES, next to
+# it), so they show offline, on a hub without internet and before the repository is public.
 PUBLIC_COPY = "https://github.com/activation-functions-course/activation-functions-course/blob/main/"
-PUBLIC_RAW = ("https://raw.githubusercontent.com/activation-functions-course/"
-              "activation-functions-course/main/")
+IMAGES = "images"
 # A Markdown link target that is a path, not a web address or an anchor in the same page;
 # an image is the same with `![alt]` in front.
 NOT_A_URL = r"(?![a-z][a-z0-9+.-]*:|#)"
-RELATIVE_LINK = re.compile(rf"\]\({NOT_A_URL}([^)\s]+)\)")
-RELATIVE_IMAGE = re.compile(rf"(!\[[^\]]*\])\({NOT_A_URL}([^)\s]+)\)")
+RELATIVE_IMAGE_OR_LINK = re.compile(rf"(!?\[[^\]]*\])\({NOT_A_URL}([^)\s]+)\)")
 
 
 def released() -> dict[str, Path]:
@@ -79,19 +78,30 @@ def released_link(target: str, image: bool = False) -> str:
     in_repo = (ROOT / "notebooks" / path).resolve()
     if not in_repo.is_relative_to(ROOT) or not in_repo.is_file():
         raise SystemExit(f"a notebook links to {target!r}, which is not a file of the course")
-    base = PUBLIC_RAW if image else PUBLIC_COPY
-    return base + in_repo.relative_to(ROOT).as_posix() + hash_ + anchor
+    if image:
+        return f"{IMAGES}/{in_repo.name}"
+    return PUBLIC_COPY + in_repo.relative_to(ROOT).as_posix() + hash_ + anchor
+
+
+def _release_image(target: str, folder: Path) -> str:
+    """Copy the image a notebook shows into ``folder``/IMAGES; return the released link."""
+    link = released_link(target, image=True)
+    (folder / IMAGES).mkdir(exist_ok=True)
+    shutil.copyfile((ROOT / "notebooks" / target).resolve(), folder / link)
+    return link
 
 
 def copy_for_release(notebook: Path, target: Path) -> None:
-    """Copy ``notebook`` to ``target`` with its Markdown links rewritten for the release."""
+    """Copy ``notebook`` to ``target`` with its Markdown links rewritten for the release, and
+    the images it shows beside it."""
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             text = "".join(cell["source"])
-            text = RELATIVE_IMAGE.sub(
-                lambda m: f"{m.group(1)}({released_link(m.group(2), image=True)})", text)
-            text = RELATIVE_LINK.sub(lambda m: f"]({released_link(m.group(1))})", text)
+            text = RELATIVE_IMAGE_OR_LINK.sub(
+                lambda m: f"{m.group(1)}({_release_image(m.group(2), target.parent)})"
+                if m.group(1).startswith("!") else f"{m.group(1)}({released_link(m.group(2))})",
+                text)
             cell["source"] = text.splitlines(keepends=True)
     target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 

@@ -10,7 +10,9 @@ weights, epochs and learning rate) into a temporary ``runs/ch07`` folder, starts
 TensorBoard on 127.0.0.1 on it, opens each tab in headless Chromium (Debian's /usr/bin/chromium
 through playwright, as the browser tests do) and saves a screenshot. Each PNG carries, in a text
 chunk (``tensorboard-shows``), what the page showed inside the picture, read from the page
-itself: the selected tab, the runs listed and whether they are ticked, the charts in view.
+itself: the selected tab, the runs listed and whether they are ticked, the charts in view, the tag
+filter and the options ticked (and, for Histograms, the steps the server serves per run and
+tag: every one the page stacks).
 ``tests/test_tensorboard_browser.py`` makes the pictures again and checks the committed ones
 still show the same. Needs the torch extra, playwright and Chromium.
 """
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -45,21 +48,33 @@ TIMEOUT_MS = 60_000
 SEED, EPOCHS, LR = 0, 200, 0.5
 RUNS = ("numpy_tanh", "torch_tanh")
 
-# One picture per tab. A tag filter brings the charts the chapter talks about into view;
-# smoothing 0 draws the recorded values themselves.
+# One picture per tab (TensorBoard itself opens on Time Series). A tag filter, a regular
+# expression typed in the tab's search box, brings the charts the chapter talks about into
+# view (the chapter names it); smoothing 0 draws the recorded values themselves. The option
+# "Ignore outliers in chart scaling" (on by default, kept in the browser's local storage) is
+# switched off, so that each axis holds the whole curve, the first epochs too.
+STORAGE = {"_ignoreYOutliers": "false"}
 VIEWS = {
     "scalars": {
         "file": "tensorboard_scalars.png",
-        "hash": "#scalars&tagFilter=%5Eloss%24%7C%5Egrad_norm&_smoothingWeight=0",
+        "filter": "^loss$|^grad_norm",
+        "options": "&_smoothingWeight=0",
         "tags": ("grad_norm/1_hidden_1_tanh", "grad_norm/2_hidden_2_tanh",
                  "grad_norm/3_output_sigmoid", "loss"),
     },
     "histograms": {
         "file": "tensorboard_histograms.png",
-        "hash": "#histograms&tagFilter=2_hidden_2_tanh",
+        "filter": "2_hidden_2_tanh",
+        "options": "",
         "tags": ("activations/2_hidden_2_tanh", "weights/2_hidden_2_tanh"),
     },
 }
+
+
+def view_hash(name: str) -> str:
+    """The address (after #) that opens a tab with its filter and options."""
+    view = VIEWS[name]
+    return f"#{name}&tagFilter={urllib.parse.quote(view['filter'], safe='')}{view['options']}"
 
 # What the page shows inside the viewport, read from its DOM (TensorBoard's dashboards live in
 # shadow roots, so the walk goes through them): the selected tab, the runs selector, the chart
@@ -113,7 +128,25 @@ JS_SHOWS = r"""
   }
   const axis = all.filter(el => el.tagName === 'PAPER-BUTTON' && has(el, 'selected') && inView(el))
       .map(el => text(el).toLowerCase()).filter(t => ['step', 'relative', 'wall'].includes(t));
-  return {tab: selected, runs: runs, charts: charts, axis: axis, colours: colours};
+  // The options ticked in the sidebar (Scalars: "Ignore outliers in chart scaling"...).
+  const options = {};
+  for (const box of all.filter(el => el.tagName === 'PAPER-CHECKBOX' && inView(el))) {
+    const label = text(box);
+    if (label && !box.closest('.name-row')) {
+      options[label] = box.getAttribute('aria-checked') === 'true';
+    }
+  }
+  // The tag filter: the text box of the tab's tf-tag-filterer.
+  const inFilterer = el => {
+    for (let e = el; e; e = e.parentElement || e.getRootNode().host) {
+      if (e.tagName === 'TF-TAG-FILTERER') return true;
+    }
+    return false;
+  };
+  const filters = all.filter(el => el.tagName === 'INPUT' && inView(el) && inFilterer(el))
+      .map(el => el.value);
+  return {tab: selected, runs: runs, charts: charts, axis: axis, colours: colours,
+          options: options, filter: filters};
 }
 """
 
@@ -186,11 +219,27 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
-def shoot(browser, url: str, view: dict) -> tuple[bytes, dict]:
+def served_steps(url: str, view: dict) -> dict:
+    """For the Histograms tab: the steps TensorBoard's server serves for each run and tag in
+    view (every one the page stacks), as "run tag": [steps]."""
+    steps = {}
+    for run in RUNS:
+        for tag in view["tags"]:
+            query = urllib.parse.urlencode({"run": run, "tag": tag})
+            with urllib.request.urlopen(f"{url}data/plugin/histograms/histograms?{query}",
+                                        timeout=30) as resp:
+                steps[f"{run} {tag}"] = [int(row[1]) for row in json.loads(resp.read())]
+    return steps
+
+
+def shoot(browser, url: str, name: str) -> tuple[bytes, dict]:
     """Open one tab with its filter, wait for its charts, return (PNG bytes, what it shows)."""
+    view = VIEWS[name]
     page = browser.new_page(viewport=VIEWPORT)
+    page.add_init_script("".join(f"window.localStorage.setItem({json.dumps(k)}, "
+                                 f"{json.dumps(v)});" for k, v in STORAGE.items()))
     try:
-        page.goto(url + view["hash"], wait_until="domcontentloaded")
+        page.goto(url + view_hash(name), wait_until="domcontentloaded")
         for tag in view["tags"]:
             page.locator(".heading-label.name", has_text=tag).first.wait_for(timeout=TIMEOUT_MS)
         page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
@@ -199,6 +248,8 @@ def shoot(browser, url: str, view: dict) -> tuple[bytes, dict]:
         shows = page.evaluate(JS_SHOWS)
     finally:
         page.close()
+    if name == "histograms":
+        shows["served_steps"] = served_steps(url, view)
     return png, shows
 
 
@@ -235,7 +286,7 @@ def make(out: Path, browser) -> dict:
         proc, url = start_tensorboard(work)
         try:
             for name, view in VIEWS.items():
-                png, shows = shoot(browser, url, view)
+                png, shows = shoot(browser, url, name)
                 path = Path(out) / view["file"]
                 save(png, shows, path)
                 result["shots"][name] = (path, shows)

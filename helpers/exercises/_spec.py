@@ -23,6 +23,7 @@ Forbidden calls and loops are measured while the student's function runs (``_tra
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import os
@@ -308,17 +309,24 @@ def _cpu_seconds(fn, *args, **kwargs) -> float:
     return time.process_time() - start
 
 
+@functools.lru_cache(maxsize=8)
+def _exp_seconds(elements: int) -> float:
+    """CPU seconds of np.exp on this many elements (the fastest of 3): numpy's speed on this
+    machine, measured once per process."""
+    ones = np.ones(elements)
+    return min(_cpu_seconds(np.exp, ones) for _ in range(3))
+
+
 def _timings(spec: Spec, call, call_args, kwargs, case: Case, first: float,
              repeats: int = 3) -> tuple[float, float]:
     """(answer, numpy) CPU seconds on a timed case. numpy's time is the slower of the
-    reference and of np.exp on as many elements (a typical costly ufunc), each the fastest
-    of a few runs; the answer's first run is run again (fastest kept, up to ``repeats`` in
-    all) only while it looks too slow, so a passing answer runs once."""
-    ones = np.ones(max(case.elements, 1))
+    reference (the faster of two runs) and of np.exp on as many elements (a typical costly
+    ufunc); the answer's first run is run again (fastest kept, up to ``repeats`` in all) only
+    while it looks too slow, so a passing answer runs once."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        numpy_time = max(min(_cpu_seconds(spec.expected, case) for _ in range(repeats)),
-                         min(_cpu_seconds(np.exp, ones) for _ in range(repeats)))
+        numpy_time = max(min(_cpu_seconds(spec.expected, case) for _ in range(2)),
+                         _exp_seconds(max(case.elements, 1)))
         best = first
         for _ in range(repeats - 1):
             if not _too_slow(Trace(seconds=best, reference_seconds=numpy_time)):

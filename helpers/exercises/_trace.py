@@ -179,6 +179,9 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
                                                        or sys.gettrace() is global_tracer)
         if count_work:
             sys.settrace(previous_trace)
-        sys.setprofile(previous_profile)
+        try:
+            sys.setprofile(previous_profile)
+        except TypeError:  # a C profiler (cProfile, %prun) cannot be put back from Python
+            sys.setprofile(None)
         trace.peak_blocks = max(0, peak - start)
         trace.complete = still_ours

@@ -7,14 +7,16 @@ and the results judged, with a message that says what differs on which case.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
-from .. import data, nn
+from .. import activations, data, nn
 from ._contract import expect_ndarray, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import Other, TensorData
-from ._spec import Case, Spec
-from ._trace import Forbidden
+from ._spec import Case, Spec, driver
+from ._trace import Forbidden, tracing
 
 __all__ = [
     "COLLAPSE",
@@ -29,7 +31,7 @@ __all__ = [
     "xor_width_accuracy",
 ]
 
-# The recipe the width exercise asks for; the check trains with exactly this.
+# The recipe xor_width_accuracy trains (Exercise 4's task prints it as code).
 XOR_RECIPE = {"activation": "tanh", "seed": 0, "epochs": 200, "lr": 0.05, "optimizer": "adam",
               "target": 0.95}
 
@@ -71,11 +73,21 @@ _LINEAR_WHAT = "`linear_layer(X, W, b)`"
 _LINEAR_HINT = ("Z_kj = sum_i X_ki W_ij + b_j: sample k's inputs weighted by neuron j's weights, "
                 "plus neuron j's bias.")
 _LINEAR_LOOP_HINT = ("the exercise asks for matrix operations with no Python loop at all (over "
-                     "samples, units or inputs): one matrix product computes every neuron on "
-                     "every sample at once.")
+                     "samples, units or inputs, one at a time or in chunks): one matrix product "
+                     "computes every neuron on every sample at once.")
 COURSE_NN = Forbidden(("helpers.nn:*", "torch*:*"),
                       why="the task asks you to write the layer yourself, with numpy's matrix "
                           "operations")
+# The timed cases: a loop over one axis, even one driven from C (map, a deque, reduce), makes
+# one call per index, about a microsecond each, while numpy's loops over these shapes take a
+# few milliseconds at most: far apart on either side of the core's limit.
+TIMED = 100_000
+_TIMED_SHAPES = ((f"a batch of {TIMED:,} samples, with 2 inputs and 1 unit", (TIMED, 2, 1)),
+                 (f"a layer of {TIMED:,} units, on one sample with 2 inputs", (1, 2, TIMED)),
+                 (f"a layer of {TIMED:,} inputs, on one sample, with 2 units", (1, TIMED, 2)))
+# Python work (lines and calls) a timed case may add to the small case's: a right answer adds
+# none; a loop over chunks of 1000 adds some 100 iterations.
+_CHUNK_WORK = 20
 
 
 def _layer_inputs(rng, n: int, d_in: int, d_out: int, dtype=np.float64, scale=(1.0, 1.0, 1.0)):
@@ -83,6 +95,13 @@ def _layer_inputs(rng, n: int, d_in: int, d_out: int, dtype=np.float64, scale=(1
     W = (rng.normal(0.0, scale[1], (d_in, d_out))).astype(dtype)
     b = (rng.normal(0.0, scale[2], d_out)).astype(dtype)
     return X, W, b
+
+
+def _positive_inputs(rng, n: int, d_in: int, d_out: int, dtype=np.float32):
+    """Positive X, W and b: every term of every sum has the same sign, so each result is as
+    large as its terms allow, and a relative error in it is that large against the scale."""
+    return tuple(rng.uniform(0.5, 2.0, shape).astype(dtype)
+                 for shape in ((n, d_in), (d_in, d_out), (d_out,)))
 
 
 def _whole_numbers(rng, n: int, d_in: int, d_out: int):
@@ -106,6 +125,8 @@ def _draw_linear(rng) -> list[Case]:
         Case("a square case (n = d_in = d_out = 3)", _layer_inputs(rng, 3, 3, 3)),
         Case(f"float32 inputs (n = {n}, d_in = {d_in}, d_out = {d_out})",
              _layer_inputs(rng, n, d_in, d_out, np.float32)),
+        Case(f"float32 inputs of positive values, where float32 rounding shows (n = {d_out}, "
+             f"d_in = {n}, d_out = {d_in})", _positive_inputs(rng, d_out, n, d_in)),
         Case(f"an integer X (int64) with float64 W and b (n = {d_out}, d_in = {n}, "
              f"d_out = {d_in})",
              (rng.integers(-50, 51, (d_out, n)),) + _layer_inputs(rng, d_out, n, d_in)[1:]),
@@ -116,11 +137,16 @@ def _draw_linear(rng) -> list[Case]:
         n, d_in, d_out = _distinct(rng, 3, 2, 9)
         cases.append(Case(f"random float64 inputs (n = {n}, d_in = {d_in}, d_out = {d_out})",
                           _layer_inputs(rng, n, d_in, d_out)))
-    # Loops over samples, units or inputs all grow from the small case to the large one.
+    # Loops over samples, units or inputs all grow from the small case to the large one; a
+    # loop driven from C shows in the time of the timed ones, one per axis it could run over.
     cases += [Case("a batch of 3 samples, 4 inputs, 2 units", _layer_inputs(rng, 3, 4, 2),
                    work="small", size=2, elements=6),
-              Case("a batch of 43 samples, 44 inputs, 45 units", _layer_inputs(rng, 43, 44, 45),
+              Case("a batch of 43 samples, 47 inputs, 45 units", _layer_inputs(rng, 43, 47, 45),
                    work="large", size=43, elements=43 * 45)]
+    for label, (n, d_in, d_out) in _TIMED_SHAPES:
+        cases.append(Case(f"{label} (timed against numpy's own loops)",
+                          _layer_inputs(rng, n, d_in, d_out), work="timed", size=TIMED,
+                          elements=n * d_in * d_out))
     return cases
 
 
@@ -132,6 +158,14 @@ def _shown(case: Case) -> str:
     X, W, b = case.args
     return f" on X = {show(X, 3)}, W = {show(W, 3)}, b = {show(b, 3)}" \
         if case.note.get("show") else ""
+
+
+def _rounding(dtype, terms: int) -> float:
+    """The relative tolerance for a sum of ``terms`` products rounded in ``dtype``: twice the
+    worst-case rounding of such a sum (terms ulps), relative to the size of its terms; 0 for
+    integers, which are exact."""
+    dtype = np.dtype(dtype)
+    return 0.0 if dtype.kind in "biu" else float(terms * np.finfo(dtype).eps)
 
 
 def _judge_linear(case: Case, obs, expected) -> None:
@@ -160,8 +194,8 @@ def _judge_linear(case: Case, obs, expected) -> None:
     if got.size == 0:
         return
     scale = np.abs(X.astype(float)) @ np.abs(W.astype(float)) + np.abs(b.astype(float))
-    rtol = 1e-5 if want == np.float32 else 1e-12
-    diff = _scaled_gap(got, expected.astype(float), scale, rtol)
+    # Each value sums d_in products and the bias, each rounded once in the result's dtype.
+    diff = _scaled_gap(got, expected.astype(float), scale, _rounding(want, X.shape[1] + 2))
     if diff is None:
         return
     (k, j), n_bad = diff
@@ -177,10 +211,28 @@ def _judge_linear(case: Case, obs, expected) -> None:
     if np.allclose(value, no_bias - b64, rtol=1e-6, atol=1e-9 * scale.max()):
         raise ExerciseError(f"{what} subtracts the bias b instead of adding it.", _LINEAR_HINT)
     shown, wanted = pair(value[k, j], expected[k, j])
+    precision = ""
+    if want == np.float32 and np.allclose(value, expected, rtol=1e-3, atol=0):
+        precision = (f" That is more than float32's rounding of these sums allows (a relative "
+                     f"{_rounding(want, X.shape[1] + 2):.1e} of the terms' size): some step "
+                     "went through a lower precision or changed the values a little.")
     raise ExerciseError(
         f"{what} differs from the answer in {n_bad} of {got.size} values; the largest "
         f"difference is at row {k}, column {j} (sample {k}, unit {j}): got {shown}, expected "
-        f"{wanted}.", _LINEAR_HINT)
+        f"{wanted}.{precision}", _LINEAR_HINT)
+
+
+def _judge_linear_chunks(cases, observations, expected) -> None:
+    """A loop over chunks of an axis does the same work on the small and the large case, and
+    takes numpy's time on the timed ones; its Python work still grows on a timed case."""
+    small = next((c, o) for c, o in zip(cases, observations) if c.work == "small")
+    for c, o in zip(cases, observations):
+        grown = o.trace.work - small[1].trace.work
+        if c.work == "timed" and grown >= _CHUNK_WORK:
+            raise ExerciseError(
+                f"{_LINEAR_WHAT} runs a Python loop: on {small[0].label} it executed "
+                f"{small[1].trace.work} Python lines and calls, on {c.label} {o.trace.work} "
+                "(a loop over chunks of an axis is a loop too).", _LINEAR_LOOP_HINT)
 
 
 def _explain_linear_error(case: Case, obs) -> str | None:
@@ -197,8 +249,9 @@ def _explain_linear_error(case: Case, obs) -> str | None:
 LINEAR_LAYER = Spec(
     "ch01.linear_layer", check="ch01.check_linear_layer", grade_id="ch01-linear-layer-check",
     what=_LINEAR_WHAT, answers=("linear_layer",), draw=_draw_linear,
-    reference=_linear_reference, judge=_judge_linear, explain_error=_explain_linear_error,
-    forbidden=COURSE_NN, vectorised=True, loop_hint=_LINEAR_LOOP_HINT,
+    reference=_linear_reference, judge=_judge_linear, judge_all=_judge_linear_chunks,
+    explain_error=_explain_linear_error, forbidden=COURSE_NN, vectorised=True,
+    loop_hint=_LINEAR_LOOP_HINT,
     passed="`linear_layer(X, W, b)` computes X W + b for every batch and layer size tried, "
            "one sample, one unit and an empty batch included, keeps float32 as float32, and "
            "runs no Python loop.")
@@ -208,7 +261,6 @@ LINEAR_LAYER = Spec(
 def check_linear_layer(linear_layer, *, seed: int | None = None) -> None:
     """Check ``linear_layer(X, W, b)`` returns ``X @ W + b`` for any batch, without a loop."""
     LINEAR_LAYER.check(linear_layer, seed=seed)
-
 
 # --------------------------------------------------------------------------------------
 # Exercise 2: a feature that makes XOR linearly separable
@@ -226,10 +278,13 @@ LIFT_TARGET = 0.95
 
 def _logistic_accuracy(F: np.ndarray, y: np.ndarray) -> float:
     """Training accuracy of a logistic regression on features F (Newton's method, a small
-    ridge so that separable data gives finite weights; columns standardised first)."""
+    ridge so that separable data gives finite weights; columns scaled to at most 1 in size,
+    so that no square of a huge feature overflows, then standardised)."""
     F = F.astype(float)
+    peak = np.abs(F).max(axis=0) if len(F) else np.zeros(F.shape[1])
+    F = F / np.where(peak > 0, peak, 1.0)
     spread = F.std(axis=0)
-    keep = spread > 1e-12 * (np.abs(F).max(axis=0) + 1e-300)
+    keep = spread > 1e-12
     Z = (F[:, keep] - F[:, keep].mean(axis=0)) / spread[keep]
     A = np.column_stack([Z, np.ones(len(F))])
     ridge = np.full(A.shape[1], 1e-4 * len(F))
@@ -257,6 +312,24 @@ def _logistic_accuracy(F: np.ndarray, y: np.ndarray) -> float:
             break
         value = new
     return float(np.mean((A @ w > 0) == (y > 0.5)))
+
+
+def _threshold_accuracy(F: np.ndarray, y: np.ndarray) -> float:
+    """The best training accuracy of a threshold on one feature (a linear classifier that uses
+    one column), found exactly: it depends only on the order of the values, so a feature of
+    any size (exp(400 x1 x2), 1e200 x1 x2) counts as well as a well-scaled one."""
+    labels = np.asarray(y) > 0.5
+    n, best = len(labels), 0.0
+    for column in np.asarray(F, dtype=float).T:
+        order = np.argsort(column, kind="stable")
+        values, ones = column[order], labels[order]
+        ones_below = np.concatenate([[0], np.cumsum(ones)])     # before each possible cut
+        zeros_below = np.arange(n + 1) - ones_below
+        right = (zeros_below + ones.sum() - ones_below) / n      # class 1 above the cut
+        cuts = np.ones(n + 1, dtype=bool)
+        cuts[1:n] = values[1:] != values[:-1]                    # equal values stay together
+        best = max(best, float(np.max(np.maximum(right, 1 - right)[cuts])))
+    return best
 
 
 def _xor_sample(rng, n: int):
@@ -334,10 +407,14 @@ def _judge_lift(case: Case, obs, expected) -> None:
     what = f"{_LIFT_WHAT} on {case.note['sample']}"
     F = _features(case, obs.result, what)
     if not np.all(np.isfinite(F)):
-        raise ExerciseError(f"{what} returned NaN or inf.",
-                            "use a feature that is finite for every input.")
+        small = case.args[0].dtype == np.float32 and F.dtype == np.float32
+        raise ExerciseError(f"{what} returned NaN or inf.", (
+            "X is float32 here, and so is arithmetic on it: float32 overflows to inf above "
+            "about 3.4e38. Use a feature that is finite for every input, or compute it in "
+            "float64.") if small else "use a feature that is finite for every input.")
     y = np.asarray(case.note["labels"])
-    acc = _logistic_accuracy(F, y)
+    with np.errstate(all="ignore"):     # the judge's arithmetic prints no warning of its own
+        acc = max(_logistic_accuracy(F, y), _threshold_accuracy(F, y))
     if acc < LIFT_TARGET:
         raise ExerciseError(
             f"a linear classifier (logistic regression) on your features reaches only "
@@ -440,6 +517,44 @@ def _stack(rng, sizes, dtype=np.float64, integers: bool = False):
     return weights, biases
 
 
+def _collapse_rounding(weights, biases) -> float:
+    """The relative tolerance for the collapsed layer, against the size of its terms: each
+    product of the chain rounds a sum of (inner size + 1) terms once in the stack's dtype (the
+    one numpy's arithmetic gives for all its layers), and twice that is allowed."""
+    terms = sum(w.shape[0] + 1 for w in weights[1:]) + 2
+    return _rounding(np.result_type(*weights, *biases), terms)
+
+
+def _half_precision_shows(weights, biases) -> bool:
+    """True when a float16 round trip, of the result or of every layer, and a relative change
+    of 1e-5, each move some value of (W, b) by more than 4 times the tolerance."""
+    def gaps(W, b, ref):
+        scale = ref["W_scale"] + ref["b_scale"][None, :]
+        return max(np.max(np.abs(W - ref["W"]) / scale),
+                   np.max(np.abs(b - ref["b"]) / ref["b_scale"]))
+
+    ref = _collapse_reference(weights, biases)
+    half = _collapse_reference([w.astype(np.float16) for w in weights],
+                               [v.astype(np.float16) for v in biases])
+    limit = 4 * _collapse_rounding(weights, biases)
+    return all(gaps(W, b, ref) > limit for W, b in (
+        (ref["W"].astype(np.float16), ref["b"].astype(np.float16)),
+        (half["W"], half["b"]), (ref["W"] * (1 + 1e-5), ref["b"] * (1 + 1e-5))))
+
+
+def _positive_stack(rng, sizes):
+    """float32 layers of positive values: every product adds terms of one sign, so a relative
+    error in a result is that large against the size of its terms, and float16 rounding shows
+    (checked: drawn again in the rare draw where it would not)."""
+    for _ in range(50):
+        weights = [rng.uniform(0.5, 2.0, (i, o)).astype(np.float32)
+                   for i, o in zip(sizes, sizes[1:])]
+        biases = [rng.uniform(0.5, 2.0, o).astype(np.float32) for o in sizes[1:]]
+        if _half_precision_shows(weights, biases):
+            break
+    return weights, biases
+
+
 def _draw_collapse(rng) -> list[Case]:
     d = _distinct(rng, 2, 2, 6)
     deep = [int(v) for v in rng.integers(2, 6, 9)]
@@ -456,6 +571,19 @@ def _draw_collapse(rng) -> list[Case]:
     f32 = [int(v) for v in _distinct(rng, 4, 1, 6)]
     cases.append(Case(f"float32 layers, sizes {f32}", _stack(rng, f32, np.float32),
                       note={"sizes": f32}))
+    f32 = [int(v) for v in _distinct(rng, 3, 2, 6)]
+    cases.append(Case(f"float32 layers of positive values, where float32 rounding shows, sizes "
+                      f"{f32}", _positive_stack(rng, f32), note={"sizes": f32}))
+    # Mixed stacks: numpy's arithmetic gives float64 as soon as one layer is float64.
+    mixed = [int(v) for v in rng.integers(2, 6, 4)]
+    weights, biases = _stack(rng, mixed)
+    first, first_b = _stack(rng, mixed[:2], integers=True)
+    cases.append(Case(f"an integer first layer (int64), float64 layers after it, sizes {mixed}",
+                      (first + weights[1:], first_b + biases[1:]), note={"sizes": mixed}))
+    weights, biases = _stack(rng, mixed)
+    first, first_b = _stack(rng, mixed[:2], np.float32)
+    cases.append(Case(f"a float32 first layer, float64 layers after it, sizes {mixed}",
+                      (first + weights[1:], first_b + biases[1:]), note={"sizes": mixed}))
     for _ in range(2):
         sizes = [int(v) for v in rng.integers(1, 7, int(rng.integers(3, 6)))]
         cases.append(Case(f"random layers, sizes {sizes}", _stack(rng, sizes),
@@ -506,10 +634,11 @@ def _judge_collapse(case: Case, obs, expected) -> None:
         raise ExerciseError(f"W from {label} has shape {W_got.shape}, expected {W_ref.shape} "
                             "(inputs, outputs).", _ORDER_HINT)
     W_got = _part(W_got, "W", W_ref.shape, label, _ORDER_HINT)
-    integer = all(np.asarray(w).dtype.kind in "iu" for w in weights)
-    single = weights[0].dtype == np.float32
-    rtol = 0.0 if integer else 1e-4 if single else 1e-10
-    diff = _scaled_gap(W_got, W_ref, expected["W_scale"], rtol)
+    dtype = np.result_type(*weights, *biases)
+    rtol = _collapse_rounding(weights, biases)
+    # An entry of W is known to the precision of the layer's outputs x W + b, whose size
+    # includes b's: an answer that reads W off the stack's outputs is that precise.
+    diff = _scaled_gap(W_got, W_ref, expected["W_scale"] + expected["b_scale"][None, :], rtol)
     square = all(w.shape[0] == w.shape[1] for w in weights)
     if diff is not None:
         if len(weights) > 1 and square and np.allclose(
@@ -521,7 +650,8 @@ def _judge_collapse(case: Case, obs, expected) -> None:
         shown, wanted = pair(W_got[index], W_ref[index])
         raise ExerciseError(f"W from {label} differs from the answer in {n_bad} of "
                             f"{W_ref.size} values; the largest difference is at index {index}: "
-                            f"got {shown}, expected {wanted}.", _ORDER_HINT)
+                            f"got {shown}, expected {wanted}."
+                            + _precision_note(W_got, W_ref, dtype, rtol), _ORDER_HINT)
     b_got = _part(b_got, "b", b_ref.shape, label,
                   "b has one entry per output unit, shape (d_out,), like every bias.")
     diff = _scaled_gap(b_got, b_ref, expected["b_scale"], rtol)
@@ -536,7 +666,19 @@ def _judge_collapse(case: Case, obs, expected) -> None:
     shown, wanted = pair(b_got[index], b_ref[index])
     raise ExerciseError(f"b from {label} differs from the answer in {n_bad} of {b_ref.size} "
                         f"values; the largest difference is at index {index[0]}: got {shown}, "
-                        f"expected {wanted}.", _BIAS_HINT)
+                        f"expected {wanted}." + _precision_note(b_got, b_ref, dtype, rtol),
+                        _BIAS_HINT)
+
+
+def _precision_note(got: np.ndarray, expected: np.ndarray, dtype, rtol: float) -> str:
+    """For values close to the answer but not as close as the stack's dtype allows: say so."""
+    with np.errstate(all="ignore"):
+        close = np.allclose(got.astype(float), expected, rtol=1e-3, atol=0)
+    if not close or np.dtype(dtype).kind not in "f":
+        return ""
+    return (f" That is more than {np.dtype(dtype)} rounding allows (a relative {rtol:.1e} of "
+            f"the terms' size; numpy's arithmetic on these layers gives {np.dtype(dtype)}): "
+            "some step went through a lower precision, or a cast.")
 
 
 COLLAPSE = Spec(
@@ -554,215 +696,344 @@ def check_collapse(collapse, *, seed: int | None = None) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# Exercise 4: the smallest hidden layer that solves XOR
+# Exercise 4: the smallest hidden layer that solves XOR (a search over widths)
 # --------------------------------------------------------------------------------------
+# The exercise is the search: the student scores each width with xor_width_accuracy, which
+# trains the recipe's network. While the check runs a search, xor_width_accuracy serves the
+# accuracies of a table the case drew instead of training: any pattern of accuracies can be
+# tried (exactly 0.95, drops, a higher score later), fast and the same on every run.
 
 _WIDTH_WHAT = "`smallest_xor_width(X, y, max_width)`"
 _TARGET = XOR_RECIPE["target"]
+_SCORE = "ch01.xor_width_accuracy(X, y, h)"
+_WIDTH_HINT = (f"call {_SCORE} for h = 1, 2, ..., max_width in turn and return the first h whose "
+               f"accuracy is at least {_TARGET} (exactly {_TARGET} counts), or None. Accuracy "
+               "need not grow with h: a low score at one width says nothing about the next.")
+# Calls in one search after which the check stops it: a loop that never ends.
+_MAX_CALLS = 1000
+# The recipe trains inside xor_width_accuracy; while the check serves its table nothing
+# trains there, so any of these running is the answer's own training.
+_OWN_TRAINING = Forbidden(("helpers.nn:MLP.fit", "helpers.nn:MLP.loss_and_grads"),
+                          why="the search scores each width with xor_width_accuracy")
+# Accuracies just below, at and just above the target: what rounding, a tolerance, a strict
+# comparison or a slightly different threshold gets wrong.
+_JUST_BELOW = (0.9499, 0.949999999, _TARGET - 1e-12)
+_JUST_ABOVE = 0.95000001
 
 
-def xor_width_accuracy(X, y, width: int) -> float:
-    """Training accuracy of the XOR_RECIPE network with ``width`` hidden units."""
+def _training_data(X, y):
+    """(X, y) as the recipe's network trains on them (X a float array, integers as float64 and
+    float16 as float32; y float labels of shape (n,)), or None if it cannot train on them."""
+    try:
+        X = activations.as_float_array(X, "X")
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            return None
+        y = y.astype(float)
+        return X, (y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y)
+    except Exception:  # anything the network could not train on: not the check's data
+        return None
+
+
+def _data_key(X, y) -> str | None:
+    """A digest of what the recipe would train on: equal for a copy of (X, y), for X as a
+    list or y as floats; different for any change that trains another network."""
+    found = _training_data(X, y)
+    if found is None:
+        return None
+    digest = hashlib.sha256()
+    for a in found:
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.dtype.str}{a.shape}".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def _change(X0, y0, X, y) -> str:
+    """How (X, y) differs from the (X0, y0) the search was given, for a message."""
+    found = _training_data(X, y)
+    if found is None:
+        return "an X or y that is not an array of numbers"
+    for name, given, now, passed in (("X", X0, found[0], X), ("y", y0.astype(float), found[1],
+                                                                y)):
+        if now.dtype != given.dtype:
+            return f"{name} as {np.asarray(passed).dtype} (it was given {given.dtype})"
+        if now.shape != given.shape:
+            return f"{name} of shape {now.shape} (it was given {given.shape})"
+        if not np.array_equal(now, given):
+            gap = float(np.max(np.abs(now - given)))
+            return f"{name} with other values (a change of up to {gap:.3g})"
+    return "other data"
+
+
+class _Served:
+    """The accuracies the check serves while a student's search runs: one per width, for the
+    X and y the search was given; what the search asked for, in order."""
+
+    def __init__(self, X, y, accuracies, numpy_floats: bool):
+        self.X, self.y = np.array(X), np.array(y)
+        self.key = _data_key(X, y)
+        self.accuracies = [float(a) for a in accuracies]
+        self.numpy_floats = bool(numpy_floats)
+        self.asked: list[int] = []
+        self.foreign: list[str] = []
+        self.calls = 0
+
+    def accuracy(self, X, y, width: int):
+        self.calls += 1
+        if self.calls > _MAX_CALLS:
+            raise RuntimeError(f"xor_width_accuracy was called {_MAX_CALLS} times in one "
+                               "search: a loop that never ends?")
+        if _data_key(X, y) != self.key:
+            change = _change(self.X, self.y, X, y)
+            self.foreign.append(change)
+            raise ValueError(f"xor_width_accuracy(X, y, h) was called with {change}; during "
+                             "the check it scores only the X and y the search was given")
+        self.asked.append(width)
+        # Past the table (far past max_width): what a network that learned nothing scores.
+        value = self.accuracies[width - 1] if width <= len(self.accuracies) else 0.5
+        return np.float64(value) if self.numpy_floats else value
+
+
+# The table of the search being checked, while it runs (a list, so that a search calling
+# itself or the check is served by the innermost). A module-level value, not a context
+# variable, so that a search that scores widths in threads (a thread pool) is served too.
+_SERVING: list[_Served] = []
+
+
+def xor_width_accuracy(X, y, width) -> float:
+    """Training accuracy of the XOR_RECIPE network with ``width`` hidden units on (X, y).
+
+    While the check of Exercise 4 runs a search, it returns the accuracy the check's table
+    gives for ``width`` instead of training, under any name it is called by, for the X and y
+    the check gave that search (a copy too); for other data it raises ValueError.
+    """
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+        raise ValueError(f"width must be a whole number of hidden units, at least 1; got "
+                         f"{width!r}")
+    if _SERVING:
+        return _SERVING[-1].accuracy(X, y, int(width))
     r = XOR_RECIPE
-    net = nn.MLP([2, width, 1], activation=r["activation"], output="sigmoid", seed=r["seed"])
-    net.fit(X, y, epochs=r["epochs"], lr=r["lr"], optimizer=r["optimizer"], diagnostics=False)
+    net = nn.MLP([2, int(width), 1], activation=r["activation"], output="sigmoid",
+                 seed=r["seed"])
+    net.fit(X, y, loss="bce", epochs=r["epochs"], lr=r["lr"], optimizer=r["optimizer"],
+            diagnostics=False)
     return net.accuracy(X, y)
 
 
-def _blobs_with_repeats(rng, n: int, repeats: int):
-    """``n`` points: two blobs with a wide gap between them (random centre and direction), and
-    ``repeats`` points in the gap that appear twice, once with each label. No classifier gets
-    both copies of such a point right, so no network can score more than (n - repeats) / n."""
-    unique = n - 2 * repeats
-    angle = rng.uniform(0, 2 * np.pi)
-    along, across = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle),
-                                                                        np.cos(angle)])
-    centre = rng.uniform(-0.5, 0.5, 2)
-    label = np.arange(unique) % 2
-    side = np.where(label == 1, 1.5, -1.5) + np.clip(rng.normal(0, 0.4, unique), -1.0, 1.0)
-    X = centre + side[:, None] * along + rng.normal(0, 0.6, (unique, 1)) * across
-    gap = (centre + rng.uniform(-0.3, 0.3, (repeats, 1)) * along
-           + rng.normal(0, 0.6, (repeats, 1)) * across)
-    X = np.vstack([X, gap, gap])
-    y = np.concatenate([label, np.zeros(repeats, dtype=np.int64),
-                        np.ones(repeats, dtype=np.int64)])
-    order = rng.permutation(n)
-    return X[order], y[order].astype(np.int64)
+@driver("ch01.width_search")
+def _run_search(answers, X, y, max_width, accuracies, numpy_floats):
+    """Run the search with xor_width_accuracy serving the case's table; record the widths it
+    asked for, its calls on other data, any training of its own, and changes to X and y."""
+    served = _Served(X, y, accuracies, numpy_floats)
+    _SERVING.append(served)
+    try:
+        with tracing(_OWN_TRAINING) as trace:
+            result = answers[0](X, y, max_width)
+    finally:
+        _SERVING.remove(served)
+    mutated = [f"`{name}`" for name, now, before in (("X", X, served.X), ("y", y, served.y))
+               if not (isinstance(now, np.ndarray) and now.dtype == before.dtype
+                       and now.shape == before.shape and np.array_equal(now, before))]
+    return {"result": result, "asked": served.asked[:100], "calls": served.calls,
+            "foreign": served.foreign[:3], "trained": trace.forbidden[:3],
+            "complete": trace.complete, "mutated": mutated}
 
 
-def _shift_data(seed: int, shift: float, angle: float, n: int = 30):
-    """Two classes on either side of the line x1 = shift, far from the origin, turned by
-    ``angle``: a single tanh unit has to travel to reach them, so whether it gets there in the
-    recipe's training depends on every setting of the recipe."""
-    rng = np.random.default_rng(seed)
-    x1, x2 = rng.uniform(shift - 1, shift + 1, n), rng.uniform(-1, 1, n)
-    c, s = np.cos(angle), np.sin(angle)
-    X = np.column_stack([x1, x2]) @ np.array([[c, s], [-s, c]])
-    return X, (x1 > shift).astype(np.int64)
-
-
-# Data sets (seed, shift, angle) on which a changed recipe gives another answer than the recipe
-# with max_width=1, also on copies with the rows shuffled and every point moved a little (about
-# 1e-3 for _FAST and _SLOW, 1e-6 for _EDGE): found by a search over random ones;
-# tests/test_exercises_ch01.py checks them. A draw takes one of each.
-# _FAST: another seed, ReLU, 100 epochs, lr 0.1 or 0.01.
-_FAST = ((26157413, 6.22, 2.26), (481093125, 5.45, 1.12), (534648754, 8.51, 1.16),
-         (609055771, 8.03, 2.23), (893911684, 5.33, 2.19), (524070008, 8.38, 2.75),
-         (607793551, 7.57, 0.69), (214200641, 3.33, 2.9))
-# _SLOW: 400 epochs, seed=h, a sigmoid.
-_SLOW = ((782543437, 7.79, 1.48), (895651838, 6.74, 2.02), (574982411, 3.6, 0.93),
-         (1046708638, 7.96, 1.26), (1019303802, 5.22, 2.85), (871254477, 7.62, 2.57))
-# _EDGE: one epoch more or fewer (199 or 201), MSE.
-_EDGE = ((1023420360, 10.13, 6.07), (74105004, 10.51, 1.2), (157838476, 8.33, 1.51),
-         (105753058, 10.28, 0.82), (86816814, 11.1, 2.41), (500292008, 9.31, 0.2))
-_SENSITIVE = ((_FAST, 1e-3), (_SLOW, 1e-3), (_EDGE, 1e-6))
-
-# XOR samples data.xor(n, seed) on which, with max_width=2, a search that goes past max_width
-# gives another answer (also on perturbed copies; the tests check them).
-_XOR_PAST_MAX = ((32, 549564284), (36, 1020552622), (24, 154790205), (40, 1018604587),
-                 (40, 454543313), (28, 888738892), (28, 439374227), (36, 590121728))
-
-
-def _perturbed(rng, X, y, scale: float = 1e-3):
-    """The rows shuffled and every point moved by about ``scale``: the same problem, new
-    numbers."""
-    order = rng.permutation(len(X))
-    return X[order] + rng.normal(0, scale, X.shape), y[order]
+def _width_data(rng):
+    """A real XOR or moons sample, so that the data a search sees looks right."""
+    n, seed = int(rng.integers(24, 81)), int(rng.integers(2**31))
+    kind = ("xor", "moons")[int(rng.integers(2))]
+    X, y = getattr(data, kind)(n, seed=seed)
+    return X, y, f"data.{kind}({n}, seed={seed})"
 
 
 def _draw_width(rng) -> list[Case]:
-    n = int(rng.choice([20, 40, 60]))
-    exact_width = int(rng.integers(2, 5))
-    X, y = _blobs_with_repeats(rng, n, n // 20)
-    cases = [Case(f"{n} points: two blobs and {n // 20} points between them that appear with "
-                  f"both labels (no network can score more than exactly 0.95), "
-                  f"max_width={exact_width}",
-                  (X, y, exact_width))]
-    n = int(rng.choice([59, 79, 99]))
-    X, y = _blobs_with_repeats(rng, n, (n + 1) // 20)
-    cases.append(Case(f"{n} points: two blobs and {(n + 1) // 20} points between them that "
-                      f"appear with both labels (no network can score more than "
-                      f"{(n - (n + 1) // 20)}/{n} "
-                      f"= {1 - ((n + 1) // 20) / n:.4f}, just below 0.95), max_width=1",
-                      (X, y, 1)))
-    n, seed = _XOR_PAST_MAX[int(rng.integers(len(_XOR_PAST_MAX)))]
-    X, y = _perturbed(rng, *data.xor(n, seed=seed))
-    cases.append(Case(f"{n} points of XOR, max_width=2", (X, y, 2)))
-    for group, scale in _SENSITIVE:
-        seed, shift, angle = group[int(rng.integers(len(group)))]
-        X, y = _perturbed(rng, *_shift_data(seed, shift, angle), scale=scale)
-        cases.append(Case(f"{len(X)} points far from the origin, where the training recipe "
-                          "decides whether one unit is enough, max_width=1", (X, y, 1)))
+    def fail(k=1):
+        return [round(float(v), 3) for v in rng.uniform(0.5, 0.93, k)]
+
+    def success(k=1):
+        return [round(float(v), 3) for v in rng.uniform(0.96, 1.0, k)]
+
+    def near():
+        return float(rng.choice(_JUST_BELOW))
+
+    patterns = []
+    patterns.append(("width 1 scores exactly 0.95", [_TARGET]))
+    patterns.append(("width 1 scores 0.95 - 1e-12, just below 0.95", [_TARGET - 1e-12]))
+    m = int(rng.integers(4, 6))
+    patterns.append(("scores just below 0.95, then exactly 0.95",
+                     [float(v) for v in rng.permutation(_JUST_BELOW)] + [_TARGET]
+                     + fail(m - 4)))
+    m, k = int(rng.integers(3, 6)), int(rng.integers(2, 4))
+    patterns.append(("a first success of 0.95000001, just above 0.95",
+                     fail(k - 2) + [near(), _JUST_ABOVE] + success(m - k)))
+    m, k = int(rng.integers(5, 7)), int(rng.integers(3, 5))
+    dropping = rng.choice(np.arange(500, 931), k - 1, replace=False)    # no two the same
+    patterns.append(("scores that drop before the first success",
+                     [float(v) / 1000 for v in np.sort(dropping)[::-1]] + success(1)
+                     + fail(m - k)))
+    m = int(rng.integers(7, 9))
+    patterns.append(("an early success, failures in the middle, a higher score at the end",
+                     fail() + [round(float(rng.uniform(0.951, 0.97)), 3)] + fail(m - 3)
+                     + [round(float(rng.uniform(0.98, 1.0)), 3)]))
+    m = int(rng.integers(3, 7))
+    scores = fail(m)
+    scores[int(rng.integers(m))] = 0.949999999
+    patterns.append(("no width up to max_width reaches 0.95", scores))
+    m = int(rng.integers(3, 6))
+    patterns.append(("only max_width itself reaches 0.95", fail(m - 1) + success(1)))
+    for _ in range(2):
+        m = int(rng.integers(1, 9))
+        scores = [float(rng.choice([_TARGET, _JUST_ABOVE] + success())) if rng.random() < 0.3
+                  else (near() if rng.random() < 0.3 else fail()[0]) for _ in range(m)]
+        patterns.append(("random scores", scores))
+    numpy_floats = bool(rng.integers(2))
+    cases = []
+    for label, scores in patterns:
+        m = len(scores)
+        # Past max_width a success at once, then anything: a search that goes on finds it.
+        table = scores + success(1) + [float(v) for v in rng.choice(fail(3) + success(2),
+                                                                    m + 1)]
+        X, y, name = _width_data(rng)
+        numpy_floats = not numpy_floats          # Python and numpy floats, in turn
+        kind = "numpy float64" if numpy_floats else "Python float"
+        cases.append(Case(f"{label}, max_width={m}, on {name} (accuracies from the check's "
+                          f"table, as {kind}s)",
+                          (X, y, m, table, numpy_floats), driver="ch01.width_search"))
     return cases
 
 
-def _ceiling(X: np.ndarray, y: np.ndarray) -> float:
-    """The best accuracy any classifier can reach on (X, y): a point that appears with both
-    labels costs one mistake per copy of its rarer label."""
-    if len(X) == 0:
-        return 1.0
-    _, group = np.unique(X, axis=0, return_inverse=True)
-    group = group.ravel()
-    ones = np.bincount(group, weights=(y == 1).astype(float))
-    total = np.bincount(group).astype(float)
-    return 1.0 - float(np.minimum(ones, total - ones).sum()) / len(X)
+def _width_reference(case: Case):
+    """The first width up to max_width whose served accuracy reaches the target, or None."""
+    _, _, max_width, table, _ = case.args
+    return next((h for h in range(1, max_width + 1) if table[h - 1] >= _TARGET), None)
 
 
-def _width_reference(case: Case) -> dict:
-    """The recipe's first width (trained here, only the widths needed), with its accuracies."""
-    X, y, max_width = case.inputs()[0]
-    accs: dict[int, float] = {}
-    answer = None
-    if _ceiling(X, y) >= _TARGET:   # below it, no width can reach the target: nothing to train
-        for width in range(1, max_width + 1):
-            accs[width] = xor_width_accuracy(X, y, width)
-            if accs[width] >= _TARGET:
-                answer = width
-                break
-    return {"answer": answer, "accs": accs}
-
-
-def _pct(acc: float) -> str:
-    text = f"{acc:.1%}"
-    return f"{acc:.2%}" if acc < _TARGET and text == f"{_TARGET:.1%}" else text
-
-
-def _accuracy(case: Case, expected: dict, width: int) -> float:
-    """The recipe's accuracy at ``width`` (trained now when the reference did not need it)."""
-    if width not in expected["accs"]:
-        X, y, _ = case.inputs()[0]
-        expected["accs"][width] = xor_width_accuracy(X, y, width)
-    return expected["accs"][width]
+def _widths(asked: list[int]) -> str:
+    if not asked:
+        return "it asked xor_width_accuracy for no width"
+    shown = ", ".join(map(str, asked[:12])) + (", ..." if len(asked) > 12 else "")
+    twice = sorted({h for h in asked if asked.count(h) > 1})
+    again = f" (width {twice[0]} more than once)" if twice else ""
+    return f"it asked for the widths {shown}{again}"
 
 
 def _judge_width(case: Case, obs, expected) -> None:
-    X, y, max_width = case.args
+    X, y, max_width, table, _ = case.args
     what = f"{_WIDTH_WHAT} with max_width={max_width}"
-    answer, got = expected["answer"], obs.result
-    hint = (f"try every width 1, 2, ..., max_width in turn with exactly the recipe of the task, "
-            f"and stop at the first whose accuracy is at least {_TARGET} (exactly {_TARGET} "
-            "counts).")
+    record = obs.result
+    if not (isinstance(record, dict) and "result" in record):
+        raise ExerciseError(f"the check found no record of {what}'s search for this case.",
+                            "run the answer cell, then the check cell again.")
+    asked = [h for h in record.get("asked") or [] if type(h) is int]
+    if record.get("mutated"):
+        raise ExerciseError(f"{what} modified its input {str(record['mutated'][0])[:20]} in "
+                            "place.", "leave X and y as they are: the search only passes them "
+                            "on to xor_width_accuracy.")
+    if record.get("complete") is not True:
+        raise ExerciseError(f"{what} replaced the check's call tracer (sys.setprofile) while it "
+                            "ran, so the check cannot tell what it called.",
+                            "leave the interpreter's tracing alone in an answer.")
+    if record.get("trained"):
+        raise ExerciseError(
+            f"{what} trains networks itself (`{str(record['trained'][0])[:60]}` ran), where "
+            f"the task asks it to score each width with {_SCORE}.",
+            "the exercise is the search: xor_width_accuracy trains the recipe's network for "
+            "you (during the check it serves accuracies from the check's table instead), and "
+            "the search trains nothing of its own.")
+    if record.get("foreign"):
+        raise ExerciseError(
+            f"{what} called xor_width_accuracy with {str(record['foreign'][0])[:100]}, not the "
+            "X and y it was given.",
+            "pass X and y on unchanged: the recipe trains on exactly the data it gets, and a "
+            "converted or changed X trains another network.")
+    got = record["result"]
 
-    def table() -> str:
-        return "accuracies by width with the recipe: " + ", ".join(
-            f"h={w}: {_pct(_accuracy(case, expected, w))}" for w in range(1, max_width + 1))
+    def served() -> str:
+        upto = max([max_width] + [h for h in asked if h <= len(table)])
+        return "xor_width_accuracy gave " + ", ".join(
+            f"h={h}: {table[h - 1]:.12g}" for h in range(1, upto + 1))
 
     if isinstance(got, (float, np.floating)) and 0 < got <= 1 and not float(got).is_integer():
-        raise ExerciseError(f"{what} returned {float(got):.3g}, which looks like an accuracy, "
+        raise ExerciseError(f"{what} returned {float(got):.12g}, which looks like an accuracy, "
                             "not a width.",
                             "return the number of hidden units h, not the accuracy it reached.")
-    if got is None:
-        if answer is None:
-            return
-        acc = _accuracy(case, expected, answer)
-        notes = []
-        if acc == _TARGET:
-            notes.append(f"exactly {_TARGET}, which is 'at least {_TARGET}'")
-        if answer == max_width:
-            notes.append("h = max_width itself")
-        raise ExerciseError(
-            f"{what} returned None, but h={answer} reaches {_pct(acc)}"
-            + (f" ({'; '.join(notes)})" if notes else "") + f"; {table()}.", hint)
     if isinstance(got, (list, tuple, np.ndarray)):
         shown = show(got) if isinstance(got, np.ndarray) else f"{got!r:.40}"
         raise ExerciseError(f"{what} should return one width (an int) or None, got "
                             f"{_kind(got)} {shown}.",
                             "return the first width that reaches the target, not all of them.")
-    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
+    if got is not None and (isinstance(got, (bool, np.bool_))
+                            or not isinstance(got, (int, np.integer))):
         if isinstance(got, (float, np.floating)) and float(got).is_integer():
             raise ExerciseError(f"{what} returned the float {float(got)!r}, expected an int.",
                                 "a number of hidden units is a whole number: return h itself.")
         raise ExerciseError(f"{what} should return a width (an int) or None, got "
                             f"{_kind(got)} {got!r:.40}.", "return h, the number of hidden units.")
-    h = int(got)
-    if answer is None:
+    h = None if got is None else int(got)
+    past = [w for w in asked if w > max_width]
+    beyond = f" (width {past[0]} is past max_width={max_width})" if past else ""
+    if h != expected:
+        if h is None:
+            notes = []
+            if table[expected - 1] == _TARGET:
+                notes.append(f"exactly {_TARGET}, which is 'at least {_TARGET}'")
+            if expected == max_width:
+                notes.append("h = max_width itself")
+            reason = (f"h={expected} reaches {table[expected - 1]:.12g}"
+                      + (f" ({'; '.join(notes)})" if notes else ""))
+            problem = f"returned None, but {reason}"
+        elif expected is None:
+            problem = (f"returned {h}, but no width up to {max_width} reaches {_TARGET}: the "
+                       "answer is None")
+        elif h > max_width:
+            problem = (f"returned {h}, expected {expected}: h={h} is past max_width = "
+                       f"{max_width}")
+        elif h < 1:
+            problem = f"returned {h}, expected {expected}: the widths to try start at 1"
+        elif table[h - 1] < _TARGET:
+            problem = (f"returned {h}, expected {expected}: h={h} scores "
+                       f"{table[h - 1]:.12g}, below {_TARGET}")
+        else:
+            problem = (f"returned {h}, expected {expected}: h={expected} already reaches "
+                       f"{table[expected - 1]:.12g}, and the first width that does is the "
+                       "answer")
+        said = _widths(asked)
+        raise ExerciseError(f"{what} {problem}. {said[0].upper()}{said[1:]}{beyond}; "
+                            f"{served()}.",
+                            _WIDTH_HINT if asked else
+                            f"score each width with {_SCORE}: during the check it serves the "
+                            "accuracies above from the check's table.")
+    if past:
         raise ExerciseError(
-            f"{what} returned {h}, but no width up to {max_width} reaches {_TARGET} "
-            f"({table()}): the answer should be None.",
-            "when none of the widths 1..max_width is good enough, say so with None.")
-    if h == answer:
-        return
-    if 1 <= h <= max_width:
-        acc = _accuracy(case, expected, h)
-        reason = (f"h={h} reaches {_pct(acc)}, below {_TARGET}" if acc < _TARGET else
-                  f"h={answer} already reaches {_pct(_accuracy(case, expected, answer))}")
-        raise ExerciseError(f"{what} returned {h}, expected {answer}: {reason}; {table()}.",
-                            hint)
-    raise ExerciseError(f"{what} returned {h}, expected {answer}: the widths to try are 1 to "
-                        f"max_width = {max_width}; {table()}.", hint)
+            f"{what} returned the right width, but asked xor_width_accuracy for width "
+            f"{past[0]}, past max_width={max_width}; {_widths(asked)}.",
+            "max_width is the widest network the search may train: stop there.")
+
+
+def _explain_width_error(case: Case, obs) -> str | None:
+    if "width must be a whole number" in obs.error:
+        return "the widths to try are h = 1, 2, ..., max_width: a hidden layer has at least 1 unit."
+    if "xor_width_accuracy(X, y, h) was called with" in obs.error:
+        return ("pass X and y on unchanged: the recipe trains on exactly the data it gets, and "
+                "a converted or changed X trains another network.")
+    if "a loop that never ends" in obs.error:
+        return "stop at the first width that reaches the target, or after max_width."
+    return None
 
 
 XOR_WIDTH = Spec(
     "ch01.xor_width", check="ch01.check_smallest_xor_width", grade_id="ch01-xor-width-check",
     what=_WIDTH_WHAT, answers=("smallest_xor_width",), draw=_draw_width,
-    reference_case=_width_reference, judge=_judge_width,
-    passed="`smallest_xor_width(X, y, max_width)` returns the first width whose recipe network "
-           "reaches 95% on every data set tried (exactly 0.95 counts), and None when no width "
-           "up to max_width does.")
+    reference_case=_width_reference, judge=_judge_width, explain_error=_explain_width_error,
+    passed="`smallest_xor_width(X, y, max_width)` returns the first width whose accuracy from "
+           "xor_width_accuracy reaches 0.95 (exactly 0.95 counts), and None when no width up "
+           "to max_width does, asking for no width past max_width.")
 
 
 @exercise_check
 def check_smallest_xor_width(smallest_xor_width, *, seed: int | None = None) -> None:
-    """Check ``smallest_xor_width(X, y, max_width)`` against the recipe in ``XOR_RECIPE``, on
-    data sets drawn at each check."""
+    """Check the search ``smallest_xor_width(X, y, max_width)`` on accuracy tables drawn at
+    each check, served by ``xor_width_accuracy`` while it runs."""
     XOR_WIDTH.check(smallest_xor_width, seed=seed)

@@ -97,26 +97,26 @@ def _judge_sigmoid_prime(case: Case, obs, expected) -> None:
     if s.size == 0:
         return
     value = got.astype(float)
+    s64 = s.astype(float)
+    # The known mistakes, computed only for an answer that differs (a right one skips them).
     known = {
         "has the wrong sign: sigma only increases, so sigma'(x) is never negative":
-            -expected,
+            lambda: -expected,
         "is sigma'(s), the slope at the point s, not at x: you applied the sigmoid to s "
         "again, but s is already sigma(x)":
-            activations.sigmoid(s.astype(float)) * (1 - activations.sigmoid(s.astype(float))),
+            lambda: activations.sigmoid(s64) * (1 - activations.sigmoid(s64)),
         "is tanh's rule 1 - t^2 applied to s; the sigmoid's derivative is a different "
-        "function of its output": 1 - s.astype(float) ** 2,
+        "function of its output": lambda: 1 - s64**2,
     }
-    differs = np.any(~np.isclose(value, expected, rtol=1e-6, atol=1e-12))
-    for problem, wrong in known.items():
-        if differs and value.shape == wrong.shape and np.allclose(value, wrong, rtol=1e-6,
-                                                                  atol=1e-12):
+    differs = not np.allclose(value, expected, rtol=1e-6, atol=1e-12)
+    for problem, make_wrong in known.items():
+        if differs and np.allclose(value, wrong := make_wrong(), rtol=1e-6, atol=1e-12):
             index = np.unravel_index(int(np.argmax(np.abs(wrong - expected))), s.shape)
             raise ExerciseError(
                 f"{what} {problem}. (At s = {float(s[index]):.4g} it returns "
                 f"{float(value[index]):.4g}; sigma'(x) is {float(expected[index]):.4g}.)",
                 "sigma'(x) is the slope of the sigmoid at x; section 1 writes it with the "
                 "output s alone.")
-    s64 = s.astype(float)
     if "exact" in case.label:
         rtol, atol = 0.0, 0.0
     elif s.dtype == np.float16:  # a few units in the last place of 1 (float16's is 1e-3)
@@ -209,6 +209,7 @@ def _draw_shrink(rng) -> list[Case]:
         Case("n_layers = 1 (an int)", (1,)),
         Case(f"n_layers = {random_n} (an int)", (random_n,)),
         Case(f"n_layers = {deep_n} (an int: a very deep network)", (deep_n,)),
+        Case("n_layers = 100 (an int: below float32's smallest numbers)", (100,)),
         Case("n_layers = 600 (an int: a network deeper than float64's range)", (600,)),
         Case("n_layers = np.int64(5), a numpy integer", (np.int64(5),)),
         Case("an int64 array with 0, 1, 32 and 40 (4**32 passes the int64 range)",

@@ -5,8 +5,9 @@ One spec per exercise (``_spec``): the cases are drawn afresh at every check, ed
 first; the student's functions run on all of them, and only then are the references computed
 and the results judged. When the judge recognises the mistake (alpha ignored, ReLU's
 derivative, the wrong axis, "some zero" instead of "all zero", an off-by-one in the depth, an
-integer result for an integer input) it names the idea; otherwise it says what differs, on
-which case, and how to repeat the draw.
+integer result for an integer input) it names the idea, but only on a unique match (the
+result is that mistake's, at the precision the task asks for, and no other's); otherwise it
+says what differs, on which case, and how to repeat the draw.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import warnings
 import numpy as np
 
 from .. import activations, diagnostics
-from ._contract import expect_dict, expect_float, expect_ndarray, first_difference, pair, show
+from ._contract import elementwise_result, expect_dict, expect_ndarray, first_difference, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import Other, describe
-from ._spec import Case, Spec
+from ._spec import Case, Spec, random_shape, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -45,29 +46,15 @@ __all__ = [
 COURSE_CODE = ("helpers.activations:*", "helpers.nn:*", "helpers.diagnostics:*", "torch*:*")
 
 
-def _work_pair(make, answer: int = 0, name: str = "") -> list[Case]:
-    """Two cases of the same kind, 3 x 4 and 43 x 44, to measure Python work per element
-    (a loop over the rows or over the columns both grow); ``make(shape)`` makes the input."""
-    return [Case(f"{name}a 3 x 4 input", (make((3, 4)),), answer=answer, work="small", size=3,
-                 elements=12),
-            Case(f"{name}a 43 x 44 input", (make((43, 44)),), answer=answer, work="large",
-                 size=43, elements=1892)]
-
-
-def _random_shape(rng, max_dims: int = 3) -> tuple[int, ...]:
-    """A shape of 1 to ``max_dims`` axes of 2 to 6, never square (a transpose shows)."""
-    while True:
-        shape = tuple(int(n) for n in rng.integers(2, 7, size=int(rng.integers(1, max_dims + 1))))
-        if len(set(shape)) == len(shape):
-            return shape
-
-
-def _elementwise_result(got, x: np.ndarray, what: str, hint: str) -> np.ndarray:
-    """The result of an elementwise function of ``x``: an array of x's shape (for a 0-d x,
-    the numpy scalar that numpy's arithmetic returns is fine)."""
-    if x.ndim == 0 and isinstance(got, np.generic) and got.dtype.kind in "biufc":
-        return np.asarray(got)
-    return expect_ndarray(got, what, shape=x.shape, input_shape=x.shape, hint=hint)
+def _shown(value) -> str:
+    """An input as a student would write it: 5, np.int64(5), np.array(5), [1, 2]."""
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return f"np.array({value.item()!r})"
+        return show(value)
+    if isinstance(value, np.generic):
+        return f"np.{value.dtype.name}({value.item()!r})"
+    return repr(value)
 
 
 # --------------------------------------------------------------------------------------
@@ -79,11 +66,19 @@ LEAKY_X = np.array([-1e4, -5.0, -2.0, -0.5, -1e-3, -0.0, 0.0, 1e-3, 0.5, 2.0, 5.
 DEFAULT_ALPHA = 0.01  # the registry's default (activations.get("leaky_relu").params)
 _LEAKY = ("leaky_relu", "leaky_relu_grad")
 # Values on both sides of the kink at 0: the smallest subnormal numbers (a few units of the
-# smallest, and more), the smallest normal number, 1e-300 (1e-30 in float32).
+# smallest, and more), the smallest normal number, 1e-300 (1e-30 in float32, 1e-3 in float16).
 _KINK64 = np.array([-1e-300, -2.2250738585072014e-308, -1e-315, -5e-324, -0.0, 0.0, 5e-324,
                     1e-322, 1e-315, 2.2250738585072014e-308, 1e-300])
 _KINK32 = np.array([-1e-30, -1.1754944e-38, -1e-40, -1e-45, -0.0, 0.0, 1e-45, 1e-44, 1e-40,
                     1.1754944e-38, 1e-30], dtype=np.float32)
+_KINK16 = np.array([-1e-3, -6.1035e-05, -1e-6, -5.96e-08, -0.0, 0.0, 5.96e-08, 1.2e-07, 1e-6,
+                    6.1035e-05, 1e-3], dtype=np.float16)
+# Values near each float dtype's largest (float64 1.8e308, float32 3.4e38, float16 65504), with
+# a margin of rounding: an answer that clips, or overflows on the way, shows. The task's
+# inputs are finite: no inf or NaN.
+_EXTREME64 = np.array([-1.7e308, -1e300, -1e30, -1e4, 1e4, 1e30, 1e300, 1.7e308])
+_EXTREME32 = np.array([-3.4e38, -1e38, -1e30, -1e4, 1e4, 1e30, 1e38, 3.4e38], dtype=np.float32)
+_EXTREME16 = np.array([-6e4, -1e4, -100.0, -1.0, 1.0, 100.0, 1e4, 6e4], dtype=np.float16)
 
 
 def _alpha_of(case: Case) -> float:
@@ -114,7 +109,7 @@ def _draw_alpha(rng) -> float:
 
 
 def _draw_leaky(rng) -> list[Case]:
-    a1, a2, a3, a4, a5, a6 = (_draw_alpha(rng) for _ in range(6))
+    a1, a2, a3, a4, a5, a6, a7 = (_draw_alpha(rng) for _ in range(7))
     mixed = np.round(rng.normal(0.0, 3.0, 6), 3)
     cases = [
         *_leaky_cases("x = " + show(LEAKY_X), LEAKY_X),
@@ -122,6 +117,7 @@ def _draw_leaky(rng) -> list[Case]:
         *_leaky_cases("both sides of the kink at 0 (float64: 1e-300, the smallest normal and "
                       "subnormal numbers, -0.0 and 0.0)", _KINK64, a2),
         *_leaky_cases("both sides of the kink at 0 (float32)", _KINK32, a3),
+        *_leaky_cases("both sides of the kink at 0 (float16)", _KINK16, a7),
         *_leaky_cases("the integer array np.arange(-3, 4) (int64)", np.arange(-3, 4)),
         *_leaky_cases("a random int32 array", rng.integers(-50, 51, (3, 5)).astype(np.int32),
                       a4),
@@ -133,33 +129,71 @@ def _draw_leaky(rng) -> list[Case]:
         *_leaky_cases("a 0-d array", np.array(-abs(mixed[0]) - 0.5), a6),
         *_leaky_cases("one value in a 1-D array", np.array([mixed[1]]), a6),
         *_leaky_cases("an empty array of shape (0, 3)", np.zeros((0, 3)), a6),
-        *_leaky_cases("extreme values (float64)",
-                      np.array([-1e300, -1e30, -1e4, 1e4, 1e30, 1e300]), a1),
-        *_leaky_cases("extreme values (float32)",
-                      np.array([-1e38, -1e30, -1e4, 1e4, 1e30, 1e38], dtype=np.float32), a2),
+        *_leaky_cases("extreme values (float64, up to 1.7e308)", _EXTREME64, a1),
+        *_leaky_cases("extreme values (float32, up to 3.4e38)", _EXTREME32, a2),
+        *_leaky_cases("extreme values (float16, up to 6e4)", _EXTREME16),
     ]
-    for dtype in (np.float64, np.float32):
-        shape = _random_shape(rng)
+    for dtype in (np.float64, np.float32, np.float16):
+        shape = random_shape(rng)
         cases += _leaky_cases(f"random values of shape {shape} ({np.dtype(dtype).name})",
                               rng.normal(0.0, 3.0, shape).astype(dtype), _draw_alpha(rng))
     for answer, name in enumerate(_LEAKY):
-        cases += _work_pair(lambda shape: rng.normal(0.0, 3.0, shape), answer, f"`{name}` on ")
+        cases += work_cases(lambda shape, large: rng.normal(0.0, 3.0, shape), answer=answer,
+                            name=f"`{name}` on ")
     return cases
 
 
 def _leaky_reference(case: Case):
     x = case.args[0]
-    x64, alpha = x.astype(np.float64), _alpha_of(case)
+    x64, alpha = x.astype(np.float64, copy=False), _alpha_of(case)
     if case.answer == 0:
         return np.where(x64 > 0, x64, alpha * x64)
     return np.where(x64 > 0, 1.0, alpha)
 
 
-def _same(got: np.ndarray, wrong: np.ndarray, mask=None) -> bool:
-    if mask is not None:
-        got, wrong = got[mask], wrong[mask]
-    with np.errstate(invalid="ignore"):
-        return bool(np.allclose(got, wrong, rtol=1e-6, atol=1e-12))
+def _leaky_tolerance(x: np.ndarray, answer: int) -> tuple[float, object]:
+    """(rtol, atol) of the comparison with the exact values, for x's dtype: a few units in
+    the last place; below 0 also a few of the smallest (subnormal) numbers, where alpha x
+    rounds, while above 0 Leaky ReLU passes x on exactly, the smallest x too. In float16 a
+    sum of two terms of x's size (such as (1 + alpha)/2 x + (1 - alpha)/2 |x|) loses a few
+    units of x's last place, not of the small result's: that is allowed below 0."""
+    if x.dtype == np.float16:
+        eps = float(np.finfo(np.float16).eps)
+        rtol, atol = 3 * eps, (4 * eps * np.abs(x.astype(np.float64)) + 4 * 2.0 ** -24
+                               if answer == 0 else 1e-12)
+    elif x.dtype == np.float32:
+        rtol, atol = 1e-5, (1e-43 if answer == 0 else 1e-12)
+    else:   # float64, and float64 results of integer inputs
+        rtol, atol = 1e-12, (1e-320 if answer == 0 else 1e-15)
+    if answer == 0:
+        atol = np.where(x > 0, 0.0, atol)
+    return rtol, atol
+
+
+class _Matcher:
+    """Names a known mistake only on a unique match: ``got`` equals the mistake's values
+    (at the tolerance of x's dtype, never looser than 1e-6) where the right values differ
+    from them, and no other known mistake fits as well."""
+
+    def __init__(self, got: np.ndarray, expected: np.ndarray, rtol: float):
+        self.got, self.expected = got, expected
+        self.rtol = max(1e-6, rtol)
+        self.hits: list[tuple[str, str]] = []
+
+    def same(self, a: np.ndarray, b: np.ndarray, mask=None) -> bool:
+        if mask is not None:
+            a, b = a[mask], b[mask]
+        with np.errstate(invalid="ignore"):
+            return bool(np.allclose(a, b, rtol=self.rtol, atol=1e-12))
+
+    def fits(self, wrong: np.ndarray, mask=None) -> bool:
+        return self.same(self.got, wrong, mask) and not self.same(self.got, self.expected, mask)
+
+    def add(self, problem: str, hint: str) -> None:
+        self.hits.append((problem, hint))
+
+    def unique(self) -> tuple[str, str] | None:
+        return self.hits[0] if len(self.hits) == 1 else None
 
 
 def _at(x: np.ndarray, got: np.ndarray, expected: np.ndarray, mask=None) -> str:
@@ -172,83 +206,85 @@ def _at(x: np.ndarray, got: np.ndarray, expected: np.ndarray, mask=None) -> str:
     return f"at x = {float(x[i]):g} it gives {shown}, expected {wanted}"
 
 
-def _leaky_forward_mistake(x, got, expected, alpha, defaulted) -> tuple[str, str] | None:
-    """(problem, hint) of a known mistake of the forward, when ``got`` is one."""
+def _leaky_forward_mistake(x, m: _Matcher, alpha, defaulted) -> tuple[str, str] | None:
+    """(problem, hint) of the one known mistake of the forward that ``m.got`` is."""
+    got, expected = m.got, m.expected
     neg, pos = x < 0, x > 0
     xf = x.astype(np.float64)
-    if alpha > 0 and np.any(neg) and _same(got, np.maximum(xf, 0)):
-        return (f"returns 0 for every negative input: that is plain ReLU ("
-                f"{_at(xf, got, expected, neg)})",
-                "Leaky ReLU keeps a small slope on the negative side: its value there is "
-                "alpha times x, a small negative number.")
-    if np.any(neg) and alpha != DEFAULT_ALPHA and _same(got, np.where(xf > 0, xf,
-                                                                     DEFAULT_ALPHA * xf)):
-        return (f"gives the values for alpha = {DEFAULT_ALPHA}: the argument alpha is ignored",
-                "use the parameter `alpha` in your formula, not a fixed number.")
-    if alpha > 0 and np.any(neg) and np.any(pos) and _same(got, np.where(xf > 0, alpha * xf, xf),
-                                                           mask=neg | pos):
-        return (f"has the two branches swapped ({_at(xf, got, expected, pos)})",
-                "positive inputs pass unchanged; only x <= 0 is multiplied by alpha.")
-    if alpha > 0 and np.any(neg) and _same(got, np.where(xf > 0, xf, -alpha * xf)):
-        return (f"is positive for negative inputs ({_at(xf, got, expected, neg)})",
-                "for x <= 0 the value is alpha times x itself, which keeps the sign of x.")
+    if alpha > 0 and np.any(neg) and m.fits(np.maximum(xf, 0)):
+        m.add(f"returns 0 for every negative input: that is plain ReLU ("
+              f"{_at(xf, got, expected, neg)})",
+              "Leaky ReLU keeps a small slope on the negative side: its value there is alpha "
+              "times x, a small negative number.")
+    if np.any(neg) and alpha != DEFAULT_ALPHA and m.fits(np.where(xf > 0, xf,
+                                                                  DEFAULT_ALPHA * xf)):
+        m.add(f"gives the values for alpha = {DEFAULT_ALPHA}: the argument alpha is ignored",
+              "use the parameter `alpha` in your formula, not a fixed number.")
+    if alpha > 0 and np.any(neg) and np.any(pos) and m.fits(np.where(xf > 0, alpha * xf, xf),
+                                                            mask=neg | pos):
+        m.add(f"has the two branches swapped ({_at(xf, got, expected, pos)})",
+              "positive inputs pass unchanged; only x <= 0 is multiplied by alpha.")
+    if alpha > 0 and np.any(neg) and m.fits(np.where(xf > 0, xf, -alpha * xf)):
+        m.add(f"is positive for negative inputs ({_at(xf, got, expected, neg)})",
+              "for x <= 0 the value is alpha times x itself, which keeps the sign of x.")
     if defaulted and np.any(neg):
         slope = float(np.median(got[neg] / xf[neg]))
-        if 0 < slope < 1 and not math.isclose(slope, alpha, rel_tol=1e-6) and _same(
-                got, np.where(xf > 0, xf, slope * xf)):
-            return (f"with alpha left at its default differs from alpha = {DEFAULT_ALPHA} ("
-                    f"{_at(xf, got, expected, neg)}): its default slope is {slope:.6g}",
-                    f"keep the default alpha = {DEFAULT_ALPHA} of the given signature; it is "
-                    "the course's (and PyTorch's) default.")
-    return None
+        if 0 < slope < 1 and not math.isclose(slope, alpha, rel_tol=1e-6) and m.fits(
+                np.where(xf > 0, xf, slope * xf)):
+            m.add(f"with alpha left at its default differs from alpha = {DEFAULT_ALPHA} ("
+                  f"{_at(xf, got, expected, neg)}): its default slope is {slope:.6g}",
+                  f"keep the default alpha = {DEFAULT_ALPHA} of the given signature; it is "
+                  "the course's (and PyTorch's) default.")
+    return m.unique()
 
 
-def _leaky_grad_mistake(x, got, expected, alpha, defaulted) -> tuple[str, str] | None:
-    """(problem, hint) of a known mistake of the derivative, when ``got`` is one."""
+def _leaky_grad_mistake(x, m: _Matcher, alpha, defaulted) -> tuple[str, str] | None:
+    """(problem, hint) of the one known mistake of the derivative that ``m.got`` is."""
+    got, expected = m.got, m.expected
     neg, pos = x < 0, x > 0
     xf = x.astype(np.float64)
-    if alpha > 0 and np.any(neg) and _same(got, np.where(pos, 1.0, 0.0), mask=neg | pos):
-        return ("is 0 for negative inputs: that is ReLU's derivative, the one that lets units "
-                "die", "for x < 0, Leaky ReLU is alpha * x, so its slope there is alpha.")
-    if np.any(pos & (xf != 1)) and _same(got, np.where(pos, xf, alpha * xf)):
-        return (f"returns the function's values, not its slope ({_at(xf, got, expected, pos)})",
-                "the derivative is 1 where x > 0 and alpha elsewhere.")
-    if np.any(neg & (xf != -1)) and alpha > 0 and _same(got, np.where(pos, 1.0, alpha * xf),
-                                                        mask=neg | pos):
-        return (f"for negative inputs is alpha * x, the function's value there "
-                f"({_at(xf, got, expected, neg)})",
-                "on the negative side Leaky ReLU is a straight line through 0 with slope "
-                "alpha: its derivative is the same number for every x < 0.")
-    if np.any(neg) and alpha != DEFAULT_ALPHA and _same(got, np.where(pos, 1.0, DEFAULT_ALPHA)):
-        return (f"gives the slopes for alpha = {DEFAULT_ALPHA}: the argument alpha is ignored",
-                "use the parameter `alpha` in your formula, not a fixed number.")
+    if alpha > 0 and np.any(neg) and m.fits(np.where(pos, 1.0, 0.0), mask=neg | pos):
+        m.add("is 0 for negative inputs: that is ReLU's derivative, the one that lets units "
+              "die", "for x < 0, Leaky ReLU is alpha * x, so its slope there is alpha.")
+    if np.any(pos & (xf != 1)) and m.fits(np.where(pos, xf, alpha * xf)):
+        m.add(f"returns the function's values, not its slope ({_at(xf, got, expected, pos)})",
+              "the derivative is 1 where x > 0 and alpha elsewhere.")
+    if np.any(neg & (xf != -1)) and alpha > 0 and m.fits(np.where(pos, 1.0, alpha * xf),
+                                                         mask=neg | pos):
+        m.add(f"for negative inputs is alpha * x, the function's value there "
+              f"({_at(xf, got, expected, neg)})",
+              "on the negative side Leaky ReLU is a straight line through 0 with slope alpha: "
+              "its derivative is the same number for every x < 0.")
+    if np.any(neg) and alpha != DEFAULT_ALPHA and m.fits(np.where(pos, 1.0, DEFAULT_ALPHA)):
+        m.add(f"gives the slopes for alpha = {DEFAULT_ALPHA}: the argument alpha is ignored",
+              "use the parameter `alpha` in your formula, not a fixed number.")
     if defaulted and np.any(neg):
         slope = float(np.median(got[neg]))
-        if 0 < slope < 1 and not math.isclose(slope, alpha, rel_tol=1e-6) and _same(
-                got, np.where(pos, 1.0, slope), mask=neg | pos):
-            return (f"with alpha left at its default differs from alpha = {DEFAULT_ALPHA} ("
-                    f"{_at(xf, got, expected, neg)})",
-                    f"keep the default alpha = {DEFAULT_ALPHA} of the given signature; it is "
-                    "the course's (and PyTorch's) default.")
+        if 0 < slope < 1 and not math.isclose(slope, alpha, rel_tol=1e-6) and m.fits(
+                np.where(pos, 1.0, slope), mask=neg | pos):
+            m.add(f"with alpha left at its default differs from alpha = {DEFAULT_ALPHA} ("
+                  f"{_at(xf, got, expected, neg)})",
+                  f"keep the default alpha = {DEFAULT_ALPHA} of the given signature; it is "
+                  "the course's (and PyTorch's) default.")
     at_zero = x == 0
-    if np.any(at_zero) and _same(got, expected, mask=~at_zero) and not _same(
+    if not m.hits and np.any(at_zero) and m.same(got, expected, mask=~at_zero) and not m.same(
             got, expected, mask=at_zero):
         at_0 = float(got[at_zero][np.argmax(np.abs(got[at_zero] - alpha))]) + 0.0
         hint = ("at x = 0 take the left slope, as relu'(0) = 0 takes ReLU's left slope: the "
                 "derivative is 1 only where x > 0." if at_0 == 1 else
                 "at x = 0 take the left slope, as relu'(0) = 0 takes ReLU's left slope; for "
                 "Leaky ReLU the left slope is not 0.")
-        return (f"at x = 0 is {at_0:g}, expected alpha = {alpha:g}; every other input is right",
-                hint)
-    return None
+        m.add(f"at x = 0 is {at_0:g}, expected alpha = {alpha:g}; every other input is right",
+              hint)
+    return m.unique()
 
 
 def _judge_leaky(case: Case, obs, expected) -> None:
     x, alpha = case.args[0], _alpha_of(case)
     name = _LEAKY[case.answer]
     what = f"`{name}`"
-    got = _elementwise_result(obs.result, x, what,
-                              "work elementwise on x, keeping its shape (do not flatten it).")
+    got = elementwise_result(obs.result, x, what,
+                             "work elementwise on x, keeping its shape (do not flatten it).")
     if got.dtype.kind == "c":
         raise ExerciseError(f"{what} returned complex numbers (dtype {got.dtype}).",
                             "Leaky ReLU and its slope are real numbers.")
@@ -275,36 +311,33 @@ def _judge_leaky(case: Case, obs, expected) -> None:
             raise ExerciseError(f"{what} returned dtype {got.dtype} for a {x.dtype} input; the "
                                 "task asks to keep x's dtype.", _DTYPE_HINT)
         return
-    value = got.astype(np.float64)
-    finder = _leaky_forward_mistake if case.answer == 0 else _leaky_grad_mistake
-    defaulted = len(case.args) == 1 and "alpha" not in case.kwargs
-    mistake = None
     with np.errstate(all="ignore"):
-        if first_difference(value, expected, rtol=1e-6, atol=1e-12) is not None:
-            mistake = finder(x, value, expected, alpha, defaulted)
-    if mistake is not None:
-        raise ExerciseError(f"{what} {mistake[0]}.", mistake[1])
-    # A few units in the last place; below 0 also a few of the smallest (subnormal) numbers,
-    # where alpha x rounds, while above 0 Leaky ReLU passes x on exactly, the smallest x too.
-    if x.dtype == np.float32:
-        rtol, atol = 1e-5, (1e-43 if case.answer == 0 else 1e-12)
-    else:
-        rtol, atol = 1e-12, (1e-320 if case.answer == 0 else 1e-15)
-    if case.answer == 0:
-        atol = np.where(x > 0, 0.0, atol)
-    formula = ("x where x > 0 and alpha times x elsewhere" if case.answer == 0 else
-               "1 where x > 0 and alpha elsewhere (x = 0 included)")
+        value = got.astype(np.float64)
+    rtol, atol = _leaky_tolerance(x, case.answer)
     diff = first_difference(value, expected, rtol=rtol, atol=atol)
     if diff is not None:
+        finder = _leaky_forward_mistake if case.answer == 0 else _leaky_grad_mistake
+        defaulted = len(case.args) == 1 and "alpha" not in case.kwargs
+        with np.errstate(all="ignore"):
+            mistake = finder(x, _Matcher(value, expected, rtol), alpha, defaulted)
+        if mistake is not None:
+            raise ExerciseError(f"{what} {mistake[0]}.", mistake[1])
         index, n_bad = diff
+        formula = ("x where x > 0 and alpha times x elsewhere" if case.answer == 0 else
+                   "1 where x > 0 and alpha elsewhere (x = 0 included)")
         hint = f"{name} is {formula}, elementwise, for an array of any shape."
         if got.dtype != want:
             hint = _DTYPE_HINT
-        elif np.isfinite(value[index]) and math.isclose(value[index], expected[index],
-                                                         rel_tol=1e-3):
+        elif not np.isfinite(value[index]):
+            hint = (f"x is finite, and so is every value of {name}: look for a step that "
+                    "overflows (a product or a sum larger than x) or an inf times 0.")
+        elif math.isclose(value[index], expected[index], rel_tol=1e-3):
             hint = (f"the values differ only in their last digits: a result that went through "
                     f"a lower precision (float16 or float32) keeps fewer digits than x's "
                     f"{x.dtype}; compute in x's own dtype.")
+        elif abs(float(x[index])) >= 1e30:
+            hint = (f"the task's x may hold any finite {x.dtype} value, up to the largest: do "
+                    "not clip or rescale x, let numpy's arithmetic work on it as it is.")
         shown, wanted = pair(value[index], expected[index])
         raise ExerciseError(
             f"{what} differs from the answer in {n_bad} of {x.size} values of this {x.dtype} "
@@ -313,7 +346,7 @@ def _judge_leaky(case: Case, obs, expected) -> None:
     if got.dtype != want:
         raise ExerciseError(
             f"{what} returns {got.dtype} for a {x.dtype} input; the task asks to keep x's "
-            "dtype.", _DTYPE_HINT)
+            "dtype (float16, float32 and float64 alike).", _DTYPE_HINT)
 
 
 _DTYPE_HINT = ("a float32 network stays float32, so the course's activations return the dtype "
@@ -345,14 +378,15 @@ LEAKY_RELU = Spec(
     vectorised=True,
     loop_hint="comparisons, np.where and arithmetic work on a whole array at once.",
     passed="Leaky ReLU and its derivative are right on every case: slope alpha for x <= 0 "
-           "(the kink included), 1 for x > 0; any shape, float dtypes kept, integers give "
-           "float64; vectorised.")
+           "(the kink included), 1 for x > 0; any shape, values up to each dtype's largest, "
+           "float16/32/64 kept, integers give float64; vectorised.")
 
 
 @exercise_check
 def check_leaky_relu(leaky_relu, leaky_relu_grad, *, seed: int | None = None) -> None:
     """Check ``leaky_relu(x, alpha)`` and ``leaky_relu_grad(x, alpha)`` on inputs drawn at each
-    call: any shape, float dtypes kept, integer input gives float64; own code, vectorised."""
+    call: any shape, finite values up to each dtype's largest, float16/32/64 kept, integer
+    input gives float64; own code, vectorised (timed on a large input too)."""
     LEAKY_RELU.check(leaky_relu, leaky_relu_grad, seed=seed)
 
 
@@ -519,7 +553,33 @@ def _draw_dead_units(rng) -> list[Case]:
         Case("outputs that cancel in their column sums, (9 samples, 8 units)",
              (_cancelling(rng, 9, 8),)),
     ]
-    return cases + _work_pair(lambda shape: _relu_layer(rng, *shape))
+    # Python work that grows with the input (small and large), then time, on inputs of
+    # 200,000 values where a loop over Python objects driven from C (map, functools.reduce)
+    # runs as many times as it can: one wide in units (a loop over the columns, any() over
+    # each, runs 100,000 times) and one tall in samples (a loop over the rows, 100,000 times).
+    # Mostly zeros, so a scan that stops at the first nonzero value stops late.
+    tall = (100_000, 2)
+    return cases + work_cases(lambda shape, large: _late_layer(rng, shape),
+                              shapes=((3, 4), (43, 44), (2, 100_000))) + [
+        Case(f"a tall batch, ({tall[0]:,} samples, {tall[1]} units), timed against numpy's own "
+             "loops", (_late_layer(rng, tall),), work="timed", size=min(tall),
+             elements=tall[0] * tall[1])]
+
+
+def _late_layer(rng, shape: tuple) -> np.ndarray:
+    """A layer that is silent almost everywhere: about a third of its units dead, the others
+    firing on the last sample only (and, in a large batch, on one random sample of the
+    second half too)."""
+    n_samples, n_units = shape
+    A = np.zeros(shape)
+    alive = rng.random(n_units) < 2 / 3
+    one_alive, one_dead = rng.choice(n_units, size=2, replace=False)  # at least one of each
+    alive[one_alive], alive[one_dead] = True, False
+    A[-1, alive] = rng.uniform(0.1, 1.0, int(alive.sum()))
+    if n_samples > 4:
+        rows = rng.integers(n_samples // 2, n_samples, int(alive.sum()))
+        A[rows, np.flatnonzero(alive)] = rng.uniform(0.1, 1.0, rows.size)
+    return A
 
 
 def _judge_dead_units(case: Case, obs, expected) -> None:
@@ -573,9 +633,11 @@ def _judge_dead_units(case: Case, obs, expected) -> None:
                          "answers per sample (the rows of A), not per unit (the columns); on a "
                          "square batch the shapes agree but the values do not.",
                          "A has shape (n_samples, n_units): reduce over the samples."))
-    for wrong, problem, hint in patterns:
-        if np.array_equal(got, wrong) and not np.array_equal(wrong, expected):
-            raise ExerciseError(f"{what} {problem}", hint)
+    # A known mistake is named only when the mask is that mistake's and no other's.
+    hits = [(problem, hint) for wrong, problem, hint in patterns
+            if np.array_equal(got, wrong) and not np.array_equal(wrong, expected)]
+    if len(hits) == 1:
+        raise ExerciseError(f"{what} {hits[0][0]}", hits[0][1])
     notes = _NOTES.get(case.note.get("notes"))
     bad = np.flatnonzero(got != expected)
     lines = []
@@ -615,7 +677,8 @@ DEAD_UNITS = Spec(
 @exercise_check
 def check_dead_units(dead_units, *, seed: int | None = None) -> None:
     """Check ``dead_units(A)``: a boolean numpy mask over the columns (units) of ``A``, True
-    where a unit is exactly 0 on every sample; own code, vectorised."""
+    where a unit is exactly 0 on every sample; own code, vectorised (timed on large inputs,
+    a tall one too)."""
     DEAD_UNITS.check(dead_units, seed=seed)
 
 
@@ -624,10 +687,12 @@ def check_dead_units(dead_units, *, seed: int | None = None) -> None:
 # --------------------------------------------------------------------------------------
 
 #: The network of section 4 that a large negative bias killed: the first broken settings the
-#: check tries. The others are drawn at each check, with the same keys: a bias_init between
-#: -4 and -2, an lr between 0.5 and 1, epochs between 150 and 300 (one of them from the hard
-#: end: bias -4 to -3.5, lr 0.5 to 0.75, epochs 150 to 200). Every one of them leaves the
-#: second hidden layer dead at birth and for good (tests/test_exercises_ch03.py trains them).
+#: check tries (a bias in the middle of the range, lr and epochs at their upper ends). Then,
+#: with the same keys: the hard corner of the ranges (bias -4, lr 0.5, 150 epochs), the mild
+#: end of the bias range (-2, with lr and epochs drawn), and settings drawn anywhere in the
+#: ranges (bias -4 to -2, lr 0.5 to 1, epochs 150 to 300). Every one of them leaves the
+#: second hidden layer dead at birth and for good (tests/test_exercises_ch03.py trains the
+#: corners).
 BROKEN_CONFIG = {"activation": "relu", "init": "he", "bias_init": -3.0, "lr": 1.0,
                  "epochs": 300}
 SIZES = (2, 16, 16, 1)
@@ -657,12 +722,22 @@ def _broken_config(rng, bias: tuple, lr: tuple, epochs: tuple) -> dict:
             "epochs": int(rng.integers(epochs[0] // 10, epochs[1] // 10 + 1)) * 10}
 
 
+#: The ranges the task states for the broken settings: bias_init, lr, epochs.
+BIAS_RANGE, LR_RANGE, EPOCHS_RANGE = (-4.0, -2.0), (0.5, 1.0), (150, 300)
+
+
 def _draw_revive(rng) -> list[Case]:
-    hard = _broken_config(rng, (-4.0, -3.5), (0.5, 0.75), (150, 200))
-    other = _broken_config(rng, (-4.0, -2.0), (0.5, 1.0), (150, 300))
+    # Every range's ends every time (the hard corner, the mild bias), the task's middle bias,
+    # and settings drawn anywhere: a rule fitted to some of the range fails deterministically.
+    hard = {"activation": "relu", "init": "he", "bias_init": BIAS_RANGE[0], "lr": LR_RANGE[0],
+            "epochs": EPOCHS_RANGE[0]}
+    mild = dict(_broken_config(rng, BIAS_RANGE, LR_RANGE, EPOCHS_RANGE),
+                bias_init=BIAS_RANGE[1])
+    other = _broken_config(rng, BIAS_RANGE, LR_RANGE, EPOCHS_RANGE)
     return [Case("the broken settings of the task, `ch03.BROKEN_CONFIG`",
                  (dict(BROKEN_CONFIG),)),
-            Case(f"the broken settings {hard}", (hard,)),
+            Case(f"the hard corner of the ranges, {hard}", (hard,)),
+            Case(f"the mild end of the bias range, {mild}", (mild,)),
             Case(f"the broken settings {other}", (other,))]
 
 
@@ -767,8 +842,9 @@ REVIVE = Spec(
 
 @exercise_check
 def check_revive(revive, *, seed: int | None = None) -> None:
-    """Check ``revive(config)`` on several broken configs: exactly one setting changed, and
-    each revived network trains with no dead hidden unit to at least 95% accuracy."""
+    """Check ``revive(config)`` on four broken configs (the task's, the hard corner of the
+    ranges, the mild end of the bias range, one drawn): exactly one setting changed, and each
+    revived network trains with no dead hidden unit to at least 95% accuracy."""
     REVIVE.check(revive, seed=seed)
 
 
@@ -787,19 +863,23 @@ def _born_dead_reference(depth):
 
 def _draw_born_dead(rng) -> list[Case]:
     random_depth = int(rng.integers(3, 61))
-    shape = _random_shape(rng)
+    shape = random_shape(rng)
     return [
         Case("depths = np.arange(1, 21), the table's depths", (np.arange(1, 21),)),
         Case("depths beyond the table in a 2-D array, [[2, 7, 30], [45, 52, 1]]",
              (np.array([[2, 7, 30], [45, 52, 1]]),)),
         Case("depth = 1 (an int)", (1,)),
         Case("depth = 2 (an int)", (2,)),
+        # Depths where float32 (24 bits) is no longer exact and float64 (53 bits) still is.
+        Case("depth = 30 (an int)", (30,)),
+        Case("depth = 50 (an int)", (50,)),
         Case(f"depth = {random_depth} (an int)", (random_depth,)),
         Case("depth = np.int64(5), a numpy integer", (np.int64(5),)),
         Case("depth = 1000 (an int)", (1000,)),
         Case("deep networks, depths 63, 64, 65, 100 and 1000 (2**63 passes the int64 range)",
              (np.array([63, 64, 65, 100, 1000]),)),
         Case("a 0-d integer array", (np.array(int(rng.integers(1, 30))),)),
+        Case("a 0-d integer array beyond float32's digits, np.array(40)", (np.array(40),)),
         Case("a one-element array [5]", (np.array([5]),)),
         Case("an empty integer array", (np.zeros(0, dtype=np.int64),)),
         Case(f"a random int32 array of shape {shape}",
@@ -808,8 +888,15 @@ def _draw_born_dead(rng) -> list[Case]:
     ]
 
 
+# Within a few units in the last place of float64: near depth 50, 1 - (1/2)^(D - 1) differs
+# from 1 in its last digits only, and an answer that rounds to 1 early must not pass.
+_BORN_DEAD_RTOL = 4 * float(np.finfo(np.float64).eps)
+
+
 def _born_dead_known(depth: np.ndarray, value: np.ndarray, expected) -> tuple | None:
-    """(problem, hint) of a known mistake that gives ``value`` at the depths ``depth``."""
+    """(problem, hint) of the one known mistake that gives ``value`` at the depths ``depth``:
+    equal to it to float64 precision (the precision the task asks for, so a result that
+    merely lost digits is never taken for a mistake), where the right values differ."""
     d = np.asarray(depth, dtype=np.float64)
     known = [
         (0.5 ** (d - 1), "gives the probability of being *alive*, 2^-(D-1)",
@@ -820,18 +907,26 @@ def _born_dead_known(depth: np.ndarray, value: np.ndarray, expected) -> tuple | 
         (0.5 ** d, "decreases with depth, but deeper networks are *more* likely to be born dead",
          "compute the probability of staying alive, then take 1 minus it."),
     ]
+
+    def same(a, b) -> bool:
+        return np.shape(a) == np.shape(b) and bool(np.allclose(a, b, rtol=_BORN_DEAD_RTOL,
+                                                               atol=0.0))
+
     with np.errstate(all="ignore"):
-        for wrong, problem, hint in known:
-            if np.shape(value) == np.shape(wrong) and np.allclose(value, wrong, rtol=1e-9,
-                                                                  atol=1e-12):
-                return problem, hint
-    return None
+        hits = [(problem, hint) for wrong, problem, hint in known
+                if same(value, wrong) and not same(value, expected)]
+    return hits[0] if len(hits) == 1 else None
+
+
+_LOW_PRECISION_HINT = ("float32 (or float16) keeps about 7 (or 3) digits, and 1 - (1/2)^(D - 1) "
+                       "needs more as D grows: compute in float64, numpy's default float (a "
+                       "Python float is float64 too).")
 
 
 def _judge_born_dead(case: Case, obs, expected) -> None:
     depth = case.args[0]
-    what = f"`born_dead_width1({show(depth)})`"
-    if not isinstance(depth, np.ndarray):  # one depth: one number (a 0-d array is one too)
+    what = f"`born_dead_width1({_shown(depth)})`"
+    if not isinstance(depth, np.ndarray):  # one depth: one float (a 0-d float array counts)
         got = obs.result
         if isinstance(got, np.ndarray) and got.ndim == 0 and got.dtype.kind in "iuf":
             got = got[()]
@@ -845,23 +940,41 @@ def _judge_born_dead(case: Case, obs, expected) -> None:
             raise ExerciseError(
                 f"{what} returned a {type(got).__name__}; for an integer depth the answer is a "
                 "single number.", "return the number itself, not a list holding it.")
-        value = expect_float(got, what, finite=False,
-                             hint="return the probability itself: one number.")
-        values, wanted = np.array([value]), np.array([float(expected)])
+        if isinstance(got, np.floating) and got.dtype != np.float64:
+            raise ExerciseError(
+                f"{what} returned a numpy {got.dtype} ({got.item()!r}); the task asks for a "
+                "float64 number (a Python float or np.float64).",
+                _LOW_PRECISION_HINT if got.dtype.itemsize < 8 else
+                "convert it with float(...), or compute with numpy's default float64.")
+        if isinstance(got, (bool, np.bool_, int, np.integer)):
+            raise ExerciseError(
+                f"{what} returned the {type(got).__name__} {got!r}; the task asks for a float "
+                "(a Python float or np.float64), even where the probability is a whole number.",
+                "compute with floats: 0.5 ** (...) or 2.0 ** (...) gives one.")
+        if not isinstance(got, (float, np.floating)):
+            raise ExerciseError(f"{what} should be one number, a float, got {describe(got)}.",
+                                "return the probability itself: one float.")
+        values, wanted = np.array([float(got)]), np.array([float(expected)])
         depths = np.array([depth])
     else:
-        got = _elementwise_result(obs.result, depth, what,
-                                  "apply the formula to the whole array, one probability per "
-                                  "depth, keeping its shape.")
+        hint = ("apply the formula to the whole array, one probability per depth, keeping its "
+                "shape.")
+        if depth.ndim == 0:
+            hint = ("an array of shape () is an array too: it gives a float64 array of shape "
+                    "() (numpy's arithmetic on it gives np.float64, which counts), not a Python "
+                    "float.")
+        got = elementwise_result(obs.result, depth, what, hint)
         if got.dtype.kind not in "iuf":
             raise ExerciseError(f"{what} returned dtype {got.dtype}; probabilities are real "
                                 "numbers (float64).", _BORN_DEAD_HINT)
         if depth.size == 0:
+            if got.dtype != np.float64:
+                raise ExerciseError(f"{what} returned dtype {got.dtype}; the task asks for "
+                                    "float64.", "compute in float64, numpy's default float.")
             return
-        values, wanted, depths = got.astype(np.float64), expected, depth
-    # Within a few units in the last place: near depth 50, 1 - (1/2)^(D - 1) differs from 1 in
-    # its last digits only, and an answer that rounds to 1 early must not pass.
-    diff = first_difference(values, wanted, rtol=4 * np.finfo(np.float64).eps, atol=0.0)
+        with np.errstate(all="ignore"):
+            values, wanted, depths = got.astype(np.float64), expected, depth
+    diff = first_difference(values, wanted, rtol=_BORN_DEAD_RTOL, atol=0.0)
     if diff is None:
         if isinstance(depth, np.ndarray) and got.dtype != np.float64:
             raise ExerciseError(f"{what} returned dtype {got.dtype}; the task asks for float64.",
@@ -889,11 +1002,9 @@ def _judge_born_dead(case: Case, obs, expected) -> None:
                 "large depths, while a power computed in floating point does not. A "
                 "probability stays in [0, 1] at every depth.")
     elif low or np.isfinite(values[index]) and abs(values[index] - wanted[index]) < 1e-4:
-        hint = ("the values differ only in their last digits: float32 (or float16) keeps about "
-                "7 (or 3) digits, and 1 - (1/2)^(D - 1) needs more as D grows; compute in "
-                "float64.")
+        hint = "the values differ only in their last digits: " + _LOW_PRECISION_HINT
     where = f"at depth {k}" if isinstance(depth, np.ndarray) else ""
-    if isinstance(depth, np.ndarray):
+    if isinstance(depth, np.ndarray) and depth.ndim:
         raise ExerciseError(
             f"{what} differs from the exact probability at {n_bad} of {depths.size} depths; the "
             f"largest difference is {where}: got {shown}, expected {right}.", hint)
@@ -928,7 +1039,8 @@ BORN_DEAD = Spec(
 
 @exercise_check
 def check_born_dead_width1(born_dead_width1, *, seed: int | None = None) -> None:
-    """Check ``born_dead_width1(depth)`` = 1 - (1/2)^(depth - 1) for depth >= 1: one number
-    for an integer depth, a float64 array of the same shape for an integer array (empty
-    included), up to depths where integer powers overflow."""
+    """Check ``born_dead_width1(depth)`` = 1 - (1/2)^(depth - 1) for depth >= 1, to float64
+    precision: one float (Python float or np.float64) for an integer depth, a float64 array of
+    the same shape for an integer array (0-d and empty included), up to depths where integer
+    powers overflow."""
     BORN_DEAD.check(born_dead_width1, seed=seed)

@@ -15,6 +15,7 @@ like a direct call.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 from ._contract import expect_float, expect_ndarray, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import describe
-from ._spec import Case, Spec, _fingerprint, driver
+from ._spec import Case, Spec, _fingerprint, driver, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -80,42 +81,145 @@ def _top_probability(z, temperature: float) -> float:
 
 
 # --------------------------------------------------------------------------------------
-# Running the answer: numpy's warnings recorded as plain data
+# Running the answer: numpy's warnings, silencers and later changes recorded as plain data
 # --------------------------------------------------------------------------------------
 
+# Ways to hide a floating-point warning instead of avoiding it, as module:qualname patterns.
+# They count when the answer's own code calls them (np.isclose and numpy.ma use errstate
+# inside, which is no silencing by the answer); an answer decorated with @np.errstate runs
+# numpy's `inner` wrapper, called by this module's driver, so it counts too.
+SILENCERS = Forbidden(
+    ("numpy*:errstate.__init__", "numpy*:errstate.__call__.<locals>.inner", "numpy*:seterr",
+     "numpy*:seterrcall", "warnings:catch_warnings.__init__", "warnings:simplefilter",
+     "warnings:filterwarnings", "warnings:resetwarnings"),
+    why="silencing numpy's warnings only hides an overflow, which still happens")
+_LIBRARIES = ("numpy", "warnings", "contextlib", "scipy", "torch", "importlib", "helpers")
 
-def _quiet_driver(name: str, params: tuple[str, ...]) -> None:
-    """Register a driver that calls the answer, records numpy's floating-point warnings and
-    tells whether the answer changed its inputs.
 
-    The result crosses as ``{"result": ..., "warnings": [...], "mutated": [...]}``. Underflow
-    is not a warning (exp of a very negative number is 0, as it should be). ``params`` names
-    the task's arguments, so an in-place change is reported on `z`, `logits` or `y`.
+def _answer_frame(frame) -> bool:
+    """True when ``frame`` runs the student's code (not a library's; this module's driver
+    calls only the answer)."""
+    if frame is None:
+        return False
+    module = str(frame.f_globals.get("__name__", ""))
+    return module.startswith("helpers.exercises") or not module.startswith(_LIBRARIES)
+
+
+def _silencer_name(module: str, qualname: str) -> str:
+    """How the task names a silencer: np.errstate, np.seterr, warnings.simplefilter..."""
+    if module.startswith("numpy"):
+        return "np." + qualname.split(".")[0]
+    return f"{module}.{qualname.split('.')[0]}"
+
+
+def _run_watched(fn, args, kwargs, watch: dict):
+    """``fn(*args, **kwargs)``, noting in ``watch`` the first silencer the answer's own code
+    calls ("silenced") and whether the answer replaced the profiler ("replaced"). The
+    profiler in place (the core's call tracer) keeps receiving every event."""
+    previous = sys.getprofile()
+    names: dict = {}
+
+    def profiler(frame, event, arg):
+        if previous is not None:
+            previous(frame, event, arg)
+        if event != "call" or "silenced" in watch:
+            return
+        code = frame.f_code
+        name = names.get(code)
+        if name is None:
+            module = str(frame.f_globals.get("__name__", "?"))
+            qualname = getattr(code, "co_qualname", code.co_name)
+            name = names[code] = (_silencer_name(module, qualname)
+                                  if SILENCERS.matches(module, qualname) else "")
+        if name and _answer_frame(frame.f_back):
+            watch["silenced"] = name
+
+    sys.setprofile(profiler)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        if sys.getprofile() is not profiler:
+            watch["replaced"] = True
+        sys.setprofile(previous)
+
+
+def _snapshot(value):
+    return value.copy() if isinstance(value, np.ndarray) else _fingerprint(value)
+
+
+def _unchanged(value, snapshot) -> bool:
+    if isinstance(snapshot, np.ndarray):
+        return (isinstance(value, np.ndarray) and value.shape == snapshot.shape
+                and value.dtype == snapshot.dtype
+                and bool(np.array_equal(value, snapshot,
+                                        equal_nan=snapshot.dtype.kind in "fc")))
+    return _fingerprint(value) == snapshot
+
+
+def _overlap(a, b) -> bool:
+    """True when two results are arrays over the same memory (one buffer reused)."""
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10**6))
+    except np.exceptions.TooHardError:  # strides too tangled to tell: do not accuse
+        return False
+
+
+def _quiet_driver(name: str, params: tuple[str, ...], *, twice: bool = False) -> None:
+    """Register a driver that calls the answer, records numpy's floating-point warnings, the
+    silencers it calls and whether it changed its inputs.
+
+    The result crosses as ``{"result": ..., "warnings": [...], "mutated": [...],
+    "silenced": ..., "replaced": ...}``. Underflow is not a warning (exp of a very negative
+    number is 0, as it should be). ``params`` names the task's arguments, so an in-place
+    change is reported on `z`, `logits` or `y`. With ``twice``, the case's positional
+    arguments are two calls' worth (the first call's, then the second's): the answer runs on
+    both, and the record tells whether the first result changed during the second call or
+    shares memory with the second result ("changed", "shared").
     """
 
     def run(answers, *args, **kwargs):
-        given = list(args) + list(kwargs.values())
-        names = [f"`{p}`" for p in params[:len(args)]] + [f"`{k}`" for k in kwargs]
-        before = [_fingerprint(v) for v in given]
+        calls = [args[:len(args) // 2], args[len(args) // 2:]] if twice else [args]
+        names = [f"`{p}`" for p in params[:len(calls[0])]] + [f"`{k}`" for k in kwargs]
+        watch: dict = {}
+        results = []
+        mutated: list[str] = []
         with warnings.catch_warnings(record=True) as caught, np.errstate(
                 over="warn", invalid="warn", divide="warn", under="ignore"):
             warnings.simplefilter("always", RuntimeWarning)
-            result = answers[0](*args, **kwargs)
+            for call_args in calls:
+                given = list(call_args) + list(kwargs.values())
+                before = [_snapshot(v) for v in given]
+                results.append(_run_watched(answers[0], call_args, kwargs, watch))
+                mutated += [n for n, b, v in zip(names, before, given)
+                            if not _unchanged(v, b) and n not in mutated]
+                if len(calls) == 2 and len(results) == 1:
+                    first = _snapshot(results[0])
         said = [str(w.message)[:200] for w in caught if issubclass(w.category, RuntimeWarning)]
-        mutated = [n for n, b, v in zip(names, before, given) if _fingerprint(v) != b]
-        return {"result": result, "warnings": said[:3], "mutated": mutated}
+        record = {"result": results[0], "warnings": said[:3], "mutated": mutated,
+                  "silenced": watch.get("silenced"), "replaced": bool(watch.get("replaced"))}
+        if twice:
+            again = results[1]
+            record["result"] = first if isinstance(first, np.ndarray) else results[0]
+            record["changed"] = not _unchanged(results[0], first)
+            record["shared"] = _overlap(results[0], again)
+        return record
 
     driver(name)(run)
 
 
 _quiet_driver("ch04.softmax", ("z", "axis"))
+_quiet_driver("ch04.softmax_twice", ("z", "axis"), twice=True)
 _quiet_driver("ch04.batch", ("logits", "y"))
+_quiet_driver("ch04.batch_twice", ("logits", "y"), twice=True)
 _quiet_driver("ch04.temperature", ("logits", "target"))
 
 
 def _unwrap(obs, what: str) -> tuple[object, list[str]]:
     """(what the answer returned, numpy's warnings) from a driver's plain record; an answer
-    that changed its inputs is refused here."""
+    that changed its inputs, silenced numpy's warnings, replaced the check's profiler or
+    returned a result that a later call changes is refused here."""
     result = obs.result
     if not (isinstance(result, dict) and "result" in result):
         return result, []
@@ -125,6 +229,27 @@ def _unwrap(obs, what: str) -> tuple[object, list[str]]:
             f"{what} modified its input {str(mutated[0])[:40]} in place.",
             "the caller still needs the inputs it passed: compute the result into a new "
             "object instead of assigning into (or subtracting from) the one you were given.")
+    if result.get("replaced") is True:
+        raise ExerciseError(
+            f"{what} replaced the check's profiler (sys.setprofile) while it ran, so the "
+            "check cannot tell what it called.",
+            "leave the interpreter's tracing alone in an answer.")
+    silenced = result.get("silenced")
+    if isinstance(silenced, str) and silenced:
+        raise ExerciseError(
+            f"{what} calls `{silenced[:60]}`, which silences numpy's floating-point warnings; "
+            "the task asks for no overflow at all, and a silenced overflow still happens.",
+            "remove the silencing and shift the logits so that exp only sees values <= 0: "
+            "then there is nothing to silence. The names you call it by do not matter, the "
+            "check sees what runs.")
+    if result.get("changed") is True or result.get("shared") is True:
+        how = ("its values changed during the second call" if result.get("changed") is True
+               else "it shares memory with the second call's result")
+        raise ExerciseError(
+            f"{what} returned an array that a later call overwrites: after a second call, on "
+            f"other logits, the first call's result no longer holds its own answer ({how}).",
+            "return a new array from every call (e / e.sum(...) makes one), not a buffer "
+            "kept between calls: the caller may still be using the first result.")
     said = result.get("warnings")
     said = [str(s)[:200] for s in said[:3]] if isinstance(said, list) else []
     return result["result"], said
@@ -149,17 +274,39 @@ def _explain(error: str, shapes: str | None = None) -> str | None:
     return None
 
 
-def _float_tolerance(dtype) -> tuple[float, float]:
-    """(rtol, atol) for probabilities computed from logits of ``dtype``."""
-    if np.dtype(dtype) == np.float32:
-        return 2e-5, 1e-37
-    return 1e-9, 1e-300
+def _scale_error(z: np.ndarray) -> float:
+    """The rounding a right answer may make on logits as large as ``z``'s: log-sum-exp written
+    as m + log(sum exp(z - m)), then subtracted from z, loses about eps * |m| (4e9 as int64
+    or float64 keeps 1e-6 absolute)."""
+    eps = np.finfo(np.float32 if z.dtype == np.float32 else np.float64).eps
+    return 8.0 * float(eps) * max(1.0, float(np.max(np.abs(z), initial=0.0)))
+
+
+def _float_tolerance(z: np.ndarray) -> tuple[float, float]:
+    """(rtol, atol) for probabilities computed from the logits ``z``."""
+    if z.dtype == np.float32:
+        return max(2e-5, _scale_error(z)), 1e-37
+    return max(1e-9, _scale_error(z)), 1e-300
 
 
 def _within(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
     with np.errstate(invalid="ignore"):
         return got.shape == expected.shape and bool(
             np.all(np.abs(got - expected) <= atol + rtol * np.abs(expected)))
+
+
+_LOW_HINT = ("unshifted, exp of a logit below about -708 is a subnormal number, with only a "
+             "few digits left, and below about -745 it is 0 (then 0 / 0 is NaN and log 0 is "
+             "-inf). Subtract each row's own largest logit, whatever its sign, so that the "
+             "row's largest exponent is exactly 0.")
+
+
+def _int_hint(dtype, narrower: str) -> str:
+    """The hint for a case of large integer logits that ``narrower`` types cannot hold."""
+    return (f"{np.dtype(dtype).name} and float64 hold these integer logits exactly, {narrower} "
+            "do not (they round, overflow or wrap them): a conversion to one of those changes "
+            "the answer. Compute with the logits as they are: numpy's exp of an integer array, "
+            "or an integer array divided by a float, is float64.")
 
 
 def _precision_problem(got: np.ndarray, expected: np.ndarray, dtype, call: str):
@@ -201,9 +348,33 @@ def _logits(rng, shape, scale: float = 2.0, offset: float = 0.0, dtype=np.float6
     return (offset + rng.normal(0.0, scale, shape)).astype(dtype)
 
 
-def _sm_case(label: str, z: np.ndarray, axis=None, **extra) -> Case:
-    kwargs = {} if axis is None else {"axis": axis}
-    return Case(label, (z,), kwargs, driver="ch04.softmax", **extra)
+def _sm_case(label: str, z: np.ndarray, *more, twice: bool = False, **extra) -> Case:
+    """A case of ``stable_softmax(z[, axis])``; with ``twice``, ``more`` is (z2, axis): two
+    calls in a row, the second on z2."""
+    again, axis = (more[:1], more[1:]) if twice else ((), more)
+    kwargs = {"axis": axis[0]} if axis and axis[0] is not None else {}
+    return Case(label, (z, *again), kwargs,
+                driver="ch04.softmax_twice" if twice else "ch04.softmax", **extra)
+
+
+# Integer logits B + 1, B and -B: the notes say what cannot hold them exactly. Large enough
+# that 8-, 16- and (for int64) 32-bit integers wrap B to a negative number and -B to a
+# positive one, and that float16 (float32 for int64) rounds B + 1 and B alike or overflows.
+INT32_NOTE = {"ints": "float16, int16 or int8"}
+INT64_NOTE = {"ints": "float32, float16, int32, int16 or int8"}
+
+
+def _int_logits(rng, dtype, k: int = 3) -> np.ndarray:
+    """[B + 1, B, -B] (and k - 3 small integers) in a random order, of ``dtype``: for int32
+    B is near 50,000, for int64 above 2^31. B = 128 + j (mod 256) with 0 < j <= 100, and
+    B = 2^15 + 128 + j (mod 2^16) for int64, so each narrower integer type flips the signs."""
+    j = int(rng.integers(1, 101))
+    if np.dtype(dtype) == np.int64:
+        big = 2**31 + 2**16 * int(rng.integers(0, 2**15 - 1)) + 2**15 + 128 + j
+    else:
+        big = 256 * int(rng.integers(157, 233)) + 128 + j
+    values = [big + 1, big, -big] + [int(v) for v in rng.integers(-50, 51, size=k - 3)]
+    return np.array(values, dtype=dtype)[rng.permutation(k)]
 
 
 def _draw_softmax(rng) -> list[Case]:
@@ -222,11 +393,13 @@ def _draw_softmax(rng) -> list[Case]:
                  _logits(rng, three), a),
         _sm_case(f"a 3-D array of shape {three}, axis={(b := int(rng.choice([0, -3])))}",
                  _logits(rng, three), b),
-        _sm_case(f"{k} equal logits of {tie:.6g}: a tie, each gets 1/{k}", np.full(k, tie)),
+        _sm_case(f"{k} equal logits of {tie:.6g}: a tie, each gets 1/{k}", np.full(k, tie),
+                 note={"low": True} if tie < 0 else {}),
         _sm_case("logits of +1e4, 0 and -1e4 in one slice",
                  rng.permutation(np.array([1e4, 0.0, -1e4, rng.uniform(-10, 10)]))),
         _sm_case("every logit near +1000", _logits(rng, (k,), 1.0, 1000.0)),
-        _sm_case("every logit near -1000", _logits(rng, (k,), 1.0, -1000.0)),
+        _sm_case("every logit near -1000", _logits(rng, (k,), 1.0, -1000.0),
+                 note={"low": True}),
         _sm_case("every logit near -730 (exp of each is below 1e-308, where float64 keeps "
                  "only a few digits)", _logits(rng, (k,), 1.0, -730.0), note={"tiny": True}),
         _sm_case("float32 logits near -95 (exp of each is below 1e-38, where float32 keeps "
@@ -252,9 +425,13 @@ def _draw_softmax(rng) -> list[Case]:
                  _logits(rng, two, 3.0, dtype=np.float32), 0),
         _sm_case(f"integer logits (int64) of shape {two}, axis=1",
                  rng.integers(-8, 9, size=two), 1),
-        _sm_case("integer logits of +-10000 (int32)",
-                 np.array([10000, 0, -10000, int(rng.integers(-50, 50))], dtype=np.int32)[
-                     rng.permutation(4)]),
+        _sm_case("integer logits (int32) near +-50,000, the top two 1 apart (exact in int32, "
+                 "not in float16 or int16)", _int_logits(rng, np.int32, 4), note=INT32_NOTE),
+        _sm_case("integer logits (int64) near +-3e9, the top two 1 apart (exact in int64, not "
+                 "in float32 or int32)", _int_logits(rng, np.int64, 4), note=INT64_NOTE),
+        _sm_case(f"two calls in a row, on two arrays of shape {two}, axis=1 (the first result "
+                 "must keep its values)", _logits(rng, two), _logits(rng, two), 1,
+                 twice=True),
     ]
     for dtype in (np.float64, np.float64, np.float32):
         ndim = int(rng.integers(1, 4))
@@ -263,11 +440,13 @@ def _draw_softmax(rng) -> list[Case]:
         scale, offset = float(rng.choice([0.5, 3.0, 30.0])), float(rng.uniform(-500, 500))
         cases.append(_sm_case(f"random {np.dtype(dtype).name} logits of shape {shape}, "
                               f"axis={axis}", _logits(rng, shape, scale, offset, dtype), axis))
-    axis = int(rng.choice([0, 1, -1]))
-    cases += [_sm_case(f"a 3 x 4 input, axis={axis}", _logits(rng, (3, 4)), axis, work="small",
-                       size=3, elements=12),
-              _sm_case(f"a 43 x 44 input, axis={axis}", _logits(rng, (43, 44)), axis,
-                       work="large", size=43, elements=1892)]
+    # Vectorised, and right at every size: slices of hundreds along an axis that is not the
+    # default one (an answer that changes its ways on a large input shows).
+    axis = int(rng.choice([0, -2]))
+    for case in work_cases(lambda shape, large: _logits(rng, shape, 3.0 if large else 2.0)):
+        case.driver, case.kwargs = "ch04.softmax", {"axis": axis}
+        case.label += f", axis={axis}"
+        cases.append(case)
     return cases
 
 
@@ -278,8 +457,9 @@ def _mixed_scales(rng, shape, sign: float = 1.0) -> np.ndarray:
     return z
 
 
-def _softmax_reference(z, axis=-1):
-    return _softmax(z, axis=axis)
+def _softmax_reference(case: Case) -> np.ndarray:
+    """The softmax of the case's (first) z along its axis."""
+    return _softmax(case.args[0], axis=case.kwargs.get("axis", -1))
 
 
 def _for_z(z: np.ndarray) -> str:
@@ -321,6 +501,11 @@ def _judge_softmax(case: Case, obs, expected) -> None:
         return
     values = got.astype(float)
     mixed = bool(case.note.get("mixed"))
+    rtol, atol = _float_tolerance(z)
+    if case.note.get("ints") and not _within(values, expected, rtol, atol):
+        raise ExerciseError(
+            f"{call}{_for_z(z)} gave {show(got)}{_warned(said)}; the answer is "
+            f"{show(expected)}.", _int_hint(z.dtype, case.note["ints"]))
     if not np.all(np.isfinite(values)):
         raise ExerciseError(
             f"{call}{_for_z(z)} gave {show(got)}{_warned(said)}; the answer is "
@@ -328,11 +513,11 @@ def _judge_softmax(case: Case, obs, expected) -> None:
             "the slices of this array differ in scale by about 1000: the constant you subtract "
             "must come from each slice itself, so that every slice's largest exponent is "
             "exactly 0 (its sum is then >= 1, never 0 or inf)." if mixed else
+            _LOW_HINT.replace("row", "slice") if case.note.get("low") else
             "exp of a large logit overflows to inf (above about 709.8 in float64, 88.7 in "
             "float32) and of a very negative one underflows to 0, so inf/inf or 0/0 gives NaN. "
             "Softmax does not change when you add the same constant to every logit of a slice: "
             "choose the constant so that exp only sees values <= 0.")
-    rtol, atol = _float_tolerance(z.dtype)
     if _within(values, expected, rtol, atol):
         if said:
             raise ExerciseError(
@@ -418,7 +603,7 @@ def _explain_softmax(case: Case, obs) -> str | None:
 STABLE_SOFTMAX = Spec(
     "ch04.stable_softmax", check="ch04.check_stable_softmax",
     grade_id="ch04-stable-softmax-check", what="`stable_softmax(z, axis)`",
-    answers=("stable_softmax",), draw=_draw_softmax, reference=_softmax_reference,
+    answers=("stable_softmax",), draw=_draw_softmax, reference_case=_softmax_reference,
     judge=_judge_softmax, explain_error=_explain_softmax, forbidden=_WRITE_SOFTMAX,
     vectorised=True,
     loop_hint="numpy's reductions take an axis (np.max, np.sum with axis=..., keepdims=True): "
@@ -451,13 +636,20 @@ def _labels(rng, n: int, k: int, dtype=np.int64) -> np.ndarray:
     return rng.integers(0, k, size=n).astype(dtype)
 
 
-def _batch(label: str, logits: np.ndarray, y: np.ndarray, **extra) -> Case:
-    return Case(label, (logits, y), driver="ch04.batch", **extra)
+def _batch(label: str, logits: np.ndarray, y: np.ndarray, *again, twice: bool = False,
+           **extra) -> Case:
+    """A case of the answer on (logits, y); with ``twice``, ``again`` is a second (logits, y)
+    for a second call right after the first."""
+    return Case(label, (logits, y, *again), driver="ch04.batch_twice" if twice else "ch04.batch",
+                **extra)
 
 
-def _draw_batches(rng) -> list[Case]:
-    """The batches both exercises use: ordinary ones first, then confident ones (logits of
-    +-1e4, rows of very different scale, float32 past its exp limit), then random ones."""
+def _draw_batches(rng, twice: bool = False) -> list[Case]:
+    """The batches both exercises use: ordinary ones first, then all-negative ones (near
+    -1000, and near -740 where exp is subnormal), then confident ones (logits of +-1e4, rows
+    of very different scale, large integers, float32 past its exp limit), then random ones
+    and the work cases. With ``twice`` (the gradient's), two calls in a row come after the
+    ordinary ones."""
     # the first batch tells the factors apart: n >= 3 samples, k classes, n != k, n != 2k
     n, k = [(n, k) for n in range(3, 7) for k in range(3, 7) if n not in (k, 2 * k)][
         int(rng.integers(0, 10))]
@@ -473,19 +665,36 @@ def _draw_batches(rng) -> list[Case]:
         _batch(f"one sample, {k} classes", _logits(rng, (1, k)), _labels(rng, 1, k)),
         _batch(f"{n} samples, two classes", _logits(rng, (n, 2)), _labels(rng, n, 2)),
         _batch(f"every row a tie at {tie:.6g} (each sample's loss is log {k})",
-               np.full((n, k), tie), _labels(rng, n, k)),
+               np.full((n, k), tie), _labels(rng, n, k), note={"low": True} if tie < 0 else {}),
         _batch(f"integer logits (int64), {n} samples, {k} classes, int32 labels",
                rng.integers(-6, 7, size=(n, k)), _labels(rng, n, k, np.int32)),
         _batch(f"confident right answers: the label's logit 30 above the others, {n} samples",
                *_confident(rng, n, k, 30.0)),
+    ]
+    again = (_logits(rng, (n, k)), _labels(rng, n, k), _logits(rng, (n, k)), _labels(rng, n, k))
+    if twice:
+        cases.append(_batch(f"two calls in a row, on two batches of {n} samples and {k} "
+                            "classes (the first result must keep its values)", *again,
+                            twice=True))
+    cases += [
+        _batch(f"every logit near -1000, {n} samples and {k} classes",
+               _logits(rng, (n, k), 2.0, -1000.0), _labels(rng, n, k), note={"low": True}),
+        _batch(f"every logit near -740, {n} samples and {k} classes (exp of each is below "
+               "1e-308, where float64 keeps only a few digits)",
+               _logits(rng, (n, k), 1.0, -740.0), _labels(rng, n, k),
+               note={"low": True, "tiny": True}),
         _batch("confident wrong answers with logits of 1000, 0 and -1000",
                *_wrong_by(rng, 2 + int(rng.integers(0, 3)), 1000.0), note={"large": True}),
         _batch("rows of very different scale (a row near 0, the others near 1000)",
                _mixed_scales(rng, (n, k)), _labels(rng, n, k), note={"large": True}),
         _batch("confident wrong answers with logits of +-1e4",
                *_wrong_by(rng, 3, 1e4), note={"large": True}),
-        _batch("integer logits of +-10000 (int64)",
-               *_wrong_by(rng, 3, 1e4, np.int64), note={"large": True}),
+        _batch("integer logits (int32) near +-50,000, rows of B + 1, B and -B (exact in "
+               "int32, not in float16 or int16)", *_int_batch(rng, np.int32),
+               note={"large": True, **INT32_NOTE}),
+        _batch("integer logits (int64) near +-3e9, rows of B + 1, B and -B (exact in int64, "
+               "not in float32 or int32)", *_int_batch(rng, np.int64),
+               note={"large": True, **INT64_NOTE}),
         _batch("float32 logits of 90, 0 and -90 (exp(89) overflows float32)",
                *_wrong_by(rng, 2, 90.0, np.float32), note={"large": True}),
     ]
@@ -495,11 +704,28 @@ def _draw_batches(rng) -> list[Case]:
         cases.append(_batch(f"a random {np.dtype(dtype).name} batch of {n} samples and {k} "
                             "classes", _logits(rng, (n, k), scale, float(rng.uniform(-50, 50)),
                                                dtype), _labels(rng, n, k)))
-    cases += [_batch("a batch of 3 samples and 4 classes", _logits(rng, (3, 4)),
-                     _labels(rng, 3, 4), work="small", size=3, elements=12),
-              _batch("a batch of 43 samples and 44 classes", _logits(rng, (43, 44)),
-                     _labels(rng, 43, 44), work="large", size=43, elements=1892)]
+    # Vectorised, and right at every size (the timed batch has 500 samples of 400 classes).
+    for case in work_cases(lambda shape, large: (_logits(rng, shape, 3.0 if large else 2.0),
+                                                 _labels(rng, *shape))):
+        case.driver = "ch04.batch"
+        if case.work != "timed":
+            case.label = "a batch of {} samples and {} classes".format(*case.args[0].shape)
+        cases.append(case)
     return cases
+
+
+def _draw_grad_batches(rng) -> list[Case]:
+    """The same batches, with two calls in a row (an array result must keep its values)."""
+    return _draw_batches(rng, twice=True)
+
+
+def _int_batch(rng, dtype, rows: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of [B + 1, B, -B] (see _int_logits), each labelled with B + 1 or B: the loss is
+    moderate (about 0.31 or 1.31), so a rounded B + 1 or B shows in it."""
+    logits = np.array([_int_logits(rng, dtype) for _ in range(rows)])
+    top_two = np.argsort(logits, axis=1)[:, -2:]
+    y = top_two[np.arange(rows), np.arange(rows) % 2]
+    return logits, y.astype(np.int64)
 
 
 def _confident(rng, n: int, k: int, margin: float):
@@ -528,7 +754,7 @@ def _batch_text(logits: np.ndarray, y) -> str:
 def _loss_tolerance(logits: np.ndarray) -> tuple[float, float]:
     if logits.dtype == np.float32:
         return 2e-5, 1e-6 * (1.0 + float(np.max(np.abs(logits))))
-    return 1e-9, 1e-12
+    return 1e-9, 1e-12 + _scale_error(logits)
 
 
 # --------------------------------------------------------------------------------------
@@ -542,7 +768,7 @@ _WRITE_LOG_SUM_EXP = Forbidden(
 
 
 def _judge_cross_entropy(case: Case, obs, expected) -> None:
-    logits, y = case.args
+    logits, y = case.args[:2]
     n = len(y)
     value, said = _unwrap(obs, "`cross_entropy`")
     call = f"`cross_entropy` on the batch {_batch_text(logits, y)}"
@@ -558,10 +784,8 @@ def _judge_cross_entropy(case: Case, obs, expected) -> None:
             "return a plain number, not an array (not even of one element): the mean of the "
             "per-sample losses, as .mean() or np.mean gives it.")
     got = expect_float(value, call, finite=False, hint="return the mean loss as a float.")
-    if not math.isfinite(got):
-        _loss_too_large(call, got, expected, logits, y, said, case)
     rtol, atol = _loss_tolerance(logits)
-    if abs(got - expected) <= atol + rtol * abs(expected):
+    if math.isfinite(got) and abs(got - expected) <= atol + rtol * abs(expected):
         if said:
             raise ExerciseError(
                 f"{call} gave the right loss, but numpy warned on the way: {said[0]}.",
@@ -573,6 +797,13 @@ def _judge_cross_entropy(case: Case, obs, expected) -> None:
             f"{call} returned {describe(value)}, a whole number; the loss is {expected:.6g}.",
             "the loss is a real number: for integer logits, casting it to the logits' dtype "
             "(or with int) drops its fraction. Return the float that the mean gives.")
+    if case.note.get("ints"):
+        raise ExerciseError(
+            f"{call} gave {got:.6g}{_warned(said)}; the answer is {expected:.6g} (the "
+            f"per-sample losses are {show(_per_sample_losses(logits, y))}).",
+            _int_hint(logits.dtype, case.note["ints"]))
+    if not math.isfinite(got):
+        _loss_too_large(call, got, expected, logits, y, said, case)
     def close(value: float, wrong: float) -> bool:
         """``value`` is the known wrong result ``wrong``, which is not the right one."""
         return (abs(wrong - expected) > 1e-4 * max(1.0, abs(expected))
@@ -608,11 +839,11 @@ def _judge_cross_entropy(case: Case, obs, expected) -> None:
         raise ExerciseError(
             f"{call} is {got:.6g}, expected {expected:.6g}: the logarithm is in base 10.",
             "cross-entropy uses the natural logarithm (np.log), the inverse of np.exp.")
-    if case.note.get("large"):
-        _loss_too_large(call, got, expected, logits, y, said, case)
     low = _precision_problem(np.array(got), np.array(expected), logits.dtype, call)
     if low is not None:
-        raise low
+        raise ExerciseError(low.problem, _LOW_HINT) if case.note.get("tiny") else low
+    if case.note.get("large") or case.note.get("low"):
+        _loss_too_large(call, got, expected, logits, y, said, case)
     raise ExerciseError(
         f"{call} is {got:.6g}, expected {expected:.6g} (the per-sample losses -log p_(i, y_i) "
         f"are {show(_per_sample_losses(logits, y))}){_warned(said)}.",
@@ -621,11 +852,18 @@ def _judge_cross_entropy(case: Case, obs, expected) -> None:
 
 
 def _loss_too_large(call, got, expected, logits, y, said, case) -> None:
+    """The loss on a batch of extreme logits is wrong: say which extreme."""
+    losses = f"the per-sample losses are {show(_per_sample_losses(logits, y))}"
+    shown, wanted = pair(got, expected)
+    if case.note.get("low"):
+        raise ExerciseError(
+            f"{call} gave {shown}{_warned(said)}; the answer is {wanted} ({losses}). "
+            "Your loss is right on the ordinary batches before this one: what goes wrong is "
+            "that every logit here is very negative.", _LOW_HINT)
     ordinary = (" Your loss is right on the ordinary batches before this one, so what goes "
                 "wrong is the size of these logits." if case.note.get("large") else "")
     raise ExerciseError(
-        f"{call} gave {got:.6g}{_warned(said)}; the answer is {expected:.6g} (the per-sample "
-        f"losses are {show(_per_sample_losses(logits, y))}).{ordinary}",
+        f"{call} gave {shown}{_warned(said)}; the answer is {wanted} ({losses}).{ordinary}",
         "with logits this large, exp overflows and probabilities round to 0 in floating point: "
         "once a probability is 0 (or floored), its log is lost. Compute log p from the logits "
         "in one expression, log p_i = z_i - m - log(sum_j exp(z_j - m)) with m the row's "
@@ -642,7 +880,8 @@ def _explain_batch(case: Case, obs, shapes: str = _CE_SHAPES) -> str | None:
 CROSS_ENTROPY = Spec(
     "ch04.cross_entropy", check="ch04.check_cross_entropy", grade_id="ch04-cross-entropy-check",
     what="`cross_entropy(logits, y)`", answers=("cross_entropy",), draw=_draw_batches,
-    reference=_cross_entropy, judge=_judge_cross_entropy, explain_error=_explain_batch,
+    reference_case=lambda case: _cross_entropy(*case.args[:2]), judge=_judge_cross_entropy,
+    explain_error=_explain_batch,
     forbidden=_WRITE_LOG_SUM_EXP, vectorised=True,
     loop_hint="index all rows at once (logits[np.arange(n), y]) and reduce with axis=1.",
     passed="`cross_entropy` is right on every batch, and stays finite for confident wrong "
@@ -667,12 +906,12 @@ _WRITE_GRADIENT = Forbidden(
 
 def _grad_tolerance(logits: np.ndarray, n: int) -> tuple[float, float]:
     if logits.dtype == np.float32:
-        return 2e-5, 1e-6 / n
-    return 1e-9, 1e-14 / n
+        return 2e-5, max(1e-6, _scale_error(logits)) / n
+    return 1e-9, (1e-14 + _scale_error(logits)) / n
 
 
 def _judge_grad(case: Case, obs, expected) -> None:
-    logits, y = case.args
+    logits, y = case.args[:2]
     n, k = logits.shape
     value, said = _unwrap(obs, "`cross_entropy_grad`")
     call = f"`cross_entropy_grad` on the batch {_batch_text(logits, y)}"
@@ -691,12 +930,16 @@ def _judge_grad(case: Case, obs, expected) -> None:
             f"{call} returned {got.dtype} for {logits.dtype} logits; the task asks for float64.",
             "compute in float64 (numpy's default): a float32 step loses half the digits.")
     values = got.astype(float)
+    rtol, atol = _grad_tolerance(logits, n)
+    if case.note.get("ints") and not _within(values, expected, rtol, atol):
+        raise ExerciseError(f"{call} gave {show(got)}{_warned(said)}; expected "
+                            f"{show(expected)}.", _int_hint(logits.dtype, case.note["ints"]))
     if not np.all(np.isfinite(values)):
         raise ExerciseError(
             f"{call} gave {show(got)}{_warned(said)}; expected {show(expected)}.",
+            _LOW_HINT if case.note.get("low") else
             "the probabilities need a stable softmax (the row's largest logit subtracted "
             "first): the gradient itself is always between -1/n and 1/n.")
-    rtol, atol = _grad_tolerance(logits, n)
     if _within(values, expected, rtol, atol):
         if said:
             raise ExerciseError(
@@ -744,7 +987,10 @@ def _judge_grad(case: Case, obs, expected) -> None:
                                 f"{show(expected)}.", hint)
     low = _precision_problem(values, expected, logits.dtype, call)
     if low is not None:
-        raise low
+        raise ExerciseError(low.problem, _LOW_HINT) if case.note.get("tiny") else low
+    if case.note.get("low"):
+        _differs(call, values, expected, rtol, atol, said, "every logit of this batch is very "
+                 "negative. " + _LOW_HINT[0].upper() + _LOW_HINT[1:])
     _differs(call, values, expected, rtol, atol, said,
              "entry (i, j) is (p_ij - [j == y_i]) / n, with p each row's softmax.")
 
@@ -752,7 +998,8 @@ def _judge_grad(case: Case, obs, expected) -> None:
 CROSS_ENTROPY_GRAD = Spec(
     "ch04.cross_entropy_grad", check="ch04.check_cross_entropy_grad",
     grade_id="ch04-cross-entropy-grad-check", what="`cross_entropy_grad(logits, y)`",
-    answers=("cross_entropy_grad",), draw=_draw_batches, reference=_cross_entropy_grad,
+    answers=("cross_entropy_grad",), draw=_draw_grad_batches,
+    reference_case=lambda case: _cross_entropy_grad(*case.args[:2]),
     judge=_judge_grad, explain_error=lambda case, obs: _explain_batch(case, obs, _GRAD_SHAPES),
     forbidden=_WRITE_GRADIENT, vectorised=True,
     loop_hint="build the one-hot rows at once (np.eye(k)[y], or p[np.arange(n), y] -= 1 on a "
@@ -788,17 +1035,25 @@ def _moderate_logits(rng, k: int, *, tie: bool = False, top_not_first: bool = Fa
             return b
 
 
-def _temperature_case(label: str, logits: np.ndarray, target: float) -> Case:
-    return Case(label, (logits, float(target)), driver="ch04.temperature")
+def _temperature_case(label: str, logits: np.ndarray, target: float, **extra) -> Case:
+    return Case(label, (logits, float(target)), driver="ch04.temperature", **extra)
 
 
 def _scaled(rng, label: str, k: int, low: float, high: float, *, offset: float = 0.0,
-            dtype=np.float64, **kind) -> Case:
+            dtype=np.float64, note: dict | None = None, **kind) -> Case:
     """Logits b * T + offset with T log-uniform in [low, high]: the answer is about that T,
     and the target is the top probability there."""
     t = float(np.exp(rng.uniform(np.log(low), np.log(high))))
     logits = (_moderate_logits(rng, k, **kind) * t + offset).astype(dtype)
-    return _temperature_case(label, logits, _top_probability(logits, t))
+    return _temperature_case(label, logits, _top_probability(logits, t), note=note or {})
+
+
+def _hundreds(rng, k: int) -> np.ndarray:
+    """Integers of a few hundred: the top one from 150 to 250 (an int8 wraps it to a negative
+    number), the others from -120 to 100."""
+    ints = rng.integers(-120, 101, size=k)
+    ints[int(rng.integers(0, k))] = int(rng.integers(150, 251))
+    return ints.astype(np.int64)
 
 
 def _draw_temperature(rng) -> list[Case]:
@@ -825,12 +1080,23 @@ def _draw_temperature(rng) -> list[Case]:
         _scaled(rng, "two logits tie for the top (the target is below 1/2)", k + 1, 0.3, 3.0,
                 tie=True),
         _scaled(rng, "logits near 1000 (a naive exp overflows)", k, 0.2, 0.8, offset=1000.0),
+        _scaled(rng, "logits near -1000 (a naive exp underflows to 0)", k, 0.2, 0.8,
+                offset=-1000.0, note={"low": True}),
     ]
-    ints = rng.integers(-5, 6, size=k)
-    while np.ptp(ints) == 0:
-        ints = rng.integers(-5, 6, size=k)
-    cases.append(_temperature_case("integer logits (int64)", ints,
-                                   _top_probability(ints, float(rng.uniform(0.5, 4.0)))))
+    # integers: a few hundred (the top one's probability is moderate at T = its gap to the
+    # second, over 0.5 to 2), and B + 1, B, -B with B above 2^31 (at T from 0.5 to 3)
+    ints = _hundreds(rng, k)
+    gap = float(np.diff(np.sort(ints))[-1])
+    cases.append(_temperature_case(
+        "integer logits (int64) of a few hundred", ints,
+        _top_probability(ints, gap / float(rng.uniform(0.5, 2.0))),
+        note={"ints": "int8"}))
+    big = _int_logits(rng, np.int64)
+    cases.append(_temperature_case(
+        "integer logits (int64) near +-3e9, the top two 1 apart (exact in int64, not in float32 "
+        "or int32)", big, _top_probability(big, float(np.exp(rng.uniform(np.log(0.5),
+                                                                           np.log(3.0))))),
+        note=INT64_NOTE))
     kk = int(rng.integers(2, 8))
     cases.append(_scaled(rng, f"random logits of {kk} classes", kk, 0.003, 300.0,
                          offset=float(rng.uniform(-100, 100))))
@@ -859,19 +1125,27 @@ def _judge_temperature(case: Case, obs, expected) -> None:
                             "finite).",
                             "search T in the interval [1e-3, 1e3], where the answers lie.")
     p_top = _top_probability(z, t)
+    naive = (("the logits here are very negative, and at a small T the logits / T are even "
+              "more so: unshifted, exp of them underflows to 0 (and 0 / 0 is NaN). Compute "
+              "the probabilities with a max-subtracted softmax, whatever the sign of the "
+              "maximum.") if case.note.get("low") else
+             "at a small T the logits / T are huge and a naive exp overflows: compute the "
+             "probabilities with a max-subtracted softmax.")
     if abs(p_top - target) <= TEMPERATURE_TOLERANCE:
         if said:
             raise ExerciseError(
                 f"{call} returned T = {t:.4g}{_warned(said)}; the task asks for no warning.",
-                "at a small T the logits / T are huge and a naive exp overflows: compute the "
-                "probabilities with a max-subtracted softmax.")
+                naive)
         return
+    if case.note.get("ints"):
+        raise ExerciseError(
+            f"{call} returned T = {t:.6g}{_warned(said)}; at that T the top class gets "
+            f"p = {p_top:.6f}, not {target:.6f} (to within {TEMPERATURE_TOLERANCE:g}).",
+            _int_hint(np.asarray(z).dtype, case.note["ints"]))
     if said:
         raise ExerciseError(
             f"{call} returned T = {t:.4g}{_warned(said)}; at that T the top class gets "
-            f"p = {p_top:.6f}, target {target:.6g}.",
-            "at a small T the logits / T are huge and a naive exp overflows: compute the "
-            "probabilities with a max-subtracted softmax.")
+            f"p = {p_top:.6f}, target {target:.6g}.", naive)
     if abs(_top_probability(z, 1.0 / t) - target) <= TEMPERATURE_TOLERANCE:
         raise ExerciseError(
             f"{call} returned {t:.4g}, which looks like 1/T (the inverse temperature): at "

@@ -7,7 +7,7 @@ with a message that says what differs on which case.
 The student's activation is their own design, so Parts 1-3 and 5 do not compare it with a
 fixed answer: they test what every good activation must satisfy (vectorised, elementwise,
 nonlinear, a derivative that agrees with finite differences of the student's *own* forward
-pass, a truthful output range, stability for inputs up to 1e4 in float32 and float64). The
+pass, a truthful output range, stability for inputs up to 1e6 in float32 and float64). The
 judge combines what the student's functions returned at the points the check chose (f at
 x, x +- h and x +- 2h, f' at x), so it never calls them itself: under autograding it runs in
 another process. The tools the student writes (a gradient checker, a gradient-flow report, a
@@ -20,8 +20,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import re
 import sys
-import warnings
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from .. import activations, data, diagnostics, nn
 from ._contract import expect_dict, expect_float, expect_ndarray, pair
 from ._core import ExerciseError, _same, exercise_check
 from ._plain import Build, describe
-from ._spec import Case, Spec, builder, driver
+from ._spec import Case, Spec, builder, driver, random_shape, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -64,6 +64,27 @@ _ELEMENTWISE_HINT = ("an activation works elementwise: use numpy operations on t
                      "(np.exp, np.tanh, np.where, ...) and never reduce over an axis.")
 _LOOP_HINT = ("write the formula with numpy operations on the whole array (np.exp, np.tanh, "
               "np.where, ...), so numpy does the looping in C.")
+
+
+def _typical_forward(case: Case) -> None:
+    """Parts 1 and 2 have no reference value (the student designs the function). On the timed
+    case this does the work of a typical activation (Mish, stably), whose time the answer's
+    is compared with: a formula several times longer still passes, a loop over the elements,
+    one Python object at a time, does not."""
+    if case.work == "timed":
+        x = np.asarray(case.inputs()[0][0], dtype=np.float64)
+        _ = x * np.tanh(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
+    return None
+
+
+def _typical_derivative(case: Case) -> None:
+    """The same for a typical derivative (Mish's, stably)."""
+    if case.work == "timed":
+        x = np.asarray(case.inputs()[0][0], dtype=np.float64)
+        e = np.exp(-np.abs(x))
+        t = np.tanh(np.maximum(x, 0) + np.log1p(e))
+        _ = t + x * (1 - t * t) * np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return None
 
 
 def _float32_points(values) -> np.ndarray:
@@ -154,6 +175,10 @@ def _check_unmodified(outcome, what: str) -> None:
 # --------------------------------------------------------------------------------------
 
 _F = "`my_activation`"
+# float32 and float64 give the same numbers to float32's precision: a few units in the
+# 7th digit for a formula of a few operations, 1e-5 relative with room to spare (a round
+# trip through float16, which keeps 3 digits, is 50 times further off).
+_F32_RTOL = 1e-5
 
 
 def _draw_forward(rng) -> list[Case]:
@@ -182,11 +207,14 @@ def _draw_forward(rng) -> list[Case]:
              note={"role": "ints"}),
     ]
     for dtype in (np.float64, np.float32):
-        shape = (int(rng.integers(2, 5)), int(rng.integers(2, 5)), int(rng.integers(2, 5)))
-        pick = rng.choice(grid, size=shape)
+        shape = random_shape(rng)
         cases.append(Case(f"random points of the grid, shape {shape} ({np.dtype(dtype).name})",
-                          (pick.astype(dtype),)))
-    return cases + _work_pair(lambda shape: rng.uniform(-6, 6, shape))
+                          (rng.choice(grid, size=shape).astype(dtype),)))
+    four = tuple(int(v) for v in rng.permutation([2, 3, 4, 5]))
+    cases.append(Case(f"random points of the grid as a 4-D array of shape {four}",
+                      (rng.choice(grid, size=four),)))
+    # The work cases hold points of the grid too, so their values are checked like the rest.
+    return cases + work_cases(lambda shape, large: rng.choice(grid, size=shape))
 
 
 def _judge_forward(case: Case, obs, expected) -> None:
@@ -199,15 +227,22 @@ def _judge_forward(case: Case, obs, expected) -> None:
                             "an activation must be finite for every finite input.")
 
 
+def _float16_values(y: np.ndarray) -> bool:
+    """Every value one that float16 holds: a result that went through float16."""
+    with np.errstate(over="ignore"):
+        return bool(y.size) and bool(np.all(y.astype(np.float16).astype(np.float64) == y))
+
+
 def _judge_forward_all(cases, observations, expected) -> None:
     roles = _roles(cases, observations)
     grid = roles["grid"][0].args[0]
     y64 = _elementwise(roles["grid"][1].result, grid, _F)
     y32 = _elementwise(roles["grid32"][1].result, grid.astype(np.float32), _F)
     # Elementwise: the value at an entry depends on that entry only, so every other case
-    # gives the values of the grid case at the same points (float32 ones those of float32).
+    # (the large and timed ones too) gives the values of the grid case at the same points,
+    # float32 ones those of float32.
     for case, obs in zip(cases, observations):
-        if case.work is not None or case.note.get("role") in ("grid", "grid32"):
+        if case.note.get("role") in ("grid", "grid32"):
             continue
         x = case.args[0]
         if x.size == 0:
@@ -230,17 +265,24 @@ def _judge_forward_all(cases, observations, expected) -> None:
         raise ExerciseError(
             f"{_F} on {case.label} gives {got[index]:.6g} at x = {at:g}, but {want[index]:.6g} "
             f"for the same x in the {grid.size}-point batch of case 1"
-            f"{' (float32)' if float32 else ''}: the value at an entry depends on the other "
-            "entries.",
-            "an activation is applied to each number on its own: no sum, mean, std or max "
-            "over the array.")
-    index = _first_off(y32, y64, rtol=1e-3, atol=1e-5)
+            f"{' (float32)' if float32 else ''}: the value at an entry depends on the array it "
+            "is in (its other entries, its size or its shape).",
+            "an activation is applied to each number on its own, the same way for any array: "
+            "no sum, mean, std or max over the array, no branch on its size or shape.")
+    scale = 1.0 + float(np.max(np.abs(y64)))
+    index = _first_off(y32, y64, rtol=_F32_RTOL, atol=1e-6 * scale)
     if index is not None:
+        if _float16_values(y32) and not _float16_values(y64):
+            hint = ("your float32 results are all numbers float16 can hold: a round trip "
+                    "through float16 keeps only 3 digits. Compute in the input's own dtype.")
+        else:
+            hint = ("float32 keeps about 7 digits, and a formula of a few operations keeps "
+                    "nearly all of them: look for a lower precision on the way (float16), a "
+                    "subtraction of two nearly equal numbers, or a step smaller than the "
+                    "spacing of float32 numbers.")
         raise ExerciseError(
-            f"{_F} gives {y32[index]:.6g} in float32 but {y64[index]:.6g} in float64 at x = "
-            f"{grid[index]:g}.",
-            "float32 keeps only about 7 digits: a subtraction of two nearly equal numbers, or a "
-            "step smaller than the spacing of float32 numbers, loses them all.")
+            f"{_F} gives {y32[index]:.7g} in float32 but {y64[index]:.7g} in float64 at x = "
+            f"{grid[index]:g}: they should agree to float32's precision (1e-5 relative).", hint)
     # Nonlinear: the best straight line through the curve must miss it somewhere.
     A = np.column_stack([grid, np.ones_like(grid)])
     coef = np.linalg.lstsq(A, y64, rcond=None)[0]
@@ -252,97 +294,396 @@ def _judge_forward_all(cases, observations, expected) -> None:
             "(chapter 01).")
     match = _matching_builtin(grid, y64)
     if match is not None:
-        label, gap = match
+        label, a, b, c, d, gap = match
+        if _plain_transform(a, b, c, d):
+            problem = f"{_F} equals the built-in {label} on [-6, 6]"
+        else:
+            problem = (f"{_F} equals the built-in {label} up to a scale and shift on [-6, 6]: "
+                       f"a f(bx + c) + d with a = {a:.4g}, b = {b:.4g}, c = {c:.4g}, "
+                       f"d = {d:.4g}")
         raise ExerciseError(
-            f"{_F} equals the built-in {label} on [-6, 6] (largest difference {gap:.2g}).",
-            "the registry already has it: design a new activation (or a published one the "
-            "registry does not have yet).")
+            f"{problem} (largest difference {gap:.2g}).",
+            "the registry already has it, with any parameter it allows, stretched, shifted, "
+            "reflected or scaled: design a new activation (a published one the registry does "
+            "not have is fine).")
 
 
-def _matching_builtin(x, out):
-    """(label, max difference) of a built-in activation that ``out`` reproduces on ``x``, or None.
+# ------------------------------------------------------------------ the built-ins' families
+# "Not a built-in" covers a f(b x + c) + d for every built-in f, with any parameter the
+# registry allows (leaky_relu's alpha in [0, 1), elu's alpha > 0), any a and d, a scale b of
+# 1/50 to 50 in size and a shift c that keeps part of f's own [-6, 6] in view on [-6, 6]:
+# |c| <= 6 (|b| + 1). relu, leaky_relu and step keep their shape at any scale, so any b and
+# c count for them. A curve within 1e-3 (1 + max |f|) of one of these on [-6, 6] is that
+# built-in. The kinked ones are found from their shape; the smooth ones by a search over
+# (b, c), a and d (and elu's alpha) being solved exactly at every (b, c).
 
-    Parametrised built-ins are matched with the parameter read off the curve: a leaky ReLU
-    with slope 0.2 is still the registry's leaky_relu. x = 0 is left out, where a kink or
-    a step may take any value.
-    """
-    keep = x != 0
-    xs, ys = x[keep], out[keep]
-    candidates = [activations.get(name) for name in activations.builtin_names()
-                  if name != "identity"]  # affine: rejected before, as a straight line
-    minus_one = float(out[np.argmin(np.abs(x + 1))])
-    for name, alpha in (("leaky_relu", -minus_one), ("elu", minus_one / np.expm1(-1.0))):
-        if np.isfinite(alpha) and alpha != activations.get(name).params["alpha"]:
-            try:
-                candidates.append(activations.get(name, alpha=float(alpha)))
-            except (ValueError, TypeError):
-                pass
-    for act in candidates:
-        ref = act(xs)
-        # 1e-3 of the curve's size: close enough to be the same function written another
-        # way (GELU's erf form and its tanh approximation differ by 5e-4), far below the
-        # 0.1 that separates genuinely different designs such as Mish and SiLU.
-        gap = float(np.max(np.abs(ys - ref)))
-        if gap <= 1e-3 * (1 + float(np.max(np.abs(ref)))):
-            return act.label, gap
-    # "With any parameter" includes a scale or shift of the input or the output:
-    # x sigmoid(2x) is SiLU(2x)/2, 1.7159 tanh(2x/3) is a scaled tanh.
-    tol = 1e-3 * (1 + float(np.max(np.abs(ys))))
-    for act in candidates:
-        gap, a, b, c, d = _transformed_fit(act, xs, ys, tol)
-        if gap <= tol:
-            return (f"{act.label} up to a scale and shift, a·f(b·x + c) + d with "
-                    f"a = {a:.4g}, b = {b:.4g}, c = {c:.3g}, d = {d:.3g}"), gap
+MATCH_SCALES = (0.02, 50.0)
+MATCH_WINDOW = 6.0
+_GELU_C = math.sqrt(2 / math.pi)
+
+
+def _fast_sigmoid(u):
+    return 0.5 + 0.5 * np.tanh(0.5 * u)
+
+
+def _fast_softplus(u):
+    return np.maximum(u, 0) + np.log1p(np.exp(-np.abs(u)))
+
+
+def _fast_silu(u):
+    return u * _fast_sigmoid(u)
+
+
+def _fast_gelu(u):
+    return 0.5 * u * (1 + np.tanh(_GELU_C * (u + 0.044715 * (u * u * u))))
+
+
+# The smooth built-ins, searched with fast formulas (the registry's own activation confirms a
+# match): (name, formula, how often its curve turns at most, the u of its extremum, searched
+# on -x too since a f(-u) is no a f(u) + d for it). elu's formula is None: its alpha is
+# solved with a and d. tanh is sigmoid's family, tanh(u) = 2 sigmoid(2u) - 1: searched with
+# b and c doubled.
+_SMOOTH = (
+    ("sigmoid", _fast_sigmoid, 0, None, False),
+    ("arctan", np.arctan, 0, None, False),
+    ("softplus", _fast_softplus, 0, None, True),
+    ("elu", None, 0, None, True),
+    ("silu", _fast_silu, 1, -1.2784645427610738, True),
+    ("gelu", _fast_gelu, 1, -0.7517915241, True),
+)
+_STEEP = 8.0  # from this scale on, a transition may lie between two points
+_LOG_B = np.linspace(math.log(MATCH_SCALES[0]), math.log(2 * MATCH_SCALES[1]), 19)
+
+
+def _plain_transform(a, b, c, d) -> bool:
+    return max(abs(a - 1), abs(b - 1), abs(c), abs(d)) < 1e-4
+
+
+def _allowed(b, c) -> bool:
+    return MATCH_SCALES[0] <= abs(b) <= MATCH_SCALES[1] and abs(c) <= MATCH_WINDOW * (abs(b) + 1)
+
+
+def _turns(y, gap: float) -> tuple[int, int | None]:
+    """How often y turns (rises, then falls by more than ``gap``, or the reverse), and the
+    index of its first turning point. A curve within gap / 2 of a monotone one never turns."""
+    count, direction, pivot = 0, 0, None
+    hi = lo = float(y[0])
+    i_hi = i_lo = 0
+    for i, v in enumerate(y.tolist()):
+        if direction == 0:
+            if v > hi:
+                hi, i_hi = v, i
+            if v < lo:
+                lo, i_lo = v, i
+            if v - lo > gap:
+                direction, hi, i_hi = 1, v, i
+            elif hi - v > gap:
+                direction, lo, i_lo = -1, v, i
+        elif direction > 0:
+            if v > hi:
+                hi, i_hi = v, i
+            elif hi - v > gap:
+                count, direction, lo, i_lo = count + 1, -1, v, i
+                pivot = i_hi if pivot is None else pivot
+        else:
+            if v < lo:
+                lo, i_lo = v, i
+            elif v - lo > gap:
+                count, direction, hi, i_hi = count + 1, 1, v, i
+                pivot = i_lo if pivot is None else pivot
+    return count, pivot
+
+
+def _fit2(G, y):
+    """Per row g of G: the least-squares a, d of y ~ a g + d, and the sum of squared residuals."""
+    yc = y - y.mean()
+    gm = G.mean(axis=1)
+    Gc = G - gm[:, None]
+    var = np.einsum("ij,ij->i", Gc, Gc)
+    cov = Gc @ yc
+    ok = var > 1e-300
+    a = np.where(ok, cov / np.where(ok, var, 1.0), 0.0)
+    sse = yc @ yc - a * cov
+    return np.where(np.isfinite(sse), sse, np.inf), a, y.mean() - a * gm
+
+
+def _elu_basis(b, c, x):
+    """a elu_alpha(u) + d, u = b x + c, is A relu(u) + B exp(min(u, 0)) + D (alpha = B / A)."""
+    u = b[:, None] * x[None, :] + c[:, None]
+    return np.maximum(u, 0), np.exp(np.minimum(u, 0))
+
+
+def _fit3(P, Q, y):
+    """Per row: the least squares y ~ A p + B q + D: (sum of squared residuals, A, B, D)."""
+    yc = y - y.mean()
+    pm, qm = P.mean(axis=1), Q.mean(axis=1)
+    Pc, Qc = P - pm[:, None], Q - qm[:, None]
+    pp, qq, pq = (np.einsum("ij,ij->i", u, v) for u, v in ((Pc, Pc), (Qc, Qc), (Pc, Qc)))
+    py, qy = Pc @ yc, Qc @ yc
+    det = pp * qq - pq * pq
+    ok = det > 1e-12 * pp * qq
+    det = np.where(ok, det, 1.0)
+    A = np.where(ok, (qq * py - pq * qy) / det, 0.0)
+    B = np.where(ok, (pp * qy - pq * py) / det, 0.0)
+    sse = yc @ yc - A * py - B * qy
+    return np.where(ok & np.isfinite(sse), sse, np.inf), A, B, y.mean() - A * pm - B * qm
+
+
+def _family_residuals(fn, b, c, x, y):
+    """y minus its least-squares fit by the family at each (b, c), one row each."""
+    if fn is None:
+        P, Q = _elu_basis(b, c, x)
+        _, A, B, D = _fit3(P, Q, y)
+        r = y - (A[:, None] * P + B[:, None] * Q + D[:, None])
+    else:
+        G = fn(b[:, None] * x[None, :] + c[:, None])
+        _, a, d = _fit2(G, y)
+        r = y - (a[:, None] * G + d[:, None])
+    return np.where(np.isfinite(r), r, 1e150)
+
+
+def _family_sse(fn, b, c, x, y):
+    if fn is None:
+        return _fit3(*_elu_basis(b, c, x), y)[0]
+    return _fit2(fn(b[:, None] * x[None, :] + c[:, None]), y)[0]
+
+
+def _search_limits(name):
+    """(smallest b, largest b, w): the search covers |c| <= 6 (b + w). The sigmoid search covers
+    tanh too, whose b and c are doubled in sigmoid's terms."""
+    if name == "sigmoid":
+        return MATCH_SCALES[0], 2 * MATCH_SCALES[1], 2.0
+    return MATCH_SCALES[0], MATCH_SCALES[1], 1.0
+
+
+def _search_nodes(name, u_ext, x, y, pivot):
+    """Where to start: [(b, c, points to score them on)]. With a turn (silu, gelu), f's extremum
+    at b x + c = u_ext lies within a spacing of the curve's. Else a grid of (b, c) scored on a
+    subset of the points, and, for transitions narrower than the spacing, every place around
+    the curve's largest jumps and bends."""
+    lo, hi, w = _search_limits(name)
+    bs = np.exp(_LOG_B[_LOG_B <= math.log(hi) + 1e-9])
+    if pivot is not None and u_ext is not None:
+        xm = np.linspace(x[max(pivot - 1, 0)], x[min(pivot + 1, x.size - 1)], 9)
+        return [(np.repeat(bs, xm.size), (u_ext - bs[:, None] * xm).ravel(), np.arange(x.size))]
+    subset = np.unique(np.linspace(0, x.size - 1, 32).round().astype(int))
+    grid_b, grid_c = [], []
+    for b in bs[bs < _STEEP]:
+        c = np.arange(-MATCH_WINDOW * (b + w), MATCH_WINDOW * (b + w) + 1e-9, 0.25)
+        grid_b.append(np.full(c.size, b))
+        grid_c.append(c)
+    nodes = [(np.concatenate(grid_b), np.concatenate(grid_c), subset)]
+    jumps = np.argsort(-np.abs(np.diff(y)))[:2]
+    bends = 1 + np.argsort(-np.abs(np.diff(np.diff(y) / np.diff(x))))[:2]
+    gaps = np.unique(np.concatenate([jumps, bends - 1, bends]))
+    gaps = gaps[(gaps >= 0) & (gaps < x.size - 1)]
+    steep_b, steep_c = [], []
+    for b in bs[bs >= _STEEP]:
+        for g in gaps:
+            c = -b * np.arange(x[g], x[g + 1], 0.5 / b)
+            steep_b.append(np.full(c.size, b))
+            steep_c.append(c)
+    if steep_b:
+        nodes.append((np.concatenate(steep_b), np.concatenate(steep_c), np.arange(x.size)))
+    return nodes
+
+
+def _search(name, fn, u_ext, x, y, pivot, tol):
+    """The closest a f(b x + c) + d of one family (b > 0): (b, c). The best nodes of a coarse
+    search start a Levenberg-Marquardt descent on (log b, t), t = c / (b + w) the place of
+    f's window, in which the valley of a steep transition (c = -b s, s fixed) is straight."""
+    B, C = [], []
+    for b, c, pick in _search_nodes(name, u_ext, x, y, pivot):
+        best = np.argsort(_family_sse(fn, b, c, x[pick], y[pick]))[:12]
+        B.append(b[best])
+        C.append(c[best])
+    B, C = np.concatenate(B), np.concatenate(C)
+    chosen: list[tuple[float, float]] = []
+    for _, b0, c0 in sorted(zip(_family_sse(fn, B, C, x, y).tolist(), B.tolist(), C.tolist())):
+        if all(abs(math.log(b0 / b1)) > 0.3 or abs(c0 - c1) > 0.5 for b1, c1 in chosen):
+            chosen.append((b0, c0))  # the four best starts that lie apart
+        if len(chosen) == 4:
+            break
+    lo, hi, w = _search_limits(name)
+
+    def residuals(lb, t):
+        return _family_residuals(fn, np.exp(lb), t * (np.exp(lb) + w), x, y)
+
+    lb = np.log([b for b, _ in chosen])
+    t = np.array([c for _, c in chosen]) / (np.exp(lb) + w)
+    r = residuals(lb, t)
+    sse = np.einsum("ij,ij->i", r, r)
+    lam = np.full(lb.size, 1e-2)
+    history = []
+    for k in range(30):
+        h = 1e-7
+        both = residuals(np.concatenate([lb + h, lb]), np.concatenate([t, t + h]))
+        J1, J2 = (both[:lb.size] - r) / h, (both[lb.size:] - r) / h
+        a11, a12, a22 = (np.einsum("ij,ij->i", u, v) for u, v in ((J1, J1), (J1, J2), (J2, J2)))
+        g1, g2 = np.einsum("ij,ij->i", J1, r), np.einsum("ij,ij->i", J2, r)
+        m11, m22 = a11 * (1 + lam) + 1e-300, a22 * (1 + lam) + 1e-300
+        det = m11 * m22 - a12 * a12
+        det = np.where(det > 0, det, np.inf)
+        new_lb = np.clip(lb - (m22 * g1 - a12 * g2) / det, math.log(lo), math.log(hi))
+        new_t = np.clip(t - (m11 * g2 - a12 * g1) / det, -MATCH_WINDOW, MATCH_WINDOW)
+        new_r = residuals(new_lb, new_t)
+        new_sse = np.einsum("ij,ij->i", new_r, new_r)
+        better = new_sse < sse
+        lb, t = np.where(better, new_lb, lb), np.where(better, new_t, t)
+        r, sse = np.where(better[:, None], new_r, r), np.where(better, new_sse, sse)
+        lam = np.where(better, lam / 3, lam * 5)
+        history.append(float(sse.min()))
+        if history[-1] <= 1e-12 * tol * tol or (history[-1] <= 0.25 * tol * tol and k >= 3
+                                                  and history[-1] > 0.9 * history[-4]):
+            break  # a match, found to several digits (or as close as it gets)
+        # a match keeps shrinking its residual; another function stalls well above tol
+        if k >= 6 and history[-1] > 4 * x.size * tol * tol and history[-1] > 0.95 * history[-4]:
+            break
+    j = int(np.argmin(sse))
+    return float(math.exp(lb[j])), float(t[j] * (math.exp(lb[j]) + w))
+
+
+def _registry_fit(name, params, b, c, x, y, tol):
+    """The registry's own activation at (b, c), a and d by least squares: (label, a, b, c, d,
+    gap) when within tol, else None."""
+    try:
+        act = activations.get(name, **params)
+    except (ValueError, TypeError):
+        return None
+    with np.errstate(all="ignore"):
+        g = np.asarray(act(b * x + c), dtype=float)
+        _, a, d = _fit2(g[None], y)
+        gap = float(np.max(np.abs(a[0] * g + d[0] - y)))
+    return (act.label, float(a[0]), float(b), float(c), float(d[0]), gap) if gap <= tol else None
+
+
+def _confirm(name, b, c, x, y, tol):
+    """A smooth family's best (b, c), confirmed with the registry's activation in the allowed
+    range (elu's alpha read off the fit, with as few digits as fit about as well)."""
+    params = {}
+    if name == "elu":
+        sign = 1.0 if b > 0 else -1.0
+        _, A, B, _ = _fit3(*_elu_basis(np.array([abs(b)]), np.array([c]), sign * x), y)
+        if not (A[0] != 0 and B[0] / A[0] > 0):
+            return None
+        alpha = float(B[0] / A[0])
+        # The fewest digits that fit about as well (a tenth of tol), else the fit's own.
+        for digits, within in ((2, 0.1 * tol), (3, 0.1 * tol), (4, 0.1 * tol), (8, tol)):
+            found = _registry_fit(name, {"alpha": float(f"{alpha:.{digits}g}")}, b, c, x, y,
+                                  within)
+            if found is not None:
+                return found
+        return None
+    # tanh(u) = 2 sigmoid(2u) - 1: the sigmoid search finds tanh too. Of the two forms that
+    # fit, the plainer one (a nearer 1, d nearer 0) names it.
+    forms = [(name, b, c)] + ([("tanh", b / 2, c / 2)] if name == "sigmoid" else [])
+    fits = [_registry_fit(n, params, bn, cn, x, y, tol) for n, bn, cn in forms
+            if _allowed(bn, cn)]
+    fits = [f for f in fits if f is not None and f[1] != 0]
+    return min(fits, key=lambda f: abs(math.log(abs(f[1]))) + abs(f[4])) if fits else None
+
+
+def _smooth_match(x, y, tol, count, pivot):
+    """The smooth built-in closest to the points, if within tol."""
+    best = None
+    for name, fn, most, u_ext, reflect in _SMOOTH:
+        if count > most:
+            continue
+        for r in ((1, -1) if reflect else (1,)):
+            xr, yr = (x, y) if r > 0 else (-x[::-1], y[::-1])
+            piv = None if pivot is None else (pivot if r > 0 else x.size - 1 - pivot)
+            with np.errstate(all="ignore"):
+                b, c = _search(name, fn, u_ext, xr, yr, piv, tol)
+            found = _confirm(name, r * b, c, x, y, tol)
+            if found is not None and (best is None or found[-1] < best[-1]):
+                best = found
+    return best
+
+
+def _line_splits(x, y):
+    """For each split of the sorted points into x[:i] and x[i:] (two or more on each side):
+    each side's least-squares line (slope, intercept, summed squared residuals)."""
+    n = x.size
+
+    def cum(v):
+        return np.concatenate([[0.0], np.cumsum(v)])
+    sums = [cum(v) for v in (np.ones(n), x, y, x * x, x * y, y * y)]
+    i = np.arange(2, n - 1)
+
+    def line(k, sx, sy, sxx, sxy, syy):
+        vx, cxy, vy = sxx - sx * sx / k, sxy - sx * sy / k, syy - sy * sy / k
+        m = np.where(vx > 0, cxy / np.where(vx > 0, vx, 1.0), 0.0)
+        return m, (sy - m * sx) / k, np.maximum(vy - m * cxy, 0.0)
+    return i, line(*(s[i] for s in sums)), line(*(s[n] - s[i] for s in sums))
+
+
+def _kinked_match(x, y, tol):
+    """step, relu or leaky_relu (alpha in [0, 1)), at any scale, shifted or reflected: two
+    levels with a jump, or two straight pieces meeting at a kink whose slopes have the same
+    sign (or one is 0)."""
+    n = x.size
+    if n < 4:
+        return None
+    # step: two levels; the one point at the jump is free (a step may take any value there)
+    hi_l, lo_l = np.maximum.accumulate(y), np.minimum.accumulate(y)
+    hi_r, lo_r = np.maximum.accumulate(y[::-1])[::-1], np.minimum.accumulate(y[::-1])[::-1]
+    for skip in (0, 1):
+        i = np.arange(1, n - skip)  # left y[:i], right y[i + skip:]
+        spread = np.maximum(hi_l[i - 1] - lo_l[i - 1], hi_r[i + skip] - lo_r[i + skip]) / 2
+        k = int(np.argmin(spread))
+        j = int(i[k])
+        low, high = (hi_l[j - 1] + lo_l[j - 1]) / 2, (hi_r[j + skip] + lo_r[j + skip]) / 2
+        if spread[k] <= tol and abs(high - low) > 2 * tol:
+            at = float(x[j]) if skip else float(x[j - 1] + x[j]) / 2
+            return "step", float(high - low), 1.0, -at, float(low), float(spread[k])
+    i, (m_l, q_l, e_l), (m_r, q_r, e_r) = _line_splits(x, y)
+    for k in np.argsort(e_l + e_r)[:3]:
+        j = int(i[k])
+        if m_l[k] == m_r[k]:
+            continue
+        kink = float(np.clip((q_r[k] - q_l[k]) / (m_l[k] - m_r[k]), x[j - 1], x[j]))
+        steep_right = abs(m_r[k]) >= abs(m_l[k])
+        ratio = m_l[k] / m_r[k] if steep_right else m_r[k] / m_l[k]
+        b = 1.0 if steep_right else -1.0  # leaky_relu's steep side is its right one
+        tries = [("relu", {})]
+        if 0 < ratio < 1:
+            tries.append(("leaky_relu", {"alpha": float(f"{ratio:.6g}")}))
+        for name, params in tries:
+            found = _registry_fit(name, params, b, -b * kink, x, y, tol)
+            if found is not None:
+                return found
     return None
 
 
-def _affine_fit(g, y):
-    """Per row of ``g``: the least-squares a, d of y ~ a g + d and the largest residual."""
-    centred = g - g.mean(axis=1, keepdims=True)
-    var = np.sum(centred * centred, axis=1)
-    a = np.where(var > 0, centred @ (y - y.mean()) / np.where(var > 0, var, 1.0), 0.0)
-    d = y.mean() - a * g.mean(axis=1)
-    residual = np.max(np.abs(a[:, None] * g + d[:, None] - y), axis=1)
-    return np.where(np.isfinite(residual), residual, np.inf), a, d
-
-
-def _transformed_fit(act, x, y, tol: float = 0.0):
-    """The best a f(b x + c) + d for ``act``: (largest residual, a, b, c, d).
-
-    A coarse grid over b (both signs, 0.2 to 5) and c, then a shrinking local grid; a and d
-    are solved exactly for each (b, c). One call of ``act`` per grid, on a 2-D array. The
-    refinement stops early once the fit is within ``tol`` or clearly cannot get there.
-    """
-    bs = np.concatenate([-np.logspace(-0.7, 0.7, 15), np.logspace(-0.7, 0.7, 15)])
-    B, C = (v.ravel() for v in np.meshgrid(bs, np.linspace(-1.5, 1.5, 21), indexing="ij"))
-    best, history = None, []
-    for k in range(16):
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)
-            g = np.asarray(act(B[:, None] * x + C[:, None]), dtype=float)
-        residual, a, d = _affine_fit(g, y)
-        i = int(np.argmin(residual))
-        if best is None or residual[i] < best[0]:
-            best = (float(residual[i]), float(a[i]), float(B[i]), float(C[i]), float(d[i]))
-        history.append(best[0])
-        # A match keeps halving its residual as the grid shrinks; a different function stalls.
-        if best[0] <= tol or (k >= 4 and best[0] > 2 * tol and best[0] > 0.9 * history[k - 2]):
-            break
-        step_b, step_c = 0.08 * abs(best[2]) / 2**k, 0.08 / 2**k  # the grid shrinks by half
-        B, C = (v.ravel() for v in np.meshgrid(best[2] + step_b * np.linspace(-1, 1, 7),
-                                               best[3] + step_c * np.linspace(-1, 1, 7),
-                                               indexing="ij"))
-    return best
+def _matching_builtin(x, out):
+    """(label, a, b, c, d, largest difference) of a built-in that ``out`` reproduces on ``x``
+    as a f(b x + c) + d, or None. x = 0 is left out, where a step may take any value."""
+    order = np.argsort(x, kind="stable")
+    x, y = np.asarray(x, dtype=float)[order], np.asarray(out, dtype=float)[order]
+    keep = x != 0
+    x, y = x[keep], y[keep]
+    tol = 1e-3 * (1 + float(np.max(np.abs(y))))
+    for name in activations.builtin_names():  # as they are first: the plainest message
+        if name != "identity":
+            act = activations.get(name)
+            gap = float(np.max(np.abs(np.asarray(act(x), dtype=float) - y)))
+            if gap <= tol:
+                return act.label, 1.0, 1.0, 0.0, 0.0, gap
+    found = _kinked_match(x, y, tol)
+    if found is not None:
+        return found
+    count, pivot = _turns(y, 2 * tol * (1 + 1e-9))
+    return None if count > 1 else _smooth_match(x, y, tol, count, pivot)
 
 
 FORWARD = Spec(
     "ch06.my_activation", check="ch06.check_forward", grade_id="ch06-forward-check",
     what=_F, answers=("my_activation",), draw=_draw_forward,
-    reference_case=lambda case: None, judge=_judge_forward, judge_all=_judge_forward_all,
+    reference_case=_typical_forward, judge=_judge_forward, judge_all=_judge_forward_all,
     vectorised=True, loop_hint=_LOOP_HINT,
     passed="`my_activation` is vectorised, elementwise, finite and nonlinear, keeps float32 "
-           "and float64, gives an integer array the values of the same numbers as floats, and "
-           "is not a built-in.")
+           "and float64 (agreeing to float32's precision), gives an integer array the values "
+           "of the same numbers as floats, and is no built-in, stretched or shifted.")
 
 
 @exercise_check
@@ -364,40 +705,65 @@ def _step(x):
     return _H * np.maximum(1.0, np.abs(x))
 
 
-def _shift(t, x) -> float | None:
-    """How far ``t`` lies from ``x`` relative to max(1, |x|), when it is a tiny step away."""
+def _distance_from(t, points: np.ndarray) -> float | None:
+    """How far the farthest value of ``t`` lies from the sorted ``points`` (None: all of them
+    are points, or ``t`` holds no real numbers)."""
     try:
         t = np.asarray(t)
-        if t.shape != x.shape or t.dtype.kind not in "fc" or np.array_equal(t, x):
+        if t.dtype.kind not in "fiu" or t.size == 0:
             return None
-        with np.errstate(all="ignore"):
-            gap = np.abs(t - x) / np.maximum(1.0, np.abs(x))
+        v = t.astype(np.float64).ravel()
+        v = v[np.isfinite(v)]
+        if not v.size:
+            return None
+        i = np.clip(np.searchsorted(points, v), 1, max(points.size - 1, 1))
+        upper = points[np.minimum(i, points.size - 1)]
+        gap = np.minimum(np.abs(v - points[i - 1]), np.abs(v - upper))
         worst = float(np.max(gap))
-        return worst if np.all(np.isfinite(gap)) and 0 < worst < 1e-2 else None
-    except Exception:  # anything odd the student passed: not a finite-difference step
+        return worst if worst > 0 else None
+    except Exception:  # anything odd the student passed: not a point to compare
         return None
+
+
+def _complex_local(frame) -> str | None:
+    """The name of a complex number or array among a frame's local variables, if any."""
+    try:
+        for name, value in frame.f_locals.items():
+            if (isinstance(value, np.ndarray) and value.dtype.kind == "c") or isinstance(
+                    value, (complex, np.complexfloating)):
+                code = frame.f_code
+                return f"`{name}` in `{getattr(code, 'co_qualname', code.co_name)}`"[:120]
+    except Exception:  # a frame whose locals cannot be read: nothing to report
+        return None
+    return None
 
 
 @driver("ch06.derivative_watched")
 def _derivative_watched(answers, x):
-    """``my_derivative(x)``, recording whether it ran ``my_activation`` a tiny step away from
-    x: the code of the student's forward function is watched, whatever name calls it (an
-    alias, a closure, a lambda, a partial, a helper)."""
+    """``my_derivative(x)``, recording where it ran ``my_activation`` (at x itself is fine, as
+    SiLU's f' = f + sigma (1 - f) does; anywhere else is a finite difference, whatever the
+    step) and whether any Python function it ran held complex numbers (a complex step). The
+    student's forward function is recognised by its code, whatever name calls it (an alias,
+    a closure, a lambda, a partial, a helper)."""
     forward, derivative = answers
     x_copy = x.copy()
     code = getattr(forward, "__code__", None)
-    if code is None or code.co_argcount < 1:
-        d = derivative(x)
-        return {"d": d, "shift": None, "modified": _modified({"x": x}, {"x": x_copy})}
-    argument = code.co_varnames[0]
-    shifts: list[float] = []
+    argument = code.co_varnames[0] if code is not None and code.co_argcount >= 1 else None
+    points = np.unique(x_copy)
+    away: list[float] = []
+    complex_seen: list[str] = []
     previous = sys.getprofile()
 
     def watch(frame, event, arg):
-        if event == "call" and frame.f_code is code:
-            found = _shift(frame.f_locals.get(argument), x)
-            if found is not None:
-                shifts.append(found)
+        if event in ("call", "return"):
+            if event == "call" and argument is not None and frame.f_code is code:
+                far = _distance_from(frame.f_locals.get(argument), points)
+                if far is not None:
+                    away.append(far)
+            if not complex_seen:
+                found = _complex_local(frame)
+                if found is not None:
+                    complex_seen.append(found)
         if previous is not None:
             previous(frame, event, arg)
 
@@ -406,12 +772,15 @@ def _derivative_watched(answers, x):
         d = derivative(x)
     finally:
         sys.setprofile(previous)
-    return {"d": d, "shift": max(shifts) if shifts else None,
+    return {"d": d, "away": max(away) if away else None,
+            "complex": complex_seen[0] if complex_seen else None,
             "modified": _modified({"x": x}, {"x": x_copy})}
 
 
 def _draw_derivative(rng) -> list[Case]:
-    grid = np.concatenate([np.linspace(-5, 5, 41), rng.uniform(-5, 5, 16)])
+    # A dense grid (step 1/400) and random points: a derivative wrong on an interval as short
+    # as 0.005 is wrong at a point of the grid.
+    grid = np.concatenate([np.linspace(-5, 5, 4001), rng.uniform(-5, 5, 1000)])
     near = np.concatenate([[-1e-6, 1e-6, -1e-3, 1e-3],
                            rng.choice([-1, 1], 2) * rng.uniform(1e-7, 1e-5, 2)])
     large = np.concatenate([[-100, -50, -20, -10, 10, 20, 50, 100],
@@ -422,8 +791,7 @@ def _draw_derivative(rng) -> list[Case]:
     for _ in range(4):  # four floating-point numbers further: a formula hardly changes there
         after = np.nextafter(after, np.inf)
     probe = x[np.abs(x) >= 0.1]
-    shape = (int(rng.integers(2, 5)), int(rng.integers(3, 6)))
-    block = rng.choice(x, size=shape)
+    shape = random_shape(rng, max_dims=2, low=3, high=7)
     one = float(rng.choice(x))
     fd = "for the finite differences"
     cases = [
@@ -434,14 +802,15 @@ def _draw_derivative(rng) -> list[Case]:
         Case(f"your `my_activation` at x - h ({fd})", (x - h,), note={"role": "f-h"}),
         Case(f"your `my_activation` at x + 2h ({fd})", (x + 2 * h,), note={"role": "f+2h"}),
         Case(f"your `my_activation` at x - 2h ({fd})", (x - 2 * h,), note={"role": "f-2h"}),
-        Case(f"x: {n} points (a grid on [-5, 5], points within 1e-6 of 0, |x| up to 100), "
-             "float64", (x,), driver="ch06.derivative_watched", note={"role": "d"}),
+        Case(f"x: {n} points (a grid of step 1/400 on [-5, 5] and random ones, points within "
+             "1e-6 of 0, |x| up to 100), float64", (x,), driver="ch06.derivative_watched",
+             note={"role": "d"}),
         Case("the same points, each moved four floating-point numbers up", (after,), answer=1,
              note={"role": "d_after"}),
         Case(f"the {probe.size} points with |x| >= 0.1 in float32", (probe.astype(np.float32),),
              answer=1, note={"role": "d32"}),
-        Case(f"some of the points as a 2-D batch of shape {shape}", (block,), answer=1,
-             note={"role": "same"}),
+        Case(f"some of the points as an array of shape {shape}",
+             (rng.choice(x, size=shape),), answer=1, note={"role": "same"}),
         Case(f"one point as a 0-d array, np.array({one:g})", (np.array(one),), answer=1,
              note={"role": "same"}),
         Case("the integers -5 to 5 as an int64 array", (rng.permutation(np.arange(-5, 6)),),
@@ -449,9 +818,10 @@ def _draw_derivative(rng) -> list[Case]:
         Case("an empty float32 array of shape (0,)", (np.zeros(0, dtype=np.float32),),
              answer=1),
     ]
-    work = _work_pair(lambda shape: rng.uniform(-5, 5, shape))
+    # The work cases hold some of the points too: their values are those of the main case.
+    work = work_cases(lambda shape, large: rng.choice(x, size=shape), answer=1)
     for c in work:
-        c.answer = 1
+        c.note = {"role": "same"}
     return cases + work
 
 
@@ -470,8 +840,25 @@ def _judge_derivative(case: Case, obs, expected) -> None:
     result = obs.result
     if role == "d":
         _check_unmodified(result, _D)
+        _check_watched(result)
         result = result.get("d") if isinstance(result, dict) else None
     _elementwise(result, x, _D)
+
+
+def _check_watched(result) -> None:
+    """A finite difference or a complex step inside the derivative, seen by what it ran."""
+    watched = result if isinstance(result, dict) else {}
+    if watched.get("away") is not None:
+        raise ExerciseError(
+            f"{_D} calls `my_activation` at points other than x (up to "
+            f"{float(watched['away']):.2g} from the nearest x): that is a finite difference, "
+            "whatever its step, not the derivative worked out by hand, and the check would "
+            "only compare finite differences with themselves.", _FD_HINT)
+    if watched.get("complex") is not None:
+        raise ExerciseError(
+            f"{_D} computes with complex numbers ({str(watched['complex'])[:120]}): a complex "
+            "step, f'(x) = Im f(x + ih) / h, is a numerical derivative too, and the task asks "
+            "for the one worked out by hand.", _FD_HINT)
 
 
 def _result_of(case: Case, obs) -> np.ndarray:
@@ -485,6 +872,15 @@ def _result_of(case: Case, obs) -> np.ndarray:
 _FD_HINT = ("differentiate the formula with the product and chain rules and write the resulting "
             "expression; a difference quotient (of `my_activation` or of a copy of it) is not "
             "an answer here.")
+
+
+def _float32_values(y: np.ndarray) -> bool:
+    """Every finite value one that float32 holds (and not all of them small integers or
+    halves, which any dtype holds): a float64 result that went through float32."""
+    y = y[np.isfinite(y)]
+    if not y.size or np.all(y * 4 == np.round(y * 4)):
+        return False
+    return bool(np.all(y.astype(np.float32).astype(np.float64) == y))
 
 
 def _describe_points(x, bad, significant) -> str:
@@ -506,15 +902,10 @@ def _judge_derivative_all(cases, observations, expected) -> None:
     n, h = x.size, _step(x)
     f = {r: _result_of(*roles[r]) for r in ("f0", "f+h", "f-h", "f+2h", "f-2h")}
     d = _result_of(*roles["d"])
-    # 1. A finite difference inside the derivative, seen three ways: by what it runs, by its
-    #    rounding noise, by what float32 does to it.
-    shift = roles["d"][1].result.get("shift")
-    if shift is not None:
-        raise ExerciseError(
-            f"{_D} computes a finite difference: it calls `my_activation` at points a tiny step "
-            f"away from x (up to {float(shift):.2g} relative), instead of using the derivative "
-            "worked out by hand; the check would then only compare finite differences with "
-            "themselves.", _FD_HINT)
+    # 1. A numerical derivative inside the derivative, seen three ways: by what it runs (f
+    #    anywhere but at x, complex numbers: judged on the "d" case itself, before the timed
+    #    case can blame the slowness of complex arithmetic on a loop), by its rounding noise,
+    #    by what float32 does to it.
     curvature = (f["f+h"] - 2 * f["f0"] + f["f-h"]) / h**2
     after = roles["d_after"][0].args[0]
     d_after = _result_of(*roles["d_after"])
@@ -538,15 +929,15 @@ def _judge_derivative_all(cases, observations, expected) -> None:
     with np.errstate(all="ignore"):
         gap = np.where(np.isfinite(d32) & np.isfinite(d64),
                        np.abs(d32 - d64) / np.maximum(1.0, np.abs(d64)), 0.0)
-    if gap.size and float(np.max(gap)) > 1e-3:
+    if gap.size and float(np.max(gap)) > _F32_RTOL:
         i = int(np.argmax(gap))
         raise ExerciseError(
             f"{_D} on float32 input gives values that differ from its own float64 values by "
             f"{gap[i]:.2g} (relative) at x = {float(probe[i]):g}: {d32[i]:.6g} in float32, "
             f"{d64[i]:.6g} in float64. A derivative written as a formula agrees to about 1e-6.",
-            "a difference quotient of f loses its digits to rounding in float32, and so does a "
-            "subtraction of two nearly equal numbers; the task asks for the derivative worked "
-            "out by hand with the product and chain rules.")
+            "look for a lower precision on the way (float16), a difference quotient of f "
+            "(which loses its digits to rounding in float32) or a subtraction of two nearly "
+            "equal numbers; the task asks for the derivative worked out by hand.")
     # 2. The values: central differences with h and 2h, combined (Richardson), are accurate
     #    to about 1e-10 where f is smooth; at a kink (the one-sided slopes differ) any value
     #    between the left and right slopes is a valid subgradient.
@@ -582,17 +973,31 @@ def _judge_derivative_all(cases, observations, expected) -> None:
         with np.errstate(invalid="ignore"):
             loose = np.abs(d - d1) <= band
         if np.sum(kink) >= max(5, n // 5):
-            hint = (f"your `my_activation` itself is not smooth at the scale of h = 1e-5 at "
-                    f"{int(np.sum(kink))} of the {n} points (its slopes over h and over 2h "
-                    "differ): is it computed in a lower precision (float32, float16) and cast "
-                    "back? The finite differences of such a function are rounding noise.")
+            rough = (f"your `my_activation` itself is not smooth at the scale of h = 1e-5 at "
+                     f"{int(np.sum(kink))} of the {n} points (its slopes over h and over 2h "
+                     "differ), so its finite differences there are noise")
+            if _float32_values(f["f0"]):
+                hint = (f"{rough}: its float64 results are all numbers float32 can hold, so it "
+                        "is computed in a lower precision (float32 or float16) and cast back. "
+                        "Keep float64 input in float64.")
+            else:
+                hint = f"{rough}. Make it smooth at that scale in float64."
         elif np.all(loose[bad]) and not np.any(kink[bad]):
             digits = -math.log10(max(float(np.max(np.abs(d - richardson)[bad] / scale[bad])),
                                      1e-16))
-            hint = (f"your derivative agrees with finite differences to about {digits:.0f} "
-                    "digits only, float32's precision: is it computed in float32 (an "
-                    ".astype(np.float32), a float32 constant) and cast back? For float64 input "
-                    "keep float64 throughout.")
+            if _float32_values(d):
+                hint = (f"your derivative agrees with finite differences to about {digits:.0f} "
+                        "digits only, and its float64 results are all numbers float32 can "
+                        "hold: it is computed in float32 (an .astype(np.float32), a float32 "
+                        "constant) and cast back. For float64 input keep float64 throughout.")
+            else:
+                lo, hi = float(np.min(x[bad])), float(np.max(x[bad]))
+                where = (f"at x = {lo:g}" if lo == hi else
+                         f"at {int(np.sum(bad))} points from x = {lo:g} to {hi:g}")
+                hint = (f"your derivative agrees with finite differences to about {digits:.0f} "
+                        f"digits only {where}, where a formula agrees to 8 or more: a small "
+                        "error in a term (a rounded constant, a cut-off, a missing small "
+                        "term). Compare each term there.")
         else:
             significant = ~kink & (np.abs(richardson) > 1e-3)
             wrong = bad & significant
@@ -630,7 +1035,7 @@ def _judge_derivative_all(cases, observations, expected) -> None:
 DERIVATIVE = Spec(
     "ch06.my_derivative", check="ch06.check_derivative", grade_id="ch06-derivative-check",
     what=_D, answers=("my_activation", "my_derivative"), draw=_draw_derivative,
-    reference_case=lambda case: None, judge=_judge_derivative, judge_all=_judge_derivative_all,
+    reference_case=_typical_derivative, judge=_judge_derivative, judge_all=_judge_derivative_all,
     forbidden=Forbidden(("numpy*:gradient", "numpy*:diff", "numpy*:ediff1d"),
                         why="they compute finite differences, and the task asks for the "
                             "derivative worked out by hand"),
@@ -653,21 +1058,52 @@ def check_derivative(forward, derivative, *, seed: int | None = None) -> None:
 _I = "`my_activation_info()`"
 
 
+# The range holds every value for |x| up to 1e4, where the values must be numbers; further
+# out, to 1e12, the values decide which sides are bounded (and must lie in the range too).
+_FINITE_UP_TO = 1e4
+_FAR = 1e12
+
+
 def _draw_registration(rng) -> list[Case]:
-    tails = np.logspace(-4, 4, 161)  # 1e2, 1e3 and 1e4 exactly: the decades of the test below
+    tails = np.logspace(-4, 12, 321)  # every decade exactly: those of the test below
     x = np.concatenate([-tails[::-1], [0.0], tails, np.linspace(-10, 10, 20001),
                         rng.uniform(-10, 10, 1000),
-                        rng.choice([-1, 1], 100) * 10 ** rng.uniform(1, 4, 100)])
+                        rng.choice([-1, 1], 100) * 10 ** rng.uniform(1, 12, 100)])
     return [Case("my_activation_info()"),
             Case(f"your `my_activation` at {x.size} points: every 1e-3 on [-10, 10], "
-                 "random ones, and out to |x| = 1e4", (x,), answer=1)]
+                 "random ones, and out to |x| = 1e12", (x,), answer=1)]
+
+
+# Words that stand in for a formula not written yet.
+_PLACEHOLDER = re.compile(r"\b(todo|tbd|fixme|xxx|your|placeholder|here)\b|\.\.\.|\?\?",
+                          re.IGNORECASE)
+
+
+def _formula_problem(formula: str) -> str | None:
+    """What keeps ``formula`` from being a LaTeX formula of f(x), or None."""
+    text = formula.strip()
+    word = _PLACEHOLDER.search(text)
+    if word:
+        return f"it holds {word.group(0)!r}, a placeholder"
+    plain = re.sub(r"\\[{}()\[\]]", "", text)  # \{ \} \( \) are literal characters
+    for opening, closing, name in (("{", "}", "braces"), ("(", ")", "parentheses")):
+        depth = 0
+        for ch in plain:
+            depth += (ch == opening) - (ch == closing)
+            if depth < 0:
+                return f"its {name} do not balance (a {closing!r} closes nothing)"
+        if depth:
+            return f"its {name} do not balance ({depth} {opening!r} left open)"
+    if not re.search(r"(?<![A-Za-z\\])x(?![A-Za-z])", text):
+        return "it never mentions x, the input"
+    return None
 
 
 def _judge_registration(case: Case, obs, expected) -> None:
     if case.answer == 1:
         x = case.args[0]
         y = _elementwise(obs.result, x, _F)
-        nan = np.isnan(y)
+        nan = np.isnan(y) & (np.abs(x) <= _FINITE_UP_TO)
         if nan.any():
             i = int(np.argmax(nan))
             raise ExerciseError(
@@ -688,6 +1124,12 @@ def _judge_registration(case: Case, obs, expected) -> None:
     if not isinstance(formula, str) or not formula.strip():
         raise ExerciseError(f"the formula should be a non-empty LaTeX string, got "
                             f"{describe(formula)}.", r'e.g. r"f(x) = x \tanh(x)".')
+    problem = _formula_problem(formula)
+    if problem is not None:
+        raise ExerciseError(f"the formula {formula.strip()[:60]!r} is not yet a LaTeX formula "
+                            f"of f(x): {problem}.",
+                            r'write your activation in LaTeX, in terms of x, e.g. '
+                            r'r"f(x) = x \tanh(\mathrm{softplus}(x))".')
     _range_ends(output_range)
 
 
@@ -722,12 +1164,14 @@ def _builtin_names() -> set[str]:
 
 
 def _side_is_bounded(x, y, sign: int) -> bool:
-    """Does f stop growing (sign +1: upwards, -1: downwards) as |x| goes from 100 to 1e4?
+    """Does f stop growing (sign +1: upwards, -1: downwards) as |x| goes out to 1e12?
 
-    The new extreme reached in each decade of |x| must shrink: softsign gains 0.009 from
-    100 to 1000 and 0.0009 from 1000 to 1e4 (bounded), log|x| gains 2.3 in each (unbounded).
+    The new extreme reached in the last decade of |x| must be at most half the one reached in
+    the decade before: softsign gains 9e-12 from 1e10 to 1e11 and 9e-13 from 1e11 to 1e12
+    (bounded), log|x| gains 2.3 in each (unbounded), and softsign(x) + 1e-9 x gains 90, then
+    900 (unbounded).
     """
-    ext = [sign * np.max(sign * y[np.abs(x) <= r]) for r in (1e2, 1e3, 1e4)]
+    ext = [sign * np.max(sign * y[np.abs(x) <= r]) for r in (_FAR / 100, _FAR / 10, _FAR)]
     with np.errstate(invalid="ignore"):
         gain_before, gain_last = sign * (ext[1] - ext[0]), sign * (ext[2] - ext[1])
         return bool(gain_last <= 0.5 * gain_before + 1e-9 * (1 + abs(ext[2])))
@@ -737,6 +1181,7 @@ def _judge_registration_all(cases, observations, expected) -> None:
     lo, hi = _range_ends(observations[0].result["output_range"])
     x = cases[1].args[0]
     y = _elementwise(observations[1].result, x, _F)
+    x, y = x[~np.isnan(y)], y[~np.isnan(y)]  # NaN only beyond |x| = 1e4: no information
     slack = 1e-6 * (1 + np.abs(np.where(np.isfinite(y), y, 0.0)))
     for mask, side, bound in ((y < lo - slack, "below", lo), (y > hi + slack, "above", hi)):
         if mask.any():
@@ -745,7 +1190,8 @@ def _judge_registration_all(cases, observations, expected) -> None:
                 f"`my_activation` reaches {y[j]:.6g} at x = {x[j]:.4g}, {side} the "
                 f"{'lower' if side == 'below' else 'upper'} end {bound:g} of your output_range.",
                 "find the minimum (or maximum) by setting f'(x) = 0, or evaluate f on a fine "
-                "grid, and round the bound outwards.")
+                "grid, and round the bound outwards; a side that keeps growing, however "
+                "slowly, has no bound.")
     # The range must also be the true one: the diagnostics read "bounded on both sides" as
     # "can saturate", so an infinite end where f is bounded (or a finite one where f keeps
     # growing) misleads them, and a bound far outside the values is not the range.
@@ -756,9 +1202,9 @@ def _judge_registration_all(cases, observations, expected) -> None:
         if bounded and not np.isfinite(end):
             raise ExerciseError(
                 f"your output_range has no {label} end ({end:g}), but `my_activation` is "
-                f"bounded there: its {'smallest' if sign < 0 else 'largest'} value on "
-                f"[-1e4, 1e4] is {extreme:.6g} (at x = {at:.4g}), and it gets no "
-                f"{'lower' if sign < 0 else 'higher'} from |x| = 100 to 1e4.",
+                f"bounded there: its {'smallest' if sign < 0 else 'largest'} value for |x| up "
+                f"to 1e12 is {extreme:.6g} (at x = {at:.4g}), and it gets no "
+                f"{'lower' if sign < 0 else 'higher'} out there.",
                 "an infinite end is for a side that keeps growing; give the bound, found from "
                 "f'(x) = 0 or the limit as |x| grows.")
         if not bounded and np.isfinite(end):
@@ -781,9 +1227,9 @@ REGISTRATION = Spec(
     what=_I, answers=("my_activation_info", "my_activation"), draw=_draw_registration,
     reference_case=lambda case: None, judge=_judge_registration,
     judge_all=_judge_registration_all,
-    passed="`my_activation_info()` gives a name of your own, a formula, and an output range "
-           "that holds every value of `my_activation` for |x| up to 1e4 and is tight on each "
-           "bounded side.")
+    passed="`my_activation_info()` gives a name of your own, a LaTeX formula of f(x), and an "
+           "output range that holds every value of `my_activation` out to |x| = 1e12 and is "
+           "tight on each bounded side.")
 
 
 @exercise_check
@@ -882,11 +1328,15 @@ def _draw_gradient_checker(rng) -> list[Case]:
     def points(n, lo=-3.0, hi=3.0):
         return np.sort(rng.uniform(lo, hi, n))
 
+    def sine(lo, hi):
+        return {"family": "sin", "a": uniform(0.5, 2), "b": uniform(lo, hi), "c": uniform(-1, 1)}
+
     n = int(rng.integers(9, 16))
     x = np.linspace(-3, 3, n)
     x_label = f"np.linspace(-3, 3, {n})"
-    sin_fast = {"family": "sin", "a": uniform(0.5, 2), "b": uniform(20, 40), "c": uniform(-1, 1)}
-    sin_slow = {"family": "sin", "a": uniform(0.5, 2), "b": uniform(0.5, 2), "c": uniform(-1, 1)}
+    sin_fast, sin_fast2, sin_mid = sine(40, 80), sine(40, 80), sine(20, 40)
+    sin_sharp, sin_slow = sine(300, 600), sine(0.5, 2)
+    sin_flip = {**sine(1, 2), "a": uniform(2, 3)}
     steep = {"family": "sinh", "a": uniform(60, 150), "b": uniform(6, 15)}
     falling = {"family": "sinh", "a": -uniform(60, 150), "b": uniform(6, 15)}
     tiny = {"family": "sin", "a": uniform(5e-4, 2e-3), "b": uniform(0.5, 2), "c": uniform(-1, 1)}
@@ -898,9 +1348,12 @@ def _draw_gradient_checker(rng) -> list[Case]:
 
     big = uniform(0.3, 1.0)
     cases = [
-        # Truncation (h^2/6 f''' with f''' ~ b^3) dominates: the default h shows.
+        # Truncation (h^2 f'''/6, f''' of size b^3) dominates: the default h shows, twice.
         _gc_case(x_label, sin_fast, deriv(sin_fast), x),
-        _gc_case(x_label, sin_slow, deriv(sin_slow, "scale", -1.0), x, 1e-5),
+        _gc_case(f"{n} random points on [-3, 3]", sin_fast2, deriv(sin_fast2), points(n)),
+        # The sign flipped where the slope exceeds 1 (a b >= 2): an error of exactly 2, the
+        # largest there is (a cap on the error shows).
+        _gc_case(x_label, sin_flip, deriv(sin_flip, "scale", -1.0), x, 1e-5),
         # Large slopes, the claimed one above and below: which of |d|, |fd| the scale takes.
         _gc_case(x_label, steep, deriv(steep, "add", big), x, 1e-5),
         _gc_case(x_label, steep, deriv(steep, "add", -big), x, 1e-5),
@@ -912,8 +1365,14 @@ def _draw_gradient_checker(rng) -> list[Case]:
         _gc_case(x_label, tiny, deriv(tiny), x, 1e-5),
         # A function that is not odd, a large h: the h given, and central vs one-sided.
         _gc_case(x_label, growth, deriv(growth), x, uniform(5e-3, 2e-2)),
+        # h by position, where it changes the error a thousandfold (truncation h^2 b^2 / 6).
+        _gc_case(x_label, sin_mid, deriv(sin_mid), x, uniform(1e-3, 1e-2), positional=True),
         _gc_case(x_label, cubic, deriv(cubic, "add", uniform(0.01, 0.1)), x,
                  uniform(1e-4, 1e-3), positional=True),
+        # An h below 1e-6, where truncation still shows (b of several hundred), on points
+        # near 0 (x +- h keeps h to a few digits there): a floor on h shows.
+        _gc_case(f"{n} random points on [-0.01, 0.01]", sin_sharp, deriv(sin_sharp),
+                 points(n, -0.01, 0.01), float(10 ** rng.uniform(-8, -6.7))),
         _gc_case("one point, np.array([x0])", sin_slow, deriv(sin_slow, "shift", 0.05),
                  points(1), 1e-5),
         _gc_case("the integers -3 to 3 (int64)", growth, deriv(growth, "scale", 1.01),
@@ -933,11 +1392,14 @@ def _draw_gradient_checker(rng) -> list[Case]:
         h = float(10 ** rng.uniform(-6, -2))
         cases.append(_gc_case(f"{count} random points on [-2, 2]", f, df,
                               points(count, -2.0, 2.0), h))
-    work = []
-    for role, count in (("small", 5), ("large", 2000)):
-        work.append(_gc_case(f"{count} points", sin_slow, deriv(sin_slow), points(count), 1e-5,
-                             work=role, size=count, elements=count))
-    return cases + work
+    # Last, the work cases: a loop over the points runs with their number, and a loop over
+    # Python objects driven from C takes far longer than numpy's loops. Their values count too.
+    for role, count in (("small", 5), ("large", 2000), ("timed", 200_000)):
+        label = f"{count:,} points" + (" (timed against numpy's own loops)"
+                                       if role == "timed" else "")
+        cases.append(_gc_case(label, sin_slow, deriv(sin_slow), points(count), 1e-5,
+                              work=role, size=count, elements=count))
+    return cases
 
 
 def _gc_inputs(case: Case):
@@ -1029,20 +1491,40 @@ def _gc_value(obs, case) -> float:
                              "(float(...) of it), not an array.")
 
 
-def _gc_agrees(got: float, want: float) -> bool:
-    # The errors of right derivatives are rounding noise (1e-11): allow other arrangements
-    # of the same arithmetic (an ulp of fd), nothing more.
-    return abs(got - want) <= 1e-6 * abs(want) + 1e-13
+def _gc_rounding(case: Case) -> float:
+    """How far an algebraically equal arrangement of the task's arithmetic may land from the
+    reference on this case: a few ulps of f(x +- h) / h (the subtraction keeps their absolute
+    error), of the step (x + h) - (x - h), which differs from 2h by an ulp of x, and of d and
+    fd; each relative to the point's denominator."""
+    f, df, x, h = _gc_inputs(case)
+    with np.errstate(all="ignore"):
+        fp, fm, d = f(x + h), f(x - h), df(x)
+        fd = (fp - fm) / (2 * h)
+        size = ((np.abs(fp) + np.abs(fm)) / (2 * h) + np.abs(x) * np.abs(fd) / h + np.abs(d)
+                + np.abs(fd))
+        scale = np.maximum(1.0, np.maximum(np.abs(d), np.abs(fd)))
+        worst = float(np.max(size / scale)) if x.size else 0.0
+    return 4 * _EPS * worst if math.isfinite(worst) else math.inf
+
+
+def _gc_agrees(got: float, want: float, rounding: float) -> bool:
+    # Right derivatives give errors of rounding or truncation size: an arrangement of the same
+    # arithmetic (f(x+h)/(2h) - f(x-h)/(2h), the step (x+h) - (x-h)) moves them by rounding.
+    return abs(got - want) <= 1e-6 * abs(want) + rounding + 1e-13
 
 
 def _judge_gradient_checker(case: Case, obs, expected) -> None:
     _gc_value(obs, case)
 
 
+def _gc_h_given(case: Case) -> bool:
+    return len(case.args) > 3 or "h" in case.kwargs
+
+
 def _judge_gradient_checker_all(cases, observations, expected) -> None:
-    results = [(c, _gc_value(o, c), e) for c, o, e in zip(cases, observations, expected)
-               if c.work is None]
-    wrong = [(c, got, want) for c, got, want in results if not _gc_agrees(got, want)]
+    results = [(c, _gc_value(o, c), e) for c, o, e in zip(cases, observations, expected)]
+    wrong = [(c, got, want) for c, got, want in results
+             if not _gc_agrees(got, want, _gc_rounding(c))]
     if not wrong:
         return
     case, got, want = wrong[0]
@@ -1056,9 +1538,24 @@ def _judge_gradient_checker_all(cases, observations, expected) -> None:
     if len(matches) == 1:
         looks, idea = _GC_MISTAKES[matches[0]]
         raise ExerciseError(f"{problem} On every case your numbers are those of {looks}.", idea)
-    if all("default" in c.label for c, _, _ in wrong):
-        raise ExerciseError(problem, "only the cases that leave h at its default differ: the "
-                                     "task's signature is max_gradient_error(f, df, x, h=1e-5).")
+    defaults = [(c, g) for c, g, _ in results if not _gc_h_given(c)]
+    if all(not _gc_h_given(c) for c, _, _ in wrong):
+        # Only the cases without h differ: another default step, or something else there?
+        for other in (1e-6, 1e-4, 1e-3, 1e-7, 1e-8, 1e-2):
+            with np.errstate(all="ignore"):
+                same = all(math.isclose(g, reference_max_gradient_error(
+                    *_gc_inputs(c)[:3], other), rel_tol=1e-3, abs_tol=1e-13)
+                    for c, g in defaults)
+            if same:
+                raise ExerciseError(
+                    f"{problem} Only the {len(defaults)} cases that leave h out differ, and "
+                    f"there your numbers are those of h = {other:g}.",
+                    "the task's signature is max_gradient_error(f, df, x, h=1e-5): the "
+                    "default step is 1e-5.")
+        raise ExerciseError(
+            f"{problem} Only the {len(defaults)} cases that leave h out differ.",
+            "call your function without h on such a case and print the step it uses: the "
+            "task's signature is max_gradient_error(f, df, x, h=1e-5).")
     raise ExerciseError(problem, "run this case in a cell of its own and print fd, d and the "
                         "per-point errors; compare each step with the task's formula.")
 
@@ -1093,8 +1590,8 @@ def check_gradient_check_function(max_gradient_error, *, seed: int | None = None
 # --------------------------------------------------------------------------------------
 
 # The inputs the task names: huge, large, moderate and tiny, both signs, and 0.
-STABILITY_INPUTS = np.array([-1e4, -1e3, -100.0, -50.0, -20.0, -1.0, -1e-3, 0.0, 1e-3, 1.0,
-                             20.0, 50.0, 100.0, 1e3, 1e4])
+STABILITY_INPUTS = np.array([-1e6, -1e5, -1e4, -1e3, -100.0, -50.0, -20.0, -1.0, -1e-3, 0.0,
+                             1e-3, 1.0, 20.0, 50.0, 100.0, 1e3, 1e4, 1e5, 1e6])
 # Just below and above where exp overflows: 88.72 in float32, 709.78 in float64.
 _OVERFLOW_EDGES = np.array([88.5, 89.0, 709.5, 710.0])
 # And moderate ones, where the derivative is checked against the activation's slope too.
@@ -1113,6 +1610,16 @@ SILENCERS = Forbidden(("numpy*:errstate*", "numpy*:seterr", "warnings:catch_warn
                           "overflows, and there is nothing to silence")
 
 
+def _numpy_error_state():
+    """The context variable that holds numpy's floating-point error settings (np.errstate
+    sets it; setting it from outside numpy is a silencer too)."""
+    try:
+        from numpy._core import _ufunc_config
+    except ImportError:  # an older numpy: errstate and seterr are watched by name only
+        return None
+    return getattr(_ufunc_config, "_extobj_contextvar", None)
+
+
 @driver("ch06.strict")
 def _strict(answers, x, which):
     """``answers[which](x)`` with every floating-point warning an error (the spec sets them):
@@ -1121,6 +1628,11 @@ def _strict(answers, x, which):
     x_copy = x.copy()
     caught: list[str] = []
     silenced: list[str] = []
+    error_state = _numpy_error_state()
+
+    def outside(frame) -> bool:  # code of the answer's, not numpy's or the library's own
+        return not str(frame.f_globals.get("__name__", "")).startswith(
+            ("numpy", "warnings", "contextlib"))
 
     def watch(frame, event, arg):
         if event == "call":
@@ -1128,9 +1640,8 @@ def _strict(answers, x, which):
             module = str(frame.f_globals.get("__name__", "?"))
             qualname = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
             caller = frame.f_back
-            inside = caller is not None and str(caller.f_globals.get("__name__", "")).startswith(
-                ("numpy", "warnings", "contextlib"))
-            if not inside and not silenced and SILENCERS.matches(module, qualname):
+            if (caller is None or outside(caller)) and not silenced and SILENCERS.matches(
+                    module, qualname):
                 silenced.append(f"{module}.{qualname}")
         elif event == "exception" and issubclass(arg[0], (FloatingPointError, Warning)):
             # Raised inside the answer: if it returns all the same, it caught the error
@@ -1138,8 +1649,17 @@ def _strict(answers, x, which):
             caught.append(f"{arg[0].__name__}: {arg[1]}"[:300])
         return watch
 
-    previous = sys.gettrace()
+    def watch_c(frame, event, arg):
+        # numpy's error settings set by the answer's own code, through the private context
+        # variable np.errstate uses, whatever name it goes by.
+        if (event == "c_call" and error_state is not None and not silenced
+                and getattr(arg, "__self__", None) is error_state
+                and getattr(arg, "__name__", "") == "set" and outside(frame)):
+            silenced.append("numpy's error state (its context variable, set directly)")
+
+    previous, previous_profile = sys.gettrace(), sys.getprofile()
     sys.settrace(watch)
+    sys.setprofile(watch_c)
     try:
         value = fn(x)
     except (FloatingPointError, Warning) as err:
@@ -1151,6 +1671,7 @@ def _strict(answers, x, which):
                 "caught": caught[0] if caught else None,
                 "silenced": silenced[0] if silenced else None}
     finally:
+        sys.setprofile(previous_profile)
         sys.settrace(previous)
     at = None
     for value in x_copy.ravel():
@@ -1164,26 +1685,32 @@ def _strict(answers, x, which):
     return {"warning": message, "at": at}
 
 
+def _slope_step(x):
+    """The step of the slope check: 1e-6 relative, but at most 0.01 (beyond |x| = 1e4 a
+    relative step would be as long as a period of sin)."""
+    return 1e-6 * np.maximum(1.0, np.minimum(np.abs(x), 1e4))
+
+
 def _draw_stability(rng) -> list[Case]:
     # Random values too, with 8 significant bits: float32 holds them (and small multiples of
     # them, such as 3x) exactly, so both dtypes compute on the same numbers, as they do on
     # the round numbers above.
-    mantissa, exponent = np.frexp(rng.choice([-1, 1], 8) * 10 ** rng.uniform(-3, 4, 8))
+    mantissa, exponent = np.frexp(rng.choice([-1, 1], 8) * 10 ** rng.uniform(-3, 6, 8))
     extra = np.ldexp(np.round(mantissa * 256) / 256, exponent)
     values = np.concatenate([STABILITY_INPUTS, _MODERATE, -_MODERATE, _OVERFLOW_EDGES,
                              -_OVERFLOW_EDGES, extra])
     values = values[rng.permutation(values.size)]
-    step = 1e-6 * np.maximum(1.0, np.abs(values))
+    step = _slope_step(values)
     cases = []
     for dtype in (np.float32, np.float64):
         for which in (0, 1):
-            cases.append(Case(f"{_NAMES[which]} at {values.size} inputs from -1e4 to 1e4 "
+            cases.append(Case(f"{_NAMES[which]} at {values.size} inputs from -1e6 to 1e6 "
                               f"({np.dtype(dtype).name})", (values.astype(dtype), which),
                               driver="ch06.strict",
                               note={"role": f"{which}-{np.dtype(dtype).name}"}))
     for sign, name in ((1, "+"), (-1, "-")):
-        cases.append(Case(f"`my_activation` at x {name} h, h = 1e-6 max(1, |x|) (float64), for "
-                          "its slope", (values + sign * step, 0),
+        cases.append(Case(f"`my_activation` at x {name} h, h = 1e-6 max(1, min(|x|, 1e4)) "
+                          "(float64), for its slope", (values + sign * step, 0),
                           driver="ch06.strict", note={"role": f"slope{name}"}))
     return cases
 
@@ -1194,8 +1721,10 @@ def _stable_values(case: Case, obs) -> np.ndarray:
     result = obs.result if isinstance(obs.result, dict) else {}
     _check_unmodified(result, what)
     if result.get("silenced"):
+        how = str(result["silenced"])[:80]
+        how = f"sets {how}" if how.startswith("numpy's error state") else f"calls `{how}`"
         raise ExerciseError(
-            f"{what} calls `{str(result['silenced'])[:80]}`: {SILENCERS.why}.",
+            f"{what} {how}: {SILENCERS.why}.",
             "the names you call it by do not matter (an alias, a partial): the check sees "
             "what runs.")
     if result.get("caught"):
@@ -1257,7 +1786,7 @@ def _judge_stability_all(cases, observations, expected) -> None:
     d = _stable_values(*roles["1-float64"])
     plus = _stable_values(*roles["slope+"])
     minus = _stable_values(*roles["slope-"])
-    h = 1e-6 * np.maximum(1.0, np.abs(x))
+    h = _slope_step(x)
     slope = (plus - minus) / (2 * h)
     left, right = (f - minus) / h, (plus - f) / h
     tol = 1e-3 * np.maximum(1.0, np.abs(slope))
@@ -1280,12 +1809,12 @@ STABILITY = Spec(
     numpy_errors="raise",
     passed="`my_activation` and `my_derivative` are stable: no warning, no inf or NaN, "
            "float32 stays float32 and agrees with float64, inputs untouched, nothing silenced, "
-           "the derivative still the slope of the activation, for |x| up to 1e4.")
+           "the derivative still the slope of the activation, for |x| up to 1e6.")
 
 
 @exercise_check
 def check_stability(forward, derivative, *, seed: int | None = None) -> None:
-    """No warning, no inf/NaN, dtype kept, for |x| up to 1e4 in float32 and float64."""
+    """No warning, no inf/NaN, dtype kept, for |x| up to 1e6 in float32 and float64."""
     STABILITY.check(forward, derivative, seed=seed)
 
 
@@ -1751,10 +2280,19 @@ def _judge_table_entry(values, runs, what: str) -> None:
                         hint)
 
 
+def _explain_table_error(case: Case, obs) -> str | None:
+    if "train() got an unexpected keyword" in obs.error or "train() takes" in obs.error:
+        return ("call train(name, dataset, seed) with these three arguments and nothing else: "
+                "the check passes a stand-in train that takes only them (the notebook's train "
+                "keeps its own number of epochs).")
+    return None
+
+
 COMPARISON = Spec(
     "ch06.comparison_table", check="ch06.check_comparison_table", grade_id="ch06-table-check",
     what=_T, answers=("comparison_table",), draw=_draw_comparison,
     reference_case=lambda case: None, judge=_judge_comparison,
+    explain_error=_explain_table_error,
     passed="`comparison_table` builds {dataset: {activation: [accuracy per seed]}} with one "
            "training run per combination, the keys in the order given and the last epoch's "
            "validation accuracy of each run.")

@@ -26,15 +26,17 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import sys
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import _plain
 from ._contract import pair, show
-from ._core import ExerciseError, exercise_check, grading, require_callable
+from ._core import ExerciseError, NotAnsweredYet, exercise_check, grading, require_callable
 from ._plain import TensorData, describe
-from ._spec import Case, Spec, builder, driver
+from ._spec import SPECS, Case, Spec, builder, driver
 from ._trace import Forbidden
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "UPDATE_RATIOS",
     "build_layer",
     "build_model",
+    "case_objects",
     "check_course_layout",
     "check_dead_hook",
     "check_grad_hook",
@@ -326,6 +329,187 @@ def _same_array(a, b, rtol: float = 0.0) -> bool:
 
 
 # --------------------------------------------------------------------------------------
+# What an answer must leave as it found it
+# --------------------------------------------------------------------------------------
+
+def _model_state(model) -> dict:
+    """A model's state that an answer must not change: each parameter (the tensor object, its
+    values, dtype and requires_grad), each module's training mode, and autograd's switch."""
+    torch = _import_torch()
+    return {"params": [(name, p, p.detach().clone(), str(p.dtype).replace("torch.", ""),
+                        bool(p.requires_grad)) for name, p in model.named_parameters()],
+            "modes": [(name, m.training) for name, m in model.named_modules()],
+            "grad_enabled": torch.is_grad_enabled()}
+
+
+def _state_changes(before: dict, model, *, values: bool = True) -> list[list[str]]:
+    """How ``model`` differs from the state ``before``, as [kind, what] pairs (plain data for
+    the judge); ``values``: compare the parameters' values too (not after a step)."""
+    torch = _import_torch()
+    after = _model_state(model)
+    changes = []
+    if after["grad_enabled"] != before["grad_enabled"]:
+        changes.append(["grad_enabled", "autograd is switched off for the whole session "
+                                        "(torch.is_grad_enabled() is now False)"])
+    if [n for n, *_ in after["params"]] != [n for n, *_ in before["params"]]:
+        changes.append(["params", "its parameters are not the same ones (added, removed or "
+                                  "renamed)"])
+    else:
+        for (name, p0, v0, d0, r0), (_, p1, v1, d1, r1) in zip(before["params"],
+                                                               after["params"]):
+            if p1 is not p0:
+                changes.append(["replaced", f"the parameter `{name}` was replaced by another "
+                                            "tensor"])
+            elif d1 != d0:
+                changes.append(["dtype", f"the dtype of `{name}` went from {d0} to {d1}"])
+            elif r1 != r0:
+                changes.append(["requires_grad", f"requires_grad of `{name}` went from {r0} "
+                                                 f"to {r1}"])
+            elif values and (v1.shape != v0.shape or not torch.equal(v1, v0)):
+                changes.append(["values", f"the values of `{name}` changed"])
+    for (name, m0), (_, m1) in zip(before["modes"], after["modes"]):
+        if m0 != m1:
+            changes.append(["mode", f"{f'layer `{name}`' if name else 'the model'} went from "
+                                    f"{'training' if m0 else 'evaluation'} to "
+                                    f"{'training' if m1 else 'evaluation'} mode"])
+            break
+    return changes
+
+
+_CHANGE_HINTS = {
+    "grad_enabled": "torch.set_grad_enabled(False) changes the whole session: read tensors with "
+                    ".detach(), or inside a `with torch.no_grad():` block, which ends.",
+    "params": "read the model's parameters; do not add, remove or rename any.",
+    "replaced": "whoever trains the model (its optimizer) holds the parameter tensors "
+                "themselves: read them, do not assign new ones to the layers.",
+    "dtype": ".double(), .float() and .to() on a module or parameter convert the model itself, "
+             "for everyone who uses it afterwards: convert copies of the values instead.",
+    "requires_grad": "requires_grad_(False) freezes the parameter for whoever trains the model "
+                     "next: to read values, take them out of autograd's graph with .detach().",
+    "mode": "model.eval() (or .train()) switches the model's mode for whoever uses it next "
+            "(Dropout and BatchNorm layers behave differently): reading parameters needs no "
+            "mode.",
+    "values": "read the parameters; build new arrays instead of transposing or converting the "
+              "model's tensors in place.",
+}
+
+
+def _judge_changes(what: str, changes, leave: str) -> None:
+    """Fail with the first change an answer made to what it should have left alone."""
+    if not isinstance(changes, list) or not changes:
+        return
+    kind, text = (changes[0] + ["", ""])[:2] if isinstance(changes[0], list) else ("", "")
+    more = f" (and {len(changes) - 1} more change{'s' if len(changes) > 2 else ''})" \
+        if len(changes) > 1 else ""
+    raise ExerciseError(f"{what} changed the model: {text}{more}. {leave}",
+                        _CHANGE_HINTS.get(kind, _CHANGE_HINTS["values"]))
+
+
+# --------------------------------------------------------------------------------------
+# The whole draw: which known mistake an answer makes, and a case's objects by hand
+# --------------------------------------------------------------------------------------
+
+_WHERE = re.compile(r'helpers\.exercises\.case\("(?P<id>[^"]+)", (?P<seed>\d+), (?P<i>\d+)\)')
+
+
+class _ChapterSpec(Spec):
+    """A Spec with two additions for this chapter's checks.
+
+    - ``survey(cases, observations, expected) -> dict``: runs once per draw, after every
+      answer ran and before any case is judged, over the whole draw; the judges read what it
+      found from ``spec.context`` (e.g. the one known mistake that gives the answer's values on
+      *every* case, which a single case cannot tell from a coincidence).
+    - A failure message that names a case also says how to build that case's objects (a
+      model, its batches, a step) from its recipe: ``case_objects(...)``.
+
+    The references are computed once per draw (the survey and the judges share them).
+    """
+
+    def __init__(self, *args, survey=None, builds: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.survey, self.builds = survey, builds
+        self.context: dict | None = None
+        self._references: dict | None = None
+
+    def expected(self, case: Case):
+        if self._references is None:
+            return super().expected(case)
+        if id(case) not in self._references:
+            self._references[id(case)] = super().expected(case)
+        return self._references[id(case)]
+
+    def verdict(self, cases, observations, seed: int) -> None:
+        self._references, self.context = {}, None
+        try:
+            if self.survey is not None and all(o.status != "not_answered" for o in observations):
+                try:
+                    self.context = self.survey(cases, observations,
+                                               [self.expected(c) for c in cases])
+                except Exception:  # a result the survey cannot read: the judges say what
+                    self.context = None
+            super().verdict(cases, observations, seed)
+        except NotAnsweredYet:
+            raise
+        except ExerciseError as err:
+            found = _WHERE.search(err.where or "")
+            if found is None:
+                raise
+            extra = (f" That is a recipe (plain data); `ch07.case_objects(\"{found['id']}\", "
+                     f"{found['seed']}, {found['i']})` builds {self.builds} from it.")
+            raise ExerciseError(err.problem, err.hint, err.where + extra) from None
+        finally:
+            self._references = self.context = None
+
+
+def _named(spec: _ChapterSpec) -> str | None:
+    """The known mistake the survey found behind every value of the draw (or None)."""
+    return (spec.context or {}).get("named")
+
+
+@dataclass
+class _Value:
+    """One value an answer gave in a draw, the right one, and what each known mistake gives
+    there: (name, variant, value, tolerance of a match); the value is NaN where a mistake says
+    nothing (grad_input on a layer that has none). Variants share a name (a tolerance of 1e-12
+    or of 1e-8 is the same mistake)."""
+
+    got: float
+    right: float
+    ok: bool           # got is right, to the case's tolerance
+    mistakes: list = field(default_factory=list)
+
+
+def _matches(got: float, wrong: float, right: float, tol: float) -> bool:
+    """``got`` is ``wrong``, to ``tol`` of the larger of the two values at stake."""
+    return math.isfinite(got) and abs(got - wrong) <= tol * max(abs(wrong), abs(right))
+
+
+def _explained_by(values: list[_Value]) -> str | None:
+    """The known mistake behind an answer's values: the one name of which a variant gives the
+    answer's value everywhere in the draw (where it says anything), and differs from the right
+    value somewhere the answer does. None when no name, or more than one, fits: the message
+    then says what differs rather than guess from a coincidence on one case."""
+    if all(v.ok for v in values):
+        return None
+    seen: dict[tuple, list] = {}
+    for v in values:
+        for name, variant, wrong, tol in v.mistakes:
+            seen.setdefault((name, variant), []).append((v, wrong, tol))
+    wrong = sum(not v.ok for v in values)
+    fits = set()
+    for (name, _), rows in seen.items():
+        said = [(v, w, t) for v, w, t in rows if math.isfinite(w)]
+        # every value the answer gives is this mistake's, every wrong one among them ...
+        if not all(_matches(v.got, w, v.right, t) for v, w, t in said) or sum(
+                not v.ok for v, _, _ in said) < wrong:
+            continue
+        # ... and the mistake is not the right answer in disguise
+        if any(not v.ok and not _matches(w, v.right, v.right, 1e-12) for v, w, _ in said):
+            fits.add(name)
+    return fits.pop() if len(fits) == 1 else None
+
+
+# --------------------------------------------------------------------------------------
 # Exercise 1: a backward hook that records ||dL/dz|| of a Linear layer
 # --------------------------------------------------------------------------------------
 
@@ -497,17 +681,17 @@ def _grad_reference(case: Case) -> dict:
     return out
 
 
-def _grad_mistakes(g: np.ndarray, gx) -> dict[str, float]:
+def _grad_mistakes(g: np.ndarray, gx, right: float) -> dict[str, float]:
     """What the usual wrong statistics of dL/dz (g, and dL/d input gx) give."""
     g64 = g.astype(np.float64)
-    norm = float(np.linalg.norm(g64))
-    lower = np.float16 if g.dtype == np.float32 else np.float32
     with np.errstate(all="ignore"):
         mistakes = {
+            # where the layer has no grad_input[0] (the first layer, data without gradients),
+            # an answer that reads it would fail, or fall back to grad_output[0]
             "the norm of grad_input[0], the gradient with respect to the layer's *input*, not "
             "of grad_output[0], the one with respect to its output z":
-                float(np.linalg.norm(gx)) if gx is not None else math.nan,
-            "the squared norm: the sum of squares without the square root": norm**2,
+                float(np.linalg.norm(gx)) if gx is not None else right,
+            "the squared norm: the sum of squares without the square root": right**2,
             "the mean of the entries, not their norm": float(np.mean(g64)),
             "the mean of the absolute values, not the norm": float(np.mean(np.abs(g64))),
             "the largest absolute entry, not the norm": float(np.max(np.abs(g64))),
@@ -518,13 +702,38 @@ def _grad_mistakes(g: np.ndarray, gx) -> dict[str, float]:
             "the mean of the per-sample norms, not the norm of the whole batch":
                 float(np.mean(np.linalg.norm(g64, axis=1))),
             "the root mean square (the norm divided by the square root of the number of "
-            "entries)": norm / math.sqrt(g.size),
-            f"the norm computed in {np.dtype(lower).name}, a lower precision: it rounds "
-            "these gradients": float(np.linalg.norm(g.astype(lower)).astype(np.float64)),
-            "the norm times the number of samples": norm * g.shape[0],
-            "the norm divided by the number of samples": norm / g.shape[0],
+            "entries)": right / math.sqrt(g.size),
+            "the norm times the number of samples": right * g.shape[0],
+            "the norm divided by the number of samples": right / g.shape[0],
         }
     return mistakes
+
+
+def _grad_rtol(case: Case) -> float:
+    return 1e-9 if case.args[0]["model"]["dtype"] == "float64" else 1e-5
+
+
+def _is_float_entry(entry) -> bool:
+    return type(entry) is float or isinstance(entry, np.float64)
+
+
+def _survey_grad(cases, observations, refs) -> dict:
+    """Every norm the hook recorded in the draw, against the right one and the known mistakes."""
+    values = []
+    for c, o, ref in zip(cases, observations, refs):
+        logs = o.result.get("logs") if o.status == "returned" and isinstance(o.result,
+                                                                               dict) else None
+        rtol = _grad_rtol(c)
+        for b, (dz, dx) in enumerate(zip(ref["dz"], ref["dx"])):
+            for k, (g, gx) in enumerate(zip(dz, dx)):
+                entry = _index(logs, k, b)
+                if not _is_float_entry(entry):
+                    continue
+                got, right = float(entry), float(np.linalg.norm(g.astype(np.float64)))
+                values.append(_Value(got, right, _close(got, right, rtol), [
+                    (name, "", wrong, max(rtol, 1e-6))
+                    for name, wrong in _grad_mistakes(g, gx, right).items()]))
+    return {"named": _explained_by(values)}
 
 
 def _judge_grad_hook(case: Case, obs, expected) -> None:
@@ -532,7 +741,7 @@ def _judge_grad_hook(case: Case, obs, expected) -> None:
     recipe = case.args[0]
     res = _record(obs.result, ("logs", "replaced", "weight_grads", "input_grads"), what)
     dtype = recipe["model"]["dtype"]
-    rtol = 1e-9 if dtype == "float64" else 1e-5
+    rtol = _grad_rtol(case)
     n_batches, n_layers = len(recipe["batches"]), len(expected["dz"][0])
     passes = f"{n_batches} backward pass{'es' if n_batches > 1 else ''}"
     # The gradients must be those of the model without the hook: it only watches.
@@ -573,28 +782,27 @@ def _judge_grad_hook(case: Case, obs, expected) -> None:
     for b in range(n_batches):
         for k in range(n_layers):
             got = _as_float_entry(logs[k][b], f"{what} (Linear layer {k + 1})", hint_float)
-            g, gx = expected["dz"][b][k], expected["dx"][b][k]
-            right = float(np.linalg.norm(g.astype(np.float64)))
+            right = float(np.linalg.norm(expected["dz"][b][k].astype(np.float64)))
             if _close(got, right, rtol):
                 continue
             on = (f"Linear layer {k + 1} of {n_layers}"
                   + (f", backward pass {b + 1} of {n_batches}" if n_batches > 1 else ""))
             shown, wanted = pair(got, right)
             problem = f"{what} recorded {shown} for {on}, expected ||dL/dz|| = {wanted}"
-            if got == 0:
+            if got == 0 and 0 < right < 1e-30:
                 raise ExerciseError(
                     f"{problem}: a gradient this small is still not zero; a lower precision "
                     "(float32 or float16) or a cut-off turns it into 0.",
                     "compute the norm in the gradient's own precision, with no threshold.")
-            for mistake, wrong in _grad_mistakes(g, gx).items():
-                if math.isfinite(wrong) and not _close(wrong, right, rtol) and _close(
-                        got, wrong, max(rtol, 1e-6) if "precision" not in mistake else 1e-3):
-                    raise ExerciseError(f"{problem}: it looks like {mistake}.", _GRAD_HINT)
-            if dtype == "float64" and right != 0 and _close(got, right, 1e-4):
+            named = _named(GRAD_HOOK)
+            if named is not None:
+                raise ExerciseError(f"{problem}: it looks like {named}.", _GRAD_HINT)
+            if right > 0 and _close(got, right, 1e-3):
                 raise ExerciseError(
-                    f"{problem}: close, but not to the precision of a float64 model; was it "
-                    "computed in float32 or rounded?", "keep the gradient's own precision: "
-                    "float64 stays float64, and no rounding.")
+                    f"{problem}: a relative difference of {abs(got - right) / right:.1e}, more "
+                    f"than a {dtype} computation leaves (the check allows {rtol:g}).",
+                    "keep the gradient's own precision: no conversion to a lower precision on "
+                    "the way, and no rounding.")
             raise ExerciseError(problem + ".", _GRAD_HINT)
 
 
@@ -627,11 +835,11 @@ def _explain_grad_hook(case: Case, obs) -> str | None:
     return None
 
 
-GRAD_HOOK = Spec(
+GRAD_HOOK = _ChapterSpec(
     "ch07.grad_hook", check="ch07.check_grad_hook", grade_id="ch07-grad-hook-check",
     what=_GRAD_WHAT, answers=("record_grad_norm",), draw=_draw_grad_hook,
     reference_case=_grad_reference, judge=_judge_grad_hook, explain_error=_explain_grad_hook,
-    forbidden=COURSE_CODE,
+    forbidden=COURSE_CODE, survey=_survey_grad, builds="the model, its batches and its loss",
     passed="`record_grad_norm(module, grad_input, grad_output)` records ||dL/dz|| of every "
            "Linear layer on every backward pass tried (one layer or several, float32 and "
            "float64, several losses, dead layers, gradients from 1e-60 to thousands) and leaves "
@@ -745,14 +953,33 @@ def _draw_dead(rng) -> list[Case]:
             f"random case {j + 1}: {kind} layer ({dtype}), {units} units, batches of "
             f"{', '.join(map(str, sizes))} samples" + (", with gradients" if grad else ""),
             layer, [_random_dead_batch(rng, kind, n, units, dtype) for n in sizes], grad=grad))
-    # Python work on a small and a large batch: a loop over units (or samples) shows.
+    # Python work on a small and a large batch: a loop over units (or samples) shows. Then
+    # two timed batches, one with many units and one with many samples: a loop over either
+    # that runs no Python line (map, functools.reduce over torch's functions) shows in time.
     cases.append(_dead_case("a 3 x 4 batch", {"type": "relu"},
                             [_random_dead_batch(rng, "relu", 3, 4, "float64")],
                             work="small", size=3, elements=12))
     cases.append(_dead_case("a 60 x 300 batch", {"type": "relu"},
                             [_random_dead_batch(rng, "relu", 60, 300, "float64")],
                             work="large", size=60, elements=18000))
+    for n, units in ((4, TIMED_ELEMENTS // 4), (TIMED_ELEMENTS // 4, 4)):
+        cases.append(_dead_case(
+            f"a ReLU layer on a batch of {n:,} samples x {units:,} units (timed against "
+            "numpy's own loops)", {"type": "relu"}, [_big_dead_batch(rng, n, units)],
+            work="timed", size=min(n, units), elements=n * units))
     return cases
+
+
+TIMED_ELEMENTS = 200_000
+
+
+def _big_dead_batch(rng, n: int, units: int) -> np.ndarray:
+    """A ReLU layer's input z, n x units (float64), built without a loop: some units negative
+    on every sample (dead after the ReLU), the others of both signs."""
+    z = rng.normal(0.0, 1.0, (n, units))
+    dead = rng.permutation(units) < max(1, int(units * rng.uniform(0.1, 0.5)))
+    z[:, dead] = -np.abs(z[:, dead])
+    return z
 
 
 @driver("ch07.forward_hook")
@@ -802,33 +1029,74 @@ def _dead_reference(case: Case) -> dict:
     return {"outputs": outputs, "input_grads": grads}
 
 
-def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str, float]]:
-    """What the usual wrong statistics give on the layer's output ``a`` (inputs ``z``)."""
-    lowers = ("float32", "float16") if a.dtype == np.float64 else ("float16",)
+def _by_unit(a: np.ndarray) -> tuple[np.ndarray, int]:
+    """(array, axis) to reduce over the samples of ``a`` (n_samples, n_units) with the
+    samples on the inner axis (numpy's reductions are fast along a long inner axis)."""
+    return (np.ascontiguousarray(a.T), 1) if a.shape[0] > a.shape[1] else (a, 0)
+
+
+def _dead_fraction(a: np.ndarray) -> float:
+    units, over_samples = _by_unit(a)
+    return float(np.mean(np.all(units == 0, axis=over_samples)))
+
+
+def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str, str, float]]:
+    """What the usual wrong statistics give on the layer's output ``a`` (inputs ``z``), as
+    (name, variant, value): the variants of a name (tolerances of 1e-12, 1e-8...) are kept
+    apart, and any one of them may be the answer's."""
     nearly = ("a test for *nearly* zero (a tolerance): units whose outputs are tiny but not "
               "zero (such as 1e-300, 1e-20 or 1e-40) are alive, since dead means exactly zero")
+    lower = ("{}, a lower precision: tiny outputs such as 1e-300 (float64) or 1e-40 (float32) "
+             "round to 0 there, so a live unit looks dead")
+    u, s = _by_unit(a)    # reductions over the samples: axis s of u
+    zu, _ = _by_unit(z)
     with np.errstate(all="ignore"):
         return [
-            ("the share of zero *entries* (sparsity), not of dead units", float(np.mean(a == 0))),
-            ("the share of *samples* that are all zero (the wrong axis)",
-             float(np.mean(np.all(a == 0, axis=1)))),
-            ("units that are zero on *some* sample (any instead of all)",
-             float(np.mean(np.any(a == 0, axis=0)))),
-            ("units whose outputs are <= 0: negative outputs are alive",
-             float(np.mean(np.all(a <= 0, axis=0)))),
-            ("a count of dead units instead of a fraction", right * a.shape[1]),
-            ("a percentage instead of a fraction", 100 * right),
-            *[(f"{lower}, a lower precision: tiny outputs such as 1e-300 (float64) or 1e-40 "
-               "(float32) round to 0 there, so a live unit looks dead",
-               float(np.mean(np.all(a.astype(lower) == 0, axis=0)))) for lower in lowers],
-            *[(nearly, float(np.mean(np.all(np.abs(a) <= t, axis=0))))
+            ("the share of zero *entries* (sparsity), not of dead units", "",
+             float(np.mean(u == 0))),
+            ("the share of *samples* that are all zero (the wrong axis)", "",
+             float(np.mean(np.all(u == 0, axis=1 - s)))),
+            ("units that are zero on *some* sample (any instead of all)", "",
+             float(np.mean(np.any(u == 0, axis=s)))),
+            ("units whose outputs are <= 0: negative outputs are alive", "",
+             float(np.mean(np.all(u <= 0, axis=s)))),
+            ("a count of dead units instead of a fraction", "", right * a.shape[1]),
+            ("a percentage instead of a fraction", "", 100 * right),
+            # float32 keeps what a float32 layer gives: that variant is the right answer there
+            *[(lower.format(low), low, float(np.mean(np.all(u.astype(low) == 0, axis=s))))
+              for low in ("float32", "float16")],
+            *[(nearly, f"{t:g}", float(np.mean(np.all(np.abs(u) <= t, axis=s))))
               for t in (1e-12, 1e-8, 1e-5)],
             ("a zero sum (or mean) of the column: mixed signs add up to zero too, as in a unit "
-             "that outputs s, -s and 0", float(np.mean(np.sum(a, axis=0) == 0))),
-            ("a largest output of zero: a unit whose outputs are negative and zero is alive",
-             float(np.mean(np.max(a, axis=0) == 0))),
-            ("the layer's *inputs* z, not its outputs", float(np.mean(np.all(z == 0, axis=0)))),
+             "that outputs s, -s and 0", "", float(np.mean(np.sum(u, axis=s) == 0))),
+            ("a largest output of zero: a unit whose outputs are negative and zero is alive", "",
+             float(np.mean(np.max(u, axis=s) == 0))),
+            ("the layer's *inputs* z, not its outputs", "",
+             float(np.mean(np.all(zu == 0, axis=s)))),
+            *[(f"the fraction rounded to {d} decimal{'s' if d != 1 else ''}", "",
+               round(right, d)) for d in range(5)],
         ]
+
+
+def _dead_ok(got: float, right: float) -> bool:
+    return _close(got, right, 1e-6, 1e-12)
+
+
+def _survey_dead(cases, observations, refs) -> dict:
+    """Every fraction the hook recorded in the draw, against the right one and the mistakes."""
+    values = []
+    for c, o, ref in zip(cases, observations, refs):
+        log = o.result.get("log") if o.status == "returned" and isinstance(o.result,
+                                                                            dict) else None
+        for b, (a, z) in enumerate(zip(ref["outputs"], c.args[0]["batches"])):
+            entry = _index(log, b)
+            if not _is_float_entry(entry):
+                continue
+            got, right = float(entry), _dead_fraction(a)
+            values.append(_Value(got, right, _dead_ok(got, right), [
+                (name, variant, wrong, 1e-6)
+                for name, variant, wrong in _dead_mistakes(a, np.asarray(z), right)]))
+    return {"named": _explained_by(values)}
 
 
 def _judge_dead(case: Case, obs, expected) -> None:
@@ -878,22 +1146,19 @@ def _judge_dead(case: Case, obs, expected) -> None:
             f"entr{'ies' if n > 1 else 'y'}, it holds {count}.",
             "append one number per call to the list that is already there; do not replace "
             "the list.")
-    for b, (entry, a, z) in enumerate(zip(log, expected["outputs"], batches)):
+    for b, (entry, a) in enumerate(zip(log, expected["outputs"])):
         got = _as_float_entry(entry, what, "turn the one-element result into a plain number "
                                            "(a Python float) before you store it.")
-        right = float(np.mean(np.all(a == 0, axis=0)))
-        if _close(got, right, 1e-6, 1e-12):
+        right = _dead_fraction(a)
+        if _dead_ok(got, right):
             continue
         on = f"batch {b + 1} of {n}" if n > 1 else "the batch"
-        problem = (f"{what} recorded {got:.6g} on {on} ({a.shape[0]} x {a.shape[1]}), "
-                   f"expected {right:.6g}")
-        for mistake, wrong in _dead_mistakes(a, np.asarray(z), right):
-            if not _close(wrong, right, 1e-6, 1e-12) and _close(got, wrong, 1e-6, 1e-12):
-                raise ExerciseError(f"{problem}: it looks like {mistake}.", _DEAD_HINT)
-        for digits in range(5):
-            if got == round(right, digits):
-                raise ExerciseError(f"{problem}: it looks rounded to {digits} decimals.",
-                                    "record the fraction as computed, unrounded.")
+        shown, wanted = pair(got, right)
+        problem = (f"{what} recorded {shown} on {on} ({a.shape[0]} x {a.shape[1]}), "
+                   f"expected {wanted}")
+        named = _named(DEAD_HOOK)
+        if named is not None:
+            raise ExerciseError(f"{problem}: it looks like {named}.", _DEAD_HINT)
         raise ExerciseError(problem + ".", _DEAD_HINT)
 
 
@@ -909,15 +1174,17 @@ def _explain_dead(case: Case, obs) -> str | None:
     return None
 
 
-DEAD_HOOK = Spec(
+DEAD_HOOK = _ChapterSpec(
     "ch07.dead_hook", check="ch07.check_dead_hook", grade_id="ch07-dead-hook-check",
     what=_DEAD_WHAT, answers=("record_dead",), draw=_draw_dead, reference_case=_dead_reference,
     judge=_judge_dead, explain_error=_explain_dead, forbidden=COURSE_CODE, vectorised=True,
+    survey=_survey_dead, builds="the layer and its batches",
     loop_hint="torch's reductions take a `dim` argument: one call tests every unit (column) "
               "over all samples at once.",
     passed="`record_dead(module, inputs, output)` records the dead fraction of every batch on "
            "every layer tried (ReLU, Leaky ReLU, tanh, ELU; float32 and float64; one sample, "
-           "one unit, batches that carry gradients) and leaves the layer's output alone.")
+           "one unit, batches that carry gradients, batches of many units or many samples), "
+           "without a loop over units or samples, and leaves the layer's output alone.")
 
 
 @exercise_check
@@ -1000,53 +1267,93 @@ def _moved(first, second) -> list[str]:
 
 @driver("ch07.layout")
 def _drive_layout(answers, recipe):
-    """Call the answer on a model built from the recipe; then change every parameter in place,
-    as an optimizer step does, to see whether the arrays returned change with it."""
+    """Call the answer on a model built from the recipe and see what it changed; then change
+    every parameter in place, as an optimizer step does: do the arrays returned change with
+    it, and what does a second call return?"""
     with _traced_answers(answers) as (course_layout,):
         torch = _import_torch()
         model = build_model(**recipe)
-        before = [(name, p.detach().clone()) for name, p in model.named_parameters()]
+        before = _model_state(model)
         result = course_layout(model)
-        after = list(model.named_parameters())
-        changed = len(after) != len(before) or any(
-            n1 != n2 or p.shape != q.shape or not torch.equal(p.detach(), q)
-            for (n1, q), (n2, p) in zip(before, after))
+        changes = _state_changes(before, model)
         first = _plain.to_plain(result)
-        kept = [p.detach().clone() for p in model.parameters()]
         with torch.no_grad():
             for p in model.parameters():
                 p.add_(1.0)
         moved = _moved(first, _plain.to_plain(result))
-        with torch.no_grad():
-            for p, k in zip(model.parameters(), kept):
-                p.copy_(k)
-    return {"result": result, "moved": moved, "model_changed": changed}
+        second = course_layout(model)
+        torch.set_grad_enabled(before["grad_enabled"])  # the session as it was
+    return {"result": first, "moved": moved, "changes": changes, "second": second}
 
 
 def _layout_reference(case: Case) -> dict:
+    """The course's layout of the recipe's model, and of the same model after every
+    parameter grew by 1 in its own precision (what the second call must give)."""
+    dtype = _FLOATS[case.args[0]["dtype"]]
     linears = [la for la in case.args[0]["layers"] if la["type"] == "linear"]
+    one = dtype(1.0)
     return {"weights": [np.asarray(la["W"]).T.astype(np.float64) for la in linears],
             "biases": [np.zeros(np.asarray(la["W"]).shape[0]) if la["b"] is None
                        else np.asarray(la["b"]).astype(np.float64) for la in linears],
+            "weights2": [(np.asarray(la["W"], dtype=dtype) + one).T.astype(np.float64)
+                         for la in linears],
+            "biases2": [np.zeros(np.asarray(la["W"]).shape[0]) if la["b"] is None
+                        else (np.asarray(la["b"], dtype=dtype) + one).astype(np.float64)
+                        for la in linears],
             "has_bias": [la["b"] is not None for la in linears]}
 
 
 def _judge_layout(case: Case, obs, expected) -> None:
     what = _LAYOUT_WHAT
     dtype = case.args[0]["dtype"]
-    res = _record(obs.result, ("result", "moved", "model_changed"), what)
-    if res["model_changed"]:
-        raise ExerciseError(f"{what} changed the model's parameters.",
-                            "read the parameters; build new arrays instead of transposing or "
-                            "converting the model's tensors in place.")
-    got = res["result"]
+    res = _record(obs.result, ("result", "moved", "changes", "second"), what)
+    _judge_changes(what, res["changes"], "The task asks you to leave the model as it is.")
+    _judge_layout_result(what, res["result"], expected["weights"], expected["biases"],
+                         expected["has_bias"], dtype)
+    if res["moved"]:
+        raise ExerciseError(
+            f"{what} returns arrays that share memory with the model "
+            f"({', '.join(res['moved'])}): after the model's parameters changed in place (as an "
+            "optimizer step does), these arrays changed too.",
+            "a numpy view of a tensor sees every later change, and an operation that may copy "
+            "does not copy when the data is already laid out as asked: take a copy always.")
+    second = res["second"]
+    if _same_layout(second, expected["weights"], expected["biases"]) and not _same_layout(
+            second, expected["weights2"], expected["biases2"]):
+        raise ExerciseError(
+            f"{what}, called a second time on the same model after its parameters changed in "
+            "place (as a training step changes them), returned the values of the first call, "
+            "not the model's current ones.",
+            "compute the arrays from the model's parameters at every call, and keep nothing "
+            "from one call to the next: the model is the same object, its weights are not.")
+    _judge_layout_result(f"{what} (called a second time, after every parameter of the model "
+                         "grew by 1 in place)", second, expected["weights2"],
+                         expected["biases2"], expected["has_bias"], dtype)
+
+
+def _same_layout(got, weights, biases) -> bool:
+    """``got`` is (weights, biases) with exactly these arrays (float64)."""
+    if not isinstance(got, (list, tuple)) or len(got) != 2:
+        return False
+    for values, refs in zip(got, (weights, biases)):
+        if not isinstance(values, (list, tuple)) or len(values) != len(refs):
+            return False
+        for v, r in zip(values, refs):
+            if not isinstance(v, np.ndarray) or v.dtype != np.float64 or not _same_array(v, r):
+                return False
+    return True
+
+
+def _judge_layout_result(what: str, got, weights: list, biases: list, has_bias: list,
+                         dtype: str) -> None:
+    """The pair (weights, biases) a call returned, against the course's layout."""
     if got is None:
         raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise ExerciseError(f"{what} should return a pair (weights, biases), got "
                             f"{describe(got)}.",
                             "return two lists: the weight matrices, then the bias vectors.")
-    n, has_bias = len(expected["weights"]), expected["has_bias"]
+    n = len(weights)
     layers = f"{n} Linear layer{'s' if n != 1 else ''}"
     for name, values in (("weights", got[0]), ("biases", got[1])):
         if not isinstance(values, (list, tuple)):
@@ -1089,7 +1396,7 @@ def _judge_layout(case: Case, obs, expected) -> None:
                     f"{what}: {label} has dtype {value.dtype}, expected float64 (the model's "
                     "own precision).", "keep the model's precision: converting to float32 "
                     "rounds every weight.")
-    for i, (W, ref) in enumerate(zip(got[0], expected["weights"])):
+    for i, (W, ref) in enumerate(zip(got[0], weights)):
         if W.shape != ref.shape:
             hint = "torch keeps (fan_out, fan_in); the course's W maps fan_in to fan_out."
             if W.shape == ref.shape[::-1]:
@@ -1112,7 +1419,7 @@ def _judge_layout(case: Case, obs, expected) -> None:
                                 "each entry must be the model's weight from input unit i to "
                                 "output unit j: a reshape is not a transpose.")
         _layout_differs(what, f"W of layer {i + 1}", W, ref)
-    for i, (b, ref) in enumerate(zip(got[1], expected["biases"])):
+    for i, (b, ref) in enumerate(zip(got[1], biases)):
         if b.shape != ref.shape:
             raise ExerciseError(f"{what}: the bias of layer {i + 1} has shape {b.shape}, "
                                 f"expected {ref.shape}.",
@@ -1123,13 +1430,6 @@ def _judge_layout(case: Case, obs, expected) -> None:
                     f"{what}: layer {i + 1} is built with bias=False, so its bias is a vector "
                     f"of zeros; got {show(b)}.", _NO_BIAS_HINT)
             _layout_differs(what, f"the bias of layer {i + 1}", b, ref)
-    if res["moved"]:
-        raise ExerciseError(
-            f"{what} returns arrays that share memory with the model "
-            f"({', '.join(res['moved'])}): after the model's parameters changed in place (as an "
-            "optimizer step does), these arrays changed too.",
-            "a numpy view of a tensor sees every later change, and an operation that may copy "
-            "does not copy when the data is already laid out as asked: take a copy always.")
 
 
 def _layout_differs(what: str, label: str, got: np.ndarray, ref: np.ndarray) -> None:
@@ -1161,16 +1461,18 @@ def _explain_layout(case: Case, obs) -> str | None:
     return None
 
 
-COURSE_LAYOUT = Spec(
+COURSE_LAYOUT = _ChapterSpec(
     "ch07.course_layout", check="ch07.check_course_layout", grade_id="ch07-course-layout-check",
     what=_LAYOUT_WHAT, answers=("course_layout",), draw=_draw_layout,
     reference_case=_layout_reference, judge=_judge_layout, explain_error=_explain_layout,
     forbidden=Forbidden(("helpers.torch_bridge:*",), why="the task asks you to write it "
                         "yourself, without the course's torch_bridge"),
+    builds="the model",
     passed="`course_layout(model)` gives the course's layout on every model tried (float32 and "
            "float64, one Linear layer or several, layers built with bias=False, other layers "
            "between): W of shape (fan_in, fan_out) and b as float64 copies that later training "
-           "cannot change.")
+           "cannot change, the model's current values at every call, and the model left as it "
+           "was.")
 
 
 @exercise_check
@@ -1370,17 +1672,43 @@ def _draw_ratios(rng) -> list[Case]:
 
 @driver("ch07.optimizer_step")
 def _drive_ratios(answers, recipe):
-    """Give the answer a model with its gradients and a ``step`` that counts its calls."""
+    """Give the answer a model with its gradients and a ``step`` that counts its calls and
+    sees whether the gradients are still the model's when it runs; keep what the answer
+    returned and the state it left the model in."""
     with _traced_answers(answers) as (update_ratios,):
+        torch = _import_torch()
         model, take = _model_and_step(recipe)
-        calls = [0]
+        params = list(model.parameters())
+        grads = [None if p.grad is None else p.grad.detach().clone() for p in params]
+        before = _model_state(model)
+        calls, grads_kept = [0], []
 
         def step():
             calls[0] += 1
+            grads_kept.append(_untraced(_same_grads, params, grads))
             _untraced(take)
 
         result = update_ratios(model, step)
-    return {"result": result, "calls": calls[0]}
+        changes = _state_changes(before, model, values=False)
+        torch.set_grad_enabled(before["grad_enabled"])  # the session as it was
+        linears = _linears(model)
+        after = [lin.weight.detach().numpy().copy() for lin in linears]
+        after_b = [None if lin.bias is None else lin.bias.detach().numpy().copy()
+                   for lin in linears]
+    return {"result": result, "calls": calls[0], "grads_kept": grads_kept, "changes": changes,
+            "after": after, "after_b": after_b}
+
+
+def _same_grads(params, grads) -> bool:
+    """Each parameter's .grad is still the gradient it was given (None where it had none)."""
+    torch = _import_torch()
+    for p, g in zip(params, grads):
+        if (p.grad is None) != (g is None):
+            return False
+        if g is not None and (p.grad.dtype != g.dtype or p.grad.shape != g.shape
+                              or not torch.equal(p.grad, g)):
+            return False
+    return True
 
 
 @_single_threaded
@@ -1415,8 +1743,6 @@ def _ratio_values(ref: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         return math.sqrt(norm(a - b) ** 2 + norm(ab - bb) ** 2) / math.sqrt(
             norm(b) ** 2 + norm(bb) ** 2)
 
-    lower = {np.dtype(np.float64): np.float32, np.dtype(np.float32): np.float16}[
-        ref["before"][0].dtype]
     with np.errstate(all="ignore"):
         mistakes = {
             "divided by the norm of the weights *after* the step":
@@ -1433,24 +1759,101 @@ def _ratio_values(ref: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
             "took the gradient's norm, not the change the step made":
                 np.array([np.nan if g is None else norm(g) / norm(b)
                           for g, b in zip(ref["grads"], b64)]),
-            f"computed in {np.dtype(lower).name}, a lower precision: it cannot resolve so "
-            "small a change": np.array([
-                float(norm(a.astype(lower) - b.astype(lower)) / norm(b.astype(lower)))
-                for a, b in zip(ref["after"], ref["before"])]),
+            _SAME_BEFORE: np.zeros_like(right),
+            # float32 of a float32 model is its own precision: that variant is right there
+            **{f"computed in {low.__name__}, a lower precision: it cannot resolve so small a "
+               "change": np.array([float(low(norm((a.astype(low) - b.astype(low)).astype(
+                   np.float64)))) / float(low(norm(b.astype(low).astype(np.float64))))
+                   for a, b in zip(ref["after"], ref["before"])])
+               for low in (np.float32, np.float16)},
         }
     return right, mistakes
+
+
+_SAME_BEFORE = "kept as 'before' tensors that the step changed too"
+# How close an answer must come to a mistake's values to be taken for it (the answer computes
+# them its own way, e.g. float32 norms in torch rather than numpy).
+_MISTAKE_TOL = {"float32": 1e-5, "float16": 2e-3}
+
+
+def _ratio_rtol(case: Case) -> float:
+    return 1e-9 if case.args[0]["model"]["dtype"] == "float64" else 1e-5
+
+
+def _ratios_ok(values: np.ndarray, right: np.ndarray, rtol: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.abs(values - right) <= rtol * np.abs(right)
+
+
+def _survey_ratios(cases, observations, refs) -> dict:
+    """Every ratio the answer returned in the draw, against the right one and the mistakes."""
+    values = []
+    for c, o, ref in zip(cases, observations, refs):
+        got = o.result.get("result") if o.status == "returned" and isinstance(o.result,
+                                                                               dict) else None
+        right, mistakes = _ratio_values(ref)
+        if not isinstance(got, np.ndarray) or got.shape != right.shape or got.dtype.kind != "f":
+            continue
+        rtol = _ratio_rtol(c)
+        got = got.astype(np.float64)
+        ok = _ratios_ok(got, right, rtol)
+        for k in range(right.size):
+            values.append(_Value(float(got[k]), float(right[k]), bool(ok[k]), [
+                (name, "", float(wrong[k]), next((t for low, t in _MISTAKE_TOL.items()
+                                                  if f"in {low}," in name), max(rtol, 1e-6)))
+                for name, wrong in mistakes.items()]))
+    return {"named": _explained_by(values)}
+
+
+def _show_pair(got: np.ndarray, right: np.ndarray) -> tuple[str, str]:
+    """Two arrays for a message, with enough digits that they do not print the same."""
+    for precision in (3, 6, 10, 17):
+        a, b = show(got, precision), show(right, precision)
+        if a != b:
+            return a, b
+    return a, b
 
 
 def _judge_ratios(case: Case, obs, expected) -> None:
     what = _RATIOS_WHAT
     dtype = case.args[0]["model"]["dtype"]
-    res = _record(obs.result, ("result", "calls"), what)
+    res = _record(obs.result, ("result", "calls", "grads_kept", "changes", "after", "after_b"),
+                  what)
     calls = res["calls"]
     if calls != 1:
         raise ExerciseError(f"{what} called step() {calls} times; it must call it exactly once.",
                             "the ratio is about one optimizer step: record the weights, take "
                             "the step, compare.")
-    right, mistakes = _ratio_values(expected)
+    _judge_changes(what, res["changes"], "The task asks you to leave the model as the step "
+                                         "leaves it.")
+    if _index(res["grads_kept"], 0) is not True:
+        raise ExerciseError(
+            f"when {what} called step(), the model's gradients were no longer the ones it was "
+            "given (zeroed, removed or changed), so the step did not move the weights as it "
+            "should.", "step() uses the gradients the parameters hold when it runs, as "
+            "optimizer.step() does: leave them as they are (zero_grad() belongs before the "
+            "next backward pass, not before this step).")
+    for kind, got_all, refs, befores in (("weights", res["after"], expected["after"],
+                                          expected["before"]),
+                                         ("bias", res["after_b"], expected["after_b"],
+                                          expected["before_b"])):
+        for k, (ref, before) in enumerate(zip(refs, befores)):
+            got = _index(got_all, k)
+            if ref is None or (isinstance(got, np.ndarray) and got.dtype == ref.dtype
+                               and _same_array(got, ref)):
+                continue
+            layer = f"the {kind} of Linear layer {k + 1}"
+            if isinstance(got, np.ndarray) and _same_array(got, before) and not _same_array(
+                    ref, before):
+                raise ExerciseError(
+                    f"after {what} returned, {layer} were back at their values before the "
+                    "step: the step's change was undone.", "leave the model as the step "
+                    "leaves it: whoever trains the model calls your function to measure a step, "
+                    "not to cancel it. Compare copies instead of writing them back.")
+            raise ExerciseError(f"after {what} returned, {layer} were not those the step "
+                                "leaves.", "leave the model as the step leaves it: change "
+                                "no parameter yourself.")
+    right, _ = _ratio_values(expected)
     n = right.size
     got = res["result"]
     if got is None:
@@ -1483,31 +1886,28 @@ def _judge_ratios(case: Case, obs, expected) -> None:
                             "return the ratios as float64 numbers, whatever the model's "
                             "precision (np.array of Python floats gives float64).")
     values = got.astype(np.float64)
-    rtol = 1e-9 if dtype == "float64" else 1e-5
-    with np.errstate(invalid="ignore"):
-        ok = np.abs(values - right) <= rtol * np.abs(right)
+    rtol = _ratio_rtol(case)
+    ok = _ratios_ok(values, right, rtol)
     if np.all(ok):
         return
-    if np.all(values == 0):
+    shown_all, wanted_all = _show_pair(values, right)
+    shown = f"{what} gives {shown_all}, expected {wanted_all}"
+    named = _named(UPDATE_RATIOS)
+    if named == _SAME_BEFORE:
         raise ExerciseError(
-            f"{what} gives 0 for every layer: the weights you kept as 'before' changed with "
-            "the step.", "an optimizer step changes the parameter tensors in place, and a "
-            "detached tensor (or a numpy view of it) shares their memory: keep an independent "
-            "copy.")
-    shown = f"{what} gives {show(values, 3)}, expected {show(right, 3)}"
-    for mistake, wrong in mistakes.items():
-        tol = 1e-3 if "precision" in mistake else 1e-6
-        with np.errstate(invalid="ignore"):
-            if not np.allclose(wrong, right, rtol=rtol, atol=0) and np.allclose(
-                    values, wrong, rtol=tol, atol=0, equal_nan=False):
-                raise ExerciseError(f"{shown}: it looks like you {mistake}.", _RATIOS_HINT)
+            f"{what} gives 0 for every layer, though the step moved the weights: the weights "
+            "you kept as 'before' changed with the step.", "an optimizer step changes the "
+            "parameter tensors in place, and a detached tensor (or a numpy view of it) shares "
+            "their memory: keep an independent copy.")
+    if named is not None:
+        raise ExerciseError(f"{shown}: it looks like you {named}.", _RATIOS_HINT)
     k = int(np.argmin(ok))
+    shown_k, wanted_k = pair(values[k], right[k])
     if dtype == "float64" and np.allclose(values, right, rtol=1e-4, atol=0):
         raise ExerciseError(
             f"{shown}: close, but not to the precision of a float64 model (layer {k + 1}: "
-            f"{pair(values[k], right[k])[0]} instead of {pair(values[k], right[k])[1]}).",
+            f"{shown_k} instead of {wanted_k}).",
             "keep the model's float64 precision when you subtract and take the norms.")
-    shown_k, wanted_k = pair(values[k], right[k])
     hint = _RATIOS_HINT
     if any(b is None for b in expected["before_b"]):
         hint += (" Layers built with bias=False have no bias parameter, so the model's "
@@ -1530,15 +1930,17 @@ def _explain_ratios(case: Case, obs) -> str | None:
     return None
 
 
-UPDATE_RATIOS = Spec(
+UPDATE_RATIOS = _ChapterSpec(
     "ch07.update_ratios", check="ch07.check_update_ratios", grade_id="ch07-update-ratios-check",
     what=_RATIOS_WHAT, answers=("update_ratios",), draw=_draw_ratios,
     reference_case=_ratio_reference, judge=_judge_ratios, explain_error=_explain_ratios,
-    forbidden=COURSE_CODE,
+    forbidden=COURSE_CODE, survey=_survey_ratios, builds="the model (with its gradients) and "
+                                                         "its step",
     passed="`update_ratios(model, step)` is right on every model and step tried (SGD with and "
            "without momentum, Adam, AdamW and hand-made steps, from 1e-9 to erratic; float32 "
            "and float64; frozen layers, layers without bias): one step, one ratio "
-           "||W_after - W_before|| / ||W_before|| per Linear layer, weights only.")
+           "||W_after - W_before|| / ||W_before|| per Linear layer, weights only, and the model "
+           "left as the step leaves it.")
 
 
 @exercise_check
@@ -1546,3 +1948,43 @@ def check_update_ratios(update_ratios, *, seed: int | None = None) -> None:
     """Check ``update_ratios(model, step)``: one step() call, one ||ΔW|| / ||W_before|| per
     Linear layer (weights only) as a float64 array, on models and steps drawn at each check."""
     _check(UPDATE_RATIOS, update_ratios, seed)
+
+
+# --------------------------------------------------------------------------------------
+# A case by hand
+# --------------------------------------------------------------------------------------
+
+def case_objects(spec_id: str, seed: int, index: int) -> dict:
+    """The objects of case ``index`` of the draw ``seed`` of a chapter-7 check, built from its
+    recipe (``helpers.exercises.case`` gives the recipe itself): a failure message names the
+    three numbers. What comes back, and how the check uses it:
+
+    - ``"ch07.grad_hook"``: ``{"model", "batches": [(X, y)], "loss"}``; the check sets
+      ``layer.grad_log = []`` and registers your hook on every Linear layer, then runs
+      ``objects["loss"](model(X), y).backward()`` for each batch;
+    - ``"ch07.dead_hook"``: ``{"layer", "batches": [z]}``; the check sets
+      ``layer.dead_log = []``, registers your hook and runs ``layer(z)`` for each batch (and
+      ``.sum().backward()`` on the output when z requires gradients);
+    - ``"ch07.course_layout"``: ``{"model"}``;
+    - ``"ch07.update_ratios"``: ``{"model", "step"}``, the model with its gradients computed
+      and the step to pass: ``update_ratios(objects["model"], objects["step"])``.
+    """
+    if not spec_id.startswith("ch07.") or spec_id not in SPECS:
+        raise ValueError(f"{spec_id!r} is not a chapter-7 check (ch07.grad_hook, "
+                         "ch07.dead_hook, ch07.course_layout, ch07.update_ratios)")
+    c = SPECS[spec_id].draw(int(seed))[int(index)]
+    (recipe,), _ = c.inputs()
+    torch = _import_torch()
+    if c.driver == "ch07.backward_hook":
+        return {"model": build_model(**recipe["model"]),
+                "batches": [(torch.tensor(b["X"], requires_grad=bool(recipe["x_grad"])),
+                             b["y"]) for b in recipe["batches"]],
+                "loss": lambda out, y: _loss(torch, recipe["loss"], out, y)}
+    if c.driver == "ch07.forward_hook":
+        return {"layer": build_layer(recipe["layer"]),
+                "batches": [torch.tensor(z, requires_grad=bool(recipe["grad"]))
+                            for z in recipe["batches"]]}
+    if c.driver == "ch07.layout":
+        return {"model": build_model(**recipe)}
+    model, take = _model_and_step(recipe)
+    return {"model": model, "step": take}

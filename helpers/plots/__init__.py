@@ -15,7 +15,8 @@ Importing this module applies the course style once (:func:`style`): readable fo
 a CJK-capable fallback font so that titles such as ``"Sigmoid激活函数"`` render as
 characters, not boxes, and the one palette: :func:`colour` gives each activation (and run)
 its colour, the same in every figure and explorer (``color=plots.colour("relu")`` in a
-notebook cell), :func:`layer_colour` each layer's and :func:`class_colours` each class's.
+notebook cell), :func:`layer_colour` each layer's, :func:`class_colours` each class's and
+:func:`run_colours` other compared quantities' (none of them an activation's colour).
 Legends and notes go where they cover no data (:func:`place_legend`, measured by
 :mod:`helpers.plots.audit`).
 
@@ -52,6 +53,8 @@ from .activation_plots import (  # noqa: F401
     _derivative_peak,
     band_style,
     centre_places,
+    derivative_curve,
+    derivative_jumps,
     plot_activations,
     plot_neuron,
     saturation_spans,
@@ -115,15 +118,19 @@ from .notebook import (  # noqa: F401
 )
 from .palette import (  # noqa: F401
     ACTIVATION_COLOURS,
+    CLASS_COLOURS,
     CLASS_MARKERS,
     DIVERGING_CMAP,
     LAYER_MARKERS,
+    LAYER_RAMP,
     OKABE_ITO,
+    RUN_COLOURS,
     _probability_cmap,
     class_colours,
     colour,
     layer_colour,
     layer_marks,
+    run_colours,
     styles_for,
 )
 from .softmax_figures import (  # noqa: F401
@@ -154,6 +161,7 @@ __all__ = [
     "cjk_font",
     "colour",
     "class_colours",
+    "run_colours",
     "layer_colour",
     "layer_marks",
     "subplots",

@@ -17,7 +17,7 @@ from .house import (
     place_legend,
     subplots,
 )
-from .palette import BAND_HATCHES, colour, styles_for
+from .palette import colour, hatch, styles_for
 
 SATURATION_THRESHOLD = diagnostics.SATURATION_THRESHOLD
 def saturation_spans(act, x: np.ndarray, threshold: float = SATURATION_THRESHOLD):
@@ -50,11 +50,62 @@ def _derivative_peak(act, x: np.ndarray):
     return float(x[i]), float(top)
 
 
-def band_style(rgb, k: int) -> dict:
-    """Patch keywords for the ``k``-th curve's shaded band in colour ``rgb``: a faint fill and
-    a hatch in the curve's colour, so overlapping bands keep their own colours."""
-    return {"facecolor": (rgb, 0.06), "hatch": BAND_HATCHES[k % len(BAND_HATCHES)],
-            "hatchcolor": (rgb, 0.45), "hatch_linewidth": 0.8, "edgecolor": "none", "lw": 0}
+def derivative_jumps(act, x: np.ndarray, tol: float = 0.2):
+    """Where f' jumps on the grid ``x``: a list of (x0, f'(x0), left limit, right limit).
+
+    ReLU's derivative jumps from 0 to 1 at 0, with f'(0) = 0 by the course's convention; a
+    line through the samples would draw the jump as a vertical segment, a slope that is
+    nowhere. The jump is located by bisection and snapped to a round x (0, not 1e-17).
+    """
+    g = act.grad(x)
+    jumps = []
+    for i in np.flatnonzero(np.abs(np.diff(g)) > tol):
+        lo, hi = float(x[i]), float(x[i + 1])
+        g_lo = float(g[i])
+        for _ in range(50):  # bisection: the last point with the left side's value
+            mid = (lo + hi) / 2
+            if abs(float(act.grad(np.array([mid]))[0]) - g_lo) <= tol / 2:
+                lo = mid
+            else:
+                hi = mid
+        x0 = round(hi, 6) + 0.0
+        eps = 1e-9 * max(1.0, abs(x0))
+        at, left, right = (float(v) for v in act.grad(np.array([x0, x0 - eps, x0 + eps])))
+        jumps.append((x0, at, left, right))
+    return jumps
+
+
+def derivative_curve(act, x: np.ndarray, jumps=None):
+    """(x, f'(x)) to draw as one line: broken at each jump (NaN), each side ending on its
+    limit, so no vertical segment joins the two sides."""
+    jumps = derivative_jumps(act, x) if jumps is None else jumps
+    xs, gs = [np.asarray(x, dtype=float)], [act.grad(x)]
+    if not jumps:
+        return xs[0], gs[0]
+    xs, gs, start = [], [], 0
+    for x0, _, left, right in jumps:
+        stop = int(np.searchsorted(x, x0))
+        piece = x[start:stop][x[start:stop] < x0]
+        xs += [piece, [x0, np.nan, x0]]
+        gs += [act.grad(piece), [left, np.nan, right]]
+        start = stop
+    piece = x[start:][x[start:] > jumps[-1][0]]
+    xs.append(piece)
+    gs.append(act.grad(piece))
+    return np.concatenate(xs), np.concatenate(gs)
+
+
+def band_style(rgb, k, *, legend: bool = False) -> dict:
+    """Patch keywords for a curve's shaded band in colour ``rgb``: a faint fill and a hatch
+    in the curve's colour, so overlapping bands keep their own colours. ``k`` is the
+    activation's name (its fixed hatch, :func:`~helpers.plots.palette.hatch`) or an index. A legend
+    swatch (``legend=True``) is a small patch: its fill and hatch are stronger, so it reads as
+    the same colour as the large band it stands for."""
+    return {"facecolor": (rgb, 0.18 if legend else 0.06),
+            "hatch": hatch(k),
+            "hatchcolor": (rgb, 0.9 if legend else 0.45),
+            "hatch_linewidth": 1.2 if legend else 0.8,
+            "edgecolor": (rgb, 0.9) if legend else "none", "lw": 0.8 if legend else 0}
 
 
 def plot_activations(names, derivative: bool = True, x_range=(-6, 6), *, mark_max: bool = True,
@@ -77,23 +128,38 @@ def plot_activations(names, derivative: bool = True, x_range=(-6, 6), *, mark_ma
     fig, axes = _panels(ax, 2 if derivative else 1, "plot_activations")
     x = np.linspace(lo, hi, n_points)
     styles = styles_for([act.name for act in acts])
-    bands = []  # (act, its colour, its hatch index) for each curve with a flat band
+    bands = []  # (act, its colour, its hatch key) for each curve with a flat band
     peaks = []
     for act, (rgb, dash) in zip(acts, styles):
         axes[0].plot(x, act(x), color=rgb, ls=dash, label=act.label, gid=f"f:{act.label}")
         if derivative:
-            axes[1].plot(x, act.grad(x), color=rgb, ls=dash, label=act.label,
-                         gid=f"df:{act.label}")
-            peak = _derivative_peak(act, x) if mark_max else None
+            jumps = derivative_jumps(act, x)
+            axes[1].plot(*derivative_curve(act, x, jumps), color=rgb, ls=dash,
+                         label=act.label, gid=f"df:{act.label}")
+            for x0, at, left, right in jumps:
+                # f'(x0) a filled dot; each one-sided limit it is not, an open circle.
+                axes[1].plot(x0, at, "o", color=rgb, ms=5, zorder=3.5, gid=f"jump:{act.label}")
+                ends = [v for v in (left, right) if abs(v - at) > 1e-9]
+                # A little larger than a peak's dot: a peak on it (tanh's at (0, 1)) shows
+                # inside the ring.
+                axes[1].plot([x0] * len(ends), ends, "o", markerfacecolor="white",
+                             markeredgecolor=rgb, markeredgewidth=1.5, ms=8, zorder=3.5,
+                             gid=f"jump_limit:{act.label}")
+            peak = _derivative_peak(act, x) if mark_max and not jumps else None
             if peak is not None:
-                axes[1].plot(*peak, "o", color=rgb, ms=5, gid=f"max:{act.label}")
+                # Above every curve, edged in white: a peak that lies on another curve (tanh's
+                # at (0, 1), on ReLU's line) still shows.
+                axes[1].plot(*peak, "o", color=rgb, ms=5, markeredgecolor="white",
+                             markeredgewidth=0.8, zorder=4, gid=f"max:{act.label}")
                 peaks.append((peak, rgb))
         spans = saturation_spans(act, x) if shade_saturation else []
+        # Its own hatch; a second curve of the same activation (another alpha) the next one.
+        key = act.name if act.name not in [b[0].name for b in bands] else len(bands)
         for a, b in spans:
             for panel in axes:
-                panel.axvspan(a, b, gid="saturated", **band_style(rgb, len(bands)))
+                panel.axvspan(a, b, gid="saturated", **band_style(rgb, key))
         if spans:
-            bands.append((act, rgb, len(bands)))
+            bands.append((act, rgb, key))
     axes[0].set(xlabel="input $x$", ylabel="$f(x)$", title=title or "Activation $f(x)$",
                 xlim=(lo, hi))
     if derivative:
@@ -101,14 +167,17 @@ def plot_activations(names, derivative: bool = True, x_range=(-6, 6), *, mark_ma
                     xlim=(lo, hi))
         # Labels once every curve is drawn, each where it covers none of them.
         for (px, py), rgb in peaks:
+            # On a white ground: a label over a hatched band must still read.
             note = axes[1].annotate(f"max {py:.3g}", (px, py), textcoords="offset points",
-                                    xytext=(5, 5), fontsize=8.5, color=rgb,
+                                    xytext=(5, 5), fontsize=8.5, color=rgb, zorder=4,
+                                    bbox={"boxstyle": "round,pad=0.08", "fc": "white",
+                                          "ec": "none", "alpha": 0.9},
                                     gid="max_label")
-            keep_free(note, around())
+            keep_free(note, around((5, 10, 16, 24, 32)))
     handles, labels = axes[0].get_legend_handles_labels()
     # One swatch per curve whose band is shaded, in that curve's colour and hatch: the bands
     # of several curves differ (tanh flattens sooner than sigmoid) and overlap.
-    swatches = [Patch(**band_style(rgb, k)) for _, rgb, k in bands]
+    swatches = [Patch(**band_style(rgb, k, legend=True)) for _, rgb, k in bands]
     flat = f"flat: $|f'| < {SATURATION_THRESHOLD:g}$"
     if derivative and swatches:
         # Two small legends fit between the curves where one large one would not: the

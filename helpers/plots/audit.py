@@ -17,6 +17,7 @@ and its overlaps are appended to a JSON-lines file, with the cell that drew it
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -266,18 +267,32 @@ def overlaps(fig, renderer=None) -> list[Overlap]:
 # ------------------------------------------------------------- the notebook audit
 
 
-def _cell() -> tuple[int | None, str]:
-    """(execution count, first line) of the notebook cell running now, if any."""
+def cell_key(source: str) -> str:
+    """A short hash of a cell's source, as sent to the kernel (its ends stripped): the audit
+    records it, so a reader finds the notebook and the cell that drew each figure."""
+    return hashlib.sha1(source.strip().encode("utf-8")).hexdigest()[:16]
+
+
+def _cell() -> tuple[int | None, str, str]:
+    """(execution count, first line, :func:`cell_key`) of the notebook cell running now."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover
-        return None, ""
+        return None, "", ""
     shell = get_ipython()
     if shell is None:
-        return None, ""
+        return None, "", ""
     source = shell.user_ns.get("In", [""])[-1] if shell.user_ns.get("In") else ""
+    # The code of the request being executed, as the client sent it: nbval executes cells
+    # without storing them in the history (In stays empty), so ask the kernel's message.
+    parent = getattr(shell, "parent_header", None) or {}
+    code = parent.get("content", {}).get("code") if isinstance(parent, dict) else None
+    if code is None:
+        raw = getattr(shell.history_manager, "input_hist_raw", None)
+        code = raw[-1] if raw else source
+    source = source or code
     first = next((ln for ln in source.splitlines() if ln.strip()), "")
-    return shell.execution_count, first
+    return shell.execution_count, first, cell_key(code) if code.strip() else ""
 
 
 def install(path: str) -> None:
@@ -298,8 +313,11 @@ def install(path: str) -> None:
             found = overlaps(self, renderer)
         except Exception as exc:  # noqa: BLE001 - the audit must never break a figure
             found = [Overlap("figure", "audit failed", repr(exc), 1)]
-        count, first = _cell()
-        record = {"cell": count, "first_line": first, "figure": id(self),
+        count, first, key = _cell()
+        # The kernel's process id: one notebook per kernel, when one log collects the
+        # figures of several (nbval runs each notebook in a kernel of its own).
+        record = {"cell": count, "first_line": first, "cell_key": key, "pid": os.getpid(),
+                  "figure": id(self),
                   "title": (self._suptitle.get_text() if self._suptitle else "")
                   or next((ax.get_title() for ax in self.axes if ax.get_title()), ""),
                   "overlaps": [asdict(o) for o in found]}

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
 from .. import diagnostics
@@ -15,6 +16,7 @@ from .house import (
     WIDE,
     _finish,
     _fixed_layout_figure,
+    _fixed_subplots,
     _percent,
     keep_free,
     log_axis_labels,
@@ -22,7 +24,7 @@ from .house import (
     subplots,
 )
 from .networks import _layer_activation, class_legend_handles, plot_decision_boundary
-from .palette import CLASS_MARKERS, OKABE_ITO, class_colours, colour, styles_for
+from .palette import CLASS_MARKERS, class_colours, colour, run_colours, styles_for
 
 # --------------------------------------------------------------------------------------
 # Chapter 1: boundaries in a grid, the folded plane, the 1-D fits
@@ -88,14 +90,21 @@ def plot_folded_plane(net, X, y, H, *, show: bool = False) -> Figure:
     plot_decision_boundary(net, X, y, ax=ax_in, colorbar=False, legend=None,
                            title="input space: two cuts make a band")
     t = np.linspace(-2.5, 2.5, 2)
-    for j, line_colour in enumerate([OKABE_ITO[2], OKABE_ITO[4]]):
+    for j, line_colour in enumerate(run_colours(2)):  # units: neither activations nor classes
         (wa, wb), bj = net.weights[0][:, j], net.biases[0][j]
         # Each unit's line lies on the black boundary: drawn wide, dashed, above it and
         # edged in white, so it shows on both the boundary and the shading.
         ax_in.plot(t, -(wa * t + bj) / wb, ls="--", lw=3, color=line_colour, zorder=3,
                    path_effects=[patheffects.withStroke(linewidth=4.5, foreground="white")],
                    label=f"unit {j + 1}: $h_{j + 1} = 0$")
-    place_legend(ax_in, inside=(), ncol=2, fontsize=8.5)
+    # The network's boundary (the 0.5 contour) on top of the cuts, and in the legend.
+    for contour in ax_in.collections:
+        if type(contour).__name__ in ("QuadContourSet", "ContourSet"):
+            contour.set_zorder(4)
+    handles, labels = ax_in.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="k", lw=1.2))
+    labels.append("network boundary, $P = 0.5$")
+    place_legend(ax_in, handles, labels, inside=(), ncol=2, fontsize=8.5)
     for k, class_colour in enumerate(class_colours(2)):
         sel = y == k
         ax_h.scatter(H[sel, 0], H[sel, 1], s=18, color=class_colour, edgecolors="k",
@@ -152,7 +161,12 @@ def plot_weight_paths(paths: Mapping[str, np.ndarray], inputs: Mapping[str, np.n
     ``paths[name]`` is the (steps, 2) sequence of weights; ``inputs[name]`` the (n, 2) inputs
     a of the linear unit, whose loss is the mean of (w.a - w*.a)^2 / 2 over the inputs.
     """
-    fig, axes = subplots(1, len(paths), figsize=(8.6, 4.6), sharey=True, squeeze=False)
+    # Square panels with margins fixed by hand: under constrained layout the equal aspect
+    # pushed the panels up and cut their titles off (chapter 2).
+    n, panel = len(paths), 3.7
+    fig, axes = _fixed_subplots((0.85 + n * panel + (n - 1) * 0.35, panel + 1.35), 1, n,
+                                left=0.7, right=0.15, top=0.35, bottom=1.0, wgap=0.35,
+                                sharey=True, squeeze=False)
     g1, g2 = np.meshgrid(np.linspace(-extent, extent, 121), np.linspace(-extent, extent, 121))
     grid = np.column_stack([g1.ravel(), g2.ravel()])
     for ax, (name, path) in zip(axes[0], paths.items()):
@@ -160,14 +174,17 @@ def plot_weight_paths(paths: Mapping[str, np.ndarray], inputs: Mapping[str, np.n
         loss = np.mean((grid @ a.T - a @ np.asarray(w_star)) ** 2, axis=1).reshape(g1.shape) / 2
         ax.contour(g1, g2, loss, levels=np.geomspace(0.002, 2, 12), colors="0.75",
                    linewidths=0.8)
-        ax.plot(path[:, 0], path[:, 1], "o-", ms=3, lw=1.2, color=OKABE_ITO[0],
+        path_colour, start_colour, star_colour = run_colours(3)
+        ax.plot(path[:, 0], path[:, 1], "o-", ms=3, lw=1.2, color=path_colour,
                 label="SGD path", gid=f"path:{name}")
-        ax.plot(*w_start, "s", color=OKABE_ITO[3], ms=8, label="start")
-        ax.plot(*w_star, "*", color=OKABE_ITO[2], ms=14, label=r"optimum $w^\star$")
+        ax.plot(*w_start, "s", color=start_colour, ms=8, label="start")
+        ax.plot(*w_star, "*", color="k", markerfacecolor=star_colour, ms=14,
+                label=r"optimum $w^\star$")
         ax.set(xlabel="$w_1$", title=f"inputs from {name}", aspect="equal")
     axes[0, 0].set_ylabel("$w_2$")
     # The loss contours fill every panel: the legend goes below them, in the layout's room.
-    fig.legend(*axes[0, -1].get_legend_handles_labels(), loc="outside lower center", ncol=3)
+    fig.legend(*axes[0, -1].get_legend_handles_labels(), loc="lower center", ncol=3,
+               bbox_to_anchor=(0.5, 0.0))
     return _finish(fig, show)
 
 
@@ -225,14 +242,14 @@ def plot_one_neuron_runs(runs: Mapping, target: float, reached: Mapping, *,
     fig, axes = subplots(1, 2, figsize=WIDE)
     notes = []
     for (name, (mean_out, loss)), (line_colour, dash) in zip(runs.items(), styles_for(runs)):
-        it = np.arange(1, len(mean_out) + 1)
+        it = np.arange(len(mean_out))  # iteration t at t: the axis is logarithmic from 1
         axes[0].plot(it, mean_out, color=line_colour, ls=dash, label=f"{name} neuron",
                      gid=f"output:{name}")
         axes[1].plot(it, loss, color=line_colour, ls=dash, label=f"{name} neuron", lw=1.2,
                      gid=f"loss:{name}")
         if reached.get(name) is None:
             continue
-        at = reached[name] + 1  # iterations are drawn from 1, so the log axis can show them
+        at = reached[name]
         for ax in axes:
             ax.axvline(at, color=line_colour, ls=":", lw=1.2, gid=f"reached:{name}")
         notes.append((axes[0].annotate(
@@ -240,14 +257,19 @@ def plot_one_neuron_runs(runs: Mapping, target: float, reached: Mapping, *,
             xytext=(4, 0), textcoords="offset points", color=line_colour, fontsize=9,
             va="center"), at))
     axes[0].axhline(target, color="k", ls="--", lw=1, label=f"target {target:g}", gid="target")
-    axes[0].set(xlabel="SGD iteration (log scale)", ylabel=r"mean output $\hat y$ on the batch",
+    axes[0].set(xlabel="SGD iteration $t$ (log scale from 1)",
+                ylabel=r"mean output $\hat y$ on the batch",
                 title="Output per iteration")
     axes[1].set_yscale("log")
     log_axis_labels(axes[1])
-    axes[1].set(xlabel="SGD iteration (log scale)", ylabel="L2 loss on the batch (log scale)",
+    axes[1].set(xlabel="SGD iteration $t$ (log scale from 1)",
+                ylabel="squared error $L$ on the batch",
                 title="Loss per iteration")
     for ax in axes:
-        ax.set_xscale("log")
+        # Linear from 0 to 1, logarithmic beyond: iteration 0 has a place, and iteration t
+        # is drawn at t (a plain log axis has no 0, and would need t + 1).
+        ax.set_xscale("symlog", linthresh=1, linscale=0.4)
+        ax.set_xlim(0, None)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     for note, at in notes:
         keep_free(note, [{"xy": (at, y), "xyann": (dx, 0), "ha": ha}
@@ -276,8 +298,8 @@ def plot_finite_difference_errors(hs, errors: dict, *, mark_h: float | None = 1e
     if ax is None:
         fig, ax = subplots(1, 1, figsize=(5.8, 3.8))
     fig = ax.figure
-    for i, (label, err) in enumerate(errors.items()):
-        ax.loglog(hs, err, color=OKABE_ITO[i % len(OKABE_ITO)], label=label, gid=f"fd:{label}")
+    for (label, err), line_colour in zip(errors.items(), run_colours(len(errors))):
+        ax.loglog(hs, err, color=line_colour, label=label, gid=f"fd:{label}")
     ax.set(xlabel="step $h$", ylabel=r"max error $|\mathrm{fd} - f'(x)|$",
            title=title or "Finite-difference error")
     if mark_h is not None:
@@ -296,27 +318,38 @@ def plot_finite_difference_errors(hs, errors: dict, *, mark_h: float | None = 1e
     return _finish(fig, show)
 
 
-def plot_seed_comparison(table: dict, *, ylim=(0.75, 1.01), title: str | None = None,
+def plot_seed_comparison(table: dict, *, ylim=(0.0, 1.01), title: str | None = None,
                          show: bool = False) -> Figure:
-    """One panel per dataset: each activation's mean (bar) and every seed's result (dots),
-    each activation in its course colour (:func:`colour`).
+    """One panel per dataset: each activation's mean (bar, from 0) and every seed's result
+    (dots), each activation in its course colour (:func:`colour`).
 
     ``table`` is ``{dataset: {activation: [value per seed]}}``, as chapter 6's
-    ``comparison_table`` returns it.
+    ``comparison_table`` returns it. Seed k sits at the same place in every activation's
+    group, and a thin grey line joins its results: a gap between two bars that every seed
+    shows is a real one. The bars start at 0, so their heights compare honestly.
     """
-    fig, axes = subplots(1, len(table), figsize=(8.5, 3.4), sharey=True, squeeze=False)
+    fig, axes = subplots(1, len(table), figsize=(8.5, 3.6), sharey=True, squeeze=False)
     # A run that did worse than ylim's lower end would be cut off: lower the axis to show it.
     lowest = min(min(values) for row in table.values() for values in row.values())
     ylim = (min(ylim[0], lowest - 0.02), ylim[1])
     for ax, (dataset, row) in zip(axes[0], table.items()):
+        n_seeds = max(len(values) for values in row.values())
+        offsets = np.linspace(-0.12, 0.12, n_seeds) if n_seeds > 1 else np.zeros(1)
+        for k in range(n_seeds):  # the same seed across the activations: one thin line
+            xs = [i + offsets[k] for i, values in enumerate(row.values()) if k < len(values)]
+            ys = [values[k] for values in row.values() if k < len(values)]
+            ax.plot(xs, ys, color="0.55", lw=0.8, zorder=2.5, gid=f"seed:{k}",
+                    label="same seed" if k == 0 else None)
         for i, ((name, values), (bar_colour, _)) in enumerate(zip(row.items(),
                                                                   styles_for(row))):
             ax.bar(i, np.mean(values), color=bar_colour, alpha=0.35, width=0.6,
                    gid=f"mean:{name}")
-            offsets = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else [0.0]
-            ax.plot(i + np.asarray(offsets), values, "o", color=bar_colour, gid=f"seeds:{name}")
+            ax.plot(i + offsets[:len(values)], values, "o", color=bar_colour, zorder=3,
+                    gid=f"seeds:{name}")
         ax.set_xticks(range(len(row)), list(row))
         ax.set(title=dataset, xlabel="activation", ylim=ylim)
     axes[0, 0].set_ylabel("validation accuracy")
     fig.suptitle(title or "Validation accuracy: mean (bar) and each seed (dots)")
+    if max(len(v) for row in table.values() for v in row.values()) > 1:
+        place_legend(axes[0, -1], inside=(), fontsize=8.5)
     return _finish(fig, show)

@@ -1,14 +1,18 @@
 """The course's one palette: a colour for each activation, layer, class and run.
 
 Every figure and explorer takes its colours from here, so ReLU is the same green in every
-chapter and a notebook cell can match them with :func:`colour`. All colours are colour-blind
-safe: Okabe & Ito's eight (2008), grey, and for the rarer activations and for names the
-course does not know, colours from Paul Tol's "muted" scheme (2021).
+chapter and a notebook cell can match them with :func:`colour`. Activations take Okabe &
+Ito's eight (2008), grey and three of Paul Tol's colours (2021). Classes, layers, runs and the
+other quantities a figure compares (logits and probabilities, two losses, two formulas) take
+colours of their own, far from every activation's: a blue point is never "class 0" in one
+figure and "sigmoid" in the next. ``tests/test_plots.py`` measures it: every class, layer and
+run colour differs from every activation colour by a CIELAB distance of at least 20, and the
+colours within each set stay apart for the three colour-vision deficiencies (Machado et al.,
+2009).
 """
 
 from __future__ import annotations
 
-import matplotlib as mpl
 from matplotlib import colors as mcolors
 
 from .. import activations
@@ -33,10 +37,18 @@ ACTIVATION_COLOURS = {
     "gelu": OKABE_ITO[5],     # sky blue
     "silu": OKABE_ITO[6],     # black
 }
-# Names the palette does not know (a student's registered activation, a run's label) take
-# these in turn, the first time they are asked for, and keep them for the session; the
-# first, wine, stands apart from every built-in activation's colour.
-FALLBACK_COLOURS = ["#882255", "#44AA99", "#CC6677", "#117733", "#88CCEE", "#DDCC77"]
+# Classes: dark wine, sand, light cyan, dark navy, pink, dark red (Tol's muted, light and
+# dark schemes), alternately dark and light so neighbouring classes differ in lightness, which
+# every colour-vision deficiency keeps. Classes also keep their markers (CLASS_MARKERS).
+CLASS_COLOURS = ["#882255", "#DDCC77", "#99DDEE", "#222255", "#FFAABB", "#663333"]
+# Runs and other compared quantities (logits and probabilities, two losses, training and
+# validation): dark teal, salmon, lavender, dark olive. Names the palette does not know (a
+# student's registered activation, "run A") take these in turn, the first time they are asked
+# for, and keep them for the session.
+RUN_COLOURS = ["#225555", "#EE8866", "#B8A9D9", "#666633"]
+FALLBACK_COLOURS = RUN_COLOURS  # the name it had before the run palette was split off
+# Layers: a dark-to-light brown ramp (first hidden layer darkest), a hue no activation has.
+LAYER_RAMP = ("#3B2205", "#C89B5A")
 _assigned: dict[str, str] = {}
 
 CLASS_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
@@ -45,6 +57,22 @@ DIVERGING_CMAP = "RdBu_r"  # colour-blind safe; red = positive, blue = negative
 # Hatches for shaded x-bands of several curves: each curve's band keeps its own colour and
 # direction, so where two bands overlap both stay visible (blended fills would not).
 BAND_HATCHES = ("///", "\\\\\\", "|||", "---", "xx", "++")
+# Each activation's hatch, fixed like its colour (the same in every figure and explorer,
+# whatever else is shown); those whose flat bands meet in the course's figures (sigmoid,
+# tanh, ReLU, SiLU, GELU, ELU) differ in direction.
+ACTIVATION_HATCHES = {"sigmoid": "///", "tanh": "\\\\\\", "relu": "|||", "silu": "---",
+                      "gelu": "++", "elu": "xx", "softplus": "..", "step": "xx",
+                      "arctan": "++", "leaky_relu": "---", "identity": ".."}
+
+
+def hatch(name_or_index) -> str:
+    """The hatch of an activation's flat band (by name), or the ``k``-th of BAND_HATCHES."""
+    if isinstance(name_or_index, str):
+        key = _activation_key(name_or_index) or name_or_index
+        if key in ACTIVATION_HATCHES:
+            return ACTIVATION_HATCHES[key]
+        return BAND_HATCHES[sum(map(ord, key)) % len(BAND_HATCHES)]
+    return BAND_HATCHES[int(name_or_index) % len(BAND_HATCHES)]
 
 
 def _activation_key(name) -> str | None:
@@ -101,18 +129,31 @@ def styles_for(names) -> list[tuple[str, object]]:
 
 
 def class_colours(k: int) -> list[str]:
-    """The colour of each of ``k`` classes (class 0 blue, class 1 orange, ...)."""
-    return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(k)]
+    """The colour of each of ``k`` classes (class 0 wine, class 1 sand, class 2 light cyan,
+    ...): none of them an activation's colour."""
+    return [CLASS_COLOURS[i % len(CLASS_COLOURS)] for i in range(k)]
 
 
-def layer_colour(j: int, n_layers: int):
+def run_colours(k: int) -> list[str]:
+    """Colours for ``k`` compared things that are neither activations nor classes nor layers
+    (logits and probabilities, two losses, training and validation), in a fixed order."""
+    return [RUN_COLOURS[i % len(RUN_COLOURS)] for i in range(k)]
+
+
+_layer_cmap = None
+
+
+def layer_colour(j: int, n_layers: int) -> str:
     """The colour of layer ``j`` (0 = first hidden layer) of a network of ``n_layers``.
 
-    Layers are ordered, so they take a dark-to-light viridis ramp, the same in every
-    per-layer figure and explorer: the first hidden layer darkest, the output layer
-    lightest (stopping short of viridis's pale yellow).
+    Layers are ordered, so they take a dark-to-light brown ramp (:data:`LAYER_RAMP`), the
+    same in every per-layer figure and explorer: the first hidden layer darkest, the output
+    layer lightest. Brown is no activation's colour (viridis's greens were ReLU's).
     """
-    return mpl.colormaps["viridis"](0.85 * j / max(n_layers - 1, 1))
+    global _layer_cmap
+    if _layer_cmap is None:
+        _layer_cmap = mcolors.LinearSegmentedColormap.from_list("course_layers", LAYER_RAMP)
+    return mcolors.to_hex(_layer_cmap(j / max(n_layers - 1, 1)))
 
 
 def layer_marks(n_layers: int, epochs: int, markersize: float = 5) -> list[dict]:
@@ -125,6 +166,15 @@ def layer_marks(n_layers: int, epochs: int, markersize: float = 5) -> list[dict]
              "markevery": (j * step // n_layers, step)} for j in range(n_layers)]
 
 
+def _lighter(colour_, share: float):
+    """``colour_`` mixed with white: ``share`` of white."""
+    rgb = mcolors.to_rgb(colour_)
+    return tuple(c + (1 - c) * share for c in rgb)
+
+
 def _probability_cmap():
+    """P(class 1) from class 0's colour through white to class 1's (not sigmoid's blue).
+    Class 1's end is a little lighter than its points, so the pale sand points stand out on
+    their own region (class 0's dark wine points do on theirs)."""
     return mcolors.LinearSegmentedColormap.from_list(
-        "course_binary", [OKABE_ITO[0], "#f7f7f7", OKABE_ITO[1]])
+        "course_binary", [CLASS_COLOURS[0], "#f7f7f7", _lighter(CLASS_COLOURS[1], 0.25)])

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from .. import activations
 from .house import WIDE, _finish, _panels, keep_free, place_legend, subplots
-from .palette import OKABE_ITO, class_colours
+from .palette import class_colours, run_colours
 
 
 def tied_top(p: np.ndarray) -> np.ndarray:
@@ -35,8 +35,9 @@ def plot_softmax(logits, temperature: float = 1.0, *, class_names=None, ax=None,
     fig, axes = _panels(ax, 2, "plot_softmax")
     idx = np.arange(k)
     top = set(tied_top(p).tolist())
-    zl = axes[0].bar(idx, z, color=OKABE_ITO[0], gid="logits")
-    pl = axes[1].bar(idx, p, color=OKABE_ITO[1], gid="probabilities")
+    logit_colour, probability_colour = run_colours(2)  # quantities, not activations or classes
+    zl = axes[0].bar(idx, z, color=logit_colour, gid="logits")
+    pl = axes[1].bar(idx, p, color=probability_colour, gid="probabilities")
     for i in top:
         pl[i].set_edgecolor("k")
         pl[i].set_linewidth(2)
@@ -123,7 +124,7 @@ def plot_tag_counts(X, n_true, predicted: Mapping[str, np.ndarray], centres, rad
     ``n_true`` (left), then one panel per model in ``predicted`` (title -> a square grid of
     predicted tag counts over [-lim, lim]^2, NaN where there is nothing to predict)."""
     X, n_true = np.asarray(X, dtype=float), np.asarray(n_true, dtype=float)
-    counts = mcolors.ListedColormap([OKABE_ITO[1], OKABE_ITO[5], OKABE_ITO[2], OKABE_ITO[6]])
+    counts = mcolors.ListedColormap(run_colours(4))  # counts: neither activations nor classes
     counts = counts.with_extremes(bad="white")  # outside the discs: no data, nothing to predict
     fig, axes = subplots(1, 1 + len(predicted), figsize=(3.5 * (1 + len(predicted)), 3.5))
     axes[0].scatter(*X.T, c=n_true, cmap=counts, vmin=-0.5, vmax=3.5, s=14, edgecolors="k",
@@ -174,12 +175,12 @@ def plot_shift_windows(panels, *, ylabel: str, ylim=(0.5, 1.08), show: bool = Fa
     if shared:
         ylims = [(min(lo for lo, _ in ylims), ylims[0][1])] * len(panels)
     fig, axes = subplots(1, len(panels), figsize=WIDE, sharey=shared, squeeze=False)
-    colours = class_colours(2)
+    colours = run_colours(3)  # two formulas and the NaN band: no activation's, no class's
     for ax, (title, shifts, naive, stable), lims in zip(axes[0], panels, ylims):
         shifts, naive, stable = (np.asarray(a, dtype=float) for a in (shifts, naive, stable))
         nan_at = shifts[np.isnan(naive)]
         if nan_at.size:
-            ax.axvspan(nan_at.min(), nan_at.max(), color=OKABE_ITO[3], alpha=0.15, lw=0,
+            ax.axvspan(nan_at.min(), nan_at.max(), color=colours[2], alpha=0.3, lw=0,
                        label="naive gives NaN")
         ax.plot(shifts, stable, color=colours[0], lw=5, alpha=0.5, gid="stable",
                 label="stable (max subtracted)")
@@ -199,7 +200,7 @@ def plot_confident_mistake(margins, grad_norms: Mapping, traces: Mapping, *, lr:
     class's margin (``grad_norms``, left, log scale) and the true class's probability over
     gradient-descent steps (``traces``, right)."""
     fig, (ax_g, ax_t) = subplots(1, 2, figsize=WIDE)
-    colours = class_colours(max(len(grad_norms), len(traces)))
+    colours = run_colours(max(len(grad_norms), len(traces)))  # losses: not classes
     for (name, norm), colour in zip(grad_norms.items(), colours):
         ax_g.semilogy(margins, norm, color=colour, label=name, gid=f"grad:{name}")
     ax_g.axvline(0, color="0.6", lw=1)

@@ -27,7 +27,7 @@ from .house import (
     subplots,
 )
 from .networks import _layer_names
-from .palette import OKABE_ITO, colour, layer_colour, layer_marks, styles_for
+from .palette import colour, layer_colour, layer_marks, run_colours, styles_for
 
 SATURATION_THRESHOLD = diagnostics.SATURATION_THRESHOLD
 DEAD_LABEL = "share of dead units ($a = 0$ on every sample)"
@@ -35,6 +35,8 @@ DEAD_LABEL = "share of dead units ($a = 0$ on every sample)"
 # Adam the ratio mostly mirrors the learning rate, so the band is a reference, not a verdict.
 RULE_OF_THUMB = 1e-3
 RULE_OF_THUMB_LABEL = "SGD rule of thumb ~1e-3\n(band: 1e-4 to 1e-2)"
+# Training and validation curves: two run colours, never an activation's (sigmoid's blue).
+TRAIN_COLOUR, VAL_COLOUR, RULE_COLOUR = run_colours(3)
 
 
 def plot_history(history, *, ax=None, title: str | None = None, show: bool = False) -> Figure:
@@ -46,14 +48,16 @@ def plot_history(history, *, ax=None, title: str | None = None, show: bool = Fal
     val_acc = np.asarray(getattr(history, "val_accuracy", np.full_like(loss, np.nan)), float)
     has_acc = bool(np.isfinite(acc).any())
     fig, axes = _panels(ax, 2 if has_acc else 1, "plot_history")
-    axes[0].plot(epoch, loss, label="train", gid="loss")
+    axes[0].plot(epoch, loss, color=TRAIN_COLOUR, label="train", gid="loss")
     if np.isfinite(val_loss).any():
-        axes[0].plot(epoch, val_loss, label="validation", ls="--", gid="val_loss")
+        axes[0].plot(epoch, val_loss, color=VAL_COLOUR, label="validation", ls="--",
+                     gid="val_loss")
     axes[0].set(xlabel="epoch", ylabel="loss", title=title or "Loss")
     if has_acc:
-        axes[1].plot(epoch, acc, label="train", gid="accuracy")
+        axes[1].plot(epoch, acc, color=TRAIN_COLOUR, label="train", gid="accuracy")
         if np.isfinite(val_acc).any():
-            axes[1].plot(epoch, val_acc, label="validation", ls="--", gid="val_accuracy")
+            axes[1].plot(epoch, val_acc, color=VAL_COLOUR, label="validation", ls="--",
+                         gid="val_accuracy")
         axes[1].set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(-0.02, 1.02))
         axes[1].yaxis.set_major_formatter(PercentFormatter(1.0))
     if np.isfinite(val_loss).any():
@@ -101,7 +105,7 @@ def plot_gradient_norms(source, X=None, y=None, *, loss: str | None = None, ax=N
             fig, ax = subplots(1, 1, figsize=(5.6, 3.6))
         fig = ax.figure
         longest = []
-        styles = styles_for(parsed) if len(parsed) > 1 else [(OKABE_ITO[0], "-")]
+        styles = styles_for(parsed) if len(parsed) > 1 else [(TRAIN_COLOUR, "-")]
         for (label, (_, norms, names)), (rgb, dash) in zip(parsed.items(), styles):
             layers = np.arange(1, len(norms) + 1)
             ax.plot(layers, norms, "o", ls=dash, color=rgb, label=label or None,
@@ -167,9 +171,9 @@ _NOTE_PLACES = tuple({"xy": (0.5, y), "ha": "center", "va": "center"}
 
 def _row_legend(ax, names, colours, marks, has_val: bool) -> None:
     """One legend per dashboard row, right of its last panel: it can cover no curve."""
-    handles = [Line2D([], [], color=OKABE_ITO[0], label="training loss")]
+    handles = [Line2D([], [], color=TRAIN_COLOUR, lw=2.2, label="training loss")]
     if has_val:
-        handles.append(Line2D([], [], color=OKABE_ITO[1], ls="--", lw=1.4,
+        handles.append(Line2D([], [], color=VAL_COLOUR, ls="--", lw=1.4,
                               label="validation loss"))
     handles += [Line2D([], [], color=c, marker=m["marker"], markersize=4.5, label=name)
                 for name, c, m in zip(names, colours, marks)]
@@ -177,7 +181,7 @@ def _row_legend(ax, names, colours, marks, has_val: bool) -> None:
                        "on all samples"),
                 Line2D([], [], color="0.25", ls="--", label="saturated: share of\n(sample, "
                        f"unit) entries\nwith $|f'| < {SATURATION_THRESHOLD:g}$"),
-                Patch(facecolor=(OKABE_ITO[2], 0.12), edgecolor=OKABE_ITO[2], ls=":", lw=1.0,
+                Patch(facecolor=(RULE_COLOUR, 0.3), edgecolor=RULE_COLOUR, ls=":", lw=1.0,
                       label=RULE_OF_THUMB_LABEL)]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.04, 1.02),
               borderaxespad=0, fontsize=8, handlelength=1.8, labelspacing=0.45)
@@ -208,21 +212,28 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
     for col in (1, 3):  # one log scale per column, so the runs compare at a glance
         for ax in axes[1:, col]:
             ax.sharey(axes[0, col])
+    # One layer ramp for the whole figure, from the deepest run: hidden layer j has the same
+    # colour in every row, and every row's output layer the lightest.
+    depth = max(h.grad_norm.shape[1] for h in histories.values())
     for (label, h), (ax_loss, ax_grad, ax_units, ax_ratio) in zip(histories.items(), axes):
         names = list(layer_names) if layer_names is not None else list(h.layer_names)
         n_layers = h.grad_norm.shape[1]
         if len(names) != n_layers:
             raise ValueError(f"{len(names)} layer names for a History of {n_layers} layers")
-        colours = [layer_colour(j, n_layers) for j in range(n_layers)]
+        colours = [layer_colour(j if j < n_layers - 1 else depth - 1, depth)
+                   for j in range(n_layers)]
         # One marker per layer, so lines that lie on top of each other (two layers both 94 %
         # saturated) stay distinguishable.
         marks = layer_marks(n_layers, h.epochs, markersize=4.5)
-        # The training loss on top: a validation curve that zigzags must not hide it.
-        ax_loss.plot(h.epoch, h.loss, label="train", zorder=3)
+        # The training loss wide and below, the validation loss thin, dashed and on top:
+        # where they coincide both stay visible.
+        ax_loss.plot(h.epoch, h.loss, color=TRAIN_COLOUR, lw=2.2, label="train", zorder=2,
+                     gid="loss")
         curves = h.loss
         has_val = bool(np.any(np.isfinite(h.val_loss)))
         if has_val:
-            ax_loss.plot(h.epoch, h.val_loss, ls="--", lw=1.4, label="validation")
+            ax_loss.plot(h.epoch, h.val_loss, color=VAL_COLOUR, ls="--", lw=1.4,
+                         label="validation", zorder=3, gid="val_loss")
             curves = h.val_loss
         ax_loss.set(ylabel="loss", title=f"{label}: loss")
         low, high = np.nanmin(curves), np.nanmax(curves)
@@ -241,9 +252,9 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
         ax_units.set_ylabel("dead: share of units\nsaturated: share of entries", fontsize=9)
         ax_units.yaxis.set_major_formatter(PercentFormatter(1.0))
         ratio = np.where(h.update_ratio > 0, h.update_ratio, np.nan)
-        ax_ratio.axhspan(RULE_OF_THUMB / 10, RULE_OF_THUMB * 10, color=OKABE_ITO[2], alpha=0.12,
+        ax_ratio.axhspan(RULE_OF_THUMB / 10, RULE_OF_THUMB * 10, color=RULE_COLOUR, alpha=0.3,
                          lw=0, gid="rule_of_thumb")
-        ax_ratio.axhline(RULE_OF_THUMB, color=OKABE_ITO[2], ls=":", lw=1.2)
+        ax_ratio.axhline(RULE_OF_THUMB, color=RULE_COLOUR, ls=":", lw=1.2)
         for j in range(n_layers):
             ax_ratio.plot(h.epoch, ratio[:, j], color=colours[j], **marks[j])
         ax_ratio.set(yscale="log", ylabel=r"$\|\Delta W_l\| / \|W_l\|$",
@@ -274,8 +285,8 @@ def plot_validation_curves(curves: Mapping, *, target: float | None = None,
     ``curves[task, activation]`` is a run's ``History.val_accuracy``; panels and lines follow
     the order of first appearance, each activation in its course colour (:func:`colour`),
     with dash patterns that keep overlapping lines apart. ``target`` (optional) is drawn as a
-    dotted horizontal line. The y axis starts low enough for every curve, early dips included;
-    the legend sits right of the panels.
+    thin solid grey line (no activation is drawn so). The y axis starts low enough for every
+    curve, early dips included; the legend sits right of the panels.
     """
     if not curves:
         raise ValueError("plot_validation_curves needs at least one curve")
@@ -295,7 +306,8 @@ def plot_validation_curves(curves: Mapping, *, target: float | None = None,
                 ax.plot(curves[task, act], color=colour(act), lw=1.6, label=act,
                         ls=styles[i % len(styles)])
         if target is not None:
-            ax.axhline(target, color="k", ls=(0, (1, 3)), lw=1.1, label=f"target {target:.0%}")
+            ax.axhline(target, color="0.55", ls="-", lw=0.8, label=f"target {target:.0%}",
+                       zorder=1.5, gid="target")
         ax.set(xlabel="epoch", title=f"{task}: validation accuracy", ylim=(bottom, 1.02))
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     axes[0, 0].set_ylabel("validation accuracy")
