@@ -37,6 +37,7 @@ from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 from matplotlib.transforms import Bbox, IdentityTransform
 
 from . import activations, data, diagnostics, nn, plots
+from ._blas import _blas_thread_calls, one_blas_thread  # noqa: F401 (public here too)
 
 __all__ = [
     "Explorer",
@@ -136,53 +137,6 @@ def _inside(ax) -> list:
     drawing order: the artists to blit when a panel's contents change but its axes do not."""
     inside = [a for a in ax.get_children() if a is not ax.patch and a not in (ax.xaxis, ax.yaxis)]
     return sorted(inside, key=lambda a: a.get_zorder())
-
-
-_BLAS_THREADS: list = []  # (get, set) of the BLAS numpy uses, once found; empty: none found
-
-
-def _blas_thread_calls():
-    """numpy's OpenBLAS thread-count functions, or None when numpy uses another BLAS."""
-    if not _BLAS_THREADS:
-        import ctypes
-        import glob
-        import os
-
-        found = None
-        for path in glob.glob(os.path.join(os.path.dirname(np.__file__) + ".libs", "*blas*")):
-            try:
-                lib = ctypes.CDLL(path)  # the library numpy has loaded already: same copy
-            except OSError:
-                continue
-            for prefix in ("scipy_openblas", "openblas"):
-                for suffix in ("64_", ""):
-                    get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                    put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                    if get is not None and put is not None and found is None:
-                        found = (get, put)
-        _BLAS_THREADS.append(found)
-    return _BLAS_THREADS[0]
-
-
-@contextmanager
-def one_blas_thread():
-    """Run numpy's matrix products on one thread for the duration (then restore).
-
-    An explorer's products are small (256 samples, 128 units at most): a second BLAS thread
-    saves nothing, and on a busy machine (a shared server, Binder) each product waits for
-    that thread to be scheduled, so one update took 0.3 s instead of 3 ms.
-    """
-    calls = _blas_thread_calls()
-    if calls is None:
-        yield
-        return
-    get, put = calls
-    before = get()
-    put(1)
-    try:
-        yield
-    finally:
-        put(before)
 
 
 def _activation_name(name) -> str:

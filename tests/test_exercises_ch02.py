@@ -24,6 +24,32 @@ def unfinished(*args):
 # without the course's code and without a Python loop; keep the shape and a float dtype.
 
 
+def _growing_gain():
+    calls = [0]
+
+    def tanh_init_std(fan_in, fan_out):
+        calls[0] += 1
+        return (1 + calls[0] / 1000) / math.sqrt(fan_in)
+    return tanh_init_std
+
+
+def _cached_by_shape(formula):
+    """A result kept by (shape, dtype) from an earlier call: stale for a new input."""
+    cache = {}
+
+    def answer(x):
+        x = np.asarray(x)
+        key = (x.shape, x.dtype.str)
+        if key not in cache:
+            cache[key] = formula(x)
+        return cache[key]
+    return answer
+
+
+def _wrong_on_3d(formula, wrong):
+    return lambda x: wrong(x) if np.ndim(x) == 3 else formula(x)
+
+
 def sp_recover_x_log(s):
     x = np.log(s / (1 - s))
     return np.exp(-x) / (1 + np.exp(-x)) ** 2
@@ -183,6 +209,10 @@ WRONG_SIGMOID_PRIME = {
                                                     r"outside \[0, 1\]"),
     "transposed on square inputs only": (sp_square_transposed, r"differs"),
     "no return": (sp_no_return, r"returned None"),
+    "results kept by shape and dtype": (_cached_by_shape(lambda s: s * (1 - s)),
+                                        r"shape \(2, 3\).*again|differs"),
+    "wrong on three axes only": (_wrong_on_3d(lambda s: s * (1 - s), lambda s: s * (1 + s)),
+                                 r"three axes|differs"),
     "a matrix product instead of elementwise": (lambda s: s @ (1 - s).T, r"returned shape"),
 }
 
@@ -330,6 +360,14 @@ WRONG_SHRINK = {
                                                   r"overflows"),
     "rounded to 12 decimals": (lambda n: np.round(0.25 ** np.asarray(n, float), 12),
                                r"n_layers = 8 is 1\.5258789e-05"),
+    "the integer 1 for no layer": (lambda n: 0.25 ** n if n else 1, r"returned the integer 1"),
+    "counts cast to int16 (wraps above 32767)": (
+        lambda n: 0.25 ** np.asarray(n).astype(np.int16).astype(float), r"40000|expected"),
+    "results kept by shape and dtype": (_cached_by_shape(lambda n: 0.25 ** n.astype(float)),
+                                        r"expected|differs"),
+    "wrong on three axes only": (_wrong_on_3d(lambda n: 0.25 ** np.asarray(n, float),
+                                              lambda n: 0.5 ** np.asarray(n, float)),
+                                 r"three axes|differs"),
 }
 
 _BOUNDS_TO_60 = 0.25 ** np.arange(61.0)
@@ -429,7 +467,7 @@ WRONG_TANH_INIT = {
     "rounded to one decimal": (lambda i, o: round(math.sqrt(2 / (i + o)), 1),
                                r"too large|fade away|returned 0\.0"),
     "integer division 2 // (fan_in + fan_out)": (lambda i, o: 2 // (i + o),
-                                                 r"returned 0\.0 .*\n.*\nHint: .*`//` is integer"),
+                                                 r"returned 0\.0 .*\n.*\nHint: .*`//`"),
     "negative": (lambda i, o: -0.1, r"returned -0\.1 .*never negative\.\n.*\nHint: a spread"),
     "minus sign on the root": (lambda i, o: -np.sqrt(2 / (i + o)), r"never negative"),
     "NaN": (lambda i, o: float("nan"), r"returned nan .*not a number.*\n.*\nHint: NaN comes"),
@@ -442,6 +480,21 @@ WRONG_TANH_INIT = {
     "the weights instead of their std": (tanh_init_weights,
                                          r"one number .* got an array of shape \(1, 1\)"),
     "None": (lambda i, o: None, r"returned None"),
+    # Rules that look safe but miss on the steepest networks the task allows.
+    "1 / sqrt of the larger fan (fades on a steep widening)":
+        (lambda i, o: 1 / math.sqrt(max(i, o)), r"steep (early|late) widening.*fade away"),
+    "Xavier rounded to 2 decimals":
+        (lambda i, o: round(math.sqrt(2 / (i + o)), 2), r"steep narrowing.*saturated"),
+    "0.95 times Xavier": (lambda i, o: 0.95 * math.sqrt(2 / (i + o)),
+                         r"steep late widening.*fade away"),
+    "Xavier, 6% more above 256 inputs":
+        (lambda i, o: math.sqrt(2 / (i + o)) * (1.06 if i > 256 else 1.0),
+         r"steep narrowing.*saturated"),
+    "a random gain on every call": (lambda i, o: np.random.default_rng().uniform(0.8, 1.2)
+                                    / math.sqrt(i), r"same fans must give the same std|"
+                                                    r"saturated|fade away"),
+    "a gain that grows with each call": (_growing_gain(),
+                                         r"same fans must give the same std|saturated"),
     "Xavier only for the widths of the old check (1.0 elsewhere)": (
         lambda i, o: math.sqrt(2 / (i + o)) if 20 <= min(i, o) and max(i, o) <= 330 else 1.0,
         r"narrow network \(16 units|wide network \(400 units|saturated"),
@@ -453,7 +506,6 @@ RIGHT_TANH_INIT = {
     "1 / sqrt of the mean fan": lambda fan_in, fan_out: 1 / math.sqrt((fan_in + fan_out) / 2),
     "sqrt(2) / sqrt(fan_in + fan_out), as float32":
         lambda fan_in, fan_out: np.float32(np.sqrt(2) / np.sqrt(fan_in + fan_out)),
-    "1 / sqrt of the larger fan": lambda fan_in, fan_out: 1 / np.sqrt(max(fan_in, fan_out)),
     "geometric mean of the fans, (fan_in fan_out)**-1/4": lambda i, o: (i * o) ** -0.25,
     "1.1 / sqrt(fan_in), a gain a little above 1": lambda i, o: 1.1 / math.sqrt(i),
 }
@@ -495,7 +547,7 @@ def test_tanh_init_margins_around_the_limits():
     """The limits sit between the right rules and the wrong ones with room on both sides, on the
     fixed networks and on many random ones."""
     rules_right = [RIGHT_TANH_INIT["Xavier / Glorot"], RIGHT_TANH_INIT["LeCun 1 / sqrt(fan_in)"],
-                   RIGHT_TANH_INIT["1 / sqrt of the larger fan"]]
+                   RIGHT_TANH_INIT["geometric mean of the fans, (fan_in fan_out)**-1/4"]]
     worst_sat, worst_std = 0.0, np.inf
     for seed in range(300):
         for sizes in ch02._tanh_networks(np.random.default_rng(seed)).values():

@@ -176,8 +176,51 @@ def clipped_float32(x, alpha=0.01):
 
 def overflowing_sum(x, alpha=0.01):
     """((1 + alpha) x + (1 - alpha) |x|) / 2: right in exact arithmetic, but the sum
-    overflows near the dtype's largest value."""
+    overflows near the dtype's largest value (integers converted first: abs of the smallest
+    integer is another mistake)."""
+    x = x if x.dtype.kind == "f" else x.astype(np.float64)
     return ((1 + alpha) * x + (1 - alpha) * np.abs(x)) / 2
+
+
+def promoted_to_float16(x, alpha=0.01):
+    """Integers promoted with float16 (int8 -> float16, int16 -> float32), not to float64."""
+    y = x.astype(np.promote_types(x.dtype, np.float16))
+    return np.where(y > 0, y, y * y.dtype.type(alpha))
+
+
+def promoted_to_float16_grad(x, alpha=0.01):
+    return np.where(x > 0, 1, alpha).astype(np.promote_types(x.dtype, np.float16))
+
+
+def signed_only(x, alpha=0.01):
+    """Only signed integers count as integers: uint8 comes back uint8."""
+    return np.where(x > 0, x, alpha * x).astype(np.float64 if x.dtype.kind == "i" else x.dtype)
+
+
+def signed_only_grad(x, alpha=0.01):
+    return np.where(x > 0, 1, alpha).astype(np.float64 if x.dtype.kind == "i" else x.dtype)
+
+
+def negated_parts(x, alpha=0.01):
+    """-x overflows at the smallest integer (and wraps for unsigned x)."""
+    return (np.maximum(x, 0) - alpha * np.maximum(-x, 0)).astype(leaky_relu(x).dtype)
+
+
+_CACHE = {}
+
+
+def cached_by_shape(x, alpha=0.01):
+    """A result kept per (shape, dtype, alpha): right once, wrong for other values (kept across
+    checks too, so a later check may fail on another case than the twin inputs)."""
+    key = (x.shape, x.dtype.str, alpha)
+    if key not in _CACHE:
+        _CACHE[key] = leaky_relu(x, alpha)
+    return _CACHE[key]
+
+
+def float_sum_and_abs(x, alpha=0.01):
+    x = x if x.dtype.kind == "f" else x.astype(np.float64)
+    return (1 + alpha) / 2 * x + (1 - alpha) / 2 * np.abs(x)
 
 
 _course_forward_partial = functools.partial(activations.leaky_relu)
@@ -325,6 +368,28 @@ WRONG_LEAKY_RELU = {
     "clipped to 1e38 (float32)": ((clipped_float32, leaky_relu_grad),
                                   r"float32 input; the largest difference is at x = "
                                   r"3\.39999\d*e\+38"),
+    # Confirmation: integer dtypes beyond int32/int64, at their smallest and largest values;
+    # a cache keyed on everything but the values; alpha = 0.0 replaced by the default.
+    "integers promoted with float16 (int8 gives float16)": (
+        (promoted_to_float16, promoted_to_float16_grad),
+        r"`leaky_relu` returned dtype float16 for an int8 input; the task asks for float64"),
+    "only signed integers converted (uint8 kept)": (
+        (signed_only, signed_only_grad), r"returned dtype uint8 for an uint8 input"),
+    "max(x, 0) - alpha max(-x, 0) (overflows at the smallest integer)": (
+        (negated_parts, leaky_relu_grad),
+        r"int8 input; the largest difference is at x = -128\.0: got 0, expected -[\d.]+\.\n"
+        r"[\s\S]*Hint: integer arithmetic wraps around"),
+    "the sum and the absolute value on integers (abs(-128) is -128)": (
+        (lambda x, alpha=0.01: (1 + alpha) / 2 * x + (1 - alpha) / 2 * np.abs(x),
+         leaky_relu_grad), r"int8 input; the largest difference is at x = -128\.0"),
+    "a result cached by shape, dtype and alpha": (
+        (cached_by_shape, leaky_relu_grad),
+        r"`leaky_relu` differs from the answer in \d+ of \d+ values"),
+    "alpha or 0.01 (alpha = 0.0 falls back to the default)": (
+        (lambda x, alpha=0.01: leaky_relu(x, alpha or 0.01),
+         lambda x, alpha=0.01: leaky_relu_grad(x, alpha or 0.01)),
+        r"with alpha = 0\.0 gives the values for alpha = 0\.01, the default: alpha = 0\.0 "
+        r"falls back[\s\S]*it is falsy"),
     "a sum that overflows near the largest float": (
         (overflowing_sum, leaky_relu_grad),
         r"at x = -?(1\.7e\+308|3\.39999\d*e\+38): got -?inf[\s\S]*Hint: x is finite"),
@@ -348,8 +413,8 @@ RIGHT_LEAKY_RELU = {
         leaky_relu(x).dtype), lambda x, alpha=0.01: np.where(x > 0, 1, alpha).astype(
         leaky_relu(x).dtype)),
     "float copy, then scaled in place": (float_copy_then_scale, leaky_relu_grad),
-    "via the sum and the absolute value": (
-        lambda x, alpha=0.01: (1 + alpha) / 2 * x + (1 - alpha) / 2 * np.abs(x),
+    "via the sum and the absolute value, in floats": (
+        float_sum_and_abs,
         lambda x, alpha=0.01: np.where(x > 0, 1 + 0 * x, alpha + 0 * x)),
     "np.result_type for the dtype": (
         leaky_relu,
@@ -403,6 +468,14 @@ def test_leaky_relu_cases_cover_the_contract():
     assert any(x.dtype == np.float16 and np.any((x > 0) & (x < 1e-7)) for x in xs)
     assert all(np.all(np.isfinite(x)) for x in xs)   # the task's inputs are finite
     assert any(np.array_equal(x, np.arange(-3, 4)) for x in xs)
+    for dtype in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint64):
+        info = np.iinfo(dtype)   # every integer dtype, at its smallest and largest values
+        assert any(x.dtype == dtype and x.min() == info.min and x.max() == info.max
+                   for x in xs), dtype
+    twins = [c for c in cases if "with the same shape, dtype and alpha" in c.label]
+    assert len(twins) == 4 and len({ch03._alpha_of(c) for c in twins}) == 1
+    assert twins[0].args[0].shape == twins[2].args[0].shape
+    assert np.all(twins[0].args[0] != twins[2].args[0])
     alphas = {ch03._alpha_of(c) for c in cases}
     assert 0.0 in alphas and ch03.DEFAULT_ALPHA in alphas and len(alphas) >= 5
     called = {(len(c.args), tuple(c.kwargs)) for c in cases if c.work is None}
@@ -486,10 +559,19 @@ WRONG_DEAD_UNITS = {
     "constant column (std)": (lambda A: A.std(axis=0) == 0, r"unit 9 is alive .*1e-200"),
     "squares underflow": (lambda A: (A**2).sum(axis=0) == 0,
                           r"unit 9 is alive \(a single output of 1e-200"),
-    "isclose tolerance": (lambda A: np.all(np.isclose(A, 0), axis=0), r"tiny nonzero output"),
+    "isclose tolerance": (lambda A: np.all(np.isclose(A, 0), axis=0),
+                          r"marks units dead whose nonzero outputs are all tiny \(the smallest "
+                          r"such unit's largest output is 1e-200\)[\s\S]*no tolerance"),
     "a 1e-3 threshold": (lambda A: np.all(np.abs(A) < 1e-3, axis=0),
-                         r"treats a tiny nonzero output as zero"),
-    "round to 6 decimals": (lambda A: np.all(np.round(A, 6) == 0, axis=0), r"1e-12"),
+                         r"nonzero outputs are all tiny"),
+    "round to 6 decimals": (lambda A: np.all(np.round(A, 6) == 0, axis=0),
+                            r"nonzero outputs are all tiny"),
+    # Confirmation: a mean that underflows gives the same mask as a tolerance on the smallest
+    # numbers: the message says what differs (the size of the outputs), not which it is.
+    "the mean of |a| is zero (underflows at 5e-324)": (
+        lambda A: np.abs(A).mean(axis=0) == 0,
+        r"nonzero outputs are all tiny \(the smallest such unit's largest output is "
+        r"4\.94e-324\)"),
     "some zero instead of every": (lambda A: np.any(A == 0, axis=0), r"zero on \*some\* sample"),
     "majority of zeros": (lambda A: (A == 0).mean(axis=0) > 0.5,
                           r"differs on 6 of 12 units; the first three:\n.*unit 2 is alive"),
@@ -541,13 +623,14 @@ WRONG_DEAD_UNITS = {
     "through float32 (1e-200 becomes 0)": (lambda A: np.all(A.astype(np.float32) == 0, axis=0),
                                            r"unit 9 is alive \(a single output of 1e-200"),
     "through float16 (1e-12 becomes 0)": (lambda A: np.all(A.astype(np.float16) == 0, axis=0),
-                                          r"treats a tiny nonzero output as zero"),
+                                          r"nonzero outputs are all tiny[\s\S]*lower "
+                                          r"precision"),
     # Issue 23: a threshold just above zero, which the smallest numbers show.
     "below the smallest normal float counts as 0": (
         lambda A: np.all(np.abs(A) < np.finfo(A.dtype).tiny, axis=0),
-        r"tiny nonzero output as zero[\s\S]*smallest size a float64 holds"),
+        r"nonzero outputs are all tiny[\s\S]*smallest size a float64 holds"),
     "below 1e-300 counts as 0": (lambda A: np.all(np.abs(A) < 1e-300, axis=0),
-                                 r"tiny nonzero output as zero[\s\S]*smallest size|unit 1 is "
+                                 r"nonzero outputs are all tiny[\s\S]*smallest size|unit 1 is "
                                  r"dead[\s\S]*in float32"),
     # Issue 23: the course's own implementation, under any name.
     "the course's dead_units": (lambda A: diagnostics.dead_units(A),
@@ -567,7 +650,20 @@ WRONG_DEAD_UNITS = {
         r"took \d+ ms of CPU on an input of 200,000 elements"),
     "functools.reduce over the samples": (
         lambda A: ~functools.reduce(np.logical_or, A != 0, np.zeros(A.shape[1], bool)),
-        r"took \d+ ms of CPU on a tall batch, \(100,000 samples, 2 units\)"),
+        r"took \d+ ms of CPU on a batch of \(100,000 samples, 2 units\)"),
+    # Confirmation: only the last 300 samples (every batch but the timed one was shorter), and
+    # a loop over the shorter axis (the large cases were long in one axis only).
+    "only the last 300 samples": (lambda A: np.all(A[-300:] == 0, axis=0),
+                                  r"differs on 5 of 9 units[\s\S]*a long batch"),
+    "a loop over the shorter axis": (
+        lambda A: (~functools.reduce(np.logical_or, A != 0) if A.shape[0] <= A.shape[1] else
+                   np.array([not A[:, j].any() for j in range(A.shape[1])])),
+        r"runs a Python loop: on a 3 x 4 input it executed \d+ Python lines and calls, on a "
+        r"120 x 60 input"),
+    "a loop over the longer axis": (
+        lambda A: (~functools.reduce(np.logical_or, A != 0) if A.shape[0] > A.shape[1] else
+                   np.array([not A[:, j].any() for j in range(A.shape[1])])),
+        r"runs a Python loop|took \d+ ms of CPU"),
 }
 
 # Right answers written other ways: every one must pass.
@@ -649,16 +745,35 @@ def test_dead_units_random_batches_keep_their_traps():
 
 
 def test_dead_units_timed_cases_are_wide_and_tall():
-    """Two timed inputs of 200,000 values: one wide in units and one tall in samples, so a loop
-    over either axis runs 100,000 times; mostly zeros, with dead and alive units, the alive
-    ones firing on the last sample (a scan stops late)."""
+    """Four timed inputs of 200,000 values: one wide in units and one tall in samples, so a
+    loop over either axis runs 100,000 times, and two large in both axes (a loop over the
+    shorter one shows too); mostly zeros, with dead and alive units, the alive ones firing on
+    the last sample (a scan stops late). The large work cases are large in both axes, one
+    taller than wide and one wider than tall."""
     for seed in range(20):
-        timed = [c.args[0] for c in ch03.DEAD_UNITS.draw(seed) if c.work == "timed"]
-        assert sorted(A.shape for A in timed) == [(2, 100_000), (100_000, 2)]
+        cases = ch03.DEAD_UNITS.draw(seed)
+        timed = [c.args[0] for c in cases if c.work == "timed"]
+        assert sorted(A.shape for A in timed) == [(2, 100_000), (400, 500), (500, 400),
+                                                  (100_000, 2)]
         for A in timed:
             dead = ~np.any(A, axis=0)
             assert dead.any() and not dead.all()
             assert np.all(A[-1, ~dead] > 0) and np.mean(A == 0) > 0.5
+        large = sorted(c.args[0].shape for c in cases if c.work == "large")
+        assert large == [(60, 120), (120, 60)]
+
+
+def test_dead_units_long_batch_fires_early():
+    """A batch of more than 300 samples whose live units fire only on its first samples (one
+    only in its middle, one everywhere but once): a look at the last rows sees them dead."""
+    for seed in range(20):
+        A = next(c.args[0] for c in ch03.DEAD_UNITS.draw(seed) if "a long batch" in c.label)
+        assert 1000 <= A.shape[0] <= 5000 and A.shape[1] == 9
+        dead = ~np.any(A, axis=0)
+        assert dead.sum() == 3
+        assert np.sum(np.any(A[-300:] != 0, axis=0)) == 1   # one unit fires late
+        middle = np.flatnonzero(np.count_nonzero(A, axis=0) == 1)
+        assert any(np.flatnonzero(A[:, j]).tolist() == [A.shape[0] // 2] for j in middle)
 
 
 def test_dead_units_autograding_path_agrees(tmp_path, monkeypatch):
@@ -674,12 +789,13 @@ def test_dead_units_autograding_path_agrees(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- exercise 3: revive
 # Task: revive(config) gets broken settings with the keys activation, init, bias_init, lr and
 # epochs (the task's, and others in these ranges: bias_init -4 to -2, lr 0.5 to 1, epochs 150 to
-# 300; the check tries every range's ends each time); it returns a copy with exactly one
-# setting changed and the same keys (none added, none dropped), epochs at most 300; each
-# revived network, trained as in the chapter, must end with no dead hidden unit and at least
-# 95% training accuracy. Each check trains 4 networks, so the right answers run on 25 draws
-# and the wrong ones on the usual 4.
-REVIVE_SEEDS = 25
+# 300; the check tries the corners and the middle of the ranges each time, and two drawn);
+# it returns a copy with exactly one setting changed and the same keys (none added, none
+# dropped), epochs at most 300; each revived network, trained as in the chapter, must end
+# with no dead hidden unit and at least 95% training accuracy. Each check trains 10 networks
+# (8 of them the same on every draw), so the right answers run on 10 draws and the wrong ones
+# on the usual 4.
+REVIVE_SEEDS = 10
 
 
 def make_reviver(**changes):
@@ -749,6 +865,17 @@ def fitted_bias_threshold(threshold):
     return revive
 
 
+def fitted_epochs(activation):
+    """The confirmation reader's fit to the shown settings: the bias fix below 200 epochs,
+    another activation from 200 on (right on most settings, not on the lowest bias and lr)."""
+    def revive(config):
+        if config["epochs"] < 200:
+            return dict(config, bias_init=0.0)
+        return dict(config, activation=activation)
+
+    return revive
+
+
 def fitted_lr_end(config):
     """Right only where lr is at the task's upper end: ELU elsewhere."""
     if config["lr"] >= 1.0:
@@ -776,7 +903,7 @@ WRONG_REVIVE = {
                                 r"no unit is dead, but alive is not the same as learning"),
     "ELU: revives the task's network, too slow from a worse start": (
         make_reviver(activation="elu"),
-        r"activation = 'elu' no unit is dead, but .*\nIn case 2 of 4: the hard corner of the "
+        r"activation = 'elu' no unit is dead, but .*\nIn case 2 of 10: the hard corner of the "
         r"ranges"),
     "tanh: right for the task's network only": (make_reviver(activation="tanh"),
                                                 r"alive is not the same as learning"),
@@ -809,11 +936,19 @@ WRONG_REVIVE = {
     # Newcomer: fitted to the biases shown (-3 and below); the mild end, -2, is always tried.
     "bias fix only at -3 and below": (fitted_bias_threshold(-3.0),
                                       r"with lr = 0\.1, 100% of the units of hidden layer 2 are "
-                                      r"still dead[\s\S]*the mild end of the bias range"),
+                                      r"still dead[\s\S]*the mild corner of the ranges"),
     "bias fix only at -2.1 and below": (fitted_bias_threshold(-2.1),
-                                        r"with lr = 0\.1, 100% of the units[\s\S]*In case 3 "
-                                        r"of 4: the mild end of the bias range"),
-    "fitted to lr = 1 (ELU elsewhere)": (fitted_lr_end, r"In case 2 of 4: the hard corner"),
+                                        r"with lr = 0\.1, 100% of the units[\s\S]*In case 5 "
+                                        r"of 10: the mild corner of the ranges"),
+    "fitted to lr = 1 (ELU elsewhere)": (fitted_lr_end, r"In case 2 of 10: the hard corner"),
+    # Confirmation: fitted to the shown settings by the epochs (17 of 21 and 11 of 20 draws
+    # passed when the check tried one setting drawn in the ranges).
+    "bias fix below 200 epochs, arctan from 200 on": (
+        fitted_epochs("arctan"),
+        r"activation = 'arctan' no unit is dead, but[\s\S]*In case 3 of 10: the lowest bias "
+        r"and lr with the most epochs"),
+    "bias fix below 200 epochs, ELU from 200 on": (
+        fitted_epochs("elu"), r"In case 3 of 10: the lowest bias and lr with the most epochs"),
 }
 
 # Right answers written other ways: every one must pass.
@@ -847,11 +982,11 @@ def test_revive_unfinished():
 
 def test_revive_draws_broken_configs_of_the_stated_family():
     """Configs with the task's keys: the task's first (a middle bias, lr and epochs at their
-    upper ends), the hard corner, the mild end of the bias range, one anywhere; every range's
-    ends are in every draw."""
+    upper ends), the hard corner, five more corners and middles, the mild end of the bias
+    range, one anywhere; every range's ends and middle are in every draw."""
     for seed in range(200):
         configs = [c.args[0] for c in ch03.REVIVE.draw(seed)]
-        assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 4
+        assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 10
         for config in configs:
             assert list(config) == list(ch03.BROKEN_CONFIG)
             assert config["activation"] == "relu" and config["init"] == "he"
@@ -859,7 +994,11 @@ def test_revive_draws_broken_configs_of_the_stated_family():
             assert 150 <= config["epochs"] <= 300 and config["epochs"] % 10 == 0
         assert configs[1] == {"activation": "relu", "init": "he", "bias_init": -4.0,
                               "lr": 0.5, "epochs": 150}
-        assert configs[2]["bias_init"] == -2.0
+        assert configs[8]["bias_init"] == -2.0
+        assert {"activation": "relu", "init": "he", "bias_init": -3.0, "lr": 0.75,
+                "epochs": 220} in configs
+        assert {"activation": "relu", "init": "he", "bias_init": -4.0, "lr": 0.5,
+                "epochs": 300} in configs
         for key in ("bias_init", "lr", "epochs"):
             values = {c[key] for c in configs}
             assert {min(values), max(values)} == {
@@ -872,6 +1011,10 @@ def test_revive_draws_broken_configs_of_the_stated_family():
     {"activation": "relu", "init": "he", "bias_init": -2.0, "lr": 1.0, "epochs": 300},
     {"activation": "relu", "init": "he", "bias_init": -2.0, "lr": 0.5, "epochs": 150},
     {"activation": "relu", "init": "he", "bias_init": -4.0, "lr": 1.0, "epochs": 300},
+    {"activation": "relu", "init": "he", "bias_init": -4.0, "lr": 0.5, "epochs": 300},
+    {"activation": "relu", "init": "he", "bias_init": -4.0, "lr": 1.0, "epochs": 150},
+    {"activation": "relu", "init": "he", "bias_init": -3.0, "lr": 0.75, "epochs": 220},
+    {"activation": "relu", "init": "he", "bias_init": -3.0, "lr": 0.5, "epochs": 300},
 ], ids=lambda c: f"bias{c['bias_init']}-lr{c['lr']}-epochs{c['epochs']}")
 def test_broken_configs_are_broken(config):
     """The corners of the family: the second hidden layer is dead at birth and stays dead,
@@ -899,10 +1042,11 @@ def test_revive_autograding_path_agrees(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- exercise 4: born dead
 # Task: born_dead_width1(depth) = the exact probability 1 - (1/2)^(depth - 1) for depth >= 1,
-# to float64 precision: one float (a Python float or np.float64; a 0-d float64 array counts)
-# for an integer depth, a float64 array of the same shape for an integer array of any shape
-# (0-d and empty included: numpy's np.float64 for a 0-d array counts too, a Python float does
-# not); any depth, 1000 too.
+# within one unit in the last place of float64 (exact where float64 holds it, up to depth 54):
+# one float (a Python float, np.float64 or a 0-d float64 array) for an integer depth (Python or
+# numpy, of any integer dtype), a float64 array of the same shape for an integer array of any
+# shape and integer dtype, signed or unsigned (0-d and empty included: numpy's np.float64 for a
+# 0-d array counts too, a Python float does not); any depth, 1000 too.
 
 
 def born_dead_width1(depth):
@@ -977,6 +1121,20 @@ def float_for_a_0d_array(depth):
     return float(p) if p.ndim == 0 else p
 
 
+def int_power_of_the_depth(depth):
+    """Integer powers in the depth's own dtype for one depth (Python ints are exact, numpy
+    ints overflow); floats for arrays."""
+    if isinstance(depth, np.ndarray):
+        return 1 - 0.5 ** (depth - 1.0)
+    return 1 - 1 / 2 ** (depth - 1)
+
+
+def early_one(depth):
+    """Rounds to 1 from depth 52 on (float64 still holds 1 - 2^-51 there)."""
+    d = np.asarray(depth)
+    return np.where(d > 51, 1.0, 1 - 0.5 ** (d - 1.0))[()]
+
+
 def int_at_depth_1(depth):
     if isinstance(depth, (int, np.integer)) and depth == 1:
         return 0
@@ -1027,6 +1185,26 @@ WRONG_BORN_DEAD = {
         np.float16), r"differs|float32 \(or float16\)"),
     "rounded to 4 decimals, as in the table": (lambda d: np.round(born_dead_width1(d), 4),
                                                r"an estimate, not the exact value"),
+    # Confirmation: numpy integer scalars and narrow integer dtypes; rounding to 1 from depth 52.
+    "integer power of the depth itself (numpy integers overflow)": (
+        int_power_of_the_depth,
+        r"`born_dead_width1\(np\.int64\(65\)\)` is -inf, expected 1\.[\s\S]*Hint: numpy "
+        r"integers of dtype int64 have 64 bits"),
+    "1 - np.exp2(1 - D) (float16 for int8, wraps for uint8)": (
+        lambda d: 1 - np.exp2(1 - np.asarray(d)),
+        r"`born_dead_width1\(np\.int8\(100\)\)` returned a numpy float16"),
+    "1 - 2.0 ** (1 - D) (1 - D wraps for unsigned depths)": (
+        lambda d: 1.0 - 2.0 ** (1 - np.asarray(d)),
+        r"`born_dead_width1\(np\.uint8\(200\)\)` is -1\.44115e\+17, expected 1\.[\s\S]*"
+        r"Hint: the depth is an unsigned integer \(uint8\): 1 - D wraps around"),
+    "np.ldexp(1.0, 1 - D) (wraps for unsigned depths)": (
+        lambda d: 1 - np.ldexp(1.0, 1 - np.asarray(d)), r"1 - D wraps around"),
+    "1 from depth 52 on (float64 still holds the digits)": (
+        early_one,
+        r"at depth 52: got 1, expected 0\.99999999999999956\.\n[\s\S]*Hint: the values differ "
+        r"only in their last digits: float64 holds"),
+    "rounded to 15 decimals": (lambda d: np.round(born_dead_width1(d), 15),
+                               r"differs from the exact probability"),
     "1 from depth 45 on (rounds to 1 too early)": (
         lambda d: np.where(np.asarray(d) >= 45, 1.0, 1 - 0.5 ** (np.asarray(d) - 1.0)),
         r"at depth 45: got 1, expected 0\.99999999999994"),
@@ -1060,16 +1238,18 @@ WRONG_BORN_DEAD = {
 # Right answers written other ways: every one must pass.
 RIGHT_BORN_DEAD = {
     "1 - 0.5 ** (D - 1)": born_dead_width1,
-    "1 - 2 ** (1 - D), float": lambda d: 1.0 - 2.0 ** (1 - np.asarray(d)),
+    "1 - 2 ** (1 - D), float": lambda d: 1.0 - 2.0 ** (1 - np.asarray(d, dtype=np.int64)),
     "1 - 2 * 0.5 ** D": lambda d: 1 - 2 * 0.5 ** np.asarray(d),
-    "exp2": lambda d: 1 - np.exp2(1 - np.asarray(d)),
+    "exp2": lambda d: 1 - np.exp2(1 - np.asarray(d, dtype=np.float64)),
     "expm1 of a log": lambda d: -np.expm1((np.asarray(d) - 1) * np.log(0.5)),
     "np.vectorize with otypes": np.vectorize(lambda d: 1 - 0.5 ** (d - 1), otypes=[float]),
     "1 - 1 / 2.0 ** (D - 1)": lambda d: 1 - 1 / 2.0 ** (np.asarray(d) - 1),
     "Python floats for a number": lambda d: (1 - 0.5 ** (d - 1) if np.ndim(d) == 0
                                              else 1 - 0.5 ** (np.asarray(d) - 1.0)),
     "a 0-d array for an integer": lambda d: np.asarray(1 - 0.5 ** (np.asarray(d) - 1.0)),
-    "np.ldexp": lambda d: 1 - np.ldexp(1.0, 1 - np.asarray(d)),
+    "np.ldexp": lambda d: 1 - np.ldexp(1.0, 1 - np.asarray(d, dtype=np.int64)),
+    "integer power of a Python int": lambda d: (1 - 1 / 2 ** (d - 1) if type(d) is int else
+                                                born_dead_width1(d)),
 }
 
 
@@ -1101,6 +1281,12 @@ def test_born_dead_cases_cover_the_contract():
     assert any(np.any(a >= 64) for a in arrays) and 1000 in numbers and 1 in numbers
     # Depths where float32 is inexact, every draw: one number and a 0-d array.
     assert {30, 50} <= set(numbers) and any(a.ndim == 0 and a > 25 for a in arrays)
+    # Large numpy integers (a power in their own dtype overflows), narrow integer dtypes.
+    assert {(type(d), int(d)) for d in numbers if isinstance(d, np.integer)} >= {
+        (np.int64, 65), (np.int32, 40), (np.int64, 1000), (np.int8, 100), (np.uint8, 200)}
+    assert any(a.ndim == 0 and a >= 1000 and a.dtype == np.int32 for a in arrays)
+    assert {np.int8, np.int16, np.uint8, np.uint16} <= {a.dtype.type for a in arrays}
+    assert any(np.array_equal(a, np.arange(45, 61)) for a in arrays)   # where 1 is reached
 
 
 def test_born_dead_precision_loss_is_not_named_a_mistake():

@@ -199,7 +199,7 @@ def complex_softmax(z, axis=-1):
 
 def loop_softmax(z, axis=-1):
     moved = np.moveaxis(z, axis, -1)
-    out = np.empty_like(moved, dtype=np.result_type(moved, np.float32))
+    out = np.empty_like(moved, dtype=np.result_type(moved.dtype, np.float16))
     for index in np.ndindex(*moved.shape[:-1]):
         e = np.exp(moved[index] - moved[index].max())
         out[index] = e / e.sum()
@@ -398,8 +398,9 @@ WRONG_STABLE_SOFTMAX = {
         keeps_the_dtype_softmax, r"returned int(64|32) for integer logits.*rounded down to 0"),
     "a list": (list_softmax, r"returned a Python list, expected a numpy array"),
     "complex numbers": (complex_softmax, r"returned complex128; for float64 logits"),
-    "Python loop over slices": (loop_softmax, r"runs a Python loop"),
-    "np.apply_along_axis": (apply_along_softmax, r"runs a Python loop|raised ValueError"),
+    "Python loop over slices": (loop_softmax, r"runs a Python loop|took \d+ ms of CPU"),
+    "np.apply_along_axis": (apply_along_softmax,
+                            r"runs a Python loop|took \d+ ms of CPU|raised ValueError"),
     "calls the course's softmax": (course_softmax,
                                    r"calls `helpers\.activations\.softmax`.*yourself"),
     "calls activations.softmax": (course_module_softmax, r"calls `helpers\.activations\."),
@@ -417,7 +418,7 @@ WRONG_STABLE_SOFTMAX = {
     "no return": (no_return_softmax, r"returned None"),
     "integer logits rounded through float16": (
         float16_ints_softmax, r"(?s)gave \[.*int32 and float64 hold these integer logits "
-                              r"exactly, float16, int16 or int8 do not"),
+                              r"exactly, float16 does not: your result"),
     "integer logits wrapped through int16": (int16_ints_softmax,
                                              r"hold these integer logits exactly"),
     "integer logits wrapped through int32": (int32_ints_softmax,
@@ -445,6 +446,115 @@ WRONG_STABLE_SOFTMAX = {
     "math.exp over the elements through map": (
         math_exp_map_softmax, r"one Python object per element|loop in disguise|took \d+ ms"),
 }
+
+
+def _as_float(z):
+    return z if z.dtype.kind == "f" else z.astype(np.float64)
+
+
+def map_rows_softmax(z, axis=-1):
+    """np.maximum.reduce and np.add.reduce mapped over the slices: one call per row, from C."""
+    z = _as_float(z)
+    s = np.moveaxis(z, axis, -1)
+    rows = s.reshape(-1, s.shape[-1])
+    if not rows.shape[0]:
+        return z.copy()
+    m = np.array(list(map(np.maximum.reduce, rows)), dtype=z.dtype).reshape(s.shape[:-1] + (1,))
+    e = np.exp(s - m)
+    total = np.array(list(map(np.add.reduce, e.reshape(rows.shape))),
+                     dtype=z.dtype).reshape(m.shape)
+    return np.moveaxis(e / total, -1, axis)
+
+
+def reduce_over_axis_softmax(z, axis=-1):
+    """functools.reduce(np.maximum, ...) over the slices of the axis: one call per class."""
+    z = _as_float(z)
+    zm = np.moveaxis(z, axis, 0)
+    if zm.shape[0] == 0:
+        return z.copy()
+    e = np.exp(zm - functools.reduce(np.maximum, zm))
+    return np.moveaxis(e / functools.reduce(np.add, e), 0, axis)
+
+
+def builtin_sum_softmax(z, axis=-1):
+    """The builtin sum over the classes: one addition per class."""
+    z = _as_float(z)
+    zm = np.moveaxis(z, axis, 0)
+    e = np.exp(zm - np.max(zm, axis=0))
+    return np.moveaxis(e / sum(e), 0, axis)
+
+
+def accumulate_softmax(z, axis=-1):
+    """itertools.accumulate over the classes."""
+    import itertools
+    z = _as_float(z)
+    zm = np.moveaxis(z, axis, 0)
+    if zm.shape[0] == 0:
+        return z.copy()
+    *_, m = itertools.accumulate(zm, np.maximum)
+    e = np.exp(zm - m)
+    *_, total = itertools.accumulate(e, np.add)
+    return np.moveaxis(e / total, 0, axis)
+
+
+def size_switch_softmax(z, axis=-1):
+    """The maximum of the whole array on large inputs ("faster")."""
+    z = _as_float(z)
+    m = z.max() if z.size > 1000 else z.max(axis=axis, keepdims=True)
+    e = np.exp(z - m)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def shift_when_needed_softmax(z, axis=-1):
+    """Shifts a slice only when its maximum is far from 0 (|max| > log(max float) / 2)."""
+    z = _as_float(z)
+    if z.size == 0:
+        return z.copy()
+    m = z.max(axis=axis, keepdims=True)
+    m = np.where(np.abs(m) > np.log(np.finfo(z.dtype).max) / 2, m, 0).astype(z.dtype)
+    e = np.exp(z - m)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def float16_promoted_softmax(z, axis=-1):
+    """float16 logits computed (and returned) in float32."""
+    w = z.astype(np.promote_types(z.dtype, np.float32))
+    e = np.exp(w - w.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def epsilon_sum_softmax(z, axis=-1):
+    z = _as_float(z)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / (e.sum(axis=axis, keepdims=True) + 1e-12)
+
+
+def int32_through_float32_softmax(z, axis=-1):
+    w = z.astype(np.float32) if z.dtype == np.int32 else _as_float(z)
+    e = np.exp(w - w.max(axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+    return out.astype(np.float64) if z.dtype.kind == "i" else out
+
+
+WRONG_STABLE_SOFTMAX.update({
+    "np.maximum.reduce mapped over the rows": (map_rows_softmax, r"took \d+ ms of CPU"),
+    "functools.reduce(np.maximum) over the classes": (reduce_over_axis_softmax,
+                                                      r"took \d+ ms of CPU"),
+    "the builtin sum over the classes": (builtin_sum_softmax, r"took \d+ ms of CPU"),
+    "itertools.accumulate over the classes": (accumulate_softmax, r"took \d+ ms of CPU"),
+    "the whole array's maximum on large inputs": (
+        size_switch_softmax, r"(?s)shape \(100000, 2\) gave \[\[ *nan.*each slice"),
+    "shifted only when the maximum is large": (
+        shift_when_needed_softmax, r"(?s)logits -300 and -800|-40 and -110.*smaller probability "
+                                   r"is .*not 0.*not only when"),
+    "float16 logits computed and returned in float32": (
+        float16_promoted_softmax, r"returned float32; for float16 logits"),
+    "1e-12 added to the sum": (epsilon_sum_softmax, r"right to about 1[12] decimals only"),
+    "int32 logits computed in float32": (
+        int32_through_float32_softmax,
+        r"(?s)^(?!.*float16, int16 or int8 do not).*right to about [67] decimals only.*"
+        r"int32\) near.*float32 arithmetic"),
+})
 
 
 def lse_softmax(z, axis=-1):
@@ -501,6 +611,11 @@ RIGHT_STABLE_SOFTMAX = {
     "float64 inside, cast back to a float input's dtype": float64_inside_softmax,
     "exp(z - (m + log sum exp(z - m)))": lse_added_back_softmax,
     "checks its sums with np.allclose (numpy's own errstate)": self_checking_softmax,
+    "exp(z - np.logaddexp.reduce(z, axis))": lambda z, axis=-1: np.exp(
+        _as_float(z) - np.logaddexp.reduce(_as_float(z), axis=axis, keepdims=True)),
+    "einsum for the sums": lambda z, axis=-1: (lambda e: e / np.expand_dims(np.einsum(
+        "...i->...", np.moveaxis(e, axis, -1)), axis))(
+        np.exp(z - z.max(axis=axis, keepdims=True))),
 }
 
 
@@ -539,11 +654,13 @@ def test_stable_softmax_unfinished_and_not_a_function():
 
 def test_stable_softmax_edge_cases_come_first_and_cover_the_contract():
     cases = ch04.STABLE_SOFTMAX.draw(0)
-    edge = [c for c in cases if not c.label.startswith("random") and c.work is None]
+    edge = [c for c in cases if not c.label.startswith("random") and c.work is None
+            and c.driver != "ch04.softmax_timed"]
     assert cases[:len(edge)] == edge
-    assert [c.work for c in cases[-3:]] == ["small", "large", "timed"]
+    assert [c.work for c in cases[-5:-2]] == ["small", "large", "timed"]
     labels = " | ".join(c.label for c in edge)
-    for needed in ("default axis", "axis=0", "axis=1", "axis=-2", "3-D", "tie", "1e4",
+    for needed in ("-300 and -800", "-40 and -110", "float16", "default axis", "axis=0",
+                   "axis=1", "axis=-2", "3-D", "tie", "1e4",
                    "near +1000", "near -1000", "near -730", "near -95", "very different scale",
                    "one sample", "one class", "empty batch", "float32", "int64", "int32",
                    "near +-50,000", "near +-3e9", "two calls in a row"):
@@ -565,6 +682,19 @@ def test_stable_softmax_work_cases_are_long_along_a_non_default_axis():
         timed = work[-1]
         assert timed.work == "timed" and timed.args[0].size == timed.elements == 200_000
         assert timed.kwargs["axis"] in (0, -2) and min(timed.args[0].shape) > 60
+
+
+def test_timed_cases_have_a_long_axis_and_slices_of_different_scale():
+    """Many rows of 2 classes (every other row near 1000) and one row of 400,000 classes: a
+    loop over either axis driven from C (map, functools.reduce, sum) is timed; the batches get
+    the many rows only (np.eye(k)[y] needs k * k numbers)."""
+    for seed in range(3):
+        timed = [c for c in ch04.STABLE_SOFTMAX.draw(seed) if c.driver == "ch04.softmax_timed"]
+        assert [c.args[0].shape for c in timed] == [(100_000, 2), (1, 400_000)]
+        rows = timed[0].args[0]
+        assert rows[1::2].min() > 900 and abs(rows[0::2]).max() < 50
+        batch = [c for c in ch04.CROSS_ENTROPY.draw(seed) if c.driver == "ch04.batch_timed"]
+        assert [c.args[0].shape for c in batch] == [(100_000, 2)]
 
 
 def narrower(z, dtype):
@@ -714,7 +844,8 @@ def log10_cross_entropy(logits, y):
 
 
 def loop_cross_entropy(logits, y):
-    return -np.mean([_lsm(logits)[i, y[i]] for i in range(len(y))])
+    log_p = _lsm(logits)  # once: a loop over the samples picks the entries
+    return -np.mean([log_p[i, y[i]] for i in range(len(y))])
 
 
 def in_place_cross_entropy(logits, y):
@@ -872,7 +1003,7 @@ WRONG_CROSS_ENTROPY = {
     "log-sum-exp over the whole batch": (whole_batch_lse_cross_entropy,
                                          r"is \S+, expected \S+ \(the per-sample"),
     "log base 10": (log10_cross_entropy, r"logarithm is in base 10"),
-    "Python loop": (loop_cross_entropy, r"runs a Python loop"),
+    "Python loop": (loop_cross_entropy, r"runs a Python loop|took \d+ ms of CPU"),
     "logits -= max in place": (in_place_cross_entropy, r"modified its input `logits` in place"),
     "calls the course's log_softmax": (course_log_softmax_cross_entropy,
                                        r"calls `helpers\.activations\.log_softmax`.*log-sum-exp "
@@ -902,8 +1033,9 @@ WRONG_CROSS_ENTROPY = {
                                                 r"near -740.*subnormal"),
     "fitted to the old check's batches": (old_batches_cross_entropy, r"expected"),
     "integer logits rounded through float16": (
-        float16_ints_cross_entropy, r"int32 and float64 hold these integer logits exactly, "
-                                    r"float16, int16 or int8 do not"),
+        float16_ints_cross_entropy, r"(?s)gave \d\S*; the answer is \d\S*\..*int32 and "
+                                    r"float64 hold these integer logits exactly, float16 "
+                                    r"does not"),
     "integer logits wrapped through int16": (int16_ints_cross_entropy,
                                              r"int32 and float64 hold these integer logits"),
     "integer logits rounded through float32": (float32_ints_cross_entropy,
@@ -915,6 +1047,54 @@ WRONG_CROSS_ENTROPY = {
     "shifted only where a row would overflow or vanish": (
         subnormal_cross_entropy, r"(?s)near -740.*subnormal"),
 }
+
+
+def map_rows_cross_entropy(logits, y):
+    z = _as_float(logits)
+    lse = np.array(list(map(np.logaddexp.reduce, z)))
+    return float(np.mean(lse - z[np.arange(len(y)), y]))
+
+
+def reduce_picked_cross_entropy(logits, y):
+    """functools.reduce(np.add) over the picked log-probabilities: one call per sample."""
+    z = _as_float(logits)
+    s = z - z.max(axis=1, keepdims=True)
+    losses = np.log(np.exp(s).sum(axis=1)) - s[np.arange(len(y)), y]
+    return float(functools.reduce(np.add, losses) / len(y))
+
+
+def size_switch_cross_entropy(logits, y):
+    z = _as_float(logits)
+    m = z.max() if z.size > 1000 else z.max(axis=1, keepdims=True)
+    s = z - m
+    return float(np.mean(np.log(np.exp(s).sum(axis=1)) - s[np.arange(len(y)), y]))
+
+
+def epsilon_in_log_cross_entropy(logits, y):
+    z = _as_float(logits)
+    s = z - z.max(axis=1, keepdims=True)
+    log_p = s - np.log(np.exp(s).sum(axis=1, keepdims=True) + 1e-12)
+    return float(-log_p[np.arange(len(y)), y].mean())
+
+
+def int32_through_float32_cross_entropy(logits, y):
+    z = logits.astype(np.float32) if logits.dtype == np.int32 else _as_float(logits)
+    return float(-_lsm(z)[np.arange(len(y)), y].mean())
+
+
+WRONG_CROSS_ENTROPY.update({
+    "np.logaddexp.reduce mapped over the rows": (map_rows_cross_entropy, r"took \d+ ms of CPU"),
+    "functools.reduce(np.add) over the samples": (reduce_picked_cross_entropy,
+                                                  r"took \d+ ms of CPU"),
+    "the whole array's maximum on large inputs": (
+        size_switch_cross_entropy, r"(?s)shape \(100000, 2\).*gave -?inf"),
+    "1e-12 added inside the logarithm": (epsilon_in_log_cross_entropy,
+                                         r"right to about 1[12] decimals only"),
+    "int32 logits computed in float32": (
+        int32_through_float32_cross_entropy,
+        r"(?s)^(?!.*float16, int16 or int8 do not).*right to about [67] decimals only.*"
+        r"float32 arithmetic"),
+})
 
 
 def expanded_cross_entropy(logits, y):
@@ -958,6 +1138,9 @@ RIGHT_CROSS_ENTROPY = {
     "range(n) index, np.mean": own_softmax_then_lse_cross_entropy,
     "np.logaddexp.reduce": logaddexp_cross_entropy,
     "reads np.geterr (no silencing)": seterr_untouched_cross_entropy,
+    "take_along_axis and einsum": lambda logits, y: float(np.mean(np.log(np.einsum(
+        "ij->i", np.exp(logits - logits.max(axis=1, keepdims=True)))) - np.take_along_axis(
+        logits - logits.max(axis=1, keepdims=True), y[:, None], axis=1)[:, 0])),
 }
 
 
@@ -1006,8 +1189,9 @@ def test_batches_cover_the_contract():
     for needed in ("near -1000", "near -740", "+-1e4", "near +-50,000", "near +-3e9", "int32",
                    "float32"):
         assert needed in labels, needed
-    assert [c.work for c in cases[-3:]] == ["small", "large", "timed"]
-    assert cases[-1].args[0].size == 200_000 and len(cases[-1].args[1]) == 500
+    assert [c.work for c in cases[-4:-1]] == ["small", "large", "timed"]
+    assert cases[-2].args[0].size == 200_000 and len(cases[-2].args[1]) == 500
+    assert cases[-1].driver == "ch04.batch_timed"
     shapes = [c.args[0].shape for c in cases]
     assert any(n == 1 for n, _ in shapes) and any(k == 2 for _, k in shapes)
     assert any(n > k for n, k in shapes) and any(n < k for n, k in shapes)
@@ -1265,9 +1449,9 @@ WRONG_CROSS_ENTROPY_GRAD = {
     "naive softmax overflows": (naive_grad, r"(?s)(overflow|invalid value).*(stable softmax|"
                                             r"whatever its sign)"),
     "maximum of the whole batch": (global_max_grad, r"(?s)nan.*very different scale"),
-    "np.apply_along_axis over rows": (apply_along_grad, r"runs a Python loop"),
+    "np.apply_along_axis over rows": (apply_along_grad, r"runs a Python loop|took \d+ ms of CPU"),
     "only the label's entry": (label_only_grad, r"only the label's entries"),
-    "Python loop over samples": (loop_grad, r"runs a Python loop"),
+    "Python loop over samples": (loop_grad, r"runs a Python loop|took \d+ ms of CPU"),
     "logits -= max in place": (in_place_grad, r"modified its input `logits` in place"),
     "transposed": (transposed_grad, r"returned shape \(\d+, \d+\) for an input of shape"),
     "np.zeros_like(logits) for integer logits": (zeros_like_grad,
@@ -1297,6 +1481,43 @@ WRONG_CROSS_ENTROPY_GRAD = {
         subnormal_grad, r"(?s)near -740.*subnormal"),
     "one buffer for every result": (one_buffer_grad, r"a later call overwrites"),
 }
+
+
+def map_rows_grad(logits, y):
+    z = _as_float(logits)
+    e = np.exp(z - np.array(list(map(np.maximum.reduce, z)))[:, None])
+    g = e / np.array(list(map(np.add.reduce, e)))[:, None]
+    g[np.arange(len(y)), y] -= 1
+    return g / len(y)
+
+
+def size_switch_grad(logits, y):
+    z = _as_float(logits)
+    e = np.exp(z - (z.max() if z.size > 1000 else z.max(axis=1, keepdims=True)))
+    g = e / e.sum(axis=1, keepdims=True)
+    g[np.arange(len(y)), y] -= 1
+    return g / len(y)
+
+
+def epsilon_mean_grad(logits, y):
+    return ref_grad(logits, y) * len(y) / (len(y) + 1e-9)
+
+
+def int32_through_float32_grad(logits, y):
+    z = logits.astype(np.float32) if logits.dtype == np.int32 else _as_float(logits)
+    return ref_grad(z, y).astype(np.float64)
+
+
+WRONG_CROSS_ENTROPY_GRAD.update({
+    "np.maximum.reduce mapped over the rows": (map_rows_grad, r"took \d+ ms of CPU"),
+    "the whole array's maximum on large inputs": (
+        size_switch_grad, r"(?s)shape \(100000, 2\).*gave \[\[ *nan"),
+    "1e-9 added to n": (epsilon_mean_grad, r"right to about (9|10|11) decimals only"),
+    "int32 logits computed in float32": (
+        int32_through_float32_grad,
+        r"(?s)^(?!.*float16, int16 or int8 do not).*right to about [678] decimals only.*"
+        r"float32 arithmetic"),
+})
 
 
 def comparison_onehot_grad(logits, y):
@@ -1646,7 +1867,7 @@ WRONG_TEMPERATURE_FOR = {
                                                 r"overflow.*the task asks for no warning"),
     "integer logits cast to int8": (int8_temperature,
                                     r"int64 and float64 hold these integer logits exactly, "
-                                    r"int8 do not"),
+                                    r"int8 does not"),
     "integer logits cast to int32": (int32_temperature,
                                      r"int64 and float64 hold these integer logits"),
     "integer logits through float16": (float16_ints_temperature,
@@ -1658,6 +1879,37 @@ WRONG_TEMPERATURE_FOR = {
     "textbook softmax silenced by np.errstate, NaN repaired": (
         errstate_fallback_temperature, r"calls `np\.errstate`"),
 }
+
+
+def _log_bisection(logits, target, steps=None, width=1e-12):
+    lo, hi = math.log(1e-3), math.log(1e3)
+    done = 0
+    while (steps is None and hi - lo > width) or (steps is not None and done < steps):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _top(logits, math.exp(mid)) > target else (lo, mid)
+        done += 1
+    return math.exp((lo + hi) / 2)
+
+
+def grid_20000_temperature(logits, target):
+    grid = np.geomspace(1e-3, 1e3, 20_000)
+    tops = np.array([_top(logits, t) for t in grid[::50]])  # coarse, then the fine grid near
+    near = int(np.argmin(np.abs(tops - target))) * 50
+    fine = grid[max(0, near - 60):near + 60]
+    return float(fine[np.argmin([abs(_top(logits, t) - target) for t in fine])])
+
+
+WRONG_TEMPERATURE_FOR.update({
+    "16 bisection steps on log T": (lambda z, t: _log_bisection(z, t, steps=16),
+                                    r"returned T = "),
+    "stops at a log-width of 5e-4": (lambda z, t: _log_bisection(z, t, width=5e-4),
+                                     r"returned T = "),
+    "T rounded to 4 significant digits": (
+        lambda z, t: float(f"{ref_temperature(z, t):.4g}"), r"returned T = "),
+    "a grid of 20,000 temperatures": (grid_20000_temperature, r"returned T = "),
+    "stops within 1.1e-4 of the target": (
+        lambda z, t: loose_stop_temperature(z, t, tol=1.1e-4), r"returned T = "),
+})
 
 
 def linear_bisection(logits, target):
@@ -1684,10 +1936,12 @@ def while_bisection(logits, target):
 
 def grid_search(logits, target):
     grid = np.geomspace(1e-3, 1e3, 400_001)
-    z = logits[None, :] / grid[:, None]
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    top = (e / e.sum(axis=1, keepdims=True)).max(axis=1)
-    return float(grid[np.argmin(np.abs(top - target))])
+    tops = []
+    for part in np.array_split(grid, max(1, len(grid) * len(logits) // 4_000_000)):
+        z = logits[None, :] / part[:, None]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        tops.append((e / e.sum(axis=1, keepdims=True)).max(axis=1))
+    return float(grid[np.argmin(np.abs(np.concatenate(tops) - target))])
 
 
 def bracket_then_bisect(logits, target):

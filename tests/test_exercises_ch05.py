@@ -3,6 +3,9 @@ a message naming its mistake or saying what differs) and of right answers writte
 (each passes on hundreds of draws), and the same verdicts through the autograding path."""
 
 import functools
+import itertools
+import math
+import operator
 import types
 
 import numpy as np
@@ -23,7 +26,7 @@ def unfinished(*args):
 # ---------------------------------------------------------------- exercise 1
 # Task: W_before and W_after are 2-D numpy arrays of the same shape (1 x 1 included), float64,
 # float32 or integer (up to about 1e5 in size), W_before never all zero, larger than 64 x 64
-# too; return ||W_after - W_before|| / ||W_before||
+# too, up to 1,000,000 x 2 and 2 x 1,000,000 (timed); return ||W_after - W_before|| / ||W_before||
 # (Frobenius norms) as one number (a float, a numpy scalar or a 0-d array), to float32's
 # precision for float32 weights; without helpers.diagnostics and without a Python loop.
 
@@ -174,6 +177,34 @@ WRONG_UPDATE_RATIO = {
     "fitted to the old check's fixed cases": (ratio_fitted_to_the_old_cases,
                                               r"is 0\.001, expected"),
     "a Python loop": (ratio_with_a_loop, r"runs a Python loop"),
+    # Loops over the rows (or columns) driven from C: no Python line runs, the time shows it
+    # on the tall (or wide) timed matrix.
+    "builtin sum of builtin sums": (
+        lambda a, b: math.sqrt(sum(sum((b - a) ** 2)) / sum(sum(a * a))),
+        r"took \d+ ms of CPU on a tall 1,000,000 x 2 matrix"),
+    "functools.reduce over the rows": (
+        lambda a, b: math.sqrt(functools.reduce(operator.add, (b - a) ** 2).sum()
+                               / functools.reduce(operator.add, a * a).sum()),
+        r"took \d+ ms of CPU on a tall 1,000,000 x 2 matrix"),
+    "builtin sum over the rows, then .sum()": (
+        lambda a, b: math.sqrt(sum((b - a) * (b - a)).sum() / sum(a * a).sum()),
+        r"took \d+ ms of CPU on a tall 1,000,000 x 2 matrix"),
+    "builtin sum over the columns": (
+        lambda a, b: math.sqrt(sum(((b - a) ** 2).T).sum() / sum((a * a).T).sum()),
+        r"took \d+ ms of CPU on a wide 2 x 1,000,000 matrix"),
+    "map(operator.mul) over the entries": (
+        lambda a, b: math.sqrt(sum(map(operator.mul, (b - a).ravel(), (b - a).ravel()))
+                               / sum(map(operator.mul, a.ravel(), a.ravel()))),
+        r"took \d+ ms of CPU on a (tall|wide) \S+ x \S+ matrix"),
+    "math.fsum": (lambda a, b: math.sqrt(math.fsum(((b - a) ** 2).ravel())
+                                         / math.fsum((a * a).ravel())),
+                  r"took \d+ ms of CPU on a (tall|wide) \S+ x \S+ matrix"),
+    "math.dist": (lambda a, b: math.dist(a.ravel().astype(float), b.ravel().astype(float))
+                  / math.hypot(*a.ravel().astype(float)),
+                  r"took \d+ ms of CPU on a (tall|wide)|one Python object per element"),
+    "the check's own reference": (lambda W0, W1: ch05._ratio(W0, W1),
+                                  r"calls `helpers\.exercises\.ch05\._ratio`, a part of the "
+                                  r"check itself"),
     # On the same line as its name, so its source alone does not parse.
     "a generator": (lambda a, b: np.sqrt(sum(x * x for x in (b - a).ravel()) / np.sum(a * a)),
                     r"runs a Python loop"),
@@ -194,7 +225,6 @@ RIGHT_UPDATE_RATIO = {
                                    / np.einsum("ij,ij->", a, a)),
     "vdot": lambda a, b: np.sqrt(np.vdot(b - a, b - a) / np.vdot(a, a)),
     "0-d array": lambda a, b: np.asarray(norm(b - a, "fro") / norm(a, "fro")),
-    "trace of d^T d": lambda a, b: np.sqrt(np.trace((b - a).T @ (b - a)) / np.trace(a.T @ a)),
     "in float64 first": lambda a, b: (lambda x, y: norm(y - x) / norm(x))(
         np.asarray(a, dtype=float), np.asarray(b, dtype=float)),
     "math.sqrt of numpy sums": lambda a, b: (float(np.sum((b - a) ** 2)) ** 0.5
@@ -389,6 +419,15 @@ WRONG_DIAGNOSIS = {
     # ... and a label that is not the run's answer is still suggested.
     "B: exploding (the opposite)": (dict(RIGHT, B="gradients exploding"),
                                     r"run B: unknown fault .*Did you mean 'exploding_gradients'"),
+    # A word changed (dying/exploding, exploding/dead) or a negation is another idea: no
+    # suggestion, whichever run it is given for (checked on its own below).
+    "B: dying gradients (not a slip of exploding_gradients)":
+        (dict(RIGHT, B="dying_gradients"), r"run B: 'dying_gradients' is not one of the labels"),
+    "C: exploding ReLUs (not a slip of dead_relus)":
+        (dict(RIGHT, C="exploding_relus"), r"run C: 'exploding_relus' is not one of the labels"),
+    "A: a negation of the right label":
+        (dict(RIGHT, A="not learning_rate_too_small"),
+         r"run A: 'not learning_rate_too_small' is not one of the labels"),
     "None": (None, r"returned None"),
 }
 
@@ -417,6 +456,8 @@ def test_diagnosis_accepts(name):
     ("A", "underfitting"), ("A", "under-fitting"), ("A", "learning_rate_too_large"),
     ("C", "learning_rate_too_large"), ("C", "lr too high"), ("B", "learning rate too big"),
     ("A", "learning rate too high"), ("C", "high learning rate"),
+    ("B", "dying_gradients"), ("C", "exploding_relus"), ("A", "not learning_rate_too_small"),
+    ("A", "no learning rate too small"), ("C", "not dead relus"), ("B", "dying gradient"),
 ])
 def test_diagnosis_suggests_no_label_the_student_did_not_mean(run, label):
     """No "Did you mean" for an opposite or a real idea that is not a label: "underfitting"
@@ -426,6 +467,21 @@ def test_diagnosis_suggests_no_label_the_student_did_not_mean(run, label):
     text = str(err.value)
     assert "Did you mean" not in text and "not one of the labels" in text
     assert all(f in text for f in ch05.FAULTS)  # ... and the labels are listed
+
+
+@pytest.mark.parametrize("label", ["dying_gradients", "exploding_relus", "vanishing gradiens",
+                                   "learning rate to small", "not dead relus", "overfiting"])
+def test_diagnosis_message_is_the_same_whichever_run_it_is_for(label):
+    """Whether a suggestion is made depends on the typed label alone: giving the same label
+    for run A, B or C gets the same message (but for the run's name), so it tells nothing
+    about which label is right for which run."""
+    texts = set()
+    for run in ch05.RUNS:
+        answer = {**RIGHT, run: label}
+        with pytest.raises(ExerciseError) as err:
+            ch05.check_diagnosis(lambda answer=answer: answer)
+        texts.add(str(err.value).split("\n")[0].replace(f"run {run}:", "run ?:"))
+    assert len(texts) == 1, texts
 
 
 def test_diagnosis_still_suggests_what_the_student_meant():
@@ -497,7 +553,7 @@ def test_diagnosis_autograding_path_agrees(tmp_path, monkeypatch):
 # number (a float, a numpy float or an int such as 1); return the first epoch e with
 # curve[e] >= target as a Python int, compared exactly (no rounding, no tolerance), or None;
 # without the course's History.epochs_to, without a Python loop and without turning the curve
-# into a Python list (curves of any length: up to 100,000 entries in the check).
+# into a Python list (curves of any length: up to 2,000,000 entries in the check, timed).
 
 
 def first_hit(mask):
@@ -655,18 +711,36 @@ WRONG_EPOCHS_TO_TARGET = {
                                               r"returned None; expected \d+"),
     "only the first 150 epochs (fitted to the old lengths)":
         (epochs_of_the_first_150,
-         r"(?s)a curve of 3000 entries \(`ch05\.EPOCHS_TO_TARGET\.case\(seed, 23\)\[0\]` "
-         r"gives it\).*returned None; expected 2999.*In case 24 of"),
+         r"(?s)a curve of 3000 entries \(`ch05\.EPOCHS_TO_TARGET\.case\(seed, 26\)\[0\]` "
+         r"gives it\).*returned None; expected 2999.*In case 27 of"),
     # A Python list of the curve or of the comparison: one hint for both, whichever counter
     # sees it (the objects alive at once, or the time on a long curve).
     "list(curve >= target).index(True)":
-        (epochs_by_list_index, r"(?s)took \d+ ms.* on a curve of 100,000 epochs.*one at a time"
+        (epochs_by_list_index, r"(?s)took \d+ ms.* on a curve of 2,000,000 epochs.*one at a time"
                                r".*Hint: .*A Python list of the curve or of the comparison "
                                r"\(list\(\.\.\.\), \.tolist\(\)\)"),
     "np.array(curve.tolist())":
         (epochs_through_tolist, r"(?s)makes one Python object per element.*Hint: .*A Python "
                                 r"list of the curve or of the comparison \(list\(\.\.\.\), "
                                 r"\.tolist\(\)\)"),
+    "(curve >= target).tolist().index(True)": (
+        lambda c, t: (c >= t).tolist().index(True) if np.any(c >= t) else None,
+        r"(?s)took \d+ ms.* on a curve of 2,000,000 epochs.*one at a time"),
+    "itertools.compress over the mask": (
+        lambda c, t: next(itertools.compress(itertools.count(), c >= t), None),
+        r"(?s)took \d+ ms.* on a curve of 2,000,000 epochs"),
+    # Both sides transformed before the comparison: an entry one float step below the target
+    # becomes equal to it (fixed targets 0.8, 0.93 and 0.9 in every draw).
+    "both sides in percent (x 100)": (
+        lambda c, t: first_hit(c * 100 >= t * 100),
+        r"for curve = \[0\.5, 0\.7999999999999999, 0\.6, 0\.8, 0\.7\], target = 0\.8 returned "
+        r"1; expected 3|target = 0\.\d+ returned \d+; expected \d+: .*below the target"),
+    "both sides square-rooted": (
+        lambda c, t: first_hit(np.sqrt(c) >= np.sqrt(t)),
+        r"returned \d+; expected \d+: .*below the target, by 1e-16"),
+    "the check's own reference": (lambda c, t: ch05._epochs_to(c, t),
+                                  r"calls `helpers\.exercises\.ch05\._epochs_to`, a part of "
+                                  r"the check itself"),
     "the course's History.epochs_to": (epochs_by_the_course,
                                        r"calls `helpers\.nn\.History\.epochs_to`"),
     "the course's History.epochs_to in a lambda":
@@ -745,7 +819,7 @@ def test_epochs_to_target_message_points_at_the_case_it_names():
     cases = ch05.EPOCHS_TO_TARGET.draw(7)
     assert [c.note["index"] for c in cases] == list(range(len(cases)))
     timed = [c for c in cases if c.work == "timed"]
-    assert len(timed) == 1 and timed[0].args[0].size >= 100_000
+    assert len(timed) == 1 and timed[0].args[0].size >= 2_000_000
     assert ch05._epochs_to(*timed[0].args) == timed[0].args[0].size - 3  # a hit near the end
 
 
@@ -857,6 +931,44 @@ WRONG_OUTPUT_CHOICE = {
          r"applies a sigmoid itself, so it does not go with the output 'identity'"),
     "sigmoid, then nll": (dict(OUTPUTS_RIGHT, tags=("sigmoid", "nll")),
                           r"takes log-probabilities.*does not go with the output 'sigmoid'"),
+    # A framework's cross-entropy (a prefix nn., torch., F., or "logits" in the name) takes
+    # logits: never read as the course's loss on probabilities, nor suggested as it.
+    "softmax, then nn.CrossEntropy": (dict(OUTPUTS_RIGHT, digit=("softmax", "nn.CrossEntropy")),
+                                      r"(?s)'nn\.CrossEntropy' is PyTorch's CrossEntropyLoss, "
+                                      r"which takes logits.*second softmax.*silent bug"),
+    "softmax, then torch.nn.CrossEntropy()":
+        (dict(OUTPUTS_RIGHT, digit=("softmax", "torch.nn.CrossEntropy()")),
+         r"(?s)'torch\.nn\.CrossEntropy\(\)' is PyTorch's CrossEntropyLoss.*second softmax"),
+    "softmax, then F.cross_entropy": (dict(OUTPUTS_RIGHT, digit=("softmax", "F.cross_entropy")),
+                                      r"(?s)'F\.cross_entropy' is PyTorch's CrossEntropyLoss.*"
+                                      r"second softmax.*silent bug"),
+    "softmax, then torch.nn.functional.cross_entropy":
+        (dict(OUTPUTS_RIGHT, digit=("softmax", "torch.nn.functional.cross_entropy")),
+         r"(?s)is PyTorch's CrossEntropyLoss.*second softmax"),
+    "softmax, then softmax_cross_entropy (TensorFlow's, on logits)":
+        (dict(OUTPUTS_RIGHT, digit=("softmax", "softmax_cross_entropy")),
+         r"(?s)'softmax_cross_entropy' is a framework's loss on logits, like PyTorch's "
+         r"CrossEntropyLoss.*second softmax"),
+    "sigmoid, then F.binary_cross_entropy_with_logits":
+        (dict(OUTPUTS_RIGHT, tags=("sigmoid", "F.binary_cross_entropy_with_logits")),
+         r"(?s)is PyTorch's BCEWithLogitsLoss.*second sigmoid.*silent bug"),
+    "sigmoid, then BinaryCrossentropy(from_logits=True)":
+        (dict(OUTPUTS_RIGHT, tags=("sigmoid", "BinaryCrossentropy(from_logits=True)")),
+         r"(?s)is a framework's loss on logits, like PyTorch's BCEWithLogitsLoss.*second "
+         r"sigmoid"),
+    "a framework's MSE (nn.MSELoss())":
+        (dict(OUTPUTS_RIGHT, temperature=("identity", "nn.MSELoss()")),
+         r"'nn\.MSELoss\(\)' is a framework's loss, not one of this exercise's names"),
+    "Keras's CategoricalCrossentropy by its module path":
+        (dict(OUTPUTS_RIGHT, digit=("softmax", "tf.keras.losses.CategoricalCrossentropy()")),
+         r"is a framework's loss, not one of this exercise's names"),
+    # log_loss names both cross-entropies; the message names no loss the student did not write.
+    "softmax, then log_loss": (dict(OUTPUTS_RIGHT, digit=("softmax", "log_loss")),
+                               r"'log_loss' is not one of the names: scikit-learn's log_loss.*"
+                               r"names both 'bce' and 'cross_entropy'"),
+    "softmax, then binary cross-entropy (named as written)":
+        (dict(OUTPUTS_RIGHT, digit=("softmax", "binary cross-entropy")),
+         r"the loss 'binary cross-entropy' \(that is 'bce'\) does not go with it"),
 }
 
 RIGHT_OUTPUT_CHOICE = {
@@ -870,7 +982,7 @@ RIGHT_OUTPUT_CHOICE = {
                         "tags": ("logistic", "binary cross-entropy")},
     # Framework names of losses that take probabilities, as the course's do.
     "losses on probabilities, by framework names": {
-        "temperature": ("linear", "nn.MSELoss()"),
+        "temperature": ("linear", "MSELoss"),
         "digit": ("softmax", "sparse_categorical_crossentropy"),
         "tags": ("sigmoid", "BCELoss")},
 }
@@ -894,6 +1006,18 @@ def test_output_choice_names_are_printable_and_the_course_s():
     for text in (*ch05.OUTPUTS.values(), *ch05.LOSSES.values()):
         assert isinstance(text, str) and text
         assert not any(task in text for task in ch05.TASKS)
+
+
+@pytest.mark.parametrize("loss", ["nn.CrossEntropy", "torch.nn.CrossEntropy()", "F.cross_entropy",
+                                  "torch.nn.functional.cross_entropy", "softmax_cross_entropy",
+                                  "nn.CrossEntropyLoss", "F.nll_loss", "log_loss",
+                                  "tf.keras.losses.CategoricalCrossentropy()"])
+def test_output_choice_never_suggests_a_loss_on_probabilities_for_a_framework_loss(loss):
+    for task, out in (("digit", "softmax"), ("tags", "sigmoid")):
+        with pytest.raises(ExerciseError) as err:
+            answer = dict(OUTPUTS_RIGHT, **{task: (out, loss)})
+            ch05.check_output_choice(lambda answer=answer: answer)
+        assert "Did you mean" not in str(err.value)
 
 
 def test_output_choice_not_answered():

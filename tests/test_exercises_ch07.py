@@ -490,6 +490,11 @@ def dead_stat(fn):
     return hook
 
 
+def dead_wrong_inputs_not_positive(module, inputs, output):
+    # Right for a ReLU layer (z <= 0 on every sample is a dead unit), not for a Sigmoid.
+    module.dead_log.append(float((inputs[0] <= 0).all(0).double().mean()))
+
+
 WRONG_DEAD = {
     "the wrong axis": (dead_stat(lambda a: (a == 0).all(dim=1).double().mean().item()),
                        r"wrong axis"),
@@ -517,6 +522,11 @@ WRONG_DEAD = {
                        r"largest output of zero"),
     "rounded to 2 decimals": (dead_stat(lambda a: round((a == 0).all(dim=0).double().mean()
                                                         .item(), 2)), r"rounded to 2 decimals"),
+    "the smallest normal float64 as a tolerance (a subnormal 1e-310 is alive)": (
+        dead_stat(lambda a: float((a.abs() <= torch.finfo(torch.float64).tiny).all(0).double()
+                                  .mean())), r"\*nearly\* zero"),
+    "the layer's inputs z <= 0 (a ReLU's dead units)": (dead_wrong_inputs_not_positive,
+                                                        r"\*inputs\* z are <= 0"),
     "the layer's inputs": (lambda module, inputs, output: module.dead_log.append(
         (inputs[0] == 0).all(dim=0).double().mean().item()), r"\*inputs\* z, not its outputs"),
     "a fitted constant": (dead_stat(lambda a: 0.25), r"recorded 0\.25 .*expected"),
@@ -579,10 +589,11 @@ def test_dead_hook_edge_cases_come_first():
     cases = ch07.DEAD_HOOK.draw(0)
     labels = [c.label for c in cases]
     for needed in ("ReLU layer, 4 samples", "LeakyReLU", "every sample has a zero",
-                   "one sample", "one unit", "float32", "Tanh", "carry gradients"):
-        assert any(needed in label for label in labels[:8]), needed
-    batches = [b for c in cases[:8] for b in c.args[0]["batches"]]
+                   "one sample", "one unit", "float32", "Tanh", "Sigmoid", "carry gradients"):
+        assert any(needed in label for label in labels[:9]), needed
+    batches = [b for c in cases[:9] for b in c.args[0]["batches"]]
     tiny = {float(v) for b in batches for v in np.ravel(b) if 0 < abs(v) < 1e-15}
+    assert any(v < np.finfo(np.float64).tiny for v in tiny), tiny  # a float64 subnormal
     assert any(v < 1e-299 for v in tiny) and any(1e-41 < v < 1e-39 for v in tiny), tiny
     assert [c.work for c in cases[-4:]] == ["small", "large", "timed", "timed"]
     # the timed batches: one of many units, one of many samples (a loop over either shows)
@@ -629,8 +640,10 @@ def test_dead_hook_autograding_path_agrees(tmp_path, monkeypatch):
 # Task: for an nn.Sequential of Linear layers and layers without parameters (float32 or
 # float64, one Linear layer or several), return (weights, biases): two lists (or tuples), one
 # entry per Linear layer; W a float64 numpy array (fan_in, fan_out), b a float64 numpy vector
-# (fan_out,), zeros for a layer built with bias=False; independent copies; the model unchanged;
-# no torch_bridge.
+# (fan_out,), zeros for a layer built with bias=False; independent copies, new at every call
+# (the first call's arrays stay as they were); models in training or evaluation mode, with
+# frozen layers; the model (gradients included) and the session (autograd, also inside
+# torch.no_grad(), the default dtype) unchanged; no torch_bridge.
 
 def layout_right_copy(model):
     ls = linears(model)
@@ -903,7 +916,83 @@ def layout_every_other(model):
              else m.bias.detach().numpy().astype(np.float64) for m in ls])
 
 
+_LAYOUT_BUFFERS: dict = {}
+
+
+def layout_wrong_buffers(model):
+    # One array per layer, kept between calls and refilled: the first call's arrays change.
+    weights, biases = [], []
+    for k, m in enumerate(linears(model)):
+        key = (k, m.in_features, m.out_features)
+        if key not in _LAYOUT_BUFFERS:
+            _LAYOUT_BUFFERS[key] = (np.empty((m.in_features, m.out_features)),
+                                    np.empty(m.out_features))
+        W, b = _LAYOUT_BUFFERS[key]
+        W[...] = m.weight.detach().numpy().T
+        b[...] = 0.0 if m.bias is None else m.bias.detach().numpy()
+        weights.append(W)
+        biases.append(b)
+    return weights, biases
+
+
+def layout_wrong_eval_then_train(model):
+    model.eval()
+    result = layout_right_copy(model)
+    model.train()  # "back" to a mode the model may not have been in
+    return result
+
+
+def layout_wrong_freeze_then_unfreeze(model):
+    model.requires_grad_(False)
+    ls = linears(model)
+    result = ([m.weight.numpy().T.astype(np.float64) for m in ls],
+              [np.zeros(m.out_features) if m.bias is None else m.bias.numpy().astype(np.float64)
+               for m in ls])
+    model.requires_grad_(True)  # unfreezes a layer that was frozen before
+    return result
+
+
+def layout_wrong_grad_off_then_on(model):
+    torch.set_grad_enabled(False)
+    ls = linears(model)
+    result = ([m.weight.numpy().T.astype(np.float64) for m in ls],
+              [np.zeros(m.out_features) if m.bias is None else m.bias.numpy().astype(np.float64)
+               for m in ls])
+    torch.set_grad_enabled(True)  # on, even for a caller inside torch.no_grad()
+    return result
+
+
+def layout_wrong_default_dtype(model):
+    torch.set_default_dtype(torch.float64)
+    ls = linears(model)
+    return ([m.weight.detach().to(torch.get_default_dtype()).T.numpy().copy() for m in ls],
+            [torch.zeros(m.out_features).numpy() if m.bias is None
+             else m.bias.detach().to(torch.get_default_dtype()).numpy().copy() for m in ls])
+
+
+def layout_wrong_zero_grad(model):
+    model.zero_grad(set_to_none=True)  # "clean" gradients before reading
+    return layout_right_copy(model)
+
+
 WRONG_LAYOUT = {
+    "zero_grad(set_to_none=True) first": (layout_wrong_zero_grad,
+                                          r"changed the model: the gradient of `\d\.weight` "
+                                          r"was zeroed, removed or changed"),
+    "output arrays kept and refilled at every call": (
+        layout_wrong_buffers, r"returned at its first call changed when it was called a "
+                              r"second time"),
+    "model.eval(), then model.train()": (layout_wrong_eval_then_train,
+                                         r"the model went from evaluation to training mode"),
+    "requires_grad_(False), then requires_grad_(True)": (
+        layout_wrong_freeze_then_unfreeze, r"requires_grad of `0\.weight` went from False to "
+                                           r"True"),
+    "set_grad_enabled(False), then set_grad_enabled(True)": (
+        layout_wrong_grad_off_then_on, r"inside `with torch\.no_grad\(\):`.*switched "
+                                       r"autograd on"),
+    "torch.set_default_dtype(torch.float64)": (layout_wrong_default_dtype,
+                                               r"changed the session: the session's default "
+                                               r"dtype went from float32 to float64"),
     "not transposed": (layout_wrong_no_transpose,
                        r"W of layer 1 has shape \((\d), (\d)\), expected \(\2, \1\).*\n.*\n"
                        r"Hint: torch stores Linear\.weight as \(fan_out, fan_in\)"),
@@ -979,7 +1068,8 @@ def test_layout_pass_message_is_the_same_for_every_draw(capsys):
 def test_layout_edge_cases_come_first():
     labels = [c.label for c in ch07.COURSE_LAYOUT.draw(0)]
     for needed in ("square layer", "float32", "single Linear", "bias=False", "no layer with "
-                   "a bias", "one-unit", "between", "square layers only"):
+                   "a bias", "one-unit", "between", "square layers only", "frozen",
+                   "evaluation mode"):
         assert any(needed in label for label in labels[:8]), needed
 
 
@@ -1016,7 +1106,10 @@ def test_layout_autograding_path_agrees(tmp_path, monkeypatch):
 # Task: call step() exactly once (an optimizer step, in place) and return a float64 numpy array
 # of shape (number of Linear layers,): ||W_after - W_before|| / ||W_before|| per Linear layer
 # (Frobenius norms, weights only), for models as in exercise 3 (frozen layers included: their
-# ratio is 0), without torch_bridge or diagnostics.
+# ratio is measured, 0 when the step leaves them, not when a hand-made step moves them); the
+# gradients unchanged before and after the step; a second call on the same model, inside
+# torch.no_grad() after a step it did not see, measures its own step; without torch_bridge or
+# diagnostics.
 
 def ratios_right_clone(model, step):
     ls = linears(model)
@@ -1216,7 +1309,79 @@ def ratios_wrong_zero_grad_first(model, step):
     return ratios_right_clone(model, step)
 
 
+def ratios_wrong_train_first(model, step):
+    model.train()  # "a step belongs in training mode"
+    return ratios_right_clone(model, step)
+
+
+def ratios_wrong_unfreeze_after(model, step):
+    ratios = ratios_right_clone(model, step)
+    model.requires_grad_(True)  # "make sure the model still trains"
+    return ratios
+
+
+def ratios_wrong_grad_off_then_on(model, step):
+    torch.set_grad_enabled(False)
+    ratios = ratios_right_clone(model, step)
+    torch.set_grad_enabled(True)  # on, even for a caller inside torch.no_grad()
+    return ratios
+
+
+def ratios_wrong_frozen_zero(model, step):
+    ls = linears(model)
+    before = [m.weight.detach().clone() for m in ls]
+    step()
+    return np.array([0.0 if not m.weight.requires_grad
+                     else float(torch.linalg.norm(m.weight.detach() - W) / torch.linalg.norm(W))
+                     for m, W in zip(ls, before)])
+
+
+def ratios_wrong_no_grad_zero(model, step):
+    ratios = ratios_right_clone(model, step)
+    return np.where([m.weight.grad is None for m in linears(model)], 0.0, ratios)
+
+
+_RATIOS_AFTER: dict = {}
+
+
+def ratios_wrong_keeps_after(model, step):
+    # "the weights after the last step are the weights before this one", kept by id(model)
+    ls = linears(model)
+    before = _RATIOS_AFTER.get(id(model)) or [m.weight.detach().clone() for m in ls]
+    step()
+    _RATIOS_AFTER[id(model)] = [m.weight.detach().clone() for m in ls]
+    return np.array([float(torch.linalg.norm(m.weight.detach() - W) / torch.linalg.norm(W))
+                     for m, W in zip(ls, before)])
+
+
+def ratios_wrong_zero_grad_after(model, step):
+    ratios = ratios_right_clone(model, step)
+    model.zero_grad(set_to_none=True)
+    return ratios
+
+
 WRONG_RATIOS = {
+    "model.train() first": (ratios_wrong_train_first,
+                            r"the model went from evaluation to training mode"),
+    "requires_grad_(True) after the step": (ratios_wrong_unfreeze_after,
+                                            r"requires_grad of `0\.weight` went from False "
+                                            r"to True"),
+    "set_grad_enabled(False), then set_grad_enabled(True)": (
+        ratios_wrong_grad_off_then_on, r"second time .*inside `with torch\.no_grad\(\):`.*"
+                                       r"switched autograd on"),
+    "0 for a frozen layer, unmeasured": (ratios_wrong_frozen_zero,
+                                         without_a_guess(r"layer 1 of 2 differs: got 0, "
+                                                         r"expected")),
+    "0 for a layer without gradient, unmeasured": (ratios_wrong_no_grad_zero,
+                                                   without_a_guess(r"layer 1 of 2 differs: "
+                                                                   r"got 0, expected")),
+    "the weights after the last call kept as 'before', by id(model)": (
+        ratios_wrong_keeps_after, r"called a second time on the same model .*after a step it "
+                                  r"did not see.* gives"),
+    "zero_grad(set_to_none=True) after the step": (ratios_wrong_zero_grad_after,
+                                                   r"after `update_ratios\(model, step\)` "
+                                                   r"returned, the model's gradients were no "
+                                                   r"longer the ones it was given"),
     "restores the weights after the step": (ratios_wrong_restores,
                                             r"were back at their values before the step"),
     "model.double() first": (ratios_wrong_double_first,
@@ -1289,8 +1454,8 @@ def test_ratios_pass_message_is_the_same_for_every_draw(capsys):
 def test_ratios_edge_cases_come_first():
     labels = [c.label for c in ch07.UPDATE_RATIOS.draw(0)]
     for needed in ("hand-made", "float32", "Adam", "single Linear", "frozen", "1e-9",
-                   "one-unit"):
-        assert any(needed in label for label in labels[:7]), needed
+                   "one-unit", "evaluation mode", "moves a frozen layer"):
+        assert any(needed in label for label in labels[:8]), needed
 
 
 @pytest.mark.parametrize("kind", ["sgd", "momentum", "adam", "adam_decay", "adamw"])

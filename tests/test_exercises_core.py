@@ -5,10 +5,13 @@ and the notebook goes on; nbgrader (autograde, validate) sets NBGRADER_EXECUTION
 NotAnsweredYet, a failing cell worth 0 points. A wrong answer raises in both modes.
 """
 
+import builtins
+import functools
 import importlib
 import inspect
 import json
 import pkgutil
+import types
 from pathlib import Path
 
 import numpy as np
@@ -205,3 +208,45 @@ def test_the_grading_path_fails_closed(spec, tmp_path):
                "trace": {"complete": True}}] * n
     _plain.write(empty, spec.grade_id, forged)
     assert not _spec.verdicts(prepared, empty)[spec.grade_id].passed
+
+
+# ------------------------------------------------------------------ the check's own code
+# An answer that borrows the check's reference (or any of its internals) computes nothing:
+# caught by what runs (a call from the answer into the checks' private functions) and, for
+# an answer that *is* such a function (directly, in a partial, as a bound method), by what
+# was handed in. The tracer cannot see the latter, since the check then calls it itself.
+def _borrowing_answers():
+    from helpers.exercises import ch02
+    reference = ch02.SIGMOID_PRIME.reference
+    return {
+        "a lambda around the reference": lambda s: reference(s),
+        "the reference itself": reference,
+        "the reference in a partial": functools.partial(reference),
+        "the spec's own method": lambda s: ch02.SIGMOID_PRIME.expected(
+            _spec.Case("x", (np.asarray(s),))),
+        "the check's private reference by its module name": lambda s: getattr(
+            ch02, reference.__name__)(s),
+        "the reference re-hosted under other globals": types.FunctionType(
+            reference.__code__, {"__name__": "__main__", "np": np,
+                                 "__builtins__": builtins}),
+    }
+
+
+@pytest.mark.parametrize("name", list(_borrowing_answers()))
+def test_borrowing_the_checks_reference_is_refused(name):
+    from helpers.exercises import ch02
+    answer = _borrowing_answers()[name]
+    for seed in (0, 1, _spec.fresh_seed()):
+        with pytest.raises(ExerciseError, match=r"a part of the check itself"):
+            ch02.check_sigmoid_prime_from_output(answer, seed=seed)
+
+
+def test_public_helpers_and_case_objects_stay_allowed():
+    from helpers.exercises import _trace
+    assert _trace._internal("helpers.exercises.ch05", "_ratio")
+    assert _trace._internal("helpers.exercises.ch05", "<lambda>")
+    assert _trace._internal("helpers.exercises._spec", "Spec.expected")
+    assert not _trace._internal("helpers.exercises.ch01", "xor_width_accuracy")
+    assert not _trace._internal("helpers.exercises.ch06", "_draw.<locals>.f")
+    assert not _trace._internal("helpers.exercises.ch06", "_FakeHistory.final")
+    assert not _trace._internal("helpers.activations", "_stable")

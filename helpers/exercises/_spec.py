@@ -37,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _plain
+from .._blas import one_blas_thread
+from . import _plain, _trace
 from ._core import ExerciseError, NotAnsweredYet, passed, require_callable
 from ._plain import Build, Other
 from ._trace import Forbidden, Trace, tracing
@@ -260,8 +261,11 @@ def observe(spec: Spec, answers: Sequence, case: Case) -> Observation:
         # Nothing to trace (no forbidden calls, no work to count): no profiler either, which
         # would slow an answer that trains networks by a factor of 2 to 3.
         traced = spec.forbidden is not None or case.work is not None
+        # A timed case runs on one BLAS thread: a second one spinning while it waits to be
+        # scheduled would count CPU time that is no work of the answer's.
         with (tracing(spec.forbidden, count_work=case.work is not None) if traced
-              else contextlib.nullcontext(Trace())) as trace:
+              else contextlib.nullcontext(Trace())) as trace, \
+                (one_blas_thread() if case.work == "timed" else contextlib.nullcontext()):
             start = time.process_time()
             try:
                 result = call(*call_args, **kwargs)
@@ -272,6 +276,9 @@ def observe(spec: Spec, answers: Sequence, case: Case) -> Observation:
                     status, error = "raised", f"NotImplementedError: {err}"[:600]
             except Exception as err:  # the student's code failed: say how, never crash
                 status, error = "raised", f"{type(err).__name__}: {err}"[:600]
+    if status != "not_answered":
+        handed = [name for name in map(_trace.borrowed, answers) if name]
+        trace.forbidden[:0] = handed[:1]
     mutated = []
     if watch:
         after = [_fingerprint(a) for a in args] + [_fingerprint(v) for v in kwargs.values()]
@@ -323,7 +330,7 @@ def _timings(spec: Spec, call, call_args, kwargs, case: Case, first: float,
     reference (the faster of two runs) and of np.exp on as many elements (a typical costly
     ufunc); the answer's first run is run again (fastest kept, up to ``repeats`` in all) only
     while it looks too slow, so a passing answer runs once."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    with warnings.catch_warnings(), np.errstate(all="ignore"), one_blas_thread():
         warnings.simplefilter("ignore")
         numpy_time = max(min(_cpu_seconds(spec.expected, case) for _ in range(2)),
                          _exp_seconds(max(case.elements, 1)))
@@ -469,6 +476,11 @@ class Spec:
                 "leave the interpreter's tracing alone in an answer.")
         if o.trace.forbidden:
             first = o.trace.forbidden[0]
+            if first.startswith("helpers.exercises."):
+                raise ExerciseError(
+                    f"{what} calls `{first}`, a part of the check itself: an answer computes "
+                    "its result, it does not borrow the check's own reference or internals.",
+                    "write the computation yourself, from the task's formula.")
             raise ExerciseError(
                 f"{what} calls `{first}`, which this exercise does not allow: "
                 f"{self.forbidden.why}.",

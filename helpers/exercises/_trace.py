@@ -26,8 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import sys
+import sysconfig
 from dataclasses import dataclass, field
+from pathlib import Path
 
 __all__ = ["Forbidden", "Trace", "tracing"]
 
@@ -109,6 +112,92 @@ def _c_name(func) -> tuple[str, str]:
     return str(module or "builtins"), str(qualname)
 
 
+CHECKS = "helpers.exercises"
+_HELPERS_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def _internal(module: str, qualname: str) -> bool:
+    """A private part of the checks: a module-level reference or helper (``ch05._ratio``, a
+    module-level lambda), or anything of the machinery (``_spec``, ``_core``...). Not the public
+    functions a task hands the student (``ch01.xor_width_accuracy``), and not the functions and
+    objects a check builds for a case and hands to the answer (defined inside a function, or
+    methods of a class), which the answer is meant to call."""
+    if module != CHECKS and not module.startswith(CHECKS + "."):
+        return False
+    if "<locals>" in qualname:
+        return False
+    if module.rsplit(".", 1)[-1].startswith("_"):
+        return True
+    return "." not in qualname and qualname.startswith(("_", "<lambda>"))
+
+
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    return tuple({str(Path(paths[key]).resolve()) for key in ("stdlib", "platstdlib",
+                                                              "purelib", "platlib")
+                  if key in paths})
+
+
+_LIBRARIES = _library_dirs()
+
+
+def _students_code(frame) -> bool:
+    """A frame of code the student wrote (a notebook cell, a file of their own): not the
+    course's ``helpers``, not the standard library or an installed package (contextlib
+    resuming a check's context manager, torch calling a check's hook)."""
+    if frame is None:
+        return False
+    filename = frame.f_code.co_filename
+    if not filename.startswith(("/", "\\")) and ":" not in filename[:3]:
+        return True  # "<ipython-input-...>", "<string>": code typed in
+    resolved = str(Path(filename).resolve())
+    return not resolved.startswith((_HELPERS_DIR, *_LIBRARIES))
+
+
+def _inside_the_check(module: str, qualname: str, caller) -> bool:
+    """A call from the student's code into the checks' internals: an answer that borrows the
+    check's own result. What the checks call themselves (a driver, a recipe's internals), and
+    what a library calls back (a hook, a context manager resumed), is fine."""
+    return _internal(module, qualname) and _students_code(caller)
+
+
+def borrowed(answer) -> str | None:
+    """The checks' own function handed in as an answer (itself, in a ``functools.partial`` or
+    as a bound method), which the call tracer cannot tell from the check calling itself."""
+    for _ in range(20):
+        if isinstance(answer, functools.partial):
+            answer = answer.func
+        elif getattr(answer, "__func__", None) is not None:
+            answer = answer.__func__
+        else:
+            break
+    qualname = getattr(answer, "__qualname__", None)
+    code = getattr(answer, "__code__", None)
+    homes = [getattr(answer, "__module__", None),  # and where its code was written:
+             _module_of_file(code.co_filename) if hasattr(code, "co_filename") else None]
+    for module in homes:
+        if isinstance(module, str) and isinstance(qualname, str) and _internal(module, qualname):
+            return f"{module}.{qualname}"
+    return None
+
+
+_FILE_MODULES: dict[str, str] = {}
+
+
+def _module_of_file(filename: str) -> str:
+    """The course module a code object was compiled from (``helpers/activations.py`` ->
+    ``helpers.activations``), whatever globals it runs with now: a function re-hosted with
+    ``types.FunctionType(code, {...})`` keeps its file. "" outside ``helpers``."""
+    module = _FILE_MODULES.get(filename)
+    if module is None:
+        module = ""
+        if filename.startswith(_HELPERS_DIR) and filename.endswith(".py"):
+            parts = Path(filename[len(_HELPERS_DIR):].lstrip("/\\")).with_suffix("").parts
+            module = ".".join(("helpers", *(p for p in parts if p != "__init__")))
+        _FILE_MODULES[filename] = module
+    return module
+
+
 @contextlib.contextmanager
 def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
     """Trace the block: yields a :class:`Trace` that fills in while the block runs.
@@ -133,15 +222,21 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
             blocks = getblocks()
             if blocks > peak:
                 peak = blocks
-    own_code = {tracing.__code__}
+    own_code = {tracing.__wrapped__.__code__}  # its own generator, resumed on exit
 
     def note_python(frame):
         trace.calls += 1
-        if forbidden is not None and len(trace.forbidden) < 5:
+        if len(trace.forbidden) < 5:
             code = frame.f_code
-            module = frame.f_globals.get("__name__", "?")
+            module = str(frame.f_globals.get("__name__", "?"))
             qualname = getattr(code, "co_qualname", code.co_name)
-            if forbidden.matches(str(module), qualname):
+            home = _module_of_file(code.co_filename)
+            if home and home != module and (  # course code run under other globals
+                    (forbidden is not None and forbidden.matches(home, qualname))
+                    or _inside_the_check(home, qualname, frame.f_back)):
+                trace.forbidden.append(f"{home}.{qualname}")
+            elif (forbidden is not None and forbidden.matches(module, qualname)) or \
+                    _inside_the_check(module, qualname, frame.f_back):
                 trace.forbidden.append(f"{module}.{qualname}")
 
     def profiler(frame, event, arg):

@@ -12,6 +12,7 @@ import hashlib
 import numpy as np
 
 from .. import activations, data, nn
+from .._blas import one_blas_thread
 from ._contract import expect_ndarray, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import Other, TensorData
@@ -72,22 +73,40 @@ def _scaled_gap(got: np.ndarray, expected: np.ndarray, scale: np.ndarray, rtol: 
 _LINEAR_WHAT = "`linear_layer(X, W, b)`"
 _LINEAR_HINT = ("Z_kj = sum_i X_ki W_ij + b_j: sample k's inputs weighted by neuron j's weights, "
                 "plus neuron j's bias.")
-_LINEAR_LOOP_HINT = ("the exercise asks for matrix operations with no Python loop at all (over "
-                     "samples, units or inputs, one at a time or in chunks): one matrix product "
-                     "computes every neuron on every sample at once.")
+_LINEAR_LOOP_HINT = ("the exercise asks for matrix operations whose Python work does not grow "
+                     "with the number of samples, inputs or units (no loop over them, one at a "
+                     "time or in chunks of a fixed size): one matrix product computes every "
+                     "neuron on every sample at once.")
+_PRECISION_HINT = ("compute X @ W + b in the dtype numpy's arithmetic gives for these inputs: a "
+                   "cast of the inputs or of the result to a lower precision (float32, float16), "
+                   "or a rounding step, loses digits.")
 COURSE_NN = Forbidden(("helpers.nn:*", "torch*:*"),
                       why="the task asks you to write the layer yourself, with numpy's matrix "
                           "operations")
-# The timed cases: a loop over one axis, even one driven from C (map, a deque, reduce), makes
-# one call per index, about a microsecond each, while numpy's loops over these shapes take a
-# few milliseconds at most: far apart on either side of the core's limit.
+# The growth cases, one pair per axis a loop could run over: the same layer with GROWN times
+# as many samples, inputs or units. A loop over chunks of a fixed size runs more often on the
+# larger input; a right answer (numpy's einsum path finder, a fixed number of chunks) does the
+# same Python work on both. Both are also timed: a loop driven from C (map, a deque, reduce)
+# makes one call per index, about a microsecond each, far beyond numpy's time. (At 100,000
+# units an answer that broadcasts units against units, b[:, None] + X @ W, asks for 80 GB
+# and fails at once; at a third of that it could fill the machine's memory.)
 TIMED = 100_000
-_TIMED_SHAPES = ((f"a batch of {TIMED:,} samples, with 2 inputs and 1 unit", (TIMED, 2, 1)),
-                 (f"a layer of {TIMED:,} units, on one sample with 2 inputs", (1, 2, TIMED)),
-                 (f"a layer of {TIMED:,} inputs, on one sample, with 2 units", (1, TIMED, 2)))
-# Python work (lines and calls) a timed case may add to the small case's: a right answer adds
-# none; a loop over chunks of 1000 adds some 100 iterations.
-_CHUNK_WORK = 20
+GROWN = 3
+_GROWTH_AXES = (("samples", lambda m: (m, 2, 1)), ("inputs", lambda m: (1, m, 2)),
+                ("units", lambda m: (1, 2, m)))
+# Python lines and calls the larger input of a pair may add: a right answer adds none (numpy's
+# einsum path finder works more on its first call, fewer lines after); a loop over chunks of
+# 50,000 runs 4 more times, one event or more each.
+_GROWTH_WORK = 3
+
+
+@driver("ch01.one_blas_thread")
+def _one_blas_thread(answers, X, W, b):
+    """Call the answer with numpy's BLAS on one thread (restored after). The timed cases run
+    here: on a busy machine a second BLAS thread spins while it waits to be scheduled, and
+    that CPU time (up to tens of milliseconds) would count against an honest product."""
+    with one_blas_thread():
+        return answers[0](X, W, b)
 
 
 def _layer_inputs(rng, n: int, d_in: int, d_out: int, dtype=np.float64, scale=(1.0, 1.0, 1.0)):
@@ -97,11 +116,11 @@ def _layer_inputs(rng, n: int, d_in: int, d_out: int, dtype=np.float64, scale=(1
     return X, W, b
 
 
-def _positive_inputs(rng, n: int, d_in: int, d_out: int, dtype=np.float32):
+def _positive_inputs(rng, n: int, d_in: int, d_out: int, dtypes=(np.float32,) * 3):
     """Positive X, W and b: every term of every sum has the same sign, so each result is as
     large as its terms allow, and a relative error in it is that large against the scale."""
     return tuple(rng.uniform(0.5, 2.0, shape).astype(dtype)
-                 for shape in ((n, d_in), (d_in, d_out), (d_out,)))
+                 for shape, dtype in zip(((n, d_in), (d_in, d_out), (d_out,)), dtypes))
 
 
 def _whole_numbers(rng, n: int, d_in: int, d_out: int):
@@ -113,23 +132,65 @@ def _whole_numbers(rng, n: int, d_in: int, d_out: int):
     return X, W, b
 
 
+def _other_values(rng, args):
+    """Inputs of the same shapes and dtypes as ``args`` whose result differs in every value:
+    an answer that remembers results by shape (a cache) shows."""
+    X, W, b = args
+    while True:
+        other = _whole_numbers(rng, *X.shape, W.shape[1])
+        if np.all(other[0] @ other[1] + other[2] != X @ W + b):
+            return other
+
+
+def _large_integer_x(rng, n: int, d_in: int, d_out: int):
+    """An int64 X of values up to 1e8, one of them odd and above 2**24 (so float32 cannot hold
+    it, and float16 overflows), with float64 W and b."""
+    X = rng.integers(-10**8, 10**8 + 1, (n, d_in))
+    X[0, 0] = 2 * int(rng.integers(2**23 + 1, 5 * 10**7)) + 1
+    return (X,) + _layer_inputs(rng, n, d_in, d_out)[1:]
+
+
+def _integer_layer(rng, n: int, d_in: int, d_out: int):
+    """int64 X, W and b: X and W positive and even, b odd and above 2**24, so every result is
+    an odd whole number above 2**24, which float32 cannot hold (and float16 overflows); every
+    sum stays below 2**53 and far inside int64."""
+    X = 2 * rng.integers(1, 5 * 10**5, (n, d_in))
+    W = 2 * rng.integers(1, 5 * 10**5, (d_in, d_out))
+    b = 2 * rng.integers(2**23 + 1, 2**24, d_out) + 1
+    return X, W, b
+
+
 def _draw_linear(rng) -> list[Case]:
     n, d_in, d_out = _distinct(rng, 3)
+    shown = _whole_numbers(rng, 4, 3, 2)
     cases = [
-        Case("a small batch of whole numbers (n = 4, d_in = 3, d_out = 2)",
-             _whole_numbers(rng, 4, 3, 2), note={"show": True}),
+        Case("a small batch of whole numbers (n = 4, d_in = 3, d_out = 2)", shown,
+             note={"show": True}),
+        Case("the same shapes and dtypes with other values (n = 4, d_in = 3, d_out = 2)",
+             _other_values(rng, shown), note={"show": True}),
         Case("one sample (n = 1)", _layer_inputs(rng, 1, d_in, d_out)),
         Case("one output unit (d_out = 1)", _layer_inputs(rng, n, d_in, 1)),
         Case("one input (d_in = 1)", _layer_inputs(rng, n, 1, d_out)),
         Case("an empty batch (n = 0)", _layer_inputs(rng, 0, d_in, d_out)),
+        Case("an empty float32 batch (n = 0)", _layer_inputs(rng, 0, d_in, d_out, np.float32)),
         Case("a square case (n = d_in = d_out = 3)", _layer_inputs(rng, 3, 3, 3)),
         Case(f"float32 inputs (n = {n}, d_in = {d_in}, d_out = {d_out})",
              _layer_inputs(rng, n, d_in, d_out, np.float32)),
         Case(f"float32 inputs of positive values, where float32 rounding shows (n = {d_out}, "
              f"d_in = {n}, d_out = {d_in})", _positive_inputs(rng, d_out, n, d_in)),
-        Case(f"an integer X (int64) with float64 W and b (n = {d_out}, d_in = {n}, "
-             f"d_out = {d_in})",
-             (rng.integers(-50, 51, (d_out, n)),) + _layer_inputs(rng, d_out, n, d_in)[1:]),
+        Case(f"an integer X (int64, values up to 1e8) with float64 W and b (n = {d_out}, "
+             f"d_in = {n}, d_out = {d_in})", _large_integer_x(rng, d_out, n, d_in)),
+        Case(f"integer X, W and b (int64, results above 1e7) (n = {d_in}, d_in = {d_out}, "
+             f"d_out = {n})", _integer_layer(rng, d_in, d_out, n)),
+        Case(f"a float32 X with float64 W and b, positive values (n = {n}, d_in = {d_out}, "
+             f"d_out = {d_in})", _positive_inputs(rng, n, d_out, d_in,
+                                                 (np.float32, np.float64, np.float64))),
+        Case(f"float32 X and W with a float64 b, positive values (n = {d_in}, d_in = {n}, "
+             f"d_out = {d_out})", _positive_inputs(rng, d_in, n, d_out,
+                                                  (np.float32, np.float32, np.float64))),
+        Case(f"a float64 X with float32 W and b, positive values (n = {d_out}, d_in = {d_in}, "
+             f"d_out = {n})", _positive_inputs(rng, d_out, d_in, n,
+                                               (np.float64, np.float32, np.float32))),
         Case("inputs of very different sizes (X about 1e5, W about 1e-3, b about 1e2)",
              _layer_inputs(rng, d_in, n, d_out, scale=(1e5, 1e-3, 1e2))),
     ]
@@ -137,16 +198,23 @@ def _draw_linear(rng) -> list[Case]:
         n, d_in, d_out = _distinct(rng, 3, 2, 9)
         cases.append(Case(f"random float64 inputs (n = {n}, d_in = {d_in}, d_out = {d_out})",
                           _layer_inputs(rng, n, d_in, d_out)))
-    # Loops over samples, units or inputs all grow from the small case to the large one; a
-    # loop driven from C shows in the time of the timed ones, one per axis it could run over.
+    # Loops over samples, units or inputs one at a time grow from the small case to the large
+    # one; a loop over chunks grows within each pair of growth cases, and a loop driven from C
+    # shows in their time.
     cases += [Case("a batch of 3 samples, 4 inputs, 2 units", _layer_inputs(rng, 3, 4, 2),
                    work="small", size=2, elements=6),
               Case("a batch of 43 samples, 47 inputs, 45 units", _layer_inputs(rng, 43, 47, 45),
                    work="large", size=43, elements=43 * 45)]
-    for label, (n, d_in, d_out) in _TIMED_SHAPES:
-        cases.append(Case(f"{label} (timed against numpy's own loops)",
-                          _layer_inputs(rng, n, d_in, d_out), work="timed", size=TIMED,
-                          elements=n * d_in * d_out))
+    for axis, shape in _GROWTH_AXES:
+        for m in (TIMED, GROWN * TIMED):
+            n, d_in, d_out = shape(m)
+            counts = ", ".join(f"{v:,} {word}" + ("s" if v != 1 else "") for v, word in
+                               ((n, "sample"), (d_in, "input")))
+            cases.append(Case(f"a layer of {counts} and {d_out:,} unit{'s' if d_out != 1 else ''} "
+                              "(timed against numpy's own loops)",
+                              _layer_inputs(rng, n, d_in, d_out), work="timed", size=m,
+                              elements=n * d_in * d_out, driver="ch01.one_blas_thread",
+                              note={"axis": axis}))
     return cases
 
 
@@ -185,54 +253,83 @@ def _judge_linear(case: Case, obs, expected) -> None:
     want = np.result_type(X, W, b)
     if got.dtype != want:
         integer = X.dtype.kind in "iu" and W.dtype.kind == "f"
+        if integer:
+            raise ExerciseError(
+                f"{what} returned dtype {got.dtype}, expected {want} for an integer X with "
+                f"{W.dtype} W and {b.dtype} b.",
+                "the weights are floats, so the result is too: do not cast it back to X's "
+                "dtype.")
         raise ExerciseError(
-            f"{what} returned dtype {got.dtype}, expected {want}"
-            + (" for an integer X with float64 W and b." if integer else "."),
-            "the weights are floats, so the result is too: do not cast it back to X's dtype."
-            if integer else "keep the dtype of the inputs: converting to another type is not "
-            "needed.")
+            f"{what} returned dtype {got.dtype}, expected {want}: the dtype numpy's `X @ W + b` "
+            f"gives for X of dtype {X.dtype}, W of dtype {W.dtype} and b of dtype {b.dtype}.",
+            "keep the dtype numpy's arithmetic gives: float64 as soon as one input is float64 "
+            "(b included), float32 when all are float32, int64 when all are integers. Do not "
+            "cast to one input's dtype, or to float.")
     if got.size == 0:
         return
     scale = np.abs(X.astype(float)) @ np.abs(W.astype(float)) + np.abs(b.astype(float))
-    # Each value sums d_in products and the bias, each rounded once in the result's dtype.
-    diff = _scaled_gap(got, expected.astype(float), scale, _rounding(want, X.shape[1] + 2))
+    # Each value sums d_in products and the bias, each rounded once: numpy computes X W in
+    # the dtype of X and W (float32 for float32 X and W, even with a float64 b), then adds b.
+    product = np.result_type(X, W)
+    precise = product if product.kind == "f" else want
+    rtol = max(_rounding(product, X.shape[1] + 2), _rounding(want, X.shape[1] + 2))
+    diff = _scaled_gap(got, expected.astype(float), scale, rtol)
     if diff is None:
         return
     (k, j), n_bad = diff
     X64, W64, b64 = X.astype(float), W.astype(float), b.astype(float)
     value = got.astype(float)
     no_bias = X64 @ W64
-    if np.allclose(value, no_bias, rtol=1e-6, atol=1e-9 * scale.max()):
+    def near(a, c) -> bool:
+        return bool(np.allclose(a, c, rtol=1e-6, atol=1e-9 * scale.max()))
+
+    # A known mistake is named only when it matches and the right answer does not.
+    if near(value, no_bias) and not near(expected, no_bias):
         raise ExerciseError(
             f"{what} returned X W without the bias: row {k}, column {j} is "
             f"{pair(value[k, j], expected[k, j])[0]} where X W + b is "
             f"{pair(value[k, j], expected[k, j])[1]}.",
             "each neuron adds its own bias b_j to its weighted sum, on every sample.")
-    if np.allclose(value, no_bias - b64, rtol=1e-6, atol=1e-9 * scale.max()):
+    if near(value, no_bias - b64) and not near(expected, no_bias - b64):
         raise ExerciseError(f"{what} subtracts the bias b instead of adding it.", _LINEAR_HINT)
     shown, wanted = pair(value[k, j], expected[k, j])
-    precision = ""
-    if want == np.float32 and np.allclose(value, expected, rtol=1e-3, atol=0):
-        precision = (f" That is more than float32's rounding of these sums allows (a relative "
-                     f"{_rounding(want, X.shape[1] + 2):.1e} of the terms' size): some step "
-                     "went through a lower precision or changed the values a little.")
+    with np.errstate(all="ignore"):
+        close = bool(np.allclose(value, expected.astype(float), rtol=1e-3, atol=0))
+    precision, hint = "", _LINEAR_HINT
+    if close and want.kind == "f":
+        precision = (f" That is more than {precise} rounding of these sums allows (a relative "
+                     f"{rtol:.1e} of the terms' size; numpy's arithmetic on these inputs gives "
+                     f"{want}): some step went through a lower precision, rounded, or changed "
+                     "the values a little.")
+        hint = _PRECISION_HINT
+    elif close:
+        precision = (" Integer inputs give exact whole numbers (int64): some step went through "
+                     "a lower precision (float32 or float16 cannot hold every whole number this "
+                     "large) or rounded.")
+        hint = _PRECISION_HINT
     raise ExerciseError(
         f"{what} differs from the answer in {n_bad} of {got.size} values; the largest "
         f"difference is at row {k}, column {j} (sample {k}, unit {j}): got {shown}, expected "
-        f"{wanted}.{precision}", _LINEAR_HINT)
+        f"{wanted}.{precision}", hint)
 
 
-def _judge_linear_chunks(cases, observations, expected) -> None:
-    """A loop over chunks of an axis does the same work on the small and the large case, and
-    takes numpy's time on the timed ones; its Python work still grows on a timed case."""
-    small = next((c, o) for c, o in zip(cases, observations) if c.work == "small")
+def _judge_linear_growth(cases, observations, expected) -> None:
+    """Each pair of growth cases: the same layer with GROWN times as many samples, inputs or
+    units. Python work that grows from one to the other is a loop over that axis (over chunks
+    of a fixed size too); a fixed number of steps does not grow."""
+    pairs: dict = {}
     for c, o in zip(cases, observations):
-        grown = o.trace.work - small[1].trace.work
-        if c.work == "timed" and grown >= _CHUNK_WORK:
+        if c.work == "timed" and "axis" in c.note:
+            pairs.setdefault(c.note["axis"], []).append((c, o))
+    for axis, runs in pairs.items():
+        (c1, o1), (c2, o2) = sorted(runs, key=lambda r: r[0].size)[:2]
+        if o2.trace.work - o1.trace.work >= _GROWTH_WORK:
             raise ExerciseError(
-                f"{_LINEAR_WHAT} runs a Python loop: on {small[0].label} it executed "
-                f"{small[1].trace.work} Python lines and calls, on {c.label} {o.trace.work} "
-                "(a loop over chunks of an axis is a loop too).", _LINEAR_LOOP_HINT)
+                f"{_LINEAR_WHAT} runs a Python loop over the {axis}: its Python work grows with "
+                f"them. On {c1.label.split(' (')[0]} it executed {o1.trace.work} Python lines "
+                f"and calls, on {c2.label.split(' (')[0]} ({c2.size // c1.size} times as many "
+                f"{axis}) {o2.trace.work} (a loop over chunks of a fixed size is a loop too).",
+                _LINEAR_LOOP_HINT)
 
 
 def _explain_linear_error(case: Case, obs) -> str | None:
@@ -249,12 +346,12 @@ def _explain_linear_error(case: Case, obs) -> str | None:
 LINEAR_LAYER = Spec(
     "ch01.linear_layer", check="ch01.check_linear_layer", grade_id="ch01-linear-layer-check",
     what=_LINEAR_WHAT, answers=("linear_layer",), draw=_draw_linear,
-    reference=_linear_reference, judge=_judge_linear, judge_all=_judge_linear_chunks,
+    reference=_linear_reference, judge=_judge_linear, judge_all=_judge_linear_growth,
     explain_error=_explain_linear_error, forbidden=COURSE_NN, vectorised=True,
     loop_hint=_LINEAR_LOOP_HINT,
     passed="`linear_layer(X, W, b)` computes X W + b for every batch and layer size tried, "
-           "one sample, one unit and an empty batch included, keeps float32 as float32, and "
-           "runs no Python loop.")
+           "one sample, one unit and an empty batch included, in the dtype numpy's arithmetic "
+           "gives, with Python work that does not grow with the input.")
 
 
 @exercise_check
@@ -338,6 +435,26 @@ def _xor_sample(rng, n: int):
     return X, y, f"the XOR sample data.xor({n}, seed={seed})"
 
 
+# Coordinates of the grid case: sizes from near 0 to 1, on both sides of each axis. Features
+# that XOR's clusters (which keep away from the axes) let pass, |x1 - x2|, (x1 - x2)**2,
+# |x1 + x2| and (min, max), reach at most 75% on it, whatever its scale.
+_GRID = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0)
+
+
+def _grid_sample(rng):
+    """Every pair of the grid's coordinates (both signs), in a random order and scale, swapped
+    or negated at random (which keeps each label): points near the axes, of uneven sizes."""
+    values = np.concatenate([-np.array(_GRID), _GRID])
+    X = np.array([(u, v) for u in values for v in values]) * rng.uniform(0.5, 1.0)
+    X = X[rng.permutation(len(X))]
+    if rng.random() < 0.5:
+        X = X[:, ::-1]
+    if rng.random() < 0.5:
+        X = -X
+    X = np.ascontiguousarray(X)
+    return X, (X[:, 0] * X[:, 1] < 0).astype(float)
+
+
 def _draw_lift(rng) -> list[Case]:
     n_a = int(rng.integers(60, 201))
     X_a, y_a, name_a = _xor_sample(rng, n_a)
@@ -368,6 +485,18 @@ def _draw_lift(rng) -> list[Case]:
             X, name = X.astype(np.float32), name + " as float32"
         cases.append(Case(name, (X,),
                           note={"labels": y.tolist(), "sample": name}))
+    # XOR anywhere in the plane: the label is whether x1 and x2 have opposite signs, also for
+    # points near an axis and for x1 and x2 of very different sizes.
+    X, y = _grid_sample(rng)
+    name = (f"a grid of {len(X)} points in the square, many near an axis, labelled by whether "
+            "x1 and x2 have opposite signs")
+    cases.append(Case(name, (X,), note={"labels": y.tolist(), "sample": name}))
+    n = int(rng.integers(150, 301))
+    X = rng.uniform(-1.0, 1.0, (n, 2))
+    name = (f"{n} uniform random points in the square, labelled by whether x1 and x2 have "
+            "opposite signs")
+    cases.append(Case(name, (X,), note={"labels": (X[:, 0] * X[:, 1] < 0).astype(float).tolist(),
+                                        "sample": name}))
     return cases
 
 
@@ -485,9 +614,10 @@ def _judge_lift_rows(cases, observations, expected) -> None:
 LIFT = Spec(
     "ch01.lift", check="ch01.check_lift_xor", grade_id="ch01-lift-xor-check", what=_LIFT_WHAT,
     answers=("lift",), draw=_draw_lift, reference=lambda X: None, judge=_judge_lift,
-    judge_all=_judge_lift_rows,
+    judge_all=_judge_lift_rows, forbidden=Forbidden(()),
     passed="on your features a linear classifier separates every XOR sample tried (at least "
-           "95% on each), and each sample's features depend on its own x1 and x2 alone.")
+           "95% on each, points near the axes included), and each sample's features depend on "
+           "its own x1 and x2 alone.")
 
 
 @exercise_check
@@ -555,17 +685,44 @@ def _positive_stack(rng, sizes):
     return weights, biases
 
 
+def _large_integer_stack(rng, sizes):
+    """int64 layers of positive whole numbers up to 1000, biases even, except the last layer's,
+    which are odd and above 2**24: every entry of the collapsed b is then an odd whole number
+    above 2**24, which float32 cannot hold (float16 overflows), and every sum stays far below
+    2**53 (exact in float64 too) and inside int64."""
+    weights = [rng.integers(1, 1001, (i, o)) for i, o in zip(sizes, sizes[1:])]
+    biases = [2 * rng.integers(1, 1001, o) for o in sizes[1:-1]]
+    biases.append(2 * rng.integers(2**23 + 1, 2**24, sizes[-1]) + 1)
+    return weights, biases
+
+
+def _other_stack(rng, sizes, stack):
+    """A float64 stack of the same sizes as ``stack`` whose collapsed W and b differ from its
+    own in every entry: an answer that remembers results by shape (a cache) shows."""
+    ref = _collapse_reference(*stack)
+    while True:
+        other = _stack(rng, sizes)
+        got = _collapse_reference(*other)
+        if np.all(got["W"] != ref["W"]) and np.all(got["b"] != ref["b"]):
+            return other
+
+
 def _draw_collapse(rng) -> list[Case]:
     d = _distinct(rng, 2, 2, 6)
     deep = [int(v) for v in rng.integers(2, 6, 9)]
+    square = _stack(rng, [3, 3, 3, 3])
     cases = [
-        Case("three square layers, sizes [3, 3, 3, 3]", _stack(rng, [3, 3, 3, 3]),
-             note={"sizes": [3, 3, 3, 3]}),
+        Case("three square layers, sizes [3, 3, 3, 3]", square, note={"sizes": [3, 3, 3, 3]}),
+        Case("the same sizes and dtypes with other values, sizes [3, 3, 3, 3]",
+             _other_stack(rng, [3, 3, 3, 3], square), note={"sizes": [3, 3, 3, 3]}),
         Case(f"one layer (L = 1), sizes {d}", _stack(rng, d), note={"sizes": d}),
         Case("one input and one output, sizes [1, 4, 1]", _stack(rng, [1, 4, 1]),
              note={"sizes": [1, 4, 1]}),
         Case("integer layers (int64), sizes [2, 3, 4, 2]",
              _stack(rng, [2, 3, 4, 2], integers=True), note={"sizes": [2, 3, 4, 2]}),
+        Case("integer layers (int64) of whole numbers up to 1000, biases of the last layer "
+             "above 1e7, sizes [2, 3, 4, 2]", _large_integer_stack(rng, [2, 3, 4, 2]),
+             note={"sizes": [2, 3, 4, 2]}),
         Case(f"a deep stack of 8 layers, sizes {deep}", _stack(rng, deep), note={"sizes": deep}),
     ]
     f32 = [int(v) for v in _distinct(rng, 4, 1, 6)]
@@ -584,6 +741,14 @@ def _draw_collapse(rng) -> list[Case]:
     first, first_b = _stack(rng, mixed[:2], np.float32)
     cases.append(Case(f"a float32 first layer, float64 layers after it, sizes {mixed}",
                       (first + weights[1:], first_b + biases[1:]), note={"sizes": mixed}))
+    # numpy's arithmetic gives float64 however late a float32 layer comes: not the last
+    # layer's dtype. Positive values: every sum has terms of one sign, so float32 rounding of a
+    # result (or of a step) shows against the size of its terms.
+    weights = [rng.uniform(0.5, 2.0, (i, o)) for i, o in zip(mixed, mixed[1:])]
+    biases = [rng.uniform(0.5, 2.0, o) for o in mixed[1:]]
+    weights[-1], biases[-1] = weights[-1].astype(np.float32), biases[-1].astype(np.float32)
+    cases.append(Case(f"float64 layers, then a float32 last layer, positive values, sizes "
+                      f"{mixed}", (weights, biases), note={"sizes": mixed}))
     for _ in range(2):
         sizes = [int(v) for v in rng.integers(1, 7, int(rng.integers(3, 6)))]
         cases.append(Case(f"random layers, sizes {sizes}", _stack(rng, sizes),
@@ -674,8 +839,12 @@ def _precision_note(got: np.ndarray, expected: np.ndarray, dtype, rtol: float) -
     """For values close to the answer but not as close as the stack's dtype allows: say so."""
     with np.errstate(all="ignore"):
         close = np.allclose(got.astype(float), expected, rtol=1e-3, atol=0)
-    if not close or np.dtype(dtype).kind not in "f":
+    if not close:
         return ""
+    if np.dtype(dtype).kind != "f":
+        return (" Integer layers give exact whole numbers: some step went through a lower "
+                "precision (float32 or float16 cannot hold every whole number this large) or "
+                "rounded.")
     return (f" That is more than {np.dtype(dtype)} rounding allows (a relative {rtol:.1e} of "
             f"the terms' size; numpy's arithmetic on these layers gives {np.dtype(dtype)}): "
             "some step went through a lower precision, or a cast.")
@@ -684,7 +853,7 @@ def _precision_note(got: np.ndarray, expected: np.ndarray, dtype, rtol: float) -
 COLLAPSE = Spec(
     "ch01.collapse", check="ch01.check_collapse", grade_id="ch01-collapse-check",
     what=_COLLAPSE_WHAT, answers=("collapse",), draw=_draw_collapse,
-    reference=_collapse_reference, judge=_judge_collapse,
+    reference=_collapse_reference, judge=_judge_collapse, forbidden=Forbidden(()),
     passed="one layer (W, b) reproduces every stack of linear layers tried, one layer and "
            "eight included: depth without an activation adds nothing.")
 

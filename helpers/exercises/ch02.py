@@ -67,6 +67,12 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
         Case("values outside [0, 1], where sigma' written with s is still that formula",
              (np.concatenate([rng.uniform(-3.0, 4.0, 4), outside]).reshape(4, 5),)),
         Case("float16 outputs", (_sigmoid_outputs(rng, (2, 5), np.float16),)),
+        # The shape and dtype of the first case again, other values: a result kept from an
+        # earlier call shows.
+        Case("random outputs of shape (2, 3) (float64), the first case's shape again",
+             (_sigmoid_outputs(rng, (2, 3)),)),
+        Case("random outputs of shape (2, 3, 4) (float64): three axes",
+             (_sigmoid_outputs(rng, (2, 3, 4)),)),
     ]
     side = int(rng.integers(2, 6))
     shapes = [random_shape(rng), (side, side), random_shape(rng)]
@@ -214,6 +220,11 @@ def _draw_shrink(rng) -> list[Case]:
         Case("n_layers = np.int64(5), a numpy integer", (np.int64(5),)),
         Case("an int64 array with 0, 1, 32 and 40 (4**32 passes the int64 range)",
              (np.array([[3, 0, 12, 1], [40, 8, 32, 2]]),)),
+        Case("another int64 array of shape (2, 4), other counts",
+             (_int_array(rng, (2, 4)),)),
+        Case("an int64 array of shape (2, 2, 3): three axes", (_int_array(rng, (2, 2, 3)),)),
+        Case("very many layers: 1023, 1024, 16384, 32768 and 40000 (beyond int16)",
+             (np.array([1023, 1024, 16384, 32768, 40000]),)),
         Case("very deep networks: 75, 127, 128, 200, 499, 530, 537, 538 and 1000 layers "
              "(float32 and the smallest float64 numbers run out)",
              (np.array([75, 127, 128, 200, 499, 530, 537, 538, 1000]),)),
@@ -258,8 +269,18 @@ def _judge_shrink(case: Case, obs, expected) -> None:
                              hint="return the number itself, not text or a list.")
         if not math.isclose(value, float(expected), rel_tol=1e-9, abs_tol=_TINY):
             shown, wanted = pair(value, expected)
+            hint = _shrink_hint(n, value)
+            if hint is None and isinstance(got, np.floating) and got.dtype != np.float64:
+                hint = (f"a {got.dtype} holds numbers down to about "
+                        f"{np.finfo(got.dtype).tiny:.0e} only, and (1/4)**n falls below that: "
+                        "compute in float64.")
             raise ExerciseError(f"{label} is {shown}, expected {wanted}.",
-                                _shrink_hint(n, value) or _SHRINK_DEFAULT_HINT)
+                                hint or _SHRINK_DEFAULT_HINT)
+        if isinstance(got, (int, np.integer)):
+            raise ExerciseError(
+                f"{label} returned the integer {got!r}; the task asks for a float (the bound is "
+                "a fraction, and one type for every count keeps later arithmetic exact).",
+                "return 0.25 ** n or 1.0, a float, for every count, n = 0 included.")
         return
     got = elementwise_result(obs.result, n, label,
                              "apply the formula to the whole array, one bound per entry, "
@@ -383,6 +404,15 @@ def _tanh_networks(rng) -> dict[str, list[int]]:
             [256] + [round(164 * 0.8**k) for k in range(10)],
         "widening network (24 units, then 1.25 times wider a layer)":
             [round(24 * 1.25**k) for k in range(11)],
+        # The steepest the task allows (1.6 times a layer), from the widest to the narrowest
+        # and back: the first layer of the one and the last of the others show a gain that is
+        # a little too large or too small.
+        "steep narrowing network (400 units, then 1.6 times narrower a layer)":
+            [400, 250, 156, 98, 61, 38, 24, 16, 16, 16, 16],
+        "steep early widening network (16 units, 1.6 times wider a layer up to 400)":
+            [16, 25, 40, 64, 102, 163, 260, 400, 400, 400, 400],
+        "steep late widening network (16 units for four layers, then 1.6 times wider)":
+            [16, 16, 16, 16, 25, 39, 62, 99, 157, 250, 400],
         f"narrow network ({MIN_WIDTH} units a layer)": [MIN_WIDTH] * 11,
         f"wide network ({MAX_WIDTH} units a layer)": [MAX_WIDTH] * 11,
     }
@@ -440,8 +470,8 @@ def _judge_one_std(case: Case, obs, expected) -> None:
         raise ExerciseError(
             f"{what} returned {value!r} {where}; a standard deviation of 0 makes every weight "
             "0, and a standard deviation must be a positive number.",
-            "a weight std shrinks as the layer gets wider; `//` is integer division and "
-            "rounds a small fraction down to 0.")
+            "a weight std shrinks as the layer gets wider; rounding, or `//` (integer "
+            "division), turns a small fraction into 0.")
 
 
 def _judge_tanh_networks(cases, observations, expected) -> None:
@@ -455,8 +485,17 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
                  "and backwards: section 2 shows how the weight std and the number of inputs "
                  "set the spread of z, and section 5 balances the forward and the backward "
                  "condition.")
-    all_stds = {(case.args[0], case.args[1]): float(obs.result)
-                for case, obs in zip(cases, observations) if case.note}
+    all_stds: dict[tuple, float] = {}
+    for case, obs in zip(cases, observations):
+        fans, value = (case.args[0], case.args[1]), float(obs.result)
+        if fans in all_stds and value != all_stds[fans]:
+            raise ExerciseError(
+                f"`tanh_init_std({fans[0]}, {fans[1]})` returned {all_stds[fans]!r} once and "
+                f"{value!r} another time: the same fans must give the same std.",
+                "compute the std from fan_in and fan_out only: no random numbers, no counter "
+                "or state kept between calls.")
+        if case.note:
+            all_stds[fans] = value
     for name, net in networks.items():
         sizes = net["sizes"]
         stds = [net["stds"][j] for j in range(len(sizes) - 1)]

@@ -121,6 +121,9 @@ def _draw_leaky(rng) -> list[Case]:
         *_leaky_cases("the integer array np.arange(-3, 4) (int64)", np.arange(-3, 4)),
         *_leaky_cases("a random int32 array", rng.integers(-50, 51, (3, 5)).astype(np.int32),
                       a4),
+        *[case for dtype in _INT_DTYPES
+          for case in _leaky_cases(f"{np.dtype(dtype).name} values up to the dtype's smallest "
+                                   "and largest", _int_extremes(dtype, rng), _draw_alpha(rng))],
         *_leaky_cases("a (2, 4) float32 array",
                       np.array([[-3.0, 0.0, 2.0, -0.25], [1.5, -1e-3, -0.0, 7.0]],
                                dtype=np.float32), a5, positional=True),
@@ -137,10 +140,30 @@ def _draw_leaky(rng) -> list[Case]:
         shape = random_shape(rng)
         cases += _leaky_cases(f"random values of shape {shape} ({np.dtype(dtype).name})",
                               rng.normal(0.0, 3.0, shape).astype(dtype), _draw_alpha(rng))
+    # Two inputs with the same shape, dtype and alpha but other values: a result kept from
+    # an earlier call (a cache keyed on anything but the values) shows.
+    twin_alpha, twin = _draw_alpha(rng), rng.normal(0.0, 3.0, (3, 4))
+    twin[0, :2] = [-2.0, 1.5]
+    for k, values in enumerate((twin, -twin[::-1])):
+        cases += _leaky_cases(f"random values of shape (3, 4), input {k + 1} of 2 with the "
+                              "same shape, dtype and alpha", values, twin_alpha)
     for answer, name in enumerate(_LEAKY):
         cases += work_cases(lambda shape, large: rng.normal(0.0, 3.0, shape), answer=answer,
                             name=f"`{name}` on ")
     return cases
+
+
+#: Integer dtypes beyond int64 and int32, signed and unsigned, each drawn with its smallest
+#: and largest values (where -x or a narrower float overflows).
+_INT_DTYPES = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint64)
+
+
+def _int_extremes(dtype, rng) -> np.ndarray:
+    info = np.iinfo(dtype)
+    low = max(int(info.min), -100)
+    values = [int(info.min), int(info.min) + 1, low, -1 if info.min else 2, 0, 1, 7,
+              int(rng.integers(max(low, 0), 101)), int(info.max) - 1, int(info.max)]
+    return np.array(values, dtype=dtype).reshape(2, 5)
 
 
 def _leaky_reference(case: Case):
@@ -206,6 +229,18 @@ def _at(x: np.ndarray, got: np.ndarray, expected: np.ndarray, mask=None) -> str:
     return f"at x = {float(x[i]):g} it gives {shown}, expected {wanted}"
 
 
+def _default_alpha_used(alpha: float, what: str) -> tuple[str, str]:
+    """(problem, hint) when the result is the default alpha's: with alpha = 0.0 the answer may
+    ignore alpha or replace the falsy 0.0 by the default, and the values cannot tell which."""
+    if alpha == 0:
+        return (f"with alpha = 0.0 gives the {what} for alpha = {DEFAULT_ALPHA}, the default: "
+                "alpha = 0.0 falls back to the default (or alpha is not used)",
+                "0.0 is a valid slope (the task allows 0 <= alpha < 1), but it is falsy: "
+                "`alpha or 0.01` and `if not alpha:` replace it. Use `alpha` as given.")
+    return (f"gives the {what} for alpha = {DEFAULT_ALPHA}: the argument alpha is ignored",
+            "use the parameter `alpha` in your formula, not a fixed number.")
+
+
 def _leaky_forward_mistake(x, m: _Matcher, alpha, defaulted) -> tuple[str, str] | None:
     """(problem, hint) of the one known mistake of the forward that ``m.got`` is."""
     got, expected = m.got, m.expected
@@ -218,8 +253,7 @@ def _leaky_forward_mistake(x, m: _Matcher, alpha, defaulted) -> tuple[str, str] 
               "times x, a small negative number.")
     if np.any(neg) and alpha != DEFAULT_ALPHA and m.fits(np.where(xf > 0, xf,
                                                                   DEFAULT_ALPHA * xf)):
-        m.add(f"gives the values for alpha = {DEFAULT_ALPHA}: the argument alpha is ignored",
-              "use the parameter `alpha` in your formula, not a fixed number.")
+        m.add(*_default_alpha_used(alpha, "values"))
     if alpha > 0 and np.any(neg) and np.any(pos) and m.fits(np.where(xf > 0, alpha * xf, xf),
                                                             mask=neg | pos):
         m.add(f"has the two branches swapped ({_at(xf, got, expected, pos)})",
@@ -256,8 +290,7 @@ def _leaky_grad_mistake(x, m: _Matcher, alpha, defaulted) -> tuple[str, str] | N
               "on the negative side Leaky ReLU is a straight line through 0 with slope alpha: "
               "its derivative is the same number for every x < 0.")
     if np.any(neg) and alpha != DEFAULT_ALPHA and m.fits(np.where(pos, 1.0, DEFAULT_ALPHA)):
-        m.add(f"gives the slopes for alpha = {DEFAULT_ALPHA}: the argument alpha is ignored",
-              "use the parameter `alpha` in your formula, not a fixed number.")
+        m.add(*_default_alpha_used(alpha, "slopes"))
     if defaulted and np.any(neg):
         slope = float(np.median(got[neg]))
         if 0 < slope < 1 and not math.isclose(slope, alpha, rel_tol=1e-6) and m.fits(
@@ -331,6 +364,11 @@ def _judge_leaky(case: Case, obs, expected) -> None:
         elif not np.isfinite(value[index]):
             hint = (f"x is finite, and so is every value of {name}: look for a step that "
                     "overflows (a product or a sum larger than x) or an inf times 0.")
+        elif integer_x and (x.dtype.kind == "u" or int(x[index]) == np.iinfo(x.dtype).min):
+            hint = (f"integer arithmetic wraps around: in {x.dtype}, -x (and abs(x)) of the "
+                    "smallest value is that value itself, and -x of an unsigned x is a large "
+                    "positive number. Convert an integer x to float64 before negating or "
+                    "taking abs.")
         elif math.isclose(value[index], expected[index], rel_tol=1e-3):
             hint = (f"the values differ only in their last digits: a result that went through "
                     f"a lower precision (float16 or float32) keeps fewer digits than x's "
@@ -386,7 +424,9 @@ LEAKY_RELU = Spec(
 def check_leaky_relu(leaky_relu, leaky_relu_grad, *, seed: int | None = None) -> None:
     """Check ``leaky_relu(x, alpha)`` and ``leaky_relu_grad(x, alpha)`` on inputs drawn at each
     call: any shape, finite values up to each dtype's largest, float16/32/64 kept, integer
-    input gives float64; own code, vectorised (timed on a large input too)."""
+    input of any integer dtype (signed or unsigned, its smallest and largest values included)
+    gives float64, alpha = 0.0 used as given; own code, vectorised (timed on a large input
+    too)."""
     LEAKY_RELU.check(leaky_relu, leaky_relu_grad, seed=seed)
 
 
@@ -521,6 +561,7 @@ def _draw_dead_units(rng) -> list[Case]:
     subnormal[:, 4] = rng.uniform(0.1, 1.0, 6)
     subnormal[int(rng.integers(6)), 4] = 0.0  # zero on one sample: alive
     tall_rows, tall_units = int(rng.integers(150, 301)), int(rng.integers(6, 12))
+    long_rows = int(rng.integers(1000, 5001))
     cases = [
         Case("the (7 samples, 12 units) batch `ch03.DEAD_UNITS_BATCH`", (DEAD_UNITS_BATCH,),
              note={"notes": "main"}),
@@ -552,18 +593,40 @@ def _draw_dead_units(rng) -> list[Case]:
              (_relu_layer(rng, tall_rows, tall_units),)),
         Case("outputs that cancel in their column sums, (9 samples, 8 units)",
              (_cancelling(rng, 9, 8),)),
+        Case(f"a long batch, ({long_rows} samples, 9 units), whose live units fire only on "
+             "its first samples, one only in its middle, one on all samples but one",
+             (_early_layer(rng, long_rows),)),
     ]
     # Python work that grows with the input (small and large), then time, on inputs of
-    # 200,000 values where a loop over Python objects driven from C (map, functools.reduce)
-    # runs as many times as it can: one wide in units (a loop over the columns, any() over
-    # each, runs 100,000 times) and one tall in samples (a loop over the rows, 100,000 times).
-    # Mostly zeros, so a scan that stops at the first nonzero value stops late.
-    tall = (100_000, 2)
-    return cases + work_cases(lambda shape, large: _late_layer(rng, shape),
-                              shapes=((3, 4), (43, 44), (2, 100_000))) + [
-        Case(f"a tall batch, ({tall[0]:,} samples, {tall[1]} units), timed against numpy's own "
-             "loops", (_late_layer(rng, tall),), work="timed", size=min(tall),
-             elements=tall[0] * tall[1])]
+    # 200,000 values. Two pairs, large in both axes, one taller than wide and one wider than
+    # tall: a loop over either axis (the shorter one, say) grows in one of them. Timed: one
+    # wide in units (a loop over the columns, any() over each, runs 100,000 times), one tall
+    # in samples (a loop over the rows, 100,000 times), and two large in both axes. Mostly
+    # zeros, so a scan that stops at the first nonzero value stops late.
+    def make(shape, large):
+        return _late_layer(rng, shape)
+
+    cases += work_cases(make, shapes=((3, 4), (120, 60), (2, 100_000)))
+    cases += work_cases(make, shapes=((4, 3), (60, 120), (500, 400)))
+    for shape in ((100_000, 2), (400, 500)):
+        cases.append(Case(f"a batch of ({shape[0]:,} samples, {shape[1]} units), timed against "
+                          "numpy's own loops", (_late_layer(rng, shape),), work="timed",
+                          size=min(shape), elements=shape[0] * shape[1]))
+    return cases
+
+
+def _early_layer(rng, n_samples: int) -> np.ndarray:
+    """(n_samples, 9) outputs: 3 dead units, 4 that fire only on the first 10 samples, one
+    that fires only on the middle sample, and one that fires on every sample but one. A look
+    at the last rows sees only zeros in all but the last unit."""
+    A = np.zeros((n_samples, 9))
+    for j in range(3, 7):
+        rows = rng.choice(10, size=int(rng.integers(1, 4)), replace=False)
+        A[rows, j] = rng.uniform(0.1, 1.0, rows.size)
+    A[n_samples // 2, 7] = rng.uniform(0.1, 1.0)
+    A[:, 8] = rng.uniform(0.1, 1.0, n_samples)
+    A[int(rng.integers(n_samples)), 8] = 0.0   # zero once: "some zero" is not "dead"
+    return A[:, rng.permutation(9)]
 
 
 def _late_layer(rng, shape: tuple) -> np.ndarray:
@@ -624,10 +687,20 @@ def _judge_dead_units(case: Case, obs, expected) -> None:
          "marks units with negative outputs as dead; dead means exactly zero on every sample "
          "(a leaky unit with negative output still gets a gradient).",
          "compare with zero exactly, not with 'at most zero'."),
-        (np.all(np.isclose(A, 0), axis=0),
-         "treats a tiny nonzero output as zero; a unit that outputs 1e-12 is active and passes "
-         "gradient 1.", "test for exact zeros, with no tolerance."),
     ]
+    tiny = np.all(np.isclose(A, 0), axis=0)
+    if np.array_equal(got, tiny) and not np.array_equal(tiny, expected):
+        # A tolerance, a lower precision or a mean that underflows give this same mask: say
+        # what differs, not which of them it is.
+        wrong = tiny & ~expected
+        smallest = float(np.max(np.abs(A[:, wrong]), axis=0).min())
+        patterns.append((tiny,
+                         f"marks units dead whose nonzero outputs are all tiny (the smallest "
+                         f"such unit's largest output is {smallest:.3g}); a tiny output is "
+                         "not zero: the unit is alive and passes gradient.",
+                         "compare the outputs themselves with 0, exactly: no tolerance "
+                         "(np.isclose), no step through a lower precision (float16, float32), "
+                         "no mean or sum, which can round a tiny output to 0."))
     if n_samples == n_units:
         patterns.append((np.all(A == 0, axis=1),
                          "answers per sample (the rows of A), not per unit (the columns); on a "
@@ -677,8 +750,8 @@ DEAD_UNITS = Spec(
 @exercise_check
 def check_dead_units(dead_units, *, seed: int | None = None) -> None:
     """Check ``dead_units(A)``: a boolean numpy mask over the columns (units) of ``A``, True
-    where a unit is exactly 0 on every sample; own code, vectorised (timed on large inputs,
-    a tall one too)."""
+    where a unit is exactly 0 on every sample; own code, vectorised, with no loop over either
+    axis (timed on large inputs: wide, tall and large in both axes)."""
     DEAD_UNITS.check(dead_units, seed=seed)
 
 
@@ -688,11 +761,11 @@ def check_dead_units(dead_units, *, seed: int | None = None) -> None:
 
 #: The network of section 4 that a large negative bias killed: the first broken settings the
 #: check tries (a bias in the middle of the range, lr and epochs at their upper ends). Then,
-#: with the same keys: the hard corner of the ranges (bias -4, lr 0.5, 150 epochs), the mild
-#: end of the bias range (-2, with lr and epochs drawn), and settings drawn anywhere in the
-#: ranges (bias -4 to -2, lr 0.5 to 1, epochs 150 to 300). Every one of them leaves the
-#: second hidden layer dead at birth and for good (tests/test_exercises_ch03.py trains the
-#: corners).
+#: with the same keys: corners of the ranges (the hard one: bias -4, lr 0.5, 150 epochs) and
+#: their middle (``_FIXED_SETTINGS``), the mild end of the bias range (-2, with lr and epochs
+#: drawn), and settings drawn anywhere in the ranges (bias -4 to -2, lr 0.5 to 1, epochs 150
+#: to 300). Every one of them leaves the second hidden layer dead at birth and for good
+#: (tests/test_exercises_ch03.py trains the fixed ones).
 BROKEN_CONFIG = {"activation": "relu", "init": "he", "bias_init": -3.0, "lr": 1.0,
                  "epochs": 300}
 SIZES = (2, 16, 16, 1)
@@ -726,19 +799,42 @@ def _broken_config(rng, bias: tuple, lr: tuple, epochs: tuple) -> dict:
 BIAS_RANGE, LR_RANGE, EPOCHS_RANGE = (-4.0, -2.0), (0.5, 1.0), (150, 300)
 
 
+#: The corners and the middle of the ranges every check tries (bias_init, lr, epochs), after
+#: the task's settings: a rule fitted to part of the ranges (by the epochs, the lr or the bias)
+#: meets a setting where it fails on every draw. A few more are drawn anywhere in the ranges.
+_FIXED_SETTINGS = (
+    ("the hard corner of the ranges", (BIAS_RANGE[0], LR_RANGE[0], EPOCHS_RANGE[0])),
+    ("the lowest bias and lr with the most epochs", (BIAS_RANGE[0], LR_RANGE[0],
+                                                     EPOCHS_RANGE[1])),
+    ("the lowest bias with the largest lr and the fewest epochs", (BIAS_RANGE[0], LR_RANGE[1],
+                                                                   EPOCHS_RANGE[0])),
+    ("the mild corner of the ranges", (BIAS_RANGE[1], LR_RANGE[0], EPOCHS_RANGE[0])),
+    ("the easy corner of the ranges", (BIAS_RANGE[1], LR_RANGE[1], EPOCHS_RANGE[1])),
+    ("the middle of the ranges", (-3.0, 0.75, 220)),
+    ("the middle bias with the smallest lr and the most epochs", (-3.0, LR_RANGE[0],
+                                                                  EPOCHS_RANGE[1])),
+)
+#: How many settings are drawn anywhere in the ranges at each check (the mild end of the bias
+#: range with lr and epochs drawn, then anywhere): each one trains a network (~0.1 s).
+_DRAWN_SETTINGS = 2
+
+
 def _draw_revive(rng) -> list[Case]:
-    # Every range's ends every time (the hard corner, the mild bias), the task's middle bias,
-    # and settings drawn anywhere: a rule fitted to some of the range fails deterministically.
-    hard = {"activation": "relu", "init": "he", "bias_init": BIAS_RANGE[0], "lr": LR_RANGE[0],
-            "epochs": EPOCHS_RANGE[0]}
+    # Every range's ends every time (corners, the mild bias), the middle, the task's settings,
+    # and settings drawn anywhere: a rule fitted to some of the ranges fails deterministically.
+    cases = [Case("the broken settings of the task, `ch03.BROKEN_CONFIG`",
+                  (dict(BROKEN_CONFIG),))]
+    for label, (bias, lr, epochs) in _FIXED_SETTINGS:
+        config = {"activation": "relu", "init": "he", "bias_init": bias, "lr": lr,
+                  "epochs": epochs}
+        cases.append(Case(f"{label}, {config}", (config,)))
     mild = dict(_broken_config(rng, BIAS_RANGE, LR_RANGE, EPOCHS_RANGE),
                 bias_init=BIAS_RANGE[1])
-    other = _broken_config(rng, BIAS_RANGE, LR_RANGE, EPOCHS_RANGE)
-    return [Case("the broken settings of the task, `ch03.BROKEN_CONFIG`",
-                 (dict(BROKEN_CONFIG),)),
-            Case(f"the hard corner of the ranges, {hard}", (hard,)),
-            Case(f"the mild end of the bias range, {mild}", (mild,)),
-            Case(f"the broken settings {other}", (other,))]
+    cases.append(Case(f"the mild end of the bias range, {mild}", (mild,)))
+    for _ in range(_DRAWN_SETTINGS - 1):
+        other = _broken_config(rng, BIAS_RANGE, LR_RANGE, EPOCHS_RANGE)
+        cases.append(Case(f"the broken settings {other}", (other,)))
+    return cases
 
 
 def _same_setting(a, b) -> bool:
@@ -842,9 +938,10 @@ REVIVE = Spec(
 
 @exercise_check
 def check_revive(revive, *, seed: int | None = None) -> None:
-    """Check ``revive(config)`` on four broken configs (the task's, the hard corner of the
-    ranges, the mild end of the bias range, one drawn): exactly one setting changed, and each
-    revived network trains with no dead hidden unit to at least 95% accuracy."""
+    """Check ``revive(config)`` on ten broken configs (the task's, the corners and the middle
+    of the ranges, the mild end of the bias range and one drawn anywhere): exactly one setting
+    changed, and each revived network trains with no dead hidden unit to at least 95%
+    accuracy."""
     REVIVE.check(revive, seed=seed)
 
 
@@ -885,12 +982,36 @@ def _draw_born_dead(rng) -> list[Case]:
         Case(f"a random int32 array of shape {shape}",
              (rng.integers(1, 80, size=shape).astype(np.int32),)),
         Case("a random int64 array of shape (2, 3)", (rng.integers(1, 80, size=(2, 3)),)),
+        # Depths 45 to 60, where 1 - (1/2)^(D - 1) reaches 1 in float64 (exact up to 54): an
+        # answer that rounds to 1 early, or rounds its digits, shows.
+        Case("depths 45 to 60, np.arange(45, 61)", (np.arange(45, 61),)),
+        # Large numpy integers, where a power of 2 in the depth's own integers overflows.
+        Case("depth = np.int64(65), a numpy integer", (np.int64(65),)),
+        Case("depth = np.int32(40), a numpy integer", (np.int32(40),)),
+        Case("depth = np.int64(1000), a numpy integer", (np.int64(1000),)),
+        Case("depth = np.int8(100), a numpy integer", (np.int8(100),)),
+        Case("depth = np.uint8(200), a numpy integer", (np.uint8(200),)),
+        Case("a 0-d integer array, np.array(65)", (np.array(65),)),
+        Case("a 0-d int32 array, np.array(1000, dtype=np.int32)",
+             (np.array(1000, dtype=np.int32),)),
+        # Narrow integer dtypes, signed and unsigned: the result is float64 all the same.
+        *[Case(f"an {np.dtype(dtype).name} array {values}", (np.array(values, dtype=dtype),))
+          for dtype, values in ((np.int8, [1, 2, 30, 54, 100, 127]),
+                                (np.int16, [1, 5, 53, 1000, 32767]),
+                                (np.uint8, [1, 2, 54, 200, 255]),
+                                (np.uint16, [1, 3, 52, 65535]))],
     ]
 
 
-# Within a few units in the last place of float64: near depth 50, 1 - (1/2)^(D - 1) differs
-# from 1 in its last digits only, and an answer that rounds to 1 early must not pass.
+# Known mistakes are matched within a few units in the last place of float64.
 _BORN_DEAD_RTOL = 4 * float(np.finfo(np.float64).eps)
+
+
+def _within_one_ulp(expected) -> np.ndarray:
+    """The tolerance of a result: one unit in the last place of the exact value. Up to depth
+    54, 1 - (1/2)^(D - 1) is exact in float64, and an answer that rounds to 1 early (or to 15
+    decimals) is several units away near depth 52."""
+    return np.spacing(np.abs(np.asarray(expected, dtype=np.float64)))
 
 
 def _born_dead_known(depth: np.ndarray, value: np.ndarray, expected) -> tuple | None:
@@ -974,7 +1095,7 @@ def _judge_born_dead(case: Case, obs, expected) -> None:
             return
         with np.errstate(all="ignore"):
             values, wanted, depths = got.astype(np.float64), expected, depth
-    diff = first_difference(values, wanted, rtol=_BORN_DEAD_RTOL, atol=0.0)
+    diff = first_difference(values, wanted, rtol=0.0, atol=_within_one_ulp(wanted))
     if diff is None:
         if isinstance(depth, np.ndarray) and got.dtype != np.float64:
             raise ExerciseError(f"{what} returned dtype {got.dtype}; the task asks for float64.",
@@ -997,12 +1118,24 @@ def _judge_born_dead(case: Case, obs, expected) -> None:
             "a simulation or the table's rounded values are estimates; the task asks for the "
             "exact probability, a formula in D.")
     hint = _BORN_DEAD_HINT
-    if k >= 63 and (not np.isfinite(values[index]) or not 0 <= values[index] <= 1):
-        hint = ("numpy integers have 64 bits: a power of 2 computed in integers overflows for "
-                "large depths, while a power computed in floating point does not. A "
-                "probability stays in [0, 1] at every depth.")
-    elif low or np.isfinite(values[index]) and abs(values[index] - wanted[index]) < 1e-4:
+    kind = np.asarray(depth).dtype
+    bits = 64 if kind.kind not in "iu" else 8 * kind.itemsize
+    out_of_range = not np.isfinite(values[index]) or not 0 <= values[index] <= 1
+    if out_of_range and kind.kind == "u":
+        hint = (f"the depth is an unsigned integer ({kind}): 1 - D wraps around to a large "
+                f"positive number (1 - np.{kind}(200) is not -199). Convert the depth to "
+                "float64 (or int64) before subtracting. A probability stays in [0, 1].")
+    elif out_of_range and k >= bits - 1:
+        hint = (f"numpy integers of dtype {kind} have {bits} bits: a power of 2 computed in "
+                "integers overflows for large depths, while a power computed in floating "
+                "point does not. A probability stays in [0, 1] at every depth.")
+    elif low:
         hint = "the values differ only in their last digits: " + _LOW_PRECISION_HINT
+    elif np.isfinite(values[index]) and abs(values[index] - wanted[index]) < 1e-4:
+        hint = ("the values differ only in their last digits: float64 holds 1 - (1/2)^(D - 1) "
+                "exactly up to depth 54, and the task asks for those digits. A result rounded "
+                "on the way (to 1, to some decimals, or through a lower precision) loses "
+                "them.")
     where = f"at depth {k}" if isinstance(depth, np.ndarray) else ""
     if isinstance(depth, np.ndarray) and depth.ndim:
         raise ExerciseError(
@@ -1039,8 +1172,8 @@ BORN_DEAD = Spec(
 
 @exercise_check
 def check_born_dead_width1(born_dead_width1, *, seed: int | None = None) -> None:
-    """Check ``born_dead_width1(depth)`` = 1 - (1/2)^(depth - 1) for depth >= 1, to float64
-    precision: one float (Python float or np.float64) for an integer depth, a float64 array of
-    the same shape for an integer array (0-d and empty included), up to depths where integer
-    powers overflow."""
+    """Check ``born_dead_width1(depth)`` = 1 - (1/2)^(depth - 1) for depth >= 1, within one
+    unit in the last place of float64: one float (Python float, np.float64 or a 0-d float64
+    array) for an integer depth, a float64 array of the same shape for an integer array of any
+    integer dtype (0-d and empty included), up to depths where integer powers overflow."""
     BORN_DEAD.check(born_dead_width1, seed=seed)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -23,7 +24,7 @@ import numpy as np
 from ._contract import expect_float, expect_ndarray, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import describe
-from ._spec import Case, Spec, _fingerprint, driver, work_cases
+from ._spec import Case, Spec, _fingerprint, _too_slow, driver, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -67,7 +68,10 @@ def _cross_entropy(logits, y) -> float:
 
 
 def _onehot(y, k: int) -> np.ndarray:
-    return np.eye(k)[np.asarray(y)]
+    y = np.asarray(y)
+    onehot = np.zeros((len(y), k))
+    onehot[np.arange(len(y)), y] = 1.0
+    return onehot
 
 
 def _cross_entropy_grad(logits, y) -> np.ndarray:
@@ -166,7 +170,32 @@ def _overlap(a, b) -> bool:
         return False
 
 
-def _quiet_driver(name: str, params: tuple[str, ...], *, twice: bool = False) -> None:
+# The timed cases: one numpy call per row or per class, even driven from C (map,
+# functools.reduce, the builtin sum, itertools.accumulate over the rows or the classes), costs
+# about a microsecond, so on 100,000 rows of 2 classes, or 1 row of 400,000 classes, it takes
+# a hundred milliseconds or more. numpy's whole-array formulas take a few (np.logaddexp.reduce, the
+# slowest right one, about 30 ns a logit; np.longdouble arithmetic 2 to 3 times that).
+TIMED_FACTOR = 4.0
+TIMED_FLOOR = 0.005
+
+
+def _cpu(fn, *args, **kwargs) -> float:
+    start = time.process_time()
+    fn(*args, **kwargs)
+    return time.process_time() - start
+
+
+def _numpy_seconds(z, axis: int) -> float:
+    """CPU seconds of numpy's whole-array formulas on ``z`` along ``axis`` (the slower of the
+    reference softmax and np.logaddexp.reduce, each the faster of two runs)."""
+    zf = np.asarray(z, dtype=float)
+    with np.errstate(all="ignore"):
+        return max(min(_cpu(_softmax, zf, axis) for _ in range(2)),
+                   min(_cpu(np.logaddexp.reduce, zf, axis=axis) for _ in range(2)))
+
+
+def _quiet_driver(name: str, params: tuple[str, ...], *, twice: bool = False,
+                  timed_axis=None) -> None:
     """Register a driver that calls the answer, records numpy's floating-point warnings, the
     silencers it calls and whether it changed its inputs.
 
@@ -176,7 +205,10 @@ def _quiet_driver(name: str, params: tuple[str, ...], *, twice: bool = False) ->
     change is reported on `z`, `logits` or `y`. With ``twice``, the case's positional
     arguments are two calls' worth (the first call's, then the second's): the answer runs on
     both, and the record tells whether the first result changed during the second call or
-    shares memory with the second result ("changed", "shared").
+    shares memory with the second result ("changed", "shared"). With ``timed_axis`` (a
+    function of the call's arguments giving the axis of the classes), the record also holds
+    the answer's CPU seconds (the fastest of up to three calls, repeated only while too slow),
+    numpy's ("numpy_seconds") and the time allowed ("budget").
     """
 
     def run(answers, *args, **kwargs):
@@ -185,20 +217,37 @@ def _quiet_driver(name: str, params: tuple[str, ...], *, twice: bool = False) ->
         watch: dict = {}
         results = []
         mutated: list[str] = []
+        timing: dict = {}
+        if timed_axis is not None:
+            base = _numpy_seconds(args[0], timed_axis(args, kwargs))
+            timing = {"numpy_seconds": base, "budget": TIMED_FACTOR * base + TIMED_FLOOR}
+            copies = [[np.array(a, copy=True) for a in args] for _ in range(2)]
         with warnings.catch_warnings(record=True) as caught, np.errstate(
                 over="warn", invalid="warn", divide="warn", under="ignore"):
             warnings.simplefilter("always", RuntimeWarning)
             for call_args in calls:
                 given = list(call_args) + list(kwargs.values())
                 before = [_snapshot(v) for v in given]
+                start = time.process_time()
                 results.append(_run_watched(answers[0], call_args, kwargs, watch))
+                if timing:
+                    timing["seconds"] = time.process_time() - start
+                    for again in copies:  # a busy moment should not fail a right answer
+                        if not timing["budget"] < timing["seconds"] < 3 * timing["budget"]:
+                            break  # fast enough, or far too slow to be a busy moment
+                        try:
+                            timing["seconds"] = min(timing["seconds"],
+                                                    _cpu(answers[0], *again, **kwargs))
+                        except Exception:
+                            break
                 mutated += [n for n, b, v in zip(names, before, given)
                             if not _unchanged(v, b) and n not in mutated]
                 if len(calls) == 2 and len(results) == 1:
                     first = _snapshot(results[0])
         said = [str(w.message)[:200] for w in caught if issubclass(w.category, RuntimeWarning)]
         record = {"result": results[0], "warnings": said[:3], "mutated": mutated,
-                  "silenced": watch.get("silenced"), "replaced": bool(watch.get("replaced"))}
+                  "silenced": watch.get("silenced"), "replaced": bool(watch.get("replaced")),
+                  **{k: float(v) for k, v in timing.items()}}
         if twice:
             again = results[1]
             record["result"] = first if isinstance(first, np.ndarray) else results[0]
@@ -214,12 +263,36 @@ _quiet_driver("ch04.softmax_twice", ("z", "axis"), twice=True)
 _quiet_driver("ch04.batch", ("logits", "y"))
 _quiet_driver("ch04.batch_twice", ("logits", "y"), twice=True)
 _quiet_driver("ch04.temperature", ("logits", "target"))
+_quiet_driver("ch04.softmax_timed", ("z", "axis"),
+              timed_axis=lambda args, kwargs: kwargs.get("axis", -1))
+_quiet_driver("ch04.batch_timed", ("logits", "y"), timed_axis=lambda args, kwargs: 1)
 
 
-def _unwrap(obs, what: str) -> tuple[object, list[str]]:
+_SLOW_HINT = ("reduce along the axis in one call (np.max, np.sum or np.logaddexp.reduce with "
+              "axis=..., keepdims=True) and index all rows at once; compute in float64 (float32 "
+              "for float32 logits), not in a slower type such as np.longdouble.")
+
+
+def _timed_core(case: Case, obs, what: str) -> None:
+    """The core's timed case (200,000 elements), judged here first so that the message names
+    both causes of slowness: a loop over Python objects, or a slow type."""
+    if case.work == "timed" and _too_slow(obs.trace):
+        raise ExerciseError(
+            f"{what} took {obs.trace.seconds * 1e3:.0f} ms of CPU on this case, where numpy's "
+            f"own float64 loops take about {obs.trace.reference_seconds * 1e3:.1f} ms. Either "
+            "it handles the elements, rows or classes one at a time (a loop, or map, a deque, "
+            "functools.reduce or the builtin sum over them), or it computes in a slow type "
+            "such as np.longdouble, whose operations run several times slower than float64's.",
+            _SLOW_HINT)
+
+
+def _unwrap(obs, what: str, case: Case | None = None) -> tuple[object, list[str]]:
     """(what the answer returned, numpy's warnings) from a driver's plain record; an answer
-    that changed its inputs, silenced numpy's warnings, replaced the check's profiler or
-    returned a result that a later call changes is refused here."""
+    that changed its inputs, silenced numpy's warnings, replaced the check's profiler,
+    returned a result that a later call changes or was too slow on a timed case is refused
+    here."""
+    if case is not None:
+        _timed_core(case, obs, what)
     result = obs.result
     if not (isinstance(result, dict) and "result" in result):
         return result, []
@@ -250,6 +323,16 @@ def _unwrap(obs, what: str) -> tuple[object, list[str]]:
             f"other logits, the first call's result no longer holds its own answer ({how}).",
             "return a new array from every call (e / e.sum(...) makes one), not a buffer "
             "kept between calls: the caller may still be using the first result.")
+    seconds, budget, base = (result.get(k) for k in ("seconds", "budget", "numpy_seconds"))
+    if all(isinstance(v, float) for v in (seconds, budget, base)) and seconds > budget:
+        raise ExerciseError(
+            f"{what} took {seconds * 1e3:.0f} ms of CPU on this case, where numpy's whole-array "
+            f"formulas take about {base * 1e3:.1f} ms (the check allows "
+            f"{budget * 1e3:.0f} ms). One of the axes here is long (many rows of few classes, "
+            "or one row of many classes): an answer that makes one numpy call per row or per "
+            "class is this slow, even when map, functools.reduce, the builtin sum or "
+            "itertools.accumulate drive the loop. A slow type such as np.longdouble also "
+            "takes longer than this.", _SLOW_HINT)
     said = result.get("warnings")
     said = [str(s)[:200] for s in said[:3]] if isinstance(said, list) else []
     return result["result"], said
@@ -278,15 +361,19 @@ def _scale_error(z: np.ndarray) -> float:
     """The rounding a right answer may make on logits as large as ``z``'s: log-sum-exp written
     as m + log(sum exp(z - m)), then subtracted from z, loses about eps * |m| (4e9 as int64
     or float64 keeps 1e-6 absolute)."""
-    eps = np.finfo(np.float32 if z.dtype == np.float32 else np.float64).eps
-    return 8.0 * float(eps) * max(1.0, float(np.max(np.abs(z), initial=0.0)))
+    kind = z.dtype if z.dtype in (np.float16, np.float32) else np.float64
+    return 8.0 * float(np.finfo(kind).eps) * max(1.0, float(np.max(np.abs(z), initial=0.0)))
 
 
-def _float_tolerance(z: np.ndarray) -> tuple[float, float]:
-    """(rtol, atol) for probabilities computed from the logits ``z``."""
+def _float_tolerance(z: np.ndarray, length: int = 1) -> tuple[float, float]:
+    """(rtol, atol) for probabilities computed from the logits ``z``, in slices of ``length``:
+    float64 keeps 1e-13 (a sum of ``length`` terms may lose a few eps each), so a constant
+    of 1e-12 added to a sum of about 1 shows."""
+    if z.dtype == np.float16:
+        return max(1e-2, _scale_error(z)), 1e-7
     if z.dtype == np.float32:
         return max(2e-5, _scale_error(z)), 1e-37
-    return max(1e-9, _scale_error(z)), 1e-300
+    return max(1e-13, 4.0 * float(np.finfo(np.float64).eps) * length, _scale_error(z)), 1e-300
 
 
 def _within(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
@@ -302,11 +389,72 @@ _LOW_HINT = ("unshifted, exp of a logit below about -708 is a subnormal number, 
 
 
 def _int_hint(dtype, narrower: str) -> str:
-    """The hint for a case of large integer logits that ``narrower`` types cannot hold."""
+    """The hint for a temperature that solves the problem for the integer logits converted
+    to ``narrower`` (the one type that explains it)."""
     return (f"{np.dtype(dtype).name} and float64 hold these integer logits exactly, {narrower} "
-            "do not (they round, overflow or wrap them): a conversion to one of those changes "
-            "the answer. Compute with the logits as they are: numpy's exp of an integer array, "
-            "or an integer array divided by a float, is float64.")
+            "does not (it rounds, overflows or wraps them): your T solves the problem for the "
+            f"logits converted to {narrower}. Compute with the logits as they are: numpy's exp "
+            "of an integer array, or an integer array divided by a float, is float64.")
+
+
+def _narrower_types(note: str) -> list[str]:
+    """The dtype names of a case's "ints" note ("float16, int16 or int8")."""
+    return [n.strip() for n in note.replace(" or ", ", ").split(",") if n.strip()]
+
+
+def _matching_conversion(z: np.ndarray, note: str, fits) -> str | None:
+    """The one narrower type in ``note`` whose conversion of ``z`` explains the answer
+    (``fits(converted logits as float64)`` is True for it and for no other), else None."""
+    found = []
+    for name in _narrower_types(note):
+        with np.errstate(all="ignore"):
+            converted = z.astype(name).astype(np.float64)
+            try:
+                if fits(converted):
+                    found.append(name)
+            except (ValueError, FloatingPointError, OverflowError):
+                continue
+    return found[0] if len(found) == 1 else None
+
+
+def _int_problem(call: str, got, expected, z: np.ndarray, note: str, compute, said) -> None:
+    """Raise for a wrong result on large integer logits: name a narrower type only when the
+    answer is what that type's conversion gives (and no other's), else say whether the digits
+    are those of a lower precision, else print enough digits to show the difference."""
+    got_a, want_a = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+
+    def same(a, b) -> bool:
+        with np.errstate(all="ignore"):
+            return a.shape == b.shape and bool(np.all(np.abs(a - b) <= 1e-6 + 1e-4 * np.abs(b)))
+
+    name = _matching_conversion(
+        z, note, lambda w: same(got_a, c := np.asarray(compute(w), dtype=float))
+        and not same(c, want_a))
+    if got_a.ndim == 0:
+        shown, wanted = pair(got_a, want_a)
+    else:
+        worst = np.unravel_index(int(np.argmax(np.nan_to_num(np.abs(got_a - want_a),
+                                                               nan=np.inf))), got_a.shape)
+        shown, wanted = pair(got_a[worst], want_a[worst])
+        shown, wanted = (f"{show(np.asarray(got))} (at index {tuple(int(i) for i in worst)}: "
+                         f"{shown})", f"{show(want_a)} (there: {wanted})")
+    text = f"{call} gave {shown}{_warned(said)}; the answer is {wanted}."
+    if name is not None:
+        raise ExerciseError(text, (
+            f"{z.dtype.name} and float64 hold these integer logits exactly, {name} does not: "
+            f"your result is what the logits converted to {name} give. Compute with the logits "
+            "as they are: numpy's exp of an integer array, or an integer array divided by a "
+            "float, is float64."))
+    low = _precision_problem(got_a, want_a, np.float64, call)
+    if low is not None:
+        raise ExerciseError(low.problem, (
+            "integer logits give float64 results: float32 arithmetic (or float16) keeps about 7 "
+            "(or 3) digits, too few for the task. Convert integer logits to float64, or let "
+            "numpy do it (exp of an integer array is float64)."))
+    raise ExerciseError(text, (
+        f"{z.dtype.name} and float64 hold these integer logits exactly: compute with them as "
+        "they are, in float64. A conversion to a narrower type, or a step in a lower "
+        "precision, changes the answer."))
 
 
 def _precision_problem(got: np.ndarray, expected: np.ndarray, dtype, call: str):
@@ -353,8 +501,8 @@ def _sm_case(label: str, z: np.ndarray, *more, twice: bool = False, **extra) -> 
     calls in a row, the second on z2."""
     again, axis = (more[:1], more[1:]) if twice else ((), more)
     kwargs = {"axis": axis[0]} if axis and axis[0] is not None else {}
-    return Case(label, (z, *again), kwargs,
-                driver="ch04.softmax_twice" if twice else "ch04.softmax", **extra)
+    extra.setdefault("driver", "ch04.softmax_twice" if twice else "ch04.softmax")
+    return Case(label, (z, *again), kwargs, **extra)
 
 
 # Integer logits B + 1, B and -B: the notes say what cannot hold them exactly. Large enough
@@ -405,6 +553,15 @@ def _draw_softmax(rng) -> list[Case]:
         _sm_case("float32 logits near -95 (exp of each is below 1e-38, where float32 keeps "
                  "only a few digits)", _logits(rng, (k,), 1.0, -95.0, np.float32),
                  note={"tiny": True}),
+        _sm_case("logits -300 and -800 (unshifted, exp(-800) underflows to 0; the answer is "
+                 "[1, exp(-500)], exp(-500) = 7.1e-218)",
+                 rng.permutation(np.array([-300.0, -800.0])), note={"spread": True}),
+        _sm_case("float32 logits -40 and -110 (unshifted, exp(-110) underflows to 0 in "
+                 "float32; the answer is [1, exp(-70)], exp(-70) = 4.0e-31)",
+                 rng.permutation(np.array([-40.0, -110.0], dtype=np.float32)),
+                 note={"spread": True}),
+        _sm_case(f"float16 logits of length {k} (the result stays float16)",
+                 _logits(rng, (k,), 1.0, dtype=np.float16)),
         _sm_case(f"slices of very different scale (a row near 0, the others near 1000), "
                  f"shape {two}, axis=1", _mixed_scales(rng, two), 1, note={"mixed": True}),
         _sm_case(f"slices of very different scale (a column near 0, the others near -1000), "
@@ -447,7 +604,23 @@ def _draw_softmax(rng) -> list[Case]:
         case.driver, case.kwargs = "ch04.softmax", {"axis": axis}
         case.label += f", axis={axis}"
         cases.append(case)
+    # Timed, with one long axis: a loop over the rows or the classes driven from C shows.
+    many_rows, many_classes = _long_axes(rng)
+    for z, what in ((many_rows, "100,000 rows of 2 classes, every other row near 1000 and the "
+                                "rest near 0"), (many_classes, "one row of 400,000 classes")):
+        last = int(rng.choice([1, -1]))
+        cases.append(_sm_case(f"{what}, axis={last} (timed against numpy's whole-array "
+                              "formulas)", z, last, driver="ch04.softmax_timed",
+                              note={"mixed": True} if z is many_rows else {}))
     return cases
+
+
+def _long_axes(rng) -> tuple[np.ndarray, np.ndarray]:
+    """Logits of shape (100,000, 2), every other row near 1000 (slices of different scale on
+    a large input), and of shape (1, 400,000)."""
+    many_rows = rng.normal(0.0, 2.0, (100_000, 2))
+    many_rows[1::2] += 1000.0
+    return many_rows, rng.normal(0.0, 3.0, (1, 400_000))
 
 
 def _mixed_scales(rng, shape, sign: float = 1.0) -> np.ndarray:
@@ -472,7 +645,7 @@ def _judge_softmax(case: Case, obs, expected) -> None:
     z = case.args[0]
     axis = case.kwargs.get("axis", -1)
     call = "`stable_softmax(z" + (f", axis={axis}" if "axis" in case.kwargs else "") + ")`"
-    value, said = _unwrap(obs, "`stable_softmax`")
+    value, said = _unwrap(obs, "`stable_softmax`", case)
     got = expect_ndarray(value, call)
     if got.shape != z.shape:
         expect_ndarray(got, call, shape=z.shape, input_shape=z.shape, hint=(
@@ -501,11 +674,10 @@ def _judge_softmax(case: Case, obs, expected) -> None:
         return
     values = got.astype(float)
     mixed = bool(case.note.get("mixed"))
-    rtol, atol = _float_tolerance(z)
+    rtol, atol = _float_tolerance(z, z.shape[axis])
     if case.note.get("ints") and not _within(values, expected, rtol, atol):
-        raise ExerciseError(
-            f"{call}{_for_z(z)} gave {show(got)}{_warned(said)}; the answer is "
-            f"{show(expected)}.", _int_hint(z.dtype, case.note["ints"]))
+        _int_problem(f"{call}{_for_z(z)}", values, expected, z, case.note["ints"],
+                     lambda w: _softmax(w, axis=axis), said)
     if not np.all(np.isfinite(values)):
         raise ExerciseError(
             f"{call}{_for_z(z)} gave {show(got)}{_warned(said)}; the answer is "
@@ -526,6 +698,14 @@ def _judge_softmax(case: Case, obs, expected) -> None:
                 "the task asks for no overflow at all, not a repair after it: shift the logits "
                 "of each slice before exp so that exp only sees values <= 0.")
         return
+    if case.note.get("spread"):
+        shown, wanted = pair(values.min(), expected.min())
+        raise ExerciseError(
+            f"{call}{_for_z(z)} gave {show(got)}; the answer is {show(expected)}: the smaller "
+            f"probability is {wanted}, not {shown}.",
+            "exp of a logit below about -745 (about -104 in float32) underflows to 0, while "
+            "exp of its difference to the slice's maximum need not: subtract each slice's own "
+            "maximum always, not only when the logits are large.")
     if z.ndim > 1 and _within(values, _softmax(z.ravel()).reshape(z.shape), 1e-6, 1e-12):
         raise ExerciseError(
             f"{call} normalised over the whole array (all {z.size} values sum to 1) instead of "
@@ -640,8 +820,8 @@ def _batch(label: str, logits: np.ndarray, y: np.ndarray, *again, twice: bool = 
            **extra) -> Case:
     """A case of the answer on (logits, y); with ``twice``, ``again`` is a second (logits, y)
     for a second call right after the first."""
-    return Case(label, (logits, y, *again), driver="ch04.batch_twice" if twice else "ch04.batch",
-                **extra)
+    extra.setdefault("driver", "ch04.batch_twice" if twice else "ch04.batch")
+    return Case(label, (logits, y, *again), **extra)
 
 
 def _draw_batches(rng, twice: bool = False) -> list[Case]:
@@ -711,6 +891,13 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
         if case.work != "timed":
             case.label = "a batch of {} samples and {} classes".format(*case.args[0].shape)
         cases.append(case)
+    # Timed, with many samples: a loop over the samples driven from C shows. (Not one of
+    # many classes: np.eye(k)[y], a right answer, needs k * k numbers.)
+    many_rows, _ = _long_axes(rng)
+    cases.append(_batch("100,000 samples of 2 classes, every other row near 1000 and the rest "
+                        "near 0 (timed against numpy's whole-array formulas)", many_rows,
+                        _labels(rng, *many_rows.shape), driver="ch04.batch_timed",
+                        note={"large": True}))
     return cases
 
 
@@ -752,9 +939,13 @@ def _batch_text(logits: np.ndarray, y) -> str:
 
 
 def _loss_tolerance(logits: np.ndarray) -> tuple[float, float]:
+    """(rtol, atol) for the loss: float64 keeps 1e-12 relative and 1e-14 absolute (plus the
+    rounding of large logits), so a constant of 1e-12 added inside the logarithm shows on the
+    small losses of confident right answers."""
     if logits.dtype == np.float32:
         return 2e-5, 1e-6 * (1.0 + float(np.max(np.abs(logits))))
-    return 1e-9, 1e-12 + _scale_error(logits)
+    k = logits.shape[1] if logits.ndim == 2 else 1
+    return max(1e-12, 4.0 * float(np.finfo(np.float64).eps) * k), 1e-14 + _scale_error(logits)
 
 
 # --------------------------------------------------------------------------------------
@@ -770,7 +961,7 @@ _WRITE_LOG_SUM_EXP = Forbidden(
 def _judge_cross_entropy(case: Case, obs, expected) -> None:
     logits, y = case.args[:2]
     n = len(y)
-    value, said = _unwrap(obs, "`cross_entropy`")
+    value, said = _unwrap(obs, "`cross_entropy`", case)
     call = f"`cross_entropy` on the batch {_batch_text(logits, y)}"
     expected = float(expected)
     if isinstance(value, np.ndarray):
@@ -798,10 +989,8 @@ def _judge_cross_entropy(case: Case, obs, expected) -> None:
             "the loss is a real number: for integer logits, casting it to the logits' dtype "
             "(or with int) drops its fraction. Return the float that the mean gives.")
     if case.note.get("ints"):
-        raise ExerciseError(
-            f"{call} gave {got:.6g}{_warned(said)}; the answer is {expected:.6g} (the "
-            f"per-sample losses are {show(_per_sample_losses(logits, y))}).",
-            _int_hint(logits.dtype, case.note["ints"]))
+        _int_problem(call, got, expected, logits, case.note["ints"],
+                     lambda w: _cross_entropy(w, y), said)
     if not math.isfinite(got):
         _loss_too_large(call, got, expected, logits, y, said, case)
     def close(value: float, wrong: float) -> bool:
@@ -907,13 +1096,14 @@ _WRITE_GRADIENT = Forbidden(
 def _grad_tolerance(logits: np.ndarray, n: int) -> tuple[float, float]:
     if logits.dtype == np.float32:
         return 2e-5, max(1e-6, _scale_error(logits)) / n
-    return 1e-9, (1e-14 + _scale_error(logits)) / n
+    k = logits.shape[1]
+    return max(1e-12, 4.0 * float(np.finfo(np.float64).eps) * k), (1e-14 + _scale_error(logits)) / n
 
 
 def _judge_grad(case: Case, obs, expected) -> None:
     logits, y = case.args[:2]
     n, k = logits.shape
-    value, said = _unwrap(obs, "`cross_entropy_grad`")
+    value, said = _unwrap(obs, "`cross_entropy_grad`", case)
     call = f"`cross_entropy_grad` on the batch {_batch_text(logits, y)}"
     got = expect_ndarray(value, call)
     if got.shape != (n, k):
@@ -932,8 +1122,8 @@ def _judge_grad(case: Case, obs, expected) -> None:
     values = got.astype(float)
     rtol, atol = _grad_tolerance(logits, n)
     if case.note.get("ints") and not _within(values, expected, rtol, atol):
-        raise ExerciseError(f"{call} gave {show(got)}{_warned(said)}; expected "
-                            f"{show(expected)}.", _int_hint(logits.dtype, case.note["ints"]))
+        _int_problem(call, values, expected, logits, case.note["ints"],
+                     lambda w: _cross_entropy_grad(w, y), said)
     if not np.all(np.isfinite(values)):
         raise ExerciseError(
             f"{call} gave {show(got)}{_warned(said)}; expected {show(expected)}.",
@@ -1097,6 +1287,16 @@ def _draw_temperature(rng) -> list[Case]:
         "or int32)", big, _top_probability(big, float(np.exp(rng.uniform(np.log(0.5),
                                                                            np.log(3.0))))),
         note=INT64_NOTE))
+    # Many classes, [1, 0, ..., 0]: the top probability moves fast with T there, so a T a few
+    # 1e-4 off (16 bisection steps on log T, a stop at a log-width of 5e-4 or at
+    # |p - target| < 1.1e-4, T rounded to 4 digits, a grid of 20,000 temperatures) misses.
+    # The same logits and targets at every draw.
+    for k_many, many_target in ((100, 0.625), (100, 0.647), (1000, 0.595)):
+        one_hot = np.zeros(k_many)
+        one_hot[0] = 1.0
+        cases.append(_temperature_case(
+            f"{k_many} classes, logits [1, 0, ..., 0], target {many_target} (the top "
+            "probability changes fast with T)", one_hot, many_target))
     kk = int(rng.integers(2, 8))
     cases.append(_scaled(rng, f"random logits of {kk} classes", kk, 0.003, 300.0,
                          offset=float(rng.uniform(-100, 100))))
@@ -1106,7 +1306,8 @@ def _draw_temperature(rng) -> list[Case]:
 def _judge_temperature(case: Case, obs, expected) -> None:
     z, target = case.args
     value, said = _unwrap(obs, "`temperature_for`")
-    call = f"`temperature_for({np.round(np.asarray(z), 6).tolist()}, target={target:.6g})`"
+    zs = np.round(np.asarray(z), 6).tolist() if np.size(z) <= 12 else show(np.asarray(z))
+    call = f"`temperature_for({zs}, target={target:.6g})`"
     if isinstance(value, np.ndarray):
         raise ExerciseError(
             f"{call} returned an array of shape {value.shape} ({describe(value)}); the task "
@@ -1138,10 +1339,16 @@ def _judge_temperature(case: Case, obs, expected) -> None:
                 naive)
         return
     if case.note.get("ints"):
+        zi = np.asarray(z)
+        name = _matching_conversion(zi, case.note["ints"], lambda w: abs(
+            _top_probability(w, t) - target) <= TEMPERATURE_TOLERANCE)
         raise ExerciseError(
             f"{call} returned T = {t:.6g}{_warned(said)}; at that T the top class gets "
             f"p = {p_top:.6f}, not {target:.6f} (to within {TEMPERATURE_TOLERANCE:g}).",
-            _int_hint(np.asarray(z).dtype, case.note["ints"]))
+            _int_hint(zi.dtype, name) if name is not None else (
+                f"{zi.dtype.name} and float64 hold these integer logits exactly: compute the "
+                "probabilities with them as they are, in float64. A conversion to a narrower "
+                "type, or a step in a lower precision, changes the answer."))
     if said:
         raise ExerciseError(
             f"{call} returned T = {t:.4g}{_warned(said)}; at that T the top class gets "

@@ -17,7 +17,6 @@ never for another idea (an opposite: "underfitting" is not a slip of "overfittin
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import math
 import re
@@ -28,7 +27,7 @@ from .. import data, nn
 from ._contract import expect_float, pair
 from ._core import ExerciseError, check_keys, exercise_check
 from ._plain import describe
-from ._spec import Case, Spec
+from ._spec import Case, Spec, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -159,11 +158,22 @@ def _draw_update_ratio(rng) -> list[Case]:
         W = _weights(rng, _random_matrix_shape(rng), scale=10 ** rng.uniform(-2, 1))
         add(f"random {W.shape[0]} x {W.shape[1]} weights", W,
             _step(rng, W, 10 ** rng.uniform(-6, 0.5)))
-    W_small, W_large = _weights(rng, (3, 4)), _weights(rng, (43, 44))
-    cases += [Case("a 3 x 4 matrix", (W_small, _step(rng, W_small, 1e-3)), work="small", size=3,
-                   elements=12),
-              Case("a 43 x 44 matrix", (W_large, _step(rng, W_large, 1e-3)), work="large",
-                   size=43, elements=1892)]
+    # The work cases of the core: a 3 x 4 and a 43 x 44 pair (Python work that grows with the
+    # matrix is a loop), then two timed pairs, one tall and one wide, of 2,000,000 entries
+    # each: a loop over the rows (or columns) driven from C (builtin sum, functools.reduce,
+    # map, math.fsum, math.dist) runs no Python line, and shows in time alone. The reference
+    # uses np.linalg.norm, as an honest answer does: above 10,000 entries its BLAS threads
+    # cost some 10-40 ms of CPU on a busy machine, so numpy's time must include them, and
+    # the matrices must be large enough for a loop (130 ns an entry and up) to stand out.
+    def pair_of(shape, large):
+        W = _weights(rng, shape)
+        return W, _step(rng, W, 1e-3)
+
+    cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (1_000_000, 2)))
+    cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (2, 1_000_000)))[-1:]
+    for c, kind in zip(cases[-2:], ("tall", "wide")):
+        rows, columns = c.args[0].shape
+        c.label = f"a {kind} {rows:,} x {columns:,} matrix (timed against numpy's own loops)"
     for i, c in enumerate(cases):  # every case, the work pair too: a message points at it
         c.note["index"] = i
     return cases
@@ -488,12 +498,43 @@ def _opposite(typed: str, label: str) -> bool:
                or (b in typed and a in label and a not in typed) for a, b in _OPPOSITES)
 
 
-def _normalise_fault(label, run: str | None = None) -> str:
-    """The canonical label, or ValueError: "Did you mean ...?" for a label the student
-    evidently meant (a spelling slip, other word order), else "not one of the labels". A
-    close label that is another idea (an opposite, a real concept that is not a label) is
-    not suggested; for ``run``, the right label of that run is suggested only for a spelling
-    slip (the two strings nearly identical), so a different guess is not answered with it."""
+# Words that turn a label into its negation: "not_learning_rate_too_small" is no slip.
+_NEGATIONS = {"not", "no", "non", "never", "without", "nothing", "isn't", "isnt", "un"}
+
+
+def _edits(a: str, b: str) -> int:
+    """The edit distance (Levenshtein) between two strings."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
+
+
+def _slip_of(key: str) -> str | None:
+    """The label ``key`` is a spelling slip of, if any: within 1 edit of a known spelling (2
+    for spellings of 8 characters or more), words in the same order or swapped, and never a
+    negation or a word turned into its opposite. It depends on the typed text alone, never on
+    which label is right for a run."""
+    words = key.split("_")
+    if len(key) < 4 or _NEGATIONS & set(words):
+        return None
+    for known in [*FAULTS, *_FAULT_ALIASES]:
+        if sorted(words) == sorted(known.split("_")):
+            return _FAULT_ALIASES.get(known, known)  # the same words in another order
+    best = None
+    for known in [*FAULTS, *_FAULT_ALIASES]:
+        edits = _edits(key, known)
+        if edits <= (2 if len(known) >= 8 else 1) and not _opposite(key, known) and \
+                (best is None or edits < best[0]):
+            best = (edits, _FAULT_ALIASES.get(known, known))
+    return best[1] if best else None
+
+
+def _normalise_fault(label) -> str:
+    """The canonical label, or ValueError: "Did you mean ...?" only for a spelling slip of a
+    label (see _slip_of), else "not one of the labels"."""
     key = _fault_key(label)
     if key in FAULTS:
         return key
@@ -501,13 +542,10 @@ def _normalise_fault(label, run: str | None = None) -> str:
     if key in _NOT_LABELS:
         raise ValueError(f"{label!r} is not one of the labels: {_NOT_LABELS[key]}. Use one "
                          f"of: {known}.")
-    close = difflib.get_close_matches(key, list(FAULTS) + list(_FAULT_ALIASES), n=1, cutoff=0.6)
-    if close and not _opposite(key, close[0]):
-        suggestion = _FAULT_ALIASES.get(close[0], close[0])
-        slip = difflib.SequenceMatcher(None, key, close[0]).ratio() >= 0.9
-        if run is None or slip or _digest(run, suggestion) != _DIAGNOSIS[run]:
-            raise ValueError(f"unknown fault {label!r}. Did you mean {suggestion!r}? Use one "
-                             f"of: {known}.")
+    meant = _slip_of(key)
+    if meant is not None:
+        raise ValueError(f"unknown fault {label!r}. Did you mean {meant!r}? Use one of: "
+                         f"{known}.")
     raise ValueError(f"{label!r} is not one of the labels. Use one of: {known}.")
 
 
@@ -533,7 +571,7 @@ def _judge_diagnosis(case: Case, obs, expected) -> None:
     labels = {}
     for run in RUNS:
         try:
-            labels[run] = _normalise_fault(answers[run], run)
+            labels[run] = _normalise_fault(answers[run])
         except (TypeError, ValueError) as err:
             raise ExerciseError(f"run {run}: {err}",
                                 "pick the label from helpers.exercises.ch05.FAULTS.") from None
@@ -640,6 +678,16 @@ def _draw_epochs(rng) -> list[Case]:
         Case(f"a numpy float64 target np.float64({t!r}), reached at an entry equal to it",
              (curve([*off(-0.1, -0.05), t, *off(-0.02)]), np.float64(t))),
     ]
+    # Targets whose float one step below becomes equal to them once both sides are scaled to a
+    # percentage (x 100) or square-rooted: such a transform before the comparison lets that
+    # entry through. Fixed targets, so every draw has them: 0.8 merges both ways, 0.93 in x
+    # 100 only, 0.9 in square roots only.
+    for t_merge, how in ((0.8, "x 100 and in square roots"), (0.93, "x 100"),
+                         (0.9, "in square roots")):
+        step_below = float(np.nextafter(t_merge, 0))
+        cases.append(Case(f"an entry one float step below the target {t_merge!r} (equal to it "
+                          f"{how}), later one at it",
+                          (curve([0.5, step_below, 0.6, t_merge, 0.7]), t_merge)))
     # Realistic curves: accuracies on a validation set of n_val points, some hundred epochs.
     for j in range(4):
         n_val = int(rng.choice([45, 50, 60, 100]))
@@ -663,13 +711,16 @@ def _draw_epochs(rng) -> list[Case]:
     cases += [Case("a curve of 6 epochs", (small, 0.9), work="small", size=6, elements=6),
               Case("a curve of 3000 epochs", (large, 0.9), work="large", size=3000,
                    elements=3000)]
-    # A Python list of the mask (list(curve >= target).index(True)) runs no Python line and
-    # keeps no object per element alive (numpy's two booleans are shared), so neither counter
-    # sees it: a long curve, timed against the reference, does. So is a .tolist() of it.
-    timed = np.linspace(0.5, 0.85, 100_000)
+    # A Python list of the mask ((curve >= target).tolist().index(True)), or an iterator over
+    # it (itertools.compress), runs no Python line and keeps no object per element alive
+    # (numpy's two booleans are shared), so neither counter sees it: a long curve, timed, does.
+    # Such a loop costs 10-20 ns an entry, numpy's own 0.3-4 (a running maximum is the
+    # slowest): on 2,000,000 entries, first reached at the very end, the one takes 20-40 ms,
+    # the other 1-7, on each side of the core's floor of 10 ms.
+    timed = np.linspace(0.5, 0.85, 2_000_000)
     timed[-3:] = 0.95
-    cases.append(Case("a curve of 100,000 epochs (the answer is timed against the reference)",
-                      (timed, 0.9), work="timed"))
+    cases.append(Case("a curve of 2,000,000 epochs, first reaching the target at its end (timed "
+                      "against numpy's own loops)", (timed, 0.9), work="timed"))
     for i, c in enumerate(cases):  # every case, the work cases too: a message points at it
         c.note["index"] = i
     return cases
@@ -847,11 +898,11 @@ _OUTPUT_CHOICE = {
 }
 _OUTPUT_ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoid"}
 # Other names of the same losses, each taking probabilities as the course's do (Keras's
-# losses by default, PyTorch's BCELoss and MSELoss).
+# losses by default, PyTorch's BCELoss and MSELoss), written without a framework prefix: a
+# name with one (nn., torch., F., tf., keras.) is a framework's loss (see _FRAMEWORK).
 _LOSS_ALIASES = {
     "mean_squared_error": "mse", "squared_error": "mse", "l2": "mse", "mseloss": "mse",
-    "binary_cross_entropy": "bce", "binary_crossentropy": "bce", "log_loss": "bce",
-    "bceloss": "bce",
+    "binary_cross_entropy": "bce", "binary_crossentropy": "bce", "bceloss": "bce",
     "crossentropy": "cross_entropy", "categorical_cross_entropy": "cross_entropy",
     "categorical_crossentropy": "cross_entropy", "ce": "cross_entropy",
     "sparse_categorical_crossentropy": "cross_entropy",
@@ -874,6 +925,8 @@ for _spelling, _loss in (("bcewithlogitsloss", "bce_with_logits"),
                          ("sigmoid_cross_entropy_with_logits", "bce_with_logits"),
                          ("softmax_cross_entropy_with_logits", "crossentropyloss"),
                          ("cross_entropy_with_logits", "crossentropyloss"),
+                         ("softmax_cross_entropy", "crossentropyloss"),
+                         ("cross_entropy_loss", "crossentropyloss"),
                          ("nllloss", "nll"), ("nll_loss", "nll"),
                          ("negative_log_likelihood", "nll")):
     _LOGITS_LOSSES[_spelling] = _LOGITS_LOSSES[_loss]
@@ -902,11 +955,63 @@ _WHY = {
 }
 
 
+# A framework's module before a loss's name: "nn.", "torch.nn.functional.", "F.", "tf.keras.".
+_FRAMEWORK = re.compile(r"^((torch|nn|functional|f|tf|tensorflow|keras|losses)\.)+")
+# PyTorch's modules: its cross-entropy (F.cross_entropy, nn.CrossEntropyLoss) takes logits.
+_PYTORCH = re.compile(r"^((torch|nn|functional|f)\.)+")
+# PyTorch's own names among _LOGITS_LOSSES (the others are TensorFlow's).
+_PYTORCH_NAMES = {"bce_with_logits", "bcewithlogitsloss", "bcewithlogits", "bce_logits",
+                  "binary_cross_entropy_with_logits", "crossentropyloss", "cross_entropy_loss",
+                  "nll", "nllloss", "nll_loss", "negative_log_likelihood"}
+# Loss names that fit two of the course's losses: the student says which one.
+_AMBIGUOUS = {
+    "log_loss": "scikit-learn's log_loss is the cross-entropy of probabilities, binary or "
+                "over k classes, so it names both 'bce' and 'cross_entropy'",
+}
+_AMBIGUOUS["logloss"] = _AMBIGUOUS["log_loss"]
+
+
 def _name_key(value: str) -> str:
-    """"BCE with-logits" -> "bce_with_logits"; "nn.CrossEntropyLoss()" -> "crossentropyloss"."""
+    """"BCE with-logits" -> "bce_with_logits"; "nn.CrossEntropyLoss()" -> "crossentropyloss";
+    "BinaryCrossentropy(from_logits=True)" -> "binarycrossentropy"."""
     key = re.sub(r"[\s\-]+", "_", value.strip().lower())
-    key = re.sub(r"^(torch\.)?(nn\.)?", "", key)
-    return key[:-2] if key.endswith("()") else key
+    key = _FRAMEWORK.sub("", key)
+    return re.sub(r"\(.*\)$", "", key)
+
+
+def _logits_loss(value) -> tuple | None:
+    """The framework loss on logits (or log-probabilities) ``value`` names, if any, as an
+    entry of _LOGITS_LOSSES: a known name of one; any name with "logit" in it; and any
+    cross-entropy with a PyTorch prefix (F.cross_entropy, nn.CrossEntropy: on logits). Never
+    the course's loss on probabilities; other framework names are left to _framework_name."""
+    if not isinstance(value, str):
+        return None
+    raw = re.sub(r"[\s\-]+", "_", value.strip().lower())
+    key = _name_key(value)
+    if key in _LOGITS_LOSSES:
+        return _LOGITS_LOSSES[key]
+    binary = any(w in key for w in ("bce", "binary", "sigmoid"))
+    if "logit" in raw:
+        return _LOGITS_LOSSES["bce_with_logits" if binary else "crossentropyloss"]
+    if _PYTORCH.match(raw) and not binary and ("entropy" in key or key == "ce"):
+        return _LOGITS_LOSSES["crossentropyloss"]
+    return None
+
+
+def _framework_name(value) -> bool:
+    """True for a name with a framework prefix (nn.MSELoss, F.binary_cross_entropy)."""
+    return isinstance(value, str) and bool(_FRAMEWORK.match(value.strip().lower()))
+
+
+def _slip(key: str, names) -> str | None:
+    """The name ``key`` is a spelling slip of: within 1 edit (2 for names of 8 characters or
+    more) of one of ``names``."""
+    if len(key) < 4:
+        return None
+    best = min(((_edits(key, n), n) for n in names), default=None)
+    if best and best[0] <= (2 if len(best[1]) >= 8 else 1):
+        return best[1]
+    return None
 
 
 def _is_name(value, options, aliases) -> bool:
@@ -922,10 +1027,14 @@ def _canonical(value, options, aliases, what: str, task: str) -> str:
             f"task {task!r}: the {what} should be a string, got {describe(value)}.",
             f"choose from {', '.join(map(repr, options))}.")
     key = _name_key(value)
+    if key in _AMBIGUOUS and what == "loss":
+        raise ExerciseError(f"task {task!r}: {value!r} is not one of the names: "
+                            f"{_AMBIGUOUS[key]}.",
+                            f"choose from {', '.join(map(repr, options))}.")
     key = aliases.get(key, key)
     if key not in options:
-        close = difflib.get_close_matches(key, list(options) + list(aliases), n=1, cutoff=0.6)
-        guess = f" Did you mean {aliases.get(close[0], close[0])!r}?" if close else ""
+        close = _slip(key, list(options) + list(aliases))
+        guess = f" Did you mean {aliases.get(close, close)!r}?" if close else ""
         raise ExerciseError(f"task {task!r}: unknown {what} {value!r}.{guess}",
                             f"choose from {', '.join(map(repr, options))}.")
     return key
@@ -970,9 +1079,9 @@ def _judge_output_choice(case: Case, obs, expected) -> None:
                 "in the order (output activation, loss).",
                 'write the output activation first, e.g. ("sigmoid", "bce").')
         out = _canonical(first, OUTPUTS, _OUTPUT_ALIASES, "output activation", task)
-        logits_loss = (_LOGITS_LOSSES.get(_name_key(second)) if isinstance(second, str)
-                       else None)
-        loss = (second if logits_loss else
+        logits_loss = _logits_loss(second)
+        framework = logits_loss is None and _framework_name(second)
+        loss = (second if logits_loss or framework else
                 _canonical(second, LOSSES, _LOSS_ALIASES, "loss", task))
         if logits_loss:
             _judge_logits_loss(task, out, second, *logits_loss)
@@ -983,10 +1092,17 @@ def _judge_output_choice(case: Case, obs, expected) -> None:
                 + (f": {why}." if why else "."),
                 "ask what the output must be: any real number, one class out of k, or an "
                 "independent yes/no per label.")
-        if loss != _PAIR[out]:
+        if framework:
             raise ExerciseError(
-                f"task {task!r}: the output {out!r} is right, but the loss {loss!r} does not "
-                "go with it.",
+                f"task {task!r}: the output {out!r} is right, but {second!r} is a framework's "
+                "loss, not one of this exercise's names: a framework's loss may take logits "
+                "and apply the output activation itself (PyTorch's cross-entropy does), "
+                "while the course's take the output activation's result.", _LOSS_HINT)
+        if loss != _PAIR[out]:
+            spelled = "" if _name_key(second) == loss else f" (that is {loss!r})"
+            raise ExerciseError(
+                f"task {task!r}: the output {out!r} is right, but the loss {second!r}{spelled} "
+                "does not go with it.",
                 "each output activation has its natural loss (the table above this exercise): "
                 "the one for which the gradient at the logits is simply (prediction - target).")
 
@@ -999,7 +1115,11 @@ def _judge_logits_loss(task: str, out: str, name: str, inside: str | None, torch
                        expects: str) -> None:
     """A framework loss that does not take probabilities: refuse it, saying what goes wrong.
     An output that does not fit the task is left to the output's own message."""
-    said = f"task {task!r}: {name!r} is PyTorch's {torch_name}, which {expects}"
+    pytorch = (_name_key(name) in _PYTORCH_NAMES or _PYTORCH.match(name.strip().lower())) \
+        and not re.search(r"^(tf|tensorflow|keras)\.|logits=", name.strip().lower())
+    said = (f"task {task!r}: {name!r} is PyTorch's {torch_name}, which {expects}" if pytorch
+            else f"task {task!r}: {name!r} is a framework's loss on logits, like PyTorch's "
+                 f"{torch_name}, which {expects}")
     fits = _digest("output", task, out) == _OUTPUT_CHOICE[task]
     if inside is not None and out == "identity" and \
             _digest("output", task, inside) == _OUTPUT_CHOICE[task]:

@@ -20,8 +20,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
+import os
 import re
 import sys
+import time
 
 import numpy as np
 
@@ -66,25 +68,98 @@ _LOOP_HINT = ("write the formula with numpy operations on the whole array (np.ex
               "np.where, ...), so numpy does the looping in C.")
 
 
-def _typical_forward(case: Case) -> None:
-    """Parts 1 and 2 have no reference value (the student designs the function). On the timed
-    case this does the work of a typical activation (Mish, stably), whose time the answer's
-    is compared with: a formula several times longer still passes, a loop over the elements,
-    one Python object at a time, does not."""
-    if case.work == "timed":
-        x = np.asarray(case.inputs()[0][0], dtype=np.float64)
-        _ = x * np.tanh(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
-    return None
+# ------------------------------------------------------------------ the timed cases
+# A vectorised formula, however long, makes numpy loop in C over raw numbers; a loop over
+# the elements as Python or numpy objects, even driven from C (map, a deque, iterators),
+# costs tens to hundreds of ns an element. The timed cases judge that by CPU time on some
+# 200,000 elements, against a costly formula of the kind the task suggests (a blend of
+# Mish, x sigma(2x) and a sine bump: some 20 numpy operations, sin and exp among them)
+# and, for the derivative, against the student's own forward pass on the same input.
+_TIMED_SHAPE = (500, 400)
+_FORWARD_BUDGET = 1.5  # a forward pass may take 1.5 times the blend
+_DERIVATIVE_RATIO = 4.0  # a derivative may take 4 forward passes of the student's own
+_TIMED_FLOOR = 0.01  # and always 10 ms of CPU
 
 
-def _typical_derivative(case: Case) -> None:
-    """The same for a typical derivative (Mish's, stably)."""
-    if case.work == "timed":
-        x = np.asarray(case.inputs()[0][0], dtype=np.float64)
-        e = np.exp(-np.abs(x))
-        t = np.tanh(np.maximum(x, 0) + np.log1p(e))
-        _ = t + x * (1 - t * t) * np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-    return None
+def _blend(x):
+    """0.8 mish(x) + 0.2 x sigma(2x) + 0.05 sin(x) exp(-x^2), stably: the yardstick."""
+    e = np.exp(-np.abs(2 * x))
+    sigma2 = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    softplus = np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    return 0.8 * x * np.tanh(softplus) + 0.2 * x * sigma2 + 0.05 * np.sin(x) * np.exp(-x * x)
+
+
+def _cpu(fn, x):
+    """(CPU seconds, result) of fn(x): process time, so a busy machine does not inflate it."""
+    start = time.process_time()
+    value = fn(x)
+    return time.process_time() - start, value
+
+
+@driver("ch06.timed")
+def _timed(answers, x, which):
+    """``answers[which](x)`` on a large input, with its CPU time (the fastest of up to 3 runs,
+    run again only while too slow), the blend's time, and for the derivative the student's
+    own forward pass's time on the same input."""
+    x_copy = x.copy()
+    with np.errstate(all="ignore"):
+        blend = min(_cpu(_blend, x_copy)[0] for _ in range(3))
+        own = 0.0
+        if which == 1:
+            try:
+                own = min(_cpu(answers[0], x_copy.copy())[0] for _ in range(2))
+            except Exception:  # Part 1's check reports a failing forward pass
+                own = 0.0
+    allowed = max(_FORWARD_BUDGET * blend, _DERIVATIVE_RATIO * own, _TIMED_FLOOR)
+    seconds, value = _cpu(answers[which], x)
+    modified = _modified({"x": x}, {"x": x_copy})
+    for _ in range(2):
+        if seconds <= allowed:
+            break
+        seconds = min(seconds, _cpu(answers[which], x_copy.copy())[0])
+    return {"value": value, "seconds": seconds, "blend": blend, "own": own,
+            "allowed": allowed, "modified": modified}
+
+
+def _timed_case(rng, points, which: int) -> Case:
+    size = int(np.prod(_TIMED_SHAPE))
+    return Case(f"an input of {size:,} elements (timed)",
+                (rng.choice(points, size=_TIMED_SHAPE), which), driver="ch06.timed",
+                note={"role": "timed"})
+
+
+def _check_timed(case: Case, obs, what: str) -> None:
+    """A timed case: within its budget, or too slow for numpy's loops."""
+    outcome = obs.result if isinstance(obs.result, dict) else {}
+    seconds, allowed = outcome.get("seconds"), outcome.get("allowed")
+    if not isinstance(seconds, float) or not isinstance(allowed, float) or seconds <= allowed:
+        return
+    blend, own = float(outcome.get("blend", 0.0)), float(outcome.get("own", 0.0))
+    ms = seconds * 1e3
+    if case.args[1] == 1 and own * _DERIVATIVE_RATIO >= _FORWARD_BUDGET * blend:
+        against = (f"{seconds / own:.0f} times your own `my_activation` on the same input "
+                   f"({own * 1e3:.1f} ms); a derivative written as a formula costs a few "
+                   "forward passes")
+    else:
+        against = (f"{seconds / blend:.0f} times a blend of Mish, x sigma(2x) and a sine bump "
+                   f"(about 20 numpy operations, sin and exp among them: {blend * 1e3:.1f} ms)"
+                   + ("" if case.args[1] == 0 else
+                      f", and {seconds / max(own, 1e-9):.0f} times your own `my_activation`"))
+    raise ExerciseError(
+        f"{what} took {ms:.0f} ms of CPU on {case.label}, {against}. numpy's operations on "
+        "whole float64 or float32 arrays are not that slow: it handles the elements one at "
+        "a time (a loop, map or a deque over them, np.frompyfunc), or computes in a slow type "
+        "(np.longdouble, Python objects, Decimal).",
+        "write the formula with numpy operations on the whole array (np.exp, np.tanh, "
+        "np.where, ...) in the input's own dtype, float64 or float32, so numpy does the "
+        "looping in C on raw numbers.")
+
+
+def _unwrap(case: Case, obs):
+    """The student's result on a case (a timed case's driver wraps it in a dict)."""
+    if case.note.get("role") == "timed":
+        return obs.result.get("value") if isinstance(obs.result, dict) else None
+    return obs.result
 
 
 def _float32_points(values) -> np.ndarray:
@@ -213,13 +288,40 @@ def _draw_forward(rng) -> list[Case]:
     four = tuple(int(v) for v in rng.permutation([2, 3, 4, 5]))
     cases.append(Case(f"random points of the grid as a 4-D array of shape {four}",
                       (rng.choice(grid, size=four),)))
+    # Small float32 inputs: a 0-d array and 1 to 4 points.
+    few = int(rng.integers(1, 5))
+    cases += [Case(f"one point as a 0-d float32 array, np.array({grid[single]:g}, "
+                   "dtype=np.float32)", (np.array(grid[single], dtype=np.float32),)),
+              Case(f"{few} point{'s' * (few > 1)} of the grid in float32",
+                   (rng.choice(grid, size=few).astype(np.float32),))]
+    # Two inputs of one shape and dtype with other values: nothing may be remembered from an
+    # earlier call on the same shape and dtype.
+    three = random_shape(rng, max_dims=3, low=2, high=5)
+    three = three if len(three) == 3 else (2, 3, 4)
+    for dtype in (np.float64, np.float32):
+        name = np.dtype(dtype).name
+        cases += [Case(f"random points of the grid, shape {three} ({name})",
+                       (rng.choice(grid, size=three).astype(dtype),)),
+                  Case(f"other random points of the grid, the same shape {three} ({name})",
+                       (rng.choice(grid, size=three).astype(dtype),))]
+    # float64 precision: the grid moved by a step of 1e-6 (and 2e-6) max(1, |x|), numbers
+    # float32 does not hold. Differences over the two steps agree for a function computed in
+    # float64; one computed in float32 or float16 and cast back moves in jumps.
+    step = 1e-6 * np.maximum(1.0, np.abs(grid))
+    cases += [Case("the grid moved up by 1e-6 max(1, |x|) (float64)", (grid + step,),
+                   note={"role": "grid+1"}),
+              Case("the grid moved up by 2e-6 max(1, |x|) (float64)", (grid + 2 * step,),
+                   note={"role": "grid+2"})]
     # The work cases hold points of the grid too, so their values are checked like the rest.
-    return cases + work_cases(lambda shape, large: rng.choice(grid, size=shape))
+    work = work_cases(lambda shape, large: rng.choice(grid, size=shape))
+    return cases + [c for c in work if c.work != "timed"] + [_timed_case(rng, grid, 0)]
 
 
 def _judge_forward(case: Case, obs, expected) -> None:
     x = case.args[0]
-    values = _elementwise(obs.result, x, _F)
+    if case.note.get("role") == "timed":
+        _check_unmodified(obs.result, _F)
+    values = _elementwise(_unwrap(case, obs), x, _F)
     bad = ~np.isfinite(values)
     if bad.any():
         index = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
@@ -242,12 +344,12 @@ def _judge_forward_all(cases, observations, expected) -> None:
     # (the large and timed ones too) gives the values of the grid case at the same points,
     # float32 ones those of float32.
     for case, obs in zip(cases, observations):
-        if case.note.get("role") in ("grid", "grid32"):
+        if case.note.get("role") in ("grid", "grid32", "grid+1", "grid+2"):
             continue
         x = case.args[0]
         if x.size == 0:
             continue
-        got = _elementwise(obs.result, x, _F)
+        got = _elementwise(_unwrap(case, obs), x, _F)
         float32 = x.dtype == np.float32
         want = _lookup(grid, y32 if float32 else y64, x)
         index = _first_off(got, want, rtol=1e-5 if float32 else 1e-9,
@@ -255,20 +357,22 @@ def _judge_forward_all(cases, observations, expected) -> None:
         if index is None:
             continue
         at = float(np.asarray(x)[index])
+        shown = pair(got[index], want[index])
         if case.note.get("role") == "ints":
             raise ExerciseError(
-                f"{_F} gives {got[index]:.6g} at x = {at:g} for an integer (int64) input, but "
-                f"{want[index]:.6g} for x = {at:g} as a float: an integer array must give the "
+                f"{_F} gives {shown[0]} at x = {at:g} for an integer (int64) input, but "
+                f"{shown[1]} for x = {at:g} as a float: an integer array must give the "
                 "values of the same numbers as floats.",
                 "a result cast back to the input's dtype (.astype(x.dtype)) cuts the fractions "
                 "off when x holds integers: let numpy choose the dtype of the result.")
         raise ExerciseError(
-            f"{_F} on {case.label} gives {got[index]:.6g} at x = {at:g}, but {want[index]:.6g} "
+            f"{_F} on {case.label} gives {shown[0]} at x = {at:g}, but {shown[1]} "
             f"for the same x in the {grid.size}-point batch of case 1"
             f"{' (float32)' if float32 else ''}: the value at an entry depends on the array it "
             "is in (its other entries, its size or its shape).",
             "an activation is applied to each number on its own, the same way for any array: "
             "no sum, mean, std or max over the array, no branch on its size or shape.")
+    _check_timed(*roles["timed"], _F)
     scale = 1.0 + float(np.max(np.abs(y64)))
     index = _first_off(y32, y64, rtol=_F32_RTOL, atol=1e-6 * scale)
     if index is not None:
@@ -280,9 +384,41 @@ def _judge_forward_all(cases, observations, expected) -> None:
                     "nearly all of them: look for a lower precision on the way (float16), a "
                     "subtraction of two nearly equal numbers, or a step smaller than the "
                     "spacing of float32 numbers.")
+        shown = pair(y32[index], y64[index])
         raise ExerciseError(
-            f"{_F} gives {y32[index]:.7g} in float32 but {y64[index]:.7g} in float64 at x = "
+            f"{_F} gives {shown[0]} in float32 but {shown[1]} in float64 at x = "
             f"{grid[index]:g}: they should agree to float32's precision (1e-5 relative).", hint)
+    # float64 precision: the slopes over 1e-6 and 2e-6 (relative) agree for a function
+    # computed in float64 (to h f'' and rounding, 1e-9); a lower precision cast back moves
+    # in jumps of its own spacing, so they differ wildly at most points.
+    step = 1e-6 * np.maximum(1.0, np.abs(grid))
+    up1 = _elementwise(_unwrap(*roles["grid+1"]), roles["grid+1"][0].args[0], _F)
+    up2 = _elementwise(_unwrap(*roles["grid+2"]), roles["grid+2"][0].args[0], _F)
+    with np.errstate(all="ignore"):
+        s1, s2 = (up1 - y64) / step, (up2 - y64) / (2 * step)
+        jumpy = ~(np.abs(s1 - s2) <= 1e-3 * np.maximum(1.0, np.maximum(np.abs(s1),
+                                                                      np.abs(s2))))
+        # Or stuck: the same value at x, x + 1e-6 and x + 2e-6 (relative) where the curve
+        # slopes on both sides (the chords to the neighbouring grid points): a float64
+        # function with a slope above 1e-3 changes there by far more than its rounding.
+        chord = np.diff(y64) / np.diff(grid)
+        sloped = np.zeros(grid.size, dtype=bool)
+        sloped[1:-1] = (np.abs(chord[:-1]) > 1e-3) & (np.abs(chord[1:]) > 1e-3)
+        jumpy |= sloped & (up1 == y64) & (up2 == y64)
+    if np.sum(jumpy) >= max(5, grid.size // 5):
+        i = int(np.argmax(jumpy))
+        if s1[i] == 0 and s2[i] == 0:
+            seen = (f"at x = {grid[i]:g} it gives the same value at x + 1e-6 and x + 2e-6 "
+                    f"(relative) although the curve slopes there ({chord[i]:.3g})")
+        else:
+            seen = (f"at x = {grid[i]:g} its slope is {s1[i]:.6g} over 1e-6 and {s2[i]:.6g} "
+                    "over 2e-6 (relative)")
+        raise ExerciseError(
+            f"{_F} on float64 input moves in jumps at {int(np.sum(jumpy))} of {grid.size} "
+            f"points: {seen}. A function computed in float64 changes smoothly at that scale; "
+            "these are the steps of a lower precision.",
+            "it is computed in float32 or float16 and cast back (an .astype, a float32 or "
+            "float16 constant or array on the way): keep float64 input in float64.")
     # Nonlinear: the best straight line through the curve must miss it somewhere.
     A = np.column_stack([grid, np.ones_like(grid)])
     coef = np.linalg.lstsq(A, y64, rcond=None)[0]
@@ -679,7 +815,7 @@ def _matching_builtin(x, out):
 FORWARD = Spec(
     "ch06.my_activation", check="ch06.check_forward", grade_id="ch06-forward-check",
     what=_F, answers=("my_activation",), draw=_draw_forward,
-    reference_case=_typical_forward, judge=_judge_forward, judge_all=_judge_forward_all,
+    reference_case=lambda case: None, judge=_judge_forward, judge_all=_judge_forward_all,
     vectorised=True, loop_hint=_LOOP_HINT,
     passed="`my_activation` is vectorised, elementwise, finite and nonlinear, keeps float32 "
            "and float64 (agreeing to float32's precision), gives an integer array the values "
@@ -738,6 +874,45 @@ def _complex_local(frame) -> str | None:
     return None
 
 
+# Where the student's own code lives: not numpy's, the course's or Python's own files.
+_LIBRARY = tuple(sorted({os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
+                         os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+                         os.path.abspath(sys.prefix) + os.sep,
+                         os.path.abspath(sys.base_prefix) + os.sep,
+                         os.path.abspath(sys.exec_prefix) + os.sep} - {os.sep}))
+
+
+def _own_code(code) -> bool:
+    name = code.co_filename
+    return not name.startswith(_LIBRARY) and not name.startswith("<frozen")
+
+
+def _shift_of(value, x: np.ndarray) -> str | None:
+    """How ``value`` is ``x`` moved by a small step, as a finite difference moves it (x + c or
+    x + c max(1, |x|) with 0 < |c| <= 0.04, x (1 + c) with 0 < |c| <= 0.01), or None."""
+    try:
+        if (not isinstance(value, np.ndarray) or value.shape != x.shape or x.size < 2
+                or value.dtype.kind != "f"):
+            return None
+        diff = value.astype(np.float64) - x
+        if not np.all(np.isfinite(diff)) or not np.any(diff):
+            return None
+        size = np.maximum(1.0, np.abs(x))
+        for scale, text, most in ((np.ones_like(x), "x {:+.2g}", 0.04),
+                                  (size, "x {:+.2g} max(1, |x|)", 0.04),
+                                  (x, "x (1 {:+.2g})", 0.01)):
+            used = scale != 0
+            if not used.any() or np.any(diff[~used]):
+                continue
+            c = float(np.median(diff[used] / scale[used]))
+            if c != 0 and abs(c) <= most and np.all(
+                    np.abs(diff - c * scale) <= 1e-6 * abs(c) * np.abs(scale) + 1e-12 * size):
+                return text.format(c)
+    except Exception:  # anything odd the student passed: not a shifted copy
+        return None
+    return None
+
+
 @driver("ch06.derivative_watched")
 def _derivative_watched(answers, x):
     """``my_derivative(x)``, recording where it ran ``my_activation`` (at x itself is fine, as
@@ -752,6 +927,7 @@ def _derivative_watched(answers, x):
     points = np.unique(x_copy)
     away: list[float] = []
     complex_seen: list[str] = []
+    shifted: list[str] = []
     previous = sys.getprofile()
 
     def watch(frame, event, arg):
@@ -760,8 +936,24 @@ def _derivative_watched(answers, x):
                 far = _distance_from(frame.f_locals.get(argument), points)
                 if far is not None:
                     away.append(far)
+            elif event == "call" and not shifted and _own_code(frame.f_code):
+                # A function of the student's own (a copy of the forward pass, a helper) at
+                # a shifted copy of x: a finite difference, whatever its step or stencil.
+                f_code = frame.f_code
+                for name in f_code.co_varnames[:f_code.co_argcount + f_code.co_kwonlyargcount]:
+                    how = _shift_of(frame.f_locals.get(name), x_copy)
+                    if how is not None:
+                        qualname = getattr(f_code, "co_qualname", f_code.co_name)
+                        shifted.append(f"`{qualname}` at {how}"[:120])
+                        break
             if not complex_seen:
                 found = _complex_local(frame)
+                if found is None and event == "return" and (
+                        (isinstance(arg, np.ndarray) and arg.dtype.kind == "c")
+                        or isinstance(arg, (complex, np.complexfloating))):
+                    code_ = frame.f_code
+                    found = (f"the value `{getattr(code_, 'co_qualname', code_.co_name)}` "
+                             "returns")[:120]
                 if found is not None:
                     complex_seen.append(found)
         if previous is not None:
@@ -774,6 +966,7 @@ def _derivative_watched(answers, x):
         sys.setprofile(previous)
     return {"d": d, "away": max(away) if away else None,
             "complex": complex_seen[0] if complex_seen else None,
+            "shifted": shifted[0] if shifted else None,
             "modified": _modified({"x": x}, {"x": x_copy})}
 
 
@@ -783,7 +976,10 @@ def _draw_derivative(rng) -> list[Case]:
     grid = np.concatenate([np.linspace(-5, 5, 4001), rng.uniform(-5, 5, 1000)])
     near = np.concatenate([[-1e-6, 1e-6, -1e-3, 1e-3],
                            rng.choice([-1, 1], 2) * rng.uniform(1e-7, 1e-5, 2)])
-    large = np.concatenate([[-100, -50, -20, -10, 10, 20, 50, 100],
+    # |x| from 5 to 12, step 1/100, and random ones out to 100: a term wrong only on a band
+    # of moderate |x| shows.
+    band = np.linspace(5, 12, 701)
+    large = np.concatenate([[-100, -50, -20, 20, 50, 100], band, -band,
                             rng.choice([-1, 1], 4) * rng.uniform(5, 100, 4)])
     x = _float32_points(np.concatenate([grid, near, large]))
     n, h = x.size, _step(x)
@@ -792,6 +988,8 @@ def _draw_derivative(rng) -> list[Case]:
         after = np.nextafter(after, np.inf)
     probe = x[np.abs(x) >= 0.1]
     shape = random_shape(rng, max_dims=2, low=3, high=7)
+    three = tuple(int(v) for v in rng.integers(2, 6, 3))
+    four = tuple(int(v) for v in rng.permutation([2, 3, 4, 5]))
     one = float(rng.choice(x))
     fd = "for the finite differences"
     cases = [
@@ -811,6 +1009,13 @@ def _draw_derivative(rng) -> list[Case]:
              answer=1, note={"role": "d32"}),
         Case(f"some of the points as an array of shape {shape}",
              (rng.choice(x, size=shape),), answer=1, note={"role": "same"}),
+        Case(f"some of the points as a 3-D array of shape {three}",
+             (rng.choice(x, size=three),), answer=1, note={"role": "same"}),
+        Case(f"other points, the same shape {three} and dtype (nothing may be remembered "
+             "from an earlier call)", (rng.choice(x, size=three),), answer=1,
+             note={"role": "same"}),
+        Case(f"some of the points as a 4-D array of shape {four}",
+             (rng.choice(x, size=four),), answer=1, note={"role": "same"}),
         Case(f"one point as a 0-d array, np.array({one:g})", (np.array(one),), answer=1,
              note={"role": "same"}),
         Case("the integers -5 to 5 as an int64 array", (rng.permutation(np.arange(-5, 6)),),
@@ -819,10 +1024,11 @@ def _draw_derivative(rng) -> list[Case]:
              answer=1),
     ]
     # The work cases hold some of the points too: their values are those of the main case.
-    work = work_cases(lambda shape, large: rng.choice(x, size=shape), answer=1)
+    work = [c for c in work_cases(lambda shape, large: rng.choice(x, size=shape), answer=1)
+            if c.work != "timed"]
     for c in work:
         c.note = {"role": "same"}
-    return cases + work
+    return cases + work + [_timed_case(rng, x, 1)]
 
 
 def _judge_derivative(case: Case, obs, expected) -> None:
@@ -842,6 +1048,9 @@ def _judge_derivative(case: Case, obs, expected) -> None:
         _check_unmodified(result, _D)
         _check_watched(result)
         result = result.get("d") if isinstance(result, dict) else None
+    elif role == "timed":
+        _check_unmodified(result, _D)
+        result = _unwrap(case, obs)
     _elementwise(result, x, _D)
 
 
@@ -854,6 +1063,12 @@ def _check_watched(result) -> None:
             f"{float(watched['away']):.2g} from the nearest x): that is a finite difference, "
             "whatever its step, not the derivative worked out by hand, and the check would "
             "only compare finite differences with themselves.", _FD_HINT)
+    if watched.get("shifted") is not None:
+        raise ExerciseError(
+            f"{_D} runs a function of yours on a shifted copy of x "
+            f"({str(watched['shifted'])[:120]}): that is a finite difference (of a copy of "
+            "`my_activation` or of a helper), whatever its step or stencil, not the derivative "
+            "worked out by hand.", _FD_HINT)
     if watched.get("complex") is not None:
         raise ExerciseError(
             f"{_D} computes with complex numbers ({str(watched['complex'])[:120]}): a complex "
@@ -862,7 +1077,7 @@ def _check_watched(result) -> None:
 
 
 def _result_of(case: Case, obs) -> np.ndarray:
-    result = obs.result
+    result = _unwrap(case, obs)
     if case.note.get("role") == "d":
         result = result["d"]
     what = _F if case.note.get("role", "").startswith("f") else _D
@@ -971,8 +1186,15 @@ def _judge_derivative_all(cases, observations, expected) -> None:
                    f"differences give {pair(d[i], shown[i])[1]}.")
         hint = None
         with np.errstate(invalid="ignore"):
-            loose = np.abs(d - d1) <= band
-        if np.sum(kink) >= max(5, n // 5):
+            loose = np.abs(d - d1) <= 1e-3 * scale  # 3 digits or more, not 8
+        if _float32_values(f["f+h"]) and _float32_values(f["f-h"]):
+            # Only a lower precision gives float32 numbers at x +- h (not float32 numbers).
+            hint = ("your `my_activation` gives float64 results that float32 (or float16) "
+                    "holds, at x + h and x - h too: it computes in a lower precision and casts "
+                    "back, so its finite differences are rounding steps and say nothing about "
+                    "your derivative. Keep float64 input in float64 (Part 1's check says "
+                    "where).")
+        elif np.sum(kink) >= max(5, n // 5):
             rough = (f"your `my_activation` itself is not smooth at the scale of h = 1e-5 at "
                      f"{int(np.sum(kink))} of the {n} points (its slopes over h and over 2h "
                      "differ), so its finite differences there are noise")
@@ -1004,7 +1226,8 @@ def _judge_derivative_all(cases, observations, expected) -> None:
             if np.sum(wrong) >= 3:
                 ratio = d[wrong] / richardson[wrong]
                 k = float(np.median(ratio))
-                if np.allclose(ratio, k, rtol=1e-3) and k != 0:
+                if np.allclose(ratio, k, rtol=1e-3) and k != 0 and not math.isclose(
+                        k, 1, rel_tol=1e-3):
                     where = _describe_points(x, wrong, significant)
                     if math.isclose(k, -1, rel_tol=1e-3):
                         hint = f"the sign is flipped {where}: check each term's sign there."
@@ -1017,7 +1240,7 @@ def _judge_derivative_all(cases, observations, expected) -> None:
             "at this x with (f(x + h) - f(x - h)) / (2h), h = 1e-5."))
     # 3. The same derivative on other shapes and dtypes: its values at the same points.
     for case, obs in zip(cases, observations):
-        if case.note.get("role") != "same":
+        if case.note.get("role") not in ("same", "timed"):
             continue
         got = _result_of(case, obs)
         want = _lookup(x, d, case.args[0])
@@ -1025,17 +1248,19 @@ def _judge_derivative_all(cases, observations, expected) -> None:
         if index is not None:
             at = float(np.asarray(case.args[0])[index])
             raise ExerciseError(
-                f"{_D} on {case.label} gives {got[index]:.6g} at x = {at:g}, but "
-                f"{want[index]:.6g} at the same x among the {n} points of the main case.",
+                f"{_D} on {case.label} gives {pair(got[index], want[index])[0]} at x = "
+                f"{at:g}, but {pair(got[index], want[index])[1]} at the same x among the {n} "
+                "points of the main case.",
                 "a derivative works elementwise and gives an integer array the values of the "
                 "same numbers as floats: no reduction over the array, no cast back to the "
                 "input's dtype.")
+    _check_timed(*roles["timed"], _D)
 
 
 DERIVATIVE = Spec(
     "ch06.my_derivative", check="ch06.check_derivative", grade_id="ch06-derivative-check",
     what=_D, answers=("my_activation", "my_derivative"), draw=_draw_derivative,
-    reference_case=_typical_derivative, judge=_judge_derivative, judge_all=_judge_derivative_all,
+    reference_case=lambda case: None, judge=_judge_derivative, judge_all=_judge_derivative_all,
     forbidden=Forbidden(("numpy*:gradient", "numpy*:diff", "numpy*:ediff1d"),
                         why="they compute finite differences, and the task asks for the "
                             "derivative worked out by hand"),
@@ -1272,6 +1497,9 @@ _ERRORS = {  # what a wrong derivative does to the right one
     "add": ("{v:+.3g}", lambda d, x, v, df: d + v),
     "scale": (" times {v:.3g}", lambda d, x, v, df: v * d),
     "shift": (" at x {v:+.3g}", lambda d, x, v, df: df(x + v)),
+    # Right everywhere but at one point, x = v, where it is 0.5 too large.
+    "spike": (" 0.5 too large at x = {v:.4g} alone", lambda d, x, v, df: d + 0.5 * (
+        np.asarray(x) == v)),
 }
 
 
@@ -1378,6 +1606,16 @@ def _draw_gradient_checker(rng) -> list[Case]:
         _gc_case("the integers -3 to 3 (int64)", growth, deriv(growth, "scale", 1.01),
                  np.arange(-3, 4), 1e-4),
     ]
+    # A derivative wrong at one point only: the first, the last, and one at an odd index in
+    # between. A checker that leaves any point out (err[:-1], err[1:], err[::2], err[:10])
+    # misses one of them.
+    m = int(rng.integers(12, 20))
+    spread = np.linspace(-3, 3, m)
+    for k, where in ((0, "the first point"), (m - 1, "the last point"),
+                     (int(rng.choice(np.arange(1, m - 1, 2))), "a point in between")):
+        cases.append(_gc_case(f"np.linspace(-3, 3, {m}) (the wrong value at {where}, "
+                              f"x[{k}])", sin_slow,
+                              deriv(sin_slow, "spike", float(spread[k])), spread, 1e-5))
     for _ in range(3):
         family = str(rng.choice(list(_FAMILIES)))
         f = {"family": family, "a": uniform(0.5, 3) * float(rng.choice([-1, 1])),
@@ -1620,6 +1858,34 @@ def _numpy_error_state():
     return getattr(_ufunc_config, "_extobj_contextvar", None)
 
 
+_WARNING_KINDS = (("all", "every floating-point warning"), ("over", "the overflow warning"),
+                  ("divide", "the division-by-zero warning"),
+                  ("invalid", "the invalid-value warning (0 / 0, inf - inf, 0 * inf)"),
+                  ("under", "the underflow warning"))
+
+
+def _hidden_by(frame) -> str:
+    """Which warnings a silencer the answer calls hides, from its arguments (np.errstate's
+    and np.seterr's keywords), or "the warnings" when it does not say."""
+    try:
+        local = frame.f_locals
+        kinds = [text for key, text in _WARNING_KINDS
+                 if str(local.get(key, "")) in ("ignore", "call", "log")]
+        return " and ".join(kinds[:2]) if kinds else "the warnings"
+    except Exception:  # a frame whose locals cannot be read
+        return "the warnings"
+
+
+def _hidden_kind(message: str) -> str:
+    """The operation a caught floating-point error is about, from its message."""
+    for word, kind in (("overflow", "overflow"), ("divide", "division by zero"),
+                       ("invalid", "invalid operation (0 / 0, inf - inf, 0 * inf)"),
+                       ("underflow", "underflow")):
+        if word in message:
+            return kind
+    return "operation"
+
+
 @driver("ch06.strict")
 def _strict(answers, x, which):
     """``answers[which](x)`` with every floating-point warning an error (the spec sets them):
@@ -1628,6 +1894,7 @@ def _strict(answers, x, which):
     x_copy = x.copy()
     caught: list[str] = []
     silenced: list[str] = []
+    hidden: list[str] = []
     error_state = _numpy_error_state()
 
     def outside(frame) -> bool:  # code of the answer's, not numpy's or the library's own
@@ -1643,6 +1910,7 @@ def _strict(answers, x, which):
             if (caller is None or outside(caller)) and not silenced and SILENCERS.matches(
                     module, qualname):
                 silenced.append(f"{module}.{qualname}")
+                hidden.append(_hidden_by(frame))
         elif event == "exception" and issubclass(arg[0], (FloatingPointError, Warning)):
             # Raised inside the answer: if it returns all the same, it caught the error
             # (try/except), which hides the warning as errstate would.
@@ -1665,11 +1933,12 @@ def _strict(answers, x, which):
     except (FloatingPointError, Warning) as err:
         message = f"{type(err).__name__}: {err}"[:300]
         if silenced:
-            return {"silenced": silenced[0]}
+            return {"silenced": silenced[0], "hidden": hidden[0] if hidden else None}
     else:
         return {"value": value, "modified": _modified({"x": x}, {"x": x_copy}),
                 "caught": caught[0] if caught else None,
-                "silenced": silenced[0] if silenced else None}
+                "silenced": silenced[0] if silenced else None,
+                "hidden": hidden[0] if hidden else None}
     finally:
         sys.setprofile(previous_profile)
         sys.settrace(previous)
@@ -1723,17 +1992,22 @@ def _stable_values(case: Case, obs) -> np.ndarray:
     if result.get("silenced"):
         how = str(result["silenced"])[:80]
         how = f"sets {how}" if how.startswith("numpy's error state") else f"calls `{how}`"
+        hidden = str(result.get("hidden") or "the warnings")[:120]
         raise ExerciseError(
-            f"{what} {how}: {SILENCERS.why}.",
+            f"{what} {how}, which hides {hidden}: the operation still happens, only its "
+            "warning is gone. Rewrite the formula so that no intermediate value overflows or "
+            "is undefined (0 / 0), and there is nothing to silence.",
             "the names you call it by do not matter (an alias, a partial): the check sees "
-            "what runs.")
+            "what runs. A guard such as np.where(x == 0, ...) still computes both branches: "
+            "make the branch it discards safe too (divide by np.where(x == 0, 1, x)).")
     if result.get("caught"):
+        caught = str(result["caught"])[:120]
         raise ExerciseError(
-            f"{what} catches a floating-point error on {x.dtype} input "
-            f"({str(result['caught'])[:120]}) and goes on: the overflow still happens, it is "
-            "only hidden, as with np.errstate.",
-            "rewrite the formula so that no intermediate value overflows; then there is "
-            "nothing to catch.")
+            f"{what} catches a floating-point error on {x.dtype} input ({caught}) and goes "
+            f"on: the {_hidden_kind(caught)} still happens, it is only hidden, as with "
+            "np.errstate.",
+            "rewrite the formula so that no intermediate value overflows or is undefined; "
+            "then there is nothing to catch.")
     if "warning" in result:
         at = result.get("at")
         where = f" at x = {at:g}" if isinstance(at, float) else ""
@@ -2175,6 +2449,15 @@ def _draw_comparison(rng) -> list[Case]:
         cases.append(Case(f"{label}: names={names}, datasets={datasets}, seeds={seeds} "
                           f"({epochs} epochs a run)", (train, names, datasets, seeds),
                           driver="ch06.table"))
+    # The first combinations again with another train (other runs, so other numbers): a
+    # table remembered from an earlier call, keyed by (name, dataset, seed), shows.
+    other = Build("ch06.fake_train", {"salt": (salt + 1 + int(rng.integers(0, 2**20))) % 2**31,
+                                      "epochs": epochs})
+    first = cases[0].args
+    cases.append(Case(f"the first case's names, datasets and seeds again, with another train "
+                      f"(other runs, other accuracies): names={first[1]}, datasets={first[2]}, "
+                      f"seeds={first[3]}", (other, list(first[1]), list(first[2]),
+                                            list(first[3])), driver="ch06.table"))
     return cases
 
 

@@ -11,7 +11,7 @@ recipes, with autograd, in the checking process (the grader's, under autograding
 
 The cases are drawn at every check, edge cases first: unequal widths and square layers, one
 sample, one unit, float32 and float64, layers built with ``bias=False``, a single Linear
-layer, layers without parameters between, exact zeros next to 1e-300, gradients of 1e-60,
+layer, layers without parameters between, exact zeros next to 1e-310, gradients of 1e-60,
 steps as small as 1e-7 of the weights, then random models. Without PyTorch a check says so in
 one line and returns, except under nbgrader, where it fails (no points for an unchecked
 answer).
@@ -214,10 +214,12 @@ def build_layer(layer: dict, dtype: str = "float64"):
 
 
 @builder("ch07.model")
-def build_model(layers, dtype: str = "float64"):
-    """A ``torch.nn.Sequential`` from a model recipe (what a failing case names)."""
+def build_model(layers, dtype: str = "float64", training: bool = True):
+    """A ``torch.nn.Sequential`` from a model recipe (what a failing case names), in training
+    mode or (``training=False``) in evaluation mode."""
     torch = _import_torch()
-    return torch.nn.Sequential(*[build_layer(layer, dtype) for layer in layers])
+    return torch.nn.Sequential(*[build_layer(layer, dtype) for layer in layers]).train(
+        bool(training))
 
 
 @builder("ch07.layer")
@@ -334,23 +336,37 @@ def _same_array(a, b, rtol: float = 0.0) -> bool:
 
 def _model_state(model) -> dict:
     """A model's state that an answer must not change: each parameter (the tensor object, its
-    values, dtype and requires_grad), each module's training mode, and autograd's switch."""
+    values, dtype and requires_grad), each module's training mode, autograd's switch and the
+    session's default dtype."""
     torch = _import_torch()
     return {"params": [(name, p, p.detach().clone(), str(p.dtype).replace("torch.", ""),
                         bool(p.requires_grad)) for name, p in model.named_parameters()],
             "modes": [(name, m.training) for name, m in model.named_modules()],
-            "grad_enabled": torch.is_grad_enabled()}
+            "grads": [None if p.grad is None else p.grad.detach().clone()
+                      for p in model.parameters()],
+            "grad_enabled": torch.is_grad_enabled(),
+            "default_dtype": torch.get_default_dtype()}
 
 
-def _state_changes(before: dict, model, *, values: bool = True) -> list[list[str]]:
+def _state_changes(before: dict, model, *, values: bool = True,
+                   grads: bool = False) -> list[list[str]]:
     """How ``model`` differs from the state ``before``, as [kind, what] pairs (plain data for
-    the judge); ``values``: compare the parameters' values too (not after a step)."""
+    the judge); ``values``: compare the parameters' values too (not after a step); ``grads``:
+    compare their gradients too."""
     torch = _import_torch()
     after = _model_state(model)
     changes = []
-    if after["grad_enabled"] != before["grad_enabled"]:
+    if after["grad_enabled"] != before["grad_enabled"] and before["grad_enabled"]:
         changes.append(["grad_enabled", "autograd is switched off for the whole session "
                                         "(torch.is_grad_enabled() is now False)"])
+    elif after["grad_enabled"] != before["grad_enabled"]:
+        changes.append(["grad_on", "called inside the caller's `with torch.no_grad():` block, "
+                                   "it switched autograd on (torch.is_grad_enabled() is now "
+                                   "True)"])
+    if after["default_dtype"] != before["default_dtype"]:
+        changes.append(["default_dtype", "the session's default dtype went from "
+                        f"{str(before['default_dtype']).replace('torch.', '')} to "
+                        f"{str(after['default_dtype']).replace('torch.', '')}"])
     if [n for n, *_ in after["params"]] != [n for n, *_ in before["params"]]:
         changes.append(["params", "its parameters are not the same ones (added, removed or "
                                   "renamed)"])
@@ -367,6 +383,12 @@ def _state_changes(before: dict, model, *, values: bool = True) -> list[list[str
                                                  f"to {r1}"])
             elif values and (v1.shape != v0.shape or not torch.equal(v1, v0)):
                 changes.append(["values", f"the values of `{name}` changed"])
+        for (name, *_), g0, g1 in zip(before["params"], before["grads"], after["grads"]):
+            if grads and ((g0 is None) != (g1 is None) or g0 is not None and not (
+                    g0.shape == g1.shape and torch.equal(g0, g1))):
+                changes.append(["grads", f"the gradient of `{name}` was zeroed, removed or "
+                                         "changed"])
+                break
     for (name, m0), (_, m1) in zip(before["modes"], after["modes"]):
         if m0 != m1:
             changes.append(["mode", f"{f'layer `{name}`' if name else 'the model'} went from "
@@ -379,6 +401,12 @@ def _state_changes(before: dict, model, *, values: bool = True) -> list[list[str
 _CHANGE_HINTS = {
     "grad_enabled": "torch.set_grad_enabled(False) changes the whole session: read tensors with "
                     ".detach(), or inside a `with torch.no_grad():` block, which ends.",
+    "grad_on": "torch.set_grad_enabled(True) at the end does not restore what the caller had: "
+               "a `with torch.no_grad():` block (or .detach()) leaves autograd as it found it.",
+    "default_dtype": "torch.set_default_dtype changes every tensor created afterwards, in the "
+                     "whole session: convert your copies instead (.double(), .to(...)).",
+    "grads": "whoever trains the model reads the gradients its last backward pass left: "
+             "reading the weights needs no zero_grad().",
     "params": "read the model's parameters; do not add, remove or rename any.",
     "replaced": "whoever trains the model (its optimizer) holds the parameter tensors "
                 "themselves: read them, do not assign new ones to the layers.",
@@ -401,7 +429,9 @@ def _judge_changes(what: str, changes, leave: str) -> None:
     kind, text = (changes[0] + ["", ""])[:2] if isinstance(changes[0], list) else ("", "")
     more = f" (and {len(changes) - 1} more change{'s' if len(changes) > 2 else ''})" \
         if len(changes) > 1 else ""
-    raise ExerciseError(f"{what} changed the model: {text}{more}. {leave}",
+    changed = "the session" if kind in ("grad_enabled", "grad_on", "default_dtype") \
+        else "the model"
+    raise ExerciseError(f"{what} changed {changed}: {text}{more}. {leave}",
                         _CHANGE_HINTS.get(kind, _CHANGE_HINTS["values"]))
 
 
@@ -887,12 +917,12 @@ def _draw_dead(rng) -> list[Case]:
     # it, not the others); four alive through one tiny output each, and zero on the other
     # samples (a per-sample test or `any` gets them wrong): 1e-6 (float16 keeps
     # it, a tolerance of 1e-5 does not), 2e-8 (float16 loses it, a tolerance of 1e-8 does
-    # not), 1e-20 (float32 keeps it, float16 and any tolerance lose it), 1e-300 (float32
-    # loses it too); two live with some exact zeros (so the share of zero entries is not the
-    # dead fraction).
+    # not), 1e-20 (float32 keeps it, float16 and any tolerance lose it), 1e-310 (a float64
+    # subnormal: float32 and a tolerance of the smallest normal float64 lose it); two live
+    # with some exact zeros (so the share of zero entries is not the dead fraction).
     z_relu = _scaled_columns(rng, np.array(
         [[-1.0, -2.0, -3.0, 0.5, 0.0, 2.0, 0.0, -1.0],
-         [-2.0, -1.0, 1e-300, 0.0, 0.0, 1.0, 2e-8, 1e-20],
+         [-2.0, -1.0, 1e-310, 0.0, 0.0, 1.0, 2e-8, 1e-20],
          [-0.5, 1e-6, -1.0, 1.0, 0.0, -1.0, -1.0, -2.0],
          [-3.0, -0.5, -2.0, 2.0, 0.0, 0.5, -1.0, -1.0]]))
     # LeakyReLU(s), 3 x 8: only the unit with z = 0 everywhere is dead. Two units output
@@ -913,12 +943,18 @@ def _draw_dead(rng) -> list[Case]:
          [-1.5, -3.0, -2.0, -0.5, 1.5, 2.0, -1.0],
          [-0.1, 0.0, -1.0, -1.0, 0.1, 0.0, -0.5]])).astype(np.float32)
     # Tanh, 4 x 5: dead only where z = 0 on every sample; a unit with only negative outputs,
-    # and one whose outputs are 0 and negative, are alive.
+    # one whose outputs are 0 and negative, and one that outputs 1e-300 once (a normal float64
+    # that float32 loses) are alive.
     z_tanh = _scaled_columns(rng, np.array(
         [[0.0, -1.0, 0.0, 1.0, 0.0],
-         [0.0, -2.0, -1.0, -1.0, 0.0],
+         [0.0, -2.0, -1.0, -1.0, 1e-300],
          [0.0, -0.5, 0.0, 0.5, 0.0],
          [0.0, -1.0, -2.0, 2.0, 0.0]]))
+    # Sigmoid, 3 x 4: every output positive; two units with z <= 0 on every sample.
+    z_sigmoid = _scaled_columns(rng, np.array(
+        [[-1.0, 0.0, 2.0, -0.5],
+         [-2.0, -1.0, -1.0, 0.5],
+         [-0.5, -3.0, 1.0, 1.0]]))
     one_sample = [np.array([rng.permutation([-1.0, 0.0, 2.0, -0.5, 0.0, 3.0])]),
                   np.array([rng.permutation([1.0, 0.5, -2.0, 0.0, 1.5, 2.5])])]
     one_unit = [-np.abs(rng.normal(0, 1, (5, 1))), np.array([[-1.0], [0.0], [2.0], [-0.5]])]
@@ -937,6 +973,8 @@ def _draw_dead(rng) -> list[Case]:
                    {"type": "relu"}, [z32, z32[2:].copy()]),
         _dead_case("a Tanh layer, 4 samples x 5 units (negative outputs, and z = 0)",
                    {"type": "tanh"}, [z_tanh]),
+        _dead_case("a Sigmoid layer, 3 samples x 4 units (outputs between 0 and 1: none dead, "
+                   "though z <= 0 throughout in some units)", {"type": "sigmoid"}, [z_sigmoid]),
         _dead_case(f"a ReLU layer on batches that carry gradients, as in training "
                    f"({n_grad} x 5, then 3 x 5)", {"type": "relu"},
                    [_random_dead_batch(rng, "relu", n_grad, 5, "float64"),
@@ -1045,8 +1083,8 @@ def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str
     (name, variant, value): the variants of a name (tolerances of 1e-12, 1e-8...) are kept
     apart, and any one of them may be the answer's."""
     nearly = ("a test for *nearly* zero (a tolerance): units whose outputs are tiny but not "
-              "zero (such as 1e-300, 1e-20 or 1e-40) are alive, since dead means exactly zero")
-    lower = ("{}, a lower precision: tiny outputs such as 1e-300 (float64) or 1e-40 (float32) "
+              "zero (such as 1e-310, 1e-20 or 1e-40) are alive, since dead means exactly zero")
+    lower = ("{}, a lower precision: tiny outputs such as 1e-310 (float64) or 1e-40 (float32) "
              "round to 0 there, so a live unit looks dead")
     u, s = _by_unit(a)    # reductions over the samples: axis s of u
     zu, _ = _by_unit(z)
@@ -1066,13 +1104,17 @@ def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str
             *[(lower.format(low), low, float(np.mean(np.all(u.astype(low) == 0, axis=s))))
               for low in ("float32", "float16")],
             *[(nearly, f"{t:g}", float(np.mean(np.all(np.abs(u) <= t, axis=s))))
-              for t in (1e-12, 1e-8, 1e-5)],
+              for t in (float(np.finfo(np.float64).tiny), 1e-12, 1e-8, 1e-5)],
             ("a zero sum (or mean) of the column: mixed signs add up to zero too, as in a unit "
              "that outputs s, -s and 0", "", float(np.mean(np.sum(u, axis=s) == 0))),
             ("a largest output of zero: a unit whose outputs are negative and zero is alive", "",
              float(np.mean(np.max(u, axis=s) == 0))),
             ("the layer's *inputs* z, not its outputs", "",
              float(np.mean(np.all(zu == 0, axis=s)))),
+            ("units whose *inputs* z are <= 0: that makes a ReLU unit dead, but a Sigmoid unit "
+             "outputs a positive number for every z, and a unit of any other activation is "
+             "dead only where its *output* is zero", "",
+             float(np.mean(np.all(zu <= 0, axis=s)))),
             *[(f"the fraction rounded to {d} decimal{'s' if d != 1 else ''}", "",
                round(right, d)) for d in range(5)],
         ]
@@ -1182,7 +1224,8 @@ DEAD_HOOK = _ChapterSpec(
     loop_hint="torch's reductions take a `dim` argument: one call tests every unit (column) "
               "over all samples at once.",
     passed="`record_dead(module, inputs, output)` records the dead fraction of every batch on "
-           "every layer tried (ReLU, Leaky ReLU, tanh, ELU; float32 and float64; one sample, "
+           "every layer tried (ReLU, Leaky ReLU, tanh, Sigmoid, ELU; float32 and float64, "
+           "subnormal outputs; one sample, "
            "one unit, batches that carry gradients, batches of many units or many samples), "
            "without a loop over units or samples, and leaves the layer's output alone.")
 
@@ -1207,8 +1250,11 @@ _PAIRS_HINT = ("the model has layers built with bias=False, which have no bias p
                "own weight (and bias).")
 
 
-def _layout_case(label: str, layers: list, dtype: str) -> Case:
-    return Case(label, ({"layers": layers, "dtype": dtype},), driver="ch07.layout")
+def _layout_case(label: str, layers: list, dtype: str, *, training: bool = True) -> Case:
+    recipe = {"layers": layers, "dtype": dtype}
+    if not training:
+        recipe["training"] = False
+    return Case(label, (recipe,), driver="ch07.layout")
 
 
 def _draw_layout(rng) -> list[Case]:
@@ -1222,10 +1268,12 @@ def _draw_layout(rng) -> list[Case]:
         _layout_case("a float32 model (PyTorch's default): Linear(4, 3) Tanh Linear(3, 2)",
                      [lin(rng, 4, 3, f32), {"type": "tanh"}, lin(rng, 3, 2, f32)], f32),
         _layout_case("a single Linear(3, 2) layer, nothing else", [lin(rng, 3, 2, f64)], f64),
-        _layout_case("layers built with bias=False: Linear(3, 4, no bias) ReLU Linear(4, 4) "
-                     "ReLU Linear(4, 2, no bias)",
-                     [lin(rng, 3, 4, f64, bias=False), {"type": "relu"}, lin(rng, 4, 4, f64),
-                      {"type": "relu"}, lin(rng, 4, 2, f64, bias=False)], f64),
+        _layout_case("layers built with bias=False, the first one frozen (requires_grad "
+                     "False): Linear(3, 4, no bias, frozen) ReLU Linear(4, 4) ReLU "
+                     "Linear(4, 2, no bias)",
+                     [lin(rng, 3, 4, f64, bias=False, frozen=True), {"type": "relu"},
+                      lin(rng, 4, 4, f64), {"type": "relu"}, lin(rng, 4, 2, f64, bias=False)],
+                     f64),
         _layout_case("no layer with a bias, float32: Linear(2, 3, no bias) Tanh "
                      "Linear(3, 1, no bias)",
                      [lin(rng, 2, 3, f32, bias=False), {"type": "tanh"},
@@ -1233,20 +1281,24 @@ def _draw_layout(rng) -> list[Case]:
         _layout_case("one-unit layers: Linear(1, 1) Sigmoid Linear(1, 3) Softmax",
                      [lin(rng, 1, 1, f64), {"type": "sigmoid"}, lin(rng, 1, 3, f64),
                       {"type": "softmax"}], f64),
-        _layout_case("other layers between: Linear(2, 4) LeakyReLU Dropout Linear(4, 3) "
-                     "Identity GELU Linear(3, 2) Sigmoid",
+        _layout_case("a model in evaluation mode (model.eval()), other layers between: "
+                     "Linear(2, 4) LeakyReLU Dropout Linear(4, 3) Identity GELU Linear(3, 2) "
+                     "Sigmoid",
                      [lin(rng, 2, 4, f64), {"type": "leaky_relu", "slope": 0.1},
                       {"type": "dropout"}, lin(rng, 4, 3, f64), {"type": "identity"},
-                      {"type": "gelu"}, lin(rng, 3, 2, f64), {"type": "sigmoid"}], f64),
+                      {"type": "gelu"}, lin(rng, 3, 2, f64), {"type": "sigmoid"}], f64,
+                     training=False),
         _layout_case("square layers only: Linear(4, 4) Tanh Linear(4, 4) ELU Linear(4, 4)",
                      [lin(rng, 4, 4, f64), {"type": "tanh"}, lin(rng, 4, 4, f64),
                       {"type": "elu"}, lin(rng, 4, 4, f64)], f64),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
-        layers = _random_layers(rng, dtype, depth=int(rng.integers(1, 5)))
-        cases.append(_layout_case(f"random model {j + 1}: {_describe_model(layers, dtype)}",
-                                  layers, dtype))
+        layers = _random_layers(rng, dtype, depth=int(rng.integers(1, 5)), frozen=0.2)
+        training = bool(rng.random() >= 0.25)
+        cases.append(_layout_case(f"random model {j + 1}: {_describe_model(layers, dtype)}"
+                                  + ("" if training else ", in evaluation mode"),
+                                  layers, dtype, training=training))
     return cases
 
 
@@ -1269,21 +1321,35 @@ def _moved(first, second) -> list[str]:
 def _drive_layout(answers, recipe):
     """Call the answer on a model built from the recipe and see what it changed; then change
     every parameter in place, as an optimizer step does: do the arrays returned change with
-    it, and what does a second call return?"""
+    it, what does a second call return, and are the first call's arrays still as they were
+    after it? A third call runs inside ``torch.no_grad()``: is autograd still off after it?"""
     with _traced_answers(answers) as (course_layout,):
         torch = _import_torch()
         model = build_model(**recipe)
+        with torch.no_grad():  # gradients, as a backward pass leaves them
+            for p in model.parameters():
+                if p.requires_grad:
+                    p.grad = torch.full_like(p, 0.5)
         before = _model_state(model)
         result = course_layout(model)
-        changes = _state_changes(before, model)
+        changes = _state_changes(before, model, grads=True)
         first = _plain.to_plain(result)
         with torch.no_grad():
             for p in model.parameters():
                 p.add_(1.0)
         moved = _moved(first, _plain.to_plain(result))
         second = course_layout(model)
+        refilled = _moved(first, _plain.to_plain(result))
         torch.set_grad_enabled(before["grad_enabled"])  # the session as it was
-    return {"result": first, "moved": moved, "changes": changes, "second": second}
+        torch.set_default_dtype(before["default_dtype"])
+        with torch.no_grad():
+            inside = _model_state(model)
+            third = course_layout(model)
+            changes_no_grad = _state_changes(inside, model, grads=True)
+        torch.set_grad_enabled(before["grad_enabled"])
+        torch.set_default_dtype(before["default_dtype"])
+    return {"result": first, "moved": moved, "changes": changes, "second": second,
+            "refilled": refilled, "third": third, "changes_no_grad": changes_no_grad}
 
 
 def _layout_reference(case: Case) -> dict:
@@ -1306,7 +1372,8 @@ def _layout_reference(case: Case) -> dict:
 def _judge_layout(case: Case, obs, expected) -> None:
     what = _LAYOUT_WHAT
     dtype = case.args[0]["dtype"]
-    res = _record(obs.result, ("result", "moved", "changes", "second"), what)
+    res = _record(obs.result, ("result", "moved", "changes", "second", "refilled", "third",
+                               "changes_no_grad"), what)
     _judge_changes(what, res["changes"], "The task asks you to leave the model as it is.")
     _judge_layout_result(what, res["result"], expected["weights"], expected["biases"],
                          expected["has_bias"], dtype)
@@ -1329,6 +1396,17 @@ def _judge_layout(case: Case, obs, expected) -> None:
     _judge_layout_result(f"{what} (called a second time, after every parameter of the model "
                          "grew by 1 in place)", second, expected["weights2"],
                          expected["biases2"], expected["has_bias"], dtype)
+    if res["refilled"]:
+        raise ExerciseError(
+            f"the arrays that {what} returned at its first call changed when it was called a "
+            f"second time ({', '.join(res['refilled'])}): the two calls return the same "
+            "arrays, refilled.", "whoever called your function first still holds its arrays: "
+            "create new arrays at every call, and keep none from one call to the next.")
+    _judge_changes(f"{what}, called inside `with torch.no_grad():`,", res["changes_no_grad"],
+                   "The task asks you to leave the model and the session as they are.")
+    _judge_layout_result(f"{what} (called inside `with torch.no_grad():`)", res["third"],
+                         expected["weights2"], expected["biases2"], expected["has_bias"],
+                         dtype)
 
 
 def _same_layout(got, weights, biases) -> bool:
@@ -1469,10 +1547,11 @@ COURSE_LAYOUT = _ChapterSpec(
                         "yourself, without the course's torch_bridge"),
     builds="the model",
     passed="`course_layout(model)` gives the course's layout on every model tried (float32 and "
-           "float64, one Linear layer or several, layers built with bias=False, other layers "
-           "between): W of shape (fan_in, fan_out) and b as float64 copies that later training "
-           "cannot change, the model's current values at every call, and the model left as it "
-           "was.")
+           "float64, one Linear layer or several, layers built with bias=False, frozen layers, "
+           "other layers between, training and evaluation mode): W of shape (fan_in, fan_out) "
+           "and b as float64 copies that later training and later calls cannot change, the "
+           "model's current values at every call, and the model and the session (autograd, "
+           "also inside torch.no_grad(), and the default dtype) left as they were.")
 
 
 @exercise_check
@@ -1587,11 +1666,15 @@ def _model_and_step(recipe: dict):
     return model, opt.step
 
 
-def _ratio_case(rng, label: str, layers: list, dtype: str, step: dict) -> Case:
+def _ratio_case(rng, label: str, layers: list, dtype: str, step: dict, *,
+                training: bool = True) -> Case:
     n_in = np.asarray(layers[0]["W"]).shape[1]
     n_out = np.asarray([la for la in layers if la["type"] == "linear"][-1]["W"]).shape[0]
     n = int(rng.integers(4, 16))
-    recipe = {"model": {"layers": layers, "dtype": dtype},
+    model = {"layers": layers, "dtype": dtype}
+    if not training:
+        model["training"] = False
+    recipe = {"model": model,
               "X": rng.normal(0.0, 1.0, (n, n_in)).astype(_FLOATS[dtype]),
               "Y": rng.normal(0.0, 1.0, (n, n_out)).astype(_FLOATS[dtype]), "step": step}
     return Case(label, (recipe,), driver="ch07.optimizer_step")
@@ -1615,6 +1698,7 @@ def _draw_ratios(rng) -> list[Case]:
     three = [lin(rng, 4, 3, f64), {"type": "tanh"}, lin(rng, 3, 6, f64), {"type": "relu"},
              lin(rng, 6, 2, f64)]
     scales = [float(s) for s in rng.permutation([1e-7, 1e-3, 0.5])]
+    frozen_step = [lin(rng, 3, 4, f64, frozen=True), {"type": "relu"}, lin(rng, 4, 2, f64)]
     frozen_first = [lin(rng, 2, 4, f64, frozen=True), {"type": "leaky_relu", "slope": 0.1},
                     {"type": "dropout"}, lin(rng, 4, 3, f64), {"type": "identity"},
                     lin(rng, 3, 1, f64)]
@@ -1643,9 +1727,14 @@ def _draw_ratios(rng) -> list[Case]:
                     "resolve: Linear(3, 4) Tanh Linear(4, 2)",
                     [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)], f64,
                     {"kind": "adam", "lr": 1e-9}),
-        _ratio_case(rng, "one-unit layers: Linear(1, 1) Sigmoid Linear(1, 1), SGD (lr 0.5)",
+        _ratio_case(rng, "one-unit layers in evaluation mode (model.eval()): Linear(1, 1) "
+                    "Sigmoid Linear(1, 1), SGD (lr 0.5)",
                     [lin(rng, 1, 1, f64), {"type": "sigmoid"}, lin(rng, 1, 1, f64)], f64,
-                    {"kind": "sgd", "lr": 0.5}),
+                    {"kind": "sgd", "lr": 0.5}, training=False),
+        _ratio_case(rng, "a hand-made step that moves a frozen layer too (a frozen layer has no "
+                    "gradient, but a step other than an optimizer's may still change it): "
+                    "Linear(3, 4, frozen) ReLU Linear(4, 2)", frozen_step, f64,
+                    {"kind": "custom", "deltas": _custom_deltas(rng, frozen_step, [1e-2, 1e-3])}),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
@@ -1665,8 +1754,10 @@ def _draw_ratios(rng) -> list[Case]:
             step = {"kind": kind, "lr": lr, "weight_decay": float(rng.choice([0.0, 0.01])),
                     "warmup": int(rng.integers(0, 2))}
             about = f"{'Adam' if kind == 'adam' else 'AdamW'} (lr {lr:.2g})"
-        cases.append(_ratio_case(rng, f"random model {j + 1}: {_describe_model(layers, dtype)}, "
-                                 f"{about}", layers, dtype, step))
+        training = bool(rng.random() >= 0.25)
+        cases.append(_ratio_case(rng, f"random model {j + 1}: {_describe_model(layers, dtype)}"
+                                 f"{'' if training else ' in evaluation mode'}, {about}",
+                                 layers, dtype, step, training=training))
     return cases
 
 
@@ -1674,7 +1765,8 @@ def _draw_ratios(rng) -> list[Case]:
 def _drive_ratios(answers, recipe):
     """Give the answer a model with its gradients and a ``step`` that counts its calls and
     sees whether the gradients are still the model's when it runs; keep what the answer
-    returned and the state it left the model in."""
+    returned and the state it left the model (and its gradients) in. Then take a step the
+    answer does not see, and call it again on the same model inside ``torch.no_grad()``."""
     with _traced_answers(answers) as (update_ratios,):
         torch = _import_torch()
         model, take = _model_and_step(recipe)
@@ -1690,13 +1782,26 @@ def _drive_ratios(answers, recipe):
 
         result = update_ratios(model, step)
         changes = _state_changes(before, model, values=False)
+        grads_after = _same_grads(params, grads)
         torch.set_grad_enabled(before["grad_enabled"])  # the session as it was
+        torch.set_default_dtype(before["default_dtype"])
         linears = _linears(model)
         after = [lin.weight.detach().numpy().copy() for lin in linears]
         after_b = [None if lin.bias is None else lin.bias.detach().numpy().copy()
                    for lin in linears]
-    return {"result": result, "calls": calls[0], "grads_kept": grads_kept, "changes": changes,
-            "after": after, "after_b": after_b}
+        first = {"result": _plain.to_plain(result), "calls": calls[0],
+                 "grads_kept": grads_kept[:], "changes": changes, "grads_after": grads_after}
+        take()  # a step the answer does not see
+        calls[0], grads_kept[:] = 0, []
+        with torch.no_grad():
+            inside = _model_state(model)
+            result2 = update_ratios(model, step)
+            changes2 = _state_changes(inside, model, values=False)
+        torch.set_grad_enabled(before["grad_enabled"])
+        torch.set_default_dtype(before["default_dtype"])
+    return {**first, "after": after, "after_b": after_b,
+            "second": {"result": result2, "calls": calls[0], "grads_kept": grads_kept,
+                       "changes": changes2}}
 
 
 def _same_grads(params, grads) -> bool:
@@ -1724,9 +1829,17 @@ def _ratio_reference(case: Case) -> dict:
     before_b = [read(lin.bias) for lin in linears]
     grads = [read(lin.weight.grad) for lin in linears]
     take()
-    return {"before": before, "after": [read(lin.weight) for lin in linears],
-            "before_b": before_b, "after_b": [read(lin.bias) for lin in linears],
-            "grads": grads}
+    first = {"before": before, "after": [read(lin.weight) for lin in linears],
+             "before_b": before_b, "after_b": [read(lin.bias) for lin in linears],
+             "grads": grads}
+    take()  # the step the answer does not see, then the second measured one
+    before2 = [read(lin.weight) for lin in linears]
+    before2_b = [read(lin.bias) for lin in linears]
+    take()
+    return {**first, "second": {"before": before2, "after": [read(lin.weight) for lin in linears],
+                                "before_b": before2_b,
+                                "after_b": [read(lin.bias) for lin in linears],
+                                "grads": grads}}
 
 
 def _ratio_values(ref: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -1816,23 +1929,15 @@ def _show_pair(got: np.ndarray, right: np.ndarray) -> tuple[str, str]:
 
 def _judge_ratios(case: Case, obs, expected) -> None:
     what = _RATIOS_WHAT
-    dtype = case.args[0]["model"]["dtype"]
-    res = _record(obs.result, ("result", "calls", "grads_kept", "changes", "after", "after_b"),
-                  what)
-    calls = res["calls"]
-    if calls != 1:
-        raise ExerciseError(f"{what} called step() {calls} times; it must call it exactly once.",
-                            "the ratio is about one optimizer step: record the weights, take "
-                            "the step, compare.")
-    _judge_changes(what, res["changes"], "The task asks you to leave the model as the step "
-                                         "leaves it.")
-    if _index(res["grads_kept"], 0) is not True:
+    res = _record(obs.result, ("result", "calls", "grads_kept", "changes", "grads_after",
+                               "after", "after_b", "second"), what)
+    _judge_ratio_call(what, res, "The task asks you to leave the model as the step leaves it.")
+    if res["grads_after"] is not True:
         raise ExerciseError(
-            f"when {what} called step(), the model's gradients were no longer the ones it was "
-            "given (zeroed, removed or changed), so the step did not move the weights as it "
-            "should.", "step() uses the gradients the parameters hold when it runs, as "
-            "optimizer.step() does: leave them as they are (zero_grad() belongs before the "
-            "next backward pass, not before this step).")
+            f"after {what} returned, the model's gradients were no longer the ones it was "
+            "given (zeroed, removed or changed).", "whoever trains the model may still read "
+            "the gradients after the step (to log their norms, say): leave them as they are; "
+            "zero_grad() is the training loop's business, before its next backward pass.")
     for kind, got_all, refs, befores in (("weights", res["after"], expected["after"],
                                           expected["before"]),
                                          ("bias", res["after_b"], expected["after_b"],
@@ -1853,9 +1958,37 @@ def _judge_ratios(case: Case, obs, expected) -> None:
             raise ExerciseError(f"after {what} returned, {layer} were not those the step "
                                 "leaves.", "leave the model as the step leaves it: change "
                                 "no parameter yourself.")
+    _judge_ratio_result(case, what, res["result"], expected, _named(UPDATE_RATIOS))
+    second = _record(res["second"], ("result", "calls", "grads_kept", "changes"), what)
+    again = (f"{what}, called a second time on the same model (inside `with torch.no_grad():`, "
+             "after a step it did not see),")
+    _judge_ratio_call(again, second, "The task asks you to leave the model and the session as "
+                                     "they are.")
+    _judge_ratio_result(case, again, second["result"], expected["second"], None)
+
+
+def _judge_ratio_call(what: str, res: dict, leave: str) -> None:
+    """One call: step() once, nothing changed but by the step, the gradients kept for it."""
+    calls = res["calls"]
+    if calls != 1:
+        raise ExerciseError(f"{what} called step() {calls} times; it must call it exactly once.",
+                            "the ratio is about one optimizer step: record the weights, take "
+                            "the step, compare.")
+    _judge_changes(what, res["changes"], leave)
+    if _index(res["grads_kept"], 0) is not True:
+        raise ExerciseError(
+            f"when {what} called step(), the model's gradients were no longer the ones it was "
+            "given (zeroed, removed or changed), so the step did not move the weights as it "
+            "should.", "step() uses the gradients the parameters hold when it runs, as "
+            "optimizer.step() does: leave them as they are (zero_grad() belongs before the "
+            "next backward pass, not before this step).")
+
+
+def _judge_ratio_result(case: Case, what: str, got, expected: dict, named: str | None) -> None:
+    """The array one call returned, against the right ratios of its step."""
+    dtype = case.args[0]["model"]["dtype"]
     right, _ = _ratio_values(expected)
     n = right.size
-    got = res["result"]
     if got is None:
         raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
     if not isinstance(got, np.ndarray):
@@ -1892,7 +2025,6 @@ def _judge_ratios(case: Case, obs, expected) -> None:
         return
     shown_all, wanted_all = _show_pair(values, right)
     shown = f"{what} gives {shown_all}, expected {wanted_all}"
-    named = _named(UPDATE_RATIOS)
     if named == _SAME_BEFORE:
         raise ExerciseError(
             f"{what} gives 0 for every layer, though the step moved the weights: the weights "
@@ -1909,6 +2041,10 @@ def _judge_ratios(case: Case, obs, expected) -> None:
             f"{shown_k} instead of {wanted_k}).",
             "keep the model's float64 precision when you subtract and take the norms.")
     hint = _RATIOS_HINT
+    if "second time" in what:
+        hint = ("measure each call's own step: the weights just before the step() you call, "
+                "against those just after it. Keep nothing from one call to the next: the "
+                "model may have been trained in between.")
     if any(b is None for b in expected["before_b"]):
         hint += (" Layers built with bias=False have no bias parameter, so the model's "
                  "parameters do not alternate weight, bias.")
@@ -1938,9 +2074,10 @@ UPDATE_RATIOS = _ChapterSpec(
                                                          "its step",
     passed="`update_ratios(model, step)` is right on every model and step tried (SGD with and "
            "without momentum, Adam, AdamW and hand-made steps, from 1e-9 to erratic; float32 "
-           "and float64; frozen layers, layers without bias): one step, one ratio "
-           "||W_after - W_before|| / ||W_before|| per Linear layer, weights only, and the model "
-           "left as the step leaves it.")
+           "and float64; frozen layers, moved or not, layers without bias; training and "
+           "evaluation mode; a second call inside torch.no_grad()): one step, one ratio "
+           "||W_after - W_before|| / ||W_before|| per Linear layer, weights only, and the model, "
+           "its gradients and the session left as the step leaves them.")
 
 
 @exercise_check
@@ -1967,7 +2104,13 @@ def case_objects(spec_id: str, seed: int, index: int) -> dict:
       ``.sum().backward()`` on the output when z requires gradients);
     - ``"ch07.course_layout"``: ``{"model"}``;
     - ``"ch07.update_ratios"``: ``{"model", "step"}``, the model with its gradients computed
-      and the step to pass: ``update_ratios(objects["model"], objects["step"])``.
+      and the step to pass: ``update_ratios(objects["model"], objects["step"])``; the check
+      then calls ``objects["step"]()`` itself and, inside ``torch.no_grad()``, your function
+      a second time.
+
+    For ``"ch07.course_layout"`` the check gives every parameter that requires gradients a
+    gradient of 0.5 (as a backward pass leaves one), calls your function, adds 1 to every
+    parameter in place, calls it again, then a third time inside ``torch.no_grad()``.
     """
     if not spec_id.startswith("ch07.") or spec_id not in SPECS:
         raise ValueError(f"{spec_id!r} is not a chapter-7 check (ch07.grad_hook, "
