@@ -10,7 +10,7 @@ from functools import reduce
 
 import numpy as np
 import pytest
-from exercise_support import SEEDS, accepts, draws, graded, rejects
+from exercise_support import accepts, draws, graded, rejects, right_draws
 
 from helpers import data, nn
 from helpers.exercises import ExerciseError, NotAnsweredYet, _spec, ch01
@@ -366,17 +366,10 @@ def test_linear_layer_rejects(name):
     rejects(ch01.check_linear_layer, answer, message)
 
 
-# A draw of this check holds six timed cases of 100,000 and 300,000 rows (about 0.25 s of CPU):
-# the first right answer runs on every seed, the other ways of writing it on the first hundred,
-# which keeps the suite's run time in bounds and still tries each on a hundred fresh draws.
-VARIANT_SEEDS = min(SEEDS, 100)
-
-
 @pytest.mark.parametrize("name", RIGHT_LINEAR_LAYER)
 def test_linear_layer_accepts_on_every_draw(name):
-    first = next(iter(RIGHT_LINEAR_LAYER))
     accepts(ch01.check_linear_layer, RIGHT_LINEAR_LAYER[name],
-            draws(SEEDS if name == first else VARIANT_SEEDS))
+            right_draws(RIGHT_LINEAR_LAYER, name))  # six timed cases a draw
 
 
 def test_linear_layer_message_shows_the_small_inputs():

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from exercise_support import accepts, draws, graded, rejects
+from exercise_support import accepts, draws, graded, rejects, right_draws
 
 from helpers import activations, nn
 from helpers.activations import log_softmax, softmax
@@ -627,7 +627,8 @@ def test_stable_softmax_rejects(name):
 
 @pytest.mark.parametrize("name", RIGHT_STABLE_SOFTMAX)
 def test_stable_softmax_accepts_on_every_draw(name):
-    accepts(ch04.check_stable_softmax, RIGHT_STABLE_SOFTMAX[name], draws())
+    accepts(ch04.check_stable_softmax, RIGHT_STABLE_SOFTMAX[name],
+            right_draws(RIGHT_STABLE_SOFTMAX, name))
 
 
 def test_stable_softmax_pass_message_is_the_same_for_every_draw():
@@ -1152,7 +1153,8 @@ def test_cross_entropy_rejects(name):
 
 @pytest.mark.parametrize("name", RIGHT_CROSS_ENTROPY)
 def test_cross_entropy_accepts_on_every_draw(name):
-    accepts(ch04.check_cross_entropy, RIGHT_CROSS_ENTROPY[name], draws())
+    accepts(ch04.check_cross_entropy, RIGHT_CROSS_ENTROPY[name],
+            right_draws(RIGHT_CROSS_ENTROPY, name))
 
 
 def test_cross_entropy_pass_message_is_the_same_for_every_draw():
@@ -1584,7 +1586,8 @@ def test_cross_entropy_grad_rejects(name):
 
 @pytest.mark.parametrize("name", RIGHT_CROSS_ENTROPY_GRAD)
 def test_cross_entropy_grad_accepts_on_every_draw(name):
-    accepts(ch04.check_cross_entropy_grad, RIGHT_CROSS_ENTROPY_GRAD[name], draws())
+    accepts(ch04.check_cross_entropy_grad, RIGHT_CROSS_ENTROPY_GRAD[name],
+            right_draws(RIGHT_CROSS_ENTROPY_GRAD, name))
 
 
 def test_grad_reference_matches_finite_differences_of_the_loss():
@@ -1996,7 +1999,8 @@ def test_temperature_for_rejects(name):
 
 @pytest.mark.parametrize("name", RIGHT_TEMPERATURE_FOR)
 def test_temperature_for_accepts_on_every_draw(name):
-    accepts(ch04.check_temperature_for, RIGHT_TEMPERATURE_FOR[name], draws())
+    accepts(ch04.check_temperature_for, RIGHT_TEMPERATURE_FOR[name],
+            right_draws(RIGHT_TEMPERATURE_FOR, name))
 
 
 def test_temperature_for_grid_search_accepts():
@@ -2079,5 +2083,7 @@ def test_answer_keys_are_not_in_the_module():
     for spec in (ch04.STABLE_SOFTMAX, ch04.CROSS_ENTROPY, ch04.CROSS_ENTROPY_GRAD,
                  ch04.TEMPERATURE):
         for case in spec.draw(0):
-            assert set(case.note) <= {"mixed", "large", "tiny", "low", "ints"}, case.label
+            assert set(case.note) <= {"mixed", "large", "tiny", "low", "ints", "spread"}, \
+                case.label
+            assert all(isinstance(v, (bool, str)) for v in case.note.values()), case.label
             assert isinstance(case.note.get("ints", ""), str)  # the narrower types' names

@@ -10,7 +10,7 @@ import types
 
 import numpy as np
 import pytest
-from exercise_support import accepts, draws, graded, rejects
+from exercise_support import accepts, draws, graded, rejects, right_draws
 
 from helpers import data, diagnostics, nn
 from helpers.diagnostics import update_to_weight_ratio as course_ratio
@@ -241,7 +241,8 @@ def test_update_ratio_rejects(name):
 
 @pytest.mark.parametrize("name", RIGHT_UPDATE_RATIO)
 def test_update_ratio_accepts_on_every_draw(name):
-    accepts(ch05.check_update_ratio, RIGHT_UPDATE_RATIO[name], draws())
+    accepts(ch05.check_update_ratio, RIGHT_UPDATE_RATIO[name],
+            right_draws(RIGHT_UPDATE_RATIO, name))
 
 
 def test_update_ratio_pass_message_is_the_same_for_every_draw_and_names_the_optimiser(capsys):
@@ -781,7 +782,8 @@ def test_epochs_to_target_rejects(name):
 
 @pytest.mark.parametrize("name", RIGHT_EPOCHS_TO_TARGET)
 def test_epochs_to_target_accepts_on_every_draw(name):
-    accepts(ch05.check_epochs_to_target, RIGHT_EPOCHS_TO_TARGET[name], draws())
+    accepts(ch05.check_epochs_to_target, RIGHT_EPOCHS_TO_TARGET[name],
+            right_draws(RIGHT_EPOCHS_TO_TARGET, name))
 
 
 def test_epochs_to_target_message_shows_the_curve():

@@ -305,8 +305,8 @@ def _raised_by_an_answer(err: BaseException, answers: Sequence) -> bool:
     return tb is not None and tb.tb_frame.f_code in codes
 
 
-def _too_slow(trace: Trace) -> bool:
-    return trace.seconds > max(TIMED_FACTOR * trace.reference_seconds, TIMED_FLOOR)
+def _too_slow(trace: Trace, floor: float = TIMED_FLOOR) -> bool:
+    return trace.seconds > max(TIMED_FACTOR * trace.reference_seconds, floor)
 
 
 def _cpu_seconds(fn, *args, **kwargs) -> float:
@@ -336,7 +336,8 @@ def _timings(spec: Spec, call, call_args, kwargs, case: Case, first: float,
                          _exp_seconds(max(case.elements, 1)))
         best = first
         for _ in range(repeats - 1):
-            if not _too_slow(Trace(seconds=best, reference_seconds=numpy_time)):
+            if not _too_slow(Trace(seconds=best, reference_seconds=numpy_time),
+                             spec.timed_floor):
                 break
             args, kw = case.inputs()
             fresh = (call_args[0], *args) if case.driver is not None else args
@@ -365,7 +366,9 @@ class Spec:
     - ``vectorised``: a Python loop is refused (the cases with ``work`` are compared);
     - ``numpy_errors``: "ignore" (the judge sees inf and NaN) or "raise" (every floating-point
       warning is an error, for the stability exercises);
-    - ``fixed_cases``: the exercise has no inputs to draw (its cases are the same every time).
+    - ``fixed_cases``: the exercise has no inputs to draw (its cases are the same every time);
+    - ``timed_floor``: CPU seconds a timed case may always take (TIMED_FLOOR unless a right
+      answer's honest form is slow on the timed inputs, e.g. a reduction over a short axis).
     """
 
     def __init__(self, id: str, *, grade_id: str, what: str, draw, passed: str, check: str,
@@ -373,7 +376,7 @@ class Spec:
                  judge=None, judge_all=None, explain_error=None,
                  forbidden: Forbidden | None = None, vectorised: bool = False,
                  loop_hint: str | None = None, numpy_errors: str = "ignore",
-                 fixed_cases: bool = False):
+                 fixed_cases: bool = False, timed_floor: float = TIMED_FLOOR):
         self.id, self.grade_id, self.what, self.check_name = id, grade_id, what, check
         self.answers = tuple(answers)
         self.draw_cases = draw
@@ -383,6 +386,7 @@ class Spec:
         self.forbidden, self.vectorised, self.loop_hint = forbidden, vectorised, loop_hint
         self.numpy_errors = numpy_errors
         self.fixed_cases = fixed_cases
+        self.timed_floor = timed_floor
         if id in SPECS and SPECS[id].grade_id != grade_id:
             raise ValueError(f"two specs named {id!r}")
         SPECS[id] = self
@@ -520,7 +524,7 @@ class Spec:
             # numpy's own loops run in C on raw numbers; one over Python objects, even driven
             # from C (map, a deque), takes tens of times longer: a right answer is within a
             # few times the reference.
-            if c.work == "timed" and _too_slow(o.trace):
+            if c.work == "timed" and _too_slow(o.trace, self.timed_floor):
                 raise ExerciseError(
                     f"{self.what} took {o.trace.seconds * 1e3:.0f} ms of CPU on {c.label}, "
                     f"where numpy's own loops take about {o.trace.reference_seconds * 1e3:.1f} "

@@ -348,7 +348,10 @@ LINEAR_LAYER = Spec(
     what=_LINEAR_WHAT, answers=("linear_layer",), draw=_draw_linear,
     reference=_linear_reference, judge=_judge_linear, judge_all=_judge_linear_growth,
     explain_error=_explain_linear_error, forbidden=COURSE_NN, vectorised=True,
-    loop_hint=_LINEAR_LOOP_HINT,
+    # Broadcasting and summing over 2 inputs of 300,000 samples takes about 15 ms (a reduction
+    # over a short axis is slow, not a loop); a loop over the rows driven from C (map over
+    # W.T.dot) takes 300 ms and more, and chunk loops show by their growing Python work.
+    loop_hint=_LINEAR_LOOP_HINT, timed_floor=0.04,
     passed="`linear_layer(X, W, b)` computes X W + b for every batch and layer size tried, "
            "one sample, one unit and an empty batch included, in the dtype numpy's arithmetic "
            "gives, with Python work that does not grow with the input.")
