@@ -260,7 +260,7 @@ def observe(spec: Spec, answers: Sequence, case: Case) -> Observation:
         warnings.simplefilter("error" if spec.numpy_errors == "raise" else "ignore")
         # Nothing to trace (no forbidden calls, no work to count): no profiler either, which
         # would slow an answer that trains networks by a factor of 2 to 3.
-        traced = spec.forbidden is not None or case.work is not None
+        traced = spec.traces(case)
         # A timed case runs on one BLAS thread: a second one spinning while it waits to be
         # scheduled would count CPU time that is no work of the answer's.
         with (tracing(spec.forbidden, count_work=case.work is not None) if traced
@@ -391,6 +391,11 @@ class Spec:
             raise ValueError(f"two specs named {id!r}")
         SPECS[id] = self
 
+    def traces(self, case: Case) -> bool:
+        """Whether ``case`` runs under the call tracer: the spec forbids calls, or the case
+        measures work. (Observing and judging must agree on it.)"""
+        return self.forbidden is not None or case.work is not None
+
     def draw(self, seed: int) -> list[Case]:
         """The cases of one draw (the same seed gives the same cases)."""
         return list(self.draw_cases(np.random.default_rng(seed)))
@@ -472,7 +477,7 @@ class Spec:
                 f"{what} modified its input {o.mutated[0]} in place.",
                 "the caller still needs the inputs it passed: compute the result into a new "
                 "object instead of assigning into (or appending to) the one you were given.")
-        traced = self.forbidden is not None or c.work is not None
+        traced = self.traces(c)
         if traced and not o.trace.complete:
             raise ExerciseError(
                 f"{what} replaced the check's call tracer (sys.setprofile or sys.settrace) "
