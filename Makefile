@@ -98,8 +98,15 @@ lint: $(TEST_STAMP)
 # tests/test_classroom.py needs the class deployment's packages too. The overlap check of
 # every notebook's figures runs in `make notebooks`, on the figures nbval draws.
 NOTEBOOK_OVERLAP := tests/test_figure_overlap.py::test_every_notebook_figure_covers_no_data
+# The exercise-check tests run every right answer over hundreds of fresh draws: pure CPU, so
+# they run on JOBS processes (pytest-xdist). Their timed cases compare CPU time with numpy's
+# own, measured in the same process at the same moment. Everything else (servers, browsers,
+# the classroom) runs in one process, before them.
+JOBS ?= 2
+EXERCISE_TESTS := tests/test_exercises_ch*.py
 unit: $(TEST_STAMP) $(CLASS_STAMP)
-	$(PYTEST) tests --deselect $(NOTEBOOK_OVERLAP)
+	$(PYTEST) tests --deselect $(NOTEBOOK_OVERLAP) --ignore-glob='$(EXERCISE_TESTS)'
+	$(PYTEST) -n $(JOBS) $(EXERCISE_TESTS)
 
 # --nbval-lax: only cells marked NBVAL_CHECK_OUTPUT compare outputs; every cell must run.
 # --nbval-current-env: run notebooks in this .venv whatever kernel name they carry.

@@ -212,6 +212,18 @@ def add_in_new_array_of_numpys_dtype(X, W, b):
 
 _TIMED_OUT = r"took \d+ ms of CPU on .*\(timed against numpy's own loops\)"
 
+def chunks_by_map(rows: int):
+    """X @ W + b over chunks of ``rows`` samples, the loop driven from C by map (no Python
+    line runs per chunk)."""
+    def answer(X, W, b):
+        n = len(X)
+        parts = list(map(W.__rmatmul__, map(X.__getitem__, map(slice, range(0, n, rows),
+                                                                range(rows, n + rows, rows)))))
+        return (np.concatenate(parts) if parts else X @ W) + b
+
+    return answer
+
+
 WRONG_LINEAR_LAYER = {
     "bias forgotten": (lambda X, W, b: X @ W, r"without the bias"),
     "bias subtracted": (lambda X, W, b: X @ W - b, r"subtracts the bias"),
@@ -319,6 +331,13 @@ WRONG_LINEAR_LAYER = {
     "integer inputs through float32": (integers_through_float32,
                                        r"(?s)Integer inputs give exact whole numbers.*integer X, "
                                        r"W and b"),
+    # Confirmation reading: integers through float64 are exact only up to 2**53.
+    "integer inputs through float64, cast back": (
+        lambda X, W, b: (X.astype(np.float64) @ W.astype(np.float64)
+                         + b.astype(np.float64)).astype(np.result_type(X, W, b)),
+        r"(?s)went through floats.*results pass 2\*\*53"),
+    "chunks of 64 samples multiplied by map": (chunks_by_map(64),
+                                               r"Python objects in proportion to the samples"),
     "rounded to 10 decimals": (lambda X, W, b: np.round(X @ W + b, 10),
                                r"(?s)more than float64 rounding.*\nHint: compute X @ W \+ b"),
     "a cache keyed on the shapes": (cached_by_shape(), r"differs from the answer"),
@@ -786,8 +805,24 @@ def collapse_cached_by_sizes():
     return collapse_cached
 
 
+def dtype_of_the_ends(weights, biases):
+    """Every layer cast to the dtype of the first and last layers only."""
+    t = np.result_type(weights[0], weights[-1], biases[0], biases[-1])
+    return collapse([w.astype(t) for w in weights], [v.astype(t) for v in biases])
+
+
 WRONG_COLLAPSE = {
     "reversed order": (reversed_order, r"reverse order"),
+    # Confirmation reading: a dtype taken from the ends of the stack; integers through float64.
+    "the dtype of the first and last layers only": (
+        dtype_of_the_ends, r"(?s)more than float64 rounding.*float64 second layer"),
+    "integer layers through float64, cast back": (
+        lambda weights, biases: tuple(
+            a.astype(np.int64) if all(np.asarray(x).dtype.kind == "i"
+                                      for x in (*weights, *biases)) else a
+            for a in collapse([np.asarray(w, np.float64) for w in weights],
+                              [np.asarray(v, np.float64) for v in biases])),
+        r"(?s)went through floats.*pass 2\*\*53"),
     "W transposed": (lambda weights, biases: (collapse(weights, biases)[0].T,
                                               collapse(weights, biases)[1]),
                      r"W from .*\[3, 3, 3, 3\] differs|W from .* has shape"),
@@ -894,6 +929,10 @@ def recursive(weights, biases):
 
 def probe_the_course_network(weights, biases):
     # The stack as the course's identity network: its output at 0 is b, at the unit vectors W + b.
+    # The network computes in floats: integer layers (exact whole numbers beyond 2**53) are
+    # multiplied out as integers instead.
+    if all(np.asarray(a).dtype.kind in "iu" for a in (*weights, *biases)):
+        return collapse(weights, biases)
     net = nn.MLP.from_weights(weights, biases, activation="identity")
     d = weights[0].shape[0]
     b = net.forward(np.zeros((1, d)))[0]
@@ -1042,6 +1081,23 @@ def early_exit_on_a_drop(X, y, max_width):
     return None
 
 
+def patience(failures: int, no_new_best: bool = False):
+    """Gives up after ``failures`` widths in a row that fail (or that set no new best score)."""
+    def answer(X, y, max_width):
+        run, best = 0, -1.0
+        for h in range(1, max_width + 1):
+            acc = ch01.xor_width_accuracy(X, y, h)
+            if acc >= 0.95:
+                return h
+            run = 0 if (no_new_best and acc > best) else run + 1
+            best = max(best, acc)
+            if run >= failures:
+                return None
+        return None
+
+    return answer
+
+
 def binary_search(X, y, max_width):
     lo, hi, found = 1, max_width, None
     while lo <= hi:
@@ -1164,6 +1220,13 @@ WRONG_XOR_WIDTH = {
                                            r"list"),
     "fitted to the old check's data sets": (old_answers_by_size, r"returned [13]"),
     # the newcomer's: searches that trip on accuracies that do not grow steadily with h
+    # Confirmation reading: searches that give up early, or stop at a width of their own.
+    "gives up after 5 failures in a row": (patience(5), r"returned None, but h=\d+ reaches"),
+    "gives up after 6 failures in a row": (patience(6), r"returned None, but h=\d+ reaches"),
+    "gives up after 3 widths with no new best": (patience(3, no_new_best=True),
+                                                 r"returned None, but h=\d+ reaches"),
+    "a hidden cap at width 6": (search(lambda m: range(1, min(m, 6) + 1)),
+                                r"returned None, but h=\d+ reaches"),
     "gives up when the accuracy drops": (
         early_exit_on_a_drop, r"returned None, but h=\d reaches .* It asked for the widths 1, "
                               r"2(, 3)?;"),

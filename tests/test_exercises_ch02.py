@@ -172,6 +172,10 @@ WRONG_SIGMOID_PRIME = {
     "kept above the smallest float (np.finfo tiny)":
         (lambda s: np.maximum(s * (1 - s), np.finfo(np.float64).tiny),
          r"at s = [01]\.0 .*expected 0\.\n.*\nHint: only the values at s = 0 and s = 1"),
+    # Confirmation reading: right inside [0, 1], the wrong sign only outside (the message
+    # must not say "the wrong sign" as if it were wrong everywhere).
+    "abs of the formula (negated outside [0, 1] only)":
+        (lambda s: np.abs(s * (1 - s)), r"^(?!.*wrong sign)(?s:.*)outside \[0, 1\]"),
     "clipped to [0, 1/4] (wrong outside [0, 1])":
         (lambda s: np.clip(s * (1 - s), 0, 0.25), r"outside \[0, 1\]"),
     "a tiny epsilon added everywhere": (lambda s: s * (1 - s) + 1e-15,
@@ -348,6 +352,11 @@ WRONG_SHRINK = {
     "text": (lambda n: "0.25 ** n", r"one number"),
     "float32 powers (run out below 1e-38)": (lambda n: np.float32(0.25) ** n,
                                              r"float32 holds numbers down to|is 0, expected"),
+    # Confirmation reading: "float32 stays float32" carried over to integer dtypes.
+    "an int32 array computed in float32": (
+        lambda n: (0.25 ** n.astype(f"float{n.dtype.itemsize * 8}")
+                   if isinstance(n, np.ndarray) else 0.25 ** n),
+        r"float32 holds numbers down to|expected"),
     "a table of bounds up to 60 layers": (lambda n: _BOUNDS_TO_60[n], r"raised IndexError"),
     "a table up to 60 layers, clipped": (lambda n: np.take(_BOUNDS_TO_60, n, mode="clip"),
                                          r"a table of precomputed bounds runs out|expected"),
@@ -484,7 +493,8 @@ WRONG_TANH_INIT = {
     "1 / sqrt of the larger fan (fades on a steep widening)":
         (lambda i, o: 1 / math.sqrt(max(i, o)), r"steep (early|late) widening.*fade away"),
     "Xavier rounded to 2 decimals":
-        (lambda i, o: round(math.sqrt(2 / (i + o)), 2), r"steep narrowing.*saturated"),
+        (lambda i, o: round(math.sqrt(2 / (i + o)), 2),
+         r"steep narrowing.*saturated|returned 0\.0"),
     "0.95 times Xavier": (lambda i, o: 0.95 * math.sqrt(2 / (i + o)),
                          r"steep late widening.*fade away"),
     "Xavier, 6% more above 256 inputs":
@@ -495,6 +505,16 @@ WRONG_TANH_INIT = {
                                                     r"saturated|fade away"),
     "a gain that grows with each call": (_growing_gain(),
                                          r"same fans must give the same std|saturated"),
+    # Confirmation reading: rules that are wrong only outside widths 16 to 400.
+    "LeCun with fan_in capped at 400": (lambda i, o: 1 / math.sqrt(min(i, 400)),
+                                        r"wide network \(1000 units.*saturated"),
+    "He below 16 inputs, LeCun above": (
+        lambda i, o: math.sqrt(2 / i) if i < 16 else 1 / math.sqrt(i),
+        r"narrow network \(2 units.*saturated"),
+    "1 / round(sqrt(fan_in))": (lambda i, o: 1 / round(math.sqrt(i)),
+                                r"narrow network \(2 units.*saturated"),
+    "LeCun rounded to 2 decimals (0 for very wide layers)":
+        (lambda i, o: round(1 / math.sqrt(i), 2), r"returned 0\.0 for fan_in=100000"),
     "Xavier only for the widths of the old check (1.0 elsewhere)": (
         lambda i, o: math.sqrt(2 / (i + o)) if 20 <= min(i, o) and max(i, o) <= 330 else 1.0,
         r"narrow network \(16 units|wide network \(400 units|saturated"),

@@ -228,7 +228,38 @@ _course_grad_partial = functools.partial(activations.Activation.grad,
                                          activations.get("leaky_relu"))
 
 # Wrong answers a student might write: name -> ((forward, grad), regex the feedback must match).
+def rows_by_map(x, alpha=0.01):
+    """The forward pass row by row, the loop driven from C by map (every element of a 1-D x)."""
+    x = x.astype(np.float64) if x.dtype.kind in "iu" else x
+    if x.ndim == 0:
+        return np.maximum(x, alpha * x)
+    return np.array(list(map(np.maximum, x, alpha * x)), dtype=x.dtype).reshape(x.shape)
+
+
+def negative_side_for_0d(x, alpha=0.01):
+    """Right for arrays with axes; a 0-d input always takes the negative branch."""
+    return alpha * x if np.ndim(x) == 0 and x.dtype.kind == "f" else leaky_relu(x, alpha)
+
+
+def _cached_by_first_element():
+    cache = {}
+
+    def answer(x, alpha=0.01):
+        key = (x.shape, x.dtype.str, alpha, float(x.reshape(-1)[0]) if x.size else None)
+        if key not in cache:
+            cache[key] = leaky_relu(x, alpha)
+        return cache[key].copy()
+    return answer
+
+
 WRONG_LEAKY_RELU = {
+    # Confirmation reading: a loop over the first axis; a 0-d branch; a cache.
+    "rows by map (every element of a 1-D input)": ((rows_by_map, leaky_relu_grad),
+                                                   r"took \d+ ms.*1-D input"),
+    "0-d inputs always on the negative side": ((negative_side_for_0d, leaky_relu_grad),
+                                               r"positive 0-d"),
+    "a cache keyed on shape, dtype, alpha and first element": (
+        (_cached_by_first_element(), leaky_relu_grad), r"input 2 of 2|differs"),
     "plain ReLU forward": ((lambda x, alpha=0.01: np.maximum(x, 0), leaky_relu_grad),
                            r"plain ReLU \(at x = -10000 it gives 0, expected -100\)"),
     "alpha ignored in the forward": ((lambda x, alpha=0.01: np.where(x > 0, x, 0.01 * x),
@@ -475,14 +506,19 @@ def test_leaky_relu_cases_cover_the_contract():
     twins = [c for c in cases if "with the same shape, dtype and alpha" in c.label]
     assert len(twins) == 4 and len({ch03._alpha_of(c) for c in twins}) == 1
     assert twins[0].args[0].shape == twins[2].args[0].shape
-    assert np.all(twins[0].args[0] != twins[2].args[0])
+    # The second shares the first's first row, and differs in every other value.
+    first, second = twins[0].args[0], twins[2].args[0]
+    assert np.all(first[0] == second[0]) and np.all(first[1:] != second[1:])
     alphas = {ch03._alpha_of(c) for c in cases}
     assert 0.0 in alphas and ch03.DEFAULT_ALPHA in alphas and len(alphas) >= 5
     called = {(len(c.args), tuple(c.kwargs)) for c in cases if c.work is None}
     assert called == {(1, ()), (1, ("alpha",)), (2, ())}   # default, by name, by position
     assert {c.answer for c in cases} == {0, 1}
-    timed = [c for c in cases if c.work == "timed"]   # each answer timed on a large input
-    assert sorted(c.answer for c in timed) == [0, 1]
+    timed = [c for c in cases if c.work == "timed"]   # each answer timed on large inputs,
+    assert sorted(c.answer for c in timed) == [0, 0, 1, 1]   # 2-D and 1-D
+    assert sorted(c.args[0].ndim for c in timed) == [1, 1, 2, 2]
+    zero_d = {(c.args[0].dtype.kind, bool(c.args[0] > 0)) for c in cases if c.args[0].ndim == 0}
+    assert {("f", True), ("f", False), ("i", False)} <= zero_d   # 0-d of both signs, integers
     assert all(c.elements == c.args[0].size >= 200_000 for c in timed)
 
 
@@ -884,7 +920,21 @@ def fitted_lr_end(config):
 
 
 # Wrong answers a student might write: name -> (answer, regex the feedback must match).
+def fitted_to_the_task(config):
+    """ELU for the task's lr and epochs, the bias fix elsewhere (fails at bias -4, lr 1, 300)."""
+    new = dict(config)
+    if config["lr"] == 1.0 and config["epochs"] == 300:
+        new["activation"] = "elu"
+    else:
+        new["bias_init"] = 0.0
+    return new
+
+
 WRONG_REVIVE = {
+    "ELU for the task's lr and epochs, bias 0 elsewhere": (fitted_to_the_task,
+                                                          r"lowest bias with the largest lr and "
+                                                          r"the most epochs|still dead|not the "
+                                                          r"same as learning"),
     "nothing changed": (make_reviver(), r"unchanged"),
     "two settings changed": (make_reviver(bias_init=0.0, activation="elu"),
                              r"changes 2 settings"),
@@ -903,7 +953,7 @@ WRONG_REVIVE = {
                                 r"no unit is dead, but alive is not the same as learning"),
     "ELU: revives the task's network, too slow from a worse start": (
         make_reviver(activation="elu"),
-        r"activation = 'elu' no unit is dead, but .*\nIn case 2 of 10: the hard corner of the "
+        r"activation = 'elu' no unit is dead, but .*\nIn case 2 of 14: the hard corner of the "
         r"ranges"),
     "tanh: right for the task's network only": (make_reviver(activation="tanh"),
                                                 r"alive is not the same as learning"),
@@ -939,16 +989,16 @@ WRONG_REVIVE = {
                                       r"still dead[\s\S]*the mild corner of the ranges"),
     "bias fix only at -2.1 and below": (fitted_bias_threshold(-2.1),
                                         r"with lr = 0\.1, 100% of the units[\s\S]*In case 5 "
-                                        r"of 10: the mild corner of the ranges"),
-    "fitted to lr = 1 (ELU elsewhere)": (fitted_lr_end, r"In case 2 of 10: the hard corner"),
+                                        r"of 14: the mild corner of the ranges"),
+    "fitted to lr = 1 (ELU elsewhere)": (fitted_lr_end, r"In case 2 of 14: the hard corner"),
     # Confirmation: fitted to the shown settings by the epochs (17 of 21 and 11 of 20 draws
     # passed when the check tried one setting drawn in the ranges).
     "bias fix below 200 epochs, arctan from 200 on": (
         fitted_epochs("arctan"),
-        r"activation = 'arctan' no unit is dead, but[\s\S]*In case 3 of 10: the lowest bias "
+        r"activation = 'arctan' no unit is dead, but[\s\S]*In case 3 of 14: the lowest bias "
         r"and lr with the most epochs"),
     "bias fix below 200 epochs, ELU from 200 on": (
-        fitted_epochs("elu"), r"In case 3 of 10: the lowest bias and lr with the most epochs"),
+        fitted_epochs("elu"), r"In case 3 of 14: the lowest bias and lr with the most epochs"),
 }
 
 # Right answers written other ways: every one must pass.
@@ -982,11 +1032,11 @@ def test_revive_unfinished():
 
 def test_revive_draws_broken_configs_of_the_stated_family():
     """Configs with the task's keys: the task's first (a middle bias, lr and epochs at their
-    upper ends), the hard corner, five more corners and middles, the mild end of the bias
-    range, one anywhere; every range's ends and middle are in every draw."""
+    upper ends), the hard corner, the seven other corners and three middles, the mild end of
+    the bias range, one anywhere; every corner and the middle are in every draw."""
     for seed in range(200):
         configs = [c.args[0] for c in ch03.REVIVE.draw(seed)]
-        assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 10
+        assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 14
         for config in configs:
             assert list(config) == list(ch03.BROKEN_CONFIG)
             assert config["activation"] == "relu" and config["init"] == "he"
@@ -994,7 +1044,10 @@ def test_revive_draws_broken_configs_of_the_stated_family():
             assert 150 <= config["epochs"] <= 300 and config["epochs"] % 10 == 0
         assert configs[1] == {"activation": "relu", "init": "he", "bias_init": -4.0,
                               "lr": 0.5, "epochs": 150}
-        assert configs[8]["bias_init"] == -2.0
+        assert configs[12]["bias_init"] == -2.0
+        for bias, lr, epochs in itertools.product((-4.0, -2.0), (0.5, 1.0), (150, 300)):
+            assert {"activation": "relu", "init": "he", "bias_init": bias, "lr": lr,
+                    "epochs": epochs} in configs
         assert {"activation": "relu", "init": "he", "bias_init": -3.0, "lr": 0.75,
                 "epochs": 220} in configs
         assert {"activation": "relu", "init": "he", "bias_init": -4.0, "lr": 0.5,
@@ -1015,6 +1068,9 @@ def test_revive_draws_broken_configs_of_the_stated_family():
     {"activation": "relu", "init": "he", "bias_init": -4.0, "lr": 1.0, "epochs": 150},
     {"activation": "relu", "init": "he", "bias_init": -3.0, "lr": 0.75, "epochs": 220},
     {"activation": "relu", "init": "he", "bias_init": -3.0, "lr": 0.5, "epochs": 300},
+    {"activation": "relu", "init": "he", "bias_init": -2.0, "lr": 0.5, "epochs": 300},
+    {"activation": "relu", "init": "he", "bias_init": -2.0, "lr": 1.0, "epochs": 150},
+    {"activation": "relu", "init": "he", "bias_init": -4.0, "lr": 0.75, "epochs": 220},
 ], ids=lambda c: f"bias{c['bias_init']}-lr{c['lr']}-epochs{c['epochs']}")
 def test_broken_configs_are_broken(config):
     """The corners of the family: the second hidden layer is dead at birth and stays dead,
@@ -1143,6 +1199,10 @@ def int_at_depth_1(depth):
 
 # Wrong answers a student might write: name -> (answer, regex the feedback must match).
 WRONG_BORN_DEAD = {
+    # Confirmation reading: exactly 1 one depth early (within one ulp of 1 - 2**-53).
+    "rounded to 1 from depth 54": (lambda d: np.where(np.asarray(d) > 53, 1.0,
+                                                      1.0 - 0.5 ** (np.asarray(d) - 1.0)),
+                                   r"gives exactly 1 at depth 54"),
     "probability of being alive": (lambda d: 0.5 ** (np.asarray(d) - 1), r"\*alive\*"),
     "one factor too many": (lambda d: 1 - 0.5 ** np.asarray(d), r"one factor of 1/2 too many"),
     "alive, with one factor too many": (lambda d: 0.5 ** np.asarray(d), r"decreases with depth"),

@@ -438,8 +438,9 @@ WRONG_STABLE_SOFTMAX = {
     "replaces the check's profiler": (leaves_the_profiler_softmax,
                                       r"replaced the check's profiler"),
     "one buffer for every result": (one_buffer_softmax, r"a later call overwrites"),
-    "uniform on slices longer than 60": (uniform_on_long_slices_softmax,
-                                         r"(?s)shape \(500, 400\).*differs from the answer"),
+    "uniform on slices longer than 60": (
+        uniform_on_long_slices_softmax,
+        r"(?s)shape \((500, 400|200, 100)\).*differs from the answer"),
     "the default axis on arrays of more than 3000 elements": (
         axis_ignored_when_large_softmax, r"shape \(500, 400\).*along axis 1 instead of "
                                          r"axis (0|-2)|along axis 1 instead of axis (0|-2)"),
@@ -536,7 +537,76 @@ def int32_through_float32_softmax(z, axis=-1):
     return out.astype(np.float64) if z.dtype.kind == "i" else out
 
 
+def hook_replaced_softmax(z, axis=-1):
+    """Confirmation reading: numpy's warnings hidden by replacing warnings.showwarning (no
+    filter call), the textbook formula repaired where it failed."""
+    old = warnings.showwarning
+    warnings.showwarning = lambda *args, **kwargs: None
+    try:
+        return overflow_then_repair_softmax(z, axis)
+    finally:
+        warnings.showwarning = old
+
+
+def filter_list_edited_softmax(z, axis=-1):
+    """Confirmation reading: a filter added by editing warnings.filters directly."""
+    warnings.filters.insert(0, ("ignore", None, RuntimeWarning, None, 0))
+    warnings._filters_mutated()
+    try:
+        return overflow_then_repair_softmax(z, axis)
+    finally:
+        warnings.filters.pop(0)
+        warnings._filters_mutated()
+
+
+_LARGE_BUFFERS = {}
+
+
+def _in_a_kept_buffer(result: np.ndarray, kind: str) -> np.ndarray:
+    """``result`` copied into one buffer kept per shape, for large results only."""
+    if result.size < 10_000:
+        return result
+    out = _LARGE_BUFFERS.setdefault((kind, result.shape, result.dtype.str),
+                                    np.empty_like(result))
+    out[...] = result
+    return out
+
+
+def large_buffer_softmax(z, axis=-1):
+    """Confirmation reading: one buffer per shape, for large inputs only."""
+    return _in_a_kept_buffer(ref_softmax(z, axis), "softmax")
+
+
+def large_buffer_grad(logits, y):
+    """Confirmation reading: one buffer per shape, for large inputs only."""
+    return _in_a_kept_buffer(ref_grad(logits, y), "grad")
+
+
+def global_max_in_3d_softmax(z, axis=-1):
+    """Confirmation reading: the whole array's maximum for 3-D inputs only."""
+    if np.ndim(z) == 3:
+        e = np.exp(z - np.max(z))
+        return e / e.sum(axis=axis, keepdims=True)
+    return ref_softmax(z, axis)
+
+
+def unshifted_float16_softmax(z, axis=-1):
+    """Confirmation reading: no shift for float16 logits."""
+    if z.dtype == np.float16:
+        e = np.exp(z)
+        return e / e.sum(axis=axis, keepdims=True)
+    return ref_softmax(z, axis)
+
+
 WRONG_STABLE_SOFTMAX.update({
+    "warnings.showwarning replaced, naive formula repaired": (
+        hook_replaced_softmax, r"numpy warned on the way: overflow"),
+    "a filter added by editing warnings.filters": (
+        filter_list_edited_softmax, r"numpy warned on the way: overflow|calls `warnings"),
+    "a buffer per shape for large inputs": (large_buffer_softmax, r"a later call overwrites"),
+    "the whole array's maximum in 3-D": (global_max_in_3d_softmax,
+                                         r"(?s)near \+1000 and near -1000"),
+    "no shift for float16": (unshifted_float16_softmax, r"(?s)12, 0 and -12"),
     "np.maximum.reduce mapped over the rows": (map_rows_softmax, r"took \d+ ms of CPU"),
     "functools.reduce(np.maximum) over the classes": (reduce_over_axis_softmax,
                                                       r"took \d+ ms of CPU"),
@@ -1185,7 +1255,8 @@ def test_batches_cover_the_contract():
     # the gradient gets the same batches, and two calls in a row (its result is an array)
     grad = ch04.CROSS_ENTROPY_GRAD.draw(0)
     twice = [c for c in grad if c.driver == "ch04.batch_twice"]
-    assert len(twice) == 1 and len(grad) == len(cases) + 1
+    assert len(twice) == 2 and len(grad) == len(cases) + 2   # a small and a large pair
+    assert any(c.args[0].shape == (200, 100) for c in twice)
     assert [c.label for c in grad if c not in twice] == [c.label for c in cases]
     labels = " | ".join(c.label for c in cases)
     for needed in ("near -1000", "near -740", "+-1e4", "near +-50,000", "near +-3e9", "int32",
@@ -1511,6 +1582,7 @@ def int32_through_float32_grad(logits, y):
 
 
 WRONG_CROSS_ENTROPY_GRAD.update({
+    "a buffer per shape for large inputs": (large_buffer_grad, r"a later call overwrites"),
     "np.maximum.reduce mapped over the rows": (map_rows_grad, r"took \d+ ms of CPU"),
     "the whole array's maximum on large inputs": (
         size_switch_grad, r"(?s)shape \(100000, 2\).*gave \[\[ *nan"),
@@ -1902,7 +1974,24 @@ def grid_20000_temperature(logits, target):
     return float(fine[np.argmin([abs(_top(logits, t) - target) for t in fine])])
 
 
+def target_cache():
+    """Confirmation reading: T remembered by target."""
+    cache = {}
+
+    def answer(logits, target):
+        if target not in cache:
+            cache[target] = ref_temperature(logits, target)
+        return cache[target]
+    return answer
+
+
+def midpoint_after_17_steps(logits, target):
+    return _log_bisection(logits, target, steps=17)
+
+
 WRONG_TEMPERATURE_FOR.update({
+    "T remembered by target": (target_cache(), r"\[5, 1, 0\]|returned T = "),
+    "17 bisection steps on log T": (midpoint_after_17_steps, r"returned T = "),
     "16 bisection steps on log T": (lambda z, t: _log_bisection(z, t, steps=16),
                                     r"returned T = "),
     "stops at a log-width of 5e-4": (lambda z, t: _log_bisection(z, t, width=5e-4),
@@ -1937,14 +2026,23 @@ def while_bisection(logits, target):
     return math.sqrt(lo * hi)
 
 
-def grid_search(logits, target):
-    grid = np.geomspace(1e-3, 1e3, 400_001)
+def _tops_on(grid, logits):
     tops = []
     for part in np.array_split(grid, max(1, len(grid) * len(logits) // 4_000_000)):
         z = logits[None, :] / part[:, None]
         e = np.exp(z - z.max(axis=1, keepdims=True))
         tops.append((e / e.sum(axis=1, keepdims=True)).max(axis=1))
-    return float(grid[np.argmin(np.abs(np.concatenate(tops) - target))])
+    return np.concatenate(tops)
+
+
+def grid_search(logits, target):
+    """A vectorised search without bisection: 2,001 temperatures on the whole range, then
+    2,001 between the two neighbours of the best (steps of 3.5e-6 in log T)."""
+    logits = np.asarray(logits, dtype=float)
+    coarse = np.geomspace(1e-3, 1e3, 2_001)
+    best = int(np.argmin(np.abs(_tops_on(coarse, logits) - target)))
+    fine = np.geomspace(coarse[max(best - 1, 0)], coarse[min(best + 1, coarse.size - 1)], 2_001)
+    return float(fine[np.argmin(np.abs(_tops_on(fine, logits) - target))])
 
 
 def bracket_then_bisect(logits, target):
@@ -2004,7 +2102,7 @@ def test_temperature_for_accepts_on_every_draw(name):
 
 
 def test_temperature_for_grid_search_accepts():
-    # 400,001 temperatures per case: a few draws are enough to show a vectorised search passes.
+    # 4,002 temperatures per case: a few draws are enough to show a vectorised search passes.
     accepts(ch04.check_temperature_for, grid_search, draws(5))
 
 

@@ -111,6 +111,25 @@ def ratio_fitted_to_the_old_cases(W_before, W_after):
     return _OLD_RATIOS.get((W_before.shape, W_before.dtype.str), 1e-3)
 
 
+def in_floats(ratio):
+    """``ratio`` on the weights as floats (integers as float64): squares of integers can pass
+    their own dtype's range."""
+    def answer(a, b):
+        return ratio(*(x if x.dtype.kind == "f" else x.astype(np.float64) for x in (a, b)))
+    return answer
+
+
+def cached_ratio():
+    cache = {}
+
+    def answer(a, b):
+        key = (a.shape, a.dtype.str)
+        if key not in cache:
+            cache[key] = norm(b - a) / norm(a)
+        return cache[key]
+    return answer
+
+
 WRONG_UPDATE_RATIO = {
     "divides by the new weights": (lambda a, b: norm(b - a) / norm(b), r"\*after\* the step"),
     "difference of norms": (lambda a, b: (norm(b) - norm(a)) / norm(a),
@@ -156,6 +175,12 @@ WRONG_UPDATE_RATIO = {
          r"(?s)tiny weights.*anything added to the denominator"),
     "cast back to the weights' dtype (integer weights give 0)":
         (ratio_cast_back, r"(?s)is 0, expected .*integer weights give a ratio that is a fraction"),
+    # Confirmation reading: integers squared in their own dtype (int32 squares wrap beyond
+    # 46,340); a result kept by shape.
+    "int32 weights squared in their own dtype": (
+        lambda a, b: np.sqrt(np.sum((b - a) * (b - a))) / np.sqrt(np.sum(a * a)),
+        r"(?s)int32, entries up to 100,000"),
+    "a ratio kept by shape and dtype": (cached_ratio(), r"(?s)another 2 x 3 float64 matrix"),
     "integer division": (lambda a, b: np.sqrt(np.sum((b - a) ** 2) // np.sum(a * a)),
                          r"is 0, expected 0\.136626"),
     "integer weights through int8 (they wrap around)":
@@ -175,7 +200,7 @@ WRONG_UPDATE_RATIO = {
     "the course's ratio in a lambda": (lambda a, b: 1.0 * course_ratio(a, b),
                                        r"calls `helpers\.diagnostics\."),
     "fitted to the old check's fixed cases": (ratio_fitted_to_the_old_cases,
-                                              r"is 0\.001, expected"),
+                                              r"is 0\.(001|136626), expected"),
     "a Python loop": (ratio_with_a_loop, r"runs a Python loop"),
     # Loops over the rows (or columns) driven from C: no Python line runs, the time shows it
     # on the tall (or wide) timed matrix.
@@ -215,20 +240,30 @@ WRONG_UPDATE_RATIO = {
                                  r"one number, got complex"),
 }
 
+# The loops above square in floats: integers squared in their own dtype are a mistake of
+# their own (the int32 weights up to 100,000), which the loops should not meet first.
+for _name in ("a Python loop", "builtin sum of builtin sums", "functools.reduce over the rows",
+              "builtin sum over the rows, then .sum()", "builtin sum over the columns",
+              "map(operator.mul) over the entries", "math.fsum", "a generator"):
+    _answer, _message = WRONG_UPDATE_RATIO[_name]
+    WRONG_UPDATE_RATIO[_name] = (in_floats(_answer), _message)
+
+
 RIGHT_UPDATE_RATIO = {
     "np.linalg.norm, float()": lambda a, b: float(norm(b - a) / norm(a)),
     "np.linalg.norm, numpy scalar": lambda a, b: norm(b - a) / norm(a),
     "'fro' on raveled arrays": lambda a, b: norm((b - a).ravel()) / norm(a.ravel(), 2),
-    "sums of squares": lambda a, b: np.sqrt(np.sum((b - a) ** 2) / np.sum(a * a)),
-    "root mean squares": lambda a, b: np.sqrt(np.mean((b - a) ** 2)) / np.sqrt(np.mean(a**2)),
-    "einsum": lambda a, b: np.sqrt(np.einsum("ij,ij->", b - a, b - a)
-                                   / np.einsum("ij,ij->", a, a)),
-    "vdot": lambda a, b: np.sqrt(np.vdot(b - a, b - a) / np.vdot(a, a)),
+    "sums of squares": in_floats(lambda a, b: np.sqrt(np.sum((b - a) ** 2) / np.sum(a * a))),
+    "root mean squares": in_floats(
+        lambda a, b: np.sqrt(np.mean((b - a) ** 2)) / np.sqrt(np.mean(a**2))),
+    "einsum": in_floats(lambda a, b: np.sqrt(np.einsum("ij,ij->", b - a, b - a)
+                                             / np.einsum("ij,ij->", a, a))),
+    "vdot": in_floats(lambda a, b: np.sqrt(np.vdot(b - a, b - a) / np.vdot(a, a))),
     "0-d array": lambda a, b: np.asarray(norm(b - a, "fro") / norm(a, "fro")),
     "in float64 first": lambda a, b: (lambda x, y: norm(y - x) / norm(x))(
         np.asarray(a, dtype=float), np.asarray(b, dtype=float)),
-    "math.sqrt of numpy sums": lambda a, b: (float(np.sum((b - a) ** 2)) ** 0.5
-                                             / float(np.sum(a * a)) ** 0.5),
+    "math.sqrt of numpy sums": in_floats(lambda a, b: (float(np.sum((b - a) ** 2)) ** 0.5
+                                                       / float(np.sum(a * a)) ** 0.5)),
     "integers widened to int64 first": ratio_widened_to_int64,
 }
 
@@ -273,8 +308,8 @@ def test_update_ratio_cases_cover_the_contract():
         assert any(np.abs(W).max() < 10 for W in integers)
         assert any(np.abs(W).max() > 127 and W.dtype == np.int32 for W in integers)  # > int8
         assert any(np.abs(W).max() > 32767 for W in integers)  # beyond int16
-        # ... yet every sum of squares fits the weights' own dtype
-        assert all(np.sum(W.astype(object) ** 2) < np.iinfo(W.dtype).max for W in integers)
+        # ... and int32 ones whose squares pass int32's range
+        assert any(W.dtype == np.int32 and np.abs(W).max() > 46_341 for W in integers)
 
 
 def test_update_ratio_cases_tell_the_mistakes_apart():
@@ -368,7 +403,23 @@ def test_update_ratio_autograding_path_agrees(tmp_path, monkeypatch):
 
 RIGHT = {"A": "learning_rate_too_small", "B": "vanishing_gradients", "C": "dead_relus"}
 
+def diagnosis_read_off_the_digests():
+    """Confirmation reading: the labels matched against the check's stored digests."""
+    return {r: next(label for label in ch05.FAULTS if ch05._digest(r, label) ==
+                    ch05._DIAGNOSIS[r]) for r in "ABC"}
+
+
+def diagnosis_hashed_by_hand():
+    """The same with hashlib called directly (the digests' recipe copied)."""
+    import hashlib
+    return {r: next(label for label in ch05.FAULTS if hashlib.sha256(
+        f"ch05:{r}:{label}".encode()).hexdigest() == ch05._DIAGNOSIS[r]) for r in "ABC"}
+
+
 WRONG_DIAGNOSIS = {
+    "read off the check's digests": (diagnosis_read_off_the_digests,
+                                     r"a part of the check itself|calls `"),
+    "hashed by hand against the digests": (diagnosis_hashed_by_hand, r"calls `.*sha256"),
     "A and B swapped": (dict(RIGHT, A="vanishing_gradients", B="learning_rate_too_small"),
                         r"(?s)1 of 3.*Run A.*also check run B.*update-to-weight ratio"),
     "C blamed on the huge learning rate": (dict(RIGHT, C="exploding_gradients"),
@@ -445,7 +496,7 @@ RIGHT_DIAGNOSIS = {
 @pytest.mark.parametrize("name", WRONG_DIAGNOSIS)
 def test_diagnosis_rejects(name):
     answer, message = WRONG_DIAGNOSIS[name]
-    rejects(ch05.check_diagnosis, lambda: answer, message)
+    rejects(ch05.check_diagnosis, answer if callable(answer) else lambda: answer, message)
 
 
 @pytest.mark.parametrize("name", RIGHT_DIAGNOSIS)
@@ -637,7 +688,32 @@ def epochs_through_tolist(curve, target):
     return first_hit(np.array(curve.tolist()) >= target)
 
 
+def epochs_with_rounded_target(rounding):
+    """Honest, except the target is rounded before comparing."""
+    def answer(curve, target):
+        hits = np.flatnonzero(np.asarray(curve) >= rounding(target))
+        return int(hits[0]) if hits.size else None
+    return answer
+
+
+def epochs_with_int_tolerance(curve, target):
+    """A tolerance of 1e-9 for int targets only ("100 % means 1")."""
+    t = target - 1e-9 if isinstance(target, int) else target
+    hits = np.flatnonzero(np.asarray(curve) >= t)
+    return int(hits[0]) if hits.size else None
+
+
 WRONG_EPOCHS_TO_TARGET = {
+    # Confirmation reading: a rounded target; a tolerance for int targets.
+    "target rounded to 2 decimals": (epochs_with_rounded_target(lambda t: round(t, 2)),
+                                     r"0\.87654"),
+    "target rounded to 3 decimals": (epochs_with_rounded_target(lambda t: round(t, 3)),
+                                     r"0\.87654"),
+    "target rounded to 4 decimals": (epochs_with_rounded_target(lambda t: round(t, 4)),
+                                     r"0\.87654"),
+    "target rounded up to 2 decimals": (
+        epochs_with_rounded_target(lambda t: math.ceil(t * 100) / 100), r"0\.87654"),
+    "a tolerance for int targets": (epochs_with_int_tolerance, r"just below target 1"),
     "argmax of a mask that may be all False": (
         lambda c, t: int(np.argmax(np.asarray(c) >= t)), r"returned 0; expected None"),
     "argmax, `or None`": (epochs_argmax_or_none, r"returned None; expected 0"),
@@ -712,8 +788,8 @@ WRONG_EPOCHS_TO_TARGET = {
                                               r"returned None; expected \d+"),
     "only the first 150 epochs (fitted to the old lengths)":
         (epochs_of_the_first_150,
-         r"(?s)a curve of 3000 entries \(`ch05\.EPOCHS_TO_TARGET\.case\(seed, 26\)\[0\]` "
-         r"gives it\).*returned None; expected 2999.*In case 27 of"),
+         r"(?s)a curve of 3000 entries \(`ch05\.EPOCHS_TO_TARGET\.case\(seed, 28\)\[0\]` "
+         r"gives it\).*returned None; expected 2999.*In case 29 of"),
     # A Python list of the curve or of the comparison: one hint for both, whichever counter
     # sees it (the objects alive at once, or the time on a long curve).
     "list(curve >= target).index(True)":

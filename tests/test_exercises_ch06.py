@@ -166,8 +166,9 @@ WRONG_FORWARD = {
     "a for loop": (fwd_for_loop, r"Python loop"),
     "np.vectorize, a loop in disguise": (fwd_np_vectorize, r"element by element|Python loop|"
                                                            r"raised ValueError.*vectorize"),
+    # A one-point batch drawn at 0 gives 0/0: then the nan is what the check names.
     "divides by the batch's std": (fwd_divides_by_batch_std,
-                                   r"depends on the array it is in"),
+                                   r"depends on the array it is in|returned nan"),
     "centres on the batch mean": (fwd_centres_on_batch_mean,
                                   r"depends on the array it is in|raised AxisError"),
     "fitted to the old check's 121 points": (fwd_fitted_to_the_old_grid,
@@ -720,6 +721,37 @@ WRONG_DERIVATIVE.update({
 RIGHT_DERIVATIVE["Mish, with the course's activations.sigmoid"] = (mish, d_mish_course_sigmoid)
 
 
+def _mish_copy(u):
+    return u * np.tanh(np.maximum(u, 0) + np.log1p(np.exp(-np.abs(u))))
+
+
+def d_fd_on_a_copy(x):
+    """Confirmation reading: a central difference of a copy of the activation, with a step of
+    1e-4 (1 + |x|), in float64 and cast back."""
+    x = np.asarray(x)
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(float)
+    x = x.astype(np.float64)
+    h = 1e-4 * (1 + np.abs(x))
+    return ((_mish_copy(x + h) - _mish_copy(x - h)) / (2 * h)).astype(dtype)
+
+
+def d_fd_sqrt_step(x):
+    """The same with a step of 1e-3 sqrt(1 + x^2)."""
+    x = np.asarray(x)
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(float)
+    x = x.astype(np.float64)
+    h = 1e-3 * np.sqrt(1 + x * x)
+    return ((_mish_copy(x + h) - _mish_copy(x - h)) / (2 * h)).astype(dtype)
+
+
+WRONG_DERIVATIVE.update({
+    "a central difference of a copy, step 1e-4 (1 + |x|)": (
+        (mish, d_fd_on_a_copy), r"runs a function of yours on a shifted copy of x"),
+    "a central difference of a copy, step 1e-3 sqrt(1 + x^2)": (
+        (mish, d_fd_sqrt_step), r"runs a function of yours on a shifted copy of x"),
+})
+
+
 # ------------------------------------------------- the confirmation reading's answers, Part 2
 def _mish_helper(x):  # a copy of the forward pass under another name
     return x * np.tanh(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
@@ -926,6 +958,11 @@ RIGHT_REGISTRATION = {
     "sin (-1, 1) as numpy scalars in a tuple": (_info(name="sine", output_range=(
         np.float64(-1), np.int64(1))), np.sin),
     "a name with digits and underscores": (_info(name="mish_v2"), mish),
+    "a formula without 'f(x) ='": (_info(formula=r"x \tanh(\ln(1 + e^{x}))"), mish),
+    "a piecewise formula with < and >": (
+        _info(name="absolute", formula=r"f(x) = \begin{cases} x & x > 0 \\ -x & x < 0 "
+                                       r"\\ 0 & x = 0 \end{cases}", output_range=(0, math.inf)),
+        absolute),
 }
 
 
@@ -940,6 +977,13 @@ WRONG_REGISTRATION.update({
     "an unclosed brace": ((_info(formula=r"\frac{x}{1 + |x|"), softsign),
                           r"braces do not balance"),
     "a formula without x": ((_info(formula=r"\mathrm{mish}"), mish), r"never mentions x"),
+    # Confirmation reading: placeholders and non-formulas.
+    "nothing after f(x) =": ((_info(formula="f(x) ="), mish), r"right-hand side"),
+    r"\text{to do}": ((_info(formula=r"f(x) = \text{to do}"), mish), r"'to do', a placeholder"),
+    "<formula of x>": ((_info(formula="<formula of x>"), mish), r"a placeholder"),
+    r"\text{N/A}": ((_info(formula=r"f(x) = \text{N/A}"), mish), r"'N/A', a placeholder"),
+    "Python code": ((_info(formula="x * np.tanh(np.log1p(np.exp(x)))"), mish),
+                    r"Python code"),
     "softsign + 1e-9 x claimed (-1, 1)": ((_info(name="drift", output_range=(-1, 1)),
                                           softsign_drifting),
                                          r"reaches .* at x = -?1e\+12, (below|above) the"),

@@ -975,7 +975,44 @@ def layout_wrong_zero_grad(model):
     return layout_right_copy(model)
 
 
+def layout_wrong_double_and_back(model):
+    """Confirmation reading: model.double() for the reading, then back to the old dtype."""
+    dtype = next(model.parameters()).dtype
+    model.double()
+    try:
+        return layout_right_copy(model)
+    finally:
+        model.to(dtype)
+
+
+def layout_wrong_default_back_to_float32(model):
+    """Confirmation reading: the default dtype set to float64 and "restored" to float32."""
+    torch.set_default_dtype(torch.float64)
+    try:
+        return layout_right_copy(model)
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+_ZEROS = {}
+
+
+def layout_wrong_kept_zero_bias(model):
+    """Confirmation reading: one zero array kept per layer shape for layers without a bias."""
+    weights, biases = layout_right_copy(model)
+    for i, m in enumerate(linears(model)):
+        if m.bias is None:
+            biases[i] = _ZEROS.setdefault(m.out_features, np.zeros(m.out_features))
+    return weights, biases
+
+
 WRONG_LAYOUT = {
+    "model.double(), then back to its dtype": (
+        layout_wrong_double_and_back, r"moved to new memory|dtype of `0\.weight`"),
+    "default dtype float64, then back to float32": (
+        layout_wrong_default_back_to_float32, r"default dtype went from float64 to float32"),
+    "one zero bias array kept per shape": (layout_wrong_kept_zero_bias,
+                                           r"arrays of its first call again|refilled|got \[nan"),
     "zero_grad(set_to_none=True) first": (layout_wrong_zero_grad,
                                           r"changed the model: the gradient of `\d\.weight` "
                                           r"was zeroed, removed or changed"),
@@ -1025,7 +1062,8 @@ WRONG_LAYOUT = {
                                               r"autograd is switched off for the whole session"),
     "an lru_cache (stale after training)": (layout_wrong_cached,
                                             r"called a second time on the same model .* "
-                                            r"returned the values of the first call"),
+                                            r"returned the (values|arrays) of (the|its) "
+                                            r"first call"),
     "the course's TorchNet": (layout_wrong_course, r"calls `helpers\.torch_bridge\.TorchNet"),
     "TorchNet under another name": (layout_wrong_course_alias,
                                     r"calls `helpers\.torch_bridge\.TorchNet"),
@@ -1360,7 +1398,29 @@ def ratios_wrong_zero_grad_after(model, step):
     return ratios
 
 
+def ratios_wrong_double_and_back(model, step):
+    """Confirmation reading: model.double() around the step, then back to the old dtype."""
+    dtype = next(model.parameters()).dtype
+    model.double()
+    try:
+        return ratios_right_clone(model, step)
+    finally:
+        model.to(dtype)
+
+
+def ratios_wrong_default_back_to_float32(model, step):
+    torch.set_default_dtype(torch.float64)
+    try:
+        return ratios_right_clone(model, step)
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
 WRONG_RATIOS = {
+    "model.double(), then back to its dtype": (
+        ratios_wrong_double_and_back, r"moved to new memory|dtype of `0\.weight`|step"),
+    "default dtype float64, then back to float32": (
+        ratios_wrong_default_back_to_float32, r"default dtype went from float64 to float32"),
     "model.train() first": (ratios_wrong_train_first,
                             r"the model went from evaluation to training mode"),
     "requires_grad_(True) after the step": (ratios_wrong_unfreeze_after,

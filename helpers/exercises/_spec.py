@@ -533,8 +533,11 @@ class Spec:
                 raise ExerciseError(
                     f"{self.what} took {o.trace.seconds * 1e3:.0f} ms of CPU on {c.label}, "
                     f"where numpy's own loops take about {o.trace.reference_seconds * 1e3:.1f} "
-                    "ms: it handles the elements one at a time (a loop, or map/deque/iterators "
-                    "over the elements); this exercise asks for a vectorised answer.", hint)
+                    "ms. Either it handles the elements one at a time (a loop, or "
+                    "map/deque/iterators over the elements), or it computes in a slow type "
+                    "(np.longdouble, Python objects such as Fraction or Decimal) whose "
+                    "arithmetic runs many times slower than float64's; this exercise asks for "
+                    "a vectorised answer in float64 (or the input's float type).", hint)
 
 
 def spec_for(grade_id: str) -> Spec:

@@ -160,6 +160,16 @@ def _integer_layer(rng, n: int, d_in: int, d_out: int):
     return X, W, b
 
 
+def _huge_integer_layer(rng, n: int, d_out: int):
+    """int64 X, W and b for 3 inputs: X and W odd and near 2**26, b even, so every result is
+    an odd whole number beyond 2**53, exact in int64 only (float64 rounds it; the sums stay
+    below 2**56, inside int64)."""
+    X = 2 * rng.integers(2**25, 2**26, (n, 3)) + 1
+    W = 2 * rng.integers(2**25, 2**26, (3, d_out)) + 1
+    b = 2 * rng.integers(-1000, 1000, d_out)
+    return X, W, b
+
+
 def _draw_linear(rng) -> list[Case]:
     n, d_in, d_out = _distinct(rng, 3)
     shown = _whole_numbers(rng, 4, 3, 2)
@@ -193,6 +203,9 @@ def _draw_linear(rng) -> list[Case]:
                                                (np.float64, np.float32, np.float32))),
         Case("inputs of very different sizes (X about 1e5, W about 1e-3, b about 1e2)",
              _layer_inputs(rng, d_in, n, d_out, scale=(1e5, 1e-3, 1e2))),
+        Case(f"integer X, W and b (int64) whose results pass 2**53, beyond float64's whole "
+             f"numbers (n = {n}, d_in = 3, d_out = {d_out})",
+             _huge_integer_layer(rng, n, d_out)),
     ]
     for _ in range(2):
         n, d_in, d_out = _distinct(rng, 3, 2, 9)
@@ -267,6 +280,17 @@ def _judge_linear(case: Case, obs, expected) -> None:
             "cast to one input's dtype, or to float.")
     if got.size == 0:
         return
+    if want.kind in "iu" and not np.array_equal(got, expected):
+        # Whole numbers are exact in int64 only: compared as integers, not as floats (a
+        # float64 detour rounds results beyond 2**53, and so would a comparison in floats).
+        bad = got != expected
+        k, j = (int(i) for i in np.argwhere(bad)[0])
+        raise ExerciseError(
+            f"{what} differs from the answer in {int(bad.sum())} of {got.size} values; the "
+            f"first difference is at row {k}, column {j} (sample {k}, unit {j}): got "
+            f"{int(got[k, j])}, expected {int(expected[k, j])}. Integer inputs give exact whole "
+            "numbers (int64): some step went through floats (float64 holds every whole number "
+            "only up to 2**53, float32 up to 2**24) or rounded.", _PRECISION_HINT)
     scale = np.abs(X.astype(float)) @ np.abs(W.astype(float)) + np.abs(b.astype(float))
     # Each value sums d_in products and the bias, each rounded once: numpy computes X W in
     # the dtype of X and W (float32 for float32 X and W, even with a float64 b), then adds b.
@@ -283,14 +307,21 @@ def _judge_linear(case: Case, obs, expected) -> None:
     def near(a, c) -> bool:
         return bool(np.allclose(a, c, rtol=1e-6, atol=1e-9 * scale.max()))
 
+    def named(mistake) -> bool:
+        """The answer matches ``mistake``, the right answer does not, and the answer is far
+        closer to the mistake than to the right answer (a rounding error is not a mistake)."""
+        with np.errstate(all="ignore"):
+            closer = np.max(np.abs(value - mistake)) <= 0.01 * np.max(np.abs(value - expected))
+        return near(value, mistake) and not near(expected, mistake) and bool(closer)
+
     # A known mistake is named only when it matches and the right answer does not.
-    if near(value, no_bias) and not near(expected, no_bias):
+    if named(no_bias):
         raise ExerciseError(
             f"{what} returned X W without the bias: row {k}, column {j} is "
             f"{pair(value[k, j], expected[k, j])[0]} where X W + b is "
             f"{pair(value[k, j], expected[k, j])[1]}.",
             "each neuron adds its own bias b_j to its weighted sum, on every sample.")
-    if near(value, no_bias - b64) and not near(expected, no_bias - b64):
+    if named(no_bias - b64):
         raise ExerciseError(f"{what} subtracts the bias b instead of adding it.", _LINEAR_HINT)
     shown, wanted = pair(value[k, j], expected[k, j])
     with np.errstate(all="ignore"):
@@ -330,6 +361,14 @@ def _judge_linear_growth(cases, observations, expected) -> None:
                 f"and calls, on {c2.label.split(' (')[0]} ({c2.size // c1.size} times as many "
                 f"{axis}) {o2.trace.work} (a loop over chunks of a fixed size is a loop too).",
                 _LINEAR_LOOP_HINT)
+        # A loop driven from C (map over slices) runs no Python line, but keeps one array per
+        # chunk alive: a right answer holds the same few objects on both.
+        if o2.trace.peak_blocks - o1.trace.peak_blocks >= 64:
+            raise ExerciseError(
+                f"{_LINEAR_WHAT} makes Python objects in proportion to the {axis}: on "
+                f"{c1.label.split(' (')[0]} up to {o1.trace.peak_blocks} were alive at once, on "
+                f"{c2.label.split(' (')[0]} {o2.trace.peak_blocks} (a list or map of pieces of "
+                "the input is a loop in disguise).", _LINEAR_LOOP_HINT)
 
 
 def _explain_linear_error(case: Case, obs) -> str | None:
@@ -710,6 +749,15 @@ def _other_stack(rng, sizes, stack):
             return other
 
 
+def _huge_integer_stack(rng):
+    """Two int64 layers, sizes [2, 3, 2]: odd weights near 2**26, so every entry of the
+    collapsed W (a sum of 3 odd products) is an odd whole number beyond 2**53, exact in int64
+    only; even biases keep the collapsed b odd too. Everything stays below 2**56."""
+    weights = [2 * rng.integers(2**25, 2**26, shape) + 1 for shape in ((2, 3), (3, 2))]
+    biases = [2 * rng.integers(2**25, 2**26, 3) + 1, 2 * rng.integers(-1000, 1000, 2)]
+    return weights, biases
+
+
 def _draw_collapse(rng) -> list[Case]:
     d = _distinct(rng, 2, 2, 6)
     deep = [int(v) for v in rng.integers(2, 6, 9)]
@@ -752,6 +800,16 @@ def _draw_collapse(rng) -> list[Case]:
     weights[-1], biases[-1] = weights[-1].astype(np.float32), biases[-1].astype(np.float32)
     cases.append(Case(f"float64 layers, then a float32 last layer, positive values, sizes "
                       f"{mixed}", (weights, biases), note={"sizes": mixed}))
+    # A float64 layer between float32 ones: the dtype comes from every layer of the stack,
+    # not from its ends. (float32 weights with float64 biases tell nothing apart: W is then a
+    # float32 product, and a b computed from it carries float32 rounding in any right order.)
+    weights, biases = _positive_stack(rng, mixed)
+    weights[1], biases[1] = weights[1].astype(np.float64), biases[1].astype(np.float64)
+    cases.append(Case(f"float32 layers with a float64 second layer, positive values, sizes "
+                      f"{mixed}", (weights, biases), note={"sizes": mixed}))
+    cases.append(Case("integer layers (int64) whose products pass 2**53, beyond float64's "
+                      "whole numbers, sizes [2, 3, 2]", _huge_integer_stack(rng),
+                      note={"sizes": [2, 3, 2]}))
     for _ in range(2):
         sizes = [int(v) for v in rng.integers(1, 7, int(rng.integers(3, 6)))]
         cases.append(Case(f"random layers, sizes {sizes}", _stack(rng, sizes),
@@ -766,7 +824,16 @@ def _collapse_reference(weights, biases):
         W_next, b_next = np.asarray(W_next, float), np.asarray(b_next, float)
         W, b = W @ W_next, b @ W_next + b_next
         W_abs, b_abs = W_abs @ np.abs(W_next), b_abs @ np.abs(W_next) + np.abs(b_next)
-    return {"W": W, "b": b, "W_scale": W_abs, "b_scale": b_abs}
+    exact = None
+    if all(np.asarray(a).dtype.kind in "iu" for a in (*weights, *biases)):
+        # Integer layers: the exact whole numbers too, in int64 (floats hold them only up to
+        # 2**53).
+        We, be = np.asarray(weights[0], np.int64), np.asarray(biases[0], np.int64)
+        for W_next, b_next in zip(weights[1:], biases[1:]):
+            W_next = np.asarray(W_next, np.int64)
+            We, be = We @ W_next, be @ W_next + np.asarray(b_next, np.int64)
+        exact = {"W": We, "b": be}
+    return {"W": W, "b": b, "W_scale": W_abs, "b_scale": b_abs, "exact": exact}
 
 
 def _part(value, name: str, shape: tuple, label: str, hint: str) -> np.ndarray:
@@ -803,10 +870,22 @@ def _judge_collapse(case: Case, obs, expected) -> None:
                             "(inputs, outputs).", _ORDER_HINT)
     W_got = _part(W_got, "W", W_ref.shape, label, _ORDER_HINT)
     dtype = np.result_type(*weights, *biases)
+    exact = expected.get("exact")
+    if exact is not None and W_got.dtype.kind in "iu":
+        _exact_part(W_got, exact["W"], "W", label, _EXACT_HINT)
+        b_int = _part(result[1], "b", exact["b"].shape, label,
+                      "b has one entry per output unit, shape (d_out,), like every bias.")
+        if b_int.dtype.kind in "iu":
+            _exact_part(b_int, exact["b"], "b", label, _EXACT_HINT)
+            return
     rtol = _collapse_rounding(weights, biases)
+    # W is a product of the weight matrices alone, which numpy computes in their own dtype
+    # (float32 weights with float64 biases: W in float32, b in float64).
+    w_dtype = np.result_type(*weights)
+    rtol_W = max(rtol, _collapse_rounding(weights, [v.astype(w_dtype) for v in biases]))
     # An entry of W is known to the precision of the layer's outputs x W + b, whose size
     # includes b's: an answer that reads W off the stack's outputs is that precise.
-    diff = _scaled_gap(W_got, W_ref, expected["W_scale"] + expected["b_scale"][None, :], rtol)
+    diff = _scaled_gap(W_got, W_ref, expected["W_scale"] + expected["b_scale"][None, :], rtol_W)
     square = all(w.shape[0] == w.shape[1] for w in weights)
     if diff is not None:
         if len(weights) > 1 and square and np.allclose(
@@ -819,7 +898,7 @@ def _judge_collapse(case: Case, obs, expected) -> None:
         raise ExerciseError(f"W from {label} differs from the answer in {n_bad} of "
                             f"{W_ref.size} values; the largest difference is at index {index}: "
                             f"got {shown}, expected {wanted}."
-                            + _precision_note(W_got, W_ref, dtype, rtol), _ORDER_HINT)
+                            + _precision_note(W_got, W_ref, w_dtype, rtol_W), _ORDER_HINT)
     b_got = _part(b_got, "b", b_ref.shape, label,
                   "b has one entry per output unit, shape (d_out,), like every bias.")
     diff = _scaled_gap(b_got, b_ref, expected["b_scale"], rtol)
@@ -838,6 +917,23 @@ def _judge_collapse(case: Case, obs, expected) -> None:
                         _BIAS_HINT)
 
 
+_EXACT_HINT = ("multiply integer layers as integers (numpy's @ on int64 arrays is exact); a "
+               "float in any step, even float64, rounds whole numbers beyond 2**53.")
+
+
+def _exact_part(got: np.ndarray, exact: np.ndarray, name: str, label: str, hint: str) -> None:
+    """Integer layers collapse to exact whole numbers: compared as integers, not as floats."""
+    if np.array_equal(got, exact):
+        return
+    index = tuple(int(i) for i in np.argwhere(got != exact)[0])
+    raise ExerciseError(
+        f"{name} from {label} differs from the answer in {int(np.sum(got != exact))} of "
+        f"{exact.size} values; the first difference is at index {index}: got {int(got[index])}, "
+        f"expected {int(exact[index])}. Integer layers give exact whole numbers (int64): some "
+        "step went through floats (float64 holds every whole number only up to 2**53) or "
+        "rounded.", hint)
+
+
 def _precision_note(got: np.ndarray, expected: np.ndarray, dtype, rtol: float) -> str:
     """For values close to the answer but not as close as the stack's dtype allows: say so."""
     with np.errstate(all="ignore"):
@@ -845,9 +941,9 @@ def _precision_note(got: np.ndarray, expected: np.ndarray, dtype, rtol: float) -
     if not close:
         return ""
     if np.dtype(dtype).kind != "f":
-        return (" Integer layers give exact whole numbers: some step went through a lower "
-                "precision (float32 or float16 cannot hold every whole number this large) or "
-                "rounded.")
+        return (" Integer layers give exact whole numbers: some step went through floats "
+                "(float32 holds every whole number only up to 2**24, float64 up to 2**53) or "
+                "rounded; keep integers as integers.")
     return (f" That is more than {np.dtype(dtype)} rounding allows (a relative {rtol:.1e} of "
             f"the terms' size; numpy's arithmetic on these layers gives {np.dtype(dtype)}): "
             "some step went through a lower precision, or a cast.")
@@ -1055,6 +1151,16 @@ def _draw_width(rng) -> list[Case]:
     patterns.append(("no width up to max_width reaches 0.95", scores))
     m = int(rng.integers(3, 6))
     patterns.append(("only max_width itself reaches 0.95", fail(m - 1) + success(1)))
+    # Long searches: a search that gives up after a run of failures (or of widths with no new
+    # best score), or that stops at a width of its own choosing, misses these.
+    k = int(rng.integers(8, 12))
+    falling = np.sort(rng.choice(np.arange(500, 931), k - 1, replace=False))[::-1]
+    patterns.append(("seven or more failures in a row, each lower than the last, then a "
+                     "success", [float(v) / 1000 for v in falling] + success(1)
+                     + fail(int(rng.integers(0, 4)))))
+    m = int(rng.integers(12, 17))
+    patterns.append(("a wide search where only max_width itself reaches 0.95",
+                     fail(m - 1) + success(1)))
     for _ in range(2):
         m = int(rng.integers(1, 9))
         scores = [float(rng.choice([_TARGET, _JUST_ABOVE] + success())) if rng.random() < 0.3

@@ -64,8 +64,10 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
         Case("outputs deep in saturation, within 1e-13 of 0 and of 1",
              (np.array([1e-300, 1e-20, 1e-13, 0.5, 1 - 1e-13, 1 - 2.0**-53]),)),
         Case("integer outputs 0 and 1 (int64)", (np.array([[0, 1, 1], [1, 0, 0]]),)),
+        # Two fixed values inside [0, 1] too: an answer that is -sigma' only outside (abs of
+        # the formula) is then told apart from one with the wrong sign everywhere.
         Case("values outside [0, 1], where sigma' written with s is still that formula",
-             (np.concatenate([rng.uniform(-3.0, 4.0, 4), outside]).reshape(4, 5),)),
+             (np.concatenate([[0.3, 0.8], rng.uniform(-3.0, 4.0, 2), outside]).reshape(4, 5),)),
         Case("float16 outputs", (_sigmoid_outputs(rng, (2, 5), np.float16),)),
         # The shape and dtype of the first case again, other values: a result kept from an
         # earlier call shows.
@@ -228,6 +230,10 @@ def _draw_shrink(rng) -> list[Case]:
         Case("very deep networks: 75, 127, 128, 200, 499, 530, 537, 538 and 1000 layers "
              "(float32 and the smallest float64 numbers run out)",
              (np.array([75, 127, 128, 200, 499, 530, 537, 538, 1000]),)),
+        # int32 counts too: an answer computing an int32 array in float32 (as float32 stays
+        # float32 in Exercise 1) is exact up to 74 layers and 0 beyond.
+        Case("very deep networks as int32: 75, 100, 200, 499 and 1000 layers",
+             (np.array([75, 100, 200, 499, 1000], dtype=np.int32),)),
         Case("a 0-d integer array", (np.array(int(rng.integers(2, 20))),)),
         Case("a one-element array [5]", (np.array([5]),)),
         Case("an empty integer array", (np.zeros(0, dtype=np.int64),)),
@@ -390,9 +396,10 @@ def tanh_network_stats(std_fn, sizes) -> dict[str, np.ndarray]:
     return {"saturated": np.array(saturated), "std": np.array(spread)}
 
 
-# The networks the task promises: ten tanh layers, widths from 16 to 400, consecutive widths
-# at most 1.6 times apart.
-MIN_WIDTH, MAX_WIDTH, MAX_RATIO = 16, 400, 1.6
+# The networks the task promises: ten tanh layers, widths from 2 to 1000, consecutive widths
+# at most 1.6 times apart. (The model above does not depend on the width itself, so LeCun's
+# and Xavier's rules pass at any width; a rule that switches at some width shows.)
+MIN_WIDTH, MAX_WIDTH, MAX_RATIO = 2, 1000, 1.6
 
 
 def _tanh_networks(rng) -> dict[str, list[int]]:
@@ -426,7 +433,8 @@ def _tanh_networks(rng) -> dict[str, list[int]]:
 def _draw_tanh_init(rng) -> list[Case]:
     cases = [Case("fan_in = 1, fan_out = 1", (1, 1)),
              Case("fan_in = 1, fan_out = 1000", (1, 1000)),
-             Case("fan_in = 1000, fan_out = 1", (1000, 1))]
+             Case("fan_in = 1000, fan_out = 1", (1000, 1)),
+             Case("fan_in = 100000, fan_out = 100000", (100_000, 100_000))]
     for name, sizes in _tanh_networks(rng).items():
         for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             cases.append(Case(f"fan_in = {fan_in}, fan_out = {fan_out} (layer {layer + 1} of "

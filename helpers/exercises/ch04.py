@@ -222,8 +222,16 @@ def _quiet_driver(name: str, params: tuple[str, ...], *, twice: bool = False,
             base = _numpy_seconds(args[0], timed_axis(args, kwargs))
             timing = {"numpy_seconds": base, "budget": TIMED_FACTOR * base + TIMED_FLOOR}
             copies = [[np.array(a, copy=True) for a in args] for _ in range(2)]
+        # numpy's floating-point errors are recorded by a call-back, not as warnings: an
+        # answer that hides warnings (a filter, a replaced warnings.showwarning) cannot hide
+        # them. (np.errstate and np.seterr, which could, are refused while the answer runs.)
+        errors: list[str] = []
+
+        def record_error(kind, flag):
+            errors.append(f"{kind} encountered")
+
         with warnings.catch_warnings(record=True) as caught, np.errstate(
-                over="warn", invalid="warn", divide="warn", under="ignore"):
+                over="call", invalid="call", divide="call", under="ignore", call=record_error):
             warnings.simplefilter("always", RuntimeWarning)
             for call_args in calls:
                 given = list(call_args) + list(kwargs.values())
@@ -244,7 +252,8 @@ def _quiet_driver(name: str, params: tuple[str, ...], *, twice: bool = False,
                             if not _unchanged(v, b) and n not in mutated]
                 if len(calls) == 2 and len(results) == 1:
                     first = _snapshot(results[0])
-        said = [str(w.message)[:200] for w in caught if issubclass(w.category, RuntimeWarning)]
+        said = list(dict.fromkeys(errors)) + [
+            str(w.message)[:200] for w in caught if issubclass(w.category, RuntimeWarning)]
         record = {"result": results[0], "warnings": said[:3], "mutated": mutated,
                   "silenced": watch.get("silenced"), "replaced": bool(watch.get("replaced")),
                   **{k: float(v) for k, v in timing.items()}}
@@ -589,6 +598,16 @@ def _draw_softmax(rng) -> list[Case]:
         _sm_case(f"two calls in a row, on two arrays of shape {two}, axis=1 (the first result "
                  "must keep its values)", _logits(rng, two), _logits(rng, two), 1,
                  twice=True),
+        # Large ones too: a buffer kept for large inputs only shows here.
+        _sm_case("two calls in a row, on two arrays of shape (200, 100), axis=1 (the first "
+                 "result must keep its values)", _logits(rng, (200, 100)),
+                 _logits(rng, (200, 100)), 1, twice=True),
+        # Extremes in 3-D along the middle axis, and in float16: a shift written only for the
+        # common cases shows.
+        _sm_case("a 3-D array of shape (2, 3, 2), axis=1, slices near +1000 and near -1000",
+                 _logits(rng, (2, 3, 2)) + np.array([1000.0, -1000.0])[:, None, None], 1),
+        _sm_case("float16 logits 12, 0 and -12 (exp(12) overflows float16)",
+                 rng.permutation(np.array([12.0, 0.0, -12.0], dtype=np.float16))),
     ]
     for dtype in (np.float64, np.float64, np.float32):
         ndim = int(rng.integers(1, 4))
@@ -856,6 +875,7 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
         cases.append(_batch(f"two calls in a row, on two batches of {n} samples and {k} "
                             "classes (the first result must keep its values)", *again,
                             twice=True))
+        twice_at = len(cases)
     cases += [
         _batch(f"every logit near -1000, {n} samples and {k} classes",
                _logits(rng, (n, k), 2.0, -1000.0), _labels(rng, n, k), note={"low": True}),
@@ -898,6 +918,14 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
                         "near 0 (timed against numpy's whole-array formulas)", many_rows,
                         _labels(rng, *many_rows.shape), driver="ch04.batch_timed",
                         note={"large": True}))
+    if twice:
+        # Large ones too, after the small pair: a buffer kept for large inputs only shows here.
+        # (Drawn last, so the other cases are those of the loss's draw.)
+        big = (_logits(rng, (200, 100)), _labels(rng, 200, 100), _logits(rng, (200, 100)),
+               _labels(rng, 200, 100))
+        cases.insert(twice_at, _batch("two calls in a row, on two batches of 200 samples and "
+                                      "100 classes (the first result must keep its values)",
+                                      *big, twice=True))
     return cases
 
 
@@ -1254,6 +1282,9 @@ def _draw_temperature(rng) -> list[Case]:
     cases = [
         _temperature_case("the cat, dog and bird logits [2, 1, 0.1], target 0.9",
                           np.array([2.0, 1.0, 0.1]), 0.9),
+        # The same target on other logits: an answer that remembers T by target shows.
+        _temperature_case("the logits [5, 1, 0], target 0.9 (the first case's target again)",
+                          np.array([5.0, 1.0, 0.0]), 0.9),
         _temperature_case("a target just above the top probability at T = 1 (T a little "
                           "below 1; the top class is not class 0)", near, p1 + step),
         _temperature_case("a target just below the top probability at T = 1 (T a little "
@@ -1291,7 +1322,7 @@ def _draw_temperature(rng) -> list[Case]:
     # 1e-4 off (16 bisection steps on log T, a stop at a log-width of 5e-4 or at
     # |p - target| < 1.1e-4, T rounded to 4 digits, a grid of 20,000 temperatures) misses.
     # The same logits and targets at every draw.
-    for k_many, many_target in ((100, 0.625), (100, 0.647), (1000, 0.595)):
+    for k_many, many_target in ((100, 0.625), (100, 0.647), (1000, 0.595), (100_000, 0.525)):
         one_hot = np.zeros(k_many)
         one_hot[0] = 1.0
         cases.append(_temperature_case(

@@ -98,6 +98,10 @@ def _draw_update_ratio(rng) -> list[Case]:
     # ratios, or a max, disagrees with the ratio of the whole matrix). The ratio is 0.136626.
     W = np.array([[1.0, -2.0, 0.0], [0.5, 0.0, -1.5]])
     add("a 2 x 3 matrix to read by eye", W, W + np.array([[0.1, 0.0, -0.2], [0.0, 0.3, 0.0]]))
+    # The same shape and dtype with other values: a result kept from an earlier call shows.
+    W = _weights(rng, (2, 3))
+    add("another 2 x 3 float64 matrix (the first case's shape and dtype again)", W,
+        _step(rng, W, rng.uniform(0.3, 0.6)))
     W = _weights(rng, (1, 1))
     add("a 1 x 1 matrix", W, _step(rng, W, 0.3))
     n = int(rng.integers(2, 6))
@@ -116,10 +120,11 @@ def _draw_update_ratio(rng) -> list[Case]:
         W, _step(rng, W, 1e-5).astype(np.float32), lost_in="float16")
     # Integer weights: the ratio is a fraction all the same (sqrt(k) / sqrt(m)). Small ones,
     # then ones beyond int8 (up to about 1000) and beyond int16 (up to about 1e5), so a round
-    # trip through a smaller integer type, which wraps them around, shows. The sums of
-    # squares stay within each dtype (at most 36 entries), so an answer that squares the
-    # integers as they are is right too.
-    for dtype, high, step in ((np.int64, 9, 2), (np.int32, 1000, 20), (np.int64, 100_000, 500)):
+    # trip through a smaller integer type, which wraps them around, shows. int32 ones up to
+    # 1e5 too: their squares pass int32's range (from 46,341 on), so an answer that squares
+    # the integers in their own dtype wraps around there.
+    for dtype, high, step in ((np.int64, 9, 2), (np.int32, 1000, 20), (np.int64, 100_000, 500),
+                              (np.int32, 100_000, 500)):
         shape = _random_matrix_shape(rng, 2, 6)
         W = rng.integers(-high, high + 1, size=shape)
         W[0, 0] = high - 2 if high < 100 else high  # never all zero; beyond int8 (int16)
@@ -392,6 +397,13 @@ FAULTS = {
 
 #: The runs of the diagnosis exercise, in order.
 RUNS = ("A", "B", "C")
+# The answers are stored as digests (below): an answer that hashes labels to match them reads
+# the key. The call tracer refuses that by what runs (a hash function, or the check's own
+# functions under any name).
+_OWN_ANSWER = Forbidden(("hashlib:*", "_hashlib:*", "_sha256:*", "_sha2:*"),
+                        why="the exercise asks for your own answer, not one matched against "
+                            "the check's stored digests")
+
 # The right label of each run, as _digest(run, label): no answer key to read.
 _DIAGNOSIS = {
     "A": "0c28a4cd0765e9b6bc0e6d0e3f0701b80708b5e1bd102b550cf0e6e5ebe7b157",
@@ -589,7 +601,7 @@ DIAGNOSIS = Spec(
     "ch05.diagnosis", check="ch05.check_diagnosis", grade_id="ch05-diagnosis-check",
     what="`diagnose()`", answers=("diagnose",),
     draw=lambda rng: [Case("the three broken runs A, B and C")], reference=lambda: None,
-    judge=_judge_diagnosis, fixed_cases=True,
+    judge=_judge_diagnosis, fixed_cases=True, forbidden=_OWN_ANSWER,
     passed="`diagnose()` is right for all three runs. The cells below name each fault, show "
            "how to confirm it, and test a remedy.")
 
@@ -647,6 +659,13 @@ def _draw_epochs(rng) -> list[Case]:
         # Only the very last entry gets there; the target is the int 1 (100 %).
         Case("a curve reaching target 1 (an int) at its last entry",
              (curve([0.2, 0.4, 0.6, 0.8, 1.0]), 1)),
+        # An entry just below the int target 1: a tolerance for "100 %" shows.
+        Case("a curve with an entry just below target 1 (an int), later one at it",
+             (curve([0.2, 1.0 - 1e-12, 0.8, 1.0]), 1)),
+        # A target of five decimals, entries just below and just above it: the target rounded
+        # (to 4, 3 or 2 decimals, or up to 2) before comparing moves the first epoch.
+        Case("a target of five decimals, 0.87654, entries just below (0.87651) and above "
+             "(0.87656) it", (curve([0.5, 0.87651, 0.7, 0.87656, 0.9]), 0.87654)),
         # Never gets there: the answer is None.
         Case("the rising curve, target 0.99 (never reached)", (curve(_RISING), 0.99)),
         Case("a flat curve that never reaches the target", (np.full(5, 0.5), 0.9)),
@@ -1154,6 +1173,7 @@ OUTPUT_CHOICE = Spec(
     what="`choose_output()`", answers=("choose_output",),
     draw=lambda rng: [Case("the three tasks temperature, digit and tags")],
     reference=lambda: None, judge=_judge_output_choice, fixed_cases=True,
+    forbidden=_OWN_ANSWER,
     passed="`choose_output()` is right: for each task the output activation fits what the "
            "output means, and the loss is the one that goes with it.")
 

@@ -889,7 +889,8 @@ def _own_code(code) -> bool:
 
 def _shift_of(value, x: np.ndarray) -> str | None:
     """How ``value`` is ``x`` moved by a small step, as a finite difference moves it (x + c or
-    x + c max(1, |x|) with 0 < |c| <= 0.04, x (1 + c) with 0 < |c| <= 0.01), or None."""
+    x + c max(1, |x|) with 0 < |c| <= 0.04, x (1 + c) with 0 < |c| <= 0.01, or any step of at
+    most 5% of max(1, |x|)), or None."""
     try:
         if (not isinstance(value, np.ndarray) or value.shape != x.shape or x.size < 2
                 or value.dtype.kind != "f"):
@@ -908,6 +909,12 @@ def _shift_of(value, x: np.ndarray) -> str | None:
             if c != 0 and abs(c) <= most and np.all(
                     np.abs(diff - c * scale) <= 1e-6 * abs(c) * np.abs(scale) + 1e-12 * size):
                 return text.format(c)
+        # Any other small step: every point moved by at most 5% of max(1, |x|), some by more
+        # than 1e-9 of it (a step of any shape, c (1 + |x|) or sqrt(1 + x^2) among them; a
+        # tiny guard such as x + 1e-12 is no finite difference).
+        moved = float(np.max(np.abs(diff) / size))
+        if 1e-9 <= moved <= 0.05:
+            return f"x moved by up to {moved:.2g} max(1, |x|)"
     except Exception:  # anything odd the student passed: not a shifted copy
         return None
     return None
@@ -1300,8 +1307,8 @@ def _draw_registration(rng) -> list[Case]:
 
 
 # Words that stand in for a formula not written yet.
-_PLACEHOLDER = re.compile(r"\b(todo|tbd|fixme|xxx|your|placeholder|here)\b|\.\.\.|\?\?",
-                          re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"\b(todo|to do|tbd|fixme|xxx|your|placeholder|here|n/a)(?!\w)|"
+                          r"\.\.\.|\?\?|<[A-Za-z ]+>", re.IGNORECASE)
 
 
 def _formula_problem(formula: str) -> str | None:
@@ -1319,8 +1326,13 @@ def _formula_problem(formula: str) -> str | None:
                 return f"its {name} do not balance (a {closing!r} closes nothing)"
         if depth:
             return f"its {name} do not balance ({depth} {opening!r} left open)"
-    if not re.search(r"(?<![A-Za-z\\])x(?![A-Za-z])", text):
+    if re.search(r"\bnp\.|\bmath\.|\*\*", text):
+        return "it is Python code (np., math. or **), not LaTeX"
+    mentions_x = re.compile(r"(?<![A-Za-z\\])x(?![A-Za-z])")
+    if not mentions_x.search(text):
         return "it never mentions x, the input"
+    if "=" in text and not mentions_x.search(text.split("=", 1)[1]):
+        return "its right-hand side (after the first =) never mentions x"
     return None
 
 

@@ -341,6 +341,10 @@ def _model_state(model) -> dict:
     torch = _import_torch()
     return {"params": [(name, p, p.detach().clone(), str(p.dtype).replace("torch.", ""),
                         bool(p.requires_grad)) for name, p in model.named_parameters()],
+            # Where each parameter's values live: a round trip (.double() then .to(...), or
+            # .data swapped and back) leaves an equal tensor in new memory, which an earlier
+            # view of the weights no longer follows.
+            "storage": [p.data_ptr() for p in model.parameters()],
             "modes": [(name, m.training) for name, m in model.named_modules()],
             "grads": [None if p.grad is None else p.grad.detach().clone()
                       for p in model.parameters()],
@@ -371,8 +375,8 @@ def _state_changes(before: dict, model, *, values: bool = True,
         changes.append(["params", "its parameters are not the same ones (added, removed or "
                                   "renamed)"])
     else:
-        for (name, p0, v0, d0, r0), (_, p1, v1, d1, r1) in zip(before["params"],
-                                                               after["params"]):
+        for i, ((name, p0, v0, d0, r0), (_, p1, v1, d1, r1)) in enumerate(
+                zip(before["params"], after["params"])):
             if p1 is not p0:
                 changes.append(["replaced", f"the parameter `{name}` was replaced by another "
                                             "tensor"])
@@ -381,6 +385,9 @@ def _state_changes(before: dict, model, *, values: bool = True,
             elif r1 != r0:
                 changes.append(["requires_grad", f"requires_grad of `{name}` went from {r0} "
                                                  f"to {r1}"])
+            elif after["storage"][i] != before["storage"][i]:
+                changes.append(["storage", f"the values of `{name}` were moved to new memory "
+                                           "(its .data replaced, or converted and back)"])
             elif values and (v1.shape != v0.shape or not torch.equal(v1, v0)):
                 changes.append(["values", f"the values of `{name}` changed"])
         for (name, *_), g0, g1 in zip(before["params"], before["grads"], after["grads"]):
@@ -417,6 +424,9 @@ _CHANGE_HINTS = {
     "mode": "model.eval() (or .train()) switches the model's mode for whoever uses it next "
             "(Dropout and BatchNorm layers behave differently): reading parameters needs no "
             "mode.",
+    "storage": "an optimizer, and any view of the weights taken earlier, follow the "
+               "parameter's memory: .double() then .to(...), or assigning .data, replaces it "
+               "even when the values come back equal. Convert copies instead.",
     "values": "read the parameters; build new arrays instead of transposing or converting the "
               "model's tensors in place.",
 }
@@ -1317,6 +1327,28 @@ def _moved(first, second) -> list[str]:
     return names
 
 
+def _holds_nan(value) -> bool:
+    """Whether a plain result (arrays, tensors, nested lists and tuples) holds a NaN."""
+    if isinstance(value, TensorData):
+        value = _tensor_array(value)
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "f" and bool(np.isnan(value).any())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nan(v) for v in value)
+    return False
+
+
+def _poison(result) -> None:
+    """Fill every float numpy array in ``result`` (nested tuples and lists) with NaN, in
+    place; anything else is left alone."""
+    if isinstance(result, np.ndarray):
+        if result.dtype.kind == "f" and result.flags.writeable:
+            result.fill(np.nan)
+    elif isinstance(result, (list, tuple)):
+        for item in result:
+            _poison(item)
+
+
 @driver("ch07.layout")
 def _drive_layout(answers, recipe):
     """Call the answer on a model built from the recipe and see what it changed; then change
@@ -1338,11 +1370,17 @@ def _drive_layout(answers, recipe):
             for p in model.parameters():
                 p.add_(1.0)
         moved = _moved(first, _plain.to_plain(result))
+        # The caller owns the arrays it was given and may write into them: overwritten with
+        # NaN here, a second call that hands back kept arrays shows.
+        _poison(result)
+        poisoned = _plain.to_plain(result)
         second = course_layout(model)
-        refilled = _moved(first, _plain.to_plain(result))
+        refilled = _moved(poisoned, _plain.to_plain(result))
         torch.set_grad_enabled(before["grad_enabled"])  # the session as it was
         torch.set_default_dtype(before["default_dtype"])
         with torch.no_grad():
+            # A session whose default dtype is float64 too: it must stay so.
+            torch.set_default_dtype(torch.float64)
             inside = _model_state(model)
             third = course_layout(model)
             changes_no_grad = _state_changes(inside, model, grads=True)
@@ -1385,6 +1423,13 @@ def _judge_layout(case: Case, obs, expected) -> None:
             "a numpy view of a tensor sees every later change, and an operation that may copy "
             "does not copy when the data is already laid out as asked: take a copy always.")
     second = res["second"]
+    if _holds_nan(second):  # the model's values are never NaN: the first call's arrays
+        raise ExerciseError(
+            f"{what}, called a second time on the same model after its parameters changed in "
+            "place, returned the arrays of its first call again: the check, as their owner "
+            "may, had overwritten them with NaN.",
+            "compute the arrays from the model's parameters at every call, and keep nothing "
+            "from one call to the next: the arrays you return belong to the caller.")
     if _same_layout(second, expected["weights"], expected["biases"]) and not _same_layout(
             second, expected["weights2"], expected["biases2"]):
         raise ExerciseError(
@@ -1794,6 +1839,8 @@ def _drive_ratios(answers, recipe):
         take()  # a step the answer does not see
         calls[0], grads_kept[:] = 0, []
         with torch.no_grad():
+            # A session whose default dtype is float64 too: it must stay so.
+            torch.set_default_dtype(torch.float64)
             inside = _model_state(model)
             result2 = update_ratios(model, step)
             changes2 = _state_changes(inside, model, values=False)
