@@ -28,6 +28,7 @@ import os
 import re
 import sys
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -1379,15 +1380,17 @@ def ratios_wrong_no_grad_zero(model, step):
     return np.where([m.weight.grad is None for m in linears(model)], 0.0, ratios)
 
 
-_RATIOS_AFTER: dict = {}
+# Kept per model object (weakly: a freed model's id can come back with another model of other
+# shapes, which would make the answer raise instead of giving its stale ratios).
+_RATIOS_AFTER: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def ratios_wrong_keeps_after(model, step):
-    # "the weights after the last step are the weights before this one", kept by id(model)
+    # "the weights after the last step are the weights before this one", kept per model
     ls = linears(model)
-    before = _RATIOS_AFTER.get(id(model)) or [m.weight.detach().clone() for m in ls]
+    before = _RATIOS_AFTER.get(model) or [m.weight.detach().clone() for m in ls]
     step()
-    _RATIOS_AFTER[id(model)] = [m.weight.detach().clone() for m in ls]
+    _RATIOS_AFTER[model] = [m.weight.detach().clone() for m in ls]
     return np.array([float(torch.linalg.norm(m.weight.detach() - W) / torch.linalg.norm(W))
                      for m, W in zip(ls, before)])
 
@@ -1435,7 +1438,7 @@ WRONG_RATIOS = {
     "0 for a layer without gradient, unmeasured": (ratios_wrong_no_grad_zero,
                                                    without_a_guess(r"layer 1 of 2 differs: "
                                                                    r"got 0, expected")),
-    "the weights after the last call kept as 'before', by id(model)": (
+    "the weights after the last call kept as 'before', per model": (
         ratios_wrong_keeps_after, r"called a second time on the same model .*after a step it "
                                   r"did not see.* gives"),
     "zero_grad(set_to_none=True) after the step": (ratios_wrong_zero_grad_after,
