@@ -51,6 +51,15 @@ def _distinct(rng, count: int, low: int = 2, high: int = 7) -> list[int]:
     return [int(v) for v in rng.choice(np.arange(low, high + 1), size=count, replace=False)]
 
 
+def _integer_difference(got: np.ndarray, exact: np.ndarray):
+    """(index, count) of the first value of ``got`` that is not the exact whole number, or
+    None: integer results compared as integers (floats hold them only up to 2**53)."""
+    bad = got != exact
+    if not np.any(bad):
+        return None
+    return tuple(int(i) for i in np.argwhere(bad)[0]), int(np.sum(bad))
+
+
 def _scaled_gap(got: np.ndarray, expected: np.ndarray, scale: np.ndarray, rtol: float):
     """(index, count) of the worst value outside ``rtol * scale`` (NaN worst), or None.
 
@@ -280,13 +289,12 @@ def _judge_linear(case: Case, obs, expected) -> None:
             "cast to one input's dtype, or to float.")
     if got.size == 0:
         return
-    if want.kind in "iu" and not np.array_equal(got, expected):
-        # Whole numbers are exact in int64 only: compared as integers, not as floats (a
-        # float64 detour rounds results beyond 2**53, and so would a comparison in floats).
-        bad = got != expected
-        k, j = (int(i) for i in np.argwhere(bad)[0])
+    # Whole numbers are exact in int64 only: compared as integers, not as floats (a float64
+    # detour rounds results beyond 2**53, and so would a comparison in floats).
+    if want.kind in "iu" and (diff := _integer_difference(got, expected)) is not None:
+        (k, j), n_bad = diff
         raise ExerciseError(
-            f"{what} differs from the answer in {int(bad.sum())} of {got.size} values; the "
+            f"{what} differs from the answer in {n_bad} of {got.size} values; the "
             f"first difference is at row {k}, column {j} (sample {k}, unit {j}): got "
             f"{int(got[k, j])}, expected {int(expected[k, j])}. Integer inputs give exact whole "
             "numbers (int64): some step went through floats (float64 holds every whole number "
@@ -689,12 +697,13 @@ def _stack(rng, sizes, dtype=np.float64, integers: bool = False):
     return weights, biases
 
 
-def _collapse_rounding(weights, biases) -> float:
+def _collapse_rounding(weights, biases, dtype=None) -> float:
     """The relative tolerance for the collapsed layer, against the size of its terms: each
     product of the chain rounds a sum of (inner size + 1) terms once in the stack's dtype (the
-    one numpy's arithmetic gives for all its layers), and twice that is allowed."""
+    one numpy's arithmetic gives for all its layers, unless ``dtype`` says another), and
+    twice that is allowed."""
     terms = sum(w.shape[0] + 1 for w in weights[1:]) + 2
-    return _rounding(np.result_type(*weights, *biases), terms)
+    return _rounding(np.result_type(*weights, *biases) if dtype is None else dtype, terms)
 
 
 def _half_precision_shows(weights, biases) -> bool:
@@ -882,7 +891,7 @@ def _judge_collapse(case: Case, obs, expected) -> None:
     # W is a product of the weight matrices alone, which numpy computes in their own dtype
     # (float32 weights with float64 biases: W in float32, b in float64).
     w_dtype = np.result_type(*weights)
-    rtol_W = max(rtol, _collapse_rounding(weights, [v.astype(w_dtype) for v in biases]))
+    rtol_W = max(rtol, _collapse_rounding(weights, biases, w_dtype))
     # An entry of W is known to the precision of the layer's outputs x W + b, whose size
     # includes b's: an answer that reads W off the stack's outputs is that precise.
     diff = _scaled_gap(W_got, W_ref, expected["W_scale"] + expected["b_scale"][None, :], rtol_W)
@@ -923,11 +932,12 @@ _EXACT_HINT = ("multiply integer layers as integers (numpy's @ on int64 arrays i
 
 def _exact_part(got: np.ndarray, exact: np.ndarray, name: str, label: str, hint: str) -> None:
     """Integer layers collapse to exact whole numbers: compared as integers, not as floats."""
-    if np.array_equal(got, exact):
+    diff = _integer_difference(got, exact)
+    if diff is None:
         return
-    index = tuple(int(i) for i in np.argwhere(got != exact)[0])
+    index, n_bad = diff
     raise ExerciseError(
-        f"{name} from {label} differs from the answer in {int(np.sum(got != exact))} of "
+        f"{name} from {label} differs from the answer in {n_bad} of "
         f"{exact.size} values; the first difference is at index {index}: got {int(got[index])}, "
         f"expected {int(exact[index])}. Integer layers give exact whole numbers (int64): some "
         "step went through floats (float64 holds every whole number only up to 2**53) or "

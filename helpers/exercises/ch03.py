@@ -1125,13 +1125,12 @@ def _judge_born_dead(case: Case, obs, expected) -> None:
     if diff is None:
         # One unit in the last place is allowed, but not a probability of exactly 1 where the
         # exact one is below 1 (up to depth 54 float64 holds it): that is rounding to 1 early.
-        early = np.asarray((values == 1.0) & (np.asarray(wanted) < 1.0))
+        early = np.ravel((values == 1.0) & (np.asarray(wanted) < 1.0))
         if early.any():
-            at = int(np.asarray(depths).reshape(-1)[int(np.argmax(early.reshape(-1)))])
+            i = int(np.argmax(early))
             raise ExerciseError(
-                f"{what} gives exactly 1 at depth {at}, where the probability is "
-                f"{float(np.asarray(wanted).reshape(-1)[int(np.argmax(early.reshape(-1)))])!r}"
-                ", below 1.",
+                f"{what} gives exactly 1 at depth {int(np.ravel(depths)[i])}, where the "
+                f"probability is {float(np.ravel(wanted)[i])!r}, below 1.",
                 "float64 holds 1 - (1/2)^(D - 1) below 1 up to depth 54: a result rounded to "
                 "1 before that loses the last digit the task asks for.")
         if isinstance(depth, np.ndarray) and got.dtype != np.float64:
