@@ -479,6 +479,13 @@ def standardised_product(X):
     return ((X - X.mean(0)) / X.std(0)).prod(axis=1, keepdims=True)
 
 
+# Refused on the grid of 256 points; on about 2% of fresh draws a drawn XOR sample refuses it
+# first (test_lift_grid_refuses_features_that_pass_on_xor_clusters_on_every_draw holds the
+# grid to it on every draw).
+_ON_THE_GRID = (r"reaches only 70\.3% on a grid of 256 points"
+                r"|reaches only \d+\.\d% on the XOR sample")
+
+
 WRONG_LIFT = {
     "identity": (lambda X: X, r"reaches only"),
     "sum as a feature": (lambda X: np.column_stack([X, X[:, 0] + X[:, 1]]), r"reaches only"),
@@ -545,11 +552,11 @@ WRONG_LIFT = {
     # the confirmation reading's: features that pass on XOR's clusters, which keep away from
     # the axes, but not on the grid of points near the axes (at most 75% there on every draw)
     "(x1 - x2)**2": (lambda X: ((X[:, 0] - X[:, 1]) ** 2)[:, None],
-                     r"reaches only 70\.3% on a grid of 256 points"),
+                     _ON_THE_GRID),
     "|x1 - x2|": (lambda X: np.abs(X[:, [0]] - X[:, [1]]),
-                  r"reaches only 70\.3% on a grid of 256 points"),
+                  _ON_THE_GRID),
     "|x1 + x2|": (lambda X: np.abs(X[:, [0]] + X[:, [1]]),
-                  r"reaches only 70\.3% on a grid of 256 points"),
+                  _ON_THE_GRID),
     "[min(x1, x2), max(x1, x2)]": (lambda X: np.column_stack([X.min(1), X.max(1)]),
                                    r"reaches only (75\.0% on a grid of 256 points|\d)"),
     "x1 x2, through a private helper of the check": (
