@@ -3,6 +3,7 @@ a message naming its mistake or saying what differs) and of right answers writte
 (each passes on many draws), and the same verdicts through the autograding path."""
 
 import functools
+import re
 import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -661,9 +662,11 @@ def test_lift_autograding_path_agrees(tmp_path, monkeypatch):
     right = graded(ch01.LIFT, RIGHT_LIFT["x1 x2 alone"], tmp_path / "r", monkeypatch)
     assert right.passed, right.message
     wrong = graded(ch01.LIFT, standardised_product, tmp_path / "w", monkeypatch)
-    assert not wrong.passed and "own x1 and x2 only" in wrong.message
+    # On some draws the uniform random points refuse it before the parts do (see the catalogue).
+    assert not wrong.passed and re.search(r"own x1 and x2 only|reaches only .* on \d+ uniform "
+                                          r"random points", wrong.message), wrong.message
     grid = graded(ch01.LIFT, WRONG_LIFT["|x1 - x2|"][0], tmp_path / "g", monkeypatch)
-    assert not grid.passed and "grid of 256 points" in grid.message
+    assert not grid.passed and re.search(_ON_THE_GRID, grid.message), grid.message
     borrowed = graded(ch01.LIFT, WRONG_LIFT["x1 x2, through a private helper of the check"][0],
                       tmp_path / "b", monkeypatch)
     assert not borrowed.passed and "a part of the check itself" in borrowed.message
