@@ -316,7 +316,7 @@ WRONG_LINEAR_LAYER = {
                           r"X and W with a float64 b"),
     "X's dtype kept (a float64 X with float32 W)": (
         lambda X, W, b: (X.astype(W.dtype) @ W + b),
-        r"(?s)dtype float32, expected float64.*a float64 X with float32 W"),
+        r"(?s)dtype float32, expected float64.*(a float64 X|an integer X) with float32 W"),
     "all-integer inputs to float64": (
         lambda X, W, b: (X @ W + b).astype(float) if X.dtype.kind == "i" else X @ W + b,
         r"(?s)dtype float64, expected int64.*integer X, W and b"),
@@ -403,7 +403,7 @@ def test_linear_layer_edge_cases_come_first_and_cover_the_contract():
     for needed in ("one sample", "one output unit", "one input", "empty", "square", "float32",
                    "positive values", "integer X", "very different sizes", "other values",
                    "empty float32", "float32 X with float64", "float64 b", "integer X, W and b"):
-        assert any(needed in label for label in labels[:16]), needed
+        assert any(needed in label for label in labels[:17]), needed
     shapes = {c.args[0].shape[0] for c in cases}
     assert {0, 1} <= shapes
     # every dtype mix the task names, and numpy's dtype for each
@@ -894,7 +894,8 @@ WRONG_COLLAPSE = {
     "integer layers through float32": (integers_through(np.float32),
                                        r"(?s)differs.*Integer layers give exact whole numbers.*"
                                        r"integer layers \(int64\) of whole numbers up to 1000"),
-    "a cache keyed on the sizes": (collapse_cached_by_sizes(), r"W from .* differs"),
+    "a cache keyed on the sizes": (collapse_cached_by_sizes(), r"W from .* differs|a later call "
+                                                               r"changed"),
     "the check's reference in a lambda": (
         lambda w, b: (lambda r: (r["W"], r["b"]))(ch01._collapse_reference(w, b)),
         r"calls `helpers\.exercises\.ch01\._collapse_reference`, a part of the check itself"),
@@ -907,7 +908,9 @@ WRONG_COLLAPSE = {
 
 
 def from_identity(weights, biases):
-    W, b = np.eye(weights[0].shape[0]), np.zeros(weights[0].shape[0])
+    # in the stack's own dtype: integer layers stay exact
+    dtype = np.result_type(*weights, *biases)
+    W, b = np.eye(weights[0].shape[0], dtype=dtype), np.zeros(weights[0].shape[0], dtype=dtype)
     for W_l, b_l in zip(weights, biases):
         W, b = W @ W_l, b @ W_l + b_l
     return W, b
@@ -922,9 +925,9 @@ def expanded_algebra(weights, biases):
 
 def homogeneous_coordinates(weights, biases):
     # Each layer as one matrix [[W, 0], [b, 1]] acting on (x, 1); the product is the stack.
-    def augmented(W_l, b_l):
-        top = np.column_stack([W_l, np.zeros(len(W_l))])
-        return np.vstack([top, np.append(b_l, 1.0)])
+    def augmented(W_l, b_l):  # in the layer's own dtype: integer layers stay exact
+        top = np.column_stack([W_l, np.zeros(len(W_l), dtype=W_l.dtype)])
+        return np.vstack([top, np.append(b_l, b_l.dtype.type(1))])
 
     A = reduce(np.matmul, [augmented(W_l, b_l) for W_l, b_l in zip(weights, biases)])
     return A[:-1, :-1], A[-1, :-1]
@@ -1190,6 +1193,30 @@ def _while_search(X, y, max_width):
 _OWN = (r"trains networks itself \(`helpers\.nn\.MLP\.fit` ran\), where the task asks it "
         r"to score each width with ch01\.xor_width_accuracy\(X, y, h\)")
 
+def gives_up_at_chance(X, y, max_width):
+    # a network at chance level (0.5) "cannot learn XOR": stop there
+    for h in range(1, max_width + 1):
+        acc = ch01.xor_width_accuracy(X, y, h)
+        if acc >= 0.95:
+            return h
+        if acc <= 0.5:
+            return None
+    return None
+
+
+def gives_up_on_a_repeat(X, y, max_width):
+    # the same score twice: "no progress", stop
+    seen = set()
+    for h in range(1, max_width + 1):
+        acc = ch01.xor_width_accuracy(X, y, h)
+        if acc >= 0.95:
+            return h
+        if acc in seen:
+            return None
+        seen.add(acc)
+    return None
+
+
 WRONG_XOR_WIDTH = {
     "range stops before max_width": (search(lambda m: range(1, m)),
                                      r"max_width=1 returned None, but h=1 reaches 0\.95 \(exactly "
@@ -1301,6 +1328,12 @@ WRONG_XOR_WIDTH = {
     "calls .item() on the accuracy": (
         search(good=lambda acc: acc.item() >= 0.95),
         r"raised AttributeError: 'float' object has no attribute 'item'"),
+    # issue 23, fourth reading
+    "gives up at chance level (0.5)": (gives_up_at_chance, r"chance-level scores"),
+    "gives up when a score repeats": (gives_up_on_a_repeat,
+                                      r"returned None, but h=\d+ reaches"),
+    "a hidden cap of 16 widths": (search(widths=lambda m: range(1, min(m, 16) + 1)),
+                                  r"wide search where only max_width"),
 }
 
 
@@ -1442,3 +1475,43 @@ def test_xor_width_autograding_path_agrees(tmp_path, monkeypatch):
     assert not wrong.passed and "exactly 0.95" in wrong.message
     own = graded(ch01.XOR_WIDTH, own_training(), tmp_path / "o", monkeypatch)
     assert not own.passed and "trains networks itself" in own.message
+
+
+# ----------------------------------------------------------------------------- issue 23,
+# fourth reading: integer X with float32 weights, integer stacks returned as floats, a dtype
+# taken from the weights alone.
+
+
+def linear_int_x_in_the_weights_dtype(X, W, b):
+    if X.dtype.kind in "iu":
+        X = X.astype(W.dtype)
+    return X @ W + b
+
+
+def collapse_in_float64(weights, biases):
+    W, b = np.asarray(weights[0], dtype=float), np.asarray(biases[0], dtype=float)
+    for W_next, b_next in zip(weights[1:], biases[1:]):
+        W, b = W @ W_next, b @ W_next + b_next
+    return W, b
+
+
+def collapse_in_the_weights_dtype(weights, biases):
+    t = np.result_type(*weights)
+    W, b = weights[0].astype(t), biases[0].astype(t)
+    for W_next, b_next in zip(weights[1:], biases[1:]):
+        W, b = W @ W_next.astype(t), b @ W_next.astype(t) + b_next.astype(t)
+    return W, b
+
+
+WRONG_LINEAR_LAYER.update({
+    "an integer X cast to the weights' dtype": (linear_int_x_in_the_weights_dtype,
+                                                r"dtype float32, expected float64 for an "
+                                                r"integer X"),
+})
+
+WRONG_COLLAPSE.update({
+    "integer layers multiplied in float64": (collapse_in_float64,
+                                             r"got \d+\.0, expected \d+|differs"),
+    "the dtype of the weights alone": (collapse_in_the_weights_dtype,
+                                       r"float32 weights with float64 biases|b from"),
+})

@@ -50,6 +50,42 @@ def _wrong_on_3d(formula, wrong):
     return lambda x: wrong(x) if np.ndim(x) == 3 else formula(x)
 
 
+def _kept_buffers(formula, dtype=None):
+    """An answer that writes into one output array per shape and dtype, kept between calls."""
+    buffers = {}
+
+    def answer(x):
+        x = np.asarray(x)
+        out_dtype = dtype or (x.dtype if x.dtype.kind == "f" else np.float64)
+        out = buffers.setdefault((x.shape, np.dtype(out_dtype).str), np.empty(x.shape, out_dtype))
+        out[...] = formula(x)
+        return out if x.ndim else out[()]
+    return answer
+
+
+def shrink_int_power_for_scalars(n_layers):
+    # arrays in floats, one count as an integer power: np.int64(40) wraps around
+    if isinstance(n_layers, np.ndarray) and n_layers.ndim > 0:
+        return 0.25 ** n_layers.astype(float)
+    return 1 / 4**n_layers
+
+
+_TABLE_TO_500 = np.append(0.25 ** np.arange(500.0), 0.0)
+
+
+def shrink_empty_flat(n_layers):
+    if isinstance(n_layers, np.ndarray) and n_layers.size == 0:
+        return np.zeros(0)
+    return 0.25 ** np.asarray(n_layers, dtype=float) if isinstance(n_layers, np.ndarray) \
+        else 0.25 ** float(n_layers)
+
+
+def shrink_negative_when_tiny(n_layers):
+    bound = 0.25 ** np.asarray(n_layers, dtype=float)
+    bound = np.where(np.asarray(n_layers) >= 512, -1e-309, bound)
+    return bound if isinstance(n_layers, np.ndarray) else float(bound)
+
+
 def sp_recover_x_log(s):
     x = np.log(s / (1 - s))
     return np.exp(-x) / (1 + np.exp(-x)) ** 2
@@ -214,10 +250,15 @@ WRONG_SIGMOID_PRIME = {
     "transposed on square inputs only": (sp_square_transposed, r"differs"),
     "no return": (sp_no_return, r"returned None"),
     "results kept by shape and dtype": (_cached_by_shape(lambda s: s * (1 - s)),
-                                        r"shape \(2, 3\).*again|differs"),
+                                        r"shape \(2, 3\).*again|differs|later call "
+                                        r"changed"),
     "wrong on three axes only": (_wrong_on_3d(lambda s: s * (1 - s), lambda s: s * (1 + s)),
                                  r"three axes|differs"),
     "a matrix product instead of elementwise": (lambda s: s @ (1 - s).T, r"returned shape"),
+    # issue 23, fourth reading
+    "one output array per shape, kept between calls": (
+        _kept_buffers(lambda s: s * (1 - s)), r"a later call changed or handed out again"
+                                              ),
 }
 
 RIGHT_SIGMOID_PRIME = {
@@ -320,7 +361,8 @@ WRONG_SHRINK = {
     "0 for no layers": (lambda n: np.where(np.asarray(n) == 0, 0.0, 0.25**n),
                         r"n_layers = 0 is 0, expected 1|n_layers = 0: got 0"),
     "1 / 4**n in int64 overflows at n = 32": (lambda n: 1 / 4**n,
-                                              r"(?s)n_layers = 40: got inf.*int64"),
+                                              r"(?s)n_layers = (40: got inf|\d+ is inf)"
+                                              r".*int64"),
     "an array of one element for a single count": (lambda n: 0.25 ** np.atleast_1d(n),
                                                    r"shape \(1,\); for one layer count"),
     "flattened": (lambda n: np.ravel(0.25 ** np.asarray(n, dtype=float)),
@@ -377,6 +419,19 @@ WRONG_SHRINK = {
     "wrong on three axes only": (_wrong_on_3d(lambda n: 0.25 ** np.asarray(n, float),
                                               lambda n: 0.5 ** np.asarray(n, float)),
                                  r"three axes|differs"),
+    # issue 23, fourth reading
+    "an integer power for a numpy integer count": (
+        shrink_int_power_for_scalars, r"(?s)n_layers = \d+ is (inf|0\.0).*wraps around"),
+    "a table that gives 0 from 500 layers on": (
+        lambda n: _TABLE_TO_500[np.minimum(n, 500)], r"n_layers = 50[05]|for one layer count|"
+                                                     r"float|differs"),
+    "an empty result of shape (0,) for every empty input": (
+        shrink_empty_flat, r"returned shape \(0,\) for an input of shape \(0, 3\)"),
+    "a tiny negative bound beyond float64's range": (
+        shrink_negative_when_tiny, r"negative"),
+    "one output array per shape, kept between calls": (
+        _kept_buffers(lambda n: 0.25 ** n.astype(float), np.float64),
+        r"a later call changed|differs"),
 }
 
 _BOUNDS_TO_60 = 0.25 ** np.arange(61.0)
@@ -518,6 +573,11 @@ WRONG_TANH_INIT = {
     "Xavier only for the widths of the old check (1.0 elsewhere)": (
         lambda i, o: math.sqrt(2 / (i + o)) if 20 <= min(i, o) and max(i, o) <= 330 else 1.0,
         r"narrow network \(16 units|wide network \(400 units|saturated"),
+    # issue 23, fourth reading: right up to 1000 units, wrong on wider layers
+    "LeCun with a floor of 0.01": (lambda i, o: max(1 / math.sqrt(i), 0.01),
+                                   r"very wide network \(100,000 units.*saturated"),
+    "LeCun with fan_in capped at 1000": (lambda i, o: 1 / math.sqrt(min(i, 1000)),
+                                         r"very wide network \(100,000 units.*saturated"),
 }
 
 RIGHT_TANH_INIT = {

@@ -437,7 +437,7 @@ WRONG_STABLE_SOFTMAX = {
                                            r"calls `np\.errstate`"),
     "replaces the check's profiler": (leaves_the_profiler_softmax,
                                       r"replaced the check's profiler"),
-    "one buffer for every result": (one_buffer_softmax, r"a later call overwrites"),
+    "one buffer for every result": (one_buffer_softmax, r"a later call (overwrites|changed)"),
     "uniform on slices longer than 60": (
         uniform_on_long_slices_softmax,
         r"(?s)shape \((500, 400|200, 100)\).*differs from the answer"),
@@ -603,7 +603,8 @@ WRONG_STABLE_SOFTMAX.update({
         hook_replaced_softmax, r"numpy warned on the way: overflow"),
     "a filter added by editing warnings.filters": (
         filter_list_edited_softmax, r"numpy warned on the way: overflow|calls `warnings"),
-    "a buffer per shape for large inputs": (large_buffer_softmax, r"a later call overwrites"),
+    "a buffer per shape for large inputs": (large_buffer_softmax,
+                                            r"a later call (overwrites|changed)"),
     "the whole array's maximum in 3-D": (global_max_in_3d_softmax,
                                          r"(?s)near \+1000 and near -1000"),
     "no shift for float16": (unshifted_float16_softmax, r"(?s)12, 0 and -12"),
@@ -1552,7 +1553,7 @@ WRONG_CROSS_ENTROPY_GRAD = {
         errstate_fallback_grad, r"calls `np\.errstate`"),
     "shifted only where a row would overflow or vanish": (
         subnormal_grad, r"(?s)near -740.*subnormal"),
-    "one buffer for every result": (one_buffer_grad, r"a later call overwrites"),
+    "one buffer for every result": (one_buffer_grad, r"a later call (overwrites|changed)"),
 }
 
 
@@ -1582,7 +1583,8 @@ def int32_through_float32_grad(logits, y):
 
 
 WRONG_CROSS_ENTROPY_GRAD.update({
-    "a buffer per shape for large inputs": (large_buffer_grad, r"a later call overwrites"),
+    "a buffer per shape for large inputs": (large_buffer_grad,
+                                            r"a later call (overwrites|changed)"),
     "np.maximum.reduce mapped over the rows": (map_rows_grad, r"took \d+ ms of CPU"),
     "the whole array's maximum on large inputs": (
         size_switch_grad, r"(?s)shape \(100000, 2\).*gave \[\[ *nan"),
@@ -2185,3 +2187,106 @@ def test_answer_keys_are_not_in_the_module():
                 case.label
             assert all(isinstance(v, (bool, str)) for v in case.note.values()), case.label
             assert isinstance(case.note.get("ints", ""), str)  # the narrower types' names
+
+
+# ----------------------------------------------------------------------------- issue 23,
+# fourth reading: results kept, inputs written and put back, two classes, tiny values.
+
+
+def _restored(fn):
+    """Shifts its input in place, then puts it back before returning."""
+    def answer(z, *args, **kwargs):
+        keep = z.copy()
+        z -= z.max(axis=-1, keepdims=True) if z.dtype.kind == "f" else 0
+        out = fn(keep, *args, **kwargs)
+        z[...] = keep
+        return out
+    return answer
+
+
+def _two_buffers(fn):
+    """Two output arrays per shape and dtype, used in turn."""
+    rings = {}
+
+    def answer(z, *args, **kwargs):
+        out = fn(z, *args, **kwargs)
+        ring = rings.setdefault((out.shape, out.dtype.str), [np.empty_like(out),
+                                                             np.empty_like(out), 0])
+        buffer = ring[ring[2] % 2]
+        ring[2] += 1
+        buffer[...] = out
+        return buffer
+    return answer
+
+
+def _by_content(fn):
+    """Results kept by the input's bytes, handed back themselves."""
+    kept = {}
+
+    def answer(z, axis=-1):
+        key = (np.asarray(z).tobytes(), np.shape(z), np.asarray(z).dtype.str, axis)
+        if key not in kept:
+            kept[key] = fn(z, axis)
+        return kept[key]
+    return answer
+
+
+def two_class_sigmoid_softmax(z, axis=-1):
+    z = np.asarray(z)
+    if z.ndim and z.shape[axis] == 2:
+        a, b = np.split(z, 2, axis=axis)
+        return np.concatenate([1 / (1 + np.exp(b - a)), 1 / (1 + np.exp(a - b))], axis=axis)
+    return ref_softmax(z, axis)
+
+
+def tiny_probabilities_zeroed(z, axis=-1):
+    p = ref_softmax(z, axis)
+    p[p < 1e-250] = 0.0
+    return p
+
+
+def last_axis_of_3d_taken_as_1(z, axis=-1):
+    z = np.asarray(z)
+    if z.ndim == 3 and axis in (2, -1):
+        axis = 1
+    return ref_softmax(z, axis)
+
+
+def two_class_softplus_loss(logits, y):
+    if logits.shape[1] == 2:
+        rows = np.arange(len(y))
+        d = logits[rows, 1 - y] - logits[rows, y]
+        return float(np.log1p(np.exp(d)).mean())
+    return ref_cross_entropy(logits, y)
+
+
+WRONG_STABLE_SOFTMAX.update({
+    "shifts z in place and puts it back": (_restored(ref_softmax), r"modified its input `z`"),
+    "two output buffers, used in turn": (_two_buffers(ref_softmax),
+                                         r"later call (overwrites|changed)|same memory|no "
+                                         r"longer holds"),
+    "results kept by the input's bytes": (_by_content(ref_softmax),
+                                          r"same memory|an array of its own|no longer holds|"
+                                          r"shares memory|overwrites"),
+    "the sigmoid's two-class form without a shift": (
+        two_class_sigmoid_softmax, r"numpy warned|overflow|differs"),
+    "probabilities below 1e-250 set to 0": (tiny_probabilities_zeroed,
+                                            r"1e-300|differs from the answer"),
+    "axis 1 for the last axis of a 3-D array": (last_axis_of_3d_taken_as_1,
+                                                r"instead of axis (2|-1)"),
+})
+
+WRONG_CROSS_ENTROPY.update({
+    "shifts the logits in place and puts them back": (_restored(ref_cross_entropy),
+                                                      r"modified its input `logits`"),
+    "log(1 + exp(d)) for two classes, without a shift": (
+        two_class_softplus_loss, r"two classes.*gave inf|overflow|numpy warned"),
+})
+
+WRONG_CROSS_ENTROPY_GRAD.update({
+    "shifts the logits in place and puts them back": (_restored(ref_grad),
+                                                      r"modified its input `logits`"),
+    "two output buffers, used in turn": (_two_buffers(ref_grad),
+                                         r"later call (overwrites|changed)|same memory|no "
+                                         r"longer holds"),
+})

@@ -385,7 +385,8 @@ WRONG_FORWARD.update({
     "float16 in float32 and float64 alike": (fwd_float16_both, r"moves in jumps"),
     "float64 computed in float32 and cast back": (fwd_float32_both, r"moves in jumps"),
     "a result remembered by shape and dtype": (fwd_cached_by_shape(),
-                                               r"depends on the array it is in"),
+                                               r"depends on the array it is in|a later call "
+                                               r"changed"),
     "math.tanh on each element through map and a deque": (fwd_deque_setitem,
                                                            r"took \d+ ms of CPU.*one at a time"),
     "integers computed in float32": (fwd_ints_through_float32,
@@ -821,7 +822,7 @@ WRONG_DERIVATIVE.update({
                                         r"-D array of shape .* at the same x among"),
     "a result remembered by shape and dtype": ((mish, d_cached_by_shape()),
                                                r"at the same x among|differ from its own "
-                                               r"float64 values"),
+                                               r"float64 values|a later call changed"),
     "np.exp on each element through map": ((mish, d_map_exp),
                                            r"took \d+ ms of CPU.*times your own|"
                                            r"element by element"),
@@ -2158,3 +2159,45 @@ def test_comparison_table_autograding_path_agrees(tmp_path, monkeypatch):
     assert graded(ch06.COMPARISON, ct_final, tmp_path / "r", monkeypatch).passed
     wrong = graded(ch06.COMPARISON, ct_best_epoch, tmp_path / "w", monkeypatch)
     assert not wrong.passed and "best epoch" in wrong.message
+
+
+# ----------------------------------------------------------------------------- issue 23,
+# fourth reading: results kept by shape, dtype and the ends of the input; a checker that
+# leaves out the points near 0.
+
+
+def _kept_by_the_ends(fn):
+    kept = {}
+
+    def answer(x):
+        x = np.asarray(x)
+        key = (x.shape, x.dtype.str, x.size and float(x.flat[0]), x.size and float(x.flat[-1]))
+        if key not in kept:
+            kept[key] = fn(x)
+        return kept[key].copy()
+    return answer
+
+
+def gc_skips_points_near_0(f, df, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    keep = np.abs(x) > h  # a kink guard: no finite difference across 0
+    if not keep.any():
+        return 0.0
+    return max_gradient_error(f, df, x[keep], h)
+
+
+WRONG_FORWARD.update({
+    "results kept by shape, dtype and the first and last points": (
+        _kept_by_the_ends(mish), r"differs|other random points|depends on the array"),
+})
+
+WRONG_DERIVATIVE.update({
+    "a derivative kept by shape, dtype and the first and last points": (
+        (mish, _kept_by_the_ends(mish_grad)), r"differs|other points|the same shape|float32 "
+                                              r"input gives values"),
+})
+
+WRONG_GRADIENT_CHECKER.update({
+    "leaves out the points within h of 0": (gc_skips_points_near_0,
+                                            r"x = 0 exactly|returns .*gives"),
+})

@@ -427,6 +427,25 @@ def dead_wrong_reduce_over_samples(module, inputs, output):
     module.dead_log.append(float((~alive).double().mean()))
 
 
+def dead_wrong_numpy_reduce_over_samples(module, inputs, output):
+    # one numpy ufunc call per sample, driven from C: neither the profiler nor torch sees it
+    alive = functools.reduce(np.logical_or, output.detach().numpy() != 0)
+    module.dead_log.append(float((~alive).mean()))
+
+
+def dead_wrong_numpy_map_over_units(module, inputs, output):
+    # one ufunc method call per unit, driven from C
+    nz = output.detach().numpy() != 0
+    alive = np.fromiter(map(np.logical_or.reduce, nz.T), bool, count=nz.shape[1])
+    module.dead_log.append(float((~alive).mean()))
+
+
+def dead_wrong_torch_chunks(module, inputs, output):
+    # a loop over blocks of 64 units: one torch call per block
+    alive = torch.cat([c.any(0) for c in torch.split(output.detach() != 0, 64, dim=1)])
+    module.dead_log.append(float((~alive).double().mean()))
+
+
 def dead_wrong_per_sample(module, inputs, output):
     # the number of dead units divided by the number of *samples*
     module.dead_log.append(float((output == 0).all(dim=0).sum()) / output.shape[0])
@@ -543,11 +562,20 @@ WRONG_DEAD = {
     "an int when nothing is dead": (dead_stat(lambda a: (a == 0).all(dim=0).double().mean()
                                               .item() or 0), r"appended the integer 0"),
     "a bool": (dead_stat(lambda a: bool((a == 0).all(dim=0).any())), r"appended the bool"),
-    "map over the units (C-driven, timed)": (dead_wrong_map_over_units,
-                                             r"took \d+ ms of CPU on .*50,000 units"),
-    "functools.reduce over the samples (C-driven, timed)": (dead_wrong_reduce_over_samples,
-                                                            r"took \d+ ms of CPU on .*50,000 "
-                                                            r"samples"),
+    # torch's functions driven from C: the tracer counts torch calls
+    "map over the units (C-driven)": (dead_wrong_map_over_units,
+                                      r"runs a Python loop: on a 3 x 4 batch .* on a 60 x 2,000"),
+    "functools.reduce over the samples (C-driven)": (dead_wrong_reduce_over_samples,
+                                                     r"runs a Python loop: on a 3 x 4 batch .* "
+                                                     r"on a 60 x 2,000"),
+    "a loop over blocks of 64 units": (dead_wrong_torch_chunks,
+                                       r"runs a Python loop: on a 3 x 4 batch .* on a 60 x 2,000"),
+    # numpy's ufuncs driven from C: only time shows them
+    "numpy's reduce over the samples (C-driven, timed)": (
+        dead_wrong_numpy_reduce_over_samples, r"took \d+ ms of CPU on .*50,000 samples"),
+    "numpy's map over the units (C-driven, timed)": (
+        dead_wrong_numpy_map_over_units, r"took \d+ ms of CPU on .*50,000 units|np\.fromiter|"
+                                         r"numpy\.fromiter"),
     # Wrong answers that are none of the known mistakes, though each coincides with one on
     # some case: the message says what differs and names no mistake.
     "dead units divided by the number of samples": (dead_wrong_per_sample,
@@ -633,7 +661,8 @@ def test_dead_hook_autograding_path_agrees(tmp_path, monkeypatch):
     assert not wrong.passed and "<= 0" in wrong.message
     loop = graded(ch07.DEAD_HOOK, dead_wrong_loop, tmp_path / "l", monkeypatch)
     assert not loop.passed and "Python loop" in loop.message
-    timed = graded(ch07.DEAD_HOOK, dead_wrong_map_over_units, tmp_path / "t", monkeypatch)
+    timed = graded(ch07.DEAD_HOOK, dead_wrong_numpy_reduce_over_samples, tmp_path / "t",
+                   monkeypatch)
     assert not timed.passed and "ms of CPU" in timed.message
 
 
@@ -1745,3 +1774,56 @@ def test_unanswered_chapter7_runs_to_the_end_and_autogrades_to_zero(monkeypatch)
             assert [c.metadata.get("nbgrader", {}).get("grade_id") for c in failed] == [
                 "ch07-grad-hook-check", "ch07-dead-hook-check", "ch07-course-layout-check",
                 "ch07-update-ratios-check"]
+
+
+# ----------------------------------------------------------------------------- issue 23,
+# fourth reading: clipped norms, a look at the first samples, arrays kept between calls or
+# read-only.
+
+
+def grad_wrong_clipped_at_1000(module, grad_input, grad_output):
+    module.grad_log.append(min(float(grad_output[0].detach().norm()), 1e3))
+
+
+def dead_wrong_first_30_samples(module, inputs, output):
+    o = output.detach()[:30]
+    module.dead_log.append(float((o == 0).all(0).double().mean()))
+
+
+def _layout_kept_while_unchanged():
+    """The previous call's arrays again, while the parameters' versions are unchanged."""
+    kept = {}
+
+    def answer(model):
+        ls = linears(model)
+        key = tuple((m.weight._version, None if m.bias is None else m.bias._version)
+                    for m in ls)
+        if key not in kept:
+            kept.clear()
+            kept[key] = layout_right_copy(model)
+        return kept[key]
+    return answer
+
+
+def layout_wrong_broadcast_zero_bias(model):
+    ls = linears(model)
+    return ([m.weight.detach().numpy().T.astype(np.float64) for m in ls],
+            [np.broadcast_to(0.0, (m.out_features,)) if m.bias is None
+             else m.bias.detach().numpy().astype(np.float64) for m in ls])
+
+
+WRONG_GRAD.update({
+    "the norm clipped at 1000": (grad_wrong_clipped_at_1000, r"recorded 1000 for"),
+})
+
+WRONG_DEAD.update({
+    "the first 30 samples only": (dead_wrong_first_30_samples, r"recorded .* expected"),
+})
+
+WRONG_LAYOUT.update({
+    "the previous call's arrays while the versions are unchanged": (
+        _layout_kept_while_unchanged(), r"share memory|arrays of its first call again|"
+                                        r"refilled|values of the first call"),
+    "a broadcast zero for a missing bias (read-only)": (
+        layout_wrong_broadcast_zero_bias, r"read-only"),
+})

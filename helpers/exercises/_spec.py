@@ -182,10 +182,12 @@ class Observation:
     error: str = ""                  # "TypeError: ..." when it raised
     mutated: list[str] = field(default_factory=list)
     trace: Trace = field(default_factory=Trace)
+    overwritten: bool = False        # a later call changed the result returned here
 
     def as_plain(self) -> dict:
         return {"status": self.status, "result": self.result, "error": self.error,
-                "mutated": list(self.mutated), "trace": self.trace.as_plain()}
+                "mutated": list(self.mutated), "trace": self.trace.as_plain(),
+                "overwritten": bool(self.overwritten)}
 
     @classmethod
     def from_plain(cls, data) -> Observation:
@@ -197,7 +199,8 @@ class Observation:
         return cls(status=data["status"], result=data.get("result"),
                    error=str(data.get("error", ""))[:600],
                    mutated=[str(m)[:60] for m in mutated[:5]] if isinstance(mutated, list) else [],
-                   trace=Trace.from_plain(data.get("trace")))
+                   trace=Trace.from_plain(data.get("trace")),
+                   overwritten=data.get("overwritten") is True)
 
 
 # ------------------------------------------------------------------ running the answer
@@ -243,12 +246,102 @@ def _argument_names(fn, count: int) -> list[str]:
 
 def observe(spec: Spec, answers: Sequence, case: Case) -> Observation:
     """Run one case on fresh inputs and record what happened, as plain data."""
+    return _run(spec, answers, case)[0]
+
+
+def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Observation]:
+    """Run every case in turn. A result the answer returned is kept until the end: one that a
+    later call changed came from a buffer the answer reuses (a cache of output arrays), so a
+    caller's earlier result would change under it."""
+    observations, kept = [], []
+    for case in cases:
+        observation, raw = _run(spec, answers, case)
+        observations.append(observation)
+        if observation.status == "returned" and _holds_data(raw):
+            print_ = _contents(raw)
+            if print_ is not None:
+                kept.append((observation, raw, print_))
+    arrays = [(observation, list(_arrays_in(raw))) for observation, raw, _ in kept]
+    for observation, raw, print_ in kept:
+        observation.overwritten = _contents(raw) != print_
+    # Two calls that return the same memory (a cache handing out the array it keeps): the
+    # caller who changes one result changes the other, and every later one.
+    for j, (_, mine) in enumerate(arrays):
+        for earlier, theirs in arrays[:j]:
+            if any(a.size and b.size and np.may_share_memory(a, b)
+                   for a in mine for b in theirs):
+                earlier.overwritten = True
+    return observations
+
+
+def _contents(raw):
+    """A fingerprint of a result (a driver's record: of its "result"), or None for one that
+    has none (an object array, a strange type: the judge says what came)."""
+    try:
+        return _fingerprint(raw["result"] if isinstance(raw, dict) else raw)
+    except Exception:
+        return None
+
+
+def _arrays_in(result):
+    """The numpy arrays in a result (nested lists and tuples, a driver's record)."""
+    if isinstance(result, np.ndarray):
+        yield result
+    elif isinstance(result, (list, tuple)):
+        for r in result[:20]:
+            yield from _arrays_in(r)
+    elif isinstance(result, dict) and "result" in result:
+        yield from _arrays_in(result["result"])
+
+
+def _written(call, case: Case, names: list[str]) -> list[str]:
+    """Which inputs ``call`` writes into, found by running it once more on writeable copies
+    (after a write into a read-only input failed); [] when none changed in the end."""
+    args, kwargs = case.inputs()
+    values = [*args, *kwargs.values()]
+    before = [_fingerprint(v) for v in values]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            call(*args, **kwargs)
+        except Exception:
+            pass
+    return [name for name, v, b in zip(names, values, before) if _fingerprint(v) != b]
+
+
+def _read_only(values) -> list[np.ndarray]:
+    """Mark the arrays among ``values`` (and in lists or tuples of them) read-only."""
+    frozen = []
+    for value in values:
+        for a in (value if isinstance(value, (list, tuple)) else [value]):
+            if isinstance(a, np.ndarray) and a.flags.writeable:
+                a.setflags(write=False)
+                frozen.append(a)
+    return frozen
+
+
+def _holds_data(result) -> bool:
+    """Whether a result holds arrays or tensors whose contents a later call could change."""
+    if isinstance(result, np.ndarray):
+        return True
+    if isinstance(result, (list, tuple)):
+        return any(_holds_data(r) for r in result[:20])
+    if isinstance(result, dict) and "result" in result:  # a driver's record of the call
+        return _holds_data(result["result"])
+    return type(result).__module__.startswith("torch") and hasattr(result, "detach")
+
+
+def _run(spec: Spec, answers: Sequence, case: Case) -> tuple[Observation, Any]:
+    """Run one case: its observation, and the result as returned (not copied)."""
     args, kwargs = case.inputs()
     # A driver's scenario may change the objects it is given (train a model, register a hook):
     # a driver checks what the student must not change itself.
     watch = case.driver is None
     before = [_fingerprint(a) for a in args] + [_fingerprint(v) for v in kwargs.values()] \
         if watch else []
+    # The arrays are handed over read-only: an answer that writes into its input and puts the
+    # values back before returning (which the fingerprints cannot see) fails at the write.
+    frozen = _read_only([*args, *kwargs.values()]) if watch else []
     if case.driver is not None:
         call, call_args = DRIVERS[case.driver], (answers, *args)
     else:
@@ -263,9 +356,10 @@ def observe(spec: Spec, answers: Sequence, case: Case) -> Observation:
         traced = spec.traces(case)
         # A timed case runs on one BLAS thread: a second one spinning while it waits to be
         # scheduled would count CPU time that is no work of the answer's.
-        with (tracing(spec.forbidden, count_work=case.work is not None) if traced
-              else contextlib.nullcontext(Trace())) as trace, \
-                (one_blas_thread() if case.work == "timed" else contextlib.nullcontext()):
+        # (BLAS first, outside the tracer: its set-up is no work of the answer's.)
+        with (one_blas_thread() if case.work == "timed" else contextlib.nullcontext()), \
+                (tracing(spec.forbidden, count_work=case.work is not None) if traced
+                 else contextlib.nullcontext(Trace())) as trace:
             start = time.process_time()
             try:
                 result = call(*call_args, **kwargs)
@@ -284,6 +378,11 @@ def observe(spec: Spec, answers: Sequence, case: Case) -> Observation:
         after = [_fingerprint(a) for a in args] + [_fingerprint(v) for v in kwargs.values()]
         names = _argument_names(call, len(args)) + [f"`{k}`" for k in kwargs]
         mutated = [name for name, b, a in zip(names, before, after) if b != a]
+        if status == "raised" and "read-only" in error and not mutated:
+            mutated = _written(call, case, names) or [" or ".join(
+                name for name, value in zip(names, [*args, *kwargs.values()])
+                if any(value is f or (isinstance(value, (list, tuple))
+                                      and any(v is f for v in value)) for f in frozen))]
     first = time.process_time() - start
     if case.work == "timed" and status == "returned":
         trace.seconds, trace.reference_seconds = _timings(spec, call, call_args, kwargs, case,
@@ -292,7 +391,7 @@ def observe(spec: Spec, answers: Sequence, case: Case) -> Observation:
         plain = _plain.to_plain(result)
     except _plain.PlainDataError as err:
         plain = Other(type(result).__name__, f"too large to check ({err})")
-    return Observation(status, plain, error, mutated, trace)
+    return Observation(status, plain, error, mutated, trace), result
 
 
 def _raised_by_an_answer(err: BaseException, answers: Sequence) -> bool:
@@ -429,7 +528,7 @@ class Spec:
             return
         seed = fresh_seed() if seed is None else int(seed)
         cases = self.draw(seed)
-        observations = [observe(self, answers, c) for c in cases]
+        observations = observe_all(self, answers, cases)
         self.verdict(cases, observations, seed)
         passed(self.pass_message)
 
@@ -468,15 +567,21 @@ class Spec:
         if o.status == "missing":
             raise ExerciseError(f"no result of {what} reached the grader for this case.",
                                 "the check cell must run to the end, after your answer cell.")
-        if o.status == "raised":
-            hint = self.explain_error(c, o) if self.explain_error else None
-            raise ExerciseError(f"{what} raised {o.error}", hint or (
-                "run your function on this case in a cell of its own and read the error."))
-        if o.mutated:
+        if o.mutated:  # (first: a write into a read-only input raises)
             raise ExerciseError(
                 f"{what} modified its input {o.mutated[0]} in place.",
                 "the caller still needs the inputs it passed: compute the result into a new "
                 "object instead of assigning into (or appending to) the one you were given.")
+        if o.status == "raised":
+            hint = self.explain_error(c, o) if self.explain_error else None
+            raise ExerciseError(f"{what} raised {o.error}", hint or (
+                "run your function on this case in a cell of its own and read the error."))
+        if o.overwritten:
+            raise ExerciseError(
+                f"{what} returned an array here that a later call changed or handed out "
+                "again (the same memory): a caller's earlier result would change under it.",
+                "return a new array at every call (numpy's operations make one); do not keep "
+                "output arrays between calls.")
         traced = self.traces(c)
         if traced and not o.trace.complete:
             raise ExerciseError(
@@ -525,6 +630,20 @@ class Spec:
                     f"{os_.trace.peak_blocks} (a list of the elements, map, or "
                     "np.frompyfunc): a loop in disguise; this exercise asks for a vectorised "
                     "answer.", hint)
+        # The timed input is hundreds of times larger than the small work case: a Python loop
+        # over blocks of it (a `for` over chunks of a few thousand rows, an early exit from
+        # one) runs its lines there, which the pair above, both below 2,000 elements, cannot
+        # show. (A driver's own lines run there too: its cases are left to the pair.)
+        fewest = min((o.trace.work for c, o in small if o.trace.complete), default=None)
+        for c, o in zip(cases, observations):
+            grown = o.trace.work - fewest if fewest is not None else 0
+            if (c.work == "timed" and c.driver is None and o.trace.complete
+                    and o.status == "returned" and grown >= TIMED_LOOP_WORK):
+                raise ExerciseError(
+                    f"{self.what} runs a Python loop: on {c.label} it executed "
+                    f"{o.trace.work} Python lines and calls, on the smallest input "
+                    f"{fewest}. A vectorised answer runs the same few lines whatever the "
+                    "size (a loop over blocks of the input is a loop too).", hint)
         for c, o in zip(cases, observations):
             # numpy's own loops run in C on raw numbers; one over Python objects, even driven
             # from C (map, a deque), takes tens of times longer: a right answer is within a
@@ -538,6 +657,11 @@ class Spec:
                     "(np.longdouble, Python objects such as Fraction or Decimal) whose "
                     "arithmetic runs many times slower than float64's; this exercise asks for "
                     "a vectorised answer in float64 (or the input's float type).", hint)
+
+
+#: Python lines and calls a timed case may run beyond the smallest work case (a branch for
+#: large inputs, numpy's own Python wrappers): a loop over blocks of it runs hundreds more.
+TIMED_LOOP_WORK = 96
 
 
 def spec_for(grade_id: str) -> Spec:
@@ -575,7 +699,7 @@ def collect(spec: Spec, answers: Sequence) -> None:
     except FileNotFoundError:
         print(f"\U0001f4e8 {spec.what}: the grader sent no cases for this exercise.")
         return
-    observations = [observe(spec, answers, c).as_plain() for c in cases]
+    observations = [o.as_plain() for o in observe_all(spec, answers, cases)]
     _plain.write(outbox, spec.grade_id, observations)
     print(f"\U0001f4e8 {spec.what}: results recorded; the grader judges them after the run.")
 

@@ -198,6 +198,26 @@ def _module_of_file(filename: str) -> str:
     return module
 
 
+_TORCH_COUNTER = None
+
+
+def _torch_counter():
+    """A torch function mode whose handler, a Python function, runs at every torch call: the
+    profiler then sees torch's functions called from C too (``functools.reduce(torch.logical_or,
+    rows)``, ``map(torch.any, columns)``), which it otherwise cannot. Only built once torch is
+    loaded (the checks never import torch themselves)."""
+    global _TORCH_COUNTER
+    if _TORCH_COUNTER is None:
+        from torch.overrides import TorchFunctionMode
+
+        class TorchCalls(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                return func(*args, **(kwargs or {}))
+
+        _TORCH_COUNTER = TorchCalls
+    return _TORCH_COUNTER
+
+
 @contextlib.contextmanager
 def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
     """Trace the block: yields a :class:`Trace` that fills in while the block runs.
@@ -223,6 +243,9 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
             if blocks > peak:
                 peak = blocks
     own_code = {tracing.__wrapped__.__code__}  # its own generator, resumed on exit
+    # With torch loaded, every torch call runs the counter's handler: one call of work each.
+    counter = _torch_counter()() if count_work and "torch" in sys.modules else None
+    handler = counter.__torch_function__.__func__.__code__ if counter is not None else None
 
     def note_python(frame):
         trace.calls += 1
@@ -251,8 +274,11 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
                 trace.forbidden.append(full)
             if count_work:
                 sample()
-        elif event == "call" and frame.f_code not in own_code:
-            note_python(frame)
+        elif event == "call":
+            if frame.f_code is handler:
+                trace.calls += 1
+            elif frame.f_code not in own_code:
+                note_python(frame)
 
     def line_tracer(frame, event, arg):
         if event == "line":
@@ -261,9 +287,11 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
         return line_tracer
 
     def global_tracer(frame, event, arg):
-        return line_tracer
+        return None if frame.f_code is handler else line_tracer
 
     previous_profile, previous_trace = sys.getprofile(), sys.gettrace()
+    if counter is not None:
+        counter.__enter__()
     sys.setprofile(profiler)
     if count_work:
         sys.settrace(global_tracer)
@@ -278,5 +306,8 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
             sys.setprofile(previous_profile)
         except TypeError:  # a C profiler (cProfile, %prun) cannot be put back from Python
             sys.setprofile(None)
+        if counter is not None:  # after the tracers: its exit is no call of the answer's
+            with contextlib.suppress(Exception):  # the answer left a mode of its own on top
+                counter.__exit__(None, None, None)
         trace.peak_blocks = max(0, peak - start)
         trace.complete = still_ours

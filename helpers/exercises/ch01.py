@@ -159,6 +159,13 @@ def _large_integer_x(rng, n: int, d_in: int, d_out: int):
     return (X,) + _layer_inputs(rng, n, d_in, d_out)[1:]
 
 
+def _large_integer_x_float32(rng, n: int, d_in: int, d_out: int):
+    """The same int64 X with float32 W and b: numpy's arithmetic gives float64 all the same
+    (an int64 with a float32 is float64), so X cast to the weights' float32 rounds."""
+    X, W, b = _large_integer_x(rng, n, d_in, d_out)
+    return X, W.astype(np.float32), b.astype(np.float32)
+
+
 def _integer_layer(rng, n: int, d_in: int, d_out: int):
     """int64 X, W and b: X and W positive and even, b odd and above 2**24, so every result is
     an odd whole number above 2**24, which float32 cannot hold (and float16 overflows); every
@@ -199,6 +206,9 @@ def _draw_linear(rng) -> list[Case]:
              f"d_in = {n}, d_out = {d_in})", _positive_inputs(rng, d_out, n, d_in)),
         Case(f"an integer X (int64, values up to 1e8) with float64 W and b (n = {d_out}, "
              f"d_in = {n}, d_out = {d_in})", _large_integer_x(rng, d_out, n, d_in)),
+        Case(f"an integer X (int64, values up to 1e8) with float32 W and b: float64 results "
+             f"(n = {d_in}, d_in = {n}, d_out = {d_out})",
+             _large_integer_x_float32(rng, d_in, n, d_out)),
         Case(f"integer X, W and b (int64, results above 1e7) (n = {d_in}, d_in = {d_out}, "
              f"d_out = {n})", _integer_layer(rng, d_in, d_out, n)),
         Case(f"a float32 X with float64 W and b, positive values (n = {n}, d_in = {d_out}, "
@@ -816,6 +826,15 @@ def _draw_collapse(rng) -> list[Case]:
     weights[1], biases[1] = weights[1].astype(np.float64), biases[1].astype(np.float64)
     cases.append(Case(f"float32 layers with a float64 second layer, positive values, sizes "
                       f"{mixed}", (weights, biases), note={"sizes": mixed}))
+    # float32 weights with float64 biases, one and two layers: b stays float64 (numpy's
+    # arithmetic), so a dtype taken from the weights alone rounds it.
+    for n_layers in (1, 2):
+        sizes = [int(v) for v in rng.integers(2, 6, n_layers + 1)]
+        weights, biases = _stack(rng, sizes)
+        weights = [w.astype(np.float32) for w in weights]
+        cases.append(Case(f"float32 weights with float64 biases, {n_layers} layer"
+                          f"{'s' if n_layers > 1 else ''}, sizes {sizes}", (weights, biases),
+                          note={"sizes": sizes}))
     cases.append(Case("integer layers (int64) whose products pass 2**53, beyond float64's "
                       "whole numbers, sizes [2, 3, 2]", _huge_integer_stack(rng),
                       note={"sizes": [2, 3, 2]}))
@@ -880,13 +899,14 @@ def _judge_collapse(case: Case, obs, expected) -> None:
     W_got = _part(W_got, "W", W_ref.shape, label, _ORDER_HINT)
     dtype = np.result_type(*weights, *biases)
     exact = expected.get("exact")
-    if exact is not None and W_got.dtype.kind in "iu":
-        _exact_part(W_got, exact["W"], "W", label, _EXACT_HINT)
-        b_int = _part(result[1], "b", exact["b"].shape, label,
+    if exact is not None:
+        # Integer layers: the exact whole numbers, whatever dtype holds them (a float64
+        # result passes only while it holds them exactly, up to 2**53).
+        _exact_part(_as_whole(W_got), exact["W"], "W", label, _EXACT_HINT)
+        b_got = _part(result[1], "b", exact["b"].shape, label,
                       "b has one entry per output unit, shape (d_out,), like every bias.")
-        if b_int.dtype.kind in "iu":
-            _exact_part(b_int, exact["b"], "b", label, _EXACT_HINT)
-            return
+        _exact_part(_as_whole(b_got), exact["b"], "b", label, _EXACT_HINT)
+        return
     rtol = _collapse_rounding(weights, biases)
     # W is a product of the weight matrices alone, which numpy computes in their own dtype
     # (float32 weights with float64 biases: W in float32, b in float64).
@@ -930,15 +950,29 @@ _EXACT_HINT = ("multiply integer layers as integers (numpy's @ on int64 arrays i
                "float in any step, even float64, rounds whole numbers beyond 2**53.")
 
 
+def _as_whole(got: np.ndarray) -> np.ndarray:
+    """A result for integer layers as exact int64 values: integers as they are, floats that
+    hold whole numbers converted exactly; any other float is kept (it differs)."""
+    if got.dtype.kind in "iu":
+        return got
+    got = got.astype(np.float64)  # (float16 and float32 hold fewer whole numbers still)
+    with np.errstate(all="ignore"):
+        whole = np.isfinite(got) & (got == np.round(got)) & (np.abs(got) < 2.0**63)
+    if not np.all(whole):
+        return got
+    return got.astype(np.int64)
+
+
 def _exact_part(got: np.ndarray, exact: np.ndarray, name: str, label: str, hint: str) -> None:
     """Integer layers collapse to exact whole numbers: compared as integers, not as floats."""
     diff = _integer_difference(got, exact)
     if diff is None:
         return
     index, n_bad = diff
+    shown = int(got[index]) if got.dtype.kind in "iu" else repr(float(got[index]))
     raise ExerciseError(
         f"{name} from {label} differs from the answer in {n_bad} of "
-        f"{exact.size} values; the first difference is at index {index}: got {int(got[index])}, "
+        f"{exact.size} values; the first difference is at index {index}: got {shown}, "
         f"expected {int(exact[index])}. Integer layers give exact whole numbers (int64): some "
         "step went through floats (float64 holds every whole number only up to 2**53) or "
         "rounded.", hint)
@@ -1168,9 +1202,16 @@ def _draw_width(rng) -> list[Case]:
     patterns.append(("seven or more failures in a row, each lower than the last, then a "
                      "success", [float(v) / 1000 for v in falling] + success(1)
                      + fail(int(rng.integers(0, 4)))))
-    m = int(rng.integers(12, 17))
+    m = int(rng.integers(17, 25))
     patterns.append(("a wide search where only max_width itself reaches 0.95",
                      fail(m - 1) + success(1)))
+    # Chance-level and repeated scores before the first success: a search that gives up at
+    # chance (0.5, a network that learned nothing) or on a score it has seen misses these.
+    patterns.append(("chance-level scores (exactly 0.5), repeated, then a success",
+                     [0.5, 0.5] + fail() + [0.5] + success(1) + fail(int(rng.integers(0, 3)))))
+    repeated = fail()
+    patterns.append(("the same failing score three times, then a success",
+                     repeated * 3 + success(1)))
     for _ in range(2):
         m = int(rng.integers(1, 9))
         scores = [float(rng.choice([_TARGET, _JUST_ABOVE] + success())) if rng.random() < 0.3

@@ -211,6 +211,7 @@ def _int_array(rng, shape, dtype=np.int64, high: int = 60) -> np.ndarray:
 def _draw_shrink(rng) -> list[Case]:
     random_n = int(rng.integers(2, 61))
     deep_n = int(rng.integers(61, 600))
+    int32_n = int(rng.integers(16, 61))
     cases = [
         Case("n_layers = 8 (an int)", (8,)),
         Case("n_layers = 0 (an int)", (0,)),
@@ -220,6 +221,11 @@ def _draw_shrink(rng) -> list[Case]:
         Case("n_layers = 100 (an int: below float32's smallest numbers)", (100,)),
         Case("n_layers = 600 (an int: a network deeper than float64's range)", (600,)),
         Case("n_layers = np.int64(5), a numpy integer", (np.int64(5),)),
+        # numpy integer scalars wrap around like their arrays: 4**n passes int64 at n = 32 and
+        # int32 at n = 16 (an answer that treats only arrays as arrays misses it).
+        Case(f"n_layers = np.int64({deep_n}), a numpy integer (a very deep network)",
+             (np.int64(deep_n),)),
+        Case(f"n_layers = np.int32({int32_n}), a numpy int32", (np.int32(int32_n),)),
         Case("an int64 array with 0, 1, 32 and 40 (4**32 passes the int64 range)",
              (np.array([[3, 0, 12, 1], [40, 8, 32, 2]]),)),
         Case("another int64 array of shape (2, 4), other counts",
@@ -227,16 +233,18 @@ def _draw_shrink(rng) -> list[Case]:
         Case("an int64 array of shape (2, 2, 3): three axes", (_int_array(rng, (2, 2, 3)),)),
         Case("very many layers: 1023, 1024, 16384, 32768 and 40000 (beyond int16)",
              (np.array([1023, 1024, 16384, 32768, 40000]),)),
-        Case("very deep networks: 75, 127, 128, 200, 499, 530, 537, 538 and 1000 layers "
-             "(float32 and the smallest float64 numbers run out)",
-             (np.array([75, 127, 128, 200, 499, 530, 537, 538, 1000]),)),
+        Case("very deep networks: 75, 127, 128, 200, 499, 500, 505, 510, 530, 537, 538 and "
+             "1000 layers (float32 and the smallest float64 numbers run out)",
+             (np.array([75, 127, 128, 200, 499, 500, 505, 510, 530, 537, 538, 1000]),)),
         # int32 counts too: an answer computing an int32 array in float32 (as float32 stays
         # float32 in Exercise 1) is exact up to 74 layers and 0 beyond.
         Case("very deep networks as int32: 75, 100, 200, 499 and 1000 layers",
              (np.array([75, 100, 200, 499, 1000], dtype=np.int32),)),
         Case("a 0-d integer array", (np.array(int(rng.integers(2, 20))),)),
+        Case("a 0-d integer array of a deep network", (np.array(int(rng.integers(32, 600))),)),
         Case("a one-element array [5]", (np.array([5]),)),
         Case("an empty integer array", (np.zeros(0, dtype=np.int64),)),
+        Case("an empty integer array of shape (0, 3)", (np.zeros((0, 3), dtype=np.int64),)),
     ]
     for dtype in (np.int64, np.int32):
         shape = random_shape(rng)
@@ -273,13 +281,26 @@ def _judge_shrink(case: Case, obs, expected) -> None:
                 "an array of its own.")
         value = expect_float(got, label, finite=False,
                              hint="return the number itself, not text or a list.")
+        if value < 0:
+            raise ExerciseError(f"{label} is {value!r}, a negative bound; expected "
+                                f"{pair(value, expected)[1]}.",
+                                "a bound on a size is a product of positive factors: it is "
+                                "never below 0.")
         if not math.isclose(value, float(expected), rel_tol=1e-9, abs_tol=_TINY):
             shown, wanted = pair(value, expected)
             hint = _shrink_hint(n, value)
             if hint is None and isinstance(got, np.floating) and got.dtype != np.float64:
-                hint = (f"a {got.dtype} holds numbers down to about "
-                        f"{np.finfo(got.dtype).tiny:.0e} only, and (1/4)**n falls below that: "
+                finfo = np.finfo(got.dtype)
+                hint = (f"a {got.dtype} holds numbers down to about {finfo.tiny:.0e} only, "
+                        "and (1/4)**n falls below that: compute in float64."
+                        if float(expected) < finfo.tiny else
+                        f"a {got.dtype} keeps about {finfo.precision} significant digits: "
                         "compute in float64.")
+            if hint is None and isinstance(n, np.integer) and 4 ** int(n) > np.iinfo(n.dtype).max:
+                hint = (f"a numpy {n.dtype} holds integers up to about "
+                        f"{float(np.iinfo(n.dtype).max):.1e}; 4**n passes that at n = "
+                        f"{n.dtype.itemsize * 4} and wraps around silently, so compute with "
+                        "floats.")
             raise ExerciseError(f"{label} is {shown}, expected {wanted}.",
                                 hint or _SHRINK_DEFAULT_HINT)
         if isinstance(got, (int, np.integer)):
@@ -295,6 +316,13 @@ def _judge_shrink(case: Case, obs, expected) -> None:
         raise ExerciseError(
             f"{label} returned dtype {got.dtype}; the bounds are fractions, so the result must "
             "be a float array.", "compute with floats: 0.25 ** n, not an integer power.")
+    negative = np.flatnonzero(np.asarray(got, dtype=float) < 0)
+    if negative.size:
+        k = int(n.flat[negative[0]])
+        raise ExerciseError(f"{label} is negative at n_layers = {k}: got "
+                            f"{pair(got.flat[negative[0]], 0.25 ** k)[0]}.",
+                            "a bound on a size is a product of positive factors: it is never "
+                            "below 0.")
     diff = first_difference(got, expected, rtol=1e-9, atol=_TINY)
     if diff is None:
         return
@@ -397,9 +425,11 @@ def tanh_network_stats(std_fn, sizes) -> dict[str, np.ndarray]:
 
 
 # The networks the task promises: ten tanh layers, widths from 2 to 1000, consecutive widths
-# at most 1.6 times apart. (The model above does not depend on the width itself, so LeCun's
-# and Xavier's rules pass at any width; a rule that switches at some width shows.)
-MIN_WIDTH, MAX_WIDTH, MAX_RATIO = 2, 1000, 1.6
+# at most 1.6 times apart, and one 100,000 units wide. (The model above does not depend on
+# the width itself, so LeCun's and Xavier's rules pass at any width; a rule that switches or
+# levels off at some width shows.) No random width above 1000: an answer that returns the
+# weights themselves would fill the memory before the check could say so.
+MIN_WIDTH, MAX_WIDTH, MAX_RATIO, VERY_WIDE = 2, 1000, 1.6, 100_000
 
 
 def _tanh_networks(rng) -> dict[str, list[int]]:
@@ -415,18 +445,23 @@ def _tanh_networks(rng) -> dict[str, list[int]]:
         # and back: the first layer of the one and the last of the others show a gain that is
         # a little too large or too small.
         "steep narrowing network (400 units, then 1.6 times narrower a layer)":
-            [400, 250, 156, 98, 61, 38, 24, 16, 16, 16, 16],
+            [400, 250, 157, 99, 62, 39, 25, 16, 16, 16, 16],
         "steep early widening network (16 units, 1.6 times wider a layer up to 400)":
             [16, 25, 40, 64, 102, 163, 260, 400, 400, 400, 400],
         "steep late widening network (16 units for four layers, then 1.6 times wider)":
             [16, 16, 16, 16, 25, 39, 62, 99, 157, 250, 400],
         f"narrow network ({MIN_WIDTH} units a layer)": [MIN_WIDTH] * 11,
         f"wide network ({MAX_WIDTH} units a layer)": [MAX_WIDTH] * 11,
+        f"very wide network ({VERY_WIDE:,} units a layer)": [VERY_WIDE] * 11,
     }
-    for j in (1, 2):
-        base = int(rng.choice([20, 32, 48, 64, 96, 128, 192, 256, 320]))
-        sizes = [int(round(base * rng.uniform(0.8, 1.25))) for _ in range(11)]
-        networks[f"random network {j} (widths {min(sizes)} to {max(sizes)})"] = sizes
+    # One of the usual widths, and two anywhere from 10 to 1000 (log-uniform): a rule that
+    # changes within some band of widths meets it on some draws.
+    bases = [int(rng.choice([20, 32, 48, 64, 96, 128, 192, 256, 320]))]
+    bases += [int(round(10 ** rng.uniform(1, math.log10(800)))) for _ in (2, 3)]
+    for j, base in enumerate(bases, start=1):
+        sizes = [min(MAX_WIDTH, max(MIN_WIDTH, int(round(base * rng.uniform(0.8, 1.25)))))
+                 for _ in range(11)]
+        networks[f"random network {j} (widths {min(sizes):,} to {max(sizes):,})"] = sizes
     return networks
 
 

@@ -147,6 +147,11 @@ def _draw_leaky(rng) -> list[Case]:
         shape = random_shape(rng)
         cases += _leaky_cases(f"random values of shape {shape} ({np.dtype(dtype).name})",
                               rng.normal(0.0, 3.0, shape).astype(dtype), _draw_alpha(rng))
+    # Three and four axes on every draw ("any shape"): an answer right up to 2-D shows.
+    for ndim in (3, 4):
+        shape = tuple(int(d) for d in rng.integers(2, 5, ndim))
+        cases += _leaky_cases(f"random values of shape {shape} ({ndim} axes)",
+                              rng.normal(0.0, 3.0, shape), _draw_alpha(rng))
     # Two inputs with the same shape, dtype and alpha but other values: a result kept from
     # an earlier call (a cache keyed on anything but the values) shows.
     # The second shares the first's first row (a cache keyed on a first element or row shows).
@@ -588,6 +593,9 @@ def _draw_dead_units(rng) -> list[Case]:
         Case("`ch03.DEAD_UNITS_BATCH` in float32 (where 1e-200 becomes exactly 0)",
              (DEAD_UNITS_BATCH.astype(np.float32),)),
         Case(f"a square ({n} samples, {n} units) ReLU batch", (square,)),
+        # The shape and dtype of the first case, other outputs: results kept by shape show.
+        Case("a random (7 samples, 12 units) ReLU batch, the shape of "
+             "`ch03.DEAD_UNITS_BATCH`", (_relu_layer(rng, 7, 12),)),
         Case("one sample, 9 units", (one_sample,)),
         Case(f"one unit, zero on all {len(one_unit_dead)} samples", (one_unit_dead,)),
         Case(f"one unit, nonzero on the last of its {len(one_unit_alive)} samples only",
@@ -660,6 +668,16 @@ def _late_layer(rng, shape: tuple) -> np.ndarray:
     if n_samples > 4:
         rows = rng.integers(n_samples // 2, n_samples, int(alive.sum()))
         A[rows, np.flatnonzero(alive)] = rng.uniform(0.1, 1.0, rows.size)
+        # About half the live units (one at least) fire once only, on any sample but the
+        # last: a look at the last rows, or at the second half, misses them. Another live
+        # one, if there is one, keeps firing on the last sample (a scan stops late).
+        once = np.union1d(np.flatnonzero(alive & (rng.random(n_units) < 0.5)), [one_alive])
+        late = np.setdiff1d(np.flatnonzero(alive), [one_alive])
+        once = np.setdiff1d(once, late[:1])
+        A[:, once] = 0.0
+        rows = rng.integers(0, n_samples - 1, once.size)
+        rows[0] = rng.integers(0, n_samples // 2)  # one in the first half at least
+        A[rows, once] = rng.uniform(0.1, 1.0, once.size)
     return A
 
 
@@ -838,6 +856,11 @@ _FIXED_SETTINGS = (
     ("the middle of the ranges", (-3.0, 0.75, 220)),
     ("the middle bias with the smallest lr and the most epochs", (-3.0, LR_RANGE[0],
                                                                   EPOCHS_RANGE[1])),
+    # Biases between whole numbers: a rule fitted to the integer biases above (keep only the
+    # fraction, b - round(b)) leaves them negative.
+    ("a bias of -3.4 with the smallest lr and the fewest epochs", (-3.4, LR_RANGE[0],
+                                                                   EPOCHS_RANGE[0])),
+    ("a bias of -2.4 with the middle lr and epochs", (-2.4, 0.75, 220)),
 )
 #: How many settings are drawn anywhere in the ranges at each check (the mild end of the bias
 #: range with lr and epochs drawn, then anywhere): each one trains a network (~0.1 s).
@@ -1008,6 +1031,9 @@ def _draw_born_dead(rng) -> list[Case]:
         Case(f"a random int32 array of shape {shape}",
              (rng.integers(1, 80, size=shape).astype(np.int32),)),
         Case("a random int64 array of shape (2, 3)", (rng.integers(1, 80, size=(2, 3)),)),
+        # Three and four axes on every draw ("any shape"): an answer right up to 2-D shows.
+        *[Case(f"a random int64 array of shape {s3}", (rng.integers(1, 80, size=s3),))
+          for s3 in (tuple(int(d) for d in rng.integers(2, 4, n)) for n in (3, 4))],
         # Depths 45 to 60, where 1 - (1/2)^(D - 1) reaches 1 in float64 (exact up to 54): an
         # answer that rounds to 1 early, or rounds its digits, shows.
         Case("depths 45 to 60, np.arange(45, 61)", (np.arange(45, 61),)),

@@ -144,6 +144,12 @@ def _draw_update_ratio(rng) -> list[Case]:
     W = _weights(rng, _random_matrix_shape(rng, 2))
     add("a step larger than the weights themselves (ratio above 1)", W,
         _step(rng, W, rng.uniform(1.5, 4.0)))
+    # One W_before, two steps (one snapshot of the weights, several updates): a result kept
+    # by W_before alone shows.
+    W = _weights(rng, _random_matrix_shape(rng, 2))
+    for size in (1e-3, 1e-1):
+        add(f"the same W_before as the next or last case, a step of about {size:g} of its "
+            "size", W, _step(rng, W, size))
     W = _weights(rng, _random_matrix_shape(rng, 3, 8))
     W[1, :] = 0.0
     W[:, 0] = 0.0
@@ -707,6 +713,14 @@ def _draw_epochs(rng) -> list[Case]:
         cases.append(Case(f"an entry one float step below the target {t_merge!r} (equal to it "
                           f"{how}), later one at it",
                           (curve([0.5, step_below, 0.6, t_merge, 0.7]), t_merge)))
+    # A curve that reaches 1.0 (every validation point right) and a target just above it: an
+    # answer that reads a target above 1 as a percentage (target / 100) finds an epoch. And a
+    # target below 0.5 with an entry one float step below it: a tolerance shows there too.
+    cases.append(Case("a curve that reaches 1.0, target 1.000000000001 (just above its best "
+                      "entry: never reached)", (curve([0.6, 0.9, 1.0, 1.0]), 1.000000000001)))
+    low = round(float(rng.uniform(0.2, 0.45)), 2)
+    cases.append(Case(f"an entry one float step below a low target {low!r}, later one at it",
+                      (curve([0.1, float(np.nextafter(low, 0)), low]), low)))
     # Realistic curves: accuracies on a validation set of n_val points, some hundred epochs.
     for j in range(4):
         n_val = int(rng.choice([45, 50, 60, 100]))
@@ -921,6 +935,7 @@ _OUTPUT_ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoi
 # name with one (nn., torch., F., tf., keras.) is a framework's loss (see _FRAMEWORK).
 _LOSS_ALIASES = {
     "mean_squared_error": "mse", "squared_error": "mse", "l2": "mse", "mseloss": "mse",
+    "mse_loss": "mse", "bce_loss": "bce",
     "binary_cross_entropy": "bce", "binary_crossentropy": "bce", "bceloss": "bce",
     "crossentropy": "cross_entropy", "categorical_cross_entropy": "cross_entropy",
     "categorical_crossentropy": "cross_entropy", "ce": "cross_entropy",

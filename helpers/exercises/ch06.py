@@ -300,10 +300,15 @@ def _draw_forward(rng) -> list[Case]:
     three = three if len(three) == 3 else (2, 3, 4)
     for dtype in (np.float64, np.float32):
         name = np.dtype(dtype).name
+        first = rng.choice(grid, size=three)
+        # The other input shares the first one's first and last points: a result kept by
+        # shape, dtype and an end of the input shows too.
+        other = rng.choice(grid, size=three)
+        other.flat[0], other.flat[-1] = first.flat[0], first.flat[-1]
         cases += [Case(f"random points of the grid, shape {three} ({name})",
-                       (rng.choice(grid, size=three).astype(dtype),)),
-                  Case(f"other random points of the grid, the same shape {three} ({name})",
-                       (rng.choice(grid, size=three).astype(dtype),))]
+                       (first.astype(dtype),)),
+                  Case(f"other random points of the grid, the same shape {three} ({name}) and "
+                       "the same first and last points", (other.astype(dtype),))]
     # float64 precision: the grid moved by a step of 1e-6 (and 2e-6) max(1, |x|), numbers
     # float32 does not hold. Differences over the two steps agree for a function computed in
     # float64; one computed in float32 or float16 and cast back moves in jumps.
@@ -996,6 +1001,8 @@ def _draw_derivative(rng) -> list[Case]:
     probe = x[np.abs(x) >= 0.1]
     shape = random_shape(rng, max_dims=2, low=3, high=7)
     three = tuple(int(v) for v in rng.integers(2, 6, 3))
+    first3, other3 = rng.choice(x, size=three), rng.choice(x, size=three)
+    other3.flat[0], other3.flat[-1] = first3.flat[0], first3.flat[-1]
     four = tuple(int(v) for v in rng.permutation([2, 3, 4, 5]))
     one = float(rng.choice(x))
     fd = "for the finite differences"
@@ -1017,9 +1024,9 @@ def _draw_derivative(rng) -> list[Case]:
         Case(f"some of the points as an array of shape {shape}",
              (rng.choice(x, size=shape),), answer=1, note={"role": "same"}),
         Case(f"some of the points as a 3-D array of shape {three}",
-             (rng.choice(x, size=three),), answer=1, note={"role": "same"}),
-        Case(f"other points, the same shape {three} and dtype (nothing may be remembered "
-             "from an earlier call)", (rng.choice(x, size=three),), answer=1,
+             (first3,), answer=1, note={"role": "same"}),
+        Case(f"other points, the same shape {three} and dtype and the same first and last "
+             "points (nothing may be remembered from an earlier call)", (other3,), answer=1,
              note={"role": "same"}),
         Case(f"some of the points as a 4-D array of shape {four}",
              (rng.choice(x, size=four),), answer=1, note={"role": "same"}),
@@ -1628,6 +1635,12 @@ def _draw_gradient_checker(rng) -> list[Case]:
         cases.append(_gc_case(f"np.linspace(-3, 3, {m}) (the wrong value at {where}, "
                               f"x[{k}])", sin_slow,
                               deriv(sin_slow, "spike", float(spread[k])), spread, 1e-5))
+    # ... and exactly at x = 0, a kink's place: a checker that leaves out the points near 0
+    # (|x| <= h, say) misses it.
+    odd = 2 * int(rng.integers(5, 10)) + 1
+    cases.append(_gc_case(f"np.linspace(-3, 3, {odd}) (the wrong value at x = 0 exactly)",
+                          sin_slow, deriv(sin_slow, "spike", 0.0), np.linspace(-3, 3, odd),
+                          1e-5))
     for _ in range(3):
         family = str(rng.choice(list(_FAMILIES)))
         f = {"family": family, "a": uniform(0.5, 3) * float(rng.choice([-1, 1])),

@@ -36,7 +36,7 @@ from . import _plain
 from ._contract import pair, show
 from ._core import ExerciseError, NotAnsweredYet, exercise_check, grading, require_callable
 from ._plain import TensorData, describe
-from ._spec import SPECS, Case, Spec, builder, driver
+from ._spec import SPECS, Case, Spec, _arrays_in, builder, driver
 from ._trace import Forbidden
 
 __all__ = [
@@ -585,11 +585,15 @@ def _target(rng, kind: str, n: int, n_out: int, dtype: str):
 
 
 def _grad_case(rng, label: str, layers: list, dtype: str, loss: str, sizes: list[int], *,
-               scale: float = 1.0, x_grad: bool = False, x_scale: float = 1.0) -> Case:
+               scale: float = 1.0, x_grad: bool = False, x_scale: float = 1.0,
+               y_scale: float = 1.0) -> Case:
     n_in = np.asarray(layers[0]["W"]).shape[1]
     n_out = np.asarray([la for la in layers if la["type"] == "linear"][-1]["W"]).shape[0]
     batches = [{"X": (x_scale * rng.normal(0.0, 1.0, (n, n_in))).astype(_FLOATS[dtype]),
                 "y": _target(rng, loss, n, n_out, dtype)} for n in sizes]
+    if y_scale != 1.0:  # targets of a regression (a float loss), larger than the outputs
+        for batch in batches:
+            batch["y"] = batch["y"] * _FLOATS[dtype](y_scale)
     recipe = {"model": {"layers": layers, "dtype": dtype}, "batches": batches,
               "loss": {"kind": loss, "scale": scale}, "x_grad": x_grad}
     return Case(label, (recipe,), driver="ch07.backward_hook")
@@ -632,7 +636,7 @@ def _draw_grad_hook(rng) -> list[Case]:
                    "gradients in the thousands",
                    [lin(rng, 2, 8, f64), {"type": "elu"}, lin(rng, 8, 8, f64),
                     {"type": "gelu"}, lin(rng, 8, 1, f64)], f64, "sum_squares", [200],
-                   x_scale=3.0),
+                   x_scale=3.0, y_scale=100.0),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
@@ -1001,15 +1005,17 @@ def _draw_dead(rng) -> list[Case]:
             f"random case {j + 1}: {kind} layer ({dtype}), {units} units, batches of "
             f"{', '.join(map(str, sizes))} samples" + (", with gradients" if grad else ""),
             layer, [_random_dead_batch(rng, kind, n, units, dtype) for n in sizes], grad=grad))
-    # Python work on a small and a large batch: a loop over units (or samples) shows. Then
-    # two timed batches, one with many units and one with many samples: a loop over either
-    # that runs no Python line (map, functools.reduce over torch's functions) shows in time.
+    # Python work on a small and a large batch: a loop over units (or samples) shows, in
+    # Python or over torch's functions from C (map, functools.reduce: the tracer counts torch
+    # calls), and so does one over blocks of up to a few hundred units. Then two timed
+    # batches, one with many units and one with many samples: a loop over either that runs
+    # no Python line and no torch call (numpy's functions driven from C) shows in time.
     cases.append(_dead_case("a 3 x 4 batch", {"type": "relu"},
                             [_random_dead_batch(rng, "relu", 3, 4, "float64")],
                             work="small", size=3, elements=12))
-    cases.append(_dead_case("a 60 x 300 batch", {"type": "relu"},
-                            [_random_dead_batch(rng, "relu", 60, 300, "float64")],
-                            work="large", size=60, elements=18000))
+    cases.append(_dead_case("a 60 x 2,000 batch", {"type": "relu"},
+                            [_big_dead_batch(rng, 60, 2000)],
+                            work="large", size=60, elements=120_000))
     for n, units in ((4, TIMED_ELEMENTS // 4), (TIMED_ELEMENTS // 4, 4)):
         cases.append(_dead_case(
             f"a ReLU layer on a batch of {n:,} samples x {units:,} units (timed against "
@@ -1027,6 +1033,13 @@ def _big_dead_batch(rng, n: int, units: int) -> np.ndarray:
     z = rng.normal(0.0, 1.0, (n, units))
     dead = rng.permutation(units) < max(1, int(units * rng.uniform(0.1, 0.5)))
     z[:, dead] = -np.abs(z[:, dead])
+    # Some live units fire on one sample only, anywhere (the last one too): a look at the
+    # first (or last) samples of a tall batch misses them.
+    once = rng.permutation(np.flatnonzero(~dead))[:max(1, (~dead).sum() // 4)]
+    z[:, once] = -np.abs(z[:, once])
+    rows = rng.integers(0, n, once.size)
+    rows[0] = n - 1
+    z[rows, once] = rng.uniform(0.1, 1.0, once.size)
     return z
 
 
@@ -1237,7 +1250,7 @@ DEAD_HOOK = _ChapterSpec(
            "every layer tried (ReLU, Leaky ReLU, tanh, Sigmoid, ELU; float32 and float64, "
            "subnormal outputs; one sample, "
            "one unit, batches that carry gradients, batches of many units or many samples), "
-           "without a loop over units or samples, and leaves the layer's output alone.")
+           "vectorised, and leaves the layer's output alone.")
 
 
 @exercise_check
@@ -1386,8 +1399,16 @@ def _drive_layout(answers, recipe):
             changes_no_grad = _state_changes(inside, model, grads=True)
         torch.set_grad_enabled(before["grad_enabled"])
         torch.set_default_dtype(before["default_dtype"])
+    # Arrays the caller cannot write into, or that two calls share (a cache handing back what
+    # it keeps while the model looks unchanged): the caller's own changes fail, or leak.
+    calls = [list(_arrays_in(r)) for r in (result, second, third)]
+    shared = any(a.size and b.size and np.may_share_memory(a, b)
+                 for i, mine in enumerate(calls) for theirs in calls[:i]
+                 for a in mine for b in theirs)
+    read_only = any(not a.flags.writeable for arrays in calls for a in arrays)
     return {"result": first, "moved": moved, "changes": changes, "second": second,
-            "refilled": refilled, "third": third, "changes_no_grad": changes_no_grad}
+            "refilled": refilled, "third": third, "changes_no_grad": changes_no_grad,
+            "shared": bool(shared), "read_only": bool(read_only)}
 
 
 def _layout_reference(case: Case) -> dict:
@@ -1411,7 +1432,7 @@ def _judge_layout(case: Case, obs, expected) -> None:
     what = _LAYOUT_WHAT
     dtype = case.args[0]["dtype"]
     res = _record(obs.result, ("result", "moved", "changes", "second", "refilled", "third",
-                               "changes_no_grad"), what)
+                               "changes_no_grad", "shared", "read_only"), what)
     _judge_changes(what, res["changes"], "The task asks you to leave the model as it is.")
     _judge_layout_result(what, res["result"], expected["weights"], expected["biases"],
                          expected["has_bias"], dtype)
@@ -1452,6 +1473,17 @@ def _judge_layout(case: Case, obs, expected) -> None:
     _judge_layout_result(f"{what} (called inside `with torch.no_grad():`)", res["third"],
                          expected["weights2"], expected["biases2"], expected["has_bias"],
                          dtype)
+    if res["shared"] is True:
+        raise ExerciseError(
+            f"{what} returned, at two of its three calls on the same model, arrays that share "
+            "memory: a caller who changes the arrays of one call changes those of the other.",
+            "create new arrays at every call, and keep none from one call to the next.")
+    if res["read_only"] is True:
+        raise ExerciseError(
+            f"{what} returned read-only arrays (a broadcast view, or one marked "
+            "not writeable): the caller cannot change them, as it may change arrays it owns.",
+            "return ordinary arrays of your own: np.zeros(n) for a missing bias, a copy of "
+            "each parameter.")
 
 
 def _same_layout(got, weights, biases) -> bool:
