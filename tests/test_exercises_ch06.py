@@ -747,9 +747,9 @@ def d_fd_sqrt_step(x):
 
 WRONG_DERIVATIVE.update({
     "a central difference of a copy, step 1e-4 (1 + |x|)": (
-        (mish, d_fd_on_a_copy), r"runs a function of yours on a shifted copy of x"),
+        (mish, d_fd_on_a_copy), r"computes on a shifted copy of x"),
     "a central difference of a copy, step 1e-3 sqrt(1 + x^2)": (
-        (mish, d_fd_sqrt_step), r"runs a function of yours on a shifted copy of x"),
+        (mish, d_fd_sqrt_step), r"computes on a shifted copy of x"),
 })
 
 
@@ -952,11 +952,13 @@ WRONG_REGISTRATION = {
 RIGHT_REGISTRATION = {
     "Mish, rounded outwards": (mish_info, mish),
     "Mish, -0.31 as a list": (_info(output_range=[-0.31, math.inf]), mish),
-    "softsign (-1, 1)": (_info(name="softsign", output_range=(-1, 1)), softsign),
-    "abs (0, inf)": (_info(name="absolute", output_range=(0.0, float("inf"))), absolute),
-    "sin (-1, 1) as numpy numbers": (_info(name="sine", output_range=np.array([-1.0, 1.0])),
-                                     np.sin),
-    "sin (-1, 1) as numpy scalars in a tuple": (_info(name="sine", output_range=(
+    "softsign (-1, 1)": (_info(name="softsign", formula=r"f(x) = \frac{x}{1 + |x|}",
+                               output_range=(-1, 1)), softsign),
+    "abs (0, inf)": (_info(name="absolute", formula=r"f(x) = |x|",
+                           output_range=(0.0, float("inf"))), absolute),
+    "sin (-1, 1) as numpy numbers": (_info(name="sine", formula=r"f(x) = \sin(x)",
+                                           output_range=np.array([-1.0, 1.0])), np.sin),
+    "sin (-1, 1) as numpy scalars in a tuple": (_info(name="sine", formula=r"\sin x", output_range=(
         np.float64(-1), np.int64(1))), np.sin),
     "a name with digits and underscores": (_info(name="mish_v2"), mish),
     "a formula without 'f(x) ='": (_info(formula=r"x \tanh(\ln(1 + e^{x}))"), mish),
@@ -1305,7 +1307,7 @@ WRONG_GRADIENT_CHECKER.update({
     "ignores an h passed by position (*args)": (gc_ignores_positional_h,
                                                 r"h = \S+ passed by position, x = .* returns"),
     "a floor of 1e-6 on h": (gc_floor_on_h, r"h = \S+e-0[78], x = \d+ random points on "
-                                            r"\[-0\.01, 0\.01\] returns"),
+                                            r"\[-0\.0001, 0\.0001\] returns"),
     "capped at 1": (gc_capped_at_1, r"times -1 \(a wrong one\).* returns 1; the task's "
                                     r"formula gives 2 "),
 })
@@ -2200,4 +2202,122 @@ WRONG_DERIVATIVE.update({
 WRONG_GRADIENT_CHECKER.update({
     "leaves out the points within h of 0": (gc_skips_points_near_0,
                                             r"x = 0 exactly|returns .*gives"),
+})
+
+
+# ----------------------------------------------------------------------------- issue 23,
+# fifth round: what the fourth reading still got through (an inline stencil, a lower
+# precision on part of the range, a derivative wrong far out, a floor on h, points rounded
+# to float32, a formula of another function).
+
+
+def d_inline_stencil(x):
+    """The fourth reading's answer: a 4th-order stencil of Mish written out, no function of
+    the student's called, accurate to about 1e-9."""
+    x = np.asarray(x)
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    x = x.astype(np.float64)
+    h = 0.01
+    a1, b1, a2, b2 = x + h, x - h, x + 2 * h, x - 2 * h
+    s = (8 * (a1 * np.tanh(np.logaddexp(0, a1)) - b1 * np.tanh(np.logaddexp(0, b1)))
+         - (a2 * np.tanh(np.logaddexp(0, a2)) - b2 * np.tanh(np.logaddexp(0, b2)))) / (12 * h)
+    return s.astype(dt)
+
+
+def d_inline_stacked(x):
+    """The same idea with the four points in one stacked array."""
+    x = np.asarray(x)
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    x = x.astype(np.float64)
+    h = 0.01
+    pts = np.stack([x + h, x - h, x + 2 * h, x - 2 * h])
+    m = pts * np.tanh(np.logaddexp(0, pts))
+    return ((8 * (m[0] - m[1]) - (m[2] - m[3])) / (12 * h)).astype(dt)
+
+
+def d_mish_with_a_clip_guard(x):
+    """Right: Mish's derivative on x clipped at +-99, where it is 1 or 0 to float64 anyway."""
+    x = np.asarray(x)
+    safe = np.clip(x, -99, 99)
+    return mish_grad(safe) if x.dtype.kind == "f" else mish_grad(safe.astype(np.float64))
+
+
+def _float32_above(threshold):
+    def answer(x):
+        x = np.asarray(x)
+        x = x if x.dtype.kind == "f" else x.astype(np.float64)
+        y = mish(x)
+        if x.dtype == np.float64:
+            y = np.where(x > threshold, mish(x.astype(np.float32)).astype(np.float64), y)
+        return y
+    return answer
+
+
+def softsign_grad_twice_beyond_100(x):
+    a = np.abs(x)
+    return (np.where(a > 100, 2, 1) / (1 + a) ** 2).astype(np.result_type(x, np.float32))
+
+
+def softsign_grad_zero_beyond_1000(x):
+    a = np.abs(x)
+    return np.where(a > 1000, 0.0, 1 / (1 + a) ** 2).astype(np.result_type(x, np.float32))
+
+
+def _gc_with_floor(floor):
+    def answer(f, df, x, h=1e-5):
+        return max_gradient_error(f, df, x, max(h, floor))
+    return answer
+
+
+def gc_points_in_float32(f, df, x, h=1e-5):
+    return max_gradient_error(f, df, np.asarray(x, dtype=np.float32).astype(np.float64), h)
+
+
+WRONG_DERIVATIVE.update({
+    "a 4th-order stencil written inline, named shifted copies": (
+        (mish, d_inline_stencil), r"computes on a shifted copy of x \(`a1` in `d_inline_stencil`"),
+    "a 4th-order stencil written inline, one stacked array": (
+        (mish, d_inline_stacked), r"computes on a shifted copy of x \(`pts` in "),
+})
+RIGHT_DERIVATIVE["Mish's derivative on x clipped at +-99"] = (mish, d_mish_with_a_clip_guard)
+
+WRONG_FORWARD.update({
+    "Mish through float32 for x > 3": (_float32_above(3),
+                                       r"moves in jumps|float32 holds exactly"),
+    "Mish through float32 for x > 4": (_float32_above(4),
+                                       r"moves in jumps|float32 holds exactly at \d+ of 121 "
+                                       r"points moved by 1e-6 \(x from 4"),
+})
+
+WRONG_STABILITY.update({
+    "softsign's derivative twice too large beyond |x| = 100": (
+        (softsign, softsign_grad_twice_beyond_100), r"no longer describe the same function"),
+    "softsign's derivative 0 beyond |x| = 1000": (
+        (softsign, softsign_grad_zero_beyond_1000), r"no longer describe the same function"),
+})
+
+WRONG_GRADIENT_CHECKER.update({
+    "a floor of 5e-8 on h": (_gc_with_floor(5e-8), r"returns .*gives"),
+    "a floor of 1e-7 on h": (_gc_with_floor(1e-7), r"returns .*gives"),
+    "the points rounded to float32": (gc_points_in_float32, r"returns .*gives"),
+})
+
+WRONG_REGISTRATION.update({
+    "Mish with the task's example formula x tanh(x)": (
+        (_info(formula=r"f(x) = x \tanh(x)"), mish), r"gives .* but `my_activation` gives"),
+    r"Mish as \tanh(x)": ((_info(formula=r"f(x) = \tanh(x)"), mish),
+                          r"must describe the function"),
+    "Mish as x": ((_info(formula="f(x) = x"), mish), r"must describe the function"),
+    "softsign written without the absolute value": (
+        (_info(name="softsign", formula=r"\frac{x}{1 + x}", output_range=(-1, 1)), softsign),
+        r"must describe the function"),
+})
+
+RIGHT_REGISTRATION.update({
+    "Mish with a parameter the reader does not know": (
+        _info(formula=r"f(x) = x \tanh(\ln(1 + e^{\beta x}) / \beta), \beta = 1"), mish),
+    "Mish with sigma and big brackets": (
+        _info(formula=r"\mathrm{mish}(x) = x \tanh\big(\mathrm{softplus}(x)\big)"), mish),
+    "GELU-like rounded constants are fine (Mish to 3 digits)": (
+        _info(formula=r"x \cdot \tanh(\ln(1.000 + 2.718^{x}))"), mish),
 })

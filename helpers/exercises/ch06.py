@@ -28,6 +28,7 @@ import time
 import numpy as np
 
 from .. import activations, data, diagnostics, nn
+from . import _latex
 from ._contract import expect_dict, expect_float, expect_ndarray, pair
 from ._core import ExerciseError, _same, exercise_check
 from ._plain import Build, describe
@@ -322,6 +323,20 @@ def _draw_forward(rng) -> list[Case]:
     return cases + [c for c in work if c.work != "timed"] + [_timed_case(rng, grid, 0)]
 
 
+# Neighbouring points of the (sorted) grid that all move in jumps: a float64 function does so
+# at a kink (one or two points), a lower precision on a stretch of the range at every point.
+_JUMPY_RUN = 5
+
+
+def _longest_run(flags: np.ndarray) -> int:
+    """The length of the longest stretch of consecutive True values."""
+    longest = current = 0
+    for flag in flags.tolist():
+        current = current + 1 if flag else 0
+        longest = max(longest, current)
+    return longest
+
+
 def _judge_forward(case: Case, obs, expected) -> None:
     x = case.args[0]
     if case.note.get("role") == "timed":
@@ -410,7 +425,9 @@ def _judge_forward_all(cases, observations, expected) -> None:
         sloped = np.zeros(grid.size, dtype=bool)
         sloped[1:-1] = (np.abs(chord[:-1]) > 1e-3) & (np.abs(chord[1:]) > 1e-3)
         jumpy |= sloped & (up1 == y64) & (up2 == y64)
-    if np.sum(jumpy) >= max(5, grid.size // 5):
+    # Many jumpy points, or a run of them: a lower precision on part of the range (x > 3,
+    # say) shows as neighbours that all jump, where a float64 function jumps at a kink alone.
+    if np.sum(jumpy) >= max(5, grid.size // 5) or _longest_run(jumpy) >= _JUMPY_RUN:
         i = int(np.argmax(jumpy))
         if s1[i] == 0 and s2[i] == 0:
             seen = (f"at x = {grid[i]:g} it gives the same value at x + 1e-6 and x + 2e-6 "
@@ -424,6 +441,22 @@ def _judge_forward_all(cases, observations, expected) -> None:
             "these are the steps of a lower precision.",
             "it is computed in float32 or float16 and cast back (an .astype, a float32 or "
             "float16 constant or array on the way): keep float64 input in float64.")
+    # Values of a lower precision on part of the range: at x + 1e-6 and x + 2e-6 (relative),
+    # numbers float32 does not hold, a float64 function that changes there gives two numbers
+    # float32 holds by chance only (about 1 in 2^58); one computed in float32 always does.
+    with np.errstate(all="ignore"):
+        held = (np.isfinite(up1) & np.isfinite(up2) & (up1 != up2)
+                & (up1.astype(np.float32).astype(np.float64) == up1)
+                & (up2.astype(np.float32).astype(np.float64) == up2))
+    if np.sum(held) >= 3:
+        where = grid[held]
+        raise ExerciseError(
+            f"{_F} on float64 input gives numbers that float32 holds exactly at "
+            f"{int(np.sum(held))} of {grid.size} points moved by 1e-6 (x from "
+            f"{float(where.min()):g} to {float(where.max()):g}): a float64 function gives "
+            "such numbers there by chance only. They are the values of a lower precision.",
+            "part of your function is computed in float32 or float16 and cast back (an "
+            ".astype, a float32 constant or array on the way): keep float64 input in float64.")
     # Nonlinear: the best straight line through the curve must miss it somewhere.
     A = np.column_stack([grid, np.ones_like(grid)])
     coef = np.linalg.lstsq(A, y64, rcond=None)[0]
@@ -925,6 +958,31 @@ def _shift_of(value, x: np.ndarray) -> str | None:
     return None
 
 
+def _shifted_local(value, x: np.ndarray) -> str | None:
+    """How a local variable of the student's code holds x moved by a finite difference's step
+    (an array, a stack of them or a list of them), or None. Every point moved, by at least
+    1e-7 of max(1, |x|) at some point: a clip moves only the points beyond it, and a guard
+    such as x + 1e-12 is too small to be a step (smaller steps show as rounding noise)."""
+    if isinstance(value, np.ndarray) and value.ndim == x.ndim + 1 and value.shape[1:] == x.shape:
+        items = list(value[:16])
+    elif isinstance(value, (list, tuple)):
+        items = [v for v in value[:16] if isinstance(v, np.ndarray)]
+    else:
+        items = [value]
+    for item in items:
+        how = _shift_of(item, x)
+        if how is None:
+            continue
+        try:
+            diff = item.astype(np.float64) - x
+            moved = np.abs(diff) / np.maximum(1.0, np.abs(x))
+            if np.mean(diff != 0) >= 0.9 and float(np.max(moved)) >= 1e-7:
+                return how
+        except Exception:  # anything odd in the student's locals: not a shifted copy
+            continue
+    return None
+
+
 @driver("ch06.derivative_watched")
 def _derivative_watched(answers, x):
     """``my_derivative(x)``, recording where it ran ``my_activation`` (at x itself is fine, as
@@ -953,11 +1011,13 @@ def _derivative_watched(answers, x):
                 # a shifted copy of x: a finite difference, whatever its step or stencil.
                 f_code = frame.f_code
                 for name in f_code.co_varnames[:f_code.co_argcount + f_code.co_kwonlyargcount]:
-                    how = _shift_of(frame.f_locals.get(name), x_copy)
+                    how = _shifted_local(frame.f_locals.get(name), x_copy)
                     if how is not None:
                         qualname = getattr(f_code, "co_qualname", f_code.co_name)
                         shifted.append(f"`{qualname}` at {how}"[:120])
                         break
+            if event == "return" and not shifted and _own_code(frame.f_code):
+                _scan_locals(frame)
             if not complex_seen:
                 found = _complex_local(frame)
                 if found is None and event == "return" and (
@@ -968,8 +1028,24 @@ def _derivative_watched(answers, x):
                              "returns")[:120]
                 if found is not None:
                     complex_seen.append(found)
+        elif event == "c_call" and not shifted and _own_code(frame.f_code):
+            _scan_locals(frame)  # a numpy call from the student's code: its locals so far
         if previous is not None:
             previous(frame, event, arg)
+
+    def _scan_locals(frame) -> None:
+        # The stencil written inline, calling no function of the student's: its shifted
+        # copies of x are local variables (a1 = x + h), seen before each call and at return.
+        try:
+            named = list(frame.f_locals.items())
+        except Exception:  # a frame whose locals cannot be read
+            return
+        for name, value in named:
+            how = _shifted_local(value, x_copy)
+            if how is not None:
+                qualname = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+                shifted.append(f"`{name}` in `{qualname}` is {how}"[:120])
+                return
 
     sys.setprofile(watch)
     try:
@@ -1079,10 +1155,10 @@ def _check_watched(result) -> None:
             "only compare finite differences with themselves.", _FD_HINT)
     if watched.get("shifted") is not None:
         raise ExerciseError(
-            f"{_D} runs a function of yours on a shifted copy of x "
-            f"({str(watched['shifted'])[:120]}): that is a finite difference (of a copy of "
-            "`my_activation` or of a helper), whatever its step or stencil, not the derivative "
-            "worked out by hand.", _FD_HINT)
+            f"{_D} computes on a shifted copy of x ({str(watched['shifted'])[:120]}): that "
+            "is a finite difference (of a copy of `my_activation`, a helper or the formula "
+            "written out), whatever its step or stencil, not the derivative worked out by "
+            "hand.", _FD_HINT)
     if watched.get("complex") is not None:
         raise ExerciseError(
             f"{_D} computes with complex numbers ({str(watched['complex'])[:120]}): a complex "
@@ -1421,10 +1497,36 @@ def _side_is_bounded(x, y, sign: int) -> bool:
         return bool(gain_last <= 0.5 * gain_before + 1e-9 * (1 + abs(ext[2])))
 
 
+def _check_formula_values(formula: str, x: np.ndarray, y: np.ndarray) -> None:
+    """A formula the reader can evaluate must give the values of `my_activation` on
+    [-5, 5] (to 1%: rounded constants are fine). One it cannot read is taken as written."""
+    fn = _latex.read_formula(formula)
+    if fn is None:
+        return
+    keep = np.abs(x) <= 5
+    x, y = x[keep][::7], y[keep][::7]
+    g = _latex.evaluate(fn, x)
+    both = np.isfinite(g) & np.isfinite(y)
+    if np.mean(both) < 0.9:  # a formula undefined at many points: not read as intended
+        return
+    with np.errstate(all="ignore"):
+        off = np.where(both, np.abs(g - y) / (1.0 + np.abs(y)), 0.0)
+    if float(np.max(off)) > 1e-2:
+        j = int(np.argmax(off))
+        raise ExerciseError(
+            f"your formula {formula.strip()[:60]!r} gives {g[j]:.4g} at x = {x[j]:.4g}, but "
+            f"`my_activation` gives {y[j]:.4g} there: the formula must describe the function "
+            "you wrote.",
+            "write what `my_activation` computes, e.g. r\"f(x) = x \\tanh(\\ln(1 + e^{x}))\" "
+            "for Mish. The check reads x, numbers, + - * /, \\frac, \\sqrt, powers, |x| and "
+            "standard functions (\\exp, \\ln, \\tanh, \\sigma, \\mathrm{softplus}, ...).")
+
+
 def _judge_registration_all(cases, observations, expected) -> None:
     lo, hi = _range_ends(observations[0].result["output_range"])
     x = cases[1].args[0]
     y = _elementwise(observations[1].result, x, _F)
+    formula = observations[0].result["formula"]
     x, y = x[~np.isnan(y)], y[~np.isnan(y)]  # NaN only beyond |x| = 1e4: no information
     slack = 1e-6 * (1 + np.abs(np.where(np.isfinite(y), y, 0.0)))
     for mask, side, bound in ((y < lo - slack, "below", lo), (y > hi + slack, "above", hi)):
@@ -1464,6 +1566,7 @@ def _judge_registration_all(cases, observations, expected) -> None:
                 f"{'smallest' if sign < 0 else 'largest'} value {extreme:.6g} (at x = "
                 f"{at:.4g}): that is not the range.",
                 "round the bound outwards only a little (e.g. to 4 significant digits).")
+    _check_formula_values(formula, x, y)
 
 
 REGISTRATION = Spec(
@@ -1546,7 +1649,7 @@ def _build_function(family: str, a: float, b: float, c: float = 0.0, derivative:
 
 
 def _function_label(family, a, b, c=0.0, derivative=False, error=None, value=0.0) -> str:
-    text = _FAMILIES[family][0].format(a=a, b=b, c=c)
+    text = _FAMILIES[family][0].format(a=a, b=b, c=c).replace("+ -", "- ")
     if not derivative:
         return f"f = {text}"
     if error is None:
@@ -1582,7 +1685,7 @@ def _draw_gradient_checker(rng) -> list[Case]:
     x = np.linspace(-3, 3, n)
     x_label = f"np.linspace(-3, 3, {n})"
     sin_fast, sin_fast2, sin_mid = sine(40, 80), sine(40, 80), sine(20, 40)
-    sin_sharp, sin_slow = sine(300, 600), sine(0.5, 2)
+    sin_sharp, sin_slow = {**sine(2000, 4000), "c": uniform(-0.3, 0.3)}, sine(0.5, 2)
     sin_flip = {**sine(1, 2), "a": uniform(2, 3)}
     steep = {"family": "sinh", "a": uniform(60, 150), "b": uniform(6, 15)}
     falling = {"family": "sinh", "a": -uniform(60, 150), "b": uniform(6, 15)}
@@ -1616,10 +1719,12 @@ def _draw_gradient_checker(rng) -> list[Case]:
         _gc_case(x_label, sin_mid, deriv(sin_mid), x, uniform(1e-3, 1e-2), positional=True),
         _gc_case(x_label, cubic, deriv(cubic, "add", uniform(0.01, 0.1)), x,
                  uniform(1e-4, 1e-3), positional=True),
-        # An h below 1e-6, where truncation still shows (b of several hundred), on points
-        # near 0 (x +- h keeps h to a few digits there): a floor on h shows.
-        _gc_case(f"{n} random points on [-0.01, 0.01]", sin_sharp, deriv(sin_sharp),
-                 points(n, -0.01, 0.01), float(10 ** rng.uniform(-8, -6.7))),
+        # An h of 1e-8 to 2e-8, where truncation still shows (b of a few thousand: h^2 b^2 / 6
+        # is 1e-10 to 1e-9, at h = 5e-8 1.7e-9 to 7e-9), on points near 0 (x +- h keeps h to
+        # a few digits there, and |b x + c| < 0.7 keeps the slope large at every point, so
+        # rounding stays near 2e-10): a floor on h of 5e-8 or more shows.
+        _gc_case(f"{n} random points on [-0.0001, 0.0001]", sin_sharp, deriv(sin_sharp),
+                 points(n, -1e-4, 1e-4), float(10 ** rng.uniform(-8, -7.7))),
         _gc_case("one point, np.array([x0])", sin_slow, deriv(sin_slow, "shift", 0.05),
                  points(1), 1e-5),
         _gc_case("the integers -3 to 3 (int64)", growth, deriv(growth, "scale", 1.01),
@@ -1635,6 +1740,13 @@ def _draw_gradient_checker(rng) -> list[Case]:
         cases.append(_gc_case(f"np.linspace(-3, 3, {m}) (the wrong value at {where}, "
                               f"x[{k}])", sin_slow,
                               deriv(sin_slow, "spike", float(spread[k])), spread, 1e-5))
+    # ... at a random point, which float32 does not hold: a checker that rounds the points
+    # (to float32, say) moves it away from the wrong value ...
+    scattered = points(m)
+    k = int(rng.integers(0, m))
+    cases.append(_gc_case(f"{m} random points on [-3, 3] (the wrong value at x = "
+                          f"{scattered[k]!r})", sin_slow,
+                          deriv(sin_slow, "spike", float(scattered[k])), scattered, 1e-5))
     # ... and exactly at x = 0, a kink's place: a checker that leaves out the points near 0
     # (|x| <= h, say) misses it.
     odd = 2 * int(rng.integers(5, 10)) + 1
@@ -2088,7 +2200,11 @@ def _judge_stability_all(cases, observations, expected) -> None:
     h = _slope_step(x)
     slope = (plus - minus) / (2 * h)
     left, right = (f - minus) / h, (plus - f) / h
-    tol = 1e-3 * np.maximum(1.0, np.abs(slope))
+    # Relative where the slope is small too (softsign's is 1e-8 at 1e4: a factor of 2 there
+    # is an error of 1e-8), with room for the rounding of f(x +- h) over the step and for
+    # differences below 1e-15 (exp(x) clipped at -80 changes Mish by 1e-33 at x = -100).
+    size = np.maximum(np.abs(f), np.maximum(np.abs(plus), np.abs(minus)))
+    tol = 1e-3 * np.abs(slope) + 64 * _EPS * size / h + 1e-15
     off = (np.abs(d - slope) > tol) & ~((d >= np.minimum(left, right) - tol)
                                         & (d <= np.maximum(left, right) + tol))
     if off.any():

@@ -1,0 +1,222 @@
+"""Read a small LaTeX formula of f(x) as a numpy function, so a check can compare it with the
+function it describes.
+
+Only what activation formulas are written with: numbers, x, e and \\pi; + - * /, \\cdot,
+\\times, products written side by side; powers (^), \\frac, \\sqrt, |...|; and standard
+functions (\\exp, \\ln, \\log, \\tanh, \\sigma, \\mathrm{softplus}, \\max, ...). Anything
+else (a parameter such as \\alpha, a subscript, a function of another name) makes the formula
+unreadable: :func:`read_formula` returns None, and the caller accepts the text as written.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+
+import numpy as np
+
+Fn = Callable[[np.ndarray], np.ndarray]
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _sigmoid(u):
+    return 0.5 * (1.0 + np.tanh(0.5 * u))  # stable at every u
+
+
+def _phi(u):  # the standard normal CDF, as in GELU's x \Phi(x)
+    return 0.5 * (1.0 + _erf(u / math.sqrt(2)).astype(np.float64))
+
+
+FUNCTIONS: dict[str, Callable] = {
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "sinh": np.sinh, "cosh": np.cosh,
+    "tanh": np.tanh, "exp": np.exp, "ln": np.log, "log": np.log, "arctan": np.arctan,
+    "atan": np.arctan, "sech": lambda u: 1.0 / np.cosh(u), "sigma": _sigmoid,
+    "sigmoid": _sigmoid, "softplus": lambda u: np.logaddexp(0.0, u), "erf":
+    lambda u: _erf(u).astype(np.float64), "Phi": _phi, "abs": np.abs, "sign": np.sign,
+    "sgn": np.sign, "relu": lambda u: np.maximum(u, 0.0), "sqrt": np.sqrt,
+}
+_TWO_ARGUMENTS = {"max": np.maximum, "min": np.minimum}
+_SKIPPED = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
+            "displaystyle", "quad", "qquad", ",", ";", "!", ":", " "}
+_NAMED = re.compile(r"\\(?:mathrm|operatorname|text|mathit|textrm)\s*\{\s*([A-Za-z ]+?)\s*\}")
+_TOKEN = re.compile(r"\s*(?:(\d+\.?\d*|\.\d+)|\\([A-Za-z]+|.)|([A-Za-z]+)|(.))", re.DOTALL)
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """(kind, value) pairs: num, name (a letter word or a command), or op."""
+    text = _NAMED.sub(lambda m: " " + m.group(1).replace(" ", "") + " ", text)
+    out: list[tuple[str, str]] = []
+    for number, command, word, op in _TOKEN.findall(text):
+        if number:
+            out.append(("num", number))
+        elif command:
+            if command in _SKIPPED:
+                continue
+            if command in ("{", "}"):
+                out.append(("op", "(" if command == "{" else ")"))
+            elif command in ("cdot", "times"):
+                out.append(("op", "*"))
+            elif command in ("lvert", "rvert", "vert", "|"):
+                out.append(("op", "|"))
+            else:
+                out.append(("name", command))
+        elif word:
+            if word.lower() in FUNCTIONS or word in _TWO_ARGUMENTS or word == "pi":
+                out.append(("name", word.lower() if word != "Phi" else word))
+            else:  # letters side by side are a product: "xe" is x e
+                out.extend(("name", letter) for letter in word)
+        elif op.strip():
+            out.append(("op", {"[": "(", "]": ")", "{": "(", "}": ")"}.get(op, op)))
+    return out
+
+
+class _Parser:
+    def __init__(self, tokens):
+        self.tokens, self.i, self.in_bars = tokens, 0, 0
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else ("end", "")
+
+    def take(self, value=None):
+        token = self.peek()
+        if value is not None and token[1] != value:
+            raise _Unreadable(f"expected {value!r}, found {token[1]!r}")
+        self.i += 1
+        return token
+
+    def expression(self) -> Fn:
+        left = self.term()
+        while self.peek() in (("op", "+"), ("op", "-")):
+            sign = self.take()[1]
+            right = self.term()
+            left = (lambda a, b: lambda x: a(x) + b(x))(left, right) if sign == "+" else \
+                (lambda a, b: lambda x: a(x) - b(x))(left, right)
+        return left
+
+    def starts_atom(self) -> bool:
+        kind, value = self.peek()
+        return kind in ("num", "name") or value == "(" or (value == "|" and not self.in_bars)
+
+    def term(self) -> Fn:
+        left = self.unary()
+        while True:
+            if self.peek() in (("op", "*"), ("op", "/")):
+                op = self.take()[1]
+                right = self.unary()
+            elif self.starts_atom():
+                op, right = "*", self.power()
+            else:
+                return left
+            left = (lambda a, b: lambda x: a(x) * b(x))(left, right) if op == "*" else \
+                (lambda a, b: lambda x: a(x) / b(x))(left, right)
+
+    def unary(self) -> Fn:
+        if self.peek() == ("op", "-"):
+            self.take()
+            inner = self.unary()
+            return lambda x: -inner(x)
+        if self.peek() == ("op", "+"):
+            self.take()
+            return self.unary()
+        return self.power()
+
+    def exponent(self) -> Fn:
+        kind, value = self.peek()
+        if value == "(":
+            return self.group()
+        if kind == "num" and len(value) > 1 and "." not in value:
+            # x^23 is x^2 times 3 in LaTeX: one digit is the exponent
+            self.tokens[self.i] = ("num", value[1:])
+            return lambda x, v=float(value[0]): v
+        return self.atom()
+
+    def power(self) -> Fn:
+        base = self.atom()
+        if self.peek() == ("op", "^"):
+            self.take()
+            exponent = self.exponent()
+            return lambda x: np.power(base(x), exponent(x))
+        return base
+
+    def group(self) -> Fn:
+        self.take("(")
+        inner = self.expression()
+        self.take(")")
+        return inner
+
+    def atom(self) -> Fn:
+        kind, value = self.peek()
+        if kind == "num":
+            self.take()
+            return lambda x, v=float(value): v
+        if value == "(":
+            return self.group()
+        if value == "|" and not self.in_bars:
+            self.take()
+            self.in_bars += 1
+            inner = self.expression()
+            self.in_bars -= 1
+            self.take("|")
+            return lambda x: np.abs(inner(x))
+        if kind != "name":
+            raise _Unreadable(f"unexpected {value!r}")
+        self.take()
+        if value == "x":
+            return lambda x: x
+        if value == "e":
+            return lambda x: math.e
+        if value == "pi":
+            return lambda x: math.pi
+        if value in ("frac", "dfrac", "tfrac"):
+            top, bottom = self.group(), self.group()
+            return lambda x: top(x) / bottom(x)
+        if value in _TWO_ARGUMENTS:
+            fn = _TWO_ARGUMENTS[value]
+            self.take("(")
+            a = self.expression()
+            self.take(",")
+            b = self.expression()
+            self.take(")")
+            return lambda x: fn(a(x), b(x))
+        if value in FUNCTIONS:
+            fn = FUNCTIONS[value]
+            power = None
+            if self.peek() == ("op", "^"):  # \tanh^2(x) is (\tanh(x))^2
+                self.take()
+                power = self.exponent()
+            # Only a bracketed argument: "\\sin 2x" may mean sin(2x) or sin(2) x.
+            argument = self.group()
+            if power is None:
+                return lambda x: fn(argument(x))
+            return lambda x: np.power(fn(argument(x)), power(x))
+        raise _Unreadable(f"unknown name {value!r}")
+
+
+def read_formula(formula: str) -> Fn | None:
+    """The right-hand side of ``formula`` (after its first "=", up to the next) as a function
+    of a float64 array, or None where the text uses anything this reader does not know."""
+    parts = formula.split("=")
+    text = (parts[1] if len(parts) > 1 else parts[0]).strip().rstrip(".,;")
+    if re.search(r"\d[eE][-+]?\d|\\sqrt\s*\[", text):
+        return None  # 1e-3 (e the constant?) and n-th roots: not read
+    try:
+        parser = _Parser(_tokens(text))
+        fn = parser.expression()
+        if parser.peek()[0] != "end":
+            return None
+    except (_Unreadable, ValueError, RecursionError):
+        return None
+    return fn
+
+
+def evaluate(fn: Fn, x: np.ndarray) -> np.ndarray:
+    """``fn`` at the points x as a float64 array (NaN where it is undefined)."""
+    with np.errstate(all="ignore"):
+        y = fn(x)
+    return np.broadcast_to(np.asarray(y, dtype=np.float64), x.shape)
