@@ -545,6 +545,21 @@ def _int_logits(rng, dtype, k: int = 3) -> np.ndarray:
     return np.array(values, dtype=dtype)[rng.permutation(k)]
 
 
+def _dyadic(z: np.ndarray) -> np.ndarray:
+    """``z`` rounded to multiples of 1/64: sums of such logits are exact in any order."""
+    return np.round(z * 64) / 64
+
+
+def _twin(rng, first: np.ndarray) -> np.ndarray:
+    """Other logits of ``first``'s shape (multiples of 1/64, as ``first``'s must be) with its
+    first and last values and exactly its sum (a middle value takes up the difference): a
+    result kept by shape, an end or a sum of the input shows."""
+    other = _dyadic(_logits(rng, first.shape))
+    other.flat[0], other.flat[-1] = first.flat[0], first.flat[-1]
+    other.flat[other.size // 2] += float(first.sum() - other.sum())
+    return other
+
+
 def _draw_softmax(rng) -> list[Case]:
     k = int(rng.integers(3, 7))
     tie = float(rng.choice([-1.0, 1.0]) * rng.uniform(5e3, 1e4))
@@ -552,7 +567,7 @@ def _draw_softmax(rng) -> list[Case]:
     three = _distinct_shape(rng, 3)
     n, k2 = two
     shape3, axis3 = _distinct_shape(rng, 3), int(rng.choice([2, -1]))
-    same = _logits(rng, two)
+    same = _dyadic(_logits(rng, two))
     cases = [
         _sm_case(f"1-D logits of length {k}, the default axis", _logits(rng, (k,))),
         _sm_case(f"a 2-D array of shape {two}, the default axis", _logits(rng, two)),
@@ -636,6 +651,15 @@ def _draw_softmax(rng) -> list[Case]:
                  _logits(rng, shape3), axis3),
         _sm_case(f"two calls in a row on equal logits (two arrays of shape {two}, axis=1): "
                  "each result is an array of its own", same, same.copy(), 1, twice=True),
+        # The first call here is judged, on logits that share the last case's shape, first
+        # and last values and sum: nothing may be kept from an earlier call.
+        _sm_case(f"two calls in a row, on logits of shape {two} with the same first and last "
+                 "values and the same sum as the last case's, then on those, axis=1",
+                 _twin(rng, same), same.copy(), 1, twice=True),
+        # The largest logit inside a slice, neither its first nor its last value: a shift by
+        # the larger end overflows.
+        _sm_case("one slice whose largest logit, 800, is neither the first nor the last",
+                 np.array([rng.uniform(-5, 5), 800.0, rng.uniform(-5, 5), rng.uniform(-5, 5)])),
     ]
     for dtype in (np.float64, np.float64, np.float32):
         ndim = int(rng.integers(1, 4))
@@ -885,7 +909,7 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
     skip = _labels(rng, big_n, small_k - 1)
     tie = float(rng.uniform(-1e4, 1e4))
     cases = [
-        _batch(f"a batch of {n} samples and {k} classes", _logits(rng, (n, k)),
+        _batch(f"a batch of {n} samples and {k} classes", _dyadic(_logits(rng, (n, k))),
                _labels(rng, n, k)),
         _batch(f"{big_n} samples, {small_k} classes, labels that never use the last class",
                _logits(rng, (big_n, small_k)), skip),
@@ -898,6 +922,11 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
         _batch(f"confident right answers: the label's logit 30 above the others, {n} samples",
                *_confident(rng, n, k, 30.0)),
     ]
+    # The first batch's twin: the same shape, labels, first and last logits and sum, other
+    # logits in between (a result kept by a summary of the batch shows).
+    cases.insert(1, _batch(f"another batch of {n} samples and {k} classes, with the first "
+                           "batch's labels, first and last logits and sum",
+                           _twin(rng, cases[0].args[0]), cases[0].args[1].copy()))
     again = (_logits(rng, (n, k)), _labels(rng, n, k), _logits(rng, (n, k)), _labels(rng, n, k))
     if twice:
         cases.append(_batch(f"two calls in a row, on two batches of {n} samples and {k} "
@@ -1320,6 +1349,8 @@ def _draw_temperature(rng) -> list[Case]:
         # The same target on other logits: an answer that remembers T by target shows.
         _temperature_case("the logits [5, 1, 0], target 0.9 (the first case's target again)",
                           np.array([5.0, 1.0, 0.0]), 0.9),
+        _temperature_case("the logits [2, 0.2, 0.9], target 0.9 (the first case's first logit, "
+                          "sum and target)", np.array([2.0, 0.2, 0.9]), 0.9),
         _temperature_case("a target just above the top probability at T = 1 (T a little "
                           "below 1; the top class is not class 0)", near, p1 + step),
         _temperature_case("a target just below the top probability at T = 1 (T a little "
@@ -1363,6 +1394,23 @@ def _draw_temperature(rng) -> list[Case]:
         cases.append(_temperature_case(
             f"{k_many} classes, logits [1, 0, ..., 0], target {many_target} (the top "
             "probability changes fast with T)", one_hot, many_target))
+    # ... and at the bottom of the range of T: logits [0.0125, 0, ..., 0], T near 1e-3, where
+    # a step of 1e-6 in T moves p by 3e-3 (a bisection on T itself, not log T, of 30 steps
+    # leaves steps of 9e-7).
+    for _ in range(2):
+        small = np.zeros(100_000)
+        small[0] = 0.0125
+        low_target = round(float(rng.uniform(0.5, 0.65)), 4)
+        cases.append(_temperature_case(
+            f"100000 classes, logits [0.0125, 0, ..., 0], target {low_target} (T near 1e-3)",
+            small, low_target))
+    # Class 0 far below the others: a shift by the first logit, not the largest, overflows.
+    far = _moderate_logits(rng, k, top_not_first=True)
+    t_far = float(rng.uniform(0.5, 2.0))
+    far = far * t_far
+    far[0] = far.max() - 800.0
+    cases.append(_temperature_case("class 0 800 below the others (a shift by logits[0] "
+                                   "overflows)", far, _top_probability(far, t_far)))
     kk = int(rng.integers(2, 8))
     cases.append(_scaled(rng, f"random logits of {kk} classes", kk, 0.003, 300.0,
                          offset=float(rng.uniform(-100, 100))))
