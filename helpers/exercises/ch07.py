@@ -586,7 +586,7 @@ def _target(rng, kind: str, n: int, n_out: int, dtype: str):
 
 def _grad_case(rng, label: str, layers: list, dtype: str, loss: str, sizes: list[int], *,
                scale: float = 1.0, x_grad: bool = False, x_scale: float = 1.0,
-               y_scale: float = 1.0) -> Case:
+               y_scale: float = 1.0, training: bool = True) -> Case:
     n_in = np.asarray(layers[0]["W"]).shape[1]
     n_out = np.asarray([la for la in layers if la["type"] == "linear"][-1]["W"]).shape[0]
     batches = [{"X": (x_scale * rng.normal(0.0, 1.0, (n, n_in))).astype(_FLOATS[dtype]),
@@ -594,8 +594,8 @@ def _grad_case(rng, label: str, layers: list, dtype: str, loss: str, sizes: list
     if y_scale != 1.0:  # targets of a regression (a float loss), larger than the outputs
         for batch in batches:
             batch["y"] = batch["y"] * _FLOATS[dtype](y_scale)
-    recipe = {"model": {"layers": layers, "dtype": dtype}, "batches": batches,
-              "loss": {"kind": loss, "scale": scale}, "x_grad": x_grad}
+    recipe = {"model": {"layers": layers, "dtype": dtype, "training": training},
+              "batches": batches, "loss": {"kind": loss, "scale": scale}, "x_grad": x_grad}
     return Case(label, (recipe,), driver="ch07.backward_hook")
 
 
@@ -637,6 +637,12 @@ def _draw_grad_hook(rng) -> list[Case]:
                    [lin(rng, 2, 8, f64), {"type": "elu"}, lin(rng, 8, 8, f64),
                     {"type": "gelu"}, lin(rng, 8, 1, f64)], f64, "sum_squares", [200],
                    x_scale=3.0, y_scale=100.0),
+        # Gradients flow in eval mode too (it only changes dropout and batch norm): the hook
+        # records every backward pass, whatever the mode.
+        _grad_case(rng, "a model in eval mode: Linear(3, 4) Tanh Linear(4, 2), mean squared "
+                   "error (the hook records in any mode)",
+                   [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)], f64, "mse",
+                   [int(rng.integers(3, 10)), int(rng.integers(3, 10))], training=False),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
@@ -913,9 +919,12 @@ def _scaled_columns(rng, z: np.ndarray) -> np.ndarray:
     return np.where(np.abs(z) < 1e-3, z, z * rng.uniform(0.5, 2.0, z.shape[1]))
 
 
-def _dead_case(label: str, layer: dict, batches: list, *, grad: bool = False, **kw) -> Case:
-    return Case(label, ({"layer": layer, "batches": batches, "grad": grad},),
-                driver="ch07.forward_hook", **kw)
+def _dead_case(label: str, layer: dict, batches: list, *, grad: bool = False,
+               evaluating: bool = False, **kw) -> Case:
+    """A case of the dead-unit hook; ``evaluating`` runs the layer as at validation: in eval
+    mode and under torch.no_grad() (the hook records those passes too)."""
+    return Case(label, ({"layer": layer, "batches": batches, "grad": grad,
+                         "evaluating": evaluating},), driver="ch07.forward_hook", **kw)
 
 
 def _random_dead_batch(rng, kind: str, n: int, units: int, dtype: str) -> np.ndarray:
@@ -994,6 +1003,12 @@ def _draw_dead(rng) -> list[Case]:
                    [_random_dead_batch(rng, "relu", n_grad, 5, "float64"),
                     _random_dead_batch(rng, "relu", 3, 5, "float64")], grad=True),
     ]
+    # As at validation: eval mode and torch.no_grad(). The hook records every pass.
+    cases.append(_dead_case("a ReLU layer in eval mode, under torch.no_grad() (as at "
+                            "validation), batches of 6 and 4 samples", {"type": "relu"},
+                            [_random_dead_batch(rng, "relu", 6, 5, "float64"),
+                             _random_dead_batch(rng, "relu", 4, 5, "float64")],
+                            evaluating=True))
     for j in range(3):
         kind = str(rng.choice(["relu", "leaky_relu", "tanh", "elu"]))
         layer = {"type": kind, "slope": 0.1} if kind == "leaky_relu" else {"type": kind}
@@ -1054,10 +1069,17 @@ def _drive_forward_hook(answers, recipe):
         layer.dead_log = log
         outputs, input_grads, inputs_kept = [], [], []
         handle = layer.register_forward_hook(hook)
+        evaluating = bool(recipe.get("evaluating"))
+        if evaluating:
+            layer.eval()
         try:
             for z in recipe["batches"]:
                 x = torch.tensor(z, requires_grad=bool(recipe["grad"]))
-                out = layer(x)
+                if evaluating:
+                    with torch.no_grad():
+                        out = layer(x)
+                else:
+                    out = layer(x)
                 outputs.append(out)
                 inputs_kept.append(bool(torch.equal(x.detach(), torch.as_tensor(z))))
                 if recipe["grad"]:
@@ -1779,7 +1801,15 @@ def _draw_ratios(rng) -> list[Case]:
     frozen_first = [lin(rng, 2, 4, f64, frozen=True), {"type": "leaky_relu", "slope": 0.1},
                     {"type": "dropout"}, lin(rng, 4, 3, f64), {"type": "identity"},
                     lin(rng, 3, 1, f64)]
+    # Weights of norm 1e-4 (a layer initialised tiny): a ratio with an epsilon in its
+    # denominator (||W|| + 1e-10, or 1e-12) is off by 1e-6 (1e-8) there.
+    tiny = [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)]
+    for layer in (tiny[0], tiny[2]):
+        layer["W"] = layer["W"] * (1e-4 / np.linalg.norm(layer["W"]))
     cases = [
+        _ratio_case(rng, "weights of norm 1e-4 (initialised tiny), a hand-made step of 1e-2 "
+                    "of their size: Linear(3, 4) Tanh Linear(4, 2), float64", tiny, f64,
+                    {"kind": "custom", "deltas": _custom_deltas(rng, tiny, [1e-2, 1e-2])}),
         _ratio_case(rng, "a hand-made step that moves the weights of the three layers by "
                     f"{', '.join(f'{s:g}' for s in scales)} of their size and every bias by 3 "
                     "(Linear(4, 3) Tanh Linear(3, 6) ReLU Linear(6, 2), float64)", three, f64,
