@@ -2321,3 +2321,116 @@ RIGHT_REGISTRATION.update({
     "GELU-like rounded constants are fine (Mish to 3 digits)": (
         _info(formula=r"x \cdot \tanh(\ln(1.000 + 2.718^{x}))"), mish),
 })
+
+
+# Fifth reading (round 5): stencils with an extra axis, a wider step; right answers whose f''
+# jumps (ELiSH, a smoothed ReLU) or whose function shifts x itself.
+
+
+def _mish_of(u):
+    return u * np.tanh(np.logaddexp(0, u))
+
+
+def d_stencil_extra_axis(x):
+    x = np.asarray(x)
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    x = x.astype(np.float64)
+    h = 0.01
+    pts = [(x + k * h)[..., None] for k in (1, -1, 2, -2)]
+    fp = [_mish_of(p)[..., 0] for p in pts]
+    return ((8 * (fp[0] - fp[1]) - (fp[2] - fp[3])) / (12 * h)).astype(dt)
+
+
+def d_stencil_last_axis(x):
+    x = np.asarray(x)
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    x = x.astype(np.float64)
+    h = 0.01
+    grid = x[..., None] + h * np.array([1.0, -1.0, 2.0, -2.0])
+    m = _mish_of(grid)
+    return ((8 * (m[..., 0] - m[..., 1]) - (m[..., 2] - m[..., 3])) / (12 * h)).astype(dt)
+
+
+def d_sixth_order_h005(x):
+    x = np.asarray(x)
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    x = x.astype(np.float64)
+    h = 0.05
+    up1, dn1, up2, dn2, up3, dn3 = x + h, x - h, x + 2 * h, x - 2 * h, x + 3 * h, x - 3 * h
+    s = (45 * (_mish_of(up1) - _mish_of(dn1)) - 9 * (_mish_of(up2) - _mish_of(dn2))
+         + (_mish_of(up3) - _mish_of(dn3))) / (60 * h)
+    return s.astype(dt)
+
+
+def _prep(x):
+    x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
+def _sig(u):
+    return 0.5 * (1 + np.tanh(0.5 * u))
+
+
+def elish(x):
+    x = _prep(x)
+    return np.where(x >= 0, x, np.expm1(np.minimum(x, 0))) * _sig(x)
+
+
+def elish_grad(x):
+    x = _prep(x)
+    s = _sig(x)
+    g = np.where(x >= 0, x, np.expm1(np.minimum(x, 0)))
+    dg = np.where(x >= 0, 1, np.exp(np.minimum(x, 0)))
+    return (dg * s + g * s * (1 - s)).astype(x.dtype)
+
+
+def smooth_relu(x):  # quadratic on [0, 1/4] (f'' = 4 there, 0 elsewhere), then x - 1/8
+    x = _prep(x)
+    return np.where(x < 0, 0 * x, np.where(x < 0.25, 2 * x * x, x - 0.125)) + 0.1 * np.tanh(x)
+
+
+def smooth_relu_grad(x):
+    x = _prep(x)
+    return (np.where(x < 0, 0 * x, np.where(x < 0.25, 4 * x, 1 + 0 * x))
+            + 0.1 * (1 - np.tanh(x) ** 2))
+
+
+def mish_shifted(x):  # Mish moved left by 0.03: a function of its own
+    u = _prep(x) + 0.03
+    return _mish_of(u)
+
+
+def mish_shifted_grad(x):
+    u = _prep(x) + 0.03
+    t = np.tanh(np.logaddexp(0, u))
+    return t + u * (1 - t * t) * _sig(u)
+
+
+WRONG_DERIVATIVE.update({
+    "a stencil whose shifted copies carry an extra axis": (
+        (mish, d_stencil_extra_axis), r"computes on a shifted copy of x"),
+    "a stencil stacked along a new last axis": (
+        (mish, d_stencil_last_axis), r"computes on a shifted copy of x|took \d+"),
+    "a 6th-order stencil with h = 0.05": ((mish, d_sixth_order_h005),
+                                          r"computes on a shifted copy of x"),
+})
+RIGHT_DERIVATIVE.update({
+    "ELiSH (f'' jumps at 0)": (elish, elish_grad),
+    "a smoothed ReLU (f'' jumps at 0 and 1/4)": (smooth_relu, smooth_relu_grad),
+    "Mish moved left by 0.03 (the function shifts x itself)": (mish_shifted, mish_shifted_grad),
+})
+
+WRONG_REGISTRATION.update({
+    r"Mish as x \tanh(\ln(1 + x)) (undefined below -1)": (
+        (_info(formula=r"f(x) = x \tanh(\ln(1 + x))"), mish), r"must describe the function"),
+    "a false second identity": ((_info(formula=r"f(x) = x \tanh(\ln(1 + e^{x})) = x \sigma(x)"),
+                                 mish), r"must describe the function"),
+    "Mish plus 0.01": ((_info(formula=r"x \tanh(\ln(1 + e^{x})) + 0.01"), mish),
+                       r"must describe the function"),
+})
+RIGHT_REGISTRATION.update({
+    r"arcsinh written \sinh^{-1}(x)": (_info(name="my_asinh", formula=r"f(x) = \sinh^{-1}(x)",
+                                             output_range=(-np.inf, np.inf)), np.arcsinh),
+    "Mish with a true second identity": (
+        _info(formula=r"f(x) = x \tanh(\mathrm{softplus}(x)) = x \tanh(\ln(1 + e^{x}))"), mish),
+})

@@ -26,6 +26,8 @@ X = np.array([-2.0, -0.5, 0.0, 1.0, 3.0])
     (r"\mathrm{mish}(x) = x \tanh\big(\mathrm{softplus}(x)\big)",
      [v * math.tanh(math.log1p(math.exp(v))) for v in X]),
     (r"f(x) = x\Phi(x)", [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in X]),
+    (r"\sinh^{-1}(x)", [math.asinh(v) for v in X]),  # the inverse function, not 1 / sinh
+    (r"x \tan^{-1}(x)", [v * math.atan(v) for v in X]),
 ])
 def test_reads_the_usual_notation(formula, values):
     fn = read_formula(formula)

@@ -36,7 +36,11 @@ FUNCTIONS: dict[str, Callable] = {
     "sigmoid": _sigmoid, "softplus": lambda u: np.logaddexp(0.0, u), "erf":
     lambda u: _erf(u).astype(np.float64), "Phi": _phi, "abs": np.abs, "sign": np.sign,
     "sgn": np.sign, "relu": lambda u: np.maximum(u, 0.0), "sqrt": np.sqrt,
+    "arcsin": np.arcsin, "arccos": np.arccos, "arcsinh": np.arcsinh, "asinh": np.arcsinh,
+    "arsinh": np.arcsinh, "arccosh": np.arccosh, "arctanh": np.arctanh, "artanh": np.arctanh,
 }
+# \sinh^{-1}(x) is the inverse function, not 1 / \sinh(x)
+_INVERSE = re.compile(r"\\(sin|cos|tan|sinh|cosh|tanh)\s*\^\s*\{\s*-\s*1\s*\}")
 _TWO_ARGUMENTS = {"max": np.maximum, "min": np.minimum}
 _SKIPPED = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
             "displaystyle", "quad", "qquad", ",", ";", "!", ":", " "}
@@ -202,7 +206,22 @@ def read_formula(formula: str) -> Fn | None:
     """The right-hand side of ``formula`` (after its first "=", up to the next) as a function
     of a float64 array, or None where the text uses anything this reader does not know."""
     parts = formula.split("=")
-    text = (parts[1] if len(parts) > 1 else parts[0]).strip().rstrip(".,;")
+    return read_expression(parts[1] if len(parts) > 1 else parts[0])
+
+
+def read_expressions(formula: str) -> list[Fn]:
+    """Every side of ``formula`` after its first "=" that mentions x and can be read (f(x) =
+    a = b gives a and b), or the whole text when it has no "="."""
+    parts = formula.split("=")
+    sides = parts[1:] if len(parts) > 1 else parts
+    mentions_x = re.compile(r"(?<![A-Za-z\\])x(?![A-Za-z])")
+    read = [read_expression(side) for side in sides if mentions_x.search(side)]
+    return [fn for fn in read if fn is not None]
+
+
+def read_expression(text: str) -> Fn | None:
+    """One expression in x as a function of a float64 array, or None."""
+    text = _INVERSE.sub(lambda m: "\\arc" + m.group(1), text.strip().rstrip(".,;"))
     if re.search(r"\d[eE][-+]?\d|\\sqrt\s*\[", text):
         return None  # 1e-3 (e the constant?) and n-th roots: not read
     try:

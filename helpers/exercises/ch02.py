@@ -144,6 +144,13 @@ def _judge_sigmoid_prime(case: Case, obs, expected) -> None:
     if np.all((s64[bad] == 0) | (s64[bad] == 1)):
         hint = ("only the values at s = 0 and s = 1 differ: there the curve is flat and "
                 "sigma'(x) is exactly 0, which the formula in s gives without any change.")
+    elif s.dtype != np.float16 and np.allclose(value[bad], expected[bad], rtol=2e-3,
+                                               atol=1e-6):
+        # Close to a few digits: the formula is right, its precision is not.
+        hint = ("the values agree to a few digits only, as if computed in a lower precision "
+                f"(float32 or float16) or rounded, then turned back into {s.dtype}: compute "
+                "in the dtype of s, with no .astype, no lower-precision constant or array on "
+                "the way and no rounding.")
     elif "outside" in case.label:
         hint = ("sigma'(x) written with s is a short formula in s alone, and the check also "
                 "evaluates it at values outside [0, 1]: a route back through x (log, arctanh) "
@@ -437,7 +444,7 @@ def _tanh_networks(rng) -> dict[str, list[int]]:
     narrowest and the widest the task allows, and two of random widths (each layer 0.8 to
     1.25 times a random base)."""
     networks = {
-        "narrowing network (256, 164, then 0.8 times narrower a layer)":
+        "narrowing network (256 inputs, then 164 units, each layer 0.8 times the last)":
             [256] + [round(164 * 0.8**k) for k in range(10)],
         "widening network (24 units, then 1.25 times wider a layer)":
             [round(24 * 1.25**k) for k in range(11)],

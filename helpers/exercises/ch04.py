@@ -551,13 +551,17 @@ def _dyadic(z: np.ndarray) -> np.ndarray:
 
 
 def _twin(rng, first: np.ndarray) -> np.ndarray:
-    """Other logits of ``first``'s shape (multiples of 1/64, as ``first``'s must be) with its
-    first and last values and exactly its sum (a middle value takes up the difference): a
-    result kept by shape, an end or a sum of the input shows."""
-    other = _dyadic(_logits(rng, first.shape))
-    other.flat[0], other.flat[-1] = first.flat[0], first.flat[-1]
-    other.flat[other.size // 2] += float(first.sum() - other.sum())
-    return other
+    """``first``'s values in another order, its first, middle and last ones kept in place:
+    the same shape, dtype, ends, sum (exactly, for multiples of 1/64), maximum and minimum,
+    so a result kept by any such summary of the input shows."""
+    flat = first.ravel().copy()
+    inner = np.setdiff1d(np.arange(1, flat.size - 1), [flat.size // 2])
+    while inner.size > 1:
+        order = rng.permutation(inner)
+        if not np.array_equal(flat[order], flat[inner]):
+            flat[inner] = flat[order]
+            break
+    return flat.reshape(first.shape)
 
 
 def _draw_softmax(rng) -> list[Case]:
@@ -961,6 +965,14 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
         _batch("float32 confident wrong answers with two classes: logits [100, 0] and "
                "[0, 100], labels 1 and 0", np.array([[100.0, 0.0], [0.0, 100.0]], np.float32),
                np.array([1, 0]), note={"large": True}),
+        # Confident mistakes where every |logit| is below exp's limit, 709.8: the textbook
+        # formula, used only where no logit is that large, overflows or loses the loss.
+        _batch("confident wrong answers with every |logit| below 709.8: [400, 0, -400] "
+               "labelled 2 and [-400, 0, 400] labelled 0",
+               np.array([[400.0, 0.0, -400.0], [-400.0, 0.0, 400.0]]), np.array([2, 0]),
+               note={"large": True}),
+        _batch("a confident wrong answer just past exp's limit: [0, 740] labelled 0",
+               np.array([[0.0, 740.0]]), np.array([0]), note={"large": True}),
     ]
     for dtype in (np.float64, np.float64, np.float32):
         n, k = _distinct_shape(rng, 2)
@@ -1404,6 +1416,14 @@ def _draw_temperature(rng) -> list[Case]:
         cases.append(_temperature_case(
             f"100000 classes, logits [0.0125, 0, ..., 0], target {low_target} (T near 1e-3)",
             small, low_target))
+    # The top logit inside the array, far above the others (T of 200 to 800): a shift by an
+    # end, the last logit or the median overflows when the search tries a small T.
+    inside = rng.normal(0.0, 1.0, 4)
+    inside[int(rng.integers(1, 3))] = 800.0
+    t_inside = float(rng.uniform(0.5, 2.0))
+    inside_target = _top_probability(inside, t_inside * 400.0)
+    cases.append(_temperature_case("the top logit, 800, inside the array (neither first nor "
+                                   "last)", inside, inside_target))
     # Class 0 far below the others: a shift by the first logit, not the largest, overflows.
     far = _moderate_logits(rng, k, top_not_first=True)
     t_far = float(rng.uniform(0.5, 2.0))
@@ -1467,7 +1487,9 @@ def _judge_temperature(case: Case, obs, expected) -> None:
         raise ExerciseError(
             f"{call} returned T = {t:.4g}{_warned(said)}; at that T the top class gets "
             f"p = {p_top:.6f}, target {target:.6g}.", naive)
-    if abs(_top_probability(z, 1.0 / t) - target) <= TEMPERATURE_TOLERANCE:
+    # (Near T = 1, 1/T is T: any nearly right T would look inverted.)
+    if abs(math.log(t)) > 0.1 and abs(_top_probability(z, 1.0 / t) - target) \
+            <= TEMPERATURE_TOLERANCE:
         raise ExerciseError(
             f"{call} returned {t:.4g}, which looks like 1/T (the inverse temperature): at "
             f"T = {t:.4g} the top class gets p = {p_top:.4f}.",
@@ -1476,8 +1498,13 @@ def _judge_temperature(case: Case, obs, expected) -> None:
                  "too flat: a smaller T sharpens the distribution")
     zf = np.asarray(z, dtype=float)
     top = int(np.argmax(zf))
-    class0 = "" if zf[0] == zf[top] else (
-        f" (class 0, not the top class here, gets p = {_softmax(zf / t)[0]:.6f})")
+    # Class 0 is named when its probability is nearer the target than the top class's, or
+    # the top class's is far off (the answer may have followed class 0), not for a T that
+    # is merely inaccurate.
+    p0 = float(_softmax(zf / t)[0])
+    followed = abs(p0 - target) < abs(p_top - target) or abs(p_top - target) > 0.05
+    class0 = "" if zf[0] == zf[top] or not followed else (
+        f" (class 0, not the top class here, gets p = {p0:.6f})")
     raise ExerciseError(
         f"{call} returned T = {t:.6g}, at which the most probable class, class {top} "
         f"(logit {zf[top]:g}), gets p = {p_top:.6f}, not {target:.6f} (to within "

@@ -2142,7 +2142,11 @@ def _judge_ratio_result(case: Case, what: str, got, expected: dict, named: str |
             "their memory: keep an independent copy.")
     if named is not None:
         raise ExerciseError(f"{shown}: it looks like you {named}.", _RATIOS_HINT)
-    k = int(np.argmin(ok))
+    # The layer that differs most (relatively), not merely the first one out of tolerance.
+    with np.errstate(all="ignore"):
+        off = np.where(ok, -np.inf, np.nan_to_num(np.abs(values - right) / np.abs(right),
+                                                  nan=np.inf, posinf=np.inf))
+    k = int(np.argmax(off))
     shown_k, wanted_k = pair(values[k], right[k])
     if dtype == "float64" and np.allclose(values, right, rtol=1e-4, atol=0):
         raise ExerciseError(
