@@ -2358,16 +2358,16 @@ def linear_bisection_temperature(logits, target):
 
 WRONG_STABLE_SOFTMAX.update({
     "results kept by shape, first and last values and sum": (
-        _kept_by_summary(ref_softmax), r"same first and last values and the same sum|"
+        _kept_by_summary(ref_softmax), r"two values swapped|"
                                        r"differs from the answer|no longer holds"),
     "shifted by the larger end of each slice": (end_max_softmax,
                                                 r"800, is neither|overflow|numpy warned"),
 })
 
 WRONG_CROSS_ENTROPY["results kept by shape, first and last logits and sum"] = (
-    _kept_by_summary(ref_cross_entropy), r"first and last logits and sum|differs")
+    _kept_by_summary(ref_cross_entropy), r"two samples swapped|differs")
 WRONG_CROSS_ENTROPY_GRAD["results kept by shape, first and last logits and sum"] = (
-    _kept_by_summary(ref_grad), r"first and last logits and sum|differs|no longer holds")
+    _kept_by_summary(ref_grad), r"two samples swapped|differs|no longer holds")
 
 WRONG_TEMPERATURE_FOR.update({
     "T kept by the logits' sum and the target": (_t_kept_by_sum(ref_temperature),
@@ -2420,8 +2420,91 @@ WRONG_STABLE_SOFTMAX["results kept by shape, max, min and sum"] = (
     _kept_by_extremes(ref_softmax), r"differs from the answer|no longer holds|same memory|"
                                     r"the answer is")
 WRONG_CROSS_ENTROPY["results kept by shape, max, min and sum"] = (
-    _kept_by_extremes(ref_cross_entropy), r"differs|first and last logits")
+    _kept_by_extremes(ref_cross_entropy), r"differs|two samples swapped")
 WRONG_CROSS_ENTROPY["the textbook formula while every |logit| is below 700"] = (
     textbook_loss_below_700, r"400, 0, -400|gave inf|overflow|numpy warned|differs")
 WRONG_TEMPERATURE_FOR["the probabilities shifted by the larger end"] = (
     end_shift_temperature, r"800|overflow|warned")
+
+
+def apply_along_unless_2d_softmax(z, axis=-1):
+    """Vectorised on 2-D input (the work and timed cases), a loop over slices otherwise."""
+    z = np.asarray(z)
+    if z.ndim == 2:
+        return ref_softmax(z, axis)
+    return np.apply_along_axis(lambda v: ref_softmax(v), axis, z)
+
+
+def vectorize_on_3d_softmax(z, axis=-1):
+    z = np.asarray(z)
+    if z.ndim != 3:
+        return ref_softmax(z, axis)
+    m = np.max(z, axis=axis, keepdims=True)
+    e = np.vectorize(math.exp, otypes=[float])(z - m)
+    return (e / e.sum(axis=axis, keepdims=True)).astype(np.result_type(z, np.float64)
+                                                       if z.dtype.kind in "iu" else z.dtype)
+
+
+WRONG_STABLE_SOFTMAX.update({
+    "np.apply_along_axis on 1-D and 3-D input": (apply_along_unless_2d_softmax,
+                                                 r"numpy\.apply_along_axis` on .*loop in "
+                                                 r"disguise"),
+    "np.vectorize on 3-D input": (vectorize_on_3d_softmax, r"numpy\.frompyfunc` on .*loop in "
+                                                           r"disguise|differs|float16"),
+})
+
+
+# Sixth reading (round 6): a copy only when the input is read-only, the top class at index 0,
+# a cache keyed on the target, max and min.
+
+
+def copies_only_when_read_only_softmax(z, axis=-1):
+    z = np.require(z, requirements="W")  # the caller's own array whenever it is writeable
+    if z.dtype.kind != "f":
+        z = z.astype(np.float64)
+    z -= z.max(axis=axis, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=axis, keepdims=True)
+    return z
+
+
+def copies_only_when_read_only_loss(logits, y):
+    z = np.require(logits, requirements="W")
+    if z.dtype.kind != "f":
+        z = z.astype(np.float64)
+    z -= z.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(z).sum(axis=1))
+    return float(np.mean(lse - z[np.arange(len(y)), y]))
+
+
+def class0_shift_temperature(logits, target):
+    z = np.asarray(logits, dtype=float)
+
+    def top(t):
+        e = np.exp((z - z[0]) / t)
+        return float(e[0] / e.sum())  # class 0's probability, not the top class's
+    return bisect(top, target)
+
+
+def _t_kept_by_extremes(fn):
+    kept = {}
+
+    def answer(logits, target):
+        z = np.asarray(logits)
+        key = (float(z.max()), float(z.min()), float(target))
+        if key not in kept:
+            kept[key] = fn(logits, target)
+        return kept[key]
+    return answer
+
+
+WRONG_STABLE_SOFTMAX["a copy only when the input is read-only, in place otherwise"] = (
+    copies_only_when_read_only_softmax, r"modified its input|in place")
+WRONG_CROSS_ENTROPY["a copy only when the input is read-only, in place otherwise"] = (
+    copies_only_when_read_only_loss, r"modified its input|in place")
+WRONG_TEMPERATURE_FOR.update({
+    "class 0's probability, shifted by logits[0]": (class0_shift_temperature,
+                                                     r"class 0|returned T|overflow|warned"),
+    "T kept by the logits' max and min and the target": (
+        _t_kept_by_extremes(ref_temperature), r"\[2, 0\.1, 0\.1\]|returned T"),
+})

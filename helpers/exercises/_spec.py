@@ -30,6 +30,7 @@ import os
 import re
 import time
 import warnings
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -309,8 +310,25 @@ def _written(call, case: Case, names: list[str]) -> list[str]:
     return [name for name, v, b in zip(names, values, before) if _fingerprint(v) != b]
 
 
+def _handed_writeable(values) -> bool:
+    """Whether a case's inputs go over writeable, as a caller's arrays usually are: about one
+    case in three, chosen by the shapes and dtypes of its arrays. An answer that copies its
+    input only when it is read-only (np.require(z, requirements="W")) and writes into the
+    caller's array otherwise is seen changing it there; on the read-only cases, one that
+    writes and puts the values back fails at the write."""
+    arrays = [a for v in values for a in (v if isinstance(v, (list, tuple)) else [v])
+              if isinstance(a, np.ndarray)]
+    if not arrays:
+        return False
+    key = repr([(a.shape, a.dtype.str) for a in arrays]).encode()
+    return zlib.crc32(key) % 3 == 0
+
+
 def _read_only(values) -> list[np.ndarray]:
-    """Mark the arrays among ``values`` (and in lists or tuples of them) read-only."""
+    """Mark the arrays among ``values`` (and in lists or tuples of them) read-only, except in
+    the cases handed over writeable (see :func:`_handed_writeable`)."""
+    if _handed_writeable(values):
+        return []
     frozen = []
     for value in values:
         for a in (value if isinstance(value, (list, tuple)) else [value]):
@@ -609,14 +627,17 @@ class Spec:
         large = [(c, o) for c, o in zip(cases, observations) if c.work == "large"]
         hint = self.loop_hint or ("numpy operations work on whole arrays at once, and its "
                                   "reductions take an axis: one call handles every slice.")
+        # A loop in disguise (np.vectorize, np.frompyfunc, np.fromiter, np.apply_along_axis)
+        # on any case: an answer that loops only on some shapes (1-D or 3-D, say) shows too.
+        for c, o in zip(cases, observations):
+            if o.trace.per_element:
+                raise ExerciseError(
+                    f"{self.what} builds its result element by element (or slice by slice) "
+                    f"with `{o.trace.per_element[0]}` on {c.label}, a loop in disguise; this "
+                    "exercise asks for a vectorised answer.", hint)
         for (cs, os_), (cl, ol) in zip(small, large):
             grown_work = ol.trace.work - os_.trace.work
             grown_blocks = ol.trace.peak_blocks - os_.trace.peak_blocks
-            if ol.trace.per_element:
-                raise ExerciseError(
-                    f"{self.what} builds its result element by element with "
-                    f"`{ol.trace.per_element[0]}`, a loop in disguise; this exercise asks for "
-                    "a vectorised answer.", hint)
             if grown_work >= max(8, (cl.size - cs.size) // 2):
                 raise ExerciseError(
                     f"{self.what} runs a Python loop: on {cs.label} it executed "

@@ -39,6 +39,9 @@ __all__ = ["Forbidden", "Trace", "tracing"]
 # consumed one by one (np.vectorize calls frompyfunc too). Generic consumers (sum, min,
 # sorted...) are not listed: numpy calls them on shapes, and a student on short lists.
 PER_ELEMENT_BUILTINS = frozenset({"numpy.fromiter", "numpy.frompyfunc"})
+# numpy's Python functions that loop over slices in Python (one call of the function per
+# slice): loops in disguise too, whatever the shape of the input.
+PER_SLICE_FUNCTIONS = frozenset({"apply_along_axis", "apply_over_axes"})
 SAMPLES = 256
 
 
@@ -277,7 +280,13 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
         elif event == "call":
             if frame.f_code is handler:
                 trace.calls += 1
-            elif frame.f_code not in own_code:
+                return
+            name = frame.f_code.co_name
+            if name in PER_SLICE_FUNCTIONS and str(frame.f_globals.get(
+                    "__name__", "")).startswith("numpy") and f"numpy.{name}" not in \
+                    trace.per_element:
+                trace.per_element.append(f"numpy.{name}")
+            if frame.f_code not in own_code:
                 note_python(frame)
 
     def line_tracer(frame, event, arg):

@@ -551,17 +551,35 @@ def _dyadic(z: np.ndarray) -> np.ndarray:
 
 
 def _twin(rng, first: np.ndarray) -> np.ndarray:
-    """``first``'s values in another order, its first, middle and last ones kept in place:
-    the same shape, dtype, ends, sum (exactly, for multiples of 1/64), maximum and minimum,
-    so a result kept by any such summary of the input shows."""
+    """``first`` with two of its inner values (two different numbers) swapped: the same
+    shape, dtype, ends, sum (exactly, for multiples of 1/64), maximum and minimum, and the
+    same value at every other place, so a result kept by any summary or by a few fixed places
+    of the input shows."""
     flat = first.ravel().copy()
-    inner = np.setdiff1d(np.arange(1, flat.size - 1), [flat.size // 2])
-    while inner.size > 1:
-        order = rng.permutation(inner)
-        if not np.array_equal(flat[order], flat[inner]):
-            flat[inner] = flat[order]
+    inner = np.arange(1, flat.size - 1)
+    for _ in range(20):
+        if inner.size < 2:
+            break
+        i, j = rng.choice(inner, 2, replace=False)
+        if flat[i] != flat[j]:
+            flat[i], flat[j] = flat[j], flat[i]
             break
     return flat.reshape(first.shape)
+
+
+def _label_swap(rng, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``logits`` with the labelled logits of two samples swapped (two different numbers, not
+    the batch's first or last logit): each of those samples' losses changes."""
+    z = logits.copy()
+    n, k = z.shape
+    # not the batch's first or last logit: those stay in place too
+    rows = np.array([r for r in range(n) if (r, y[r]) not in ((0, 0), (n - 1, k - 1))])
+    for _ in range(20 if rows.size >= 2 else 0):
+        r1, r2 = rng.choice(rows, 2, replace=False)
+        if z[r1, y[r1]] != z[r2, y[r2]]:
+            z[r1, y[r1]], z[r2, y[r2]] = z[r2, y[r2]], z[r1, y[r1]]
+            break
+    return z
 
 
 def _draw_softmax(rng) -> list[Case]:
@@ -655,10 +673,11 @@ def _draw_softmax(rng) -> list[Case]:
                  _logits(rng, shape3), axis3),
         _sm_case(f"two calls in a row on equal logits (two arrays of shape {two}, axis=1): "
                  "each result is an array of its own", same, same.copy(), 1, twice=True),
-        # The first call here is judged, on logits that share the last case's shape, first
-        # and last values and sum: nothing may be kept from an earlier call.
-        _sm_case(f"two calls in a row, on logits of shape {two} with the same first and last "
-                 "values and the same sum as the last case's, then on those, axis=1",
+        # The first call here is judged, on the last case's logits with two inner values
+        # swapped (the same summaries, the same values at every other place): nothing may be
+        # kept from an earlier call.
+        _sm_case(f"two calls in a row, on the last case's logits (shape {two}) with two values "
+                 "swapped, then on those, axis=1",
                  _twin(rng, same), same.copy(), 1, twice=True),
         # The largest logit inside a slice, neither its first nor its last value: a shift by
         # the larger end overflows.
@@ -926,11 +945,12 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
         _batch(f"confident right answers: the label's logit 30 above the others, {n} samples",
                *_confident(rng, n, k, 30.0)),
     ]
-    # The first batch's twin: the same shape, labels, first and last logits and sum, other
-    # logits in between (a result kept by a summary of the batch shows).
-    cases.insert(1, _batch(f"another batch of {n} samples and {k} classes, with the first "
-                           "batch's labels, first and last logits and sum",
-                           _twin(rng, cases[0].args[0]), cases[0].args[1].copy()))
+    # The first batch's twin: its labelled logits of two rows swapped (the same shape,
+    # labels, sum, maximum and minimum, and the same logits everywhere else), so a result
+    # kept by a summary of the batch shows, in the loss too.
+    cases.insert(1, _batch("the first batch again, with the labelled logits of two samples "
+                           "swapped (the same shape, labels, sum, largest and smallest logit)",
+                           _label_swap(rng, *cases[0].args), cases[0].args[1].copy()))
     again = (_logits(rng, (n, k)), _labels(rng, n, k), _logits(rng, (n, k)), _labels(rng, n, k))
     if twice:
         cases.append(_batch(f"two calls in a row, on two batches of {n} samples and {k} "
@@ -1363,6 +1383,8 @@ def _draw_temperature(rng) -> list[Case]:
                           np.array([5.0, 1.0, 0.0]), 0.9),
         _temperature_case("the logits [2, 0.2, 0.9], target 0.9 (the first case's first logit, "
                           "sum and target)", np.array([2.0, 0.2, 0.9]), 0.9),
+        _temperature_case("the logits [2, 0.1, 0.1], target 0.9 (the first case's first logit, "
+                          "largest, smallest and target)", np.array([2.0, 0.1, 0.1]), 0.9),
         _temperature_case("a target just above the top probability at T = 1 (T a little "
                           "below 1; the top class is not class 0)", near, p1 + step),
         _temperature_case("a target just below the top probability at T = 1 (T a little "
@@ -1402,19 +1424,21 @@ def _draw_temperature(rng) -> list[Case]:
     # The same logits and targets at every draw.
     for k_many, many_target in ((100, 0.625), (100, 0.647), (1000, 0.595), (100_000, 0.525)):
         one_hot = np.zeros(k_many)
-        one_hot[0] = 1.0
+        one_hot[int(rng.integers(1, k_many))] = 1.0  # not class 0: the top class anywhere
         cases.append(_temperature_case(
-            f"{k_many} classes, logits [1, 0, ..., 0], target {many_target} (the top "
-            "probability changes fast with T)", one_hot, many_target))
+            f"{k_many} classes, one logit 1 (at index {int(np.argmax(one_hot))}) and the others "
+            f"0, target {many_target} (the top probability changes fast with T)", one_hot,
+            many_target))
     # ... and at the bottom of the range of T: logits [0.0125, 0, ..., 0], T near 1e-3, where
     # a step of 1e-6 in T moves p by 3e-3 (a bisection on T itself, not log T, of 30 steps
     # leaves steps of 9e-7).
     for _ in range(2):
         small = np.zeros(100_000)
-        small[0] = 0.0125
+        small[int(rng.integers(0, 100_000))] = 0.0125
         low_target = round(float(rng.uniform(0.5, 0.65)), 4)
         cases.append(_temperature_case(
-            f"100000 classes, logits [0.0125, 0, ..., 0], target {low_target} (T near 1e-3)",
+            f"100000 classes, one logit 0.0125 and the others 0, target {low_target} (T near "
+            "1e-3)",
             small, low_target))
     # The top logit inside the array, far above the others (T of 200 to 800): a shift by an
     # end, the last logit or the median overflows when the search tries a small T.
