@@ -646,7 +646,8 @@ WRONG_DEAD_UNITS = {
     "a list comprehension": (loop_dead, r"Python loop"),
     "a for loop": (loop_dead_for, r"Python loop"),
     "apply_along_axis over the columns": (
-        lambda A: np.apply_along_axis(lambda col: not col.any(), 0, A), r"Python loop"),
+        lambda A: np.apply_along_axis(lambda col: not col.any(), 0, A),
+        r"Python loop|loop in disguise"),
     "changes A in place": (zeroing_dead, r"modified its input `A` in place"),
     "no return": (lambda A: None, r"returned None"),
     # Issue 23: a list where an array is asked, and a squeezed result for one unit.

@@ -1764,7 +1764,9 @@ def gf_flat_at_sample_0(net, X, y):  # reads a.grad(z) at the first sample only
 WRONG_GRADIENT_FLOW = {
     "ratio upside down": (gf_upside_down, r"upside down"),
     "ratio to the last hidden layer": (gf_last_hidden, r"over the last hidden layer's"),
-    "dead includes the output layer": (gf_dead_with_output, r"the output layer included"),
+    # (on a draw where no recognisable cause fits, the plain difference is the refusal)
+    "dead includes the output layer": (gf_dead_with_output, r"the output layer included|"
+                                                            r"\['dead'\] is \S+, expected"),
     "dead pooled over units": (gf_dead_pooled, r"\['dead'\].*all hidden units pooled"),
     "dead per entry": (gf_dead_entries, r"\['dead'\] is .*expected"),
     "dead as a unit that does not vary": (gf_dead_as_no_spread, r"\['dead'\] is .*expected"),
