@@ -310,6 +310,23 @@ def _written(call, case: Case, names: list[str]) -> list[str]:
     return [name for name, v, b in zip(names, values, before) if _fingerprint(v) != b]
 
 
+def swapped_inner(rng, first: np.ndarray) -> np.ndarray:
+    """``first`` with two of its inner values (two different numbers, neither the middle one)
+    swapped: the same shape, dtype, ends, middle, sum, maximum and minimum, and the same value
+    at every other place. A twin of a case: a result kept by any summary or by a few fixed
+    places of the input shows on it."""
+    flat = first.ravel().copy()
+    inner = np.setdiff1d(np.arange(1, flat.size - 1), [flat.size // 2])
+    for _ in range(20):
+        if inner.size < 2:
+            break
+        i, j = rng.choice(inner, 2, replace=False)
+        if flat[i] != flat[j]:
+            flat[i], flat[j] = flat[j], flat[i]
+            break
+    return flat.reshape(first.shape)
+
+
 def _handed_writeable(values) -> bool:
     """Whether a case's inputs go over writeable, as a caller's arrays usually are: about one
     case in three, chosen by the shapes and dtypes of its arrays. An answer that copies its

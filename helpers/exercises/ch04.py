@@ -24,7 +24,16 @@ import numpy as np
 from ._contract import expect_float, expect_ndarray, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import describe
-from ._spec import Case, Spec, _fingerprint, _read_only, _too_slow, driver, work_cases
+from ._spec import (
+    Case,
+    Spec,
+    _fingerprint,
+    _read_only,
+    _too_slow,
+    driver,
+    swapped_inner,
+    work_cases,
+)
 from ._trace import Forbidden
 
 __all__ = [
@@ -550,23 +559,6 @@ def _dyadic(z: np.ndarray) -> np.ndarray:
     return np.round(z * 64) / 64
 
 
-def _twin(rng, first: np.ndarray) -> np.ndarray:
-    """``first`` with two of its inner values (two different numbers) swapped: the same
-    shape, dtype, ends, sum (exactly, for multiples of 1/64), maximum and minimum, and the
-    same value at every other place, so a result kept by any summary or by a few fixed places
-    of the input shows."""
-    flat = first.ravel().copy()
-    inner = np.arange(1, flat.size - 1)
-    for _ in range(20):
-        if inner.size < 2:
-            break
-        i, j = rng.choice(inner, 2, replace=False)
-        if flat[i] != flat[j]:
-            flat[i], flat[j] = flat[j], flat[i]
-            break
-    return flat.reshape(first.shape)
-
-
 def _label_swap(rng, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``logits`` with the labelled logits of two samples swapped (two different numbers, not
     the batch's first or last logit): each of those samples' losses changes."""
@@ -678,7 +670,7 @@ def _draw_softmax(rng) -> list[Case]:
         # kept from an earlier call.
         _sm_case(f"two calls in a row, on the last case's logits (shape {two}) with two values "
                  "swapped, then on those, axis=1",
-                 _twin(rng, same), same.copy(), 1, twice=True),
+                 swapped_inner(rng, same), same.copy(), 1, twice=True),
         # The largest logit inside a slice, neither its first nor its last value: a shift by
         # the larger end overflows.
         _sm_case("one slice whose largest logit, 800, is neither the first nor the last",

@@ -34,7 +34,7 @@ from . import _latex
 from ._contract import expect_dict, expect_float, expect_ndarray, pair
 from ._core import ExerciseError, _same, exercise_check
 from ._plain import Build, describe
-from ._spec import Case, Spec, builder, driver, random_shape, work_cases
+from ._spec import Case, Spec, builder, driver, random_shape, swapped_inner, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -169,22 +169,6 @@ def _unwrap(case: Case, obs):
 def _float32_points(values) -> np.ndarray:
     """Sorted, distinct float64 values that float32 holds exactly: the same numbers in both."""
     return np.unique(np.asarray(values, dtype=np.float64).astype(np.float32)).astype(np.float64)
-
-
-def _reordered(rng, first: np.ndarray) -> np.ndarray:
-    """``first`` with two of its inner values (two different numbers) swapped: the same
-    shape, dtype, ends, sum, maximum and minimum, and the same value at every other place,
-    so a result kept by any summary or by a few fixed places of the input shows."""
-    flat = first.ravel().copy()
-    inner = np.arange(1, flat.size - 1)
-    for _ in range(20):
-        if inner.size < 2:
-            break
-        i, j = rng.choice(inner, 2, replace=False)
-        if flat[i] != flat[j]:
-            flat[i], flat[j] = flat[j], flat[i]
-            break
-    return flat.reshape(first.shape)
 
 
 def _work_pair(make, small=(3, 4), large=(43, 44)) -> list[Case]:
@@ -323,7 +307,7 @@ def _draw_forward(rng) -> list[Case]:
         first = rng.choice(grid, size=three)
         # The other input is the first one with two inner values swapped: a result kept by
         # shape, dtype, a few places or any symmetric summary (sum, max, min) shows too.
-        other = _reordered(rng, first)
+        other = swapped_inner(rng, first)
         cases += [Case(f"random points of the grid, shape {three} ({name})",
                        (first.astype(dtype),)),
                   Case(f"the same points with two of them swapped, the same shape {three} "
@@ -1165,7 +1149,7 @@ def _draw_derivative(rng) -> list[Case]:
     shape = random_shape(rng, max_dims=2, low=3, high=7)
     three = tuple(int(v) for v in rng.integers(2, 6, 3))
     first3 = rng.choice(x, size=three)
-    other3 = _reordered(rng, first3)
+    other3 = swapped_inner(rng, first3)
     four = tuple(int(v) for v in rng.permutation([2, 3, 4, 5]))
     one = float(rng.choice(x))
     fd = "for the finite differences"
