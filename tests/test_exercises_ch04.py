@@ -2297,22 +2297,31 @@ WRONG_CROSS_ENTROPY_GRAD.update({
 # input, a shift by an end or by the first logit, a bisection on T itself).
 
 
-def _kept_by_summary(fn):
-    """A result kept by the input's shape, first and last values and sum (and any other
-    argument), handed back as a fresh copy."""
-    kept = {}
+def _kept_by(summary):
+    """A wrong answer that keeps its results by ``summary(z)`` and its other arguments, handed
+    back as a fresh copy: right until two inputs share the summary."""
+    def wrap(fn):
+        kept = {}
 
-    def answer(z, *rest, **kwargs):
-        a = np.asarray(z)
-        key = (a.shape, a.dtype.str, a.size and float(a.flat[0]),
-               a.size and float(a.flat[-1]), float(a.sum()) if a.size else 0.0,
-               tuple(np.asarray(r).tobytes() for r in rest),
-               tuple((k, np.asarray(v).tobytes()) for k, v in sorted(kwargs.items())))
-        if key not in kept:
-            kept[key] = fn(z, *rest, **kwargs)
-        value = kept[key]
-        return value.copy() if isinstance(value, np.ndarray) else value
-    return answer
+        def answer(z, *rest, **kwargs):
+            key = (summary(np.asarray(z)), tuple(np.asarray(r).tobytes() for r in rest),
+                   tuple((k, np.asarray(v).tobytes()) for k, v in sorted(kwargs.items())))
+            if key not in kept:
+                kept[key] = fn(z, *rest, **kwargs)
+            value = kept[key]
+            return value.copy() if isinstance(value, np.ndarray) else value
+        return answer
+    return wrap
+
+
+def _ends_and_sum(a):
+    return (a.shape, a.dtype.str, a.size and float(a.flat[0]), a.size and float(a.flat[-1]),
+            float(a.sum()) if a.size else 0.0)
+
+
+def _extremes_and_sum(a):
+    return (a.shape, a.dtype.str, float(a.max()) if a.size else 0.0,
+            float(a.min()) if a.size else 0.0, float(a.sum()) if a.size else 0.0)
 
 
 def end_max_softmax(z, axis=-1):
@@ -2323,17 +2332,6 @@ def end_max_softmax(z, axis=-1):
     last = np.take(z, [-1], axis=axis)
     e = np.exp(z - np.maximum(first, last))
     return e / e.sum(axis=axis, keepdims=True)
-
-
-def _t_kept_by_sum(fn):
-    kept = {}
-
-    def answer(logits, target):
-        key = (float(np.sum(logits)), float(target))
-        if key not in kept:
-            kept[key] = fn(logits, target)
-        return kept[key]
-    return answer
 
 
 def first_logit_temperature(logits, target):
@@ -2358,20 +2356,20 @@ def linear_bisection_temperature(logits, target):
 
 WRONG_STABLE_SOFTMAX.update({
     "results kept by shape, first and last values and sum": (
-        _kept_by_summary(ref_softmax), r"two values swapped|"
+        _kept_by(_ends_and_sum)(ref_softmax), r"two values swapped|"
                                        r"differs from the answer|no longer holds"),
     "shifted by the larger end of each slice": (end_max_softmax,
                                                 r"800, is neither|overflow|numpy warned"),
 })
 
 WRONG_CROSS_ENTROPY["results kept by shape, first and last logits and sum"] = (
-    _kept_by_summary(ref_cross_entropy), r"two samples swapped|differs")
+    _kept_by(_ends_and_sum)(ref_cross_entropy), r"two samples swapped|differs")
 WRONG_CROSS_ENTROPY_GRAD["results kept by shape, first and last logits and sum"] = (
-    _kept_by_summary(ref_grad), r"two samples swapped|differs|no longer holds")
+    _kept_by(_ends_and_sum)(ref_grad), r"two samples swapped|differs|no longer holds")
 
 WRONG_TEMPERATURE_FOR.update({
-    "T kept by the logits' sum and the target": (_t_kept_by_sum(ref_temperature),
-                                                 r"\[2, 0\.2, 0\.9\]"),
+    "T kept by the logits' sum and the target": (
+        _kept_by(lambda a: float(a.sum()))(ref_temperature), r"\[2, 0\.2, 0\.9\]"),
     "the probabilities shifted by the first logit": (first_logit_temperature,
                                                      r"800 below|overflow|warned"),
     "a bisection on T itself, 30 steps": (linear_bisection_temperature,
@@ -2381,22 +2379,6 @@ WRONG_TEMPERATURE_FOR.update({
 
 # Fifth reading (round 5): summaries with the max, the textbook loss below exp's limit, a
 # shift by the ends in the temperature search.
-
-
-def _kept_by_extremes(fn):
-    kept = {}
-
-    def answer(z, *rest, **kwargs):
-        a = np.asarray(z)
-        key = (a.shape, a.dtype.str, float(a.max()) if a.size else 0.0,
-               float(a.min()) if a.size else 0.0, float(a.sum()) if a.size else 0.0,
-               tuple(np.asarray(r).tobytes() for r in rest),
-               tuple((k, np.asarray(v).tobytes()) for k, v in sorted(kwargs.items())))
-        if key not in kept:
-            kept[key] = fn(z, *rest, **kwargs)
-        value = kept[key]
-        return value.copy() if isinstance(value, np.ndarray) else value
-    return answer
 
 
 def textbook_loss_below_700(logits, y):
@@ -2417,10 +2399,10 @@ def end_shift_temperature(logits, target):
 
 
 WRONG_STABLE_SOFTMAX["results kept by shape, max, min and sum"] = (
-    _kept_by_extremes(ref_softmax), r"differs from the answer|no longer holds|same memory|"
-                                    r"the answer is")
+    _kept_by(_extremes_and_sum)(ref_softmax),
+    r"differs from the answer|no longer holds|same memory|the answer is")
 WRONG_CROSS_ENTROPY["results kept by shape, max, min and sum"] = (
-    _kept_by_extremes(ref_cross_entropy), r"differs|two samples swapped")
+    _kept_by(_extremes_and_sum)(ref_cross_entropy), r"differs|two samples swapped")
 WRONG_CROSS_ENTROPY["the textbook formula while every |logit| is below 700"] = (
     textbook_loss_below_700, r"400, 0, -400|gave inf|overflow|numpy warned|differs")
 WRONG_TEMPERATURE_FOR["the probabilities shifted by the larger end"] = (
@@ -2486,18 +2468,6 @@ def class0_shift_temperature(logits, target):
     return bisect(top, target)
 
 
-def _t_kept_by_extremes(fn):
-    kept = {}
-
-    def answer(logits, target):
-        z = np.asarray(logits)
-        key = (float(z.max()), float(z.min()), float(target))
-        if key not in kept:
-            kept[key] = fn(logits, target)
-        return kept[key]
-    return answer
-
-
 WRONG_STABLE_SOFTMAX["a copy only when the input is read-only, in place otherwise"] = (
     copies_only_when_read_only_softmax, r"modified its input|in place")
 WRONG_CROSS_ENTROPY["a copy only when the input is read-only, in place otherwise"] = (
@@ -2506,5 +2476,6 @@ WRONG_TEMPERATURE_FOR.update({
     "class 0's probability, shifted by logits[0]": (class0_shift_temperature,
                                                      r"class 0|returned T|overflow|warned"),
     "T kept by the logits' max and min and the target": (
-        _t_kept_by_extremes(ref_temperature), r"\[2, 0\.1, 0\.1\]|returned T"),
+        _kept_by(lambda a: (float(a.max()), float(a.min())))(ref_temperature),
+        r"\[2, 0\.1, 0\.1\]|returned T"),
 })
