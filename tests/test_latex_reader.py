@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers.exercises._latex import evaluate, read_formula
+from helpers.exercises._latex import evaluate, read_expressions
 
 X = np.array([-2.0, -0.5, 0.0, 1.0, 3.0])
 
@@ -30,9 +30,9 @@ X = np.array([-2.0, -0.5, 0.0, 1.0, 3.0])
     (r"x \tan^{-1}(x)", [v * math.atan(v) for v in X]),
 ])
 def test_reads_the_usual_notation(formula, values):
-    fn = read_formula(formula)
-    assert fn is not None
-    np.testing.assert_allclose(evaluate(fn, X), values, rtol=1e-12, atol=1e-15)
+    read = read_expressions(formula)
+    assert len(read) == 1
+    np.testing.assert_allclose(evaluate(read[0], X), values, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("formula", [
@@ -46,4 +46,4 @@ def test_reads_the_usual_notation(formula, values):
     r"\mathrm{gelu}(x)",                # a function of another name
 ])
 def test_leaves_what_it_cannot_read(formula):
-    assert read_formula(formula) is None
+    assert read_expressions(formula) == []

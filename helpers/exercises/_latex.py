@@ -5,7 +5,7 @@ Only what activation formulas are written with: numbers, x, e and \\pi; + - * /,
 \\times, products written side by side; powers (^), \\frac, \\sqrt, |...|; and standard
 functions (\\exp, \\ln, \\log, \\tanh, \\sigma, \\mathrm{softplus}, \\max, ...). Anything
 else (a parameter such as \\alpha, a subscript, a function of another name) makes the formula
-unreadable: :func:`read_formula` returns None, and the caller accepts the text as written.
+unreadable: :func:`read_expression` returns None, and the caller accepts the text as written.
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ _SKIPPED = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl
             "displaystyle", "quad", "qquad", ",", ";", "!", ":", " "}
 _NAMED = re.compile(r"\\(?:mathrm|operatorname|text|mathit|textrm)\s*\{\s*([A-Za-z ]+?)\s*\}")
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*|\.\d+)|\\([A-Za-z]+|.)|([A-Za-z]+)|(.))", re.DOTALL)
+
+
+# x as a symbol of its own, not a letter of a word or a command (\\exp, \\max)
+MENTIONS_X = re.compile(r"(?<![A-Za-z\\])x(?![A-Za-z])")
 
 
 class _Unreadable(Exception):
@@ -202,20 +206,12 @@ class _Parser:
         raise _Unreadable(f"unknown name {value!r}")
 
 
-def read_formula(formula: str) -> Fn | None:
-    """The right-hand side of ``formula`` (after its first "=", up to the next) as a function
-    of a float64 array, or None where the text uses anything this reader does not know."""
-    parts = formula.split("=")
-    return read_expression(parts[1] if len(parts) > 1 else parts[0])
-
-
 def read_expressions(formula: str) -> list[Fn]:
     """Every side of ``formula`` after its first "=" that mentions x and can be read (f(x) =
     a = b gives a and b), or the whole text when it has no "="."""
     parts = formula.split("=")
     sides = parts[1:] if len(parts) > 1 else parts
-    mentions_x = re.compile(r"(?<![A-Za-z\\])x(?![A-Za-z])")
-    read = [read_expression(side) for side in sides if mentions_x.search(side)]
+    read = [read_expression(side) for side in sides if MENTIONS_X.search(side)]
     return [fn for fn in read if fn is not None]
 
 

@@ -1495,10 +1495,9 @@ def _formula_problem(formula: str) -> str | None:
             return f"its {name} do not balance ({depth} {opening!r} left open)"
     if re.search(r"\bnp\.|\bmath\.|\*\*", text):
         return "it is Python code (np., math. or **), not LaTeX"
-    mentions_x = re.compile(r"(?<![A-Za-z\\])x(?![A-Za-z])")
-    if not mentions_x.search(text):
+    if not _latex.MENTIONS_X.search(text):
         return "it never mentions x, the input"
-    if "=" in text and not mentions_x.search(text.split("=", 1)[1]):
+    if "=" in text and not _latex.MENTIONS_X.search(text.split("=", 1)[1]):
         return "its right-hand side (after the first =) never mentions x"
     return None
 
