@@ -82,3 +82,43 @@ def graded(spec: _spec.Spec, answers, tmp_path: Path, monkeypatch) -> _spec.Verd
         with contextlib.redirect_stdout(open(os.devnull, "w")):
             spec.check(*answers)
     return _spec.verdicts(prepared, outbox)[spec.grade_id]
+
+
+def kept_by(summary):
+    """A wrong answer builder: results kept between calls by ``summary`` of each array argument
+    (arrays in lists too) and the other arguments as they are, handed back as fresh copies.
+    Right until two inputs share the summary, which a case and its twin (two inner values
+    swapped) do for any summary of sums, ends or extremes."""
+    import copy
+
+    import numpy as np
+
+    def key_of(value):
+        if isinstance(value, np.ndarray):
+            return (value.shape, value.dtype.str, summary(value))
+        if isinstance(value, (list, tuple)):
+            return tuple(key_of(v) for v in value)
+        return repr(value)
+
+    def wrap(fn):
+        kept = {}
+
+        def answer(*args, **kwargs):
+            key = (key_of(args), key_of(sorted(kwargs.items())))
+            if key not in kept:
+                kept[key] = fn(*args, **kwargs)
+            return copy.deepcopy(kept[key])
+        return answer
+    return wrap
+
+
+def sum_of(a):
+    return float(a.sum()) if a.size else 0.0
+
+
+def ends_of(a):
+    return (float(a.flat[0]), float(a.flat[-1])) if a.size else ()
+
+
+def extremes_of(a):
+    return (float(a.max()), float(a.min())) if a.size else ()

@@ -11,7 +11,17 @@ from functools import reduce
 
 import numpy as np
 import pytest
-from exercise_support import accepts, draws, graded, rejects, right_draws
+from exercise_support import (
+    accepts,
+    draws,
+    ends_of,
+    extremes_of,
+    graded,
+    kept_by,
+    rejects,
+    right_draws,
+    sum_of,
+)
 
 from helpers import data, nn
 from helpers.exercises import ExerciseError, NotAnsweredYet, _spec, ch01
@@ -1514,4 +1524,74 @@ WRONG_COLLAPSE.update({
                                              r"got \d+\.0, expected \d+|differs"),
     "the dtype of the weights alone": (collapse_in_the_weights_dtype,
                                        r"float32 weights with float64 biases|b from"),
+})
+
+
+# issue 23, seventh reading: results kept between calls by a summary of the input (sums, ends,
+# extremes); every draw now has twins (two inner values swapped) that share any such summary.
+WRONG_LINEAR_LAYER.update({
+    f"a result kept by the inputs' {what}": (kept_by(summary)(RIGHT_LINEAR_LAYER["@"]),
+                                             r"two inner values swapped|differs")
+    for what, summary in (("sums", sum_of), ("ends", ends_of), ("extremes", extremes_of))})
+WRONG_COLLAPSE.update({
+    f"a result kept by the layers' {what}": (kept_by(summary)(RIGHT_COLLAPSE["loop"]),
+                                             r"two inner values swapped|differs|W is|b is")
+    for what, summary in (("sums", sum_of), ("ends", ends_of))})
+
+
+def linear_layer_loop_for_integers(X, W, b):
+    """A loop over the rows, kept for integer inputs only."""
+    if X.dtype.kind in "iu":
+        out = np.empty((X.shape[0], W.shape[1]), np.result_type(X, W, b))
+        for k in range(X.shape[0]):
+            out[k] = X[k] @ W + b
+        return out
+    return X @ W + b
+
+
+def linear_layer_dtype_of_x_and_b(X, W, b):
+    dt = np.result_type(X, b)
+    return X.astype(dt) @ W.astype(dt) + b.astype(dt)
+
+
+def linear_layer_empty_in_x_dtype(X, W, b):
+    if X.shape[0] == 0:
+        return np.zeros((0, W.shape[1]), X.dtype)
+    return X @ W + b
+
+
+def do_while_width(X, y, max_width):
+    h = 1
+    while True:
+        if ch01.xor_width_accuracy(X, y, h) >= 0.95:
+            return h
+        if h >= max_width:
+            return None
+        h += 1
+
+
+def collapse_dtype_from_biases(weights, biases):
+    W, b = RIGHT_COLLAPSE["loop"](weights, biases)
+    dt = np.result_type(*biases)
+    return W.astype(np.result_type(*weights, *biases)), b.astype(dt)
+
+
+WRONG_LINEAR_LAYER.update({
+    "a Python loop over the rows for integer inputs only": (linear_layer_loop_for_integers,
+                                                            r"runs a Python loop"),
+    "the dtype of X and b, W cast to it": (linear_layer_dtype_of_x_and_b,
+                                           r"float32|dtype|differs"),
+    "an empty batch in X's dtype": (linear_layer_empty_in_x_dtype, r"float32|dtype"),
+})
+WRONG_COLLAPSE.update({
+    "the dtype of the biases": (collapse_dtype_from_biases, r"float32|dtype|differs"),
+    "the first 8 layers only": (lambda weights, biases: RIGHT_COLLAPSE["loop"](weights[:8],
+                                                                             biases[:8]),
+                                r"12 layers|differs|has shape"),
+})
+WRONG_XOR_WIDTH.update({
+    "a do-while search (width 1 asked even when max_width = 0)": (
+        do_while_width, r"max_width = 0|max_width=0"),
+    "widths capped at 32": (search(lambda m: range(1, min(m, 32) + 1)),
+                            r"very wide search|returned None"),
 })

@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 import pytest
-from exercise_support import accepts, draws, graded, rejects
+from exercise_support import accepts, draws, ends_of, extremes_of, graded, kept_by, rejects, sum_of
 
 from helpers import activations, data, diagnostics
 from helpers.activations import leaky_relu as course_leaky_relu
@@ -1493,4 +1493,54 @@ WRONG_LEAKY_RELU.update({
 
 WRONG_BORN_DEAD.update({
     "a loop that handles up to two axes": (born_dead_loop_up_to_2d, r"raised|shape|axes"),
+})
+
+
+# issue 23, seventh reading: results kept between calls by a summary of the input (sums, ends,
+# extremes); every draw now has twins (two inner values swapped) that share any such summary.
+WRONG_LEAKY_RELU.update({
+    f"a derivative kept by the input's {what}": (
+        (leaky_relu, kept_by(summary)(leaky_relu_grad)), r"two inner values swapped|differs")
+    for what, summary in (("sum", sum_of), ("ends", ends_of), ("extremes", extremes_of))})
+WRONG_LEAKY_RELU.update({
+    "a forward pass kept by the input's sum": (
+        (kept_by(sum_of)(leaky_relu), leaky_relu_grad), r"two inner values swapped|differs")})
+WRONG_DEAD_UNITS.update({
+    f"a mask kept by the batch's {what}": (kept_by(summary)(RIGHT_DEAD_UNITS["np.all"]),
+                                           r"two inner values swapped|differs|dead|alive")
+    for what, summary in (("sum", sum_of), ("ends", ends_of), ("extremes", extremes_of))})
+WRONG_BORN_DEAD.update({
+    "a result kept by the depths' sum": (kept_by(sum_of)(born_dead_width1),
+                                         r"two inner values swapped|differs|expected")})
+
+
+WRONG_DEAD_UNITS.update({
+    "a count of nonzeros in uint8": (
+        lambda A: np.count_nonzero(A, axis=0).astype(np.uint8) == 0, r"256|dead|differs"),
+    "a count of nonzeros in int16": (
+        lambda A: np.sum(A != 0, axis=0, dtype=np.int16) == 0, r"65,536|dead|differs"),
+})
+
+
+def leaky_relu_through_a_flat_view(x, alpha=0.01):
+    """Writes through out.ravel(): a view only while out is C-ordered."""
+    x = x if x.dtype.kind == "f" else x.astype(np.float64)
+    out = np.empty_like(x)
+    flat = x.ravel()
+    out.ravel()[...] = np.where(flat > 0, flat, alpha * flat)
+    return out
+
+
+def leaky_relu_grad_through_a_flat_view(x, alpha=0.01):
+    x = x if x.dtype.kind == "f" else x.astype(np.float64)
+    out = np.empty_like(x)
+    out.reshape(-1)[...] = np.where(x.reshape(-1) > 0, 1.0, alpha)
+    return out
+
+
+WRONG_LEAKY_RELU.update({
+    "written through out.ravel() (a copy for a transposed x)": (
+        (leaky_relu_through_a_flat_view, leaky_relu_grad), r"Fortran order|differs"),
+    "the derivative written through out.reshape(-1)": (
+        (leaky_relu, leaky_relu_grad_through_a_flat_view), r"Fortran order|differs"),
 })

@@ -10,7 +10,17 @@ import types
 
 import numpy as np
 import pytest
-from exercise_support import accepts, draws, graded, rejects, right_draws
+from exercise_support import (
+    accepts,
+    draws,
+    ends_of,
+    extremes_of,
+    graded,
+    kept_by,
+    rejects,
+    right_draws,
+    sum_of,
+)
 
 from helpers import data, diagnostics, nn
 from helpers.diagnostics import update_to_weight_ratio as course_ratio
@@ -1191,4 +1201,76 @@ WRONG_EPOCHS_TO_TARGET.update({
                                               r"target = 1\.000000000001 returned"),
     "a tolerance of 1e-16": (epochs_with_a_tiny_tolerance, r"one float step below a low "
                                                            r"target|returned \d+; expected"),
+    # Other rescalings of both sides: each merges an entry one float step below with the target
+    # for a few targets in a hundred, and every draw finds such a target for it.
+    "both sides per mille (x 1000)": (lambda c, t: first_hit(c * 1000 >= t * 1000),
+                                      r"equal to it x 1000|returned \d+; expected"),
+    "both sides x 10": (lambda c, t: first_hit(c * 10 >= t * 10),
+                        r"equal to it x 10|returned \d+; expected"),
+    "both sides x 1e6": (lambda c, t: first_hit(c * 1e6 >= t * 1e6),
+                         r"equal to it x 1e6|returned \d+; expected"),
+    "both sides divided by 100": (lambda c, t: first_hit(c / 100 >= t / 100),
+                                  r"equal to it / 100|returned \d+; expected"),
+    "both sides as exp": (lambda c, t: first_hit(np.exp(c) >= math.exp(t)),
+                          r"equal to it as exp|returned \d+; expected"),
+    "both sides as log": (lambda c, t: first_hit(np.log(c) >= math.log(t)),
+                          r"equal to it as log|returned \d+; expected"),
+})
+
+WRONG_EPOCHS_TO_TARGET.update({
+    "both sides divided by 0.01": (lambda c, t: first_hit(c / 0.01 >= t / 0.01),
+                                   r"equal to it / 0\.01|returned \d+; expected"),
+    "error rates compared, 1 - c <= 1 - t": (lambda c, t: first_hit(1 - c <= 1 - t),
+                                             r"equal to it as 1 - value|returned \d+; expected"),
+})
+
+
+# issue 23, seventh reading: results kept between calls by a summary of the input (sums, ends,
+# extremes); every draw now has twins (two inner values swapped) that share any such summary.
+WRONG_UPDATE_RATIO.update({
+    f"a ratio kept by the weights' {what}": (
+        kept_by(summary)(RIGHT_UPDATE_RATIO["np.linalg.norm, float()"]),
+        r"two inner values swapped|is \S+, expected")
+    for what, summary in (("sums", sum_of), ("ends", ends_of), ("extremes", extremes_of))})
+WRONG_EPOCHS_TO_TARGET.update({
+    f"an epoch kept by the curve's {what} and the target": (
+        kept_by(summary)(RIGHT_EPOCHS_TO_TARGET["flatnonzero"]),
+        r"two inner values swapped|returned \S+; expected")
+    for what, summary in (("sum", sum_of), ("ends", ends_of), ("extremes", extremes_of))})
+
+
+def ratio_written_into_large_inputs(W_before, W_after):
+    """Writes the step into the caller's W_after when the matrix is large (no temporary)."""
+    if W_after.size > 10_000:
+        a = np.require(W_after, requirements="W")  # copies only when it is read-only
+        a -= W_before
+        return float(np.linalg.norm(a) / np.linalg.norm(W_before))
+    return RIGHT_UPDATE_RATIO["np.linalg.norm, float()"](W_before, W_after)
+
+
+WRONG_UPDATE_RATIO["the step written into a large W_after"] = (
+    ratio_written_into_large_inputs, r"modified its input")
+
+
+def epochs_by_where_min(c, t):
+    first = int(np.where(c >= t, np.arange(c.size), c.size).min()) if c.size else 0
+    return first if first < c.size else None
+
+
+def epochs_by_cumsum(c, t):
+    hits = np.cumsum(c >= t)
+    return int(np.searchsorted(hits, 1)) if hits.size and hits[-1] else None
+
+
+def epochs_by_masked_edges(c, t):
+    edges = np.ma.flatnotmasked_edges(np.ma.masked_less(c, t))
+    return None if edges is None else int(edges[0])
+
+
+# issue 23, seventh reading: right answers that read the whole curve several times (a reader
+# saw them refused for time on a busy machine; the timing now re-measures numpy alongside).
+RIGHT_EPOCHS_TO_TARGET.update({
+    "np.where(..., arange, size).min()": epochs_by_where_min,
+    "cumsum and searchsorted": epochs_by_cumsum,
+    "np.ma.flatnotmasked_edges": epochs_by_masked_edges,
 })

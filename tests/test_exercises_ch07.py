@@ -1865,3 +1865,141 @@ WRONG_RATIOS.update({
     "an epsilon of 1e-12 in the denominator": (_ratios_with_epsilon(1e-12),
                                                r"norm 1e-4|gave|expected"),
 })
+
+
+# issue 23, seventh reading: changes that never act on small gradients and small batches
+# (clamps, NaN guards, casts, subsamples), a fires-once unit at the end of a tall batch, loops
+# over blocks of samples, caches keyed on the output's ends, one zeros buffer for every missing
+# bias, module names sorted as text, gradients clipped before the step.
+
+
+def grad_wrong_clamped_in_place(module, grad_input, grad_output):
+    g = grad_output[0]
+    g.clamp_(-1000.0, 1000.0)
+    module.grad_log.append(float(g.norm()))
+
+
+def grad_wrong_first_256_samples(module, grad_input, grad_output):
+    module.grad_log.append(float(grad_output[0][:256].detach().double().norm()))
+
+
+def grad_wrong_float32_when_large(module, grad_input, grad_output):
+    g = grad_output[0]
+    module.grad_log.append(float((g.float() if g.numel() > 2048 else g).norm()))
+
+
+def _dead_of(output) -> float:
+    return (output == 0).all(dim=0).double().mean().item()
+
+
+def dead_wrong_last_1000_samples(module, inputs, output):
+    module.dead_log.append(_dead_of(output[-1000:] if output.shape[0] > 1000 else output))
+
+
+def dead_wrong_half_when_large(module, inputs, output):
+    module.dead_log.append(_dead_of(output.half() if output.numel() > 10_000 else output))
+
+
+def dead_wrong_tolerance_when_large(module, inputs, output):
+    if output.numel() > 10_000:
+        module.dead_log.append((output.abs() <= 1e-6).all(dim=0).double().mean().item())
+    else:
+        module.dead_log.append(_dead_of(output))
+
+
+def dead_wrong_blocks_of_100_samples(module, inputs, output):
+    alive = torch.zeros(output.shape[1], dtype=torch.bool)
+    for start in range(0, output.shape[0], 100):
+        alive |= (output[start:start + 100] != 0).any(dim=0)
+    module.dead_log.append(float((~alive).double().mean()))
+
+
+def _dead_cached_by_ends():
+    kept = {}
+
+    def hook(module, inputs, output):
+        flat = output.detach().reshape(-1)
+        key = (tuple(output.shape), str(output.dtype),
+               float(flat[0]) if flat.numel() else None, float(flat[-1]) if flat.numel() else None)
+        if key not in kept:
+            kept[key] = _dead_of(output)
+        module.dead_log.append(kept[key])
+    return hook
+
+
+def layout_wrong_one_zeros_buffer(model):
+    ls = linears(model)
+    zeros = np.zeros(max(m.out_features for m in ls))
+    return ([m.weight.detach().numpy().T.astype(np.float64) for m in ls],
+            [zeros[:m.out_features] if m.bias is None
+             else m.bias.detach().numpy().astype(np.float64) for m in ls])
+
+
+def layout_wrong_sorted_as_text(model):
+    sd = model.state_dict()
+    names = sorted({k.rsplit(".", 1)[0] for k in sd if k.endswith(".weight")})
+    mods = dict(model.named_modules())
+    ls = [mods[n] for n in names]
+    return ([m.weight.detach().numpy().T.astype(np.float64) for m in ls],
+            [np.zeros(m.out_features) if m.bias is None
+             else m.bias.detach().numpy().astype(np.float64) for m in ls])
+
+
+def _ratios_after(prepare):
+    def answer(model, step):
+        ls = linears(model)
+        before = [m.weight.detach().clone() for m in ls]
+        prepare(model)
+        step()
+        return np.array([float(torch.linalg.norm(m.weight.detach() - W) / torch.linalg.norm(W))
+                         for m, W in zip(ls, before)])
+    return answer
+
+
+def ratios_wrong_sorted_as_text(model, step):
+    sd = model.state_dict()
+    names = sorted(k for k in sd if k.endswith(".weight"))
+    before = {k: sd[k].detach().clone() for k in names}
+    step()
+    after = model.state_dict()
+    return np.array([float(torch.linalg.norm(after[k] - before[k]) / torch.linalg.norm(before[k]))
+                     for k in names])
+
+
+WRONG_GRAD.update({
+    "clamps dL/dz in place to +-1000": (grad_wrong_clamped_in_place,
+                                        r"scaled by 1e6|changed|modif|expected|gave"),
+    "the first 256 samples only": (grad_wrong_first_256_samples,
+                                   r"3,000 samples|expected|gave"),
+    "float32 norms for large gradients": (grad_wrong_float32_when_large,
+                                          r"3,000 samples|float32|precision|expected|gave"),
+})
+WRONG_DEAD.update({
+    "the last 1,000 samples of a tall batch": (dead_wrong_last_1000_samples,
+                                               r"expected|gave|recorded"),
+    "half precision for large outputs": (dead_wrong_half_when_large,
+                                         r"expected|gave|recorded|float16|precision"),
+    "a tolerance of 1e-6 for large outputs": (dead_wrong_tolerance_when_large,
+                                              r"expected|gave|recorded"),
+    "a loop over blocks of 100 samples": (dead_wrong_blocks_of_100_samples,
+                                          r"runs a Python loop|took \d+ ms"),
+    "a fraction kept by the output's shape, dtype and ends": (
+        _dead_cached_by_ends(), r"two inner values swapped|expected|gave|recorded"),
+})
+WRONG_LAYOUT.update({
+    "one zeros buffer for every missing bias": (layout_wrong_one_zeros_buffer,
+                                                r"share memory with each other within one "
+                                                r"call"),
+    "layers sorted by name as text": (layout_wrong_sorted_as_text,
+                                      r"23 modules|differs|order|expected"),
+})
+WRONG_RATIOS.update({
+    "gradients clipped to norm 10 before the step": (
+        _ratios_after(lambda m: torch.nn.utils.clip_grad_norm_(m.parameters(), 10.0)),
+        r"targets of about 1e5|changed|grad|expected|gave"),
+    "gradients clipped to +-1e3 before the step": (
+        _ratios_after(lambda m: torch.nn.utils.clip_grad_value_(m.parameters(), 1e3)),
+        r"targets of about 1e5|changed|grad|expected|gave"),
+    "weights sorted by name as text": (ratios_wrong_sorted_as_text,
+                                       r"23 modules|order|expected|gave"),
+})

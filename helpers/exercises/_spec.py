@@ -18,6 +18,16 @@ paths:
   grade. A check cell that does not write to the outbox scores 0.
 
 Forbidden calls and loops are measured while the student's function runs (``_trace``).
+
+What every call meets, besides the cases a chapter draws:
+
+- inputs handed over read-only (about one case in three writeable, chosen by the case's
+  shapes, dtypes and first values, or by the draw): a write into them shows either way;
+- results kept to the end and compared again, and checked for memory shared between calls;
+  ``reuse_calls`` more calls after the first result bring a ring of kept buffers round;
+- ``twins``: a case repeated with two inner values swapped (same shape, dtype, ends, sum
+  and extremes, another right result), so a result kept by any summary of its input shows;
+- a case may hand its arrays over in Fortran order (``Case.order``), as a transpose is.
 """
 
 from __future__ import annotations
@@ -119,15 +129,23 @@ class Case:
     size: int = 0
     elements: int = 0
     note: dict = field(default_factory=dict)   # plain facts for the judge (not sent to students)
+    writeable: bool | None = None  # inputs handed over writeable? None: _handed_writeable says
+    order: str = "C"  # "F": arrays of 2+ axes handed over in Fortran order, as a transpose is
 
     def inputs(self) -> tuple[tuple, dict]:
-        """Fresh (args, kwargs) for one call: recipes built, arrays copied."""
-        return materialise(self.args), materialise(self.kwargs)
+        """Fresh (args, kwargs) for one call: recipes built, arrays copied (in Fortran order
+        for an ``order="F"`` case)."""
+        args = materialise(self.args)
+        if self.order == "F":
+            args = tuple(np.asfortranarray(a) if isinstance(a, np.ndarray) and a.ndim > 1
+                         else a for a in args)
+        return args, materialise(self.kwargs)
 
     def as_plain(self) -> dict:
         return {"label": self.label, "args": list(self.args), "kwargs": dict(self.kwargs),
                 "answer": self.answer, "driver": self.driver, "work": self.work,
-                "size": self.size, "elements": self.elements}
+                "size": self.size, "elements": self.elements, "writeable": self.writeable,
+                "order": self.order}
 
     @classmethod
     def from_plain(cls, data: dict) -> Case:
@@ -136,7 +154,9 @@ class Case:
         return cls(label=str(data["label"]), args=tuple(data["args"]),
                    kwargs=dict(data["kwargs"]), answer=int(data["answer"]),
                    driver=data["driver"], work=data["work"], size=int(data["size"]),
-                   elements=int(data["elements"]))
+                   elements=int(data["elements"]),
+                   writeable=data.get("writeable") if data.get("writeable") in (True, False)
+                   else None, order="F" if data.get("order") == "F" else "C")
 
 
 def random_shape(rng, max_dims: int = 3, low: int = 2, high: int = 6) -> tuple[int, ...]:
@@ -254,7 +274,7 @@ def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Ob
     """Run every case in turn. A result the answer returned is kept until the end: one that a
     later call changed came from a buffer the answer reuses (a cache of output arrays), so a
     caller's earlier result would change under it."""
-    observations, kept = [], []
+    observations, kept, came_round = [], [], set()
     for case in cases:
         observation, raw = _run(spec, answers, case)
         observations.append(observation)
@@ -262,6 +282,9 @@ def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Ob
             print_ = _contents(raw)
             if print_ is not None:
                 kept.append((observation, raw, print_))
+                # (once per answer function, on its first result)
+                if case.answer not in came_round and _come_round(spec, answers, case):
+                    came_round.add(case.answer)
     arrays = [(observation, list(_arrays_in(raw))) for observation, raw, _ in kept]
     for observation, raw, print_ in kept:
         observation.overwritten = _contents(raw) != print_
@@ -273,6 +296,27 @@ def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Ob
                    for a in mine for b in theirs):
                 earlier.overwritten = True
     return observations
+
+
+def _come_round(spec: Spec, answers: Sequence, case: Case) -> bool:
+    """Call the answer ``spec.reuse_calls`` more times on other values of ``case``'s shape
+    (its float arrays flipped and doubled, so the results differ): a ring of output buffers,
+    which hands its first slot out again only after N calls of one shape, comes round within
+    that many, and the result of ``case``, which the caller keeps, is seen changing. The
+    calls' own results are not judged. False when there is nothing to vary (no float array,
+    or one that flipping and doubling leaves as it was)."""
+    if not spec.reuse_calls:
+        return False
+    args, kwargs = case.inputs()
+    with np.errstate(all="ignore"):
+        varied = tuple(np.flip(a) * 2 if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+                       else a for a in args)
+    if all(v is a or np.array_equal(v, a, equal_nan=True) for v, a in zip(varied, args)):
+        return False
+    again = Case(case.label, varied, kwargs, answer=case.answer, driver=case.driver)
+    for _ in range(spec.reuse_calls):
+        _run(spec, answers, again)
+    return True
 
 
 def _contents(raw):
@@ -314,37 +358,96 @@ def swapped_inner(rng, first: np.ndarray) -> np.ndarray:
     """``first`` with two of its inner values (two different numbers, neither the middle one)
     swapped: the same shape, dtype, ends, middle, sum, maximum and minimum, and the same value
     at every other place. A twin of a case: a result kept by any summary or by a few fixed
-    places of the input shows on it."""
-    flat = first.ravel().copy()
+    places of the input shows on it. (A float sum rounds differently when its terms change
+    places, so of the swaps tried the first whose numpy sum is the very same float is taken.)"""
+    flat = first.ravel()
     inner = np.setdiff1d(np.arange(1, flat.size - 1), [flat.size // 2])
-    for _ in range(20):
+    with np.errstate(all="ignore"):
+        total = first.sum()
+    fallback = None
+    for _ in range(40):
         if inner.size < 2:
             break
         i, j = rng.choice(inner, 2, replace=False)
-        if flat[i] != flat[j]:
-            flat[i], flat[j] = flat[j], flat[i]
-            break
-    return flat.reshape(first.shape)
+        if flat[i] == flat[j]:
+            continue
+        candidate = flat.copy()
+        candidate[i], candidate[j] = flat[j], flat[i]
+        candidate = candidate.reshape(first.shape)
+        with np.errstate(all="ignore"):
+            if candidate.sum() == total:
+                return candidate
+        fallback = candidate if fallback is None else fallback
+    return fallback if fallback is not None else first.copy()
+
+
+def with_twins(spec, rng, cases: list[Case], count: int) -> list[Case]:
+    """``cases`` with a twin right after the last ``count`` of them that hold an array of 4
+    or more values and measure no work: the same inputs with two inner values of every such
+    array swapped (:func:`swapped_inner`: the same shape, dtype, ends, sum and extremes),
+    drawn until the right result changes. An answer that keeps its results by any summary of
+    its input hands the first case's result back for the twin, where it is wrong."""
+    eligible = [i for i, c in enumerate(cases) if c.work is None and _swappable(c.args)]
+    out = list(cases)
+    for i in reversed(eligible[-count:]):
+        twin = _twin(spec, rng, cases[i])
+        if twin is not None:
+            out.insert(i + 1, twin)
+    for i, c in enumerate(out):  # a draw that numbers its cases (for messages) keeps true
+        if "index" in c.note:
+            c.note["index"] = i
+    return out
+
+
+def _swappable(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.size >= 4 and value.dtype.kind in "iuf"
+    return isinstance(value, (list, tuple)) and any(_swappable(v) for v in value)
+
+
+def _swapped(rng, value):
+    if isinstance(value, np.ndarray):
+        return swapped_inner(rng, value) if _swappable(value) else value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_swapped(rng, v) for v in value)
+    return value
+
+
+def _twin(spec, rng, case: Case, tries: int = 12) -> Case | None:
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        right = _fingerprint(spec.expected(case))
+        for _ in range(tries):
+            twin = Case(f"{case.label}, with two inner values swapped (the same shape, sum, "
+                        "ends, largest and smallest as the case before)",
+                        _swapped(rng, case.args), dict(case.kwargs), answer=case.answer,
+                        driver=case.driver, note=dict(case.note))
+            if _fingerprint(spec.expected(twin)) != right:
+                return twin
+    return None
 
 
 def _handed_writeable(values) -> bool:
     """Whether a case's inputs go over writeable, as a caller's arrays usually are: about one
-    case in three, chosen by the shapes and dtypes of its arrays. An answer that copies its
-    input only when it is read-only (np.require(z, requirements="W")) and writes into the
-    caller's array otherwise is seen changing it there; on the read-only cases, one that
-    writes and puts the values back fails at the write."""
+    case in three, chosen by the shapes, dtypes and first values of its arrays. An answer that
+    copies its input only when it is read-only (np.require(z, requirements="W")) and writes
+    into the caller's array otherwise is seen changing it there; on the read-only cases, one
+    that writes and puts the values back fails at the write."""
     arrays = [a for v in values for a in (v if isinstance(v, (list, tuple)) else [v])
               if isinstance(a, np.ndarray)]
     if not arrays:
         return False
-    key = repr([(a.shape, a.dtype.str) for a in arrays]).encode()
+    # (the first values count too: a drawn case of fixed shape, a large timed one say, is
+    # handed over writeable on some draws and read-only on others)
+    key = repr([(a.shape, a.dtype.str) for a in arrays]).encode() + b"".join(
+        np.ascontiguousarray(a.ravel()[:16]).tobytes() for a in arrays)
     return zlib.crc32(key) % 3 == 0
 
 
-def _read_only(values) -> list[np.ndarray]:
+def _read_only(values, writeable: bool | None = None) -> list[np.ndarray]:
     """Mark the arrays among ``values`` (and in lists or tuples of them) read-only, except in
     the cases handed over writeable (see :func:`_handed_writeable`)."""
-    if _handed_writeable(values):
+    if writeable if writeable is not None else _handed_writeable(values):
         return []
     frozen = []
     for value in values:
@@ -376,7 +479,7 @@ def _run(spec: Spec, answers: Sequence, case: Case) -> tuple[Observation, Any]:
         if watch else []
     # The arrays are handed over read-only: an answer that writes into its input and puts the
     # values back before returning (which the fingerprints cannot see) fails at the write.
-    frozen = _read_only([*args, *kwargs.values()]) if watch else []
+    frozen = _read_only([*args, *kwargs.values()], case.writeable) if watch else []
     if case.driver is not None:
         call, call_args = DRIVERS[case.driver], (answers, *args)
     else:
@@ -459,11 +562,14 @@ def _exp_seconds(elements: int) -> float:
 
 
 def _timings(spec: Spec, call, call_args, kwargs, case: Case, first: float,
-             repeats: int = 3) -> tuple[float, float]:
+             repeats: int = 4) -> tuple[float, float]:
     """(answer, numpy) CPU seconds on a timed case. numpy's time is the slower of the
     reference (the faster of two runs) and of np.exp on as many elements (a typical costly
     ufunc); the answer's first run is run again (fastest kept, up to ``repeats`` in all) only
-    while it looks too slow, so a passing answer runs once."""
+    while it looks too slow, so a passing answer runs once. Each new run of the answer is
+    followed by one of the reference: on a busy machine (other processes competing for the
+    cores and the memory) both slow down, and numpy's time is the slowest seen, so an answer
+    that is only slowed is not mistaken for a loop."""
     with warnings.catch_warnings(), np.errstate(all="ignore"), one_blas_thread():
         warnings.simplefilter("ignore")
         numpy_time = max(min(_cpu_seconds(spec.expected, case) for _ in range(2)),
@@ -479,6 +585,7 @@ def _timings(spec: Spec, call, call_args, kwargs, case: Case, first: float,
                 best = min(best, _cpu_seconds(call, *fresh, **kw))
             except Exception:
                 break
+            numpy_time = max(numpy_time, _cpu_seconds(spec.expected, case))
     return best, numpy_time
 
 
@@ -502,7 +609,12 @@ class Spec:
       warning is an error, for the stability exercises);
     - ``fixed_cases``: the exercise has no inputs to draw (its cases are the same every time);
     - ``timed_floor``: CPU seconds a timed case may always take (TIMED_FLOOR unless a right
-      answer's honest form is slow on the timed inputs, e.g. a reduction over a short axis).
+      answer's honest form is slow on the timed inputs, e.g. a reduction over a short axis);
+    - ``reuse_calls``: for a cheap answer that returns an array, how many more calls after the
+      first array result, on other values of its shape, to bring round a ring of kept output
+      buffers (0: none);
+    - ``twins``: how many drawn cases get a twin (see :func:`with_twins`; 0: none, for a spec
+      whose draw makes its own).
     """
 
     def __init__(self, id: str, *, grade_id: str, what: str, draw, passed: str, check: str,
@@ -510,7 +622,8 @@ class Spec:
                  judge=None, judge_all=None, explain_error=None,
                  forbidden: Forbidden | None = None, vectorised: bool = False,
                  loop_hint: str | None = None, numpy_errors: str = "ignore",
-                 fixed_cases: bool = False, timed_floor: float = TIMED_FLOOR):
+                 fixed_cases: bool = False, timed_floor: float = TIMED_FLOOR,
+                 reuse_calls: int = 0, twins: int = 0):
         self.id, self.grade_id, self.what, self.check_name = id, grade_id, what, check
         self.answers = tuple(answers)
         self.draw_cases = draw
@@ -521,6 +634,8 @@ class Spec:
         self.numpy_errors = numpy_errors
         self.fixed_cases = fixed_cases
         self.timed_floor = timed_floor
+        self.reuse_calls = reuse_calls
+        self.twins = twins
         if id in SPECS and SPECS[id].grade_id != grade_id:
             raise ValueError(f"two specs named {id!r}")
         SPECS[id] = self
@@ -531,8 +646,11 @@ class Spec:
         return self.forbidden is not None or case.work is not None
 
     def draw(self, seed: int) -> list[Case]:
-        """The cases of one draw (the same seed gives the same cases)."""
-        return list(self.draw_cases(np.random.default_rng(seed)))
+        """The cases of one draw (the same seed gives the same cases), with ``twins`` of them
+        added (see :func:`with_twins`)."""
+        rng = np.random.default_rng(seed)
+        cases = list(self.draw_cases(rng))
+        return with_twins(self, rng, cases, self.twins) if self.twins else cases
 
     def case(self, seed: int, index: int) -> tuple[tuple, dict]:
         """The inputs (args, kwargs) of case ``index`` of the draw ``seed``, to try by hand."""

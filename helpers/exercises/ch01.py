@@ -230,13 +230,28 @@ def _draw_linear(rng) -> list[Case]:
         n, d_in, d_out = _distinct(rng, 3, 2, 9)
         cases.append(Case(f"random float64 inputs (n = {n}, d_in = {d_in}, d_out = {d_out})",
                           _layer_inputs(rng, n, d_in, d_out)))
+    # Mixed float dtypes the other way round, and an empty float32 batch with float64 weights:
+    # the result's dtype is numpy's promotion of all three, whatever the batch holds.
+    n, d_in, d_out = _distinct(rng, 3, 2, 9)
+    cases += [
+        Case(f"a float32 X and b with a float64 W, positive values (n = {n}, d_in = {d_in}, "
+             f"d_out = {d_out})", _positive_inputs(rng, n, d_in, d_out,
+                                                   (np.float32, np.float64, np.float32))),
+        Case("an empty float32 batch (n = 0) with float64 W and b",
+             (np.zeros((0, 3), np.float32), *_layer_inputs(rng, 1, 3, 2)[1:])),
+    ]
     # Loops over samples, units or inputs one at a time grow from the small case to the large
     # one; a loop over chunks grows within each pair of growth cases, and a loop driven from C
-    # shows in their time.
-    cases += [Case("a batch of 3 samples, 4 inputs, 2 units", _layer_inputs(rng, 3, 4, 2),
-                   work="small", size=2, elements=6),
-              Case("a batch of 43 samples, 47 inputs, 45 units", _layer_inputs(rng, 43, 47, 45),
-                   work="large", size=43, elements=43 * 45)]
+    # shows in their time. The pairs come in float64, int64 and float32: a loop kept for some
+    # dtypes only (a branch on X.dtype) is measured too.
+    for dtype, kind in ((np.float64, ""), (np.int64, " (int64)"), (np.float32, " (float32)")):
+        scale = (20.0, 20.0, 20.0) if dtype == np.int64 else (1.0, 1.0, 1.0)
+        cases += [Case(f"a batch of 3 samples, 4 inputs, 2 units{kind}",
+                       _layer_inputs(rng, 3, 4, 2, dtype, scale), work="small", size=2,
+                       elements=6),
+                  Case(f"a batch of 43 samples, 47 inputs, 45 units{kind}",
+                       _layer_inputs(rng, 43, 47, 45, dtype, scale), work="large", size=43,
+                       elements=43 * 45)]
     for axis, shape in _GROWTH_AXES:
         for m in (TIMED, GROWN * TIMED):
             n, d_in, d_out = shape(m)
@@ -404,7 +419,8 @@ LINEAR_LAYER = Spec(
     "ch01.linear_layer", check="ch01.check_linear_layer", grade_id="ch01-linear-layer-check",
     what=_LINEAR_WHAT, answers=("linear_layer",), draw=_draw_linear,
     reference=_linear_reference, judge=_judge_linear, judge_all=_judge_linear_growth,
-    explain_error=_explain_linear_error, forbidden=COURSE_NN, vectorised=True,
+    explain_error=_explain_linear_error, forbidden=COURSE_NN, vectorised=True, reuse_calls=64,
+    twins=2,
     # Broadcasting and summing over 2 inputs of 300,000 samples takes about 15 ms (a reduction
     # over a short axis is slow, not a loop); a loop over the rows driven from C (map over
     # W.T.dot) takes 300 ms and more, and chunk loops show by their growing Python work.
@@ -693,6 +709,9 @@ def check_lift_xor(lift, *, seed: int | None = None) -> None:
 _COLLAPSE_WHAT = "`collapse(weights, biases)`"
 _ORDER_HINT = ("the data meets W1 first: the product of the weight matrices runs in the order "
                "of the layers, the input side on the left.")
+_PRECISION_HINT = ("multiply the layers as they are: numpy's arithmetic gives the dtype the "
+                   "stack calls for. A cast on the way (to float16 or float32, to one layer's "
+                   "dtype, or of integers to floats) rounds.")
 _BIAS_HINT = ("each bias enters at its own layer and then goes through every weight matrix "
               "after it (and only those).")
 
@@ -838,6 +857,26 @@ def _draw_collapse(rng) -> list[Case]:
     cases.append(Case("integer layers (int64) whose products pass 2**53, beyond float64's "
                       "whole numbers, sizes [2, 3, 2]", _huge_integer_stack(rng),
                       note={"sizes": [2, 3, 2]}))
+    # An integer layer of large whole numbers, then a float32 one: numpy gives float64 (a
+    # float32 result rounds the large numbers); float64 weights with float32 biases give a
+    # float64 b too (a dtype taken from the biases rounds it).
+    sizes = [int(v) for v in rng.integers(2, 6, 3)]
+    weights, biases = _stack(rng, sizes)
+    weights[0] = rng.integers(-10**8, 10**8, (sizes[0], sizes[1]))
+    biases[0] = rng.integers(-10**8, 10**8, sizes[1])
+    weights[1], biases[1] = (rng.uniform(0.5, 2.0, (sizes[1], sizes[2])).astype(np.float32),
+                             rng.uniform(0.5, 2.0, sizes[2]).astype(np.float32))
+    cases.append(Case(f"an integer first layer (int64, whole numbers up to 1e8), then a float32 "
+                      f"layer: float64 results, sizes {sizes}", (weights, biases),
+                      note={"sizes": sizes}))
+    sizes = [int(v) for v in rng.integers(2, 6, 3)]
+    weights, biases = _stack(rng, sizes)
+    cases.append(Case(f"float64 weights with float32 biases, sizes {sizes}",
+                      (weights, [b.astype(np.float32) for b in biases]), note={"sizes": sizes}))
+    # Deeper than the chapter's 8 layers: an answer that stops at some depth shows.
+    sizes = [int(v) for v in rng.integers(2, 5, 13)]
+    cases.append(Case(f"a deep stack of 12 layers, sizes {sizes}", _stack(rng, sizes),
+                      note={"sizes": sizes}))
     for _ in range(2):
         sizes = [int(v) for v in rng.integers(1, 7, int(rng.integers(3, 6)))]
         cases.append(Case(f"random layers, sizes {sizes}", _stack(rng, sizes),
@@ -924,10 +963,11 @@ def _judge_collapse(case: Case, obs, expected) -> None:
                                 "reverse order (last layer first).", _ORDER_HINT)
         index, n_bad = diff
         shown, wanted = pair(W_got[index], W_ref[index])
+        note = _precision_note(W_got, W_ref, w_dtype, rtol_W)
         raise ExerciseError(f"W from {label} differs from the answer in {n_bad} of "
                             f"{W_ref.size} values; the largest difference is at index {index}: "
-                            f"got {shown}, expected {wanted}."
-                            + _precision_note(W_got, W_ref, w_dtype, rtol_W), _ORDER_HINT)
+                            f"got {shown}, expected {wanted}." + note,
+                            _PRECISION_HINT if note else _ORDER_HINT)
     b_got = _part(b_got, "b", b_ref.shape, label,
                   "b has one entry per output unit, shape (d_out,), like every bias.")
     diff = _scaled_gap(b_got, b_ref, expected["b_scale"], rtol)
@@ -942,8 +982,9 @@ def _judge_collapse(case: Case, obs, expected) -> None:
     shown, wanted = pair(b_got[index], b_ref[index])
     raise ExerciseError(f"b from {label} differs from the answer in {n_bad} of {b_ref.size} "
                         f"values; the largest difference is at index {index[0]}: got {shown}, "
-                        f"expected {wanted}." + _precision_note(b_got, b_ref, dtype, rtol),
-                        _BIAS_HINT)
+                        f"expected {wanted}." + (note := _precision_note(b_got, b_ref, dtype,
+                                                                         rtol)),
+                        _PRECISION_HINT if note else _BIAS_HINT)
 
 
 _EXACT_HINT = ("multiply integer layers as integers (numpy's @ on int64 arrays is exact); a "
@@ -997,6 +1038,7 @@ COLLAPSE = Spec(
     "ch01.collapse", check="ch01.check_collapse", grade_id="ch01-collapse-check",
     what=_COLLAPSE_WHAT, answers=("collapse",), draw=_draw_collapse,
     reference=_collapse_reference, judge=_judge_collapse, forbidden=Forbidden(()),
+    twins=2,
     passed="one layer (W, b) reproduces every stack of linear layers tried, one layer and "
            "eight included: depth without an activation adds nothing.")
 
@@ -1205,6 +1247,11 @@ def _draw_width(rng) -> list[Case]:
     m = int(rng.integers(17, 25))
     patterns.append(("a wide search where only max_width itself reaches 0.95",
                      fail(m - 1) + success(1)))
+    m = int(rng.integers(33, 65))
+    patterns.append(("a very wide search where only max_width itself reaches 0.95",
+                     fail(m - 1) + success(1)))
+    # No width to try at all: the answer is None, and no network is trained.
+    patterns.append(("no width to try (max_width = 0)", []))
     # Chance-level and repeated scores before the first success: a search that gives up at
     # chance (0.5, a network that learned nothing) or on a score it has seen misses these.
     patterns.append(("chance-level scores (exactly 0.5), repeated, then a success",

@@ -14,7 +14,7 @@ import numpy as np
 from .. import activations, diagnostics
 from ._contract import elementwise_result, expect_float, first_difference, pair, show
 from ._core import ExerciseError, exercise_check
-from ._spec import Case, Spec, random_shape, work_cases
+from ._spec import WORK_SHAPES, Case, Spec, random_shape, swapped_inner, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -36,6 +36,10 @@ COURSE_CODE = Forbidden(
     why="the task asks you to write sigma'(x) yourself, as arithmetic on s")
 
 
+# The timed input of the elementwise exercises is tall, 100,000 rows of 2: a loop over its
+# rows run from C (map over the rows) makes 100,000 calls, which shows in time.
+TALL_WORK_SHAPES = (WORK_SHAPES[0], WORK_SHAPES[1], (100_000, 2))
+
 # --------------------------------------------------------------------------------------
 # Exercise 1: sigmoid's derivative written with its output
 # --------------------------------------------------------------------------------------
@@ -53,7 +57,11 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
     # Far outside [0, 1] too, at magnitudes from 1e-3 to 1e6, both signs: a formula in s holds
     # everywhere, so an answer that only looks right on some range shows.
     outside = np.concatenate([[-1e6, -1e3, -50.0, -5.0, -1.5, 1.5, 5.0, 50.0, 1e3, 1e6],
-                              rng.choice([-1.0, 1.0], 6) * 10.0 ** rng.uniform(-3, 6, 6)])
+                              rng.choice([-1.0, 1.0], 4) * 10.0 ** rng.uniform(-3, 6, 4),
+                              rng.choice([-1.0, 1.0], 2) * 10.0 ** rng.uniform(6, 100, 2)])
+    # ... and in the smaller floats, as far out as their range allows (s^2 stays finite).
+    outside32 = (rng.choice([-1.0, 1.0], 8) * 10.0 ** rng.uniform(-2, 15, 8)).astype(np.float32)
+    outside16 = (rng.choice([-1.0, 1.0], 6) * 10.0 ** rng.uniform(-1, 2.2, 6)).astype(np.float16)
     cases = [
         Case("the exact outputs 0, 1/4, 1/2 and 1 (float64)", (exact,)),
         Case("the exact outputs 0, 1/4, 1/2 and 1 (float32)", (exact.astype(np.float32),)),
@@ -68,6 +76,10 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
         # the formula) is then told apart from one with the wrong sign everywhere.
         Case("values outside [0, 1], where sigma' written with s is still that formula",
              (np.concatenate([[0.3, 0.8], rng.uniform(-3.0, 4.0, 2), outside]).reshape(4, 5),)),
+        Case("values outside [0, 1] in float32", (np.concatenate([[0.3, -1.5],
+                                                                 outside32]).astype(np.float32),)),
+        Case("values outside [0, 1] in float16", (np.concatenate([[0.3, 1.5],
+                                                                 outside16]).astype(np.float16),)),
         Case("float16 outputs", (_sigmoid_outputs(rng, (2, 5), np.float16),)),
         # The shape and dtype of the first case again, other values: a result kept from an
         # earlier call shows.
@@ -81,7 +93,14 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
     for shape, dtype in zip(shapes, (np.float64, np.float64, np.float32)):
         cases.append(Case(f"random outputs of shape {shape} ({np.dtype(dtype).name})",
                           (_sigmoid_outputs(rng, shape, dtype),)))
-    return cases + work_cases(lambda shape, large: _sigmoid_outputs(rng, shape))
+    # A twin of a random case: a result kept by a summary of the input (its sum, ends,
+    # extremes) shows.
+    twin = swapped_inner(rng, _sigmoid_outputs(rng, (3, 5)))
+    cases.append(Case("random outputs of shape (3, 5) (float64)", (twin.copy(),)))
+    cases.append(Case("the previous case's outputs with two inner values swapped (the same "
+                      "shape, sum, ends, largest and smallest)", (swapped_inner(rng, twin),)))
+    return cases + work_cases(lambda shape, large: _sigmoid_outputs(rng, shape),
+                              shapes=TALL_WORK_SHAPES)
 
 
 def _sigmoid_prime_reference(s):
@@ -170,7 +189,7 @@ SIGMOID_PRIME = Spec(
     grade_id="ch02-sigmoid-prime-check",
     what="`sigmoid_prime_from_output(s)`", answers=("sigmoid_prime_from_output",),
     draw=_draw_sigmoid_prime, reference=_sigmoid_prime_reference, judge=_judge_sigmoid_prime,
-    forbidden=COURSE_CODE, vectorised=True,
+    forbidden=COURSE_CODE, vectorised=True, reuse_calls=64,
     loop_hint="arithmetic operators and numpy's functions work on a whole array at once.",
     passed="`sigmoid_prime_from_output(s)` is right on every case: sigma'(x) = s (1 - s), "
            "exactly 0 at s = 0 and s = 1 and 1/4 at s = 1/2; float32 stays float32.")
@@ -257,9 +276,18 @@ def _draw_shrink(rng) -> list[Case]:
         shape = random_shape(rng)
         cases.append(Case(f"a random {np.dtype(dtype).name} array of shape {shape}",
                           (_int_array(rng, shape, dtype),)))
+    # Every count from 0 to 1000, shuffled: a rule that goes wrong in some band of counts
+    # shows. Then a twin of a random array: a result kept by a summary of the input shows.
+    cases.append(Case("every count from 0 to 1000, in a random order",
+                      (rng.permutation(1001).reshape(7, 143),)))
+    counts = _int_array(rng, (3, 5))
+    cases.append(Case("a random int64 array of shape (3, 5)", (counts.copy(),)))
+    cases.append(Case("the previous case's counts with two inner values swapped (the same "
+                      "shape, sum, ends, largest and smallest)", (swapped_inner(rng, counts),)))
     # The large input also has larger counts, so a loop over 1..max(n) shows as well.
     return cases + work_cases(lambda shape, large: _int_array(rng, shape,
-                                                              high=60 if large else 3))
+                                                              high=60 if large else 3),
+                              shapes=TALL_WORK_SHAPES)
 
 
 # Below about 2.2e-308 float64 numbers are subnormal and lose digits: how many depends on how
@@ -457,6 +485,11 @@ def _tanh_networks(rng) -> dict[str, list[int]]:
             [16, 25, 40, 64, 102, 163, 260, 400, 400, 400, 400],
         "steep late widening network (16 units for four layers, then 1.6 times wider)":
             [16, 16, 16, 16, 25, 39, 62, 99, 157, 250, 400],
+        # 1.6 times wider at every layer: the network that fades most (LeCun's rule keeps a
+        # last std of 0.23 there, Xavier's 0.106, 0.98 x Xavier's 0.092).
+        "steepest widening network (9 units, then 1.6 times wider a layer up to 928)":
+            [9, 14, 22, 35, 56, 89, 142, 227, 363, 580, 928],
+        "network of widths 3 to 7": [3, 4, 5, 6, 7, 7, 6, 5, 4, 3, 3],
         f"narrow network ({MIN_WIDTH} units a layer)": [MIN_WIDTH] * 11,
         f"wide network ({MAX_WIDTH} units a layer)": [MAX_WIDTH] * 11,
         f"very wide network ({VERY_WIDE:,} units a layer)": [VERY_WIDE] * 11,
@@ -469,6 +502,11 @@ def _tanh_networks(rng) -> dict[str, list[int]]:
         sizes = [min(MAX_WIDTH, max(MIN_WIDTH, int(round(base * rng.uniform(0.8, 1.25)))))
                  for _ in range(11)]
         networks[f"random network {j} (widths {min(sizes):,} to {max(sizes):,})"] = sizes
+    # And a walk through the widest widths (401 to 1000), each layer 0.7 to 1.4 times the last.
+    walk = [int(rng.integers(401, MAX_WIDTH + 1))]
+    while len(walk) < 11:
+        walk.append(min(MAX_WIDTH, max(401, int(round(walk[-1] * rng.uniform(0.7, 1.4))))))
+    networks[f"random network 4 (widths {min(walk):,} to {max(walk):,})"] = walk
     return networks
 
 
@@ -497,6 +535,11 @@ def _judge_one_std(case: Case, obs, expected) -> None:
             "return the spread sigma_w of the weights as a plain number, not an array (not "
             "even of one element) and not the weights themselves: the check draws the weights "
             "from N(0, sigma_w^2).")
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        raise ExerciseError(
+            f"{what} returned the integer {value!r} {where}; the task asks for a float.",
+            "a standard deviation is a real number: compute it with float arithmetic (the "
+            "/ operator, math.sqrt or np.sqrt) for every pair of fans, ones included.")
     value = expect_float(value, f"{what} {where}", finite=False,
                          hint="return the spread sigma_w of the weights: one number.")
     if math.isnan(value):
@@ -563,7 +606,9 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
                 f"{std * math.sqrt(fan_in):.2f}: too large.", gain_hint)
         last_std = stats["std"][-1]
         if last_std < MIN_LAST_STD:
-            fan_in, fan_out, std = sizes[-2], sizes[-1], stds[-1]
+            # The layer whose gain is smallest: the one that lets the activations fade most.
+            low = int(np.argmin([s * math.sqrt(i) for s, i in zip(stds, sizes[:-1])]))
+            fan_in, fan_out, std = sizes[low], sizes[low + 1], stds[low]
             hint = gain_hint
             for rule, variance in _VARIANCE_RULES.items():
                 if all(math.isclose(s, variance(i, o), rel_tol=1e-6)
@@ -573,8 +618,8 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
             raise ExerciseError(
                 f"in the {name} the activations fade away: the last hidden layer's expected "
                 f"std is {last_std:.2g} (at least {MIN_LAST_STD} is needed). Your std for its "
-                f"{fan_in}->{fan_out} layer is {std:.3g}, a gain std * sqrt(fan_in) of "
-                f"{std * math.sqrt(fan_in):.2f}: too small.", hint)
+                f"{fan_in}->{fan_out} layer (layer {low + 1}, the smallest gain) is {std:.3g}, "
+                f"a gain std * sqrt(fan_in) of {std * math.sqrt(fan_in):.2f}: too small.", hint)
 
 
 TANH_INIT = Spec(

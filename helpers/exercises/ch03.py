@@ -162,6 +162,13 @@ def _draw_leaky(rng) -> list[Case]:
     for k, values in enumerate((twin, other)):
         cases += _leaky_cases(f"random values of shape (3, 4), input {k + 1} of 2 with the "
                               "same shape, dtype and alpha", values, twin_alpha)
+    # An input in Fortran order, as a transposed array is: an answer that writes through
+    # a flattened view (ravel, reshape(-1)) of an output laid out like x writes into a copy.
+    fortran = _leaky_cases("random values of shape (4, 6), in Fortran order (a transposed "
+                           "array, x.T)", rng.normal(0.0, 3.0, (4, 6)), _draw_alpha(rng))
+    for c in fortran:
+        c.order = "F"
+    cases += fortran
     for answer, name in enumerate(_LEAKY):
         cases += work_cases(lambda shape, large: rng.normal(0.0, 3.0, shape), answer=answer,
                             name=f"`{name}` on ")
@@ -170,6 +177,13 @@ def _draw_leaky(rng) -> list[Case]:
         cases.append(Case(f"`{name}` on a 1-D input of {_TIMED_1D:,} elements (timed against "
                           "numpy's own loops)", (rng.normal(0.0, 3.0, _TIMED_1D),),
                           answer=answer, work="timed", size=_TIMED_1D, elements=_TIMED_1D))
+        # ... and on three axes, and on integers: a loop kept for some shapes or dtypes only
+        # (a branch on x.ndim or x.dtype) is measured too.
+        cases += work_cases(lambda shape, large: rng.normal(0.0, 3.0, shape), answer=answer,
+                            name=f"`{name}` on three axes, ",
+                            shapes=((2, 3, 4), (12, 13, 14), (2_000, 10, 10)))
+        cases += work_cases(lambda shape, large: rng.integers(-50, 50, shape), answer=answer,
+                            name=f"`{name}` on integers (int64), ")
     return cases
 
 
@@ -436,7 +450,7 @@ LEAKY_RELU = Spec(
     explain_error=_explain_leaky_error,
     forbidden=Forbidden(COURSE_CODE, why="the task asks you to write Leaky ReLU and its "
                                          "derivative yourself, with numpy"),
-    vectorised=True,
+    vectorised=True, reuse_calls=64, twins=4,
     loop_hint="comparisons, np.where and arithmetic work on a whole array at once.",
     passed="Leaky ReLU and its derivative are right on every case: slope alpha for x <= 0 "
            "(the kink included), 1 for x > 0; any shape, values up to each dtype's largest, "
@@ -567,6 +581,16 @@ def _cancelling(rng, n_samples: int, n_units: int) -> np.ndarray:
     return A[:, rng.permutation(n_units)]
 
 
+def _counted(rng, rows: int = 65_600) -> np.ndarray:
+    """(rows, 4) ReLU outputs: unit 0 dead, unit 1 nonzero on exactly 256 samples, unit 2 on
+    exactly 65,536, unit 3 on every sample; the nonzero places drawn."""
+    A = np.zeros((rows, 4))
+    for unit, count in ((1, 256), (2, 65_536), (3, rows)):
+        where = rng.choice(rows, count, replace=False)
+        A[where, unit] = rng.uniform(0.1, 2.0, count)
+    return A
+
+
 def _draw_dead_units(rng) -> list[Case]:
     n = int(rng.integers(4, 8))
     square = np.abs(rng.normal(0.0, 1.0, (n, n))) + 0.1
@@ -622,6 +646,12 @@ def _draw_dead_units(rng) -> list[Case]:
         Case(f"a long batch, ({long_rows} samples, 9 units), whose live units fire only on "
              "its first samples, one only in its middle, one on all samples but one",
              (_early_layer(rng, long_rows),)),
+        # Units nonzero on exactly 256 and 65,536 samples: a count of the nonzero outputs in
+        # a small integer type (uint8, int16) wraps to 0 and calls them dead.
+        Case("units nonzero on exactly 256 and exactly 65,536 of 65,600 samples, one dead "
+             "unit", (_counted(rng),)),
+        Case("a random ReLU layer, (9 samples, 6 units), in Fortran order (a transposed array)",
+             (_relu_layer(rng, 9, 6),), order="F"),
     ]
     # Python work that grows with the input (small and large), then time, on inputs of
     # 200,000 values. Two pairs, large in both axes, one taller than wide and one wider than
@@ -773,7 +803,7 @@ def _judge_dead_units(case: Case, obs, expected) -> None:
 DEAD_UNITS = Spec(
     "ch03.dead_units", check="ch03.check_dead_units", grade_id="ch03-dead-units-check",
     what="`dead_units`", answers=("dead_units",), draw=_draw_dead_units,
-    reference=_dead_reference, judge=_judge_dead_units,
+    reference=_dead_reference, judge=_judge_dead_units, twins=3,
     forbidden=Forbidden(COURSE_CODE, why="the task asks you to write the detector yourself, "
                                          "with numpy"),
     vectorised=True,
@@ -1227,7 +1257,7 @@ BORN_DEAD = Spec(
     "ch03.born_dead_width1", check="ch03.check_born_dead_width1",
     grade_id="ch03-born-dead-check", what="`born_dead_width1(depth)`",
     answers=("born_dead_width1",), draw=_draw_born_dead, reference=_born_dead_reference,
-    judge=_judge_born_dead, explain_error=_explain_born_dead_error,
+    judge=_judge_born_dead, explain_error=_explain_born_dead_error, twins=2,
     passed="born_dead_width1(D) = 1 - (1/2)^(D - 1), for one depth and for every entry of an "
            "array: depth 2 already kills half the networks, depth 10 all but 0.2%.")
 

@@ -182,9 +182,13 @@ def _draw_update_ratio(rng) -> list[Case]:
 
     cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (1_000_000, 2)))
     cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (2, 1_000_000)))[-1:]
-    for c, kind in zip(cases[-2:], ("tall", "wide")):
+    # One of the two large matrices, drawn, goes over writeable, the other read-only: an
+    # answer that writes into large inputs (to save a temporary) is seen doing it.
+    writeable = int(rng.integers(0, 2))
+    for j, (c, kind) in enumerate(zip(cases[-2:], ("tall", "wide"))):
         rows, columns = c.args[0].shape
         c.label = f"a {kind} {rows:,} x {columns:,} matrix (timed against numpy's own loops)"
+        c.writeable = j == writeable
     for i, c in enumerate(cases):  # every case, the work pair too: a message points at it
         c.note["index"] = i
     return cases
@@ -344,7 +348,7 @@ UPDATE_RATIO = Spec(
     "ch05.update_ratio", check="ch05.check_update_ratio", grade_id="ch05-update-ratio-check",
     what="`update_ratio(W_before, W_after)`", answers=("update_ratio",),
     draw=_draw_update_ratio, reference=_ratio, judge=_judge_update_ratio,
-    forbidden=COURSE_RATIO, vectorised=True,
+    forbidden=COURSE_RATIO, vectorised=True, twins=3,
     loop_hint="numpy's reductions (a sum, a norm) take a whole matrix at once.",
     passed="`update_ratio(W_before, W_after)` is right on every case: any shape, float64, "
            "float32 and integer weights. About 1e-3 per step is CS231n's rule of thumb for "
@@ -713,6 +717,16 @@ def _draw_epochs(rng) -> list[Case]:
         cases.append(Case(f"an entry one float step below the target {t_merge!r} (equal to it "
                           f"{how}), later one at it",
                           (curve([0.5, step_below, 0.6, t_merge, 0.7]), t_merge)))
+    # The same for other monotone rescalings of both sides (per mille, x 10 ... x 1e6, / 0.01,
+    # error rates 1 - value, exp, log): each merges a float one step below with the target
+    # for a few targets in a hundred, so every draw looks for a fresh target where it does.
+    for how, rescale in _RESCALINGS:
+        t_merge = _merging_target(rng, rescale)
+        if t_merge is not None:
+            cases.append(Case(
+                f"an entry one float step below the target {t_merge!r} (equal to it {how}), "
+                "later one at it",
+                (curve([0.2, float(np.nextafter(t_merge, 0)), 0.3, t_merge]), t_merge)))
     # A curve that reaches 1.0 (every validation point right) and a target just above it: an
     # answer that reads a target above 1 as a percentage (target / 100) finds an epoch. And a
     # target below 0.5 with an entry one float step below it: a tolerance shows there too.
@@ -757,6 +771,24 @@ def _draw_epochs(rng) -> list[Case]:
     for i, c in enumerate(cases):  # every case, the work cases too: a message points at it
         c.note["index"] = i
     return cases
+
+
+#: Rescalings a student might apply to the curve and the target alike before comparing.
+_RESCALINGS = (("x 10", lambda v: v * 10.0), ("x 100", lambda v: v * 100.0),
+               ("x 1000", lambda v: v * 1000.0), ("x 10,000", lambda v: v * 1e4),
+               ("x 1e6", lambda v: v * 1e6), ("/ 100", lambda v: v / 100.0),
+               ("/ 0.01", lambda v: v / 0.01), ("as 1 - value (an error rate)", lambda v: 1 - v),
+               ("in square roots", np.sqrt), ("as exp", np.exp), ("as log", np.log))
+
+
+def _merging_target(rng, rescale) -> float | None:
+    """A target in [0.3, 0.99) whose float one step below becomes equal to it once both are
+    rescaled (None if a few thousand tries find none)."""
+    for _ in range(4000):
+        t = float(rng.uniform(0.3, 0.99))
+        if rescale(np.float64(np.nextafter(t, 0))) == rescale(np.float64(t)):
+            return t
+    return None
 
 
 def _epochs_to(curve, target) -> int | None:
@@ -879,7 +911,7 @@ EPOCHS_TO_TARGET = Spec(
     grade_id="ch05-epochs-to-target-check",
     what="`epochs_to_target(curve, target)`", answers=("epochs_to_target",),
     draw=_draw_epochs, reference=_epochs_to, judge=_judge_epochs,
-    explain_error=_explain_epochs_error, forbidden=COURSE_EPOCHS, vectorised=True,
+    explain_error=_explain_epochs_error, forbidden=COURSE_EPOCHS, vectorised=True, twins=3,
     loop_hint="compare the whole curve with the target at once, then ask numpy for the "
               "position of the first True. A Python list of the curve or of the comparison "
               "(list(...), .tolist()) handles the elements one at a time, like a loop: stay "

@@ -637,6 +637,15 @@ def _draw_grad_hook(rng) -> list[Case]:
                    [lin(rng, 2, 8, f64), {"type": "elu"}, lin(rng, 8, 8, f64),
                     {"type": "gelu"}, lin(rng, 8, 1, f64)], f64, "sum_squares", [200],
                    x_scale=3.0, y_scale=100.0),
+        # Gradients far larger (a loss scaled by 1e6: entries in the hundreds of thousands),
+        # and a batch of 3,000 samples: a clamp, a NaN guard, a cast or a subsample that
+        # never acts on small gradients and small batches acts here.
+        _grad_case(rng, "the loss scaled by 1e6: dL/dz entries in the hundreds of thousands",
+                   [lin(rng, 3, 5, f64), {"type": "tanh"}, lin(rng, 5, 2, f64)], f64, "mse",
+                   [int(rng.integers(4, 12))], scale=1e6, y_scale=10.0),
+        _grad_case(rng, "a batch of 3,000 samples: Linear(2, 6) Tanh Linear(6, 3), mean squared "
+                   "error", [lin(rng, 2, 6, f64), {"type": "tanh"}, lin(rng, 6, 3, f64)], f64,
+                   "mse", [3000]),
         # Gradients flow in eval mode too (it only changes dropout and batch norm): the hook
         # records every backward pass, whatever the mode.
         _grad_case(rng, "a model in eval mode: Linear(3, 4) Tanh Linear(4, 2), mean squared "
@@ -1003,6 +1012,12 @@ def _draw_dead(rng) -> list[Case]:
                    [_random_dead_batch(rng, "relu", n_grad, 5, "float64"),
                     _random_dead_batch(rng, "relu", 3, 5, "float64")], grad=True),
     ]
+    # A batch, then its twin: two inner values swapped, so that a dead unit comes alive. The
+    # shape, dtype, sum and the ends are the same: an answer that keeps its result by them
+    # hands the first batch's fraction back for the second.
+    cases.append(_dead_case("a ReLU layer, 6 samples x 5 units, then the same batch with two "
+                            "inner values swapped (one dead unit comes alive)", {"type": "relu"},
+                            list(_dead_twins(rng))))
     # As at validation: eval mode and torch.no_grad(). The hook records every pass.
     cases.append(_dead_case("a ReLU layer in eval mode, under torch.no_grad() (as at "
                             "validation), batches of 6 and 4 samples", {"type": "relu"},
@@ -1031,6 +1046,13 @@ def _draw_dead(rng) -> list[Case]:
     cases.append(_dead_case("a 60 x 2,000 batch", {"type": "relu"},
                             [_big_dead_batch(rng, 60, 2000)],
                             work="large", size=60, elements=120_000))
+    # ... and a pair that grows the samples: a loop over blocks of samples shows.
+    cases.append(_dead_case("a 4 x 3 batch", {"type": "relu"},
+                            [_random_dead_batch(rng, "relu", 4, 3, "float64")],
+                            work="small", size=4, elements=12))
+    cases.append(_dead_case("a 2,000 x 3 batch", {"type": "relu"},
+                            [_big_dead_batch(rng, 2000, 3)],
+                            work="large", size=60, elements=6000))
     for n, units in ((4, TIMED_ELEMENTS // 4), (TIMED_ELEMENTS // 4, 4)):
         cases.append(_dead_case(
             f"a ReLU layer on a batch of {n:,} samples x {units:,} units (timed against "
@@ -1042,6 +1064,19 @@ def _draw_dead(rng) -> list[Case]:
 TIMED_ELEMENTS = 200_000
 
 
+def _dead_twins(rng, n: int = 6, units: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """A ReLU layer's z with unit 0 dead and unit 3 positive on every inner sample, and its
+    twin with one inner positive of unit 3 swapped into unit 0 (never at either end of the
+    array): one dead unit fewer."""
+    z = rng.normal(0.0, 1.0, (n, units))
+    z[:, 0] = -np.abs(z[:, 0]) - 0.1
+    z[1:-1, 3] = np.abs(z[1:-1, 3]) + 0.1
+    twin = z.copy()
+    r0, r3 = (int(r) for r in rng.choice(np.arange(1, n - 1), 2, replace=False))
+    twin[r0, 0], twin[r3, 3] = z[r3, 3], z[r0, 0]
+    return z, twin
+
+
 def _big_dead_batch(rng, n: int, units: int) -> np.ndarray:
     """A ReLU layer's input z, n x units (float64), built without a loop: some units negative
     on every sample (dead after the ReLU), the others of both signs."""
@@ -1050,11 +1085,20 @@ def _big_dead_batch(rng, n: int, units: int) -> np.ndarray:
     z[:, dead] = -np.abs(z[:, dead])
     # Some live units fire on one sample only, anywhere (the last one too): a look at the
     # first (or last) samples of a tall batch misses them.
-    once = rng.permutation(np.flatnonzero(~dead))[:max(1, (~dead).sum() // 4)]
+    # At least three where there are (a tall batch has few units): one fires on the last
+    # sample, one on the first, one in the middle, and two of them only by a tiny amount
+    # (1e-310, a float64 subnormal, and 1e-20), which a lower precision or a tolerance loses.
+    live = np.flatnonzero(~dead)
+    once = rng.permutation(live)[:max(min(3, live.size), live.size // 4)]
     z[:, once] = -np.abs(z[:, once])
     rows = rng.integers(0, n, once.size)
-    rows[0] = n - 1
-    z[rows, once] = rng.uniform(0.1, 1.0, once.size)
+    values = rng.uniform(0.1, 1.0, once.size)
+    for k, (row, value) in enumerate(((n - 1, 1e-310), (0, 1e-20),
+                                      (int(rng.integers(1, max(2, n - 1))), None))):
+        if k < once.size:
+            rows[k] = row
+            values[k] = value if value is not None else values[k]
+    z[rows, once] = values
     return z
 
 
@@ -1295,6 +1339,17 @@ _PAIRS_HINT = ("the model has layers built with bias=False, which have no bias p
                "own weight (and bias).")
 
 
+def _deep_layers(rng, dtype: str, depth: int = 12) -> list:
+    """``depth`` Linear(3, 3) layers with a Tanh after each but the last: more than ten
+    modules, so their names ("10", "2") sort differently as text and as numbers."""
+    layers = []
+    for k in range(depth):
+        layers.append(_linear_recipe(rng, 3, 3, dtype))
+        if k < depth - 1:
+            layers.append({"type": "tanh"})
+    return layers
+
+
 def _layout_case(label: str, layers: list, dtype: str, *, training: bool = True) -> Case:
     recipe = {"layers": layers, "dtype": dtype}
     if not training:
@@ -1336,6 +1391,9 @@ def _draw_layout(rng) -> list[Case]:
         _layout_case("square layers only: Linear(4, 4) Tanh Linear(4, 4) ELU Linear(4, 4)",
                      [lin(rng, 4, 4, f64), {"type": "tanh"}, lin(rng, 4, 4, f64),
                       {"type": "elu"}, lin(rng, 4, 4, f64)], f64),
+        _layout_case("a deep model of 23 modules: Linear(3, 3) twelve times, a Tanh between "
+                     "each (module names 0 to 22: \"10\" sorts before \"2\" as text)",
+                     _deep_layers(rng, f64), f64),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
@@ -1427,10 +1485,14 @@ def _drive_layout(answers, recipe):
     shared = any(a.size and b.size and np.may_share_memory(a, b)
                  for i, mine in enumerate(calls) for theirs in calls[:i]
                  for a in mine for b in theirs)
+    # ... or that one call's arrays share among themselves (one zeros buffer for every missing
+    # bias): the caller who writes into one bias writes into the others.
+    within = any(a.size and b.size and np.may_share_memory(a, b)
+                 for arrays in calls for j, a in enumerate(arrays) for b in arrays[:j])
     read_only = any(not a.flags.writeable for arrays in calls for a in arrays)
     return {"result": first, "moved": moved, "changes": changes, "second": second,
             "refilled": refilled, "third": third, "changes_no_grad": changes_no_grad,
-            "shared": bool(shared), "read_only": bool(read_only)}
+            "shared": bool(shared), "within": bool(within), "read_only": bool(read_only)}
 
 
 def _layout_reference(case: Case) -> dict:
@@ -1454,7 +1516,7 @@ def _judge_layout(case: Case, obs, expected) -> None:
     what = _LAYOUT_WHAT
     dtype = case.args[0]["dtype"]
     res = _record(obs.result, ("result", "moved", "changes", "second", "refilled", "third",
-                               "changes_no_grad", "shared", "read_only"), what)
+                               "changes_no_grad", "shared", "within", "read_only"), what)
     _judge_changes(what, res["changes"], "The task asks you to leave the model as it is.")
     _judge_layout_result(what, res["result"], expected["weights"], expected["biases"],
                          expected["has_bias"], dtype)
@@ -1500,6 +1562,11 @@ def _judge_layout(case: Case, obs, expected) -> None:
             f"{what} returned, at two of its three calls on the same model, arrays that share "
             "memory: a caller who changes the arrays of one call changes those of the other.",
             "create new arrays at every call, and keep none from one call to the next.")
+    if res["within"] is True:
+        raise ExerciseError(
+            f"{what} returned arrays that share memory with each other within one call (one "
+            "buffer behind several weights or biases): a caller who changes one changes the "
+            "others.", "create a new array for every weight and every bias, zeros included.")
     if res["read_only"] is True:
         raise ExerciseError(
             f"{what} returned read-only arrays (a broadcast view, or one marked "
@@ -1766,7 +1833,7 @@ def _model_and_step(recipe: dict):
 
 
 def _ratio_case(rng, label: str, layers: list, dtype: str, step: dict, *,
-                training: bool = True) -> Case:
+                training: bool = True, y_scale: float = 1.0) -> Case:
     n_in = np.asarray(layers[0]["W"]).shape[1]
     n_out = np.asarray([la for la in layers if la["type"] == "linear"][-1]["W"]).shape[0]
     n = int(rng.integers(4, 16))
@@ -1775,7 +1842,8 @@ def _ratio_case(rng, label: str, layers: list, dtype: str, step: dict, *,
         model["training"] = False
     recipe = {"model": model,
               "X": rng.normal(0.0, 1.0, (n, n_in)).astype(_FLOATS[dtype]),
-              "Y": rng.normal(0.0, 1.0, (n, n_out)).astype(_FLOATS[dtype]), "step": step}
+              "Y": (y_scale * rng.normal(0.0, 1.0, (n, n_out))).astype(_FLOATS[dtype]),
+              "step": step}
     return Case(label, (recipe,), driver="ch07.optimizer_step")
 
 
@@ -1838,6 +1906,15 @@ def _draw_ratios(rng) -> list[Case]:
                     "Sigmoid Linear(1, 1), SGD (lr 0.5)",
                     [lin(rng, 1, 1, f64), {"type": "sigmoid"}, lin(rng, 1, 1, f64)], f64,
                     {"kind": "sgd", "lr": 0.5}, training=False),
+        # Targets of 1e5: gradients of norm 1e4 and more, entries above 1e3. A step taken with
+        # clipped gradients (clip_grad_norm_, clip_grad_value_) is another step.
+        _ratio_case(rng, "SGD (lr 1e-7) with targets of about 1e5: gradients of norm above 1e4, "
+                    "entries above 1e3: Linear(3, 4) Tanh Linear(4, 2)",
+                    [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)], f64,
+                    {"kind": "sgd", "lr": 1e-7}, y_scale=1e5),
+        _ratio_case(rng, "SGD (lr 0.01) on a deep model of 23 modules: Linear(3, 3) twelve "
+                    "times, a Tanh between each", _deep_layers(rng, f64), f64,
+                    {"kind": "sgd", "lr": 0.01}),
         _ratio_case(rng, "a hand-made step that moves a frozen layer too (a frozen layer has no "
                     "gradient, but a step other than an optimizer's may still change it): "
                     "Linear(3, 4, frozen) ReLU Linear(4, 2)", frozen_step, f64,
