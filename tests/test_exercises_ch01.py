@@ -1595,3 +1595,52 @@ WRONG_XOR_WIDTH.update({
     "widths capped at 32": (search(lambda m: range(1, min(m, 32) + 1)),
                             r"very wide search|returned None"),
 })
+
+
+# issue 23, eighth reading: integer weights or biases cast to X's float dtype, an integer
+# layer after a float32 one, a lift cache keyed on ends and sums, a cap on the widths.
+
+
+def linear_layer_integer_w_cast_to_x(X, W, b):
+    if W.dtype.kind in "iu" and X.dtype.kind == "f":
+        W = W.astype(X.dtype)
+    return X @ W + b
+
+
+def linear_layer_integer_b_cast(X, W, b):
+    Z = X @ W
+    return Z + (b.astype(Z.dtype) if b.dtype.kind != Z.dtype.kind else b)
+
+
+def collapse_integers_cast_to_running_float(weights, biases):
+    W, b = weights[0], biases[0]
+    for Wn, bn in zip(weights[1:], biases[1:]):
+        if W.dtype.kind == "f" and Wn.dtype.kind in "iu":
+            Wn, bn = Wn.astype(W.dtype), bn.astype(W.dtype)
+        W, b = W @ Wn, b @ Wn + bn
+    return W, b
+
+
+def _lift_kept_by_ends_and_sum():
+    kept = {}
+
+    def lift(X):
+        key = (X.shape, X.dtype.str, X[:1].tobytes(), X[-1:].tobytes(),
+               float(X.sum()) if X.size else 0.0)
+        if key not in kept:
+            kept[key] = np.column_stack([X, X[:, 0] * X[:, 1]])
+        return kept[key].copy()
+    return lift
+
+
+WRONG_LINEAR_LAYER.update({
+    "an integer W cast to X's float dtype": (linear_layer_integer_w_cast_to_x,
+                                             r"float32|dtype"),
+    "an integer b cast to the product's dtype": (linear_layer_integer_b_cast, r"float32|dtype"),
+})
+WRONG_COLLAPSE["integer layers cast to the float dtype so far"] = (
+    collapse_integers_cast_to_running_float, r"float32|dtype|differs|integer layer")
+WRONG_LIFT["features kept by the ends and the sum of X"] = (
+    _lift_kept_by_ends_and_sum(), r"two inner rows swapped|features|differs")
+WRONG_XOR_WIDTH["widths capped at 64"] = (search(lambda m: range(1, min(m, 64) + 1)),
+                                          r"very wide search|returned None")

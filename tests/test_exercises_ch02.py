@@ -252,14 +252,14 @@ WRONG_SIGMOID_PRIME = {
     "no return": (sp_no_return, r"returned None"),
     "results kept by shape and dtype": (_cached_by_shape(lambda s: s * (1 - s)),
                                         r"shape \(2, 3\).*again|differs|later call "
-                                        r"changed"),
+                                        r"changed|keeps the array"),
     "wrong on three axes only": (_wrong_on_3d(lambda s: s * (1 - s), lambda s: s * (1 + s)),
                                  r"three axes|differs"),
     "a matrix product instead of elementwise": (lambda s: s @ (1 - s).T, r"returned shape"),
     # issue 23, fourth reading
     "one output array per shape, kept between calls": (
-        _kept_buffers(lambda s: s * (1 - s)), r"a later call changed or handed out again"
-                                              ),
+        _kept_buffers(lambda s: s * (1 - s)), r"a later call changed or handed out again|"
+                                              r"keeps the array"),
 }
 
 RIGHT_SIGMOID_PRIME = {
@@ -432,7 +432,7 @@ WRONG_SHRINK = {
         shrink_negative_when_tiny, r"negative"),
     "one output array per shape, kept between calls": (
         _kept_buffers(lambda n: 0.25 ** n.astype(float), np.float64),
-        r"a later call changed|differs"),
+        r"a later call changed|keeps the array|differs"),
 }
 
 _BOUNDS_TO_60 = 0.25 ** np.arange(61.0)
@@ -754,3 +754,58 @@ def test_tanh_init_autograding_path_agrees(tmp_path, monkeypatch):
     wrong = graded(ch02.TANH_INIT, WRONG_TANH_INIT["He's ReLU recipe sqrt(2 / fan_in)"][0],
                    tmp_path / "w", monkeypatch)
     assert not wrong.passed and "saturated" in wrong.message
+
+
+# issue 23, eighth reading: a buffer kept for large inputs only, rings larger than any number
+# of calls, loops kept for some shapes or dtypes, a scalar path that gives 0 from 500 layers.
+
+
+def sp_buffer_for_large_inputs():
+    kept = {}
+
+    def answer(s):
+        if s.size >= 1000:
+            key = (s.shape, s.dtype.str)
+            if key not in kept:
+                kept[key] = np.empty(s.shape, np.result_type(s, 1))
+            return np.multiply(s, np.subtract(1, s), out=kept[key])
+        return s * (1 - s)
+    return answer
+
+
+def sp_loop_on_three_axes(s):
+    if s.ndim == 3:
+        return np.array([[[v * (1 - v) for v in row] for row in plane] for plane in s],
+                        dtype=s.dtype).reshape(s.shape)
+    return s * (1 - s)
+
+
+def sp_loop_for_float32(s):
+    if s.dtype == np.float32:
+        return np.array([v * (1 - v) for v in s.ravel()], dtype=s.dtype).reshape(s.shape)
+    return s * (1 - s)
+
+
+def shrink_zero_from_500_for_scalars(n):
+    if isinstance(n, np.ndarray):
+        return 0.25 ** n.astype(float)
+    return 0.0 if n >= 500 else 1 / 4.0 ** n
+
+
+def shrink_loop_for_int32(n):
+    if isinstance(n, np.ndarray) and n.dtype == np.int32:
+        return np.array([0.25 ** int(k) for k in n.ravel()]).reshape(n.shape)
+    return _shrink_right(n)
+
+
+WRONG_SIGMOID_PRIME.update({
+    "one output buffer per shape for large inputs": (sp_buffer_for_large_inputs(),
+                                                     r"keeps the array|later call"),
+    "a loop on three axes": (sp_loop_on_three_axes, r"runs a Python loop"),
+    "a loop for float32": (sp_loop_for_float32, r"runs a Python loop"),
+})
+WRONG_SHRINK.update({
+    "0 from 500 layers for one count": (shrink_zero_from_500_for_scalars,
+                                        r"n_layers = (505|510)|expected"),
+    "a loop for int32 arrays": (shrink_loop_for_int32, r"runs a Python loop"),
+})

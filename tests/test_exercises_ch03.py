@@ -415,7 +415,8 @@ WRONG_LEAKY_RELU = {
          leaky_relu_grad), r"int8 input; the largest difference is at x = -128\.0"),
     "a result cached by shape, dtype and alpha": (
         (cached_by_shape, leaky_relu_grad),
-        r"`leaky_relu` differs from the answer in \d+ of \d+ values|a later call changed"),
+        r"`leaky_relu` differs from the answer in \d+ of \d+ values|a later call changed|"
+        r"keeps the array"),
     "alpha or 0.01 (alpha = 0.0 falls back to the default)": (
         (lambda x, alpha=0.01: leaky_relu(x, alpha or 0.01),
          lambda x, alpha=0.01: leaky_relu_grad(x, alpha or 0.01)),
@@ -959,7 +960,7 @@ WRONG_REVIVE = {
                                 r"no unit is dead, but alive is not the same as learning"),
     "ELU: revives the task's network, too slow from a worse start": (
         make_reviver(activation="elu"),
-        r"activation = 'elu' no unit is dead, but .*\nIn case 2 of 16: the hard corner of the "
+        r"activation = 'elu' no unit is dead, but .*\nIn case 2 of \d+: the hard corner of the "
         r"ranges"),
     "tanh: right for the task's network only": (make_reviver(activation="tanh"),
                                                 r"alive is not the same as learning"),
@@ -996,15 +997,15 @@ WRONG_REVIVE = {
     "bias fix only at -2.1 and below": (fitted_bias_threshold(-2.1),
                                         r"with lr = 0\.1, 100% of the units[\s\S]*In case 5 "
                                         r"of 16: the mild corner of the ranges"),
-    "fitted to lr = 1 (ELU elsewhere)": (fitted_lr_end, r"In case 2 of 16: the hard corner"),
+    "fitted to lr = 1 (ELU elsewhere)": (fitted_lr_end, r"In case 2 of \d+: the hard corner"),
     # Confirmation: fitted to the shown settings by the epochs (17 of 21 and 11 of 20 draws
     # passed when the check tried one setting drawn in the ranges).
     "bias fix below 200 epochs, arctan from 200 on": (
         fitted_epochs("arctan"),
-        r"activation = 'arctan' no unit is dead, but[\s\S]*In case 3 of 16: the lowest bias "
+        r"activation = 'arctan' no unit is dead, but[\s\S]*In case 3 of \d+: the lowest bias "
         r"and lr with the most epochs"),
     "bias fix below 200 epochs, ELU from 200 on": (
-        fitted_epochs("elu"), r"In case 3 of 16: the lowest bias and lr with the most epochs"),
+        fitted_epochs("elu"), r"In case 3 of \d+: the lowest bias and lr with the most epochs"),
 }
 
 # Right answers written other ways: every one must pass.
@@ -1511,14 +1512,15 @@ WRONG_DEAD_UNITS.update({
     for what, summary in (("sum", sum_of), ("ends", ends_of), ("extremes", extremes_of))})
 WRONG_BORN_DEAD.update({
     "a result kept by the depths' sum": (kept_by(sum_of)(born_dead_width1),
-                                         r"two inner values swapped|differs|expected")})
+                                         r"two inner values swapped|differs|expected|not "
+                                         r"equal")})
 
 
 WRONG_DEAD_UNITS.update({
     "a count of nonzeros in uint8": (
         lambda A: np.count_nonzero(A, axis=0).astype(np.uint8) == 0, r"256|dead|differs"),
-    "a count of nonzeros in int16": (
-        lambda A: np.sum(A != 0, axis=0, dtype=np.int16) == 0, r"65,536|dead|differs"),
+    "a count of nonzeros in int8": (
+        lambda A: np.sum(A != 0, axis=0, dtype=np.int8) == 0, r"256|dead|differs"),
 })
 
 
@@ -1544,3 +1546,72 @@ WRONG_LEAKY_RELU.update({
     "the derivative written through out.reshape(-1)": (
         (leaky_relu, leaky_relu_grad_through_a_flat_view), r"Fortran order|differs"),
 })
+
+
+# issue 23, eighth reading: rings of output buffers (any size: the answer keeps the memory it
+# returns), loops kept for narrower dtypes, unsigned depths, a bias that keeps its fraction,
+# caches keyed on a per-unit summary.
+
+
+def _ring_of(fn, slots):
+    rings = {}
+
+    def answer(*args, **kwargs):
+        out = np.asarray(fn(*args, **kwargs))
+        ring = rings.setdefault((out.shape, out.dtype.str), [[], 0])
+        if len(ring[0]) < slots:
+            ring[0].append(np.empty_like(out))
+        buffer = ring[0][ring[1] % slots]
+        ring[1] += 1
+        buffer[...] = out
+        return buffer
+    return answer
+
+
+def leaky_relu_loop_for_narrow_floats(x, alpha=0.01):
+    if x.dtype in (np.float16, np.float32):
+        return np.array([v if v > 0 else x.dtype.type(alpha) * v for v in x.ravel()],
+                        dtype=x.dtype).reshape(x.shape)
+    return leaky_relu(x, alpha)
+
+
+def born_dead_wrong_for_wide_unsigned(depth):
+    if isinstance(depth, np.ndarray):
+        d = depth.astype(np.int64) if depth.dtype.itemsize < 8 else depth
+        return 1.0 - np.power(2.0, 1 - d)
+    return 1.0 - 2.0 ** (1 - int(depth))
+
+
+def _dead_kept_by_columns(summary):
+    kept = {}
+
+    def answer(A):
+        key = (A.shape, A.dtype.str, summary(A).tobytes())
+        if key not in kept:
+            kept[key] = ~np.any(A != 0, axis=0)
+        return kept[key].copy()
+    return answer
+
+
+WRONG_LEAKY_RELU.update({
+    "a ring of 128 output buffers": ((_ring_of(leaky_relu, 128), leaky_relu_grad),
+                                     r"keeps the array"),
+    "a Python loop for float16 and float32 only": ((leaky_relu_loop_for_narrow_floats,
+                                                    leaky_relu_grad), r"runs a Python loop"),
+})
+WRONG_DEAD_UNITS.update({
+    "a ring of 8 output buffers": (_ring_of(RIGHT_DEAD_UNITS["np.all"], 8), r"keeps the array"),
+    "a mask kept by the column sums": (_dead_kept_by_columns(lambda A: A.sum(axis=0)),
+                                       r"cancel|negative outputs|differs|dead|alive"),
+    "a mask kept by the column maxima": (_dead_kept_by_columns(lambda A: A.max(axis=0)),
+                                         r"cancel|negative outputs|differs|dead|alive"),
+})
+WRONG_BORN_DEAD.update({
+    "a ring of 4 output buffers": (_ring_of(born_dead_width1, 4),
+                                   r"keeps the array|a later call changed"),
+    "uint32 and uint64 depths left as they are": (born_dead_wrong_for_wide_unsigned,
+                                                  r"uint32|uint64|expected|differs"),
+})
+WRONG_REVIVE["the bias's fraction kept (b % 1)"] = (
+    lambda config: {**config, "bias_init": config["bias_init"] % 1},
+    r"-3\.1|-3\.2|still dead|dead")

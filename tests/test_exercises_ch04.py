@@ -18,6 +18,9 @@ from helpers.activations import log_softmax as course_lsm
 from helpers.activations import softmax as sm
 from helpers.exercises import ExerciseError, NotAnsweredYet, ch04
 
+# A result the answer keeps after the call (rings, buffers): one of two messages.
+KEPT = r"a later call (overwrites|changed)|keeps the array"
+
 
 def unfinished(*args, **kwargs):
     raise NotImplementedError()
@@ -437,7 +440,7 @@ WRONG_STABLE_SOFTMAX = {
                                            r"calls `np\.errstate`"),
     "replaces the check's profiler": (leaves_the_profiler_softmax,
                                       r"replaced the check's profiler"),
-    "one buffer for every result": (one_buffer_softmax, r"a later call (overwrites|changed)"),
+    "one buffer for every result": (one_buffer_softmax, KEPT),
     "uniform on slices longer than 60": (
         uniform_on_long_slices_softmax,
         r"(?s)shape \((500, 400|200, 100)\).*differs from the answer"),
@@ -604,7 +607,7 @@ WRONG_STABLE_SOFTMAX.update({
     "a filter added by editing warnings.filters": (
         filter_list_edited_softmax, r"numpy warned on the way: overflow|calls `warnings"),
     "a buffer per shape for large inputs": (large_buffer_softmax,
-                                            r"a later call (overwrites|changed)"),
+                                            KEPT),
     "the whole array's maximum in 3-D": (global_max_in_3d_softmax,
                                          r"(?s)near \+1000 and near -1000"),
     "no shift for float16": (unshifted_float16_softmax, r"(?s)12, 0 and -12"),
@@ -1555,7 +1558,7 @@ WRONG_CROSS_ENTROPY_GRAD = {
         errstate_fallback_grad, r"calls `np\.errstate`"),
     "shifted only where a row would overflow or vanish": (
         subnormal_grad, r"(?s)near -740.*subnormal"),
-    "one buffer for every result": (one_buffer_grad, r"a later call (overwrites|changed)"),
+    "one buffer for every result": (one_buffer_grad, KEPT),
 }
 
 
@@ -1586,7 +1589,7 @@ def int32_through_float32_grad(logits, y):
 
 WRONG_CROSS_ENTROPY_GRAD.update({
     "a buffer per shape for large inputs": (large_buffer_grad,
-                                            r"a later call (overwrites|changed)"),
+                                            KEPT),
     "np.maximum.reduce mapped over the rows": (map_rows_grad, r"took \d+ ms of CPU"),
     "the whole array's maximum on large inputs": (
         size_switch_grad, r"(?s)shape \(100000, 2\).*gave \[\[ *nan"),
@@ -2266,13 +2269,12 @@ def two_class_softplus_loss(logits, y):
 WRONG_STABLE_SOFTMAX.update({
     "shifts z in place and puts it back": (_restored(ref_softmax), r"modified its input `z`"),
     "two output buffers, used in turn": (_ring(ref_softmax, 2),
-                                         r"later call (overwrites|changed)|same memory|no "
-                                         r"longer holds"),
-    "a ring of 16 output buffers": (_ring(ref_softmax, 16), r"later call (overwrites|changed)"),
-    "a ring of 48 output buffers": (_ring(ref_softmax, 48), r"later call (overwrites|changed)"),
+                                         KEPT + r"|same memory|no longer holds"),
+    "a ring of 16 output buffers": (_ring(ref_softmax, 16), KEPT),
+    "a ring of 48 output buffers": (_ring(ref_softmax, 48), KEPT),
     "results kept by the input's bytes": (_by_content(ref_softmax),
                                           r"same memory|an array of its own|no longer holds|"
-                                          r"shares memory|overwrites"),
+                                          r"keeps the array|shares memory|overwrites"),
     "the sigmoid's two-class form without a shift": (
         two_class_sigmoid_softmax, r"numpy warned|overflow|differs"),
     "probabilities below 1e-250 set to 0": (tiny_probabilities_zeroed,
@@ -2292,10 +2294,9 @@ WRONG_CROSS_ENTROPY_GRAD.update({
     "shifts the logits in place and puts them back": (_restored(ref_grad),
                                                       r"modified its input `logits`"),
     "two output buffers, used in turn": (_ring(ref_grad, 2),
-                                         r"later call (overwrites|changed)|same memory|no "
-                                         r"longer holds"),
-    "a ring of 16 output buffers": (_ring(ref_grad, 16), r"later call (overwrites|changed)"),
-    "a ring of 48 output buffers": (_ring(ref_grad, 48), r"later call (overwrites|changed)"),
+                                         KEPT + r"|same memory|no longer holds"),
+    "a ring of 16 output buffers": (_ring(ref_grad, 16), KEPT),
+    "a ring of 48 output buffers": (_ring(ref_grad, 48), KEPT),
 })
 
 
@@ -2407,7 +2408,7 @@ def end_shift_temperature(logits, target):
 
 WRONG_STABLE_SOFTMAX["results kept by shape, max, min and sum"] = (
     _kept_by(_extremes_and_sum)(ref_softmax),
-    r"differs from the answer|no longer holds|same memory|the answer is")
+    r"differs from the answer|no longer holds|same memory|the answer is|keeps the array")
 WRONG_CROSS_ENTROPY["results kept by shape, max, min and sum"] = (
     _kept_by(_extremes_and_sum)(ref_cross_entropy), r"differs|two samples swapped")
 WRONG_CROSS_ENTROPY["the textbook formula while every |logit| is below 700"] = (

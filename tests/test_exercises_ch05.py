@@ -1274,3 +1274,51 @@ RIGHT_EPOCHS_TO_TARGET.update({
     "cumsum and searchsorted": epochs_by_cumsum,
     "np.ma.flatnotmasked_edges": epochs_by_masked_edges,
 })
+
+
+# issue 23, eighth reading: loops and caches kept for some dtypes, a ratio fitted to the
+# timed pairs' step, shortcuts fitted to the long curves.
+
+
+def ratio_loop_unless_float64(W_before, W_after):
+    if W_before.dtype != np.float64:
+        num = sum((float(a) - float(b)) ** 2 for a, b in zip(W_after.ravel().tolist(),
+                                                              W_before.ravel().tolist()))
+        den = sum(float(b) ** 2 for b in W_before.ravel().tolist())
+        return math.sqrt(num / den)
+    return RIGHT_UPDATE_RATIO["np.linalg.norm, float()"](W_before, W_after)
+
+
+def ratio_fitted_to_large_pairs(W_before, W_after):
+    if W_before.size > 100_000:
+        return 1e-3
+    return RIGHT_UPDATE_RATIO["np.linalg.norm, float()"](W_before, W_after)
+
+
+def epochs_float16_for_long_curves(c, t):
+    if c.size > 100_000:
+        return first_hit(c.astype(np.float16) >= np.float16(t))
+    return first_hit(c >= t)
+
+
+def epochs_last_tenth_for_long_curves(c, t):
+    if c.size > 100_000:
+        start = int(c.size * 0.9)
+        hit = first_hit(c[start:] >= t)
+        return None if hit is None else start + hit
+    return first_hit(c >= t)
+
+
+WRONG_UPDATE_RATIO.update({
+    "a Python loop unless the weights are float64": (ratio_loop_unless_float64,
+                                                     r"runs a Python loop"),
+    "1e-3 for large matrices": (ratio_fitted_to_large_pairs, r"is \S+, expected|1,000,000"),
+})
+WRONG_EPOCHS_TO_TARGET.update({
+    "float16 for long curves": (epochs_float16_for_long_curves,
+                                r"2,000,000|3000|2000000|returned \d+; expected"),
+    "the last tenth of long curves": (epochs_last_tenth_for_long_curves,
+                                      r"2,000,000|2000000|returned \S+; expected"),
+    "both sides x 60": (lambda c, t: first_hit(c * 60 >= t * 60),
+                        r"equal to it x 60|returned \d+; expected"),
+})

@@ -2003,3 +2003,65 @@ WRONG_RATIOS.update({
     "weights sorted by name as text": (ratios_wrong_sorted_as_text,
                                        r"23 modules|order|expected|gave"),
 })
+
+
+# issue 23, eighth reading: another meaning of "dead" for ELU and tanh, blocks of a thousand
+# samples, guards just above the drawn gradients, a frozen layer's bias taken for none.
+
+
+def dead_wrong_elu_like_relu(module, inputs, output):
+    relu_like = isinstance(module, (torch.nn.ReLU, torch.nn.ELU))
+    d = (output <= 0).all(dim=0) if relu_like else (output == 0).all(dim=0)
+    module.dead_log.append(d.double().mean().item())
+
+
+def dead_wrong_saturated_tanh(module, inputs, output):
+    d = (output == 0).all(dim=0)
+    if isinstance(module, torch.nn.Tanh):
+        d |= (output.abs() >= 0.999).all(dim=0)
+    module.dead_log.append(d.double().mean().item())
+
+
+def dead_wrong_blocks_of_1024(module, inputs, output):
+    alive = torch.stack([c.ne(0).any(0) for c in output.split(1024)]).any(0)
+    module.dead_log.append(float((~alive).double().mean()))
+
+
+def grad_wrong_clamped_at_1e7(module, grad_input, grad_output):
+    g = grad_output[0]
+    g.clamp_(-1e7, 1e7)
+    module.grad_log.append(float(g.norm()))
+
+
+def grad_wrong_first_4096_rows(module, grad_input, grad_output):
+    module.grad_log.append(float(grad_output[0][:4096].detach().double().norm()))
+
+
+def layout_wrong_frozen_bias_as_zeros(model):
+    ls = linears(model)
+    return ([m.weight.detach().numpy().T.astype(np.float64) for m in ls],
+            [np.zeros(m.out_features) if m.bias is None or not m.bias.requires_grad
+             else m.bias.detach().numpy().astype(np.float64) for m in ls])
+
+
+WRONG_DEAD.update({
+    "ELU treated like ReLU (<= 0)": (dead_wrong_elu_like_relu, r"ELU|expected|gave|recorded"),
+    "saturated tanh counted as dead": (dead_wrong_saturated_tanh,
+                                       r"Tanh|saturated|expected|gave|recorded"),
+    "blocks of 1,024 samples": (dead_wrong_blocks_of_1024, r"runs a Python loop|took \d+ ms"),
+})
+WRONG_GRAD.update({
+    "clamps dL/dz in place to +-1e7": (grad_wrong_clamped_at_1e7,
+                                       r"scaled by|changed|modif|expected|gave"),
+    "the first 4,096 rows only": (grad_wrong_first_4096_rows, r"30,000 samples|expected|gave"),
+})
+WRONG_LAYOUT["a frozen layer's bias returned as zeros"] = (layout_wrong_frozen_bias_as_zeros,
+                                                           r"frozen|bias|differs|expected")
+WRONG_RATIOS.update({
+    "gradients clipped to norm 1e6 before the step": (
+        _ratios_after(lambda m: torch.nn.utils.clip_grad_norm_(m.parameters(), 1e6)),
+        r"targets of about|changed|grad|expected|gave"),
+    "gradients clipped to +-1e5 before the step": (
+        _ratios_after(lambda m: torch.nn.utils.clip_grad_value_(m.parameters(), 1e5)),
+        r"targets of about|changed|grad|expected|gave"),
+})

@@ -34,12 +34,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import inspect
+import itertools
 import os
 import re
 import time
 import warnings
+import weakref
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -180,10 +183,9 @@ def work_cases(make, *, answer: int = 0, name: str = "", shapes=WORK_SHAPES) -> 
     tuple of them) for an input of that shape; ``large`` is True for the two big ones (a loop
     over the values, 1..max(n), shows only if they are larger too). ``name`` prefixes the
     labels (for a spec with several answers)."""
-    small, large, timed = shapes
     cases = []
-    for shape, work, big in ((small, "small", False), (large, "large", True),
-                             (timed, "timed", True)):
+    # (two shapes: the small and the large case only, a pair that measures Python work)
+    for shape, work, big in zip(shapes, ("small", "large", "timed"), (False, True, True)):
         args = make(shape, big)
         args = args if isinstance(args, tuple) else (args,)
         elements = int(np.prod(shape))
@@ -204,11 +206,12 @@ class Observation:
     mutated: list[str] = field(default_factory=list)
     trace: Trace = field(default_factory=Trace)
     overwritten: bool = False        # a later call changed the result returned here
+    retained: bool = False           # the answer kept the memory of its result after the call
 
     def as_plain(self) -> dict:
         return {"status": self.status, "result": self.result, "error": self.error,
                 "mutated": list(self.mutated), "trace": self.trace.as_plain(),
-                "overwritten": bool(self.overwritten)}
+                "overwritten": bool(self.overwritten), "retained": bool(self.retained)}
 
     @classmethod
     def from_plain(cls, data) -> Observation:
@@ -221,7 +224,8 @@ class Observation:
                    error=str(data.get("error", ""))[:600],
                    mutated=[str(m)[:60] for m in mutated[:5]] if isinstance(mutated, list) else [],
                    trace=Trace.from_plain(data.get("trace")),
-                   overwritten=data.get("overwritten") is True)
+                   overwritten=data.get("overwritten") is True,
+                   retained=data.get("retained") is True)
 
 
 # ------------------------------------------------------------------ running the answer
@@ -275,6 +279,7 @@ def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Ob
     later call changed came from a buffer the answer reuses (a cache of output arrays), so a
     caller's earlier result would change under it."""
     observations, kept, came_round = [], [], set()
+    largest: dict[int, tuple[int, Case, Observation]] = {}
     for case in cases:
         observation, raw = _run(spec, answers, case)
         observations.append(observation)
@@ -285,6 +290,14 @@ def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Ob
                 # (once per answer function, on its first result)
                 if case.answer not in came_round and _come_round(spec, answers, case):
                     came_round.add(case.answer)
+                    observation.retained = _retained(spec, answers, case)
+                size = sum(a.size for a in _arrays_in(raw))
+                if size > largest.get(case.answer, (0,))[0]:
+                    largest[case.answer] = (size, case, observation)
+    # ... and on its largest result: a buffer kept for large inputs only shows there.
+    if spec.reuse_calls:
+        for _, case, observation in largest.values():
+            observation.retained = observation.retained or _retained(spec, answers, case)
     arrays = [(observation, list(_arrays_in(raw))) for observation, raw, _ in kept]
     for observation, raw, print_ in kept:
         observation.overwritten = _contents(raw) != print_
@@ -317,6 +330,27 @@ def _come_round(spec: Spec, answers: Sequence, case: Case) -> bool:
     for _ in range(spec.reuse_calls):
         _run(spec, answers, again)
     return True
+
+
+def _retained(spec: Spec, answers: Sequence, case: Case) -> bool:
+    """Whether the answer keeps the memory of a result it returns: ``case`` is run once more,
+    the result dropped, and its memory (the array that owns it, under any views) must then be
+    freed. A ring of output buffers of any size, a cache handing out what it keeps or one
+    buffer per shape keeps it alive, and a caller's result would change under it when that
+    memory is handed out again."""
+    observation, raw = _run(spec, answers, case)
+    if observation.status != "returned":
+        return False
+    refs = []
+    for array in _arrays_in(raw):
+        while isinstance(array.base, np.ndarray):
+            array = array.base
+        if array.size:
+            refs.append(weakref.ref(array))
+        del array
+    del observation, raw
+    gc.collect()
+    return any(ref() is not None for ref in refs)
 
 
 def _contents(raw):
@@ -382,48 +416,93 @@ def swapped_inner(rng, first: np.ndarray) -> np.ndarray:
 
 
 def with_twins(spec, rng, cases: list[Case], count: int) -> list[Case]:
-    """``cases`` with a twin right after the last ``count`` of them that hold an array of 4
-    or more values and measure no work: the same inputs with two inner values of every such
-    array swapped (:func:`swapped_inner`: the same shape, dtype, ends, sum and extremes),
-    drawn until the right result changes. An answer that keeps its results by any summary of
-    its input hands the first case's result back for the twin, where it is wrong."""
-    eligible = [i for i, c in enumerate(cases) if c.work is None and _swappable(c.args)]
-    out = list(cases)
-    for i in reversed(eligible[-count:]):
-        twin = _twin(spec, rng, cases[i])
+    """``cases`` with ``count`` twins, each right after its case: the same inputs with two
+    inner values of *one* of its arrays swapped (:func:`swapped_inner`: the same shape,
+    dtype, ends, sum and extremes), drawn until the right result changes. An answer that keeps
+    its results by a summary of its input (or by the full bytes of another array) hands the
+    first case's result back for the twin, where it is wrong.
+
+    The cases twinned are those that measure no work and hold an array of 4 or more values,
+    latest first, one of each answer function and kind of dtypes before a second of any
+    kind (a cache kept for float32 or integer input only meets a twin too); the array
+    swapped changes from one twin to the next (X, then W, then b), so a key holding one
+    array whole meets a twin that swaps in another."""
+    eligible = [i for i, c in enumerate(cases) if c.work is None and _leaves(c.args)]
+    kinds: dict[tuple, list[int]] = {}
+    for i in reversed(eligible):  # (by answer function too: each one meets a twin)
+        kinds.setdefault((cases[i].answer, _dtype_kind(cases[i].args)), []).append(i)
+    order = [i for row in itertools.zip_longest(*kinds.values()) for i in row if i is not None]
+    twins: dict[int, Case] = {}
+    for i in order:
+        if len(twins) == count:
+            break
+        twin = _twin(spec, rng, cases[i], first_leaf=len(twins))
         if twin is not None:
-            out.insert(i + 1, twin)
+            twins[i] = twin
+    out = []
+    for i, case in enumerate(cases):
+        out.append(case)
+        if i in twins:
+            out.append(twins[i])
     for i, c in enumerate(out):  # a draw that numbers its cases (for messages) keeps true
         if "index" in c.note:
             c.note["index"] = i
     return out
 
 
-def _swappable(value) -> bool:
+def _leaves(value, path=()) -> list[tuple]:
+    """The paths (indices into nested lists and tuples) of the arrays of 4 or more numbers."""
     if isinstance(value, np.ndarray):
-        return value.size >= 4 and value.dtype.kind in "iuf"
-    return isinstance(value, (list, tuple)) and any(_swappable(v) for v in value)
-
-
-def _swapped(rng, value):
-    if isinstance(value, np.ndarray):
-        return swapped_inner(rng, value) if _swappable(value) else value.copy()
+        return [path] if value.size >= 4 and value.dtype.kind in "iuf" else []
     if isinstance(value, (list, tuple)):
-        return type(value)(_swapped(rng, v) for v in value)
+        return [p for k, v in enumerate(value) for p in _leaves(v, (*path, k))]
+    return []
+
+
+def _dtype_kind(value) -> str:
+    """The dtypes of the arrays in ``value``, as one string ("float32,int64")."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.str
+    if isinstance(value, (list, tuple)):
+        return ",".join(_dtype_kind(v) for v in value)
+    return ""
+
+
+def _swapped_at(rng, value, path: tuple):
+    """A copy of ``value`` (nested lists and tuples of arrays) with the array at ``path``
+    swapped (:func:`swapped_inner`) and every other array copied as it is."""
+    if isinstance(value, np.ndarray):
+        return swapped_inner(rng, value) if not path else value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_swapped_at(rng, v, path[1:] if path and path[0] == k else (None,))
+                           if path and path[0] == k else _copied(v) for k, v in enumerate(value))
     return value
 
 
-def _twin(spec, rng, case: Case, tries: int = 12) -> Case | None:
+def _copied(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copied(v) for v in value)
+    return value
+
+
+def _twin(spec, rng, case: Case, first_leaf: int = 0, tries: int = 12) -> Case | None:
+    """A twin of ``case`` whose right result differs from its own: the array swapped is
+    leaf ``first_leaf`` (in turn), or the next one where no swap of it changes the result."""
+    leaves = _leaves(case.args)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         right = _fingerprint(spec.expected(case))
-        for _ in range(tries):
-            twin = Case(f"{case.label}, with two inner values swapped (the same shape, sum, "
-                        "ends, largest and smallest as the case before)",
-                        _swapped(rng, case.args), dict(case.kwargs), answer=case.answer,
-                        driver=case.driver, note=dict(case.note))
-            if _fingerprint(spec.expected(twin)) != right:
-                return twin
+        for k in range(len(leaves)):
+            path = leaves[(first_leaf + k) % len(leaves)]
+            for _ in range(tries):
+                twin = Case(f"{case.label}, with two inner values of one array swapped (the "
+                            "same shapes, sums, ends, largest and smallest as the case before)",
+                            _swapped_at(rng, case.args, path), dict(case.kwargs),
+                            answer=case.answer, driver=case.driver, note=dict(case.note))
+                if _fingerprint(spec.expected(twin)) != right:
+                    return twin
     return None
 
 
@@ -650,7 +729,14 @@ class Spec:
         added (see :func:`with_twins`)."""
         rng = np.random.default_rng(seed)
         cases = list(self.draw_cases(rng))
-        return with_twins(self, rng, cases, self.twins) if self.twins else cases
+        if self.twins:
+            cases = with_twins(self, rng, cases, self.twins)
+        # Each case's inputs go over writeable or read-only as the draw says (one in two): a
+        # write into them shows either way, on every kind of case over a few draws.
+        for c in cases:
+            if c.writeable is None:
+                c.writeable = bool(rng.integers(2))
+        return cases
 
     def case(self, seed: int, index: int) -> tuple[tuple, dict]:
         """The inputs (args, kwargs) of case ``index`` of the draw ``seed``, to try by hand."""
@@ -729,6 +815,13 @@ class Spec:
             hint = self.explain_error(c, o) if self.explain_error else None
             raise ExerciseError(f"{what} raised {o.error}", hint or (
                 "run your function on this case in a cell of its own and read the error."))
+        if o.retained:
+            raise ExerciseError(
+                f"{what} keeps the array it returned (or the buffer under it) after the call: "
+                "a later call may hand that memory out again, and a caller's earlier result "
+                "would change under it.",
+                "return a new array at every call (numpy's operations make one); keep no "
+                "output arrays, rings of buffers or caches of results between calls.")
         if o.overwritten:
             raise ExerciseError(
                 f"{what} returned an array here that a later call changed or handed out "
@@ -790,8 +883,14 @@ class Spec:
         # over blocks of it (a `for` over chunks of a few thousand rows, an early exit from
         # one) runs its lines there, which the pair above, both below 2,000 elements, cannot
         # show. (A driver's own lines run there too: its cases are left to the pair.)
-        fewest = min((o.trace.work for c, o in small if o.trace.complete), default=None)
+        # (per answer function: two functions of one exercise run different numpy code, and
+        # np.select's constant 150 lines are no loop beside a two-line derivative)
+        fewest_of = {}
+        for c, o in small:
+            if o.trace.complete:
+                fewest_of[c.answer] = min(o.trace.work, fewest_of.get(c.answer, o.trace.work))
         for c, o in zip(cases, observations):
+            fewest = fewest_of.get(c.answer)
             grown = o.trace.work - fewest if fewest is not None else 0
             if (c.work == "timed" and c.driver is None and o.trace.complete
                     and o.status == "returned" and grown >= TIMED_LOOP_WORK):

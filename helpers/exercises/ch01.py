@@ -240,6 +240,16 @@ def _draw_linear(rng) -> list[Case]:
         Case("an empty float32 batch (n = 0) with float64 W and b",
              (np.zeros((0, 3), np.float32), *_layer_inputs(rng, 1, 3, 2)[1:])),
     ]
+    # Integer weights or biases with float inputs, beyond float32's whole numbers (2**24):
+    # numpy gives float64, and a cast of the integers to X's float32 rounds them.
+    n, d_in, d_out = _distinct(rng, 3, 2, 9)
+    X, W, b = _positive_inputs(rng, n, d_in, d_out)
+    W_int = rng.integers(2**25, 2**26, (d_in, d_out)) | 1  # odd: float32 cannot hold them
+    cases.append(Case(f"a float32 X and b with an integer W (int64, odd numbers above 2**25) "
+                      f"(n = {n}, d_in = {d_in}, d_out = {d_out})", (X, W_int, b)))
+    b_int = rng.integers(2**25, 2**26, d_out) | 1
+    cases.append(Case(f"float32 X and W with an integer b (int64, odd numbers above 2**25) "
+                      f"(n = {n}, d_in = {d_in}, d_out = {d_out})", (X, W, b_int)))
     # Loops over samples, units or inputs one at a time grow from the small case to the large
     # one; a loop over chunks grows within each pair of growth cases, and a loop driven from C
     # shows in their time. The pairs come in float64, int64 and float32: a loop kept for some
@@ -535,6 +545,7 @@ def _draw_lift(rng) -> list[Case]:
     n_a = int(rng.integers(60, 201))
     X_a, y_a, name_a = _xor_sample(rng, n_a)
     perm = rng.permutation(n_a)
+    swap = _inner_rows_swapped(rng, X_a)
     m = int(rng.integers(10, n_a - 10))
     r = int(rng.integers(n_a))
     corners = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]] * 2, dtype=np.int64)
@@ -548,6 +559,9 @@ def _draw_lift(rng) -> list[Case]:
         Case(f"the first {m} rows of {name_a}", (X_a[:m],),
              note={"of": name_a, "rows": list(range(m)), "name": f"its first {m} rows "
                    f"(X[0:{m}])"}),
+        Case(f"{name_a} with two inner rows swapped (the same shape, ends and sums)",
+             (X_a[swap],), note={"of": name_a, "rows": swap.tolist(),
+                                 "name": "two inner rows swapped"}),
         Case(f"one row of {name_a} alone (row {r}, shape (1, 2))", (X_a[r:r + 1],),
              note={"of": name_a, "rows": [r], "name": f"row {r} alone (X[{r}:{r + 1}])"}),
         Case("an empty X of shape (0, 2)", (np.zeros((0, 2)),), note={"empty": True}),
@@ -574,6 +588,19 @@ def _draw_lift(rng) -> list[Case]:
     cases.append(Case(name, (X,), note={"labels": (X[:, 0] * X[:, 1] < 0).astype(float).tolist(),
                                         "sample": name}))
     return cases
+
+
+def _inner_rows_swapped(rng, X: np.ndarray) -> np.ndarray:
+    """The row order of X with two inner rows swapped, chosen (of up to 40 tries) so that
+    numpy's sum of X is the very same float: a result kept by the ends and the sum shows."""
+    order = np.arange(len(X))
+    for _ in range(40):
+        swap = order.copy()
+        i, j = rng.choice(np.arange(1, len(X) - 1), 2, replace=False)
+        swap[[i, j]] = swap[[j, i]]
+        if X[swap].sum() == X.sum():
+            break
+    return swap
 
 
 def _features(case: Case, got, what: str) -> np.ndarray:
@@ -709,9 +736,10 @@ def check_lift_xor(lift, *, seed: int | None = None) -> None:
 _COLLAPSE_WHAT = "`collapse(weights, biases)`"
 _ORDER_HINT = ("the data meets W1 first: the product of the weight matrices runs in the order "
                "of the layers, the input side on the left.")
-_PRECISION_HINT = ("multiply the layers as they are: numpy's arithmetic gives the dtype the "
-                   "stack calls for. A cast on the way (to float16 or float32, to one layer's "
-                   "dtype, or of integers to floats) rounds.")
+_STACK_PRECISION_HINT = (
+    "multiply the layers as they are: numpy's arithmetic gives the dtype the stack calls for. "
+    "A cast on the way (to float16 or float32, to one layer's dtype, or of integers to floats) "
+    "rounds.")
 _BIAS_HINT = ("each bias enters at its own layer and then goes through every weight matrix "
               "after it (and only those).")
 
@@ -873,9 +901,21 @@ def _draw_collapse(rng) -> list[Case]:
     weights, biases = _stack(rng, sizes)
     cases.append(Case(f"float64 weights with float32 biases, sizes {sizes}",
                       (weights, [b.astype(np.float32) for b in biases]), note={"sizes": sizes}))
-    # Deeper than the chapter's 8 layers: an answer that stops at some depth shows.
-    sizes = [int(v) for v in rng.integers(2, 5, 13)]
-    cases.append(Case(f"a deep stack of 12 layers, sizes {sizes}", _stack(rng, sizes),
+    # ... and the integer layer after the float32 one.
+    sizes = [int(v) for v in rng.integers(2, 6, 3)]
+    weights, biases = _stack(rng, sizes)
+    weights[0], biases[0] = (rng.uniform(0.5, 2.0, (sizes[0], sizes[1])).astype(np.float32),
+                             rng.uniform(0.5, 2.0, sizes[1]).astype(np.float32))
+    weights[1] = rng.integers(2**25, 2**26, (sizes[1], sizes[2])) | 1
+    biases[1] = rng.integers(2**25, 2**26, sizes[2]) | 1
+    cases.append(Case(f"a float32 first layer, then an integer layer (int64, odd numbers above "
+                      f"2**25): float64 results, sizes {sizes}", (weights, biases),
+                      note={"sizes": sizes}))
+    # Deeper than the chapter's 8 layers, to a drawn depth: an answer that stops at some
+    # depth shows.
+    depth = int(rng.integers(9, 17))
+    sizes = [int(v) for v in rng.integers(2, 5, depth + 1)]
+    cases.append(Case(f"a deep stack of {depth} layers, sizes {sizes}", _stack(rng, sizes),
                       note={"sizes": sizes}))
     for _ in range(2):
         sizes = [int(v) for v in rng.integers(1, 7, int(rng.integers(3, 6)))]
@@ -967,7 +1007,7 @@ def _judge_collapse(case: Case, obs, expected) -> None:
         raise ExerciseError(f"W from {label} differs from the answer in {n_bad} of "
                             f"{W_ref.size} values; the largest difference is at index {index}: "
                             f"got {shown}, expected {wanted}." + note,
-                            _PRECISION_HINT if note else _ORDER_HINT)
+                            _STACK_PRECISION_HINT if note else _ORDER_HINT)
     b_got = _part(b_got, "b", b_ref.shape, label,
                   "b has one entry per output unit, shape (d_out,), like every bias.")
     diff = _scaled_gap(b_got, b_ref, expected["b_scale"], rtol)
@@ -984,7 +1024,7 @@ def _judge_collapse(case: Case, obs, expected) -> None:
                         f"values; the largest difference is at index {index[0]}: got {shown}, "
                         f"expected {wanted}." + (note := _precision_note(b_got, b_ref, dtype,
                                                                          rtol)),
-                        _PRECISION_HINT if note else _BIAS_HINT)
+                        _STACK_PRECISION_HINT if note else _BIAS_HINT)
 
 
 _EXACT_HINT = ("multiply integer layers as integers (numpy's @ on int64 arrays is exact); a "
@@ -1021,8 +1061,10 @@ def _exact_part(got: np.ndarray, exact: np.ndarray, name: str, label: str, hint:
 
 def _precision_note(got: np.ndarray, expected: np.ndarray, dtype, rtol: float) -> str:
     """For values close to the answer but not as close as the stack's dtype allows: say so."""
-    with np.errstate(all="ignore"):
-        close = np.allclose(got.astype(float), expected, rtol=1e-3, atol=0)
+    with np.errstate(all="ignore"):  # (against the largest value too: a sum near 0 rounds
+        # by float16's or float32's step of the terms, not of itself)
+        close = np.allclose(got.astype(float), expected, rtol=1e-3,
+                            atol=1e-3 * float(np.max(np.abs(expected), initial=0.0)))
     if not close:
         return ""
     if np.dtype(dtype).kind != "f":
@@ -1247,7 +1289,7 @@ def _draw_width(rng) -> list[Case]:
     m = int(rng.integers(17, 25))
     patterns.append(("a wide search where only max_width itself reaches 0.95",
                      fail(m - 1) + success(1)))
-    m = int(rng.integers(33, 65))
+    m = int(rng.integers(100, 301))
     patterns.append(("a very wide search where only max_width itself reaches 0.95",
                      fail(m - 1) + success(1)))
     # No width to try at all: the answer is None, and no network is trained.

@@ -40,6 +40,13 @@ COURSE_CODE = Forbidden(
 # rows run from C (map over the rows) makes 100,000 calls, which shows in time.
 TALL_WORK_SHAPES = (WORK_SHAPES[0], WORK_SHAPES[1], (100_000, 2))
 
+_OTHER_WORK = {
+    "three axes": lambda rng, shape: _sigmoid_outputs(rng, shape),
+    "float32": lambda rng, shape: _sigmoid_outputs(rng, shape, np.float32),
+    "float16": lambda rng, shape: _sigmoid_outputs(rng, shape, np.float16),
+    "integers": lambda rng, shape: rng.integers(0, 2, shape),
+}
+
 # --------------------------------------------------------------------------------------
 # Exercise 1: sigmoid's derivative written with its output
 # --------------------------------------------------------------------------------------
@@ -99,8 +106,15 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
     cases.append(Case("random outputs of shape (3, 5) (float64)", (twin.copy(),)))
     cases.append(Case("the previous case's outputs with two inner values swapped (the same "
                       "shape, sum, ends, largest and smallest)", (swapped_inner(rng, twin),)))
-    return cases + work_cases(lambda shape, large: _sigmoid_outputs(rng, shape),
-                              shapes=TALL_WORK_SHAPES)
+    cases += work_cases(lambda shape, large: _sigmoid_outputs(rng, shape),
+                        shapes=TALL_WORK_SHAPES)
+    # Work pairs on three axes and in the other dtypes: a loop kept for some shapes or dtypes
+    # only (a branch on s.ndim or s.dtype) is measured too.
+    for kind, make in _OTHER_WORK.items():
+        cases += work_cases(lambda shape, large, make=make: make(rng, shape),
+                            shapes=((2, 3, 4), (12, 13, 14)) if kind == "three axes"
+                            else WORK_SHAPES[:2], name=f"{kind}: ")
+    return cases
 
 
 def _sigmoid_prime_reference(s):
@@ -246,6 +260,10 @@ def _draw_shrink(rng) -> list[Case]:
         Case(f"n_layers = {deep_n} (an int: a very deep network)", (deep_n,)),
         Case("n_layers = 100 (an int: below float32's smallest numbers)", (100,)),
         Case("n_layers = 600 (an int: a network deeper than float64's range)", (600,)),
+        # Just below float64's smallest normal numbers, one count as an int: a scalar path
+        # that gives 0 from some depth on shows.
+        Case("n_layers = 505 (an int: 9.1e-305, still a normal float64)", (505,)),
+        Case("n_layers = np.int64(510), a numpy integer (8.9e-308)", (np.int64(510),)),
         Case("n_layers = np.int64(5), a numpy integer", (np.int64(5),)),
         # numpy integer scalars wrap around like their arrays: 4**n passes int64 at n = 32 and
         # int32 at n = 16 (an answer that treats only arrays as arrays misses it).
@@ -285,9 +303,13 @@ def _draw_shrink(rng) -> list[Case]:
     cases.append(Case("the previous case's counts with two inner values swapped (the same "
                       "shape, sum, ends, largest and smallest)", (swapped_inner(rng, counts),)))
     # The large input also has larger counts, so a loop over 1..max(n) shows as well.
-    return cases + work_cases(lambda shape, large: _int_array(rng, shape,
-                                                              high=60 if large else 3),
-                              shapes=TALL_WORK_SHAPES)
+    cases += work_cases(lambda shape, large: _int_array(rng, shape, high=60 if large else 3),
+                        shapes=TALL_WORK_SHAPES)
+    for kind, dtype, shapes in (("three axes", np.int64, ((2, 3, 4), (12, 13, 14))),
+                                ("int32", np.int32, WORK_SHAPES[:2])):
+        cases += work_cases(lambda shape, large, dtype=dtype: _int_array(
+            rng, shape, dtype, high=60 if large else 3), shapes=shapes, name=f"{kind}: ")
+    return cases
 
 
 # Below about 2.2e-308 float64 numbers are subnormal and lose digits: how many depends on how
@@ -400,7 +422,7 @@ SHRINK_BOUND = Spec(
     grade_id="ch02-shrink-bound-check",
     what="`sigmoid_shrink_bound(n_layers)`", answers=("sigmoid_shrink_bound",),
     draw=_draw_shrink, reference=_shrink_reference, judge=_judge_shrink,
-    explain_error=_explain_shrink_error, vectorised=True,
+    explain_error=_explain_shrink_error, vectorised=True, reuse_calls=64,
     loop_hint="arithmetic operators and numpy's functions work on a whole array at once.",
     passed="`sigmoid_shrink_bound(n_layers)` is right: (1/4)**n for one count and for every "
            "entry of an array; after 8 sigmoid layers a gradient keeps at most 1.5e-05 of "

@@ -21,7 +21,7 @@ from .. import activations, diagnostics
 from ._contract import elementwise_result, expect_dict, expect_ndarray, first_difference, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import Other, describe
-from ._spec import Case, Spec, random_shape, work_cases
+from ._spec import WORK_SHAPES, Case, Spec, random_shape, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -184,6 +184,11 @@ def _draw_leaky(rng) -> list[Case]:
                             shapes=((2, 3, 4), (12, 13, 14), (2_000, 10, 10)))
         cases += work_cases(lambda shape, large: rng.integers(-50, 50, shape), answer=answer,
                             name=f"`{name}` on integers (int64), ")
+        for dtype in (np.float32, np.float16, np.int32):
+            cases += work_cases(lambda shape, large, dtype=dtype: (
+                rng.normal(0.0, 3.0, shape) * (10 if dtype == np.int32 else 1)).astype(dtype),
+                answer=answer, name=f"`{name}` on {np.dtype(dtype).name}, ",
+                shapes=WORK_SHAPES[:2])
     return cases
 
 
@@ -581,14 +586,30 @@ def _cancelling(rng, n_samples: int, n_units: int) -> np.ndarray:
     return A[:, rng.permutation(n_units)]
 
 
-def _counted(rng, rows: int = 65_600) -> np.ndarray:
+def _counted(rng, rows: int = 600) -> np.ndarray:
     """(rows, 4) ReLU outputs: unit 0 dead, unit 1 nonzero on exactly 256 samples, unit 2 on
-    exactly 65,536, unit 3 on every sample; the nonzero places drawn."""
+    exactly 512, unit 3 on every sample; the nonzero places drawn."""
     A = np.zeros((rows, 4))
-    for unit, count in ((1, 256), (2, 65_536), (3, rows)):
+    for unit, count in ((1, 256), (2, 512), (3, rows)):
         where = rng.choice(rows, count, replace=False)
         A[where, unit] = rng.uniform(0.1, 2.0, count)
     return A
+
+
+def _column_twins(rng, n: int = 6, units: int = 5) -> list[Case]:
+    base = _relu_layer(rng, n, units, leaky=True)
+    base[:, 0] = 0.0
+    cancel, negative = base.copy(), base.copy()
+    a = float(rng.uniform(0.5, 2.0))
+    cancel[1:3, 0] = [a, -a]
+    negative[1:-1, 0] = -rng.uniform(0.1, 1.0, n - 2)
+    what = f"a Leaky ReLU batch ({n} samples, {units} units) with unit 0 dead"
+    return [Case(what, (base,)),
+            Case(f"{what}, then alive with outputs that cancel (the same column sum, 0)",
+                 (cancel,)),
+            Case(what, (base.copy(),)),
+            Case(f"{what}, then alive with negative outputs (the same column maximum, 0)",
+                 (negative,))]
 
 
 def _draw_dead_units(rng) -> list[Case]:
@@ -646,12 +667,16 @@ def _draw_dead_units(rng) -> list[Case]:
         Case(f"a long batch, ({long_rows} samples, 9 units), whose live units fire only on "
              "its first samples, one only in its middle, one on all samples but one",
              (_early_layer(rng, long_rows),)),
-        # Units nonzero on exactly 256 and 65,536 samples: a count of the nonzero outputs in
-        # a small integer type (uint8, int16) wraps to 0 and calls them dead.
-        Case("units nonzero on exactly 256 and exactly 65,536 of 65,600 samples, one dead "
-             "unit", (_counted(rng),)),
+        # Units nonzero on exactly 256 and 512 samples: a count of the nonzero outputs in a
+        # small integer type (uint8, int8) wraps to 0 and calls them dead.
+        Case("units nonzero on exactly 256 and exactly 512 of 600 samples, one dead unit",
+             (_counted(rng),)),
         Case("a random ReLU layer, (9 samples, 6 units), in Fortran order (a transposed array)",
              (_relu_layer(rng, 9, 6),), order="F"),
+        # A dead unit, then the same batch where that unit's outputs cancel (the same column
+        # sum, 0) or are all negative (the same column maximum, 0): a result kept by a
+        # per-unit summary shows.
+        *_column_twins(rng),
     ]
     # Python work that grows with the input (small and large), then time, on inputs of
     # 200,000 values. Two pairs, large in both axes, one taller than wide and one wider than
@@ -803,7 +828,7 @@ def _judge_dead_units(case: Case, obs, expected) -> None:
 DEAD_UNITS = Spec(
     "ch03.dead_units", check="ch03.check_dead_units", grade_id="ch03-dead-units-check",
     what="`dead_units`", answers=("dead_units",), draw=_draw_dead_units,
-    reference=_dead_reference, judge=_judge_dead_units, twins=3,
+    reference=_dead_reference, judge=_judge_dead_units, twins=3, reuse_calls=64,
     forbidden=Forbidden(COURSE_CODE, why="the task asks you to write the detector yourself, "
                                          "with numpy"),
     vectorised=True,
@@ -891,6 +916,11 @@ _FIXED_SETTINGS = (
     ("a bias of -3.4 with the smallest lr and the fewest epochs", (-3.4, LR_RANGE[0],
                                                                    EPOCHS_RANGE[0])),
     ("a bias of -2.4 with the middle lr and epochs", (-2.4, 0.75, 220)),
+    # ... and whose fraction is large (0.8, 0.9): a rule that keeps only the fraction (b % 1)
+    # leaves a bias too large for the larger learning rates.
+    ("a bias of -3.1 with the largest lr and the fewest epochs", (-3.1, LR_RANGE[1],
+                                                                  EPOCHS_RANGE[0])),
+    ("a bias of -3.2 with the middle lr and epochs", (-3.2, 0.75, 220)),
 )
 #: How many settings are drawn anywhere in the ranges at each check (the mild end of the bias
 #: range with lr and epochs drawn, then anywhere): each one trains a network (~0.1 s).
@@ -1081,7 +1111,11 @@ def _draw_born_dead(rng) -> list[Case]:
           for dtype, values in ((np.int8, [1, 2, 30, 54, 100, 127]),
                                 (np.int16, [1, 5, 53, 1000, 32767]),
                                 (np.uint8, [1, 2, 54, 200, 255]),
-                                (np.uint16, [1, 3, 52, 65535]))],
+                                (np.uint16, [1, 3, 52, 65535]),
+                                (np.uint32, [1, 5, 40, 70000]),
+                                (np.uint64, [1, 5, 40, 1000]))],
+        Case("depth = np.uint32(5), a numpy integer", (np.uint32(5),)),
+        Case("depth = np.uint64(40), a numpy integer", (np.uint64(40),)),
     ]
 
 
@@ -1257,7 +1291,7 @@ BORN_DEAD = Spec(
     "ch03.born_dead_width1", check="ch03.check_born_dead_width1",
     grade_id="ch03-born-dead-check", what="`born_dead_width1(depth)`",
     answers=("born_dead_width1",), draw=_draw_born_dead, reference=_born_dead_reference,
-    judge=_judge_born_dead, explain_error=_explain_born_dead_error, twins=2,
+    judge=_judge_born_dead, explain_error=_explain_born_dead_error, twins=2, reuse_calls=64,
     passed="born_dead_width1(D) = 1 - (1/2)^(D - 1), for one depth and for every entry of an "
            "array: depth 2 already kills half the networks, depth 10 all but 0.2%.")
 

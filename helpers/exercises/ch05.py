@@ -176,10 +176,17 @@ def _draw_update_ratio(rng) -> list[Case]:
     # uses np.linalg.norm, as an honest answer does: above 10,000 entries its BLAS threads
     # cost some 10-40 ms of CPU on a busy machine, so numpy's time must include them, and
     # the matrices must be large enough for a loop (130 ns an entry and up) to stand out.
-    def pair_of(shape, large):
+    def pair_of(shape, large, dtype=np.float64):
         W = _weights(rng, shape)
-        return W, _step(rng, W, 1e-3)
+        W_after = _step(rng, W, 10 ** rng.uniform(-4, -2))  # a drawn step: no ratio to fit
+        if dtype == np.int64:
+            return np.round(W * 1000).astype(dtype), np.round(W_after * 1000 + 7).astype(dtype)
+        return W.astype(dtype), W_after.astype(dtype)
 
+    # Work pairs in float32 and in integers too: a loop kept for some dtypes only shows.
+    for dtype in (np.float32, np.int64):
+        cases += work_cases(lambda shape, large, dtype=dtype: pair_of(shape, large, dtype),
+                            shapes=((3, 4), (43, 44)), name=f"{np.dtype(dtype).name}: ")
     cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (1_000_000, 2)))
     cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (2, 1_000_000)))[-1:]
     # One of the two large matrices, drawn, goes over writeable, the other read-only: an
@@ -753,24 +760,41 @@ def _draw_epochs(rng) -> list[Case]:
             target, kind = float(values[peak]), "reached, then the curve ends below it"
         cases.append(Case(f"a random accuracy curve of {len(values)} epochs ({n_val} validation "
                           f"points), {kind}: target {target!r}", (values, target)))
-    small, large = np.linspace(0.5, 0.8, 6), np.linspace(0.5, 0.8, 3000)
-    small[-1] = large[-1] = 0.95  # the first hit is the last entry: a loop runs to the end
+    small = np.linspace(0.5, 0.8, 6)
+    small[-1] = 0.95  # the first hit is the last entry: a loop runs to the end
+    large, large_t = _long_curve(rng, 3000)
     cases += [Case("a curve of 6 epochs", (small, 0.9), work="small", size=6, elements=6),
-              Case("a curve of 3000 epochs", (large, 0.9), work="large", size=3000,
-                   elements=3000)]
+              Case(f"a curve of 3000 epochs, target {large_t!r}", (large, large_t),
+                   work="large", size=3000, elements=3000)]
     # A Python list of the mask ((curve >= target).tolist().index(True)), or an iterator over
     # it (itertools.compress), runs no Python line and keeps no object per element alive
     # (numpy's two booleans are shared), so neither counter sees it: a long curve, timed, does.
     # Such a loop costs 10-20 ns an entry, numpy's own 0.3-4 (a running maximum is the
     # slowest): on 2,000,000 entries, first reached at the very end, the one takes 20-40 ms,
     # the other 1-7, on each side of the core's floor of 10 ms.
-    timed = np.linspace(0.5, 0.85, 2_000_000)
-    timed[-3:] = 0.95
-    cases.append(Case("a curve of 2,000,000 epochs, first reaching the target at its end (timed "
-                      "against numpy's own loops)", (timed, 0.9), work="timed"))
+    timed, timed_t = _long_curve(rng, 2_000_000)
+    cases.append(Case(f"a curve of 2,000,000 epochs, first reaching the target {timed_t!r} in "
+                      "its second half (timed against numpy's own loops)", (timed, timed_t),
+                      work="timed"))
     for i, c in enumerate(cases):  # every case, the work cases too: a message points at it
         c.note["index"] = i
     return cases
+
+
+def _long_curve(rng, n: int) -> tuple[np.ndarray, float]:
+    """A long curve and a target it first reaches at a drawn place in its second half (before
+    its last tenth): below the target until then, many entries within 1e-6 of it and one a
+    float step below (a lower precision, or a target rounded to float32, reaches it early),
+    then values on both sides. A search of part of the curve, or a sample of it, misses."""
+    t = round(float(rng.uniform(0.85, 0.95)), 2)
+    c = t - rng.uniform(1e-7, 0.3, n)
+    near = rng.choice(n // 2, max(3, n // 1000), replace=False)
+    c[near] = t - rng.uniform(1e-9, 1e-6, near.size)
+    hit = int(rng.integers(n // 2, (9 * n) // 10))
+    c[hit // 2] = np.nextafter(t, 0)
+    c[hit] = t
+    c[hit + 1:] = t + rng.uniform(-0.3, 0.05, n - hit - 1)
+    return c, t
 
 
 #: Rescalings a student might apply to the curve and the target alike before comparing.
@@ -778,6 +802,7 @@ _RESCALINGS = (("x 10", lambda v: v * 10.0), ("x 100", lambda v: v * 100.0),
                ("x 1000", lambda v: v * 1000.0), ("x 10,000", lambda v: v * 1e4),
                ("x 1e6", lambda v: v * 1e6), ("/ 100", lambda v: v / 100.0),
                ("/ 0.01", lambda v: v / 0.01), ("as 1 - value (an error rate)", lambda v: 1 - v),
+               ("x 60", lambda v: v * 60.0), ("x 0.1", lambda v: v * 0.1),
                ("in square roots", np.sqrt), ("as exp", np.exp), ("as log", np.log))
 
 

@@ -601,6 +601,7 @@ def _grad_case(rng, label: str, layers: list, dtype: str, loss: str, sizes: list
 
 def _draw_grad_hook(rng) -> list[Case]:
     f64, f32 = "float64", "float32"
+    big = float(10 ** rng.uniform(8, 14))  # a drawn scale: no clamp just above it passes
     lin = _linear_recipe
     cases = [
         _grad_case(rng, "the chapter's network: Linear(2, 16) Tanh Linear(16, 16) Tanh "
@@ -640,12 +641,12 @@ def _draw_grad_hook(rng) -> list[Case]:
         # Gradients far larger (a loss scaled by 1e6: entries in the hundreds of thousands),
         # and a batch of 3,000 samples: a clamp, a NaN guard, a cast or a subsample that
         # never acts on small gradients and small batches acts here.
-        _grad_case(rng, "the loss scaled by 1e6: dL/dz entries in the hundreds of thousands",
+        _grad_case(rng, f"the loss scaled by {big:.0e}: dL/dz entries far above a million",
                    [lin(rng, 3, 5, f64), {"type": "tanh"}, lin(rng, 5, 2, f64)], f64, "mse",
-                   [int(rng.integers(4, 12))], scale=1e6, y_scale=10.0),
-        _grad_case(rng, "a batch of 3,000 samples: Linear(2, 6) Tanh Linear(6, 3), mean squared "
+                   [int(rng.integers(4, 12))], scale=big, y_scale=10.0),
+        _grad_case(rng, "a batch of 30,000 samples: Linear(2, 6) Tanh Linear(6, 3), mean squared "
                    "error", [lin(rng, 2, 6, f64), {"type": "tanh"}, lin(rng, 6, 3, f64)], f64,
-                   "mse", [3000]),
+                   "mse", [30_000]),
         # Gradients flow in eval mode too (it only changes dropout and batch norm): the hook
         # records every backward pass, whatever the mode.
         _grad_case(rng, "a model in eval mode: Linear(3, 4) Tanh Linear(4, 2), mean squared "
@@ -1012,6 +1013,17 @@ def _draw_dead(rng) -> list[Case]:
                    [_random_dead_batch(rng, "relu", n_grad, 5, "float64"),
                     _random_dead_batch(rng, "relu", 3, 5, "float64")], grad=True),
     ]
+    # ELU and tanh units that never output exactly 0 are alive, however negative or
+    # saturated: ELU near its floor (z of -30) or negative on every sample, tanh at +-1.
+    z_elu = _scaled_columns(rng, np.array(
+        [[-30.0, -1.0, 0.0, 2.0], [-40.0, -2.0, 0.0, -1.0], [-35.0, -0.5, 0.0, 1.0]]))
+    z_sat = np.array([[30.0, -30.0, 0.0, 1.0], [25.0, -40.0, 0.0, -1.0],
+                      [35.0, -25.0, 0.0, 0.5]])
+    cases.append(_dead_case("an ELU layer, 3 samples x 4 units: one unit near ELU's floor of -1 "
+                            "(z of -30 and below), one negative on every sample, one dead (z = 0)",
+                            {"type": "elu"}, [z_elu]))
+    cases.append(_dead_case("a Tanh layer, 3 samples x 4 units: units saturated at +1 and -1, "
+                            "one dead (z = 0)", {"type": "tanh"}, [z_sat]))
     # A batch, then its twin: two inner values swapped, so that a dead unit comes alive. The
     # shape, dtype, sum and the ends are the same: an answer that keeps its result by them
     # hands the first batch's fraction back for the second.
@@ -1050,9 +1062,9 @@ def _draw_dead(rng) -> list[Case]:
     cases.append(_dead_case("a 4 x 3 batch", {"type": "relu"},
                             [_random_dead_batch(rng, "relu", 4, 3, "float64")],
                             work="small", size=4, elements=12))
-    cases.append(_dead_case("a 2,000 x 3 batch", {"type": "relu"},
-                            [_big_dead_batch(rng, 2000, 3)],
-                            work="large", size=60, elements=6000))
+    cases.append(_dead_case("a 20,000 x 3 batch", {"type": "relu"},
+                            [_big_dead_batch(rng, 20_000, 3)],
+                            work="large", size=60, elements=60_000))
     for n, units in ((4, TIMED_ELEMENTS // 4), (TIMED_ELEMENTS // 4, 4)):
         cases.append(_dead_case(
             f"a ReLU layer on a batch of {n:,} samples x {units:,} units (timed against "
@@ -1391,6 +1403,10 @@ def _draw_layout(rng) -> list[Case]:
         _layout_case("square layers only: Linear(4, 4) Tanh Linear(4, 4) ELU Linear(4, 4)",
                      [lin(rng, 4, 4, f64), {"type": "tanh"}, lin(rng, 4, 4, f64),
                       {"type": "elu"}, lin(rng, 4, 4, f64)], f64),
+        _layout_case("a frozen layer that has a bias (requires_grad False): Linear(3, 4, "
+                     "frozen) ReLU Linear(4, 2)",
+                     [lin(rng, 3, 4, f64, frozen=True), {"type": "relu"}, lin(rng, 4, 2, f64)],
+                     f64),
         _layout_case("a deep model of 23 modules: Linear(3, 3) twelve times, a Tanh between "
                      "each (module names 0 to 22: \"10\" sorts before \"2\" as text)",
                      _deep_layers(rng, f64), f64),
@@ -1861,6 +1877,7 @@ def _custom_deltas(rng, layers: list, scales) -> list:
 
 def _draw_ratios(rng) -> list[Case]:
     f64, f32 = "float64", "float32"
+    huge = float(10 ** rng.uniform(6, 10))  # targets so large the gradients are too
     lin = _linear_recipe
     three = [lin(rng, 4, 3, f64), {"type": "tanh"}, lin(rng, 3, 6, f64), {"type": "relu"},
              lin(rng, 6, 2, f64)]
@@ -1908,10 +1925,11 @@ def _draw_ratios(rng) -> list[Case]:
                     {"kind": "sgd", "lr": 0.5}, training=False),
         # Targets of 1e5: gradients of norm 1e4 and more, entries above 1e3. A step taken with
         # clipped gradients (clip_grad_norm_, clip_grad_value_) is another step.
-        _ratio_case(rng, "SGD (lr 1e-7) with targets of about 1e5: gradients of norm above 1e4, "
-                    "entries above 1e3: Linear(3, 4) Tanh Linear(4, 2)",
+        _ratio_case(rng, f"SGD (lr {1e-2 / huge:.1e}) with targets of about {huge:.0e}: "
+                    "gradients far larger than any clipping threshold: Linear(3, 4) Tanh "
+                    "Linear(4, 2)",
                     [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)], f64,
-                    {"kind": "sgd", "lr": 1e-7}, y_scale=1e5),
+                    {"kind": "sgd", "lr": 1e-2 / huge}, y_scale=huge),
         _ratio_case(rng, "SGD (lr 0.01) on a deep model of 23 modules: Linear(3, 3) twelve "
                     "times, a Tanh between each", _deep_layers(rng, f64), f64,
                     {"kind": "sgd", "lr": 0.01}),
