@@ -504,7 +504,8 @@ def test_leaky_relu_cases_cover_the_contract():
         info = np.iinfo(dtype)   # every integer dtype, at its smallest and largest values
         assert any(x.dtype == dtype and x.min() == info.min and x.max() == info.max
                    for x in xs), dtype
-    twins = [c for c in cases if "with the same shape, dtype and alpha" in c.label]
+    twins = [c for c in cases if "with the same shape, dtype and alpha" in c.label
+             and "swapped" not in c.label]
     assert len(twins) == 4 and len({ch03._alpha_of(c) for c in twins}) == 1
     assert twins[0].args[0].shape == twins[2].args[0].shape
     # The second shares the first's first row, and differs in every other value.
@@ -515,9 +516,9 @@ def test_leaky_relu_cases_cover_the_contract():
     called = {(len(c.args), tuple(c.kwargs)) for c in cases if c.work is None}
     assert called == {(1, ()), (1, ("alpha",)), (2, ())}   # default, by name, by position
     assert {c.answer for c in cases} == {0, 1}
-    timed = [c for c in cases if c.work == "timed"]   # each answer timed on large inputs,
-    assert sorted(c.answer for c in timed) == [0, 0, 1, 1]   # 2-D and 1-D
-    assert sorted(c.args[0].ndim for c in timed) == [1, 1, 2, 2]
+    timed = [c for c in cases if c.work == "timed"]   # each answer timed on large inputs:
+    assert sorted(c.answer for c in timed) == [0] * 4 + [1] * 4  # 2-D, 1-D, 3-D, integers
+    assert sorted(c.args[0].ndim for c in timed) == [1, 1, 2, 2, 2, 2, 3, 3]
     zero_d = {(c.args[0].dtype.kind, bool(c.args[0] > 0)) for c in cases if c.args[0].ndim == 0}
     assert {("f", True), ("f", False), ("i", False)} <= zero_d   # 0-d of both signs, integers
     assert all(c.elements == c.args[0].size >= 200_000 for c in timed)
@@ -770,7 +771,8 @@ def test_dead_units_random_batches_keep_their_traps():
         assert any(s[0] == 1 for s in shapes) and any(s[1] == 1 for s in shapes)
         square = next(A for A in cases.values() if A.shape[0] == A.shape[1])
         assert not np.array_equal(np.all(square == 0, axis=0), np.all(square == 0, axis=1))
-        layers = [A for label, A in cases.items() if "random" in label]
+        layers = [A for label, A in cases.items() if "random" in label
+                  and "swapped" not in label and "Fortran" not in label]
         assert len(layers) == 5  # one of them the shape of DEAD_UNITS_BATCH
         for A in layers:
             dead = ~np.any(A, axis=0)
@@ -996,7 +998,7 @@ WRONG_REVIVE = {
                                       r"still dead[\s\S]*the mild corner of the ranges"),
     "bias fix only at -2.1 and below": (fitted_bias_threshold(-2.1),
                                         r"with lr = 0\.1, 100% of the units[\s\S]*In case 5 "
-                                        r"of 16: the mild corner of the ranges"),
+                                        r"of \d+: the mild corner of the ranges"),
     "fitted to lr = 1 (ELU elsewhere)": (fitted_lr_end, r"In case 2 of \d+: the hard corner"),
     # Confirmation: fitted to the shown settings by the epochs (17 of 21 and 11 of 20 draws
     # passed when the check tried one setting drawn in the ranges).
@@ -1043,7 +1045,7 @@ def test_revive_draws_broken_configs_of_the_stated_family():
     the bias range, one anywhere; every corner and the middle are in every draw."""
     for seed in range(200):
         configs = [c.args[0] for c in ch03.REVIVE.draw(seed)]
-        assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 16
+        assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 18
         for config in configs:
             assert list(config) == list(ch03.BROKEN_CONFIG)
             assert config["activation"] == "relu" and config["init"] == "he"
@@ -1051,9 +1053,11 @@ def test_revive_draws_broken_configs_of_the_stated_family():
             assert 150 <= config["epochs"] <= 300 and config["epochs"] % 10 == 0
         assert configs[1] == {"activation": "relu", "init": "he", "bias_init": -4.0,
                               "lr": 0.5, "epochs": 150}
-        assert configs[14]["bias_init"] == -2.0  # the mild end, lr and epochs drawn
-        # biases between whole numbers, where b - round(b) stays negative
+        assert configs[16]["bias_init"] == -2.0  # the mild end, lr and epochs drawn
+        # biases between whole numbers, where b - round(b) stays negative, and where the
+        # fraction alone (b % 1) is too large
         assert {c["bias_init"] for c in configs[12:14]} == {-3.4, -2.4}
+        assert {c["bias_init"] for c in configs[14:16]} == {-3.1, -3.2}
         for bias, lr, epochs in itertools.product((-4.0, -2.0), (0.5, 1.0), (150, 300)):
             assert {"activation": "relu", "init": "he", "bias_init": bias, "lr": lr,
                     "epochs": epochs} in configs

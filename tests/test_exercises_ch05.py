@@ -799,7 +799,7 @@ WRONG_EPOCHS_TO_TARGET = {
     "only the first 150 epochs (fitted to the old lengths)":
         (epochs_of_the_first_150,
          r"(?s)a curve of 3000 entries \(`ch05\.EPOCHS_TO_TARGET\.case\(seed, \d+\)\[0\]` "
-         r"gives it\).*returned None; expected 2999.*In case \d+ of"),
+         r"gives it\).*returned None; expected \d+.*In case \d+ of"),
     # A Python list of the curve or of the comparison: one hint for both, whichever counter
     # sees it (the objects alive at once, or the time on a long curve).
     "list(curve >= target).index(True)":
@@ -908,7 +908,8 @@ def test_epochs_to_target_message_points_at_the_case_it_names():
     assert [c.note["index"] for c in cases] == list(range(len(cases)))
     timed = [c for c in cases if c.work == "timed"]
     assert len(timed) == 1 and timed[0].args[0].size >= 2_000_000
-    assert ch05._epochs_to(*timed[0].args) == timed[0].args[0].size - 3  # a hit near the end
+    size = timed[0].args[0].size  # the first hit in the second half, before the last tenth
+    assert size // 2 <= ch05._epochs_to(*timed[0].args) < 9 * size // 10
 
 
 def test_the_tanh_network_reaches_the_target_and_ends_below_it():

@@ -527,15 +527,16 @@ def _handed_writeable(values) -> bool:
 
 def _read_only(values, writeable: bool | None = None) -> list[np.ndarray]:
     """Mark the arrays among ``values`` (and in lists or tuples of them) read-only, except in
-    the cases handed over writeable (see :func:`_handed_writeable`)."""
-    if writeable if writeable is not None else _handed_writeable(values):
-        return []
+    the cases handed over writeable (see :func:`_handed_writeable`). The same lines run
+    either way: a driver calls it inside the answer's traced call, where Python work that
+    differs from case to case would look like a loop of the answer's."""
+    keep = writeable if writeable is not None else _handed_writeable(values)
     frozen = []
     for value in values:
         for a in (value if isinstance(value, (list, tuple)) else [value]):
             if isinstance(a, np.ndarray) and a.flags.writeable:
-                a.setflags(write=False)
-                frozen.append(a)
+                a.setflags(write=keep)
+                frozen += [] if keep else [a]
     return frozen
 
 
@@ -646,28 +647,30 @@ def _timings(spec: Spec, call, call_args, kwargs, case: Case, first: float,
              repeats: int = 4) -> tuple[float, float]:
     """(answer, numpy) CPU seconds on a timed case. numpy's time is the slower of the
     reference (the faster of two runs) and of np.exp on as many elements (a typical costly
-    ufunc); the answer's first run is run again (fastest kept, up to ``repeats`` in all) only
-    while it looks too slow, so a passing answer runs once. Each new run of the answer is
-    followed by one of the reference: on a busy machine (other processes competing for the
-    cores and the memory) both slow down, and numpy's time is the slowest seen, so an answer
-    that is only slowed is not mistaken for a loop."""
+    ufunc); the answer's first run is run again (up to ``repeats`` in all) only while it looks
+    too slow, so a passing answer runs once. Each new run of the answer is paired with a new
+    measure of the reference (the faster of two runs), taken at once: on a busy machine both
+    slow down, and the pair with the smallest ratio is kept, so an answer that is only slowed
+    is not mistaken for a loop (and a pause in one run of the reference alone lifts no limit)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"), one_blas_thread():
         warnings.simplefilter("ignore")
-        numpy_time = max(min(_cpu_seconds(spec.expected, case) for _ in range(2)),
-                         _exp_seconds(max(case.elements, 1)))
-        best = first
+        floor = _exp_seconds(max(case.elements, 1))
+        best = (first, max(min(_cpu_seconds(spec.expected, case) for _ in range(2)), floor))
         for _ in range(repeats - 1):
-            if not _too_slow(Trace(seconds=best, reference_seconds=numpy_time),
+            if not _too_slow(Trace(seconds=best[0], reference_seconds=best[1]),
                              spec.timed_floor):
                 break
             args, kw = case.inputs()
             fresh = (call_args[0], *args) if case.driver is not None else args
             try:
-                best = min(best, _cpu_seconds(call, *fresh, **kw))
+                answer = _cpu_seconds(call, *fresh, **kw)
             except Exception:
                 break
-            numpy_time = max(numpy_time, _cpu_seconds(spec.expected, case))
-    return best, numpy_time
+            numpy_time = max(min(_cpu_seconds(spec.expected, case) for _ in range(2)), floor)
+            pair = Trace(seconds=answer, reference_seconds=numpy_time)
+            if not _too_slow(pair, spec.timed_floor) or answer / numpy_time < best[0] / best[1]:
+                best = (answer, numpy_time)
+    return best
 
 
 # ------------------------------------------------------------------ the spec

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import functools
+import gc
 import sys
 import sysconfig
 from dataclasses import dataclass, field
@@ -299,6 +300,11 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
         return None if frame.f_code is handler else line_tracer
 
     previous_profile, previous_trace = sys.getprofile(), sys.gettrace()
+    # No garbage collection while work is counted: it would run the finalizers of earlier
+    # garbage (a generator's `finally`, a `__del__`) inside the call, as the answer's lines.
+    collecting = gc.isenabled()
+    if count_work:
+        gc.disable()
     if counter is not None:
         counter.__enter__()
     sys.setprofile(profiler)
@@ -307,6 +313,8 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
     try:
         yield trace
     finally:
+        if count_work and collecting:
+            gc.enable()
         still_ours = sys.getprofile() is profiler and (not count_work
                                                        or sys.gettrace() is global_tracer)
         if count_work:
