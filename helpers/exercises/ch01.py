@@ -367,8 +367,9 @@ def _judge_linear(case: Case, obs, expected) -> None:
     if named(no_bias - b64):
         raise ExerciseError(f"{what} subtracts the bias b instead of adding it.", _LINEAR_HINT)
     shown, wanted = pair(value[k, j], expected[k, j])
-    with np.errstate(all="ignore"):
-        close = bool(np.allclose(value, expected.astype(float), rtol=1e-3, atol=0))
+    with np.errstate(all="ignore"):  # (against the terms' size: a sum that cancels to near
+        # 0 rounds by the step of its terms, not of itself)
+        close = bool(np.all(np.abs(value - expected.astype(float)) <= 1e-3 * scale))
     precision, hint = "", _LINEAR_HINT
     if close and want.kind == "f":
         precision = (f" That is more than {precise} rounding of these sums allows (a relative "
