@@ -122,3 +122,22 @@ def ends_of(a):
 
 def extremes_of(a):
     return (float(a.max()), float(a.min())) if a.size else ()
+
+
+def ring_of(fn, slots: int):
+    """A wrong answer builder: ``fn``'s results copied into ``slots`` output arrays per shape
+    and dtype, handed out in turn (a ring of kept buffers)."""
+    import numpy as np
+
+    rings = {}
+
+    def answer(*args, **kwargs):
+        out = np.asarray(fn(*args, **kwargs))
+        ring = rings.setdefault((out.shape, out.dtype.str), [[], 0])
+        if len(ring[0]) < slots:
+            ring[0].append(np.empty_like(out))
+        buffer = ring[0][ring[1] % slots]
+        ring[1] += 1
+        buffer[...] = out
+        return buffer
+    return answer

@@ -10,7 +10,17 @@ import operator
 
 import numpy as np
 import pytest
-from exercise_support import accepts, draws, ends_of, extremes_of, graded, kept_by, rejects, sum_of
+from exercise_support import (
+    accepts,
+    draws,
+    ends_of,
+    extremes_of,
+    graded,
+    kept_by,
+    rejects,
+    ring_of,
+    sum_of,
+)
 
 from helpers import activations, data, diagnostics
 from helpers.activations import leaky_relu as course_leaky_relu
@@ -1557,21 +1567,6 @@ WRONG_LEAKY_RELU.update({
 # caches keyed on a per-unit summary.
 
 
-def _ring_of(fn, slots):
-    rings = {}
-
-    def answer(*args, **kwargs):
-        out = np.asarray(fn(*args, **kwargs))
-        ring = rings.setdefault((out.shape, out.dtype.str), [[], 0])
-        if len(ring[0]) < slots:
-            ring[0].append(np.empty_like(out))
-        buffer = ring[0][ring[1] % slots]
-        ring[1] += 1
-        buffer[...] = out
-        return buffer
-    return answer
-
-
 def leaky_relu_loop_for_narrow_floats(x, alpha=0.01):
     if x.dtype in (np.float16, np.float32):
         return np.array([v if v > 0 else x.dtype.type(alpha) * v for v in x.ravel()],
@@ -1598,20 +1593,20 @@ def _dead_kept_by_columns(summary):
 
 
 WRONG_LEAKY_RELU.update({
-    "a ring of 128 output buffers": ((_ring_of(leaky_relu, 128), leaky_relu_grad),
+    "a ring of 128 output buffers": ((ring_of(leaky_relu, 128), leaky_relu_grad),
                                      r"keeps the array"),
     "a Python loop for float16 and float32 only": ((leaky_relu_loop_for_narrow_floats,
                                                     leaky_relu_grad), r"runs a Python loop"),
 })
 WRONG_DEAD_UNITS.update({
-    "a ring of 8 output buffers": (_ring_of(RIGHT_DEAD_UNITS["np.all"], 8), r"keeps the array"),
+    "a ring of 8 output buffers": (ring_of(RIGHT_DEAD_UNITS["np.all"], 8), r"keeps the array"),
     "a mask kept by the column sums": (_dead_kept_by_columns(lambda A: A.sum(axis=0)),
                                        r"cancel|negative outputs|differs|dead|alive"),
     "a mask kept by the column maxima": (_dead_kept_by_columns(lambda A: A.max(axis=0)),
                                          r"cancel|negative outputs|differs|dead|alive"),
 })
 WRONG_BORN_DEAD.update({
-    "a ring of 4 output buffers": (_ring_of(born_dead_width1, 4),
+    "a ring of 4 output buffers": (ring_of(born_dead_width1, 4),
                                    r"keeps the array|a later call changed"),
     "uint32 and uint64 depths left as they are": (born_dead_wrong_for_wide_unsigned,
                                                   r"uint32|uint64|expected|differs"),

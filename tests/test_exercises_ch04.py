@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from exercise_support import accepts, draws, graded, rejects, right_draws
+from exercise_support import accepts, draws, graded, rejects, right_draws, ring_of
 
 from helpers import activations, nn
 from helpers.activations import log_softmax, softmax
@@ -2209,22 +2209,6 @@ def _restored(fn):
     return answer
 
 
-def _ring(fn, slots: int = 2):
-    """``slots`` output arrays per shape and dtype, used in turn (a ring of kept buffers)."""
-    rings = {}
-
-    def answer(z, *args, **kwargs):
-        out = fn(z, *args, **kwargs)
-        ring = rings.setdefault((out.shape, out.dtype.str), [[], 0])
-        if len(ring[0]) < slots:
-            ring[0].append(np.empty_like(out))
-        buffer = ring[0][ring[1] % slots]
-        ring[1] += 1
-        buffer[...] = out
-        return buffer
-    return answer
-
-
 def _by_content(fn):
     """Results kept by the input's bytes, handed back themselves."""
     kept = {}
@@ -2268,10 +2252,10 @@ def two_class_softplus_loss(logits, y):
 
 WRONG_STABLE_SOFTMAX.update({
     "shifts z in place and puts it back": (_restored(ref_softmax), r"modified its input `z`"),
-    "two output buffers, used in turn": (_ring(ref_softmax, 2),
+    "two output buffers, used in turn": (ring_of(ref_softmax, 2),
                                          KEPT + r"|same memory|no longer holds"),
-    "a ring of 16 output buffers": (_ring(ref_softmax, 16), KEPT),
-    "a ring of 48 output buffers": (_ring(ref_softmax, 48), KEPT),
+    "a ring of 16 output buffers": (ring_of(ref_softmax, 16), KEPT),
+    "a ring of 48 output buffers": (ring_of(ref_softmax, 48), KEPT),
     "results kept by the input's bytes": (_by_content(ref_softmax),
                                           r"same memory|an array of its own|no longer holds|"
                                           r"keeps the array|shares memory|overwrites"),
@@ -2293,10 +2277,10 @@ WRONG_CROSS_ENTROPY.update({
 WRONG_CROSS_ENTROPY_GRAD.update({
     "shifts the logits in place and puts them back": (_restored(ref_grad),
                                                       r"modified its input `logits`"),
-    "two output buffers, used in turn": (_ring(ref_grad, 2),
+    "two output buffers, used in turn": (ring_of(ref_grad, 2),
                                          KEPT + r"|same memory|no longer holds"),
-    "a ring of 16 output buffers": (_ring(ref_grad, 16), KEPT),
-    "a ring of 48 output buffers": (_ring(ref_grad, 48), KEPT),
+    "a ring of 16 output buffers": (ring_of(ref_grad, 16), KEPT),
+    "a ring of 48 output buffers": (ring_of(ref_grad, 48), KEPT),
 })
 
 

@@ -1873,14 +1873,20 @@ WRONG_RATIOS.update({
 # bias, module names sorted as text, gradients clipped before the step.
 
 
-def grad_wrong_clamped_in_place(module, grad_input, grad_output):
-    g = grad_output[0]
-    g.clamp_(-1000.0, 1000.0)
-    module.grad_log.append(float(g.norm()))
+def _grad_clamped_in_place(limit: float):
+    """dL/dz clamped in place to +-limit, then its norm: no change while entries stay below."""
+    def hook(module, grad_input, grad_output):
+        g = grad_output[0]
+        g.clamp_(-limit, limit)
+        module.grad_log.append(float(g.norm()))
+    return hook
 
 
-def grad_wrong_first_256_samples(module, grad_input, grad_output):
-    module.grad_log.append(float(grad_output[0][:256].detach().double().norm()))
+def _grad_of_first_rows(rows: int):
+    """The norm of the first ``rows`` samples' dL/dz only: right on smaller batches."""
+    def hook(module, grad_input, grad_output):
+        module.grad_log.append(float(grad_output[0][:rows].detach().double().norm()))
+    return hook
 
 
 def grad_wrong_float32_when_large(module, grad_input, grad_output):
@@ -1967,9 +1973,9 @@ def ratios_wrong_sorted_as_text(model, step):
 
 
 WRONG_GRAD.update({
-    "clamps dL/dz in place to +-1000": (grad_wrong_clamped_in_place,
+    "clamps dL/dz in place to +-1000": (_grad_clamped_in_place(1000.0),
                                         r"scaled by 1e6|changed|modif|expected|gave"),
-    "the first 256 samples only": (grad_wrong_first_256_samples,
+    "the first 256 samples only": (_grad_of_first_rows(256),
                                    r"3,000 samples|expected|gave"),
     "float32 norms for large gradients": (grad_wrong_float32_when_large,
                                           r"3,000 samples|float32|precision|expected|gave"),
@@ -2027,16 +2033,6 @@ def dead_wrong_blocks_of_1024(module, inputs, output):
     module.dead_log.append(float((~alive).double().mean()))
 
 
-def grad_wrong_clamped_at_1e7(module, grad_input, grad_output):
-    g = grad_output[0]
-    g.clamp_(-1e7, 1e7)
-    module.grad_log.append(float(g.norm()))
-
-
-def grad_wrong_first_4096_rows(module, grad_input, grad_output):
-    module.grad_log.append(float(grad_output[0][:4096].detach().double().norm()))
-
-
 def layout_wrong_frozen_bias_as_zeros(model):
     ls = linears(model)
     return ([m.weight.detach().numpy().T.astype(np.float64) for m in ls],
@@ -2051,9 +2047,9 @@ WRONG_DEAD.update({
     "blocks of 1,024 samples": (dead_wrong_blocks_of_1024, r"runs a Python loop|took \d+ ms"),
 })
 WRONG_GRAD.update({
-    "clamps dL/dz in place to +-1e7": (grad_wrong_clamped_at_1e7,
+    "clamps dL/dz in place to +-1e7": (_grad_clamped_in_place(1e7),
                                        r"scaled by|changed|modif|expected|gave"),
-    "the first 4,096 rows only": (grad_wrong_first_4096_rows, r"30,000 samples|expected|gave"),
+    "the first 4,096 rows only": (_grad_of_first_rows(4096), r"30,000 samples|expected|gave"),
 })
 WRONG_LAYOUT["a frozen layer's bias returned as zeros"] = (layout_wrong_frozen_bias_as_zeros,
                                                            r"frozen|bias|differs|expected")

@@ -471,22 +471,13 @@ def _dtype_kind(value) -> str:
 
 
 def _swapped_at(rng, value, path: tuple):
-    """A copy of ``value`` (nested lists and tuples of arrays) with the array at ``path``
-    swapped (:func:`swapped_inner`) and every other array copied as it is."""
-    if isinstance(value, np.ndarray):
-        return swapped_inner(rng, value) if not path else value.copy()
-    if isinstance(value, (list, tuple)):
-        return type(value)(_swapped_at(rng, v, path[1:] if path and path[0] == k else (None,))
-                           if path and path[0] == k else _copied(v) for k, v in enumerate(value))
-    return value
-
-
-def _copied(value):
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, (list, tuple)):
-        return type(value)(_copied(v) for v in value)
-    return value
+    """``value`` (nested lists and tuples of arrays) with the array at ``path`` swapped
+    (:func:`swapped_inner`); the others are left as they are (a case's inputs are copied at
+    every call)."""
+    if not path:
+        return swapped_inner(rng, value)
+    return type(value)(_swapped_at(rng, v, path[1:]) if k == path[0] else v
+                       for k, v in enumerate(value))
 
 
 def _twin(spec, rng, case: Case, first_leaf: int = 0, tries: int = 12) -> Case | None:

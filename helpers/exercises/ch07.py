@@ -1052,19 +1052,14 @@ def _draw_dead(rng) -> list[Case]:
     # calls), and so does one over blocks of up to a few hundred units. Then two timed
     # batches, one with many units and one with many samples: a loop over either that runs
     # no Python line and no torch call (numpy's functions driven from C) shows in time.
-    cases.append(_dead_case("a 3 x 4 batch", {"type": "relu"},
-                            [_random_dead_batch(rng, "relu", 3, 4, "float64")],
-                            work="small", size=3, elements=12))
-    cases.append(_dead_case("a 60 x 2,000 batch", {"type": "relu"},
-                            [_big_dead_batch(rng, 60, 2000)],
-                            work="large", size=60, elements=120_000))
-    # ... and a pair that grows the samples: a loop over blocks of samples shows.
-    cases.append(_dead_case("a 4 x 3 batch", {"type": "relu"},
-                            [_random_dead_batch(rng, "relu", 4, 3, "float64")],
-                            work="small", size=4, elements=12))
-    cases.append(_dead_case("a 20,000 x 3 batch", {"type": "relu"},
-                            [_big_dead_batch(rng, 20_000, 3)],
-                            work="large", size=60, elements=60_000))
+    # The second pair grows the samples: a loop over blocks of samples shows.
+    for (n, units), (big_n, big_units) in (((3, 4), (60, 2000)), ((4, 3), (20_000, 3))):
+        cases.append(_dead_case(f"a {n} x {units} batch", {"type": "relu"},
+                                [_random_dead_batch(rng, "relu", n, units, "float64")],
+                                work="small", size=n, elements=n * units))
+        cases.append(_dead_case(f"a {big_n:,} x {big_units:,} batch", {"type": "relu"},
+                                [_big_dead_batch(rng, big_n, big_units)],
+                                work="large", size=60, elements=big_n * big_units))
     for n, units in ((4, TIMED_ELEMENTS // 4), (TIMED_ELEMENTS // 4, 4)):
         cases.append(_dead_case(
             f"a ReLU layer on a batch of {n:,} samples x {units:,} units (timed against "
