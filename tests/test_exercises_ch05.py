@@ -801,18 +801,22 @@ WRONG_EPOCHS_TO_TARGET = {
          r"(?s)a curve of 3000 entries \(`ch05\.EPOCHS_TO_TARGET\.case\(seed, \d+\)\[0\]` "
          r"gives it\).*returned None; expected \d+.*In case \d+ of"),
     # A Python list of the curve or of the comparison: one hint for both, whichever counter
-    # sees it (the objects alive at once, or the time on a long curve).
+    # sees it (tolist, or a list method, run on a long curve; the objects alive at once).
+    # Timing alone told (c >= t).tolist().index(True) only 4 to 7 times numpy's reference:
+    # CI saw it accepted on one draw.
     "list(curve >= target).index(True)":
-        (epochs_by_list_index, r"(?s)took \d+ ms.* on a curve of 2,000,000 epochs.*one at a time"
-                               r".*Hint: .*A Python list of the curve or of the comparison "
-                               r"\(list\(\.\.\.\), \.tolist\(\)\)"),
+        (epochs_by_list_index, r"(?s)works element by element .* with `list\.index` on a curve "
+                               r"of 2,000,000 epochs.*Hint: .*A Python list of the curve or of "
+                               r"the comparison \(list\(\.\.\.\), \.tolist\(\)\)"),
     "np.array(curve.tolist())":
-        (epochs_through_tolist, r"(?s)makes one Python object per element.*Hint: .*A Python "
+        (epochs_through_tolist, r"(?s)(works element by element .* with `numpy\.ndarray\.tolist`"
+                                r"|makes one Python object per element).*Hint: .*A Python "
                                 r"list of the curve or of the comparison \(list\(\.\.\.\), "
                                 r"\.tolist\(\)\)"),
     "(curve >= target).tolist().index(True)": (
         lambda c, t: (c >= t).tolist().index(True) if np.any(c >= t) else None,
-        r"(?s)took \d+ ms.* on a curve of 2,000,000 epochs.*one at a time"),
+        r"(?s)works element by element .* with `numpy\.ndarray\.tolist` on a curve of "
+        r"2,000,000 epochs"),
     "itertools.compress over the mask": (
         lambda c, t: next(itertools.compress(itertools.count(), c >= t), None),
         r"(?s)took \d+ ms.* on a curve of 2,000,000 epochs"),
@@ -1201,28 +1205,28 @@ WRONG_EPOCHS_TO_TARGET.update({
     "a target above 1 read as a percentage": (epochs_target_as_percentage,
                                               r"target = 1\.000000000001 returned"),
     "a tolerance of 1e-16": (epochs_with_a_tiny_tolerance, r"one float step below a low "
-                                                           r"target|returned \d+; expected"),
+                                                           r"target|returned (\d+|None); expected"),
     # Other rescalings of both sides: each merges an entry one float step below with the target
     # for a few targets in a hundred, and every draw finds such a target for it.
     "both sides per mille (x 1000)": (lambda c, t: first_hit(c * 1000 >= t * 1000),
-                                      r"equal to it x 1000|returned \d+; expected"),
+                                      r"equal to it x 1000|returned (\d+|None); expected"),
     "both sides x 10": (lambda c, t: first_hit(c * 10 >= t * 10),
-                        r"equal to it x 10|returned \d+; expected"),
+                        r"equal to it x 10|returned (\d+|None); expected"),
     "both sides x 1e6": (lambda c, t: first_hit(c * 1e6 >= t * 1e6),
-                         r"equal to it x 1e6|returned \d+; expected"),
+                         r"equal to it x 1e6|returned (\d+|None); expected"),
     "both sides divided by 100": (lambda c, t: first_hit(c / 100 >= t / 100),
-                                  r"equal to it / 100|returned \d+; expected"),
+                                  r"equal to it / 100|returned (\d+|None); expected"),
     "both sides as exp": (lambda c, t: first_hit(np.exp(c) >= math.exp(t)),
-                          r"equal to it as exp|returned \d+; expected"),
+                          r"equal to it as exp|returned (\d+|None); expected"),
     "both sides as log": (lambda c, t: first_hit(np.log(c) >= math.log(t)),
-                          r"equal to it as log|returned \d+; expected"),
+                          r"equal to it as log|returned (\d+|None); expected"),
 })
 
 WRONG_EPOCHS_TO_TARGET.update({
     "both sides divided by 0.01": (lambda c, t: first_hit(c / 0.01 >= t / 0.01),
-                                   r"equal to it / 0\.01|returned \d+; expected"),
+                                   r"equal to it / 0\.01|returned (\d+|None); expected"),
     "error rates compared, 1 - c <= 1 - t": (lambda c, t: first_hit(1 - c <= 1 - t),
-                                             r"equal to it as 1 - value|returned \d+; expected"),
+                                             r"equal to it as 1 - value|returned (\d+|None); expected"),
 })
 
 
@@ -1317,9 +1321,9 @@ WRONG_UPDATE_RATIO.update({
 })
 WRONG_EPOCHS_TO_TARGET.update({
     "float16 for long curves": (epochs_float16_for_long_curves,
-                                r"2,000,000|3000|2000000|returned \d+; expected"),
+                                r"2,000,000|3000|2000000|returned (\d+|None); expected"),
     "the last tenth of long curves": (epochs_last_tenth_for_long_curves,
                                       r"2,000,000|2000000|returned \S+; expected"),
     "both sides x 60": (lambda c, t: first_hit(c * 60 >= t * 60),
-                        r"equal to it x 60|returned \d+; expected"),
+                        r"equal to it x 60|returned (\d+|None); expected"),
 })

@@ -44,6 +44,25 @@ PER_ELEMENT_BUILTINS = frozenset({"numpy.fromiter", "numpy.frompyfunc"})
 # slice): loops in disguise too, whatever the shape of the input.
 PER_SLICE_FUNCTIONS = frozenset({"apply_along_axis", "apply_over_axes"})
 SAMPLES = 256
+# A builtin method run on a list (or tuple) this long, or ndarray.tolist on an array this
+# large, goes over every element as a Python object: a loop in disguise. The block counter
+# below cannot see it when the objects are shared (the two booleans of a mask's tolist, then
+# list.index over them). Results and small inputs stay well below this size.
+PER_ELEMENT_SIZE = 10_000
+
+
+def _per_element_method(method) -> str | None:
+    """The name of ``method`` when it is a builtin method that goes over each element of a
+    large list, tuple or array as a Python object (None otherwise)."""
+    owner = getattr(method, "__self__", None)
+    kind = type(owner)
+    if kind is list or kind is tuple:
+        if len(owner) >= PER_ELEMENT_SIZE:
+            return f"{kind.__name__}.{method.__name__}"
+    elif (kind.__name__ == "ndarray" and method.__name__ == "tolist"
+          and kind.__module__ == "numpy" and owner.size >= PER_ELEMENT_SIZE):
+        return "numpy.ndarray.tolist"
+    return None
 
 
 @dataclass(frozen=True)
@@ -273,6 +292,10 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
             full = f"{module}.{qualname}"
             if full in PER_ELEMENT_BUILTINS and full not in trace.per_element:
                 trace.per_element.append(full)
+            elif not trace.per_element:
+                method = _per_element_method(arg)
+                if method is not None:
+                    trace.per_element.append(method)
             if forbidden is not None and len(trace.forbidden) < 5 and forbidden.matches(
                     module, qualname):
                 trace.forbidden.append(full)
