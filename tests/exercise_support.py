@@ -141,3 +141,24 @@ def ring_of(fn, slots: int):
         buffer[...] = out
         return buffer
     return answer
+
+
+def only_when(test, wrong, right):
+    """A wrong answer builder: ``wrong`` for the calls whose first argument passes ``test``
+    (a dtype, a number of axes, a size), ``right`` for the others: a mistake kept for some
+    inputs only."""
+    def answer(*args, **kwargs):
+        return (wrong if test(args[0]) else right)(*args, **kwargs)
+    return answer
+
+
+def element_loop(fn):
+    """A wrong answer builder: ``fn`` applied to each element in a Python comprehension, as an
+    array of the input's shape (float64 for integer input, else the input's dtype)."""
+    import numpy as np
+
+    def answer(a, *args, **kwargs):
+        a = np.asarray(a)
+        dtype = a.dtype if a.dtype.kind == "f" else np.float64
+        return np.array([fn(v, *args, **kwargs) for v in a.ravel()], dtype=dtype).reshape(a.shape)
+    return answer

@@ -8,7 +8,19 @@ import math
 
 import numpy as np
 import pytest
-from exercise_support import accepts, draws, ends_of, extremes_of, graded, kept_by, rejects, sum_of
+from exercise_support import (
+    accepts,
+    draws,
+    element_loop,
+    ends_of,
+    extremes_of,
+    graded,
+    kept_by,
+    only_when,
+    rejects,
+    ring_of,
+    sum_of,
+)
 
 from helpers import activations
 from helpers.activations import sigmoid as course_sigmoid
@@ -798,7 +810,16 @@ def shrink_loop_for_int32(n):
     return _shrink_right(n)
 
 
+def sp_clipped_short_of_the_range(s):
+    # Round 8: clips just beyond the values drawn then (1e100, 1e15, 158).
+    c = {np.dtype(np.float32): 1e18, np.dtype(np.float16): 190.0}.get(s.dtype, 1e150)
+    s = np.clip(s, -c, c)
+    return s * (1 - s)
+
+
 WRONG_SIGMOID_PRIME.update({
+    "clipped short of each dtype's range (1e150, 1e18, 190)":
+        (sp_clipped_short_of_the_range, r"outside \[0, 1\]"),
     "one output buffer per shape for large inputs": (sp_buffer_for_large_inputs(),
                                                      r"keeps the array|later call"),
     "a loop on three axes": (sp_loop_on_three_axes, r"runs a Python loop"),
@@ -809,3 +830,65 @@ WRONG_SHRINK.update({
                                         r"n_layers = (505|510)|expected"),
     "a loop for int32 arrays": (shrink_loop_for_int32, r"runs a Python loop"),
 })
+
+
+# ---------------------------------------------------------------- round 9 (gated answers)
+# Mistakes kept for one kind of input only: the kinds the check now measures (twins of each
+# dtype kind, a retention probe on every result, work pairs of each kind of input).
+def _sp(s):
+    return s * (1 - s)
+
+
+def _shrink(n):
+    return 0.25 ** np.asarray(n, dtype=float)
+
+
+def _is_float32(a):
+    return np.asarray(a).dtype == np.float32
+
+
+WRONG_SIGMOID_PRIME.update({
+    "a sum-keyed cache for float32 only": (only_when(_is_float32, kept_by(sum_of)(_sp), _sp),
+                                           r"two inner values|differs"),
+    "a sum-keyed cache for inputs that are not 2-D": (
+        only_when(lambda s: s.ndim != 2, kept_by(sum_of)(_sp), _sp),
+        r"two inner values|differs"),
+    "one buffer per shape for float32": (only_when(_is_float32, ring_of(_sp, 1), _sp),
+                                         r"keeps the array|later call"),
+    "a ring of 4 buffers for mid-size inputs": (
+        only_when(lambda s: 1000 <= s.size < 150_000, ring_of(_sp, 4), _sp),
+        r"keeps the array|later call"),
+    "a loop for every 1-D input": (only_when(lambda s: s.ndim == 1, element_loop(_sp), _sp),
+                                   r"runs a Python loop"),
+    "a loop when a value lies outside [0, 1]": (
+        only_when(lambda s: bool(np.any((s < 0) | (s > 1))), element_loop(_sp), _sp),
+        r"runs a Python loop"),
+    "a loop for int32 and uint8": (only_when(lambda s: s.dtype in (np.int32, np.uint8),
+                                             element_loop(_sp), _sp), r"runs a Python loop"),
+    "a loop for four axes": (only_when(lambda s: s.ndim >= 4, element_loop(_sp), _sp),
+                             r"runs a Python loop"),
+    "a loop for Fortran-ordered input": (
+        only_when(lambda s: s.ndim > 1 and not s.flags.c_contiguous, element_loop(_sp), _sp),
+        r"runs a Python loop"),
+})
+WRONG_SHRINK.update({
+    "one buffer per shape for int32": (
+        only_when(lambda n: np.asarray(n).dtype == np.int32, ring_of(_shrink, 1), _shrink),
+        r"keeps the array|later call"),
+    "a sum-keyed cache for int32": (
+        only_when(lambda n: np.asarray(n).dtype == np.int32, kept_by(sum_of)(_shrink),
+                  _shrink), r"two inner values|differs"),
+    "a loop for every 1-D array": (only_when(lambda n: np.ndim(n) == 1,
+                                             element_loop(lambda k: 0.25 ** float(k)), _shrink),
+                                   r"runs a Python loop"),
+    "an ldexp loop when a count is above 60": (
+        only_when(lambda n: np.size(n) > 0 and np.max(n) > 60,
+                  element_loop(lambda k: float(np.ldexp(1.0, -2 * int(k)))), _shrink),
+        r"runs a Python loop"),
+    "a loop for four axes": (only_when(lambda n: np.ndim(n) >= 4,
+                                       element_loop(lambda k: 0.25 ** float(k)), _shrink),
+                             r"runs a Python loop"),
+})
+WRONG_TANH_INIT["gain 1.25 on square layers of odd width"] = (
+    lambda fan_in, fan_out: (1.25 if fan_in == fan_out and fan_in % 2 else 1.0)
+    / math.sqrt(fan_in), r"odd-width network .* saturated|saturated")

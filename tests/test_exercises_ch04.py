@@ -10,7 +10,17 @@ import warnings
 
 import numpy as np
 import pytest
-from exercise_support import accepts, draws, graded, rejects, right_draws, ring_of
+from exercise_support import (
+    accepts,
+    draws,
+    graded,
+    kept_by,
+    only_when,
+    rejects,
+    right_draws,
+    ring_of,
+    sum_of,
+)
 
 from helpers import activations, nn
 from helpers.activations import log_softmax, softmax
@@ -416,7 +426,7 @@ WRONG_STABLE_SOFTMAX = {
     "exp of the course's log_softmax": (exp_of_course_log_softmax,
                                          r"calls `helpers\.activations\.log_softmax`"),
     "PyTorch's softmax": (torch_softmax, r"calls `torch\."),
-    "scipy's softmax": (scipy_softmax, r"(?s)ModuleNotFoundError.*numpy only"),
+    "scipy's softmax": (scipy_softmax, r"(?s)ModuleNotFoundError.*not installed here"),
     "fitted to the old check's inputs": (old_inputs_softmax, r"differs from the answer"),
     "no return": (no_return_softmax, r"returned None"),
     "integer logits rounded through float16": (
@@ -1095,7 +1105,7 @@ WRONG_CROSS_ENTROPY = {
     "returns a string": (string_cross_entropy, r"should be one number, got str"),
     "log-sum-exp without adding m back": (
         m_not_added_back_cross_entropy, r"is \S+, expected \S+ \(the per-sample losses"),
-    "scipy's logsumexp": (scipy_cross_entropy, r"(?s)raised ModuleNotFoundError.*numpy only"),
+    "scipy's logsumexp": (scipy_cross_entropy, r"(?s)raised ModuleNotFoundError.*not installed here"),
     "an array of one element": (one_element_cross_entropy,
                                 r"returned an array of shape \(1,\); the task asks for one "
                                 r"number"),
@@ -1919,7 +1929,7 @@ WRONG_TEMPERATURE_FOR = {
     "bisection moves the wrong way": (swapped_bisection, r"(?s)returned T = 1000.*too flat"),
     "too few bisection steps": (few_steps_temperature, r"not \S+ \(to within 0\.0001\)"),
     "class 0 instead of the top class": (
-        class0_temperature, r"(?s)class 0, not the top class.*the top class is not class 0"),
+        class0_temperature, r"(?s)followed class 0: it is not the top class.*the top class is not class 0"),
     "two-class closed form": (two_class_formula,
                               r"(?s)\[2\.0, 1\.0, 0\.1\], target=0\.9\).*not 0\.900000"),
     "search only in [0.1, 10]": (narrow_range_temperature, r"small temperature|large temperature"),
@@ -2478,3 +2488,129 @@ WRONG_TEMPERATURE_FOR.update({
                             float(a.min())))(ref_temperature),
         r"\[2, 0\.\d+, 0\.1\]|returned T"),
 })
+
+
+
+# ---------------------------------------------------------------- round 9 (gated answers)
+def _as_float(z):
+    z = np.asarray(z)
+    return z if z.dtype.kind == "f" else z.astype(float)
+
+
+def softmax_row_loop(z, axis=-1):
+    """Right values, one slice at a time in a Python loop."""
+    z = _as_float(z)
+    moved = np.moveaxis(z, axis, -1)
+    out = np.empty_like(moved)
+    for index in np.ndindex(moved.shape[:-1]):
+        out[index] = ref_softmax(moved[index])
+    return np.moveaxis(out, -1, axis)
+
+
+def cross_entropy_row_loop(logits, y):
+    z = _as_float(logits)
+    return float(np.mean([ref_cross_entropy(z[i:i + 1], y[i:i + 1]) for i in range(len(y))]))
+
+
+def grad_row_loop(logits, y):
+    z = _as_float(logits)
+    return np.concatenate([ref_grad(z[i:i + 1], y[i:i + 1]) for i in range(len(y))]) / len(y)
+
+
+def _softmax_right(z, axis=-1):
+    return ref_softmax(_as_float(z), axis)
+
+
+def _cross_entropy_right(logits, y):
+    return float(ref_cross_entropy(_as_float(logits), y))
+
+
+def _grad_right(logits, y):
+    return ref_grad(_as_float(logits), y)
+
+
+def _kind(dtype_kind=None, ndim=None):
+    def test(z):
+        z = np.asarray(z)
+        return z.size > 0 and (dtype_kind is None or z.dtype.kind == dtype_kind or
+                               str(z.dtype) == dtype_kind) and (ndim is None or z.ndim == ndim)
+    return test
+
+
+def sampled_max_softmax(z, axis=-1):
+    """The maximum over every 64th class and the last one, on long axes (round 6)."""
+    z = _as_float(z)
+    if z.ndim and z.shape[axis] > 1000:
+        moved = np.moveaxis(z, axis, -1)
+        m = np.maximum(moved[..., ::64].max(-1, keepdims=True), moved[..., -1:])
+        e = np.exp(moved - m)
+        return np.moveaxis(e / e.sum(-1, keepdims=True), -1, axis)
+    return ref_softmax(z, axis)
+
+
+def in_place_on_large_rows(z, axis=-1):
+    """Works in the caller's array when it is long and writeable (to save memory)."""
+    z = np.asarray(z)
+    if z.dtype.kind == "f" and z.size >= 100_000 and z.flags.writeable:
+        z -= z.max(axis=axis, keepdims=True)
+        return ref_softmax(z, axis)
+    return _softmax_right(z, axis)
+
+
+def log_with_a_constant(eps):
+    def answer(logits, y):
+        z = _as_float(logits)
+        m = z.max(axis=1, keepdims=True)
+        lse = m[:, 0] + np.log(np.exp(z - m).sum(axis=1) + eps)
+        return float(np.mean(lse - z[np.arange(len(y)), y]))
+    return answer
+
+
+def temperature_shifting_long_logits(logits, target):
+    z = np.asarray(logits)
+    if z.dtype == np.float64 and z.size >= 1000 and z.flags.writeable:
+        z -= z.max()
+    return ref_temperature(z, target)
+
+
+WRONG_STABLE_SOFTMAX.update({
+    "a loop over the slices for float32": (
+        only_when(_kind("float32", 2), softmax_row_loop, _softmax_right), r"runs a Python loop"),
+    "a loop over the slices for integer logits": (
+        only_when(_kind("i", 2), softmax_row_loop, _softmax_right), r"runs a Python loop"),
+    "a loop over the slices for 3-D logits": (
+        only_when(_kind(ndim=3), softmax_row_loop, _softmax_right), r"runs a Python loop"),
+    "a sum-keyed cache for integer logits": (
+        only_when(_kind("i"), kept_by(sum_of)(_softmax_right), _softmax_right),
+        r"two inner values|gave|differs|sum"),
+    "a maximum over every 64th class on long axes": (
+        sampled_max_softmax, r"overflow|class \d+ has a logit"),
+    "in place on long writeable logits": (in_place_on_large_rows,
+                                          r"modified its input `z` in place"),
+})
+WRONG_CROSS_ENTROPY.update({
+    "a loop over the samples for integer logits": (
+        only_when(_kind("i", 2), cross_entropy_row_loop, _cross_entropy_right),
+        r"runs a Python loop"),
+    "a loop over the samples for float32 logits": (
+        only_when(_kind("float32", 2), cross_entropy_row_loop, _cross_entropy_right),
+        r"runs a Python loop"),
+    "a sum-keyed cache for batches of 10+ samples": (
+        only_when(lambda z: len(z) >= 10, kept_by(sum_of)(_cross_entropy_right),
+                  _cross_entropy_right), r"two inner values|returned|differs"),
+    "1e-15 added inside the logarithm": (log_with_a_constant(1e-15),
+                                         r"label's logit 0, the others near -30"),
+    "3e-14 added inside the logarithm": (log_with_a_constant(3e-14),
+                                         r"label's logit (0|30)"),
+})
+WRONG_CROSS_ENTROPY_GRAD.update({
+    "a loop over the samples for integer logits": (
+        only_when(_kind("i", 2), grad_row_loop, _grad_right), r"runs a Python loop"),
+    "a loop over the samples for float32 logits": (
+        only_when(_kind("float32", 2), grad_row_loop, _grad_right), r"runs a Python loop"),
+    "a sum-keyed cache for batches of 10+ samples": (
+        only_when(lambda z: len(z) >= 10, kept_by(sum_of)(_grad_right), _grad_right),
+        r"two inner values|returned|differs"),
+})
+WRONG_TEMPERATURE_FOR["shifts long writeable logits in place"] = (
+    temperature_shifting_long_logits, r"modified its input `logits` in place")

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from exercise_support import accepts, draws, graded, rejects
+from exercise_support import accepts, draws, graded, rejects, ring_of
 
 from helpers import activations, data, diagnostics, nn
 from helpers.activations import silu as course_silu
@@ -386,7 +386,7 @@ WRONG_FORWARD.update({
     "float64 computed in float32 and cast back": (fwd_float32_both, r"moves in jumps"),
     "a result remembered by shape and dtype": (fwd_cached_by_shape(),
                                                r"depends on the array it is in|a later call "
-                                               r"changed"),
+                                               r"changed|keeps the array it returned"),
     "math.tanh on each element through map and a deque": (fwd_deque_setitem,
                                                            r"took \d+ ms of CPU.*one at a time"),
     "integers computed in float32": (fwd_ints_through_float32,
@@ -822,7 +822,8 @@ WRONG_DERIVATIVE.update({
                                         r"-D array of shape .* at the same x among"),
     "a result remembered by shape and dtype": ((mish, d_cached_by_shape()),
                                                r"at the same x among|differ from its own "
-                                               r"float64 values|a later call changed"),
+                                               r"float64 values|a later call changed|keeps the "
+                                               r"array it returned"),
     "np.exp on each element through map": ((mish, d_map_exp),
                                            r"took \d+ ms of CPU.*times your own|"
                                            r"element by element"),
@@ -2507,3 +2508,71 @@ RIGHT_DERIVATIVE.update({
     "x + 0.05 sin(20 x)": (wiggle, wiggle_grad),
     "Snake with a = 10": (snake, snake_grad),
 })
+
+
+
+# ---------------------------------------------------------------- round 9
+def mish_in_memory_order(x):
+    """Right for C-ordered input only: the values taken in memory order (a flat view)."""
+    x = np.asarray(x)
+    return mish(x.ravel(order="K")).reshape(x.shape)
+
+
+def mish_grad_in_memory_order(x):
+    x = np.asarray(x)
+    return mish_grad(x.ravel(order="K")).reshape(x.shape)
+
+
+def mish_grad_doubled_from_13_to_19(x):
+    """Wrong on -19 < x < -13 only (beyond the dense band of the old draws)."""
+    d = mish_grad(x)
+    return np.where((x > -19) & (x < -13), 2 * d, d)
+
+
+def damped_mish(x):
+    """Mish times a wide Gaussian: bounded, with its largest value 12.7978 at x = 21.1."""
+    x = np.asarray(x)
+    return mish(x) * np.exp(-(x / 21.1) ** 2 / 2)
+
+
+def gf_one_dict_for_every_call():
+    kept = {}
+
+    def answer(net, X, y):
+        kept.update(gradient_flow(net, X, y))
+        return kept
+    return answer
+
+
+def ct_one_table_for_every_call():
+    kept = {}
+
+    def answer(train, names, datasets, seeds):
+        kept.clear()
+        kept.update(comparison_table(train, names, datasets, seeds))
+        return kept
+    return answer
+
+
+WRONG_FORWARD.update({
+    "a ring of 4 output buffers": (ring_of(mish, 4), r"keeps the array it returned"),
+    "right for C-ordered input only (a flat view in memory order)": (
+        mish_in_memory_order, r"Fortran order|depends on the array it is in"),
+})
+WRONG_DERIVATIVE.update({
+    "a ring of 2 output buffers": ((mish, ring_of(mish_grad, 2)),
+                                   r"keeps the array it returned|a later call changed"),
+    "right for C-ordered input only": ((mish, mish_grad_in_memory_order),
+                                       r"Fortran order|at the same x among"),
+    "doubled on -19 < x < -13": ((mish, mish_grad_doubled_from_13_to_19),
+                                 r"x = -1[3-8]\.\d+|finite difference"),
+})
+WRONG_GRADIENT_CHECKER["h capped at 0.25"] = (
+    lambda f, df, x, h=1e-5: max_gradient_error(f, df, x, min(h, 0.25)), r"h = 0\.(2[5-9]|[3-9])|h = 1")
+WRONG_REGISTRATION["a largest value beyond |x| = 10 rounded inwards"] = (
+    (_info(formula=r"f(x) = x \tanh(\mathrm{softplus}(x)) e^{-x^2 / 890.42}",
+           output_range=(-0.3089, 12.79)), damped_mish), r"12\.79")
+WRONG_GRADIENT_FLOW["one dict for every call"] = (gf_one_dict_for_every_call(),
+                                                   r"a later call changed or handed out again")
+WRONG_COMPARISON["one table for every call, cleared and refilled"] = (
+    ct_one_table_for_every_call(), r"a later call changed or handed out again")

@@ -33,6 +33,7 @@ What every call meets, besides the cases a chapter draws:
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import gc
 import hashlib
@@ -189,8 +190,9 @@ def work_cases(make, *, answer: int = 0, name: str = "", shapes=WORK_SHAPES) -> 
         args = make(shape, big)
         args = args if isinstance(args, tuple) else (args,)
         elements = int(np.prod(shape))
-        label = (f"{name}a {' x '.join(map(str, shape))} input" if work != "timed" else
-                 f"{name}an input of {elements:,} elements (timed against numpy's own loops)")
+        label = (f"{name}an input of {elements:,} elements (timed against numpy's own loops)"
+                 if work == "timed" else f"{name}a {' x '.join(map(str, shape))} input"
+                 if len(shape) > 1 else f"{name}a 1-D input of {shape[0]} values")
         cases.append(Case(label, args, answer=answer, work=work, size=min(shape),
                           elements=elements))
     return cases
@@ -279,10 +281,15 @@ def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Ob
     later call changed came from a buffer the answer reuses (a cache of output arrays), so a
     caller's earlier result would change under it."""
     observations, kept, came_round = [], [], set()
-    largest: dict[int, tuple[int, Case, Observation]] = {}
+    held: list[tuple[Observation, Any, list, Any]] = []
+    retained = False
     for case in cases:
         observation, raw = _run(spec, answers, case)
         observations.append(observation)
+        if observation.status == "returned" and not _holds_data(raw):
+            parts = _containers_in(raw)
+            if parts:
+                held.append((observation, raw, parts, _contents(parts)))
         if observation.status == "returned" and _holds_data(raw):
             print_ = _contents(raw)
             if print_ is not None:
@@ -290,17 +297,21 @@ def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Ob
                 # (once per answer function, on its first result)
                 if case.answer not in came_round and _come_round(spec, answers, case):
                     came_round.add(case.answer)
-                    observation.retained = _retained(spec, answers, case)
-                size = sum(a.size for a in _arrays_in(raw))
-                if size > largest.get(case.answer, (0,))[0]:
-                    largest[case.answer] = (size, case, observation)
-    # ... and on its largest result: a buffer kept for large inputs only shows there.
-    if spec.reuse_calls:
-        for _, case, observation in largest.values():
-            observation.retained = observation.retained or _retained(spec, answers, case)
+                # Every result is probed, until one is kept: a buffer or a cache kept for
+                # some inputs only (a dtype, a size band, large inputs) shows on its kind.
+                if spec.reuse_calls and not retained:
+                    observation.retained = retained = _retained(spec, answers, case)
     arrays = [(observation, list(_arrays_in(raw))) for observation, raw, _ in kept]
     for observation, raw, print_ in kept:
         observation.overwritten = _contents(raw) != print_
+    # Results made of dicts and lists (of numbers): one that a later call changed, or handed
+    # out again (the same dict every call, cleared and refilled), changes under its caller.
+    owner: dict[int, Observation] = {}
+    for observation, _, parts, print_ in held:
+        observation.overwritten = observation.overwritten or _contents(parts) != print_
+        for part in parts:
+            if owner.setdefault(id(part), observation) is not observation:
+                owner[id(part)].overwritten = True
     # Two calls that return the same memory (a cache handing out the array it keeps): the
     # caller who changes one result changes the other, and every later one.
     for j, (_, mine) in enumerate(arrays):
@@ -309,6 +320,19 @@ def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Ob
                    for a in mine for b in theirs):
                 earlier.overwritten = True
     return observations
+
+
+def _containers_in(raw, depth: int = 0) -> list:
+    """The dicts and lists of an answer's result (a driver's record: of its "result" or
+    "table"), to three levels: the containers a caller holds and could see change."""
+    if depth == 0 and isinstance(raw, dict) and ("result" in raw or "table" in raw):
+        raw = raw.get("result", raw.get("table"))
+    if depth > 2 or not isinstance(raw, (dict, list)):
+        return []
+    found = [raw]
+    for value in (raw.values() if isinstance(raw, dict) else raw[:50]):
+        found += _containers_in(value, depth + 1)
+    return found
 
 
 def _come_round(spec: Spec, answers: Sequence, case: Case) -> bool:
@@ -429,16 +453,26 @@ def with_twins(spec, rng, cases: list[Case], count: int) -> list[Case]:
     kind (a cache kept for float32 or integer input only meets a twin too); the array
     swapped changes from one twin to the next (X, then W, then b), so a key holding one
     array whole meets a twin that swaps in another."""
-    eligible = [i for i, c in enumerate(cases) if c.work is None and _leaves(c.args)]
+    eligible = [i for i, c in enumerate(cases) if c.work is None and _leaves(c.args)
+                and _total_size(c.args) <= TWIN_SIZE]
     kinds: dict[tuple, list[int]] = {}
     for i in reversed(eligible):  # (by answer function too: each one meets a twin)
         kinds.setdefault((cases[i].answer, _dtype_kind(cases[i].args)), []).append(i)
-    order = [i for row in itertools.zip_longest(*kinds.values()) for i in row if i is not None]
+    order = [(i, turn) for turn, row in enumerate(itertools.zip_longest(*kinds.values()))
+             for i in row if i is not None]
+    # The first large work case gets the first twin (a cache kept for large inputs only
+    # meets it there); the twin measures no work.
+    large = [i for i, c in enumerate(cases) if c.work == "large" and _leaves(c.args)
+             and _total_size(c.args) <= TWIN_SIZE]
+    if large and count > 1:
+        order = [(large[0], 0), *order]
     twins: dict[int, Case] = {}
-    for i in order:
+    for i, turn in order:
         if len(twins) == count:
             break
-        twin = _twin(spec, rng, cases[i], first_leaf=len(twins))
+        # (a kind's second twin swaps the next array from its first's: with two arrays, X
+        # then y, each kind meets both)
+        twin = _twin(spec, rng, cases[i], first_leaf=len(twins) + turn)
         if twin is not None:
             twins[i] = twin
     out = []
@@ -450,6 +484,20 @@ def with_twins(spec, rng, cases: list[Case], count: int) -> list[Case]:
         if "index" in c.note:
             c.note["index"] = i
     return out
+
+
+#: The most values a twinned case holds: a large timed case is not run twice.
+TWIN_SIZE = 20_000
+#: Cases with this many values or more are handed over writeable on every draw.
+WRITEABLE_SIZE = 10_000
+
+
+def _total_size(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.size
+    if isinstance(value, (list, tuple)):
+        return sum(_total_size(v) for v in value)
+    return 0
 
 
 def _leaves(value, path=()) -> list[tuple]:
@@ -516,11 +564,20 @@ def _handed_writeable(values) -> bool:
     return zlib.crc32(key) % 3 == 0
 
 
+#: Whether the case a driver runs is handed over writeable (the draw's choice): a driver,
+#: which marks its own inputs, reads it here.
+_CASE_WRITEABLE: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
+    "case_writeable", default=None)
+
+
 def _read_only(values, writeable: bool | None = None) -> list[np.ndarray]:
     """Mark the arrays among ``values`` (and in lists or tuples of them) read-only, except in
-    the cases handed over writeable (see :func:`_handed_writeable`). The same lines run
-    either way: a driver calls it inside the answer's traced call, where Python work that
-    differs from case to case would look like a loop of the answer's."""
+    the cases handed over writeable (the draw's choice for the case being run; else see
+    :func:`_handed_writeable`). The same lines run either way: a driver calls it inside the
+    answer's traced call, where Python work that differs from case to case would look like a
+    loop of the answer's."""
+    if writeable is None:
+        writeable = _CASE_WRITEABLE.get()
     keep = writeable if writeable is not None else _handed_writeable(values)
     frozen = []
     for value in values:
@@ -558,6 +615,9 @@ def _run(spec: Spec, answers: Sequence, case: Case) -> tuple[Observation, Any]:
     else:
         call, call_args = answers[case.answer], args
     status, result, error = "returned", None, ""
+    # A driver hands its inputs over writeable or read-only as the draw says (a hash of their
+    # first values made a long input of zeros read-only on every draw).
+    handed = _CASE_WRITEABLE.set(case.writeable) if case.driver is not None else None
     # Underflow stays ignored, as numpy's default has it: a tiny result rounding to 0 is no
     # warning, and exp(-|x|), the overflow-safe pattern, relies on it.
     with warnings.catch_warnings(), np.errstate(all=spec.numpy_errors, under="ignore"):
@@ -584,6 +644,8 @@ def _run(spec: Spec, answers: Sequence, case: Case) -> tuple[Observation, Any]:
             # (before the inputs are compared with their fingerprints: hashing 16 MB of a
             # timed input took 10 ms, counted as the answer's until this stop)
             first = time.process_time() - start
+    if case.driver is not None:
+        _CASE_WRITEABLE.reset(handed)
     if status != "not_answered":
         handed = [name for name in map(_trace.borrowed, answers) if name]
         trace.forbidden[:0] = handed[:1]
@@ -737,10 +799,14 @@ class Spec:
         if self.twins:
             cases = with_twins(self, rng, cases, self.twins)
         # Each case's inputs go over writeable or read-only as the draw says (one in two): a
-        # write into them shows either way, on every kind of case over a few draws.
+        # write into them shows either way, on every kind of case over a few draws. Large
+        # inputs (10,000+ values) always go over writeable, as a caller's arrays are: an
+        # answer that works in place on large writeable inputs only (to save memory) shows on
+        # every draw, not one in two.
         for c in cases:
+            drawn = bool(rng.integers(2))
             if c.writeable is None:
-                c.writeable = bool(rng.integers(2))
+                c.writeable = drawn or _total_size(c.args) >= WRITEABLE_SIZE
         return cases
 
     def case(self, seed: int, index: int) -> tuple[tuple, dict]:
@@ -829,10 +895,11 @@ class Spec:
                 "output arrays, rings of buffers or caches of results between calls.")
         if o.overwritten:
             raise ExerciseError(
-                f"{what} returned an array here that a later call changed or handed out "
-                "again (the same memory): a caller's earlier result would change under it.",
-                "return a new array at every call (numpy's operations make one); do not keep "
-                "output arrays between calls.")
+                f"{what} returned a result here (an array, a dict or a list) that a later call "
+                "changed or handed out again (the same object): a caller's earlier result "
+                "would change under it.",
+                "return a new array (or dict, or list) at every call (numpy's operations make "
+                "one); do not keep results between calls.")
         traced = self.traces(c)
         if traced and not o.trace.complete:
             raise ExerciseError(

@@ -42,10 +42,35 @@ TALL_WORK_SHAPES = (WORK_SHAPES[0], WORK_SHAPES[1], (100_000, 2))
 
 _OTHER_WORK = {
     "three axes": lambda rng, shape: _sigmoid_outputs(rng, shape),
+    "four axes": lambda rng, shape: _sigmoid_outputs(rng, shape),
+    "one axis": lambda rng, shape: _sigmoid_outputs(rng, shape),
+    "Fortran order": lambda rng, shape: _sigmoid_outputs(rng, shape),
+    "values outside [0, 1]": lambda rng, shape: (rng.choice([-1.0, 1.0], shape)
+                                                 * 10.0 ** rng.uniform(-3, 6, shape)),
     "float32": lambda rng, shape: _sigmoid_outputs(rng, shape, np.float32),
     "float16": lambda rng, shape: _sigmoid_outputs(rng, shape, np.float16),
     "integers": lambda rng, shape: rng.integers(0, 2, shape),
+    "int32": lambda rng, shape: rng.integers(0, 2, shape).astype(np.int32),
+    "uint8": lambda rng, shape: rng.integers(0, 2, shape).astype(np.uint8),
 }
+#: The shapes of each kind's work pair (the small and the large case): a loop kept for one
+#: number of axes shows on its pair.
+_KIND_SHAPES = {"three axes": ((2, 3, 4), (12, 13, 14)), "four axes": ((2, 2, 2, 2), (6, 6, 6, 6)),
+                "one axis": ((12,), (1892,))}
+
+
+def _kind_work_cases(rng, make_kind: dict, name_of=lambda kind: kind) -> list[Case]:
+    """A work pair of each kind of input (a loop kept for one dtype, number of axes, memory
+    order or range of values is measured too)."""
+    cases = []
+    for kind, make in make_kind.items():
+        pair = work_cases(lambda shape, large, make=make: make(rng, shape),
+                          shapes=_KIND_SHAPES.get(kind, WORK_SHAPES[:2]), name=f"{kind}: ")
+        if kind == "Fortran order":
+            for c in pair:
+                c.order = "F"
+        cases += pair
+    return cases
 
 # --------------------------------------------------------------------------------------
 # Exercise 1: sigmoid's derivative written with its output
@@ -63,12 +88,17 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
     exact = np.array([[0.0, 0.5, 1.0], [1.0, 0.25, 0.0]])
     # Far outside [0, 1] too, at magnitudes from 1e-3 to 1e6, both signs: a formula in s holds
     # everywhere, so an answer that only looks right on some range shows.
+    # The last two of each dtype sit near the end of its range, where s * (1 - s) is still
+    # finite: a clip anywhere short of it shows.
     outside = np.concatenate([[-1e6, -1e3, -50.0, -5.0, -1.5, 1.5, 5.0, 50.0, 1e3, 1e6],
-                              rng.choice([-1.0, 1.0], 4) * 10.0 ** rng.uniform(-3, 6, 4),
-                              rng.choice([-1.0, 1.0], 2) * 10.0 ** rng.uniform(6, 100, 2)])
+                              rng.choice([-1.0, 1.0], 2) * 10.0 ** rng.uniform(-3, 6, 2),
+                              rng.choice([-1.0, 1.0], 2) * 10.0 ** rng.uniform(6, 154, 2),
+                              [-1.0, 1.0] * 10.0 ** rng.uniform(154, 154.11, 2)])
     # ... and in the smaller floats, as far out as their range allows (s^2 stays finite).
-    outside32 = (rng.choice([-1.0, 1.0], 8) * 10.0 ** rng.uniform(-2, 15, 8)).astype(np.float32)
-    outside16 = (rng.choice([-1.0, 1.0], 6) * 10.0 ** rng.uniform(-1, 2.2, 6)).astype(np.float16)
+    outside32 = np.concatenate([rng.choice([-1.0, 1.0], 6) * 10.0 ** rng.uniform(-2, 19, 6),
+                                [-1.0, 1.0] * rng.uniform(1e19, 1.8e19, 2)]).astype(np.float32)
+    outside16 = np.concatenate([rng.choice([-1.0, 1.0], 4) * 10.0 ** rng.uniform(-1, 2.3, 4),
+                                [-1.0, 1.0] * rng.uniform(200, 250, 2)]).astype(np.float16)
     cases = [
         Case("the exact outputs 0, 1/4, 1/2 and 1 (float64)", (exact,)),
         Case("the exact outputs 0, 1/4, 1/2 and 1 (float32)", (exact.astype(np.float32),)),
@@ -108,13 +138,9 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
                       "shape, sum, ends, largest and smallest)", (swapped_inner(rng, twin),)))
     cases += work_cases(lambda shape, large: _sigmoid_outputs(rng, shape),
                         shapes=TALL_WORK_SHAPES)
-    # Work pairs on three axes and in the other dtypes: a loop kept for some shapes or dtypes
-    # only (a branch on s.ndim or s.dtype) is measured too.
-    for kind, make in _OTHER_WORK.items():
-        cases += work_cases(lambda shape, large, make=make: make(rng, shape),
-                            shapes=((2, 3, 4), (12, 13, 14)) if kind == "three axes"
-                            else WORK_SHAPES[:2], name=f"{kind}: ")
-    return cases
+    # Work pairs on other shapes, dtypes and values: a loop kept for some inputs only (a
+    # branch on s.ndim, s.dtype or on values outside [0, 1]) is measured too.
+    return cases + _kind_work_cases(rng, _OTHER_WORK)
 
 
 def _sigmoid_prime_reference(s):
@@ -123,6 +149,13 @@ def _sigmoid_prime_reference(s):
 
 
 def _judge_sigmoid_prime(case: Case, obs, expected) -> None:
+    # Values near the end of float64's range: the difference of two results of opposite
+    # signs overflows to inf, which compares as it should; no warning for the student.
+    with np.errstate(over="ignore", invalid="ignore"):
+        _judge_sigmoid_prime_values(case, obs, expected)
+
+
+def _judge_sigmoid_prime_values(case: Case, obs, expected) -> None:
     what = "`sigmoid_prime_from_output(s)`"
     s = case.args[0]
     got = elementwise_result(obs.result, s, what,
@@ -203,7 +236,7 @@ SIGMOID_PRIME = Spec(
     grade_id="ch02-sigmoid-prime-check",
     what="`sigmoid_prime_from_output(s)`", answers=("sigmoid_prime_from_output",),
     draw=_draw_sigmoid_prime, reference=_sigmoid_prime_reference, judge=_judge_sigmoid_prime,
-    forbidden=COURSE_CODE, vectorised=True, reuse_calls=64,
+    forbidden=COURSE_CODE, vectorised=True, reuse_calls=64, twins=6,
     loop_hint="arithmetic operators and numpy's functions work on a whole array at once.",
     passed="`sigmoid_prime_from_output(s)` is right on every case: sigma'(x) = s (1 - s), "
            "exactly 0 at s = 0 and s = 1 and 1/4 at s = 1/2; float32 stays float32.")
@@ -305,11 +338,16 @@ def _draw_shrink(rng) -> list[Case]:
     # The large input also has larger counts, so a loop over 1..max(n) shows as well.
     cases += work_cases(lambda shape, large: _int_array(rng, shape, high=60 if large else 3),
                         shapes=TALL_WORK_SHAPES)
-    for kind, dtype, shapes in (("three axes", np.int64, ((2, 3, 4), (12, 13, 14))),
-                                ("int32", np.int32, WORK_SHAPES[:2])):
-        cases += work_cases(lambda shape, large, dtype=dtype: _int_array(
-            rng, shape, dtype, high=60 if large else 3), shapes=shapes, name=f"{kind}: ")
-    return cases
+    # Other shapes, dtypes and deeper counts: a loop kept for them (counts above 60, say,
+    # "to be careful") is measured too.
+    kinds = {kind: (lambda rng, shape, dtype=dtype, high=high: _int_array(rng, shape, dtype,
+                                                                         high=high))
+             for kind, dtype, high in (("three axes", np.int64, 60), ("four axes", np.int64, 60),
+                                       ("one axis", np.int64, 60), ("int32", np.int32, 60),
+                                       ("int16", np.int16, 60),
+                                       ("Fortran order", np.int64, 60),
+                                       ("counts up to 1000", np.int64, 1000))}
+    return cases + _kind_work_cases(rng, kinds)
 
 
 # Below about 2.2e-308 float64 numbers are subnormal and lose digits: how many depends on how
@@ -422,7 +460,7 @@ SHRINK_BOUND = Spec(
     grade_id="ch02-shrink-bound-check",
     what="`sigmoid_shrink_bound(n_layers)`", answers=("sigmoid_shrink_bound",),
     draw=_draw_shrink, reference=_shrink_reference, judge=_judge_shrink,
-    explain_error=_explain_shrink_error, vectorised=True, reuse_calls=64,
+    explain_error=_explain_shrink_error, vectorised=True, reuse_calls=64, twins=6,
     loop_hint="arithmetic operators and numpy's functions work on a whole array at once.",
     passed="`sigmoid_shrink_bound(n_layers)` is right: (1/4)**n for one count and for every "
            "entry of an array; after 8 sigmoid layers a gradient keeps at most 1.5e-05 of "
@@ -524,6 +562,10 @@ def _tanh_networks(rng) -> dict[str, list[int]]:
         sizes = [min(MAX_WIDTH, max(MIN_WIDTH, int(round(base * rng.uniform(0.8, 1.25)))))
                  for _ in range(11)]
         networks[f"random network {j} (widths {min(sizes):,} to {max(sizes):,})"] = sizes
+    # A constant network of a drawn odd width (the fixed ones are all even: a rule kept for
+    # odd square layers showed on a random network only on some draws).
+    odd = 2 * int(rng.integers(5, MAX_WIDTH // 2)) + 1
+    networks[f"odd-width network ({odd} units a layer)"] = [odd] * 11
     # And a walk through the widest widths (401 to 1000), each layer 0.7 to 1.4 times the last.
     walk = [int(rng.integers(401, MAX_WIDTH + 1))]
     while len(walk) < 11:

@@ -25,6 +25,7 @@ from ._contract import expect_float, expect_ndarray, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import describe
 from ._spec import (
+    WORK_SHAPES,
     Case,
     Spec,
     _fingerprint,
@@ -375,8 +376,8 @@ def _explain(error: str, shapes: str | None = None) -> str | None:
     """A hint for an exception the answer raised, or None for the generic one."""
     if "ModuleNotFoundError" in error:
         module = error.split("'")[1] if "'" in error else "that library"
-        return (f"`{module}` is not installed here, and this exercise is numpy only: build the "
-                "answer from numpy operations.")
+        return (f"`{module}` is not installed here (the course's environment has numpy, not "
+                "scipy): build the answer from numpy operations.")
     if "broadcast" in error and shapes:
         return shapes
     if "Cannot cast ufunc" in error or "cannot cast" in error.lower():
@@ -525,6 +526,22 @@ def _distinct_shape(rng, ndim: int) -> tuple[int, ...]:
 
 def _logits(rng, shape, scale: float = 2.0, offset: float = 0.0, dtype=np.float64):
     return (offset + rng.normal(0.0, scale, shape)).astype(dtype)
+
+
+def _kind_logits(rng, shape, dtype) -> np.ndarray:
+    """Logits of a work pair of another kind: integers (-20 to 20) or floats of ``dtype``."""
+    if np.dtype(dtype).kind == "i":
+        return rng.integers(-20, 21, shape).astype(dtype)
+    return _logits(rng, shape, 2.0, dtype=dtype)
+
+
+#: The other kinds of input measured for Python work (kind, dtype, small and large shapes,
+#: softmax's axis): a loop kept for one of them only shows on its pair.
+_SOFTMAX_KINDS = (("float32", np.float32, WORK_SHAPES[:2], -1),
+                  ("float16", np.float16, WORK_SHAPES[:2], -1),
+                  ("integers", np.int64, WORK_SHAPES[:2], -1),
+                  ("three axes, the middle one", np.float64, ((2, 3, 4), (12, 13, 14)), 1))
+_BATCH_KINDS = (("float32", np.float32), ("integer", np.int64))
 
 
 def _sm_case(label: str, z: np.ndarray, *more, twice: bool = False, **extra) -> Case:
@@ -692,6 +709,23 @@ def _draw_softmax(rng) -> list[Case]:
         case.driver, case.kwargs = "ch04.softmax", {"axis": axis}
         case.label += f", axis={axis}"
         cases.append(case)
+    # A long row whose one large logit sits at a drawn place: a maximum taken over part of
+    # the row (every 64th class, the ends) misses it, and exp overflows.
+    long_row = rng.normal(0.0, 1.0, (1, int(rng.integers(1500, 3000))))
+    spot = int(rng.integers(1, long_row.shape[1] - 1))
+    spot += 1 if spot % 8 == 0 else 0
+    long_row[0, spot] = float(rng.uniform(900, 1000))
+    cases.append(_sm_case(f"one row of {long_row.shape[1]:,} classes whose class {spot} has a "
+                          f"logit of {long_row[0, spot]:.4g}, the others near 0, axis=1",
+                          long_row, 1))
+    # ... and a pair of each other kind of logits (a loop kept for float32, integer or 3-D
+    # logits only is measured too).
+    for kind, dtype, shapes, kind_axis in _SOFTMAX_KINDS:
+        for case in work_cases(lambda shape, large, dtype=dtype: _kind_logits(rng, shape, dtype),
+                               shapes=shapes, name=f"{kind}: "):
+            case.driver, case.kwargs = "ch04.softmax", {"axis": kind_axis}
+            case.label += f", axis={kind_axis}"
+            cases.append(case)
     # Timed, with one long axis: a loop over the rows or the classes driven from C shows.
     many_rows, many_classes = _long_axes(rng)
     for z, what in ((many_rows, "100,000 rows of 2 classes, every other row near 1000 and the "
@@ -786,7 +820,9 @@ def _judge_softmax(case: Case, obs, expected) -> None:
                 "the task asks for no overflow at all, not a repair after it: shift the logits "
                 "of each slice before exp so that exp only sees values <= 0.")
         return
-    if case.note.get("spread"):
+    # (only when the smallest probability differs: the right values in another order are
+    # some other mistake, a result kept from an earlier call say)
+    if case.note.get("spread") and values.min() != expected.min():
         shown, wanted = pair(values.min(), expected.min())
         raise ExerciseError(
             f"{call}{_for_z(z)} gave {show(got)}; the answer is {show(expected)}: the smaller "
@@ -810,7 +846,8 @@ def _judge_softmax(case: Case, obs, expected) -> None:
         ratio = np.where(expected > 1e-200, values / expected, np.nan)
         spread = np.nanmax(ratio, axis=axis) - np.nanmin(ratio, axis=axis)
         scaled_alike = bool(np.all(spread <= 1e-9 * np.nanmax(np.abs(ratio), axis=axis)))
-    if scaled_alike and not np.allclose(sums, 1.0, rtol=1e-6):
+    # (a float16 sum rounds by 1e-3: the sums are judged to the input's own precision)
+    if scaled_alike and not np.allclose(sums, 1.0, rtol=max(1e-6, rtol)):
         raise ExerciseError(
             f"{call}{_for_z(z)} gave slices along axis {axis} that sum to {show(sums)}, not 1"
             f"{_warned(said)}.",
@@ -823,7 +860,7 @@ def _judge_softmax(case: Case, obs, expected) -> None:
             "exponent is exactly 0."))
     if low is not None:
         raise low
-    if not np.allclose(sums, 1.0, rtol=1e-5):
+    if not np.allclose(sums, 1.0, rtol=max(1e-5, rtol)):
         raise ExerciseError(
             f"{call}{_for_z(z)} gave slices along axis {axis} that sum to {show(sums)}, not 1"
             f"{_warned(said)}.",
@@ -873,7 +910,7 @@ STABLE_SOFTMAX = Spec(
     grade_id="ch04-stable-softmax-check", what="`stable_softmax(z, axis)`",
     answers=("stable_softmax",), draw=_draw_softmax, reference_case=_softmax_reference,
     judge=_judge_softmax, explain_error=_explain_softmax, forbidden=_WRITE_SOFTMAX,
-    vectorised=True, reuse_calls=64,
+    vectorised=True, twins=8, reuse_calls=64,
     loop_hint="numpy's reductions take an axis (np.max, np.sum with axis=..., keepdims=True): "
               "one call handles every slice.",
     passed="`stable_softmax` is right on every case: each slice along `axis` sums to 1, logits "
@@ -938,6 +975,10 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
                rng.integers(-6, 7, size=(n, k)), _labels(rng, n, k, np.int32)),
         _batch(f"confident right answers: the label's logit 30 above the others, {n} samples",
                *_confident(rng, n, k, 30.0)),
+        # The same with the label's logit at 0: every right form rounds the loss (about 1e-13)
+        # to 2e-16 there, so a constant of 1e-15 added inside the logarithm shows.
+        _batch(f"confident right answers: the label's logit 0, the others near -30, {n} samples",
+               *_confident_at_zero(rng, n, k), note={"tight": True}),
     ]
     # The first batch's twin: its labelled logits of two rows swapped (the same shape,
     # labels, sum, maximum and minimum, and the same logits everywhere else), so a result
@@ -1001,6 +1042,13 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
         if case.work != "timed":
             case.label = "a batch of {} samples and {} classes".format(*case.args[0].shape)
         cases.append(case)
+    for kind, dtype in _BATCH_KINDS:  # (a loop kept for float32 or integer logits shows too)
+        for case in work_cases(lambda shape, large, dtype=dtype: (
+                _kind_logits(rng, shape, dtype), _labels(rng, *shape)), shapes=WORK_SHAPES[:2]):
+            case.driver = "ch04.batch"
+            case.label = "a batch of {} samples and {} classes, {} logits".format(
+                *case.args[0].shape, kind)
+            cases.append(case)
     # Timed, with many samples: a loop over the samples driven from C shows. (Not one of
     # many classes: np.eye(k)[y], a right answer, needs k * k numbers.)
     many_rows, _ = _long_axes(rng)
@@ -1038,6 +1086,11 @@ def _confident(rng, n: int, k: int, margin: float):
     logits = rng.normal(0.0, 1.0, (n, k))
     logits[np.arange(n), y] += margin
     return logits, y
+
+
+def _confident_at_zero(rng, n: int, k: int):
+    logits, y = _confident(rng, n, k, 30.0)
+    return logits - logits[np.arange(n), y][:, None], y
 
 
 def _wrong_by(rng, n: int, size: float, dtype=np.float64):
@@ -1094,6 +1147,8 @@ def _judge_cross_entropy(case: Case, obs, expected) -> None:
             "per-sample losses, as .mean() or np.mean gives it.")
     got = expect_float(value, call, finite=False, hint="return the mean loss as a float.")
     rtol, atol = _loss_tolerance(logits)
+    if case.note.get("tight"):  # (right forms round to 2e-16 here: see the case)
+        atol = 6e-16
     if math.isfinite(got) and abs(got - expected) <= atol + rtol * abs(expected):
         if said:
             raise ExerciseError(
@@ -1189,7 +1244,7 @@ CROSS_ENTROPY = Spec(
     what="`cross_entropy(logits, y)`", answers=("cross_entropy",), draw=_draw_batches,
     reference_case=lambda case: _cross_entropy(*case.args[:2]), judge=_judge_cross_entropy,
     explain_error=_explain_batch,
-    forbidden=_WRITE_LOG_SUM_EXP, vectorised=True,
+    forbidden=_WRITE_LOG_SUM_EXP, vectorised=True, twins=8,
     loop_hint="index all rows at once (logits[np.arange(n), y]) and reduce with axis=1.",
     passed="`cross_entropy` is right on every batch, and stays finite for confident wrong "
            "answers with logits of +-1e4.")
@@ -1309,7 +1364,7 @@ CROSS_ENTROPY_GRAD = Spec(
     answers=("cross_entropy_grad",), draw=_draw_grad_batches,
     reference_case=lambda case: _cross_entropy_grad(*case.args[:2]),
     judge=_judge_grad, explain_error=lambda case, obs: _explain_batch(case, obs, _GRAD_SHAPES),
-    forbidden=_WRITE_GRADIENT, vectorised=True, reuse_calls=64,
+    forbidden=_WRITE_GRADIENT, vectorised=True, twins=8, reuse_calls=64,
     loop_hint="build the one-hot rows at once (np.eye(k)[y], or p[np.arange(n), y] -= 1 on a "
               "copy): no loop over the samples.",
     passed="`cross_entropy_grad` is right on every batch: (softmax(z) - onehot(y)) / n, "
@@ -1544,11 +1599,13 @@ def _judge_temperature(case: Case, obs, expected) -> None:
     top = int(np.argmax(zf))
     # Class 0 is named when its probability is nearer the target than the top class's, or
     # the top class's is far off (the answer may have followed class 0), not for a T that
-    # is merely inaccurate.
+    # is merely inaccurate; as a fact about class 0, not as the mistake (a search range too
+    # narrow, say, is far off too).
     p0 = float(_softmax(zf / t)[0])
     followed = abs(p0 - target) < abs(p_top - target) or abs(p_top - target) > 0.05
     class0 = "" if zf[0] == zf[top] or not followed else (
-        f" (class 0, not the top class here, gets p = {p0:.6f})")
+        f" (if your search followed class 0: it is not the top class here, and gets p = "
+        f"{p0:.6f})")
     raise ExerciseError(
         f"{call} returned T = {t:.6g}, at which the most probable class, class {top} "
         f"(logit {zf[top]:g}), gets p = {p_top:.6f}, not {target:.6f} (to within "

@@ -284,6 +284,13 @@ def _draw_forward(rng) -> list[Case]:
         Case("an empty float32 array of shape (0, 3)", (np.zeros((0, 3), dtype=np.float32),)),
         Case("the integers -6 to 6 as an int64 array", (rng.permutation(ints).reshape(13, 1),),
              note={"role": "ints"}),
+        # (int32 too; not the narrow integers, which numpy computes in float16 or float32
+        # and whose negation wraps around for uint8: the task promises no such input.)
+        Case("the integers -6 to 6 as an int32 array",
+             (rng.permutation(ints).astype(np.int32),), note={"role": "ints"}),
+        # A transposed batch (Fortran order): a flat view in memory order is not x's order.
+        Case(f"the shuffled points as a transposed batch of shape ({cols}, {rows}), in "
+             "Fortran order", (grid[order].reshape(cols, rows),), order="F"),
     ]
     for dtype in (np.float64, np.float32):
         shape = random_shape(rng)
@@ -382,7 +389,7 @@ def _judge_forward_all(cases, observations, expected) -> None:
         shown = pair(got[index], want[index])
         if case.note.get("role") == "ints":
             raise ExerciseError(
-                f"{_F} gives {shown[0]} at x = {at:g} for an integer (int64) input, but "
+                f"{_F} gives {shown[0]} at x = {at:g} for an integer ({x.dtype}) input, but "
                 f"{shown[1]} for x = {at:g} as a float: an integer array must give the "
                 "values of the same numbers as floats.",
                 "a result cast back to the input's dtype (.astype(x.dtype)) cuts the fractions "
@@ -856,7 +863,7 @@ FORWARD = Spec(
     "ch06.my_activation", check="ch06.check_forward", grade_id="ch06-forward-check",
     what=_F, answers=("my_activation",), draw=_draw_forward,
     reference_case=lambda case: None, judge=_judge_forward, judge_all=_judge_forward_all,
-    vectorised=True, loop_hint=_LOOP_HINT,
+    vectorised=True, reuse_calls=64, loop_hint=_LOOP_HINT,
     passed="`my_activation` is vectorised, elementwise, finite and nonlinear, keeps float32 "
            "and float64 (agreeing to float32's precision), gives an integer array the values "
            "of the same numbers as floats, and is no built-in, stretched or shifted.")
@@ -1135,9 +1142,9 @@ def _draw_derivative(rng) -> list[Case]:
     grid = np.concatenate([np.linspace(-5, 5, 4001), rng.uniform(-5, 5, 1000)])
     near = np.concatenate([[-1e-6, 1e-6, -1e-3, 1e-3],
                            rng.choice([-1, 1], 2) * rng.uniform(1e-7, 1e-5, 2)])
-    # |x| from 5 to 12, step 1/100, and random ones out to 100: a term wrong only on a band
-    # of moderate |x| shows.
-    band = np.linspace(5, 12, 701)
+    # |x| from 5 to 20, step 1/100, and random ones out to 100: a term wrong only on a band
+    # of moderate |x| shows (a tail formula taken over from |x| = 12.5, say).
+    band = np.linspace(5, 20, 1501)
     large = np.concatenate([[-100, -50, -20, 20, 50, 100], band, -band,
                             rng.choice([-1, 1], 4) * rng.uniform(5, 100, 4)])
     x = _float32_points(np.concatenate([grid, near, large]))
@@ -1147,6 +1154,7 @@ def _draw_derivative(rng) -> list[Case]:
         after = np.nextafter(after, np.inf)
     probe = x[np.abs(x) >= 0.1]
     shape = random_shape(rng, max_dims=2, low=3, high=7)
+    tall = (int(rng.integers(4, 9)), int(rng.integers(2, 4)))
     three = tuple(int(v) for v in rng.integers(2, 6, 3))
     first3 = rng.choice(x, size=three)
     other3 = swapped_inner(rng, first3)
@@ -1182,6 +1190,11 @@ def _draw_derivative(rng) -> list[Case]:
              note={"role": "same"}),
         Case("the integers -5 to 5 as an int64 array", (rng.permutation(np.arange(-5, 6)),),
              answer=1, note={"role": "same"}),
+        Case("the integers -5 to 5 as an int32 array",
+             (rng.permutation(np.arange(-5, 6)).astype(np.int32),), answer=1,
+             note={"role": "same"}),
+        Case(f"some of the points as a transposed array of shape {tall} (Fortran order)",
+             (rng.choice(x, size=tall),), answer=1, note={"role": "same"}, order="F"),
         Case("an empty float32 array of shape (0,)", (np.zeros(0, dtype=np.float32),),
              answer=1),
     ]
@@ -1438,7 +1451,7 @@ DERIVATIVE = Spec(
     forbidden=Forbidden(("numpy*:gradient", "numpy*:diff", "numpy*:ediff1d"),
                         why="they compute finite differences, and the task asks for the "
                             "derivative worked out by hand"),
-    vectorised=True, loop_hint=_LOOP_HINT,
+    vectorised=True, reuse_calls=64, loop_hint=_LOOP_HINT,
     passed="`my_derivative` matches central finite differences of your `my_activation` on a "
            "grid on [-5, 5], within 1e-6 of 0 and out to |x| = 100, keeps float32 and float64, "
            "and is a formula, not a finite difference.")
@@ -1465,12 +1478,15 @@ _FAR = 1e12
 
 def _draw_registration(rng) -> list[Case]:
     tails = np.logspace(-4, 12, 321)  # every decade exactly: those of the test below
+    # Dense out to |x| = 1e4 too (every 1e-2 to 100, then 2,000 points a side): an extreme
+    # beyond 10 is met within a few parts in a million, so a bound rounded inwards shows.
+    middle = np.concatenate([np.linspace(10, 100, 9001), np.geomspace(100, _FINITE_UP_TO, 2000)])
     x = np.concatenate([-tails[::-1], [0.0], tails, np.linspace(-10, 10, 20001),
-                        rng.uniform(-10, 10, 1000),
+                        -middle[::-1], middle, rng.uniform(-10, 10, 1000),
                         rng.choice([-1, 1], 100) * 10 ** rng.uniform(1, 12, 100)])
     return [Case("my_activation_info()"),
-            Case(f"your `my_activation` at {x.size} points: every 1e-3 on [-10, 10], "
-                 "random ones, and out to |x| = 1e12", (x,), answer=1)]
+            Case(f"your `my_activation` at {x.size} points: every 1e-3 on [-10, 10], every "
+                 "1e-2 out to 100, random ones, and out to |x| = 1e12", (x,), answer=1)]
 
 
 # Words that stand in for a formula not written yet.
@@ -1797,8 +1813,10 @@ def _draw_gradient_checker(rng) -> list[Case]:
         _gc_case(x_label, tiny, deriv(tiny), x, 1e-5),
         # A function that is not odd, a large h: the h given, and central vs one-sided.
         _gc_case(x_label, growth, deriv(growth), x, uniform(5e-3, 2e-2)),
-        # A large h (0.1 to 0.3), used as given: a cap on h shows.
+        # Large h (0.1 to 0.3, 0.3 to 0.9, 0.9 to 1), used as given: a cap on h shows.
         _gc_case(x_label, sin_slow, deriv(sin_slow), x, uniform(0.1, 0.3)),
+        _gc_case(x_label, sin_slow, deriv(sin_slow), x, uniform(0.3, 0.9)),
+        _gc_case(x_label, sin_slow, deriv(sin_slow), x, uniform(0.9, 1.0)),
         # h by position, where it changes the error a thousandfold (truncation h^2 b^2 / 6).
         _gc_case(x_label, sin_mid, deriv(sin_mid), x, uniform(1e-3, 1e-2), positional=True),
         _gc_case(x_label, cubic, deriv(cubic, "add", uniform(0.01, 0.1)), x,
