@@ -737,10 +737,15 @@ def test_stable_softmax_unfinished_and_not_a_function():
         ch04.check_stable_softmax(np.array([1.0, 0.0]))
 
 
+def _twin_of_work(case) -> bool:
+    """A twin of a large work case (it measures no work, and follows its case)."""
+    return "inner values of one array swapped" in case.label and " input" in case.label
+
+
 def test_stable_softmax_edge_cases_come_first_and_cover_the_contract():
     cases = ch04.STABLE_SOFTMAX.draw(0)
     edge = [c for c in cases if not c.label.startswith("random") and c.work is None
-            and c.driver != "ch04.softmax_timed"]
+            and c.driver != "ch04.softmax_timed" and not _twin_of_work(c)]
     assert cases[:len(edge)] == edge
     assert [c.work for c in cases[-5:-2]] == ["small", "large", "timed"]
     labels = " | ".join(c.label for c in edge)
@@ -1105,7 +1110,8 @@ WRONG_CROSS_ENTROPY = {
     "returns a string": (string_cross_entropy, r"should be one number, got str"),
     "log-sum-exp without adding m back": (
         m_not_added_back_cross_entropy, r"is \S+, expected \S+ \(the per-sample losses"),
-    "scipy's logsumexp": (scipy_cross_entropy, r"(?s)raised ModuleNotFoundError.*not installed here"),
+    "scipy's logsumexp": (scipy_cross_entropy,
+                          r"(?s)raised ModuleNotFoundError.*not installed here"),
     "an array of one element": (one_element_cross_entropy,
                                 r"returned an array of shape \(1,\); the task asks for one "
                                 r"number"),
@@ -1270,10 +1276,14 @@ def test_batches_cover_the_contract():
     cases = ch04.CROSS_ENTROPY.draw(0)
     # the gradient gets the same batches, and two calls in a row (its result is an array)
     grad = ch04.CROSS_ENTROPY_GRAD.draw(0)
-    twice = [c for c in grad if c.driver == "ch04.batch_twice"]
-    assert len(twice) == 2 and len(grad) == len(cases) + 2   # a small and a large pair
+    twice = [c for c in grad if c.driver == "ch04.batch_twice" and "one array swapped" not in
+             c.label]
+    assert len(twice) == 2   # a small and a large pair (and maybe a twin of one)
     assert any(c.args[0].shape == (200, 100) for c in twice)
-    assert [c.label for c in grad if c not in twice] == [c.label for c in cases]
+    # the same batches but for twins (drawn for each spec on its own)
+    plain = [c.label for c in cases if "one array swapped" not in c.label]
+    assert [c.label for c in grad if c not in twice and c.driver != "ch04.batch_twice"
+            and "one array swapped" not in c.label] == plain
     labels = " | ".join(c.label for c in cases)
     for needed in ("near -1000", "near -740", "+-1e4", "near +-50,000", "near +-3e9", "int32",
                    "float32"):
@@ -1929,7 +1939,8 @@ WRONG_TEMPERATURE_FOR = {
     "bisection moves the wrong way": (swapped_bisection, r"(?s)returned T = 1000.*too flat"),
     "too few bisection steps": (few_steps_temperature, r"not \S+ \(to within 0\.0001\)"),
     "class 0 instead of the top class": (
-        class0_temperature, r"(?s)followed class 0: it is not the top class.*the top class is not class 0"),
+        class0_temperature,
+        r"(?s)followed class 0: it is not the top class.*the top class is not class 0"),
     "two-class closed form": (two_class_formula,
                               r"(?s)\[2\.0, 1\.0, 0\.1\], target=0\.9\).*not 0\.900000"),
     "search only in [0.1, 10]": (narrow_range_temperature, r"small temperature|large temperature"),
@@ -2198,7 +2209,8 @@ def test_answer_keys_are_not_in_the_module():
     for spec in (ch04.STABLE_SOFTMAX, ch04.CROSS_ENTROPY, ch04.CROSS_ENTROPY_GRAD,
                  ch04.TEMPERATURE):
         for case in spec.draw(0):
-            assert set(case.note) <= {"mixed", "large", "tiny", "low", "ints", "spread"}, \
+            assert set(case.note) <= {"mixed", "large", "tiny", "low", "ints", "spread",
+                                      "tight"}, \
                 case.label
             assert all(isinstance(v, (bool, str)) for v in case.note.values()), case.label
             assert isinstance(case.note.get("ints", ""), str)  # the narrower types' names

@@ -1225,8 +1225,9 @@ WRONG_EPOCHS_TO_TARGET.update({
 WRONG_EPOCHS_TO_TARGET.update({
     "both sides divided by 0.01": (lambda c, t: first_hit(c / 0.01 >= t / 0.01),
                                    r"equal to it / 0\.01|returned (\d+|None); expected"),
-    "error rates compared, 1 - c <= 1 - t": (lambda c, t: first_hit(1 - c <= 1 - t),
-                                             r"equal to it as 1 - value|returned (\d+|None); expected"),
+    "error rates compared, 1 - c <= 1 - t": (
+        lambda c, t: first_hit(1 - c <= 1 - t),
+        r"equal to it as 1 - value|returned (\d+|None); expected"),
 })
 
 

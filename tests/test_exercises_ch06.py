@@ -2568,7 +2568,8 @@ WRONG_DERIVATIVE.update({
                                  r"x = -1[3-8]\.\d+|finite difference"),
 })
 WRONG_GRADIENT_CHECKER["h capped at 0.25"] = (
-    lambda f, df, x, h=1e-5: max_gradient_error(f, df, x, min(h, 0.25)), r"h = 0\.(2[5-9]|[3-9])|h = 1")
+    lambda f, df, x, h=1e-5: max_gradient_error(f, df, x, min(h, 0.25)),
+    r"h = 0\.(2[5-9]|[3-9])|h = 1")
 WRONG_REGISTRATION["a largest value beyond |x| = 10 rounded inwards"] = (
     (_info(formula=r"f(x) = x \tanh(\mathrm{softplus}(x)) e^{-x^2 / 890.42}",
            output_range=(-0.3089, 12.79)), damped_mish), r"12\.79")

@@ -460,12 +460,12 @@ def with_twins(spec, rng, cases: list[Case], count: int) -> list[Case]:
         kinds.setdefault((cases[i].answer, _dtype_kind(cases[i].args)), []).append(i)
     order = [(i, turn) for turn, row in enumerate(itertools.zip_longest(*kinds.values()))
              for i in row if i is not None]
-    # The first large work case gets the first twin (a cache kept for large inputs only
-    # meets it there); the twin measures no work.
+    # The first large work case gets a twin too, besides the ``count`` (a cache kept for
+    # large inputs only meets it there); the twin measures no work.
     large = [i for i, c in enumerate(cases) if c.work == "large" and _leaves(c.args)
              and _total_size(c.args) <= TWIN_SIZE]
     if large and count > 1:
-        order = [(large[0], 0), *order]
+        order, count = [(large[0], 0), *order], count + 1
     twins: dict[int, Case] = {}
     for i, turn in order:
         if len(twins) == count:
@@ -518,13 +518,16 @@ def _dtype_kind(value) -> str:
     return ""
 
 
-def _swapped_at(rng, value, path: tuple):
+def _swapped_at(rng, value, path: tuple, order: str = "C"):
     """``value`` (nested lists and tuples of arrays) with the array at ``path`` swapped
     (:func:`swapped_inner`); the others are left as they are (a case's inputs are copied at
-    every call)."""
+    every call). For a case handed over in Fortran order the swap is made in that order, so
+    numpy's sum, which runs in memory order, stays the same to the last bit."""
     if not path:
+        if order == "F" and value.ndim > 1:
+            return swapped_inner(rng, np.ascontiguousarray(value.T)).T
         return swapped_inner(rng, value)
-    return type(value)(_swapped_at(rng, v, path[1:]) if k == path[0] else v
+    return type(value)(_swapped_at(rng, v, path[1:], order) if k == path[0] else v
                        for k, v in enumerate(value))
 
 
@@ -540,8 +543,9 @@ def _twin(spec, rng, case: Case, first_leaf: int = 0, tries: int = 12) -> Case |
             for _ in range(tries):
                 twin = Case(f"{case.label}, with two inner values of one array swapped (the "
                             "same shapes, sums, ends, largest and smallest as the case before)",
-                            _swapped_at(rng, case.args, path), dict(case.kwargs),
-                            answer=case.answer, driver=case.driver, note=dict(case.note))
+                            _swapped_at(rng, case.args, path, case.order), dict(case.kwargs),
+                            answer=case.answer, driver=case.driver, note=dict(case.note),
+                            order=case.order)  # (numpy's sum runs in memory order)
                 if _fingerprint(spec.expected(twin)) != right:
                     return twin
     return None
@@ -928,7 +932,8 @@ class Spec:
         hint = self.loop_hint or ("numpy operations work on whole arrays at once, and its "
                                   "reductions take an axis: one call handles every slice.")
         # A loop in disguise (np.vectorize, np.frompyfunc, np.fromiter, np.apply_along_axis,
-        # a list of a large array) on any case: an answer that loops only on some shapes (1-D or 3-D, say) shows too.
+        # a list of a large array) on any case: an answer that loops only on some shapes
+        # (1-D or 3-D, say) shows too.
         for c, o in zip(cases, observations):
             if o.trace.per_element:
                 raise ExerciseError(

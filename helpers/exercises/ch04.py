@@ -695,20 +695,6 @@ def _draw_softmax(rng) -> list[Case]:
         _sm_case("one slice whose largest logit, 800, is neither the first nor the last",
                  np.array([rng.uniform(-5, 5), 800.0, rng.uniform(-5, 5), rng.uniform(-5, 5)])),
     ]
-    for dtype in (np.float64, np.float64, np.float32):
-        ndim = int(rng.integers(1, 4))
-        shape = _distinct_shape(rng, ndim)
-        axis = int(rng.integers(-ndim, ndim))
-        scale, offset = float(rng.choice([0.5, 3.0, 30.0])), float(rng.uniform(-500, 500))
-        cases.append(_sm_case(f"random {np.dtype(dtype).name} logits of shape {shape}, "
-                              f"axis={axis}", _logits(rng, shape, scale, offset, dtype), axis))
-    # Vectorised, and right at every size: slices of hundreds along an axis that is not the
-    # default one (an answer that changes its ways on a large input shows).
-    axis = int(rng.choice([0, -2]))
-    for case in work_cases(lambda shape, large: _logits(rng, shape, 3.0 if large else 2.0)):
-        case.driver, case.kwargs = "ch04.softmax", {"axis": axis}
-        case.label += f", axis={axis}"
-        cases.append(case)
     # A long row whose one large logit sits at a drawn place: a maximum taken over part of
     # the row (every 64th class, the ends) misses it, and exp overflows.
     long_row = rng.normal(0.0, 1.0, (1, int(rng.integers(1500, 3000))))
@@ -718,7 +704,14 @@ def _draw_softmax(rng) -> list[Case]:
     cases.append(_sm_case(f"one row of {long_row.shape[1]:,} classes whose class {spot} has a "
                           f"logit of {long_row[0, spot]:.4g}, the others near 0, axis=1",
                           long_row, 1))
-    # ... and a pair of each other kind of logits (a loop kept for float32, integer or 3-D
+    for dtype in (np.float64, np.float64, np.float32):
+        ndim = int(rng.integers(1, 4))
+        shape = _distinct_shape(rng, ndim)
+        axis = int(rng.integers(-ndim, ndim))
+        scale, offset = float(rng.choice([0.5, 3.0, 30.0])), float(rng.uniform(-500, 500))
+        cases.append(_sm_case(f"random {np.dtype(dtype).name} logits of shape {shape}, "
+                              f"axis={axis}", _logits(rng, shape, scale, offset, dtype), axis))
+    # A work pair of each other kind of logits (a loop kept for float32, integer or 3-D
     # logits only is measured too).
     for kind, dtype, shapes, kind_axis in _SOFTMAX_KINDS:
         for case in work_cases(lambda shape, large, dtype=dtype: _kind_logits(rng, shape, dtype),
@@ -726,6 +719,13 @@ def _draw_softmax(rng) -> list[Case]:
             case.driver, case.kwargs = "ch04.softmax", {"axis": kind_axis}
             case.label += f", axis={kind_axis}"
             cases.append(case)
+    # Vectorised, and right at every size: slices of hundreds along an axis that is not the
+    # default one (an answer that changes its ways on a large input shows).
+    axis = int(rng.choice([0, -2]))
+    for case in work_cases(lambda shape, large: _logits(rng, shape, 3.0 if large else 2.0)):
+        case.driver, case.kwargs = "ch04.softmax", {"axis": axis}
+        case.label += f", axis={axis}"
+        cases.append(case)
     # Timed, with one long axis: a loop over the rows or the classes driven from C shows.
     many_rows, many_classes = _long_axes(rng)
     for z, what in ((many_rows, "100,000 rows of 2 classes, every other row near 1000 and the "
@@ -1035,13 +1035,6 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
         cases.append(_batch(f"a random {np.dtype(dtype).name} batch of {n} samples and {k} "
                             "classes", _logits(rng, (n, k), scale, float(rng.uniform(-50, 50)),
                                                dtype), _labels(rng, n, k)))
-    # Vectorised, and right at every size (the timed batch has 500 samples of 400 classes).
-    for case in work_cases(lambda shape, large: (_logits(rng, shape, 3.0 if large else 2.0),
-                                                 _labels(rng, *shape))):
-        case.driver = "ch04.batch"
-        if case.work != "timed":
-            case.label = "a batch of {} samples and {} classes".format(*case.args[0].shape)
-        cases.append(case)
     for kind, dtype in _BATCH_KINDS:  # (a loop kept for float32 or integer logits shows too)
         for case in work_cases(lambda shape, large, dtype=dtype: (
                 _kind_logits(rng, shape, dtype), _labels(rng, *shape)), shapes=WORK_SHAPES[:2]):
@@ -1049,6 +1042,13 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
             case.label = "a batch of {} samples and {} classes, {} logits".format(
                 *case.args[0].shape, kind)
             cases.append(case)
+    # Vectorised, and right at every size (the timed batch has 500 samples of 400 classes).
+    for case in work_cases(lambda shape, large: (_logits(rng, shape, 3.0 if large else 2.0),
+                                                 _labels(rng, *shape))):
+        case.driver = "ch04.batch"
+        if case.work != "timed":
+            case.label = "a batch of {} samples and {} classes".format(*case.args[0].shape)
+        cases.append(case)
     # Timed, with many samples: a loop over the samples driven from C shows. (Not one of
     # many classes: np.eye(k)[y], a right answer, needs k * k numbers.)
     many_rows, _ = _long_axes(rng)

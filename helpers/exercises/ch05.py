@@ -786,9 +786,10 @@ def _draw_epochs(rng) -> list[Case]:
 
 def _long_curve(rng, n: int, earliest: float = 0.5) -> tuple[np.ndarray, float]:
     """A long curve and a target it first reaches at a drawn place in its second half (after
-    the fraction ``earliest`` of it, before its last tenth): below the target until then, many entries within 1e-6 of it and one a
-    float step below (a lower precision, or a target rounded to float32, reaches it early),
-    then values on both sides. A search of part of the curve, or a sample of it, misses."""
+    the fraction ``earliest`` of it, before its last tenth): below the target until then,
+    many entries within 1e-6 of it and one a float step below (a lower precision, or a target
+    rounded to float32, reaches it early), then values on both sides. A search of part of
+    the curve, or a sample of it, misses."""
     t = round(float(rng.uniform(0.85, 0.95)), 2)
     c = t - rng.uniform(1e-7, 0.3, n)
     near = rng.choice(n // 2, max(3, n // 1000), replace=False)
