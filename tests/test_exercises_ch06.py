@@ -2577,3 +2577,16 @@ WRONG_GRADIENT_FLOW["one dict for every call"] = (gf_one_dict_for_every_call(),
                                                    r"a later call changed or handed out again")
 WRONG_COMPARISON["one table for every call, cleared and refilled"] = (
     ct_one_table_for_every_call(), r"a later call changed or handed out again")
+
+
+def d_mish_by_autograd(x):
+    """Exact values, but not worked out by hand: PyTorch's autograd does it."""
+    import torch
+    x = np.asarray(x)
+    t = torch.tensor(x if x.dtype.kind == "f" else x.astype(float), requires_grad=True)
+    (g,) = torch.autograd.grad((t * torch.tanh(torch.nn.functional.softplus(t))).sum(), t)
+    return g.numpy()
+
+
+WRONG_DERIVATIVE["PyTorch's autograd"] = ((mish, d_mish_by_autograd),
+                                         r"PyTorch's autograd.*worked out by hand")

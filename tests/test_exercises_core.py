@@ -250,3 +250,56 @@ def test_public_helpers_and_case_objects_stay_allowed():
     assert not _trace._internal("helpers.exercises.ch06", "_draw.<locals>.f")
     assert not _trace._internal("helpers.exercises.ch06", "_FakeHistory.final")
     assert not _trace._internal("helpers.activations", "_stable")
+
+
+# ---------------------------------------------------------------- the spec layer's traps
+
+
+def _toy_spec(cases, twins=0):
+    """A spec over the given cases (only its drawing is used), not registered."""
+    spec = _spec.Spec("core.toy", grade_id="core-toy", what="`toy(x)`",
+                      draw=lambda rng: [c for c in cases], passed="ok", check="core.check_toy",
+                      reference=lambda x: np.cumsum(x), twins=twins)
+    del _spec.SPECS["core.toy"]  # (the course's specs only: other tests list them)
+    return spec
+
+
+def test_twins_keep_numpy_sums_in_the_memory_order_of_their_case():
+    rng = np.random.default_rng(5)
+    for order in ("C", "F"):
+        cases = [_spec.Case(f"case {i}", (rng.normal(size=(7, 5)),), order=order)
+                 for i in range(3)]
+        drawn = _toy_spec(cases, twins=3).draw(1)
+        twins = [i for i, c in enumerate(drawn) if "one array swapped" in c.label]
+        assert len(twins) == 3
+        for i in twins:
+            (x,), _ = drawn[i - 1].inputs()
+            (y,), _ = drawn[i].inputs()
+            assert drawn[i].order == order and not np.array_equal(x, y)
+            assert np.sum(x) == np.sum(y) and np.sort(x, axis=None).tolist() == \
+                np.sort(y, axis=None).tolist()
+
+
+def test_large_inputs_go_over_writeable_on_every_draw():
+    small = [_spec.Case(f"small {i}", (np.zeros(10),)) for i in range(40)]
+    large = [_spec.Case(f"large {i}", (np.zeros(_spec.WRITEABLE_SIZE),)) for i in range(5)]
+    for seed in range(3):
+        drawn = _toy_spec(small + large).draw(seed)
+        assert all(c.writeable for c in drawn if c.label.startswith("large"))
+        flags = [c.writeable for c in drawn if c.label.startswith("small")]
+        assert 5 < sum(flags) < 35   # one in two, as the draw says
+
+
+def test_a_list_of_a_large_array_counts_as_a_loop():
+    from helpers.exercises import _trace
+    big, short = np.zeros(_trace.PER_ELEMENT_SIZE) > 1, np.zeros(100) > 1
+
+    def run(fn):
+        with _trace.tracing(count_work=True) as trace:
+            fn()
+        return trace.per_element
+
+    assert run(lambda: big.tolist()) == ["numpy.ndarray.tolist"]
+    assert run(lambda: list(big).index(False)) == ["list.index"]
+    assert run(lambda: short.tolist().index(False)) == []
+    assert run(lambda: np.flatnonzero(big)) == []

@@ -1448,9 +1448,10 @@ DERIVATIVE = Spec(
     "ch06.my_derivative", check="ch06.check_derivative", grade_id="ch06-derivative-check",
     what=_D, answers=("my_activation", "my_derivative"), draw=_draw_derivative,
     reference_case=lambda case: None, judge=_judge_derivative, judge_all=_judge_derivative_all,
-    forbidden=Forbidden(("numpy*:gradient", "numpy*:diff", "numpy*:ediff1d"),
-                        why="they compute finite differences, and the task asks for the "
-                            "derivative worked out by hand"),
+    forbidden=Forbidden(("numpy*:gradient", "numpy*:diff", "numpy*:ediff1d", "torch*:*"),
+                        why="they compute derivatives for you (finite differences, or "
+                            "PyTorch's autograd), and the task asks for the derivative worked "
+                            "out by hand"),
     vectorised=True, reuse_calls=64, loop_hint=_LOOP_HINT,
     passed="`my_derivative` matches central finite differences of your `my_activation` on a "
            "grid on [-5, 5], within 1e-6 of 0 and out to |x| = 100, keeps float32 and float64, "
