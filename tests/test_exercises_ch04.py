@@ -2600,29 +2600,27 @@ WRONG_STABLE_SOFTMAX.update({
     "in place on long writeable logits": (in_place_on_large_rows,
                                           r"modified its input `z` in place"),
 })
+def _gated_batch_answers(loop, right) -> dict:
+    """Ex2's and Ex3's mistakes kept for some batches only: a loop over the samples for
+    integer or float32 logits, a sum-keyed cache for batches of 10+ samples."""
+    return {
+        "a loop over the samples for integer logits": (
+            only_when(_kind("i", 2), loop, right), r"runs a Python loop"),
+        "a loop over the samples for float32 logits": (
+            only_when(_kind("float32", 2), loop, right), r"runs a Python loop"),
+        "a sum-keyed cache for batches of 10+ samples": (
+            only_when(lambda z: len(z) >= 10, kept_by(sum_of)(right), right),
+            r"two inner values|returned|differs|runs a Python loop"),
+    }
+
+
 WRONG_CROSS_ENTROPY.update({
-    "a loop over the samples for integer logits": (
-        only_when(_kind("i", 2), cross_entropy_row_loop, _cross_entropy_right),
-        r"runs a Python loop"),
-    "a loop over the samples for float32 logits": (
-        only_when(_kind("float32", 2), cross_entropy_row_loop, _cross_entropy_right),
-        r"runs a Python loop"),
-    "a sum-keyed cache for batches of 10+ samples": (
-        only_when(lambda z: len(z) >= 10, kept_by(sum_of)(_cross_entropy_right),
-                  _cross_entropy_right), r"two inner values|returned|differs|runs a Python loop"),
+    **_gated_batch_answers(cross_entropy_row_loop, _cross_entropy_right),
     "1e-15 added inside the logarithm": (log_with_a_constant(1e-15),
                                          r"label's logit 0, the others near -30"),
     "3e-14 added inside the logarithm": (log_with_a_constant(3e-14),
                                          r"label's logit (0|30)"),
 })
-WRONG_CROSS_ENTROPY_GRAD.update({
-    "a loop over the samples for integer logits": (
-        only_when(_kind("i", 2), grad_row_loop, _grad_right), r"runs a Python loop"),
-    "a loop over the samples for float32 logits": (
-        only_when(_kind("float32", 2), grad_row_loop, _grad_right), r"runs a Python loop"),
-    "a sum-keyed cache for batches of 10+ samples": (
-        only_when(lambda z: len(z) >= 10, kept_by(sum_of)(_grad_right), _grad_right),
-        r"two inner values|returned|differs|runs a Python loop"),
-})
+WRONG_CROSS_ENTROPY_GRAD.update(_gated_batch_answers(grad_row_loop, _grad_right))
 WRONG_TEMPERATURE_FOR["shifts long writeable logits in place"] = (
     temperature_shifting_long_logits, r"modified its input `logits` in place")

@@ -281,7 +281,7 @@ def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Ob
     later call changed came from a buffer the answer reuses (a cache of output arrays), so a
     caller's earlier result would change under it."""
     observations, kept, came_round = [], [], set()
-    held: list[tuple[Observation, Any, list, Any]] = []
+    held: list[tuple[Observation, list, Any]] = []  # (the containers keep their ids unique)
     retained = False
     for case in cases:
         observation, raw = _run(spec, answers, case)
@@ -289,7 +289,7 @@ def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Ob
         if observation.status == "returned" and not _holds_data(raw):
             parts = _containers_in(raw)
             if parts:
-                held.append((observation, raw, parts, _contents(parts)))
+                held.append((observation, parts, _contents(parts)))
         if observation.status == "returned" and _holds_data(raw):
             print_ = _contents(raw)
             if print_ is not None:
@@ -307,7 +307,7 @@ def observe_all(spec: Spec, answers: Sequence, cases: Sequence[Case]) -> list[Ob
     # Results made of dicts and lists (of numbers): one that a later call changed, or handed
     # out again (the same dict every call, cleared and refilled), changes under its caller.
     owner: dict[int, Observation] = {}
-    for observation, _, parts, print_ in held:
+    for observation, parts, print_ in held:
         observation.overwritten = observation.overwritten or _contents(parts) != print_
         for part in parts:
             if owner.setdefault(id(part), observation) is not observation:
