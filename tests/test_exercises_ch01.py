@@ -267,7 +267,8 @@ WRONG_LINEAR_LAYER = {
                                       r"units \(no loop over them, one at a time or in chunks "
                                       r"of a fixed size\)|returned dtype float32, expected "
                                       r"float64"),
-    "np.apply_along_axis over rows": (apply_along_rows, r"Python loop|raised ValueError"),
+    "np.apply_along_axis over rows": (apply_along_rows, r"Python loop|raised ValueError|"
+                                                        r"with `numpy.apply_along_axis`"),
     "map over rows": (map_over_rows, r"Python loop|returned shape \(0,\)"),
     "bias added into W in place": (bias_into_weights_in_place, r"modified its input `W`"),
     "forgot return": (no_return, r"returned None"),

@@ -413,7 +413,8 @@ WRONG_STABLE_SOFTMAX = {
     "complex numbers": (complex_softmax, r"returned complex128; for float64 logits"),
     "Python loop over slices": (loop_softmax, r"runs a Python loop|took \d+ ms of CPU"),
     "np.apply_along_axis": (apply_along_softmax,
-                            r"runs a Python loop|took \d+ ms of CPU|raised ValueError"),
+                            r"runs a Python loop|took \d+ ms of CPU|raised ValueError|"
+                            r"with `numpy.apply_along_axis`"),
     "calls the course's softmax": (course_softmax,
                                    r"calls `helpers\.activations\.softmax`.*yourself"),
     "calls activations.softmax": (course_module_softmax, r"calls `helpers\.activations\."),
@@ -1548,7 +1549,8 @@ WRONG_CROSS_ENTROPY_GRAD = {
     "naive softmax overflows": (naive_grad, r"(?s)(overflow|invalid value).*(stable softmax|"
                                             r"whatever its sign)"),
     "maximum of the whole batch": (global_max_grad, r"(?s)nan.*very different scale"),
-    "np.apply_along_axis over rows": (apply_along_grad, r"runs a Python loop|took \d+ ms of CPU"),
+    "np.apply_along_axis over rows": (apply_along_grad, r"runs a Python loop|took \d+ ms of CPU|"
+                                                        r"with `numpy.apply_along_axis`"),
     "only the label's entry": (label_only_grad, r"only the label's entries"),
     "Python loop over samples": (loop_grad, r"runs a Python loop|took \d+ ms of CPU"),
     "logits -= max in place": (in_place_grad, r"modified its input `logits` in place"),

@@ -255,11 +255,11 @@ def test_public_helpers_and_case_objects_stay_allowed():
 # ---------------------------------------------------------------- the spec layer's traps
 
 
-def _toy_spec(cases, twins=0):
-    """A spec over the given cases (only its drawing is used), not registered."""
+def _toy_spec(cases, twins=0, vectorised=False):
+    """A spec over the given cases, not registered (its results are not judged)."""
     spec = _spec.Spec("core.toy", grade_id="core-toy", what="`toy(x)`",
                       draw=lambda rng: [c for c in cases], passed="ok", check="core.check_toy",
-                      reference=lambda x: np.cumsum(x), twins=twins)
+                      reference=lambda x: np.cumsum(x), twins=twins, vectorised=vectorised)
     del _spec.SPECS["core.toy"]  # (the course's specs only: other tests list them)
     return spec
 
@@ -303,3 +303,72 @@ def test_a_list_of_a_large_array_counts_as_a_loop():
     assert run(lambda: list(big).index(False)) == ["list.index"]
     assert run(lambda: short.tolist().index(False)) == []
     assert run(lambda: np.flatnonzero(big)) == []
+
+
+def _looped_cumsum(steps: list):
+    """A running sum by a Python loop, recording how many steps each call ran."""
+    def looped(x):
+        out, total = np.empty(x.size), 0.0
+        steps.append(0)
+        for i, v in enumerate(x.ravel()):
+            total += v
+            out[i] = total
+            steps[-1] += 1
+        return out
+    return looped
+
+
+def test_a_loop_is_stopped_where_its_work_settles_the_verdict():
+    # A loop over a large input runs for seconds under the tracer: it is stopped at the work
+    # the judge calls a loop, and the costly cases after it are not run at all.
+    cases = _spec.work_cases(lambda shape, big: np.ones(shape).ravel(),
+                             shapes=((3,), (43,), (200_000,)))
+    spec = _toy_spec(cases, vectorised=True)
+    steps: list[int] = []
+    with pytest.raises(ExerciseError, match="runs a Python loop.*before the check stopped it"):
+        spec.check(_looped_cumsum(steps), seed=0)
+    assert steps[0] == 3 and len(steps) == 2 and steps[1] < 43   # the timed case never ran
+
+    # Caught and ignored by the answer, the stop still counts.
+    def swallows(x):
+        try:
+            return _looped_cumsum([])(x)
+        except BaseException:
+            return np.cumsum(x)
+    with pytest.raises(ExerciseError, match="before the check stopped it"):
+        spec.check(swallows, seed=0)
+
+    # A vectorised answer is not stopped, and each case runs.
+    seen = []
+    spec.check(lambda x: seen.append(x.size) or np.cumsum(x), seed=0)
+    assert seen[:3] == [3, 43, 200_000]
+
+
+def test_a_timed_loop_is_stopped_too():
+    # Only the timed case runs the loop (a branch for large inputs): stopped there.
+    cases = _spec.work_cases(lambda shape, big: np.ones(shape).ravel(),
+                             shapes=((3,), (43,), (200_000,)))
+    steps: list[int] = []
+    looped = _looped_cumsum(steps)
+    spec = _toy_spec(cases, vectorised=True)
+    with pytest.raises(ExerciseError, match="200,000 elements.*before the check stopped it"):
+        spec.check(lambda x: looped(x) if x.size > 1000 else np.cumsum(x), seed=0)
+    assert len(steps) == 1 and steps[0] < _spec.TIMED_LOOP_WORK
+
+
+def test_an_input_fingerprint_sees_every_changed_bit():
+    # (fingerprints tell whether an answer changed its input: a copy compared bit for bit)
+    x = np.array([[1.5, 0.0, np.nan], [2.0, -3.0, 4.0]])
+    for a in (x, x.astype(np.float32), np.asfortranarray(x), np.arange(7, dtype=np.uint8),
+              np.zeros((0, 3)), np.array(2.5)):
+        before = _spec._fingerprint(a)
+        assert _spec._fingerprint(a.copy()) == before
+        if a.size:
+            changed = a.copy()
+            flat = changed.reshape(-1) if changed.flags.c_contiguous else changed.T.reshape(-1)
+            flat[-1] = flat[-1] + 1 if a.dtype.kind != "f" or np.isfinite(flat[-1]) else 0
+            assert _spec._fingerprint(changed) != before
+    zero = np.zeros(3)
+    assert _spec._fingerprint(-zero) != _spec._fingerprint(zero)     # -0.0 is another bit pattern
+    assert _spec._fingerprint(zero.astype(np.float32)) != _spec._fingerprint(zero)  # dtype
+    assert _spec._fingerprint(zero.reshape(3, 1)) != _spec._fingerprint(zero)       # shape

@@ -33,7 +33,7 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Forbidden", "Trace", "tracing"]
+__all__ = ["Forbidden", "Stopped", "Trace", "call_armed", "tracing"]
 
 # Builtins that build an array element by element from Python objects, one at a time: a loop
 # in disguise whose per-element work the counters below cannot see, since the objects are
@@ -49,6 +49,13 @@ SAMPLES = 256
 # below cannot see it when the objects are shared (the two booleans of a mask's tolist, then
 # list.index over them). Results and small inputs stay well below this size.
 PER_ELEMENT_SIZE = 10_000
+
+
+class Stopped(BaseException):
+    """Raised inside the student's call once what it ran settles the verdict (its Python work
+    passed the loop limit, or a loop in disguise ran): a loop over a million values need not
+    run to the end under the tracer (tens of seconds) to be called a loop. A BaseException,
+    so an answer's ``except Exception`` does not swallow it."""
 
 
 def _per_element_method(method) -> str | None:
@@ -91,6 +98,8 @@ class Trace:
     calls: int = 0           # Python and builtin function calls
     peak_blocks: int = 0     # most Python memory blocks alive at once, above the start
     complete: bool = False   # the tracer ran to the end of the call (not replaced midway)
+    stopped: bool = False    # the tracer stopped the call (see Stopped): work is a lower bound
+    armed: bool = False      # inside the student's call (see call_armed): a stop may come
     seconds: float = 0.0     # a timed case: the fastest of a few calls of the answer
     reference_seconds: float = 0.0  # ... and of the reference, on the same input
 
@@ -103,6 +112,7 @@ class Trace:
         return {"forbidden": list(self.forbidden), "per_element": list(self.per_element),
                 "lines": int(self.lines), "calls": int(self.calls),
                 "peak_blocks": int(self.peak_blocks), "complete": bool(self.complete),
+                "stopped": bool(self.stopped),
                 "seconds": float(self.seconds),
                 "reference_seconds": float(self.reference_seconds)}
 
@@ -121,7 +131,8 @@ class Trace:
             return v if type(v) is float and 0 <= v < 1e6 else 0.0
         return cls(forbidden=names("forbidden"), per_element=names("per_element"),
                    lines=ints("lines"), calls=ints("calls"), peak_blocks=ints("peak_blocks"),
-                   complete=data.get("complete") is True, seconds=seconds("seconds"),
+                   complete=data.get("complete") is True, stopped=data.get("stopped") is True,
+                   seconds=seconds("seconds"),
                    reference_seconds=seconds("reference_seconds"))
 
 
@@ -241,11 +252,24 @@ def _torch_counter():
     return _TORCH_COUNTER
 
 
+def call_armed(trace: Trace, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, with ``trace`` armed meanwhile: its tracer stops the student's
+    call only, never the check's own lines around it, which run traced too."""
+    trace.armed = True
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        trace.armed = False
+
+
 @contextlib.contextmanager
-def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
+def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False,
+            work_limit: int | None = None, stop_per_element: bool = False):
     """Trace the block: yields a :class:`Trace` that fills in while the block runs.
 
     With ``count_work``, line events are counted too (slower: use it for small functions).
+    The traced call is stopped (:class:`Stopped` raised in it, ``trace.stopped`` set) once its
+    work reaches ``work_limit``, or, with ``stop_per_element``, once a loop in disguise runs.
     The tracers in place before (a debugger's, a coverage tool's) are put back afterwards.
     """
     trace = Trace()
@@ -269,6 +293,15 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
     # With torch loaded, every torch call runs the counter's handler: one call of work each.
     counter = _torch_counter()() if count_work and "torch" in sys.modules else None
     handler = counter.__torch_function__.__func__.__code__ if counter is not None else None
+    limit = work_limit if work_limit is not None else float("inf")
+
+    def stop(frame):
+        # (raising in a tracer makes the interpreter drop it: `complete` says it was ours;
+        # never in this generator's own lines, which put the tracers back. Once only: the
+        # check's lines the exception passes on its way out must not be stopped again.)
+        if trace.armed and frame.f_code not in own_code:
+            trace.stopped, trace.armed = True, False
+            raise Stopped()
 
     def note_python(frame):
         trace.calls += 1
@@ -312,11 +345,17 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
                 trace.per_element.append(f"numpy.{name}")
             if frame.f_code not in own_code:
                 note_python(frame)
+        else:
+            return
+        if trace.lines + trace.calls >= limit or (stop_per_element and trace.per_element):
+            stop(frame)
 
     def line_tracer(frame, event, arg):
         if event == "line":
             trace.lines += 1
             sample()
+            if trace.lines + trace.calls >= limit:
+                stop(frame)
         return line_tracer
 
     def global_tracer(frame, event, arg):
@@ -350,4 +389,4 @@ def tracing(forbidden: Forbidden | None = None, *, count_work: bool = False):
             with contextlib.suppress(Exception):  # the answer left a mode of its own on top
                 counter.__exit__(None, None, None)
         trace.peak_blocks = max(0, peak - start)
-        trace.complete = still_ours
+        trace.complete = still_ours or trace.stopped
