@@ -818,6 +818,10 @@ def _timings(spec: Spec, call, call_args, kwargs, case: Case, first: float,
             pair = Trace(seconds=answer, reference_seconds=numpy_time)
             if not _too_slow(pair, spec.timed_floor) or answer / numpy_time < best[0] / best[1]:
                 best = (answer, numpy_time)
+            # A second run far over the limit too: no stall explains two such runs (a loop
+            # over Python objects takes tens of times numpy's), and each rerun takes long.
+            if answer > 3 * max(TIMED_FACTOR * numpy_time, spec.timed_floor):
+                break
     return best
 
 
