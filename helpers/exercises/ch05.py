@@ -686,6 +686,14 @@ def _draw_epochs(rng) -> list[Case]:
         # Never gets there: the answer is None.
         Case("the rising curve, target 0.99 (never reached)", (curve(_RISING), 0.99)),
         Case("a flat curve that never reaches the target", (np.full(5, 0.5), 0.9)),
+        # Targets outside an accuracy's range: the text allows any number. 0 (an int) and 0.0
+        # are reached at epoch 0 by a curve that starts at 0.0, a negative target at once, and
+        # 90 (a percentage, an int above 1) never.
+        Case("a curve above 0, target 0 (an int)", (curve([0.2, 0.5, 0.9]), 0)),
+        Case("a curve starting at 0.0, target 0.0", (curve([0.0, 0.4, 0.95]), 0.0)),
+        Case("a curve, target -0.5 (below every entry)", (curve([0.1, 0.3, 0.2]), -0.5)),
+        Case("the rising curve, target 90 (an int above 1: never reached)",
+             (curve(_RISING), 90)),
     ]
     # Values just below, at and just above a drawn target of two decimals (0.93), the kind
     # that rounding to two decimals would reach from just below. The other entries sit clear
@@ -775,6 +783,11 @@ def _draw_epochs(rng) -> list[Case]:
     # anywhere in the second half put an iterator that stops there at 5 times numpy's time,
     # the limit.) A list of the mask is seen as such: tolist and list methods on 10,000+
     # elements are loops in disguise.
+    # A long curve reached early, at an odd epoch: a search of part of a long curve (its
+    # second half, every other entry) misses.
+    early, early_t = _long_curve(rng, 200_000, earliest=0.01, latest=0.1, odd=True)
+    cases.append(Case(f"a curve of 200,000 epochs, first reaching the target {early_t!r} in its "
+                      "first tenth, at an odd epoch", (early, early_t)))
     timed, timed_t = _long_curve(rng, 2_000_000, earliest=0.75)
     cases.append(Case(f"a curve of 2,000,000 epochs, first reaching the target {timed_t!r} in "
                       "its second half (timed against numpy's own loops)", (timed, timed_t),
@@ -784,9 +797,10 @@ def _draw_epochs(rng) -> list[Case]:
     return cases
 
 
-def _long_curve(rng, n: int, earliest: float = 0.5) -> tuple[np.ndarray, float]:
-    """A long curve and a target it first reaches at a drawn place in its second half (after
-    the fraction ``earliest`` of it, before its last tenth): below the target until then,
+def _long_curve(rng, n: int, earliest: float = 0.5, latest: float = 0.9,
+                odd: bool = False) -> tuple[np.ndarray, float]:
+    """A long curve and a target it first reaches at a drawn place (after the fraction
+    ``earliest`` of it, before ``latest``; at an odd epoch if ``odd``): below the target until then,
     many entries within 1e-6 of it and one a float step below (a lower precision, or a target
     rounded to float32, reaches it early), then values on both sides. A search of part of
     the curve, or a sample of it, misses."""
@@ -794,7 +808,8 @@ def _long_curve(rng, n: int, earliest: float = 0.5) -> tuple[np.ndarray, float]:
     c = t - rng.uniform(1e-7, 0.3, n)
     near = rng.choice(n // 2, max(3, n // 1000), replace=False)
     c[near] = t - rng.uniform(1e-9, 1e-6, near.size)
-    hit = int(rng.integers(int(earliest * n), (9 * n) // 10))
+    hit = int(rng.integers(int(earliest * n), int(round(latest * n))))
+    hit |= 1 if odd else 0
     c[hit // 2] = np.nextafter(t, 0)
     c[hit] = t
     c[hit + 1:] = t + rng.uniform(-0.3, 0.05, n - hit - 1)
@@ -1071,7 +1086,9 @@ def _name_key(value: str) -> str:
     "BinaryCrossentropy(from_logits=True)" -> "binarycrossentropy"."""
     key = re.sub(r"[\s\-]+", "_", value.strip().lower())
     key = _FRAMEWORK.sub("", key)
-    return re.sub(r"\(.*\)$", "", key)
+    # Only a call's arguments go ("()", "(from_logits=True)"): a name written as a formula,
+    # "cross_entropy(softmax(p))", keeps its brackets and names no single function.
+    return re.sub(r"\((\s*\w+\s*=[^()]*)?\)$", "", key)
 
 
 def _logits_loss(value) -> tuple | None:
@@ -1130,6 +1147,10 @@ def _canonical(value, options, aliases, what: str, task: str) -> str:
     if key not in options:
         close = _slip(key, list(options) + list(aliases))
         guess = f" Did you mean {aliases.get(close, close)!r}?" if close else ""
+        if "(" in key:
+            guess = (" That is a formula, a function applied to something: each part names "
+                     "one function, and a formula can hide a second activation (softmax inside "
+                     "the loss as well as in the output, say).")
         raise ExerciseError(f"task {task!r}: unknown {what} {value!r}.{guess}",
                             f"choose from {', '.join(map(repr, options))}.")
     return key
