@@ -1384,3 +1384,32 @@ WRONG_OUTPUT_CHOICE.update({
     "cross-entropy of log-softmax": (
         _outputs_with(digit=("softmax", "cross_entropy(log_softmax(z))")), r"a formula"),
 })
+
+
+def _ratio_by_loop_when(condition):
+    """The right ratio, by a Python loop over the entries when ``condition(W_before)``."""
+    def update_ratio(W_before, W_after):
+        if condition(W_before):
+            num = den = 0.0
+            for x, y in zip(W_before.ravel().tolist(), W_after.ravel().tolist()):
+                num += (float(y) - float(x)) ** 2
+                den += float(x) ** 2
+            return math.sqrt(num) / math.sqrt(den)
+        return float(np.linalg.norm(W_after - W_before) / np.linalg.norm(W_before))
+    return update_ratio
+
+
+WRONG_UPDATE_RATIO.update({
+    "a loop for int32 matrices only": (_ratio_by_loop_when(lambda W: W.dtype == np.int32),
+                                       r"int32: .*Python loop|Python loop.*int32"),
+    "a loop for one row or one column only": (
+        _ratio_by_loop_when(lambda W: 1 in W.shape),
+        r"one (row|column): .*Python loop|Python loop.*one (row|column)"),
+})
+
+
+RIGHT_OUTPUT_CHOICE.update({
+    "Keras's class names": {"temperature": ("linear", "MeanSquaredError"),
+                            "digit": ("softmax", "CategoricalCrossentropy"),
+                            "tags": ("sigmoid", "BinaryCrossentropy")},
+})

@@ -1546,8 +1546,9 @@ def test_ratios_pass_message_is_the_same_for_every_draw(capsys):
 def test_ratios_edge_cases_come_first():
     labels = [c.label for c in ch07.UPDATE_RATIOS.draw(0)]
     for needed in ("hand-made", "float32", "Adam", "single Linear", "frozen", "1e-9",
-                   "one-unit", "evaluation mode", "moves a frozen layer", "norm 1e-4"):
-        assert any(needed in label for label in labels[:11]), needed
+                   "one-unit", "evaluation mode", "moves a frozen layer", "norm 1e-4",
+                   "large layer"):
+        assert any(needed in label for label in labels[:12]), needed
 
 
 @pytest.mark.parametrize("kind", ["sgd", "momentum", "adam", "adam_decay", "adamw"])
@@ -2060,4 +2061,69 @@ WRONG_RATIOS.update({
     "gradients clipped to +-1e5 before the step": (
         _ratios_after(lambda m: torch.nn.utils.clip_grad_value_(m.parameters(), 1e5)),
         r"targets of about|changed|grad|expected|gave"),
+})
+
+
+# The tenth reading's: a lower precision for large batches or layers only, a hook that leaves
+# the session's default dtype changed, one that returns grad_input scaled by 1 + 1e-12.
+def _dead_float16_on_large_float32(module, inputs, output):
+    a = output.detach()
+    if a.dtype == torch.float32 and a.numel() > 100_000:
+        a = a.half()
+    module.dead_log.append(float((a == 0).all(0).double().mean()))
+
+
+def _dead_float32_on_large(module, inputs, output):
+    a = output.detach()
+    if a.numel() > 100_000:
+        a = a.float()
+    module.dead_log.append(float((a == 0).all(0).double().mean()))
+
+
+def _layout_float32_rounded_big_layers(model):
+    ls = linears(model)
+    return ([(m.weight.detach().float().double() if m.weight.numel() > 100
+              else m.weight.detach().double()).numpy().T.copy() for m in ls],
+            [np.zeros(m.out_features) if m.bias is None
+             else m.bias.detach().double().numpy().copy() for m in ls])
+
+
+def _ratios_float32_big_layers(model, step):
+    ls = linears(model)
+    before = [m.weight.detach().clone() for m in ls]
+    step()
+    out = []
+    for m, b in zip(ls, before):
+        a = m.weight.detach()
+        if a.numel() > 100:
+            a, b = a.float(), b.float()
+        out.append(float((a - b).norm() / b.norm()))
+    return np.array(out)
+
+
+def _grad_leaves_default_dtype(module, grad_input, grad_output):
+    module.grad_log.append(float(grad_output[0].norm()))
+    torch.set_default_dtype(torch.float64)
+
+
+def _grad_returns_scaled_grad_input(module, grad_input, grad_output):
+    module.grad_log.append(float(grad_output[0].norm()))
+    return (grad_input[0] * (1 + 1e-12),) if grad_input[0] is not None else None
+
+
+WRONG_DEAD.update({
+    "float16 for float32 batches over 100,000 entries": (
+        _dead_float16_on_large_float32, r"large float32 ReLU layer"),
+    "float32 for batches over 100,000 entries": (_dead_float32_on_large,
+                                                r"large float64 ReLU layer"),
+})
+WRONG_LAYOUT["weights rounded through float32 in layers of 100+ weights"] = (
+    _layout_float32_rounded_big_layers, r"Linear\(40, 30\)")
+WRONG_RATIOS["float32 arithmetic in layers of 100+ weights"] = (
+    _ratios_float32_big_layers, r"Linear\(40, 30\)")
+WRONG_GRAD.update({
+    "leaves the session's default dtype float64": (_grad_leaves_default_dtype,
+                                                   r"default dtype from float32 to float64"),
+    "returns grad_input scaled by 1 + 1e-12": (_grad_returns_scaled_grad_input,
+                                               r"changed the gradients|changed grad_input"),
 })

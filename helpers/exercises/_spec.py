@@ -1057,8 +1057,10 @@ class Spec:
                     "ms. Either it handles the elements one at a time (a loop, or "
                     "map/deque/iterators over the elements), or it computes in a slow type "
                     "(np.longdouble, Python objects such as Fraction or Decimal) whose "
-                    "arithmetic runs many times slower than float64's; this exercise asks for "
-                    "a vectorised answer in float64 (or the input's float type).", hint)
+                    "arithmetic runs many times slower than float64's, or it calls a costly "
+                    "function on every element where a cheaper one does the job "
+                    "(np.hypot.reduce for a norm, say); this exercise asks for a vectorised "
+                    "answer in float64 (or the input's float type).", hint)
 
 
 def _work_done(o: Observation) -> str:

@@ -179,14 +179,17 @@ def _draw_update_ratio(rng) -> list[Case]:
     def pair_of(shape, large, dtype=np.float64):
         W = _weights(rng, shape)
         W_after = _step(rng, W, 10 ** rng.uniform(-4, -2))  # a drawn step: no ratio to fit
-        if dtype == np.int64:
+        if np.dtype(dtype).kind == "i":
             return np.round(W * 1000).astype(dtype), np.round(W_after * 1000 + 7).astype(dtype)
         return W.astype(dtype), W_after.astype(dtype)
 
-    # Work pairs in float32 and in integers too: a loop kept for some dtypes only shows.
-    for dtype in (np.float32, np.int64):
+    # Work pairs in float32 and in integers too, and of one row and one column: a loop kept
+    # for some dtypes or shapes only shows.
+    for dtype in (np.float32, np.int64, np.int32):
         cases += work_cases(lambda shape, large, dtype=dtype: pair_of(shape, large, dtype),
                             shapes=((3, 4), (43, 44)), name=f"{np.dtype(dtype).name}: ")
+    cases += work_cases(pair_of, shapes=((1, 4), (1, 2000)), name="one row: ")
+    cases += work_cases(pair_of, shapes=((4, 1), (2000, 1)), name="one column: ")
     cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (1_000_000, 2)))
     cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (2, 1_000_000)))[-1:]
     # One of the two large matrices, drawn, goes over writeable, the other read-only: an
@@ -1016,6 +1019,9 @@ _LOSS_ALIASES = {
     "crossentropy": "cross_entropy", "categorical_cross_entropy": "cross_entropy",
     "categorical_crossentropy": "cross_entropy", "ce": "cross_entropy",
     "sparse_categorical_crossentropy": "cross_entropy",
+    # Keras's class names, without their module (tf.keras.losses.MeanSquaredError)
+    "meansquarederror": "mse", "binarycrossentropy": "bce",
+    "categoricalcrossentropy": "cross_entropy", "sparsecategoricalcrossentropy": "cross_entropy",
 }
 # Framework losses that do not take probabilities: BCEWithLogitsLoss and CrossEntropyLoss
 # apply the output activation themselves (they take logits), NLLLoss takes log-probabilities.

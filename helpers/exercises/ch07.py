@@ -687,6 +687,7 @@ def _drive_grad_hook(answers, recipe):
             lin.grad_log = log
             logs.append(log)
         weight_grads, input_grads = [], []
+        default_dtype = torch.get_default_dtype()
         try:
             for lin in linears:
                 handles.append(lin.register_full_backward_hook(hook))
@@ -699,9 +700,11 @@ def _drive_grad_hook(answers, recipe):
         finally:
             for h in handles:
                 h.remove()
+            session = [str(default_dtype), str(torch.get_default_dtype())]
+            torch.set_default_dtype(default_dtype)  # the session as it was
         replaced = [lin.__dict__.get("grad_log") is not log for lin, log in zip(linears, logs)]
     return {"logs": logs, "replaced": replaced, "weight_grads": weight_grads,
-            "input_grads": input_grads}
+            "input_grads": input_grads, "default_dtype": session}
 
 
 @_single_threaded
@@ -799,7 +802,15 @@ def _survey_grad(cases, observations, refs) -> dict:
 def _judge_grad_hook(case: Case, obs, expected) -> None:
     what = _GRAD_WHAT
     recipe = case.args[0]
-    res = _record(obs.result, ("logs", "replaced", "weight_grads", "input_grads"), what)
+    res = _record(obs.result, ("logs", "replaced", "weight_grads", "input_grads",
+                               "default_dtype"), what)
+    before, after = (res["default_dtype"] + ["?", "?"])[:2]
+    if before != after:
+        raise ExerciseError(
+            f"{what} changed the session's default dtype from {before.replace('torch.', '')} "
+            f"to {after.replace('torch.', '')}: every tensor created afterwards, in the rest of "
+            "the notebook too, has another precision.",
+            "a hook only records: leave torch.set_default_dtype alone.")
     dtype = recipe["model"]["dtype"]
     rtol = _grad_rtol(case)
     n_batches, n_layers = len(recipe["batches"]), len(expected["dz"][0])
@@ -809,7 +820,9 @@ def _judge_grad_hook(case: Case, obs, expected) -> None:
         for k in range(n_layers):
             got = _tensor_array(_index(res["weight_grads"], b, k))
             ref = expected["weight_grads"][b][k]
-            if ref is not None and (got is None or not _same_array(got, ref, rtol=rtol)):
+            # (bit for bit: the same passes give the same gradients; a hook that returns a
+            # scaled grad_input changes them by as little as it likes)
+            if ref is not None and (got is None or not _same_array(got, ref)):
                 raise ExerciseError(
                     f"with {what} attached, the gradient of Linear layer {k + 1}'s weights "
                     "differs from the model's own: the hook changed the gradients that flow "
@@ -818,7 +831,7 @@ def _judge_grad_hook(case: Case, obs, expected) -> None:
                     "returns nothing (None), and modifies no tensor it is given.")
         if expected["input_grads"][b] is not None:
             got = _tensor_array(_index(res["input_grads"], b))
-            if got is None or not _same_array(got, expected["input_grads"][b], rtol=rtol):
+            if got is None or not _same_array(got, expected["input_grads"][b]):
                 raise ExerciseError(
                     f"with {what} attached, the gradient that reaches the input data differs "
                     "from the model's own: the hook changed grad_input of the first layer.",
@@ -1036,6 +1049,20 @@ def _draw_dead(rng) -> list[Case]:
                             [_random_dead_batch(rng, "relu", 6, 5, "float64"),
                              _random_dead_batch(rng, "relu", 4, 5, "float64")],
                             evaluating=True))
+    # Large batches with one tiny live output in some units: an answer that rounds a large
+    # batch to a lower precision (float16 above some size, float32 for float64) turns them
+    # into zeros, and those units into dead ones.
+    for dtype, n, units, tiny in (("float32", 400, 300, (1e-40, 1e-30, 2e-8)),
+                                  ("float64", 250, 500, (1e-310, 1e-300, 1e-50))):
+        z = -np.abs(rng.normal(0.0, 1.0, (n, units))) - 0.1
+        order = rng.permutation(units)
+        live, faint = order[: units // 2], order[units // 2: units // 2 + len(tiny)]
+        z[rng.integers(0, n, live.size), live] = rng.uniform(0.1, 2.0, live.size)
+        z[rng.integers(0, n, faint.size), faint] = tiny
+        cases.append(_dead_case(
+            f"a large {dtype} ReLU layer, {n} samples x {units} units, where some units output "
+            f"{', '.join(f'{v:g}' for v in tiny)} once and 0 otherwise (alive)",
+            {"type": "relu"}, [z.astype(_FLOATS[dtype])]))
     for j in range(3):
         kind = str(rng.choice(["relu", "leaky_relu", "tanh", "elu"]))
         layer = {"type": kind, "slope": 0.1} if kind == "leaky_relu" else {"type": kind}
@@ -1405,6 +1432,10 @@ def _draw_layout(rng) -> list[Case]:
         _layout_case("a deep model of 23 modules: Linear(3, 3) twelve times, a Tanh between "
                      "each (module names 0 to 22: \"10\" sorts before \"2\" as text)",
                      _deep_layers(rng, f64), f64),
+        # Weights that are float64 through and through (no float32 value converted): a
+        # large layer rounded to float32 on the way out shows.
+        _layout_case("a float64 model with a large layer: Linear(40, 30) Tanh Linear(30, 2)",
+                     [lin(rng, 40, 30, f64), {"type": "tanh"}, lin(rng, 30, 2, f64)], f64),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
@@ -1883,6 +1914,7 @@ def _draw_ratios(rng) -> list[Case]:
                     lin(rng, 3, 1, f64)]
     # Weights of norm 1e-4 (a layer initialised tiny): a ratio with an epsilon in its
     # denominator (||W|| + 1e-10, or 1e-12) is off by 1e-6 (1e-8) there.
+    big = [lin(rng, 40, 30, f64), {"type": "tanh"}, lin(rng, 30, 2, f64)]
     tiny = [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)]
     for layer in (tiny[0], tiny[2]):
         layer["W"] = layer["W"] * (1e-4 / np.linalg.norm(layer["W"]))
@@ -1932,6 +1964,10 @@ def _draw_ratios(rng) -> list[Case]:
                     "gradient, but a step other than an optimizer's may still change it): "
                     "Linear(3, 4, frozen) ReLU Linear(4, 2)", frozen_step, f64,
                     {"kind": "custom", "deltas": _custom_deltas(rng, frozen_step, [1e-2, 1e-3])}),
+        _ratio_case(rng, "a hand-made step of 1e-9 of the weights' size on a float64 model "
+                    "with a large layer (float32 cannot resolve it): Linear(40, 30) Tanh "
+                    "Linear(30, 2)", big, f64,
+                    {"kind": "custom", "deltas": _custom_deltas(rng, big, [1e-9, 1e-9])}),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
