@@ -188,8 +188,12 @@ def _draw_update_ratio(rng) -> list[Case]:
     for dtype in (np.float32, np.int64, np.int32):
         cases += work_cases(lambda shape, large, dtype=dtype: pair_of(shape, large, dtype),
                             shapes=((3, 4), (43, 44)), name=f"{np.dtype(dtype).name}: ")
-    cases += work_cases(pair_of, shapes=((1, 4), (1, 2000)), name="one row: ")
-    cases += work_cases(pair_of, shapes=((4, 1), (2000, 1)), name="one column: ")
+    for name, shapes in (("one row: ", ((1, 4), (1, 2000))),
+                         ("one column: ", ((4, 1), (2000, 1)))):
+        pair = work_cases(pair_of, shapes=shapes, name=name)
+        for c, shape in zip(pair, shapes):
+            c.size = max(shape)  # (a loop runs along the long axis: 4, then 2000 times)
+        cases += pair
     cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (1_000_000, 2)))
     cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (2, 1_000_000)))[-1:]
     # One of the two large matrices, drawn, goes over writeable, the other read-only: an
