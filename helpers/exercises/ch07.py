@@ -1903,7 +1903,7 @@ def _custom_deltas(rng, layers: list, scales) -> list:
 
 def _draw_ratios(rng) -> list[Case]:
     f64, f32 = "float64", "float32"
-    huge = float(10 ** rng.uniform(6, 10))  # targets so large the gradients are too
+    huge = float(10 ** rng.uniform(7, 10))  # targets so large the gradients are too
     lin = _linear_recipe
     three = [lin(rng, 4, 3, f64), {"type": "tanh"}, lin(rng, 3, 6, f64), {"type": "relu"},
              lin(rng, 6, 2, f64)]
