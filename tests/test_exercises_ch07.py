@@ -2123,7 +2123,7 @@ WRONG_RATIOS["float32 arithmetic in layers of 100+ weights"] = (
     _ratios_float32_big_layers, r"Linear\(40, 30\)")
 WRONG_GRAD.update({
     "leaves the session's default dtype float64": (_grad_leaves_default_dtype,
-                                                   r"default dtype from float32 to float64"),
+                                                   r"default dtype went from float32 to float64"),
     "returns grad_input scaled by 1 + 1e-12": (_grad_returns_scaled_grad_input,
                                                r"changed the gradients|changed grad_input"),
 })

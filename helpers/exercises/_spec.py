@@ -349,7 +349,7 @@ def _work_limit(spec: Spec, before: Sequence[Case], seen: Sequence[Observation],
         if k >= len(small):
             return None
         cs, os_ = small[k]
-        return os_.trace.work + max(8, (case.size - cs.size) // 2)
+        return os_.trace.work + _loop_work(cs, case)
     done = [o.trace.work for c, o in small if c.answer == case.answer and o.trace.complete]
     if case.driver is not None or not done:
         return None
@@ -399,9 +399,7 @@ def _probe(spec: Spec, answers: Sequence, case: Case) -> Any:
     args, kwargs = case.inputs()
     if case.driver is None:
         _read_only([*args, *kwargs.values()], case.writeable)
-        call, call_args = answers[case.answer], args
-    else:
-        call, call_args = DRIVERS[case.driver], (answers, *args)
+    call, call_args = _call_of(answers, case, args)
     handed = _CASE_WRITEABLE.set(case.writeable)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -658,6 +656,13 @@ def _holds_data(result) -> bool:
     return type(result).__module__.startswith("torch") and hasattr(result, "detach")
 
 
+def _call_of(answers: Sequence, case: Case, args: tuple) -> tuple[Callable, tuple]:
+    """What a case calls, and with what: its driver (given the answers), or the answer."""
+    if case.driver is not None:
+        return DRIVERS[case.driver], (answers, *args)
+    return answers[case.answer], args
+
+
 def _run(spec: Spec, answers: Sequence, case: Case,
          work_limit: int | None = None) -> tuple[Observation, Any]:
     """Run one case: its observation, and the result as returned (not copied). The call is
@@ -672,10 +677,7 @@ def _run(spec: Spec, answers: Sequence, case: Case,
     # The arrays are handed over read-only: an answer that writes into its input and puts the
     # values back before returning (which the fingerprints cannot see) fails at the write.
     frozen = _read_only([*args, *kwargs.values()], case.writeable) if watch else []
-    if case.driver is not None:
-        call, call_args = DRIVERS[case.driver], (answers, *args)
-    else:
-        call, call_args = answers[case.answer], args
+    call, call_args = _call_of(answers, case, args)
     status, result, error = "returned", None, ""
     # A driver hands its inputs over writeable or read-only as the draw says (a hash of their
     # first values made a long input of zeros read-only on every draw).
@@ -1013,7 +1015,7 @@ class Spec:
         for (cs, os_), (cl, ol) in zip(small, large):
             grown_work = ol.trace.work - os_.trace.work
             grown_blocks = ol.trace.peak_blocks - os_.trace.peak_blocks
-            if grown_work >= max(8, (cl.size - cs.size) // 2):
+            if grown_work >= _loop_work(cs, cl):
                 raise ExerciseError(
                     f"{self.what} runs a Python loop: on {cs.label} it executed "
                     f"{os_.trace.work} Python lines and calls, on {cl.label} "
@@ -1061,6 +1063,11 @@ class Spec:
                     "function on every element where a cheaper one does the job "
                     "(np.hypot.reduce for a norm, say); this exercise asks for a vectorised "
                     "answer in float64 (or the input's float type).", hint)
+
+
+def _loop_work(small: Case, large: Case) -> int:
+    """The Python work a large work case may run beyond its small one before it is a loop."""
+    return max(8, (large.size - small.size) // 2)
 
 
 def _work_done(o: Observation) -> str:

@@ -338,7 +338,6 @@ def _model_state(model) -> dict:
     """A model's state that an answer must not change: each parameter (the tensor object, its
     values, dtype and requires_grad), each module's training mode, autograd's switch and the
     session's default dtype."""
-    torch = _import_torch()
     return {"params": [(name, p, p.detach().clone(), str(p.dtype).replace("torch.", ""),
                         bool(p.requires_grad)) for name, p in model.named_parameters()],
             # Where each parameter's values live: a round trip (.double() then .to(...), or
@@ -348,17 +347,17 @@ def _model_state(model) -> dict:
             "modes": [(name, m.training) for name, m in model.named_modules()],
             "grads": [None if p.grad is None else p.grad.detach().clone()
                       for p in model.parameters()],
-            "grad_enabled": torch.is_grad_enabled(),
-            "default_dtype": torch.get_default_dtype()}
+            **_session_state()}
 
 
-def _state_changes(before: dict, model, *, values: bool = True,
-                   grads: bool = False) -> list[list[str]]:
-    """How ``model`` differs from the state ``before``, as [kind, what] pairs (plain data for
-    the judge); ``values``: compare the parameters' values too (not after a step); ``grads``:
-    compare their gradients too."""
+def _session_state() -> dict:
+    """The session's state an answer must not change: autograd's switch, the default dtype."""
     torch = _import_torch()
-    after = _model_state(model)
+    return {"grad_enabled": torch.is_grad_enabled(), "default_dtype": torch.get_default_dtype()}
+
+
+def _session_changes(before: dict, after: dict) -> list[list[str]]:
+    """How the session state ``after`` differs from ``before``, as [kind, what] pairs."""
     changes = []
     if after["grad_enabled"] != before["grad_enabled"] and before["grad_enabled"]:
         changes.append(["grad_enabled", "autograd is switched off for the whole session "
@@ -371,6 +370,17 @@ def _state_changes(before: dict, model, *, values: bool = True,
         changes.append(["default_dtype", "the session's default dtype went from "
                         f"{str(before['default_dtype']).replace('torch.', '')} to "
                         f"{str(after['default_dtype']).replace('torch.', '')}"])
+    return changes
+
+
+def _state_changes(before: dict, model, *, values: bool = True,
+                   grads: bool = False) -> list[list[str]]:
+    """How ``model`` differs from the state ``before``, as [kind, what] pairs (plain data for
+    the judge); ``values``: compare the parameters' values too (not after a step); ``grads``:
+    compare their gradients too."""
+    torch = _import_torch()
+    after = _model_state(model)
+    changes = _session_changes(before, after)
     if [n for n, *_ in after["params"]] != [n for n, *_ in before["params"]]:
         changes.append(["params", "its parameters are not the same ones (added, removed or "
                                   "renamed)"])
@@ -687,7 +697,7 @@ def _drive_grad_hook(answers, recipe):
             lin.grad_log = log
             logs.append(log)
         weight_grads, input_grads = [], []
-        default_dtype = torch.get_default_dtype()
+        session = _session_state()
         try:
             for lin in linears:
                 handles.append(lin.register_full_backward_hook(hook))
@@ -700,11 +710,12 @@ def _drive_grad_hook(answers, recipe):
         finally:
             for h in handles:
                 h.remove()
-            session = [str(default_dtype), str(torch.get_default_dtype())]
-            torch.set_default_dtype(default_dtype)  # the session as it was
+            changes = _session_changes(session, _session_state())
+            torch.set_grad_enabled(session["grad_enabled"])  # the session as it was
+            torch.set_default_dtype(session["default_dtype"])
         replaced = [lin.__dict__.get("grad_log") is not log for lin, log in zip(linears, logs)]
     return {"logs": logs, "replaced": replaced, "weight_grads": weight_grads,
-            "input_grads": input_grads, "default_dtype": session}
+            "input_grads": input_grads, "changes": changes}
 
 
 @_single_threaded
@@ -802,15 +813,10 @@ def _survey_grad(cases, observations, refs) -> dict:
 def _judge_grad_hook(case: Case, obs, expected) -> None:
     what = _GRAD_WHAT
     recipe = case.args[0]
-    res = _record(obs.result, ("logs", "replaced", "weight_grads", "input_grads",
-                               "default_dtype"), what)
-    before, after = (res["default_dtype"] + ["?", "?"])[:2]
-    if before != after:
-        raise ExerciseError(
-            f"{what} changed the session's default dtype from {before.replace('torch.', '')} "
-            f"to {after.replace('torch.', '')}: every tensor created afterwards, in the rest of "
-            "the notebook too, has another precision.",
-            "a hook only records: leave torch.set_default_dtype alone.")
+    res = _record(obs.result, ("logs", "replaced", "weight_grads", "input_grads", "changes"),
+                  what)
+    _judge_changes(what, res["changes"], "A hook only records: the rest of the notebook runs "
+                                         "in the session it leaves.")
     dtype = recipe["model"]["dtype"]
     rtol = _grad_rtol(case)
     n_batches, n_layers = len(recipe["batches"]), len(expected["dz"][0])
