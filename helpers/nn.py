@@ -457,7 +457,8 @@ class MLP:
         """Train in place and return a :class:`History` (see its docstring for the layout).
 
         ``batch_size=None`` trains full-batch (one step per epoch). ``callback(epoch, net,
-        history)``, if given, runs after each epoch; returning ``False`` stops training.
+        history)``, if given, runs after each epoch (the last one included); returning
+        ``False`` stops training, and that call is its last.
         If the loss becomes inf or NaN, training stops with a warning and
         ``history.diverged_at`` says when: usually the learning rate is too large.
         ``optimizer_state=history.optimizer_state`` of an earlier fit of this network with the
@@ -503,6 +504,7 @@ class MLP:
         history.optimizer_state = opt
         rng = np.random.default_rng(seed)
         last_updates = None
+        stopped = False
 
         with np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(epochs + 1):
@@ -527,6 +529,7 @@ class MLP:
                 if epoch == epochs:
                     break
                 if callback is not None and epoch > 0 and callback(epoch, self, history) is False:
+                    stopped = True  # the callback has seen this epoch, the last one trained
                     break
                 if batch_size is None:
                     last_updates = self._apply(opt, grads)
@@ -537,7 +540,7 @@ class MLP:
                         self._forward(X[idx])
                         grads = self._backward(self._loss_and_delta(Y[idx], loss)[1])
                         last_updates = self._apply(opt, grads)
-        if callback is not None and history.diverged_at is None:
+        if callback is not None and history.diverged_at is None and not stopped:
             callback(history.epochs, self, history)
         return history
 

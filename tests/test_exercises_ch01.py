@@ -414,7 +414,7 @@ def test_linear_layer_edge_cases_come_first_and_cover_the_contract():
     for needed in ("one sample", "one output unit", "one input", "empty", "square", "float32",
                    "positive values", "integer X", "very different sizes", "other values",
                    "empty float32", "float32 X with float64", "float64 b", "integer X, W and b"):
-        assert any(needed in label for label in labels[:17]), needed
+        assert any(needed in label for label in labels[:18]), needed
     shapes = {c.args[0].shape[0] for c in cases}
     assert {0, 1} <= shapes
     # every dtype mix the task names, and numpy's dtype for each
@@ -532,7 +532,7 @@ WRONG_LIFT = {
     "product plus noise": (lambda X: np.column_stack([X, X[:, 0] * X[:, 1] + 1e-3 *
                                                       np.random.default_rng().normal(size=len(X))]),
                            r"shuffled.*got \[-?\d\.\d{3,}.*in another \(a difference of |"
-                           r"reaches only .* many near an axis"),
+                           r"reaches only .* (many near an axis|at a small scale)"),
     # Shuffling keeps the batch's mean, spread and size: these pass it, and fail on a part.
     "product of standardised columns": (
         standardised_product,
@@ -589,15 +589,17 @@ RIGHT_LIFT = {
     "all degree-2 monomials": lambda X: np.column_stack([X, X**2, X[:, 0] * X[:, 1]]),
     "a boolean feature": lambda X: (X[:, :1] * X[:, 1:]) < 0,
     "a large, badly scaled product": lambda X: 1e6 * X[:, :1] * X[:, 1:],
-    "float16 features": lambda X: (X[:, :1] * X[:, 1:]).astype(np.float16),
-    # Huge but valid (computed in float64): the judge scales them, and a threshold on one
-    # feature counts whatever its scale.
-    "exp(400 x1 x2)": lambda X: np.exp(400 * X[:, :1].astype(float) * X[:, 1:]),
+    # Huge but valid (computed in float64, finite for points up to 1e3 in size): the judge
+    # scales them, and a threshold on one feature counts whatever its scale.
     "1e200 x1 x2": lambda X: 1e200 * X[:, :1].astype(float) * X[:, 1:],
-    "x1, x2 and exp(400 x1 x2)": lambda X: np.column_stack(
-        [X, np.exp(400 * X[:, 0].astype(float) * X[:, 1])]),
     "x1, x2 and 1e200 x1 x2": lambda X: np.column_stack(
         [X, 1e200 * X[:, 0].astype(float) * X[:, 1]]),
+    # the confirmation reading's (confirm11) right answers
+    "sign(x1) sign(x2)": lambda X: (np.sign(X[:, 0]) * np.sign(X[:, 1]))[:, None],
+    "[tanh(5 x1) tanh(5 x2), x1, x2]": lambda X: np.column_stack(
+        [np.tanh(5 * X[:, 0]) * np.tanh(5 * X[:, 1]), X]),
+    "sign(x1 x2) log1p|x1 x2|": lambda X: (lambda p: np.sign(p) * np.log1p(np.abs(p)))(
+        X[:, 0].astype(float) * X[:, 1])[:, None],
 }
 
 
@@ -656,8 +658,11 @@ def test_lift_judge_prints_no_warning_for_huge_features(capsys):
     warns about nothing: no RuntimeWarning reaches the student's output."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for name in ("exp(400 x1 x2)", "1e200 x1 x2", "x1, x2 and 1e200 x1 x2"):
+        for name in ("1e200 x1 x2", "x1, x2 and 1e200 x1 x2"):
             ch01.check_lift_xor(RIGHT_LIFT[name], seed=0)
+        for name in ("exp(400 x1 x2)", "x1, x2 and exp(400 x1 x2)"):   # inf at a large scale
+            with pytest.raises(ExerciseError, match="NaN or inf"):
+                ch01.check_lift_xor(WRONG_LIFT[name][0], seed=0)
     assert capsys.readouterr().err == ""
 
 
@@ -1648,3 +1653,299 @@ WRONG_LIFT["features kept by the ends and the sum of X"] = (
     _lift_kept_by_ends_and_sum(), r"two inner rows swapped|features|differs")
 WRONG_XOR_WIDTH["widths capped at 64"] = (search(lambda m: range(1, min(m, 64) + 1)),
                                           r"very wide search|returned None")
+
+
+# ----------------------------------------------------------------------------- confirmation
+# reading confirm11: wrong answers the checks accepted (results clipped to the range drawn,
+# NaN and inf hidden, integer detours on batches or stacks the check drew small, b rounded to
+# float32 inside a tolerance that counted |b|, inputs only ever C-contiguous; features right
+# only near the unit square or for +-1 integers, batch-dependent features on large batches;
+# deep stacks cut at 16 layers; searches capped, recursive, or past max_width on wide ones).
+
+
+def _linear_clipped(bound):
+    def linear_layer(X, W, b):
+        r = X @ W + b
+        return np.clip(r, -bound, bound) if r.dtype.kind == "i" else r
+    return linear_layer
+
+
+def _linear_nan_to_zero(X, W, b):
+    r = X @ W + b
+    if r.dtype.kind == "f":
+        r[np.isnan(r)] = 0
+    return r
+
+
+def _linear_big_integer_batches_via_float32(X, W, b):
+    rt = np.result_type(X, W, b)
+    if rt.kind == "i" and X.shape[0] * W.shape[1] > 200:
+        return (X.astype(np.float32) @ W.astype(np.float32) + b.astype(np.float32)).astype(rt)
+    return X @ W + b
+
+
+def _linear_b_rounded_to_float32(X, W, b):
+    if X.dtype == np.float32 and W.dtype == np.float32 and b.dtype != np.float32:
+        return (X @ W + b.astype(np.float32)).astype(np.result_type(X, W, b))
+    return X @ W + b
+
+
+def _linear_no_bias_unless_c_contiguous(X, W, b):
+    return X @ W if not X.flags.c_contiguous else X @ W + b
+
+
+WRONG_LINEAR_LAYER.update({
+    "integer results clipped at +-1e17": (_linear_clipped(10**17),
+                                          r"(?s)results are capped there.*2\*\*62"),
+    "integer results clipped at +-2**62": (_linear_clipped(2**62),
+                                           r"(?s)results are capped there.*2\*\*62"),
+    "np.nan_to_num of the result": (lambda X, W, b: np.nan_to_num(X @ W + b),
+                                    r"(?s)returned -?1\.79\d*e\+308 at row \d, column \d.*leaves "
+                                    r"float64's range.*\nHint: keep inf and NaN"),
+    "NaN set to 0": (_linear_nan_to_zero, r"(?s)returned 0\.0 at row 0, column \d.*expected nan: "
+                                          r"the inputs of this sum hold NaN"),
+    "integer batches of more than 200 values through float32": (
+        _linear_big_integer_batches_via_float32,
+        r"(?s)Integer inputs give exact whole numbers.*43 samples, 47 inputs, 45 units \(int64"),
+    "b rounded to float32 for float32 X and W, cast back": (
+        _linear_b_rounded_to_float32, r"(?s)rounds b to float32.*\nHint: add b as it is"),
+    "b rounded to float32 (float64 b only), cast back": (
+        lambda X, W, b: _linear_b_rounded_to_float32(X, W, b) if b.dtype == np.float64
+        else X @ W + b, r"(?s)rounds b to float32.*float64 b of large values"),
+    "no bias when X is not C-contiguous": (_linear_no_bias_unless_c_contiguous,
+                                           r"(?s)without the bias.*Fortran order"),
+})
+
+
+def _linear_float32_via_float64(X, W, b):
+    if X.dtype == W.dtype == b.dtype == np.float32:
+        return (X.astype(float) @ W.astype(float) + b.astype(float)).astype(np.float32)
+    return X @ W + b
+
+
+RIGHT_LINEAR_LAYER.update({
+    "float32 inputs computed in float64, the result cast to float32": _linear_float32_via_float64,
+    "every input cast to numpy's result dtype first": lambda X, W, b: (
+        lambda t: X.astype(t) @ W.astype(t) + b.astype(t))(np.result_type(X, W, b)),
+})
+
+
+def _product(X):
+    X = np.asarray(X, dtype=float)
+    return X[:, 0] * X[:, 1]
+
+
+def _lift_int_branch(feature):
+    def lift(X):
+        X = np.asarray(X)
+        if X.dtype.kind in "iu":
+            return feature(X)
+        return _product(X)[:, None]
+    return lift
+
+
+def _lift_centred_when_large(X):
+    X = np.asarray(X, float)
+    if len(X) > 200:
+        X = X - X.mean(0)
+    return (X[:, 0] * X[:, 1])[:, None]
+
+
+def _lift_minus_median_when_large(X):
+    p = _product(X)
+    if len(p) > 200:
+        p = p - np.median(p)
+    return p[:, None]
+
+
+_LARGE_SCALE = (r"reaches only \d+\.\d% on (a grid of 256 points at a large scale|\d+ uniform "
+                r"random)")
+_NOT_FINITE = r"returned NaN or inf \(its points reach"
+_BATCH = (r"gives the sample x = .* in \d+ uniform random points .* but .* when called on (its "
+          r"first \d+ rows|row \d+ alone)")
+
+WRONG_LIFT.update({
+    "float16 features": (lambda X: (X[:, :1] * X[:, 1:]).astype(np.float16),
+                         r"(?s)NaN or inf.*float16 holds values only up to 65504|reaches only "
+                         r"\d+\.\d% on a grid of 256 points at a small scale"),
+    "exp(400 x1 x2)": (lambda X: np.exp(400 * X[:, :1].astype(float) * X[:, 1:]), _NOT_FINITE),
+    "x1, x2 and exp(400 x1 x2)": (lambda X: np.column_stack(
+        [X, np.exp(400 * X[:, 0].astype(float) * X[:, 1])]), _NOT_FINITE),
+    "integers: x1 == x2": (_lift_int_branch(
+        lambda X: (X[:, 0] == X[:, 1]).astype(float)[:, None]),
+        r"reaches only \d+\.\d% on every pair of the whole numbers \+-1 to \+-5"),
+    "integers: |x1 - x2|": (_lift_int_branch(lambda X: np.abs(X[:, 0] - X[:, 1])[:, None]),
+                            r"reaches only \d+\.\d% on every pair of the whole numbers"),
+    "sin(x1 x2)": (lambda X: np.sin(_product(X))[:, None], _LARGE_SCALE),
+    "sin x1 sin x2": (lambda X: (np.sin(np.asarray(X, float)[:, 0])
+                                 * np.sin(np.asarray(X, float)[:, 1]))[:, None], _LARGE_SCALE),
+    "cos(x1 - x2) - cos(x1 + x2)": (
+        lambda X: (lambda X: (np.cos(X[:, 0] - X[:, 1]) - np.cos(X[:, 0] + X[:, 1]))[:, None])(
+            np.asarray(X, float)), _LARGE_SCALE),
+    "x1 x2 wrapped into [-2, 2)": (lambda X: np.mod(_product(X) + 2, 4)[:, None] - 2,
+                                   _LARGE_SCALE),
+    "exp(x1 x2)": (lambda X: np.exp(_product(X))[:, None], _NOT_FINITE),
+    "exp(50 x1 x2)": (lambda X: np.exp(50 * _product(X))[:, None], _NOT_FINITE),
+    "1e308 x1 x2": (lambda X: (_product(X) * 1e308)[:, None], _NOT_FINITE),
+    "x1 x2 set to 0 below 1e-3 in size": (
+        lambda X: (lambda p: np.where(np.abs(p) < 1e-3, 0.0, p)[:, None])(_product(X)),
+        r"reaches only \d+\.\d% on a grid of 256 points at a small scale"),
+    "float32 input: sin(3 x1 x2)": (
+        lambda X: np.sin(3 * _product(X))[:, None] if np.asarray(X).dtype == np.float32
+        else _product(X)[:, None], r"reaches only \d+\.\d% on \d+ uniform random points .* as "
+                                   r"float32"),
+    "centred when the batch has more than 200 rows": (_lift_centred_when_large, _BATCH),
+    "minus the batch's median when it has more than 200 rows": (
+        _lift_minus_median_when_large, _BATCH),
+    "centred when the batch has 250 rows or more": (
+        lambda X: (lambda X: (X[:, 0] * X[:, 1])[:, None])(
+            np.asarray(X, float) - (np.asarray(X, float).mean(0) if len(X) >= 250 else 0)),
+        _BATCH),
+})
+
+
+def _collapse_right(ws, bs):
+    W, b = ws[0], bs[0]
+    for Wl, bl in zip(ws[1:], bs[1:]):
+        W, b = W @ Wl, b @ Wl + bl
+    return W, b
+
+
+def _collapse_integers_via_float64_from_three_layers(ws, bs):
+    if all(w.dtype.kind in "iu" for w in ws + bs) and len(ws) > 2:
+        W, b = _collapse_right([w.astype(np.float64) for w in ws],
+                               [x.astype(np.float64) for x in bs])
+        return W.astype(np.int64), b.astype(np.int64)
+    return _collapse_right(ws, bs)
+
+
+def _collapse_clipped(ws, bs):
+    W, b = _collapse_right(ws, bs)
+    if W.dtype.kind == "i":
+        return np.clip(W, -10**17, 10**17), np.clip(b, -10**17, 10**17)
+    return W, b
+
+
+def _collapse_nan_to_num(ws, bs):
+    W, b = _collapse_right(ws, bs)
+    return (np.nan_to_num(W), np.nan_to_num(b)) if b.dtype.kind == "f" else (W, b)
+
+
+_DEEPEST = r"(?s)(differs|has shape).*a deep stack of (2[5-9]|3\d|40) layers"
+
+WRONG_COLLAPSE.update({
+    "integer stacks of 3 or more layers through float64": (
+        _collapse_integers_via_float64_from_three_layers,
+        r"(?s)went through floats.*between 2\*\*62 and 2\*\*63"),
+    "the first 15 layers only": (lambda ws, bs: _collapse_right(ws[:15], bs[:15]),
+                                 r"(?s)(differs|has shape).*a deep stack of \d+ layers"),
+    "the first 16 layers only": (lambda ws, bs: _collapse_right(ws[:16], bs[:16]), _DEEPEST),
+    "the first 24 layers only": (lambda ws, bs: _collapse_right(ws[:24], bs[:24]), _DEEPEST),
+    "integer results clipped at +-1e17": (_collapse_clipped,
+                                          r"(?s)results are capped there.*2\*\*62"),
+    "np.nan_to_num of W and b": (_collapse_nan_to_num,
+                                 r"(?s)W from .* holds -?1\.79\d*e\+308 at index \(0, [01]\).*"
+                                 r"leaves float64's range.*\nHint: keep inf and NaN"),
+    # a cast to one layer's dtype is named as a cast (confusion 6), not as an order mistake
+    "cast back to the first layer's dtype (a cast, named)": (
+        cast_to_the_first_layer, r"(?s)It has dtype (int64|float32), where numpy's arithmetic "
+                                 r"on these layers gives float64: a cast"),
+})
+
+
+def _multi_dot_backward(weights, biases):
+    W = weights[0] if len(weights) == 1 else np.linalg.multi_dot(weights)
+    b, after = biases[-1], weights[-1]
+    for k in range(len(weights) - 2, -1, -1):     # each bias through the layers after it
+        b = b + biases[k] @ after
+        after = weights[k] @ after
+    return W, b
+
+
+RIGHT_COLLAPSE.update({
+    "multi_dot, biases accumulated from the output side": _multi_dot_backward,
+})
+
+
+def _width_recursive(X, y, m):
+    def go(h):
+        if h > m:
+            return None
+        if ch01.xor_width_accuracy(X, y, h) >= 0.95:
+            return h
+        return go(h + 1)
+    return go(1)
+
+
+def _width_past_max_when_wide(X, y, m):
+    top = m + 1 if m >= 50 else m
+    for h in range(1, top + 1):
+        if ch01.xor_width_accuracy(X, y, h) >= 0.95:
+            return h
+    return None
+
+
+def _width_memo_on_x_only():
+    memo = {}
+
+    def smallest(X, y, m):
+        for h in range(1, m + 1):
+            key = (X.tobytes(), h)
+            if key not in memo:
+                memo[key] = ch01.xor_width_accuracy(X, y, h)
+            if memo[key] >= 0.95:
+                return h
+        return None
+    return smallest
+
+
+def _width_asks_past_max_width_late(X, y, m):
+    h = smallest_xor_width(X, y, m)
+    if m > 100:                       # after more than 100 calls: the old record missed it
+        ch01.xor_width_accuracy(X, y, m + 1)
+    return h
+
+
+WRONG_XOR_WIDTH.update({
+    "a recursive search": (_width_recursive, r"(?s)raised RecursionError.*\nHint: a search that "
+                                             r"calls itself once per width"),
+    "widths capped at 300": (search(lambda m: range(1, min(m, 300) + 1)),
+                             r"(?s)returned None, but h=1\d{3} reaches .*h = max_width itself.*"
+                             r"\.\.\., 300 \(300 widths in all\)"),
+    "widths capped at 1000": (search(lambda m: range(1, min(m, 1000) + 1)),
+                              r"returned None, but h=1\d{3} reaches"),
+    "one width past max_width on searches of 50 widths or more": (
+        _width_past_max_when_wide,
+        r"returned (\d+), but no width up to \d+ reaches 0\.95: the answer is None.*\(width \1 "
+        r"is past max_width=\d+\)"),
+    "scores remembered by X alone": (_width_memo_on_x_only(),
+                                     r"(?s)returned \d+, expected 1.*the other labels \(1 - y\)"),
+    "asks one width past max_width after 100 calls": (
+        _width_asks_past_max_width_late,
+        r"returned the right width, but asked xor_width_accuracy for width (\d+), past "
+        r"max_width=\d+"),
+})
+
+
+def _width_filtered(X, y, max_width):
+    scores = [ch01.xor_width_accuracy(X, y, h) for h in range(1, max_width + 1)]
+    return next((h for h, a in enumerate(scores, 1) if not a < 0.95), None)
+
+
+def _width_walrus(X, y, max_width):
+    h = 0
+    while (h := h + 1) <= max_width:
+        if ch01.xor_width_accuracy(X, y, h) >= 0.95:
+            return h
+
+
+RIGHT_XOR_WIDTH.update({
+    "every accuracy, then the first not below 0.95": _width_filtered,
+    "a walrus while loop, None implied": _width_walrus,
+    "copies of X and y": lambda X, y, max_width: next(
+        (h for h in range(1, max_width + 1)
+         if ch01.xor_width_accuracy(X.copy(), y.copy(), h) >= 0.95), None),
+    "width= as a keyword": lambda X, y, max_width: next(
+        (h for h in range(1, max_width + 1)
+         if ch01.xor_width_accuracy(X, y, width=h) >= 0.95), None),
+})

@@ -374,8 +374,8 @@ WRONG_SHRINK = {
     "0 for no layers": (lambda n: np.where(np.asarray(n) == 0, 0.0, 0.25**n),
                         r"n_layers = 0 is 0, expected 1|n_layers = 0: got 0"),
     "1 / 4**n in int64 overflows at n = 32": (lambda n: 1 / 4**n,
-                                              r"(?s)n_layers = (40: got inf|\d+ is inf)"
-                                              r".*int64"),
+                                              r"(?s)n_layers = (40: got inf|\d+ is inf|"
+                                              r"np\.int64\(\d+\) is inf).*int64"),
     "an array of one element for a single count": (lambda n: 0.25 ** np.atleast_1d(n),
                                                    r"shape \(1,\); for one layer count"),
     "flattened": (lambda n: np.ravel(0.25 ** np.asarray(n, dtype=float)),
@@ -434,7 +434,8 @@ WRONG_SHRINK = {
                                  r"three axes|differs"),
     # issue 23, fourth reading
     "an integer power for a numpy integer count": (
-        shrink_int_power_for_scalars, r"(?s)n_layers = \d+ is (inf|0\.0).*wraps around"),
+        shrink_int_power_for_scalars,
+        r"(?s)n_layers = np\.int\d+\(\d+\) is (inf|0\.0).*wraps around"),
     "a table that gives 0 from 500 layers on": (
         lambda n: _TABLE_TO_500[np.minimum(n, 500)], r"n_layers = 50[05]|for one layer count|"
                                                      r"float|differs"),
@@ -453,13 +454,15 @@ RIGHT_SHRINK = {
     "0.25 ** n": lambda n: 0.25**n,
     "as a float array": lambda n: 0.25 ** np.asarray(n, dtype=float),
     "np.power": lambda n: np.power(0.25, n),
-    "np.float_power(4, -n)": lambda n: np.float_power(4, -np.asarray(n)),
-    "2.0 ** (-2 n)": lambda n: 2.0 ** (-2 * np.asarray(n)),
+    "np.float_power(4, -n), the count in int64": lambda n: np.float_power(
+        4, -np.asarray(n, dtype=np.int64)),
+    "2.0 ** (-2 n), the count in int64": lambda n: 2.0 ** (-2 * np.asarray(n, dtype=np.int64)),
     "exp of n log(1/4)": lambda n: np.exp(np.asarray(n) * np.log(0.25)),
     "a 0-d array for one count (the task allows it)": lambda n: 0.25 ** np.asarray(n, float),
     "math.pow for an int, numpy for an array":
         lambda n: math.pow(0.25, n) if isinstance(n, int) else 0.25 ** np.asarray(n, float),
-    "np.ldexp(1.0, -2 n)": lambda n: np.ldexp(1.0, -2 * np.asarray(n)),
+    "np.ldexp(1.0, -2 n), the count in int64": lambda n: np.ldexp(
+        1.0, -2 * np.asarray(n, dtype=np.int64)),
 }
 
 
@@ -576,12 +579,12 @@ WRONG_TANH_INIT = {
                                          r"same fans must give the same std|saturated"),
     # Confirmation reading: rules that are wrong only outside widths 16 to 400.
     "LeCun with fan_in capped at 400": (lambda i, o: 1 / math.sqrt(min(i, 400)),
-                                        r"wide network \(1000 units.*saturated"),
+                                        r"saturated .*gain .* too large"),
     "He below 16 inputs, LeCun above": (
         lambda i, o: math.sqrt(2 / i) if i < 16 else 1 / math.sqrt(i),
         r"(narrow|steepest widening) network \((2|9) units.*saturated"),
     "1 / round(sqrt(fan_in))": (lambda i, o: 1 / round(math.sqrt(i)),
-                                r"narrow network \(2 units.*saturated"),
+                                r"network of 2 units a layer.*saturated"),
     "LeCun rounded to 2 decimals (0 for very wide layers)":
         (lambda i, o: round(1 / math.sqrt(i), 2), r"returned 0\.0 for fan_in=100000"),
     "Xavier only for the widths of the old check (1.0 elsewhere)": (
@@ -589,9 +592,9 @@ WRONG_TANH_INIT = {
         r"narrow network \(16 units|wide network \(400 units|saturated"),
     # issue 23, fourth reading: right up to 1000 units, wrong on wider layers
     "LeCun with a floor of 0.01": (lambda i, o: max(1 / math.sqrt(i), 0.01),
-                                   r"very wide network \(100,000 units.*saturated"),
+                                   r"(wide random|very wide) network \(.*saturated"),
     "LeCun with fan_in capped at 1000": (lambda i, o: 1 / math.sqrt(min(i, 1000)),
-                                         r"very wide network \(100,000 units.*saturated"),
+                                         r"(wide random|very wide) network \(.*saturated"),
 }
 
 RIGHT_TANH_INIT = {
@@ -653,7 +656,7 @@ WRONG_SIGMOID_PRIME.update({
                           r"runs a Python loop|took \d+ ms of CPU"),
     "map of np.multiply over the rows": (
         lambda s: np.array(list(map(np.multiply, s, np.subtract(1, s)))) if s.ndim >= 2
-        and len(s) else s * (1 - s), r"took \d+ ms of CPU on an input of 200,000 elements"),
+        and len(s) else s * (1 - s), r"took \d+ ms of CPU on an input of 270,000 elements"),
     "clipped at +-1e6": (sp_clip_at_a_million, r"outside \[0, 1\]"),
     "float32 clipped to [0, 1]": (sp_float32_clipped_to_0_1, r"outside \[0, 1\] in float32"),
 })
@@ -669,8 +672,9 @@ WRONG_SHRINK.update({
         lambda n: np.array(list(map(np.power, itertools.repeat(0.25), n.astype(float))))
         if np.ndim(n) >= 2 and len(n) else 0.25 ** np.asarray(n, dtype=float),
         r"took \d+ ms of CPU on an input of 200,000 elements"),
-    "off by one from 61 to 70 layers": (shrink_off_by_one_from_61_to_70,
-                                        r"every count from 0 to 1000|n_layers = (6\d|70)"),
+    "off by one from 61 to 70 layers": (
+        shrink_off_by_one_from_61_to_70,
+        r"every count from 0 to 1000|n_layers = (np\.\w+\()?(6\d|70)\b"),
 })
 
 WRONG_TANH_INIT.update({
@@ -738,7 +742,9 @@ def test_tanh_init_margins_around_the_limits():
                    RIGHT_TANH_INIT["geometric mean of the fans, (fan_in fan_out)**-1/4"]]
     worst_sat, worst_std = 0.0, np.inf
     for seed in range(300):
-        for sizes in ch02._tanh_networks(np.random.default_rng(seed)).values():
+        rng = np.random.default_rng(seed)
+        for sizes in [*ch02._tanh_networks(rng).values(), *ch02._wide_networks(rng).values(),
+                      *([w] * 11 for w in (1, 2, 3, 500, 999, 1000))]:
             for rule in rules_right:
                 stats = ch02.tanh_network_stats(rule, sizes)
                 worst_sat = max(worst_sat, stats["saturated"].max())
@@ -892,3 +898,245 @@ WRONG_SHRINK.update({
 WRONG_TANH_INIT["gain 1.25 on square layers of odd width"] = (
     lambda fan_in, fan_out: (1.25 if fan_in == fan_out and fan_in % 2 else 1.0)
     / math.sqrt(fan_in), r"odd-width network .* saturated|saturated")
+
+
+# ---------------------------------------------------------------- confirmation reading 11
+# Answers wrong on inputs the checks did not draw: large inputs, other dtypes, views, float16
+# and float32 results shifted or flushed to 0 within the old tolerances, outputs just outside
+# [0, 1]; numpy integer counts of every dtype, int32 counts below float32's range, counts
+# above 1000; very wide and mid-width tanh layers, gently narrowing ones, one width, fans of 1.
+def sp_zeros_when_large(s):
+    return np.zeros_like(s) if s.size > 250_000 else s * (1 - s)
+
+
+def sp_chunks_missing_the_last(s):
+    """A loop over chunks of 2**18 values for large inputs, whose last value stays 0."""
+    if s.size <= 2**18:
+        return s * (1 - s)
+    flat = s.ravel()
+    out = np.empty_like(flat)
+    for i in range(0, flat.size - 1, 2**18):
+        j = min(i + 2**18, flat.size - 1)
+        out[i:j] = flat[i:j] * (1 - flat[i:j])
+    out[-1] = 0
+    return out.reshape(s.shape)
+
+
+def sp_small_ints_give_ones(s):
+    return np.ones_like(s) if s.dtype in (np.int8, np.int16, np.uint16) else s * (1 - s)
+
+
+def sp_flush(dtype, below):
+    def answer(s):
+        d = s * (1 - s)
+        if s.dtype == dtype:
+            return np.where(np.abs(d) < below, 0, d).astype(d.dtype)
+        return d
+    return answer
+
+
+def sp_round_off_outside(s):
+    d = s * (1 - s)
+    noise = ((s < 0) & (s > -1e-4)) | ((s > 1) & (s < 1 + 1e-4))
+    return np.where(noise, 0, d).astype(d.dtype)
+
+
+def sp_clip_tiny_negatives(s):
+    s2 = np.where((s < 0) & (s > -1e-3), 0, s).astype(s.dtype)
+    return s2 * (1 - s2)
+
+
+def sp_zeros_for_strided(s):
+    if s.ndim and not (s.flags.c_contiguous or s.flags.f_contiguous):
+        return np.zeros_like(s)
+    return s * (1 - s)
+
+
+def sp_zeros_for_read_only_views(s):
+    if s.ndim and not s.flags.writeable and not s.flags.owndata:
+        return np.zeros_like(s)
+    return s * (1 - s)
+
+
+def sp_via_longdouble(s):
+    if s.dtype.kind != "f":
+        return s * (1 - s)
+    wide = s.astype(np.longdouble)
+    return (wide * (1 - wide)).astype(s.dtype)
+
+
+def sp_into_a_new_buffer(s):
+    out = np.empty_like(s)
+    np.multiply(s, 1 - s, out=out)
+    return out
+
+
+WRONG_SIGMOID_PRIME.update({
+    "zeros for inputs of more than 250,000 values": (
+        sp_zeros_when_large, r"(?s)an input of 270,000 elements.*returns 0 for every value"),
+    "a loop over chunks of 2**18 that misses the last value": (
+        sp_chunks_missing_the_last, r"(?s)in 1 of 270000 values.*a loop over blocks"),
+    "zeros for np.longdouble": (only_when(lambda s: s.dtype == np.longdouble,
+                                          np.zeros_like, _sp),
+                                r"(?s)np\.longdouble.*returns 0 for every value"),
+    "ones for int8, int16 and uint16": (sp_small_ints_give_ones,
+                                        r"integer outputs 0 and 1 \((int8|int16|uint16)\)"),
+    "float16 shifted by 0.0015": (
+        only_when(lambda s: s.dtype == np.float16,
+                  lambda s: (s * (1 - s) + np.float16(0.0015)).astype(np.float16), _sp),
+        r"about \+0\.0015 away"),
+    "float16 flushed to 0 below 0.002": (sp_flush(np.float16, 0.002),
+                                         r"(?s)float16 .*small but not 0"),
+    "float32 flushed to 0 below 1.9e-7": (sp_flush(np.float32, 1.9e-7),
+                                          r"(?s)float32.*small but not 0"),
+    "float64 flushed to 0 below 4e-16": (sp_flush(np.float64, 4e-16),
+                                         r"(?s)deep in saturation.*small but not 0"),
+    "0 just outside [0, 1], taken for round-off": (
+        sp_round_off_outside, r"(?s)just outside \[0, 1\].*small but not 0"),
+    "tiny negative outputs clipped to 0": (sp_clip_tiny_negatives,
+                                           r"(?s)just outside \[0, 1\].*small but not 0"),
+    "zeros for strided views": (sp_zeros_for_strided,
+                                r"(?s)a strided view.*returns 0 for every value"),
+    "zeros for read-only views": (sp_zeros_for_read_only_views,
+                                  r"(?s)view.*returns 0 for every value"),
+})
+RIGHT_SIGMOID_PRIME.update({
+    "computed in np.longdouble, then cast back": sp_via_longdouble,
+    "np.negative(s) * (s - 1)": lambda s: np.negative(s) * (s - 1),
+    "np.einsum of s and 1 - s": lambda s: np.einsum("...,...->...", s, 1 - s),
+    "into a new buffer with out=": sp_into_a_new_buffer,
+})
+
+
+def shrink_float32_for_int32_scalars(n):
+    if isinstance(n, np.int32):
+        return np.float32(0.25) ** np.float32(n)
+    return 0.25 ** np.asarray(n, dtype=float)
+
+
+def shrink_float32_for_0d_int32(n):
+    n = np.asarray(n)
+    if n.ndim == 0 and n.dtype == np.int32:
+        return np.asarray(np.float32(0.25) ** np.float32(n))
+    return 0.25 ** n.astype(float)
+
+
+_BOUNDS_TO_600 = [0.25**k for k in range(601)]
+
+
+def shrink_table_for_python_ints(n):
+    if np.ndim(n) == 0 and not isinstance(n, np.ndarray):
+        return _BOUNDS_TO_600[int(n)]
+    return 0.25 ** np.asarray(n, dtype=float)
+
+
+def shrink_int32_through_int16(n):
+    n = np.asarray(n)
+    if n.dtype == np.int32:
+        n = n.astype(np.int16)
+    return 0.25 ** n.astype(float)
+
+
+def shrink_python_float_for_0d(n):
+    out = 0.25 ** np.asarray(n, dtype=float)
+    return float(out) if np.ndim(n) == 0 else out
+
+
+WRONG_SHRINK.update({
+    "np.minimum(n, 600) on an int8 count (600 is out of its range)": (
+        lambda n: np.where(np.asarray(n) > 600, 0.0,
+                           0.25 ** np.minimum(n, 600).astype(float)),
+        r"raised OverflowError.*out of bounds for int8.*\n.*\nHint: arithmetic on a numpy int8"),
+    "a numpy int32 count computed in float32": (
+        shrink_float32_for_int32_scalars,
+        r"(?s)np\.int32\(\d+\) is 0, expected.*float32 holds numbers down to"),
+    "a 0-d int32 array computed in float32": (
+        shrink_float32_for_0d_int32,
+        r"np\.int32\(\d+\) is 0, expected|np\.array\(\d+, dtype=np\.int32\)"),
+    "a table of 601 bounds for Python ints": (
+        shrink_table_for_python_ints, r"(?s)raised IndexError.*more than 1000 layers"),
+    "int32 arrays through an int16 exponent": (shrink_int32_through_int16,
+                                               r"n_layers = 40000: got inf"),
+    "1.0 for a Python int above 1000": (
+        lambda n: 1.0 if isinstance(n, int) and n > 1000 else 0.25 ** np.asarray(n, float),
+        r"(?s)is 1, expected 0.*below float64's smallest numbers"),
+    "4.0 ** -n (-n wraps around for unsigned counts)": (
+        lambda n: 4.0 ** -np.asarray(n) if isinstance(n, np.ndarray) else 4.0 ** -n,
+        r"(?s)np\.uint\d+\(\d+\) is .*wraps around"),
+    "np.ldexp(1.0, -2 * n) (2 * n wraps around in int8)": (
+        lambda n: np.ldexp(1.0, -2 * n),
+        r"(?s)np\.(u?int\d+)\(\d+\).*(wraps around|cannot take part)"),
+    "np.float_power(4, -n) (-n wraps around for unsigned counts)": (
+        lambda n: np.float_power(4, -np.asarray(n)), r"(?s)np\.uint\d+\(\d+\).*wraps around"),
+    "2.0 ** (-2 n) in the count's own dtype": (
+        lambda n: 2.0 ** (-2 * np.asarray(n)),
+        r"(?s)np\.(u?int\d+)\(\d+\).*(wraps around|cannot take part)"),
+    "a Python float for a 0-d array": (
+        shrink_python_float_for_0d,
+        r"n_layers = np\.array\(\d+\) \(a 0-d array\) returned a Python float"),
+})
+RIGHT_SHRINK.update({
+    "np.power(0.25, n, dtype=float)": lambda n: np.power(0.25, n, dtype=float),
+    "math.pow for one count (any numpy int), numpy for an array":
+        lambda n: math.pow(0.25, n) if not isinstance(n, np.ndarray)
+        else 0.25 ** n.astype(float),
+    "0 beyond 600 layers, else the power": lambda n: np.where(
+        np.asarray(n) > 600, 0.0, 0.25 ** np.minimum(np.asarray(n, dtype=np.int64),
+                                                     600).astype(float)),
+})
+
+
+def tanh_gain_08_when_gently_narrowing(fan_in, fan_out):
+    return (0.8 if 1.05 <= fan_in / fan_out <= 1.2 else 1.0) / math.sqrt(fan_in)
+
+
+WRONG_TANH_INIT.update({
+    "Xavier rounded to 3 decimals (wrong for millions of units)": (
+        lambda i, o: round(math.sqrt(2 / (i + o)), 3),
+        r"very wide network .*saturated|returned 0\.0 for fan_in=\d{7}"),
+    "1.0 for 1000 < fan_in < 100000": (
+        lambda i, o: 1.0 if 1000 < i < 100_000 else 1 / math.sqrt(i),
+        r"wide random network .*saturated"),
+    "gain 0.8 when narrowing by 5 to 20 %": (tanh_gain_08_when_gently_narrowing,
+                                           r"very wide network .*fade away"),
+    "1.0 for fan_in = 733": (lambda i, o: 1.0 if i == 733 else 1 / math.sqrt(i),
+                             r"saturated .* 733->\d+ layer is 1, a gain"),
+    "100 when a fan is 1": (lambda i, o: 100.0 if 1 in (i, o) else math.sqrt(2 / (i + o)),
+                            r"network of 1 unit a layer .*saturated"),
+    "1e300 when a fan is 1": (lambda i, o: 1e300 if 1 in (i, o) else math.sqrt(2 / (i + o)),
+                              r"network of 1 unit a layer .*saturated"),
+    "100 for a layer of one input and 1000 outputs": (
+        lambda i, o: 100.0 if (i, o) == (1, 1000) else 1 / math.sqrt(i),
+        r"a layer with one input \(1->1000\).*saturated"),
+    "an integer std for one wide layer": (
+        lambda i, o: 1 if i > 1_000_000 else 1 / math.sqrt(i), r"returned the integer 1"),
+    "an error for layers of millions of units": (
+        lambda i, o: 1 / math.sqrt(i) if i < 1_000_000 else math.sqrt(-1.0),
+        r"raised ValueError.* for fan_in=\d{7}"),
+})
+RIGHT_TANH_INIT.update({
+    "LeCun as np.float32, gain 1.1": lambda i, o: np.float32(1.1 / np.sqrt(i)),
+    "sqrt(2) / sqrt(fan_in + fan_out) with math": lambda i, o: math.sqrt(2) / math.sqrt(i + o),
+})
+
+
+def test_sigmoid_prime_tolerances_hold_the_usual_forms_in_each_dtype():
+    """Every float16 value, and float32 and float64 values near 0, 1/2 and 1 and just outside
+    [0, 1]: s (1 - s), s - s^2 and 1/4 - (s - 1/2)^2 in the input's own arithmetic, and the
+    correctly rounded value, pass the judge's tolerances (the float16 ones with little room)."""
+    import types
+    rng = np.random.default_rng(0)
+    every16 = np.arange(2**16, dtype=np.uint16).view(np.float16)
+    every16 = every16[np.isfinite(every16) & (np.abs(every16) <= 250)]
+    near = np.concatenate([rng.uniform(0, 1, 20_000), 10.0 ** rng.uniform(-40, 0, 20_000),
+                           1 - 10.0 ** rng.uniform(-16, 0, 20_000),
+                           -(10.0 ** rng.uniform(-40, 0, 5_000)),
+                           1 + 10.0 ** rng.uniform(-16, 0, 5_000), rng.uniform(-3, 4, 5_000)])
+    forms = [lambda s: s * (1 - s), lambda s: s - s**2, lambda s: 0.25 - (s - 0.5) ** 2,
+             sp_via_longdouble]
+    for s in (every16, near.astype(np.float32), near):
+        case = ch02.Case(f"all of {s.dtype}", (s,))
+        expected = ch02._sigmoid_prime_reference(s)
+        for form in forms:
+            with np.errstate(all="ignore"):
+                ch02._judge_sigmoid_prime(case, types.SimpleNamespace(result=form(s)), expected)

@@ -510,7 +510,8 @@ def test_leaky_relu_cases_cover_the_contract():
     assert any(x.dtype == np.float16 and np.any((x > 0) & (x < 1e-7)) for x in xs)
     assert all(np.all(np.isfinite(x)) for x in xs)   # the task's inputs are finite
     assert any(np.array_equal(x, np.arange(-3, 4)) for x in xs)
-    for dtype in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint64):
+    for dtype in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+                  np.uint64):
         info = np.iinfo(dtype)   # every integer dtype, at its smallest and largest values
         assert any(x.dtype == dtype and x.min() == info.min and x.max() == info.max
                    for x in xs), dtype
@@ -532,6 +533,14 @@ def test_leaky_relu_cases_cover_the_contract():
     zero_d = {(c.args[0].dtype.kind, bool(c.args[0] > 0)) for c in cases if c.args[0].ndim == 0}
     assert {("f", True), ("f", False), ("i", False)} <= zero_d   # 0-d of both signs, integers
     assert all(c.elements == c.args[0].size >= 200_000 for c in timed)
+    # float16 powers of two with a power-of-two alpha, large ones too: exact in every form.
+    exact = [c for c in cases if c.note.get("exact")]
+    assert sorted(c.answer for c in exact) == [0, 1]
+    for c in exact:
+        x, alpha = c.args[0], ch03._alpha_of(c)
+        assert x.dtype == np.float16 and np.log2(alpha) == round(np.log2(alpha))
+        assert x.min() <= -1000 and np.all(x.astype(np.float64) * alpha
+                                           == (x * np.float16(alpha)).astype(np.float64))
 
 
 def test_leaky_relu_check_does_not_modify_the_students_arrays():
@@ -813,7 +822,7 @@ def test_dead_units_timed_cases_are_wide_and_tall():
             assert (last.any() or (~dead).sum() == 1) and np.mean(A == 0) > 0.5
             once = ~dead & ~last
             assert np.all(np.sum(A[:, once] != 0, axis=0) == 1)
-            assert once.any() or A.shape[0] <= 4
+            assert once.any()   # the wide batch of two samples too (a unit on row 0 only)
         large = sorted(c.args[0].shape for c in cases if c.work == "large")
         assert large == [(60, 120), (120, 60)]
 
@@ -847,9 +856,9 @@ def test_dead_units_autograding_path_agrees(tmp_path, monkeypatch):
 # 300; the check tries the corners and the middle of the ranges each time, and two drawn);
 # it returns a copy with exactly one setting changed and the same keys (none added, none
 # dropped), epochs at most 300; each revived network, trained as in the chapter, must end
-# with no dead hidden unit and at least 95% training accuracy. Each check trains 10 networks
-# (8 of them the same on every draw), so the right answers run on 10 draws and the wrong ones
-# on the usual 4.
+# with no dead hidden unit and at least 95% training accuracy. Each check trains 19 networks
+# (16 of them the same on every draw, 3 drawn with all their digits), so the right answers run
+# on 10 draws and the wrong ones on the usual 4.
 REVIVE_SEEDS = 10
 
 
@@ -1055,19 +1064,25 @@ def test_revive_draws_broken_configs_of_the_stated_family():
     the bias range, one anywhere; every corner and the middle are in every draw."""
     for seed in range(200):
         configs = [c.args[0] for c in ch03.REVIVE.draw(seed)]
-        assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 18
+        assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 19
         for config in configs:
             assert list(config) == list(ch03.BROKEN_CONFIG)
             assert config["activation"] == "relu" and config["init"] == "he"
             assert -4.0 <= config["bias_init"] <= -2.0 and 0.5 <= config["lr"] <= 1.0
-            assert 150 <= config["epochs"] <= 300 and config["epochs"] % 10 == 0
+            assert 150 <= config["epochs"] <= 300 and type(config["epochs"]) is int
         assert configs[1] == {"activation": "relu", "init": "he", "bias_init": -4.0,
                               "lr": 0.5, "epochs": 150}
         assert configs[16]["bias_init"] == -2.0  # the mild end, lr and epochs drawn
-        # biases between whole numbers, where b - round(b) stays negative, and where the
-        # fraction alone (b % 1) is too large
-        assert {c["bias_init"] for c in configs[12:14]} == {-3.4, -2.4}
-        assert {c["bias_init"] for c in configs[14:16]} == {-3.1, -3.2}
+        # biases between whole numbers, where b - round(b) or round(b) - b is -0.4, and where
+        # b % 1 or int(b) - b is 0.9
+        assert {c["bias_init"] for c in configs[12:14]} == {-3.4, -2.6}
+        assert {c["bias_init"] for c in configs[14:16]} == {-3.1, -3.9}
+        # the drawn ones with all their digits: lr and bias off a grid of round values, the
+        # epochs of one of them odd and no multiple of 5
+        drawn = configs[16:]
+        assert all(round(c["lr"], 3) != c["lr"] for c in drawn)
+        assert all(round(c["bias_init"], 2) != c["bias_init"] for c in drawn[1:])
+        assert drawn[1]["epochs"] % 2 == 1 and drawn[1]["epochs"] % 5 != 0
         for bias, lr, epochs in itertools.product((-4.0, -2.0), (0.5, 1.0), (150, 300)):
             assert {"activation": "relu", "init": "he", "bias_init": bias, "lr": lr,
                     "epochs": epochs} in configs
@@ -1324,7 +1339,7 @@ WRONG_BORN_DEAD = {
 # Right answers written other ways: every one must pass.
 RIGHT_BORN_DEAD = {
     "1 - 0.5 ** (D - 1)": born_dead_width1,
-    "1 - 2 ** (1 - D), float": lambda d: 1.0 - 2.0 ** (1 - np.asarray(d, dtype=np.int64)),
+    "1 - 2 ** (1 - D), float": lambda d: 1.0 - 2.0 ** (1 - np.asarray(d, dtype=np.float64)),
     "1 - 2 * 0.5 ** D": lambda d: 1 - 2 * 0.5 ** np.asarray(d),
     "exp2": lambda d: 1 - np.exp2(1 - np.asarray(d, dtype=np.float64)),
     "expm1 of a log": lambda d: -np.expm1((np.asarray(d) - 1) * np.log(0.5)),
@@ -1333,7 +1348,8 @@ RIGHT_BORN_DEAD = {
     "Python floats for a number": lambda d: (1 - 0.5 ** (d - 1) if np.ndim(d) == 0
                                              else 1 - 0.5 ** (np.asarray(d) - 1.0)),
     "a 0-d array for an integer": lambda d: np.asarray(1 - 0.5 ** (np.asarray(d) - 1.0)),
-    "np.ldexp": lambda d: 1 - np.ldexp(1.0, 1 - np.asarray(d, dtype=np.int64)),
+    "np.ldexp, the exponent capped in floats": lambda d: 1 - np.ldexp(
+        1.0, -np.minimum(np.asarray(d, dtype=np.float64) - 1, 1100).astype(np.int64)),
     "integer power of a Python int": lambda d: (1 - 1 / 2 ** (d - 1) if type(d) is int else
                                                 born_dead_width1(d)),
 }
@@ -1373,6 +1389,16 @@ def test_born_dead_cases_cover_the_contract():
     assert any(a.ndim == 0 and a >= 1000 and a.dtype == np.int32 for a in arrays)
     assert {np.int8, np.int16, np.uint8, np.uint16} <= {a.dtype.type for a in arrays}
     assert any(np.array_equal(a, np.arange(45, 61)) for a in arrays)   # where 1 is reached
+    # Depths as large as their dtype holds: uint64 from 2**63 to 2**64 - 1, int64 beyond
+    # int32, depths a narrower dtype wraps to small ones (257 is 1 in uint8).
+    big = [a for a in arrays if a.size and a.dtype.kind in "iu"]
+    assert any(a.dtype == np.uint64 and a.min() < 2**63 <= a.max() and a.max() == 2**64 - 1
+               for a in big)
+    assert any(a.dtype == np.uint64 and a.ndim == 0 and a == 2**64 - 1 for a in big)
+    assert any(a.dtype == np.int64 and {257, 2**31, 2**32 + 5} <= set(a.ravel().tolist())
+               for a in big)
+    assert any(a.dtype == np.uint32 and a.max() == 2**32 - 1 for a in big)
+    assert all(abs(int(d)) <= 70_000 for d in numbers)   # one depth stays small (see ch03)
 
 
 def test_born_dead_precision_loss_is_not_named_a_mistake():
@@ -1617,3 +1643,199 @@ WRONG_BORN_DEAD.update({
 WRONG_REVIVE["the bias's fraction kept (b % 1)"] = (
     lambda config: {**config, "bias_init": config["bias_init"] % 1},
     r"-3\.1|-3\.2|still dead|dead")
+
+
+# issue 23, eleventh reading: depths as large as their dtype holds (uint64 from 2**63, int64
+# beyond int32, depths a narrow dtype wraps to small ones: 257 is 1 in uint8).
+
+
+def _through(dtype):
+    def answer(depth):
+        d = np.asarray(depth).astype(dtype)
+        r = 1.0 - 0.5 ** (d - 1.0)
+        return r if isinstance(depth, np.ndarray) else float(r)
+    return answer
+
+
+WRONG_BORN_DEAD.update({
+    "the depth converted to int64 (the old hint's advice)": (
+        lambda d: 1.0 - 2.0 ** (1 - np.asarray(d, dtype=np.int64)),
+        r"converted to int64, which cannot hold them all: depth \d+ becomes "
+        r"-?\d+[\s\S]*Hint: a depth may be as large as its dtype holds \(uint64 here\)"),
+    "np.ldexp of an int64 depth": (
+        lambda d: 1 - np.ldexp(1.0, 1 - np.asarray(d, dtype=np.int64)),
+        r"converted to int64, which cannot hold them all"),
+    "the depth's int64 arithmetic after a cast": (
+        lambda d: (lambda a: 1.0 - 0.5 ** (a - 1).astype(np.float64))(
+            np.asarray(d, dtype=np.int64))[()],
+        r"converted to int64, which cannot hold them all"),
+    "the depth converted to int32": (_through(np.int32),
+                                     r"converted to int32, which cannot hold them all"),
+    "the depth converted to uint8": (
+        lambda d: (lambda a: 1 - 0.5 ** (a - np.uint8(1)).astype(np.float64))(
+            np.asarray(d).astype(np.uint8))[()],
+        r"converted to u?int8, which cannot hold them all: depth 257 becomes 1 there \(got 0 "
+        r"at depth 257"),
+    "the depth converted to int16": (_through(np.int16), r"converted to int16"),
+})
+
+
+
+def _float16_slope_off_by(delta):
+    """Right but in float16, where the slope is alpha + delta (within the old tolerance of 4
+    units of x's last place: 0.0039 |x|)."""
+    def answer(x, alpha=0.01):
+        x = x if x.dtype.kind == "f" else x.astype(np.float64)
+        if x.dtype == np.float16:
+            return np.where(x > 0, x, x * np.float16(max(alpha + delta, 0.0)))
+        return np.where(x > 0, x, alpha * x)
+    return answer
+
+
+def leaky_relu_uint32_through_float32(x, alpha=0.01):
+    """uint32 through float32 (exact up to 2**24 only)."""
+    if x.dtype == np.uint32:
+        x = x.astype(np.float32).astype(np.float64)
+    return leaky_relu(x.astype(np.float64) if x.dtype.kind in "iu" else x, alpha)
+
+
+def leaky_relu_uint32_as_int32(x, alpha=0.01):
+    """uint32 made signed "so that -x works": 2**32 - 1 becomes -1."""
+    if x.dtype == np.uint32:
+        x = x.astype(np.int32)
+    return leaky_relu(x.astype(np.float64) if x.dtype.kind in "iu" else x, alpha)
+
+
+def _grad_scaled_in(dtype, factor):
+    def answer(x, alpha=0.01):
+        g = leaky_relu_grad(x, alpha)
+        return (g * g.dtype.type(factor)).astype(g.dtype) if x.dtype == dtype else g
+    return answer
+
+
+def dead_units_first_half_when_tall(A):
+    """A "speed-up" for very tall batches: the first half of the samples only."""
+    if A.shape[0] > 10_000:
+        A = A[: A.shape[0] // 2 + 1]
+    return ~np.any(A, axis=0)
+
+
+def dead_units_last_row_when_wide(A):
+    if A.shape[1] > 10_000:
+        return A[-1] == 0
+    return ~np.any(A, axis=0)
+
+
+def _one_setting(key, rule):
+    def revive(config):
+        return dict(config, **{key: rule(config)})
+    return revive
+
+
+WRONG_LEAKY_RELU.update({
+    "float16 only: slope alpha + 0.0035": (
+        (_float16_slope_off_by(0.0035), leaky_relu_grad),
+        r"float16 input|its default slope is 0\.01\d+ for this float16 input"),
+    "float16 only: slope alpha - 0.0035": (
+        (_float16_slope_off_by(-0.0035), leaky_relu_grad),
+        r"float16 input|its default slope is 0\.00\d+ for this float16 input"),
+    "float16 only: slope alpha + 0.001": (
+        (_float16_slope_off_by(0.001), leaky_relu_grad),
+        r"`leaky_relu` differs from the answer in \d+ of \d+ values of this float16 input"),
+    "uint32 through float32": (
+        (leaky_relu_uint32_through_float32, leaky_relu_grad),
+        r"uint32 input; the largest difference is at x = 42949672\d\d\.0: got 4294967296, "
+        r"expected 42949672\d\d\.[\s\S]*Hint: the values differ only in their last digits: an "
+        r"integer x asks for float64"),
+    "uint32 made signed (int32)": (
+        (leaky_relu_uint32_as_int32, leaky_relu_grad),
+        r"uint32 input; the largest difference is at x = 4294967295\.0: got -[\d.]+, expected "
+        r"4\.29497e\+09[\s\S]*Hint: integer arithmetic wraps around"),
+    "float32 derivative 9e-6 too small (75 units in the last place)": (
+        (leaky_relu, _grad_scaled_in(np.float32, 1 - 9e-6)),
+        r"`leaky_relu_grad` differs from the answer .* float32 input"),
+    "float16 derivative 0.2% too large (2 units in the last place)": (
+        (leaky_relu, _grad_scaled_in(np.float16, 1.002)),
+        r"`leaky_relu_grad` differs from the answer .* float16 input"),
+})
+
+RIGHT_LEAKY_RELU.update({
+    "x - (1 - alpha) min(x, 0), in floats": (
+        lambda x, alpha=0.01: (lambda x: x - (1 - alpha) * np.minimum(x, 0))(
+            x if x.dtype.kind == "f" else x.astype(np.float64)),
+        leaky_relu_grad),
+    "x + (alpha - 1) min(x, 0), in floats": (
+        lambda x, alpha=0.01: (lambda x: x + (alpha - 1) * np.minimum(x, 0))(
+            x if x.dtype.kind == "f" else x.astype(np.float64)),
+        lambda x, alpha=0.01: np.where(x > 0, 1 + 0 * x, alpha + 0 * x)),
+    "alpha in x's dtype": (
+        lambda x, alpha=0.01: (lambda x: np.where(x > 0, x, x * x.dtype.type(alpha)))(
+            x if x.dtype.kind == "f" else x.astype(np.float64)),
+        lambda x, alpha=0.01: (lambda x: np.where(x > 0, x.dtype.type(1), x.dtype.type(alpha)))(
+            x if x.dtype.kind == "f" else x.astype(np.float64))),
+})
+
+WRONG_DEAD_UNITS.update({
+    "the first half only, on tall batches": (
+        dead_units_first_half_when_tall,
+        r"unit \d is alive \(nonzero on 1 of \d+ samples \(sample \d+\)\), but your mask says "
+        r"dead[\s\S]*a very tall float32 batch"),
+    "the last sample only, on wide batches": (
+        dead_units_last_row_when_wide,
+        r"differs on \d+ of 100000 units[\s\S]*nonzero on 1 of 2 samples \(sample 0\)"),
+    "a count of nonzeros in int16": (
+        lambda A: (A != 0).sum(axis=0, dtype=np.int16) == 0,
+        r"counts each unit's nonzero outputs in a type that wraps around: unit \d is nonzero on "
+        r"exactly 65,536 of its [\d,]+ samples[\s\S]*uint16 or int16"),
+    "a count of nonzeros in uint16": (
+        lambda A: np.count_nonzero(A, axis=0).astype(np.uint16) == 0,
+        r"exactly 65,536 of its [\d,]+ samples"),
+    # The message names the wrap, not "zero on some sample" (the reader's misdiagnosis).
+    "a count of nonzeros in uint8 (named)": (
+        lambda A: (A != 0).sum(axis=0, dtype=np.uint8) == 0,
+        r"wraps around: unit \d is nonzero on exactly 256 of its 600 samples[\s\S]*uint8 or "
+        r"int8"),
+    "every other sample of large batches (not 'some zero')": (
+        lambda A: ~np.any(A[::2] if A.size > 150_000 else A, axis=0),
+        r"^(?![\s\S]*\*some\*)[\s\S]*your mask differs"),
+})
+
+WRONG_REVIVE.update({
+    "round(b) - b (wrong from -2.6: -0.4)": (
+        _one_setting("bias_init", lambda c: round(c["bias_init"]) - c["bias_init"]),
+        r"bias_init = -0\.399\d+, \d+% of the units of hidden layer \d are still dead[\s\S]*"
+        r"a bias of -2\.6"),
+    "int(b) - b (wrong from -3.9: 0.9)": (
+        _one_setting("bias_init", lambda c: int(c["bias_init"]) - c["bias_init"]),
+        r"bias_init = 0\.899\d+, \d+% of the units[\s\S]*a bias of -3\.9"),
+    "the fix only where lr has two decimals": (
+        _one_setting("bias_init", lambda c: 0.0 if round(c["lr"], 2) == c["lr"] else -1.0),
+        r"bias_init = -1\.0, \d+% of the units[\s\S]*the mild end of the bias range"),
+    "the fix only where epochs are a multiple of 10": (
+        _one_setting("bias_init", lambda c: 0.0 if c["epochs"] % 10 == 0 else -1.0),
+        r"bias_init = -1\.0, \d+% of the units[\s\S]*(the mild end|the broken settings)"),
+    "the fix only where the bias has one decimal": (
+        _one_setting("bias_init", lambda c: 0.0 if round(c["bias_init"], 1) == c["bias_init"]
+                     else -1.0),
+        r"bias_init = -1\.0, \d+% of the units[\s\S]*the broken settings"),
+})
+
+RIGHT_REVIVE.update({
+    "|b - round(b)|": _one_setting("bias_init",
+                                   lambda c: abs(c["bias_init"] - round(c["bias_init"]))),
+    "b / 15": _one_setting("bias_init", lambda c: c["bias_init"] / 15),
+})
+
+
+def test_dead_units_very_tall_batch_has_its_traps():
+    """The very tall batch: more than 65,536 samples, a unit nonzero on exactly 65,536 of them
+    (a 16-bit count wraps to 0), one nonzero only on one sample of the second half (not the
+    last), one only on one sample of the first half (not the first)."""
+    for seed in range(20):
+        A = next(c.args[0] for c in ch03.DEAD_UNITS.draw(seed) if "very tall" in c.label)
+        n = A.shape[0]
+        assert A.dtype == np.float32 and 65_536 < n and A.shape[1] == 3
+        counts = np.count_nonzero(A, axis=0)
+        assert 65_536 in counts.tolist() and sorted(counts.tolist())[:2] == [1, 1]
+        rows = sorted(int(np.flatnonzero(A[:, j])[0]) for j in np.flatnonzero(counts == 1))
+        assert 0 < rows[0] < n // 2 + 1 < rows[1] < n - 1

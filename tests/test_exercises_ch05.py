@@ -480,7 +480,7 @@ WRONG_DIAGNOSIS = {
                                      r"Did you mean 'learning_rate_too_small'"),
     # ... and a label that is not the run's answer is still suggested.
     "B: exploding (the opposite)": (dict(RIGHT, B="gradients exploding"),
-                                    r"run B: unknown fault .*Did you mean 'exploding_gradients'"),
+                                    r"Run B is not 'exploding_gradients'"),
     # A word changed (dying/exploding, exploding/dead) or a negation is another idea: no
     # suggestion, whichever run it is given for (checked on its own below).
     "B: dying gradients (not a slip of exploding_gradients)":
@@ -548,7 +548,7 @@ def test_diagnosis_message_is_the_same_whichever_run_it_is_for(label):
 
 def test_diagnosis_still_suggests_what_the_student_meant():
     for label, meant in (("vanishing gradiens", "vanishing_gradients"),
-                         ("gradients exploding", "exploding_gradients"),
+                         ("gradient explodng", "exploding_gradients"),
                          ("overfiting", "overfitting"), ("ded relus", "dead_relus")):
         with pytest.raises(ValueError, match=f"Did you mean '{meant}'"):
             ch05.normalise_fault(label)
@@ -1412,4 +1412,56 @@ RIGHT_OUTPUT_CHOICE.update({
     "Keras's class names": {"temperature": ("linear", "MeanSquaredError"),
                             "digit": ("softmax", "CategoricalCrossentropy"),
                             "tags": ("sigmoid", "BinaryCrossentropy")},
+})
+
+
+# Eleventh reading: settings in a name, rescaled comparisons, tolerances on realistic curves,
+# square matrices, int32 squares, and the names students use for the faults.
+WRONG_OUTPUT_CHOICE.update({
+    "softmax over the batch (dim=0)": (_outputs_with(digit=("nn.Softmax(dim=0)",
+                                                            "cross_entropy")),
+                                       r"sets an argument"),
+    "a cross-entropy with label smoothing 1": (
+        _outputs_with(digit=("softmax", "cross_entropy(label_smoothing=1.0)")),
+        r"sets an argument"),
+    "a bce with weight 0": (_outputs_with(tags=("sigmoid", "bce(weight=0)")),
+                            r"sets an argument"),
+    "'negative log likelihood'": (_outputs_with(digit=("softmax", "negative log likelihood")),
+                                  r"names both"),
+})
+
+RIGHT_OUTPUT_CHOICE.update({
+    "Keras's names with from_logits=False": {
+        "temperature": ("identity()", "mse"),
+        "digit": ("softmax", "categorical_crossentropy(from_logits=False)"),
+        "tags": ("sigmoid", "BinaryCrossentropy(from_logits=False)")},
+})
+
+WRONG_EPOCHS_TO_TARGET.update({
+    "both sides x 0.9": (lambda c, t: first_hit(np.asarray(c) * 0.9 >= t * 0.9),
+                         r"below the target"),
+    "a 1e-14 tolerance on curves of 10 to 150 epochs": (
+        lambda c, t: first_hit(np.asarray(c) + (1e-14 if 10 <= len(c) <= 150 else 0.0) >= t),
+        r"below the target"),
+})
+
+
+def _per_column_mean_when_square(W_before, W_after):
+    if W_before.shape[0] == W_before.shape[1] > 1:
+        return float(np.mean(norm(W_after - W_before, axis=0) / norm(W_before, axis=0)))
+    return float(norm(W_after - W_before) / norm(W_before))
+
+
+WRONG_UPDATE_RATIO.update({
+    "a mean of per-column ratios on square matrices": (_per_column_mean_when_square,
+                                                       r"square .*per column|per column"),
+    "squares taken in int32": (lambda a, b: float(np.sqrt(np.sum((b - a) * (b - a)))
+                                                  / np.sqrt(np.sum(a * a))),
+                               r"squares of int32 entries .* wrap around"),
+})
+
+RIGHT_DIAGNOSIS.update({
+    "more synonyms": {"A": "low learning rate", "B": "vanishing gradient problem",
+                      "C": "dying ReLU problem"},
+    "symptom names": {"A": "tiny updates", "B": "gradient vanishing", "C": "dead relu"},
 })

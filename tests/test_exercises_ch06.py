@@ -1347,6 +1347,33 @@ WRONG_GRADIENT_CHECKER.update({
 })
 
 
+# ------------------------------------------------- the confirm11 reading's answers, Part 4
+def gc_random_sample(f, df, x, h=1e-5):  # a random 50 of a long array's points
+    x = np.asarray(x, dtype=float)
+    if x.size > 50:
+        x = x[np.random.default_rng(0).choice(x.size, 50, replace=False)]
+    return max_gradient_error(f, df, x, h)
+
+
+def gc_every_7th(f, df, x, h=1e-5):
+    x = np.asarray(x, dtype=float)
+    return max_gradient_error(f, df, x[::7] if x.size > 40 else x, h)
+
+
+_LONG_ARRAYS = (r"Only cases with long arrays \(100 points or more\) differ.*\n.*\nHint: every "
+                r"point counts")
+WRONG_GRADIENT_CHECKER.update({
+    "the first 30 points, x[:30]": (lambda f, df, x, h=1e-5: max_gradient_error(
+        f, df, np.asarray(x)[:30], h), _LONG_ARRAYS),
+    "the first 100 points, x[:100]": (lambda f, df, x, h=1e-5: max_gradient_error(
+        f, df, np.asarray(x, dtype=float)[:100], h), _LONG_ARRAYS),
+    "0.0 for more than 1000 points": (lambda f, df, x, h=1e-5: 0.0 if np.size(x) > 1000
+                                      else max_gradient_error(f, df, x, h), _LONG_ARRAYS),
+    "a random 50 of a long array's points": (gc_random_sample, _LONG_ARRAYS),
+    "every 7th point of a long array": (gc_every_7th, _LONG_ARRAYS),
+})
+
+
 @pytest.mark.parametrize("name", WRONG_GRADIENT_CHECKER)
 def test_gradient_checker_rejects(name):
     answer, message = WRONG_GRADIENT_CHECKER[name]
@@ -2439,6 +2466,43 @@ RIGHT_REGISTRATION.update({
 })
 
 
+# The confirm11 reading: one token the reader cannot read switched the comparison off. A domain
+# at the end is left out and the rest compared; any other unreadable formula is refused.
+_UNREADABLE = r"cannot read your formula .*: it stops at {}.*\n.*\nHint: write it with numbers"
+WRONG_REGISTRATION.update({
+    r"3 Mish with a domain, \quad x \in \mathbb{R}": (
+        (_info(formula=r"f(x) = 3x \tanh(\mathrm{softplus}(x)), \quad x \in \mathbb{R}"), mish),
+        r"gives 1\d(\.\d+)? at x = 4\.\d+, but `my_activation` gives 4\.\d+ there"),
+    r"3 Mish + \alpha": ((_info(formula=r"f(x) = 3x \tanh(\mathrm{softplus}(x)) + \alpha"), mish),
+                        _UNREADABLE.format(r"'\\alpha', a name it does not know")),
+    r"3 Mish with \mathrm{softplus}_{2}": (
+        (_info(formula=r"f(x) = 3x \tanh(\mathrm{softplus}_{2}(x))"), mish),
+        _UNREADABLE.format("'_'")),
+    r"\operatorname{mish}(2x)": ((_info(formula=r"f(x) = \operatorname{mish}(2x)"), mish),
+                                 _UNREADABLE.format("'mish', a name it does not know")),
+    r"\text{Mish}(x)": ((_info(formula=r"\text{Mish}(x)"), mish), _UNREADABLE.format("'Mish'")),
+    r"a parameter with no value, x \sigma(\beta x)": (
+        (_info(name="swish_b", formula=r"x \sigma(\beta x)", output_range=(-0.1857, np.inf)),
+         lambda x: x / (1 + np.exp(-np.clip(1.5 * x, -500, 500)))),
+        _UNREADABLE.format(r"'\\beta'")),
+    r"\tanh 2x (sin(2x) or sin(2) x?)": ((_info(name="t2", formula=r"\tanh 2x",
+                                                output_range=(-1, 1)),
+                                          lambda x: np.tanh(2 * x)),
+                                         _UNREADABLE.format("'2'")),
+})
+RIGHT_REGISTRATION.update({
+    r"Mish with a domain, \quad x \in \mathbb{R}": (
+        _info(formula=r"f(x) = x \tanh(\mathrm{softplus}(x)), \quad x \in \mathbb{R}"), mish),
+    r"Mish for all x, in \text": (
+        _info(formula=r"x \tanh(\ln(1 + e^{x})) \quad \text{for all } x."), mish),
+    r"a parameter given after \text{with}": (
+        _info(formula=r"f(x) = x \tanh(\ln(1 + e^{a x}) / a), \quad \text{with } a = 1"), mish),
+    r"\sin x \cos x, no parentheses": (
+        _info(name="sincos", formula=r"f(x) = x + \sin x \cos x", output_range=(-np.inf, np.inf)),
+        lambda x: x + np.sin(x) * np.cos(x)),
+})
+
+
 def _kept_by_many(fn):
     """A result kept by shape, dtype, the first, middle and last points, sum, max and min."""
     kept = {}
@@ -2590,3 +2654,253 @@ def d_mish_by_autograd(x):
 
 WRONG_DERIVATIVE["PyTorch's autograd"] = ((mish, d_mish_by_autograd),
                                          r"PyTorch's autograd.*worked out by hand")
+
+
+# ------------------------------------------------- the confirm11 reading's answers, Parts 2 and 5
+def sine_bump(x):  # x + sin(x) / 2: passes Part 1
+    x = np.asarray(x, dtype=float) if np.asarray(x).dtype.kind != "f" else x
+    return x + 0.5 * np.sin(x)
+
+
+def sine_bump_grad(x):
+    x = np.asarray(x, dtype=float) if np.asarray(x).dtype.kind != "f" else x
+    return 1 + 0.5 * np.cos(x)
+
+
+def sine_bump_grad_sign_from_20_to_30(x):  # the cosine's sign flipped on 20 < x < 30
+    x = np.asarray(x, dtype=float) if np.asarray(x).dtype.kind != "f" else x
+    d = 1 + 0.5 * np.cos(x)
+    return np.where((x > 20) & (x < 30), 1 - 0.5 * np.cos(x), d)
+
+
+def sine_bump_grad_other_from_50_to_60(x):  # another formula on 50 < |x| < 60
+    x = np.asarray(x, dtype=float) if np.asarray(x).dtype.kind != "f" else x
+    d = 1 + 0.5 * np.cos(x)
+    return np.where((np.abs(x) > 50) & (np.abs(x) < 60), 1 + 0.5 * np.sin(x), d)
+
+
+def clip7(x):  # a kink at +-7
+    x = np.asarray(x, dtype=float) if np.asarray(x).dtype.kind != "f" else x
+    return np.clip(x, -7, 7) + 0.1 * x + 0.05 * np.sin(x)
+
+
+def clip7_grad(x):
+    x = np.asarray(x, dtype=float) if np.asarray(x).dtype.kind != "f" else x
+    return ((x > -7) & (x < 7)).astype(x.dtype) + 0.1 + 0.05 * np.cos(x)
+
+
+def clip7_grad_threshold_typo(x):  # x < 7.005 for the kink at 7
+    x = np.asarray(x, dtype=float) if np.asarray(x).dtype.kind != "f" else x
+    return ((x > -7) & (x < 7.005)).astype(x.dtype) + 0.1 + 0.05 * np.cos(x)
+
+
+def mish_grad_through_f_over_x(x):  # tanh(softplus(x)) recovered as f(x) / x
+    x = np.asarray(x, dtype=float) if np.asarray(x).dtype.kind != "f" else x
+    e = np.exp(-np.abs(x))
+    sigmoid = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    xs = np.where(x == 0, 1, x)
+    t = np.where(x == 0, np.tanh(np.log(2)).astype(x.dtype), mish(x) / xs)
+    return t + x * (1 - t * t) * sigmoid
+
+
+WRONG_DERIVATIVE.update({
+    "a sign flipped on 20 < x < 30": ((sine_bump, sine_bump_grad_sign_from_20_to_30),
+                                      r"the worst is x = 2\d\.?\d*: got"),
+    "another formula on 50 < |x| < 60": ((sine_bump, sine_bump_grad_other_from_50_to_60),
+                                         r"the worst is x = -?5\d\.?\d*: got"),
+    "a kink's threshold 0.005 off (x < 7.005)": (
+        (clip7, clip7_grad_threshold_typo),
+        r"x = 7\.00\d+: got 1\.13.*\n.*\nHint: `my_activation` has a kink near x = 7,"),
+    "tanh(softplus(x)) as f(x) / x (wrong at subnormal x)": (
+        (mish, mish_grad_through_f_over_x), r"x = -?1\.4013e-45: 1 in float32, 0\.6 in float64"
+                                            r"|x = -?[0-9.]+e-3[0-2]\d"),
+})
+RIGHT_DERIVATIVE.update({
+    "x + sin(x) / 2": (sine_bump, sine_bump_grad),
+    "a clip at +-7 (kinks)": (clip7, clip7_grad),
+})
+
+
+def test_derivative_points_hold_large_tiny_and_near_kink_ones():
+    cases = ch06.DERIVATIVE.draw(7)
+    x = next(c.args[0] for c in cases if c.note.get("role") == "d")
+    band = np.unique(np.abs(x[(np.abs(x) >= 20) & (np.abs(x) <= 100)]))
+    assert np.max(np.diff(band)) <= 0.051  # |x| from 20 to 100, densely
+    for tiny in (float(np.float32(1e-30)), float(np.float32(1e-45)), 1e-200, 5e-324):
+        assert tiny in x and -tiny in x
+    for kink in (7.0, -2.0, 0.25, 19.75):
+        for offset in (1e-3, 1e-6):
+            assert np.min(np.abs(x - (kink + offset))) < 2e-6
+            assert np.min(np.abs(x - (kink - offset))) < 2e-6
+    d32 = next(c.args[0] for c in cases if c.note.get("role") == "d32")
+    assert np.float32(1e-45) in d32 and np.float32(-1e-30) in d32
+
+
+def cosine_gap(x):  # x + (1 - cos x) / x, as x + 2 sin(x/2)^2 / x, guarded at x == 0 alone
+    x = np.asarray(x, dtype=float) if np.asarray(x).dtype.kind != "f" else x
+    xs = np.where(x == 0, 1, x)
+    return x + np.where(x == 0, 0, 2 * np.sin(x / 2) ** 2 / xs)
+
+
+def cosine_gap_grad_guarded_at_0(x):  # 0 / 0 at 1e-30 (float32), 1e-200 (float64): x * x is 0
+    x = np.asarray(x, dtype=float) if np.asarray(x).dtype.kind != "f" else x
+    xs = np.where(x == 0, 1, x)
+    return 1 + np.where(x == 0, 0.5, (x * np.sin(x) - 2 * np.sin(x / 2) ** 2) / (xs * xs))
+
+
+def mish_float32_off_beyond_1e4(x):  # float32 results 1e-4 (relative) off beyond |x| = 1e4
+    y = mish(x)
+    return np.where(np.abs(x) > 1e4, y * np.float32(1 + 1e-4), y) if y.dtype == np.float32 else y
+
+
+def mish_float32_for_large_float64(x):  # float32 out for a float64 array of large entries only
+    y = mish(x)
+    return (y.astype(np.float32) if y.dtype == np.float64 and x.size
+            and np.all(np.abs(x) > 1e3) else y)
+
+
+WRONG_STABILITY.update({
+    "0 / 0 at tiny x (guarded at x == 0 alone)": (
+        (cosine_gap, cosine_gap_grad_guarded_at_0),
+        r"`my_derivative` fails at x = -?[0-9.]+e-(3\d|4\d|[12]\d\d) \(float(32|64)\): invalid"),
+    "float32 1e-4 off beyond |x| = 1e4": (
+        (mish_float32_off_beyond_1e4, mish_grad),
+        r"`my_activation` gives \S+ in float32 but \S+ in float64 at x = -?1e\+0[456]"),
+    "float32 out for a float64 array of large entries": (
+        (mish_float32_for_large_float64, mish_grad),
+        r"turned a float64 input into float32 output.*\n.*\|x\| >= 1e5 alone"),
+    "a sign flipped on 20 < x < 30": ((sine_bump, sine_bump_grad_sign_from_20_to_30),
+                                      r"at x = 2\d\.?\d* `my_derivative` gives .* no longer "
+                                      r"describe the same function"),
+    "another formula on 50 < |x| < 60": ((sine_bump, sine_bump_grad_other_from_50_to_60),
+                                         r"at x = -?5\d\.?\d* `my_derivative` gives"),
+    "tanh(softplus(x)) as f(x) / x (wrong at subnormal x)": (
+        (mish, mish_grad_through_f_over_x), r"gives 1 in float32 but 0\.6 in float64 at "
+                                            r"x = -?1\.4013e-45"),
+})
+RIGHT_STABILITY.update({
+    "x + sin(x) / 2": (sine_bump, sine_bump_grad),
+})
+
+
+def test_stability_inputs_hold_tiny_spread_and_large_alone():
+    cases = ch06.STABILITY.draw(4)
+    x64 = next(c.args[0] for c in cases if c.note.get("role") == "1-float64")
+    x32 = next(c.args[0] for c in cases if c.note.get("role") == "1-float32")
+    assert {1e-200, -1e-310, 5e-324} <= set(x64)
+    assert np.float32(1e-45) in x32 and np.float32(-1e-30) in x32
+    assert np.sum((x32 > 20) & (x32 < 30)) >= 2 and np.sum((x32 > 50) & (x32 < 60)) >= 1
+    big = next(c.args[0] for c in cases if c.note.get("role") == "0-big")
+    assert big.dtype == np.float64 and np.all(np.abs(big) >= 1e5)
+
+
+# ------------------------------------------------- the confirm11 reading's answers, Part 6
+def _gf_dead_by(is_dead):
+    def answer(net, X, y):
+        result = gradient_flow(net, X, y)
+        net.forward(X)
+        zs, outs = net.cache["z"][:-1], net.cache["a"][1:-1]
+        result["dead"] = float(np.mean([np.mean(is_dead(act, z, a))
+                                        for act, z, a in zip(net.hidden_activations, zs, outs)]))
+        return result
+    return answer
+
+
+WRONG_GRADIENT_FLOW.update({
+    "dead when f'(z) == 0 for every sample (a step or saturated unit is not dead)": (
+        _gf_dead_by(lambda act, z, a: np.all(act.grad(z) == 0, axis=0)),
+        r"\['dead'\] is \S+, expected 0\. That is units whose derivative f'\(z\) is 0 on every "
+        r"sample"),
+    "dead when every |a| < 1e-2 (tiny outputs are not dead)": (
+        _gf_dead_by(lambda act, z, a: np.all(np.abs(a) < 1e-2, axis=0)),
+        r"\['dead'\] is \S+, expected \S+\. That is units whose outputs are all small"),
+    "ratio over the largest norm": (
+        lambda net, X, y: {**gradient_flow(net, X, y), "ratio": float(
+            diagnostics.gradient_norms(net, X, y)[0]
+            / np.max(diagnostics.gradient_norms(net, X, y)))},
+        r"\['ratio'\] is"),
+})
+RIGHT_GRADIENT_FLOW.update({
+    "dead as no nonzero output, ~np.any(a, axis=0)": _gf_dead_by(
+        lambda act, z, a: ~np.any(a, axis=0)),
+})
+
+
+# ------------------------------------------------- the confirm11 reading's answers, Part 7
+def ct_epoch_100(train, names, datasets, seeds):  # epoch 100, not the last (runs are longer)
+    def last(h):
+        return float(h.val_accuracy[min(100, len(h.val_accuracy) - 1)])
+    return {ds: {n: [last(train(n, ds, s)) for s in seeds] for n in names} for ds in datasets}
+
+
+def ct_last_number(train, names, datasets, seeds):  # the last accuracy that is not NaN
+    def last(h):
+        v = h.val_accuracy
+        return float(v[~np.isnan(v)][-1])
+    return {ds: {n: [last(train(n, ds, s)) for s in seeds] for n in names} for ds in datasets}
+
+
+WRONG_COMPARISON.update({
+    "val_accuracy[min(100, len - 1)]": (ct_epoch_100, r"Hint: those are the accuracies after "
+                                                      r"epoch 100"),
+    "the last accuracy that is not NaN (a diverged run)": (
+        ct_last_number, r"expected nan\..*\n.*\nHint: that is the last accuracy that is not "
+                        r"NaN"),
+})
+RIGHT_COMPARISON.update({
+    "h.final('val_accuracy')": lambda train, names, datasets, seeds: {
+        ds: {n: [float(train(n, ds, s).final("val_accuracy")) for s in seeds] for n in names}
+        for ds in datasets},
+})
+
+
+# ------------------------------------------------- the confirm11 reading's answers, Part 1
+def fwd_int8_square(x):  # integers squared in int8: 12 * 12 wraps around to -112
+    square = (x * x if x.dtype.kind == "f"
+              else (x.astype(np.int8) * x.astype(np.int8)).astype(float))
+    return np.tanh(x) + 0.01 * square
+
+
+def fwd_float32_beyond_6(x):  # float64 computed in float32 where |x| > 6
+    if x.dtype == np.float64:
+        low = mish(x.astype(np.float32)).astype(np.float64)
+        return np.where(np.abs(x) > 6, low, mish(x))
+    return mish(x if x.dtype.kind == "f" else x.astype(float))
+
+
+def fwd_batch_dependent_when_large(x):  # 1e-3 times the mean of the entries beyond 50 added
+    x = x if x.dtype.kind == "f" else x.astype(float)
+    y = mish(x)
+    big = np.abs(x) > 50
+    return y + 1e-3 * np.mean(x[big]) if big.any() else y
+
+
+def fwd_float32_for_large_float64(x):  # float32 out for a float64 array of large entries only
+    x = x if x.dtype.kind == "f" else x.astype(float)
+    y = mish(x)
+    return (y.astype(np.float32) if y.dtype == np.float64 and x.size
+            and np.all(np.abs(x) > 1e3) else y)
+
+
+WRONG_FORWARD.update({
+    "integers squared in int8 (wraps around)": (
+        fwd_int8_square, r"for an integer \(int(64|32)\) input, but .*\n.*\nHint: integer "
+                         r"arithmetic wraps around"),
+    "float64 computed in float32 beyond |x| = 6": (
+        fwd_float32_beyond_6, r"float32 holds exactly at \d+ of \d+ points beyond 6"),
+    "batch-dependent when the batch holds |x| > 50": (
+        fwd_batch_dependent_when_large, r"in one batch, shuffled \(float64\) gives .* the value "
+                                        r"at an entry depends on the array it is in"),
+    "float32 out for a float64 array of large entries": (
+        fwd_float32_for_large_float64, r"turned a float64 input into float32 output.*\n.*"
+                                       r"\|x\| >= 1e4 alone"),
+})
+WRONG_FORWARD.update({
+    "a masked array": (lambda x: np.ma.masked_array(mish(x)),
+                       r"returned a numpy\.ma\.MaskedArray, an array subclass.*\n.*\nHint: "
+                       r"compute with plain numpy"),
+    "a Python float for a 0-d array": (
+        lambda x: float(mish(x)) if np.ndim(x) == 0 else mish(x if x.dtype.kind == "f"
+                                                              else x.astype(float)),
+        r"returned a Python float for a 0-d array input.*\n.*\nHint: keep numpy's result"),
+})

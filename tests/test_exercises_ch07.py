@@ -246,8 +246,8 @@ WRONG_GRAD = {
                               without_a_guess(r"recorded .* expected")),
     "0 below a threshold of 1e-30": (stat_hook(lambda g: g.norm().item() if g.norm() > 1e-30
                                                else 0.0),
-                                     r"recorded 0 .*e-6\d: a gradient this small is still not "
-                                     r"zero"),
+                                     r"recorded 0 .*e-1\d\d: a gradient this small is still "
+                                     r"not zero"),
     "a fitted constant": (stat_hook(lambda g: 0.0297), r"recorded 0\.0297"),
     "a tensor, not a float": (stat_hook(lambda g: g.norm()), r"appended a torch tensor"),
     "a one-element array": (stat_hook(lambda g: g.norm().reshape(1).numpy()),
@@ -290,10 +290,11 @@ def test_grad_hook_pass_message_is_the_same_for_every_draw(capsys):
 
 def test_grad_hook_edge_cases_come_first():
     labels = [c.label for c in ch07.GRAD_HOOK.draw(0)]
-    for needed in ("chapter's network", "float32", "one Linear", "dead", "1e-60", "one sample",
-                   "square layers", "summed", "eval mode"):
-        assert any(needed in label for label in labels[:11]), needed
-    assert all(label.startswith("random") for label in labels[11:])
+    for needed in ("chapter's network", "float32", "one Linear", "dead", "far below what "
+                   "float32 can hold", "one sample",
+                   "square layers", "summed", "eval mode", "sequences"):
+        assert any(needed in label for label in labels[:12]), needed
+    assert all(label.startswith("random") for label in labels[12:])
 
 
 def test_grad_hook_reference_is_torch_bridges_and_the_numpy_networks():
@@ -579,7 +580,10 @@ WRONG_DEAD = {
     # Wrong answers that are none of the known mistakes, though each coincides with one on
     # some case: the message says what differs and names no mistake.
     "dead units divided by the number of samples": (dead_wrong_per_sample,
-                                                    without_a_guess(r"recorded .* expected")),
+                                                    r"looks like the number of dead units "
+                                                    r"divided by the number of \*samples\*"),
+    "the alive fraction": (dead_stat(lambda a: 1.0 - _dead_of(a)),
+                           r"looks like the fraction of units that are \*alive\*"),
     "ReLU layers only, 0.0 for the others": (dead_wrong_relu_only,
                                              without_a_guess(r"recorded .* expected")),
     "a zero standard deviation": (dead_stat(lambda a: float((a.std(dim=0) == 0).double()
@@ -1089,7 +1093,9 @@ WRONG_LAYOUT = {
                                                r"to False"),
     "model.eval()": (layout_wrong_eval, r"the model went from training to evaluation mode"),
     "autograd switched off for the session": (layout_wrong_grad_off,
-                                              r"autograd is switched off for the whole session"),
+                                              r"changed the session: autograd is switched off "
+                                              r"for the whole session .*\. The task asks you to "
+                                              r"leave the session as it is"),
     "an lru_cache (stale after training)": (layout_wrong_cached,
                                             r"called a second time on the same model .* "
                                             r"returned the (values|arrays) of (the|its) "
@@ -2115,7 +2121,7 @@ WRONG_DEAD.update({
     "float16 for float32 batches over 100,000 entries": (
         _dead_float16_on_large_float32, r"large float32 ReLU layer"),
     "float32 for batches over 100,000 entries": (_dead_float32_on_large,
-                                                r"large float64 ReLU layer"),
+                                                r"float64, over a million entries"),
 })
 WRONG_LAYOUT["weights rounded through float32 in layers of 100+ weights"] = (
     _layout_float32_rounded_big_layers, r"Linear\(40, 30\)")
@@ -2126,4 +2132,240 @@ WRONG_GRAD.update({
                                                    r"default dtype went from float32 to float64"),
     "returns grad_input scaled by 1 + 1e-12": (_grad_returns_scaled_grad_input,
                                                r"changed the gradients|changed grad_input"),
+})
+
+
+# The eleventh reading's: a hook that changes the biases' gradients, a log that drops old
+# entries, cut-offs and caps just outside the drawn ranges, a lower precision or a shortcut for
+# batches of a million entries or 100,000 samples, changes to the model other than its
+# parameters and mode (a hook left on it, a layer's settings, submodules' modes), a reseeded
+# random generator, update ratios cut off or capped.
+def _norm64(grad_output) -> float:
+    return float(torch.linalg.vector_norm(grad_output[0].detach().double()))
+
+
+def grad_right_vector_norm_own_dtype(module, grad_input, grad_output):
+    # The gradient's own precision (float32 on a float32 model): the task asks for no other.
+    module.grad_log.append(torch.linalg.vector_norm(grad_output[0]).item())
+
+
+def grad_right_removes_its_tensor_hook(module, grad_input, grad_output):
+    # A tensor hook on the weights that only reads, removed at once: nothing stays behind.
+    handle = module.weight.register_hook(lambda g: None)
+    handle.remove()
+    module.grad_log.append(_norm64(grad_output))
+
+
+RIGHT_GRAD.update({
+    "vector_norm in the gradient's own dtype": grad_right_vector_norm_own_dtype,
+    "a tensor hook registered and removed at once": grad_right_removes_its_tensor_hook,
+})
+
+
+def grad_wrong_bias_tensor_hook(module, grad_input, grad_output):
+    module.grad_log.append(_norm64(grad_output))
+    if module.bias is not None and not getattr(module, "_zeroed", False):
+        module._zeroed = True
+        module.bias.register_hook(lambda g: g * 0)
+
+
+def grad_wrong_bias_frozen(module, grad_input, grad_output):
+    module.grad_log.append(_norm64(grad_output))
+    if module.bias is not None:
+        module.bias.requires_grad_(False)
+
+
+def grad_wrong_bias_grad_set(module, grad_input, grad_output):
+    module.grad_log.append(_norm64(grad_output))
+    if module.bias is not None:
+        module.bias.grad = torch.full_like(module.bias, 7.0)
+
+
+def grad_wrong_keeps_last_two(module, grad_input, grad_output):
+    module.grad_log.append(_norm64(grad_output))
+    if len(module.grad_log) > 2:
+        del module.grad_log[0]
+
+
+WRONG_GRAD.update({
+    "a tensor hook left on the bias that zeroes its gradient": (
+        grad_wrong_bias_tensor_hook, r"changed the model: `\d\.bias` has a tensor hook left on "
+                                     r"it(?s:.*)Hint: a tensor hook on a parameter"),
+    "the bias's requires_grad switched off": (
+        grad_wrong_bias_frozen, r"changed the model: requires_grad of `\d\.bias` went from "
+                                r"True to False"),
+    "the bias's .grad overwritten": (
+        grad_wrong_bias_grad_set, r"the gradient of Linear layer \d's bias differs from the "
+                                  r"model's own(?s:.*)Hint: .*the biases' too"),
+    "a log that keeps the last two entries": (
+        grad_wrong_keeps_last_two, r"after [345] backward passes `module\.grad_log` of Linear "
+                                   r"layer \d of \d holds 2 entries; it should hold [345]"),
+    "norms below 1e-70 recorded as 0": (
+        stat_hook(lambda g: (lambda v: v if v > 1e-70 else 0.0)(float(g.double().norm()))),
+        r"recorded 0 .*e-1\d\d: a gradient this small is still not zero"),
+    "norms capped at 1e25": (stat_hook(lambda g: min(float(g.double().norm()), 1e25)),
+                             r"recorded 1e\+25 .* a gradient this large .* a cap"),
+    "the first 40,000 rows only": (_grad_of_first_rows(40_000),
+                                   r"a batch of \d\d,\d\d\d samples"),
+})
+
+
+def dead_wrong_float32_over_a_million(module, inputs, output):
+    a = output.detach()
+    if a.numel() > 1_000_000:
+        a = a.float()
+    module.dead_log.append(_dead_of(a))
+
+
+def dead_wrong_zero_for_tall(module, inputs, output):
+    module.dead_log.append(_dead_of(output) if output.shape[0] < 100_000 else 0.0)
+
+
+def dead_wrong_elu_from_inputs(module, inputs, output):
+    # Right for ELU(alpha) with alpha != 0 (its output is 0 only where z is), not for alpha 0.
+    a = inputs[0] if isinstance(module, torch.nn.ELU) else output
+    module.dead_log.append(_dead_of(a))
+
+
+def _dead_with_tensor_hook(factor: float):
+    def hook(module, inputs, output):
+        module.dead_log.append(_dead_of(output))
+        if output.requires_grad:
+            output.register_hook(lambda g: g * factor)
+    return hook
+
+
+WRONG_DEAD.update({
+    "float32 for batches over a million entries": (dead_wrong_float32_over_a_million,
+                                                   r"float64, over a million entries"),
+    "0.0 for batches of 100,000 samples or more": (dead_wrong_zero_for_tall,
+                                                   r"recorded 0 on the batch \(10\d{4} x "
+                                                   r"10\)"),
+    "ELU units from the inputs z == 0 (wrong for alpha 0)": (dead_wrong_elu_from_inputs,
+                                                            r"ELU\(alpha=0\)"),
+    "a tensor hook on the output that doubles its gradient": (
+        _dead_with_tensor_hook(2.0), r"the gradient that reached the layer's input on .* "
+                                     r"differs from the layer's own: the hook changed"),
+    "a tensor hook on the output that zeroes its gradient": (
+        _dead_with_tensor_hook(0.0), r"the hook changed the gradient that flows back"),
+})
+
+
+def _layout_then(change):
+    def answer(model):
+        change(model)
+        return layout_right_copy(model)
+    return answer
+
+
+def _each(kind, change):
+    def run(model):
+        for m in model.modules():
+            if isinstance(m, kind):
+                change(m)
+    return run
+
+
+def _left_forward_hook(model):
+    if not getattr(model, "_scaled", False):
+        model._scaled = True
+        model.register_forward_hook(lambda mod, i, o: o * 1.0001)
+
+
+def layout_right_hook_removed(model):
+    # A forward hook registered and removed again: the model is as it was.
+    handle = model.register_forward_hook(lambda mod, i, o: None)
+    handle.remove()
+    return layout_right_copy(model)
+
+
+RIGHT_LAYOUT["a hook registered and removed again"] = layout_right_hook_removed
+WRONG_LAYOUT.update({
+    "Dropout layers put in evaluation mode": (
+        _layout_then(_each(torch.nn.Dropout, lambda m: m.eval())),
+        r"changed the model: layer `\d` went from training to evaluation mode"),
+    "a forward hook left on the model": (
+        _layout_then(_left_forward_hook),
+        r"changed the model: the model has a hook added to its forward hooks(?s:.*)Hint: a hook "
+        r"left on a layer"),
+    "Dropout's p set to 0": (_layout_then(_each(torch.nn.Dropout,
+                                                lambda m: setattr(m, "p", 0.0))),
+                             r"`p` of layer `\d` \(Dropout\) went from 0\.25 to 0\.0"),
+    "LeakyReLU's negative_slope changed": (
+        _layout_then(_each(torch.nn.LeakyReLU, lambda m: setattr(m, "negative_slope", 0.5))),
+        r"`negative_slope` of layer `\d` \(LeakyReLU\) went from 0\.\d+ to 0\.5"),
+    "ELU's alpha changed": (_layout_then(_each(torch.nn.ELU, lambda m: setattr(m, "alpha",
+                                                                               0.0))),
+                            r"`alpha` of layer `\d` \(ELU\) went from"),
+    "torch.manual_seed(0)": (_layout_then(lambda model: torch.manual_seed(0)),
+                             r"changed the session: torch's random generator(?s:.*)The task "
+                             r"asks you to leave the session"),
+})
+
+
+def _ratios_then(change):
+    def answer(model, step):
+        change(model)
+        return ratios_right_clone(model, step)
+    return answer
+
+
+def _ratios_cut(fn):
+    def answer(model, step):
+        return fn(ratios_right_clone(model, step))
+    return answer
+
+
+def ratios_right_deepcopy_eval(model, step):
+    # A copy may be switched and converted: the model itself is left alone.
+    before = copy.deepcopy(model).double().eval()
+    step()
+    return np.array([float((m.weight.detach().double() - o.weight.detach()).norm()
+                           / o.weight.detach().norm())
+                     for m, o in zip(linears(model), linears(before))])
+
+
+RIGHT_RATIOS["a float64 deepcopy in eval mode as 'before'"] = ratios_right_deepcopy_eval
+WRONG_RATIOS.update({
+    "a forward hook left on the model": (
+        _ratios_then(_left_forward_hook),
+        r"changed the model: the model has a hook added to its forward hooks"),
+    "LeakyReLU's negative_slope and Dropout's p changed": (
+        _ratios_then(lambda model: (
+            _each(torch.nn.LeakyReLU, lambda m: setattr(m, "negative_slope", 0.5))(model),
+            _each(torch.nn.Dropout, lambda m: setattr(m, "p", 0.0))(model))),
+        r"changed the model: `(negative_slope|p)` of layer `\d` \((LeakyReLU|Dropout)\) went "
+        r"from"),
+    "torch.manual_seed(123)": (_ratios_then(lambda model: torch.manual_seed(123)),
+                               r"changed the session: torch's random generator"),
+    "ratios below 1e-10 reported as 0": (
+        _ratios_cut(lambda r: np.where(r < 1e-10, 0.0, r)),
+        r"layer \d's ratio, \S+e-1\d, is tiny but not zero"),
+    "ratios below 5e-10 reported as 0": (
+        _ratios_cut(lambda r: np.where(r < 5e-10, 0.0, r)), r"is tiny but not zero"),
+    "ratios capped at 1e3": (_ratios_cut(lambda r: np.minimum(r, 1e3)),
+                             r"layer \d's ratio, \S+, is huge .* a cap"),
+    "ratios capped at 10": (_ratios_cut(lambda r: np.minimum(r, 10.0)), r"is huge .* a cap"),
+    "autograd switched off, then on (the session, not the model)": (
+        ratios_wrong_grad_off_then_on, r"changed the session: .*The task asks you to leave "
+                                       r"the model and the session as they are"),
+})
+
+
+def grad_wrong_matrix_norm(module, grad_input, grad_output):
+    # The Frobenius norm of a matrix: one per sample on a batch of sequences.
+    module.grad_log.append(float(torch.linalg.matrix_norm(grad_output[0].detach().double())))
+
+
+WRONG_GRAD.update({
+    "torch.linalg.matrix_norm (one norm per sample on a batch of sequences)": (
+        grad_wrong_matrix_norm, r"(?s)raised .*sequences.*Hint: the hook records one number for "
+                                r"the whole batch, whatever its number of axes"),
+    "the norm of the batch sum (the bias's gradient)": (
+        stat_hook(lambda g: float(g.detach().double().sum(0).norm())),
+        r"looks like the norm of the gradient summed over the samples: that is the bias's"),
+    "the spectral norm (ord=2)": (
+        stat_hook(lambda g: float(torch.linalg.matrix_norm(g.detach().double(), ord=2))
+              if g.dim() == 2 else float(g.detach().double().norm())),
+        r"looks like the spectral norm"),
 })

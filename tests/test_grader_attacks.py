@@ -11,7 +11,8 @@ attack of issue 24 is one student:
   ``gradebook.db`` and prints what it read (feedback would carry it back);
 - replacing the chapter's check functions, or the collector, from an answer cell; writing
   forged results straight into the outbox; IPython hooks (``post_run_cell``, a custom
-  exception handler); numpy's comparisons and builtins patched to agree with anything; an
+  exception handler); numpy's comparisons and builtins patched to agree with anything; the
+  checks' own judges and references switched off, and numpy's exp replaced; an
   import hook that serves a fake check module; an answer that fetches the solution from the
   network;
 - an endless loop, a fork bomb and a memory hog (in a second run of their own, with an honest
@@ -192,6 +193,17 @@ np.allclose = np.array_equal = lambda *args, **kwargs: True
 np.isclose = lambda a, b, *args, **kwargs: np.ones(np.shape(a), dtype=bool)
 builtins.all = builtins.any = lambda *args, **kwargs: True
 """
+# Wrong answers, with the checks' judges and references switched off in the kernel (frozen
+# specs, changed all the same) and numpy's exp made the answer's: in the notebook each check
+# prints a tick for any result; the grader's judges and references are out of reach.
+PATCH_JUDGES = """import numpy as np
+from helpers.exercises import ch02
+for spec in (ch02.SIGMOID_PRIME, ch02.SHRINK_BOUND, ch02.TANH_INIT):
+    for part in ("judge", "judge_all", "reference", "reference_case"):
+        if getattr(spec, part, None) is not None:
+            object.__setattr__(spec, part, lambda *args, **kwargs: None)
+np.exp = lambda x, *args, **kwargs: x
+"""
 WRONG = {
     "ch02-sigmoid-prime-answer": "def sigmoid_prime_from_output(s):\n    return s\n",
     "ch02-shrink-bound-answer": "def sigmoid_shrink_bound(n_layers):\n    return n_layers\n",
@@ -261,6 +273,7 @@ def submissions(course: Path, port: int) -> dict[str, tuple[dict, dict[str, str]
         "forges-outbox": (append(nb(), FORGE_OUTBOX), {}),
         "ipython-hooks": (insert(nb(), HOOKS), {}),
         "patches-numpy": (insert(answer(nb(), WRONG), PATCH_NUMPY), {}),
+        "patches-judges": (insert(answer(nb(), WRONG), PATCH_JUDGES), {}),
         "import-hook": (insert_first(nb(), IMPORT_HOOK), {}),
         "network": (answer(nb(), {**RIGHT, ANSWERS[0]: NETWORK.format(
             port=port, url=SOLUTION_URL)}), {}),
@@ -269,7 +282,7 @@ def submissions(course: Path, port: int) -> dict[str, tuple[dict, dict[str, str]
 
 STUDENTS = ("honest", "blank", "one-wrong", "env-pop", "grading-pop", "helpers-folder",
             "reads-solutions", "replaces-checks", "replaces-collector", "forges-outbox",
-            "ipython-hooks", "patches-numpy", "import-hook", "network")
+            "ipython-hooks", "patches-numpy", "patches-judges", "import-hook", "network")
 
 
 def runaways(course: Path) -> dict[str, tuple[dict, dict[str, str]]]:
@@ -419,6 +432,8 @@ def test_an_honest_student_gets_full_marks_and_a_wrong_answer_loses_one(graded, 
                        "is not answered yet"]),
     ("patches-numpy", ["touches the interpreter's machinery: `import builtins`",
                        "failed ch02-shrink-bound-check"]),
+    ("patches-judges", ["failed ch02-sigmoid-prime-check", "failed ch02-shrink-bound-check",
+                        "failed ch02-tanh-init-check"]),
     ("import-hook", ["touches the interpreter's machinery: `import importlib.abc",
                      "no results reached the grader"]),
 ], ids=lambda v: v if isinstance(v, str) else None)

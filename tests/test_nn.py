@@ -291,8 +291,18 @@ def test_callback_can_stop_training():
         seen.append(epoch)
         return epoch < 3
 
-    nn.MLP([2, 3, 1], output="sigmoid").fit(X, y, epochs=10, callback=stop_at_three)
-    assert seen[:3] == [1, 2, 3] and max(seen) <= 10
+    h = nn.MLP([2, 3, 1], output="sigmoid").fit(X, y, epochs=10, callback=stop_at_three)
+    # The call that stops training is the last one: no further call with the planned epoch.
+    assert seen == [1, 2, 3]
+    assert np.all(np.isfinite(h.loss[:4])) and np.all(np.isnan(h.loss[4:]))
+
+
+def test_callback_sees_every_epoch_of_a_full_run():
+    X, y = data.xor(40)
+    seen = []
+    nn.MLP([2, 3, 1], output="sigmoid").fit(
+        X, y, epochs=6, callback=lambda epoch, net, history: seen.append(epoch))
+    assert seen == [1, 2, 3, 4, 5, 6]
 
 
 # ------------------------------------------------------------------------------ input checks

@@ -396,7 +396,8 @@ def test_training_dashboard_one_row_per_run():
     renderer = _renderer(fig)
     assert ratio_a.get_legend().get_window_extent(renderer).x0 > ratio_a.bbox.x1
     assert len(units_a.get_lines()) == 2 * 2  # dead and saturated of the 2 hidden layers
-    assert "units" in units_a.get_ylabel() and "entries" in units_a.get_ylabel()
+    # The axis says "share"; the legend (above) says of what: units, or (sample, unit) entries.
+    assert units_a.get_ylabel() == "share"
     markers = [line.get_marker() for line in grad_a.get_lines()]
     assert len(set(markers)) == 3  # one marker per layer: overlapping lines stay apart
     assert ratio_a.get_yscale() == "log" and ratio_a.get_xlim() == (0, 8)
@@ -941,7 +942,7 @@ def test_saturation_labels_say_what_is_counted(trained):
     notes = " ".join(t.get_text() for t in fig.texts)
     assert "(sample, unit) entries" in notes and "$|f'| < 0.01$" in notes
     units = plots.training_dashboard({"run": history}).axes[2]
-    assert units.get_ylabel() == "dead: share of units\nsaturated: share of entries"
+    assert units.get_ylabel() == "share"
     stacks = plots.plot_histogram_stacks({"a": net}, X)
     assert any("|f'|<0.01" in t.get_text() for t in stacks.axes[0].texts)
 

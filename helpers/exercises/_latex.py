@@ -3,9 +3,10 @@ function it describes.
 
 Only what activation formulas are written with: numbers, x, e and \\pi; + - * /, \\cdot,
 \\times, products written side by side; powers (^), \\frac, \\sqrt, |...|; and standard
-functions (\\exp, \\ln, \\log, \\tanh, \\sigma, \\mathrm{softplus}, \\max, ...). Anything
-else (a parameter such as \\alpha, a subscript, a function of another name) makes the formula
-unreadable: :func:`read_expression` returns None, and the caller accepts the text as written.
+functions (\\exp, \\ln, \\log, \\tanh, \\sigma, \\mathrm{softplus}, \\max, ...). A domain
+at the end (", \\quad x \\in \\mathbb{R}") is left out. Anything else (a parameter such as
+\\alpha, a subscript, a function of another name, cases) makes the formula unreadable:
+:func:`read_expression` returns None, and :func:`read_sides` says what it could not read.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ _INVERSE = re.compile(r"\\(sin|cos|tan|sinh|cosh|tanh)\s*\^\s*\{\s*-\s*1\s*\}")
 _TWO_ARGUMENTS = {"max": np.maximum, "min": np.minimum}
 _SKIPPED = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
             "displaystyle", "quad", "qquad", ",", ";", "!", ":", " "}
+_COMMANDS = {"frac", "dfrac", "tfrac", "pi"}
 _NAMED = re.compile(r"\\(?:mathrm|operatorname|text|mathit|textrm)\s*\{\s*([A-Za-z ]+?)\s*\}")
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*|\.\d+)|\\([A-Za-z]+|.)|([A-Za-z]+)|(.))", re.DOTALL)
 
@@ -72,13 +74,17 @@ def _tokens(text: str) -> list[tuple[str, str]]:
                 out.append(("op", "*"))
             elif command in ("lvert", "rvert", "vert", "|"):
                 out.append(("op", "|"))
-            else:
+            elif command in FUNCTIONS or command in _TWO_ARGUMENTS or command in _COMMANDS:
                 out.append(("name", command))
+            else:  # a command it does not know (\\alpha, \\in): named as written
+                out.append(("name", "\\" + command))
         elif word:
             if word.lower() in FUNCTIONS or word in _TWO_ARGUMENTS or word == "pi":
                 out.append(("name", word.lower() if word != "Phi" else word))
-            else:  # letters side by side are a product: "xe" is x e
+            elif set(word) <= {"x", "e"}:  # letters side by side are a product: "xe" is x e
                 out.extend(("name", letter) for letter in word)
+            else:  # a word it does not know (mish, alpha): named whole when it says so
+                out.append(("name", word))
         elif op.strip():
             out.append(("op", {"[": "(", "]": ")", "{": "(", "}": ")"}.get(op, op)))
     return out
@@ -94,7 +100,7 @@ class _Parser:
     def take(self, value=None):
         token = self.peek()
         if value is not None and token[1] != value:
-            raise _Unreadable(f"expected {value!r}, found {token[1]!r}")
+            raise _Unreadable(f"{_shown(token)} where {value!r} should come")
         self.i += 1
         return token
 
@@ -173,7 +179,7 @@ class _Parser:
             self.take("|")
             return lambda x: np.abs(inner(x))
         if kind != "name":
-            raise _Unreadable(f"unexpected {value!r}")
+            raise _Unreadable(f"{_shown((kind, value))}")
         self.take()
         if value == "x":
             return lambda x: x
@@ -198,36 +204,110 @@ class _Parser:
             if self.peek() == ("op", "^"):  # \tanh^2(x) is (\tanh(x))^2
                 self.take()
                 power = self.exponent()
-            # Only a bracketed argument: "\\sin 2x" may mean sin(2x) or sin(2) x.
-            argument = self.group()
+            # A bracketed argument, or x alone (\\sin x, \\sin x^2): "\\sin 2x" may mean
+            # sin(2x) or sin(2) x.
+            argument = self.power() if self.peek() == ("name", "x") else self.group()
             if power is None:
                 return lambda x: fn(argument(x))
             return lambda x: np.power(fn(argument(x)), power(x))
-        raise _Unreadable(f"unknown name {value!r}")
+        raise _Unreadable(f"{_shown((kind, value))}, a name it does not know")
+
+
+# A domain written after the formula, which says nothing about its values: ", x \in \mathbb{R}",
+# "\quad \text{for all } x", "(x \in \R)", spaces (\quad, \, ~) and punctuation around it.
+_SPACE = r"(?:\s|\\quad|\\qquad|\\[,;:! ]|~)"
+_REALS = (r"(?:\\mathbb\s*\{?\s*R\s*\}?|\\mathbf\s*\{?\s*R\s*\}?|\\R\b|\\Re\b"
+          r"|\(\s*-\s*\\infty\s*,\s*\\infty\s*\))")
+_DOMAIN = re.compile(
+    rf"{_SPACE}*[,;]?{_SPACE}*(?:\(\s*)?"
+    rf"(?:\\text\s*\{{\s*(?:for\s+(?:all|every|any)|if|where)?\s*\}}{_SPACE}*)?"
+    rf"(?:\\forall{_SPACE}*)?x{_SPACE}*"
+    rf"(?:\\in{_SPACE}*{_REALS}|\\text\s*\{{\s*real\s*\}})?"
+    rf"\s*\)?{_SPACE}*[.,;]?{_SPACE}*$")
+_FOR_ALL = re.compile(rf"{_SPACE}*[,;]?{_SPACE}*\\text\s*\{{\s*for\s+(?:all|every|any)\s+"
+                      rf"(?:real\s+)?x\s*\}}{_SPACE}*[.,;]?{_SPACE}*$")
+_TRAILING = re.compile(rf"(?:{_SPACE}|[.,;])+$")
+
+
+def strip_domain(text: str) -> str:
+    r"""``text`` without a domain clause or spacing at its end (", \quad x \in \mathbb{R}")."""
+    for _ in range(2):
+        text = _FOR_ALL.sub("", text)
+        match = _DOMAIN.search(text)
+        # Only a clause that names the domain (\in, \forall, "for all"), never a plain x.
+        if match and re.search(r"\\in\b|\\forall|\\text", match.group(0)):
+            text = text[:match.start()]
+        text = _TRAILING.sub("", text)
+    return text
 
 
 def read_expressions(formula: str) -> list[Fn]:
     """Every side of ``formula`` after its first "=" that mentions x and can be read (f(x) =
     a = b gives a and b), or the whole text when it has no "="."""
-    parts = formula.split("=")
+    return [fn for fn, _ in read_sides(formula) if fn is not None]
+
+
+# A parameter's value given at the end: ", \\beta = 1.5", "\\quad \\text{with } a = 2".
+_NUMBER = r"-?\s*(?:\d+\.?\d*|\.\d+)"
+_PARAMETER = re.compile(
+    rf"{_SPACE}*[,;]{_SPACE}*(?:\\text\s*\{{\s*(?:with|where|and)\s*\}}{_SPACE}*)?"
+    rf"(\\[A-Za-z]+|[A-Za-wyzA-Z])\s*=\s*({_NUMBER}){_SPACE}*[.,;]?{_SPACE}*$")
+
+
+def _given_parameters(formula: str) -> str:
+    """``formula`` with the parameters whose values it gives at its end put in as numbers."""
+    values = {}
+    for _ in range(8):
+        formula = strip_domain(formula)
+        match = _PARAMETER.search(formula)
+        if not match or match.group(1) in ("\\x", "\\pi") or match.group(1) in values:
+            break
+        values[match.group(1)] = match.group(2).replace(" ", "")
+        formula = formula[:match.start()]
+    for name, value in values.items():
+        before = r"(?<![A-Za-z])" if name.startswith("\\") else r"(?<![A-Za-z\\])"
+        formula = re.sub(before + re.escape(name) + r"(?![A-Za-z])", f"({value})", formula)
+    return formula
+
+
+def read_sides(formula: str) -> list[tuple[Fn | None, str | None]]:
+    """(function, None) for each side of ``formula`` (as in :func:`read_expressions`) that
+    mentions x and can be read, (None, what could not be read) for one that cannot. A domain
+    at the end is left out, and a parameter whose value it gives there ("\\beta = 1") put in."""
+    parts = _given_parameters(formula).split("=")
     sides = parts[1:] if len(parts) > 1 else parts
-    read = [read_expression(side) for side in sides if MENTIONS_X.search(side)]
-    return [fn for fn in read if fn is not None]
+    return [_read(side) for side in sides if MENTIONS_X.search(side)]
 
 
 def read_expression(text: str) -> Fn | None:
     """One expression in x as a function of a float64 array, or None."""
-    text = _INVERSE.sub(lambda m: "\\arc" + m.group(1), text.strip().rstrip(".,;"))
-    if re.search(r"\d[eE][-+]?\d|\\sqrt\s*\[", text):
-        return None  # 1e-3 (e the constant?) and n-th roots: not read
+    return _read(text)[0]
+
+
+def _read(text: str) -> tuple[Fn | None, str | None]:
+    """(the expression as a function, None), or (None, what could not be read)."""
+    text = _INVERSE.sub(lambda m: "\\arc" + m.group(1), strip_domain(text.strip()).rstrip(".,;"))
+    number = re.search(r"\d[eE][-+]?\d+", text)
+    if number:  # 1e-3: e the constant, or an exponent?
+        return None, f"the number {number.group(0)!r} (e is the constant e in LaTeX)"
+    if re.search(r"\\sqrt\s*\[", text):
+        return None, "an n-th root, \\sqrt[n]{...}"
     try:
         parser = _Parser(_tokens(text))
         fn = parser.expression()
         if parser.peek()[0] != "end":
-            return None
-    except (_Unreadable, ValueError, RecursionError):
-        return None
-    return fn
+            return None, f"{_shown(parser.peek())} (where the formula should end or go on " \
+                         "with an operator)"
+    except _Unreadable as err:
+        return None, str(err)
+    except (ValueError, RecursionError):
+        return None, "its structure"
+    return fn, None
+
+
+def _shown(token) -> str:
+    kind, value = token
+    return "the end of the formula" if kind == "end" else f"'{value}'"
 
 
 def evaluate(fn: Fn, x: np.ndarray) -> np.ndarray:

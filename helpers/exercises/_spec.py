@@ -988,9 +988,7 @@ class Spec:
                     "write the computation yourself, from the task's formula.")
             raise ExerciseError(
                 f"{what} calls `{first}`, which this exercise does not allow: "
-                f"{self.forbidden.why}.",
-                "write the computation out with numpy arithmetic; the names you import it "
-                "under do not matter, the check sees what runs.")
+                f"{self.forbidden.why}.", self.forbidden.hint)
         if o.status == "stopped":  # a loop, stopped where the work judge calls it one
             return
         expected[i] = self.expected(c)

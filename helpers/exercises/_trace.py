@@ -82,6 +82,9 @@ class Forbidden:
 
     patterns: tuple[str, ...]
     why: str = "the task asks you to write it yourself"
+    # What to do instead: the message's second line.
+    hint: str = ("write the computation out with numpy arithmetic; the names you import it "
+                 "under do not matter, the check sees what runs.")
 
     def matches(self, module: str, qualname: str) -> bool:
         full = f"{module}:{qualname}"

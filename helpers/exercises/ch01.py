@@ -8,6 +8,7 @@ and the results judged, with a message that says what differs on which case.
 from __future__ import annotations
 
 import hashlib
+from fractions import Fraction
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from ._contract import expect_ndarray, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import Other, TensorData
 from ._spec import Case, Spec, driver
-from ._trace import Forbidden, tracing
+from ._trace import Forbidden, Stopped, call_armed, tracing
 
 __all__ = [
     "COLLAPSE",
@@ -58,6 +59,19 @@ def _integer_difference(got: np.ndarray, exact: np.ndarray):
     if not np.any(bad):
         return None
     return tuple(int(i) for i in np.argwhere(bad)[0]), int(np.sum(bad))
+
+
+def _capped(got: np.ndarray, exact: np.ndarray) -> str:
+    """A note when every integer value that differs is smaller in size than the exact one and
+    all have one size: results capped (clipped) there; else ""."""
+    bad = got != exact
+    sizes = np.unique(np.abs(got[bad].astype(object)))
+    if bad.sum() < 2 or sizes.size != 1 or not np.all(
+            np.abs(got[bad].astype(object)) < np.abs(exact[bad].astype(object))):
+        return ""
+    return (f"Every value that differs is {int(sizes[0])} in size, less than the exact one: "
+            "the results are capped there, but int64 holds whole numbers up to 2**63 - 1 "
+            "(about 9.2e18), and the exact result is within it.")
 
 
 def _scaled_gap(got: np.ndarray, expected: np.ndarray, scale: np.ndarray, rtol: float):
@@ -186,6 +200,60 @@ def _huge_integer_layer(rng, n: int, d_out: int):
     return X, W, b
 
 
+def _integer_layer_beyond_2_62(rng, n: int, d_out: int):
+    """int64 X, W and b for 3 inputs whose results lie between 2**62 and 2**63 in size, of
+    both signs: X and W odd, from 1.2 to 1.5 times 2**30 in size (each product 1.44 to 2.25
+    times 2**60, three of them 1.08 to 1.69 times 2**62), the first row of X positive and
+    the second negative, b even and small. Every result is an odd whole number, exact in int64
+    only (a clip at 1e17 or 2**62 shows), and none overflows."""
+    X = 2 * rng.integers(int(0.6 * 2**30), int(0.75 * 2**30), (n, 3)) + 1
+    signs = rng.choice([-1, 1], (n, 1))
+    signs[:2, 0] = (1, -1)
+    W = 2 * rng.integers(int(0.6 * 2**30), int(0.75 * 2**30), (3, d_out)) + 1
+    b = 2 * rng.integers(-1000, 1000, d_out)
+    return X * signs, W, b
+
+
+def _big(rng, low: float = 1.0, high: float = 2.0, size: float = 1e200) -> float:
+    return float(rng.uniform(low, high)) * size
+
+
+def _overflowing_layer(rng, n: int, d_in: int, d_out: int):
+    """float64 X, W and b of ordinary sizes (n >= 2, d_in >= 3, d_out >= 2) but for a few
+    entries near 1e200, which take two results beyond float64's range: at row 0, column 0 two
+    products of opposite signs (inf, -inf or NaN by the order of the sum: numpy's matmul, whose
+    fused multiply-adds never round a product to inf, gives one, its einsum another; their
+    exact sum is beyond the range too), at row 1, column 1 one product (+-inf in any order).
+    Every other result is a sum of terms up to about 1e200, finite in any order."""
+    X, W, b = _layer_inputs(rng, n, d_in, d_out)
+    same = _big(rng)
+    sign = float(rng.choice([-1.0, 1.0]))
+    X[0, 0] = X[0, 1] = same
+    W[0, 0], W[1, 0] = sign * _big(rng), -sign * _big(rng, 3.0, 4.0)
+    X[1, 2], W[2, 1] = float(rng.choice([-1.0, 1.0])) * _big(rng), _big(rng)
+    return X, W, b
+
+
+def _non_finite_layer(rng, n: int, d_in: int, d_out: int):
+    """float64 X, W and b with a NaN and an inf in X: row 0 of the result is NaN in every
+    column, row 1 is +-inf (the sign of W's first row, which holds no 0), in any order of the
+    sums."""
+    X, W, b = _layer_inputs(rng, n, d_in, d_out)
+    X[0, int(rng.integers(d_in))] = np.nan
+    X[1, 0] = float(rng.choice([-1.0, 1.0])) * np.inf
+    W[0] = np.where(W[0] == 0, 1.0, W[0])
+    return X, W, b
+
+
+def _overflowing_float32_layer(rng, n: int, d_in: int, d_out: int):
+    """float32 X, W and b of ordinary sizes but for one product near 1e40, beyond float32's
+    range (about 3.4e38): the result at row 0, column 0 is +-inf in float32."""
+    X, W, b = _layer_inputs(rng, n, d_in, d_out, np.float32)
+    X[0, 0] = float(rng.choice([-1.0, 1.0])) * _big(rng, size=1e20)
+    W[0, 0] = _big(rng, size=1e20)
+    return X, W, b
+
+
 def _draw_linear(rng) -> list[Case]:
     n, d_in, d_out = _distinct(rng, 3)
     shown = _whole_numbers(rng, 4, 3, 2)
@@ -217,6 +285,9 @@ def _draw_linear(rng) -> list[Case]:
         Case(f"float32 X and W with a float64 b, positive values (n = {d_in}, d_in = {n}, "
              f"d_out = {d_out})", _positive_inputs(rng, d_in, n, d_out,
                                                   (np.float32, np.float32, np.float64))),
+        Case(f"float32 X and W with a float64 b of large values (1e6 to 1e7, more digits than "
+             f"float32 holds) (n = {n}, d_in = {d_in}, d_out = {d_out})",
+             (*_positive_inputs(rng, n, d_in, d_out)[:2], rng.uniform(1e6, 1e7, d_out))),
         Case(f"a float64 X with float32 W and b, positive values (n = {d_out}, d_in = {d_in}, "
              f"d_out = {n})", _positive_inputs(rng, d_out, d_in, n,
                                                (np.float64, np.float32, np.float32))),
@@ -225,6 +296,26 @@ def _draw_linear(rng) -> list[Case]:
         Case(f"integer X, W and b (int64) whose results pass 2**53, beyond float64's whole "
              f"numbers (n = {n}, d_in = 3, d_out = {d_out})",
              _huge_integer_layer(rng, n, d_out)),
+        Case(f"integer X, W and b (int64) whose results lie between 2**62 and 2**63 in size, "
+             f"both signs, still inside int64 (n = {d_in}, d_in = 3, d_out = {d_out})",
+             _integer_layer_beyond_2_62(rng, d_in, d_out)),
+        Case(f"X and W handed over in Fortran order, as a transpose (X.T of an array) is "
+             f"(n = {d_out}, d_in = {d_in}, d_out = {n})",
+             _layer_inputs(rng, d_out, d_in, n), order="F"),
+    ]
+    # Finite inputs whose sums leave the dtype's range: numpy gives inf, or NaN for
+    # inf - inf; a result keeps them (np.nan_to_num or a clip hides them).
+    n, d_in, d_out = (int(v) for v in rng.integers((2, 3, 2), (6, 6, 5)))
+    cases += [
+        Case(f"float64 inputs with a few entries near 1e200: products beyond float64's range, "
+             f"two of opposite signs at row 0, column 0 (inf, -inf or NaN), one at row 1, "
+             f"column 1 (inf) (n = {n}, d_in = {d_in}, d_out = {d_out})",
+             _overflowing_layer(rng, n, d_in, d_out)),
+        Case(f"float64 inputs with a NaN in row 0 of X and an inf in row 1 (n = {n}, d_in = "
+             f"{d_in}, d_out = {d_out})", _non_finite_layer(rng, n, d_in, d_out)),
+        Case(f"float32 inputs with one product near 1e40, beyond float32's range: inf at row "
+             f"0, column 0 (n = {d_out}, d_in = {d_in}, d_out = {n})",
+             _overflowing_float32_layer(rng, d_out, d_in, n)),
     ]
     for _ in range(2):
         n, d_in, d_out = _distinct(rng, 3, 2, 9)
@@ -254,14 +345,17 @@ def _draw_linear(rng) -> list[Case]:
     # one; a loop over chunks grows within each pair of growth cases, and a loop driven from C
     # shows in their time. The pairs come in float64, int64 and float32: a loop kept for some
     # dtypes only (a branch on X.dtype) is measured too.
-    for dtype, kind in ((np.float64, ""), (np.int64, " (int64)"), (np.float32, " (float32)")):
-        scale = (20.0, 20.0, 20.0) if dtype == np.int64 else (1.0, 1.0, 1.0)
+    # (The int64 pair holds large whole numbers, results above 1e7 as _integer_layer draws
+    # them: a detour through float32 for larger integer batches only shows there too.)
+    for dtype, kind in ((np.float64, ""), (np.int64, " (int64, results above 1e7)"),
+                        (np.float32, " (float32)")):
+        def inputs(n, d_in, d_out, dtype=dtype):
+            return _integer_layer(rng, n, d_in, d_out) if dtype == np.int64 else \
+                _layer_inputs(rng, n, d_in, d_out, dtype)
         cases += [Case(f"a batch of 3 samples, 4 inputs, 2 units{kind}",
-                       _layer_inputs(rng, 3, 4, 2, dtype, scale), work="small", size=2,
-                       elements=6),
+                       inputs(3, 4, 2), work="small", size=2, elements=6),
                   Case(f"a batch of 43 samples, 47 inputs, 45 units{kind}",
-                       _layer_inputs(rng, 43, 47, 45, dtype, scale), work="large", size=43,
-                       elements=43 * 45)]
+                       inputs(43, 47, 45), work="large", size=43, elements=43 * 45)]
     for axis, shape in _GROWTH_AXES:
         for m in (TIMED, GROWN * TIMED):
             n, d_in, d_out = shape(m)
@@ -293,7 +387,77 @@ def _rounding(dtype, terms: int) -> float:
     return 0.0 if dtype.kind in "biu" else float(terms * np.finfo(dtype).eps)
 
 
+def _beyond_range(products, bias, dtype) -> tuple[bool, Fraction]:
+    """For a sum of ``products`` (pairs of numbers) and ``bias`` that numpy's arithmetic in
+    ``dtype`` takes out of its range: whether products beyond the range come with both signs
+    (then the sum is inf, -inf or NaN depending on its order: numpy's matmul and einsum
+    differ), and the exact sum, as a fraction."""
+    limit = Fraction(float(np.finfo(dtype).max))
+    total, signs = Fraction(np.asarray(bias).item()), set()
+    for a, c in products:
+        term = Fraction(np.asarray(a).item()) * Fraction(np.asarray(c).item())
+        total += term
+        if abs(term) > limit:
+            signs.add(term > 0)
+    return len(signs) > 1, total
+
+
+def _judge_beyond(what: str, where: str, got: float, expected: float, both_signs: bool,
+                  exact: Fraction, dtype) -> None:
+    """One result numpy's arithmetic takes beyond ``dtype``'s range: the answer's ``got``
+    must be inf, -inf or NaN where products beyond the range come with both signs (the order
+    of the sum decides which), else the inf numpy gives (or that of the exact sum's sign)."""
+    largest = float(np.finfo(dtype).max)
+    if both_signs or np.isnan(expected):
+        if not np.isfinite(got):
+            return
+        detail = ("products beyond its range of both signs, so numpy gives inf, -inf or NaN "
+                  "(inf - inf) here, depending on the order of the sum")
+        wanted = "a value that is not finite"
+    else:
+        signed = np.inf if exact > 0 else -np.inf
+        if got == expected or (abs(exact) > Fraction(largest) and got == signed):
+            return
+        detail = "a product beyond its range, so numpy gives " + repr(expected)
+        wanted = repr(expected)
+    raise ExerciseError(
+        f"{what} returned {got!r} at {where}, expected {wanted}: the sum leaves "
+        f"{np.dtype(dtype)}'s range (its largest value is about {largest:.3g}), with {detail}.",
+        "keep inf and NaN where numpy's arithmetic gives them: a result made finite "
+        "(np.nan_to_num, a clip, NaN set to 0) hides an overflow.")
+
+
+def _judge_overflow(what: str, X, W, b, want, value, expected, beyond) -> None:
+    """The results numpy's `X @ W + b` takes beyond ``want``'s range (inf, or NaN for
+    inf - inf): see :func:`_judge_beyond`."""
+    product = np.result_type(X, W)
+    dtype = product if product.kind == "f" else want
+    for k, j in np.argwhere(beyond)[:20]:
+        k, j = int(k), int(j)
+        got, wanted = float(value[k, j]), float(expected[k, j])
+        where = f"row {k}, column {j} (sample {k}, unit {j})"
+        if not (np.all(np.isfinite(X[k])) and np.all(np.isfinite(W[:, j]))
+                and np.isfinite(b[j])):
+            # an inf or NaN among the inputs: numpy's result is the same in any order
+            if not (got == wanted or np.isnan(got) and np.isnan(wanted)):
+                raise ExerciseError(
+                    f"{what} returned {got!r} at {where}, expected {wanted!r}: the inputs of "
+                    f"this sum hold {'NaN' if np.isnan(wanted) else 'inf'}, and numpy's "
+                    f"arithmetic carries it into the result.",
+                    "keep inf and NaN where numpy's arithmetic gives them: a result made "
+                    "finite (np.nan_to_num, a clip, NaN set to 0) hides them.")
+            continue
+        both, exact = _beyond_range(zip(X[k], W[:, j]), 0, dtype)
+        exact += Fraction(np.asarray(b[j]).item())
+        _judge_beyond(what, where, got, wanted, both, exact, want)
+
+
 def _judge_linear(case: Case, obs, expected) -> None:
+    with np.errstate(all="ignore"):  # (the judge's own arithmetic on huge inputs warns not)
+        _judge_linear_values(case, obs, expected)
+
+
+def _judge_linear_values(case: Case, obs, expected) -> None:
     X, W, b = case.args
     n, d_out = X.shape[0], W.shape[1]
     what = _LINEAR_WHAT + _shown(case)
@@ -320,33 +484,61 @@ def _judge_linear(case: Case, obs, expected) -> None:
             f"{what} returned dtype {got.dtype}, expected {want}: the dtype numpy's `X @ W + b` "
             f"gives for X of dtype {X.dtype}, W of dtype {W.dtype} and b of dtype {b.dtype}.",
             "keep the dtype numpy's arithmetic gives: float64 as soon as one input is float64 "
-            "(b included), float32 when all are float32, int64 when all are integers. Do not "
-            "cast to one input's dtype, or to float.")
+            "(b included), float32 when all are float32, an integer dtype when all are "
+            "integers (int64 for int64 inputs). Do not cast to one input's dtype, or to float.")
     if got.size == 0:
         return
     # Whole numbers are exact in int64 only: compared as integers, not as floats (a float64
     # detour rounds results beyond 2**53, and so would a comparison in floats).
     if want.kind in "iu" and (diff := _integer_difference(got, expected)) is not None:
         (k, j), n_bad = diff
+        capped = _capped(got, expected)
         raise ExerciseError(
             f"{what} differs from the answer in {n_bad} of {got.size} values; the "
             f"first difference is at row {k}, column {j} (sample {k}, unit {j}): got "
-            f"{int(got[k, j])}, expected {int(expected[k, j])}. Integer inputs give exact whole "
-            "numbers (int64): some step went through floats (float64 holds every whole number "
-            "only up to 2**53, float32 up to 2**24) or rounded.", _PRECISION_HINT)
-    scale = np.abs(X.astype(float)) @ np.abs(W.astype(float)) + np.abs(b.astype(float))
+            f"{int(got[k, j])}, expected {int(expected[k, j])}. " + (capped or (
+                "Integer inputs give exact whole numbers (int64): some step went through "
+                "floats (float64 holds every whole number only up to 2**53, float32 up to "
+                "2**24) or rounded.")), _PRECISION_HINT)
+    X64, W64, b64 = X.astype(float), W.astype(float), b.astype(float)
+    value, expected = got.astype(float), expected.astype(float)
+    with np.errstate(all="ignore"):
+        terms = np.abs(X64) @ np.abs(W64)
+        no_bias = X64 @ W64
+    # Sums beyond the dtype's range: numpy gives inf there (NaN for inf - inf), and so must
+    # the answer; they are judged on their own, the finite values as usual.
+    beyond = ~np.isfinite(expected)
+    if np.any(beyond):
+        _judge_overflow(what, X, W, b, want, value, expected, beyond)
+        value, expected, terms, no_bias = (np.where(beyond, 0.0, a) for a in
+                                           (value, expected, terms, no_bias))
+    scale = terms + np.abs(b64)
     # Each value sums d_in products and the bias, each rounded once: numpy computes X W in
-    # the dtype of X and W (float32 for float32 X and W, even with a float64 b), then adds b.
+    # the dtype of X and W (float32 for float32 X and W, even with a float64 b), then adds b
+    # in the result's dtype. So the product's rounding is allowed against the size of its
+    # terms, |X| |W|, and the result's rounding against that and |b|: b keeps its digits.
     product = np.result_type(X, W)
     precise = product if product.kind == "f" else want
-    rtol = max(_rounding(product, X.shape[1] + 2), _rounding(want, X.shape[1] + 2))
-    diff = _scaled_gap(got, expected.astype(float), scale, rtol)
+    rtol_want = _rounding(want, X.shape[1] + 2)
+    rtol_product = _rounding(product, X.shape[1] + 2)
+    rtol = max(rtol_product, rtol_want)
+    allowed = rtol_want * scale + max(rtol_product - rtol_want, 0.0) * terms
+    diff = _scaled_gap(value, expected, allowed, 1.0)
     if diff is None:
         return
     (k, j), n_bad = diff
-    X64, W64, b64 = X.astype(float), W.astype(float), b.astype(float)
-    value = got.astype(float)
-    no_bias = X64 @ W64
+    if product.kind == "f" and product != want:
+        # b rounded to the product's dtype (float32), then added: off by b's rounding.
+        with np.errstate(all="ignore"):
+            rounded = (X @ W + b.astype(product)).astype(float)
+            matches = bool(np.all(np.abs(value - rounded) <= rtol_product * scale + 1e-300))
+        if matches:
+            shown, wanted = pair(value[k, j], expected[k, j])
+            raise ExerciseError(
+                f"{what} rounds b to {product}: row {k}, column {j} is {shown} where X W + b "
+                f"is {wanted}. numpy multiplies X and W in their own dtype ({product}), then "
+                f"adds b ({b.dtype}) in {want}: b keeps every digit it has.",
+                "add b as it is to the product, X @ W + b: a cast of b to X's dtype rounds it.")
     def near(a, c) -> bool:
         return bool(np.allclose(a, c, rtol=1e-6, atol=1e-9 * scale.max()))
 
@@ -528,11 +720,12 @@ def _xor_sample(rng, n: int):
 _GRID = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0)
 
 
-def _grid_sample(rng):
-    """Every pair of the grid's coordinates (both signs), in a random order and scale, swapped
-    or negated at random (which keeps each label): points near the axes, of uneven sizes."""
+def _grid_sample(rng, scale: float = 1.0):
+    """Every pair of the grid's coordinates (both signs), in a random order and scale (0.5 to
+    1 times ``scale``), swapped or negated at random (which keeps each label): points near
+    the axes, of uneven sizes."""
     values = np.concatenate([-np.array(_GRID), _GRID])
-    X = np.array([(u, v) for u in values for v in values]) * rng.uniform(0.5, 1.0)
+    X = np.array([(u, v) for u in values for v in values]) * rng.uniform(0.5, 1.0) * scale
     X = X[rng.permutation(len(X))]
     if rng.random() < 0.5:
         X = X[:, ::-1]
@@ -540,6 +733,33 @@ def _grid_sample(rng):
         X = -X
     X = np.ascontiguousarray(X)
     return X, (X[:, 0] * X[:, 1] < 0).astype(float)
+
+
+def _log_uniform(rng, low: float, high: float) -> float:
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+
+
+def _labelled(X: np.ndarray, name: str) -> Case:
+    """A case of points labelled by XOR's rule: whether x1 and x2 have opposite signs."""
+    y = (X[:, 0].astype(float) * X[:, 1] < 0).astype(float)
+    return Case(name, (X,), note={"labels": y.tolist(), "sample": name})
+
+
+def _row_cases(rng, X: np.ndarray, name: str, first: int) -> list[Case]:
+    """The first ``first`` rows of a sample, and one row alone: a sample's features must not
+    depend on the batch they come in (its size, mean, order)."""
+    r = int(rng.integers(len(X)))
+    return [Case(f"the first {first} rows of {name}", (X[:first],),
+                 note={"of": name, "rows": list(range(first)),
+                       "name": f"its first {first} rows (X[0:{first}])"}),
+            Case(f"one row of {name} alone (row {r}, shape (1, 2))", (X[r:r + 1],),
+                 note={"of": name, "rows": [r], "name": f"row {r} alone (X[{r}:{r + 1}])"})]
+
+
+# The sizes of the points the check draws, besides XOR's (about 1): from SCALES[0] to
+# SCALES[1]. A feature that is right only near the unit square (sin(x1 x2), a wrap, exp of the
+# product, float16, a huge factor, zeroing small products) fails there.
+SCALES = (1e-3, 1e3)
 
 
 def _draw_lift(rng) -> list[Case]:
@@ -582,12 +802,31 @@ def _draw_lift(rng) -> list[Case]:
     name = (f"a grid of {len(X)} points in the square, many near an axis, labelled by whether "
             "x1 and x2 have opposite signs")
     cases.append(Case(name, (X,), note={"labels": y.tolist(), "sample": name}))
-    n = int(rng.integers(150, 301))
-    X = rng.uniform(-1.0, 1.0, (n, 2))
-    name = (f"{n} uniform random points in the square, labelled by whether x1 and x2 have "
-            "opposite signs")
-    cases.append(Case(name, (X,), note={"labels": (X[:, 0] * X[:, 1] < 0).astype(float).tolist(),
-                                        "sample": name}))
+    # The same grid far smaller and far larger, points of other sizes (from SCALES[0] to
+    # SCALES[1]) in float64 and float32, and whole numbers other than +-1.
+    for low, high, word in ((SCALES[0], 10 * SCALES[0], "small"),
+                            (0.3 * SCALES[1], SCALES[1], "large")):
+        scale = _log_uniform(rng, low, high)
+        X, _ = _grid_sample(rng, scale)
+        cases.append(_labelled(X, f"a grid of {len(X)} points at a {word} scale (coordinates "
+                                  f"from {np.abs(X).min():.2g} to {np.abs(X).max():.2g} in size), "
+                                  "labelled by whether x1 and x2 have opposite signs"))
+    n, scale = int(rng.integers(250, 501)), _log_uniform(rng, *SCALES)
+    X = rng.uniform(-scale, scale, (n, 2))
+    name = (f"{n} uniform random points in the square [-{scale:.3g}, {scale:.3g}]^2, labelled "
+            "by whether x1 and x2 have opposite signs")
+    cases.append(_labelled(X, name))
+    cases += _row_cases(rng, X, name, int(rng.integers(10, 201)))
+    n, scale = int(rng.integers(150, 301)), _log_uniform(rng, 0.3 * SCALES[1], SCALES[1])
+    cases.append(_labelled(rng.uniform(-scale, scale, (n, 2)).astype(np.float32),
+                           f"{n} uniform random points in the square [-{scale:.3g}, "
+                           f"{scale:.3g}]^2 as float32, labelled by whether x1 and x2 have "
+                           "opposite signs"))
+    values = np.concatenate([np.arange(-5, 0), np.arange(1, 6)])
+    X = np.array([(u, v) for u in values for v in values], dtype=np.int64)
+    cases.append(_labelled(X[rng.permutation(len(X))],
+                           "every pair of the whole numbers +-1 to +-5 (100 points, int64), "
+                           "labelled by whether x1 and x2 have opposite signs"))
     return cases
 
 
@@ -641,10 +880,15 @@ def _judge_lift(case: Case, obs, expected) -> None:
     F = _features(case, obs.result, what)
     if not np.all(np.isfinite(F)):
         small = case.args[0].dtype == np.float32 and F.dtype == np.float32
-        raise ExerciseError(f"{what} returned NaN or inf.", (
+        size = float(np.abs(case.args[0]).max(initial=0))
+        raise ExerciseError(f"{what} returned NaN or inf (its points reach {size:.3g} in size).", (
             "X is float32 here, and so is arithmetic on it: float32 overflows to inf above "
             "about 3.4e38. Use a feature that is finite for every input, or compute it in "
-            "float64.") if small else "use a feature that is finite for every input.")
+            "float64.") if small else (
+            "float16 holds values only up to 65504: compute features in X's dtype or float64."
+            if F.dtype == np.float16 else
+            "use a feature that is finite for every input: the check draws points from 0.001 "
+            "to 1000 in size, where exp of a product or a huge constant factor overflows."))
     y = np.asarray(case.note["labels"])
     with np.errstate(all="ignore"):     # the judge's arithmetic prints no warning of its own
         acc = max(_logistic_accuracy(F, y), _threshold_accuracy(F, y))
@@ -657,8 +901,9 @@ def _judge_lift(case: Case, obs, expected) -> None:
 
 def _judge_lift_rows(cases, observations, expected) -> None:
     base = next(i for i, c in enumerate(cases) if c.note.get("base"))
-    F = np.asarray(observations[base].result)
-    X = cases[base].args[0]
+    samples = {c.note["sample"]: (np.asarray(o.result), c.args[0])
+               for c, o in zip(cases, observations) if "labels" in c.note}
+    F, X = samples[cases[base].note["sample"]]
     name = cases[base].note["sample"]
     widths = {}
     for c, o in zip(cases, observations):
@@ -669,6 +914,9 @@ def _judge_lift_rows(cases, observations, expected) -> None:
             continue
         rows = c.note.get("rows", [])
         got = o.result
+        if "of" in c.note:
+            name = c.note["of"]
+            F, X = samples[name]
         if c.note.get("empty") or c.note.get("axes"):
             where = "an empty X" if c.note.get("empty") else "points on the axes"
             got = _features(c, got, f"{_LIFT_WHAT} on {where}")
@@ -720,8 +968,8 @@ LIFT = Spec(
     answers=("lift",), draw=_draw_lift, reference=lambda X: None, judge=_judge_lift,
     judge_all=_judge_lift_rows, forbidden=Forbidden(()),
     passed="on your features a linear classifier separates every XOR sample tried (at least "
-           "95% on each, points near the axes included), and each sample's features depend on "
-           "its own x1 and x2 alone.")
+           "95% on each, points near the axes and points from 0.001 to 1000 in size included), "
+           "and each sample's features depend on its own x1 and x2 alone.")
 
 
 @exercise_check
@@ -816,12 +1064,38 @@ def _other_stack(rng, sizes, stack):
             return other
 
 
-def _huge_integer_stack(rng):
-    """Two int64 layers, sizes [2, 3, 2]: odd weights near 2**26, so every entry of the
-    collapsed W (a sum of 3 odd products) is an odd whole number beyond 2**53, exact in int64
-    only; even biases keep the collapsed b odd too. Everything stays below 2**56."""
-    weights = [2 * rng.integers(2**25, 2**26, shape) + 1 for shape in ((2, 3), (3, 2))]
-    biases = [2 * rng.integers(2**25, 2**26, 3) + 1, 2 * rng.integers(-1000, 1000, 2)]
+def _huge_integer_stack(rng, depth: int):
+    """int64 layers, ``depth`` of them, whose collapsed W and b lie between 2**62 and 2**63 in
+    size: the inner layers have 3 units, the weights and the first bias are odd, drawn so
+    that each of the 3**(L-1) products along the paths through the stack is between
+    2**62 / 3**(L-1) and 2**63 / 3**(L-1) (times 0.98), and the later biases are even and
+    small. So every entry of W and b is an odd whole number beyond 2**53 (float64 cannot hold
+    it) and beyond 2**62 (a clip there shows), exact in int64; the columns of the last layer
+    have random signs, both when there are two."""
+    sizes = [int(rng.integers(2, 4))] + [3] * (depth - 1) + [2]
+    paths = 3 ** (depth - 1)
+    low, high = (2**62 / paths) ** (1 / depth), (0.98 * 2**63 / paths) ** (1 / depth)
+
+    def odd(shape):
+        return 2 * rng.integers(int(low / 2) + 1, int(high / 2) - 1, shape) + 1
+
+    weights = [odd((i, o)) for i, o in zip(sizes, sizes[1:])]
+    biases = [odd(sizes[1])] + [2 * rng.integers(-1000, 1000, o) for o in sizes[2:]]
+    signs = np.array([1, -1])[rng.permutation(2)]
+    weights[-1] = weights[-1] * signs
+    return (weights, biases), sizes
+
+
+def _overflowing_stack(rng):
+    """float64 layers, sizes [2, 2, 2], of ordinary sizes but for a few weights near 1e200:
+    W's first row leaves float64's range (at column 0 two products of opposite signs, inf,
+    -inf or NaN by the order of the sum; at column 1 one, +-inf); its second row and b stay
+    finite in any order."""
+    weights, biases = _stack(rng, [2, 2, 2])
+    same, sign = _big(rng), float(rng.choice([-1.0, 1.0]))
+    weights[0][0] = same
+    weights[1][0, 0], weights[1][1, 0] = sign * _big(rng), -sign * _big(rng, 3.0, 4.0)
+    weights[1][0, 1] = float(rng.choice([-1.0, 1.0])) * _big(rng)
     return weights, biases
 
 
@@ -883,9 +1157,17 @@ def _draw_collapse(rng) -> list[Case]:
         cases.append(Case(f"float32 weights with float64 biases, {n_layers} layer"
                           f"{'s' if n_layers > 1 else ''}, sizes {sizes}", (weights, biases),
                           note={"sizes": sizes}))
-    cases.append(Case("integer layers (int64) whose products pass 2**53, beyond float64's "
-                      "whole numbers, sizes [2, 3, 2]", _huge_integer_stack(rng),
-                      note={"sizes": [2, 3, 2]}))
+    # Two stacks of them: two layers, and three to five (a detour through floats kept for
+    # deeper stacks only shows too).
+    for depth in (2, int(rng.integers(3, 6))):
+        huge, sizes = _huge_integer_stack(rng, depth)
+        cases.append(Case(f"integer layers (int64) whose products pass 2**53, beyond float64's "
+                          f"whole numbers, and lie between 2**62 and 2**63 in size, {depth} "
+                          f"layers, sizes {sizes}", huge, note={"sizes": sizes}))
+    cases.append(Case("float64 layers with a few weights near 1e200: W's first row leaves "
+                      "float64's range (inf, -inf or NaN by the order of the sums), sizes "
+                      "[2, 2, 2]",
+                      _overflowing_stack(rng), note={"sizes": [2, 2, 2]}))
     # An integer layer of large whole numbers, then a float32 one: numpy gives float64 (a
     # float32 result rounds the large numbers); float64 weights with float32 biases give a
     # float64 b too (a dtype taken from the biases rounds it).
@@ -914,10 +1196,11 @@ def _draw_collapse(rng) -> list[Case]:
                       note={"sizes": sizes}))
     # Deeper than the chapter's 8 layers, to a drawn depth: an answer that stops at some
     # depth shows.
-    depth = int(rng.integers(9, 17))
-    sizes = [int(v) for v in rng.integers(2, 5, depth + 1)]
-    cases.append(Case(f"a deep stack of {depth} layers, sizes {sizes}", _stack(rng, sizes),
-                      note={"sizes": sizes}))
+    for low, high in ((9, 17), (25, 41)):
+        depth = int(rng.integers(low, high))
+        sizes = [int(v) for v in rng.integers(2, 5, depth + 1)]
+        cases.append(Case(f"a deep stack of {depth} layers, sizes {sizes}", _stack(rng, sizes),
+                          note={"sizes": sizes}))
     for _ in range(2):
         sizes = [int(v) for v in rng.integers(1, 7, int(rng.integers(3, 6)))]
         cases.append(Case(f"random layers, sizes {sizes}", _stack(rng, sizes),
@@ -961,6 +1244,11 @@ def _part(value, name: str, shape: tuple, label: str, hint: str) -> np.ndarray:
 
 
 def _judge_collapse(case: Case, obs, expected) -> None:
+    with np.errstate(all="ignore"):  # (the judge's own arithmetic on huge layers warns not)
+        _judge_collapse_values(case, obs, expected)
+
+
+def _judge_collapse_values(case: Case, obs, expected) -> None:
     weights, biases = case.args
     sizes = case.note["sizes"]
     label = f"{_COLLAPSE_WHAT} for layer sizes {sizes}"
@@ -994,7 +1282,9 @@ def _judge_collapse(case: Case, obs, expected) -> None:
     rtol_W = max(rtol, _collapse_rounding(weights, biases, w_dtype))
     # An entry of W is known to the precision of the layer's outputs x W + b, whose size
     # includes b's: an answer that reads W off the stack's outputs is that precise.
-    diff = _scaled_gap(W_got, W_ref, expected["W_scale"] + expected["b_scale"][None, :], rtol_W)
+    W_got, W_ref, W_scale = _collapse_beyond(
+        W_got, W_ref, expected["W_scale"] + expected["b_scale"][None, :], "W", label, w_dtype)
+    diff = _scaled_gap(W_got, W_ref, W_scale, rtol_W)
     square = all(w.shape[0] == w.shape[1] for w in weights)
     if diff is not None:
         if len(weights) > 1 and square and np.allclose(
@@ -1004,14 +1294,15 @@ def _judge_collapse(case: Case, obs, expected) -> None:
                                 "reverse order (last layer first).", _ORDER_HINT)
         index, n_bad = diff
         shown, wanted = pair(W_got[index], W_ref[index])
-        note = _precision_note(W_got, W_ref, w_dtype, rtol_W)
+        note = _precision_note(W_got, W_ref, w_dtype, rtol_W) or _cast_note(result[0], w_dtype)
         raise ExerciseError(f"W from {label} differs from the answer in {n_bad} of "
                             f"{W_ref.size} values; the largest difference is at index {index}: "
                             f"got {shown}, expected {wanted}." + note,
                             _STACK_PRECISION_HINT if note else _ORDER_HINT)
     b_got = _part(b_got, "b", b_ref.shape, label,
                   "b has one entry per output unit, shape (d_out,), like every bias.")
-    diff = _scaled_gap(b_got, b_ref, expected["b_scale"], rtol)
+    b_got, b_ref, b_scale = _collapse_beyond(b_got, b_ref, expected["b_scale"], "b", label, dtype)
+    diff = _scaled_gap(b_got, b_ref, b_scale, rtol)
     if diff is None:
         return
     if len(biases) > 1 and len({np.shape(v) for v in biases}) == 1 and np.allclose(
@@ -1023,9 +1314,45 @@ def _judge_collapse(case: Case, obs, expected) -> None:
     shown, wanted = pair(b_got[index], b_ref[index])
     raise ExerciseError(f"b from {label} differs from the answer in {n_bad} of {b_ref.size} "
                         f"values; the largest difference is at index {index[0]}: got {shown}, "
-                        f"expected {wanted}." + (note := _precision_note(b_got, b_ref, dtype,
-                                                                         rtol)),
+                        f"expected {wanted}." + (note := _precision_note(b_got, b_ref, dtype, rtol)
+                                                 or _cast_note(result[1], dtype)),
                         _STACK_PRECISION_HINT if note else _BIAS_HINT)
+
+
+def _collapse_beyond(got: np.ndarray, ref: np.ndarray, scale: np.ndarray, name: str,
+                     label: str, dtype):
+    """The entries numpy's arithmetic on the layers takes beyond the dtype's range (inf, or
+    NaN for inf - inf): the answer holds inf, -inf or NaN there too (which one depends on the
+    order of the products). Returns ``got``, ``ref`` and ``scale`` with them set to 0, to
+    compare the others as usual."""
+    beyond = ~np.isfinite(ref)
+    if not np.any(beyond):
+        return got, ref, scale
+    value = got.astype(float)
+    wrong = beyond & np.isfinite(value)
+    if np.any(wrong):
+        index = tuple(int(i) for i in np.argwhere(wrong)[0])
+        raise ExerciseError(
+            f"{name} from {label} holds {float(value[index])!r} at index {index}, where numpy's "
+            f"arithmetic on these layers gives {float(ref[index])!r}: the product leaves "
+            f"{np.dtype(dtype)}'s range (its largest value is about "
+            f"{float(np.finfo(dtype).max):.3g}), and inf, -inf or NaN (for inf - inf, by the "
+            "order of the products) is kept there.",
+            "keep inf and NaN where numpy's arithmetic gives them: a result made finite "
+            "(np.nan_to_num, a clip, NaN set to 0) hides an overflow.")
+    return (np.where(beyond, 0.0, value), np.where(beyond, 0.0, ref),
+            np.where(beyond, 0.0, scale))
+
+
+def _cast_note(got, dtype) -> str:
+    """For a result in a dtype that cannot hold what numpy's arithmetic on the layers gives
+    (``dtype``): say that a cast to it rounds."""
+    got_dtype = getattr(got, "dtype", None)
+    if got_dtype is None or got_dtype == np.dtype(dtype) or np.can_cast(dtype, got_dtype):
+        return ""
+    return (f" It has dtype {got_dtype}, where numpy's arithmetic on these layers gives "
+            f"{np.dtype(dtype)}: a cast to {got_dtype} (one layer's dtype, say) on the way "
+            "rounds the values.")
 
 
 _EXACT_HINT = ("multiply integer layers as integers (numpy's @ on int64 arrays is exact); a "
@@ -1052,12 +1379,13 @@ def _exact_part(got: np.ndarray, exact: np.ndarray, name: str, label: str, hint:
         return
     index, n_bad = diff
     shown = int(got[index]) if got.dtype.kind in "iu" else repr(float(got[index]))
+    capped = _capped(got, exact) if got.dtype.kind in "iu" else ""
     raise ExerciseError(
         f"{name} from {label} differs from the answer in {n_bad} of "
         f"{exact.size} values; the first difference is at index {index}: got {shown}, "
-        f"expected {int(exact[index])}. Integer layers give exact whole numbers (int64): some "
-        "step went through floats (float64 holds every whole number only up to 2**53) or "
-        "rounded.", hint)
+        f"expected {int(exact[index])}. " + (capped or (
+            "Integer layers give exact whole numbers (int64): some step went through floats "
+            "(float64 holds every whole number only up to 2**53) or rounded.")), hint)
 
 
 def _precision_note(got: np.ndarray, expected: np.ndarray, dtype, rtol: float) -> str:
@@ -1082,8 +1410,8 @@ COLLAPSE = Spec(
     what=_COLLAPSE_WHAT, answers=("collapse",), draw=_draw_collapse,
     reference=_collapse_reference, judge=_judge_collapse, forbidden=Forbidden(()),
     twins=2,
-    passed="one layer (W, b) reproduces every stack of linear layers tried, one layer and "
-           "eight included: depth without an activation adds nothing.")
+    passed="one layer (W, b) reproduces every stack of linear layers tried, from a single "
+           "layer to stacks of 25 to 40 layers: depth without an activation adds nothing.")
 
 
 @exercise_check
@@ -1106,8 +1434,13 @@ _SCORE = "ch01.xor_width_accuracy(X, y, h)"
 _WIDTH_HINT = (f"call {_SCORE} for h = 1, 2, ..., max_width in turn and return the first h whose "
                f"accuracy is at least {_TARGET} (exactly {_TARGET} counts), or None. Accuracy "
                "need not grow with h: a low score at one width says nothing about the next.")
-# Calls in one search after which the check stops it: a loop that never ends.
-_MAX_CALLS = 1000
+# Calls in one search after which the check stops it: a loop that never ends. (The widest
+# search drawn has up to WIDEST widths: a search may ask each of them twice, say to print it.)
+WIDEST = 1100
+_MAX_CALLS = 2 * WIDEST + 300
+# Python calls a search may make per width (a right one makes about 10, 30 when it converts
+# X at each call) before the check stops it as doing far more than searching.
+_SEARCH_WORK = 200
 # The recipe trains inside xor_width_accuracy; while the check serves its table nothing
 # trains there, so any of these running is the answer's own training.
 _OWN_TRAINING = Forbidden(("helpers.nn:MLP.fit", "helpers.nn:MLP.loss_and_grads"),
@@ -1170,23 +1503,37 @@ class _Served:
     def __init__(self, X, y, accuracies, numpy_floats: bool):
         self.X, self.y = np.array(X), np.array(y)
         self.key = _data_key(X, y)
+        # The arrays handed to the search, and their bytes: a call on these very arrays,
+        # unchanged, needs no digest (a search of a thousand widths stays fast under the
+        # check's tracer, which sees every call a digest makes).
+        self.given = (X, y, X.dtype, y.dtype, X.shape, y.shape, X.tobytes(), y.tobytes())
         self.accuracies = [float(a) for a in accuracies]
         self.numpy_floats = bool(numpy_floats)
         self.asked: list[int] = []
         self.foreign: list[str] = []
         self.calls = 0
+        self.max_width: float = float("inf")
+        self.past: int | None = None     # the first width asked past max_width, of all calls
+
+    def same(self, X, y) -> bool:
+        """Whether X and y are the very arrays the search was given, unchanged."""
+        X0, y0, dx, dy, sx, sy, bx, by = self.given
+        return (X is X0 and y is y0 and X.dtype == dx and y.dtype == dy and X.shape == sx
+                and y.shape == sy and X.tobytes() == bx and y.tobytes() == by)
 
     def accuracy(self, X, y, width: int):
         self.calls += 1
         if self.calls > _MAX_CALLS:
             raise RuntimeError(f"xor_width_accuracy was called {_MAX_CALLS} times in one "
                                "search: a loop that never ends?")
-        if _data_key(X, y) != self.key:
+        if not self.same(X, y) and _data_key(X, y) != self.key:
             change = _change(self.X, self.y, X, y)
             self.foreign.append(change)
             raise ValueError(f"xor_width_accuracy(X, y, h) was called with {change}; during "
                              "the check it scores only the X and y the search was given")
         self.asked.append(width)
+        if width > self.max_width and self.past is None:
+            self.past = width
         # Past the table (far past max_width): what a network that learned nothing scores.
         value = self.accuracies[width - 1] if width <= len(self.accuracies) else 0.5
         return np.float64(value) if self.numpy_floats else value
@@ -1223,18 +1570,28 @@ def _run_search(answers, X, y, max_width, accuracies, numpy_floats):
     """Run the search with xor_width_accuracy serving the case's table; record the widths it
     asked for, its calls on other data, any training of its own, and changes to X and y."""
     served = _Served(X, y, accuracies, numpy_floats)
+    served.max_width = max_width
     _SERVING.append(served)
+    result = None
     try:
-        with tracing(_OWN_TRAINING) as trace:
-            result = answers[0](X, y, max_width)
+        # A search does a few calls per width; one that trains networks of its own does
+        # thousands per network, and is stopped after a dozen or so (not a thousand networks).
+        with tracing(_OWN_TRAINING, work_limit=_SEARCH_WORK * (max_width + 1) + 100_000) \
+                as trace:
+            result = call_armed(trace, answers[0], X, y, max_width)
+    except Stopped:
+        pass
     finally:
         _SERVING.remove(served)
     mutated = [f"`{name}`" for name, now, before in (("X", X, served.X), ("y", y, served.y))
                if not (isinstance(now, np.ndarray) and now.dtype == before.dtype
                        and now.shape == before.shape and np.array_equal(now, before))]
-    return {"result": result, "asked": served.asked[:100], "calls": served.calls,
+    return {"result": result, "asked": served.asked[:100], "past": served.past,
+            "last": served.asked[-1] if served.asked else None, "count": len(served.asked),
+            "calls": served.calls,
             "foreign": served.foreign[:3], "trained": trace.forbidden[:3],
-            "complete": trace.complete, "mutated": mutated}
+            "complete": trace.complete, "mutated": mutated, "stopped": trace.stopped,
+            "work": trace.calls + trace.lines}
 
 
 def _width_data(rng):
@@ -1290,7 +1647,12 @@ def _draw_width(rng) -> list[Case]:
     m = int(rng.integers(17, 25))
     patterns.append(("a wide search where only max_width itself reaches 0.95",
                      fail(m - 1) + success(1)))
-    m = int(rng.integers(100, 301))
+    m = int(rng.integers(50, 301))
+    patterns.append(("a wide search where no width up to max_width reaches 0.95 (the next "
+                     "width does)", fail(m)))
+    # Beyond a thousand widths: a search capped at 300 or 1000 widths, or one that calls
+    # itself once per width (Python stops at about 1000 nested calls), misses it.
+    m = int(rng.integers(WIDEST - 99, WIDEST + 1))
     patterns.append(("a very wide search where only max_width itself reaches 0.95",
                      fail(m - 1) + success(1)))
     # No width to try at all: the answer is None, and no network is trained.
@@ -1320,6 +1682,17 @@ def _draw_width(rng) -> list[Case]:
         cases.append(Case(f"{label}, max_width={m}, on {name} (accuracies from the check's "
                           f"table, as {kind}s)",
                           (X, y, m, table, numpy_floats), driver="ch01.width_search"))
+    # The X of an earlier case again, with the other labels: another training problem, with
+    # a table of its own (a success at width 1, where the earlier case fails). A search that
+    # remembers scores by X alone answers with the earlier case's.
+    earlier = next(c for c in cases if c.label.startswith("scores that drop"))
+    X, y, m, table, _ = earlier.args
+    scores = success(1) + fail(m - 1)
+    numpy_floats = not numpy_floats
+    cases.append(Case(f"the X of the case with scores that drop again, with the other labels "
+                      f"(1 - y) and a success at width 1, max_width={m}",
+                      (X, 1 - y, m, scores + success(1) + fail(m + 1), numpy_floats),
+                      driver="ch01.width_search"))
     return cases
 
 
@@ -1329,10 +1702,12 @@ def _width_reference(case: Case):
     return next((h for h in range(1, max_width + 1) if table[h - 1] >= _TARGET), None)
 
 
-def _widths(asked: list[int]) -> str:
+def _widths(asked: list[int], last=None, count=None) -> str:
     if not asked:
         return "it asked xor_width_accuracy for no width"
     shown = ", ".join(map(str, asked[:12])) + (", ..." if len(asked) > 12 else "")
+    if type(last) is int and type(count) is int and count > 12:
+        shown += f", {last} ({count} widths in all)"
     twice = sorted({h for h in asked if asked.count(h) > 1})
     again = f" (width {twice[0]} more than once)" if twice else ""
     return f"it asked for the widths {shown}{again}"
@@ -1361,6 +1736,12 @@ def _judge_width(case: Case, obs, expected) -> None:
             "the exercise is the search: xor_width_accuracy trains the recipe's network for "
             "you (during the check it serves accuracies from the check's table instead), and "
             "the search trains nothing of its own.")
+    if record.get("stopped"):
+        raise ExerciseError(
+            f"{what} was stopped after {record.get('work')} Python calls, far more than a "
+            f"search over {max_width} widths needs (a few calls per width).",
+            f"score each width with one call of {_SCORE}, in a loop over the widths: the "
+            "search itself does little else.")
     if record.get("foreign"):
         raise ExerciseError(
             f"{what} called xor_width_accuracy with {str(record['foreign'][0])[:100]}, not the "
@@ -1371,8 +1752,11 @@ def _judge_width(case: Case, obs, expected) -> None:
 
     def served() -> str:
         upto = max([max_width] + [h for h in asked if h <= len(table)])
+        shown = list(range(1, upto + 1))
+        if upto > 24:     # a wide search: its first widths and its last, not a thousand
+            shown = shown[:12] + [0] + shown[-6:]
         return "xor_width_accuracy gave " + ", ".join(
-            f"h={h}: {table[h - 1]:.12g}" for h in range(1, upto + 1))
+            f"h={h}: {table[h - 1]:.12g}" if h else "..." for h in shown)
 
     if isinstance(got, (float, np.floating)) and 0 < got <= 1 and not float(got).is_integer():
         raise ExerciseError(f"{what} returned {float(got):.12g}, which looks like an accuracy, "
@@ -1392,6 +1776,8 @@ def _judge_width(case: Case, obs, expected) -> None:
                             f"{_kind(got)} {got!r:.40}.", "return h, the number of hidden units.")
     h = None if got is None else int(got)
     past = [w for w in asked if w > max_width]
+    if not past and type(record.get("past")) is int:   # (asked after the first 100 calls)
+        past = [record["past"]]
     beyond = f" (width {past[0]} is past max_width={max_width})" if past else ""
     if h != expected:
         if h is None:
@@ -1418,7 +1804,7 @@ def _judge_width(case: Case, obs, expected) -> None:
             problem = (f"returned {h}, expected {expected}: h={expected} already reaches "
                        f"{table[expected - 1]:.12g}, and the first width that does is the "
                        "answer")
-        said = _widths(asked)
+        said = _widths(asked, record.get("last"), record.get("count"))
         raise ExerciseError(f"{what} {problem}. {said[0].upper()}{said[1:]}{beyond}; "
                             f"{served()}.",
                             _WIDTH_HINT if asked else
@@ -1437,6 +1823,9 @@ def _explain_width_error(case: Case, obs) -> str | None:
     if "xor_width_accuracy(X, y, h) was called with" in obs.error:
         return ("pass X and y on unchanged: the recipe trains on exactly the data it gets, and "
                 "a converted or changed X trains another network.")
+    if "RecursionError" in obs.error:
+        return ("a search that calls itself once per width goes one level deeper at each, and "
+                "Python stops at about 1000 levels: loop over the widths instead.")
     if "a loop that never ends" in obs.error:
         return "stop at the first width that reaches the target, or after max_width."
     return None

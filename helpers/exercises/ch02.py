@@ -14,7 +14,8 @@ import numpy as np
 from .. import activations, diagnostics
 from ._contract import elementwise_result, expect_float, first_difference, pair, show
 from ._core import ExerciseError, exercise_check
-from ._spec import WORK_SHAPES, Case, Spec, random_shape, swapped_inner, work_cases
+from ._plain import Build
+from ._spec import WORK_SHAPES, Case, Spec, builder, driver, random_shape, swapped_inner, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -37,8 +38,12 @@ COURSE_CODE = Forbidden(
 
 
 # The timed input of the elementwise exercises is tall, 100,000 rows of 2: a loop over its
-# rows run from C (map over the rows) makes 100,000 calls, which shows in time.
-TALL_WORK_SHAPES = (WORK_SHAPES[0], WORK_SHAPES[1], (100_000, 2))
+# rows run from C (map over the rows) makes 100,000 calls, which shows in time. Exercise 1's
+# has 135,000 rows (270,000 values, more than 2**18): an answer that does something else on
+# large inputs only (zeros above 250,000 values, a loop over chunks of 2**18 that misses the
+# last value) meets it, and every one of its values is compared.
+TALL_WORK_SHAPES = (WORK_SHAPES[0], WORK_SHAPES[1], (135_000, 2))
+SHRINK_WORK_SHAPES = (WORK_SHAPES[0], WORK_SHAPES[1], (100_000, 2))
 
 _OTHER_WORK = {
     "three axes": lambda rng, shape: _sigmoid_outputs(rng, shape),
@@ -81,11 +86,38 @@ _S_HINT = ("differentiate 1 / (1 + e^-x) and write every e^-x part with s: secti
 
 
 def _sigmoid_outputs(rng, shape, dtype=np.float64) -> np.ndarray:
-    return activations.sigmoid(rng.normal(0.0, 4.0, shape)).astype(dtype)
+    # (1 / (1 + e^-x) directly: x is never near -709, where e^-x overflows, and the draw
+    # of the timed input costs a quarter of the overflow-safe form's time)
+    with np.errstate(over="ignore"):
+        return (1 / (1 + np.exp(-rng.normal(0.0, 4.0, shape)))).astype(dtype)
+
+
+@builder("ch02.view")
+def _view(base, step):
+    """A view of ``base``: every ``step``-th column (strided: neither C nor Fortran
+    contiguous) or, for a step of 1, the whole array (a view that owns no data)."""
+    return base[:, ::step] if step > 1 else base[...]
+
+
+def _input(case: Case) -> np.ndarray:
+    """The array a case hands over (a view built from its recipe, for the view cases)."""
+    s = case.args[0]
+    return np.asarray(case.inputs()[0][0]) if isinstance(s, Build) else s
 
 
 def _draw_sigmoid_prime(rng) -> list[Case]:
     exact = np.array([[0.0, 0.5, 1.0], [1.0, 0.25, 0.0]])
+    # In float16 too, at outputs where s (1 - s), s - s^2 and 1/4 - (s - 1/2)^2 are all exact
+    # in float16 arithmetic (powers of two down to 1/64, and one minus them up to 31/32: the
+    # square of 63/64 needs 12 bits): a result shifted or flushed to 0 by less than the
+    # float16 tolerance shows.
+    powers = 2.0 ** -np.arange(1, 7)
+    exact16 = np.concatenate([[0.0], powers[::-1], 1 - powers[1:5], [1.0]])
+    # Outputs just outside [0, 1], as round-off leaves them (the formula holds there too): a
+    # "round-off" branch that gives 0 there, or a clip of tiny negative outputs, shows.
+    near = 10.0 ** rng.uniform(-8, -3, 4)
+    just_outside = np.concatenate([[-5e-5, -5e-4, 1 + 5e-5, 1 + 5e-4], -near[:2],
+                                   1 + near[2:]])
     # Far outside [0, 1] too, at magnitudes from 1e-3 to 1e6, both signs: a formula in s holds
     # everywhere, so an answer that only looks right on some range shows.
     # The last two of each dtype sit near the end of its range, where s * (1 - s) is still
@@ -102,22 +134,53 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
     cases = [
         Case("the exact outputs 0, 1/4, 1/2 and 1 (float64)", (exact,)),
         Case("the exact outputs 0, 1/4, 1/2 and 1 (float32)", (exact.astype(np.float32),)),
+        Case("the exact outputs 0, 1/64, 1/32, ..., 1/2, 3/4, ..., 31/32 and 1 (float16)",
+             (exact16.astype(np.float16),)),
         Case("a 0-d array (one output)", (np.array(rng.uniform(0.05, 0.95)),)),
         Case("a 0-d float32 array", (np.array(rng.uniform(0.05, 0.95), dtype=np.float32),)),
         Case("one output in a 1-D array", (np.array([rng.uniform(0.05, 0.95)]),)),
         Case("an empty array of shape (0, 3)", (np.zeros((0, 3)),)),
+        # sigma' down to 3e-16, just above the float64 tolerance: a result flushed to 0 below
+        # some small size shows.
         Case("outputs deep in saturation, within 1e-13 of 0 and of 1",
-             (np.array([1e-300, 1e-20, 1e-13, 0.5, 1 - 1e-13, 1 - 2.0**-53]),)),
+             (np.array([1e-300, 1e-20, 3e-16, 1e-13, 0.5, 1 - 1e-13, 1 - 3 * 2.0**-53,
+                        1 - 2.0**-53]),)),
         Case("integer outputs 0 and 1 (int64)", (np.array([[0, 1, 1], [1, 0, 0]]),)),
         # Two fixed values inside [0, 1] too: an answer that is -sigma' only outside (abs of
         # the formula) is then told apart from one with the wrong sign everywhere.
         Case("values outside [0, 1], where sigma' written with s is still that formula",
              (np.concatenate([[0.3, 0.8], rng.uniform(-3.0, 4.0, 2), outside]).reshape(4, 5),)),
-        Case("values outside [0, 1] in float32", (np.concatenate([[0.3, -1.5],
-                                                                 outside32]).astype(np.float32),)),
+        Case("values just outside [0, 1] (within 1e-3 of 0 or 1), where the same formula holds",
+             (just_outside.reshape(2, 4),)),
+        Case("values outside [0, 1] in float32, some just outside",
+             (np.concatenate([[0.3, -1.5, -5e-4, 1 + 5e-4], -10.0 ** rng.uniform(-7, -3, 1),
+                              1 + 10.0 ** rng.uniform(-6.5, -3, 1), outside32]
+                             ).astype(np.float32),)),
         Case("values outside [0, 1] in float16", (np.concatenate([[0.3, 1.5],
                                                                  outside16]).astype(np.float16),)),
-        Case("float16 outputs", (_sigmoid_outputs(rng, (2, 5), np.float16),)),
+        # Some near 0 and 1, where sigma' is a little above the float16 tolerance (a result
+        # flushed to 0 there shows), and some drawn anywhere.
+        Case("float16 outputs, some near 0 and 1",
+             (np.concatenate([_sigmoid_outputs(rng, 4), [2.0**-10, 1 - 2.0**-10],
+                              10.0 ** rng.uniform(-3.1, -2.75, 2),
+                              1 - 10.0 ** rng.uniform(-3.0, -2.75, 2)]
+                             ).astype(np.float16).reshape(2, 5),)),
+        Case("float32 outputs, most deep in saturation (sigma' down to 1e-7)",
+             (np.concatenate([[1e-7, 2e-7, 0.5, 1 - 2.0**-23, 1 - 2.0**-22],
+                              10.0 ** rng.uniform(-7, -5, 2), 1 - 10.0 ** rng.uniform(-7, -5, 1)]
+                             ).astype(np.float32),)),
+        # Every dtype the task names: the integer ones (0s and 1s) and np.longdouble.
+        *[Case(f"integer outputs 0 and 1 ({np.dtype(dtype).name})",
+               (np.array([1, 0, 1], dtype=dtype),))
+          for dtype in (np.int8, np.int16, np.uint16, np.uint32, np.uint64)],
+        Case("outputs in np.longdouble (extended precision where the platform has it)",
+             (np.array([0.25, rng.uniform(0.05, 0.95), 1e-9], dtype=np.longdouble),)),
+        # Views, as a caller slices an array: strided (every other column) and read-only.
+        Case("a strided view (every other column of a 3 x 10 array)",
+             (Build("ch02.view", {"base": _sigmoid_outputs(rng, (3, 10)), "step": 2}),)),
+        Case("a read-only view of a 2 x 4 array (it owns no data)",
+             (Build("ch02.view", {"base": _sigmoid_outputs(rng, (2, 4)), "step": 1}),),
+             writeable=False),
         # The shape and dtype of the first case again, other values: a result kept from an
         # earlier call shows.
         Case("random outputs of shape (2, 3) (float64), the first case's shape again",
@@ -157,7 +220,7 @@ def _judge_sigmoid_prime(case: Case, obs, expected) -> None:
 
 def _judge_sigmoid_prime_values(case: Case, obs, expected) -> None:
     what = "`sigmoid_prime_from_output(s)`"
-    s = case.args[0]
+    s = _input(case)
     got = elementwise_result(obs.result, s, what,
                              "work elementwise on s, without flattening or reshaping it.")
     if s.dtype.kind == "f" and got.dtype != s.dtype:
@@ -191,14 +254,19 @@ def _judge_sigmoid_prime_values(case: Case, obs, expected) -> None:
                 f"{float(value[index]):.4g}; sigma'(x) is {float(expected[index]):.4g}.)",
                 "sigma'(x) is the slope of the sigmoid at x; section 1 writes it with the "
                 "output s alone.")
+    # What the three usual ways of writing it, s (1 - s), s - s^2 and 1/4 - (s - 1/2)^2,
+    # give in the input's own arithmetic: s^2 and (s - 1/2)^2 round to a unit in the last
+    # place of numbers near 1/4 to 2, which the subtraction keeps (at worst 4.9e-4 in
+    # float16, 6e-8 in float32 and 1.7e-16 in float64, for s within 1/2 of [0, 1]); and a
+    # relative error of a few units in the last place of the result.
     if "exact" in case.label:
         rtol, atol = 0.0, 0.0
-    elif s.dtype == np.float16:  # a few units in the last place of 1 (float16's is 1e-3)
-        rtol, atol = 2e-3, 2e-3
+    elif s.dtype == np.float16:
+        rtol, atol = 2e-3, 6e-4
     elif s.dtype == np.float32:
-        rtol, atol = 1e-5, 2e-7
-    else:  # a few units in the last place of 1/4: s - s**2 and 1/4 - (s - 1/2)**2 cancel
-        rtol, atol = 1e-9, 5e-16
+        rtol, atol = 1e-5, 8e-8
+    else:
+        rtol, atol = 1e-9, 2e-16
     with np.errstate(invalid="ignore"):
         bad = ~(np.abs(value - expected) <= atol + rtol * np.abs(expected))
     if not np.any(bad):
@@ -207,9 +275,33 @@ def _judge_sigmoid_prime_values(case: Case, obs, expected) -> None:
     gap = np.where(bad, np.nan_to_num(np.abs(value - expected), nan=np.inf), 0.0)
     index = np.unravel_index(int(np.argmax(gap)), s.shape) if s.ndim else ()
     hint = _S_HINT
+    # A constant added to every value (an epsilon, an offset), up to the rounding of the
+    # result: at least 3 values off, all by about the same amount.
+    with np.errstate(invalid="ignore", over="ignore"):
+        offsets = value[bad] - expected[bad]
+        middle = float(np.median(offsets))
+        ulps = 2 * np.abs(np.spacing(np.asarray(
+            got[bad], dtype=s.dtype if s.dtype.kind == "f" else float))).astype(float)
+        constant = bool(n_bad >= 3 and middle != 0 and np.all(np.isfinite(offsets))
+                        and np.all(np.abs(offsets - middle) <= 0.1 * abs(middle) + ulps))
     if np.all((s64[bad] == 0) | (s64[bad] == 1)):
         hint = ("only the values at s = 0 and s = 1 differ: there the curve is flat and "
                 "sigma'(x) is exactly 0, which the formula in s gives without any change.")
+    elif s.size >= 3 and np.all(value == value.flat[0]) and np.ptp(expected) > 0:
+        hint = (f"your function returns {float(value.flat[0]):.4g} for every value of this "
+                "input: the same formula in s holds for every array, whatever its size, dtype, "
+                "memory layout (a view, strided, read-only) or values; no branch on them.")
+    elif n_bad <= 3 and s.size >= 100_000:
+        hint = (f"only {n_bad} of the {s.size:,} values differ: a loop over blocks or chunks "
+                "of the input that misses one at an edge? The formula applied to the whole "
+                "array at once has no edges.")
+    elif np.all(value[bad] == 0) and np.all(np.abs(expected[bad]) < 0.01):
+        hint = ("your values are 0 where sigma'(x) is small but not 0 (s near 0 or 1, or just "
+                "outside [0, 1]): the formula in s gives these small values as they are, with "
+                "no cutoff, clip or test on s.")
+    elif constant:
+        hint = (f"your values are all about {middle:+.2g} away from sigma'(x): a constant is "
+                "added somewhere (an epsilon, an offset); the formula in s needs none.")
     elif s.dtype != np.float16 and np.allclose(value[bad], expected[bad], rtol=2e-3,
                                                atol=1e-6):
         # Close to a few digits: the formula is right, its precision is not.
@@ -239,7 +331,8 @@ SIGMOID_PRIME = Spec(
     forbidden=COURSE_CODE, vectorised=True, reuse_calls=64, twins=6,
     loop_hint="arithmetic operators and numpy's functions work on a whole array at once.",
     passed="`sigmoid_prime_from_output(s)` is right on every case: sigma'(x) = s (1 - s), "
-           "exactly 0 at s = 0 and s = 1 and 1/4 at s = 1/2; float32 stays float32.")
+           "exactly 0 at s = 0 and s = 1 and 1/4 at s = 1/2; float16, float32 and longdouble "
+           "keep their dtype.")
 
 
 @exercise_check
@@ -271,6 +364,8 @@ _SHRINK_DEFAULT_HINT = ("each sigmoid layer contributes one factor sigma'(z) <= 
 def _shrink_hint(n, value) -> str | None:
     """The hint of the known mistake that gives ``value`` at ``n``, if there is one."""
     n = np.asarray(n, dtype=float)
+    if n.ndim == 0 and n > 600:  # (1 - 0.25**n is 1 there, as any rule that gives 1 is)
+        return None
     for fn, hint in _SHRINK_WRONG:
         if np.shape(value) == n.shape and np.allclose(value, fn(n), rtol=1e-9, atol=0):
             return hint
@@ -284,7 +379,10 @@ def _int_array(rng, shape, dtype=np.int64, high: int = 60) -> np.ndarray:
 def _draw_shrink(rng) -> list[Case]:
     random_n = int(rng.integers(2, 61))
     deep_n = int(rng.integers(61, 600))
-    int32_n = int(rng.integers(16, 61))
+    # From 64 layers on, (1/4)**n is below float32's normal numbers: an int32 count computed
+    # in float32 (as float32 stays float32 in Exercise 1) loses digits, and 0 from 75 on.
+    int32_n = int(rng.integers(64, 601))
+    huge_n = int(10 ** rng.uniform(3.05, 5))
     cases = [
         Case("n_layers = 8 (an int)", (8,)),
         Case("n_layers = 0 (an int)", (0,)),
@@ -302,7 +400,11 @@ def _draw_shrink(rng) -> list[Case]:
         # int32 at n = 16 (an answer that treats only arrays as arrays misses it).
         Case(f"n_layers = np.int64({deep_n}), a numpy integer (a very deep network)",
              (np.int64(deep_n),)),
-        Case(f"n_layers = np.int32({int32_n}), a numpy int32", (np.int32(int32_n),)),
+        Case(f"n_layers = np.int32({int32_n}), a numpy int32 (below float32's range)",
+             (np.int32(int32_n),)),
+        Case("n_layers = np.int32(100), a numpy int32 (below float32's range)",
+             (np.int32(100),)),
+        Case(f"n_layers = {huge_n} (an int: a network of more than 1000 layers)", (huge_n,)),
         Case("an int64 array with 0, 1, 32 and 40 (4**32 passes the int64 range)",
              (np.array([[3, 0, 12, 1], [40, 8, 32, 2]]),)),
         Case("another int64 array of shape (2, 4), other counts",
@@ -315,10 +417,13 @@ def _draw_shrink(rng) -> list[Case]:
              (np.array([75, 127, 128, 200, 499, 500, 505, 510, 530, 537, 538, 1000]),)),
         # int32 counts too: an answer computing an int32 array in float32 (as float32 stays
         # float32 in Exercise 1) is exact up to 74 layers and 0 beyond.
-        Case("very deep networks as int32: 75, 100, 200, 499 and 1000 layers",
-             (np.array([75, 100, 200, 499, 1000], dtype=np.int32),)),
+        Case("very deep networks as int32: 75, 100, 200, 499, 1000, 40000 layers and more",
+             (np.array([75, 100, 200, 499, 1000, 40000, int(rng.integers(32768, 10**5))],
+                       dtype=np.int32),)),
         Case("a 0-d integer array", (np.array(int(rng.integers(2, 20))),)),
         Case("a 0-d integer array of a deep network", (np.array(int(rng.integers(32, 600))),)),
+        Case("a 0-d int32 array of a deep network (below float32's range)",
+             (np.array(int(rng.integers(64, 601)), dtype=np.int32),)),
         Case("a one-element array [5]", (np.array([5]),)),
         Case("an empty integer array", (np.zeros(0, dtype=np.int64),)),
         Case("an empty integer array of shape (0, 3)", (np.zeros((0, 3), dtype=np.int64),)),
@@ -327,6 +432,16 @@ def _draw_shrink(rng) -> list[Case]:
         shape = random_shape(rng)
         cases.append(Case(f"a random {np.dtype(dtype).name} array of shape {shape}",
                           (_int_array(rng, shape, dtype),)))
+    # A numpy integer of every integer dtype, where its own arithmetic wraps around: -n of an
+    # unsigned count (-np.uint8(3) is 253), 2 * n beyond half a signed type's range (int8
+    # from 64, int16 from 16,384), 4**n beyond it (int32 from 16, int64 from 32: the cases
+    # above; no int32 count of a billion layers, which a loop over the layers would not end).
+    for dtype in (np.int8, np.int16, np.uint8, np.uint16, np.uint32, np.uint64):
+        info = np.iinfo(dtype)
+        k = int(rng.integers(2, 61)) if info.min == 0 else int(rng.integers(info.max // 2 + 1,
+                                                                         info.max + 1))
+        cases.append(Case(f"n_layers = np.{info.dtype.name}({k}), a numpy {info.dtype.name}",
+                          (dtype(k),)))
     # Every count from 0 to 1000, shuffled: a rule that goes wrong in some band of counts
     # shows. Then a twin of a random array: a result kept by a summary of the input shows.
     cases.append(Case("every count from 0 to 1000, in a random order",
@@ -337,7 +452,7 @@ def _draw_shrink(rng) -> list[Case]:
                       "shape, sum, ends, largest and smallest)", (swapped_inner(rng, counts),)))
     # The large input also has larger counts, so a loop over 1..max(n) shows as well.
     cases += work_cases(lambda shape, large: _int_array(rng, shape, high=60 if large else 3),
-                        shapes=TALL_WORK_SHAPES)
+                        shapes=SHRINK_WORK_SHAPES)
     # Other shapes, dtypes and deeper counts: a loop kept for them (counts above 60, say,
     # "to be careful") is measured too.
     kinds = {kind: (lambda rng, shape, dtype=dtype, high=high: _int_array(rng, shape, dtype,
@@ -360,10 +475,41 @@ def _shrink_reference(n):
     return 0.25 ** np.asarray(n, dtype=float)
 
 
+def _shown_count(n) -> str:
+    """A layer count as a message shows it, with its type: 8, np.uint8(3), np.array(11)."""
+    if isinstance(n, np.ndarray) and n.ndim == 0:
+        dtype = "" if n.dtype == np.int64 else f", dtype=np.{n.dtype.name}"
+        return f"np.array({int(n)}{dtype}) (a 0-d array)"
+    if isinstance(n, np.integer):
+        return f"np.{n.dtype.name}({int(n)})"
+    return show(n)
+
+
+def _wrap_hint(n) -> str | None:
+    """For a numpy integer count: which of -n, 2 * n and 4**n wrap around in its own dtype."""
+    if not isinstance(n, np.integer):
+        return None
+    info, k = np.iinfo(n.dtype), int(n)
+    name = n.dtype.name
+    wraps = []
+    with np.errstate(over="ignore"):
+        if info.min == 0 and k:
+            wraps.append(f"-n is {int(-n)}")
+        if 2 * k > info.max:
+            wraps.append(f"2 * n is {int(n * n.dtype.type(2))}")
+        if 2 * k >= info.max.bit_length():  # 4**k > info.max
+            wraps.append(f"4**n passes it from n = {n.dtype.itemsize * 4}")
+    if not wraps:
+        return None
+    return (f"arithmetic on a numpy {name} stays in {name}, which holds the integers from "
+            f"{info.min} to {info.max} and wraps around silently beyond: for this n, "
+            f"{', '.join(wraps)}. Compute with floats (turn the count into a float first).")
+
+
 def _judge_shrink(case: Case, obs, expected) -> None:
     what = "`sigmoid_shrink_bound(n_layers)`"
     n = case.args[0]
-    label = f"{what} with n_layers = {show(n)}"
+    label = f"{what} with n_layers = {_shown_count(n)}"
     if not isinstance(n, np.ndarray):  # one layer count: one number (the task allows 0-d)
         got = obs.result
         if isinstance(got, np.ndarray) and got.ndim == 0 and got.dtype.kind == "f":
@@ -391,11 +537,12 @@ def _judge_shrink(case: Case, obs, expected) -> None:
                         if float(expected) < finfo.tiny else
                         f"a {got.dtype} keeps about {finfo.precision} significant digits: "
                         "compute in float64.")
-            if hint is None and isinstance(n, np.integer) and 4 ** int(n) > np.iinfo(n.dtype).max:
-                hint = (f"a numpy {n.dtype} holds integers up to about "
-                        f"{float(np.iinfo(n.dtype).max):.1e}; 4**n passes that at n = "
-                        f"{n.dtype.itemsize * 4} and wraps around silently, so compute with "
-                        "floats.")
+            if hint is None:
+                hint = _wrap_hint(n)
+            if hint is None and float(expected) < _TINY:
+                hint = (f"{int(n)} layers take the bound below float64's smallest numbers, "
+                        "where 0 (or any tiny value) is right: the formula holds for every "
+                        "count, however deep the network, with no test or table on the way.")
             raise ExerciseError(f"{label} is {shown}, expected {wanted}.",
                                 hint or _SHRINK_DEFAULT_HINT)
         if isinstance(got, (int, np.integer)):
@@ -404,6 +551,13 @@ def _judge_shrink(case: Case, obs, expected) -> None:
                 "a fraction, and one type for every count keeps later arithmetic exact).",
                 "return 0.25 ** n or 1.0, a float, for every count, n = 0 included.")
         return
+    if n.ndim == 0 and type(obs.result) in (int, float):  # (np.float64 is a float subclass)
+        raise ExerciseError(
+            f"{label} returned a Python {type(obs.result).__name__} ({obs.result!r}); for a "
+            "0-d array the task asks for what numpy's arithmetic on it gives: a 0-d float "
+            "array or a numpy float.",
+            "compute with numpy's operations on the array itself: float(), int(), math "
+            "functions and Python loops turn it into Python numbers.")
     got = elementwise_result(obs.result, n, label,
                              "apply the formula to the whole array, one bound per entry, "
                              "without flattening or reducing it.")
@@ -442,6 +596,11 @@ def _judge_shrink(case: Case, obs, expected) -> None:
 
 
 def _explain_shrink_error(case: Case, obs) -> str | None:
+    n = case.args[0]
+    if "out of bounds for" in obs.error and isinstance(n, np.integer):
+        return (f"arithmetic on a numpy {n.dtype.name} stays in {n.dtype.name}: a Python int "
+                f"outside its range (a negative one, for an unsigned type) cannot take part. "
+                "Compute with floats (turn the count into a float first).")
     if "negative integer powers" in obs.error:
         return ("numpy refuses to raise an integer to a negative integer power, because the "
                 "result would not be an integer: the bound is a fraction, so compute it with "
@@ -512,7 +671,8 @@ def tanh_network_stats(std_fn, sizes) -> dict[str, np.ndarray]:
     """
     v, saturated, spread = 1.0, [], []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        q = float(std_fn(fan_in, fan_out)) ** 2 * fan_in * v
+        std = float(std_fn(fan_in, fan_out))
+        q = min(std * std * fan_in * v, 1e300)  # (a std of 1e300 saturates; no overflow)
         saturated.append(math.erfc(_X_SATURATED / math.sqrt(2 * q)) if q > 0 else 0.0)
         v = float(np.sum(_WEIGHTS * np.tanh(math.sqrt(q) * _NODES) ** 2))
         spread.append(math.sqrt(v))
@@ -520,17 +680,20 @@ def tanh_network_stats(std_fn, sizes) -> dict[str, np.ndarray]:
 
 
 # The networks the task promises: ten tanh layers, widths from 2 to 1000, consecutive widths
-# at most 1.6 times apart, and one 100,000 units wide. (The model above does not depend on
-# the width itself, so LeCun's and Xavier's rules pass at any width; a rule that switches or
-# levels off at some width shows.) No random width above 1000: an answer that returns the
-# weights themselves would fill the memory before the check could say so.
+# at most 1.6 times apart; and wider ones, from 1,000 to 100,000 units and of millions of
+# units. (The model above does not depend on the width itself, so LeCun's and Xavier's rules
+# pass at any width; a rule that switches or levels off at some width shows.) The layers wider
+# than 1000 units are asked for by a driver that stops at the first result that is not one
+# number: an answer that returns the weights themselves would fill the memory there.
 MIN_WIDTH, MAX_WIDTH, MAX_RATIO, VERY_WIDE = 2, 1000, 1.6, 100_000
+#: The square layers the check asks for, one of every width (the "network of that width").
+SQUARE_WIDTHS = range(1, MAX_WIDTH + 1)
 
 
 def _tanh_networks(rng) -> dict[str, list[int]]:
-    """Ten tanh layers each: one that narrows (sharply at first), one that widens, the
-    narrowest and the widest the task allows, and two of random widths (each layer 0.8 to
-    1.25 times a random base)."""
+    """Ten tanh layers each: one that narrows (sharply at first), one that widens, steep ones,
+    and four of random widths (each layer 0.8 to 1.25 times a random base, or a walk through
+    the widest widths). The networks of one width each are the square layers of the sweep."""
     networks = {
         "narrowing network (256 inputs, then 164 units, each layer 0.8 times the last)":
             [256] + [round(164 * 0.8**k) for k in range(10)],
@@ -550,9 +713,6 @@ def _tanh_networks(rng) -> dict[str, list[int]]:
         "steepest widening network (9 units, then 1.6 times wider a layer up to 928)":
             [9, 14, 22, 35, 56, 89, 142, 227, 363, 580, 928],
         "network of widths 3 to 7": [3, 4, 5, 6, 7, 7, 6, 5, 4, 3, 3],
-        f"narrow network ({MIN_WIDTH} units a layer)": [MIN_WIDTH] * 11,
-        f"wide network ({MAX_WIDTH} units a layer)": [MAX_WIDTH] * 11,
-        f"very wide network ({VERY_WIDE:,} units a layer)": [VERY_WIDE] * 11,
     }
     # One of the usual widths, and two anywhere from 10 to 1000 (log-uniform): a rule that
     # changes within some band of widths meets it on some draws.
@@ -562,16 +722,49 @@ def _tanh_networks(rng) -> dict[str, list[int]]:
         sizes = [min(MAX_WIDTH, max(MIN_WIDTH, int(round(base * rng.uniform(0.8, 1.25)))))
                  for _ in range(11)]
         networks[f"random network {j} (widths {min(sizes):,} to {max(sizes):,})"] = sizes
-    # A constant network of a drawn odd width (the fixed ones are all even: a rule kept for
-    # odd square layers showed on a random network only on some draws).
-    odd = 2 * int(rng.integers(5, MAX_WIDTH // 2)) + 1
-    networks[f"odd-width network ({odd} units a layer)"] = [odd] * 11
     # And a walk through the widest widths (401 to 1000), each layer 0.7 to 1.4 times the last.
     walk = [int(rng.integers(401, MAX_WIDTH + 1))]
     while len(walk) < 11:
         walk.append(min(MAX_WIDTH, max(401, int(round(walk[-1] * rng.uniform(0.7, 1.4))))))
     networks[f"random network 4 (widths {min(walk):,} to {max(walk):,})"] = walk
     return networks
+
+
+def _wide_networks(rng) -> dict[str, list[int]]:
+    """The networks wider than 1000 units: a walk from 1,000 to 100,000 units (each layer 0.8
+    to 1.25 times the last), and one of millions of units that narrows by 8 to 14 % a layer
+    (a rule rounded to a few decimals gives 0 or a gain far above 1 there; a gain a little
+    too small on gently narrowing layers fades over ten of them)."""
+    walk = [int(10 ** rng.uniform(3, 5))]
+    while len(walk) < 11:
+        walk.append(min(VERY_WIDE, max(1001, int(round(walk[-1] * rng.uniform(0.8, 1.25))))))
+    huge = [int(10 ** rng.uniform(6.3, 7))]
+    while len(huge) < 11:
+        huge.append(int(round(huge[-1] / rng.uniform(1.08, 1.14))))
+    return {f"wide random network (widths {min(walk):,} to {max(walk):,})": walk,
+            f"very wide network ({huge[0]:,} units, then 8 to 14 % narrower a layer, down to "
+            f"{huge[-1]:,})": huge}
+
+
+@driver("ch02.stds")
+def _stds(answers, pairs):
+    """The answer's std for each (fan_in, fan_out) row of ``pairs``, in order, as a float
+    array, up to the first result that is not a float (kept as it came, in "odd": an array of
+    weights for a layer of millions of units would not fit in memory) or the first error."""
+    stds, odd, error = [], None, ""
+    for fan_in, fan_out in pairs.tolist():
+        try:
+            std = answers[0](fan_in, fan_out)
+        except NotImplementedError:
+            raise
+        except Exception as err:  # the student's code failed: say for which fans
+            error = f"{type(err).__name__}: {err}"[:600]
+            break
+        if not isinstance(std, (float, np.floating)):
+            odd = std
+            break
+        stds.append(float(std))
+    return {"stds": np.array(stds, dtype=float), "odd": odd, "error": error}
 
 
 def _draw_tanh_init(rng) -> list[Case]:
@@ -584,14 +777,23 @@ def _draw_tanh_init(rng) -> list[Case]:
             cases.append(Case(f"fan_in = {fan_in}, fan_out = {fan_out} (layer {layer + 1} of "
                               f"the {name})", (fan_in, fan_out),
                               note={"network": name, "sizes": sizes, "layer": layer}))
+    # Every square layer from 1 to 1000 units (a network of that width: a rule kept for one
+    # width shows), then the layers of the wide networks, through the driver.
+    wide = _wide_networks(rng)
+    pairs = [[w, w] for w in SQUARE_WIDTHS]
+    for sizes in wide.values():
+        pairs += [[i, o] for i, o in zip(sizes[:-1], sizes[1:])]
+    pairs = np.array(pairs, dtype=np.int64)
+    cases.append(Case("square layers of every width from 1 to 1,000 units, then the layers of "
+                      f"the {' and the '.join(wide)}", (pairs,), driver="ch02.stds",
+                      note={"wide": wide}))
     return cases
 
 
-def _judge_one_std(case: Case, obs, expected) -> None:
+def _std_value(value, fan_in, fan_out) -> float:
+    """One std as a float, or an ExerciseError saying what is wrong with it."""
     what = "`tanh_init_std(fan_in, fan_out)`"
-    fan_in, fan_out = case.args
     where = f"for fan_in={fan_in}, fan_out={fan_out}"
-    value = obs.result
     if isinstance(value, np.ndarray):
         raise ExerciseError(
             f"{what} should return one number (a standard deviation) {where}, got an array of "
@@ -629,30 +831,87 @@ def _judge_one_std(case: Case, obs, expected) -> None:
             "0, and a standard deviation must be a positive number.",
             "a weight std shrinks as the layer gets wider; rounding, or `//` (integer "
             "division), turns a small fraction into 0.")
+    return value
+
+
+def _driver_pairs(case: Case) -> list:
+    return [tuple(p) for p in np.asarray(case.args[0]).tolist()]
+
+
+def _judge_one_std(case: Case, obs, expected) -> None:
+    if case.driver is None:
+        _std_value(obs.result, *case.args)
+        return
+    pairs, record = _driver_pairs(case), obs.result
+    stds = np.asarray(record["stds"], dtype=float)
+    bad = np.flatnonzero(~(stds > 0) | ~np.isfinite(stds))
+    if bad.size:
+        _std_value(float(stds[bad[0]]), *pairs[bad[0]])
+    if len(stds) < len(pairs) and not record["error"]:
+        fan_in, fan_out = pairs[len(stds)]
+        _std_value(record["odd"], fan_in, fan_out)
+        raise ExerciseError(
+            f"`tanh_init_std(fan_in, fan_out)` returned {record['odd']!r} for fan_in={fan_in}, "
+            f"fan_out={fan_out}; the task asks for a float.",
+            "return the spread sigma_w of the weights: one float.")
+    if record["error"]:
+        fan_in, fan_out = pairs[len(stds)]
+        raise ExerciseError(
+            f"`tanh_init_std(fan_in, fan_out)` raised {record['error']} for fan_in={fan_in}, "
+            f"fan_out={fan_out}.",
+            "run your function on these fans in a cell of its own and read the error: it "
+            "must work for any positive fans.")
+
+
+def _square_name(width: int) -> str:
+    units = "unit" if width == 1 else "units"
+    return (f"network of {width:,} {units} a layer (ten square {width:,}->{width:,} layers; "
+            f"every width from 1 to {MAX_WIDTH:,} is tried)")
 
 
 def _judge_tanh_networks(cases, observations, expected) -> None:
     networks: dict[str, dict] = {}
-    for case, obs in zip(cases, observations):
-        if case.note:
-            net = networks.setdefault(case.note["network"], {"sizes": case.note["sizes"],
-                                                              "stds": {}})
-            net["stds"][case.note["layer"]] = float(obs.result)
-    gain_hint = ("each layer should pass on a signal of about the spread it received, forwards "
-                 "and backwards: section 2 shows how the weight std and the number of inputs "
-                 "set the spread of z, and section 5 balances the forward and the backward "
-                 "condition.")
     all_stds: dict[tuple, float] = {}
-    for case, obs in zip(cases, observations):
-        fans, value = (case.args[0], case.args[1]), float(obs.result)
+
+    def seen(fans, value):
         if fans in all_stds and value != all_stds[fans]:
             raise ExerciseError(
                 f"`tanh_init_std({fans[0]}, {fans[1]})` returned {all_stds[fans]!r} once and "
                 f"{value!r} another time: the same fans must give the same std.",
                 "compute the std from fan_in and fan_out only: no random numbers, no counter "
                 "or state kept between calls.")
-        if case.note:
-            all_stds[fans] = value
+        all_stds[fans] = value
+
+    square = {}
+    for case, obs in zip(cases, observations):
+        if case.driver is not None:
+            values = dict(zip(_driver_pairs(case), np.asarray(obs.result["stds"]).tolist()))
+            for fans, value in values.items():
+                seen(fans, value)
+            square = {w: values[w, w] for w in SQUARE_WIDTHS}
+            for name, sizes in case.note["wide"].items():
+                networks[name] = {"sizes": sizes, "stds": dict(enumerate(
+                    values[fans] for fans in zip(sizes[:-1], sizes[1:])))}
+        elif case.note:
+            net = networks.setdefault(case.note["network"], {"sizes": case.note["sizes"],
+                                                              "stds": {}})
+            net["stds"][case.note["layer"]] = float(obs.result)
+    for case, obs in zip(cases, observations):
+        if case.driver is None and case.note:
+            seen((case.args[0], case.args[1]), float(obs.result))
+    # The square layers: a network of ten equal layers has one gain, std * sqrt(width), and
+    # both criteria are monotonic in it (more saturated and less faded as it grows), so the
+    # width of the largest gain and that of the smallest are the two to follow.
+    if square:
+        widths = np.array(list(square))
+        gains = np.array([square[w] for w in widths]) * np.sqrt(widths)
+        for w in dict.fromkeys(int(widths[k]) for k in (np.argmax(gains), np.argmin(gains))):
+            networks[_square_name(w)] = {"sizes": [w] * 11,
+                                         "stds": dict.fromkeys(range(10), square[w])}
+    gain_hint = ("each layer should pass on a signal of about the spread it received, forwards "
+                 "and backwards: section 2 shows how the weight std and the number of inputs "
+                 "set the spread of z, and section 5 balances the forward and the backward "
+                 "condition.")
     for name, net in networks.items():
         sizes = net["sizes"]
         stds = [net["stds"][j] for j in range(len(sizes) - 1)]
@@ -684,17 +943,31 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
                 f"std is {last_std:.2g} (at least {MIN_LAST_STD} is needed). Your std for its "
                 f"{fan_in}->{fan_out} layer (layer {low + 1}, the smallest gain) is {std:.3g}, "
                 f"a gain std * sqrt(fan_in) of {std * math.sqrt(fan_in):.2f}: too small.", hint)
+    # A layer with one input (1 -> 1, 1 -> 1000), fed a unit-variance input, must keep to the
+    # saturation limit too: the same model, one layer.
+    for case, obs in zip(cases, observations):
+        if case.driver is None and not case.note and case.args[0] == 1:
+            std = float(obs.result)
+            share = tanh_network_stats(lambda i, o, std=std: std, list(case.args))["saturated"]
+            if share[0] > MAX_SATURATED:
+                raise ExerciseError(
+                    f"a layer with one input ({case.args[0]}->{case.args[1]}), fed an input "
+                    f"of variance 1, is expected to be {share[0]:.1%} saturated (tanh' < "
+                    f"0.01); at most {MAX_SATURATED:.0%} is allowed. Your std for it is "
+                    f"{std:.3g}, a gain std * sqrt(fan_in) of {std:.2f}: too large.",
+                    "a layer with one input is a layer like any other: its z has the spread "
+                    "std * sqrt(fan_in) when its input has unit variance.")
 
 
 TANH_INIT = Spec(
     "ch02.tanh_init_std", check="ch02.check_tanh_init_std", grade_id="ch02-tanh-init-check",
     what="`tanh_init_std(fan_in, fan_out)`", answers=("tanh_init_std",),
-    draw=_draw_tanh_init, reference=lambda fan_in, fan_out: None, judge=_judge_one_std,
+    draw=_draw_tanh_init, reference=lambda *args: None, judge=_judge_one_std,
     judge_all=_judge_tanh_networks,
     passed="`tanh_init_std(fan_in, fan_out)` keeps ten tanh layers in the useful range in every "
-           "network tried (narrowing, widening, narrow, wide and random widths): at most 1% "
-           "of any hidden layer saturated, and the last hidden layer's activations keep a std "
-           "of at least 0.1.")
+           "network tried (narrowing, widening, random widths, every width from 1 to 1000 "
+           "units and wider ones, up to millions of units): at most 1% of any hidden layer "
+           "saturated, and the last hidden layer's activations keep a std of at least 0.1.")
 
 
 @exercise_check

@@ -142,6 +142,7 @@ def _draw_leaky(rng) -> list[Case]:
         *_leaky_cases("extreme values (float64, up to 1.7e308)", _EXTREME64, a1),
         *_leaky_cases("extreme values (float32, up to 3.4e38)", _EXTREME32, a2),
         *_leaky_cases("extreme values (float16, up to 6e4)", _EXTREME16),
+        *_exact16_cases(rng),
     ]
     for dtype in (np.float64, np.float32, np.float16):
         shape = random_shape(rng)
@@ -195,9 +196,27 @@ def _draw_leaky(rng) -> list[Case]:
 _TIMED_1D = 200_000
 
 
+def _exact16_cases(rng) -> list[Case]:
+    """float16 powers of two, as large as 2**14 and of both signs, with a slope alpha that is a
+    power of two too (2**-1 to 2**-8): alpha times x, and every way of writing Leaky ReLU
+    (a sum of x and |x| too), is exact in float16, so the result must be, to one unit in the
+    last place. A slope that is off shows however little it is."""
+    k = int(rng.integers(1, 9))
+    alpha = 2.0 ** -k
+    powers = 2.0 ** rng.integers(-6, 15, 10)
+    x = np.concatenate([[-16384.0, -1024.0, -8.0, 0.0], -powers[:6], powers[6:],
+                        [1024.0]]).astype(np.float16)
+    cases = _leaky_cases(f"float16 powers of two with alpha = 2**-{k} (exact in float16), "
+                         f"x = {show(x)}", x, alpha)
+    for c in cases:
+        c.note = {"exact": True}
+    return cases
+
+
 #: Integer dtypes beyond int64 and int32, signed and unsigned, each drawn with its smallest
 #: and largest values (where -x or a narrower float overflows).
-_INT_DTYPES = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint64)
+_INT_DTYPES = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+               np.uint64)
 
 
 def _int_extremes(dtype, rng) -> np.ndarray:
@@ -216,20 +235,27 @@ def _leaky_reference(case: Case):
     return np.where(x64 > 0, 1.0, alpha)
 
 
-def _leaky_tolerance(x: np.ndarray, answer: int) -> tuple[float, object]:
+def _leaky_tolerance(x: np.ndarray, answer: int, exact: bool = False) -> tuple[float, object]:
     """(rtol, atol) of the comparison with the exact values, for x's dtype: a few units in
     the last place; below 0 also a few of the smallest (subnormal) numbers, where alpha x
     rounds, while above 0 Leaky ReLU passes x on exactly, the smallest x too. In float16 a
-    sum of two terms of x's size (such as (1 + alpha)/2 x + (1 - alpha)/2 |x|) loses a few
-    units of x's last place, not of the small result's: that is allowed below 0."""
+    sum of two terms of x's size (such as (1 + alpha)/2 x + (1 - alpha)/2 |x|) loses up to
+    about one unit of x's last place (1.33 at most, measured), not of the small result's:
+    twice that is allowed below 0. Where every way of writing it is exact (``exact``: float16
+    powers of two and a power-of-two alpha) one unit in the last place is allowed. The
+    derivative, alpha or 1 in x's dtype, is held to a few units in the last place."""
+    if exact:
+        return float(np.finfo(x.dtype).eps), 0.0
     if x.dtype == np.float16:
         eps = float(np.finfo(np.float16).eps)
-        rtol, atol = 3 * eps, (4 * eps * np.abs(x.astype(np.float64)) + 4 * 2.0 ** -24
+        rtol, atol = 3 * eps, (2 * eps * np.abs(x.astype(np.float64)) + 4 * 2.0 ** -24
                                if answer == 0 else 1e-12)
     elif x.dtype == np.float32:
-        rtol, atol = 1e-5, (1e-43 if answer == 0 else 1e-12)
+        rtol, atol = ((1e-5, 1e-43) if answer == 0 else
+                      (4 * float(np.finfo(np.float32).eps), 1e-12))
     else:   # float64, and float64 results of integer inputs
-        rtol, atol = 1e-12, (1e-320 if answer == 0 else 1e-15)
+        rtol, atol = ((1e-12, 1e-320) if answer == 0 else
+                      (4 * float(np.finfo(np.float64).eps), 1e-15))
     if answer == 0:
         atol = np.where(x > 0, 0.0, atol)
     return rtol, atol
@@ -307,10 +333,14 @@ def _leaky_forward_mistake(x, m: _Matcher, alpha, defaulted) -> tuple[str, str] 
         slope = float(np.median(got[neg] / xf[neg]))
         if 0 < slope < 1 and not math.isclose(slope, alpha, rel_tol=1e-6) and m.fits(
                 np.where(xf > 0, xf, slope * xf)):
+            narrow = (f" If your default is {DEFAULT_ALPHA}, look at what your code does for "
+                      f"{x.dtype} inputs: the slope must be alpha in every dtype."
+                      if x.dtype in (np.float16, np.float32) else "")
             m.add(f"with alpha left at its default differs from alpha = {DEFAULT_ALPHA} ("
-                  f"{_at(xf, got, expected, neg)}): its default slope is {slope:.6g}",
+                  f"{_at(xf, got, expected, neg)}): its default slope is {slope:.6g} for "
+                  f"this {x.dtype} input",
                   f"keep the default alpha = {DEFAULT_ALPHA} of the given signature; it is "
-                  "the course's (and PyTorch's) default.")
+                  f"the course's (and PyTorch's) default.{narrow}")
     return m.unique()
 
 
@@ -388,7 +418,7 @@ def _judge_leaky(case: Case, obs, expected) -> None:
         return
     with np.errstate(all="ignore"):
         value = got.astype(np.float64)
-    rtol, atol = _leaky_tolerance(x, case.answer)
+    rtol, atol = _leaky_tolerance(x, case.answer, exact=bool(case.note.get("exact")))
     diff = first_difference(value, expected, rtol=rtol, atol=atol)
     if diff is not None:
         finder = _leaky_forward_mistake if case.answer == 0 else _leaky_grad_mistake
@@ -406,6 +436,11 @@ def _judge_leaky(case: Case, obs, expected) -> None:
         elif not np.isfinite(value[index]):
             hint = (f"x is finite, and so is every value of {name}: look for a step that "
                     "overflows (a product or a sum larger than x) or an inf times 0.")
+        elif integer_x and math.isclose(value[index], expected[index], rel_tol=1e-6):
+            hint = (f"the values differ only in their last digits: an integer x asks for "
+                    f"float64, and a result that went through float32 (exact for integers up "
+                    f"to 2**24 only) or a narrower integer dtype keeps fewer digits than x's "
+                    f"{x.dtype} holds. Convert an integer x to float64 itself.")
         elif integer_x and (x.dtype.kind == "u" or int(x[index]) == np.iinfo(x.dtype).min):
             hint = (f"integer arithmetic wraps around: in {x.dtype}, -x (and abs(x)) of the "
                     "smallest value is that value itself, and -x of an unsigned x is a large "
@@ -587,13 +622,36 @@ def _cancelling(rng, n_samples: int, n_units: int) -> np.ndarray:
 
 
 def _counted(rng, rows: int = 600) -> np.ndarray:
-    """(rows, 4) ReLU outputs: unit 0 dead, unit 1 nonzero on exactly 256 samples, unit 2 on
-    exactly 512, unit 3 on every sample; the nonzero places drawn."""
-    A = np.zeros((rows, 4))
-    for unit, count in ((1, 256), (2, 512), (3, rows)):
+    """(rows, 5) ReLU outputs: unit 0 dead, unit 1 nonzero on exactly 256 samples, unit 2 on
+    exactly 512, unit 3 on every sample, unit 4 on 300 (it has zeros, and 300 is no multiple
+    of 256: a wrapped count and "zero on some sample" give other masks); the nonzero places
+    drawn."""
+    A = np.zeros((rows, 5))
+    for unit, count in ((1, 256), (2, 512), (3, rows), (4, 300)):
         where = rng.choice(rows, count, replace=False)
         A[where, unit] = rng.uniform(0.1, 2.0, count)
     return A
+
+
+#: A unit nonzero on exactly this many samples: a count of the nonzero outputs in int16 or
+#: uint16 (or uint8) wraps around to 0 there.
+_WRAP16 = 65_536
+
+
+def _very_tall(rng) -> np.ndarray:
+    """(65,536 and a few more samples, 3 units) float32 ReLU outputs: one unit nonzero on
+    exactly 65,536 samples, one whose only nonzero output is in the second half (not on the
+    last sample), one whose only one is in the first half (not on the first sample); the rows
+    drawn, the columns shuffled. A look at part of the samples of a tall batch, or a count in
+    a 16-bit integer, gets one of them wrong. (Three units only: the check's cost grows with
+    the batch's size.)"""
+    n = _WRAP16 + int(rng.integers(2, 1_000))
+    A = np.zeros((n, 3), dtype=np.float32)
+    A[:, 0] = rng.uniform(0.1, 2.0, n)
+    A[rng.choice(n, n - _WRAP16, replace=False), 0] = 0.0
+    A[int(rng.integers(n // 2 + 2, n - 1)), 1] = rng.uniform(0.1, 1.0)
+    A[int(rng.integers(1, n // 2 - 1)), 2] = rng.uniform(0.1, 1.0)
+    return A[:, rng.permutation(3)]
 
 
 def _column_twins(rng, n: int = 6, units: int = 5) -> list[Case]:
@@ -669,7 +727,7 @@ def _draw_dead_units(rng) -> list[Case]:
              (_early_layer(rng, long_rows),)),
         # Units nonzero on exactly 256 and 512 samples: a count of the nonzero outputs in a
         # small integer type (uint8, int8) wraps to 0 and calls them dead.
-        Case("units nonzero on exactly 256 and exactly 512 of 600 samples, one dead unit",
+        Case("units nonzero on exactly 256, 300 and 512 of 600 samples, one dead unit",
              (_counted(rng),)),
         Case("a random ReLU layer, (9 samples, 6 units), in Fortran order (a transposed array)",
              (_relu_layer(rng, 9, 6),), order="F"),
@@ -693,6 +751,12 @@ def _draw_dead_units(rng) -> list[Case]:
         cases.append(Case(f"a batch of ({shape[0]:,} samples, {shape[1]} units), timed against "
                           "numpy's own loops", (_late_layer(rng, shape),), work="timed",
                           size=min(shape), elements=shape[0] * shape[1]))
+    # After the timed ones (a loop shows there first): a very tall float32 batch.
+    tall = _very_tall(rng)
+    cases.append(Case(
+        f"a very tall float32 batch, ({tall.shape[0]:,} samples, 3 units): a unit nonzero on "
+        "exactly 65,536 samples, one whose only nonzero output is in the second half, one "
+        "whose only one is in the first half", (tall,)))
     return cases
 
 
@@ -712,23 +776,28 @@ def _early_layer(rng, n_samples: int) -> np.ndarray:
 
 def _late_layer(rng, shape: tuple) -> np.ndarray:
     """A layer that is silent almost everywhere: about a third of its units dead, the others
-    firing on the last sample only (and, in a large batch, on one random sample of the
-    second half too)."""
+    firing on the last sample and on one random sample of the second half, or (about half of
+    them, one at least) on one sample only, any but the last (the first sample of a batch of
+    two: a look at the last sample of a wide batch misses them)."""
     n_samples, n_units = shape
     A = np.zeros(shape)
     alive = rng.random(n_units) < 2 / 3
     one_alive, one_dead = rng.choice(n_units, size=2, replace=False)  # at least one of each
     alive[one_alive], alive[one_dead] = True, False
     A[-1, alive] = rng.uniform(0.1, 1.0, int(alive.sum()))
-    if n_samples > 4:
+    if n_samples > 1:
         rows = rng.integers(n_samples // 2, n_samples, int(alive.sum()))
         A[rows, np.flatnonzero(alive)] = rng.uniform(0.1, 1.0, rows.size)
         # About half the live units (one at least) fire once only, on any sample but the
         # last: a look at the last rows, or at the second half, misses them. Another live
         # one, if there is one, keeps firing on the last sample (a scan stops late).
-        once = np.union1d(np.flatnonzero(alive & (rng.random(n_units) < 0.5)), [one_alive])
-        late = np.setdiff1d(np.flatnonzero(alive), [one_alive])
-        once = np.setdiff1d(once, late[:1])
+        # (boolean masks: a set operation on 100,000 units costs more than the rest)
+        once_mask = alive & (rng.random(n_units) < 0.5)
+        once_mask[one_alive] = True
+        late = np.flatnonzero(alive)
+        late = late[late != one_alive]
+        once_mask[late[:1]] = False
+        once = np.flatnonzero(once_mask)
         A[:, once] = 0.0
         rows = rng.integers(0, n_samples - 1, once.size)
         rows[0] = rng.integers(0, n_samples // 2)  # one in the first half at least
@@ -770,15 +839,36 @@ def _judge_dead_units(case: Case, obs, expected) -> None:
             "are not a mask.")
     if np.array_equal(got, expected):
         return
-    patterns = [
-        (np.any(A == 0, axis=0),
-         "marks a unit dead when it is zero on *some* sample; a dead unit is zero on *every* "
-         "sample.", "a single nonzero output keeps the unit alive."),
-        (np.all(A <= 0, axis=0),
-         "marks units with negative outputs as dead; dead means exactly zero on every sample "
-         "(a leaky unit with negative output still gets a gradient).",
-         "compare with zero exactly, not with 'at most zero'."),
-    ]
+    counts = np.count_nonzero(A, axis=0)
+    wrongly_dead = got & ~expected
+    patterns = []
+    # "Some zero" is named only when the mask calls a unit dead that is nonzero on most of its
+    # samples (and not on a multiple of 256): a look at part of the samples, or a count that
+    # wraps, would not call it dead.
+    if np.any(wrongly_dead & (counts > n_samples / 2) & (counts % 256 != 0)):
+        patterns.append((np.any(A == 0, axis=0),
+                         "marks a unit dead when it is zero on *some* sample; a dead unit is "
+                         "zero on *every* sample.", "a single nonzero output keeps the unit "
+                                                    "alive."))
+    wraps = {bits: (counts % 2**bits == 0) & (counts > 0) for bits in (8, 16)}
+    kinds = {8: "uint8 or int8 (where 256 wraps around to 0)",
+             16: "uint16 or int16 (where 65,536 wraps around to 0)"}
+    if np.array_equal(wraps[8], wraps[16]):
+        kinds = {16: "uint16 or int16 (or uint8, int8: 65,536 wraps around to 0 in all four)"}
+    for bits, kind in kinds.items():
+        if np.any(wraps[bits]):
+            j = int(np.flatnonzero(wraps[bits])[0])
+            patterns.append((
+                wraps[bits] | (counts == 0),
+                f"counts each unit's nonzero outputs in a type that wraps around: unit {j} is "
+                f"nonzero on exactly {int(counts[j]):,} of its {n_samples:,} samples, and your "
+                f"mask says dead, as a count in {kind} gives.",
+                "count in numpy's default integer (np.count_nonzero does), or better, test the "
+                "outputs directly: any nonzero output keeps the unit alive."))
+    patterns.append((np.all(A <= 0, axis=0),
+                     "marks units with negative outputs as dead; dead means exactly zero on "
+                     "every sample (a leaky unit with negative output still gets a gradient).",
+                     "compare with zero exactly, not with 'at most zero'."))
     tiny = np.all(np.isclose(A, 0), axis=0)
     if np.array_equal(got, tiny) and not np.array_equal(tiny, expected):
         # A tolerance, a lower precision or a mean that underflows give this same mask: say
@@ -879,11 +969,15 @@ def train_config(config: dict, seed: int = 0, diagnostics: bool = True):
     return net, history
 
 
-def _broken_config(rng, bias: tuple, lr: tuple, epochs: tuple) -> dict:
-    return {"activation": "relu", "init": "he",
-            "bias_init": round(float(rng.uniform(*bias)), 1),
-            "lr": round(float(rng.uniform(*lr)), 2),
-            "epochs": int(rng.integers(epochs[0] // 10, epochs[1] // 10 + 1)) * 10}
+def _broken_config(rng, bias: tuple, lr: tuple, epochs: tuple, *, odd: bool = False) -> dict:
+    """Broken settings anywhere in the ranges, with all their digits (not on a grid of round
+    values: a rule right only there shows); with ``odd``, epochs neither even nor a multiple
+    of 5."""
+    choices = np.arange(epochs[0], epochs[1] + 1)
+    if odd:
+        choices = choices[(choices % 2 == 1) & (choices % 5 != 0)]
+    return {"activation": "relu", "init": "he", "bias_init": float(rng.uniform(*bias)),
+            "lr": float(rng.uniform(*lr)), "epochs": int(rng.choice(choices))}
 
 
 #: The ranges the task states for the broken settings: bias_init, lr, epochs.
@@ -911,20 +1005,22 @@ _FIXED_SETTINGS = (
     ("the middle of the ranges", (-3.0, 0.75, 220)),
     ("the middle bias with the smallest lr and the most epochs", (-3.0, LR_RANGE[0],
                                                                   EPOCHS_RANGE[1])),
-    # Biases between whole numbers: a rule fitted to the integer biases above (keep only the
-    # fraction, b - round(b)) leaves them negative.
+    # Biases between whole numbers: a rule fitted to the integer biases above that keeps a
+    # fraction of the bias leaves a bias of -0.4 (b - round(b) at -3.4, round(b) - b at -2.6),
+    # too negative, or of 0.9 (b % 1 at -3.1, int(b) - b at -3.9), too large for the larger
+    # learning rates. (A bias outside about -0.28 to 0.6 leaves some units dead.)
     ("a bias of -3.4 with the smallest lr and the fewest epochs", (-3.4, LR_RANGE[0],
                                                                    EPOCHS_RANGE[0])),
-    ("a bias of -2.4 with the middle lr and epochs", (-2.4, 0.75, 220)),
-    # ... and whose fraction is large (0.8, 0.9): a rule that keeps only the fraction (b % 1)
-    # leaves a bias too large for the larger learning rates.
+    ("a bias of -2.6 with the middle lr and epochs", (-2.6, 0.75, 220)),
     ("a bias of -3.1 with the largest lr and the fewest epochs", (-3.1, LR_RANGE[1],
                                                                   EPOCHS_RANGE[0])),
-    ("a bias of -3.2 with the middle lr and epochs", (-3.2, 0.75, 220)),
+    ("a bias of -3.9 with the middle lr and epochs", (-3.9, 0.75, 220)),
 )
 #: How many settings are drawn anywhere in the ranges at each check (the mild end of the bias
-#: range with lr and epochs drawn, then anywhere): each one trains a network (~0.1 s).
-_DRAWN_SETTINGS = 2
+#: range with lr and epochs drawn, then anywhere, with every digit: bias, lr and epochs off
+#: any grid of round values, the last one's epochs odd and no multiple of 5): each one trains
+#: a network (~0.03 s).
+_DRAWN_SETTINGS = 3
 
 
 def _draw_revive(rng) -> list[Case]:
@@ -939,8 +1035,8 @@ def _draw_revive(rng) -> list[Case]:
     mild = dict(_broken_config(rng, BIAS_RANGE, LR_RANGE, EPOCHS_RANGE),
                 bias_init=BIAS_RANGE[1])
     cases.append(Case(f"the mild end of the bias range, {mild}", (mild,)))
-    for _ in range(_DRAWN_SETTINGS - 1):
-        other = _broken_config(rng, BIAS_RANGE, LR_RANGE, EPOCHS_RANGE)
+    for i in range(_DRAWN_SETTINGS - 1):
+        other = _broken_config(rng, BIAS_RANGE, LR_RANGE, EPOCHS_RANGE, odd=i == 0)
         cases.append(Case(f"the broken settings {other}", (other,)))
     return cases
 
@@ -1023,8 +1119,9 @@ def _judge_revive(case: Case, obs, expected) -> None:
             f"with {shown}, {dead[worst]:.0%} of the units of hidden layer {worst + 1} are "
             f"still dead after training (accuracy {acc:.1%}).",
             "a unit whose pre-activation is negative on every input gets no gradient, whatever "
-            "the step size or the number of epochs: change what puts it there, or what the "
-            "activation does for negative inputs.")
+            "the step size or the number of epochs: change what puts it there. (Another "
+            "activation, one with a slope below 0, keeps the units alive, but from the hard "
+            "starts it does not reach 95% in the epochs allowed.)")
     if acc < TARGET_ACCURACY:
         raise ExerciseError(
             f"with {shown} no unit is dead, but alive is not the same as learning: after "
@@ -1046,10 +1143,10 @@ REVIVE = Spec(
 
 @exercise_check
 def check_revive(revive, *, seed: int | None = None) -> None:
-    """Check ``revive(config)`` on fourteen broken configs (the task's, the eight corners of
-    the ranges and three middles, the mild end of the bias range and one drawn anywhere):
-    exactly one setting
-    changed, and each revived network trains with no dead hidden unit to at least 95%
+    """Check ``revive(config)`` on nineteen broken configs (the task's, the eight corners of
+    the ranges and three middles, four biases between whole numbers, the mild end of the bias
+    range with lr and epochs drawn and two drawn anywhere, with all their digits): exactly one
+    setting changed, and each revived network trains with no dead hidden unit to at least 95%
     accuracy."""
     REVIVE.check(revive, seed=seed)
 
@@ -1116,7 +1213,63 @@ def _draw_born_dead(rng) -> list[Case]:
                                 (np.uint64, [1, 5, 40, 1000]))],
         Case("depth = np.uint32(5), a numpy integer", (np.uint32(5),)),
         Case("depth = np.uint64(40), a numpy integer", (np.uint64(40),)),
+        *_huge_depth_cases(rng),
     ]
+
+
+def _huge_depth_cases(rng) -> list[Case]:
+    """Depths as large as their dtype holds, in arrays: beyond int32 and int64 (uint64 up to
+    2**64 - 1), and depths that a narrower dtype wraps around to small ones (257 is 1 in
+    uint8, 65,537 is 1 in int16 and uint16, 2**32 + 5 is 5 in int32). A cast of the depth to
+    int64, int32 or a narrower dtype shows. (Arrays only: a single depth that large would
+    make an exact Python-integer power, 2 ** (D - 1), run for ever instead of failing.)"""
+    small = [int(v) for v in rng.integers(1, 60, 4)]
+    wraps = [256 * int(rng.integers(1, 2**20)) + small[0],
+             65_536 * int(rng.integers(1, 2**20)) + small[1],
+             2**32 * int(rng.integers(1, 2**20)) + small[2]]
+    int64 = np.array([256, 257, 300, 513, 65_537, 2**31, 2**31 + 3, 2**32 + 5, 2**63 - 1,
+                      *wraps], dtype=np.int64)
+    beyond = int(rng.integers(2**63, 2**64 - 1, dtype=np.uint64))
+    uint64 = np.array([5, 2**63, 2**63 + 1, beyond, 2**63 + small[3], 2**64 - 1],
+                      dtype=np.uint64)
+    uint32 = np.array([1, 5, 257, 65_537, 2**31 + 3, 2**32 - 1], dtype=np.uint32)
+    return [
+        Case("int64 depths beyond what a narrower dtype holds (257 is 1 in uint8, 2**32 + 5 is "
+             f"5 in int32), {show(int64)}", (int64,)),
+        Case(f"uint64 depths beyond int64's largest (2**63 - 1), {show(uint64)}", (uint64,)),
+        Case(f"uint32 depths up to the largest, {show(uint32)}", (uint32,)),
+        Case("a 0-d uint64 array, np.array(2**64 - 1, dtype=np.uint64)",
+             (np.array(2**64 - 1, dtype=np.uint64),)),
+    ]
+
+
+#: The integer dtypes a depth may be cast to on the way (the widest last): a depth it cannot
+#: hold wraps around.
+_CAST_DTYPES = (np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.int64)
+
+
+def _wrapped_depth(depth: np.ndarray, values: np.ndarray, wanted) -> tuple | None:
+    """(dtype, depth, wrapped depth) when ``values`` are the right probabilities of the
+    depths cast to a narrower (or signed) integer dtype, where they differ from the right
+    ones; of the dtypes that fit, the one that explains the most of the answer."""
+    depth = np.asarray(depth)
+    if depth.dtype.kind not in "iu" or not np.all(np.isfinite(wanted)):
+        return None
+    fits = []
+    for dtype in _CAST_DTYPES:
+        wrapped = depth.astype(dtype)
+        with np.errstate(all="ignore"):
+            theirs = 1.0 - 0.5 ** (wrapped.astype(np.float64) - 1.0)
+        # Every wrong value is the wrapped depth's; arithmetic in the narrow dtype may wrap
+        # again on the way, back to a right value: that counts as explained, not as a fit.
+        same = np.isclose(values, theirs, rtol=1e-12, atol=1e-12, equal_nan=True)
+        right = np.isclose(values, wanted, rtol=1e-12, atol=1e-12)
+        if np.all(same | right) and np.any(same & ~right):
+            missed = int(np.sum(right & ~np.isclose(theirs, wanted, rtol=1e-12, atol=1e-12)))
+            i = int(np.argmax(np.ravel(same & ~right)))
+            fits.append((missed, np.dtype(dtype).name, int(np.ravel(depth)[i]),
+                         int(np.ravel(wrapped)[i])))
+    return min(fits)[1:] if fits else None
 
 
 # Known mistakes are matched within a few units in the last place of float64.
@@ -1233,6 +1386,17 @@ def _judge_born_dead(case: Case, obs, expected) -> None:
     if known is not None:
         raise ExerciseError(f"{what} {known[0]}.", known[1])
     shown, right = pair(values[index], wanted[index])
+    wrapped = _wrapped_depth(depths, values, wanted) if isinstance(depth, np.ndarray) else None
+    if wrapped is not None:
+        dtype, d, w = wrapped
+        raise ExerciseError(
+            f"{what} gives the probabilities of the depths converted to {dtype}, which cannot "
+            f"hold them all: depth {d} becomes {w} there (got {shown} at depth {k}, expected "
+            f"{right}).",
+            f"a depth may be as large as its dtype holds ({np.asarray(depth).dtype} here): "
+            "converting it to a narrower or a signed integer dtype (int64 cannot hold a uint64 "
+            "depth of 2**63 or more) wraps it around. Convert the depth to float64, or compute "
+            "in its own dtype.")
     gap = np.abs(values - wanted)
     finite = np.all(np.isfinite(values))
     low = isinstance(depth, np.ndarray) and got.dtype in (np.float16, np.float32)
@@ -1250,7 +1414,7 @@ def _judge_born_dead(case: Case, obs, expected) -> None:
     if out_of_range and kind.kind == "u":
         hint = (f"the depth is an unsigned integer ({kind}): 1 - D wraps around to a large "
                 f"positive number (1 - np.{kind}(200) is not -199). Convert the depth to "
-                "float64 (or int64) before subtracting. A probability stays in [0, 1].")
+                "float64 before subtracting. A probability stays in [0, 1].")
     elif out_of_range and k >= bits - 1:
         hint = (f"numpy integers of dtype {kind} have {bits} bits: a power of 2 computed in "
                 "integers overflows for large depths, while a power computed in floating "

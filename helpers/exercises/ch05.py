@@ -165,6 +165,12 @@ def _draw_update_ratio(rng) -> list[Case]:
     W_after[shape[0] // 2:, shape[1] // 3:] += 0.05 * rng.normal(size=W_after[
         shape[0] // 2:, shape[1] // 3:].shape)
     add(f"a wide {shape[0]} x {shape[1]} matrix", W, W_after, wide=True)
+    # A square matrix (as a hidden layer's 32 x 32), its columns moved by different fractions:
+    # a per-row or per-column mistake that only shows on non-square shapes shows here.
+    n = int(rng.integers(3, 41))
+    W = _weights(rng, (n, n))
+    add(f"a square {n} x {n} matrix, its columns moved by different fractions", W,
+        W + W * rng.uniform(0.0, 0.3, size=n) * rng.normal(size=(n, n)))
     for _ in range(3):
         W = _weights(rng, _random_matrix_shape(rng), scale=10 ** rng.uniform(-2, 1))
         add(f"random {W.shape[0]} x {W.shape[1]} weights", W,
@@ -270,9 +276,13 @@ _RATIO_HINT = ("the ratio is the size of the change over the size of the weights
                "each size the square root of a sum of squares over all entries.")
 
 
-def _narrow_integer_mistake(before, after, value: float) -> str | None:
-    """The smaller integer type a result was computed in (its weights wrapped around), if
-    any: integer weights of this size fit only their own dtype or a wider one."""
+_NARROW_HINT = ("integer weights can be larger than a small integer type holds: compute in the "
+                "weights' own dtype, or in float64.")
+
+
+def _narrow_integer_mistake(before, after, value: float) -> tuple[str, str] | None:
+    """What wrapped around, and a hint, if the result was computed in an integer type too
+    small for these weights (a smaller type than theirs, or their squares in int32)."""
     with np.errstate(all="ignore"):
         for dtype in (np.int8, np.uint8, np.int16, np.uint16):
             if np.can_cast(before.dtype, dtype):
@@ -288,7 +298,18 @@ def _narrow_integer_mistake(before, after, value: float) -> str | None:
                     info = np.iinfo(dtype)
                     return (f"this is the ratio of the weights cast to {np.dtype(dtype).name}, "
                             f"which holds only {info.min}..{info.max}: larger weights wrap "
-                            "around")
+                            "around", _NARROW_HINT)
+        if before.dtype == np.int32:
+            # Squares taken in int32 itself: entries above 46,340 have squares it cannot hold.
+            diff = after - before
+            for squares in (lambda v: (v * v).astype(np.int64), lambda v: v * v):
+                top, bottom = squares(diff).sum(), squares(before).sum()
+                if top >= 0 and bottom > 0 and np.isclose(
+                        value, math.sqrt(top) / math.sqrt(bottom), rtol=1e-5, atol=1e-12):
+                    return ("the squares of int32 entries above 46,340 do not fit in int32 "
+                            "and wrap around",
+                            "cast the weights to float64 before you square them "
+                            "(np.linalg.norm does that itself).")
     return None
 
 
@@ -320,10 +341,7 @@ def _judge_update_ratio(case: Case, obs, expected: float) -> None:
         narrow = (_narrow_integer_mistake(W_before, W_after, value)
                   if case.note.get("integer") else None)
         if narrow:
-            raise ExerciseError(
-                f"{problem}: {narrow}.",
-                "integer weights can be larger than a small integer type holds: compute in "
-                "the weights' own dtype, or in float64.")
+            raise ExerciseError(f"{problem}: {narrow[0]}.", narrow[1])
     hint = ("compute ||W_after - W_before|| / ||W_before|| by hand for this pair and compare "
             "it with each part of your function.")
     if not math.isfinite(value):
@@ -426,7 +444,10 @@ RUNS = ("A", "B", "C")
 # functions under any name).
 _OWN_ANSWER = Forbidden(("hashlib:*", "_hashlib:*", "_sha256:*", "_sha2:*"),
                         why="the exercise asks for your own answer, not one matched against "
-                            "the check's stored digests")
+                            "the check's stored digests",
+                        hint="read the three dashboards and name each fault yourself.")
+_OWN_CHOICE = Forbidden(_OWN_ANSWER.patterns, why=_OWN_ANSWER.why,
+                        hint="choose each task's output and loss from what its output means.")
 
 # The right label of each run, as _digest(run, label): no answer key to read.
 _DIAGNOSIS = {
@@ -459,6 +480,26 @@ _FAULT_ALIASES = {
     "lr_too_low": "learning_rate_too_small",
     "small_learning_rate": "learning_rate_too_small",
     "too_small_learning_rate": "learning_rate_too_small",
+    "low_learning_rate": "learning_rate_too_small",
+    "too_low_learning_rate": "learning_rate_too_small",
+    "small_lr": "learning_rate_too_small",
+    "low_lr": "learning_rate_too_small",
+    "tiny_updates": "learning_rate_too_small",
+    "tiny_steps": "learning_rate_too_small",
+    "vanishing_gradient_problem": "vanishing_gradients",
+    "vanishing_gradients_problem": "vanishing_gradients",
+    "gradient_vanishing": "vanishing_gradients",
+    "gradients_vanishing": "vanishing_gradients",
+    "saturating": "vanishing_gradients",
+    "saturating_units": "vanishing_gradients",
+    "exploding_gradient_problem": "exploding_gradients",
+    "exploding_gradients_problem": "exploding_gradients",
+    "gradient_explosion": "exploding_gradients",
+    "gradients_exploding": "exploding_gradients",
+    "dying_relu_problem": "dead_relus",
+    "dead_relu_problem": "dead_relus",
+    "over_fitting": "overfitting",
+    "overfitted": "overfitting",
     "overfit": "overfitting",
     "ok": "healthy",
     "fine": "healthy",
@@ -762,8 +803,13 @@ def _draw_epochs(rng) -> list[Case]:
         n_val = int(rng.choice([45, 50, 60, 100]))
         values = _accuracy_curve(rng, int(rng.integers(10, 150)), n_val)
         later = values[len(values) // 3:]
-        if j == 0:  # a value of the curve itself: > and >= differ
+        if j == 0:  # a value of the curve itself, one float step below it first: > and >=
+            # differ, and so does a tolerance on curves of this (realistic) length
             target, kind = float(rng.choice(later)), "an accuracy the curve takes"
+            first = int(np.flatnonzero(values >= target)[0])
+            if first > 0:
+                values[first - 1] = np.nextafter(target, 0)
+                kind += ", and one float step below it the epoch before"
         elif j == 1:  # between two accuracies
             target, kind = float(rng.uniform(0.7, values.max())), "a random target"
         elif j == 2:  # just above the best entry: never reached
@@ -829,7 +875,9 @@ _RESCALINGS = (("x 10", lambda v: v * 10.0), ("x 100", lambda v: v * 100.0),
                ("x 1e6", lambda v: v * 1e6), ("/ 100", lambda v: v / 100.0),
                ("/ 0.01", lambda v: v / 0.01), ("as 1 - value (an error rate)", lambda v: 1 - v),
                ("x 60", lambda v: v * 60.0), ("x 0.1", lambda v: v * 0.1),
-               ("in square roots", np.sqrt), ("as exp", np.exp), ("as log", np.log))
+               ("in square roots", np.sqrt), ("as exp", np.exp), ("as log", np.log),
+               ("x 0.9", lambda v: v * 0.9), ("x 1.1", lambda v: v * 1.1),
+               ("x 3", lambda v: v * 3.0), ("x 0.99", lambda v: v * 0.99))
 
 
 def _merging_target(rng, rescale) -> float | None:
@@ -1047,8 +1095,7 @@ for _spelling, _loss in (("bcewithlogitsloss", "bce_with_logits"),
                          ("cross_entropy_with_logits", "crossentropyloss"),
                          ("softmax_cross_entropy", "crossentropyloss"),
                          ("cross_entropy_loss", "crossentropyloss"),
-                         ("nllloss", "nll"), ("nll_loss", "nll"),
-                         ("negative_log_likelihood", "nll")):
+                         ("nllloss", "nll"), ("nll_loss", "nll")):
     _LOGITS_LOSSES[_spelling] = _LOGITS_LOSSES[_loss]
 # The table above the exercise: each output activation has its natural loss.
 _PAIR = {"identity": "mse", "sigmoid": "bce", "softmax": "cross_entropy"}
@@ -1082,23 +1129,31 @@ _PYTORCH = re.compile(r"^((torch|nn|functional|f)\.)+")
 # PyTorch's own names among _LOGITS_LOSSES (the others are TensorFlow's).
 _PYTORCH_NAMES = {"bce_with_logits", "bcewithlogitsloss", "bcewithlogits", "bce_logits",
                   "binary_cross_entropy_with_logits", "crossentropyloss", "cross_entropy_loss",
-                  "nll", "nllloss", "nll_loss", "negative_log_likelihood"}
+                  "nll", "nllloss", "nll_loss"}
 # Loss names that fit two of the course's losses: the student says which one.
 _AMBIGUOUS = {
     "log_loss": "scikit-learn's log_loss is the cross-entropy of probabilities, binary or "
                 "over k classes, so it names both 'bce' and 'cross_entropy'",
 }
 _AMBIGUOUS["logloss"] = _AMBIGUOUS["log_loss"]
+_AMBIGUOUS["negative_log_likelihood"] = (
+    "the negative log-likelihood -log p[y] of the output's probabilities is 'cross_entropy' "
+    "after a softmax and 'bce' after a sigmoid, so it names both (and PyTorch's NLLLoss, by "
+    "that name, takes log-probabilities instead)")
 
 
 def _name_key(value: str) -> str:
     """"BCE with-logits" -> "bce_with_logits"; "nn.CrossEntropyLoss()" -> "crossentropyloss";
-    "BinaryCrossentropy(from_logits=True)" -> "binarycrossentropy"."""
+    "BinaryCrossentropy(from_logits=True)" -> "binarycrossentropy"; "softmax(dim=0)" keeps its
+    setting."""
     key = re.sub(r"[\s\-]+", "_", value.strip().lower())
     key = _FRAMEWORK.sub("", key)
-    # Only a call's arguments go ("()", "(from_logits=True)"): a name written as a formula,
-    # "cross_entropy(softmax(p))", keeps its brackets and names no single function.
-    return re.sub(r"\((\s*\w+\s*=[^()]*)?\)$", "", key)
+    # Only an empty call and the settings that name the function ("()", "(from_logits=True)",
+    # which says which loss it is) go. Any other setting changes what the function computes
+    # (softmax(dim=0) normalises over the batch, bce(weight=0) is 0): the name keeps its
+    # brackets, and names no single function of the lists; nor does a formula,
+    # "cross_entropy(softmax(p))".
+    return re.sub(r"\((_*from_logits_*=_*(true|false)_*)?\)$", "", key)
 
 
 def _logits_loss(value) -> tuple | None:
@@ -1109,6 +1164,7 @@ def _logits_loss(value) -> tuple | None:
     if not isinstance(value, str):
         return None
     raw = re.sub(r"[\s\-]+", "_", value.strip().lower())
+    raw = re.sub(r"from_logits_*=_*false", "", raw)  # Keras's default: on probabilities
     key = _name_key(value)
     if key in _LOGITS_LOSSES:
         return _LOGITS_LOSSES[key]
@@ -1157,7 +1213,11 @@ def _canonical(value, options, aliases, what: str, task: str) -> str:
     if key not in options:
         close = _slip(key, list(options) + list(aliases))
         guess = f" Did you mean {aliases.get(close, close)!r}?" if close else ""
-        if "(" in key:
+        if "=" in key:
+            guess = (" That name sets an argument, and a setting changes what the function "
+                     "computes (softmax(dim=0) normalises over the batch, not over the "
+                     "classes): name each function alone, with its default settings.")
+        elif "(" in key:
             guess = (" That is a formula, a function applied to something: each part names "
                      "one function, and a formula can hide a second activation (softmax inside "
                      "the loss as well as in the output, say).")
@@ -1280,7 +1340,7 @@ OUTPUT_CHOICE = Spec(
     what="`choose_output()`", answers=("choose_output",),
     draw=lambda rng: [Case("the three tasks temperature, digit and tags")],
     reference=lambda: None, judge=_judge_output_choice, fixed_cases=True,
-    forbidden=_OWN_ANSWER,
+    forbidden=_OWN_CHOICE,
     passed="`choose_output()` is right: for each task the output activation fits what the "
            "output means, and the loss is the one that goes with it.")
 

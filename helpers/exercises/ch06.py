@@ -33,7 +33,7 @@ from .. import activations, data, diagnostics, nn
 from . import _latex
 from ._contract import expect_dict, expect_float, expect_ndarray, pair
 from ._core import ExerciseError, _same, exercise_check
-from ._plain import Build, describe
+from ._plain import Build, Other, describe
 from ._spec import Case, Spec, builder, driver, random_shape, swapped_inner, work_cases
 from ._trace import Forbidden
 
@@ -159,6 +159,16 @@ def _check_timed(case: Case, obs, what: str) -> None:
         "looping in C on raw numbers.")
 
 
+def _float32_held(up1: np.ndarray, up2: np.ndarray) -> np.ndarray:
+    """Where two float64 results, at x moved by 1e-6 and 2e-6 (relative), differ yet are both
+    numbers float32 holds exactly: a float64 function gives that by chance only (about 1 in
+    2^58); one computed in float32 and cast back always does."""
+    with np.errstate(all="ignore"):
+        return (np.isfinite(up1) & np.isfinite(up2) & (up1 != up2)
+                & (up1.astype(np.float32).astype(np.float64) == up1)
+                & (up2.astype(np.float32).astype(np.float64) == up2))
+
+
 def _unwrap(case: Case, obs):
     """The student's result on a case (a timed case's driver wraps it in a dict)."""
     if case.note.get("role") == "timed":
@@ -196,6 +206,22 @@ def _elementwise(got, x: np.ndarray, what: str) -> np.ndarray:
             f"numpy array of shape {x.shape}.",
             "an activation returns an array like its input, so the rest of the network can "
             "keep computing with it: keep numpy's result.")
+    if isinstance(got, (bool, int, float)) and x.ndim == 0:
+        raise ExerciseError(
+            f"{what} returned a Python {type(got).__name__} for a 0-d array input, expected a "
+            "numpy array (or the numpy scalar numpy's own functions return).",
+            "keep numpy's result as it is: float(...) or .item() turns it into a Python "
+            "number, which has no dtype.")
+    subclass = None
+    if isinstance(got, np.ndarray) and type(got) is not np.ndarray:
+        subclass = f"{type(got).__module__}.{type(got).__qualname__}"
+    elif isinstance(got, Other) and "array subclass" in got.text:
+        subclass = got.type_name  # as it crossed from the student's side
+    if subclass is not None:
+        raise ExerciseError(
+            f"{what} returned a {subclass}, an array subclass, expected a plain numpy array.",
+            "compute with plain numpy functions on the array itself; np.asarray(...) of a "
+            "subclass (np.ma's masked arrays, np.matrix) gives a plain array.")
     got = expect_ndarray(got, what, shape=x.shape, input_shape=x.shape, hint=_ELEMENTWISE_HINT)
     if got.dtype.kind not in "biuf":
         raise ExerciseError(f"{what} returned an array of dtype {got.dtype}, expected real "
@@ -327,9 +353,99 @@ def _draw_forward(rng) -> list[Case]:
                    note={"role": "grid+1"}),
               Case("the grid moved up by 2e-6 max(1, |x|) (float64)", (grid + 2 * step,),
                    note={"role": "grid+2"})]
+    cases += _far_cases(rng, grid)
     # The work cases hold points of the grid too, so their values are checked like the rest.
     work = work_cases(lambda shape, large: rng.choice(grid, size=shape))
     return cases + [c for c in work if c.work != "timed"] + [_timed_case(rng, grid, 0)]
+
+
+def _far_cases(rng, grid) -> list[Case]:
+    """Inputs beyond [-6, 6], out to |x| = 1e5, where the values are not judged (a formula
+    may overflow there before Part 5), only how they are computed: elementwise (alone, in a
+    batch with points of the grid, as integers), in float64's precision, in the input's dtype."""
+    signs = rng.choice([-1, 1], 48)
+    floats = signs[:40] * 10 ** rng.uniform(math.log10(6.5), 5, 40)
+    # (integers up to 200, whose fourth power int32 still holds: x**4 does not wrap around)
+    ints = signs[40:] * np.concatenate([[7, 12, 100, 200], rng.integers(8, 200, 4)])
+    far = np.unique(np.concatenate([floats, ints, [2e4, -5e4]]))
+    step = 1e-6 * np.abs(far)
+    mixed = np.concatenate([rng.choice(grid, 30, replace=False), far])[
+        rng.permutation(30 + far.size)]
+    huge = np.concatenate([far[np.abs(far) >= 1e4], [2e4, -5e4]])
+    what = "values beyond [-6, 6] are not judged, how they are computed is"
+    return [
+        Case(f"{far.size} points with 6 < |x| <= 1e5 (float64; {what})", (far,),
+             note={"role": "far"}),
+        Case("the same points moved up by 1e-6 |x| (float64)", (far + step,),
+             note={"role": "far+1"}),
+        Case("the same points moved up by 2e-6 |x| (float64)", (far + 2 * step,),
+             note={"role": "far+2"}),
+        Case(f"30 points of the grid and the {far.size} points beyond 6 in one batch, "
+             "shuffled (float64)", (mixed,), note={"role": "far-mixed"}),
+        Case(f"the integers among them, {sorted(int(v) for v in ints)}, as an int64 array",
+             (rng.permutation(ints).astype(np.int64),), note={"role": "far-int"}),
+        Case("the same integers as an int32 array", (rng.permutation(ints).astype(np.int32),),
+             note={"role": "far-int"}),
+        Case(f"the {huge.size} points with |x| >= 1e4 alone (float64)", (huge,),
+             note={"role": "far-huge"}),
+    ]
+
+
+def _judge_far(cases, observations, grid, y64) -> None:
+    """The cases beyond [-6, 6]: the same value for the same x in every batch and dtype (inf
+    and NaN included), and float64's precision."""
+    roles = _roles(cases, observations)
+    far_case, far_obs = roles["far"]
+    far = far_case.args[0]
+    y_far = _elementwise(far_obs.result, far, _F)
+    # float64's precision beyond 6 too: at x + 1e-6 |x| and x + 2e-6 |x|, numbers float32 does
+    # not hold, a float64 function that changes there gives numbers float32 holds by chance.
+    up1 = _elementwise(_unwrap(*roles["far+1"]), roles["far+1"][0].args[0], _F)
+    up2 = _elementwise(_unwrap(*roles["far+2"]), roles["far+2"][0].args[0], _F)
+    held = _float32_held(up1, up2)
+    if np.sum(held) >= 3:
+        where = far[held]
+        raise ExerciseError(
+            f"{_F} on float64 input gives numbers that float32 holds exactly at "
+            f"{int(np.sum(held))} of {far.size} points beyond 6, moved by 1e-6 |x| (x from "
+            f"{float(where.min()):g} to {float(where.max()):g}): a float64 function gives "
+            "such numbers there by chance only. They are the values of a lower precision.",
+            "part of your function is computed in float32 or float16 and cast back (an "
+            ".astype, a float32 constant or array on the way): keep float64 input in float64, "
+            "for every x.")
+    points = np.concatenate([grid, far])
+    order = np.argsort(points)
+    points, values = points[order], np.concatenate([y64, y_far])[order]
+    for case, obs in zip(cases, observations):
+        role = str(case.note.get("role", ""))
+        if role not in ("far-mixed", "far-int", "far-huge"):
+            continue
+        x = case.args[0]
+        got = _elementwise(obs.result, x, _F)
+        want = _lookup(points, values, x)
+        with np.errstate(invalid="ignore"):
+            same = (got == want) | (np.isnan(got) & np.isnan(want)) | (
+                np.abs(got - want) <= 1e-12 + 1e-9 * np.abs(want))
+        if same.all():
+            continue
+        i = int(np.argmax(~same))
+        at = float(x[i])
+        shown = pair(got[i], want[i])
+        if role == "far-int":
+            raise ExerciseError(
+                f"{_F} gives {shown[0]} at x = {at:g} for an integer ({x.dtype}) input, but "
+                f"{shown[1]} for x = {at:g} as a float: an integer array must give the "
+                "values of the same numbers as floats.",
+                "integer arithmetic wraps around (an int8 holds -128 to 127) and a narrow "
+                "integer type gives a narrow float (np.exp of int8 is float16): let numpy "
+                "compute on the input as it is, or cast it to float first (x.astype(float)).")
+        raise ExerciseError(
+            f"{_F} on {case.label} gives {shown[0]} at x = {at:g}, but {shown[1]} for the same "
+            f"x {'alone' if abs(at) > 6 else 'in the grid of case 1'}: the value at an entry "
+            "depends on the array it is in.",
+            "an activation is applied to each number on its own, the same way for any array: "
+            "no sum, mean or max over the array, no branch on its values as a whole.")
+
 
 
 # Neighbouring points of the (sorted) grid that all move in jumps: a float64 function does so
@@ -351,6 +467,8 @@ def _judge_forward(case: Case, obs, expected) -> None:
     if case.note.get("role") == "timed":
         _check_unmodified(obs.result, _F)
     values = _elementwise(_unwrap(case, obs), x, _F)
+    if str(case.note.get("role", "")).startswith("far"):
+        return  # beyond [-6, 6]: the values may overflow before Part 5
     bad = ~np.isfinite(values)
     if bad.any():
         index = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
@@ -373,7 +491,8 @@ def _judge_forward_all(cases, observations, expected) -> None:
     # (the large and timed ones too) gives the values of the grid case at the same points,
     # float32 ones those of float32.
     for case, obs in zip(cases, observations):
-        if case.note.get("role") in ("grid", "grid32", "grid+1", "grid+2"):
+        role = str(case.note.get("role", ""))
+        if role in ("grid", "grid32", "grid+1", "grid+2") or role.startswith("far"):
             continue
         x = case.args[0]
         if x.size == 0:
@@ -453,10 +572,7 @@ def _judge_forward_all(cases, observations, expected) -> None:
     # Values of a lower precision on part of the range: at x + 1e-6 and x + 2e-6 (relative),
     # numbers float32 does not hold, a float64 function that changes there gives two numbers
     # float32 holds by chance only (about 1 in 2^58); one computed in float32 always does.
-    with np.errstate(all="ignore"):
-        held = (np.isfinite(up1) & np.isfinite(up2) & (up1 != up2)
-                & (up1.astype(np.float32).astype(np.float64) == up1)
-                & (up2.astype(np.float32).astype(np.float64) == up2))
+    held = _float32_held(up1, up2)
     if np.sum(held) >= 3:
         where = grid[held]
         raise ExerciseError(
@@ -466,6 +582,7 @@ def _judge_forward_all(cases, observations, expected) -> None:
             "such numbers there by chance only. They are the values of a lower precision.",
             "part of your function is computed in float32 or float16 and cast back (an "
             ".astype, a float32 constant or array on the way): keep float64 input in float64.")
+    _judge_far(cases, observations, grid, y64)
     # Nonlinear: the best straight line through the curve must miss it somewhere.
     A = np.column_stack([grid, np.ones_like(grid)])
     coef = np.linalg.lstsq(A, y64, rcond=None)[0]
@@ -1136,23 +1253,41 @@ def _derivative_watched(answers, x):
             "modified": _modified({"x": x}, {"x": x_copy})}
 
 
+# Tiny inputs, both signs: float32 ones (1e-45 is float32's smallest subnormal) and float64
+# ones float32 does not hold (5e-324 is float64's smallest subnormal).
+_TINY32 = _float32_points(np.array([1e-30, -1e-30, 1e-38, -1e-38, 1e-40, -1e-40, 1e-45,
+                                    -1e-45]))
+_TINY64 = np.array([1e-200, -1e-200, 1e-310, -1e-310, 5e-324, -5e-324])
+
+
 def _draw_derivative(rng) -> list[Case]:
     # A dense grid (step 1/400) and random points: a derivative wrong on an interval as short
     # as 0.005 is wrong at a point of the grid.
     grid = np.concatenate([np.linspace(-5, 5, 4001), rng.uniform(-5, 5, 1000)])
     near = np.concatenate([[-1e-6, 1e-6, -1e-3, 1e-3],
                            rng.choice([-1, 1], 2) * rng.uniform(1e-7, 1e-5, 2)])
-    # |x| from 5 to 20, step 1/100, and random ones out to 100: a term wrong only on a band
-    # of moderate |x| shows (a tail formula taken over from |x| = 12.5, say).
-    band = np.linspace(5, 20, 1501)
+    # |x| from 5 to 20, step 1/100, from 20 to 100, step 1/20, and random ones out to 100: a
+    # term wrong only on a band of moderate or large |x| shows (a tail formula taken over from
+    # |x| = 12.5, a sign flipped on 20 < x < 30, say).
+    band = np.concatenate([np.linspace(5, 20, 1501), np.linspace(20, 100, 1601)])
     large = np.concatenate([[-100, -50, -20, 20, 50, 100], band, -band,
-                            rng.choice([-1, 1], 4) * rng.uniform(5, 100, 4)])
-    x = _float32_points(np.concatenate([grid, near, large]))
+                            rng.choice([-1, 1], 300) * rng.uniform(5, 100, 300)])
+    # Points 1e-3 and 1e-6 either side of the places a kink usually sits (every 1/4 out to
+    # |x| = 20, every 1/10 on [-5, 5]): a threshold written a little off (x < 7.005 for a
+    # kink at 7) is wrong between the kink and the typo, closer than the grid's step.
+    places = np.unique(np.round(np.concatenate([np.arange(-80, 81) / 4, np.arange(-50, 51) / 10]),
+                                12))
+    offsets = np.array([-1e-3, -1e-6, 1e-6, 1e-3])
+    kinks = (places[:, None] + offsets[None, :]).ravel()
+    x = _float32_points(np.concatenate([grid, near, large, kinks, _TINY32]))
+    # Tiny ones float32 does not hold (float64's subnormals among them), in float64 only: a
+    # formula guarded at x == 0 alone may give 0 / 0 or lose its digits there.
+    x = np.unique(np.concatenate([x, _TINY64]))
     n, h = x.size, _step(x)
     after = x.copy()
     for _ in range(4):  # four floating-point numbers further: a formula hardly changes there
         after = np.nextafter(after, np.inf)
-    probe = x[np.abs(x) >= 0.1]
+    probe = x[(np.abs(x) >= 0.1) | np.isin(x, _TINY32)]
     shape = random_shape(rng, max_dims=2, low=3, high=7)
     tall = (int(rng.integers(4, 9)), int(rng.integers(2, 4)))
     three = tuple(int(v) for v in rng.integers(2, 6, 3))
@@ -1170,11 +1305,13 @@ def _draw_derivative(rng) -> list[Case]:
         Case(f"your `my_activation` at x + 2h ({fd})", (x + 2 * h,), note={"role": "f+2h"}),
         Case(f"your `my_activation` at x - 2h ({fd})", (x - 2 * h,), note={"role": "f-2h"}),
         Case(f"x: {n} points (a grid of step 1/400 on [-5, 5] and random ones, points within "
-             "1e-6 of 0, |x| up to 100), float64", (x,), driver="ch06.derivative_watched",
-             note={"role": "d"}),
+             "1e-6 of 0 and tiny ones down to 5e-324, |x| up to 100 every 1/100 or 1/20, and "
+             "1e-3 and 1e-6 either side of every multiple of 1/4), float64", (x,),
+             driver="ch06.derivative_watched", note={"role": "d"}),
         Case("the same points, each moved four floating-point numbers up", (after,), answer=1,
              note={"role": "d_after"}),
-        Case(f"the {probe.size} points with |x| >= 0.1 in float32", (probe.astype(np.float32),),
+        Case(f"the {probe.size} points with |x| >= 0.1 and tiny ones (1e-30 to 1e-45) in "
+             "float32", (probe.astype(np.float32),),
              answer=1, note={"role": "d32"}),
         Case(f"some of the points as an array of shape {shape}",
              (rng.choice(x, size=shape),), answer=1, note={"role": "same"}),
@@ -1422,6 +1559,21 @@ def _judge_derivative_all(cases, observations, expected) -> None:
                         hint = (f"your derivative is {k:.3g} times the finite differences "
                                 f"{where}: a constant factor is off there (a chain-rule factor, "
                                 "or a 2 or 1/2).")
+        corners = x[kink & (np.abs(x) > 1e-3)]
+        if hint is None and corners.size and 0 < np.sum(bad) <= 8:
+            # A few wrong points right next to the activation's kink: the derivative jumps at
+            # a threshold a little away from it.
+            at = x[bad]
+            nearest = corners[np.clip(np.searchsorted(corners, at), 0, corners.size - 1)]
+            below = corners[np.clip(np.searchsorted(corners, at) - 1, 0, corners.size - 1)]
+            gap = np.minimum(np.abs(at - nearest), np.abs(at - below))
+            if np.all(gap <= 2e-2):
+                c = float(nearest[0] if abs(at[0] - nearest[0]) <= abs(at[0] - below[0])
+                          else below[0])
+                hint = (f"`my_activation` has a kink near x = {c:.4g}, and your derivative is "
+                        "wrong just beside it: its jump sits at another threshold (x < 7.005 "
+                        "for a kink at 7, say, or < against <=). Use the same threshold in "
+                        "both functions.")
         raise ExerciseError(problem, hint or (
             "differentiate term by term with the product and chain rules, and compare each term "
             "at this x with (f(x + h) - f(x - h)) / (2h), h = 1e-5."))
@@ -1454,8 +1606,9 @@ DERIVATIVE = Spec(
                             "out by hand"),
     vectorised=True, reuse_calls=64, loop_hint=_LOOP_HINT,
     passed="`my_derivative` matches central finite differences of your `my_activation` on a "
-           "grid on [-5, 5], within 1e-6 of 0 and out to |x| = 100, keeps float32 and float64, "
-           "and is a formula, not a finite difference.")
+           "grid on [-5, 5], within 1e-6 of 0 and at tiny inputs, out to |x| = 100 and close "
+           "to where kinks sit, keeps float32 and float64, and is a formula, not a finite "
+           "difference.")
 
 
 @exercise_check
@@ -1597,13 +1750,38 @@ def _side_is_bounded(x, y, sign: int) -> bool:
         return bool(gain_last <= 0.5 * gain_before + 1e-9 * (1 + abs(ext[2])))
 
 
+# A piecewise formula (cases, an array of rows): not read, taken as written.
+_PIECEWISE = re.compile(r"\\begin\s*\{|&")
+_READABLE_HINT = (
+    "write it with numbers, x, + - * /, \\frac, \\sqrt, powers, |x| and standard functions "
+    "(\\exp, \\ln, \\tanh, \\sigma, \\mathrm{softplus}, ...): a parameter as its number "
+    "(1.5), or with its value given at the end (x \\sigma(\\beta x), \\beta = 1.5); a function "
+    "of another name written out (x \\tanh(\\ln(1 + e^{x})) for Mish); no subscripts; a "
+    "function's argument in parentheses (\\tanh(2x)). A domain at the end (, \\quad x \\in "
+    "\\mathbb{R}) is fine.")
+
+
+def _formula_text(formula: str) -> str:
+    """The formula as the student wrote it (single backslashes), shortened to 80 characters."""
+    text = " ".join(formula.split())
+    return f"`{text if len(text) <= 80 else text[:77] + '...'}`"
+
+
 def _check_formula_values(formula: str, x: np.ndarray, y: np.ndarray) -> None:
-    """Every side of the formula the reader can evaluate (f(x) = a = b: a and b) must give
-    the values of `my_activation` on [-5, 5], to 0.2% (rounded constants are fine), wherever
-    it is defined. One it cannot read is taken as written."""
+    """Every side of the formula (f(x) = a = b: a and b) must be one the reader can evaluate
+    (a domain at its end left out; a piecewise formula is taken as written), and give the
+    values of `my_activation` on [-5, 5], to 0.2% (rounded constants are fine), wherever it
+    is defined."""
+    sides = _latex.read_sides(formula)
+    unread = [why for fn, why in sides if fn is None]
+    if unread and not _PIECEWISE.search(formula):
+        raise ExerciseError(
+            f"the check cannot read your formula {_formula_text(formula)}: it stops at "
+            f"{unread[0]}. So it cannot compare the formula with `my_activation`, and the "
+            "formula must describe the function you wrote.", _READABLE_HINT)
     keep = np.abs(x) <= 5
     x, y = x[keep][::7], y[keep][::7]
-    for fn in _latex.read_expressions(formula):
+    for fn in [fn for fn, _ in sides if fn is not None]:
         g = _latex.evaluate(fn, x)
         both = np.isfinite(g) & np.isfinite(y)
         if np.sum(both) < 20:  # defined at too few points to say
@@ -1613,7 +1791,7 @@ def _check_formula_values(formula: str, x: np.ndarray, y: np.ndarray) -> None:
         if float(np.max(off)) > 2e-3:
             j = int(np.argmax(off))
             raise ExerciseError(
-                f"your formula {formula.strip()[:60]!r} gives {g[j]:.4g} at x = {x[j]:.4g}, "
+                f"your formula {_formula_text(formula)} gives {g[j]:.4g} at x = {x[j]:.4g}, "
                 f"but `my_activation` gives {y[j]:.4g} there: the formula must describe the "
                 "function you wrote.",
                 "write what `my_activation` computes, e.g. r\"f(x) = x \\tanh(\\ln(1 + e^{x}))\" "
@@ -1673,9 +1851,10 @@ REGISTRATION = Spec(
     what=_I, answers=("my_activation_info", "my_activation"), draw=_draw_registration,
     reference_case=lambda case: None, judge=_judge_registration,
     judge_all=_judge_registration_all,
-    passed="`my_activation_info()` gives a name of your own, a LaTeX formula of f(x), and an "
-           "output range that holds every value of `my_activation` out to |x| = 1e12 and is "
-           "tight on each bounded side.")
+    passed="`my_activation_info()` gives a name of your own, a LaTeX formula whose values are "
+           "those of `my_activation` (a piecewise formula, with cases, is taken as written: "
+           "not compared), and an output range that holds every value of `my_activation` out "
+           "to |x| = 1e12 and is tight on each bounded side.")
 
 
 @exercise_check
@@ -1721,7 +1900,19 @@ _ERRORS = {  # what a wrong derivative does to the right one
     # Right everywhere but at one point, x = v, where it is 0.5 too large.
     "spike": (" 0.5 too large at x = {v:.4g} alone", lambda d, x, v, df: d + 0.5 * (
         np.asarray(x) == v)),
+    # Right everywhere but at a few points, v = [[x0, by0], [x1, by1], ...], each off by its own
+    # amount: the largest error sits at one of them, drawn anywhere in a long array.
+    "spikes": (" wrong at {v} points alone", lambda d, x, v, df: d + _spike_sum(x, v)),
 }
+
+
+def _spike_sum(x, spikes) -> np.ndarray:
+    """The amount ``by`` at each point equal to one of the spikes' ``x0``, 0 elsewhere."""
+    x = np.asarray(x)
+    extra = np.zeros(x.shape)
+    for at, by in spikes:
+        extra = extra + by * (x == at)
+    return extra
 
 
 @builder("ch06.function")
@@ -1753,6 +1944,8 @@ def _function_label(family, a, b, c=0.0, derivative=False, error=None, value=0.0
         return f"f = {text}"
     if error is None:
         return "its right derivative"
+    if error == "spikes":
+        return f"its derivative wrong at {len(value)} points alone (a wrong one)"
     return f"its derivative{_ERRORS[error][0].format(v=value)} (a wrong one)"
 
 
@@ -1870,12 +2063,36 @@ def _draw_gradient_checker(rng) -> list[Case]:
         h = float(10 ** rng.uniform(-6, -2))
         cases.append(_gc_case(f"{count} random points on [-2, 2]", f, df,
                               points(count, -2.0, 2.0), h))
+    # Long arrays with a derivative wrong at a few drawn points, anywhere (one of them in the
+    # last tenth), each by its own amount: a checker that looks at part of a long array (its
+    # first 30 or 100 points, a sample, every k-th point) or gives up on it misses the worst.
+    def spiked(xs, count):
+        size = xs.size
+        where = {int(rng.integers(0, size)), int(rng.integers(size // 2, size)),
+                 int(rng.integers(size - max(1, size // 10), size))}
+        while len(where) < count:
+            where.add(int(rng.integers(0, size)))
+        where = sorted(where)
+        spikes = [[float(xs[i]), float(rng.uniform(0.2, 0.9)) * float(rng.choice([-1, 1]))]
+                  for i in where]
+        text = ", ".join(f"x[{i}]" for i in where)
+        return deriv(sin_slow, "spikes", spikes), f"(the wrong values at {text})"
+
+    for lo, hi in ((150, 700), (1001, 4000)):
+        count = int(rng.integers(lo, hi))
+        xs = points(count)
+        df, where = spiked(xs, int(rng.integers(3, 6)))
+        cases.append(_gc_case(f"{count:,} random points on [-3, 3] {where}", sin_slow, df, xs,
+                              1e-5))
     # Last, the work cases: a loop over the points runs with their number, and a loop over
-    # Python objects driven from C takes far longer than numpy's loops. Their values count too.
+    # Python objects driven from C takes far longer than numpy's loops. Their values count too,
+    # and the long ones have a derivative wrong at a few points.
     for role, count in (("small", 5), ("large", 2000), ("timed", 200_000)):
         label = f"{count:,} points" + (" (timed against numpy's own loops)"
                                        if role == "timed" else "")
-        cases.append(_gc_case(label, sin_slow, deriv(sin_slow), points(count), 1e-5,
+        xs = points(count)
+        df, where = (deriv(sin_slow), "") if role == "small" else spiked(xs, 3)
+        cases.append(_gc_case(f"{label} {where}".strip(), sin_slow, df, xs, 1e-5,
                               work=role, size=count, elements=count))
     return cases
 
@@ -2016,6 +2233,15 @@ def _judge_gradient_checker_all(cases, observations, expected) -> None:
     if len(matches) == 1:
         looks, idea = _GC_MISTAKES[matches[0]]
         raise ExerciseError(f"{problem} On every case your numbers are those of {looks}.", idea)
+    if all(np.size(c.args[2]) >= 100 and got < want for c, got, want in wrong):
+        # Only long arrays differ, with a smaller error: their worst point was left out.
+        raise ExerciseError(
+            f"{problem} Only cases with long arrays (100 points or more) differ, and there "
+            "your error is smaller: your checker leaves out points of a long array (its first "
+            "ones, a sample, every k-th one, or all of them beyond some size), and the wrong "
+            "values there sit at a few points anywhere in it.",
+            "every point counts: compute the error at every point of x, whatever its size, and "
+            "return the largest (np.max over the whole array).")
     defaults = [(c, g) for c, g, _ in results if not _gc_h_given(c)]
     if all(not _gc_h_given(c) for c, _, _ in wrong):
         # Only the cases without h differ: another default step, or something else there?
@@ -2204,23 +2430,40 @@ def _draw_stability(rng) -> list[Case]:
     # Random values too, with 8 significant bits: float32 holds them (and small multiples of
     # them, such as 3x) exactly, so both dtypes compute on the same numbers, as they do on
     # the round numbers above.
-    mantissa, exponent = np.frexp(rng.choice([-1, 1], 8) * 10 ** rng.uniform(-3, 6, 8))
-    extra = np.ldexp(np.round(mantissa * 256) / 256, exponent)
-    values = np.concatenate([STABILITY_INPUTS, _MODERATE, -_MODERATE, _OVERFLOW_EDGES,
-                             -_OVERFLOW_EDGES, extra])
+    # And |x| from 1 to 1e4 spread evenly on a log scale (a few points in every stretch such
+    # as 20 < x < 30), where the derivative must still be the activation's slope.
+    def eight_bits(v):
+        mantissa, exponent = np.frexp(v)
+        return np.ldexp(np.round(mantissa * 256) / 256, exponent)
+
+    extra = eight_bits(rng.choice([-1, 1], 8) * 10 ** rng.uniform(-3, 6, 8))
+    spread = eight_bits(np.geomspace(1, 1e4, 81) * np.exp(rng.uniform(-0.05, 0.05, 81)))
+    values = np.unique(np.concatenate([STABILITY_INPUTS, _MODERATE, -_MODERATE,
+                                       _OVERFLOW_EDGES, -_OVERFLOW_EDGES, extra, spread,
+                                       -spread, _TINY32]))
     values = values[rng.permutation(values.size)]
-    step = _slope_step(values)
+    # float64 gets tiny inputs float32 does not hold too (subnormals among them): a formula
+    # guarded at x == 0 alone gives 0 / 0 there.
+    values64 = np.concatenate([values, _TINY64[rng.permutation(_TINY64.size)]])
+    step = _slope_step(values64)
     cases = []
-    for dtype in (np.float32, np.float64):
+    for dtype, xs in ((np.float32, values.astype(np.float32)), (np.float64, values64)):
         for which in (0, 1):
-            cases.append(Case(f"{_NAMES[which]} at {values.size} inputs from -1e6 to 1e6 "
-                              f"({np.dtype(dtype).name})", (values.astype(dtype), which),
+            cases.append(Case(f"{_NAMES[which]} at {xs.size} inputs from -1e6 to 1e6, tiny "
+                              f"ones among them ({np.dtype(dtype).name})", (xs, which),
                               driver="ch06.strict",
                               note={"role": f"{which}-{np.dtype(dtype).name}"}))
+    # An array of large inputs only (float64): the dtype must not depend on the values.
+    big = values[np.abs(values) >= 1e5]
+    for which in (0, 1):
+        cases.append(Case(f"{_NAMES[which]} at the {big.size} inputs with |x| >= 1e5 alone "
+                          "(float64)", (big.copy(), which), driver="ch06.strict",
+                          note={"role": f"{which}-big"}))
     for sign, name in ((1, "+"), (-1, "-")):
-        cases.append(Case(f"`my_activation` at x {name} h, h = 1e-6 max(1, min(|x|, 1e4)) "
-                          "(float64), for its slope", (values + sign * step, 0),
-                          driver="ch06.strict", note={"role": f"slope{name}"}))
+        cases.append(Case(f"`my_activation` at x {name} h and x {name} 2h, h = 1e-6 max(1, "
+                          "min(|x|, 1e4)) (float64), for its slope",
+                          (np.concatenate([values64 + sign * step, values64 + sign * 2 * step]),
+                           0), driver="ch06.strict", note={"role": f"slope{name}"}))
     return cases
 
 
@@ -2252,7 +2495,11 @@ def _stable_values(case: Case, obs) -> np.ndarray:
         at = result.get("at")
         where = f" at x = {at:g}" if isinstance(at, float) else ""
         problem = str(result["warning"]).split(": ", 1)[-1]
-        if "overflow" in problem:
+        if "overflow" in problem and "cast" in problem:
+            hint = ("a number too large for the dtype it is cast to: float16 holds numbers up "
+                    "to 65504 only (float32 to 3.4e38). Compute in the input's own dtype, "
+                    "without a cast to a narrower one (.astype(np.float16)).")
+        elif "overflow" in problem:
             hint = ("a number too large for the dtype: exp(x) overflows for x > 88.7 in float32 "
                     "(709.8 in float64). Rewrite so exp only sees values <= 0, as the stable "
                     "softplus in the text above does.")
@@ -2283,31 +2530,57 @@ def _judge_stability_all(cases, observations, expected) -> None:
     for which, what in enumerate(_NAMES):
         case32, obs32 = roles[f"{which}-float32"]
         v32 = _stable_values(case32, obs32)
-        v64 = _stable_values(*roles[f"{which}-float64"])
-        index = _first_off(v32, v64, rtol=1e-3, atol=1e-5)
+        case64, obs64 = roles[f"{which}-float64"]
+        v64 = _stable_values(case64, obs64)
+        big_case, big_obs = roles[f"{which}-big"]
+        big = _stable_values(big_case, big_obs)
+        want = _lookup(np.sort(case64.args[0]), v64[np.argsort(case64.args[0])],
+                       big_case.args[0])
+        index = _first_off(big, want, rtol=1e-9, atol=1e-12)
+        if index is not None:
+            raise ExerciseError(
+                f"{what} gives {big[index]:.9g} at x = {float(big_case.args[0][index]):g} in "
+                f"an array of large inputs alone, but {want[index]:.9g} for the same x among "
+                "the other inputs (float64).",
+                "the value at an entry depends on that entry only: no branch on the array's "
+                "values as a whole (np.all, np.any, its size).")
+        # float32 keeps about 7 digits, and a formula of a few operations nearly all of them:
+        # 1e-5 of max(1, |f|) (some 80 units of float32's last place) is room enough for a
+        # stable one.
+        v64 = v64[:v32.size]
+        index = _first_off(v32, v64, rtol=1e-5, atol=1e-5)
         if index is not None:
             at = float(case32.args[0][index])
             raise ExerciseError(
-                f"{what} gives {v32[index]:.6g} in float32 but {v64[index]:.6g} in float64 at "
-                f"x = {at:g}.",
-                "float32 keeps only about 7 digits: a subtraction of two nearly equal numbers, "
-                "or a step smaller than the spacing of float32 numbers, loses them all.")
+                f"{what} gives {v32[index]:.9g} in float32 but {v64[index]:.9g} in float64 at "
+                f"x = {at:g}: they should agree to float32's precision (1e-5 relative).",
+                "float32 keeps about 7 digits, and a formula of a few operations keeps nearly "
+                "all of them: look for a subtraction of two nearly equal numbers, a step "
+                "smaller than the spacing of float32 numbers, a division by a number that "
+                "underflowed (x * x at x = 1e-30), or a result scaled or rounded on the way.")
     # The stable rewrite must compute the same function: at every input the derivative must
     # still be the slope of the forward pass (clipping one of them breaks this). At a kink
     # any value between the one-sided slopes will do, as in Part 2.
     x = roles["1-float64"][0].args[0]
     f = _stable_values(*roles["0-float64"])
     d = _stable_values(*roles["1-float64"])
-    plus = _stable_values(*roles["slope+"])
-    minus = _stable_values(*roles["slope-"])
+    plus, plus2 = np.split(_stable_values(*roles["slope+"]), 2)
+    minus, minus2 = np.split(_stable_values(*roles["slope-"]), 2)
     h = _slope_step(x)
     slope = (plus - minus) / (2 * h)
+    slope2 = (plus2 - minus2) / (4 * h)
     left, right = (f - minus) / h, (plus - f) / h
     # Relative where the slope is small too (softsign's is 1e-8 at 1e4: a factor of 2 there
-    # is an error of 1e-8), with room for the rounding of f(x +- h) over the step and for
-    # differences below 1e-15 (exp(x) clipped at -80 changes Mish by 1e-33 at x = -100).
-    size = np.maximum(np.abs(f), np.maximum(np.abs(plus), np.abs(minus)))
-    tol = 1e-3 * np.abs(slope) + 64 * _EPS * size / h + 1e-15
+    # is an error of 1e-8), with room for the rounding of f(x +- h) over the step (of its
+    # size, or of 1 where it is smaller: sigma as (1 + tanh(x / 2)) / 2 rounds to 1e-17), for the
+    # step's truncation error (a third of the slopes' difference over h and 2h: sin(8x) / 8
+    # has a third derivative of 64 where its slope is 0, and at |x| = 5000 the step is 0.005)
+    # and for differences below 1e-13 (exp(x) clipped at -80 changes Mish by 1e-33 at
+    # x = -100; 1 - exp(-softplus(x)) keeps no digit of sigma(x) below x = -37).
+    size = np.maximum(np.maximum(np.abs(f), np.maximum(np.abs(plus), np.abs(minus))),
+                      np.maximum(np.abs(plus2), np.abs(minus2)))
+    tol = (1e-3 * np.abs(slope) + 64 * _EPS * np.maximum(size, 1.0) / h
+           + np.abs(slope2 - slope) + 1e-13)
     off = (np.abs(d - slope) > tol) & ~((d >= np.minimum(left, right) - tol)
                                         & (d <= np.maximum(left, right) + tol))
     if off.any():
@@ -2326,8 +2599,9 @@ STABILITY = Spec(
     reference_case=lambda case: None, judge=_judge_stability, judge_all=_judge_stability_all,
     numpy_errors="raise",
     passed="`my_activation` and `my_derivative` are stable: no warning, no inf or NaN, "
-           "float32 stays float32 and agrees with float64, inputs untouched, nothing silenced, "
-           "the derivative still the slope of the activation, for |x| up to 1e6.")
+           "float32 stays float32 and agrees with float64 (1e-5 relative), inputs untouched, "
+           "nothing silenced, the derivative still the slope of the activation, for |x| up to "
+           "1e6 and tiny inputs down to float64's subnormals.")
 
 
 @exercise_check
@@ -2375,11 +2649,15 @@ def _variants_gradient_flow(net, X, y) -> dict[str, dict[str, float]]:
         out_act = activations.get(net.output)
         flat["with output"] = pooled([np.abs(g) < t for g in grads]
                                      + [np.abs(out_act.grad(zs[-1])) < t])
+    outputs = net.cache["a"][1:-1]
     return {
         "ratio": {"upside down": float(norms[-1] / norms[0]),
                   "last hidden": float(norms[0] / norms[-2]) if len(norms) > 2 else math.nan},
         "dead": {"with output": float(np.mean(dead)),
-                 "pooled": float(np.sum(dead[:-1] * widths) / np.sum(widths))},
+                 "pooled": float(np.sum(dead[:-1] * widths) / np.sum(widths)),
+                 "no slope": float(np.mean([np.mean(np.all(g == 0, axis=0)) for g in grads])),
+                 "small": float(np.mean([np.mean(np.all(np.abs(a) < 1e-2, axis=0))
+                                         for a in outputs]))},
         "flat": flat,
     }
 
@@ -2389,7 +2667,8 @@ _FLOW_MISTAKES = {
         "upside down": ("the last layer's norm over the first's: upside down",
                         "the ratio is the first layer's gradient norm over the last's; near "
                         "1e-6 means the first layers cannot learn."),
-        "last hidden": ("the first layer's norm over the last hidden layer's",
+        "last hidden": ("the first layer's norm over the last hidden layer's (or over "
+                        "another layer's)",
                         "the last layer is the output layer: the last entry of the norms."),
     },
     "dead": {
@@ -2399,6 +2678,14 @@ _FLOW_MISTAKES = {
         "pooled": ("the fraction of all hidden units pooled together",
                    "the task asks for the mean over the hidden layers of each layer's dead "
                    "fraction; with layers of unequal width the two differ."),
+        "no slope": ("units whose derivative f'(z) is 0 on every sample counted as dead",
+                     "a dead unit outputs zero for every sample (diagnostics.dead_fraction). "
+                     "A step unit, or a tanh unit saturated at 1, has f' = 0 everywhere but "
+                     "still outputs 1: it is flat, not dead."),
+        "small": ("units whose outputs are all small (below 0.01) counted as dead",
+                  "a dead unit outputs exactly zero for every sample "
+                  "(diagnostics.dead_fraction); a sigmoid unit that outputs 3e-4 still "
+                  "passes a signal on."),
     },
     "flat": {
         "signed": ("f'(z) < 0.01 without the absolute value",
@@ -2527,6 +2814,14 @@ def _draw_flow(rng) -> list[Case]:
         _flow_case(rng, "two hidden layers, the second of one unit", "relu", "he",
                    -float(rng.uniform(0.3, 0.6)), [int(rng.integers(5, 10)), 1], "xor",
                    n_samples()),
+        # Units whose derivative is 0 on every sample but whose output is not 0 (a step,
+        # tanh saturated at 1), and units whose output is tiny but never 0: none is dead.
+        _flow_case(rng, "a step layer, then tanh, with biases of +30 (f' = 0 everywhere, yet "
+                   "every unit outputs 1: flat, not dead)", ["step", "tanh"], "he", 30.0,
+                   _unequal_widths(rng, 2, 3, 10), moons_or("xor"), int(rng.integers(8, 25))),
+        _flow_case(rng, "sigmoid with biases of -8 (tiny outputs, about 3e-4, never 0)",
+                   "sigmoid", "xavier", -8.0, _unequal_widths(rng, 2, 3, 10),
+                   moons_or("blobs"), int(rng.integers(8, 25))),
         _flow_case(rng, "five hidden layers, one activation each, three classes, one sample",
                    [str(a) for a in rng.permutation(["relu", "sigmoid", "tanh", "elu",
                                                      "softplus"])],
@@ -2590,8 +2885,9 @@ GRADIENT_FLOW = Spec(
     what=_W, answers=("gradient_flow",), draw=_draw_flow, reference_case=_flow_reference,
     judge=_judge_flow,
     passed="`gradient_flow` reports the gradient ratio and the dead and flat fractions "
-           "correctly on every network tried (ReLU, tanh, SiLU, leaky ReLU, one activation "
-           "per layer; layers of unequal widths, a layer of one unit, a batch of one sample).")
+           "correctly on every network tried (ReLU, tanh, SiLU, leaky ReLU, a step layer, "
+           "saturated tanh, sigmoid with tiny outputs, one activation per layer; layers of "
+           "unequal widths, a layer of one unit, a batch of one sample).")
 
 
 @exercise_check
@@ -2616,9 +2912,17 @@ def _plain_argument(value):
     return f"<{type(value).__name__}: {str(value)[:30]}>"
 
 
-def _fake_run(salt: int, epochs: int, name, dataset, seed) -> dict[str, np.ndarray]:
+def _diverges(diverged, name, dataset, seed) -> bool:
+    key = [_plain_argument(name), _plain_argument(dataset), _plain_argument(seed)]
+    return any(list(d) == key for d in diverged)
+
+
+def _fake_run(salt: int, epochs: int, name, dataset, seed,
+              diverged: bool = False) -> dict[str, np.ndarray]:
     """The accuracies and losses of one fake run: distinct for every (name, dataset, seed),
-    with the best validation epoch before the last, so each wrong epoch shows."""
+    with the best validation epoch before the last, so each wrong epoch shows. A diverged run
+    stops as nn.fit stops: its loss is inf at the epoch it diverged, and every later row NaN
+    (its last epoch's accuracy among them)."""
     key = f"{salt}|{_plain_argument(name)!r}|{_plain_argument(dataset)!r}|" \
           f"{_plain_argument(seed)!r}"
     # 2 epochs + 4 numbers in [0, 1) from the key's hash (the same in every process).
@@ -2628,13 +2932,20 @@ def _fake_run(salt: int, epochs: int, name, dataset, seed) -> dict[str, np.ndarr
     # The best epoch lies between the first and the one before the last (epochs >= 4).
     val[1 + int(u[epochs + 1] * (epochs - 2))] = val[1:].max() + 0.005 + 0.025 * u[epochs + 2]
     accuracy = np.minimum(val + 0.01 + 0.05 * u[epochs + 3:], 1.0)
-    return {"val_accuracy": val, "accuracy": accuracy,
-            "loss": -np.log(np.clip(accuracy - 0.02, 0.05, None)),
-            "val_loss": -np.log(np.clip(val - 0.03, 0.05, None))}
+    run = {"val_accuracy": val, "accuracy": accuracy,
+           "loss": -np.log(np.clip(accuracy - 0.02, 0.05, None)),
+           "val_loss": -np.log(np.clip(val - 0.03, 0.05, None))}
+    if diverged:  # at an epoch from the middle of the run on, after its best one
+        at = max(int(np.argmax(val)) + 1, epochs // 2 + int(u[0] * 1e6) % max(1, epochs // 3))
+        at = min(at, epochs - 1)
+        for values in run.values():
+            values[at + 1:] = np.nan
+        run["loss"][at] = run["val_loss"][at] = np.inf
+    return run
 
 
 @builder("ch06.fake_train")
-def _build_fake_train(salt: int, epochs: int):
+def _build_fake_train(salt: int, epochs: int, diverged=()):
     """A stand-in for the notebook's ``train(name, dataset, seed)``: it returns a real
     ``nn.History`` (every attribute and method of one) filled with drawn numbers, and logs
     its calls in ``train.calls``."""
@@ -2642,13 +2953,16 @@ def _build_fake_train(salt: int, epochs: int):
         """One fake training run: the History of a drawn run, at once."""
         train.calls.append([_plain_argument(name), _plain_argument(dataset),
                             _plain_argument(seed)])
-        run = _fake_run(salt, epochs, name, dataset, seed)
+        run = _fake_run(salt, epochs, name, dataset, seed,
+                        _diverges(diverged, name, dataset, seed))
         label = name if isinstance(name, str) else "?"
         history = nn.History(epochs, [f"hidden 1 ({label})", f"hidden 2 ({label})",
                                       "output (sigmoid)"], np.array([], dtype=int))
         for key, values in run.items():
             getattr(history, key)[:] = values
         history.diagnostics = False
+        stop = np.flatnonzero(np.isinf(run["loss"]))
+        history.diverged_at = int(stop[0]) if stop.size else None
         return history
     train.calls = []
     return train
@@ -2693,6 +3007,18 @@ def _draw_comparison(rng) -> list[Case]:
         cases.append(Case(f"{label}: names={names}, datasets={datasets}, seeds={seeds} "
                           f"({epochs} epochs a run)", (train, names, datasets, seeds),
                           driver="ch06.table"))
+    # Long runs (over 100 epochs), one of which diverges: its last epoch's accuracy is NaN.
+    long = int(rng.integers(101, 161))
+    names, datasets = _choose(rng, _NAME_POOL, 2), _choose(rng, _DATASET_POOL, 1)
+    seeds = _choose(rng, seeds_pool, 3, numbers=True)
+    bad = [names[int(rng.integers(0, 2))], datasets[0], seeds[int(rng.integers(0, 3))]]
+    cases.append(Case(f"two activations, one dataset, three seeds: names={names}, "
+                      f"datasets={datasets}, seeds={seeds} ({long} epochs a run; the run "
+                      f"train{tuple(bad)} diverges, and its History is NaN from the epoch "
+                      "after it on)",
+                      (Build("ch06.fake_train", {"salt": (salt + 7) % 2**31, "epochs": long,
+                                                 "diverged": [bad]}), names, datasets, seeds),
+                      driver="ch06.table"))
     # The first combinations again with another train (other runs, so other numbers): a
     # table remembered from an earlier call, keyed by (name, dataset, seed), shows.
     other = Build("ch06.fake_train", {"salt": (salt + 1 + int(rng.integers(0, 2**20))) % 2**31,
@@ -2708,6 +3034,7 @@ def _draw_comparison(rng) -> list[Case]:
 def _judge_comparison(case: Case, obs, expected) -> None:
     train, names, datasets, seeds = case.args
     salt, epochs = train.params["salt"], train.params["epochs"]
+    diverged = train.params.get("diverged", ())
     args = f"names={names}, datasets={datasets}, seeds={seeds}"
     outcome = obs.result if isinstance(obs.result, dict) else {}
     _check_unmodified(outcome, _T)
@@ -2717,7 +3044,7 @@ def _judge_comparison(case: Case, obs, expected) -> None:
 
     def run(n, ds, s):
         if (n, ds, s) not in runs:
-            runs[n, ds, s] = _fake_run(salt, epochs, n, ds, s)
+            runs[n, ds, s] = _fake_run(salt, epochs, n, ds, s, _diverges(diverged, n, ds, s))
         return runs[n, ds, s]
 
     if not isinstance(got, dict):
@@ -2781,9 +3108,17 @@ def _judge_table_entry(values, runs, what: str) -> None:
     got = np.array([expect_float(v, f"an entry of {what}", finite=False,
                                  hint="each entry is one number: float(...) of the accuracy.")
                     for v in items])
-    if np.allclose(got, right, rtol=1e-9, atol=0):
+    if np.allclose(got, right, rtol=1e-9, atol=0, equal_nan=True):
         return
+    with np.errstate(all="ignore"):
+        last_number = [r["val_accuracy"][np.isfinite(r["val_accuracy"])][-1] for r in runs]
+        epoch_100 = [r["val_accuracy"][min(100, r["val_accuracy"].size - 1)] for r in runs]
     known = {
+        "that is the last accuracy that is not NaN: a run that diverged stops, and its "
+        "History is NaN from then on. Its last epoch's accuracy is NaN: report it as it "
+        "is, so the table shows the run failed.": last_number,
+        "those are the accuracies after epoch 100: the runs here are longer, and the table "
+        "reports the last epoch's, val_accuracy[-1].": epoch_100,
         "that is the training accuracy: the table reports validation accuracy.":
             [r["accuracy"][-1] for r in runs],
         "that is the best epoch's accuracy, chosen by looking at the validation set: report "
@@ -2794,14 +3129,18 @@ def _judge_table_entry(values, runs, what: str) -> None:
         "epoch's.": [r["val_accuracy"][0] for r in runs],
     }
     for idea, wrong in known.items():
-        if np.allclose(got, wrong, rtol=1e-9, atol=0):
+        if np.allclose(got, wrong, rtol=1e-9, atol=0, equal_nan=True) and not np.allclose(
+                wrong, right, rtol=1e-9, atol=0, equal_nan=True):
             hint = idea
             break
     else:
-        if got.size > 1 and np.allclose(np.sort(got), np.sort(right), rtol=1e-9, atol=0):
+        if got.size > 1 and np.allclose(np.sort(got), np.sort(right), rtol=1e-9, atol=0,
+                                        equal_nan=True):
             hint = "the right numbers in another order: one entry per seed, in the order of " \
                    "`seeds`."
-    i = int(np.argmax(np.abs(np.nan_to_num(got - right, nan=np.inf))))
+    with np.errstate(invalid="ignore"):
+        gap = np.where(np.isnan(got) & np.isnan(right), 0.0, np.abs(got - right))
+    i = int(np.argmax(np.nan_to_num(gap, nan=np.inf)))
     raise ExerciseError(f"{what} differs from the answer at seed index {i}: got "
                         f"{pair(got[i], right[i])[0]}, expected {pair(got[i], right[i])[1]}.",
                         hint)
@@ -2822,7 +3161,8 @@ COMPARISON = Spec(
     explain_error=_explain_table_error,
     passed="`comparison_table` builds {dataset: {activation: [accuracy per seed]}} with one "
            "training run per combination, the keys in the order given and the last epoch's "
-           "validation accuracy of each run.")
+           "validation accuracy of each run (NaN for a run that diverged), for runs short and "
+           "long.")
 
 
 @exercise_check

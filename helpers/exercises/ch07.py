@@ -11,8 +11,11 @@ recipes, with autograd, in the checking process (the grader's, under autograding
 
 The cases are drawn at every check, edge cases first: unequal widths and square layers, one
 sample, one unit, float32 and float64, layers built with ``bias=False``, a single Linear
-layer, layers without parameters between, exact zeros next to 1e-310, gradients of 1e-60,
-steps as small as 1e-7 of the weights, then random models. Without PyTorch a check says so in
+layer, layers without parameters between, exact zeros next to 1e-310, gradients from 1e-150
+to 1e150, steps from 1e-15 of the weights to 1e6 times them, then random models. What an
+answer must leave alone is compared before and after: the parameters and their gradients,
+every module's mode, hooks and settings, and the session (autograd, the default dtype,
+torch's random generator). Without PyTorch a check says so in
 one line and returns, except under nbgrader, where it fails (no points for an unchecked
 answer).
 
@@ -55,7 +58,10 @@ __all__ = [
 
 # The course's own implementations of these statistics: "write it yourself" means none of them.
 COURSE_CODE = Forbidden(("helpers.torch_bridge:*", "helpers.diagnostics:*"),
-                        why="the task asks you to write it yourself, with torch (or numpy)")
+                        why="the task asks you to write it yourself, with torch (or numpy)",
+                        hint="write the statistic out with torch (or numpy) operations; the "
+                             "names you import the course's code under do not matter, the "
+                             "check sees what runs.")
 _FLOATS = {"float32": np.float32, "float64": np.float64}
 
 
@@ -207,7 +213,9 @@ def build_layer(layer: dict, dtype: str = "float64"):
     if kind == "gelu":
         return nn.GELU(approximate="tanh")
     if kind == "dropout":
-        return nn.Dropout(0.0)  # p = 0: passes its input on, in training mode too
+        # p = 0 unless the recipe says: passes its input on, in training mode too (a rate
+        # above 0 only where no forward pass runs in training mode)
+        return nn.Dropout(float(layer.get("p", 0.0)))
     if kind == "softmax":
         return nn.Softmax(dim=1)
     raise ExerciseError(f"the check cannot build a layer of type {kind!r}.")
@@ -336,8 +344,9 @@ def _same_array(a, b, rtol: float = 0.0) -> bool:
 
 def _model_state(model) -> dict:
     """A model's state that an answer must not change: each parameter (the tensor object, its
-    values, dtype and requires_grad), each module's training mode, autograd's switch and the
-    session's default dtype."""
+    values, dtype and requires_grad, the tensor hooks left on it), each module's training
+    mode, hooks and other attributes (Dropout's p, LeakyReLU's negative_slope, ELU's alpha,
+    inplace...), and the session's state (``_session_state``)."""
     return {"params": [(name, p, p.detach().clone(), str(p.dtype).replace("torch.", ""),
                         bool(p.requires_grad)) for name, p in model.named_parameters()],
             # Where each parameter's values live: a round trip (.double() then .to(...), or
@@ -345,15 +354,93 @@ def _model_state(model) -> dict:
             # view of the weights no longer follows.
             "storage": [p.data_ptr() for p in model.parameters()],
             "modes": [(name, m.training) for name, m in model.named_modules()],
+            "modules": _modules_state(model),
+            "param_hooks": _param_hooks(model),
             "grads": [None if p.grad is None else p.grad.detach().clone()
                       for p in model.parameters()],
             **_session_state()}
 
 
+# A module's own bookkeeping, compared otherwise (parameters, submodules) or not at all.
+_MODULE_SKIP = frozenset({"_parameters", "_buffers", "_modules", "training"})
+
+
+def _modules_state(model) -> list:
+    """Per module (by name): its hooks (each hooks dict's entries, by identity) and its other
+    attributes (a shallow copy of each value: numbers, flags, strings, sets)."""
+    out = []
+    for name, m in model.named_modules():
+        hooks, attrs = {}, {}
+        for key, value in vars(m).items():
+            if key in _MODULE_SKIP:
+                continue
+            if "hooks" in key and isinstance(value, dict):
+                hooks[key] = [(k, id(v)) for k, v in value.items()]
+            else:
+                attrs[key] = value.copy() if isinstance(value, (set, dict, list)) else value
+        out.append((name, type(m).__name__, hooks, attrs))
+    return out
+
+
+def _param_hooks(model) -> list:
+    """The tensor hooks on each parameter (``p.register_hook``, post-accumulate hooks)."""
+    return [(name, [id(h) for h in (getattr(p, "_backward_hooks", None) or {}).values()],
+             [id(h) for h in (getattr(p, "_post_accumulate_grad_hooks", None) or {}).values()])
+            for name, p in model.named_parameters()]
+
+
+def _same_value(a, b) -> bool:
+    if a is b:
+        return True
+    try:
+        return bool(type(a) is type(b) and a == b)
+    except Exception:  # values whose == is not a bool (arrays, tensors): their identity
+        return False
+
+
+def _module_changes(before: list, after: list) -> list[list[str]]:
+    """How the modules' hooks and attributes differ, as [kind, what] pairs."""
+    changes = []
+    for (name, kind, hooks0, attrs0), (_, _, hooks1, attrs1) in zip(before, after):
+        where = f"layer `{name}` ({kind})" if name else "the model"
+        for key in sorted(set(hooks0) | set(hooks1)):
+            h0, h1 = hooks0.get(key, []), hooks1.get(key, [])
+            if h0 != h1:
+                what = key.strip("_").replace("_", " ")
+                verb = ("has a hook added to its" if len(h1) > len(h0) else
+                        "has a hook removed from its" if len(h1) < len(h0) else
+                        "has a hook replaced in its")
+                changes.append(["hook", f"{where} {verb} {what} (`{key}`)"])
+        for key in sorted(set(attrs0) | set(attrs1), key=str):
+            if key not in attrs0:
+                changes.append(["attribute", f"{where} has a new attribute `{key}`"])
+            elif key not in attrs1:
+                changes.append(["attribute", f"{where} lost its attribute `{key}`"])
+            elif not _same_value(attrs0[key], attrs1[key]):
+                changes.append(["setting", f"`{key}` of {where} went from {attrs0[key]!r} to "
+                                           f"{attrs1[key]!r}"])
+    return changes
+
+
 def _session_state() -> dict:
-    """The session's state an answer must not change: autograd's switch, the default dtype."""
+    """The session's state an answer must not change: autograd's switch, the default dtype,
+    torch's random generator and the hooks registered for every module."""
     torch = _import_torch()
-    return {"grad_enabled": torch.is_grad_enabled(), "default_dtype": torch.get_default_dtype()}
+    module = torch.nn.modules.module
+    return {"grad_enabled": torch.is_grad_enabled(), "default_dtype": torch.get_default_dtype(),
+            "rng": torch.get_rng_state(),
+            "global_hooks": {name: list(map(id, getattr(module, name).values()))
+                             for name in dir(module) if name.startswith("_global_")
+                             and name.endswith("hooks")
+                             and isinstance(getattr(module, name), dict)}}
+
+
+def _restore_session(state: dict) -> None:
+    """Autograd's switch, the default dtype and the random generator as ``state`` had them."""
+    torch = _import_torch()
+    torch.set_grad_enabled(state["grad_enabled"])
+    torch.set_default_dtype(state["default_dtype"])
+    torch.set_rng_state(state["rng"])
 
 
 def _session_changes(before: dict, after: dict) -> list[list[str]]:
@@ -370,6 +457,14 @@ def _session_changes(before: dict, after: dict) -> list[list[str]]:
         changes.append(["default_dtype", "the session's default dtype went from "
                         f"{str(before['default_dtype']).replace('torch.', '')} to "
                         f"{str(after['default_dtype']).replace('torch.', '')}"])
+    torch = _import_torch()
+    if not torch.equal(after["rng"], before["rng"]):
+        changes.append(["rng", "torch's random generator is not where it was (reseeded with "
+                               "torch.manual_seed, or numbers drawn from it)"])
+    if after["global_hooks"] != before["global_hooks"]:
+        changes.append(["global_hook", "the hooks registered for every module of the session "
+                                       "(torch.nn.modules.module.register_module_..._hook) "
+                                       "changed"])
     return changes
 
 
@@ -412,6 +507,25 @@ def _state_changes(before: dict, model, *, values: bool = True,
                                     f"{'training' if m0 else 'evaluation'} to "
                                     f"{'training' if m1 else 'evaluation'} mode"])
             break
+    if [n for n, *_ in after["modules"]] != [n for n, *_ in before["modules"]]:
+        changes.append(["modules", "its layers are not the same ones (added, removed or "
+                                   "replaced)"])
+    else:
+        changes += _module_changes(before["modules"], after["modules"])
+    changes += _param_hook_changes(before["param_hooks"], after["param_hooks"])
+    return changes
+
+
+def _param_hook_changes(before: list, after: list) -> list[list[str]]:
+    """Tensor hooks added to (or removed from) the parameters, as [kind, what] pairs."""
+    changes = []
+    for (name, b0, p0), (_, b1, p1) in zip(before, after):
+        if b0 != b1 or p0 != p1:
+            left = len(b1) + len(p1) > len(b0) + len(p0)
+            changes.append(["param_hook", f"`{name}` has "
+                            + ("a tensor hook left on it" if left else "its tensor hooks "
+                               "changed") + " (a tensor hook acts on every later backward "
+                            "pass)"])
     return changes
 
 
@@ -439,19 +553,40 @@ _CHANGE_HINTS = {
                "even when the values come back equal. Convert copies instead.",
     "values": "read the parameters; build new arrays instead of transposing or converting the "
               "model's tensors in place.",
+    "rng": "torch.manual_seed (or any draw from torch's generator) changes the random numbers "
+           "of everything after it in the session: initial weights, dropout masks, shuffles. "
+           "The task needs no random numbers.",
+    "global_hook": "a hook registered for every module acts on every model of the session: "
+                   "the task needs none.",
+    "hook": "a hook left on a layer keeps acting on every later pass, for whoever uses the "
+            "model next (a forward hook that returns a value replaces the layer's output): "
+            "register none, or remove it (handle.remove()) before you return.",
+    "param_hook": "a tensor hook on a parameter (p.register_hook(...)) stays on it and acts on "
+                  "every later backward pass: register none, or remove it before you return.",
+    "setting": "a layer's settings (Dropout's p, LeakyReLU's negative_slope, ELU's alpha, "
+               "inplace) decide what the model computes from then on: read the model, change "
+               "nothing of it.",
+    "attribute": "whoever uses the model next gets it as you leave it: keep what you need in "
+                 "your own variables, not on the model or its layers.",
+    "modules": "read the model's layers; do not add, remove or replace any.",
 }
 
+_SESSION_KINDS = ("grad_enabled", "grad_on", "default_dtype", "rng", "global_hook")
 
-def _judge_changes(what: str, changes, leave: str) -> None:
-    """Fail with the first change an answer made to what it should have left alone."""
+
+def _judge_changes(what: str, changes, leave: str,
+                   leave_session: str = "The task asks you to leave the session as it is."
+                   ) -> None:
+    """Fail with the first change an answer made to what it should have left alone; ``leave``
+    says what the task asks of the model, ``leave_session`` of the session."""
     if not isinstance(changes, list) or not changes:
         return
     kind, text = (changes[0] + ["", ""])[:2] if isinstance(changes[0], list) else ("", "")
     more = f" (and {len(changes) - 1} more change{'s' if len(changes) > 2 else ''})" \
         if len(changes) > 1 else ""
-    changed = "the session" if kind in ("grad_enabled", "grad_on", "default_dtype") \
-        else "the model"
-    raise ExerciseError(f"{what} changed {changed}: {text}{more}. {leave}",
+    session = kind in _SESSION_KINDS
+    raise ExerciseError(f"{what} changed {'the session' if session else 'the model'}: "
+                        f"{text}{more}. {leave_session if session else leave}",
                         _CHANGE_HINTS.get(kind, _CHANGE_HINTS["values"]))
 
 
@@ -565,8 +700,9 @@ def _explained_by(values: list[_Value]) -> str | None:
 
 _GRAD_WHAT = "`record_grad_norm(module, grad_input, grad_output)`"
 _GRAD_HINT = ("grad_output[0] is dL/dz, the gradient of the loss with respect to the layer's "
-              "output z, for the whole batch (n_samples, n_units); record its norm: the "
-              "square root of the sum of all its squared entries.")
+              "output z, for the whole batch (n_samples, n_units), or with more axes for a "
+              "batch of sequences; record its norm: the square root of the sum of all its "
+              "squared entries.")
 _LOSSES = ("bce", "bce_logits", "mse", "cross_entropy", "sum_squares")
 
 
@@ -596,11 +732,15 @@ def _target(rng, kind: str, n: int, n_out: int, dtype: str):
 
 def _grad_case(rng, label: str, layers: list, dtype: str, loss: str, sizes: list[int], *,
                scale: float = 1.0, x_grad: bool = False, x_scale: float = 1.0,
-               y_scale: float = 1.0, training: bool = True) -> Case:
+               y_scale: float = 1.0, training: bool = True, steps: int = 0) -> Case:
+    """A case of the backward hook; ``steps``: batches of sequences, (n, steps, features),
+    with a float loss (Linear acts on the last axis)."""
     n_in = np.asarray(layers[0]["W"]).shape[1]
     n_out = np.asarray([la for la in layers if la["type"] == "linear"][-1]["W"]).shape[0]
-    batches = [{"X": (x_scale * rng.normal(0.0, 1.0, (n, n_in))).astype(_FLOATS[dtype]),
-                "y": _target(rng, loss, n, n_out, dtype)} for n in sizes]
+    axes = (steps,) if steps else ()
+    batches = [{"X": (x_scale * rng.normal(0.0, 1.0, (n, *axes, n_in))).astype(_FLOATS[dtype]),
+                "y": (rng.normal(0.0, 1.0, (n, *axes, n_out)).astype(_FLOATS[dtype]) if steps
+                      else _target(rng, loss, n, n_out, dtype))} for n in sizes]
     if y_scale != 1.0:  # targets of a regression (a float loss), larger than the outputs
         for batch in batches:
             batch["y"] = batch["y"] * _FLOATS[dtype](y_scale)
@@ -611,7 +751,13 @@ def _grad_case(rng, label: str, layers: list, dtype: str, loss: str, sizes: list
 
 def _draw_grad_hook(rng) -> list[Case]:
     f64, f32 = "float64", "float32"
-    big = float(10 ** rng.uniform(8, 14))  # a drawn scale: no clamp just above it passes
+    # Drawn scales near float64's ends: dL/dz entries of about 1e-150 to 1e-140 (smaller
+    # ones have squares below the smallest normal float64, and every norm, torch's and
+    # numpy's too, loses them) and of 1e140 to 1e150 (larger ones have squares beyond
+    # float64's largest): no cut-off or cap in between passes.
+    tiny = float(10 ** rng.uniform(-150, -140))
+    big = float(10 ** rng.uniform(140, 150))
+    n_tall = int(rng.integers(45_000, 60_001))  # a subsample of the first rows shows
     lin = _linear_recipe
     cases = [
         _grad_case(rng, "the chapter's network: Linear(2, 16) Tanh Linear(16, 16) Tanh "
@@ -631,9 +777,10 @@ def _draw_grad_hook(rng) -> list[Case]:
                    [lin(rng, 3, 6, f64), {"type": "relu"},
                     lin(rng, 6, 5, f64, bias_value=-50.0), {"type": "relu"},
                     lin(rng, 5, 1, f64)], f64, "bce_logits", [int(rng.integers(4, 15))]),
-        _grad_case(rng, "the loss scaled by 1e-60: every dL/dz is about 1e-60, which float32 "
-                   "cannot hold", [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)],
-                   f64, "mse", [int(rng.integers(4, 12))], scale=1e-60),
+        _grad_case(rng, f"the loss scaled by {tiny:.0e} (float64): every dL/dz is about "
+                   f"{tiny:.0e}, far below what float32 can hold",
+                   [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)],
+                   f64, "mse", [int(rng.integers(4, 12))], scale=tiny),
         _grad_case(rng, "one sample, 3 classes, cross-entropy from the logits, inputs that need "
                    "gradients (grad_input[0] is then not None)",
                    [lin(rng, 4, 5, f64), {"type": "tanh"}, lin(rng, 5, 3, f64)], f64,
@@ -648,21 +795,28 @@ def _draw_grad_hook(rng) -> list[Case]:
                    [lin(rng, 2, 8, f64), {"type": "elu"}, lin(rng, 8, 8, f64),
                     {"type": "gelu"}, lin(rng, 8, 1, f64)], f64, "sum_squares", [200],
                    x_scale=3.0, y_scale=100.0),
-        # Gradients far larger (a loss scaled by 1e6: entries in the hundreds of thousands),
-        # and a batch of 3,000 samples: a clamp, a NaN guard, a cast or a subsample that
-        # never acts on small gradients and small batches acts here.
-        _grad_case(rng, f"the loss scaled by {big:.0e}: dL/dz entries far above a million",
-                   [lin(rng, 3, 5, f64), {"type": "tanh"}, lin(rng, 5, 2, f64)], f64, "mse",
-                   [int(rng.integers(4, 12))], scale=big, y_scale=10.0),
-        _grad_case(rng, "a batch of 30,000 samples: Linear(2, 6) Tanh Linear(6, 3), mean squared "
-                   "error", [lin(rng, 2, 6, f64), {"type": "tanh"}, lin(rng, 6, 3, f64)], f64,
-                   "mse", [30_000]),
+        # Gradients far larger (entries of 1e140 and more), and a batch of about 50,000
+        # samples: a clamp, a NaN guard, a cast or a subsample that never acts on small
+        # gradients and small batches acts here.
+        _grad_case(rng, f"the loss scaled by {big:.0e} (float64): dL/dz entries of about "
+                   f"{big:.0e}", [lin(rng, 3, 5, f64), {"type": "tanh"}, lin(rng, 5, 2, f64)],
+                   f64, "mse", [int(rng.integers(4, 12))], scale=big, y_scale=10.0),
+        _grad_case(rng, f"a batch of {n_tall:,} samples: Linear(2, 4) Tanh Linear(4, 3), mean "
+                   "squared error", [lin(rng, 2, 4, f64), {"type": "tanh"}, lin(rng, 4, 3, f64)],
+                   f64, "mse", [n_tall]),
+        # A batch of sequences (three axes): dL/dz has three too, and its norm takes every
+        # entry (a matrix norm gives one per sample).
+        _grad_case(rng, "a batch of sequences, X of shape (n, 3, 4): Linear(4, 5) Tanh "
+                   "Linear(5, 2) act on the last axis, so dL/dz has shape (n, 3, units); mean "
+                   "squared error", [lin(rng, 4, 5, f64), {"type": "tanh"}, lin(rng, 5, 2, f64)],
+                   f64, "mse", [int(rng.integers(2, 8))], steps=3),
         # Gradients flow in eval mode too (it only changes dropout and batch norm): the hook
-        # records every backward pass, whatever the mode.
+        # records every backward pass, whatever the mode, and the log keeps every entry.
         _grad_case(rng, "a model in eval mode: Linear(3, 4) Tanh Linear(4, 2), mean squared "
-                   "error (the hook records in any mode)",
+                   "error, several backward passes (the hook records in any mode)",
                    [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)], f64, "mse",
-                   [int(rng.integers(3, 10)), int(rng.integers(3, 10))], training=False),
+                   [int(rng.integers(3, 10)) for _ in range(int(rng.integers(3, 6)))],
+                   training=False),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
@@ -686,7 +840,9 @@ def _draw_grad_hook(rng) -> list[Case]:
 @driver("ch07.backward_hook")
 def _drive_grad_hook(answers, recipe):
     """Register the hook on every Linear layer, run a forward and backward pass per batch, and
-    keep each layer's log and the gradients that reached the parameters and the input."""
+    keep each layer's log, the gradients that reached the parameters (every one: weights and
+    biases) and the input, and what the hook changed in the session and in the parameters
+    (requires_grad, tensor hooks left on them)."""
     with _traced_answers(answers) as (hook,):
         torch = _import_torch()
         model = build_model(**recipe["model"])
@@ -696,8 +852,10 @@ def _drive_grad_hook(answers, recipe):
             log: list = []
             lin.grad_log = log
             logs.append(log)
-        weight_grads, input_grads = [], []
+        param_grads, input_grads = [], []
         session = _session_state()
+        flags = [(name, bool(p.requires_grad)) for name, p in model.named_parameters()]
+        param_hooks = _param_hooks(model)
         try:
             for lin in linears:
                 handles.append(lin.register_full_backward_hook(hook))
@@ -705,23 +863,38 @@ def _drive_grad_hook(answers, recipe):
                 model.zero_grad(set_to_none=True)
                 x = torch.tensor(batch["X"], requires_grad=bool(recipe["x_grad"]))
                 _loss(torch, recipe["loss"], model(x), batch["y"]).backward()
-                weight_grads.append([lin.weight.grad for lin in linears])
+                param_grads.append([p.grad for p in model.parameters()])
                 input_grads.append(x.grad if recipe["x_grad"] else None)
         finally:
             for h in handles:
                 h.remove()
             changes = _session_changes(session, _session_state())
-            torch.set_grad_enabled(session["grad_enabled"])  # the session as it was
-            torch.set_default_dtype(session["default_dtype"])
+            _restore_session(session)  # the session as it was
+        changes += [["requires_grad", f"requires_grad of `{name}` went from {r0} to "
+                                      f"{bool(p.requires_grad)}"]
+                    for (name, r0), p in zip(flags, model.parameters())
+                    if bool(p.requires_grad) != r0]
+        changes += _param_hook_changes(param_hooks, _param_hooks(model))
         replaced = [lin.__dict__.get("grad_log") is not log for lin, log in zip(linears, logs)]
-    return {"logs": logs, "replaced": replaced, "weight_grads": weight_grads,
+    return {"logs": logs, "replaced": replaced, "param_grads": param_grads,
             "input_grads": input_grads, "changes": changes}
+
+
+def _param_names(recipe: dict) -> list[tuple[int, str]]:
+    """(Linear layer index, "weights" or "bias") of each parameter, in the model's order."""
+    names = []
+    for k, layer in enumerate(la for la in recipe["model"]["layers"] if la["type"] == "linear"):
+        names.append((k, "weights"))
+        if layer["b"] is not None:
+            names.append((k, "bias"))
+    return names
 
 
 @_single_threaded
 def _grad_reference(case: Case) -> dict:
     """dL/dz of every Linear layer (a tensor hook on z, as TorchNet does), dL/d(its input),
-    and the gradients of the weights and of the data, batch by batch, without the student."""
+    and the gradients of the parameters and of the data, batch by batch, without the
+    student."""
     torch = _import_torch()
     recipe = case.args[0]
     model = build_model(**recipe["model"])
@@ -736,7 +909,7 @@ def _grad_reference(case: Case) -> dict:
         return hook
 
     handles = [lin.register_forward_hook(watch(k)) for k, lin in enumerate(linears)]
-    out = {"dz": [], "dx": [], "weight_grads": [], "input_grads": []}
+    out = {"dz": [], "dx": [], "param_grads": [], "input_grads": []}
     try:
         for batch in recipe["batches"]:
             dz.clear()
@@ -746,13 +919,24 @@ def _grad_reference(case: Case) -> dict:
             _loss(torch, recipe["loss"], model(x), batch["y"]).backward()
             out["dz"].append([dz[k] for k in range(len(linears))])
             out["dx"].append([dx.get(k) for k in range(len(linears))])
-            out["weight_grads"].append([None if lin.weight.grad is None
-                                        else lin.weight.grad.numpy().copy() for lin in linears])
+            out["param_grads"].append([None if p.grad is None else p.grad.numpy().copy()
+                                       for p in model.parameters()])
             out["input_grads"].append(x.grad.numpy().copy() if recipe["x_grad"] else None)
     finally:
         for h in handles:
             h.remove()
     return out
+
+
+def _spectral_norm(g: np.ndarray) -> float:
+    """The largest singular value of a 2-D ``g`` (from the small matrix g^T g), else NaN."""
+    if g.ndim != 2:
+        return math.nan
+    with np.errstate(all="ignore"):
+        gram = g.T @ g
+    if not np.isfinite(gram).all():
+        return math.nan
+    return math.sqrt(max(float(np.linalg.eigvalsh(gram)[-1]), 0.0))
 
 
 def _grad_mistakes(g: np.ndarray, gx, right: float) -> dict[str, float]:
@@ -773,8 +957,13 @@ def _grad_mistakes(g: np.ndarray, gx, right: float) -> dict[str, float]:
                 float(np.sum(np.abs(g64))),
             "the norm of the first sample's gradient only, not of the whole batch":
                 float(np.linalg.norm(g64[0])),
+            # (on a batch of sequences: norms along axis 1, as the same code gives there)
             "the mean of the per-sample norms, not the norm of the whole batch":
                 float(np.mean(np.linalg.norm(g64, axis=1))),
+            "the norm of the gradient summed over the samples: that is the bias's gradient, "
+            "not dL/dz": float(np.linalg.norm(g64.sum(axis=0))),
+            "the spectral norm (ord=2, the largest singular value), not the Euclidean norm of "
+            "all the entries": _spectral_norm(g64),
             "the root mean square (the norm divided by the square root of the number of "
             "entries)": right / math.sqrt(g.size),
             "the norm times the number of samples": right * g.shape[0],
@@ -813,28 +1002,45 @@ def _survey_grad(cases, observations, refs) -> dict:
 def _judge_grad_hook(case: Case, obs, expected) -> None:
     what = _GRAD_WHAT
     recipe = case.args[0]
-    res = _record(obs.result, ("logs", "replaced", "weight_grads", "input_grads", "changes"),
+    res = _record(obs.result, ("logs", "replaced", "param_grads", "input_grads", "changes"),
                   what)
-    _judge_changes(what, res["changes"], "A hook only records: the rest of the notebook runs "
-                                         "in the session it leaves.")
+    _judge_changes(what, res["changes"], "A hook only records: whoever trains the model next "
+                                         "uses it as the hook leaves it.",
+                   "A hook only records: the rest of the notebook runs in the session it "
+                   "leaves.")
     dtype = recipe["model"]["dtype"]
     rtol = _grad_rtol(case)
     n_batches, n_layers = len(recipe["batches"]), len(expected["dz"][0])
     passes = f"{n_batches} backward pass{'es' if n_batches > 1 else ''}"
     # The gradients must be those of the model without the hook: it only watches.
+    names = _param_names(recipe)
     for b in range(n_batches):
-        for k in range(n_layers):
-            got = _tensor_array(_index(res["weight_grads"], b, k))
-            ref = expected["weight_grads"][b][k]
+        on = f" on backward pass {b + 1} of {n_batches}" if n_batches > 1 else ""
+        for i, (k, kind) in enumerate(names):
+            got = _index(res["param_grads"], b, i)
+            ref = expected["param_grads"][b][i]
             # (bit for bit: the same passes give the same gradients; a hook that returns a
             # scaled grad_input changes them by as little as it likes)
-            if ref is not None and (got is None or not _same_array(got, ref)):
+            if ref is None and got is None:
+                continue
+            got = _tensor_array(got)
+            if ref is not None and got is not None and _same_array(got, ref):
+                continue
+            state = ("is missing (None)" if got is None else "exists, where the model has "
+                     "none" if ref is None else "differs from the model's own")
+            if kind == "weights":
                 raise ExerciseError(
                     f"with {what} attached, the gradient of Linear layer {k + 1}'s weights "
-                    "differs from the model's own: the hook changed the gradients that flow "
-                    "back.", "a backward hook that returns a value replaces grad_input, the "
-                    "gradient passed on to the layers before; a hook that only records "
-                    "returns nothing (None), and modifies no tensor it is given.")
+                    f"{state}{on}: the hook changed the gradients that flow back.",
+                    "a backward hook that returns a value replaces grad_input, the gradient "
+                    "passed on to the layers before; a hook that only records returns nothing "
+                    "(None), and modifies no tensor it is given.")
+            raise ExerciseError(
+                f"with {what} attached, the gradient of Linear layer {k + 1}'s bias {state}"
+                f"{on}: the hook changed it.",
+                "a hook that only records leaves every gradient alone, the biases' too: it "
+                "registers no tensor hook on a parameter, assigns no .grad and switches no "
+                "requires_grad.")
         if expected["input_grads"][b] is not None:
             got = _tensor_array(_index(res["input_grads"], b))
             if got is None or not _same_array(got, expected["input_grads"][b]):
@@ -873,6 +1079,12 @@ def _judge_grad_hook(case: Case, obs, expected) -> None:
                     f"{problem}: a gradient this small is still not zero; a lower precision "
                     "(float32 or float16) or a cut-off turns it into 0.",
                     "compute the norm in the gradient's own precision, with no threshold.")
+            if right > 1e30 and 0 < got < right * (1 - 1e-3):
+                raise ExerciseError(
+                    f"{problem}: a gradient this large is still a number to record as it is; "
+                    "a cap (min(...), a clamp, clipping) makes it smaller.",
+                    "record the norm itself, with no cap: an exploding gradient is what the "
+                    "log is there to show.")
             named = _named(GRAD_HOOK)
             if named is not None:
                 raise ExerciseError(f"{problem}: it looks like {named}.", _GRAD_HINT)
@@ -908,6 +1120,10 @@ def _explain_grad_hook(case: Case, obs) -> str | None:
     if "inplace" in error or "in-place" in error:
         return ("the gradients a hook receives are used again after it returns: read them "
                 "without modifying them.")
+    if "only one element tensors" in error:
+        return ("the hook records one number for the whole batch, whatever its number of axes: "
+                "on a batch of sequences dL/dz has three, and a matrix norm gives one per "
+                "sample. Take the norm of all its entries.")
     if "requires grad" in error or "numpy()" in error:
         return ("take the tensor out of autograd's graph (detach it) before converting it to "
                 "numpy.")
@@ -921,8 +1137,9 @@ GRAD_HOOK = _ChapterSpec(
     forbidden=COURSE_CODE, survey=_survey_grad, builds="the model, its batches and its loss",
     passed="`record_grad_norm(module, grad_input, grad_output)` records ||dL/dz|| of every "
            "Linear layer on every backward pass tried (one layer or several, float32 and "
-           "float64, several losses, dead layers, gradients from 1e-60 to thousands) and leaves "
-           "the gradients alone.")
+           "float64, several losses, up to five passes, batches of tens of thousands, dead "
+           "layers, gradients from 1e-150 to 1e150) and leaves the gradients, the biases' "
+           "included, and the parameters alone.")
 
 
 @exercise_check
@@ -1043,6 +1260,13 @@ def _draw_dead(rng) -> list[Case]:
                             {"type": "elu"}, [z_elu]))
     cases.append(_dead_case("a Tanh layer, 3 samples x 4 units: units saturated at +1 and -1, "
                             "one dead (z = 0)", {"type": "tanh"}, [z_sat]))
+    # ELU(alpha=0) outputs 0 for every z <= 0, as a ReLU does: a unit negative throughout is
+    # dead there (its output, not its input z, is zero on every sample).
+    cases.append(_dead_case("an ELU(alpha=0) layer, 3 samples x 4 units (it outputs 0 for every "
+                            "z <= 0, like a ReLU): one unit negative on every sample, one z = 0",
+                            {"type": "elu", "alpha": 0.0}, [_scaled_columns(rng, np.array(
+                                [[-1.0, 0.0, 2.0, -0.5], [-2.0, 0.0, -1.0, 0.5],
+                                 [-0.5, 0.0, 1.0, -1.0]]))]))
     # A batch, then its twin: two inner values swapped, so that a dead unit comes alive. The
     # shape, dtype, sum and the ends are the same: an answer that keeps its result by them
     # hands the first batch's fraction back for the second.
@@ -1058,8 +1282,8 @@ def _draw_dead(rng) -> list[Case]:
     # Large batches with one tiny live output in some units: an answer that rounds a large
     # batch to a lower precision (float16 above some size, float32 for float64) turns them
     # into zeros, and those units into dead ones.
-    for dtype, n, units, tiny in (("float32", 400, 300, (1e-40, 1e-30, 2e-8)),
-                                  ("float64", 250, 500, (1e-310, 1e-300, 1e-50))):
+    # (The float64 one is the batch of a million entries below.)
+    for dtype, n, units, tiny in (("float32", 400, 300, (1e-40, 1e-30, 2e-8)),):
         z = -np.abs(rng.normal(0.0, 1.0, (n, units))) - 0.1
         order = rng.permutation(units)
         live, faint = order[: units // 2], order[units // 2: units // 2 + len(tiny)]
@@ -1069,6 +1293,14 @@ def _draw_dead(rng) -> list[Case]:
             f"a large {dtype} ReLU layer, {n} samples x {units} units, where some units output "
             f"{', '.join(f'{v:g}' for v in tiny)} once and 0 otherwise (alive)",
             {"type": "relu"}, [z.astype(_FLOATS[dtype])]))
+    # A batch of over a million entries and over 100,000 samples, float64, with dead units
+    # and units that output 1e-310 or 1e-300 once: a lower precision, or a shortcut, kept
+    # for large batches only acts here.
+    n_huge = int(rng.integers(100_001, 102_001))
+    cases.append(_dead_case(
+        f"a ReLU layer on a batch of {n_huge:,} samples x 10 units (float64, over a million "
+        "entries): some units dead, two that output 1e-310 or 1e-300 once and 0 otherwise "
+        "(alive)", {"type": "relu"}, [_huge_dead_batch(rng, n_huge, 10)]))
     for j in range(3):
         kind = str(rng.choice(["relu", "leaky_relu", "tanh", "elu"]))
         layer = {"type": kind, "slope": 0.1} if kind == "leaky_relu" else {"type": kind}
@@ -1142,6 +1374,22 @@ def _big_dead_batch(rng, n: int, units: int) -> np.ndarray:
     return z
 
 
+def _huge_dead_batch(rng, n: int, units: int) -> np.ndarray:
+    """A ReLU layer's z, n x units (float64), built cheaply: 2 to 4 units negative throughout
+    (dead), two negative but for one inner sample of 1e-310 or 1e-300 (alive, by a margin a
+    lower precision loses), the others of both signs."""
+    order = rng.permutation(units)
+    dead, faint = order[:int(rng.integers(2, 5))], order[-2:]
+    shift = np.full(units, 0.5)
+    shift[np.concatenate([dead, faint])] = 1.5
+    # A block of 1,000 random samples, repeated (a copy costs less than drawing a million
+    # numbers): the live units in -0.5..0.5, the others in -1.5..-0.5.
+    block = rng.random((1000, units)) - shift
+    z = np.tile(block, (-(-n // 1000), 1))[:n]
+    z[rng.integers(1, n - 1, 2), faint] = (1e-310, 1e-300)
+    return z
+
+
 @driver("ch07.forward_hook")
 def _drive_forward_hook(answers, recipe):
     """Register the hook on the layer, run each batch through it (and backward, when the batch
@@ -1175,6 +1423,18 @@ def _drive_forward_hook(answers, recipe):
         finally:
             handle.remove()
         replaced = layer.__dict__.get("dead_log") is not log
+        # A batch of a million entries is compared here, with the layer's own output (a
+        # twin layer without the hook): handed back, it would be copied and hashed for the
+        # check's records several times over.
+        twin = build_layer(recipe["layer"]).train(not evaluating)
+        for b, (z, out) in enumerate(zip(recipe["batches"], outputs)):
+            if isinstance(out, torch.Tensor) and out.numel() > _SURVEYED:
+                with torch.no_grad():
+                    own = twin(torch.as_tensor(z))
+                outputs[b] = {"shape": tuple(out.shape), "requires_grad": out.requires_grad,
+                              "dtype": str(out.dtype).replace("torch.", ""),
+                              "same": bool(out.dtype == own.dtype and torch.equal(
+                                  out.detach(), own))}
     return {"log": log, "replaced": replaced, "outputs": outputs, "input_grads": input_grads,
             "inputs_kept": inputs_kept}
 
@@ -1187,13 +1447,16 @@ def _dead_reference(case: Case) -> dict:
     layer = build_layer(recipe["layer"])
     outputs, grads = [], []
     for z in recipe["batches"]:
-        x = torch.tensor(z, requires_grad=bool(recipe["grad"]))
+        # (the recipe's own array where no gradient is needed: the layer does not write
+        # into its input)
+        x = torch.tensor(z, requires_grad=True) if recipe["grad"] else torch.as_tensor(z)
         out = layer(x)
         if recipe["grad"]:
             out.sum().backward()
             grads.append(x.grad.numpy().copy())
-        outputs.append(out.detach().numpy().copy())
-    return {"outputs": outputs, "input_grads": grads}
+        outputs.append(out.detach().numpy())  # (a tensor of this pass only: no copy)
+    return {"outputs": outputs, "input_grads": grads,
+            "fractions": [_dead_fraction(a) for a in outputs]}
 
 
 def _by_unit(a: np.ndarray) -> tuple[np.ndarray, int]:
@@ -1203,8 +1466,8 @@ def _by_unit(a: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _dead_fraction(a: np.ndarray) -> float:
-    units, over_samples = _by_unit(a)
-    return float(np.mean(np.all(units == 0, axis=over_samples)))
+    # (count_nonzero over the samples: fast along either axis, no transposed copy)
+    return float(np.mean(np.count_nonzero(a, axis=0) == 0))
 
 
 def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str, str, float]]:
@@ -1228,6 +1491,10 @@ def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str
             ("units whose outputs are <= 0: negative outputs are alive", "",
              float(np.mean(np.all(u <= 0, axis=s)))),
             ("a count of dead units instead of a fraction", "", right * a.shape[1]),
+            ("the fraction of units that are *alive* (1 minus the dead fraction)", "",
+             1.0 - right),
+            ("the number of dead units divided by the number of *samples*, not of units", "",
+             right * a.shape[1] / a.shape[0]),
             ("a percentage instead of a fraction", "", 100 * right),
             # float32 keeps what a float32 layer gives: that variant is the right answer there
             *[(lower.format(low), low, float(np.mean(np.all(u.astype(low) == 0, axis=s))))
@@ -1249,6 +1516,9 @@ def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str
         ]
 
 
+_SURVEYED = 500_000  # the largest batch (entries) whose known mistakes the survey computes
+
+
 def _dead_ok(got: float, right: float) -> bool:
     return _close(got, right, 1e-6, 1e-12)
 
@@ -1261,9 +1531,11 @@ def _survey_dead(cases, observations, refs) -> dict:
                                                                             dict) else None
         for b, (a, z) in enumerate(zip(ref["outputs"], c.args[0]["batches"])):
             entry = _index(log, b)
-            if not _is_float_entry(entry):
+            # (a batch of a million entries is left out: two dozen reductions of it would
+            # cost more than the rest of the check)
+            if not _is_float_entry(entry) or a.size > _SURVEYED:
                 continue
-            got, right = float(entry), _dead_fraction(a)
+            got, right = float(entry), ref["fractions"][b]
             values.append(_Value(got, right, _dead_ok(got, right), [
                 (name, variant, wrong, 1e-6)
                 for name, variant, wrong in _dead_mistakes(a, np.asarray(z), right)]))
@@ -1284,6 +1556,14 @@ def _judge_dead(case: Case, obs, expected) -> None:
     for b, ref in enumerate(expected["outputs"]):
         on = f"batch {b + 1} of {n}" if n > 1 else "the batch"
         got = _index(res["outputs"], b)
+        if isinstance(got, dict) and "same" in got:  # compared by the driver (a large batch)
+            if tuple(got.get("shape", ())) != ref.shape or got.get("same") is not True:
+                raise ExerciseError(
+                    f"{what} changed the layer's output on {on} (it must only record).",
+                    "work on the tensor without modifying it: in-place operations (methods "
+                    "ending in `_`, or assigning into it) change the activations the next "
+                    "layer sees, and a tensor the hook returns replaces them.")
+            continue
         if not isinstance(got, TensorData) or got.shape != ref.shape:
             raise ExerciseError(
                 f"{what} returned a value, and a forward hook's return value *replaces* the "
@@ -1297,13 +1577,19 @@ def _judge_dead(case: Case, obs, expected) -> None:
                 "a tensor the hook returns replaces them.")
         if grad:
             reached = _tensor_array(_index(res["input_grads"], b))
-            if not got.requires_grad or reached is None or not _same_array(
-                    reached, expected["input_grads"][b]):
+            if not got.requires_grad or reached is None:
                 raise ExerciseError(
                     f"with {what} attached, the layer's output no longer carries autograd's "
                     "history: backward() would give the layers before it no gradient (their "
                     ".grad stays None).", "whatever a forward hook returns replaces the layer's "
                     "output; a hook that only records returns nothing.")
+            if not _same_array(reached, expected["input_grads"][b]):
+                raise ExerciseError(
+                    f"with {what} attached, the gradient that reached the layer's input on {on} "
+                    "differs from the layer's own: the hook changed the gradient that flows "
+                    "back (a tensor hook on the output or the input, or an in-place change).",
+                    "a hook that only records registers no tensor hook and modifies no tensor: "
+                    "backward() must see the layer as if the hook were not there.")
     if res["replaced"]:
         raise ExerciseError(
             f"{what} replaced `module.dead_log` with a new object.",
@@ -1320,7 +1606,7 @@ def _judge_dead(case: Case, obs, expected) -> None:
     for b, (entry, a) in enumerate(zip(log, expected["outputs"])):
         got = _as_float_entry(entry, what, "turn the one-element result into a plain number "
                                            "(a Python float) before you store it.")
-        right = _dead_fraction(a)
+        right = expected["fractions"][b]
         if _dead_ok(got, right):
             continue
         on = f"batch {b + 1} of {n}" if n > 1 else "the batch"
@@ -1428,9 +1714,13 @@ def _draw_layout(rng) -> list[Case]:
                       {"type": "dropout"}, lin(rng, 4, 3, f64), {"type": "identity"},
                       {"type": "gelu"}, lin(rng, 3, 2, f64), {"type": "sigmoid"}], f64,
                      training=False),
-        _layout_case("square layers only: Linear(4, 4) Tanh Linear(4, 4) ELU Linear(4, 4)",
-                     [lin(rng, 4, 4, f64), {"type": "tanh"}, lin(rng, 4, 4, f64),
-                      {"type": "elu"}, lin(rng, 4, 4, f64)], f64),
+        # In training mode, with layers whose settings and mode decide what the model
+        # computes: a Dropout(0.25), a LeakyReLU(0.2), an ELU(0.5).
+        _layout_case("square layers only, in training mode: Linear(4, 4) LeakyReLU(0.2) "
+                     "Dropout(p=0.25) Linear(4, 4) ELU(alpha=0.5) Linear(4, 4)",
+                     [lin(rng, 4, 4, f64), {"type": "leaky_relu", "slope": 0.2},
+                      {"type": "dropout", "p": 0.25}, lin(rng, 4, 4, f64),
+                      {"type": "elu", "alpha": 0.5}, lin(rng, 4, 4, f64)], f64),
         _layout_case("a frozen layer that has a bias (requires_grad False): Linear(3, 4, "
                      "frozen) ReLU Linear(4, 2)",
                      [lin(rng, 3, 4, f64, frozen=True), {"type": "relu"}, lin(rng, 4, 2, f64)],
@@ -1517,16 +1807,14 @@ def _drive_layout(answers, recipe):
         poisoned = _plain.to_plain(result)
         second = course_layout(model)
         refilled = _moved(poisoned, _plain.to_plain(result))
-        torch.set_grad_enabled(before["grad_enabled"])  # the session as it was
-        torch.set_default_dtype(before["default_dtype"])
+        _restore_session(before)  # the session as it was
         with torch.no_grad():
             # A session whose default dtype is float64 too: it must stay so.
             torch.set_default_dtype(torch.float64)
             inside = _model_state(model)
             third = course_layout(model)
             changes_no_grad = _state_changes(inside, model, grads=True)
-        torch.set_grad_enabled(before["grad_enabled"])
-        torch.set_default_dtype(before["default_dtype"])
+        _restore_session(before)
     # Arrays the caller cannot write into, or that two calls share (a cache handing back what
     # it keeps while the model looks unchanged): the caller's own changes fail, or leak.
     calls = [list(_arrays_in(r)) for r in (result, second, third)]
@@ -1601,6 +1889,7 @@ def _judge_layout(case: Case, obs, expected) -> None:
             "arrays, refilled.", "whoever called your function first still holds its arrays: "
             "create new arrays at every call, and keep none from one call to the next.")
     _judge_changes(f"{what}, called inside `with torch.no_grad():`,", res["changes_no_grad"],
+                   "The task asks you to leave the model and the session as they are.",
                    "The task asks you to leave the model and the session as they are.")
     _judge_layout_result(f"{what} (called inside `with torch.no_grad():`)", res["third"],
                          expected["weights2"], expected["biases2"], expected["has_bias"],
@@ -1685,9 +1974,9 @@ def _judge_layout_result(what: str, got, weights: list, biases: list, has_bias: 
                         "model's precision.", "the course's networks compute in float64: "
                         "convert the copy's dtype (float32 to float64 is exact).")
                 raise ExerciseError(
-                    f"{what}: {label} has dtype {value.dtype}, expected float64 (the model's "
-                    "own precision).", "keep the model's precision: converting to float32 "
-                    "rounds every weight.")
+                    f"{what}: {label} has dtype {value.dtype}, expected float64 (the "
+                    "exercise asks for float64 arrays whatever the model's precision).",
+                    "keep the model's precision: converting to float32 rounds every weight.")
     for i, (W, ref) in enumerate(zip(got[0], weights)):
         if W.shape != ref.shape:
             hint = "torch keeps (fan_out, fan_in); the course's W maps fan_in to fan_out."
@@ -1758,14 +2047,18 @@ COURSE_LAYOUT = _ChapterSpec(
     what=_LAYOUT_WHAT, answers=("course_layout",), draw=_draw_layout,
     reference_case=_layout_reference, judge=_judge_layout, explain_error=_explain_layout,
     forbidden=Forbidden(("helpers.torch_bridge:*",), why="the task asks you to write it "
-                        "yourself, without the course's torch_bridge"),
+                        "yourself, without the course's torch_bridge",
+                        hint="read the Linear layers' weight and bias yourself; the names you "
+                             "import torch_bridge under do not matter, the check sees what "
+                             "runs."),
     builds="the model",
     passed="`course_layout(model)` gives the course's layout on every model tried (float32 and "
            "float64, one Linear layer or several, layers built with bias=False, frozen layers, "
            "other layers between, training and evaluation mode): W of shape (fan_in, fan_out) "
            "and b as float64 copies that later training and later calls cannot change, the "
-           "model's current values at every call, and the model and the session (autograd, "
-           "also inside torch.no_grad(), and the default dtype) left as they were.")
+           "model's current values at every call, and the model (its parameters, every "
+           "layer's mode and settings, its hooks) and the session (autograd, also inside "
+           "torch.no_grad(), the default dtype, torch's random generator) left as they were.")
 
 
 @exercise_check
@@ -1913,7 +2206,10 @@ def _draw_ratios(rng) -> list[Case]:
     lin = _linear_recipe
     three = [lin(rng, 4, 3, f64), {"type": "tanh"}, lin(rng, 3, 6, f64), {"type": "relu"},
              lin(rng, 6, 2, f64)]
-    scales = [float(s) for s in rng.permutation([1e-7, 1e-3, 0.5])]
+    # One layer moved by 1e-15 to 1e-13 of its size (a float64 model resolves it), one by
+    # 1e-3, one by 1e4 to 1e6: no cut-off or cap in between passes.
+    scales = [float(s) for s in rng.permutation([10 ** rng.uniform(-15, -13), 1e-3,
+                                                 10 ** rng.uniform(4, 6)])]
     frozen_step = [lin(rng, 3, 4, f64, frozen=True), {"type": "relu"}, lin(rng, 4, 2, f64)]
     frozen_first = [lin(rng, 2, 4, f64, frozen=True), {"type": "leaky_relu", "slope": 0.1},
                     {"type": "dropout"}, lin(rng, 4, 3, f64), {"type": "identity"},
@@ -1953,9 +2249,9 @@ def _draw_ratios(rng) -> list[Case]:
                     [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)], f64,
                     {"kind": "adam", "lr": 1e-9}),
         _ratio_case(rng, "one-unit layers in evaluation mode (model.eval()): Linear(1, 1) "
-                    "Sigmoid Linear(1, 1), SGD (lr 0.5)",
-                    [lin(rng, 1, 1, f64), {"type": "sigmoid"}, lin(rng, 1, 1, f64)], f64,
-                    {"kind": "sgd", "lr": 0.5}, training=False),
+                    "Sigmoid Dropout(p=0.5) Linear(1, 1), SGD (lr 0.5)",
+                    [lin(rng, 1, 1, f64), {"type": "sigmoid"}, {"type": "dropout", "p": 0.5},
+                     lin(rng, 1, 1, f64)], f64, {"kind": "sgd", "lr": 0.5}, training=False),
         # Targets of 1e5: gradients of norm 1e4 and more, entries above 1e3. A step taken with
         # clipped gradients (clip_grad_norm_, clip_grad_value_) is another step.
         _ratio_case(rng, f"SGD (lr {1e-2 / huge:.1e}) with targets of about {huge:.0e}: "
@@ -2022,8 +2318,7 @@ def _drive_ratios(answers, recipe):
         result = update_ratios(model, step)
         changes = _state_changes(before, model, values=False)
         grads_after = _same_grads(params, grads)
-        torch.set_grad_enabled(before["grad_enabled"])  # the session as it was
-        torch.set_default_dtype(before["default_dtype"])
+        _restore_session(before)  # the session as it was
         linears = _linears(model)
         after = [lin.weight.detach().numpy().copy() for lin in linears]
         after_b = [None if lin.bias is None else lin.bias.detach().numpy().copy()
@@ -2038,8 +2333,7 @@ def _drive_ratios(answers, recipe):
             inside = _model_state(model)
             result2 = update_ratios(model, step)
             changes2 = _state_changes(inside, model, values=False)
-        torch.set_grad_enabled(before["grad_enabled"])
-        torch.set_default_dtype(before["default_dtype"])
+        _restore_session(before)
     return {**first, "after": after, "after_b": after_b,
             "second": {"result": result2, "calls": calls[0], "grads_kept": grads_kept,
                        "changes": changes2}}
@@ -2153,10 +2447,21 @@ def _survey_ratios(cases, observations, refs) -> dict:
         ok = _ratios_ok(got, right, rtol)
         for k in range(right.size):
             values.append(_Value(float(got[k]), float(right[k]), bool(ok[k]), [
-                (name, "", float(wrong[k]), next((t for low, t in _MISTAKE_TOL.items()
-                                                  if f"in {low}," in name), max(rtol, 1e-6)))
+                (name, "", float(wrong[k]), _mistake_tol(name, float(wrong[k]),
+                                                         float(right[k]), rtol))
                 for name, wrong in mistakes.items()]))
     return {"named": _explained_by(values)}
+
+
+def _mistake_tol(name: str, wrong: float, right: float, rtol: float) -> float:
+    """How close to a mistake's value an answer's must come to be taken for it: relative, and
+    for a difference of norms, also 1e-13 absolute (two norms that differ by 1e-15 of their
+    size cancel: computed two ways, their difference agrees only that far)."""
+    tol = next((t for low, t in _MISTAKE_TOL.items() if f"in {low}," in name), max(rtol, 1e-6))
+    scale = max(abs(wrong), abs(right))
+    if name.startswith("computed a difference of norms") and math.isfinite(scale) and scale:
+        tol = max(tol, 1e-13 / scale)
+    return tol
 
 
 def _show_pair(got: np.ndarray, right: np.ndarray) -> tuple[str, str]:
@@ -2189,14 +2494,16 @@ def _judge_ratios(case: Case, obs, expected) -> None:
                                and _same_array(got, ref)):
                 continue
             layer = f"the {kind} of Linear layer {k + 1}"
+            were, its = ("were", "their") if kind == "weights" else ("was", "its")
             if isinstance(got, np.ndarray) and _same_array(got, before) and not _same_array(
                     ref, before):
                 raise ExerciseError(
-                    f"after {what} returned, {layer} were back at their values before the "
+                    f"after {what} returned, {layer} {were} back at {its} values before the "
                     "step: the step's change was undone.", "leave the model as the step "
                     "leaves it: whoever trains the model calls your function to measure a step, "
                     "not to cancel it. Compare copies instead of writing them back.")
-            raise ExerciseError(f"after {what} returned, {layer} were not those the step "
+            raise ExerciseError(f"after {what} returned, {layer} {were} not "
+                                f"{'those' if kind == 'weights' else 'the one'} the step "
                                 "leaves.", "leave the model as the step leaves it: change "
                                 "no parameter yourself.")
     _judge_ratio_result(case, what, res["result"], expected, _named(UPDATE_RATIOS))
@@ -2204,18 +2511,21 @@ def _judge_ratios(case: Case, obs, expected) -> None:
     again = (f"{what}, called a second time on the same model (inside `with torch.no_grad():`, "
              "after a step it did not see),")
     _judge_ratio_call(again, second, "The task asks you to leave the model and the session as "
-                                     "they are.")
+                                     "they are.", "The task asks you to leave the model and the "
+                                                  "session as they are.")
     _judge_ratio_result(case, again, second["result"], expected["second"], None)
 
 
-def _judge_ratio_call(what: str, res: dict, leave: str) -> None:
+def _judge_ratio_call(what: str, res: dict, leave: str,
+                      leave_session: str = "The task asks you to leave the session as the "
+                                           "caller had it.") -> None:
     """One call: step() once, nothing changed but by the step, the gradients kept for it."""
     calls = res["calls"]
     if calls != 1:
         raise ExerciseError(f"{what} called step() {calls} times; it must call it exactly once.",
                             "the ratio is about one optimizer step: record the weights, take "
                             "the step, compare.")
-    _judge_changes(what, res["changes"], leave)
+    _judge_changes(what, res["changes"], leave, leave_session)
     if _index(res["grads_kept"], 0) is not True:
         raise ExerciseError(
             f"when {what} called step(), the model's gradients were no longer the ones it was "
@@ -2274,6 +2584,18 @@ def _judge_ratio_result(case: Case, what: str, got, expected: dict, named: str |
             "their memory: keep an independent copy.")
     if named is not None:
         raise ExerciseError(f"{shown}: it looks like you {named}.", _RATIOS_HINT)
+    for k in range(n):
+        if not ok[k] and values[k] == 0 and 0 < right[k] < 1e-6:
+            raise ExerciseError(
+                f"{shown}: layer {k + 1}'s ratio, {pair(values[k], right[k])[1]}, is tiny but "
+                "not zero; a cut-off (or a lower precision) turns it into 0.",
+                "report every ratio as it comes, with no threshold, in the model's precision.")
+        if not ok[k] and right[k] > 10 and 0 < values[k] < right[k] * (1 - 1e-3):
+            raise ExerciseError(
+                f"{shown}: layer {k + 1}'s ratio, {pair(values[k], right[k])[1]}, is huge but "
+                "a number to report as it is; a cap (np.minimum, np.clip) makes it smaller.",
+                "report every ratio as it comes, with no cap: an erratic step is what the "
+                "ratio is there to show.")
     # The layer that differs most (relatively), not merely the first one out of tolerance.
     with np.errstate(all="ignore"):
         off = np.where(ok, -np.inf, np.nan_to_num(np.abs(values - right) / np.abs(right),
@@ -2318,7 +2640,8 @@ UPDATE_RATIOS = _ChapterSpec(
     forbidden=COURSE_CODE, survey=_survey_ratios, builds="the model (with its gradients) and "
                                                          "its step",
     passed="`update_ratios(model, step)` is right on every model and step tried (SGD with and "
-           "without momentum, Adam, AdamW and hand-made steps, from 1e-9 to erratic; float32 "
+           "without momentum, Adam, AdamW and hand-made steps, from 1e-15 of the weights to "
+           "1e4 and more; float32 "
            "and float64; frozen layers, moved or not, layers without bias; training and "
            "evaluation mode; a second call inside torch.no_grad()): one step, one ratio "
            "||W_after - W_before|| / ||W_before|| per Linear layer, weights only, and the model, "

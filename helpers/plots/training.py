@@ -249,7 +249,8 @@ def training_dashboard(histories: Mapping, layer_names: Sequence[str] | None = N
             ax_units.plot(h.epoch, h.dead[:, j], color=colours[j], **marks[j])
             ax_units.plot(h.epoch, h.saturated[:, j], color=colours[j], ls="--", **marks[j])
         ax_units.set(ylim=(-0.03, 1.03), title="dead (—) and saturated (--)")
-        ax_units.set_ylabel("dead: share of units\nsaturated: share of entries", fontsize=9)
+        # The two shares are defined in the row's legend: a short label leaves the panel room.
+        ax_units.set_ylabel("share")
         ax_units.yaxis.set_major_formatter(PercentFormatter(1.0))
         ratio = np.where(h.update_ratio > 0, h.update_ratio, np.nan)
         ax_ratio.axhspan(RULE_OF_THUMB / 10, RULE_OF_THUMB * 10, color=RULE_COLOUR, alpha=0.3,
