@@ -1465,3 +1465,25 @@ RIGHT_DIAGNOSIS.update({
                       "C": "dying ReLU problem"},
     "symptom names": {"A": "tiny updates", "B": "gradient vanishing", "C": "dead relu"},
 })
+
+
+# Twelfth reading: a tolerance kept for one kind of target, and a float percentage.
+WRONG_EPOCHS_TO_TARGET.update({
+    "a tolerance for int targets": (
+        lambda c, t: first_hit(np.asarray(c) + (1e-14 if type(t) is int else 0.0) >= t),
+        r"below the target|returned \d+; expected"),
+    "a tolerance for numpy float targets": (
+        lambda c, t: first_hit(np.asarray(c) + (1e-9 if isinstance(t, np.floating) else 0.0)
+                               >= t), r"below the target|returned \d+; expected"),
+    "one float step of tolerance on targets of 0.99 and above": (
+        lambda c, t: first_hit((np.nextafter(np.asarray(c), 2.0) if 0.99 <= t < 1
+                                else np.asarray(c)) >= t),
+        r"below the target|returned \d+; expected"),
+    "a 1e-3 tolerance on low targets": (
+        lambda c, t: first_hit(np.asarray(c) + (1e-3 if t < 0.2 else 0.0) >= t),
+        r"below the (low )?target|returned \d+; expected"),
+    "a float target of 2 or more read as a percentage": (
+        lambda c, t: first_hit(np.asarray(c) >= (t / 100 if isinstance(t, float) and t >= 2
+                                                 else t)),
+        r"target = 90\.0 returned \d+; expected None|returned \d+; expected None"),
+})

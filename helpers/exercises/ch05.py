@@ -742,6 +742,24 @@ def _draw_epochs(rng) -> list[Case]:
         Case("a curve, target -0.5 (below every entry)", (curve([0.1, 0.3, 0.2]), -0.5)),
         Case("the rising curve, target 90 (an int above 1: never reached)",
              (curve(_RISING), 90)),
+        Case("a curve, target 90.0 (a float above 1: never reached)",
+             (curve([0.3, 0.95, 1.0]), 90.0)),
+        # One float step below targets of every kind: an int, a numpy float, one of 0.99 and
+        # above (a "99 %" target), and a low one, with an entry 5e-4 below it first: a
+        # tolerance kept for one kind of target shows on it.
+        Case("an entry one float step below target 1 (an int), later one at it",
+             (curve([0.5, float(np.nextafter(1.0, 0)), 1.0]), 1)),
+    ]
+    t_np = float(rng.uniform(0.6, 0.9))
+    t_99 = float(rng.uniform(0.99, 1.0))
+    t_low = float(rng.uniform(0.05, 0.19))
+    cases += [
+        Case(f"an entry one float step below the target np.float64({t_np!r}), later one at it",
+             (curve([0.3, float(np.nextafter(t_np, 0)), t_np]), np.float64(t_np))),
+        Case(f"an entry one float step below the target {t_99!r}, later one at it",
+             (curve([0.5, float(np.nextafter(t_99, 0)), 0.7, t_99]), t_99)),
+        Case(f"an entry 5e-4 below the low target {t_low!r}, later one at it",
+             (curve([0.01, t_low - 5e-4, t_low]), t_low)),
     ]
     # Values just below, at and just above a drawn target of two decimals (0.93), the kind
     # that rounding to two decimals would reach from just below. The other entries sit clear
