@@ -1280,8 +1280,12 @@ def epochs_by_masked_edges(c, t):
 RIGHT_EPOCHS_TO_TARGET.update({
     "np.where(..., arange, size).min()": epochs_by_where_min,
     "cumsum and searchsorted": epochs_by_cumsum,
-    "np.ma.flatnotmasked_edges": epochs_by_masked_edges,
 })
+# Not in the catalogue: `np.ma.flatnotmasked_edges` (epochs_by_masked_edges). On the timed
+# curve it takes 3 to 10 times numpy's own time (about 7 ms on a quiet machine), within the
+# limit only thanks to its 10 ms floor, which two test processes on two cores push it past
+# (refused at 12 ms against 11.5 in 2 of 3 runs of 100 draws): the text's rule, 5 times
+# numpy's time, does not promise it a tick, so a test must not either.
 
 
 # issue 23, eighth reading: loops and caches kept for some dtypes, a ratio fitted to the
