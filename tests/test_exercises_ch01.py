@@ -1804,30 +1804,23 @@ WRONG_LIFT.update({
 })
 
 
-def _collapse_right(ws, bs):
-    W, b = ws[0], bs[0]
-    for Wl, bl in zip(ws[1:], bs[1:]):
-        W, b = W @ Wl, b @ Wl + bl
-    return W, b
-
-
 def _collapse_integers_via_float64_from_three_layers(ws, bs):
     if all(w.dtype.kind in "iu" for w in ws + bs) and len(ws) > 2:
-        W, b = _collapse_right([w.astype(np.float64) for w in ws],
+        W, b = collapse([w.astype(np.float64) for w in ws],
                                [x.astype(np.float64) for x in bs])
         return W.astype(np.int64), b.astype(np.int64)
-    return _collapse_right(ws, bs)
+    return collapse(ws, bs)
 
 
 def _collapse_clipped(ws, bs):
-    W, b = _collapse_right(ws, bs)
+    W, b = collapse(ws, bs)
     if W.dtype.kind == "i":
         return np.clip(W, -10**17, 10**17), np.clip(b, -10**17, 10**17)
     return W, b
 
 
 def _collapse_nan_to_num(ws, bs):
-    W, b = _collapse_right(ws, bs)
+    W, b = collapse(ws, bs)
     return (np.nan_to_num(W), np.nan_to_num(b)) if b.dtype.kind == "f" else (W, b)
 
 
@@ -1837,10 +1830,10 @@ WRONG_COLLAPSE.update({
     "integer stacks of 3 or more layers through float64": (
         _collapse_integers_via_float64_from_three_layers,
         r"(?s)went through floats.*between 2\*\*62 and 2\*\*63"),
-    "the first 15 layers only": (lambda ws, bs: _collapse_right(ws[:15], bs[:15]),
+    "the first 15 layers only": (lambda ws, bs: collapse(ws[:15], bs[:15]),
                                  r"(?s)(differs|has shape).*a deep stack of \d+ layers"),
-    "the first 16 layers only": (lambda ws, bs: _collapse_right(ws[:16], bs[:16]), _DEEPEST),
-    "the first 24 layers only": (lambda ws, bs: _collapse_right(ws[:24], bs[:24]), _DEEPEST),
+    "the first 16 layers only": (lambda ws, bs: collapse(ws[:16], bs[:16]), _DEEPEST),
+    "the first 24 layers only": (lambda ws, bs: collapse(ws[:24], bs[:24]), _DEEPEST),
     "integer results clipped at +-1e17": (_collapse_clipped,
                                           r"(?s)results are capped there.*2\*\*62"),
     "np.nan_to_num of W and b": (_collapse_nan_to_num,

@@ -159,14 +159,26 @@ def _check_timed(case: Case, obs, what: str) -> None:
         "looping in C on raw numbers.")
 
 
-def _float32_held(up1: np.ndarray, up2: np.ndarray) -> np.ndarray:
-    """Where two float64 results, at x moved by 1e-6 and 2e-6 (relative), differ yet are both
-    numbers float32 holds exactly: a float64 function gives that by chance only (about 1 in
-    2^58); one computed in float32 and cast back always does."""
+def _refuse_float32_values(up1: np.ndarray, up2: np.ndarray, xs: np.ndarray, where: str,
+                           hint_tail: str = "") -> None:
+    """Refuse a float64 function whose results at x moved by 1e-6 and 2e-6 (relative), two
+    numbers float32 does not hold, differ yet are both numbers float32 holds exactly, at 3
+    points or more: a float64 function gives that by chance only (about 1 in 2^58); one
+    computed in float32 and cast back always does. ``where`` says which points ``xs`` are."""
     with np.errstate(all="ignore"):
-        return (np.isfinite(up1) & np.isfinite(up2) & (up1 != up2)
+        held = (np.isfinite(up1) & np.isfinite(up2) & (up1 != up2)
                 & (up1.astype(np.float32).astype(np.float64) == up1)
                 & (up2.astype(np.float32).astype(np.float64) == up2))
+    if np.sum(held) >= 3:
+        at = xs[held]
+        raise ExerciseError(
+            f"{_F} on float64 input gives numbers that float32 holds exactly at "
+            f"{int(np.sum(held))} of {xs.size} {where} (x from {float(at.min()):g} to "
+            f"{float(at.max()):g}): a float64 function gives such numbers there by chance "
+            "only. They are the values of a lower precision.",
+            "part of your function is computed in float32 or float16 and cast back (an "
+            f".astype, a float32 constant or array on the way): keep float64 input in float64"
+            f"{hint_tail}.")
 
 
 def _unwrap(case: Case, obs):
@@ -402,17 +414,8 @@ def _judge_far(cases, observations, grid, y64) -> None:
     # not hold, a float64 function that changes there gives numbers float32 holds by chance.
     up1 = _elementwise(_unwrap(*roles["far+1"]), roles["far+1"][0].args[0], _F)
     up2 = _elementwise(_unwrap(*roles["far+2"]), roles["far+2"][0].args[0], _F)
-    held = _float32_held(up1, up2)
-    if np.sum(held) >= 3:
-        where = far[held]
-        raise ExerciseError(
-            f"{_F} on float64 input gives numbers that float32 holds exactly at "
-            f"{int(np.sum(held))} of {far.size} points beyond 6, moved by 1e-6 |x| (x from "
-            f"{float(where.min()):g} to {float(where.max()):g}): a float64 function gives "
-            "such numbers there by chance only. They are the values of a lower precision.",
-            "part of your function is computed in float32 or float16 and cast back (an "
-            ".astype, a float32 constant or array on the way): keep float64 input in float64, "
-            "for every x.")
+    _refuse_float32_values(up1, up2, far, "points beyond 6, moved by 1e-6 |x|",
+                           hint_tail=", for every x")
     points = np.concatenate([grid, far])
     order = np.argsort(points)
     points, values = points[order], np.concatenate([y64, y_far])[order]
@@ -572,16 +575,7 @@ def _judge_forward_all(cases, observations, expected) -> None:
     # Values of a lower precision on part of the range: at x + 1e-6 and x + 2e-6 (relative),
     # numbers float32 does not hold, a float64 function that changes there gives two numbers
     # float32 holds by chance only (about 1 in 2^58); one computed in float32 always does.
-    held = _float32_held(up1, up2)
-    if np.sum(held) >= 3:
-        where = grid[held]
-        raise ExerciseError(
-            f"{_F} on float64 input gives numbers that float32 holds exactly at "
-            f"{int(np.sum(held))} of {grid.size} points moved by 1e-6 (x from "
-            f"{float(where.min()):g} to {float(where.max()):g}): a float64 function gives "
-            "such numbers there by chance only. They are the values of a lower precision.",
-            "part of your function is computed in float32 or float16 and cast back (an "
-            ".astype, a float32 constant or array on the way): keep float64 input in float64.")
+    _refuse_float32_values(up1, up2, grid, "points moved by 1e-6")
     _judge_far(cases, observations, grid, y64)
     # Nonlinear: the best straight line through the curve must miss it somewhere.
     A = np.column_stack([grid, np.ones_like(grid)])
