@@ -5,6 +5,7 @@ a message naming its mistake or saying what differs) and of right answers writte
 import functools
 import itertools
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -235,7 +236,9 @@ WRONG_SIGMOID_PRIME = {
     "a Python for loop over rows": (sp_loop, r"Python loop|raised IndexError"),
     "a list comprehension over elements": (sp_flat_loop, r"Python loop"),
     "np.vectorize": (sp_vectorize, r"Python loop|element by element"),
-    "map over the elements (a loop in C)": (sp_map_in_c, r"one Python object per element"),
+    # (float() of an np.longdouble value drops its extra digits, which may show first)
+    "map over the elements (a loop in C)": (sp_map_in_c, r"one Python object per element|"
+                                                         r"np\.longdouble.*\n.*agree to about"),
     "flattened": (lambda s: (s * (1 - s)).ravel(), r"returned shape \(\d+,\) for an input of"),
     "transposed": (lambda s: (s * (1 - s)).T, r"returned shape \(3, 2\) for an input of shape "
                                               r"\(2, 3\)"),
@@ -280,7 +283,6 @@ RIGHT_SIGMOID_PRIME = {
     "(1 - s) * s": lambda s: (1 - s) * s,
     "np.multiply and np.subtract": lambda s: np.multiply(s, np.subtract(1, s)),
     "s - np.square(s)": lambda s: s - np.square(s),
-    "completed square, 1/4 - (s - 1/2)**2": lambda s: 0.25 - (s - 0.5) ** 2,
     "1.0 - s as a float literal": lambda s: s * (1.0 - s),
     "via a named intermediate": lambda s: (lambda one_minus_s: s * one_minus_s)(1 - s),
     "np.asarray first": lambda s: (lambda a: a * (1 - a))(np.asarray(s)),
@@ -386,7 +388,7 @@ WRONG_SHRINK = {
     "uses positions instead of values": (lambda n: 0.25 ** np.arange(np.size(n)).reshape(
         np.shape(n)), r"n_layers = 8 is 1, expected"),
     "through float16 (a lower precision)": (lambda n: (0.25 ** np.asarray(n, float)).astype(
-        np.float16), r"is 0, expected|differs"),
+        np.float16), r"is 0, expected|differs|float16.*asks for float64"),
     "a list for an array": (lambda n: 0.25**n if np.ndim(n) == 0 else
                             [0.25**k for k in np.ravel(n).tolist()],
                             r"returned a Python list|Python loop"),
@@ -406,7 +408,8 @@ WRONG_SHRINK = {
     "None": (lambda n: None, r"returned None"),
     "text": (lambda n: "0.25 ** n", r"one number"),
     "float32 powers (run out below 1e-38)": (lambda n: np.float32(0.25) ** n,
-                                             r"float32 holds numbers down to|is 0, expected"),
+                                             r"float32 holds numbers down to|is 0, expected|"
+                                             r"float32.*asks for float64"),
     # Confirmation reading: "float32 stays float32" carried over to integer dtypes.
     "an int32 array computed in float32": (
         lambda n: (0.25 ** n.astype(f"float{n.dtype.itemsize * 8}")
@@ -457,7 +460,6 @@ RIGHT_SHRINK = {
     "np.float_power(4, -n), the count in int64": lambda n: np.float_power(
         4, -np.asarray(n, dtype=np.int64)),
     "2.0 ** (-2 n), the count in int64": lambda n: 2.0 ** (-2 * np.asarray(n, dtype=np.int64)),
-    "exp of n log(1/4)": lambda n: np.exp(np.asarray(n) * np.log(0.25)),
     "a 0-d array for one count (the task allows it)": lambda n: 0.25 ** np.asarray(n, float),
     "math.pow for an int, numpy for an array":
         lambda n: math.pow(0.25, n) if isinstance(n, int) else 0.25 ** np.asarray(n, float),
@@ -996,7 +998,7 @@ WRONG_SIGMOID_PRIME.update({
     "tiny negative outputs clipped to 0": (sp_clip_tiny_negatives,
                                            r"(?s)just outside \[0, 1\].*small but not 0"),
     "zeros for strided views": (sp_zeros_for_strided,
-                                r"(?s)a strided view.*returns 0 for every value"),
+                                r"(?s)strided view.*returns 0 for every value"),
     "zeros for read-only views": (sp_zeros_for_read_only_views,
                                   r"(?s)view.*returns 0 for every value"),
 })
@@ -1049,10 +1051,12 @@ WRONG_SHRINK.update({
         r"raised OverflowError.*out of bounds for int8.*\n.*\nHint: arithmetic on a numpy int8"),
     "a numpy int32 count computed in float32": (
         shrink_float32_for_int32_scalars,
-        r"(?s)np\.int32\(\d+\) is 0, expected.*float32 holds numbers down to"),
+        r"(?s)np\.int32\(\d+\) is 0, expected.*float32 holds numbers down to|"
+        r"np\.int32\(\d+\) returned a numpy float32 .*asks for float64"),
     "a 0-d int32 array computed in float32": (
         shrink_float32_for_0d_int32,
-        r"np\.int32\(\d+\) is 0, expected|np\.array\(\d+, dtype=np\.int32\)"),
+        r"np\.int32\(\d+\) is 0, expected|np\.array\(\d+, dtype=np\.int32\)|"
+        r"np\.int32\(\d+\) returned a numpy float32 .*asks for float64"),
     "a table of 601 bounds for Python ints": (
         shrink_table_for_python_ints, r"(?s)raised IndexError.*more than 1000 layers"),
     "int32 arrays through an int16 exponent": (shrink_int32_through_int16,
@@ -1121,9 +1125,10 @@ RIGHT_TANH_INIT.update({
 
 
 def test_sigmoid_prime_tolerances_hold_the_usual_forms_in_each_dtype():
-    """Every float16 value, and float32 and float64 values near 0, 1/2 and 1 and just outside
-    [0, 1]: s (1 - s), s - s^2 and 1/4 - (s - 1/2)^2 in the input's own arithmetic, and the
-    correctly rounded value, pass the judge's tolerances (the float16 ones with little room)."""
+    """Every float16 value, float32, float64 and np.longdouble values near 0, 1/2 and 1, just
+    outside [0, 1] and deep in saturation (the check's own sweeps, over several draws): s (1 -
+    s), s - s^2, (1 - s) s and -s (s - 1) in the input's own arithmetic, and the correctly
+    rounded value, pass the judge's tolerances (ulps of each value, plus half an ulp of s^2)."""
     import types
     rng = np.random.default_rng(0)
     every16 = np.arange(2**16, dtype=np.uint16).view(np.float16)
@@ -1132,11 +1137,207 @@ def test_sigmoid_prime_tolerances_hold_the_usual_forms_in_each_dtype():
                            1 - 10.0 ** rng.uniform(-16, 0, 20_000),
                            -(10.0 ** rng.uniform(-40, 0, 5_000)),
                            1 + 10.0 ** rng.uniform(-16, 0, 5_000), rng.uniform(-3, 4, 5_000)])
-    forms = [lambda s: s * (1 - s), lambda s: s - s**2, lambda s: 0.25 - (s - 0.5) ** 2,
-             sp_via_longdouble]
-    for s in (every16, near.astype(np.float32), near):
+    forms = [lambda s: s * (1 - s), lambda s: s - s**2, lambda s: (1 - s) * s,
+             lambda s: -s * (s - 1), lambda s: s - np.square(s), sp_via_longdouble]
+    inputs = [every16, near.astype(np.float32), near, near.astype(np.longdouble)
+              * (1 + np.longdouble(2.0) ** -60 * rng.uniform(-1, 1, near.size))]
+    for dtype in (np.float16, np.float32, np.float64, np.longdouble):
+        inputs += [ch02._saturated_outputs(np.random.default_rng(seed), dtype)
+                   for seed in range(20)]
+    for s in inputs:
         case = ch02.Case(f"all of {s.dtype}", (s,))
         expected = ch02._sigmoid_prime_reference(s)
         for form in forms:
             with np.errstate(all="ignore"):
                 ch02._judge_sigmoid_prime(case, types.SimpleNamespace(result=form(s)), expected)
+
+
+# ---------------------------------------------------------------- confirmation reading 12
+# Answers right within the old tolerances or on the sizes drawn: small derivatives flushed to
+# 0 or of the wrong sign, np.longdouble computed in float64, 1/4 - (s - 1/2)^2 near s = 0,
+# values off by 1e-9 relative; counts wrapped at 65,536, float32 bounds, bounds off in their
+# last digits; a too-large gain on layer shapes the networks had no room for, negative or NaN
+# stds for fans above ten million.
+def sp_flush_below(scale=None, below=None):
+    """Results below eps(dtype) * scale (or below a fixed size) flushed to 0."""
+    def answer(s):
+        r = s * (1 - s)
+        if r.dtype.kind != "f":
+            return r
+        cut = np.finfo(r.dtype).eps * scale if below is None else below
+        return np.where(np.abs(r) < cut, r.dtype.type(0), r).astype(r.dtype)
+    return answer
+
+
+def sp_sign_flipped_when_tiny(s):
+    r = s * (1 - s)
+    return np.where(np.abs(r) < 1e-20, -r, r).astype(np.result_type(r))
+
+
+def sp_float16_subnormals_flushed(s):
+    if s.dtype == np.float16:
+        r = s * (1 - s)
+        return np.where(np.abs(r) < np.float16(6.1e-5), 0, r).astype(s.dtype)
+    return s * (1 - s)
+
+
+def sp_off_by_9e_10(s):
+    """float64 and longdouble results times (1 + 9e-10), except values of short mantissas."""
+    r = s * (1 - s)
+    if r.dtype.kind != "f" or r.dtype.itemsize < 8:
+        return r
+    m, _ = np.frexp(r.astype(np.float64))
+    short = (m * 2**12) == np.round(m * 2**12)
+    return np.where(short, r, r * (1 + 9e-10)).astype(r.dtype)
+
+
+def sp_longdouble_in_float64(s):
+    if s.dtype == np.longdouble:
+        d = s.astype(np.float64)
+        return (d * (1 - d)).astype(s.dtype)
+    return s * (1 - s)
+
+
+def sp_every_float_in_float64(s):
+    a = np.asarray(s)
+    if a.dtype.kind != "f":
+        return s * (1 - s)
+    d = a.astype(np.float64)
+    return (d * (1 - d)).astype(a.dtype)
+
+
+def sp_float16_in_float64(s):
+    if s.dtype == np.float16:
+        d = s.astype(np.float64)
+        return (d * (1 - d)).astype(np.float16)
+    return s * (1 - s)
+
+
+_FLUSHED = r"(?s)differs from sigma'\(x\).*got 0, expected .*small but not 0"
+WRONG_SIGMOID_PRIME.update({
+    "completed square, 1/4 - (s - 1/2)**2 (loses every digit near s = 0)": (
+        lambda s: 0.25 - (s - 0.5) ** 2, r"(?s)near s = 0 have lost their digits.*cancellation"),
+    "results below eps(dtype) / 4 flushed to 0": (sp_flush_below(0.25), _FLUSHED),
+    "results below eps(dtype) / 100 flushed to 0": (sp_flush_below(0.01), _FLUSHED),
+    "results below 1e-20 flushed to 0": (sp_flush_below(below=1e-20), _FLUSHED),
+    "results below 1e-30 flushed to 0": (sp_flush_below(below=1e-30), _FLUSHED),
+    "the sign flipped where |s (1 - s)| < 1e-20": (
+        sp_sign_flipped_when_tiny, r"wrong sign where sigma'\(x\) is smallest"),
+    "float16 results below its smallest normal flushed to 0": (
+        sp_float16_subnormals_flushed, r"(?s)float16 .*got 0, expected .*small but not 0"),
+    "float64 and longdouble results off by 9e-10 relative": (
+        sp_off_by_9e_10, r"agree to about [89] significant digits only, and a float64"),
+})
+if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant:  # (extended precision)
+    WRONG_SIGMOID_PRIME.update({
+        "np.longdouble computed in float64": (
+            sp_longdouble_in_float64,
+            r"(?s)np\.longdouble.*agree to about 1[5-7] significant digits only"),
+        "every float computed in float64 and cast back (longdouble loses digits)": (
+            sp_every_float_in_float64,
+            r"(?s)np\.longdouble.*agree to about 1[5-7] significant digits only"),
+    })
+RIGHT_SIGMOID_PRIME.update({
+    "s - s * s": lambda s: s - s * s,
+    "-s * (s - 1)": lambda s: -s * (s - 1),
+    "float16 computed in float64, rounded once": sp_float16_in_float64,
+    "np.nan_to_num of the formula": lambda s: np.nan_to_num(s * (1 - s)),
+    "plus 0.0 (-0 turned into +0)": lambda s: s * (1 - s) + 0.0,
+})
+
+
+def shrink_through_uint16(n_layers):
+    if isinstance(n_layers, np.ndarray):
+        return (0.25 ** n_layers.astype(np.uint16))[()]
+    return 0.25 ** np.uint16(n_layers)
+
+
+def shrink_mod_65536(n_layers):
+    if isinstance(n_layers, np.ndarray):
+        return 0.25 ** (n_layers.astype(np.int64) % 65536)
+    return 0.25 ** (int(n_layers) % 65536)
+
+
+def shrink_float32_scalars_when_exact(n_layers):
+    r = 0.25 ** np.asarray(n_layers, dtype=float)
+    if isinstance(n_layers, np.ndarray):
+        return r
+    return np.float32(r) if int(n_layers) <= 63 else float(r)
+
+
+def shrink_float32_arrays_when_exact(n_layers):
+    r = 0.25**n_layers
+    if isinstance(n_layers, np.ndarray) and n_layers.size and n_layers.max() <= 63:
+        return r.astype(np.float32)
+    return r
+
+
+def shrink_float32_when_empty(n_layers):
+    r = 0.25 ** np.asarray(n_layers, dtype=float)
+    if isinstance(n_layers, np.ndarray):
+        return r.astype(np.float32) if n_layers.size == 0 else r
+    return float(r)
+
+
+_WRAPPED = (r"(?s)(n_layers = 6[56]\d{3}: got .*uint16 to 65,535|raised OverflowError.*"
+            r"small numpy integer type)")
+WRONG_SHRINK.update({
+    "counts cast to uint16 (wrap at 65,536)": (shrink_through_uint16, _WRAPPED),
+    "counts taken modulo 65,536": (shrink_mod_65536, r"n_layers = 6[56]\d{3}: got "),
+    "np.float32 for one count up to 63 (exact values)": (
+        shrink_float32_scalars_when_exact, r"returned a numpy float32 .*asks for float64"),
+    "float32 arrays when every count is up to 63": (
+        shrink_float32_arrays_when_exact, r"dtype float32; the task asks for float64"),
+    "a float32 array for an empty input": (
+        shrink_float32_when_empty,
+        r"shape \(0(, 3)?,?\) and dtype float32; the task asks for float64"),
+    "1e-12 too large (relative)": (lambda n: 0.25**n * (1 + 1e-12),
+                                   r"(?s)is 1\.52587890625\d+e-05, expected 1\.52587890625e-05"
+                                   r".*compares it exactly"),
+    "exp of n log(1/4) (off in the last digits)": (
+        lambda n: np.exp(np.asarray(n) * np.log(0.25)), r"compares it exactly"),
+})
+RIGHT_SHRINK.update({
+    "np.exp2(-2 n) in float64": lambda n: np.exp2(-2 * np.asarray(n, dtype=np.float64))[()],
+    "Fraction for one count, numpy for an array": lambda n: (
+        float(Fraction(1, 4) ** int(n)) if not isinstance(n, np.ndarray) else np.power(0.25, n)),
+    "1 / np.power(4.0, n) (inf, then 0, beyond 511)": lambda n: 1 / np.power(4.0, n),
+})
+
+
+def _gain_3_when(rule):
+    return lambda i, o: (3.0 if rule(i, o) else 1.0) / math.sqrt(i)
+
+
+_GAIN_3 = r"(?s)saturated .*a gain std \* sqrt\(fan_in\) of 3\.00: too large"
+WRONG_TANH_INIT.update({
+    "gain 3 on square layers wider than 1000": (
+        _gain_3_when(lambda i, o: i == o and i > 1000), _GAIN_3),
+    "gain 3 on widening layers wider than 100,000": (
+        _gain_3_when(lambda i, o: o > i and i > 100_000), _GAIN_3),
+    "gain 3 on layers wider than 100,000 narrowing 1.2 to 1.6 times": (
+        _gain_3_when(lambda i, o: i > 1e5 and 1.2 < i / o <= 1.6), _GAIN_3),
+    "gain 3 on layers wider than 1000 narrowing by less than 2 %": (
+        _gain_3_when(lambda i, o: i > 1000 and 0.98 * i < o < i), _GAIN_3),
+    "gain 3 on layers wider than 1000 losing one unit": (
+        _gain_3_when(lambda i, o: o == i - 1 and i > 1000), _GAIN_3),
+    "gain 3 for 8,500 < fan_in < 60,000": (_gain_3_when(lambda i, o: 8500 < i < 60_000),
+                                            _GAIN_3),
+    "gain 3 on layers wider than 1000 widening by less than 5 %": (
+        _gain_3_when(lambda i, o: i > 1000 and i < o < 1.05 * i), _GAIN_3),
+    "a negative std for fan_in above ten million": (
+        lambda i, o: -1.0 if i > 1e7 else 1 / math.sqrt(i),
+        r"returned -1\.0 for fan_in=\d{8,}, .*never negative"),
+    "NaN for fan_out above ten million": (
+        lambda i, o: float("nan") if o > 1e7 else 1 / math.sqrt(i),
+        r"returned nan for fan_in=\d+, fan_out=\d{8,}"),
+    "a Fraction for fan_in above a billion": (
+        lambda i, o: Fraction(1, math.isqrt(i)) if i > 1e9 else 1 / math.sqrt(i),
+        r"fan_in=\d{10}, .*should be one number, got fractions\.Fraction"),
+})
+RIGHT_TANH_INIT.update({
+    "float(fan_in) ** -0.5": lambda i, o: float(i) ** -0.5,
+    "math.sqrt(1 / fan_in)": lambda i, o: math.sqrt(1 / i),
+    "0.9 / sqrt(fan_in), a gain a little below 1": lambda i, o: 0.9 / math.sqrt(i),
+    "1.15 / sqrt(fan_in), near the saturation limit": lambda i, o: 1.15 / math.sqrt(i),
+})

@@ -185,11 +185,11 @@ def clipped_float32(x, alpha=0.01):
 
 
 def overflowing_sum(x, alpha=0.01):
-    """((1 + alpha) x + (1 - alpha) |x|) / 2: right in exact arithmetic, but the sum
-    overflows near the dtype's largest value (integers converted first: abs of the smallest
-    integer is another mistake)."""
+    """(x + |x|) / 2 + alpha / 2 (x - |x|): alpha x rounded once below 0 (0 plus alpha / 2
+    times 2x) and x above, but the sums overflow near the dtype's largest value (integers
+    converted first: abs of the smallest integer is another mistake)."""
     x = x if x.dtype.kind == "f" else x.astype(np.float64)
-    return ((1 + alpha) * x + (1 - alpha) * np.abs(x)) / 2
+    return (x + np.abs(x)) / 2 + alpha / 2 * (x - np.abs(x))
 
 
 def promoted_to_float16(x, alpha=0.01):
@@ -382,13 +382,14 @@ WRONG_LEAKY_RELU = {
                                            r"`leaky_relu` differs from the answer .* at x = "),
     "only the old check's alphas": ((old_alphas_only, leaky_relu_grad), r"alpha is ignored"),
     "alpha rounded to 2 decimals": ((lambda x, alpha=0.01: leaky_relu(x, round(alpha, 2)),
-                                     leaky_relu_grad), r"differs from the answer"),
+                                     leaky_relu_grad),
+                                    r"differs from the answer|significant digits only"),
     "a threshold among the smallest numbers (forward)": (
         (lambda x, alpha=0.01: np.where(x > 1e-320, x, alpha * x), leaky_relu_grad),
         r"`leaky_relu` differs from the answer .* at x = (5e-324|1e-322): got "),
     "alpha rounded to one decimal": (
         (lambda x, alpha=0.01: leaky_relu(x, round(alpha, 1) or 0.01), leaky_relu_grad),
-        r"differs from the answer"),
+        r"differs from the answer|significant digits only"),
     # Newcomer: a loop over the elements driven from C (map into an array.array) runs no Python
     # line and keeps no object per element alive: the timed case catches it.
     "map(max) into an array.array (forward)": (
@@ -421,7 +422,7 @@ WRONG_LEAKY_RELU = {
         r"int8 input; the largest difference is at x = -128\.0: got 0, expected -[\d.]+\.\n"
         r"[\s\S]*Hint: integer arithmetic wraps around"),
     "the sum and the absolute value on integers (abs(-128) is -128)": (
-        (lambda x, alpha=0.01: (1 + alpha) / 2 * x + (1 - alpha) / 2 * np.abs(x),
+        (lambda x, alpha=0.01: (1.0 * x + np.abs(x)) / 2 + alpha / 2 * (1.0 * x - np.abs(x)),
          leaky_relu_grad), r"int8 input; the largest difference is at x = -128\.0"),
     "a result cached by shape, dtype and alpha": (
         (cached_by_shape, leaky_relu_grad),
@@ -455,9 +456,6 @@ RIGHT_LEAKY_RELU = {
         leaky_relu(x).dtype), lambda x, alpha=0.01: np.where(x > 0, 1, alpha).astype(
         leaky_relu(x).dtype)),
     "float copy, then scaled in place": (float_copy_then_scale, leaky_relu_grad),
-    "via the sum and the absolute value, in floats": (
-        float_sum_and_abs,
-        lambda x, alpha=0.01: np.where(x > 0, 1 + 0 * x, alpha + 0 * x)),
     "np.result_type for the dtype": (
         leaky_relu,
         lambda x, alpha=0.01: np.where(x > 0, 1.0, alpha).astype(np.result_type(x, 1.0))),
@@ -791,7 +789,7 @@ def test_dead_units_random_batches_keep_their_traps():
         square = next(A for A in cases.values() if A.shape[0] == A.shape[1])
         assert not np.array_equal(np.all(square == 0, axis=0), np.all(square == 0, axis=1))
         layers = [A for label, A in cases.items() if "random" in label
-                  and "swapped" not in label and "Fortran" not in label]
+                  and "swapped" not in label and "transposed" not in label]
         assert len(layers) == 5  # one of them the shape of DEAD_UNITS_BATCH
         for A in layers:
             dead = ~np.any(A, axis=0)
@@ -823,8 +821,12 @@ def test_dead_units_timed_cases_are_wide_and_tall():
             once = ~dead & ~last
             assert np.all(np.sum(A[:, once] != 0, axis=0) == 1)
             assert once.any()   # the wide batch of two samples too (a unit on row 0 only)
-        large = sorted(c.args[0].shape for c in cases if c.work == "large")
+        large = sorted(c.args[0].shape for c in cases if c.work == "large"
+                       and "a large float32 batch" not in c.label)
         assert large == [(60, 120), (120, 60)]
+        # (the large batch is a work case too, unpaired, so a loop stopped before skips it)
+        assert [c.args[0].size > 2_000_000 for c in cases
+                if "a large float32 batch" in c.label] == [True]
 
 
 def test_dead_units_long_batch_fires_early():
@@ -1063,7 +1065,8 @@ def test_revive_draws_broken_configs_of_the_stated_family():
     upper ends), the hard corner, the seven other corners and three middles, the mild end of
     the bias range, one anywhere; every corner and the middle are in every draw."""
     for seed in range(200):
-        configs = [c.args[0] for c in ch03.REVIVE.draw(seed)]
+        cases = ch03.REVIVE.draw(seed)
+        configs = [c.args[0] for c in cases if c.driver is None]
         assert configs[0] == ch03.BROKEN_CONFIG and len(configs) == 19
         for config in configs:
             assert list(config) == list(ch03.BROKEN_CONFIG)
@@ -1660,22 +1663,22 @@ def _through(dtype):
 WRONG_BORN_DEAD.update({
     "the depth converted to int64 (the old hint's advice)": (
         lambda d: 1.0 - 2.0 ** (1 - np.asarray(d, dtype=np.int64)),
-        r"converted to int64, which cannot hold them all: depth \d+ becomes "
+        r"converted to int(64|32), which cannot hold them all: depth \d+ becomes "
         r"-?\d+[\s\S]*Hint: a depth may be as large as its dtype holds \(uint64 here\)"),
     "np.ldexp of an int64 depth": (
         lambda d: 1 - np.ldexp(1.0, 1 - np.asarray(d, dtype=np.int64)),
-        r"converted to int64, which cannot hold them all"),
+        r"converted to int(64|32), which cannot hold them all"),
     "the depth's int64 arithmetic after a cast": (
         lambda d: (lambda a: 1.0 - 0.5 ** (a - 1).astype(np.float64))(
             np.asarray(d, dtype=np.int64))[()],
-        r"converted to int64, which cannot hold them all"),
+        r"converted to int(64|32), which cannot hold them all"),
     "the depth converted to int32": (_through(np.int32),
                                      r"converted to int32, which cannot hold them all"),
     "the depth converted to uint8": (
         lambda d: (lambda a: 1 - 0.5 ** (a - np.uint8(1)).astype(np.float64))(
             np.asarray(d).astype(np.uint8))[()],
-        r"converted to u?int8, which cannot hold them all: depth 257 becomes 1 there \(got 0 "
-        r"at depth 257"),
+        r"converted to u?int8, which cannot hold them all: depth \d+ becomes \d+ there \(got "
+        r"[\d.e-]+ at depth \d+"),
     "the depth converted to int16": (_through(np.int16), r"converted to int16"),
 })
 
@@ -1741,7 +1744,9 @@ WRONG_LEAKY_RELU.update({
         r"float16 input|its default slope is 0\.00\d+ for this float16 input"),
     "float16 only: slope alpha + 0.001": (
         (_float16_slope_off_by(0.001), leaky_relu_grad),
-        r"`leaky_relu` differs from the answer in \d+ of \d+ values of this float16 input"),
+        r"`leaky_relu` (differs from the answer|is right above 0, but below 0 it is alpha "
+        r"times x to about \d significant digits only,) in \d+ of \d+ values of this float16 "
+        r"input"),
     "uint32 through float32": (
         (leaky_relu_uint32_through_float32, leaky_relu_grad),
         r"uint32 input; the largest difference is at x = 42949672\d\d\.0: got 4294967296, "
@@ -1760,14 +1765,6 @@ WRONG_LEAKY_RELU.update({
 })
 
 RIGHT_LEAKY_RELU.update({
-    "x - (1 - alpha) min(x, 0), in floats": (
-        lambda x, alpha=0.01: (lambda x: x - (1 - alpha) * np.minimum(x, 0))(
-            x if x.dtype.kind == "f" else x.astype(np.float64)),
-        leaky_relu_grad),
-    "x + (alpha - 1) min(x, 0), in floats": (
-        lambda x, alpha=0.01: (lambda x: x + (alpha - 1) * np.minimum(x, 0))(
-            x if x.dtype.kind == "f" else x.astype(np.float64)),
-        lambda x, alpha=0.01: np.where(x > 0, 1 + 0 * x, alpha + 0 * x)),
     "alpha in x's dtype": (
         lambda x, alpha=0.01: (lambda x: np.where(x > 0, x, x * x.dtype.type(alpha)))(
             x if x.dtype.kind == "f" else x.astype(np.float64)),
@@ -1779,13 +1776,13 @@ WRONG_DEAD_UNITS.update({
     "the first half only, on tall batches": (
         dead_units_first_half_when_tall,
         r"unit \d is alive \(nonzero on 1 of \d+ samples \(sample \d+\)\), but your mask says "
-        r"dead[\s\S]*a very tall float32 batch"),
+        r"dead[\s\S]*a large float32 batch"),
     "the last sample only, on wide batches": (
         dead_units_last_row_when_wide,
         r"differs on \d+ of 100000 units[\s\S]*nonzero on 1 of 2 samples \(sample 0\)"),
     "a count of nonzeros in int16": (
         lambda A: (A != 0).sum(axis=0, dtype=np.int16) == 0,
-        r"counts each unit's nonzero outputs in a type that wraps around: unit \d is nonzero on "
+        r"counts each unit's nonzero outputs in a type that wraps around: unit \d+ is nonzero on "
         r"exactly 65,536 of its [\d,]+ samples[\s\S]*uint16 or int16"),
     "a count of nonzeros in uint16": (
         lambda A: np.count_nonzero(A, axis=0).astype(np.uint16) == 0,
@@ -1793,7 +1790,7 @@ WRONG_DEAD_UNITS.update({
     # The message names the wrap, not "zero on some sample" (the reader's misdiagnosis).
     "a count of nonzeros in uint8 (named)": (
         lambda A: (A != 0).sum(axis=0, dtype=np.uint8) == 0,
-        r"wraps around: unit \d is nonzero on exactly 256 of its 600 samples[\s\S]*uint8 or "
+        r"wraps around: unit \d+ is nonzero on exactly 256 of its 600 samples[\s\S]*uint8 or "
         r"int8"),
     "every other sample of large batches (not 'some zero')": (
         lambda A: ~np.any(A[::2] if A.size > 150_000 else A, axis=0),
@@ -1827,15 +1824,197 @@ RIGHT_REVIVE.update({
 })
 
 
-def test_dead_units_very_tall_batch_has_its_traps():
-    """The very tall batch: more than 65,536 samples, a unit nonzero on exactly 65,536 of them
-    (a 16-bit count wraps to 0), one nonzero only on one sample of the second half (not the
-    last), one only on one sample of the first half (not the first)."""
-    for seed in range(20):
-        A = next(c.args[0] for c in ch03.DEAD_UNITS.draw(seed) if "very tall" in c.label)
+def test_dead_units_large_batch_has_its_traps():
+    """The large batch: more than 2,000,000 outputs (a random size), more than 100,000
+    samples (a random number), a unit nonzero on exactly 65,536 of them (a 16-bit count wraps
+    to 0), units nonzero once only in the second half, in the first half, on the last sample
+    and on the first, one whose outputs cancel (+a, -a, one in the second half), dead units."""
+    sizes = set()
+    for seed in range(12):
+        A = next(c.args[0] for c in ch03.DEAD_UNITS.draw(seed) if "a large float32" in c.label)
         n = A.shape[0]
-        assert A.dtype == np.float32 and 65_536 < n and A.shape[1] == 3
+        sizes.add(A.shape)
+        assert A.dtype == np.float32 and 100_000 < n <= 125_000 and 2_000_000 < A.size
+        assert A.size <= 2_300_000 + n and A.shape[1] >= 16
         counts = np.count_nonzero(A, axis=0)
-        assert 65_536 in counts.tolist() and sorted(counts.tolist())[:2] == [1, 1]
-        rows = sorted(int(np.flatnonzero(A[:, j])[0]) for j in np.flatnonzero(counts == 1))
-        assert 0 < rows[0] < n // 2 + 1 < rows[1] < n - 1
+        assert 65_536 in counts.tolist() and (counts == 0).any()
+        once = [int(np.flatnonzero(A[:, j])[0]) for j in np.flatnonzero(counts == 1)]
+        assert 0 in once and n - 1 in once
+        assert any(0 < r < n // 2 for r in once) or once.count(0) > 1
+        assert any(n // 2 <= r < n - 1 for r in once) or once.count(n - 1) > 1
+        pairs = np.flatnonzero((counts == 2) & (A.sum(axis=0) == 0))
+        assert len(pairs) >= 1 and np.abs(A[:, pairs]).max() < 1
+        assert any(np.flatnonzero(A[:, j])[-1] >= n // 2 for j in pairs)
+    assert len(sizes) == 12   # drawn afresh
+
+
+# ---------------------------------------------------------------- fix 13 (confirm round 12)
+# The twelfth reading's accepted wrong answers, and the classes they stand for.
+
+
+def _as_float(x):
+    x = np.asarray(x)
+    return x.astype(np.float64) if x.dtype.kind in "iu" else x
+
+
+def _slope_nudged(x, alpha=0.01):
+    """The slope scaled by 1 + 5e-13 in float64 and 1 + 5e-6 in float32 (inside the old
+    rtol of 1e-12 and 1e-5)."""
+    y = _as_float(x)
+    scale = {np.dtype(np.float64): 1 + 5e-13, np.dtype(np.float32): 1 + 5e-6}.get(y.dtype, 1.0)
+    return np.where(y > 0, y, (y.astype(np.float64) * alpha * scale).astype(y.dtype))
+
+
+def _float16_one_unit_of_x_low(x, alpha=0.01):
+    """float16: alpha x less one unit of x's last place (inside the old allowance of two),
+    unless alpha is a power of two (where the old check asked for the exact value)."""
+    y = _as_float(x)
+    r = np.where(y > 0, y, y * y.dtype.type(alpha))
+    if y.dtype == np.float16 and np.frexp(alpha)[0] != 0.5:
+        r = np.where(y < 0, r - np.spacing(np.abs(y)), r).astype(np.float16)
+    return r
+
+
+def _relu_when_large(x, alpha=0.01):
+    y = _as_float(x)
+    return np.maximum(y, y.dtype.type(0)) if y.size > 2_000_000 else leaky_relu(y, alpha)
+
+
+def _relu_slope_when_large(x, alpha=0.01):
+    y = _as_float(x)
+    return (y > 0).astype(y.dtype) if y.size > 2_000_000 else leaky_relu_grad(y, alpha)
+
+
+_LOST_DIGITS = r"below 0 it is alpha times x to about \d+ significant digits only"
+
+WRONG_LEAKY_RELU.update({
+    # Cancellation: a difference of two terms of x's size (right answers until this round).
+    "x - (1 - alpha) min(x, 0) (cancels digits)": (
+        (lambda x, alpha=0.01: (lambda x: x - (1 - alpha) * np.minimum(x, 0))(_as_float(x)),
+         leaky_relu_grad), _LOST_DIGITS + r", in \d+ of 12 values of this float64 input"),
+    "x + (alpha - 1) min(x, 0) (cancels digits)": (
+        (lambda x, alpha=0.01: (lambda x: x + (alpha - 1) * np.minimum(x, 0))(_as_float(x)),
+         leaky_relu_grad), _LOST_DIGITS),
+    "x - (1 - alpha) min(x, 0) with 1 - alpha in x's dtype (the reader's W7)": (
+        (lambda x, alpha=0.01: (lambda y: y - y.dtype.type(1 - alpha) * np.minimum(y, 0))(
+            _as_float(x)), leaky_relu_grad), _LOST_DIGITS),
+    "(1 + alpha)/2 x + (1 - alpha)/2 |x| (cancels digits)": (
+        (float_sum_and_abs, leaky_relu_grad), _LOST_DIGITS),
+    "the slope nudged by 5e-13 (float64) and 5e-6 (float32)": (
+        (_slope_nudged, leaky_relu_grad),
+        r"below 0 it is alpha times x to about 1[12] significant digits only, in \d+ of 12 "
+        r"values of this float64 input"),
+    "float16: one unit of x's last place low": (
+        (_float16_one_unit_of_x_low, leaky_relu_grad),
+        r"(significant digits only|differs from the answer),? in \d+ of \d+ values of this "
+        r"float16 input"),
+    "plain ReLU above 2,000,000 values (both functions)": (
+        (_relu_when_large, _relu_slope_when_large),
+        r"(?s)(plain ReLU|ReLU's derivative).*a large float32 input of shape"),
+})
+RIGHT_LEAKY_RELU.update({
+    "float16 through float32 (rounded twice)": (
+        lambda x, alpha=0.01: (lambda y: np.where(
+            y > 0, y, (y.astype(np.float32) * np.float32(alpha)).astype(y.dtype))
+            if y.dtype == np.float16 else leaky_relu(y, alpha))(_as_float(x)),
+        leaky_relu_grad),
+    "maximum(x, alpha x) in x's dtype": (
+        lambda x, alpha=0.01: (lambda y: np.maximum(y, y * y.dtype.type(alpha)))(_as_float(x)),
+        leaky_relu_grad),
+})
+
+WRONG_DEAD_UNITS.update({
+    "small cancelling outputs of balanced signs called dead (fitted)": (
+        lambda A: (np.sign(A).sum(0) == 0) & (np.abs(A).max(0) < 1) | ~A.any(0),
+        r"is alive \(nonzero on \d+ of \d+ samples \(samples \[[\d, ]+\]\)(: its outputs "
+        r"cancel, they sum to 0|, at most [\d.e-]+ in size: tiny, but not zero)\), but your mask "
+        r"says dead"),
+    "every unit alive above 2,000,000 outputs": (
+        lambda A: np.zeros(A.shape[1], bool) if A.size > 2_000_000 else ~A.any(0),
+        r"(?s)is dead \(zero on all [\d,]+ samples\), but your mask says alive.*a large "
+        r"float32 batch"),
+    "the first half of the samples above 70,000": (
+        lambda A: ~A[: (A.shape[0] // 2 if A.shape[0] > 70_000 else A.shape[0])].any(0),
+        r"(?s)is alive \(nonzero on \d of \d+ samples.*but your mask says dead.*a large "
+        r"float32 batch"),
+    "the first 60,000 samples only": (
+        lambda A: ~A[:60_000].any(0),
+        r"(?s)is alive \(nonzero on \d of \d+ samples.*but your mask says dead.*a large "
+        r"float32 batch"),
+})
+
+
+def _band_lr(config):
+    """The reader's band exploit: bias fixed everywhere but on biases from -2.31 to -2.29,
+    where the learning rate changes instead (the network stays broken there)."""
+    if -2.31 < config["bias_init"] < -2.29:
+        return dict(config) | {"lr": config["lr"] * 0.999}
+    return {**config, "bias_init": 0.0}
+
+
+def _band_bias(low, high):
+    """The same setting everywhere, but a bias that leaves the units dead on one band."""
+    def revive(config):
+        return dict(config, bias_init=-1.0 if low < config["bias_init"] < high else 0.0)
+    return revive
+
+
+WRONG_REVIVE.update({
+    "lr changed on biases from -2.31 to -2.29 (bias fixed elsewhere)": (
+        _band_lr, r"changes (bias_init|lr) on the broken settings \{.*\}, but (lr|bias_init) "
+                  r"on \{.*\}: a different setting for some settings of the ranges"),
+    "a bias of -1 on biases from -3.61 to -3.6 (0 elsewhere)": (
+        _band_bias(-3.61, -3.6),
+        r"with bias_init = -1\.0 \(on the broken settings \{.*'bias_init': -3\.60\d*.*\}\), "
+        r"\d+% of the units of hidden layer \d are still dead"),
+})
+
+
+def test_revive_probes_spread_over_the_ranges():
+    """The last case hands revive 200 broken settings: one in each 200th of the bias range
+    and of the lr range, every epoch count from 150 to 300, all with the task's keys."""
+    for seed in range(20):
+        probe = ch03.REVIVE.draw(seed)[-1]
+        assert probe.driver == "ch03.revive_many"
+        configs = probe.args[0]
+        assert len(configs) == 200
+        assert all(list(c) == list(ch03.BROKEN_CONFIG) for c in configs)
+        bias = sorted(c["bias_init"] for c in configs)
+        lr = sorted(c["lr"] for c in configs)
+        for i, (b, r) in enumerate(zip(bias, lr)):
+            assert -4 + i / 100 <= b < -4 + (i + 1) / 100
+            assert 0.5 + i / 400 <= r < 0.5 + (i + 1) / 400
+        assert {c["epochs"] for c in configs} == set(range(150, 301))
+
+
+WRONG_BORN_DEAD.update({
+    "a probability above 1 (1 + 2.2e-16) beyond depth 60": (
+        lambda d: _np_out(d, lambda D: np.where(D > 60, np.nextafter(1.0, 2), 1 - np.exp2(1 - D))),
+        r"gives 1\.0000000000000002 at depth \d+: a probability above 1"),
+    "a negative probability (-5e-324) at depth 1": (
+        lambda d: _np_out(d, lambda D: np.where(D == 1, -5e-324, 1 - np.exp2(1 - D))),
+        r"gives -5e-324 at depth 1: a probability below 0"),
+    "5e-324 at depth 1 (where it is 0 exactly)": (
+        lambda d: _np_out(d, lambda D: np.where(D == 1, 5e-324, 1 - np.exp2(1 - D))),
+        r"at depth 1: got 4\.94066e-324, expected 0"),
+    "zeros for arrays of more than 100 depths": (
+        lambda d: born_dead_width1(d) if np.size(d) <= 100 else np.zeros(np.shape(d)),
+        r"(?s)differs from the exact probability at \d+ of [\d,]+ depths.*a long array of "
+        r"[\d,]+ depths"),
+    "zeros for arrays of more than 1,000 depths": (
+        lambda d: born_dead_width1(d) if np.size(d) <= 1000 else np.zeros(np.shape(d)),
+        r"(?s)a long array of [\d,]+ depths"),
+})
+
+
+def _np_out(d, f):
+    a = np.asarray(d)
+    r = f(a.astype(np.float64))
+    return np.asarray(r, dtype=np.float64) if a.ndim else np.float64(r)
+
+
+RIGHT_BORN_DEAD.update({
+    "1 - exp2(1 - D) in float64, np.float64 for a number": lambda d: _np_out(
+        d, lambda D: 1 - np.exp2(1 - D)),
+    "-expm1(-(D - 1) ln 2)": lambda d: _np_out(d, lambda D: -np.expm1(-(D - 1) * np.log(2))),
+})

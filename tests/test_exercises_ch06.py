@@ -857,7 +857,7 @@ def test_derivative_points_cover_what_the_task_names():
     assert {c.note.get("role") for c in cases} >= {"f0", "f+h", "f-h", "f+2h", "f-2h", "d",
                                                     "d_after", "d32", "timed"}
     band = x[(np.abs(x) >= 5) & (np.abs(x) <= 12)]
-    assert np.max(np.diff(np.unique(np.abs(band)))) <= 0.011  # |x| from 5 to 12, densely
+    assert np.max(np.diff(np.unique(np.abs(band)))) <= 0.021  # |x| from 5 to 12, densely
     same = [c.args[0] for c in cases if c.note.get("role") == "same"]
     assert {a.ndim for a in same} >= {0, 1, 3, 4}
     assert any(a.shape == b.shape and a.dtype == b.dtype and not np.array_equal(a, b)
@@ -1308,7 +1308,8 @@ WRONG_GRADIENT_CHECKER.update({
     "ignores an h passed by position (*args)": (gc_ignores_positional_h,
                                                 r"h = \S+ passed by position, x = .* returns"),
     "a floor of 1e-6 on h": (gc_floor_on_h, r"h = \S+e-0[78], x = \d+ random points on "
-                                            r"\[-0\.0001, 0\.0001\] returns"),
+                                            r"\[-0\.0001, 0\.0001\](, its arrays handed over "
+                                            r"[^;]*)? returns"),
     "capped at 1": (gc_capped_at_1, r"times -1 \(a wrong one\).* returns 1; the task's "
                                     r"formula gives 2 "),
 })
@@ -2725,7 +2726,14 @@ def test_derivative_points_hold_large_tiny_and_near_kink_ones():
     cases = ch06.DERIVATIVE.draw(7)
     x = next(c.args[0] for c in cases if c.note.get("role") == "d")
     band = np.unique(np.abs(x[(np.abs(x) >= 20) & (np.abs(x) <= 100)]))
-    assert np.max(np.diff(band)) <= 0.051  # |x| from 20 to 100, densely
+    assert np.max(np.diff(band)) <= 0.11  # |x| from 20 to 100, densely
+    # and the dense case: a random point in every 1e-4 on [-5, 5], every 2e-4 |x| beyond
+    dense = next(c.args[0] for c in cases if c.note.get("role") == "dense")
+    assert dense.min() >= -100 and dense.max() <= 100 and np.all(np.diff(dense) > 0)
+    inner = dense[np.abs(dense) <= 5]
+    assert inner.size >= 99_000 and np.max(np.diff(inner)) < 2e-4
+    outer = dense[dense > 5]
+    assert np.max(np.diff(outer) / outer[1:]) < 4.1e-4
     for tiny in (float(np.float32(1e-30)), float(np.float32(1e-45)), 1e-200, 5e-324):
         assert tiny in x and -tiny in x
     for kink in (7.0, -2.0, 0.25, 19.75):
@@ -2904,3 +2912,297 @@ WRONG_FORWARD.update({
                                                               else x.astype(float)),
         r"returned a Python float for a 0-d array input.*\n.*\nHint: keep numpy's result"),
 })
+
+
+# ------------------------------------------- the confirm12 reading's answers (fix13, all parts)
+def _as_float(x):
+    x = np.asarray(x)
+    return x.astype(np.float64) if x.dtype.kind in "iu" else x
+
+
+def _bump_beyond_6(x):  # up to 0.01 beyond |x| = 6, none within
+    return np.sign(x) * x.dtype.type(0.01) * np.tanh(np.maximum(np.abs(x) - 6, 0)) ** 3
+
+
+def _softsign_bumped_when(condition):
+    """softsign, plus a bump beyond |x| = 6 on the arrays ``condition`` picks."""
+    def my_activation(x):
+        x = _as_float(x)
+        return softsign(x) + _bump_beyond_6(x) if condition(x) else softsign(x)
+    return my_activation
+
+
+def fwd_one_and_a_half_beyond_6_in_batches(x):
+    x = _as_float(x)
+    return np.where(np.abs(x) > 6, 1.5 * softsign(x), softsign(x)) if x.size > 1 else softsign(x)
+
+
+_NOT_ELEMENTWISE_BEYOND_6 = r"gives .* at x = -?\d.*, but .* for the same x in case \d+ .*" \
+                            r"depends on the array it is in"
+WRONG_FORWARD.update({
+    "beyond 6, x 1.5 in arrays of 2+ entries": (fwd_one_and_a_half_beyond_6_in_batches,
+                                               _NOT_ELEMENTWISE_BEYOND_6),
+    "beyond 6, a bump in arrays of 2+ entries": (_softsign_bumped_when(lambda x: x.size > 1),
+                                                _NOT_ELEMENTWISE_BEYOND_6),
+    "beyond 6, a bump in arrays of 2+ dimensions": (
+        _softsign_bumped_when(lambda x: x.ndim >= 2), _NOT_ELEMENTWISE_BEYOND_6),
+    # (when the 1-D batch of the points beyond 6 is the one handed over as a strided view,
+    # its float64 values are the odd ones, and float32's differ from them)
+    "beyond 6, a bump in non-contiguous arrays": (
+        _softsign_bumped_when(lambda x: not x.flags.c_contiguous),
+        _NOT_ELEMENTWISE_BEYOND_6 + r"|in float32 but \S+ in float64 \(\d+ of the \d+ points "
+                                    r"beyond 6 differ"),
+    "beyond 6, a bump in 3-D arrays": (_softsign_bumped_when(lambda x: x.ndim == 3),
+                                      _NOT_ELEMENTWISE_BEYOND_6),
+    "beyond 6, a bump in 0-d arrays": (_softsign_bumped_when(lambda x: x.ndim == 0),
+                                      _NOT_ELEMENTWISE_BEYOND_6),
+    "beyond 6, a bump in arrays of 1,000+ entries": (
+        _softsign_bumped_when(lambda x: x.size >= 1000), _NOT_ELEMENTWISE_BEYOND_6),
+    "beyond 6, a bump in float32 batches only": (
+        _softsign_bumped_when(lambda x: x.dtype == np.float32 and x.size > 1),
+        r"in float32 but .* in float64 .*points beyond 6|" + _NOT_ELEMENTWISE_BEYOND_6),
+    "beyond 6, a bump in float32 only": (
+        _softsign_bumped_when(lambda x: x.dtype == np.float32),
+        r"at x = \S+ in float32 but \S+ in float64 \(\d+ of the \d+ points beyond 6 differ"),
+})
+WRONG_FORWARD["mish on small inputs, relu on 200,000 (np.size)"] = (
+    fwd_size_switch, r"(200,000 elements|a batch of shape|a \d+ x \d+ input).*depends on the "
+                     r"array it is in")
+WRONG_FORWARD["batch-dependent when the batch holds |x| > 50"] = (
+    fwd_batch_dependent_when_large, r"gives .* for the same x .* the value at an entry depends "
+                                    r"on the array it is in")
+
+
+def _softsign_derivative_wrong_on(lo, hi, how, *, both_sides=False):
+    def my_derivative(x):
+        x = _as_float(x)
+        right = softsign_grad(x)
+        where = np.abs(x) if both_sides else x
+        band = (where > lo) & (where < hi)
+        return np.where(band, how(right, x), right).astype(x.dtype)
+    return my_derivative
+
+
+_KINK = 1.7321  # a kink where kinks do not usually sit (not a multiple of 1/4 or 1/10)
+
+
+def kinked_softsign(x):  # softsign up to the kink, then a line of slope 0.2
+    x = _as_float(x)
+    at = _KINK / (1 + _KINK)
+    return np.where(x <= _KINK, x / (1 + np.abs(x)), at + 0.2 * (x - _KINK)).astype(x.dtype)
+
+
+def kinked_softsign_grad(off):
+    def my_derivative(x):
+        x = _as_float(x)
+        return np.where(x <= _KINK - off, 1 / (1 + np.abs(x)) ** 2, 0.2 + 0 * x).astype(x.dtype)
+    return my_derivative
+
+
+WRONG_DERIVATIVE.update({
+    "0.5 on 2.3141 < x < 2.3143 (between the old grid's points)": (
+        (softsign, _softsign_derivative_wrong_on(2.3141, 2.3143, lambda d, x: 0 * x + 0.5)),
+        r"disagrees with finite differences .* x = 2\.314"),
+    "0.5 on 2.31255 < x < 2.31475": (
+        (softsign, _softsign_derivative_wrong_on(2.31255, 2.31475, lambda d, x: 0 * x + 0.5)),
+        r"disagrees with finite differences .* x = 2\.31[2-4]"),
+    "0.5 on 2.31255 < x < 2.31355 (a stretch of 1e-3)": (
+        (softsign, _softsign_derivative_wrong_on(2.31255, 2.31355, lambda d, x: 0 * x + 0.5)),
+        r"disagrees with finite differences .* x = 2\.31[23]"),
+    "the sign flipped on 3.71001 < |x| < 3.71049": (
+        (softsign, _softsign_derivative_wrong_on(3.71001, 3.71049, lambda d, x: -d,
+                                                 both_sides=True)),
+        r"disagrees with finite differences .* x = -?3\.710"),
+    "3 times too large on 37.001 < |x| < 37.049": (
+        (softsign, _softsign_derivative_wrong_on(37.001, 37.049, lambda d, x: 3 * d,
+                                                 both_sides=True)),
+        r"disagrees with finite differences .* x = -?37\.0[0-4]"),
+    "a kink at 1.7321, the derivative's threshold 5e-4 below it": (
+        (kinked_softsign, kinked_softsign_grad(5e-4)),
+        r"x = 1\.73\d*: got 0\.2.*\n.*\nHint: `my_activation` has a kink near x = 1\.732"),
+    "a kink at 1.7321, the derivative's threshold 5e-5 below it": (
+        (kinked_softsign, kinked_softsign_grad(5e-5)),
+        r"x = 1\.73\d*: got 0\.2.*\n.*\nHint: `my_activation` has a kink near x = 1\.732"),
+})
+RIGHT_DERIVATIVE.update({
+    "a kink at 1.7321, the same threshold in both": (kinked_softsign, kinked_softsign_grad(0.0)),
+    "softsign's derivative as (1 - |f(x)|)^2": (softsign,
+                                               lambda x: (1 - np.abs(softsign(x))) ** 2),
+})
+
+
+WRONG_REGISTRATION.update({
+    r"softsign written \frac{x}{1.01 + |x|}": (
+        (_info(name="softsign_c12", formula=r"f(x) = \frac{x}{1.01 + |x|}",
+               output_range=(-1.0, 1.0)), softsign),
+        r"must describe the function you wrote, at every x, and its rounded constants do not "
+        r"allow"),
+    r"softsign written \frac{x}{1.001 + |x|}": (
+        (_info(name="softsign_c12", formula=r"f(x) = \frac{x}{1.001 + |x|}",
+               output_range=(-1.0, 1.0)), softsign),
+        r"its rounded constants do not allow"),
+    "softsign written with + 0.0001 x (unbounded)": (
+        (_info(name="softsign_c12", formula=r"f(x) = \frac{x}{1 + |x|} + 0.0001 x",
+               output_range=(-1.0, 1.0)), softsign),
+        r"must describe the function you wrote"),
+})
+RIGHT_REGISTRATION.update({
+    "softsign with a domain and a range of +-1.02": (
+        _info(name="softsign_c12", formula=r"f(x) = \frac{x}{1 + |x|}, \quad x \in \mathbb{R}",
+              output_range=(-1.02, 1.02)), softsign),
+    r"softsign as x / (1 + \sqrt{x^2}), the range a list": (
+        _info(name="softsign_c12", formula=r"f(x) = \frac{x}{1 + \sqrt{x^2}}",
+              output_range=[-1, 1]), softsign),
+    "x sigma(1.7 x) for x sigma(1.702 x): a constant rounded to its last digit": (
+        _info(name="swish_17", formula=r"f(x) = x \sigma(1.7 x)", output_range=(-0.17, np.inf)),
+        lambda x: x * activations.sigmoid(1.702 * x)),
+})
+
+
+def _finite_difference_parts(f, df, x, h):
+    x = np.asarray(x, dtype=float)
+    fd = (f(x + h) - f(x - h)) / (2 * h)
+    d = df(x)
+    return np.abs(d - fd) / np.maximum(1.0, np.maximum(np.abs(d), np.abs(fd)))
+
+
+def gc_nanmax(f, df, x, h=1e-5):
+    return float(np.nanmax(_finite_difference_parts(f, df, x, h)))
+
+
+def gc_finite_errors_only(f, df, x, h=1e-5):
+    errors = _finite_difference_parts(f, df, x, h)
+    errors = errors[np.isfinite(errors)]
+    return float(errors.max()) if errors.size else 0.0
+
+
+def gc_python_max(f, df, x, h=1e-5):  # keeps a NaN only when it comes first
+    return float(max(_finite_difference_parts(f, df, x, h)))
+
+
+def gc_one_call_of_f(f, df, x, h=1e-5):  # f once, on x + h and x - h side by side
+    x = np.asarray(x, dtype=float)
+    both = f(np.concatenate([x + h, x - h]))
+    fd = (both[:x.size] - both[x.size:]) / (2 * h)
+    d = df(x)
+    return float(np.max(np.abs(d - fd) / np.maximum(1, np.maximum(np.abs(d), np.abs(fd)))))
+
+
+_HIDES_NAN = r"(?s)gives nan there .*NaN or an infinity in d or fd.*np\.nanmax"
+WRONG_GRADIENT_CHECKER.update({
+    "np.nanmax": (gc_nanmax, _HIDES_NAN),
+    "the finite errors only": (gc_finite_errors_only, _HIDES_NAN),
+    "Python's max": (gc_python_max, _HIDES_NAN),
+})
+RIGHT_GRADIENT_CHECKER["f once on x + h and x - h side by side"] = gc_one_call_of_f
+
+
+def st_softsign_grad_zero_in_float32_beyond(threshold):
+    def my_derivative(x):
+        x = _as_float(x)
+        d = 1 / (1 + np.abs(x)) ** 2
+        if x.dtype == np.float32:
+            return np.where(np.abs(x) > threshold, np.float32(0), d).astype(np.float32)
+        return d
+    return my_derivative
+
+
+_FLUSHED = (r"`my_derivative` gives 0 in float32 but \S+ in float64 at x = .*\n.*\nHint: "
+            r"float32 holds numbers down to about 1e-38")
+WRONG_STABILITY.update({
+    "float32 derivative 0 beyond |x| = 400": ((softsign, st_softsign_grad_zero_in_float32_beyond(
+        400)), _FLUSHED),
+    "float32 derivative 0 beyond |x| = 1000": ((softsign, st_softsign_grad_zero_in_float32_beyond(
+        1000)), _FLUSHED),
+})
+RIGHT_STABILITY.update({
+    "softsign's derivative as (1 - |f(x)|)^2": (softsign,
+                                               lambda x: (1 - np.abs(softsign(x))) ** 2),
+    "SiLU's derivative as f + sigma (1 - f) (cancels near its zero)": (
+        silu, lambda x: silu(x) + activations.sigmoid(x) * (1 - silu(x))),
+})
+
+
+def _gf_dead_below(tolerance):
+    def answer(net, X, y):
+        result = gradient_flow(net, X, y)
+        outputs = [a(z) for a, z in zip(net.hidden_activations, net.cache["z"][:-1])]
+        result["dead"] = float(np.mean([np.mean(np.all(np.abs(a) < tolerance, axis=0))
+                                        for a in outputs]))
+        return result
+    return answer
+
+
+def gf_flat_at_least_dead(net, X, y):
+    result = gradient_flow(net, X, y)
+    result["flat"] = max(result["flat"], result["dead"])
+    return result
+
+
+def gf_flat_width_weighted(net, X, y):  # the per-layer fractions weighted by width: pooled
+    norms = diagnostics.gradient_norms(net, X, y)
+    dead = diagnostics.dead_fraction(net, X)[:-1]
+    zs = net.cache["z"][:-1]
+    fractions = [np.mean(np.abs(a.grad(z)) < 0.01) for a, z in zip(net.hidden_activations, zs)]
+    widths = [z.shape[1] for z in zs]
+    return {"ratio": float(norms[0] / norms[-1]), "dead": float(np.mean(dead)),
+            "flat": float(np.average(fractions, weights=widths))}
+
+
+_TINY_ALIVE = r"\['dead'\] is .*(tiny but not 0 counted as dead|outputs are all small)"
+WRONG_GRADIENT_FLOW.update({
+    "dead: outputs all below 1e-5": (_gf_dead_below(1e-5), _TINY_ALIVE),
+    "dead: outputs all below 1e-6": (_gf_dead_below(1e-6), _TINY_ALIVE),
+    "dead: outputs all below 1e-12": (_gf_dead_below(1e-12), _TINY_ALIVE),
+    "dead: outputs all below 1e-30": (_gf_dead_below(1e-30), _TINY_ALIVE),
+    "flat = max(flat, dead)": (gf_flat_at_least_dead, r"\['flat'\] is \S+, expected \S+"),
+})
+RIGHT_GRADIENT_FLOW["flat as the per-layer fractions weighted by width"] = gf_flat_width_weighted
+
+
+def ct_seeds_deduplicated(train, names, datasets, seeds):
+    return {ds: {n: [float(train(n, ds, s).val_accuracy[-1]) for s in dict.fromkeys(seeds)]
+                 for n in names} for ds in datasets}
+
+
+def ct_one_run_per_distinct_combination(train, names, datasets, seeds):
+    runs = {}
+    table = {}
+    for ds in datasets:
+        table[ds] = {}
+        for n in names:
+            for s in seeds:
+                if (n, ds, s) not in runs:
+                    runs[n, ds, s] = float(train(n, ds, s).val_accuracy[-1])
+            table[ds][n] = [runs[n, ds, s] for s in seeds]
+    return table
+
+
+WRONG_COMPARISON["seeds de-duplicated"] = (
+    ct_seeds_deduplicated, r"(?s)has 3 entries, expected 4 \(one per seed\).*given twice")
+RIGHT_COMPARISON["one run per distinct combination, a seed given twice used twice"] = (
+    ct_one_run_per_distinct_combination)
+
+
+def test_the_draws_hold_what_the_confirm12_reading_asked_for():
+    forward = ch06.FORWARD.draw(11)
+    beyond = [c.args[0] for c in forward if c.args and isinstance(c.args[0], np.ndarray)
+              and c.args[0].dtype.kind == "f" and np.any(np.abs(c.args[0]) > 6)
+              and c.note.get("role") not in ("far+1", "far+2")]
+    # points beyond 6 alone (1-d and 0-d), in 2-, 3- and 4-D batches, float32 too, and in a
+    # batch larger than the old largest (some 80 entries), the first and last entries among them
+    assert {a.ndim for a in beyond} >= {0, 1, 2, 3, 4}
+    assert any(a.dtype == np.float32 and a.ndim == 0 for a in beyond)
+    assert any(a.dtype == np.float32 and a.ndim == 2 for a in beyond)
+    assert max(a.size for a in beyond) >= 200_000
+    assert any(100 <= a.size <= 20_000 and abs(a.flat[0]) > 6 and abs(a.flat[-1]) > 6
+               for a in beyond)
+    flow = ch06.GRADIENT_FLOW.draw(11)
+    biases = [c.args[0].params.get("biases") for c in flow]
+    tiny = next(b for b in biases if b and min(min(layer) for layer in b) < -600)
+    assert all(max(layer) > -9 and min(layer) < -600 for layer in tiny)
+    table = ch06.COMPARISON.draw(11)
+    assert any(len(set(c.args[3])) < len(c.args[3]) for c in table)
+    checker = ch06.GRADIENT_CHECKER.draw(11)
+    assert {c.args[1].params.get("error") for c in checker} >= {"nan", "inf"}
+    assert any(c.args[0].params.get("error") == "nan beyond" for c in checker)

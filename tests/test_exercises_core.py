@@ -255,11 +255,12 @@ def test_public_helpers_and_case_objects_stay_allowed():
 # ---------------------------------------------------------------- the spec layer's traps
 
 
-def _toy_spec(cases, twins=0, vectorised=False):
+def _toy_spec(cases, twins=0, vectorised=False, layouts=False):
     """A spec over the given cases, not registered (its results are not judged)."""
     spec = _spec.Spec("core.toy", grade_id="core-toy", what="`toy(x)`",
                       draw=lambda rng: [c for c in cases], passed="ok", check="core.check_toy",
-                      reference=lambda x: np.cumsum(x), twins=twins, vectorised=vectorised)
+                      reference=lambda x: np.cumsum(x), twins=twins, vectorised=vectorised,
+                      layouts=layouts)
     del _spec.SPECS["core.toy"]  # (the course's specs only: other tests list them)
     return spec
 
@@ -278,6 +279,42 @@ def test_twins_keep_numpy_sums_in_the_memory_order_of_their_case():
             assert drawn[i].order == order and not np.array_equal(x, y)
             assert np.sum(x) == np.sum(y) and np.sort(x, axis=None).tolist() == \
                 np.sort(y, axis=None).tolist()
+
+
+def test_some_cases_hand_their_arrays_over_strided_or_in_fortran_order(tmp_path):
+    rng = np.random.default_rng(3)
+    cases = [_spec.Case(f"case {i}", (rng.normal(size=(4, 6)), rng.normal(size=5)))
+             for i in range(40)]
+    spec = _toy_spec(cases, layouts=True)
+    drawn = spec.draw(7)
+    orders = [c.order for c in drawn]
+    assert 4 < orders.count("S") < 20 and 1 < orders.count("F") < 12   # 1 in 4, 1 in 8
+    assert [c.order for c in cases] == ["C"] * 40 and "strided" not in cases[0].label
+    assert [c.order for c in spec.draw(7)] == orders   # the seed decides
+    for original, case in zip(cases, drawn):
+        (x, v), _ = case.inputs()
+        assert np.array_equal(x, original.args[0]) and np.array_equal(v, original.args[1])
+        if case.order == "S":
+            assert "strided views" in case.label
+            assert not x.flags.c_contiguous and not x.flags.f_contiguous
+            assert not v.flags.c_contiguous and x.base is not None
+        # the layout survives the trip to the grader's sandbox and back, as plain data
+        _plain.write(tmp_path, "case", case.as_plain())
+        again = _spec.Case.from_plain(_plain.read(tmp_path, "case"))
+        (y, _), _ = again.inputs()
+        assert again.order == case.order and y.strides == x.strides
+    # a twin keeps its case's layout (numpy sums in memory order: a cache keyed by a sum
+    # would tell a twin from its case by the layout alone)
+    singles = [_spec.Case(f"single {i}", (rng.normal(size=(4, 6)),)) for i in range(12)]
+    for seed in range(6):
+        twinned = _toy_spec(singles, twins=6, layouts=True).draw(seed)
+        pairs = [(twinned[i - 1], c) for i, c in enumerate(twinned) if "swapped" in c.label]
+        assert len(pairs) == 6 and all(a.order == b.order for a, b in pairs)
+        assert {a.order for a, _ in pairs} != {"C"} or seed < 5
+    # an answer that reads the raw memory gets the gaps of a strided view
+    (x, _), _ = next(c for c in drawn if c.order == "S").inputs()
+    raw = np.frombuffer(x.base.tobytes(), dtype=x.dtype)[:x.size].reshape(x.shape)
+    assert not np.array_equal(raw, x)
 
 
 def test_large_inputs_go_over_writeable_on_every_draw():

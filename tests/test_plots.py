@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib import colors as mcolors  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -163,6 +164,10 @@ def test_decision_boundary_binary_and_linear(trained):
     acc = np.mean(net.predict(X) == y)
     assert f"{acc:.0%}" in ax.get_title()
     assert len(ax.collections) >= 2  # two classes of points + the 0.5 contour
+    # the black contour can be named in a legend the caller draws (a reader took it for a
+    # hand-drawn line beside it); the legend placed inside names the classes only
+    assert "boundary, $P = 0.5$" in ax.get_legend_handles_labels()[1]
+    assert "boundary, $P = 0.5$" not in [t.get_text() for t in ax.get_legend().get_texts()]
     lin = nn.MLP([2, 1], output="sigmoid")
     assert len(plots.plot_decision_boundary(lin, X, y, resolution=20).axes) == 2
 
@@ -847,6 +852,20 @@ def test_class_layer_and_run_colours_are_disjoint_from_the_activation_colours():
     # The activations' own palette: the eight chapter 5 compares in one panel stay apart
     # for normal vision (they also differ in dash pattern, see styles_for).
     assert _closest_pair(acts, visions=(None,)) >= 15
+
+
+def test_counts_read_from_light_to_dark_for_every_vision():
+    """Chapter 4's tag counts are ordered: 0 tags lightest (a blank), 3 darkest, each step a
+    visible step in lightness for every colour vision (a reader took the dark "0" of the old
+    run colours for the dark "3")."""
+    colours = plots.count_colours(4)
+    for vision in (None, *_CVD):
+        lightness = [float(_lab(c, vision)[0]) for c in colours]
+        assert all(a - b >= 15 for a, b in zip(lightness, lightness[1:])), (vision, lightness)
+    assert _closest_pair(colours) >= 15
+    fig = plots.plot_tag_counts(np.zeros((1, 2)), np.array([0]), {"A": np.zeros((2, 2))},
+                                np.zeros((3, 2)), 1.0)
+    assert [mcolors.to_hex(c) for c in fig.axes[1].images[0].cmap.colors] == colours
 
 
 def test_every_class_figure_takes_the_class_palette(trained):

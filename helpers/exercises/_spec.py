@@ -27,13 +27,17 @@ What every call meets, besides the cases a chapter draws:
   ``reuse_calls`` more calls after the first result bring a ring of kept buffers round;
 - ``twins``: a case repeated with two inner values swapped (same shape, dtype, ends, sum
   and extremes, another right result), so a result kept by any summary of its input shows;
-- a case may hand its arrays over in Fortran order (``Case.order``), as a transpose is.
+- a case may hand its arrays over in Fortran order (``Case.order``), as a transpose is;
+- ``layouts``: about one drawn case in four hands its arrays over as strided views (every
+  other element of a larger array, ``order="S"``), as a slice ``X[:, ::2]`` is, and one in
+  eight in Fortran order: an answer that reads the raw memory, or assumes one layout, shows.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -134,15 +138,15 @@ class Case:
     elements: int = 0
     note: dict = field(default_factory=dict)   # plain facts for the judge (not sent to students)
     writeable: bool | None = None  # inputs handed over writeable? None: _handed_writeable says
-    order: str = "C"  # "F": arrays of 2+ axes handed over in Fortran order, as a transpose is
+    order: str = "C"  # "F": arrays of 2+ axes handed over in Fortran order, as a transpose
+    #                   is; "S": arrays of 1+ axes as strided views, as a slice X[:, ::2] is
 
     def inputs(self) -> tuple[tuple, dict]:
         """Fresh (args, kwargs) for one call: recipes built, arrays copied (in Fortran order
-        for an ``order="F"`` case)."""
+        for an ``order="F"`` case, as strided views for an ``order="S"`` case)."""
         args = materialise(self.args)
-        if self.order == "F":
-            args = tuple(np.asfortranarray(a) if isinstance(a, np.ndarray) and a.ndim > 1
-                         else a for a in args)
+        if self.order in LAYOUTS:
+            args = tuple(_laid_out(a, self.order) for a in args)
         return args, materialise(self.kwargs)
 
     def as_plain(self) -> dict:
@@ -160,7 +164,33 @@ class Case:
                    driver=data["driver"], work=data["work"], size=int(data["size"]),
                    elements=int(data["elements"]),
                    writeable=data.get("writeable") if data.get("writeable") in (True, False)
-                   else None, order="F" if data.get("order") == "F" else "C")
+                   else None,
+                   order=data.get("order") if data.get("order") in LAYOUTS else "C")
+
+
+def strided(a: np.ndarray) -> np.ndarray:
+    """The values of ``a`` as a view that is not contiguous: every other element, along the
+    last axis, of an array twice as long (as a slice ``X[:, ::2]`` hands them over). The same
+    shape, dtype and values; only the memory under them differs."""
+    buffer = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), dtype=a.dtype)
+    view = buffer[..., ::2]
+    view[...] = a
+    return view
+
+
+def _laid_out(a, order: str):
+    """``a`` (or each array in a list or tuple of them) in the memory layout ``order``."""
+    if isinstance(a, (list, tuple)):
+        return type(a)(_laid_out(v, order) for v in a)
+    if not isinstance(a, np.ndarray) or a.ndim == 0 or a.size < 2:
+        return a
+    if order == "F":
+        return np.asfortranarray(a) if a.ndim > 1 else a
+    return strided(a)
+
+
+#: The memory layouts a case may hand its arrays over in, besides numpy's usual ("C").
+LAYOUTS = ("F", "S")
 
 
 def random_shape(rng, max_dims: int = 3, low: int = 2, high: int = 6) -> tuple[int, ...]:
@@ -539,6 +569,8 @@ def with_twins(spec, rng, cases: list[Case], count: int) -> list[Case]:
     return out
 
 
+#: What a twin's label adds to its case's (the layout draw finds twins by it).
+TWIN_LABEL = ", with two inner values of one array swapped"
 #: The most values a twinned case holds: a large timed case is not run twice.
 TWIN_SIZE = 20_000
 #: Cases with this many values or more are handed over writeable on every draw.
@@ -560,6 +592,13 @@ def _leaves(value, path=()) -> list[tuple]:
     if isinstance(value, (list, tuple)):
         return [p for k, v in enumerate(value) for p in _leaves(v, (*path, k))]
     return []
+
+
+def _has_matrix(value) -> bool:
+    """Whether ``value`` (nested lists and tuples of arrays) holds an array of 2+ axes."""
+    if isinstance(value, np.ndarray):
+        return value.ndim > 1
+    return isinstance(value, (list, tuple)) and any(_has_matrix(v) for v in value)
 
 
 def _dtype_kind(value) -> str:
@@ -594,7 +633,7 @@ def _twin(spec, rng, case: Case, first_leaf: int = 0, tries: int = 12) -> Case |
         for k in range(len(leaves)):
             path = leaves[(first_leaf + k) % len(leaves)]
             for _ in range(tries):
-                twin = Case(f"{case.label}, with two inner values of one array swapped (the "
+                twin = Case(f"{case.label}{TWIN_LABEL} (the "
                             "same shapes, sums, ends, largest and smallest as the case before)",
                             _swapped_at(rng, case.args, path, case.order), dict(case.kwargs),
                             answer=case.answer, driver=case.driver, note=dict(case.note),
@@ -833,7 +872,9 @@ class Spec:
       first array result, on other values of its shape, to bring round a ring of kept output
       buffers (0: none);
     - ``twins``: how many drawn cases get a twin (see :func:`with_twins`; 0: none, for a spec
-      whose draw makes its own).
+      whose draw makes its own);
+    - ``layouts``: hand some drawn cases' arrays over as strided views or in Fortran order
+      (see :meth:`draw`; False for a spec whose answers take no arrays).
     """
 
     def __init__(self, id: str, *, grade_id: str, what: str, draw, passed: str, check: str,
@@ -842,7 +883,7 @@ class Spec:
                  forbidden: Forbidden | None = None, vectorised: bool = False,
                  loop_hint: str | None = None, numpy_errors: str = "ignore",
                  fixed_cases: bool = False, timed_floor: float = TIMED_FLOOR,
-                 reuse_calls: int = 0, twins: int = 0):
+                 reuse_calls: int = 0, twins: int = 0, layouts: bool = True):
         self.id, self.grade_id, self.what, self.check_name = id, grade_id, what, check
         self.answers = tuple(answers)
         self.draw_cases = draw
@@ -855,6 +896,7 @@ class Spec:
         self.timed_floor = timed_floor
         self.reuse_calls = reuse_calls
         self.twins = twins
+        self.layouts = layouts
         if id in SPECS and SPECS[id].grade_id != grade_id:
             raise ValueError(f"two specs named {id!r}")
         SPECS[id] = self
@@ -880,6 +922,26 @@ class Spec:
             drawn = bool(rng.integers(2))
             if c.writeable is None:
                 c.writeable = drawn or _total_size(c.args) >= WRITEABLE_SIZE
+        # Some cases hand their arrays over in another memory layout: one in four as strided
+        # views, one in eight in Fortran order (cases that measure work keep numpy's usual
+        # layout: their time is compared with numpy's own on it). Drawn after everything
+        # else, so a seed's cases and values stay what they were.
+        if self.layouts:
+            for i, c in enumerate(cases):
+                layout = int(rng.integers(8))
+                if i and TWIN_LABEL in c.label:  # (with_twins puts it right after its case)
+                    # A twin keeps its case's layout: numpy sums in memory order, so a cache
+                    # keyed by a sum would tell them apart by the layout alone.
+                    layout = {"S": 0, "F": 2}.get(cases[i - 1].order, 7)
+                if layout == 2 and not _has_matrix(c.args):
+                    layout = 7  # (Fortran order changes nothing in a 1-D array)
+                if c.order == "C" and c.work is None and _leaves(c.args) and layout < 3:
+                    # (a copy: a draw may hand out the same Case object every time)
+                    cases[i] = dataclasses.replace(
+                        c, order="S" if layout < 2 else "F", note=dict(c.note),
+                        label=c.label + (", its arrays handed over as strided views (every "
+                                         "other element of a larger array)" if layout < 2
+                                         else ", its arrays handed over in Fortran order"))
         return cases
 
     def case(self, seed: int, index: int) -> tuple[tuple, dict]:

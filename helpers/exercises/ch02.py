@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .. import activations, diagnostics
-from ._contract import elementwise_result, expect_float, first_difference, pair, show
+from ._contract import elementwise_result, expect_float, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import Build
 from ._spec import WORK_SHAPES, Case, Spec, builder, driver, random_shape, swapped_inner, work_cases
@@ -99,6 +99,31 @@ def _view(base, step):
     return base[:, ::step] if step > 1 else base[...]
 
 
+def _saturated_outputs(rng, dtype) -> np.ndarray:
+    """Outputs of ``dtype`` deep in saturation, shuffled: spread over every power of two from
+    the dtype's smallest number (a subnormal) up to 1/16, one in each run of a few, with the
+    smallest subnormal and the smallest normal number themselves; 1 - 2**-k for every k down
+    to the dtype's last digit below 1; and a few just outside [0, 1] (tiny negative outputs,
+    1 + 2**-k). Each value is compared relative to its own size: a result flushed to 0, or
+    given the wrong sign, below any size shows, and so does a formula that loses digits near
+    0 or 1."""
+    info = np.finfo(dtype)
+    one = dtype(1)
+    lowest = info.minexp - info.nmant  # the smallest subnormal is 2**lowest
+    step = max(1, -lowest // 320)
+    starts = np.arange(lowest, -4, step)
+    exponents = starts + rng.integers(0, step, starts.size)
+    mantissas = rng.uniform(1, 2, starts.size).astype(dtype)
+    tiny = np.ldexp(mantissas, exponents)
+    nearest = np.concatenate([[info.smallest_subnormal, info.smallest_normal], tiny])
+    near_one = one - np.ldexp(one, -np.arange(1, info.nmant + 2))
+    outside = np.concatenate([
+        -np.ldexp(rng.uniform(1, 2, 3).astype(dtype), rng.integers(lowest, -4, 3)),
+        one + np.ldexp(one, -rng.integers(1, info.nmant + 1, 3)),
+        one - np.ldexp(rng.uniform(1, 2, 3).astype(dtype), -rng.integers(4, info.nmant, 3))])
+    return rng.permutation(np.concatenate([nearest, near_one, outside]).astype(dtype))
+
+
 def _input(case: Case) -> np.ndarray:
     """The array a case hands over (a view built from its recipe, for the view cases)."""
     s = case.args[0]
@@ -173,8 +198,19 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
         *[Case(f"integer outputs 0 and 1 ({np.dtype(dtype).name})",
                (np.array([1, 0, 1], dtype=dtype),))
           for dtype in (np.int8, np.int16, np.uint16, np.uint32, np.uint64)],
-        Case("outputs in np.longdouble (extended precision where the platform has it)",
-             (np.array([0.25, rng.uniform(0.05, 0.95), 1e-9], dtype=np.longdouble),)),
+        # With every digit of np.longdouble used (not values a float64 holds): an answer
+        # that computes in float64 and casts back shows.
+        Case("outputs in np.longdouble (extended precision where the platform has it), with "
+             "all their digits",
+             (np.array([0.25, *rng.uniform(0.05, 0.95, 3)], dtype=np.longdouble)
+              + np.array([0, *rng.uniform(-1, 1, 3)], dtype=np.longdouble)
+              * np.longdouble(2.0) ** -60,)),
+        # Deep in saturation, in every float dtype: down to the smallest number of each,
+        # near 1 down to its last digit, shuffled.
+        *[Case(f"{np.dtype(dtype).name} outputs deep in saturation: from the dtype's smallest "
+               "number up, and 1 - 2^-k down to its last digit below 1, shuffled",
+               (_saturated_outputs(rng, dtype),))
+          for dtype in (np.float64, np.float32, np.float16, np.longdouble)],
         # Views, as a caller slices an array: strided (every other column) and read-only.
         Case("a strided view (every other column of a 3 x 10 array)",
              (Build("ch02.view", {"base": _sigmoid_outputs(rng, (3, 10)), "step": 2}),)),
@@ -207,8 +243,36 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
 
 
 def _sigmoid_prime_reference(s):
-    s = np.asarray(s, dtype=float)
+    # (in np.longdouble for a longdouble input, whose digits a float64 would lose; in float64
+    # otherwise, which holds s (1 - s) of a float16 or float32 s to far better than their
+    # rounding, and costs numpy's own time on the timed cases)
+    s = np.asarray(s)
+    s = s.astype(np.longdouble if s.dtype == np.longdouble else np.float64)
     return s * (1 - s)
+
+
+def _ulp(x, dtype) -> np.ndarray:
+    """The spacing of ``dtype``'s numbers at |x| (a unit in the last place of x in that dtype,
+    the smallest subnormal at 0), computed in x's own dtype."""
+    info = np.finfo(dtype)
+    x = np.abs(x)
+    with np.errstate(all="ignore"):
+        _, e = np.frexp(x)  # x = m 2^e, m in [1/2, 1): the spacing there is eps 2^(e - 1)
+        spacing = np.ldexp(np.asarray(info.eps, dtype=x.dtype), e - 1)
+    spacing = np.maximum(spacing, np.asarray(info.smallest_subnormal, dtype=x.dtype))
+    spacing = np.where(x == 0, np.asarray(info.smallest_subnormal, dtype=x.dtype), spacing)
+    return np.where(np.isfinite(x), spacing, np.inf)
+
+
+def _wide_pair(got, expected) -> tuple[str, str]:
+    """Two numbers (of any float dtype, np.longdouble included) for a message, with enough
+    digits that they do not print the same."""
+    for digits in (5, 9, 16, 21):
+        a = np.format_float_scientific(got, precision=digits, trim="-")
+        b = np.format_float_scientific(expected, precision=digits, trim="-")
+        if a != b:
+            return a, b
+    return a, b
 
 
 def _judge_sigmoid_prime(case: Case, obs, expected) -> None:
@@ -233,8 +297,41 @@ def _judge_sigmoid_prime_values(case: Case, obs, expected) -> None:
                             "derivatives are real numbers: keep the float dtype of s.")
     if s.size == 0:
         return
-    value = got.astype(float)
-    s64 = s.astype(float)
+    # Compared in np.longdouble for a longdouble input, in float64 otherwise (which holds every
+    # float16 and float32 value exactly).
+    dtype = s.dtype if s.dtype.kind == "f" else np.dtype(np.float64)
+    wide = np.longdouble if dtype == np.longdouble else np.float64
+    # (at least 1-D, so that a 0-d input is judged the same way)
+    value = np.atleast_1d(got.astype(wide, copy=False))
+    s64 = np.atleast_1d(s.astype(wide, copy=False))
+    expected = np.atleast_1d(np.asarray(expected, dtype=wide))
+    # Each value relative to its own size, in units in the last place (ulps) of the input's
+    # dtype: the rounding of s (1 - s) (1 - s, then the product) and of the reference, a few
+    # ulps of the result; plus half an ulp of s^2, which s - s^2 rounds on the way (near
+    # s = 1 that is the rounding of s itself, and near 0 it vanishes). Exact where the result
+    # is exact: at s = 0 and 1, for a subnormal s (whose s (1 - s) rounds to s) and in the
+    # cases labelled so. A result flushed to 0 or of the wrong sign at any size shows, and so
+    # does 1/4 - (s - 1/2)^2, whose rounding near 1/4 swamps a small result near s = 0.
+    # (First against a bound a little below that, eps (1.5 |result| + s^2 / 4), which takes
+    # a tenth of the time on large inputs; the values it refuses are then judged in ulps.)
+    info = np.finfo(dtype)
+    exact = (s64 == 0) | (s64 == 1) | (np.abs(s64) < info.smallest_normal)
+    if "exact" in case.label:
+        exact = np.ones_like(exact)
+    if np.any(exact):
+        # (there, compared with the reference rounded to the dtype: s for a subnormal s)
+        expected = expected.copy()
+        expected[exact] = expected[exact].astype(dtype).astype(wide)
+    eps = wide(info.eps)
+    with np.errstate(all="ignore"):
+        error = np.abs(value - expected)
+        bad = ~(error <= eps * (1.5 * np.abs(expected) + 0.25 * s64 * s64))
+        bad |= exact & (error != 0)
+        if np.any(bad):
+            tol = 3 * _ulp(expected[bad], dtype) + _ulp(s64[bad] * s64[bad], dtype) / 2
+            bad[bad] = ~(error[bad] <= np.where(exact[bad], 0, tol))
+    if not np.any(bad):
+        return
     # The known mistakes, computed only for an answer that differs (a right one skips them).
     known = {
         "has the wrong sign: sigma only increases, so sigma'(x) is never negative":
@@ -248,40 +345,33 @@ def _judge_sigmoid_prime_values(case: Case, obs, expected) -> None:
     differs = not np.allclose(value, expected, rtol=1e-6, atol=1e-12)
     for problem, make_wrong in known.items():
         if differs and np.allclose(value, wrong := make_wrong(), rtol=1e-6, atol=1e-12):
-            index = np.unravel_index(int(np.argmax(np.abs(wrong - expected))), s.shape)
+            index = np.unravel_index(int(np.argmax(np.abs(wrong - expected))), s64.shape)
             raise ExerciseError(
-                f"{what} {problem}. (At s = {float(s[index]):.4g} it returns "
+                f"{what} {problem}. (At s = {float(s64[index]):.4g} it returns "
                 f"{float(value[index]):.4g}; sigma'(x) is {float(expected[index]):.4g}.)",
                 "sigma'(x) is the slope of the sigmoid at x; section 1 writes it with the "
                 "output s alone.")
-    # What the three usual ways of writing it, s (1 - s), s - s^2 and 1/4 - (s - 1/2)^2,
-    # give in the input's own arithmetic: s^2 and (s - 1/2)^2 round to a unit in the last
-    # place of numbers near 1/4 to 2, which the subtraction keeps (at worst 4.9e-4 in
-    # float16, 6e-8 in float32 and 1.7e-16 in float64, for s within 1/2 of [0, 1]); and a
-    # relative error of a few units in the last place of the result.
-    if "exact" in case.label:
-        rtol, atol = 0.0, 0.0
-    elif s.dtype == np.float16:
-        rtol, atol = 2e-3, 6e-4
-    elif s.dtype == np.float32:
-        rtol, atol = 1e-5, 8e-8
-    else:
-        rtol, atol = 1e-9, 2e-16
-    with np.errstate(invalid="ignore"):
-        bad = ~(np.abs(value - expected) <= atol + rtol * np.abs(expected))
-    if not np.any(bad):
-        return
     n_bad = int(np.sum(bad))
-    gap = np.where(bad, np.nan_to_num(np.abs(value - expected), nan=np.inf), 0.0)
-    index = np.unravel_index(int(np.argmax(gap)), s.shape) if s.ndim else ()
+    # The worst value relative to its size (in ulps of the dtype): a tiny value flushed to 0
+    # counts as much as a large one.
+    with np.errstate(all="ignore"):
+        gap = np.where(bad, np.nan_to_num(error / _ulp(expected, dtype), nan=np.inf,
+                                          posinf=np.inf), 0.0)
+        relative = error[bad] / np.abs(expected[bad])
+    index = np.unravel_index(int(np.argmax(gap)), s64.shape)
     hint = _S_HINT
+    if s.dtype.kind == "f":
+        with np.errstate(all="ignore"):
+            half = s.dtype.type(0.5)
+            square_form = np.atleast_1d(half * half - (s - half) ** 2).astype(wide)
+    else:
+        square_form = None
     # A constant added to every value (an epsilon, an offset), up to the rounding of the
     # result: at least 3 values off, all by about the same amount.
     with np.errstate(invalid="ignore", over="ignore"):
         offsets = value[bad] - expected[bad]
         middle = float(np.median(offsets))
-        ulps = 2 * np.abs(np.spacing(np.asarray(
-            got[bad], dtype=s.dtype if s.dtype.kind == "f" else float))).astype(float)
+        ulps = 2 * _ulp(value[bad], dtype)
         constant = bool(n_bad >= 3 and middle != 0 and np.all(np.isfinite(offsets))
                         and np.all(np.abs(offsets - middle) <= 0.1 * abs(middle) + ulps))
     if np.all((s64[bad] == 0) | (s64[bad] == 1)):
@@ -295,28 +385,51 @@ def _judge_sigmoid_prime_values(case: Case, obs, expected) -> None:
         hint = (f"only {n_bad} of the {s.size:,} values differ: a loop over blocks or chunks "
                 "of the input that misses one at an edge? The formula applied to the whole "
                 "array at once has no edges.")
+    elif np.all((value[bad] == -expected[bad]) & (expected[bad] != 0)):
+        hint = (f"your values have the wrong sign where sigma'(x) is smallest (here up to "
+                f"{_wide_pair(np.abs(expected[bad]).max(), 0)[0]}): sigma only increases, so "
+                "sigma'(x) is never negative in [0, 1], however small it is; the formula in s "
+                "gives these values as they are, with no test on their size.")
+    elif square_form is not None and np.array_equal(value, square_form, equal_nan=True):
+        hint = ("your values near s = 0 have lost their digits: 1/4 - (s - 1/2)^2 subtracts two "
+                "numbers close to 1/4, whose rounding (about "
+                f"{_wide_pair(info.eps / 8, 0)[0]} in {dtype}) is larger than a small result "
+                "itself (cancellation). This chapter is about those small values: write "
+                "sigma'(x) so that a small value comes out of a product, with all its digits.")
     elif np.all(value[bad] == 0) and np.all(np.abs(expected[bad]) < 0.01):
         hint = ("your values are 0 where sigma'(x) is small but not 0 (s near 0 or 1, or just "
                 "outside [0, 1]): the formula in s gives these small values as they are, with "
                 "no cutoff, clip or test on s.")
+    elif (dtype == np.longdouble and np.all(value[bad] != 0)
+          and np.all(relative <= 4 * np.finfo(np.float64).eps)) or (
+            not constant and np.all(value[bad] != 0) and np.all(relative < 2e-3)):
+        # Close to some digits (a longdouble's to a float64's, whatever the offsets look
+        # like): the formula is right, its precision is not.
+        digits = max(1, int(-np.log10(float(np.max(relative)))))
+        hint = (f"the values agree to about {digits} significant digits only, and a {dtype} "
+                f"holds about {info.precision}: as if computed in a lower precision (float64 "
+                "for a longdouble, float32 or float16) or rounded, then turned back into "
+                f"{dtype}. Compute in the dtype of s, with no .astype, no lower-precision "
+                "constant or array on the way and no rounding.")
     elif constant:
         hint = (f"your values are all about {middle:+.2g} away from sigma'(x): a constant is "
                 "added somewhere (an epsilon, an offset); the formula in s needs none.")
-    elif s.dtype != np.float16 and np.allclose(value[bad], expected[bad], rtol=2e-3,
-                                               atol=1e-6):
-        # Close to a few digits: the formula is right, its precision is not.
-        hint = ("the values agree to a few digits only, as if computed in a lower precision "
-                f"(float32 or float16) or rounded, then turned back into {s.dtype}: compute "
-                "in the dtype of s, with no .astype, no lower-precision constant or array on "
-                "the way and no rounding.")
+    elif np.all(error[bad] <= 2 * info.eps):
+        hint = ("your small values have lost digits (they are off by about the rounding of "
+                "numbers near 1, much more than their own): a difference of two nearly equal "
+                "numbers (cancellation) loses the digits of a small result. Write sigma'(x) so "
+                "that a small value comes out of a product, with all its digits.")
     elif "outside" in case.label:
         hint = ("sigma'(x) written with s is a short formula in s alone, and the check also "
                 "evaluates it at values outside [0, 1]: a route back through x (log, arctanh) "
                 "or a clip gives something else there.")
     with np.errstate(divide="ignore", invalid="ignore"):
         x = float(np.log(s64[index]) - np.log1p(-s64[index]))
-    where = f"s = {float(s64[index])!r}" + (f" (x = {x:.4g})" if 0 <= s64[index] <= 1 else "")
-    shown, wanted = pair(value[index], expected[index])
+    at = (repr(float(s64[index])) if wide is np.float64
+          else np.format_float_scientific(s64[index], trim="-"))
+    where = f"s = {at}" + (f" (x = {x:.4g})" if 0 <= s64[index] <= 1 else "")
+    shown, wanted = (pair(value[index], expected[index]) if wide is np.float64
+                     else _wide_pair(value[index], expected[index]))
     raise ExerciseError(
         f"{what} differs from sigma'(x) in {n_bad} of {s.size} values of this {s.dtype} input "
         f"of shape {s.shape}; the largest difference is at {where}: got {shown}, expected "
@@ -370,6 +483,10 @@ def _shrink_hint(n, value) -> str | None:
         if np.shape(value) == n.shape and np.allclose(value, fn(n), rtol=1e-9, atol=0):
             return hint
     return None
+
+
+#: The largest layer count the task allows.
+MAX_COUNT = 100_000
 
 
 def _int_array(rng, shape, dtype=np.int64, high: int = 60) -> np.ndarray:
@@ -442,10 +559,23 @@ def _draw_shrink(rng) -> list[Case]:
                                                                          info.max + 1))
         cases.append(Case(f"n_layers = np.{info.dtype.name}({k}), a numpy {info.dtype.name}",
                           (dtype(k),)))
-    # Every count from 0 to 1000, shuffled: a rule that goes wrong in some band of counts
-    # shows. Then a twin of a random array: a result kept by a summary of the input shows.
-    cases.append(Case("every count from 0 to 1000, in a random order",
-                      (rng.permutation(1001).reshape(7, 143),)))
+    # Every count from 0 to 1000, and beyond it, up to 100,000 (the task's whole range), one
+    # drawn in every run of 256 counts; shuffled, as int32 or int64. A rule that goes wrong in
+    # some band of counts shows, and so does a count wrapped around at any size (cast to
+    # uint16, n % 65536: wrong for 538 counts just above it, where 1/4**(n - 65536) is not
+    # tiny). Then a twin of a random array: a result kept by a summary of the input shows.
+    runs = np.arange(1001, MAX_COUNT + 1, 256)
+    beyond = np.minimum(runs + rng.integers(0, 256, runs.size), MAX_COUNT)
+    counts = rng.permutation(np.concatenate([np.arange(1001), beyond]))
+    cases.append(Case("every count from 0 to 1000, then counts up to 100,000 (one in every "
+                      "run of 256), in a random order",
+                      (counts.astype(rng.choice([np.int32, np.int64])).reshape(4, -1),)))
+    # One count as a Python int and as numpy integers, just past where int16 and uint16 wrap
+    # (2**15, 2**16): a scalar path that wraps, or takes the count modulo 65,536, shows too.
+    for bits, kind in ((16, int), (15, np.int64), (16, np.int32), (16, np.uint32)):
+        k = 2**bits + int(rng.integers(0, 538))
+        shown = f"{k}" if kind is int else f"np.{np.dtype(kind).name}({k})"
+        cases.append(Case(f"n_layers = {shown} (just past 2**{bits})", (kind(k),)))
     counts = _int_array(rng, (3, 5))
     cases.append(Case("a random int64 array of shape (3, 5)", (counts.copy(),)))
     cases.append(Case("the previous case's counts with two inner values swapped (the same "
@@ -467,8 +597,30 @@ def _draw_shrink(rng) -> list[Case]:
 
 # Below about 2.2e-308 float64 numbers are subnormal and lose digits: how many depends on how
 # the power is computed (1 / 4.0**n overflows to 1 / inf = 0 there), so any value in that
-# range, 0 included, counts as right; above it, 1e-9 relative.
+# range, 0 included, counts as right. Above it the bound is a power of two, which float64
+# holds exactly: it is compared exactly.
 _TINY = float(np.finfo(np.float64).tiny)
+_EXACT_HINT = ("the bound is a power of two, which float64 holds exactly down to about 1e-308, "
+               "and the check compares it exactly: your value is off in its last digits, as "
+               "exp and log (or a rounding, or a float32 on the way) leave it. Compute the "
+               "power itself, in float64.")
+
+
+def _shrink_close(got, expected) -> np.ndarray:
+    """Where ``got`` is the bound: exactly, down to float64's smallest normal number; below
+    it, any value from 0 to that number."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(expected >= _TINY, got == expected,
+                        (got >= 0) & (got <= _TINY))
+
+
+def _not_float64(label: str, got) -> ExerciseError:
+    return ExerciseError(
+        f"{label} returned {got}; the task asks for float64, whatever the "
+        "values (a float64 holds every bound down to about 1e-308).",
+        "compute in float64: 0.25 ** n with the count as an integer or a float64 gives it; "
+        "no .astype to a smaller float on the way.")
 
 
 def _shrink_reference(n):
@@ -527,7 +679,7 @@ def _judge_shrink(case: Case, obs, expected) -> None:
                                 f"{pair(value, expected)[1]}.",
                                 "a bound on a size is a product of positive factors: it is "
                                 "never below 0.")
-        if not math.isclose(value, float(expected), rel_tol=1e-9, abs_tol=_TINY):
+        if not _shrink_close(value, expected):
             shown, wanted = pair(value, expected)
             hint = _shrink_hint(n, value)
             if hint is None and isinstance(got, np.floating) and got.dtype != np.float64:
@@ -543,6 +695,8 @@ def _judge_shrink(case: Case, obs, expected) -> None:
                 hint = (f"{int(n)} layers take the bound below float64's smallest numbers, "
                         "where 0 (or any tiny value) is right: the formula holds for every "
                         "count, however deep the network, with no test or table on the way.")
+            if hint is None and math.isclose(value, float(expected), rel_tol=1e-6):
+                hint = _EXACT_HINT
             raise ExerciseError(f"{label} is {shown}, expected {wanted}.",
                                 hint or _SHRINK_DEFAULT_HINT)
         if isinstance(got, (int, np.integer)):
@@ -550,6 +704,8 @@ def _judge_shrink(case: Case, obs, expected) -> None:
                 f"{label} returned the integer {got!r}; the task asks for a float (the bound is "
                 "a fraction, and one type for every count keeps later arithmetic exact).",
                 "return 0.25 ** n or 1.0, a float, for every count, n = 0 included.")
+        if isinstance(got, np.floating) and got.dtype != np.float64:
+            raise _not_float64(label, f"a numpy {got.dtype} ({pair(got, expected)[0]})")
         return
     if n.ndim == 0 and type(obs.result) in (int, float):  # (np.float64 is a float subclass)
         raise ExerciseError(
@@ -572,10 +728,20 @@ def _judge_shrink(case: Case, obs, expected) -> None:
                             f"{pair(got.flat[negative[0]], 0.25 ** k)[0]}.",
                             "a bound on a size is a product of positive factors: it is never "
                             "below 0.")
-    diff = first_difference(got, expected, rtol=1e-9, atol=_TINY)
-    if diff is None:
+    close = _shrink_close(got, expected)
+    if np.all(close):
+        if got.dtype != np.float64:
+            raise _not_float64(label, f"an array of shape {got.shape} and dtype {got.dtype}")
         return
-    index, n_bad = diff
+    with np.errstate(invalid="ignore", over="ignore"):
+        gap = np.where(close, 0.0, np.abs(np.asarray(got, dtype=float) - expected))
+    gap = np.where(np.isnan(gap), np.inf, gap)
+    # (the largest difference, or, when every one is a last-digit one, the largest relative)
+    if np.all(gap < 1e-6 * expected + _TINY):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = np.where(expected > 0, gap / expected, 0.0)
+    index = np.unravel_index(int(np.argmax(gap)), gap.shape) if gap.ndim else ()
+    n_bad = int(np.sum(~close))
     k = int(n[index])
     hint = _shrink_hint(n, got)
     if hint is None and (not np.isfinite(got[index]) or got[index] == 0) and 32 <= k <= 40:
@@ -584,9 +750,13 @@ def _judge_shrink(case: Case, obs, expected) -> None:
     if hint is None and k >= 75 and got.dtype != np.float64:
         hint = (f"a {got.dtype} holds numbers down to about {np.finfo(got.dtype).tiny:.0e} "
                 "only, and (1/4)**n falls below that: compute in float64.")
+    if hint is None and np.isclose(float(got[index]), float(expected[index]), rtol=1e-6,
+                                   atol=0):
+        hint = _EXACT_HINT
     if hint is None and k > 127:
         hint = ("deep networks have hundreds of layers: a small integer type (int8 holds up "
-                "to 127) wraps around, and a table of precomputed bounds runs out.")
+                "to 127, uint16 to 65,535) wraps around, and a table of precomputed bounds "
+                "runs out.")
     raise ExerciseError(
         f"{label} differs in {n_bad} of {n.size} entries; the largest difference is at "
         f"n_layers = {k}: got {pair(got[index], expected[index])[0]}, expected "
@@ -601,6 +771,11 @@ def _explain_shrink_error(case: Case, obs) -> str | None:
         return (f"arithmetic on a numpy {n.dtype.name} stays in {n.dtype.name}: a Python int "
                 f"outside its range (a negative one, for an unsigned type) cannot take part. "
                 "Compute with floats (turn the count into a float first).")
+    if "out of bounds for" in obs.error:
+        return ("your code turns the count into a small numpy integer type, which cannot hold "
+                f"{int(n) if np.ndim(n) == 0 else 'every count'}: counts go up to 100,000 (a "
+                "uint16 holds up to 65,535, an int16 up to 32,767). Compute with floats (turn "
+                "the count into a float first).")
     if "negative integer powers" in obs.error:
         return ("numpy refuses to raise an integer to a negative integer power, because the "
                 "result would not be an integer: the bound is a fraction, so compute it with "
@@ -674,7 +849,7 @@ def tanh_network_stats(std_fn, sizes) -> dict[str, np.ndarray]:
         std = float(std_fn(fan_in, fan_out))
         q = min(std * std * fan_in * v, 1e300)  # (a std of 1e300 saturates; no overflow)
         saturated.append(math.erfc(_X_SATURATED / math.sqrt(2 * q)) if q > 0 else 0.0)
-        v = float(np.sum(_WEIGHTS * np.tanh(math.sqrt(q) * _NODES) ** 2))
+        v = float(_WEIGHTS @ np.square(np.tanh(math.sqrt(q) * _NODES)))
         spread.append(math.sqrt(v))
     return {"saturated": np.array(saturated), "std": np.array(spread)}
 
@@ -686,8 +861,12 @@ def tanh_network_stats(std_fn, sizes) -> dict[str, np.ndarray]:
 # than 1000 units are asked for by a driver that stops at the first result that is not one
 # number: an answer that returns the weights themselves would fill the memory there.
 MIN_WIDTH, MAX_WIDTH, MAX_RATIO, VERY_WIDE = 2, 1000, 1.6, 100_000
-#: The square layers the check asks for, one of every width (the "network of that width").
+#: The square layers the check asks for, one of every width (the "network of that width"),
+#: and as many more drawn above it, up to the widest networks.
 SQUARE_WIDTHS = range(1, MAX_WIDTH + 1)
+#: Networks and square layers are drawn up to 10**WIDEST_DECADE units; single layers, of any
+#: fans, up to MAX_FAN (their product still fits an int64).
+WIDEST_DECADE, MAX_FAN = 7, 2**31
 
 
 def _tanh_networks(rng) -> dict[str, list[int]]:
@@ -727,6 +906,37 @@ def _tanh_networks(rng) -> dict[str, list[int]]:
     while len(walk) < 11:
         walk.append(min(MAX_WIDTH, max(401, int(round(walk[-1] * rng.uniform(0.7, 1.4))))))
     networks[f"random network 4 (widths {min(walk):,} to {max(walk):,})"] = walk
+    return networks
+
+
+#: The kinds of step from one width to the next (each at most 1.6 times): every network drawn
+#: over the whole range of widths takes each kind once, at a random layer.
+_STEPS = {
+    "square": lambda rng, w: w,
+    "one unit narrower": lambda rng, w: w - 1,
+    "one unit wider": lambda rng, w: w + 1,
+    "1-2 % narrower": lambda rng, w: w / rng.uniform(1.01, 1.02),
+    "1-2 % wider": lambda rng, w: w * rng.uniform(1.01, 1.02),
+    "1.2-1.6 times narrower": lambda rng, w: w / rng.uniform(1.2, MAX_RATIO),
+    "1.2-1.6 times wider": lambda rng, w: w * rng.uniform(1.2, MAX_RATIO),
+    "any": lambda rng, w: w * MAX_RATIO ** rng.uniform(-1, 1),
+}
+
+
+def _drawn_networks(rng) -> dict[str, list[int]]:
+    """Four networks of ten layers over the whole range of widths, one starting in each power
+    of ten from 1,000 to 10 million units; their ten steps are one of each kind of _STEPS (the
+    last kind three times) in a random order."""
+    networks = {}
+    kinds = [*_STEPS.values(), _STEPS["any"], _STEPS["any"]]
+    for decade in range(3, WIDEST_DECADE):
+        sizes = [int(10 ** rng.uniform(decade, decade + 1))]
+        for k in rng.permutation(len(kinds)):
+            w = sizes[-1]
+            step = int(round(kinds[k](rng, w)))
+            sizes.append(min(int(w * MAX_RATIO), max(math.ceil(w / MAX_RATIO), MIN_WIDTH, step)))
+        networks[f"drawn network {decade - 2} (widths {min(sizes):,} to {max(sizes):,}; square, "
+                 "slowly and steeply narrowing and widening layers)"] = sizes
     return networks
 
 
@@ -777,16 +987,22 @@ def _draw_tanh_init(rng) -> list[Case]:
             cases.append(Case(f"fan_in = {fan_in}, fan_out = {fan_out} (layer {layer + 1} of "
                               f"the {name})", (fan_in, fan_out),
                               note={"network": name, "sizes": sizes, "layer": layer}))
-    # Every square layer from 1 to 1000 units (a network of that width: a rule kept for one
-    # width shows), then the layers of the wide networks, through the driver.
-    wide = _wide_networks(rng)
-    pairs = [[w, w] for w in SQUARE_WIDTHS]
-    for sizes in wide.values():
-        pairs += [[i, o] for i, o in zip(sizes[:-1], sizes[1:])]
-    pairs = np.array(pairs, dtype=np.int64)
-    cases.append(Case("square layers of every width from 1 to 1,000 units, then the layers of "
-                      f"the {' and the '.join(wide)}", (pairs,), driver="ch02.stds",
-                      note={"wide": wide}))
+    # Every square layer from 1 to 1000 units and wider ones, drawn up to 10 million
+    # units (a network of that width: a rule kept for some widths shows), then the layers of
+    # the wide networks and of networks drawn over the whole range, through the driver. And
+    # single layers of any fans, up to 2**31 (only a positive float is asked of them).
+    wide = {**_wide_networks(rng), **_drawn_networks(rng)}
+    squares = [*SQUARE_WIDTHS, *sorted({int(10 ** u) for u in rng.uniform(3, WIDEST_DECADE, 60)}
+                                       - set(SQUARE_WIDTHS))]
+    layers = [[i, o] for sizes in wide.values() for i, o in zip(sizes[:-1], sizes[1:])]
+    fans = (2 ** rng.uniform(0, math.log2(MAX_FAN), (16, 2))).astype(np.int64)
+    fans[0, 0], fans[1, 1] = rng.integers(2**30, MAX_FAN, 2)
+    pairs = np.concatenate([np.repeat(np.array(squares, dtype=np.int64)[:, None], 2, axis=1),
+                            np.array(layers, dtype=np.int64), fans])
+    cases.append(Case("square layers of every width from 1 to 1,000 units and of widths drawn "
+                      "up to 10 million, then the layers of the "
+                      f"{' and the '.join(wide)}, then single layers of fans drawn up to 2**31",
+                      (pairs,), driver="ch02.stds", note={"wide": wide, "squares": squares}))
     return cases
 
 
@@ -866,7 +1082,7 @@ def _judge_one_std(case: Case, obs, expected) -> None:
 def _square_name(width: int) -> str:
     units = "unit" if width == 1 else "units"
     return (f"network of {width:,} {units} a layer (ten square {width:,}->{width:,} layers; "
-            f"every width from 1 to {MAX_WIDTH:,} is tried)")
+            f"every width from 1 to {MAX_WIDTH:,} is tried, and wider ones)")
 
 
 def _judge_tanh_networks(cases, observations, expected) -> None:
@@ -888,7 +1104,7 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
             values = dict(zip(_driver_pairs(case), np.asarray(obs.result["stds"]).tolist()))
             for fans, value in values.items():
                 seen(fans, value)
-            square = {w: values[w, w] for w in SQUARE_WIDTHS}
+            square = {w: values[w, w] for w in case.note["squares"]}
             for name, sizes in case.note["wide"].items():
                 networks[name] = {"sizes": sizes, "stds": dict(enumerate(
                     values[fans] for fans in zip(sizes[:-1], sizes[1:])))}
@@ -943,6 +1159,23 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
                 f"std is {last_std:.2g} (at least {MIN_LAST_STD} is needed). Your std for its "
                 f"{fan_in}->{fan_out} layer (layer {low + 1}, the smallest gain) is {std:.3g}, "
                 f"a gain std * sqrt(fan_in) of {std * math.sqrt(fan_in):.2f}: too small.", hint)
+    # Every layer asked for whose fans are at most 1.6 times apart may be the first layer of
+    # a network, fed a unit-variance input: it must keep to the saturation limit there too
+    # (a gain too large deep in a network, where the signal has faded, saturates nothing, so
+    # the networks alone miss a rule that goes wrong on some layer shapes only).
+    fans = np.array(list(all_stds), dtype=float).reshape(-1, 2)
+    gains = np.fromiter(all_stds.values(), float, len(all_stds)) * np.sqrt(fans[:, 0])
+    gains[fans.max(axis=1) > MAX_RATIO * fans.min(axis=1)] = -np.inf
+    if gains.size and np.max(gains) > 0:
+        (fan_in, fan_out), std = list(all_stds.items())[int(np.argmax(gains))]
+        share = tanh_network_stats(lambda i, o, std=std: std, [fan_in, fan_out])["saturated"][0]
+        if share > MAX_SATURATED:
+            raise ExerciseError(
+                f"a {fan_in}->{fan_out} layer (its fans at most {MAX_RATIO} times apart, so it "
+                "may be the first layer of a network), fed an input of variance 1, is "
+                f"expected to be {share:.1%} saturated (tanh' < 0.01); at most "
+                f"{MAX_SATURATED:.0%} is allowed. Your std for it is {std:.3g}, a gain std * "
+                f"sqrt(fan_in) of {std * math.sqrt(fan_in):.2f}: too large.", gain_hint)
     # A layer with one input (1 -> 1, 1 -> 1000), fed a unit-variance input, must keep to the
     # saturation limit too: the same model, one layer.
     for case, obs in zip(cases, observations):

@@ -21,7 +21,7 @@ from .. import activations, diagnostics
 from ._contract import elementwise_result, expect_dict, expect_ndarray, first_difference, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import Other, describe
-from ._spec import WORK_SHAPES, Case, Spec, random_shape, work_cases
+from ._spec import WORK_SHAPES, Case, Spec, driver, random_shape, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -170,30 +170,68 @@ def _draw_leaky(rng) -> list[Case]:
     for c in fortran:
         c.order = "F"
     cases += fortran
+    # A large input, of a random size from 2,000,001 to 2,300,000 values (ten times the
+    # timed ones and more), value-checked: an answer that does something else for large
+    # inputs shows. One function a draw, drawn (each such call costs some 30 ms of the
+    # check's own work, hashing and copying the arrays); float32 values from -4 to 4, and
+    # judged first against the product in float32 (``_judge_leaky``). Last, as a work case
+    # ("large", with no small one to pair with: no work is compared on it): a loop stopped
+    # on the work cases before it does not run over its millions of values.
+    size, cols = int(rng.integers(2_000_001, 2_300_001)), int(rng.integers(1, 9))
+    big = _large_input(rng, (size // cols, cols) if cols > 1 else (size,))
+    big_case = _leaky_cases(f"a large float32 input of shape {big.shape} ({big.size:,} "
+                            "values)", big, _draw_alpha(rng))[int(rng.integers(2))]
+    big_case.note = {"large": True}
+    big_case.work, big_case.size, big_case.elements = "large", min(big.shape), big.size
+    # (values drawn uniformly from -4 to 4: a normal draw of these sizes cost 3 times as
+    # much, and the values only need both signs)
     for answer, name in enumerate(_LEAKY):
-        cases += work_cases(lambda shape, large: rng.normal(0.0, 3.0, shape), answer=answer,
+        cases += work_cases(lambda shape, large: _spread(rng, shape), answer=answer,
                             name=f"`{name}` on ")
         # A 1-D input too: a loop over the first axis (map over the rows) is a loop over every
         # element there.
         cases.append(Case(f"`{name}` on a 1-D input of {_TIMED_1D:,} elements (timed against "
-                          "numpy's own loops)", (rng.normal(0.0, 3.0, _TIMED_1D),),
+                          "numpy's own loops)", (_spread(rng, _TIMED_1D),),
                           answer=answer, work="timed", size=_TIMED_1D, elements=_TIMED_1D))
         # ... and on three axes, and on integers: a loop kept for some shapes or dtypes only
         # (a branch on x.ndim or x.dtype) is measured too.
-        cases += work_cases(lambda shape, large: rng.normal(0.0, 3.0, shape), answer=answer,
+        cases += work_cases(lambda shape, large: _spread(rng, shape), answer=answer,
                             name=f"`{name}` on three axes, ",
                             shapes=((2, 3, 4), (12, 13, 14), (2_000, 10, 10)))
         cases += work_cases(lambda shape, large: rng.integers(-50, 50, shape), answer=answer,
                             name=f"`{name}` on integers (int64), ")
         for dtype in (np.float32, np.float16, np.int32):
             cases += work_cases(lambda shape, large, dtype=dtype: (
-                rng.normal(0.0, 3.0, shape) * (10 if dtype == np.int32 else 1)).astype(dtype),
+                _spread(rng, shape) * (10 if dtype == np.int32 else 1)).astype(dtype),
                 answer=answer, name=f"`{name}` on {np.dtype(dtype).name}, ",
                 shapes=WORK_SHAPES[:2])
-    return cases
+    return [*cases, big_case]
+
+
+def _spread(rng, shape) -> np.ndarray:
+    """float64 values drawn uniformly from -4 to 4."""
+    x = rng.random(shape)
+    x -= 0.5
+    x *= 8
+    return x
 
 
 _TIMED_1D = 200_000
+
+
+def _large_input(rng, shape: tuple) -> np.ndarray:
+    """float32 values from -4 to 4 in runs of one sign (a random run of a thousand to four
+    thousand values, its sign drawn for each run), the first and the last values negative,
+    zeros at random places. (numpy's where and comparisons run faster on runs, and one run
+    of values repeated is cheap to make: the check's cost stays down.)"""
+    n = int(np.prod(shape))
+    run = rng.random(int(rng.integers(1_000, 4_001)), dtype=np.float32)
+    run *= 4
+    signs = (rng.integers(0, 2, (-(-n // run.size), 1)) * 2 - 1).astype(np.float32)
+    x = np.multiply(signs, run).reshape(-1)[:n]
+    x[0], x[-1] = -abs(x[0]) - 0.5, -abs(x[-1]) - 0.5
+    x[rng.integers(0, n, 8)] = 0.0
+    return x.reshape(shape)
 
 
 def _exact16_cases(rng) -> list[Case]:
@@ -227,7 +265,11 @@ def _int_extremes(dtype, rng) -> np.ndarray:
     return np.array(values, dtype=dtype).reshape(2, 5)
 
 
-def _leaky_reference(case: Case):
+def _leaky_reference(case: Case, lazy: bool = True):
+    """The exact values (float64), or None for a large case (``_judge_leaky`` computes them
+    there only when the result is not the float32 product itself)."""
+    if lazy and case.note.get("large"):
+        return None
     x = case.args[0]
     x64, alpha = x.astype(np.float64, copy=False), _alpha_of(case)
     if case.answer == 0:
@@ -235,30 +277,28 @@ def _leaky_reference(case: Case):
     return np.where(x64 > 0, 1.0, alpha)
 
 
-def _leaky_tolerance(x: np.ndarray, answer: int, exact: bool = False) -> tuple[float, object]:
-    """(rtol, atol) of the comparison with the exact values, for x's dtype: a few units in
-    the last place; below 0 also a few of the smallest (subnormal) numbers, where alpha x
-    rounds, while above 0 Leaky ReLU passes x on exactly, the smallest x too. In float16 a
-    sum of two terms of x's size (such as (1 + alpha)/2 x + (1 - alpha)/2 |x|) loses up to
-    about one unit of x's last place (1.33 at most, measured), not of the small result's:
-    twice that is allowed below 0. Where every way of writing it is exact (``exact``: float16
-    powers of two and a power-of-two alpha) one unit in the last place is allowed. The
-    derivative, alpha or 1 in x's dtype, is held to a few units in the last place."""
+def _leaky_tolerance(x: np.ndarray, expected: np.ndarray, answer: int,
+                     exact: bool = False) -> tuple[float, object]:
+    """(rtol, atol) of the comparison with the exact values, for x's dtype. Below 0 the
+    forward is alpha x rounded once in x's dtype: half a unit in the last place of the
+    result (of the binade above, where the product crosses a power of two), plus what
+    rounding alpha to x's dtype first (as numpy's `alpha * x` does) moves it, |alpha x| eps / 2;
+    0 exactly where the exact value is 0. Above 0 x passes unchanged: exactly. A difference
+    of two terms of x's size (x - (1 - alpha) min(x, 0), or a sum of x and |x|) loses more,
+    and is refused. Where every way of writing it is exact (``exact``: float16 powers of two
+    and a power-of-two alpha) one unit in the last place is allowed. The derivative, alpha or
+    1 in x's dtype, is held to a few units in the last place."""
     if exact:
         return float(np.finfo(x.dtype).eps), 0.0
-    if x.dtype == np.float16:
-        eps = float(np.finfo(np.float16).eps)
-        rtol, atol = 3 * eps, (2 * eps * np.abs(x.astype(np.float64)) + 4 * 2.0 ** -24
-                               if answer == 0 else 1e-12)
-    elif x.dtype == np.float32:
-        rtol, atol = ((1e-5, 1e-43) if answer == 0 else
-                      (4 * float(np.finfo(np.float32).eps), 1e-12))
-    else:   # float64, and float64 results of integer inputs
-        rtol, atol = ((1e-12, 1e-320) if answer == 0 else
-                      (4 * float(np.finfo(np.float64).eps), 1e-15))
+    dtype = np.dtype(np.float64) if x.dtype.kind in "iu" else x.dtype
+    eps = float(np.finfo(dtype).eps)
     if answer == 0:
-        atol = np.where(x > 0, 0.0, atol)
-    return rtol, atol
+        size = np.abs(expected)
+        with np.errstate(all="ignore"):
+            half = 0.5 * np.spacing((size * (1 + eps)).astype(dtype)).astype(np.float64)
+        atol = 1.02 * (half + size * eps / 2) + size * 2.0 ** -50   # (a small margin)
+        return 0.0, np.where((expected == 0) | (x > 0), 0.0, atol)
+    return 4 * eps, (1e-12 if dtype != np.float64 else 1e-15)
 
 
 class _Matcher:
@@ -416,9 +456,18 @@ def _judge_leaky(case: Case, obs, expected) -> None:
             raise ExerciseError(f"{what} returned dtype {got.dtype} for a {x.dtype} input; the "
                                 "task asks to keep x's dtype.", _DTYPE_HINT)
         return
+    # The product alpha * x in x's dtype (alpha rounded to it first, as numpy's `alpha * x`
+    # does), or alpha and 1 in it, pass at once: they are within the tolerance below. A large
+    # case computes the exact values only if not.
+    if got.dtype == want and not integer_x and _is_product(x, got, want.type(alpha),
+                                                           case.answer):
+        return
+    if expected is None:
+        expected = _leaky_reference(case, lazy=False)
     with np.errstate(all="ignore"):
         value = got.astype(np.float64)
-    rtol, atol = _leaky_tolerance(x, case.answer, exact=bool(case.note.get("exact")))
+    rtol, atol = _leaky_tolerance(x, expected, case.answer,
+                                  exact=bool(case.note.get("exact")))
     diff = first_difference(value, expected, rtol=rtol, atol=atol)
     if diff is not None:
         finder = _leaky_forward_mistake if case.answer == 0 else _leaky_grad_mistake
@@ -428,6 +477,8 @@ def _judge_leaky(case: Case, obs, expected) -> None:
         if mistake is not None:
             raise ExerciseError(f"{what} {mistake[0]}.", mistake[1])
         index, n_bad = diff
+        if case.answer == 0:
+            _name_lost_digits(x, value, expected, rtol, atol, what, name)
         formula = ("x where x > 0 and alpha times x elsewhere" if case.answer == 0 else
                    "1 where x > 0 and alpha elsewhere (x = 0 included)")
         hint = f"{name} is {formula}, elementwise, for an array of any shape."
@@ -462,6 +513,48 @@ def _judge_leaky(case: Case, obs, expected) -> None:
         raise ExerciseError(
             f"{what} returns {got.dtype} for a {x.dtype} input; the task asks to keep x's "
             "dtype (float16, float32 and float64 alike).", _DTYPE_HINT)
+
+
+def _name_lost_digits(x, value, expected, rtol, atol, what: str, name: str) -> None:
+    """Raise when ``value`` is alpha times x to a few digits only, below 0, and right above 0:
+    a formula that loses digits (a difference of two terms of x's size), or a slope nudged."""
+    dtype = np.dtype(np.float64) if x.dtype.kind in "iu" else x.dtype
+    with np.errstate(all="ignore"):
+        bad = ~np.isclose(value, expected, rtol=rtol, atol=atol)
+        if not np.all(np.isfinite(value)) or np.any(bad & (x >= 0)) or not np.any(bad):
+            return
+        rel = np.where(bad, np.abs(value - expected) / np.abs(expected), 0.0)
+        worst = float(np.max(rel))
+        # (a few units in the last place of float16, a few thousand of float64: the last
+        # digits; a larger error is another mistake, such as a rounded alpha)
+        if not worst < (2e-2 if x.dtype == np.float16 else 1e-4):
+            return
+        i = np.unravel_index(int(np.argmax(rel)), x.shape) if x.ndim else ()
+        step = float(np.spacing(dtype.type(abs(expected[i]))))
+        units = abs(float(value[i]) - float(expected[i])) / step
+    digits = max(0, int(-math.log10(worst)))
+    shown, wanted = pair(value[i], expected[i])
+    raise ExerciseError(
+        f"{what} is right above 0, but below 0 it is alpha times x to about {digits} "
+        f"significant digits only, in {int(bad.sum())} of {x.size} values of this {x.dtype} "
+        f"input: at x = {float(x[i])!r} it gives {shown}, expected {wanted}, {units:.3g} units "
+        f"in the last place of {dtype.name} off (the task asks for alpha x rounded once in "
+        "x's dtype).",
+        f"compute the product alpha * x itself, as in the formula: numpy rounds it once, to "
+        f"the last digits of x's dtype. A difference of two terms of x's size, such as x - (1 "
+        f"- alpha) * np.minimum(x, 0) or a sum of x and |x|, cancels most of their digits, and "
+        f"a slope or a value nudged on the way is off as well. ({name} is alpha * x for "
+        f"x <= 0.)")
+
+
+def _is_product(x: np.ndarray, got: np.ndarray, a, answer: int) -> bool:
+    """Whether ``got`` is the forward (max(x, a x), as 0 <= a < 1) or the derivative (1 where
+    x > 0, a elsewhere) with alpha ``a`` in x's dtype, exactly: cheap passes over the arrays."""
+    with np.errstate(all="ignore"):
+        if answer == 0:
+            return bool(np.array_equal(got, np.maximum(x, x * a)))
+        positive = x > 0
+        return bool(np.array_equal(got == 1, positive) and np.all((got == a) | positive))
 
 
 _DTYPE_HINT = ("a float32 network stays float32, so the course's activations return the dtype "
@@ -608,16 +701,28 @@ def _relu_layer(rng, n_samples: int, n_units: int, leaky: bool = False,
 
 
 def _cancelling(rng, n_samples: int, n_units: int) -> np.ndarray:
-    """Columns of quarters that sum to exactly 0 (a zero sum is not a zero column), zeros in
-    some columns, and negative-only columns."""
+    """Columns whose outputs sum to exactly 0 (a zero sum is not a zero column): 0.5 against
+    two -0.25, and pairs +a, -a of as many positive as negative outputs, small (a power of two
+    below 1) or not (1 to 64); zeros in some columns, and negative-only columns. The rows
+    drawn (the first and the last sample among them), the columns shuffled."""
     A = np.zeros((n_samples, n_units))
     for j in range(n_units):
-        kind = j % 3
-        rows = rng.choice(n_samples, size=3, replace=False)
+        kind = j % 5
+        rows = rng.choice(n_samples, size=4, replace=False)
         if kind == 0:
-            A[rows, j] = [0.5, -0.25, -0.25]
+            A[rows[:3], j] = [0.5, -0.25, -0.25]
         elif kind == 1:
             A[rows[:2], j] = -rng.integers(1, 8, 2) / 8
+        elif kind == 3:   # balanced and small: +a, -a (and +b, -b), all below 1
+            a, b = 2.0 ** -rng.integers(1, 11, 2)
+            A[rows, j] = [a, -a, b, -b] if rng.random() < 0.5 else [a, -a, 0.0, 0.0]
+        elif kind == 4:   # balanced, not small
+            a = 2.0 ** int(rng.integers(0, 7))
+            A[rows[:2], j] = [a, -a]
+    ends = [j for j in range(n_units) if j % 5 in (0, 3)]
+    for row, j in zip((0, n_samples - 1), ends[:2]):   # outputs on the first and the last
+        nonzero = np.flatnonzero(A[:, j])
+        A[[row, nonzero[0]], j] = A[[nonzero[0], row], j]
     return A[:, rng.permutation(n_units)]
 
 
@@ -638,20 +743,38 @@ def _counted(rng, rows: int = 600) -> np.ndarray:
 _WRAP16 = 65_536
 
 
-def _very_tall(rng) -> np.ndarray:
-    """(65,536 and a few more samples, 3 units) float32 ReLU outputs: one unit nonzero on
-    exactly 65,536 samples, one whose only nonzero output is in the second half (not on the
-    last sample), one whose only one is in the first half (not on the first sample); the rows
-    drawn, the columns shuffled. A look at part of the samples of a tall batch, or a count in
-    a 16-bit integer, gets one of them wrong. (Three units only: the check's cost grows with
-    the batch's size.)"""
-    n = _WRAP16 + int(rng.integers(2, 1_000))
-    A = np.zeros((n, 3), dtype=np.float32)
-    A[:, 0] = rng.uniform(0.1, 2.0, n)
-    A[rng.choice(n, n - _WRAP16, replace=False), 0] = 0.0
-    A[int(rng.integers(n // 2 + 2, n - 1)), 1] = rng.uniform(0.1, 1.0)
-    A[int(rng.integers(1, n // 2 - 1)), 2] = rng.uniform(0.1, 1.0)
-    return A[:, rng.permutation(3)]
+def _large_batch(rng) -> np.ndarray:
+    """A large float32 batch: more than 2,000,000 outputs (a random size up to 2,300,000) in
+    a random 100,001 to 125,000 samples (more than any other batch), 16 units or more (numpy
+    reduces over the samples faster with more units: the check's cost stays down); mostly
+    zeros. Units (in a random
+    order): one nonzero on exactly 65,536 samples (a count in a 16-bit integer wraps to 0
+    there), one nonzero only once in the second half (the last sample one draw in four), one
+    only once in the first half (the first sample one draw in four), one only on the last
+    sample, one only on the first, one with small outputs that cancel (+a and -a, one of them
+    in the second half), dead ones, and the others alive on one random sample or dead. A look
+    at part of the samples, or an answer that does something else for large batches, gets
+    one of them wrong."""
+    size = int(rng.integers(2_000_001, 2_300_001))
+    n = int(rng.integers(100_001, 125_001))
+    units = -(-size // n)
+    A = np.zeros((n, units), dtype=np.float32)
+    roles = rng.permutation(units)
+    wrap, late, early, last, first, cancel, dead = roles[:7]
+    A[rng.choice(n, _WRAP16, replace=False), wrap] = rng.uniform(0.1, 2.0)
+    half = n // 2
+    A[n - 1 if rng.random() < 0.25 else int(rng.integers(half, n - 1)), late] = \
+        rng.uniform(0.1, 1.0)
+    A[0 if rng.random() < 0.25 else int(rng.integers(1, half)), early] = rng.uniform(0.1, 1.0)
+    A[n - 1, last] = rng.uniform(0.1, 1.0)
+    A[0, first] = rng.uniform(0.1, 1.0)
+    a = np.float32(2.0 ** -int(rng.integers(1, 12)))
+    A[[int(rng.integers(0, half)), int(rng.integers(half, n))], cancel] = [a, -a]
+    for j in roles[7:]:
+        if rng.random() < 0.5:
+            A[int(rng.integers(0, n)), j] = rng.uniform(0.1, 1.0)
+    del dead   # (zero everywhere)
+    return A
 
 
 def _column_twins(rng, n: int = 6, units: int = 5) -> list[Case]:
@@ -688,6 +811,7 @@ def _draw_dead_units(rng) -> list[Case]:
     subnormal[int(rng.integers(6)), 4] = 0.0  # zero on one sample: alive
     tall_rows, tall_units = int(rng.integers(150, 301)), int(rng.integers(6, 12))
     long_rows = int(rng.integers(1000, 5001))
+    cancel_rows = int(rng.integers(6, 41))
     cases = [
         Case("the (7 samples, 12 units) batch `ch03.DEAD_UNITS_BATCH`", (DEAD_UNITS_BATCH,),
              note={"notes": "main"}),
@@ -720,8 +844,9 @@ def _draw_dead_units(rng) -> list[Case]:
              (_relu_layer(rng, *shapes[2], dtype=np.float32),)),
         Case(f"a tall random ReLU layer, ({tall_rows} samples, {tall_units} units)",
              (_relu_layer(rng, tall_rows, tall_units),)),
-        Case("outputs that cancel in their column sums, (9 samples, 8 units)",
-             (_cancelling(rng, 9, 8),)),
+        Case(f"outputs that cancel in their column sums (as many positive as negative "
+             f"outputs in some), ({cancel_rows} samples, 10 units)",
+             (_cancelling(rng, cancel_rows, 10),)),
         Case(f"a long batch, ({long_rows} samples, 9 units), whose live units fire only on "
              "its first samples, one only in its middle, one on all samples but one",
              (_early_layer(rng, long_rows),)),
@@ -751,12 +876,16 @@ def _draw_dead_units(rng) -> list[Case]:
         cases.append(Case(f"a batch of ({shape[0]:,} samples, {shape[1]} units), timed against "
                           "numpy's own loops", (_late_layer(rng, shape),), work="timed",
                           size=min(shape), elements=shape[0] * shape[1]))
-    # After the timed ones (a loop shows there first): a very tall float32 batch.
-    tall = _very_tall(rng)
+    # After the timed ones (a loop shows there first): a large float32 batch, taller and
+    # larger than any other, of a random size (see ``_large_batch``).
+    # (a work case, "large", with no small one to pair with: no work is compared on it, but a
+    # loop stopped on the cases before it does not run over its millions of values)
+    big = _large_batch(rng)
     cases.append(Case(
-        f"a very tall float32 batch, ({tall.shape[0]:,} samples, 3 units): a unit nonzero on "
-        "exactly 65,536 samples, one whose only nonzero output is in the second half, one "
-        "whose only one is in the first half", (tall,)))
+        f"a large float32 batch, ({big.shape[0]:,} samples, {big.shape[1]} units), "
+        f"{big.size:,} outputs: a unit nonzero on exactly 65,536 samples, units nonzero once "
+        "(in the second half, in the first half, on the last sample, on the first), one with "
+        "outputs that cancel", (big,), work="large", size=min(big.shape), elements=big.size))
     return cases
 
 
@@ -1038,6 +1167,11 @@ def _draw_revive(rng) -> list[Case]:
     for i in range(_DRAWN_SETTINGS - 1):
         other = _broken_config(rng, BIAS_RANGE, LR_RANGE, EPOCHS_RANGE, odd=i == 0)
         cases.append(Case(f"the broken settings {other}", (other,)))
+    # Last: many more broken settings, spread over the ranges, that revive is called on (the
+    # same change on all; only the smallest and the largest new values are trained).
+    cases.append(Case(f"{_PROBES} broken settings spread over the ranges (each one's result "
+                      "read, the ones with the smallest and the largest new value trained)",
+                      (_probe_configs(rng),), driver="ch03.revive_many"))
     return cases
 
 
@@ -1071,13 +1205,13 @@ def _bad_value(key: str, value) -> str | None:
     return None
 
 
-def _judge_revive(case: Case, obs, expected) -> None:
-    config = case.args[0]
-    what = "`revive(config)`"
-    if obs.result is None:
+def _one_change(config: dict, result, what: str) -> tuple[str, object, str]:
+    """(key, new value, "key = value") of the one setting ``result`` changes from ``config``;
+    an ExerciseError when it is no dict of the same keys, or changes none or several."""
+    if result is None:
         raise ExerciseError(f"{what} returned None.",
                             "return the new settings: a dict like the one you were given.")
-    got = expect_dict(obs.result, list(config), what,
+    got = expect_dict(result, list(config), what,
                       hint="copy the dict you were given (`dict(config)`), change one entry and "
                            "return the copy: the same keys, none added, none left out.")
     changed = [k for k in config if not _same_setting(got[k], config[k])]
@@ -1101,30 +1235,37 @@ def _judge_revive(case: Case, obs, expected) -> None:
         raise ExerciseError(
             f"{what} asks for {value} epochs; keep at most {MAX_EPOCHS} so the check runs "
             "quickly.", "more epochs cannot help a unit whose gradient is exactly zero anyway.")
+    return key, value, shown
+
+
+def _judge_trained(config: dict, key: str, value, shown: str, where: str = "") -> None:
+    """Train ``config`` with ``key`` set to ``value``: an ExerciseError when training diverges,
+    a hidden unit is still dead, or the accuracy stays below the target. ``where`` names the
+    config in the message (for one of the probes)."""
     trained = dict(config, **{key: value.item() if isinstance(value, np.generic) else value})
     try:
         net, history = train_config(trained, diagnostics=False)
     except Exception as err:  # a value the network refuses: say so, never crash
-        raise ExerciseError(f"the network could not be built or trained with {shown}: "
+        raise ExerciseError(f"the network could not be built or trained with {shown}{where}: "
                             f"{type(err).__name__}: {err}", None) from None
     if history.diverged_at is not None or not np.isfinite(history.loss[-1]):
         raise ExerciseError(
-            f"with {shown} training diverged (the loss became inf or NaN).",
+            f"with {shown}{where} training diverged (the loss became inf or NaN).",
             "a step that is too large makes things worse, not better.")
     dead = [float(np.mean(diagnostics.dead_units(a))) for a in net.cache["a"][1:-1]]
     acc = float(history.accuracy[-1])
     worst = int(np.argmax(dead))
     if dead[worst] > 0:
         raise ExerciseError(
-            f"with {shown}, {dead[worst]:.0%} of the units of hidden layer {worst + 1} are "
-            f"still dead after training (accuracy {acc:.1%}).",
+            f"with {shown}{where}, {dead[worst]:.0%} of the units of hidden layer {worst + 1} "
+            f"are still dead after training (accuracy {acc:.1%}).",
             "a unit whose pre-activation is negative on every input gets no gradient, whatever "
             "the step size or the number of epochs: change what puts it there. (Another "
-            "activation, one with a slope below 0, keeps the units alive, but from the hard "
-            "starts it does not reach 95% in the epochs allowed.)")
+            "activation, one with a nonzero slope for inputs below zero, keeps the units "
+            "alive, but from the hard starts it does not reach 95% in the epochs allowed.)")
     if acc < TARGET_ACCURACY:
         raise ExerciseError(
-            f"with {shown} no unit is dead, but alive is not the same as learning: after "
+            f"with {shown}{where} no unit is dead, but alive is not the same as learning: after "
             f"{trained['epochs']} epochs the accuracy is {acc:.1%} (target "
             f"{TARGET_ACCURACY:.0%}) and the loss {float(history.loss[-1]):.3f} (predicting 0.5 "
             f"everywhere gives log 2 = {np.log(2):.3f}).",
@@ -1132,10 +1273,105 @@ def _judge_revive(case: Case, obs, expected) -> None:
             "hard ones included: look for the change that removes the cause.")
 
 
+def _judge_revive(case: Case, obs, expected) -> None:
+    if case.driver is not None:
+        _judge_probes(case, obs)
+        return
+    config = case.args[0]
+    key, value, shown = _one_change(config, obs.result, "`revive(config)`")
+    _judge_trained(config, key, value, shown)
+
+
+#: How many broken settings the check hands to ``revive`` without training them all: spread
+#: over the ranges (one in each 1/200 of the bias range, of the lr range, and every epoch
+#: count), so a rule that does something else on any band of the ranges wider than that (a
+#: bias from -2.31 to -2.29, say) meets one on every draw. Calls are cheap; training is not:
+#: only the settings whose new value is the smallest and the largest are trained.
+_PROBES = 200
+
+
+def _probe_configs(rng, n: int = _PROBES) -> list[dict]:
+    """``n`` broken settings, one in each n-th of the bias and the lr ranges (paired at
+    random, with all their digits) and the epochs spread over 150 to 300, each count at least
+    once."""
+    def spread():
+        return (rng.permutation(n) + rng.random(n)) / n
+
+    bias, lr = BIAS_RANGE[0] + 2.0 * spread(), LR_RANGE[0] + 0.5 * spread()
+    every = np.arange(EPOCHS_RANGE[0], EPOCHS_RANGE[1] + 1)
+    epochs = rng.permutation(np.concatenate([every, rng.choice(every, n - every.size)]))
+    return [{"activation": "relu", "init": "he", "bias_init": float(b), "lr": float(r),
+             "epochs": int(e)} for b, r, e in zip(bias, lr, epochs)]
+
+
+@driver("ch03.revive_many")
+def _revive_many(answers, configs):
+    """``revive`` called on each config in turn: the list of what it returned."""
+    return [answers[0](config) for config in configs]
+
+
+def _judge_probes(case: Case, obs) -> None:
+    """The probes: one change on each, the same setting on all; the ones whose new value is
+    the smallest and the largest (or, for a setting that is no number, one of each value)
+    are trained and judged as the others are."""
+    configs, results = case.args[0], obs.result
+    if not isinstance(results, list) or len(results) != len(configs):
+        raise ExerciseError("`revive(config)` did not return one result per config.", None)
+    changes = [_one_change(config, result, f"`revive(config)` on {config}")
+               for config, result in zip(configs, results)]
+    keys = {}
+    for config, (key, _, _) in zip(configs, changes):
+        keys.setdefault(key, config)
+    _refuse_two_fixes(keys)
+    key = next(iter(keys))
+    values = [value for _, value, _ in changes]
+    if all(_same_setting(v, values[0]) for v in values):
+        return   # one value for all: the trained cases have tried it
+    if all(isinstance(v, _NUMBERS) for v in values):
+        picks = sorted({int(np.argmin(values)), int(np.argmax(values))})
+    else:
+        firsts: dict = {}
+        for i, v in enumerate(values):
+            firsts.setdefault(repr(v), i)
+        picks = list(firsts.values())[:2]
+    for i in picks:
+        _judge_trained(configs[i], key, values[i], changes[i][2],
+                       f" (on the broken settings {configs[i]})")
+
+
+_SAME_FIX_HINT = ("the cause of the dead units is the same in every broken config: change the "
+                  "same setting in all of them, whatever its values (no rule on the config's "
+                  "values that picks another fix for some of them).")
+
+
+def _judge_same_key(cases, observations, refs) -> None:
+    """Every config, trained or probed, has the same setting changed."""
+    seen: dict = {}
+    for c, o in zip(cases, observations):
+        if c.driver is not None:
+            pairs = zip(c.args[0], o.result)
+        else:
+            pairs = [(c.args[0], o.result)]
+        for config, result in pairs:
+            key = next(k for k in config if not _same_setting(result[k], config[k]))
+            seen.setdefault(key, config)
+    _refuse_two_fixes(seen)
+
+
+def _refuse_two_fixes(first_config_of: dict) -> None:
+    """Refuse answers that change one setting on some configs and another on others
+    (``first_config_of``: each changed setting -> the first config it was changed on)."""
+    if len(first_config_of) > 1:
+        (k1, c1), (k2, c2) = list(first_config_of.items())[:2]
+        raise ExerciseError(
+            f"`revive(config)` changes {k1} on the broken settings {c1}, but {k2} on {c2}: "
+            "a different setting for some settings of the ranges.", _SAME_FIX_HINT)
+
+
 REVIVE = Spec(
     "ch03.revive", check="ch03.check_revive", grade_id="ch03-revive-check",
     what="`revive(config)`", answers=("revive",), draw=_draw_revive,
-    reference=lambda config: None, judge=_judge_revive,
+    reference_case=lambda case: None, judge=_judge_revive, judge_all=_judge_same_key,
     passed="`revive(config)` revives every broken network tried (the task's and others drawn "
            "at this check): one setting changed, no dead hidden unit after training, training "
            "accuracy at least 95%.")
@@ -1147,7 +1383,8 @@ def check_revive(revive, *, seed: int | None = None) -> None:
     the ranges and three middles, four biases between whole numbers, the mild end of the bias
     range with lr and epochs drawn and two drawn anywhere, with all their digits): exactly one
     setting changed, and each revived network trains with no dead hidden unit to at least 95%
-    accuracy."""
+    accuracy. Then on 200 more spread over the ranges: the same setting changed on every
+    config, and the ones given the smallest and the largest new value trained too."""
     REVIVE.check(revive, seed=seed)
 
 
@@ -1213,8 +1450,26 @@ def _draw_born_dead(rng) -> list[Case]:
                                 (np.uint64, [1, 5, 40, 1000]))],
         Case("depth = np.uint32(5), a numpy integer", (np.uint32(5),)),
         Case("depth = np.uint64(40), a numpy integer", (np.uint64(40),)),
+        # A long array (a random length from 1,001 to 2,000), depths 1 to 2,000 with depth 1
+        # and depths where the value reaches 1 at random places, the first and the last
+        # entries included: an answer that does something else for long arrays shows. (Before
+        # the huge depths: the spec's twins go to the latest arrays of each dtype.)
+        _long_depths(rng),
         *_huge_depth_cases(rng),
     ]
+
+
+def _long_depths(rng) -> Case:
+    """A 1-D int64 array of a random length from 1,001 to 2,000 (log-uniform): random
+    depths from 1 to 2,000, depth 1 and depths from 55 on (where the value is 1) at random
+    places, one of them first and another last."""
+    n = int(np.exp(rng.uniform(np.log(1_001), np.log(2_000))))
+    depths = rng.integers(1, 2_001, n)
+    depths[rng.integers(0, n, 4)] = 1
+    depths[rng.integers(0, n, 4)] = rng.integers(55, 2_001, 4)
+    ends = rng.permutation([1, int(rng.integers(2, 61)), int(rng.integers(55, 2_001))])
+    depths[0], depths[-1] = ends[0], ends[1]
+    return Case(f"a long array of {n:,} depths from 1 to 2,000", (depths,))
 
 
 def _huge_depth_cases(rng) -> list[Case]:
@@ -1364,7 +1619,24 @@ def _judge_born_dead(case: Case, obs, expected) -> None:
             return
         with np.errstate(all="ignore"):
             values, wanted, depths = got.astype(np.float64), expected, depth
-    diff = first_difference(values, wanted, rtol=0.0, atol=_within_one_ulp(wanted))
+    # A probability stays in [0, 1], exactly: the one unit in the last place allowed never
+    # takes it below 0 or above 1 (and at depth 1, where it is 0, none is allowed).
+    outside = np.ravel((values < 0) | (values > 1))   # (NaN compares False, silently)
+    near = outside.any() and np.ravel(
+        np.abs(values - wanted) <= 4 * _within_one_ulp(wanted)) & outside
+    if np.any(near):
+        i = int(np.argmax(near))
+        side = "below 0" if np.ravel(values)[i] < 0 else "above 1"
+        raise ExerciseError(
+            f"{what} gives {float(np.ravel(values)[i])!r} at depth "
+            f"{int(np.ravel(depths)[i])}: a probability {side}, where the exact one is "
+            f"{float(np.ravel(wanted)[i])!r}.",
+            "a probability lies in [0, 1] exactly: one unit in the last place is allowed "
+            "inside [0, 1] only, and at depth 1 the value is 0 itself.")
+    atol = _within_one_ulp(wanted)
+    if not np.all(wanted):
+        atol = np.where(np.asarray(wanted) == 0, 0.0, atol)
+    diff = first_difference(values, wanted, rtol=0.0, atol=atol)
     if diff is None:
         # One unit in the last place is allowed, but not a probability of exactly 1 where the
         # exact one is below 1 (up to depth 54 float64 holds it): that is rounding to 1 early.
@@ -1463,7 +1735,8 @@ BORN_DEAD = Spec(
 @exercise_check
 def check_born_dead_width1(born_dead_width1, *, seed: int | None = None) -> None:
     """Check ``born_dead_width1(depth)`` = 1 - (1/2)^(depth - 1) for depth >= 1, within one
-    unit in the last place of float64: one float (Python float, np.float64 or a 0-d float64
-    array) for an integer depth, a float64 array of the same shape for an integer array of any
-    integer dtype (0-d and empty included), up to depths where integer powers overflow."""
+    unit in the last place of float64 and inside [0, 1] (0 exactly at depth 1): one float
+    (Python float, np.float64 or a 0-d float64 array) for an integer depth, a float64 array of
+    the same shape for an integer array of any integer dtype and length (0-d and empty
+    included), up to depths where integer powers overflow."""
     BORN_DEAD.check(born_dead_width1, seed=seed)

@@ -54,13 +54,20 @@ TEMPERATURE_TOLERANCE = 1e-4   # |max softmax(logits / T) - target| the task all
 
 def _temperature_tolerance(z, t: float) -> float:
     """What the task allows at T = ``t``: 1e-4, plus for float32 logits what float32
-    arithmetic rounds (logits / T rounded to float32 move the top probability by up to about
-    eps32 * max|z| / T, some 8e-3 for logits near 1000 at T = 0.015)."""
+    arithmetic moves the top probability p by: logits / T rounded to float32 move each
+    exponent by half a step of float32 at max|z| / T, which moves p by up to p (1 - p) times
+    that step (measured on the check's float32 cases: up to 0.91 of it; 1.25 of it allowed,
+    and a few eps for exp and the sum)."""
     z = np.asarray(z)
     if z.dtype != np.float32 or z.size == 0 or not (math.isfinite(t) and t > 0):
         return TEMPERATURE_TOLERANCE
-    eps32 = float(np.finfo(np.float32).eps)
-    return TEMPERATURE_TOLERANCE + 2.0 * eps32 * float(np.max(np.abs(z))) / t
+    p = _top_probability(z, t)
+    with np.errstate(all="ignore"):
+        step = float(np.spacing(np.float32(float(np.max(np.abs(z))) / t)))
+    if not math.isfinite(step):
+        return TEMPERATURE_TOLERANCE
+    return TEMPERATURE_TOLERANCE + 1.25 * p * (1.0 - p) * step + 8.0 * float(
+        np.finfo(np.float32).eps)
 
 
 # --------------------------------------------------------------------------------------
@@ -398,25 +405,95 @@ def _explain(error: str, shapes: str | None = None) -> str | None:
     return None
 
 
-def _scale_error(z: np.ndarray) -> float:
-    """The rounding a right answer may make on logits as large as ``z``'s: log-sum-exp written
-    as m + log(sum exp(z - m)), then subtracted from z, loses about eps * |m| (4e9 as int64
-    or float64 keeps 1e-6 absolute)."""
-    kind = z.dtype if z.dtype in (np.float16, np.float32) else np.float64
-    return 8.0 * float(np.finfo(kind).eps) * max(1.0, float(np.max(np.abs(z), initial=0.0)))
+#: The absolute tolerance of a result of each float type: a few steps of its subnormal
+#: numbers (a tiny result rounds twice there, in exp and in the division), so a tiny
+#: probability (or gradient entry) set to 0, or kept at exp(-700) where it is smaller, shows.
+_TINY = {np.dtype(np.float16): 1.2e-7, np.dtype(np.float32): 1e-44,
+         np.dtype(np.float64): 1e-321}
 
 
-def _float_tolerance(z: np.ndarray, length: int = 1) -> tuple[float, float]:
-    """(rtol, atol) for probabilities computed from the logits ``z``, in slices of ``length``:
-    float64 keeps 1e-13 (a sum of ``length`` terms may lose a few eps each), so a constant
-    of 1e-12 added to a sum of about 1 shows."""
-    if z.dtype == np.float16:
-        return max(1e-2, _scale_error(z)), 1e-7
-    if z.dtype == np.float32:
-        return max(2e-5, _scale_error(z)), 1e-37
-    # (atol 1e-306: an exponent clipped at -700, exp(-700) = 9.9e-305 where the answer is
-    # below 1e-308, shows; a right answer's subnormal values round by about 5e-324)
-    return max(1e-13, 4.0 * float(np.finfo(np.float64).eps) * length, _scale_error(z)), 1e-306
+def _kind_of(z: np.ndarray) -> np.dtype:
+    """The float type a right answer computes in for logits ``z``: float16 and float32 stay,
+    everything else (float64, integers) is float64."""
+    return z.dtype if z.dtype in (np.float16, np.float32) else np.dtype(np.float64)
+
+
+def _added_back(z: np.ndarray, axis: int) -> np.ndarray:
+    """Per slice (its axis kept): the error in the exponent of a form that adds the maximum
+    back, exp(z - (m + log sum exp(z - m))) or np.logaddexp.reduce, on float32 and float64
+    logits: each significant term after the first (exp(z_i - m) >= eps) rounds the running
+    log-sum-exp by at most half a step of its own scale, eps * |z| / 2 (one term more is
+    allowed; a slice with one significant term has lse = m exactly).
+    Integer logits are exact, and float16's steps (32 near 60,000) would move the answer
+    by factors: neither gets any."""
+    kind = _kind_of(z)
+    if z.dtype.kind != "f" or kind == np.float16 or z.size == 0:
+        return np.zeros(())
+    eps = float(np.finfo(kind).eps)
+    w = z.astype(np.float64, copy=False)
+    m = w.max(axis=axis, keepdims=True)
+    count = (w >= m + math.log(eps)).sum(axis=axis, keepdims=True)
+    # (the significant terms lie within -log(eps) of m: their largest |z| is at most this)
+    scale = np.maximum(np.abs(m), np.abs(m + math.log(eps)))
+    return eps * scale * np.where(count > 1, count / 2, 0.0)
+
+
+def _float_tolerance(z: np.ndarray, axis: int = -1) -> tuple[np.ndarray, float]:
+    """(rtol per entry, atol) for probabilities computed from the logits ``z`` along ``axis``,
+    what each float type's own arithmetic gives: float64 keeps 1e-13 (a sum of many terms
+    may lose a few eps each), so a constant of 1e-12 added to a sum of about 1 shows; float32
+    2e-5; float16 a few of its steps, more for a long slice (numpy sums a float16 slice
+    along a strided axis in float16) and for an exponent z_i - m that float16 rounds. Forms
+    that add the maximum back get what they lose on float logits (_added_back); integer
+    logits are exact, and none of the logits' size enters otherwise."""
+    kind = _kind_of(z)
+    eps = float(np.finfo(kind).eps)
+    length = z.shape[axis] if z.ndim else 1
+    if z.size == 0:
+        return np.zeros(()), _TINY[kind]
+    if kind == np.float64:
+        return max(1e-13, 4.0 * eps * length) + _added_back(z, axis), _TINY[kind]
+    w = z.astype(np.float64)
+    gap = np.abs(w - w.max(axis=axis, keepdims=True))
+    rtol = eps * (1.5 + (length - 1) / 2 + (gap + math.log(length)) / 2)
+    if kind == np.float32:
+        rtol = np.maximum(2e-5, rtol)
+    return rtol + _added_back(z, axis), _TINY[kind]
+
+
+def _added_back_forms(z: np.ndarray, axis: int) -> list[np.ndarray]:
+    """The log-sum-exp of each slice as the forms that add the maximum back compute it, in the
+    type a right answer computes in: m + log(sum exp(z - m)), and np.logaddexp.reduce."""
+    w = z.astype(_kind_of(z))
+    with np.errstate(all="ignore"):
+        m = w.max(axis=axis, keepdims=True)
+        return [m + np.log(np.exp(w - m).sum(axis=axis, keepdims=True)),
+                np.logaddexp.reduce(w, axis=axis, keepdims=True)]
+
+
+def _added_back_problem(call: str, z: np.ndarray, axis: int, matches,
+                        gives: str = "exp(z - lse)",
+                        fix: str = "z - m - log(sum exp(z - m)) rounds only the small "
+                                   "numbers (exp(z - m) / sum does the same)") -> None:
+    """Raise when the result is what a form that adds the maximum back gives (``matches(lse)``
+    for one of _added_back_forms), on logits where that loses digits: integer logits (exact)
+    and float16 ones."""
+    if z.size == 0 or not (z.dtype.kind in "iu" or z.dtype == np.float16):
+        return
+    for lse in _added_back_forms(z, axis):
+        if not matches(lse):
+            continue
+        kind = _kind_of(z)
+        step = float(np.spacing(kind.type(np.max(np.abs(z)))))
+        why = ("these integer logits are exact, and the task asks for float64's precision, "
+               "about 1e-13 relative" if z.dtype.kind in "iu" else
+               "the probabilities move by far more than float16's own rounding of them")
+        raise ExerciseError(
+            f"{call} is what {gives} gives with the log-sum-exp lse = m + log(sum "
+            f"exp(z - m)) (or np.logaddexp.reduce) computed in {kind.name}: lse is rounded to "
+            f"{kind.name}'s step at the size of m, {step:.2g} here, and every probability "
+            f"moves with it; {why}.",
+            f"subtract the maximum first and keep the log of the sum apart: {fix}.")
 
 
 def _within(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
@@ -630,8 +707,8 @@ def _draw_softmax(rng) -> list[Case]:
         _sm_case(f"a 2-D array of shape {two}, axis=-2", _logits(rng, two), -2),
         _sm_case(f"a 3-D array of shape {three}, axis={(a := int(rng.choice([1, -2])))}",
                  _logits(rng, three), a),
-        _sm_case(f"a 3-D array of shape {three}, axis={(b := int(rng.choice([0, -3])))}",
-                 _logits(rng, three), b),
+        _sm_case(f"a 3-D array of shape {three}, axis=0", _logits(rng, three), 0),
+        _sm_case(f"a 3-D array of shape {three[::-1]}, axis=-3", _logits(rng, three[::-1]), -3),
         _sm_case(f"{k} equal logits of {tie:.6g}: a tie, each gets 1/{k}", np.full(k, tie),
                  note={"low": True} if tie < 0 else {}),
         _sm_case("logits of +1e4, 0 and -1e4 in one slice",
@@ -707,6 +784,9 @@ def _draw_softmax(rng) -> list[Case]:
                  rng.permutation(np.array([12.0, 0.0, -12.0], dtype=np.float16))),
         _sm_case(f"float16 logits near {(h16 := _float16_far(rng))[0]:.6g} (beyond float32's exp "
                  "limit, 88.7, and within float16's range)", rng.permutation(h16)),
+        _sm_case(f"float16 logits near {(c16 := _float16_close(rng))[0]:.6g}, three of them "
+                 "within 12 of each other (each probability is a number, not 0)",
+                 rng.permutation(c16)),
         # Two classes far apart: an answer that takes the sigmoid's two-class form (section
         # 1's sigmoid is a two-class softmax) without a shift overflows here.
         _sm_case("two classes 1000 apart: rows near [1000, 0] and [0, 1000], axis=-1",
@@ -715,10 +795,10 @@ def _draw_softmax(rng) -> list[Case]:
                  np.array([[100.0, 0.0], [0.0, 100.0]], dtype=np.float32), -1),
         _sm_case("float16 logits 12 and 0: two classes (exp(12) overflows float16)",
                  rng.permutation(np.array([12.0, 0.0], dtype=np.float16))),
-        _sm_case("probabilities from 1 down to about 1e-313 (logits 0, -100, -300, -500, -600, "
-                 "-690 and -720): the tiny ones are numbers too",
-                 rng.permutation(np.array([0.0, -100.0, -300.0, -500.0, -600.0, -690.0,
-                                           -720.0]))),
+        _sm_case("probabilities from 1 down to about 1e-313 (logits 0 and about -100, -300, "
+                 "-500, -600, -690 and -720): the tiny ones are numbers too",
+                 rng.permutation(np.array([0.0, -100.0, -300.0, -500.0, -600.0, -690.0, -720.0])
+                                 + np.r_[0.0, rng.uniform(-5.0, 5.0, 6)])),
         _sm_case(f"a 3-D array of shape {shape3}, axis={axis3}: the last axis",
                  _logits(rng, shape3), axis3),
         _sm_case(f"two calls in a row on equal logits (two arrays of shape {two}, axis=1): "
@@ -796,6 +876,19 @@ def _negative_max(rng, dtype=np.float64) -> np.ndarray:
     return np.array([top, top - float(rng.uniform(0.5, 3.0)), top - spread], dtype=dtype)
 
 
+def _float16_close(rng) -> np.ndarray:
+    """float16 logits [B, B - g1, B - g2] with |B| from 100 to 8,000 (either sign) and gaps of
+    whole float16 steps up to 12: three distinct probabilities, none 0 (an answer judged
+    against a tolerance that grows with |B| could return anything there). The largest comes
+    first."""
+    big = float(np.float16(rng.choice([-1.0, 1.0]) * np.exp(rng.uniform(np.log(100.0),
+                                                                        np.log(8000.0)))))
+    step = float(np.spacing(np.float16(abs(big))))
+    first = step * int(rng.integers(1, max(1, int(3.0 / step)) + 1))
+    second = first + step * int(rng.integers(1, max(1, int(8.0 / step)) + 1))
+    return np.array([big, big - first, big - second], dtype=np.float16)
+
+
 def _float16_far(rng) -> np.ndarray:
     """float16 logits [B, B - 1, B - d] with |B| from 110 to 60,000 (either sign) and d from 20
     to 50: exp(B) overflows float32 (above 88.7) or underflows to 0 (below -103), so float16
@@ -856,10 +949,28 @@ def _judge_softmax(case: Case, obs, expected) -> None:
         return
     values = got.astype(float)
     mixed = bool(case.note.get("mixed"))
-    rtol, atol = _float_tolerance(z, z.shape[axis])
+    rtol, atol = _float_tolerance(z, axis)
     if case.note.get("exact"):  # (right forms give 1/2 to a unit in the last place)
         rtol = 1.5e-15
-    if case.note.get("ints") and not _within(values, expected, rtol, atol):
+    with np.errstate(invalid="ignore"):
+        rest = np.abs(values - expected) <= atol + rtol * np.abs(expected)
+    right = bool(rest.all())
+    if not right:
+        # (tiny: a flush of small values, not an entry left out, shows here)
+        flushed = (values == 0) & (expected > atol) & (expected < 1e-20)
+        if np.any(flushed) and np.all(rest | flushed):
+            at = tuple(int(i) for i in np.argwhere(flushed)[0])
+            raise ExerciseError(
+                f"{call}{_for_z(z)} gave 0 at index {at}, where the answer is "
+                f"{expected[at]:.6g}: a tiny probability set to 0.",
+                "exp(z_i - m) / sum is a number however small (down to subnormal numbers, near "
+                "1e-320 in float64): keep what exp and the division give, with nothing flushed "
+                "or rounded to 0.")
+        with np.errstate(all="ignore"):
+            _added_back_problem(f"{call}{_for_z(z)}", z, axis, lambda lse: (lambda ab: _within(
+                values, ab, rtol, atol) and not _within(ab, expected, rtol, atol))(
+                np.exp(z.astype(_kind_of(z)) - lse).astype(float)))
+    if case.note.get("ints") and not right:
         _int_problem(f"{call}{_for_z(z)}", values, expected, z, case.note["ints"],
                      lambda w: _softmax(w, axis=axis), said)
     if not np.all(np.isfinite(values)):
@@ -876,7 +987,7 @@ def _judge_softmax(case: Case, obs, expected) -> None:
             "float32) and of a very negative one underflows to 0, so inf/inf or 0/0 gives NaN. "
             "Softmax does not change when you add the same constant to every logit of a slice: "
             "choose the constant so that exp only sees values <= 0.")
-    if _within(values, expected, rtol, atol):
+    if right:
         if said:
             raise ExerciseError(
                 f"{call}{_for_z(z)} gave the right probabilities, but numpy warned on the way: "
@@ -920,7 +1031,7 @@ def _judge_softmax(case: Case, obs, expected) -> None:
         spread = np.nanmax(ratio, axis=axis) - np.nanmin(ratio, axis=axis)
         scaled_alike = bool(np.all(spread <= 1e-9 * np.nanmax(np.abs(ratio), axis=axis)))
     # (a float16 sum rounds by 1e-3: the sums are judged to the input's own precision)
-    if scaled_alike and not np.allclose(sums, 1.0, rtol=max(1e-6, rtol)):
+    if scaled_alike and not np.allclose(sums, 1.0, rtol=max(1e-6, float(np.max(rtol)))):
         raise ExerciseError(
             f"{call}{_for_z(z)} gave slices along axis {axis} that sum to {show(sums)}, not 1"
             f"{_warned(said)}.",
@@ -933,7 +1044,7 @@ def _judge_softmax(case: Case, obs, expected) -> None:
             "exponent is exactly 0."))
     if low is not None:
         raise low
-    if not np.allclose(sums, 1.0, rtol=max(1e-5, rtol)):
+    if not np.allclose(sums, 1.0, rtol=max(1e-5, float(np.max(rtol)))):
         raise ExerciseError(
             f"{call}{_for_z(z)} gave slices along axis {axis} that sum to {show(sums)}, not 1"
             f"{_warned(said)}.",
@@ -960,10 +1071,12 @@ def _judge_softmax(case: Case, obs, expected) -> None:
              "constant subtracted from every logit of a slice.")
 
 
-def _differs(call: str, got: np.ndarray, expected: np.ndarray, rtol: float, atol: float,
-             said: list[str], hint: str) -> None:
-    with np.errstate(invalid="ignore"):
-        bad = ~(np.abs(got - expected) <= atol + rtol * np.abs(expected))
+def _differs(call: str, got: np.ndarray, expected: np.ndarray, rtol, atol: float,
+             said: list[str], hint: str, bad: np.ndarray | None = None) -> None:
+    """Raise: ``got`` differs from ``expected`` (beyond rtol and atol, or where ``bad``)."""
+    if bad is None:
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.abs(got - expected) <= atol + rtol * np.abs(expected))
     gap = np.where(bad, np.nan_to_num(np.abs(got - expected), nan=np.inf), 0.0)
     index = np.unravel_index(int(np.argmax(gap)), got.shape) if got.ndim else ()
     shown, wanted = pair(got[index], expected[index])
@@ -1045,7 +1158,8 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
     big_n, small_k = max(n, k), min(n, k)
     # labels that leave out the last class: k must come from the logits, not from y
     skip = _labels(rng, big_n, small_k - 1)
-    tie = float(rng.uniform(-1e4, 1e4))
+    tie = float(rng.choice([-1.0, 1.0]) * rng.uniform(5e3, 1e4))
+    off32 = float(rng.choice([-1.0, 1.0]) * rng.uniform(600.0, 1000.0))
     cases = [
         _batch(f"a batch of {n} samples and {k} classes", _dyadic(_logits(rng, (n, k))),
                _labels(rng, n, k)),
@@ -1124,6 +1238,14 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
                note={"large": True}),
         _batch("a confident wrong answer just past exp's limit: [0, 740] labelled 0",
                np.array([[0.0, 740.0]]), np.array([0]), note={"large": True}),
+        # Tiny probabilities at random places (gradient entries from 1e-44 down to
+        # subnormal ones near 1e-320): each is a number, which a flush to 0 loses.
+        _batch(f"rows of 0 and logits from about -100 down to -740 (probabilities from "
+               f"1e-44 down to 1e-321), {n} samples", *_tiny_rows(rng, n)),
+        # float32 logits near +-1000 with moderate losses: float32's own rounding of them is
+        # no excuse for a loss or gradient off by more than float32's arithmetic gives.
+        _batch(f"float32 logits near {off32:.4g}, {n} samples of 3 classes (moderate losses)",
+               _logits(rng, (n, 3), 1.5, off32, np.float32), _labels(rng, n, 3)),
     ]
     for dtype in (np.float64, np.float64, np.float32):
         n, k = _distinct_shape(rng, 2)
@@ -1133,14 +1255,15 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
                                                dtype), _labels(rng, n, k)))
     for kind, dtype in _BATCH_KINDS:  # (a loop kept for float32 or integer logits shows too)
         for case in work_cases(lambda shape, large, dtype=dtype: (
-                _kind_logits(rng, shape, dtype), _labels(rng, *shape)), shapes=WORK_SHAPES[:2]):
+                _kind_logits(rng, shape, dtype), _work_labels(rng, *shape)),
+                shapes=WORK_SHAPES[:2]):
             case.driver = "ch04.batch"
             case.label = "a batch of {} samples and {} classes, {} logits".format(
                 *case.args[0].shape, kind)
             cases.append(case)
     # Vectorised, and right at every size (the timed batch has 500 samples of 400 classes).
     for case in work_cases(lambda shape, large: (_logits(rng, shape, 3.0 if large else 2.0),
-                                                 _labels(rng, *shape))):
+                                                 _work_labels(rng, *shape))):
         case.driver = "ch04.batch"
         if case.work != "timed":
             case.label = "a batch of {} samples and {} classes".format(*case.args[0].shape)
@@ -1178,6 +1301,27 @@ def _int_batch(rng, dtype, rows: int = 3) -> tuple[np.ndarray, np.ndarray]:
     top_two = np.argsort(logits, axis=1)[:, -2:]
     y = top_two[np.arange(rows), np.arange(rows) % 2]
     return logits, y.astype(np.int64)
+
+
+def _tiny_rows(rng, n: int):
+    """n rows of a 0 and four logits drawn from about -100, -300, -600 and -700 to -740, in
+    a random order, each labelled at random: probabilities (and gradient entries) from 1e-44
+    down to subnormal numbers, at random places."""
+    rows = np.array([rng.permutation(np.r_[0.0, -rng.uniform(95.0, 105.0),
+                                           -rng.uniform(250.0, 350.0),
+                                           -rng.uniform(550.0, 650.0),
+                                           -rng.uniform(700.0, 740.0)]) for _ in range(n)])
+    return rows, _labels(rng, n, rows.shape[1])
+
+
+def _work_labels(rng, n: int, k: int) -> np.ndarray:
+    """Labels of a work batch: random, with class 0 and class k - 1 at random places, so
+    that the small and the large batch alike have y.max() + 1 == k and y.min() == 0 (an
+    answer that branches on the labels takes the same branch on both)."""
+    y = _labels(rng, n, k)
+    first = int(rng.integers(n))
+    y[first], y[(first + int(rng.integers(1, n))) % n] = 0, k - 1
+    return y
 
 
 def _confident(rng, n: int, k: int, margin: float):
@@ -1223,13 +1367,17 @@ def _batch_text(logits: np.ndarray, y) -> str:
 
 
 def _loss_tolerance(logits: np.ndarray) -> tuple[float, float]:
-    """(rtol, atol) for the loss: float64 keeps 1e-12 relative and 1e-14 absolute (plus the
-    rounding of large logits), so a constant of 1e-12 added inside the logarithm shows on the
-    small losses of confident right answers."""
-    if logits.dtype == np.float32:
-        return 2e-5, 1e-6 * (1.0 + float(np.max(np.abs(logits))))
+    """(rtol, atol) for the loss: float64 keeps 1e-12 relative and 1e-14 absolute, so a
+    constant of 1e-12 added inside the logarithm shows on the small losses of confident right
+    answers; float32 2e-5 relative and one of its steps absolute (log of a sum rounded to 1).
+    A log-sum-exp written m + log(sum exp(z - m)) rounds at the scale of m: on float logits
+    the mean of what each row's may lose is allowed (_added_back), on integer logits
+    (exact) nothing."""
     k = logits.shape[1] if logits.ndim == 2 else 1
-    return max(1e-12, 4.0 * float(np.finfo(np.float64).eps) * k), 1e-14 + _scale_error(logits)
+    lost = float(np.mean(_added_back(logits, 1))) if logits.ndim == 2 and logits.size else 0.0
+    if logits.dtype == np.float32:
+        return 2e-5, float(np.finfo(np.float32).eps) + lost
+    return max(1e-12, 4.0 * float(np.finfo(np.float64).eps) * k), 1e-14 + lost
 
 
 # --------------------------------------------------------------------------------------
@@ -1274,6 +1422,13 @@ def _judge_cross_entropy(case: Case, obs, expected) -> None:
             f"{call} returned {describe(value)}, a whole number; the loss is {expected:.6g}.",
             "the loss is a real number: for integer logits, casting it to the logits' dtype "
             "(or with int) drops its fraction. Return the float that the mean gives.")
+    if math.isfinite(got) and logits.ndim == 2:
+        picked = logits.astype(_kind_of(logits))[np.arange(n), np.asarray(y)]
+        _added_back_problem(call, logits, 1, lambda lse: (lambda ab: abs(
+            got - ab) <= atol + rtol * abs(expected) and abs(ab - expected) > atol + rtol * abs(
+                expected))(float(np.mean(lse[:, 0] - picked))),
+            gives="the mean of lse - z_y", fix="(m - z_y) + log(sum exp(z - m)) rounds only "
+            "the small numbers (m - z_y is exact for integers)")
     if case.note.get("ints"):
         _int_problem(call, got, expected, logits, case.note["ints"],
                      lambda w: _cross_entropy(w, y), said)
@@ -1423,11 +1578,24 @@ _WRITE_GRADIENT = Forbidden(
         "probabilities, but helpers.nn and PyTorch compute the whole gradient)")
 
 
-def _grad_tolerance(logits: np.ndarray, n: int) -> tuple[float, float]:
-    if logits.dtype == np.float32:
-        return 2e-5, max(1e-6, _scale_error(logits)) / n
-    k = logits.shape[1]
-    return max(1e-12, 4.0 * float(np.finfo(np.float64).eps) * k), (1e-14 + _scale_error(logits)) / n
+def _grad_within(got: np.ndarray, expected: np.ndarray, logits: np.ndarray, y,
+                 exact: bool = False) -> np.ndarray:
+    """Where the gradient ``got`` is right: entry (i, j) may differ from the answer by what
+    the probability p_ij may (_float_tolerance, divided by n), plus a few eps of the entry
+    itself (the subtraction and the division), plus a few subnormal steps: a tiny entry set
+    to 0, or a constant added to every entry, shows."""
+    n = max(1, logits.shape[0])
+    rtol_p, atol = _float_tolerance(logits, 1)
+    if exact:  # (exact zeros and tiny p's: relative precision only)
+        rtol_p = np.minimum(rtol_p, 1e-12)
+    # (p from the answer's gradient n g + onehot: cheaper than a softmax on large batches)
+    p = expected * n
+    if p.size:
+        p[np.arange(len(y)), np.asarray(y)] += 1.0
+    rtol_g = 2e-5 if logits.dtype == np.float32 else max(
+        1e-12, 4.0 * float(np.finfo(np.float64).eps) * logits.shape[1])
+    with np.errstate(invalid="ignore"):
+        return np.abs(got - expected) <= atol + rtol_g * np.abs(expected) + rtol_p * np.abs(p) / n
 
 
 def _judge_grad(case: Case, obs, expected) -> None:
@@ -1450,10 +1618,24 @@ def _judge_grad(case: Case, obs, expected) -> None:
             f"{call} returned {got.dtype} for {logits.dtype} logits; the task asks for float64.",
             "compute in float64 (numpy's default): a float32 step loses half the digits.")
     values = got.astype(float)
-    rtol, atol = _grad_tolerance(logits, n)
-    if case.note.get("exact"):  # (exact zeros and tiny p's: relative precision only)
-        atol = 1e-320
-    if case.note.get("ints") and not _within(values, expected, rtol, atol):
+    right = _grad_within(values, expected, logits, y, bool(case.note.get("exact")))
+    all_right = bool(right.all())
+    if not all_right:
+        flushed = ~right & (values == 0) & (expected != 0) & (np.abs(expected) < 1e-20)
+        if np.any(flushed) and np.all(right | flushed):
+            at = tuple(int(i) for i in np.argwhere(flushed)[0])
+            raise ExerciseError(
+                f"{call} gave 0 at index {at}, where the answer is {expected[at]:.6g}: a tiny "
+                "gradient entry set to 0.",
+                "p_ij / n is a number however small (down to subnormal numbers near 1e-320): "
+                "keep what exp and the division give, with nothing flushed or rounded to 0.")
+        with np.errstate(all="ignore"):
+            _added_back_problem(call, logits, 1, lambda lse: (lambda ab: bool(
+                _grad_within(values, ab, logits, y).all()) and not bool(
+                _grad_within(ab, expected, logits, y).all()))(
+                (np.exp(logits.astype(_kind_of(logits)) - lse) - _onehot(y, k)) / n),
+                gives="(exp(z - lse) - onehot) / n")
+    if case.note.get("ints") and not all_right:
         _int_problem(call, values, expected, logits, case.note["ints"],
                      lambda w: _cross_entropy_grad(w, y), said)
     if not np.all(np.isfinite(values)):
@@ -1464,7 +1646,7 @@ def _judge_grad(case: Case, obs, expected) -> None:
                 "overflow" in w for w in said) else
             "the probabilities need a stable softmax (the row's largest logit subtracted "
             "first): the gradient itself is always between -1/n and 1/n.")
-    if _within(values, expected, rtol, atol):
+    if all_right:
         if said:
             raise ExerciseError(
                 f"{call} gave the right gradient, but numpy warned on the way: {said[0]}.",
@@ -1516,8 +1698,7 @@ def _judge_grad(case: Case, obs, expected) -> None:
             raise ExerciseError(f"{call} {problem}: got {show(got)}, expected "
                                 f"{show(expected)}.", hint)
     if case.note.get("exact"):
-        off = np.abs(values - expected) > atol + rtol * np.abs(expected)
-        at = tuple(int(i) for i in np.argwhere(off)[0])
+        at = tuple(int(i) for i in np.argwhere(~right)[0])
         shown, wanted = pair(values[at], expected[at])
         raise ExerciseError(
             f"{call} gave {shown} at index {at}, where the answer is {wanted}: on these rows "
@@ -1528,14 +1709,26 @@ def _judge_grad(case: Case, obs, expected) -> None:
             "the gradient: 1e-15 or 1e-18 shows), or from exponents clipped from below "
             "(np.maximum(z - m, -700) keeps exp(-700) = 9.9e-305 where the answer is 0): "
             "compute p from the plain exponentials, with nothing added or clipped.")
+    with np.errstate(all="ignore"):
+        off = np.abs(values - expected)
+    if np.all(np.isfinite(values)) and np.all(off <= 1e-9 * np.abs(expected) + 1e-15):
+        at = tuple(int(i) for i in np.unravel_index(int(np.argmax(off)), off.shape))
+        shown, wanted = pair(values[at], expected[at])
+        raise ExerciseError(
+            f"{call} is off by {off[at]:.1e} at most (at index {at}: got {shown}, expected "
+            f"{wanted}), far below any rounding of a lower precision, and more than the few "
+            "units in the last place that every right form keeps.",
+            "a difference this small comes from a small constant added to the probabilities or "
+            "to the gradient (1e-15 or 1e-18 shows), or from exponents clipped from below: "
+            "compute p from the plain exponentials, with nothing added or clipped.")
     low = _precision_problem(values, expected, logits.dtype, call)
     if low is not None:
         raise ExerciseError(low.problem, _LOW_HINT) if case.note.get("tiny") else low
     if case.note.get("low"):
-        _differs(call, values, expected, rtol, atol, said, "every logit of this batch is very "
-                 "negative. " + _LOW_HINT[0].upper() + _LOW_HINT[1:])
-    _differs(call, values, expected, rtol, atol, said,
-             "entry (i, j) is (p_ij - [j == y_i]) / n, with p each row's softmax.")
+        _differs(call, values, expected, 0.0, 0.0, said, "every logit of this batch is very "
+                 "negative. " + _LOW_HINT[0].upper() + _LOW_HINT[1:], ~right)
+    _differs(call, values, expected, 0.0, 0.0, said,
+             "entry (i, j) is (p_ij - [j == y_i]) / n, with p each row's softmax.", ~right)
 
 
 CROSS_ENTROPY_GRAD = Spec(
@@ -1678,6 +1871,11 @@ def _draw_temperature(rng) -> list[Case]:
         "or int32)", big, _top_probability(big, float(np.exp(rng.uniform(np.log(0.5),
                                                                            np.log(3.0))))),
         note=INT64_NOTE))
+    big32 = _int_logits(rng, np.int32, int(rng.integers(3, 6)))
+    cases.append(_temperature_case(
+        "integer logits (int32) near +-50,000, the top two 1 apart (exact in int32, not in "
+        "float16 or int16)", big32, _top_probability(big32, float(np.exp(rng.uniform(
+            np.log(0.5), np.log(3.0))))), note=INT32_NOTE))
     # Many classes, [1, 0, ..., 0]: the top probability moves fast with T there, so a T a few
     # 1e-4 off (16 bisection steps on log T, a stop at a log-width of 5e-4 or at
     # |p - target| < 1.1e-4, T rounded to 4 digits, a grid of 20,000 temperatures) misses.
@@ -1741,7 +1939,11 @@ def _judge_temperature(case: Case, obs, expected) -> None:
             "return T itself as a number, not an array (not even of one element) and not the "
             "probabilities.")
     t = expect_float(value, call, finite=False, hint="return the temperature T as a float.")
-    if math.isfinite(t) and abs(t) < 700 and abs(
+    # Only a T that is wrong itself is diagnosed: on flat cases (two top logits nearly tied)
+    # both T and exp(T) can give the target.
+    right_itself = math.isfinite(t) and t > 0 and abs(
+        _top_probability(z, t) - target) <= _temperature_tolerance(z, t)
+    if not right_itself and math.isfinite(t) and abs(t) < 700 and abs(
             _top_probability(z, math.exp(t)) - target) <= TEMPERATURE_TOLERANCE:
         raise ExerciseError(
             f"{call} returned {t:.4g}, which looks like log T: at T = exp({t:.4g}) = "

@@ -24,10 +24,11 @@ import re
 import numpy as np
 
 from .. import data, nn
+from .._blas import one_blas_thread
 from ._contract import expect_float, pair
 from ._core import ExerciseError, check_keys, exercise_check
-from ._plain import describe
-from ._spec import Case, Spec, work_cases
+from ._plain import Build, describe
+from ._spec import Case, Spec, builder, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -85,6 +86,64 @@ def _random_matrix_shape(rng, low: int = 1, high: int = 12) -> tuple[int, int]:
         shape = (int(rng.integers(low, high + 1)), int(rng.integers(low, high + 1)))
         if shape[0] != shape[1]:
             return shape
+
+
+@builder("ch05.layout")
+def _layout(a, order):
+    """``a`` in the memory layout ``order`` ("C" or "F"): one matrix of a pair in each."""
+    return np.asfortranarray(a) if order == "F" else np.ascontiguousarray(a)
+
+
+def _pair(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    """The two matrices of a case (built, for a case that hands them over in two layouts)."""
+    if any(isinstance(a, Build) for a in case.args):
+        return tuple(case.inputs()[0])
+    return case.args
+
+
+def _log_size(rng, low: int, high: int) -> int:
+    """A whole number drawn log-uniformly in [low, high]."""
+    return int(min(high, max(low, round(math.exp(rng.uniform(math.log(low),
+                                                             math.log(high)))))))
+
+
+def _large_pairs(rng, W: np.ndarray, W_after: np.ndarray) -> list[Case]:
+    """The large work cases of float32, int64 and int32 weights: their sizes drawn
+    log-uniformly from 1,937 entries (beyond the 43 x 44 of earlier checks), one of the three
+    (drawn) up to 2,000,000 entries and the others up to 100,000 (a loop driven from C, which
+    no work limit stops, runs to the end on each), their shapes drawn too, their values cut
+    from the float64 pair (W, W_after) at a drawn place (no new draw of millions of numbers).
+    The int32 one has entries whose squares fit in int32
+    (up to 46,340) but whose sums of squares do not."""
+    flat, flat_after = W.ravel(), W_after.ravel()
+    big = int(rng.integers(3))
+    cases = []
+    for j, dtype in enumerate((np.float32, np.int64, np.int32)):
+        n = _log_size(rng, 1937, min(flat.size, 2_000_000 if j == big else 100_000))
+        rows = _log_size(rng, 1, n)
+        columns = -(-n // rows)  # (rounded up: at least n entries, within the pair's)
+        shape = (rows, columns if rows * columns <= flat.size else n // rows)
+        n = shape[0] * shape[1]
+        start = int(rng.integers(0, flat.size - n + 1))
+        before = flat[start:start + n].reshape(shape)
+        after = flat_after[start:start + n].reshape(shape)
+        name = np.dtype(dtype).name
+        if dtype == np.float32:
+            pair_ = (before.astype(dtype), after.astype(dtype))
+            size = ""
+        else:
+            high = (int(rng.integers(20_000, 46_341)) if dtype == np.int32 else
+                    _log_size(rng, 1000, 100_000))
+            scale = high / np.abs(before).max()
+            a = np.round(before * scale).astype(dtype)
+            b = np.round(after * scale).astype(dtype)
+            b.flat[int(rng.integers(n))] += 1  # never no step at all
+            pair_ = (a, b)
+            size = f", entries up to {high:,}"
+        cases.append(Case(f"{name}: a {shape[0]:,} x {shape[1]:,} matrix{size}", pair_,
+                          work="large", size=min(shape), elements=n,
+                          note={"integer": dtype != np.float32}))
+    return cases
 
 
 def _draw_update_ratio(rng) -> list[Case]:
@@ -189,19 +248,50 @@ def _draw_update_ratio(rng) -> list[Case]:
             return np.round(W * 1000).astype(dtype), np.round(W_after * 1000 + 7).astype(dtype)
         return W.astype(dtype), W_after.astype(dtype)
 
+    # One pair whose two matrices come in different memory layouts (W_after, or W_before,
+    # as a transpose is): an answer that reads the raw memory of each pairs the wrong entries.
+    W = _weights(rng, _random_matrix_shape(rng, 2, 9))
+    W_after = _step(rng, W, rng.uniform(0.05, 0.5))
+    fortran = int(rng.integers(2))
+    add(f"W_{('before', 'after')[fortran]} in Fortran order (as a transpose is), the other "
+        "in C order", *(Build("ch05.layout", {"a": a, "order": "F" if j == fortran else "C"})
+                       for j, a in enumerate((W, W_after))))
+    # Every draw, one pair handed over in Fortran order and one as strided views, besides
+    # those the spec layer draws: an answer that assumes C order shows on every draw.
+    plain = [c for c in cases[1:] if c.order == "C" and isinstance(c.args[0], np.ndarray)
+             and min(c.args[0].shape) >= 2]
+    for c, order in zip(rng.choice(len(plain), 2, replace=False), ("F", "S")):
+        plain[c].order = order
+        plain[c].label += (", its arrays handed over in Fortran order" if order == "F" else
+                           ", its arrays handed over as strided views (every other element "
+                           "of a larger array)")
+    timed = work_cases(pair_of, shapes=((3, 4), (43, 44), (1_000_000, 2)))
+
+    def wide_of(shape, large):
+        # The wide pair from the tall one's values (drawing millions of numbers again costs
+        # more than the rest of the check): its rows reversed and transposed, its step scaled.
+        if shape != (2, 1_000_000):
+            return pair_of(shape, large)
+        W, W_after = timed[-1].args
+        W_wide = np.ascontiguousarray(W[::-1].T)
+        return W_wide, W_wide + rng.uniform(0.3, 3.0) * (W_after[::-1].T - W[::-1].T)
+
+    timed += work_cases(wide_of, shapes=((3, 4), (43, 44), (2, 1_000_000)))[-1:]
     # Work pairs in float32 and in integers too, and of one row and one column: a loop kept
-    # for some dtypes or shapes only shows.
-    for dtype in (np.float32, np.int64, np.int32):
-        cases += work_cases(lambda shape, large, dtype=dtype: pair_of(shape, large, dtype),
-                            shapes=((3, 4), (43, 44)), name=f"{np.dtype(dtype).name}: ")
+    # for some dtypes or shapes only shows. The large pair of each dtype has a drawn size and
+    # shape (see _large_pairs): its values are checked like any other case's, and a loop on
+    # it is stopped as soon as it shows.
+    for dtype, large in zip((np.float32, np.int64, np.int32), _large_pairs(rng, *timed[-2].args)):
+        name = np.dtype(dtype).name
+        cases += [Case(f"{name}: a 3 x 4 input", pair_of((3, 4), False, dtype), work="small",
+                       size=3, elements=12), large]
     for name, shapes in (("one row: ", ((1, 4), (1, 2000))),
                          ("one column: ", ((4, 1), (2000, 1)))):
         pair = work_cases(pair_of, shapes=shapes, name=name)
         for c, shape in zip(pair, shapes):
             c.size = max(shape)  # (a loop runs along the long axis: 4, then 2000 times)
         cases += pair
-    cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (1_000_000, 2)))
-    cases += work_cases(pair_of, shapes=((3, 4), (43, 44), (2, 1_000_000)))[-1:]
+    cases += timed
     # One of the two large matrices, drawn, goes over writeable, the other read-only: an
     # answer that writes into large inputs (to save a temporary) is seen doing it.
     writeable = int(rng.integers(0, 2))
@@ -227,7 +317,7 @@ def _how_to_get(spec: str, case: Case) -> str:
 
 def _show_pair(case: Case) -> str:
     """How a message names a case: the matrices themselves when small, else how to get them."""
-    W_before, W_after = case.args
+    W_before, W_after = _pair(case)
     if W_before.size <= 6:
         return f"W_before = {W_before.tolist()}, W_after = {W_after.tolist()}"
     return (f"the {W_before.dtype} {W_before.shape[0]} x {W_before.shape[1]} matrices of this "
@@ -262,7 +352,7 @@ def _ratio_mistakes(before, after) -> dict[str, float]:
             "this compares the largest entries (a max norm), not the Frobenius norm":
                 np.max(np.abs(d)) / np.max(np.abs(b)),
             "this is the spectral norm (largest singular value), not the Frobenius norm":
-                norm(d, 2) / norm(b, 2),
+                norm(d, 2) / norm(b, 2) if min(b.shape) <= 200 else np.nan,  # (an SVD: slow)
             "this averages a ratio per column (per unit) instead of dividing the norms of "
             "the whole matrices":
                 np.mean(norm(d, axis=0) / norm(b, axis=0)),
@@ -304,18 +394,44 @@ def _narrow_integer_mistake(before, after, value: float) -> tuple[str, str] | No
             diff = after - before
             for squares in (lambda v: (v * v).astype(np.int64), lambda v: v * v):
                 top, bottom = squares(diff).sum(), squares(before).sum()
-                if top >= 0 and bottom > 0 and np.isclose(
+                # Wrapped squares can sum to a negative number: its square root is NaN.
+                wrapped_to_nan = (top < 0 or bottom < 0) and isinstance(value, float) \
+                    and math.isnan(value)
+                if wrapped_to_nan or top >= 0 and bottom > 0 and np.isclose(
                         value, math.sqrt(top) / math.sqrt(bottom), rtol=1e-5, atol=1e-12):
                     return ("the squares of int32 entries above 46,340 do not fit in int32 "
                             "and wrap around",
                             "cast the weights to float64 before you square them "
                             "(np.linalg.norm does that itself).")
+            # Squares that fit, added up in int32 (a dot product, or @, of int32 arrays adds
+            # up in their dtype): a sum of squares beyond 2,147,483,647 wraps around.
+            def wrapped(v) -> int:
+                return (int(np.sum(v.astype(np.int64) ** 2)) + 2**31) % 2**32 - 2**31
+            top, bottom = wrapped(diff), wrapped(before)
+            if (math.isnan(value) and (top < 0 or bottom <= 0)) or top >= 0 and bottom > 0 \
+                    and np.isclose(value, math.sqrt(top) / math.sqrt(bottom), rtol=1e-5,
+                                   atol=1e-12):
+                return ("the sums of squares are added up in int32 (as a dot product, or @, "
+                        "of int32 arrays does), and a sum beyond 2,147,483,647 wraps around",
+                        "cast the weights to float64 before you square and add them up "
+                        "(np.linalg.norm does that itself).")
     return None
+
+
+def _float32_rtol(n: int) -> float:
+    """The relative error allowed for float32 weights of n entries: float32's rounding, which
+    grows with the number of squares added up (about eps sqrt(n) for a sum taken one term
+    after the other). Measured on right answers over drawn sizes up to 2,000,000 entries,
+    C and Fortran order, BLAS on one thread: np.linalg.norm (a BLAS dot product), sums,
+    einsum and vdot err by at most 0.1 eps sqrt(n), norms per row or per column (numpy adds
+    up along a strided axis one term after the other) by 0.5 eps sqrt(n), and by 5e-7 on
+    small matrices. A float32 cumsum exceeds this on about 3 draws in 100."""
+    return 1e-6 + float(np.finfo(np.float32).eps) * math.sqrt(n)
 
 
 def _judge_update_ratio(case: Case, obs, expected: float) -> None:
     what = "`update_ratio(W_before, W_after)`"
-    W_before, W_after = case.args
+    W_before, W_after = _pair(case)
     on = _show_pair(case)
     got = obs.result
     if isinstance(got, np.ndarray) and got.ndim > 0:
@@ -328,7 +444,7 @@ def _judge_update_ratio(case: Case, obs, expected: float) -> None:
         got = got[()]  # a 0-d array is one number: the task allows it
     value = expect_float(got, f"{what} for {on}", finite=False,
                          hint="return the ratio as one number, e.g. float(...) of it.")
-    rtol = 1e-5 if W_before.dtype == np.float32 else 1e-9
+    rtol = _float32_rtol(W_before.size) if W_before.dtype == np.float32 else 1e-9
     if math.isfinite(value) and abs(value - expected) <= rtol * abs(expected):
         return
     shown, wanted = pair(value, expected)
@@ -338,10 +454,11 @@ def _judge_update_ratio(case: Case, obs, expected: float) -> None:
             if (np.isfinite(wrong) and not np.isclose(wrong, expected, rtol=1e-3)
                     and np.isclose(value, wrong, rtol=1e-5, atol=1e-12)):
                 raise ExerciseError(f"{problem}: {mistake}.", _RATIO_HINT)
-        narrow = (_narrow_integer_mistake(W_before, W_after, value)
-                  if case.note.get("integer") else None)
-        if narrow:
-            raise ExerciseError(f"{problem}: {narrow[0]}.", narrow[1])
+    # (A NaN too: wrapped int32 squares can sum to a negative number.)
+    narrow = (_narrow_integer_mistake(W_before, W_after, value)
+              if case.note.get("integer") and not math.isinf(value) else None)
+    if narrow:
+        raise ExerciseError(f"{problem}: {narrow[0]}.", narrow[1])
     hint = ("compute ||W_after - W_before|| / ||W_before|| by hand for this pair and compare "
             "it with each part of your function.")
     if not math.isfinite(value):
@@ -365,8 +482,9 @@ def _judge_update_ratio(case: Case, obs, expected: float) -> None:
                 "division by zero) changes the ratio: W_before is never all zero here, so no "
                 "guard is needed.")
     elif W_before.dtype == np.float32:
-        hint = ("for float32 weights the check allows float32's precision (about 5 "
-                "significant digits); a larger difference comes from the formula.")
+        hint = ("for float32 weights the check allows float32's rounding (about 6 "
+                "significant digits, fewer on very large matrices, where the rounding of each "
+                "addition adds up); a larger difference comes from the formula.")
     elif expected > 0 and abs(value - expected) < 1e-3 * expected:
         digits = round(-math.log10(abs(value - expected) / expected))
         hint = (f"your result agrees with the ratio to about {digits} significant digits "
@@ -392,7 +510,11 @@ def check_update_ratio(update_ratio, *, seed: int | None = None) -> None:
     """Check ``update_ratio(W_before, W_after)`` = ||W_after - W_before|| / ||W_before||
     (Frobenius norms), one number, on matrices of several shapes and dtypes drawn at each
     check, written without the course's code and without a Python loop."""
-    UPDATE_RATIO.check(update_ratio, seed=seed)
+    # numpy's norm of more than some 10,000 entries wakes BLAS threads, which spin on a busy
+    # machine and cost tens of ms of CPU a call: the large float32 and integer pairs run on
+    # one BLAS thread, as the timed pairs do.
+    with one_blas_thread():
+        UPDATE_RATIO.check(update_ratio, seed=seed)
 
 
 # --------------------------------------------------------------------------------------
@@ -431,7 +553,7 @@ FAULTS = {
     "dead_relus": "ReLU units whose input is negative for every sample output 0 and get no "
                   "gradient at all",
     "exploding_gradients": "the gradient norm grows layer by layer towards the input, to huge "
-                           "values; the loss becomes inf or NaN",
+                           "values, and stays huge; the loss becomes inf or NaN",
     "learning_rate_too_small": "the gradients are fine but each step changes the weights by a "
                                "tiny fraction; the loss creeps down",
     "overfitting": "the training loss keeps falling while the validation loss rises",
@@ -761,6 +883,51 @@ def _draw_epochs(rng) -> list[Case]:
         Case(f"an entry 5e-4 below the low target {t_low!r}, later one at it",
              (curve([0.01, t_low - 5e-4, t_low]), t_low)),
     ]
+    # Realistic curves: accuracies on a validation set of n_val points, of drawn lengths
+    # over the whole range, one length drawn log-uniformly in each band (10-150, 150-3,000,
+    # 3,000-30,000, 30,000-200,000 epochs), and one of 301 entries, as the chapter's
+    # fit(..., epochs=300) gives. The four kinds of target go to the four bands in a drawn
+    # order; the 301-entry curve gets one that it reaches. One of the five curves goes over
+    # as a strided view (as h.val_accuracy[::5] or h.dead[:, j] is), besides those the spec
+    # layer draws.
+    bands = ((10, 150), (150, 3000), (3000, 30_000), (30_000, 200_000))
+    plans = [(_log_size(rng, low, high - 1), int(kind))
+             for (low, high), kind in zip(bands, rng.permutation(4))]
+    plans.append((301, int(rng.choice([0, 1, 3]))))
+    # (Before the short cases below: the spec's twins, two inner values swapped, go to the
+    # latest cases, and a swap seldom moves the first hit of a long curve, so its tries
+    # would be spent in vain.)
+    plans.sort(reverse=True)
+    strided = int(rng.integers(len(plans)))
+    for j, (length, kind_of) in enumerate(plans):
+        n_val = int(rng.choice([45, 50, 60, 100]))
+        values = _accuracy_curve(rng, length, n_val)
+        later = values[len(values) // 3:]
+        if kind_of == 0:  # a value of the curve itself: > and >= differ
+            target, kind = float(rng.choice(later)), "an accuracy the curve takes"
+        elif kind_of == 1:  # between two accuracies
+            target, kind = float(rng.uniform(0.7, values.max())), "a random target"
+        elif kind_of == 2:  # one float step above the best entry: never reached
+            target = float(np.nextafter(values.max(), 2.0))
+            kind = "a target one float step above its best entry"
+        else:  # reached, then the curve ends below it
+            peak = int(rng.integers(1, len(values) - 1))
+            values[peak:] = np.minimum(values[peak:], values[peak])
+            values[-1] = values[peak] - 1 / n_val
+            target, kind = float(values[peak]), "reached, then the curve ends below it"
+        # One float step below the target the epoch before the first hit: a tolerance kept
+        # for curves of some lengths shows on them.
+        hits = np.flatnonzero(values >= target)
+        if hits.size and hits[0] > 0:
+            values[hits[0] - 1] = np.nextafter(target, 0)
+            kind += ", and one float step below it the epoch before"
+        case = Case(f"a random accuracy curve of {len(values):,} epochs ({n_val} validation "
+                    f"points), {kind}: target {target!r}", (values, target))
+        if j == strided:
+            case.order = "S"
+            case.label += (", handed over as a strided view (every other element of a larger "
+                           "array)")
+        cases.append(case)
     # Values just below, at and just above a drawn target of two decimals (0.93), the kind
     # that rounding to two decimals would reach from just below. The other entries sit clear
     # of the target (two decimals too, so a message shows them as they are).
@@ -816,35 +983,13 @@ def _draw_epochs(rng) -> list[Case]:
     low = round(float(rng.uniform(0.2, 0.45)), 2)
     cases.append(Case(f"an entry one float step below a low target {low!r}, later one at it",
                       (curve([0.1, float(np.nextafter(low, 0)), low]), low)))
-    # Realistic curves: accuracies on a validation set of n_val points, some hundred epochs.
-    for j in range(4):
-        n_val = int(rng.choice([45, 50, 60, 100]))
-        values = _accuracy_curve(rng, int(rng.integers(10, 150)), n_val)
-        later = values[len(values) // 3:]
-        if j == 0:  # a value of the curve itself, one float step below it first: > and >=
-            # differ, and so does a tolerance on curves of this (realistic) length
-            target, kind = float(rng.choice(later)), "an accuracy the curve takes"
-            first = int(np.flatnonzero(values >= target)[0])
-            if first > 0:
-                values[first - 1] = np.nextafter(target, 0)
-                kind += ", and one float step below it the epoch before"
-        elif j == 1:  # between two accuracies
-            target, kind = float(rng.uniform(0.7, values.max())), "a random target"
-        elif j == 2:  # just above the best entry: never reached
-            target, kind = float(values.max()) + 1e-12, "a target just above its best entry"
-        else:  # reached, then the curve ends below it
-            peak = int(rng.integers(1, len(values) - 1))
-            values[peak:] = np.minimum(values[peak:], values[peak])
-            values[-1] = values[peak] - 1 / n_val
-            target, kind = float(values[peak]), "reached, then the curve ends below it"
-        cases.append(Case(f"a random accuracy curve of {len(values)} epochs ({n_val} validation "
-                          f"points), {kind}: target {target!r}", (values, target)))
     small = np.linspace(0.5, 0.8, 6)
     small[-1] = 0.95  # the first hit is the last entry: a loop runs to the end
-    large, large_t = _long_curve(rng, 3000)
+    n_large = _log_size(rng, 1500, 6000)
+    large, large_t = _long_curve(rng, n_large)
     cases += [Case("a curve of 6 epochs", (small, 0.9), work="small", size=6, elements=6),
-              Case(f"a curve of 3000 epochs, target {large_t!r}", (large, large_t),
-                   work="large", size=3000, elements=3000)]
+              Case(f"a curve of {n_large:,} epochs, target {large_t!r}", (large, large_t),
+                   work="large", size=n_large, elements=n_large)]
     # A Python list of the mask ((curve >= target).tolist().index(True)), or an iterator over
     # it (itertools.compress), runs no Python line and keeps no object per element alive
     # (numpy's two booleans are shared), so neither counter sees it: a long curve, timed, does.
@@ -853,14 +998,16 @@ def _draw_epochs(rng) -> list[Case]:
     # takes 20-40 ms, the other 1-7, on each side of the core's floor of 10 ms. (A first hit
     # anywhere in the second half put an iterator that stops there at 5 times numpy's time,
     # the limit.) A list of the mask is seen as such: tolist and list methods on 10,000+
-    # elements are loops in disguise.
-    # A long curve reached early, at an odd epoch: a search of part of a long curve (its
-    # second half, every other entry) misses.
-    early, early_t = _long_curve(rng, 200_000, earliest=0.01, latest=0.1, odd=True)
-    cases.append(Case(f"a curve of 200,000 epochs, first reaching the target {early_t!r} in its "
-                      "first tenth, at an odd epoch", (early, early_t)))
-    timed, timed_t = _long_curve(rng, 2_000_000, earliest=0.75)
-    cases.append(Case(f"a curve of 2,000,000 epochs, first reaching the target {timed_t!r} in "
+    # elements are loops in disguise. Its length is drawn (1,600,000 to 2,600,000).
+    # A long curve reached early, at an odd epoch, its length drawn from 200,000 to 2,000,000:
+    # a search of part of a long curve (its second half, every other entry) misses.
+    n_early = _log_size(rng, 200_000, 1_999_999)
+    early, early_t = _long_curve(rng, n_early, earliest=0.01, latest=0.1, odd=True)
+    cases.append(Case(f"a curve of {n_early:,} epochs, first reaching the target {early_t!r} in "
+                      "its first tenth, at an odd epoch", (early, early_t)))
+    n_timed = _log_size(rng, 1_600_000, 2_600_000)
+    timed, timed_t = _long_curve(rng, n_timed, earliest=0.75)
+    cases.append(Case(f"a curve of {n_timed:,} epochs, first reaching the target {timed_t!r} in "
                       "its second half (timed against numpy's own loops)", (timed, timed_t),
                       work="timed"))
     for i, c in enumerate(cases):  # every case, the work cases too: a message points at it
@@ -876,14 +1023,21 @@ def _long_curve(rng, n: int, earliest: float = 0.5, latest: float = 0.9,
     rounded to float32, reaches it early), then values on both sides. A search of part of
     the curve, or a sample of it, misses."""
     t = round(float(rng.uniform(0.85, 0.95)), 2)
-    c = t - rng.uniform(1e-7, 0.3, n)
-    near = rng.choice(n // 2, max(3, n // 1000), replace=False)
-    c[near] = t - rng.uniform(1e-9, 1e-6, near.size)
+    # One draw of n numbers in [0, 1) for both parts (a draw of millions costs more than the
+    # rest of the check): below the target, t - 1e-7 - 0.3 u; after the hit, t - 0.3 + 0.35 u.
+    c = rng.random(n)
     hit = int(rng.integers(int(earliest * n), int(round(latest * n))))
     hit |= 1 if odd else 0
+    after = c[hit + 1:]
+    after *= 0.35
+    after += t - 0.3
+    before = c[:hit]
+    before *= -0.3
+    before += t - 1e-7
+    near = rng.choice(n // 2, max(3, n // 1000), replace=False)
+    c[near] = t - rng.uniform(1e-9, 1e-6, near.size)
     c[hit // 2] = np.nextafter(t, 0)
     c[hit] = t
-    c[hit + 1:] = t + rng.uniform(-0.3, 0.05, n - hit - 1)
     return c, t
 
 

@@ -732,12 +732,15 @@ def _target(rng, kind: str, n: int, n_out: int, dtype: str):
 
 def _grad_case(rng, label: str, layers: list, dtype: str, loss: str, sizes: list[int], *,
                scale: float = 1.0, x_grad: bool = False, x_scale: float = 1.0,
-               y_scale: float = 1.0, training: bool = True, steps: int = 0) -> Case:
+               y_scale: float = 1.0, training: bool = True, steps=0, resets=()) -> Case:
     """A case of the backward hook; ``steps``: batches of sequences, (n, steps, features),
-    with a float loss (Linear acts on the last axis)."""
+    or of more axes (a tuple of their lengths), with a float loss (Linear acts on the last
+    axis). ``resets``: (pass, k) pairs: before that backward pass (counted from 0) the caller
+    puts a new list holding k entries already in every layer's ``grad_log``."""
     n_in = np.asarray(layers[0]["W"]).shape[1]
     n_out = np.asarray([la for la in layers if la["type"] == "linear"][-1]["W"]).shape[0]
-    axes = (steps,) if steps else ()
+    axes = tuple(int(a) for a in steps) if isinstance(steps, (tuple, list)) else (
+        (steps,) if steps else ())
     batches = [{"X": (x_scale * rng.normal(0.0, 1.0, (n, *axes, n_in))).astype(_FLOATS[dtype]),
                 "y": (rng.normal(0.0, 1.0, (n, *axes, n_out)).astype(_FLOATS[dtype]) if steps
                       else _target(rng, loss, n, n_out, dtype))} for n in sizes]
@@ -746,6 +749,8 @@ def _grad_case(rng, label: str, layers: list, dtype: str, loss: str, sizes: list
             batch["y"] = batch["y"] * _FLOATS[dtype](y_scale)
     recipe = {"model": {"layers": layers, "dtype": dtype, "training": training},
               "batches": batches, "loss": {"kind": loss, "scale": scale}, "x_grad": x_grad}
+    if resets:
+        recipe["resets"] = [[int(b), int(k)] for b, k in resets]
     return Case(label, (recipe,), driver="ch07.backward_hook")
 
 
@@ -757,7 +762,21 @@ def _draw_grad_hook(rng) -> list[Case]:
     # float64's largest): no cut-off or cap in between passes.
     tiny = float(10 ** rng.uniform(-150, -140))
     big = float(10 ** rng.uniform(140, 150))
-    n_tall = int(rng.integers(45_000, 60_001))  # a subsample of the first rows shows
+    # A tall batch of a random size, from 70,000 to 130,000 samples (beyond 65,536): a
+    # subsample of the first rows, or of every other row above some size, shows.
+    n_tall = int(rng.integers(70_000, 130_001))
+    # A wide layer (17 to 1,024 units): an answer that reads the first units only shows. A
+    # batch of sequences of 4 to 12 steps, and one of four axes.
+    wide = int(rng.integers(17, 1025))
+    n_steps = int(rng.integers(4, 13))
+    axes4 = (int(rng.integers(2, 6)), int(rng.integers(2, 6)))
+    # Many backward passes (8 to 14), with the log handed over holding some entries already,
+    # and replaced by the caller with a new list (holding 0 to 2 entries) before a pass that
+    # leaves 6 or more after it: the hook appends to the list that is there, keeps all its
+    # entries and no log of its own.
+    n_passes = int(rng.integers(8, 15))
+    reset_at = int(rng.integers(2, n_passes - 5))
+    resets = [(0, int(rng.integers(1, 8))), (reset_at, int(rng.integers(0, 3)))]
     lin = _linear_recipe
     cases = [
         _grad_case(rng, "the chapter's network: Linear(2, 16) Tanh Linear(16, 16) Tanh "
@@ -801,30 +820,40 @@ def _draw_grad_hook(rng) -> list[Case]:
         _grad_case(rng, f"the loss scaled by {big:.0e} (float64): dL/dz entries of about "
                    f"{big:.0e}", [lin(rng, 3, 5, f64), {"type": "tanh"}, lin(rng, 5, 2, f64)],
                    f64, "mse", [int(rng.integers(4, 12))], scale=big, y_scale=10.0),
-        _grad_case(rng, f"a batch of {n_tall:,} samples: Linear(2, 4) Tanh Linear(4, 3), mean "
-                   "squared error", [lin(rng, 2, 4, f64), {"type": "tanh"}, lin(rng, 4, 3, f64)],
+        _grad_case(rng, f"a batch of {n_tall:,} samples: Linear(2, 3) Tanh Linear(3, 2), mean "
+                   "squared error", [lin(rng, 2, 3, f64), {"type": "tanh"}, lin(rng, 3, 2, f64)],
                    f64, "mse", [n_tall]),
         # A batch of sequences (three axes): dL/dz has three too, and its norm takes every
         # entry (a matrix norm gives one per sample).
-        _grad_case(rng, "a batch of sequences, X of shape (n, 3, 4): Linear(4, 5) Tanh "
-                   "Linear(5, 2) act on the last axis, so dL/dz has shape (n, 3, units); mean "
-                   "squared error", [lin(rng, 4, 5, f64), {"type": "tanh"}, lin(rng, 5, 2, f64)],
-                   f64, "mse", [int(rng.integers(2, 8))], steps=3),
+        _grad_case(rng, f"a batch of sequences, X of shape (n, {n_steps}, 4): Linear(4, 5) "
+                   "Tanh Linear(5, 2) act on the last axis, so dL/dz has shape (n, "
+                   f"{n_steps}, units); mean squared error",
+                   [lin(rng, 4, 5, f64), {"type": "tanh"}, lin(rng, 5, 2, f64)],
+                   f64, "mse", [int(rng.integers(2, 8))], steps=n_steps),
+        _grad_case(rng, f"a batch with four axes, X of shape (n, {axes4[0]}, {axes4[1]}, 3): "
+                   "Linear(3, 4) Tanh Linear(4, 2) act on the last axis; mean squared error",
+                   [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)],
+                   f64, "mse", [int(rng.integers(2, 6))], steps=axes4),
         # Gradients flow in eval mode too (it only changes dropout and batch norm): the hook
         # records every backward pass, whatever the mode, and the log keeps every entry.
-        _grad_case(rng, "a model in eval mode: Linear(3, 4) Tanh Linear(4, 2), mean squared "
-                   "error, several backward passes (the hook records in any mode)",
-                   [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)], f64, "mse",
-                   [int(rng.integers(3, 10)) for _ in range(int(rng.integers(3, 6)))],
-                   training=False),
+        _grad_case(rng, f"a model in eval mode: Linear(3, {wide}) Tanh Linear({wide}, 2), mean "
+                   f"squared error, {n_passes} backward passes (the hook records in any mode); "
+                   f"each `grad_log` holds {resets[0][1]} entr{'y' if resets[0][1] == 1 else 'ies'}"
+                   f" already, and before pass {reset_at + 1} the caller puts a new list "
+                   f"holding {resets[1][1]} in its place (as `layer.grad_log = []` does)",
+                   [lin(rng, 3, wide, f64), {"type": "tanh"}, lin(rng, wide, 2, f64)], f64,
+                   "mse", [int(rng.integers(3, 10)) for _ in range(n_passes)],
+                   training=False, resets=resets),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
         loss = str(rng.choice(_LOSSES))
         n_out = 1 if loss == "bce" else int(rng.integers(2 if loss == "cross_entropy" else 1,
                                                           5))
+        # (the third of random width too: up to 8 units, or 9 to 200)
         layers = _random_layers(rng, dtype, depth=int(rng.integers(1, 5)), fan_out=n_out,
-                                between=_ACTIVATIONS + ("identity", "dropout"))
+                                between=_ACTIVATIONS + ("identity", "dropout"),
+                                max_width=8 if j < 2 else int(rng.integers(9, 201)))
         if loss == "bce":
             layers.append({"type": "sigmoid"})
         sizes = [int(rng.integers(1, 30)) for _ in range(int(rng.integers(1, 3)))]
@@ -847,11 +876,16 @@ def _drive_grad_hook(answers, recipe):
         torch = _import_torch()
         model = build_model(**recipe["model"])
         linears = _linears(model)
-        logs, handles = [], []
-        for lin in linears:
-            log: list = []
-            lin.grad_log = log
-            logs.append(log)
+        handles: list = []
+        resets = {int(b): int(k) for b, k in recipe.get("resets", ())}
+        segments: list = [[] for _ in linears]  # per layer: [log, entries put in, first pass]
+
+        def new_logs(b):
+            for lin, segs in zip(linears, segments):
+                log = _prefilled(resets.get(b, 0))
+                lin.grad_log = log
+                segs.append([log, len(log), b])
+        new_logs(0)
         param_grads, input_grads = [], []
         session = _session_state()
         flags = [(name, bool(p.requires_grad)) for name, p in model.named_parameters()]
@@ -859,7 +893,9 @@ def _drive_grad_hook(answers, recipe):
         try:
             for lin in linears:
                 handles.append(lin.register_full_backward_hook(hook))
-            for batch in recipe["batches"]:
+            for b, batch in enumerate(recipe["batches"]):
+                if b and b in resets:
+                    new_logs(b)
                 model.zero_grad(set_to_none=True)
                 x = torch.tensor(batch["X"], requires_grad=bool(recipe["x_grad"]))
                 _loss(torch, recipe["loss"], model(x), batch["y"]).backward()
@@ -875,9 +911,36 @@ def _drive_grad_hook(answers, recipe):
                     for (name, r0), p in zip(flags, model.parameters())
                     if bool(p.requires_grad) != r0]
         changes += _param_hook_changes(param_hooks, _param_hooks(model))
-        replaced = [lin.__dict__.get("grad_log") is not log for lin, log in zip(linears, logs)]
+        replaced = [lin.__dict__.get("grad_log") is not segs[-1][0]
+                    for lin, segs in zip(linears, segments)]
+        logs, kept = _log_segments(segments, len(recipe["batches"]))
     return {"logs": logs, "replaced": replaced, "param_grads": param_grads,
-            "input_grads": input_grads, "changes": changes}
+            "input_grads": input_grads, "changes": changes, "segments": kept}
+
+
+def _prefilled(k: int) -> list:
+    """A log as a caller may hand it over: holding ``k`` entries already (plain floats)."""
+    return [0.125 * (i + 1) for i in range(k)]
+
+
+def _log_segments(segments: list, n_passes: int) -> tuple[list, list]:
+    """Per layer, the entries appended to its logs (each log's new entries, in order), and
+    per log what the judge needs: [first pass, passes it saw, entries put in, length, whether
+    those entries are still there, unchanged]."""
+    logs, kept = [], []
+    for segs in segments:
+        entries, info = [], []
+        for j, (log, k, start) in enumerate(segs):
+            end = segs[j + 1][2] if j + 1 < len(segs) else n_passes
+            if not isinstance(log, list):
+                info.append([start, end - start, k, None, False])
+                continue
+            intact = log[:k] == _prefilled(k) and all(type(v) is float for v in log[:k])
+            info.append([start, end - start, k, len(log), bool(intact)])
+            entries.extend(log[k:])
+        logs.append(entries)
+        kept.append(info)
+    return logs, kept
 
 
 def _param_names(recipe: dict) -> list[tuple[int, str]]:
@@ -932,8 +995,8 @@ def _spectral_norm(g: np.ndarray) -> float:
     """The largest singular value of a 2-D ``g`` (from the small matrix g^T g), else NaN."""
     if g.ndim != 2:
         return math.nan
-    with np.errstate(all="ignore"):
-        gram = g.T @ g
+    with np.errstate(all="ignore"):  # (the smaller of the two: a wide layer has few samples)
+        gram = g.T @ g if g.shape[0] >= g.shape[1] else g @ g.T
     if not np.isfinite(gram).all():
         return math.nan
     return math.sqrt(max(float(np.linalg.eigvalsh(gram)[-1]), 0.0))
@@ -981,7 +1044,10 @@ def _is_float_entry(entry) -> bool:
 
 
 def _survey_grad(cases, observations, refs) -> dict:
-    """Every norm the hook recorded in the draw, against the right one and the known mistakes."""
+    """Every norm the hook recorded in the draw, against the right one and the known mistakes
+    (computed only where a norm is wrong: a right answer's draw needs none of them)."""
+    if _all_grad_norms_right(cases, observations, refs):
+        return {"named": None}
     values = []
     for c, o, ref in zip(cases, observations, refs):
         logs = o.result.get("logs") if o.status == "returned" and isinstance(o.result,
@@ -999,11 +1065,25 @@ def _survey_grad(cases, observations, refs) -> dict:
     return {"named": _explained_by(values)}
 
 
+def _all_grad_norms_right(cases, observations, refs) -> bool:
+    for c, o, ref in zip(cases, observations, refs):
+        logs = o.result.get("logs") if o.status == "returned" and isinstance(o.result,
+                                                                               dict) else None
+        rtol = _grad_rtol(c)
+        for b, dz in enumerate(ref["dz"]):
+            for k, g in enumerate(dz):
+                entry = _index(logs, k, b)
+                if _is_float_entry(entry) and not _close(
+                        float(entry), float(np.linalg.norm(g.astype(np.float64))), rtol):
+                    return False
+    return True
+
+
 def _judge_grad_hook(case: Case, obs, expected) -> None:
     what = _GRAD_WHAT
     recipe = case.args[0]
-    res = _record(obs.result, ("logs", "replaced", "param_grads", "input_grads", "changes"),
-                  what)
+    res = _record(obs.result, ("logs", "replaced", "param_grads", "input_grads", "changes",
+                               "segments"), what)
     _judge_changes(what, res["changes"], "A hook only records: whoever trains the model next "
                                          "uses it as the hook leaves it.",
                    "A hook only records: the rest of the notebook runs in the session it "
@@ -1056,6 +1136,10 @@ def _judge_grad_hook(case: Case, obs, expected) -> None:
                 f"{what} replaced `module.grad_log` of Linear layer {k + 1} with a new object.",
                 "append to the list that is already there (whoever made it holds it and reads "
                 "it afterwards).")
+        _judge_log_segments(_index(res["segments"], k), "grad_log",
+                            f"Linear layer {k + 1} of {n_layers}", "backward pass",
+                            "autograd calls the hook once per backward pass: append one number "
+                            "per call.")
         log = _index(logs, k)
         if not isinstance(log, list) or len(log) != n_batches:
             n = len(log) if isinstance(log, list) else describe(log)
@@ -1088,6 +1172,14 @@ def _judge_grad_hook(case: Case, obs, expected) -> None:
             named = _named(GRAD_HOOK)
             if named is not None:
                 raise ExerciseError(f"{problem}: it looks like {named}.", _GRAD_HINT)
+            rows = expected["dz"][b][k].shape[0]
+            if rows >= 10_000 and right > 0 and not _close(got, right, 1e-5):
+                raise ExerciseError(
+                    f"{problem}: a relative difference of {abs(got - right) / right:.1e} on a "
+                    f"batch of {rows:,} samples, more than any rounding leaves: it looks like the "
+                    "norm of part of the batch (a subsample, or the first rows only), scaled up "
+                    "or not.", "the norm takes every entry of every sample, however large the "
+                    "batch: no subsample.")
             if right > 0 and _close(got, right, 1e-3):
                 raise ExerciseError(
                     f"{problem}: a relative difference of {abs(got - right) / right:.1e}, more "
@@ -1095,6 +1187,41 @@ def _judge_grad_hook(case: Case, obs, expected) -> None:
                     "keep the gradient's own precision: no conversion to a lower precision on "
                     "the way, and no rounding.")
             raise ExerciseError(problem + ".", _GRAD_HINT)
+
+
+def _judge_log_segments(segments, name: str, where: str, event: str, hint: str) -> None:
+    """The logs one layer had (see ``_log_segments``): each holds the entries it was handed
+    over with, unchanged, then exactly one new entry per call since."""
+    if not isinstance(segments, list):
+        raise ExerciseError(f"the check's record of `module.{name}` is incomplete.",
+                            "run the check cell unchanged, right after your answer cell.")
+    several = len(segments) > 1
+    for start, seen, k, length, intact in segments:
+        plural = "es" if event.endswith(("s", "h")) else "s"
+        calls = f"{seen} {event}{plural if seen != 1 else ''}"
+        if start == 0 and not k and not several:
+            head = f"after {calls} `module.{name}` of {where}"
+        elif start == 0:
+            head = (f"`module.{name}` of {where} was handed over holding {k} "
+                    f"entr{'y' if k == 1 else 'ies'} already; after {calls} it")
+        else:
+            head = (f"before {event} {start + 1} the caller put a new list holding {k} "
+                    f"entr{'y' if k == 1 else 'ies'} in `module.{name}` of {where} (as "
+                    f"`layer.{name} = []` does); after the {calls} since, it")
+        want = k + seen
+        if length is None:
+            raise ExerciseError(f"{head} is no longer a list.", hint)
+        if length != want or not intact:
+            problem = (f"{head} holds {length} entries; it should hold {want}"
+                       + (f": the {k} it had, then one per {event}" if k else
+                          f", one per {event}"))
+            if not intact and length >= k:
+                problem += (f"; the {k} entries it had were changed or removed" if k > 1 else
+                            "; the entry it had was changed or removed")
+            raise ExerciseError(
+                problem + ".", hint + f" Append to the list that is in `module.{name}` when "
+                "the hook runs, keep what it holds already, and keep no log of your own (the "
+                "caller may put a new list there at any time).")
 
 
 def _index(value, *path):
@@ -1136,10 +1263,11 @@ GRAD_HOOK = _ChapterSpec(
     reference_case=_grad_reference, judge=_judge_grad_hook, explain_error=_explain_grad_hook,
     forbidden=COURSE_CODE, survey=_survey_grad, builds="the model, its batches and its loss",
     passed="`record_grad_norm(module, grad_input, grad_output)` records ||dL/dz|| of every "
-           "Linear layer on every backward pass tried (one layer or several, float32 and "
-           "float64, several losses, up to five passes, batches of tens of thousands, dead "
-           "layers, gradients from 1e-150 to 1e150) and leaves the gradients, the biases' "
-           "included, and the parameters alone.")
+           "Linear layer on every backward pass tried (one layer or several, narrow and wide, "
+           "float32 and float64, several losses, many passes, logs handed over with entries "
+           "or replaced between passes, batches of over a hundred thousand samples and of "
+           "sequences, dead layers, gradients from 1e-150 to 1e150) and leaves the gradients, the "
+           "biases' included, and the parameters alone.")
 
 
 @exercise_check
@@ -1166,11 +1294,21 @@ def _scaled_columns(rng, z: np.ndarray) -> np.ndarray:
 
 
 def _dead_case(label: str, layer: dict, batches: list, *, grad: bool = False,
-               evaluating: bool = False, **kw) -> Case:
+               evaluating: bool = False, resets=(), **kw) -> Case:
     """A case of the dead-unit hook; ``evaluating`` runs the layer as at validation: in eval
-    mode and under torch.no_grad() (the hook records those passes too)."""
-    return Case(label, ({"layer": layer, "batches": batches, "grad": grad,
-                         "evaluating": evaluating},), driver="ch07.forward_hook", **kw)
+    mode and under torch.no_grad() (the hook records those passes too). ``resets``: (batch,
+    k) pairs: before that batch (counted from 0) the caller puts a new list holding k entries
+    already in ``dead_log``."""
+    recipe = {"layer": layer, "batches": batches, "grad": grad, "evaluating": evaluating}
+    if resets:
+        recipe["resets"] = [[int(b), int(k)] for b, k in resets]
+    return Case(label, (recipe,), driver="ch07.forward_hook", **kw)
+
+
+#: The smallest positive (subnormal) number of each float type: a unit whose only nonzero
+#: output is this one is alive, and its mean output rounds to 0.
+_SMALLEST = {"float64": float(np.nextafter(np.float64(0), np.float64(1))),
+             "float32": float(np.nextafter(np.float32(0), np.float32(1)))}
 
 
 def _random_dead_batch(rng, kind: str, n: int, units: int, dtype: str) -> np.ndarray:
@@ -1187,13 +1325,15 @@ def _draw_dead(rng) -> list[Case]:
     # samples (a per-sample test or `any` gets them wrong): 1e-6 (float16 keeps
     # it, a tolerance of 1e-5 does not), 2e-8 (float16 loses it, a tolerance of 1e-8 does
     # not), 1e-20 (float32 keeps it, float16 and any tolerance lose it), 1e-310 (a float64
-    # subnormal: float32 and a tolerance of the smallest normal float64 lose it); two live
+    # subnormal: float32 and a tolerance of the smallest normal float64 lose it), and one
+    # through the smallest subnormal (5e-324: its mean over the samples rounds to 0); two live
     # with some exact zeros (so the share of zero entries is not the dead fraction).
+    least = _SMALLEST["float64"]
     z_relu = _scaled_columns(rng, np.array(
-        [[-1.0, -2.0, -3.0, 0.5, 0.0, 2.0, 0.0, -1.0],
-         [-2.0, -1.0, 1e-310, 0.0, 0.0, 1.0, 2e-8, 1e-20],
-         [-0.5, 1e-6, -1.0, 1.0, 0.0, -1.0, -1.0, -2.0],
-         [-3.0, -0.5, -2.0, 2.0, 0.0, 0.5, -1.0, -1.0]]))
+        [[-1.0, -2.0, -3.0, 0.5, 0.0, 2.0, 0.0, -1.0, -1.0],
+         [-2.0, -1.0, 1e-310, 0.0, 0.0, 1.0, 2e-8, 1e-20, -0.5],
+         [-0.5, 1e-6, -1.0, 1.0, 0.0, -1.0, -1.0, -2.0, least],
+         [-3.0, -0.5, -2.0, 2.0, 0.0, 0.5, -1.0, -1.0, -2.0]]))
     # LeakyReLU(s), 3 x 8: only the unit with z = 0 everywhere is dead. Two units output
     # s, -s, 0 (a zero sum and mean), one -s, 0, 0 (a largest output of 0).
     s = float(rng.choice([0.01, 0.1, 0.2, 0.3]))
@@ -1203,14 +1343,15 @@ def _draw_dead(rng) -> list[Case]:
          [-0.5, 0.5, 0.0, -2.0, 2.0, 0.0, 0.0, 0.0]]))
     z_all_live = _scaled_columns(rng, np.array(
         [[0.0, 1.0, 2.0], [1.0, 0.0, 2.0], [1.0, 2.0, 0.0], [3.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
-    # float32, 5 x 7: two dead; units that output 1e-40 (a float32 subnormal) or 1e-30 once,
-    # both 0 in float16.
+    # float32, 5 x 8: two dead; units that output 1e-40 (a float32 subnormal), 1e-30 or the
+    # smallest float32 subnormal (1.4e-45) once, all 0 in float16.
+    least32 = _SMALLEST["float32"]
     z32 = _scaled_columns(rng, np.array(
-        [[-1.0, 0.0, -1.0, -2.0, 1.0, 0.0, -1.0],
-         [-2.0, -1.0, -0.5, 1e-30, 2.0, 1.0, -2.0],
-         [-0.5, 0.0, 1e-40, -1.0, 0.5, 0.0, 3.0],
-         [-1.5, -3.0, -2.0, -0.5, 1.5, 2.0, -1.0],
-         [-0.1, 0.0, -1.0, -1.0, 0.1, 0.0, -0.5]])).astype(np.float32)
+        [[-1.0, 0.0, -1.0, -2.0, 1.0, 0.0, -1.0, -1.0],
+         [-2.0, -1.0, -0.5, 1e-30, 2.0, 1.0, -2.0, -3.0],
+         [-0.5, 0.0, 1e-40, -1.0, 0.5, 0.0, 3.0, -0.5],
+         [-1.5, -3.0, -2.0, -0.5, 1.5, 2.0, -1.0, least32],
+         [-0.1, 0.0, -1.0, -1.0, 0.1, 0.0, -0.5, -2.0]])).astype(np.float32)
     # Tanh, 4 x 5: dead only where z = 0 on every sample; a unit with only negative outputs,
     # one whose outputs are 0 and negative, and one that outputs 1e-300 once (a normal float64
     # that float32 loses) are alive.
@@ -1229,7 +1370,8 @@ def _draw_dead(rng) -> list[Case]:
     one_unit = [-np.abs(rng.normal(0, 1, (5, 1))), np.array([[-1.0], [0.0], [2.0], [-0.5]])]
     n_grad = int(rng.integers(4, 9))
     cases = [
-        _dead_case("a ReLU layer, 4 samples x 8 units (float64), then its first 2 samples",
+        _dead_case("a ReLU layer, 4 samples x 9 units (float64), some alive through one tiny "
+                   "output (down to the smallest subnormal, 5e-324), then its first 2 samples",
                    {"type": "relu"}, [z_relu, z_relu[:2].copy()]),
         _dead_case(f"a LeakyReLU({s}) layer, 3 samples x 8 units (negative outputs), then its "
                    "last 2 samples", {"type": "leaky_relu", "slope": s},
@@ -1238,7 +1380,8 @@ def _draw_dead(rng) -> list[Case]:
                    {"type": "relu"}, [z_all_live]),
         _dead_case("one sample (a batch of shape (1, 6)), twice", {"type": "relu"}, one_sample),
         _dead_case("one unit (batches of shape (5, 1) and (4, 1))", {"type": "relu"}, one_unit),
-        _dead_case("a float32 ReLU layer, 5 samples x 7 units, with outputs of 1e-40 and 1e-30",
+        _dead_case("a float32 ReLU layer, 5 samples x 8 units, with outputs of 1e-40, 1e-30 "
+                   "and 1.4e-45 (the smallest float32 subnormal)",
                    {"type": "relu"}, [z32, z32[2:].copy()]),
         _dead_case("a Tanh layer, 4 samples x 5 units (negative outputs, and z = 0)",
                    {"type": "tanh"}, [z_tanh]),
@@ -1273,12 +1416,20 @@ def _draw_dead(rng) -> list[Case]:
     cases.append(_dead_case("a ReLU layer, 6 samples x 5 units, then the same batch with two "
                             "inner values swapped (one dead unit comes alive)", {"type": "relu"},
                             list(_dead_twins(rng))))
-    # As at validation: eval mode and torch.no_grad(). The hook records every pass.
-    cases.append(_dead_case("a ReLU layer in eval mode, under torch.no_grad() (as at "
-                            "validation), batches of 6 and 4 samples", {"type": "relu"},
-                            [_random_dead_batch(rng, "relu", 6, 5, "float64"),
-                             _random_dead_batch(rng, "relu", 4, 5, "float64")],
-                            evaluating=True))
+    # As at validation: eval mode and torch.no_grad(). The hook records every pass: 6 to 10
+    # batches, the log handed over holding some entries already, and replaced by the caller
+    # with a new list (holding 0 to 2) before a batch that leaves 4 or more after it: the hook
+    # appends to the list that is there, keeps all its entries and no log of its own.
+    n_eval = int(rng.integers(6, 11))
+    reset_at = int(rng.integers(2, n_eval - 3))
+    resets = [(0, int(rng.integers(1, 7))), (reset_at, int(rng.integers(0, 3)))]
+    cases.append(_dead_case(
+        f"a ReLU layer in eval mode, under torch.no_grad() (as at validation), {n_eval} "
+        f"batches; `dead_log` holds {resets[0][1]} entr{'y' if resets[0][1] == 1 else 'ies'} "
+        f"already, and before batch {reset_at + 1} the caller puts a new list holding "
+        f"{resets[1][1]} in its place (as `layer.dead_log = []` does)", {"type": "relu"},
+        [_random_dead_batch(rng, "relu", int(rng.integers(2, 9)), 5, "float64")
+         for _ in range(n_eval)], evaluating=True, resets=resets))
     # Large batches with one tiny live output in some units: an answer that rounds a large
     # batch to a lower precision (float16 above some size, float32 for float64) turns them
     # into zeros, and those units into dead ones.
@@ -1293,14 +1444,23 @@ def _draw_dead(rng) -> list[Case]:
             f"a large {dtype} ReLU layer, {n} samples x {units} units, where some units output "
             f"{', '.join(f'{v:g}' for v in tiny)} once and 0 otherwise (alive)",
             {"type": "relu"}, [z.astype(_FLOATS[dtype])]))
-    # A batch of over a million entries and over 100,000 samples, float64, with dead units
-    # and units that output 1e-310 or 1e-300 once: a lower precision, or a shortcut, kept
-    # for large batches only acts here.
-    n_huge = int(rng.integers(100_001, 102_001))
+    # A batch of over a million entries and 100,001 to 130,000 samples, float64, with dead
+    # units and units that output 1e-310, 1e-300 or 5e-324 once, on the first sample, the
+    # last one and one between: a lower precision, or a shortcut (a look at some rows only),
+    # kept for large batches only acts here.
+    n_huge = int(rng.integers(100_001, 130_001))
+    u_huge = 1_000_000 // n_huge + 1
     cases.append(_dead_case(
-        f"a ReLU layer on a batch of {n_huge:,} samples x 10 units (float64, over a million "
-        "entries): some units dead, two that output 1e-310 or 1e-300 once and 0 otherwise "
-        "(alive)", {"type": "relu"}, [_huge_dead_batch(rng, n_huge, 10)]))
+        f"a ReLU layer on a batch of {n_huge:,} samples x {u_huge} units (float64, over a "
+        "million entries): some units dead, three that output 1e-310, 1e-300 or 5e-324 once "
+        "(on the first sample, the last one and one between) and 0 otherwise (alive)",
+        {"type": "relu"}, [_huge_dead_batch(rng, n_huge, u_huge)]))
+    # A batch of 70,000 to 100,000 units and two samples: a look at some units only shows.
+    n_wide, u_wide = 2, int(rng.integers(70_000, 100_001))
+    cases.append(_dead_case(
+        f"a ReLU layer on a batch of {n_wide} samples x {u_wide:,} units (float64): some units "
+        "dead, the others alive (the last ones too), some through one output of 1e-310 or "
+        "5e-324", {"type": "relu"}, [_wide_dead_batch(rng, n_wide, u_wide)]))
     for j in range(3):
         kind = str(rng.choice(["relu", "leaky_relu", "tanh", "elu"]))
         layer = {"type": kind, "slope": 0.1} if kind == "leaky_relu" else {"type": kind}
@@ -1374,19 +1534,37 @@ def _big_dead_batch(rng, n: int, units: int) -> np.ndarray:
     return z
 
 
+def _wide_dead_batch(rng, n: int, units: int) -> np.ndarray:
+    """A ReLU layer's z, n x units (float64), built cheaply: each unit dead (negative on every
+    sample) with a drawn probability, the others positive on one sample or more; the last
+    unit and a few others alive through one tiny output (1e-310, 5e-324) only."""
+    z = rng.random((n, units)) - 0.5
+    dead = rng.random(units) < rng.uniform(0.2, 0.6)
+    z[:, dead] = -np.abs(z[:, dead]) - 0.01
+    live = np.flatnonzero(~dead)
+    z[rng.integers(0, n, live.size), live] += 1.0  # positive on one sample at least
+    faint = np.concatenate([[units - 1], rng.choice(units - 1, 4, replace=False)])
+    z[:, faint] = -1.0
+    z[rng.integers(0, n, faint.size), faint] = rng.permutation(
+        [1e-310, _SMALLEST["float64"], 1e-310, _SMALLEST["float64"], 1e-300])
+    return z
+
+
 def _huge_dead_batch(rng, n: int, units: int) -> np.ndarray:
-    """A ReLU layer's z, n x units (float64), built cheaply: 2 to 4 units negative throughout
-    (dead), two negative but for one inner sample of 1e-310 or 1e-300 (alive, by a margin a
-    lower precision loses), the others of both signs."""
+    """A ReLU layer's z, n x units (float64; 6 units or more), built cheaply: 2 to 4 units
+    negative throughout (dead), three negative but for one sample (the first, the last, one
+    between) of 1e-310, 1e-300 or 5e-324 (alive, by a margin a lower precision, a tolerance
+    or a mean loses), the others of both signs."""
     order = rng.permutation(units)
-    dead, faint = order[:int(rng.integers(2, 5))], order[-2:]
+    dead, faint = order[:int(rng.integers(2, min(5, units - 3)))], order[-3:]
     shift = np.full(units, 0.5)
     shift[np.concatenate([dead, faint])] = 1.5
     # A block of 1,000 random samples, repeated (a copy costs less than drawing a million
     # numbers): the live units in -0.5..0.5, the others in -1.5..-0.5.
     block = rng.random((1000, units)) - shift
     z = np.tile(block, (-(-n // 1000), 1))[:n]
-    z[rng.integers(1, n - 1, 2), faint] = (1e-310, 1e-300)
+    z[[0, n - 1, int(rng.integers(1, n - 1))], faint] = rng.permutation(
+        [1e-310, 1e-300, _SMALLEST["float64"]])
     return z
 
 
@@ -1397,15 +1575,23 @@ def _drive_forward_hook(answers, recipe):
     with _traced_answers(answers) as (hook,):
         torch = _import_torch()
         layer = build_layer(recipe["layer"])
-        log: list = []
-        layer.dead_log = log
+        resets = {int(b): int(k) for b, k in recipe.get("resets", ())}
+        segments: list = []  # [log, entries put in, first batch]
+
+        def new_log(b):
+            log = _prefilled(resets.get(b, 0))
+            layer.dead_log = log
+            segments.append([log, len(log), b])
+        new_log(0)
         outputs, input_grads, inputs_kept = [], [], []
         handle = layer.register_forward_hook(hook)
         evaluating = bool(recipe.get("evaluating"))
         if evaluating:
             layer.eval()
         try:
-            for z in recipe["batches"]:
+            for b, z in enumerate(recipe["batches"]):
+                if b and b in resets:
+                    new_log(b)
                 x = torch.tensor(z, requires_grad=bool(recipe["grad"]))
                 if evaluating:
                     with torch.no_grad():
@@ -1422,7 +1608,8 @@ def _drive_forward_hook(answers, recipe):
                     input_grads.append(reached)
         finally:
             handle.remove()
-        replaced = layer.__dict__.get("dead_log") is not log
+        replaced = layer.__dict__.get("dead_log") is not segments[-1][0]
+        (log,), (kept,) = _log_segments([segments], len(recipe["batches"]))
         # A batch of a million entries is compared here, with the layer's own output (a
         # twin layer without the hook): handed back, it would be copied and hashed for the
         # check's records several times over.
@@ -1436,7 +1623,7 @@ def _drive_forward_hook(answers, recipe):
                               "same": bool(out.dtype == own.dtype and torch.equal(
                                   out.detach(), own))}
     return {"log": log, "replaced": replaced, "outputs": outputs, "input_grads": input_grads,
-            "inputs_kept": inputs_kept}
+            "inputs_kept": inputs_kept, "segments": kept}
 
 
 @_single_threaded
@@ -1478,6 +1665,9 @@ def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str
               "zero (such as 1e-310, 1e-20 or 1e-40) are alive, since dead means exactly zero")
     lower = ("{}, a lower precision: tiny outputs such as 1e-310 (float64) or 1e-40 (float32) "
              "round to 0 there, so a live unit looks dead")
+    means = ("a mean of |output| compared with 0: the mean of a unit whose only nonzero output "
+             "is the smallest subnormal (5e-324 in float64) rounds to 0, so a live unit looks "
+             "dead; a unit is alive when any output is nonzero")
     u, s = _by_unit(a)    # reductions over the samples: axis s of u
     zu, _ = _by_unit(z)
     with np.errstate(all="ignore"):
@@ -1503,6 +1693,16 @@ def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str
               for t in (float(np.finfo(np.float64).tiny), 1e-12, 1e-8, 1e-5)],
             ("a zero sum (or mean) of the column: mixed signs add up to zero too, as in a unit "
              "that outputs s, -s and 0", "", float(np.mean(np.sum(u, axis=s) == 0))),
+            ("a zero sum (or mean) of the column: mixed signs add up to zero too, as in a unit "
+             "that outputs s, -s and 0", "mean", float(np.mean(np.mean(u, axis=s) == 0))),
+            (means, "mean", float(np.mean(np.mean(np.abs(u), axis=s) == 0))),
+            (means, "sum of |output| / n", float(np.mean(np.sum(np.abs(u) / u.shape[s],
+                                                                axis=s) == 0))),
+            (means, "float64 mean", float(np.mean(np.mean(np.abs(u).astype(np.float64),
+                                                          axis=s) == 0))),
+            ("a sum of squares (or a norm) compared with 0: the squares of tiny outputs such as "
+             "1e-310 underflow to 0, so a live unit looks dead", "",
+             float(np.mean(np.sum(u * u, axis=s) == 0))),
             ("a largest output of zero: a unit whose outputs are negative and zero is alive", "",
              float(np.mean(np.max(u, axis=s) == 0))),
             ("the layer's *inputs* z, not its outputs", "",
@@ -1524,7 +1724,13 @@ def _dead_ok(got: float, right: float) -> bool:
 
 
 def _survey_dead(cases, observations, refs) -> dict:
-    """Every fraction the hook recorded in the draw, against the right one and the mistakes."""
+    """Every fraction the hook recorded in the draw, against the right one and the mistakes
+    (computed only where a fraction is wrong: a right answer's draw needs none of them)."""
+    if all(not _is_float_entry(entry) or _dead_ok(float(entry), right)
+           for o, ref in zip(observations, refs)
+           for entry, right in zip(o.result.get("log") or [] if o.status == "returned"
+                                   and isinstance(o.result, dict) else [], ref["fractions"])):
+        return {"named": None}
     values = []
     for c, o, ref in zip(cases, observations, refs):
         log = o.result.get("log") if o.status == "returned" and isinstance(o.result,
@@ -1545,7 +1751,8 @@ def _survey_dead(cases, observations, refs) -> dict:
 def _judge_dead(case: Case, obs, expected) -> None:
     what = _DEAD_WHAT
     recipe = case.args[0]
-    res = _record(obs.result, ("log", "replaced", "outputs", "input_grads", "inputs_kept"), what)
+    res = _record(obs.result, ("log", "replaced", "outputs", "input_grads", "inputs_kept",
+                               "segments"), what)
     batches, grad = recipe["batches"], bool(recipe["grad"])
     n = len(batches)
     if not all(_index(res["inputs_kept"], b) is True for b in range(n)):
@@ -1595,6 +1802,9 @@ def _judge_dead(case: Case, obs, expected) -> None:
             f"{what} replaced `module.dead_log` with a new object.",
             "append one number per call to the list that is already there; do not replace "
             "the list (whoever made it holds it and reads it afterwards).")
+    _judge_log_segments(res["segments"], "dead_log", "the layer", "batch",
+                        "append one number per call to the list that is already there; do not "
+                        "replace the list.")
     log = res["log"]
     if not isinstance(log, list) or len(log) != n:
         count = len(log) if isinstance(log, list) else describe(log)
@@ -1616,6 +1826,11 @@ def _judge_dead(case: Case, obs, expected) -> None:
         named = _named(DEAD_HOOK)
         if named is not None:
             raise ExerciseError(f"{problem}: it looks like {named}.", _DEAD_HINT)
+        if max(a.shape) >= 10_000:
+            raise ExerciseError(
+                f"{problem}, on a batch this large: a look at part of it (some samples or some "
+                "units only), or a lower precision, gives another fraction.",
+                _DEAD_HINT + " Every sample and every unit counts, however large the batch.")
         raise ExerciseError(problem + ".", _DEAD_HINT)
 
 
@@ -1640,8 +1855,9 @@ DEAD_HOOK = _ChapterSpec(
               "over all samples at once.",
     passed="`record_dead(module, inputs, output)` records the dead fraction of every batch on "
            "every layer tried (ReLU, Leaky ReLU, tanh, Sigmoid, ELU; float32 and float64, "
-           "subnormal outputs; one sample, "
-           "one unit, batches that carry gradients, batches of many units or many samples), "
+           "subnormal outputs down to the smallest; one sample, one unit, batches that carry "
+           "gradients, batches of many units or many samples, logs handed over with entries "
+           "or replaced between batches), "
            "vectorised, and leaves the layer's output alone.")
 
 
@@ -1686,6 +1902,11 @@ def _layout_case(label: str, layers: list, dtype: str, *, training: bool = True)
 def _draw_layout(rng) -> list[Case]:
     f64, f32 = "float64", "float32"
     lin = _linear_recipe
+    # A deep model of 13 to 20 Linear layers, and a large layer of random size (more than
+    # 1,200 weights, more than 30 units): an answer that treats the first layers, or small
+    # ones, alone shows.
+    depth = int(rng.integers(13, 21))
+    fan_in, fan_out = int(rng.integers(41, 201)), int(rng.integers(31, 301))
     cases = [
         _layout_case("Linear(3, 5) ReLU Linear(5, 5) Tanh Linear(5, 1), float64 (a square "
                      "layer; an output layer of one unit, whose W is a single row)",
@@ -1701,9 +1922,9 @@ def _draw_layout(rng) -> list[Case]:
                       lin(rng, 4, 4, f64), {"type": "relu"}, lin(rng, 4, 2, f64, bias=False)],
                      f64),
         _layout_case("no layer with a bias, float32: Linear(2, 3, no bias) Tanh "
-                     "Linear(3, 1, no bias)",
+                     "Linear(3, 3, no bias) (two missing biases of the same length)",
                      [lin(rng, 2, 3, f32, bias=False), {"type": "tanh"},
-                      lin(rng, 3, 1, f32, bias=False)], f32),
+                      lin(rng, 3, 3, f32, bias=False)], f32),
         _layout_case("one-unit layers: Linear(1, 1) Sigmoid Linear(1, 3) Softmax",
                      [lin(rng, 1, 1, f64), {"type": "sigmoid"}, lin(rng, 1, 3, f64),
                       {"type": "softmax"}], f64),
@@ -1725,13 +1946,14 @@ def _draw_layout(rng) -> list[Case]:
                      "frozen) ReLU Linear(4, 2)",
                      [lin(rng, 3, 4, f64, frozen=True), {"type": "relu"}, lin(rng, 4, 2, f64)],
                      f64),
-        _layout_case("a deep model of 23 modules: Linear(3, 3) twelve times, a Tanh between "
-                     "each (module names 0 to 22: \"10\" sorts before \"2\" as text)",
-                     _deep_layers(rng, f64), f64),
+        _layout_case(f"a deep model of {2 * depth - 1} modules: Linear(3, 3) {depth} times, a "
+                     f"Tanh between each (module names 0 to {2 * depth - 2}: \"10\" sorts "
+                     "before \"2\" as text)", _deep_layers(rng, f64, depth), f64),
         # Weights that are float64 through and through (no float32 value converted): a
         # large layer rounded to float32 on the way out shows.
-        _layout_case("a float64 model with a large layer: Linear(40, 30) Tanh Linear(30, 2)",
-                     [lin(rng, 40, 30, f64), {"type": "tanh"}, lin(rng, 30, 2, f64)], f64),
+        _layout_case(f"a float64 model with a large layer: Linear({fan_in}, {fan_out}) Tanh "
+                     f"Linear({fan_out}, 2)", [lin(rng, fan_in, fan_out, f64), {"type": "tanh"},
+                                               lin(rng, fan_out, 2, f64)], f64),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
@@ -1817,18 +2039,34 @@ def _drive_layout(answers, recipe):
         _restore_session(before)
     # Arrays the caller cannot write into, or that two calls share (a cache handing back what
     # it keeps while the model looks unchanged): the caller's own changes fail, or leak.
-    calls = [list(_arrays_in(r)) for r in (result, second, third)]
-    shared = any(a.size and b.size and np.may_share_memory(a, b)
-                 for i, mine in enumerate(calls) for theirs in calls[:i]
-                 for a in mine for b in theirs)
     # ... or that one call's arrays share among themselves (one zeros buffer for every missing
     # bias): the caller who writes into one bias writes into the others.
-    within = any(a.size and b.size and np.may_share_memory(a, b)
-                 for arrays in calls for j, a in enumerate(arrays) for b in arrays[:j])
+    calls = [list(_arrays_in(r)) for r in (result, second, third)]
+    shared, within = _overlaps(calls)
     read_only = any(not a.flags.writeable for arrays in calls for a in arrays)
     return {"result": first, "moved": moved, "changes": changes, "second": second,
             "refilled": refilled, "third": third, "changes_no_grad": changes_no_grad,
             "shared": bool(shared), "within": bool(within), "read_only": bool(read_only)}
+
+
+def _overlaps(calls: list) -> tuple[bool, bool]:
+    """(whether arrays of two calls, whether two arrays of one call, may share memory), as
+    np.may_share_memory says of each pair (their memory bounds overlap), in one sweep over
+    the bounds sorted: a deep model's arrays, pair by pair, would cost far more."""
+    from numpy.lib.array_utils import byte_bounds
+    spans = sorted((*byte_bounds(a), c) for c, arrays in enumerate(calls) for a in arrays
+                   if a.size)
+    shared = within = False
+    active: list = []  # (end, call) of the spans seen that reach past the current start
+    for start, end, c in spans:
+        active = [(e, c2) for e, c2 in active if e > start]
+        for _, c2 in active:
+            if c2 == c:
+                within = True
+            else:
+                shared = True
+        active.append((end, c))
+    return shared, within
 
 
 def _layout_reference(case: Case) -> dict:
@@ -2216,7 +2454,12 @@ def _draw_ratios(rng) -> list[Case]:
                     lin(rng, 3, 1, f64)]
     # Weights of norm 1e-4 (a layer initialised tiny): a ratio with an epsilon in its
     # denominator (||W|| + 1e-10, or 1e-12) is off by 1e-6 (1e-8) there.
-    big = [lin(rng, 40, 30, f64), {"type": "tanh"}, lin(rng, 30, 2, f64)]
+    # A large layer of random size (more than 4,096 weights, more than 64 rows) and a deep
+    # model of 13 to 20 Linear layers: an answer that measures part of a layer, or the first
+    # layers only, shows.
+    fan_in, fan_out = int(rng.integers(60, 151)), int(rng.integers(70, 201))
+    depth = int(rng.integers(13, 21))
+    big = [lin(rng, fan_in, fan_out, f64), {"type": "tanh"}, lin(rng, fan_out, 2, f64)]
     tiny = [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)]
     for layer in (tiny[0], tiny[2]):
         layer["W"] = layer["W"] * (1e-4 / np.linalg.norm(layer["W"]))
@@ -2259,16 +2502,16 @@ def _draw_ratios(rng) -> list[Case]:
                     "Linear(4, 2)",
                     [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)], f64,
                     {"kind": "sgd", "lr": 1e-2 / huge}, y_scale=huge),
-        _ratio_case(rng, "SGD (lr 0.01) on a deep model of 23 modules: Linear(3, 3) twelve "
-                    "times, a Tanh between each", _deep_layers(rng, f64), f64,
+        _ratio_case(rng, f"SGD (lr 0.01) on a deep model of {2 * depth - 1} modules: Linear(3, "
+                    f"3) {depth} times, a Tanh between each", _deep_layers(rng, f64, depth), f64,
                     {"kind": "sgd", "lr": 0.01}),
         _ratio_case(rng, "a hand-made step that moves a frozen layer too (a frozen layer has no "
                     "gradient, but a step other than an optimizer's may still change it): "
                     "Linear(3, 4, frozen) ReLU Linear(4, 2)", frozen_step, f64,
                     {"kind": "custom", "deltas": _custom_deltas(rng, frozen_step, [1e-2, 1e-3])}),
         _ratio_case(rng, "a hand-made step of 1e-9 of the weights' size on a float64 model "
-                    "with a large layer (float32 cannot resolve it): Linear(40, 30) Tanh "
-                    "Linear(30, 2)", big, f64,
+                    f"with a large layer (float32 cannot resolve it): Linear({fan_in}, "
+                    f"{fan_out}) Tanh Linear({fan_out}, 2)", big, f64,
                     {"kind": "custom", "deltas": _custom_deltas(rng, big, [1e-9, 1e-9])}),
     ]
     for j in range(3):
@@ -2377,11 +2620,18 @@ def _ratio_reference(case: Case) -> dict:
                                 "grads": grads}}
 
 
+def _frobenius(x: np.ndarray) -> float:
+    """The Frobenius norm of a float64 array, as a plain sum of squares: np.linalg.norm calls
+    BLAS, whose threads make it a hundred times slower on a busy machine (these weights and
+    their changes are far from float64's ends, where the squares would over- or underflow)."""
+    return math.sqrt(float(np.sum(x * x)))
+
+
 def _ratio_values(ref: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The right ratios, and what the usual mistakes give."""
     b64 = [b.astype(np.float64) for b in ref["before"]]
     a64 = [a.astype(np.float64) for a in ref["after"]]
-    norm = np.linalg.norm
+    norm = _frobenius
     right = np.array([norm(a - b) / norm(b) for a, b in zip(a64, b64)])
 
     def with_bias(a, b, ab, bb):
@@ -2602,6 +2852,14 @@ def _judge_ratio_result(case: Case, what: str, got, expected: dict, named: str |
                                                   nan=np.inf, posinf=np.inf))
     k = int(np.argmax(off))
     shown_k, wanted_k = pair(values[k], right[k])
+    size = np.asarray(expected["before"][k]).size
+    if size > 1000 and right[k] > 0 and 1e-6 < abs(values[k] - right[k]) / right[k] < 0.2:
+        rows, cols = np.asarray(expected["before"][k]).shape
+        raise ExerciseError(
+            f"{shown}; layer {k + 1} of {n} differs: got {shown_k}, expected {wanted_k}. That "
+            f"layer has {size:,} weights ({rows} rows of {cols}): it looks like the ratio of "
+            "part of them (some rows or some weights only).",
+            _RATIOS_HINT + " Every weight of every layer counts, however large the layer.")
     if dtype == "float64" and np.allclose(values, right, rtol=1e-4, atol=0):
         raise ExerciseError(
             f"{shown}: close, but not to the precision of a float64 model (layer {k + 1}: "

@@ -16,7 +16,8 @@ a CJK-capable fallback font so that titles such as ``"Sigmoid激活函数"`` ren
 characters, not boxes, and the one palette: :func:`colour` gives each activation (and run)
 its colour, the same in every figure and explorer (``color=plots.colour("relu")`` in a
 notebook cell), :func:`layer_colour` each layer's, :func:`class_colours` each class's and
-:func:`run_colours` other compared quantities' (none of them an activation's colour).
+:func:`run_colours` other compared quantities' and :func:`count_colours` counts' (none of
+them an activation's colour).
 Legends and notes go where they cover no data (:func:`place_legend`, measured by
 :mod:`helpers.plots.audit`).
 
@@ -120,6 +121,7 @@ from .palette import (  # noqa: F401
     ACTIVATION_COLOURS,
     CLASS_COLOURS,
     CLASS_MARKERS,
+    COUNT_RAMP,
     DIVERGING_CMAP,
     LAYER_MARKERS,
     LAYER_RAMP,
@@ -128,6 +130,7 @@ from .palette import (  # noqa: F401
     _probability_cmap,
     class_colours,
     colour,
+    count_colours,
     layer_colour,
     layer_marks,
     run_colours,
@@ -162,6 +165,7 @@ __all__ = [
     "colour",
     "class_colours",
     "run_colours",
+    "count_colours",
     "layer_colour",
     "layer_marks",
     "subplots",

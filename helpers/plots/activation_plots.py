@@ -156,8 +156,12 @@ def plot_activations(names, derivative: bool = True, x_range=(-6, 6), *, mark_ma
         # Its own hatch; a second curve of the same activation (another alpha) the next one.
         key = act.name if act.name not in [b[0].name for b in bands] else len(bands)
         for a, b in spans:
+            # A narrow band (Mish's, where f' crosses 0) shows no hatch: it gets edges in its
+            # colour, above the wide bands, so it is not lost under another curve's.
+            narrow = (b - a) < 0.03 * (hi - lo)
+            edges = {"edgecolor": (rgb, 0.9), "lw": 1.0, "zorder": 1.5} if narrow else {}
             for panel in axes:
-                panel.axvspan(a, b, gid="saturated", **band_style(rgb, key))
+                panel.axvspan(a, b, gid="saturated", **{**band_style(rgb, key), **edges})
         if spans:
             bands.append((act, rgb, key))
     axes[0].set(xlabel="input $x$", ylabel="$f(x)$", title=title or "Activation $f(x)$",
@@ -165,7 +169,13 @@ def plot_activations(names, derivative: bool = True, x_range=(-6, 6), *, mark_ma
     if derivative:
         axes[1].set(xlabel="input $x$", ylabel="$f'(x)$", title="Derivative $f'(x)$",
                     xlim=(lo, hi))
-        # Labels once every curve is drawn, each where it covers none of them.
+        # Labels once every curve is drawn, each where it covers none of them. Peaks at the
+        # same point (tanh's and softsign's at (0, 1)) share one label, in a neutral grey.
+        shared: dict[tuple, list] = {}
+        for (px, py), rgb in peaks:
+            shared.setdefault((round(px / (hi - lo), 2), round(py, 2)), []).append(((px, py), rgb))
+        peaks = [(group[0][0], group[0][1] if len(group) == 1 else "0.25")
+                 for group in shared.values()]
         for (px, py), rgb in peaks:
             # On a white ground: a label over a hatched band must still read.
             note = axes[1].annotate(f"max {py:.3g}", (px, py), textcoords="offset points",

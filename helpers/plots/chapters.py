@@ -23,7 +23,12 @@ from .house import (
     place_legend,
     subplots,
 )
-from .networks import _layer_activation, class_legend_handles, plot_decision_boundary
+from .networks import (
+    BOUNDARY_LABEL,
+    _layer_activation,
+    class_legend_handles,
+    plot_decision_boundary,
+)
 from .palette import CLASS_MARKERS, class_colours, colour, run_colours, styles_for
 
 # --------------------------------------------------------------------------------------
@@ -101,7 +106,9 @@ def plot_folded_plane(net, X, y, H, *, show: bool = False) -> Figure:
     for contour in ax_in.collections:
         if type(contour).__name__ in ("QuadContourSet", "ContourSet"):
             contour.set_zorder(4)
-    handles, labels = ax_in.get_legend_handles_labels()
+    pairs = [(h, lab) for h, lab in zip(*ax_in.get_legend_handles_labels())
+             if lab != BOUNDARY_LABEL]  # named below, as the network's
+    handles, labels = [h for h, _ in pairs], [lab for _, lab in pairs]
     handles.append(Line2D([], [], color="k", lw=1.2))
     labels.append("network boundary, $P = 0.5$")
     place_legend(ax_in, handles, labels, inside=(), ncol=2, fontsize=8.5)
@@ -112,6 +119,16 @@ def plot_folded_plane(net, X, y, H, *, show: bool = False) -> Figure:
     (v1, v2), c = net.weights[1][:, 0], net.biases[1][0]
     h1 = np.linspace(-1.1, 1.1, 2)
     ax_h.plot(h1, -(v1 * h1 + c) / v2, color="k", lw=1.2, label="output boundary")
+    # Saturated units put many points on one corner, where they hide each other: say how
+    # many sit there (a reader saw one dense dot for two clusters).
+    for cx in (-1, 1):
+        for cy in (-1, 1):
+            near = int(np.sum(np.max(np.abs(H - (cx, cy)), axis=1) < 0.05))
+            if near >= 10:
+                ax_h.annotate(f"{near} points", (cx, cy), xytext=(-34 * cx, -22 * cy),
+                              textcoords="offset points", fontsize=8, color="0.25",
+                              ha="center", va="center", gid="corner_count",
+                              arrowprops={"arrowstyle": "-", "color": "0.4", "lw": 0.6})
     ax_h.set(xlim=(-1.1, 1.1), ylim=(-1.1, 1.1), xlabel=r"$h_1 = f(\mathbf{w}_1^\top x + b_1)$",
              ylabel=r"$h_2 = f(\mathbf{w}_2^\top x + b_2)$", title="hidden space: one straight cut")
     place_legend(ax_h, fontsize=8, frameon=True, framealpha=0.85)

@@ -99,6 +99,10 @@ def class_legend_handles(k: int) -> list:
                    label=f"class {c}") for c, colour_ in enumerate(class_colours(k))]
 
 
+#: The legend's name for the black 0.5 contour of a binary decision map.
+BOUNDARY_LABEL = "boundary, $P = 0.5$"
+
+
 def plot_decision_boundary(model, X, y, *, resolution: int = 200, padding: float = 0.5,
                            ax=None, title: str | None = None, colorbar: bool = True,
                            legend: str | None = "auto", show: bool = False) -> Figure:
@@ -124,6 +128,8 @@ def plot_decision_boundary(model, X, y, *, resolution: int = 200, padding: float
                        cmap=_probability_cmap(), vmin=0, vmax=1, alpha=0.55, gid="surface",
                        interpolation="bilinear")
         ax.contour(xx, yy, values, levels=[0.5], colors="k", linewidths=1.2)
+        if values.min() < 0.5 < values.max():  # the boundary is drawn: a legend names it
+            ax.plot([], [], color="k", lw=1.2, label=BOUNDARY_LABEL)
         if colorbar:
             cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.02)
             cb.set_label("P(class 1)")
@@ -148,8 +154,13 @@ def plot_decision_boundary(model, X, y, *, resolution: int = 200, padding: float
         if legend == "below":
             place_legend(ax, inside=(), ncol=k, **style)
         else:
-            # A frame, so the legend reads on the shading; inside only where no point is.
-            place_legend(ax, frameon=True, framealpha=0.85, ncol=1, **style)
+            # A frame, so the legend reads on the shading; inside only where no point is,
+            # for the classes alone (a legend the caller draws below names the boundary too,
+            # beside the caller's own lines).
+            pairs = [(h, lab) for h, lab in zip(*ax.get_legend_handles_labels())
+                     if lab != BOUNDARY_LABEL]
+            place_legend(ax, [h for h, _ in pairs], [lab for _, lab in pairs], frameon=True,
+                         framealpha=0.85, ncol=1, **style)
     return _finish(fig, show)
 
 

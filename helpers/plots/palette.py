@@ -49,6 +49,9 @@ RUN_COLOURS = ["#225555", "#EE8866", "#B8A9D9", "#666633"]
 FALLBACK_COLOURS = RUN_COLOURS  # the name it had before the run palette was split off
 # Layers: a dark-to-light brown ramp (first hidden layer darkest), a hue no activation has.
 LAYER_RAMP = ("#3B2205", "#C89B5A")
+# Counts (how many tags a sample has: 0, 1, 2, 3): ordered, so one hue from light to dark,
+# none first and lightest (a blank), the most last and darkest. Teal, the first run colour.
+COUNT_RAMP = ("#E4EFEF", "#163838")
 _assigned: dict[str, str] = {}
 
 CLASS_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
@@ -138,6 +141,13 @@ def run_colours(k: int) -> list[str]:
     """Colours for ``k`` compared things that are neither activations nor classes nor layers
     (logits and probabilities, two losses, training and validation), in a fixed order."""
     return [RUN_COLOURS[i % len(RUN_COLOURS)] for i in range(k)]
+
+
+def count_colours(k: int) -> list[str]:
+    """The colours of the counts 0 .. ``k`` - 1, light to dark (:data:`COUNT_RAMP`): an
+    ordered quantity reads from its lightness, and 0 reads as nothing."""
+    ramp = mcolors.LinearSegmentedColormap.from_list("course_counts", COUNT_RAMP)
+    return [mcolors.to_hex(ramp(j / max(k - 1, 1))) for j in range(k)]
 
 
 _layer_cmap = None

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from .. import activations
 from .house import WIDE, _finish, _panels, keep_free, place_legend, subplots
-from .palette import class_colours, run_colours
+from .palette import class_colours, count_colours, run_colours
 
 
 def tied_top(p: np.ndarray) -> np.ndarray:
@@ -124,7 +124,8 @@ def plot_tag_counts(X, n_true, predicted: Mapping[str, np.ndarray], centres, rad
     ``n_true`` (left), then one panel per model in ``predicted`` (title -> a square grid of
     predicted tag counts over [-lim, lim]^2, NaN where there is nothing to predict)."""
     X, n_true = np.asarray(X, dtype=float), np.asarray(n_true, dtype=float)
-    counts = mcolors.ListedColormap(run_colours(4))  # counts: neither activations nor classes
+    # Counts are ordered: light (no tag) to dark (three), neither activations nor classes.
+    counts = mcolors.ListedColormap(count_colours(4))
     counts = counts.with_extremes(bad="white")  # outside the discs: no data, nothing to predict
     fig, axes = subplots(1, 1 + len(predicted), figsize=(3.5 * (1 + len(predicted)), 3.5))
     axes[0].scatter(*X.T, c=n_true, cmap=counts, vmin=-0.5, vmax=3.5, s=14, edgecolors="k",
@@ -184,7 +185,8 @@ def plot_shift_windows(panels, *, ylabel: str, ylim=(0.5, 1.08), show: bool = Fa
                        label="naive gives NaN")
         ax.plot(shifts, stable, color=colours[0], lw=5, alpha=0.5, gid="stable",
                 label="stable (max subtracted)")
-        ax.plot(shifts, naive, color=colours[1], lw=1.6, gid="naive",
+        # (dashed: where the two formulas agree, the stable band shows through the gaps)
+        ax.plot(shifts, naive, color=colours[1], lw=1.8, ls=(0, (4, 2)), gid="naive",
                 label="naive $e^{z_i} / \\sum_j e^{z_j}$")
         ax.set(xlim=(shifts[0], shifts[-1]), ylim=lims, title=title,
                xlabel="shift $c$ added to every logit")
