@@ -2274,7 +2274,7 @@ def test_answer_keys_are_not_in_the_module():
                  ch04.TEMPERATURE):
         for case in spec.draw(0):
             assert set(case.note) <= {"mixed", "large", "tiny", "low", "ints", "spread",
-                                      "tight", "negmax", "exact"}, \
+                                      "tight", "negmax", "exact", "nearone", "small"}, \
                 case.label
             assert all(isinstance(v, (bool, str)) for v in case.note.values()), case.label
             assert isinstance(case.note.get("ints", ""), str)  # the narrower types' names
@@ -2395,12 +2395,12 @@ def _kept_by(summary):
 
 def _ends_and_sum(a):
     return (a.shape, a.dtype.str, a.size and float(a.flat[0]), a.size and float(a.flat[-1]),
-            float(a.sum()) if a.size else 0.0)
+            float(a.sum(dtype=np.float64)) if a.size else 0.0)
 
 
 def _extremes_and_sum(a):
     return (a.shape, a.dtype.str, float(a.max()) if a.size else 0.0,
-            float(a.min()) if a.size else 0.0, float(a.sum()) if a.size else 0.0)
+            float(a.min()) if a.size else 0.0, float(a.sum(dtype=np.float64)) if a.size else 0.0)
 
 
 def end_max_softmax(z, axis=-1):
@@ -2682,7 +2682,7 @@ def _gated_batch_answers(loop, right) -> dict:
 WRONG_CROSS_ENTROPY.update({
     **_gated_batch_answers(cross_entropy_row_loop, _cross_entropy_right),
     "1e-15 added inside the logarithm": (log_with_a_constant(1e-15),
-                                         r"label's logit 0, the others near -30"),
+                                         r"label's logit 0, the others"),
     "3e-14 added inside the logarithm": (log_with_a_constant(3e-14),
                                          r"label's logit (0|30)"),
 })
@@ -2975,25 +2975,21 @@ def float16_uniform_on_nonzero_softmax(z, axis=-1):
     return p
 
 
-def float16_times_50_softmax(z, axis=-1):
-    p = ref_softmax(z, axis)
-    if z.dtype == np.float16 and z.size and float(np.abs(z).max()) >= 100:
-        return (p * np.float16(50)).astype(np.float16)
-    return p
+def _far(z, dtype, beyond: float) -> bool:
+    """``z`` is of ``dtype`` and (for ``beyond`` > 0) holds a logit of at least ``beyond``
+    in size."""
+    return z.dtype == dtype and (beyond <= 0 or bool(z.size and np.abs(z).max() >= beyond))
 
 
-def float16_scaled_softmax(factor):
+def scaled_softmax(dtype, factor: float, beyond: float = 0.0):
+    """A wrong answer: the probabilities times ``factor`` for ``dtype`` logits (of at least
+    ``beyond`` in size, when given), in that dtype; right otherwise."""
+    dtype = np.dtype(dtype)
+
     def answer(z, axis=-1):
         p = ref_softmax(z, axis)
-        return (p * np.float16(factor)).astype(np.float16) if z.dtype == np.float16 else p
+        return (p * dtype.type(factor)).astype(dtype) if _far(z, dtype, beyond) else p
     return answer
-
-
-def float32_far_scaled_softmax(z, axis=-1):
-    p = ref_softmax(z, axis)
-    if z.dtype == np.float32 and z.size and float(np.abs(z).max()) >= 1000:
-        return (p * np.float32(1.005)).astype(np.float32)
-    return p
 
 
 def int64_billions_in_float32_softmax(z, axis=-1):
@@ -3017,13 +3013,6 @@ def axis_minus_3_as_1_softmax(z, axis=-1):
     return ref_softmax(_as64(z), 1 if (z.ndim == 3 and axis == -3) else axis)
 
 
-def float64_far_scaled_softmax(z, axis=-1):
-    p = ref_softmax(_as64(z), axis)
-    if z.dtype == np.float64 and z.size and float(np.abs(z).max()) >= 5000:
-        return p * (1 + 1e-11)
-    return p
-
-
 def exp2_softmax(z, axis=-1):
     """Right: 2 ** (d log2 e) for the shifted logits d."""
     w = _as64(z)
@@ -3035,12 +3024,13 @@ def exp2_softmax(z, axis=-1):
 WRONG_STABLE_SOFTMAX.update({
     "float16 |z| >= 100: uniform over the non-zero entries": (
         float16_uniform_on_nonzero_softmax, r"(?s)differs from the answer.*float16 logits near"),
-    "float16 |z| >= 100: p * 50": (float16_times_50_softmax, r"sum to \S+, not 1"),
-    "float16: p * 1.003": (float16_scaled_softmax(1.003),
+    "float16 |z| >= 100: p * 50": (scaled_softmax(np.float16, 50, 100), r"sum to \S+, not 1"),
+    "float16: p * 1.003": (scaled_softmax(np.float16, 1.003),
                            r"(?s)right to about \d decimals only.*float16 keeps"),
-    "float16: p * 1.01": (float16_scaled_softmax(1.01),
+    "float16: p * 1.01": (scaled_softmax(np.float16, 1.01),
                           r"sum to \S+, not 1|right to about \d decimals only"),
-    "float32 |z| >= 1000: p * 1.005": (float32_far_scaled_softmax, r"sum to .*, not 1"),
+    "float32 |z| >= 1000: p * 1.005": (scaled_softmax(np.float32, 1.005, 1000),
+                                       r"sum to .*, not 1"),
     "int64 logits in the billions: shifted in int64, then float32": (
         int64_billions_in_float32_softmax,
         r"(?s)right to about [5-8] decimals only.*int64\) near \+-3e9.*float32 arithmetic"),
@@ -3049,7 +3039,7 @@ WRONG_STABLE_SOFTMAX.update({
     "wrong (p * 1.01) on non-contiguous arrays": (non_contiguous_softmax, LAID_OUT),
     "axis=-3 taken as axis 1": (axis_minus_3_as_1_softmax,
                                 r"normalised along axis 1 instead of axis -3"),
-    "float64 |z| >= 5000: p * (1 + 1e-11)": (float64_far_scaled_softmax,
+    "float64 |z| >= 5000: p * (1 + 1e-11)": (scaled_softmax(np.float64, 1 + 1e-11, 5000),
                                              r"right to about 1[01] decimals only"),
     "m + log(sum) added back on integer and float16 logits": (plain_added_back_softmax,
                                                                ADDED_BACK),
@@ -3074,16 +3064,16 @@ def non_contiguous_cross_entropy(logits, y):
     return loss if logits.flags.c_contiguous else loss * 1.01
 
 
-def float32_far_plus_cross_entropy(logits, y):
-    loss = ref_cross_entropy(logits, y)
-    big = float(np.abs(logits).max())
-    return loss + 0.5e-6 * (1 + big) if logits.dtype == np.float32 and big > 50 else loss
+def far_added_cross_entropy(dtype, beyond: float, amount):
+    """A wrong answer: the loss plus ``amount(max |logit|)`` for ``dtype`` logits of at least
+    ``beyond`` in size; right otherwise."""
+    dtype = np.dtype(dtype)
 
-
-def float64_far_plus_cross_entropy(logits, y):
-    loss = ref_cross_entropy(logits, y)
-    far = logits.dtype == np.float64 and float(np.abs(logits).max()) >= 5000
-    return loss + 1e-11 if far else loss
+    def answer(logits, y):
+        loss = ref_cross_entropy(logits, y)
+        far = _far(logits, dtype, beyond)
+        return loss + amount(float(np.abs(logits).max())) if far else loss
+    return answer
 
 
 WRONG_CROSS_ENTROPY.update({
@@ -3094,10 +3084,12 @@ WRONG_CROSS_ENTROPY.update({
         int64_billions_plus_cross_entropy,
         r"(?s)right to about [4-7] decimals only.*int64\) near \+-3e9"),
     "wrong (x 1.01) on non-contiguous arrays": (non_contiguous_cross_entropy, LAID_OUT),
-    "float32 |L| > 50: 0.5e-6 (1 + max|L|) added": (float32_far_plus_cross_entropy,
-                                                    r"right to about \d decimals only"),
-    "float64 |L| >= 5000: 1e-11 added": (float64_far_plus_cross_entropy,
-                                         r"right to about 1[01] decimals only"),
+    "float32 |L| > 50: 0.5e-6 (1 + max|L|) added": (
+        far_added_cross_entropy(np.float32, 50, lambda big: 0.5e-6 * (1 + big)),
+        r"right to about \d decimals only"),
+    "float64 |L| >= 5000: 1e-11 added": (
+        far_added_cross_entropy(np.float64, 5000, lambda big: 1e-11),
+        r"right to about 1[01] decimals only"),
     "lse = m + log(sum), then lse - z_y, on integer logits": (plain_expanded_cross_entropy,
                                                               ADDED_BACK),
     "np.logaddexp.reduce on integer logits": (plain_logaddexp_cross_entropy, ADDED_BACK),
@@ -3123,19 +3115,17 @@ def non_contiguous_grad(logits, y):
     return g if logits.flags.c_contiguous else g * 1.01
 
 
-def float32_far_plus_grad(logits, y):
-    g = ref_grad(logits, y)
-    big = float(np.abs(logits).max())
-    if logits.dtype == np.float32 and big >= 500:
-        step = np.float32(0.5 * 8 * np.finfo(np.float32).eps * big / len(y))
-        return (g + step).astype(np.float32)
-    return g
+def far_added_grad(dtype, beyond: float, amount):
+    """A wrong answer: every entry plus ``amount(max |logit|) / n`` (in ``dtype``) for
+    ``dtype`` logits of at least ``beyond`` in size; right otherwise."""
+    dtype = np.dtype(dtype)
 
-
-def float64_far_plus_grad(logits, y):
-    g = ref_grad(logits, y)
-    far = logits.dtype == np.float64 and float(np.abs(logits).max()) >= 5000
-    return g + 1e-11 / len(y) if far else g
+    def answer(logits, y):
+        g = ref_grad(logits, y)
+        if not _far(logits, dtype, beyond):
+            return g
+        return (g + dtype.type(amount(float(np.abs(logits).max())) / len(y))).astype(dtype)
+    return answer
 
 
 def k_from_labels_when_all_there_grad(logits, y):
@@ -3159,10 +3149,12 @@ WRONG_CROSS_ENTROPY_GRAD.update({
     **{f"entries below {t:g} set to 0": (flushed_grad(t), r"a tiny gradient entry set to 0")
        for t in (1e-30, 1e-100, 1e-200, 1e-300)},
     "wrong (x 1.01) on non-contiguous arrays": (non_contiguous_grad, LAID_OUT),
-    "float32 |L| >= 500: half the old allowance added": (float32_far_plus_grad,
-                                                         r"right to about \d decimals only"),
+    "float32 |L| >= 500: half the old allowance added": (
+        far_added_grad(np.float32, 500, lambda big: 0.5 * 8 * np.finfo(np.float32).eps * big),
+        r"right to about \d decimals only"),
     "float64 |L| >= 5000: 1e-11 / n added": (
-        float64_far_plus_grad, r"right to about 1[0-2] decimals only|small constant added"),
+        far_added_grad(np.float64, 5000, lambda big: 1e-11),
+        r"right to about 1[0-2] decimals only|small constant added"),
     "p = exp(z - (m + log sum)) on integer logits": (plain_added_back_grad, ADDED_BACK),
 })
 RIGHT_CROSS_ENTROPY_GRAD.update({
@@ -3194,4 +3186,147 @@ WRONG_TEMPERATURE_FOR.update({
                                      r"(?s)at that T the top class gets p = .*int32\) near"),
     "float32 logits near 1000: aimed 1e-2 off": (float32_far_aimed_off_temperature,
                                                  r"what the task allows for float32 logits"),
+})
+
+
+# Round 14 (the thirteenth reading): probabilities near 1 rounded to 1 (a small loss set to 0)
+# in every dtype, a shift by the array's maximum when the slices' maxima are close, targets
+# near both ends of what T in [1e-3, 1e3] reaches.
+def top_to_one_softmax(kind: str, limit: float):
+    """A wrong answer: for logits of ``kind`` (a dtype name, or "int"), every probability
+    above ``limit`` set to exactly 1."""
+    def answer(z, axis=-1):
+        p = ref_softmax(_as64(z), axis).astype(z.dtype if z.dtype.kind == "f" else np.float64)
+        if (kind == "int" and z.dtype.kind in "iu") or z.dtype == kind:
+            return np.where(p > p.dtype.type(limit), p.dtype.type(1), p).astype(p.dtype)
+        return p
+    return answer
+
+
+def global_max_when_close_softmax(z, axis=-1):
+    """The reader's: the array's maximum as the shift when the slices' maxima are within 600
+    of each other (each slice's own otherwise)."""
+    w = _as64(z)
+    m = w.max(axis=axis, keepdims=True) if w.size else w
+    if w.size and np.ptp(m) < 600:
+        m = w.max()
+    e = np.exp(w - m)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _losses(logits, y):
+    w = _as64(logits)
+    return -_lsm(w)[np.arange(len(y)), y]
+
+
+def losses_changed_cross_entropy(kind: str, low: float, high: float, factor: float):
+    """A wrong answer: for logits of ``kind`` (a dtype name, or "int"), each per-sample loss
+    in (low, high) times ``factor`` (0: dropped)."""
+    def answer(logits, y):
+        losses = _losses(logits, y)
+        if (kind == "int" and logits.dtype.kind in "iu") or logits.dtype == kind:
+            losses = np.where((losses > low) & (losses < high), losses * factor, losses)
+        return float(losses.mean())
+    return answer
+
+
+def label_near_one_dropped_cross_entropy(logits, y):
+    """The reader's: float32 logits, a sample whose label's probability is above 0.999
+    contributes 0."""
+    losses = _losses(logits, y)
+    if logits.dtype == np.float32:
+        losses = np.where(np.exp(-losses) > 0.999, 0.0, losses)
+    return float(losses.mean())
+
+
+def p_to_one_grad(kind: str, low: float, high: float = 2.0):
+    """A wrong answer: for logits of ``kind`` (a dtype name, or "int"), the probabilities in
+    (low, high) set to 1 before the one-hot is subtracted."""
+    def answer(logits, y):
+        p = softmax(_as64(logits), axis=1)
+        if (kind == "int" and logits.dtype.kind in "iu") or logits.dtype == kind:
+            p = np.where((p > low) & (p < high), 1.0, p)
+        return (p - _onehot(y, logits.shape[1])) / len(y)
+    return answer
+
+
+def tiny_entries_scaled_grad(logits, y):
+    """The reader's: entries of size 1e-20 to 1e-10 times 1.5."""
+    g = ref_grad(logits, y)
+    return np.where((np.abs(g) > 1e-20) & (np.abs(g) < 1e-10), 1.5 * g, g)
+
+
+def _top64(z, t):
+    w = np.asarray(z, dtype=float) / t
+    e = np.exp(w - w.max())
+    return float((e / e.sum()).max())
+
+
+def flattened_end_temperature(end: str):
+    """The reader's: a bisection on log T over [1e-3, 1e3] that takes a top probability above
+    0.999 for 1 (``end`` "top"), or one within 1e-3 of 1/k for 1/k ("low")."""
+    def answer(logits, target):
+        k = np.size(logits)
+
+        def top(t):
+            p = _top64(logits, t)
+            if end == "top":
+                return 1.0 if p > 0.999 else p
+            return 1.0 / k if p < 1.0 / k + 1e-3 else p
+        return bisect(top, target)
+    return answer
+
+
+NEAR_ONE = r"a probability near 1 rounded to 1"
+WRONG_STABLE_SOFTMAX.update({
+    "float64: probabilities above 1 - 1e-9 set to 1": (top_to_one_softmax("float64", 1 - 1e-9),
+                                                      NEAR_ONE),
+    "float64: probabilities above 1 - 1e-11 set to 1": (
+        top_to_one_softmax("float64", 1 - 1e-11), NEAR_ONE),
+    "float32: probabilities above 0.999 set to 1": (top_to_one_softmax("float32", 0.999),
+                                                    NEAR_ONE),
+    "float16: probabilities above 0.99 set to 1": (top_to_one_softmax("float16", 0.99),
+                                                   NEAR_ONE),
+    "integer logits: probabilities above 1 - 1e-6 set to 1": (
+        top_to_one_softmax("int", 1 - 1e-6), NEAR_ONE),
+    "the array's maximum when the slices' maxima are within 600": (
+        global_max_when_close_softmax, r"shift by the whole array's largest logit"),
+})
+DROPPED = r"per-sample losses (\(up to \S+\) |from \S+ to \S+ )set to 0"
+WRONG_CROSS_ENTROPY.update({
+    "float32: a label's probability above 0.999 gives loss 0": (
+        label_near_one_dropped_cross_entropy, DROPPED),
+    "float32: losses in (1e-8, 1e-3) set to 0": (
+        losses_changed_cross_entropy("float32", 1e-8, 1e-3, 0.0), DROPPED),
+    "integer logits: losses below 1e-4 set to 0": (
+        losses_changed_cross_entropy("int", -1.0, 1e-4, 0.0), DROPPED),
+    "integer logits: losses below 1e-6 set to 0": (
+        losses_changed_cross_entropy("int", -1.0, 1e-6, 0.0), DROPPED),
+    "float64: losses below 1e-13 set to 0": (
+        losses_changed_cross_entropy("float64", -1.0, 1e-13, 0.0), DROPPED),
+    "float64: losses in (1e-11, 1e-6) set to 0": (
+        losses_changed_cross_entropy("float64", 1e-11, 1e-6, 0.0), DROPPED),
+    "float64: losses in (1e-12, 1e-6) times 1.5": (
+        losses_changed_cross_entropy("float64", 1e-12, 1e-6, 1.5),
+        r"near 1 here|right to about \d+ decimals only|per-sample losses -log p"),
+})
+WRONG_CROSS_ENTROPY_GRAD.update({
+    "float32: probabilities above 0.999 set to 1": (p_to_one_grad("float32", 0.999), NEAR_ONE),
+    "integer logits: probabilities above 1 - 1e-6 set to 1": (p_to_one_grad("int", 1 - 1e-6),
+                                                              NEAR_ONE),
+    "float64: probabilities in (1 - 1e-6, 1 - 1e-11) set to 1": (
+        p_to_one_grad("float64", 1 - 1e-6, 1 - 1e-11), NEAR_ONE),
+    "float64: probabilities above 1 - 1e-9 set to 1": (p_to_one_grad("float64", 1 - 1e-9),
+                                                       NEAR_ONE),
+    "entries of size 1e-20 to 1e-10 times 1.5": (
+        tiny_entries_scaled_grad,
+        # (where every entry is in the band and n / k = 1.5, it is the k-for-n mistake)
+        r"each of them is 1\.5 times the answer|right to about \d+ decimals only|divided by k"),
+})
+WRONG_TEMPERATURE_FOR.update({
+    "a top probability above 0.999 taken for 1": (
+        flattened_end_temperature("top"), r"(?s)gets p = .*a target near 1"),
+    "a top probability within 1e-3 of 1/k taken for 1/k": (
+        flattened_end_temperature("low"),
+        r"(?s)gets p = .*just above \S+, the top probability at the largest T"),
 })

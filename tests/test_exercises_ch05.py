@@ -335,8 +335,9 @@ def test_update_ratio_cases_tell_the_mistakes_apart():
     for seed in range(10):
         pairs = [ch05._pair(c) for c in ch05.UPDATE_RATIO.draw(seed) if c.work is None]
         right = [ch05._ratio(W, W2) for W, W2 in pairs]
-        for name in ch05._ratio_mistakes(*pairs[0]):
-            wrong = [ch05._ratio_mistakes(W, W2)[name] for W, W2 in pairs]
+        mistakes = [ch05._ratio_mistakes(W, W2) for W, W2 in pairs]
+        for name in mistakes[0]:
+            wrong = [m[name] for m in mistakes]
             assert any(np.isfinite(w) and not np.isclose(w, r, rtol=1e-3)
                        for w, r in zip(wrong, right)), (seed, name)
 
@@ -449,7 +450,8 @@ WRONG_DIAGNOSIS = {
     "A called vanishing": (dict(RIGHT, A="vanishing_gradients"), r"Run A"),
     "every run overfitting": ({"A": "overfitting", "B": "overfitting", "C": "overfitting"},
                               r"(?s)0 of 3.*also check run B, C"),
-    "C vanishing": (dict(RIGHT, C="vanishing"), r"Run C"),
+    "C vanishing": (dict(RIGHT, C="vanishing"),
+                    r"'vanishing' \(read as 'vanishing_gradients'\) is not run C's fault"),
     "one run missing": ({"A": RIGHT["A"], "B": RIGHT["B"]}, r"missing key\(s\) 'C'"),
     "an extra run": (dict(RIGHT, D="healthy"), r"unexpected key\(s\) 'D'"),
     "two answers for run A": (dict(RIGHT, a="healthy"), r"answers 'A' more than once"),
@@ -489,7 +491,8 @@ WRONG_DIAGNOSIS = {
                                      r"Did you mean 'learning_rate_too_small'"),
     # ... and a label that is not the run's answer is still suggested.
     "B: exploding (the opposite)": (dict(RIGHT, B="gradients exploding"),
-                                    r"Run B is not 'exploding_gradients'"),
+                                    r"'gradients exploding' \(read as 'exploding_gradients'\) "
+                                    r"is not run B's fault"),
     # A word changed (dying/exploding, exploding/dead) or a negation is another idea: no
     # suggestion, whichever run it is given for (checked on its own below).
     "B: dying gradients (not a slip of exploding_gradients)":
@@ -922,7 +925,8 @@ def test_epochs_to_target_message_points_at_the_case_it_names():
     timed = [c for c in cases if c.work == "timed"]
     assert len(timed) == 1 and timed[0].args[0].size >= 1_600_000
     size = timed[0].args[0].size  # the first hit in the second half, before the last tenth
-    assert size // 2 <= ch05._epochs_to(*timed[0].args) < 9 * size // 10
+    hit = ch05._epochs_to(*timed[0].args)  # (or never: see the thirteenth reading's test)
+    assert hit is None or size // 2 <= hit < 9 * size // 10
 
 
 def test_the_tanh_network_reaches_the_target_and_ends_below_it():
@@ -1423,8 +1427,8 @@ WRONG_UPDATE_RATIO.update({
                                        r"element).*int32"),
     "a loop for one row or one column only": (
         _ratio_by_loop_when(lambda W: 1 in W.shape),
-        r"one (row|column): .*Python loop|Python loop.*(one (row|column)|a 1 x [\d,]+ "
-        r"|a [\d,]+ x 1 )"),
+        r"one (row|column): .*Python loop|(Python loop|element by element).*(one (row|column)"
+        r"|a 1 x [\d,]+ |a [\d,]+ x 1 )"),
 })
 
 
@@ -1565,7 +1569,7 @@ WRONG_UPDATE_RATIO.update({
     "np.frombuffer to flatten": (ratio_frombuffer, r"not C-contiguous"),
     "each matrix flattened in its own memory order": (
         ratio_in_memory_order, r"(?s)W_(before|after) in Fortran order \(as a transpose is\), "
-                               r"the other in C order"),
+                               r"the other (in C order|as a strided view)"),
     "float32 ratio off by 2.5e-6": (ratio_scaled_for_float32(1 + 2.5e-6),
                                     r"(?s)float32.*float32's rounding"),
     "float32 ratio off by 3e-6": (ratio_scaled_for_float32(1 - 3e-6),
@@ -1600,7 +1604,7 @@ def test_update_ratio_draws_sizes_and_layouts():
         orders = {c.order for c in cases}
         assert {"F", "S"} <= orders, seed
         built = [ch05._pair(c) for c in cases if any(isinstance(a, ch05.Build) for a in c.args)]
-        assert any(W.flags.c_contiguous != W2.flags.c_contiguous for W, W2 in built)
+        assert any(W.flags.f_contiguous != W2.flags.f_contiguous for W, W2 in built)
     assert all(v > 100_000 for v in largest.values()), largest
 
 
@@ -1658,3 +1662,151 @@ def test_epochs_to_target_draws_lengths_and_layouts():
     sizes = {c.args[0].size for seed in range(5) for c in ch05.EPOCHS_TO_TARGET.draw(seed)
              if c.work == "timed"}
     assert len(sizes) == 5 and min(sizes) >= 1_600_000
+
+
+# Thirteenth reading: float32 pairs as long as the text allows on every draw, their step
+# spiked in the first and last rows and columns (a row or a column left out shows above
+# float32's rounding), and a long curve that never reaches its target on every draw.
+def _f32_long(b):
+    return b.dtype == np.float32 and b.size > 100_000
+
+
+def _ratio32(b, a):
+    return norm(a - b) / norm(b)
+
+
+def ratio_without_the_first_row_of_long_float32(b, a):
+    # The reader's: float32 with a dimension above 100,000, the first row (or column) left out.
+    if b.dtype == np.float32 and b.shape[0] > 100_000:
+        return _ratio32(b[1:], a[1:])
+    if b.dtype == np.float32 and b.shape[1] > 100_000:
+        return _ratio32(b[:, 1:], a[:, 1:])
+    return _ratio32(b, a)
+
+
+def ratio_without_the_last_rows_of_long_float32(b, a):
+    if b.dtype == np.float32 and b.shape[0] > 100_000:
+        return _ratio32(b[:-10], a[:-10])
+    if b.dtype == np.float32 and b.shape[1] > 100_000:
+        return _ratio32(b[:, :-10], a[:, :-10])
+    return _ratio32(b, a)
+
+
+def _ratio_of_float32_part(part):
+    """The ratio of ``part(W)`` for float32 matrices of more than 100,000 entries."""
+    def update_ratio(b, a):
+        return _ratio32(part(b), part(a)) if _f32_long(b) else _ratio32(b, a)
+    return update_ratio
+
+
+def _ratio_scaled_for_long_float32(factor):
+    def update_ratio(b, a):
+        return _ratio32(b, a) * (factor if _f32_long(b) else 1.0)
+    return update_ratio
+
+
+_FLOAT32_CASE = r"(?s)for the float32 [\d]+ x [\d]+ matrices of this case"
+WRONG_UPDATE_RATIO.update({
+    "float32, a dimension above 100,000: the first row or column left out": (
+        ratio_without_the_first_row_of_long_float32,
+        _FLOAT32_CASE + r".*this leaves out the first (row|column) of each matrix"),
+    "float32, more than 1,000 rows: the first row left out": (
+        lambda b, a: (_ratio32(b[1:], a[1:]) if b.dtype == np.float32 and b.shape[0] > 1000
+                      else _ratio32(b, a)),
+        _FLOAT32_CASE + r".*this leaves out the first row of each matrix"),
+    "float32, a dimension above 100,000: the last ten rows or columns left out": (
+        ratio_without_the_last_rows_of_long_float32, _FLOAT32_CASE + r".*is \S+, expected"),
+    "float32 above 100,000 entries: every other row": (
+        _ratio_of_float32_part(lambda W: W[::2]),
+        _FLOAT32_CASE + r".*(every other row|is \S+, expected)"),
+    "float32 above 100,000 entries: the first 1,000 rows": (
+        _ratio_of_float32_part(lambda W: W[:1000]), _FLOAT32_CASE + r".*is \S+, expected"),
+    "float32 above 100,000 entries: the first 1,000 entries": (
+        _ratio_of_float32_part(lambda W: W.ravel()[:1000]),
+        _FLOAT32_CASE + r".*is \S+, expected"),
+    "float32 above 100,000 entries: every other entry": (
+        _ratio_of_float32_part(lambda W: W.ravel()[::2]),
+        _FLOAT32_CASE + r".*is \S+, expected"),
+    "float32 above 100,000 entries: x 1.001": (_ratio_scaled_for_long_float32(1.001),
+                                               _FLOAT32_CASE + r".*is \S+, expected"),
+    "float32 above 100,000 entries: x 1.01": (_ratio_scaled_for_long_float32(1.01),
+                                              _FLOAT32_CASE + r".*is \S+, expected"),
+    "float32 above 100,000 entries: 0.0": (_ratio_scaled_for_long_float32(0.0),
+                                           _FLOAT32_CASE + r".*is 0, expected"),
+    "0.5 for float32 above 200,000 entries": (
+        _ratio_unless(lambda a, b: a.dtype == np.float32 and a.size > 200_000),
+        _FLOAT32_CASE + r".*is 0\.5, expected"),
+})
+
+RIGHT_UPDATE_RATIO.update({
+    # (for float32 only: numpy's norm along an axis is slow on the timed float64 pair)
+    "float32 norms per column, then their norm (a sum along the rows, term by term)": (
+        lambda a, b: float(norm(norm(b - a, axis=0)) / norm(norm(a, axis=0)))
+        if a.dtype == np.float32 else float(norm(b - a) / norm(a))),
+    "root mean squares in float64": in_float64(
+        lambda a, b: math.sqrt(np.mean((b - a) ** 2) / np.mean(a * a))),
+})
+
+
+def _epochs_no_none_beyond(length):
+    """The reader's: for curves longer than ``length``, argmax of the mask (0 when the
+    target is never reached)."""
+    def epochs(c, t):
+        m = c >= t
+        if len(c) > length:
+            return int(np.argmax(m))
+        return int(np.argmax(m)) if m.any() else None
+    return epochs
+
+
+WRONG_EPOCHS_TO_TARGET.update({
+    "no None for curves above 200,000 entries": (_epochs_no_none_beyond(200_000),
+                                                 r"returned 0; expected None"),
+    "no None for curves above 1,000,000 entries": (_epochs_no_none_beyond(1_000_000),
+                                                   r"returned 0; expected None"),
+    "even entries only of curves above 100,000 entries": (
+        lambda c, t: (None if first_hit(c[::2] >= t) is None else 2 * first_hit(c[::2] >= t))
+        if c.size > 100_000 else first_hit(c >= t),
+        r"a curve of [\d,]+ entries .*returned (\d+|None); expected"),
+})
+
+RIGHT_EPOCHS_TO_TARGET.update({
+    "argmax guarded by the maximum": lambda c, t: (int(np.argmax(c >= t)) if c.max() >= t
+                                                   else None),
+    "sign of the difference": lambda c, t: first_hit(np.sign(c - t) >= 0),
+})
+
+
+def test_update_ratio_draws_long_float32_pairs_with_spiked_steps():
+    """Every draw: two float32 pairs of 200,000 to a million rows (or columns), one tall and
+    one wide, each with its step large in its first and last rows and columns; on some
+    draws the first holds more than 2,000,000 entries."""
+    shapes, past = set(), 0
+    for seed in range(12):
+        long = [c for c in ch05.UPDATE_RATIO.draw(seed) if c.work is None
+                and ch05._pair(c)[0].dtype == np.float32 and max(ch05._pair(c)[0].shape) >= 200_000]
+        assert len(long) == 2, seed
+        past += long[0].args[0].size > 2_000_000
+        assert {W.shape[0] > W.shape[1] for W, _ in (c.args for c in long)} == {True, False}
+        for W, W2 in (c.args for c in long):
+            assert W.dtype == np.float32 and max(W.shape) <= 1_000_000
+            shapes.add(W.shape[0] > W.shape[1])
+            step = np.abs(W2.astype(float) - W)
+            typical = np.median(step)
+            for edge in (step[0], step[-1], step[:, 0], step[:, -1]):
+                assert edge.max() > 100 * typical, seed
+    assert past > 0
+
+
+def test_epochs_to_target_draws_a_long_curve_that_never_reaches_its_target():
+    """Every draw: a curve of more than 1,600,000 entries that never reaches its target (its
+    best entry one float step below it); on some draws one longer than 2,600,000."""
+    longest = 0
+    for seed in range(16):
+        never = [c.args for c in ch05.EPOCHS_TO_TARGET.draw(seed)
+                 if c.args[0].size > 1_600_000 and ch05._epochs_to(*c.args) is None]
+        assert never, seed
+        for curve, target in never:
+            assert curve.max() == np.nextafter(target, 0)
+        longest = max(longest, *(curve.size for curve, _ in never))
+    assert longest > 2_600_000

@@ -1566,8 +1566,9 @@ WRONG_STABILITY = {
                                                  r"calls `warnings\."),
     "catches FloatingPointError and falls back": ((st_falls_back_on_error, mish_grad),
                                                   r"catches a floating-point error"),
+    # (the first point judged may lie just beyond -20, where Mish's slope is some 1e-8)
     "input clipped in the forward pass": ((st_clipped_input, mish_grad),
-                                          r"at x = \S+ `my_derivative` gives 1 but the slope"),
+                                          r"at x = \S+ `my_derivative` gives \S+ but the slope"),
     "a stable derivative of another function (wrong at moderate x)":
         ((mish, d_sigmoid_for_positive_only), r"no longer describe the same function"),
     "derivative set to 0 far out": ((mish, st_derivative_zero_far_out),
@@ -1576,7 +1577,7 @@ WRONG_STABILITY = {
                              r"in float32 but .* in float64 at x = "),
     "naive tanh: inf / inf": ((st_naive_tanh_forward, mish_grad), r"fails at x = "),
     "0 / 0 at x = 0": ((st_div_zero, mish_grad),
-                       r"fails at x = 0 .*divide.*\n.*\nHint: an undefined"),
+                       r"fails at x = -?0 .*divide.*\n.*\nHint: an undefined"),
     "a list": ((lambda x: mish(x).tolist(), mish_grad), r"returned a Python list"),
 }
 
@@ -2056,7 +2057,9 @@ WRONG_COMPARISON = {
                                                         r"which is not one of"),
     "a run filed under the wrong activation": (ct_wrong_key, r"differs from the answer"),
     "seeds in reverse order": (ct_seeds_reversed, r"right numbers in another order"),
-    "the old check's names, whatever names is": (ct_fixed_names, r"never called train"),
+    # (names drawn as the old ones in another order: the keys' order shows instead)
+    "the old check's names, whatever names is": (
+        ct_fixed_names, r"never called train|has keys \[.*\], expected the activations"),
     "sorts seeds in place": (ct_sorts_in_place, r"modified its input `seeds` in place"),
     "rounded to 3 decimals": (ct_rounded, r"differs from the answer"),
     "through float32": (ct_float32, r"differs from the answer"),
@@ -3206,3 +3209,161 @@ def test_the_draws_hold_what_the_confirm12_reading_asked_for():
     checker = ch06.GRADIENT_CHECKER.draw(11)
     assert {c.args[1].params.get("error") for c in checker} >= {"nan", "inf"}
     assert any(c.args[0].params.get("error") == "nan beyond" for c in checker)
+
+
+# ---------------------------------------------------------------- the thirteenth reading
+
+
+def _wrong_at_negative_zero(grad, value):
+    def my_derivative(x):
+        x = _as_float(x)
+        d = grad(x)
+        return np.where(np.signbit(x) & (x == 0), np.asarray(value, dtype=x.dtype), d)
+    return my_derivative
+
+
+def d_abs_by_signbit(x):  # |x|'s derivative with the sign bit: -1 at -0.0, 1 at 0.0 (a kink)
+    x = _as_float(x)
+    return np.where(np.signbit(x), -1.0, 1.0).astype(x.dtype)
+
+
+def _abs_float(x):
+    return np.abs(_as_float(x))
+
+
+_NEGATIVE_ZERO = r"(?s)at x = -0\.0 \(negative zero, float(32|64)\).*ordinary zero"
+WRONG_DERIVATIVE.update({
+    "softsign's derivative 0 at negative zero": (
+        (softsign, _wrong_at_negative_zero(softsign_grad, 0.0)), _NEGATIVE_ZERO),
+    "Mish's derivative 0.5 at negative zero": (
+        (mish, _wrong_at_negative_zero(mish_grad, 0.5)), _NEGATIVE_ZERO),
+})
+RIGHT_DERIVATIVE["|x| with np.signbit: -1 at -0.0, 1 at 0.0 (both valid at the kink)"] = (
+    _abs_float, d_abs_by_signbit)
+_SLOPE_AT_NEGATIVE_ZERO = (r"at x = -0 `my_derivative` gives .*no longer describe the same "
+                           r"function \(at negative zero")
+WRONG_STABILITY.update({
+    "softsign's derivative 0 at negative zero": (
+        (softsign, _wrong_at_negative_zero(softsign_grad, 0.0)), _SLOPE_AT_NEGATIVE_ZERO),
+    "Mish's derivative 0.5 at negative zero": (
+        (mish, _wrong_at_negative_zero(mish_grad, 0.5)), _SLOPE_AT_NEGATIVE_ZERO),
+})
+RIGHT_STABILITY["|x| with np.signbit: -1 at -0.0, 1 at 0.0"] = (_abs_float, d_abs_by_signbit)
+
+
+def softsign_leaving_beyond(limit, value=1.2):
+    def my_activation(x):  # softsign, then value sign(x) beyond |x| = limit
+        x = _as_float(x)
+        return np.where(np.abs(x) > limit, value * np.sign(x), x / (1 + np.abs(x)))
+    return my_activation
+
+
+def bent(x):  # sqrt(x^2 + 1) - 1, written without the cancellation near 0
+    x = _as_float(x)
+    return x * x / (np.sqrt(x * x + 1) + 1)
+
+
+_FORMULA_FAR = r"your formula .* gives \S+ at x = -?\d\S*, but `my_activation` gives"
+_SOFTSIGN_WIDE = _info(name="softsign_me", formula=r"f(x) = \frac{x}{1 + |x|}",
+                       output_range=(-1.2, 1.2))
+WRONG_REGISTRATION.update({
+    "softsign that jumps to 1.2 sign(x) beyond |x| = 2e4": (
+        (_SOFTSIGN_WIDE, softsign_leaving_beyond(2e4)), _FORMULA_FAR),
+    "softsign that jumps to 1.2 sign(x) beyond |x| = 1e6": (
+        (_SOFTSIGN_WIDE, softsign_leaving_beyond(1e6)), _FORMULA_FAR),
+    "softsign that jumps to 1.2 sign(x) beyond |x| = 3e11": (
+        (_SOFTSIGN_WIDE, softsign_leaving_beyond(3e11)),
+        rf"{_FORMULA_FAR}|keeps growing downwards: -1\.2 at x = -1e\+12"),
+})
+RIGHT_REGISTRATION["sqrt(x^2 + 1) - 1, computed without its cancellation"] = (
+    _info(name="bent", formula=r"f(x) = \sqrt{x^2 + 1} - 1", output_range=(0, np.inf)), bent)
+
+
+def _gf_dead_at_most(tolerance):
+    def answer(net, X, y):
+        result = gradient_flow(net, X, y)
+        outputs = [a(z) for a, z in zip(net.hidden_activations, net.cache["z"][:-1])]
+        result["dead"] = float(np.mean([np.mean(np.all(np.abs(a) <= tolerance, axis=0))
+                                        for a in outputs]))
+        return result
+    return answer
+
+
+def _gf_flat_below(threshold, strict=True):
+    def answer(net, X, y):
+        result = gradient_flow(net, X, y)
+        grads = [np.abs(a.grad(z)) for a, z in zip(net.hidden_activations, net.cache["z"][:-1])]
+        flags = [(g < threshold) if strict else (g <= threshold) for g in grads]
+        result["flat"] = float(np.mean(np.concatenate([f.ravel() for f in flags])))
+        return result
+    return answer
+
+
+def gf_flat_unit_by_unit(net, X, y):  # f' on each unit's column (a strided view) alone
+    result = gradient_flow(net, X, y)
+    count = total = 0
+    for act, z in zip(net.hidden_activations, net.cache["z"][:-1]):
+        for j in range(z.shape[1]):
+            count += int(np.sum(np.abs(act.grad(z[:, j])) < diagnostics.SATURATION_THRESHOLD))
+            total += z.shape[0]
+    result["flat"] = count / total
+    return result
+
+
+_FLAT_THRESHOLD = (r"(?s)\['flat'\] is .*(between \S+ and \S+, not 0\.01: entries just "
+                   r"(below|above) the flat threshold|<= 0\.01 instead of < 0\.01)")
+WRONG_GRADIENT_FLOW.update({
+    "dead: outputs all <= 1e-310 (subnormal outputs counted dead)": (
+        _gf_dead_at_most(1e-310), _TINY_ALIVE),
+    "dead: outputs all <= 5e-324 (the smallest subnormal counted dead)": (
+        _gf_dead_at_most(5e-324), _TINY_ALIVE),
+    "flat: |f'| < 0.00999": (_gf_flat_below(0.00999), _FLAT_THRESHOLD),
+    "flat: |f'| < 0.01 (1 - 1e-9)": (_gf_flat_below(0.01 * (1 - 1e-9)), _FLAT_THRESHOLD),
+    "flat: |f'| < 0.01 (1 + 1e-9)": (_gf_flat_below(0.01 * (1 + 1e-9)), _FLAT_THRESHOLD),
+    "flat: |f'| <= 0.0100001": (_gf_flat_below(0.0100001, strict=False), _FLAT_THRESHOLD),
+})
+RIGHT_GRADIENT_FLOW["flat counted unit by unit, on each column alone"] = gf_flat_unit_by_unit
+RIGHT_GRADIENT_FLOW["dead as outputs all <= 0, the smallest subnormal alive"] = _gf_dead_at_most(
+    0.0)
+
+
+def ct_steps_back(k):
+    def comparison_table(train, names, datasets, seeds):  # a NaN last epoch: k epochs back
+        def last(history):
+            v = np.asarray(history.val_accuracy, dtype=float)
+            return float(v[-1]) if np.isfinite(v[-1]) else float(v[max(0, v.size - 1 - k)])
+        return {ds: {n: [last(train(n, ds, s)) for s in seeds] for n in names}
+                for ds in datasets}
+    return comparison_table
+
+
+def ct_float32_array(train, names, datasets, seeds):
+    return {ds: {n: np.array([train(n, ds, s).val_accuracy[-1] for s in seeds],
+                             dtype=np.float32) for n in names} for ds in datasets}
+
+
+_HIDES_DIVERGED = r"(?s)expected nan\..*(diverged|NaN)"
+WRONG_COMPARISON.update({
+    "a NaN last epoch replaced by the epoch before": (ct_steps_back(1), _HIDES_DIVERGED),
+    "a NaN last epoch replaced by the one 5 epochs back": (ct_steps_back(5), _HIDES_DIVERGED),
+    "a NaN last epoch replaced by the one 20 epochs back": (ct_steps_back(20), _HIDES_DIVERGED),
+    "accuracies as a float32 array": (ct_float32_array, r"(?s)differs.*float32"),
+})
+
+
+def test_the_draws_hold_what_the_confirm13_reading_asked_for():
+    derivative = ch06.DERIVATIVE.draw(13)
+    zeros = [c.args[0] for c in derivative if c.note.get("role", "").startswith("negzero")]
+    assert {a.dtype for a in zeros} == {np.dtype(np.float32), np.dtype(np.float64)}
+    assert all(np.all(np.signbit(a) & (a == 0)) for a in zeros)
+    stability = ch06.STABILITY.draw(13)
+    assert all(np.any(np.signbit(c.args[0]) & (c.args[0] == 0)) for c in stability
+               if c.note.get("role", "").endswith(("float32", "float64")))
+    flow = ch06.GRADIENT_FLOW.draw(13)
+    tiny = next(c.args[0].params["biases"] for c in flow if "smallest subnormal" in c.label)
+    assert min(tiny[-1]) < -744 and any(-744 < b < -709 for b in tiny[-1])
+    held = next(c.args[0].params for c in flow if "held" in c.args[0].params)
+    table = ch06.COMPARISON.draw(13)
+    diverged = [d for c in table for d in c.args[0].params.get("diverged", ())]
+    assert sorted(d[3] for d in diverged)[0] == 1 and len(diverged) == 2
+    assert sum(len(layer) >= 2 for layer in held["held"]) == 4  # every layer but ReLU's

@@ -172,6 +172,38 @@ def test_decision_boundary_binary_and_linear(trained):
     assert len(plots.plot_decision_boundary(lin, X, y, resolution=20).axes) == 2
 
 
+def test_a_weak_boundary_is_dotted_and_its_legend_says_how_weak():
+    # A model that says about 1/2 everywhere (a linear one on XOR) has a P = 0.5 line that
+    # decides next to nothing: a reader took it for a firm boundary.
+    X, y = data.xor(200, seed=0)
+
+    class Flat:
+        def predict_proba(self, P):
+            return 0.5 + 0.04 * np.tanh(P[:, 0] - P[:, 1])
+
+        def predict(self, P):
+            return (self.predict_proba(P) > 0.5).astype(int)
+
+    def boundary(model):
+        ax = plots.plot_decision_boundary(model, X, y, resolution=40).axes[0]
+        contour = next(c for c in ax.collections if type(c).__name__.endswith("ContourSet"))
+        label = next(lab for lab in ax.get_legend_handles_labels()[1]
+                     if lab.startswith("boundary"))
+        return contour.get_linestyle(), label, ax
+
+    style, label, ax = boundary(Flat())
+    assert style[0][1] is not None  # a dash pattern: dotted, not solid
+    lo, hi = 0.5 - 0.04 * np.tanh(3.2), 0.5 + 0.04 * np.tanh(3.2)  # over the padded panel
+    assert label.startswith("boundary, $P = 0.5$ (weak: ")
+    shown = [float(v) for v in label.split("$")[3].split(" < P < ")]
+    assert abs(shown[0] - lo) < 0.02 and abs(shown[1] - hi) < 0.02
+    assert not any(t.get_text().startswith("boundary") for t in ax.get_legend().get_texts())
+    net = nn.MLP([2, 8, 1], activation="tanh", output="sigmoid", seed=0)
+    net.fit(X, y, epochs=300, lr=1.0)
+    style, label, _ = boundary(net)
+    assert style[0][1] is None and label == "boundary, $P = 0.5$"
+
+
 def test_decision_boundary_multiclass_and_predict_only():
     X, y = data.blobs(90, centers=3, seed=1)
 
@@ -236,6 +268,9 @@ def test_gradient_norms_net_dict_and_history(trained):
     fig3 = plots.plot_gradient_norms({"a": history, "b": history})
     assert len(fig3.axes) == 2
     np.testing.assert_allclose(_line(fig3.axes[0], "layer:0").get_ydata(), history.grad_norm[:, 0])
+    # each layer has a marker of its own as well as its shade of the ramp
+    markers = [line.get_marker() for line in fig3.axes[0].lines]
+    assert len(set(markers)) == len(markers) == history.grad_norm.shape[1]
     with pytest.raises(ValueError, match="X= and y="):
         plots.plot_gradient_norms(net)
 

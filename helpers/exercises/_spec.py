@@ -569,7 +569,7 @@ def with_twins(spec, rng, cases: list[Case], count: int) -> list[Case]:
     return out
 
 
-#: What a twin's label adds to its case's (the layout draw finds twins by it).
+#: What a twin's label adds to its case's.
 TWIN_LABEL = ", with two inner values of one array swapped"
 #: The most values a twinned case holds: a large timed case is not run twice.
 TWIN_SIZE = 20_000
@@ -787,6 +787,10 @@ def _raised_by_an_answer(err: BaseException, answers: Sequence) -> bool:
     return tb is not None and tb.tb_frame.f_code in codes
 
 
+#: How many times over the timed limit an answer is judged on its first measures alone.
+HOPELESS = 10
+
+
 def _too_slow(trace: Trace, floor: float = TIMED_FLOOR) -> bool:
     return trace.seconds > max(TIMED_FACTOR * trace.reference_seconds, floor)
 
@@ -832,6 +836,10 @@ def _timings(spec: Spec, call, call_args, kwargs, case: Case, first: float,
             if not _too_slow(Trace(seconds=best[0], reference_seconds=best[1]),
                              spec.timed_floor):
                 break
+            # Far over the limit, no new measure brings it under: a loop from C over a
+            # million rows took 0.8 s a run, four runs a check, at 70 times the limit.
+            if best[0] > HOPELESS * max(TIMED_FACTOR * best[1], spec.timed_floor):
+                break
             args, kw = case.inputs()
             fresh = (call_args[0], *args) if case.driver is not None else args
             try:
@@ -845,6 +853,22 @@ def _timings(spec: Spec, call, call_args, kwargs, case: Case, first: float,
             if not _too_slow(pair, spec.timed_floor) or answer / numpy_time < best[0] / best[1]:
                 best = (answer, numpy_time)
     return best
+
+
+def _with_layout(c: Case, layout: int) -> Case:
+    """``c`` handed over strided (``layout`` 0 or 1 of 0-7), in Fortran order (2, for a case
+    with an array of 2+ axes) or as it is; cases that measure work stay as they are."""
+    if layout == 2 and not _has_matrix(c.args):
+        return c  # (Fortran order changes nothing in a 1-D array)
+    if c.order != "C" or c.work is not None or not _leaves(c.args) or layout > 2:
+        return c
+    strided_ = layout < 2
+    # (a copy: a draw may hand out the same Case object every time)
+    return dataclasses.replace(
+        c, order="S" if strided_ else "F", note=dict(c.note),
+        label=c.label + (", its arrays handed over as strided views (every other element of "
+                         "a larger array)" if strided_ else
+                         ", its arrays handed over in Fortran order"))
 
 
 # ------------------------------------------------------------------ the spec
@@ -911,6 +935,13 @@ class Spec:
         added (see :func:`with_twins`)."""
         rng = np.random.default_rng(seed)
         cases = list(self.draw_cases(rng))
+        # Some cases hand their arrays over in another memory layout: one in four as strided
+        # views, one in eight in Fortran order (cases that measure work keep numpy's usual
+        # layout: their time is compared with numpy's own on it). Drawn before the twins, so a
+        # twin keeps its case's layout: numpy sums in memory order, and a cache keyed by a sum
+        # would otherwise tell a twin from its case by the layout alone.
+        if self.layouts:
+            cases = [_with_layout(c, int(rng.integers(8))) for c in cases]
         if self.twins:
             cases = with_twins(self, rng, cases, self.twins)
         # Each case's inputs go over writeable or read-only as the draw says (one in two): a
@@ -922,26 +953,6 @@ class Spec:
             drawn = bool(rng.integers(2))
             if c.writeable is None:
                 c.writeable = drawn or _total_size(c.args) >= WRITEABLE_SIZE
-        # Some cases hand their arrays over in another memory layout: one in four as strided
-        # views, one in eight in Fortran order (cases that measure work keep numpy's usual
-        # layout: their time is compared with numpy's own on it). Drawn after everything
-        # else, so a seed's cases and values stay what they were.
-        if self.layouts:
-            for i, c in enumerate(cases):
-                layout = int(rng.integers(8))
-                if i and TWIN_LABEL in c.label:  # (with_twins puts it right after its case)
-                    # A twin keeps its case's layout: numpy sums in memory order, so a cache
-                    # keyed by a sum would tell them apart by the layout alone.
-                    layout = {"S": 0, "F": 2}.get(cases[i - 1].order, 7)
-                if layout == 2 and not _has_matrix(c.args):
-                    layout = 7  # (Fortran order changes nothing in a 1-D array)
-                if c.order == "C" and c.work is None and _leaves(c.args) and layout < 3:
-                    # (a copy: a draw may hand out the same Case object every time)
-                    cases[i] = dataclasses.replace(
-                        c, order="S" if layout < 2 else "F", note=dict(c.note),
-                        label=c.label + (", its arrays handed over as strided views (every "
-                                         "other element of a larger array)" if layout < 2
-                                         else ", its arrays handed over in Fortran order"))
         return cases
 
     def case(self, seed: int, index: int) -> tuple[tuple, dict]:

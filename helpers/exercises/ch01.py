@@ -8,6 +8,7 @@ and the results judged, with a message that says what differs on which case.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -72,6 +73,21 @@ def _capped(got: np.ndarray, exact: np.ndarray) -> str:
     return (f"Every value that differs is {int(sizes[0])} in size, less than the exact one: "
             "the results are capped there, but int64 holds whole numbers up to 2**63 - 1 "
             "(about 9.2e18), and the exact result is within it.")
+
+
+def _zeroed(got: np.ndarray, expected: np.ndarray, bad: np.ndarray) -> str:
+    """A note when every value that differs is 0 where the answer is a nonzero value of at
+    most ``1e-3`` in size: small results set to 0 (a flush of small or subnormal values)."""
+    with np.errstate(all="ignore"):
+        got, expected = got.astype(float), expected.astype(float)
+        wanted = expected[bad]
+        if not (np.any(bad) and np.all(got[bad] == 0) and np.all(wanted != 0)
+                and np.all(np.abs(wanted) <= 1e-3)):
+            return ""
+    largest = float(np.max(np.abs(wanted)))
+    return (f" Every value that differs is 0 where numpy's result is a small nonzero number "
+            f"(up to {largest:.3g} in size): small results were set to 0 (a flush of small "
+            "or subnormal values), but numpy keeps them, to their last digits.")
 
 
 def _scaled_gap(got: np.ndarray, expected: np.ndarray, scale: np.ndarray, rtol: float):
@@ -271,6 +287,52 @@ def _exact_layer(rng, n: int, d_in: int, d_out: int, dtype=np.float64):
     return (X * dtype(2.0**-s), W * signs * dtype(2.0**-t), b * signs * dtype(2.0**-(s + t)))
 
 
+def _tiny_layer(rng, n: int, d_in: int, d_out: int, dtype=np.float64):
+    """X, W and b of small sizes: each row of X and each column of W scaled by its own power
+    of ten, drawn over the dtype's range down to near its smallest normal numbers (float64
+    results from about 1 to 1e-280 in size, float32 to 1e-30), b as small as its column's
+    smallest row. A result set to 0 below some size (a flush of small values) shows, and is
+    judged against the size of its own terms."""
+    top = 280.0 if np.dtype(dtype) == np.float64 else 30.0
+    rows, columns = rng.uniform(0.0, top / 2, n), rng.uniform(0.0, top / 2, d_out)
+    # one row and one column at full size, one row near the bottom: results of every size
+    low, high = rng.choice(n, 2, replace=False) if n > 1 else (0, 0)
+    rows[high], columns[int(rng.integers(d_out))] = 0.0, 0.0
+    rows[low] = top / 2 * rng.uniform(0.9, 1.0)
+    X = rng.normal(0.0, 1.0, (n, d_in)) * 10.0 ** -rows[:, None]
+    W = rng.normal(0.0, 1.0, (d_in, d_out)) * 10.0 ** -columns[None, :]
+    b = rng.normal(0.0, 1.0, d_out) * 10.0 ** -(rows.max() + columns)
+    return X.astype(dtype), W.astype(dtype), b.astype(dtype)
+
+
+def _subnormal_layer(rng, n: int, d_in: int, d_out: int, dtype=np.float64):
+    """X and b subnormal (whole multiples of the dtype's smallest step, below its smallest
+    normal number), W small whole numbers, each column of one sign: every product and sum is
+    a subnormal number, exact in any order, and none is 0 (a flush to zero shows)."""
+    info = np.finfo(dtype)
+    step = info.smallest_subnormal
+    x_bits, w_bits = {52: (20, 8), 23: (10, 6), 10: (3, 2)}[info.nmant]
+    X = rng.integers(1, 2**x_bits + 1, (n, d_in)).astype(dtype) * step
+    W = rng.integers(1, 2**w_bits + 1, (d_in, d_out)).astype(dtype)
+    b = rng.integers(0, 2**x_bits + 1, d_out).astype(dtype) * step
+    signs = rng.choice([-1, 1], d_out).astype(dtype)
+    return X, W * signs, b * signs
+
+
+# Integer dtypes narrower than int64: numpy's arithmetic in them wraps around (modulo 2**bits)
+# where a sum leaves the range.
+_NARROW_INTEGERS = (np.int8, np.int16, np.int32, np.uint8, np.uint16, np.uint32)
+
+
+def _wrapping_layer(rng, n: int, d_in: int, d_out: int, dtypes):
+    """X, W and b of narrow integer dtypes, with values over the whole range of each, so that
+    most sums leave the result's range and wrap around."""
+    def draw(shape, dtype):
+        info = np.iinfo(dtype)
+        return rng.integers(info.min, info.max, shape, endpoint=True).astype(dtype)
+    return draw((n, d_in), dtypes[0]), draw((d_in, d_out), dtypes[1]), draw((d_out,), dtypes[2])
+
+
 # The dtypes numpy's arithmetic takes in: each of X, W and b is drawn from them on its own.
 _DTYPES = (np.int32, np.int64, np.float16, np.float32, np.float64)
 
@@ -407,6 +469,48 @@ def _draw_linear(rng) -> list[Case]:
     b_int = rng.integers(2**25, 2**26, d_out) | 1
     cases.append(Case(f"float32 X and W with an integer b (int64, odd numbers above 2**25) "
                       f"(n = {n}, d_in = {d_in}, d_out = {d_out})", (X, W, b_int)))
+    # Results at every size down to near the dtype's smallest normal numbers, and subnormal
+    # ones (compared exactly): a result set to 0 below some size shows.
+    for dtype in (np.float64, np.float32):
+        n, d_in, d_out = (int(v) for v in rng.integers(2, 10, 3))
+        cases.append(Case(f"{np.dtype(dtype).name} inputs of tiny sizes, each row of X and each "
+                          f"column of W scaled by its own power of ten (n = {n}, d_in = {d_in}, "
+                          f"d_out = {d_out})", _tiny_layer(rng, n, d_in, d_out, dtype)))
+    for dtype in (np.float64, np.float32, np.float16):
+        n, d_in, d_out = (int(v) for v in rng.integers(1, 9, 3))
+        cases.append(Case(f"{np.dtype(dtype).name} inputs whose results are all subnormal "
+                          f"numbers, below {np.dtype(dtype).name}'s smallest normal one, exact in "
+                          f"any order (n = {n}, d_in = {d_in}, d_out = {d_out})",
+                          _subnormal_layer(rng, n, d_in, d_out, dtype), note={"exact": True}))
+    # Narrow integer dtypes whose sums leave the range: numpy's arithmetic wraps around.
+    # (one case for each width, signed or unsigned as drawn, then a mix)
+    widths = [(np.int8, np.uint8), (np.int16, np.uint16), (np.int32, np.uint32)]
+    narrow = [(pair[int(rng.integers(2))],) * 3 for pair in widths]
+    # (int8 with uint32, say, gives int64, which holds these sums: not wanted. And X @ W in
+    # the result's dtype already: where b's dtype is wider, numpy wraps X @ W in the narrower
+    # one before it adds b, and an answer that casts every input to the result's dtype first,
+    # as right, would wrap elsewhere.)
+    while True:
+        mixed = tuple(_NARROW_INTEGERS[i] for i in rng.integers(len(_NARROW_INTEGERS), size=3))
+        result = np.result_type(*mixed)
+        if result.itemsize < 8 and np.result_type(*mixed[:2]) == result:
+            break
+    for dtypes in (*narrow, mixed):
+        n, d_in, d_out = (int(v) for v in rng.integers(1, 9, 3))
+        names = ", ".join(f"{a} {np.dtype(t).name}" for a, t in zip("XWb", dtypes))
+        cases.append(Case(f"{names} over their whole range: sums that leave "
+                          f"{np.result_type(*dtypes).name}'s range wrap around in numpy's "
+                          f"arithmetic (n = {n}, d_in = {d_in}, d_out = {d_out})",
+                          _wrapping_layer(rng, n, d_in, d_out, dtypes)))
+    # One draw in four: a layer larger than the timed ones along one axis (its values
+    # checked too), of a size drawn up to ten times theirs.
+    if rng.random() < 0.25:
+        axis, shape = _GROWTH_AXES[int(rng.integers(len(_GROWTH_AXES)))]
+        m = int(_log_uniform(rng, GROWN * TIMED + 1, 10 * TIMED))
+        n, d_in, d_out = shape(m)
+        cases.append(Case(f"a layer of {n:,} sample{'s' if n != 1 else ''}, {d_in:,} input"
+                          f"{'s' if d_in != 1 else ''} and {d_out:,} unit"
+                          f"{'s' if d_out != 1 else ''}", _layer_inputs(rng, n, d_in, d_out)))
     # Loops over samples, units or inputs one at a time grow from the small case to the large
     # one; a loop over chunks grows within each pair of growth cases, and a loop driven from C
     # shows in their time. The pairs come in float64, int64 and float32: a loop kept for some
@@ -565,13 +669,21 @@ def _judge_linear_values(case: Case, obs, expected) -> None:
             f"first difference is at row {k}, column {j} (sample {k}, unit {j}): got {shown}, "
             f"expected {wanted}. Every sum here is exact in {want}, in any order of the "
             "arithmetic (whole numbers scaled by powers of two), so numpy's result is exact to "
-            "the last bit: some step rounded, truncated or went through a lower precision.",
-            _PRECISION_HINT)
+            "the last bit: some step rounded, truncated or went through a lower precision."
+            + _zeroed(got, expected, bad), _PRECISION_HINT)
     # Whole numbers are exact in int64 only: compared as integers, not as floats (a float64
     # detour rounds results beyond 2**53, and so would a comparison in floats).
     if want.kind in "iu" and (diff := _integer_difference(got, expected)) is not None:
         (k, j), n_bad = diff
         capped = _capped(got, expected)
+        if want.itemsize < 8:
+            exact = (X.astype(object) @ W.astype(object) + b.astype(object))[k, j]
+            if exact != int(expected[k, j]):
+                capped = (f"The exact sum there is {exact}, beyond {want}'s range "
+                          f"({np.iinfo(want).min} to {np.iinfo(want).max}): numpy's arithmetic "
+                          f"in {want} wraps around there (it keeps the sum modulo "
+                          f"2**{8 * want.itemsize}), and so must the answer; a clip or a "
+                          "saturation at the limits, or a wider dtype, gives another value.")
         raise ExerciseError(
             f"{what} differs from the answer in {n_bad} of {got.size} values; the "
             f"first difference is at row {k}, column {j} (sample {k}, unit {j}): got "
@@ -638,6 +750,13 @@ def _judge_linear_values(case: Case, obs, expected) -> None:
     if named(no_bias - b64):
         raise ExerciseError(f"{what} subtracts the bias b instead of adding it.", _LINEAR_HINT)
     shown, wanted = pair(value[k, j], expected[k, j])
+    with np.errstate(all="ignore"):
+        zeroed = _zeroed(value, expected, ~(np.abs(value - expected) <= allowed))
+    if zeroed:
+        raise ExerciseError(
+            f"{what} differs from the answer in {n_bad} of {got.size} values; the largest "
+            f"difference is at row {k}, column {j} (sample {k}, unit {j}): got {shown}, "
+            f"expected {wanted}.{zeroed}", _PRECISION_HINT)
     with np.errstate(all="ignore"):  # (against the terms' size: a sum that cancels to near
         # 0 rounds by the step of its terms, not of itself)
         close = bool(np.all(np.abs(value - expected.astype(float)) <= 1e-3 * scale))
@@ -772,6 +891,20 @@ def _logistic_accuracy(F: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((A @ w > 0) == (y > 0.5)))
 
 
+def _threshold_misses(F: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The points on the wrong side of the best threshold on one feature (a mask)."""
+    labels = np.asarray(y) > 0.5
+    best, miss = -1.0, np.zeros(len(labels), dtype=bool)
+    for column in np.asarray(F, dtype=float).T:
+        for cut in np.unique(column):
+            for above in (column > cut, column >= cut):
+                for side in (above, ~above):
+                    right = float(np.mean(side == labels))
+                    if right > best:
+                        best, miss = right, side != labels
+    return miss
+
+
 def _threshold_accuracy(F: np.ndarray, y: np.ndarray) -> float:
     """The best training accuracy of a threshold on one feature (a linear classifier that uses
     one column), found exactly: it depends only on the order of the values, so a feature of
@@ -847,6 +980,9 @@ def _row_cases(rng, X: np.ndarray, name: str, first: int) -> list[Case]:
 # SCALES[1]. A feature that is right only near the unit square (sin(x1 x2), a wrap, exp of the
 # product, float16, a huge factor, zeroing small products) fails there.
 SCALES = (1e-3, 1e3)
+# The sizes a float64 X's coordinates may have (the task says so): points of every size in
+# between are drawn too.
+WIDE = (1e-6, 1e6)
 
 
 def _draw_lift(rng) -> list[Case]:
@@ -898,10 +1034,13 @@ def _draw_lift(rng) -> list[Case]:
         cases.append(_labelled(X, f"a grid of {len(X)} points at a {word} scale (coordinates "
                                   f"from {np.abs(X).min():.2g} to {np.abs(X).max():.2g} in size), "
                                   "labelled by whether x1 and x2 have opposite signs"))
-    n, scale = int(rng.integers(250, 501)), _log_uniform(rng, *SCALES)
-    X = _uniform_points(rng, scale, n)
-    name = (f"{n} uniform random points in the square [-{scale:.3g}, {scale:.3g}]^2, labelled "
-            "by whether x1 and x2 have opposite signs")
+    # Points of every size the task allows (float64 coordinates from WIDE[0] to WIDE[1]),
+    # some just inside those limits: a feature wrong beyond some size shows.
+    n = int(rng.integers(250, 501))
+    X = _points_of_every_size(rng, n)
+    name = (f"{n} random points whose coordinates have every size from {WIDE[0]:g} to "
+            f"{WIDE[1]:g} (some just inside those limits), labelled by whether x1 and x2 have "
+            "opposite signs")
     cases.append(_labelled(X, name))
     cases += _row_cases(rng, X, name, int(rng.integers(10, 201)))
     # (float32 samples of more than the 300 points earlier checks drew)
@@ -930,6 +1069,23 @@ def _draw_lift(rng) -> list[Case]:
                            f"{n} uniform random points in the square [-{scale:.3g}, "
                            f"{scale:.3g}]^2, labelled by whether x1 and x2 have opposite signs"))
     return cases
+
+
+def _points_of_every_size(rng, n: int) -> np.ndarray:
+    """``n`` points whose coordinates have random signs and sizes drawn log-uniformly from
+    WIDE[0] to WIDE[1]; a sixteenth of them (at random rows) with one or both coordinates
+    just inside those limits, at a random distance from them down to float64's resolution."""
+    low, high = np.log(WIDE[0]), np.log(WIDE[1])
+    X = np.exp(rng.uniform(low, high, (n, 2)))
+    k = max(n // 16, 8)
+    rows = rng.choice(n, k, replace=False)
+    eps = np.finfo(np.float64).eps
+    near = 10.0 ** rng.uniform(np.log10(eps), 0.0, (k, 2))       # the distance, relative
+    edge = np.where(rng.random((k, 2)) < 0.5, WIDE[0] * (1 + near), WIDE[1] * (1 - near / 2))
+    keep = rng.random((k, 2)) < 0.3           # some keep their other coordinate as drawn
+    keep[:, 1] &= ~keep[:, 0]
+    X[rows] = np.where(keep, X[rows], np.clip(edge, WIDE[0], WIDE[1]))
+    return X * rng.choice([-1.0, 1.0], (n, 2))
 
 
 def _uniform_points(rng, scale: float, n: int) -> np.ndarray:
@@ -1000,8 +1156,8 @@ def _judge_lift(case: Case, obs, expected) -> None:
             "float16 holds values only up to 65504: a feature computed in float16 (a large "
             "factor times float16 input, say) overflows there; compute it in float64."
             if F.dtype == np.float16 else
-            "use a feature that is finite for every input: the check draws points from 0.001 "
-            "to 1000 in size, where exp of a product or a huge constant factor overflows."))
+            "use a feature that is finite for every input: the check draws points from 1e-6 "
+            "to 1e6 in size, where exp of a product or a huge constant factor overflows."))
     y = np.asarray(case.note["labels"])
     with np.errstate(all="ignore"):     # the judge's arithmetic prints no warning of its own
         acc = _threshold_accuracy(F, y)          # (exact, and fast: first)
@@ -1014,8 +1170,31 @@ def _judge_lift(case: Case, obs, expected) -> None:
             f"a linear classifier (logistic regression) on your features reaches only "
             f"{shown} on {case.note['sample']}: {wrong} of its {len(y)} points come out on "
             "the wrong side (the goal is every point: XOR's label is a rule, whether x1 and "
-            "x2 have opposite signs, and the right features separate it exactly).",
-            _LIFT_HINT)
+            "x2 have opposite signs, and the right features separate it exactly)."
+            + _misses_note(case.args[0], F, y), _LIFT_HINT)
+
+
+def _misses_note(X: np.ndarray, F: np.ndarray, y: np.ndarray) -> str:
+    """For a sample of up to 600 points: where the points a threshold on one feature gets
+    wrong lie (their coordinates' sizes), when they lie apart from the others."""
+    if len(y) > 600 or F.shape[1] != 1:
+        return ""
+    with np.errstate(all="ignore"):
+        miss = _threshold_misses(F, y)
+        if not np.any(miss) or np.all(miss):
+            return ""
+        size = np.abs(X.astype(float))
+        small, large = size.min(axis=1), size.max(axis=1)
+        shown = [float(f"{v:.6g}") for v in X[miss][0].astype(float)]
+        if small[miss].max() < small[~miss].min():
+            where = (f" The points on the wrong side are those with a coordinate below "
+                     f"{small[miss].max():.3g} in size, such as x = {shown}:")
+        elif large[miss].min() > large[~miss].max():
+            where = (f" The points on the wrong side are those with a coordinate above "
+                     f"{large[miss].min():.3g} in size, such as x = {shown}:")
+        else:
+            return f" One point on the wrong side: x = {shown}."
+    return where + " a feature right only for some sizes of x1 and x2."
 
 
 def _judge_lift_rows(cases, observations, expected) -> None:
@@ -1060,11 +1239,14 @@ def _judge_lift_rows(cases, observations, expected) -> None:
                 "from its position, other samples or stored labels.")
         want = F[rows].astype(float)
         # The same features to the last digits: a few rounding steps of the feature's dtype,
-        # against the size of that feature over the whole sample (an order of the arithmetic
-        # that differs with the batch, in a BLAS product say, moves the last bits only).
+        # against the size of the sample's own values, its features and its x1 and x2 (an
+        # order of the arithmetic that differs with the batch, in a BLAS product say, moves
+        # the last bits only; not against the whole sample's largest feature, which for
+        # points of very different sizes would let a small point's feature change).
         eps = np.finfo(F.dtype if F.dtype.kind == "f" else np.float64).eps
         with np.errstate(all="ignore"):
-            size = np.abs(F.astype(float)).max(axis=0, initial=0.0)
+            size = np.maximum(np.abs(want).max(axis=1, keepdims=True, initial=0.0),
+                              np.abs(X[rows].astype(float)).max(axis=1, keepdims=True))
             same = np.abs(got.astype(float) - want) <= 16 * eps * size
             same |= (got.astype(float) == want) | np.isnan(want) & np.isnan(got.astype(float))
         if np.all(same):
@@ -1095,7 +1277,7 @@ LIFT = Spec(
     answers=("lift",), draw=_draw_lift, reference=lambda X: None, judge=_judge_lift,
     judge_all=_judge_lift_rows, forbidden=Forbidden(()),
     passed="on your features a linear classifier separates every XOR sample tried (every "
-           "point of each, points near the axes and points from 0.001 to 1000 in size "
+           "point of each, points near the axes and points from 1e-6 to 1e6 in size "
            "included), and each sample's features depend on its own x1 and x2 alone.")
 
 
@@ -1272,9 +1454,15 @@ def _draw_collapse(rng) -> list[Case]:
         Case(f"a deep stack of 8 layers with a NaN in the last weight matrix, sizes {deep}",
              _nan_stack(rng, deep), note={"sizes": deep}),
     ]
-    f32 = [int(v) for v in _distinct(rng, 4, 1, 6)]
-    cases.append(Case(f"float32 layers, sizes {f32}", _stack(rng, f32, np.float32),
+    # (float32 layers whose W and b hold values of every size, down to near float32's
+    # smallest normal numbers: a value set to 0 below some size shows)
+    stack, f32 = _tiny_stack(rng, np.float32, _distinct(rng, 4, 2, 6))
+    cases.append(Case(f"float32 layers whose W and b hold values of every size down to near "
+                      f"float32's smallest normal numbers, sizes {f32}", stack,
                       note={"sizes": f32}))
+    # (early in the draw: the spec's twins go to the latest cases, which an answer that keeps
+    # results by a summary of its input meets with values it can sum)
+    cases += _small_and_large_stacks(rng)
     f32 = [int(v) for v in _distinct(rng, 3, 2, 6)]
     cases.append(Case(f"float32 layers of positive values, where float32 rounding shows, sizes "
                       f"{f32}", _positive_stack(rng, f32), note={"sizes": f32}))
@@ -1303,9 +1491,10 @@ def _draw_collapse(rng) -> list[Case]:
     weights[1], biases[1] = weights[1].astype(np.float64), biases[1].astype(np.float64)
     cases.append(Case(f"float32 layers with a float64 second layer, positive values, sizes "
                       f"{mixed}", (weights, biases), note={"sizes": mixed}))
-    # float32 weights with float64 biases, one and two layers: b stays float64 (numpy's
-    # arithmetic), so a dtype taken from the weights alone rounds it.
-    for n_layers in (1, 2):
+    # float32 weights with float64 biases, one or two layers (as drawn): b stays float64
+    # (numpy's arithmetic), so a dtype taken from the weights alone rounds it. (Two layers of
+    # float weights with integer biases come below, in every draw.)
+    for n_layers in [int(rng.integers(1, 3))]:
         sizes = [int(v) for v in rng.integers(2, 6, n_layers + 1)]
         weights, biases = _stack(rng, sizes)
         weights = [w.astype(np.float32) for w in weights]
@@ -1361,17 +1550,110 @@ def _draw_collapse(rng) -> list[Case]:
     # shows, where one of another shape would break the product):
     # signed permutations with factors near 1 and small values elsewhere, whose products stay
     # near 1 in size, and so do the sums of their sizes (the tolerance's scale).
+    # (one draw in six: a depth drawn far past that, up to 256 layers)
     depth, d = int(rng.integers(41, 65)), int(rng.integers(3, 6))   # (3+: a twin can swap)
+    if rng.random() < 1 / 6:
+        depth = int(_log_uniform(rng, 65, 257))
     permuted = np.eye(d)[np.argsort(rng.random((depth, d)), axis=1)]
     layers = (permuted * rng.choice([-1.0, 1.0], (depth, 1, d)) * rng.uniform(0.9, 1.1, (
         depth, 1, d)) + rng.normal(0.0, 0.02, (depth, d, d)))
     weights, biases = list(layers), list(rng.normal(0.0, 1.0, (depth, d)))
     cases.append(Case(f"a deep stack of {depth} square layers of {d} units",
                       (weights, biases), note={"sizes": f"[{d}] * {depth + 1}"}))
-    for _ in range(2):
-        sizes = [int(v) for v in rng.integers(1, 7, int(rng.integers(3, 6)))]
-        cases.append(Case(f"random layers, sizes {sizes}", _stack(rng, sizes),
-                          note={"sizes": sizes}))
+    stack, sizes = _tiny_stack(rng)
+    cases.append(Case(f"random float64 layers whose W and b hold values of every size down to "
+                      f"near float64's smallest normal numbers, sizes {sizes}", stack,
+                      note={"sizes": sizes}))
+    sizes = [int(v) for v in rng.integers(1, 7, int(rng.integers(3, 6)))]
+    sizes[int(rng.integers(len(sizes)))] = int(_log_uniform(rng, 7, 400))  # one far wider
+    cases.append(Case(f"random layers, sizes {sizes}", _stack(rng, sizes), note={"sizes": sizes}))
+    return cases
+
+
+def _tiny_stack(rng, dtype=np.float64, sizes=None):
+    """Two or three layers whose collapsed W and b hold values of every size down to near
+    the dtype's smallest normal numbers (float64 to about 1e-280, float32 to 1e-30): the rows
+    of the first layer and the columns of the last scaled by their own powers of ten (one of
+    each at full size, one row near the bottom), the biases as small as the columns they
+    feed. A value set to 0 below some size shows."""
+    top = 280.0 if np.dtype(dtype) == np.float64 else 30.0
+    if sizes is None:
+        sizes = [int(v) for v in rng.integers(2, 7, int(rng.integers(3, 5)))]
+    weights, biases = _stack(rng, sizes)
+    rows, columns = rng.uniform(0.0, top / 2, sizes[0]), rng.uniform(0.0, top / 2, sizes[-1])
+    low, high = rng.choice(sizes[0], 2, replace=False)
+    rows[high], columns[int(rng.integers(sizes[-1]))] = 0.0, 0.0
+    rows[low] = top / 2 * rng.uniform(0.9, 1.0)
+    e = float(rng.uniform(0.0, top / 2))
+    weights[0] = weights[0] * 10.0 ** -rows[:, None]
+    weights[-1] = weights[-1] * 10.0 ** -columns[None, :]
+    biases = [v * 10.0 ** -e for v in biases[:-1]] + [biases[-1] * 10.0 ** -(e + columns)]
+    return ([w.astype(dtype) for w in weights], [v.astype(dtype) for v in biases]), sizes
+
+
+def _subnormal_stack(rng, dtype=np.float64):
+    """Two layers whose collapsed W and b are subnormal numbers (below the dtype's smallest
+    normal one), none 0, exact in any order: the first layer's weights and both biases whole
+    multiples of the dtype's smallest step, the second layer's weights small whole numbers,
+    each column of one sign."""
+    info = np.finfo(dtype)
+    step = info.smallest_subnormal
+    x_bits, w_bits = {52: (20, 8), 23: (10, 6)}[info.nmant]
+    sizes = [int(v) for v in rng.integers(1, 7, 3)]
+    W1 = rng.integers(1, 2**x_bits + 1, sizes[:2]).astype(dtype) * step
+    b1 = rng.integers(1, 2**x_bits + 1, sizes[1]).astype(dtype) * step
+    signs = rng.choice([-1, 1], sizes[2]).astype(dtype)
+    W2 = rng.integers(1, 2**w_bits + 1, sizes[1:]).astype(dtype) * signs
+    b2 = rng.integers(0, 2**x_bits + 1, sizes[2]).astype(dtype) * step * signs
+    return ([W1, W2], [b1, b2]), sizes
+
+
+def _non_finite_bias_stack(rng):
+    """float64 layers with an inf, -inf or NaN in two biases, the first layer's and a random
+    later one's (at a random unit): b is inf or NaN where numpy's arithmetic carries them, and
+    W, the product of the weights alone, stays finite."""
+    sizes = [int(v) for v in rng.integers(1, 6, int(rng.integers(3, 5)))]
+    weights, biases = _stack(rng, sizes)
+    layers = (0, int(rng.integers(1, len(biases))))
+    values = [[np.inf, -np.inf, np.nan][int(i)] for i in rng.integers(3, size=2)]
+    for layer, value in zip(layers, values):
+        biases[layer][int(rng.integers(len(biases[layer])))] = value
+    return (weights, biases), sizes, layers, values
+
+
+def _small_and_large_stacks(rng) -> list[Case]:
+    """Stacks of subnormal values, of an inf or NaN in the biases, and of float weights
+    with large integer biases."""
+    cases = []
+    for dtype in (np.float64, np.float32):
+        name = np.dtype(dtype).name
+        stack, sizes = _subnormal_stack(rng, dtype)
+        cases.append(Case(f"{name} layers whose W and b are all subnormal numbers, below "
+                          f"{name}'s smallest normal one, exact in any order, sizes {sizes}",
+                          stack, note={"sizes": sizes}))
+    stack, sizes, layers, values = _non_finite_bias_stack(rng)
+    cases.append(Case(f"float64 layers with {values[0]!r} in the bias of layer 1 and "
+                      f"{values[1]!r} in that of layer {layers[1] + 1}, sizes {sizes}", stack,
+                      note={"sizes": sizes}))
+    # Float weights (float32 or float64, drawn for each layer) with integer biases far larger
+    # (int32 or int64, up to 1e12 in size): numpy's arithmetic gives float results, b
+    # included, and W is the product of the weights alone, as precise as that. (Two layers:
+    # deeper, a b computed through a product of float32 weights carries its rounding in any
+    # right order.)
+    sizes = [int(v) for v in rng.integers(1, 6, 3)]
+    weights, _ = _stack(rng, sizes)
+    weights = [w.astype((np.float32, np.float64)[int(rng.integers(2))]) for w in weights]
+    biases = []
+    for o in sizes[1:]:
+        if rng.random() < 0.5:
+            biases.append(rng.integers(-2**31, 2**31, o).astype(np.int32))
+        else:
+            size = int(10.0 ** rng.uniform(6, 12))   # (b keeps fractions at that size)
+            biases.append(rng.integers(-size, size + 1, o).astype(np.int64))
+    kinds = ", ".join(f"W{i + 1} {w.dtype}, b{i + 1} {v.dtype}"
+                      for i, (w, v) in enumerate(zip(weights, biases)))
+    cases.append(Case(f"float weights with large integer biases ({kinds}): float results, "
+                      f"sizes {sizes}", (weights, biases), note={"sizes": sizes}))
     return cases
 
 
@@ -1447,11 +1729,22 @@ def _judge_collapse_values(case: Case, obs, expected) -> None:
     # (float32 weights with float64 biases: W in float32, b in float64).
     w_dtype = np.result_type(*weights)
     rtol_W = max(rtol, _collapse_rounding(weights, biases, w_dtype))
-    # An entry of W is known to the precision of the layer's outputs x W + b, whose size
-    # includes b's: an answer that reads W off the stack's outputs is that precise.
+    # W is as precise as that product, against the size of its own terms (not the biases':
+    # an answer that reads W off the stack's outputs, f(I) - f(0), loses digits to them).
+    spoiled = ~np.isfinite(W_got.astype(float)) & np.isfinite(W_ref)
+    if np.any(spoiled) and all(np.all(np.isfinite(np.asarray(w, float))) for w in weights):
+        index = tuple(int(i) for i in np.argwhere(spoiled)[0])
+        raise ExerciseError(
+            f"W from {label} holds {float(W_got[index])!r} at index {index}, where numpy's "
+            f"product of the weight matrices gives {float(W_ref[index])!r}: "
+            + ("the biases hold inf or NaN, but W is the product of the weights alone, which "
+               "are finite here." if not all(np.all(np.isfinite(np.asarray(v, float)))
+                                            for v in biases) else
+               "the weights are finite and so is their product here."),
+            "W is the product of the weight matrices alone: a bias (however large, inf or "
+            "NaN) does not enter it.")
     W_got, W_ref, W_scale = _collapse_beyond(
-        W_got, W_ref, expected["W_scale"] + expected["b_scale"][None, :], "W", label, w_dtype,
-        case.args)
+        W_got, W_ref, expected["W_scale"], "W", label, w_dtype, case.args)
     diff = _scaled_gap(W_got, W_ref, W_scale, rtol_W)
     square = all(w.shape[0] == w.shape[1] for w in weights)
     if diff is not None:
@@ -1462,7 +1755,34 @@ def _judge_collapse_values(case: Case, obs, expected) -> None:
                                 "reverse order (last layer first).", _ORDER_HINT)
         index, n_bad = diff
         shown, wanted = pair(W_got[index], W_ref[index])
-        note = _precision_note(W_got, W_ref, w_dtype, rtol_W) or _cast_note(result[0], w_dtype)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")    # (an all-NaN difference)
+            off = np.abs(W_got.astype(float) - W_ref)
+            bad = ~(off <= rtol_W * W_scale)
+            zeroed = _zeroed(W_got, W_ref, bad)
+            # (in the case's memory layout, in the stack's dtype or in float64)
+            read_off = any(np.nanmax(np.abs(W_got.astype(float) - mistake)) <= 0.25 * np.nanmax(
+                off) for mistake in (_read_off(*case.inputs()[0], dtype=t) for t in (None, float))
+                if mistake is not None)
+            if read_off and zeroed:
+                # (both fit: the values f(I) - f(0) loses to the biases come out as 0)
+                zeroed += (" Or W was read off the stack's outputs, f(I) - f(0), whose biases "
+                           "swamp these small values: W is the product of the weights alone.")
+            elif read_off:
+                largest = max(float(np.max(np.abs(np.asarray(v, float)), initial=0.0))
+                              for v in biases)
+                raise ExerciseError(
+                    f"W from {label} differs from the answer in {n_bad} of {W_ref.size} "
+                    f"values; the largest difference is at index {index}: got {shown}, "
+                    f"expected {wanted}. It is the stack's outputs at the unit vectors minus "
+                    "its output at 0, f(I) - f(0): those outputs include the biases (here up "
+                    f"to {largest:.3g} in size), and the subtraction loses W's digits to them "
+                    "(an inf or NaN bias makes it NaN).",
+                    "W is the product of the weight matrices alone: multiply them, and keep "
+                    "the biases out of it.")
+        note = (zeroed or _integer_cast_note(result[0], w_dtype)
+                or _precision_note(W_got, W_ref, w_dtype, rtol_W)
+                or _cast_note(result[0], w_dtype))
         raise ExerciseError(f"W from {label} differs from the answer in {n_bad} of "
                             f"{W_ref.size} values; the largest difference is at index {index}: "
                             f"got {shown}, expected {wanted}." + note,
@@ -1481,11 +1801,33 @@ def _judge_collapse_values(case: Case, obs, expected) -> None:
                             _BIAS_HINT)
     index, n_bad = diff
     shown, wanted = pair(b_got[index], b_ref[index])
+    with np.errstate(all="ignore"):
+        bad = ~(np.abs(b_got.astype(float) - b_ref) <= rtol * b_scale)
     raise ExerciseError(f"b from {label} differs from the answer in {n_bad} of {b_ref.size} "
                         f"values; the largest difference is at index {index[0]}: got {shown}, "
-                        f"expected {wanted}." + (note := _precision_note(b_got, b_ref, dtype, rtol)
+                        f"expected {wanted}." + (note := _zeroed(b_got, b_ref, bad)
+                                                 or _integer_cast_note(result[1], dtype)
+                                                 or _precision_note(b_got, b_ref, dtype, rtol)
                                                  or _cast_note(result[1], dtype)),
                         _STACK_PRECISION_HINT if note else _BIAS_HINT)
+
+
+def _read_off(weights, biases, dtype=None):
+    """W read off the stack's outputs, f(I) - f(0), in ``dtype`` or the stack's float dtype
+    (a known mistake: the biases enter the outputs and cancel in the subtraction), or None
+    for integer stacks."""
+    if np.result_type(*weights, *biases).kind != "f":
+        return None
+    dtype = np.result_type(*weights, *biases) if dtype is None else np.dtype(dtype)
+
+    def forward(H):
+        for W_l, b_l in zip(weights, biases):
+            H = H @ W_l + b_l
+        return H
+
+    with np.errstate(all="ignore"):
+        d = np.shape(weights[0])[0]
+        return (forward(np.eye(d, dtype=dtype)) - forward(np.zeros((1, d), dtype))).astype(float)
 
 
 def _collapse_beyond(got: np.ndarray, ref: np.ndarray, scale: np.ndarray, name: str,
@@ -1505,7 +1847,10 @@ def _collapse_beyond(got: np.ndarray, ref: np.ndarray, scale: np.ndarray, name: 
     weights, biases = stack
     layers = [np.asarray(a, float) for a in (*weights, *biases)]
     if any(np.isnan(a).any() for a in layers):
-        wrong = beyond & ~(np.isnan(value) & np.isnan(ref) | (value == ref))
+        # The entries a NaN of the layers reaches are NaN in any order; the others beyond the
+        # range (from inf - inf or inf * 0) may be inf, -inf or NaN, as the order decides.
+        reached = _nan_reached(weights, biases, name)
+        wrong = beyond & reached & ~np.isnan(value)
         if np.any(wrong):
             index = tuple(int(i) for i in np.argwhere(wrong)[0])
             raise ExerciseError(
@@ -1537,6 +1882,27 @@ def _collapse_beyond(got: np.ndarray, ref: np.ndarray, scale: np.ndarray, name: 
             "(np.nan_to_num, a clip, NaN set to 0) hides an overflow.")
     return (np.where(beyond, 0.0, value), np.where(beyond, 0.0, ref),
             np.where(beyond, 0.0, scale))
+
+
+def _nan_reached(weights, biases, name: str) -> np.ndarray:
+    """Where a NaN in the layers makes W (or b) NaN, whatever the order of the arithmetic:
+    every product W @ W_next sums over all k, so a NaN in a row of the left factor, or in a
+    column of the right one, reaches its whole row, or column, of the product."""
+    W = np.isnan(np.asarray(weights[0], float))
+    b = np.isnan(np.asarray(biases[0], float))
+    for W_next, b_next in zip(weights[1:], biases[1:]):
+        nan_next = np.isnan(np.asarray(W_next, float))
+        W = W.any(axis=1, keepdims=True) | nan_next.any(axis=0, keepdims=True)
+        b = (b.any() | nan_next.any(axis=0)) | np.isnan(np.asarray(b_next, float))
+    return W if name == "W" else b
+
+
+def _integer_cast_note(got, dtype) -> str:
+    """For an integer result where numpy's arithmetic on the layers gives floats: say that a
+    cast to integers cuts the fractions off (before any note on precision)."""
+    if getattr(got, "dtype", np.dtype(float)).kind in "iu" and np.dtype(dtype).kind == "f":
+        return _cast_note(got, dtype)
+    return ""
 
 
 def _cast_note(got, dtype) -> str:
@@ -1629,10 +1995,10 @@ _SCORE = "ch01.xor_width_accuracy(X, y, h)"
 _WIDTH_HINT = (f"call {_SCORE} for h = 1, 2, ..., max_width in turn and return the first h whose "
                f"accuracy is at least {_TARGET} (exactly {_TARGET} counts), or None. Accuracy "
                "need not grow with h: a low score at one width says nothing about the next.")
-# Calls in one search after which the check stops it: a loop that never ends. (The widest
-# search drawn has up to WIDEST widths: a search may ask each of them twice, say to print it.)
+# The widest search most draws hold (one draw in four holds a far wider one). A search is
+# stopped after twice as many calls as its table has widths, and 300 more: a loop that never
+# ends (a search may ask each width twice, say to print it).
 WIDEST = 1100
-_MAX_CALLS = 2 * WIDEST + 300
 # Python calls a search may make per width (a right one makes about 10, 30 when it converts
 # X at each call) before the check stops it as doing far more than searching.
 _SEARCH_WORK = 200
@@ -1642,7 +2008,7 @@ _OWN_TRAINING = Forbidden(("helpers.nn:MLP.fit", "helpers.nn:MLP.loss_and_grads"
                           why="the search scores each width with xor_width_accuracy")
 # Accuracies just below, at and just above the target: what rounding, a tolerance, a strict
 # comparison or a slightly different threshold gets wrong.
-_JUST_BELOW = (0.9499, 0.949999999, _TARGET - 1e-12)
+_JUST_BELOW = (0.9499, 0.949999999, _TARGET - 1e-12, float(np.nextafter(_TARGET, 0.0)))
 _JUST_ABOVE = 0.95000001
 
 
@@ -1704,6 +2070,8 @@ class _Served:
         self.given = (X, y, X.dtype, y.dtype, X.shape, y.shape, bytes(X.data), bytes(y.data))
         self.accuracies = [float(a) for a in accuracies]
         self.widths = len(self.accuracies)
+        # (calls after which the search is stopped: a loop that never ends)
+        self.max_calls = 2 * max(self.widths, WIDEST) + 300
         self.numpy_floats = bool(numpy_floats)
         self.asked: list[int] = []
         self.foreign: list[str] = []
@@ -1721,8 +2089,8 @@ class _Served:
 
     def accuracy(self, X, y, width: int):
         self.calls += 1
-        if self.calls > _MAX_CALLS:
-            raise RuntimeError(f"xor_width_accuracy was called {_MAX_CALLS} times in one "
+        if self.calls > self.max_calls:
+            raise RuntimeError(f"xor_width_accuracy was called {self.max_calls} times in one "
                                "search: a loop that never ends?")
         if not self.same(X, y) and _data_key(X, y) != self.key:
             change = _change(self.X, self.y, X, y)
@@ -1756,7 +2124,7 @@ def xor_width_accuracy(X, y, width) -> float:
         # thousand widths asks a thousand times). Anything else: by _Served.accuracy.
         served = _SERVING[-1]
         X0, y0, dx, dy, sx, sy, bx, by = served.given
-        if (served.calls < _MAX_CALLS and X is X0 and y is y0 and X.dtype == dx
+        if (served.calls < served.max_calls and X is X0 and y is y0 and X.dtype == dx
                 and y.dtype == dy and X.shape == sx and y.shape == sy and bytes(X.data) == bx
                 and bytes(y.data) == by):
             served.calls += 1
@@ -1830,11 +2198,17 @@ def _draw_width(rng) -> list[Case]:
                 for r in rng.random(k)]
 
     def near():
-        return float(rng.choice(_JUST_BELOW))
+        """A score just below 0.95: one of _JUST_BELOW, or at a random distance from 1e-2
+        down to the float just below 0.95."""
+        if rng.random() < 0.5:
+            return float(rng.choice(_JUST_BELOW))
+        return min(_TARGET - 10.0 ** rng.uniform(-17.0, -2.0), _JUST_BELOW[-1])
 
     patterns = []
     patterns.append(("width 1 scores exactly 0.95", [_TARGET]))
     patterns.append(("width 1 scores 0.95 - 1e-12, just below 0.95", [_TARGET - 1e-12]))
+    patterns.append(("width 1 scores the float just below 0.95 (0.95 less one unit in its "
+                     "last place), width 2 exactly 0.95", [_JUST_BELOW[-1], _TARGET]))
     m = int(rng.integers(4, 6))
     patterns.append(("scores just below 0.95, then exactly 0.95",
                      [float(v) for v in rng.permutation(_JUST_BELOW)] + [_TARGET]
@@ -1876,6 +2250,8 @@ def _draw_width(rng) -> list[Case]:
     # Beyond a thousand widths: a search capped at 300 or 1000 widths, or one that calls
     # itself once per width (Python stops at about 1000 nested calls), misses it.
     m = int(rng.integers(WIDEST - 99, WIDEST + 1))
+    if rng.random() < 1 / 6:     # (one draw in six: far wider, up to 5,500 widths)
+        m = int(_log_uniform(rng, WIDEST + 1, 5 * WIDEST))
     patterns.append(("a very wide search where only max_width itself reaches 0.95",
                      fail(m - 1) + success(1)))
     m = int(rng.integers(WIDEST - 99, WIDEST + 1))
@@ -1926,6 +2302,13 @@ def _width_reference(case: Case):
     """The first width up to max_width whose served accuracy reaches the target, or None."""
     _, _, max_width, table, _ = case.args
     return next((h for h in range(1, max_width + 1) if table[h - 1] >= _TARGET), None)
+
+
+def _score(value: float) -> str:
+    """An accuracy for a message: to 12 digits, or every digit near 0.95 (where 12 digits
+    would show a score just below it as 0.95 itself)."""
+    value = float(value)
+    return repr(value) if value != _TARGET and abs(value - _TARGET) < 1e-9 else f"{value:.12g}"
 
 
 def _widths(asked: list[int], last=None, count=None) -> str:
@@ -1982,7 +2365,7 @@ def _judge_width(case: Case, obs, expected) -> None:
         if upto > 24:     # a wide search: its first widths and its last, not a thousand
             shown = shown[:12] + [0] + shown[-6:]
         return "xor_width_accuracy gave " + ", ".join(
-            f"h={h}: {table[h - 1]:.12g}" if h else "..." for h in shown)
+            f"h={h}: {_score(table[h - 1])}" if h else "..." for h in shown)
 
     if isinstance(got, (float, np.floating)) and 0 < got <= 1 and not float(got).is_integer():
         raise ExerciseError(f"{what} returned {float(got):.12g}, which looks like an accuracy, "
@@ -2012,7 +2395,7 @@ def _judge_width(case: Case, obs, expected) -> None:
                 notes.append(f"exactly {_TARGET}, which is 'at least {_TARGET}'")
             if expected == max_width:
                 notes.append("h = max_width itself")
-            reason = (f"h={expected} reaches {table[expected - 1]:.12g}"
+            reason = (f"h={expected} reaches {_score(table[expected - 1])}"
                       + (f" ({'; '.join(notes)})" if notes else ""))
             problem = f"returned None, but {reason}"
         elif expected is None:
@@ -2025,10 +2408,10 @@ def _judge_width(case: Case, obs, expected) -> None:
             problem = f"returned {h}, expected {expected}: the widths to try start at 1"
         elif table[h - 1] < _TARGET:
             problem = (f"returned {h}, expected {expected}: h={h} scores "
-                       f"{table[h - 1]:.12g}, below {_TARGET}")
+                       f"{_score(table[h - 1])}, below {_TARGET}")
         else:
             problem = (f"returned {h}, expected {expected}: h={expected} already reaches "
-                       f"{table[expected - 1]:.12g}, and the first width that does is the "
+                       f"{_score(table[expected - 1])}, and the first width that does is the "
                        "answer")
         said = _widths(asked, record.get("last"), record.get("count"))
         raise ExerciseError(f"{what} {problem}. {said[0].upper()}{said[1:]}{beyond}; "

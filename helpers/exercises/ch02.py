@@ -7,7 +7,9 @@ and the results judged, with a message that says what differs on which case.
 
 from __future__ import annotations
 
+import itertools
 import math
+import types
 
 import numpy as np
 
@@ -64,6 +66,11 @@ _KIND_SHAPES = {"three axes": ((2, 3, 4), (12, 13, 14)), "four axes": ((2, 2, 2,
                 "one axis": ((12,), (1892,))}
 
 
+def _rows_beyond(rng, rows: int) -> int:
+    """A number of rows drawn log-uniformly above ``rows``, up to half as many again."""
+    return int(10 ** rng.uniform(math.log10(rows + 1), math.log10(1.5 * rows)))
+
+
 def _kind_work_cases(rng, make_kind: dict, name_of=lambda kind: kind) -> list[Case]:
     """A work pair of each kind of input (a loop kept for one dtype, number of axes, memory
     order or range of values is measured too)."""
@@ -103,10 +110,11 @@ def _saturated_outputs(rng, dtype) -> np.ndarray:
     """Outputs of ``dtype`` deep in saturation, shuffled: spread over every power of two from
     the dtype's smallest number (a subnormal) up to 1/16, one in each run of a few, with the
     smallest subnormal and the smallest normal number themselves; 1 - 2**-k for every k down
-    to the dtype's last digit below 1; and a few just outside [0, 1] (tiny negative outputs,
-    1 + 2**-k). Each value is compared relative to its own size: a result flushed to 0, or
-    given the wrong sign, below any size shows, and so does a formula that loses digits near
-    0 or 1."""
+    to the dtype's last digit below 1, and 1 + 2**-k for every k down to its first number
+    above 1; and a few more on each side of 0 and 1, at random distances (tiny negative
+    outputs, 1 +- m 2**-k). Each value is compared relative to its own size: a result
+    flushed to 0, shifted, or given the wrong sign, below any size shows, and so does a
+    formula that loses digits near 0 or 1."""
     info = np.finfo(dtype)
     one = dtype(1)
     lowest = info.minexp - info.nmant  # the smallest subnormal is 2**lowest
@@ -117,11 +125,13 @@ def _saturated_outputs(rng, dtype) -> np.ndarray:
     tiny = np.ldexp(mantissas, exponents)
     nearest = np.concatenate([[info.smallest_subnormal, info.smallest_normal], tiny])
     near_one = one - np.ldexp(one, -np.arange(1, info.nmant + 2))
+    above_one = one + np.ldexp(one, -np.arange(1, info.nmant + 1))
     outside = np.concatenate([
         -np.ldexp(rng.uniform(1, 2, 3).astype(dtype), rng.integers(lowest, -4, 3)),
-        one + np.ldexp(one, -rng.integers(1, info.nmant + 1, 3)),
+        one + np.ldexp(rng.uniform(1, 2, 3).astype(dtype), -rng.integers(2, info.nmant, 3)),
         one - np.ldexp(rng.uniform(1, 2, 3).astype(dtype), -rng.integers(4, info.nmant, 3))])
-    return rng.permutation(np.concatenate([nearest, near_one, outside]).astype(dtype))
+    return rng.permutation(np.concatenate([nearest, near_one, above_one, outside]
+                                          ).astype(dtype))
 
 
 def _input(case: Case) -> np.ndarray:
@@ -208,7 +218,7 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
         # Deep in saturation, in every float dtype: down to the smallest number of each,
         # near 1 down to its last digit, shuffled.
         *[Case(f"{np.dtype(dtype).name} outputs deep in saturation: from the dtype's smallest "
-               "number up, and 1 - 2^-k down to its last digit below 1, shuffled",
+               "number up, and 1 -+ 2^-k down to its last digit on each side of 1, shuffled",
                (_saturated_outputs(rng, dtype),))
           for dtype in (np.float64, np.float32, np.float16, np.longdouble)],
         # Views, as a caller slices an array: strided (every other column) and read-only.
@@ -235,6 +245,14 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
     cases.append(Case("random outputs of shape (3, 5) (float64)", (twin.copy(),)))
     cases.append(Case("the previous case's outputs with two inner values swapped (the same "
                       "shape, sum, ends, largest and smallest)", (swapped_inner(rng, twin),)))
+    # One draw in four, an input larger than the timed one, of a random size up to half as
+    # large again, every value compared: an answer that does something else above some size
+    # meets it on some draws. (Each value of a case costs the check some 45 ns of CPU: twice
+    # as large would take a sixth more CPU time per check, on average, than the budget allows.)
+    if rng.integers(4) == 0:
+        rows = _rows_beyond(rng, TALL_WORK_SHAPES[-1][0])
+        cases.append(Case(f"random outputs of shape ({rows:,}, 2) (float64): more values than "
+                          "the timed input", (_sigmoid_outputs(rng, (rows, 2)),)))
     cases += work_cases(lambda shape, large: _sigmoid_outputs(rng, shape),
                         shapes=TALL_WORK_SHAPES)
     # Work pairs on other shapes, dtypes and values: a loop kept for some inputs only (a
@@ -262,6 +280,26 @@ def _ulp(x, dtype) -> np.ndarray:
     spacing = np.maximum(spacing, np.asarray(info.smallest_subnormal, dtype=x.dtype))
     spacing = np.where(x == 0, np.asarray(info.smallest_subnormal, dtype=x.dtype), spacing)
     return np.where(np.isfinite(x), spacing, np.inf)
+
+
+def _square_rounding(s, dtype) -> np.ndarray:
+    """|fl(s * s) - s * s|: how far the dtype's own s * s (one rounding, to ``dtype``) is from
+    the exact square, for ``s`` held in the wide dtype (float64 for float16 and float32 inputs,
+    whose squares float64 holds exactly; the input's own dtype for float64 and np.longdouble,
+    where Dekker's exact product gives the part of s * s that the rounding dropped). Where the
+    square overflows, half an ulp of it (no value there is compared more tightly)."""
+    wide = s.dtype.type
+    with np.errstate(all="ignore"):
+        square = s * s
+        if dtype in (np.float16, np.float32):
+            error = np.abs(square.astype(dtype).astype(s.dtype) - square)
+        else:  # (Dekker: s = hi + lo, each half of the digits, so hi * hi, hi * lo are exact)
+            split = wide(2.0) ** -((-(np.finfo(dtype).nmant + 1)) // 2) + wide(1)
+            c = split * s
+            hi = c - (c - s)
+            lo = s - hi
+            error = np.abs(((hi * hi - square) + 2 * hi * lo) + lo * lo)
+        return np.where(np.isfinite(error), error, _ulp(square, dtype) / 2)
 
 
 def _wide_pair(got, expected) -> tuple[str, str]:
@@ -307,13 +345,15 @@ def _judge_sigmoid_prime_values(case: Case, obs, expected) -> None:
     expected = np.atleast_1d(np.asarray(expected, dtype=wide))
     # Each value relative to its own size, in units in the last place (ulps) of the input's
     # dtype: the rounding of s (1 - s) (1 - s, then the product) and of the reference, a few
-    # ulps of the result; plus half an ulp of s^2, which s - s^2 rounds on the way (near
-    # s = 1 that is the rounding of s itself, and near 0 it vanishes). Exact where the result
-    # is exact: at s = 0 and 1, for a subnormal s (whose s (1 - s) rounds to s) and in the
-    # cases labelled so. A result flushed to 0 or of the wrong sign at any size shows, and so
+    # ulps of the result; plus the rounding that the dtype's own s * s makes at this very s
+    # (which s - s^2 carries on; computed exactly, not bounded by half an ulp of s^2: next to
+    # s = 1, where sigma' is a few eps, s * s is almost exact, and half an ulp of it would be
+    # a slack of half the result). Exact where the result is exact: at s = 0 and 1, for a
+    # subnormal s (whose s (1 - s) rounds to s) and in the cases labelled so. A result
+    # flushed to 0, of the wrong sign or shifted by part of an eps at any size shows, and so
     # does 1/4 - (s - 1/2)^2, whose rounding near 1/4 swamps a small result near s = 0.
-    # (First against a bound a little below that, eps (1.5 |result| + s^2 / 4), which takes
-    # a tenth of the time on large inputs; the values it refuses are then judged in ulps.)
+    # (First against a bound a little below that, 1.5 eps |result|, which takes a tenth of
+    # the time on large inputs; the values it refuses are then judged in ulps.)
     info = np.finfo(dtype)
     exact = (s64 == 0) | (s64 == 1) | (np.abs(s64) < info.smallest_normal)
     if "exact" in case.label:
@@ -325,10 +365,10 @@ def _judge_sigmoid_prime_values(case: Case, obs, expected) -> None:
     eps = wide(info.eps)
     with np.errstate(all="ignore"):
         error = np.abs(value - expected)
-        bad = ~(error <= eps * (1.5 * np.abs(expected) + 0.25 * s64 * s64))
+        bad = ~(error <= eps * 1.5 * np.abs(expected))
         bad |= exact & (error != 0)
         if np.any(bad):
-            tol = 3 * _ulp(expected[bad], dtype) + _ulp(s64[bad] * s64[bad], dtype) / 2
+            tol = 3 * _ulp(expected[bad], dtype) + _square_rounding(s64[bad], dtype)
             bad[bad] = ~(error[bad] <= np.where(exact[bad], 0, tol))
     if not np.any(bad):
         return
@@ -487,6 +527,47 @@ def _shrink_hint(n, value) -> str | None:
 
 #: The largest layer count the task allows.
 MAX_COUNT = 100_000
+#: One count at a time, every count up to this one is asked for (the bound is 0 from 538 on).
+SINGLE_COUNTS = 600
+
+
+def _read_only_0d(k, dtype):
+    n = np.array(k, dtype=dtype)
+    n.setflags(write=False)
+    return n
+
+
+#: The kinds of one count the driver below hands over (the 0-d arrays from _FIRST_0D on).
+_COUNT_KINDS = (int, np.int64, np.int32, np.uint32, np.uint64,
+                lambda k: _read_only_0d(k, np.int64), lambda k: _read_only_0d(k, np.int32))
+_FIRST_0D = 5
+
+
+@driver("ch02.counts")
+def _one_count_at_a_time(answers, counts, kinds):
+    """The answer's bound for each count of ``counts``, as the kind of number ``kinds`` says,
+    one call each: the values (as floats) and the type of each result (_RESULT_KINDS: 0 for a
+    Python float, 1 for a np.float64, 2 for a 0-d float64 array), up to the first result of
+    another type (kept as it came, in "odd") or the first error."""
+    values, kinds_of, odd, error = [], [], None, ""
+    for k, kind in zip(counts, kinds):
+        try:
+            got = answers[0](_COUNT_KINDS[kind](k))
+        except NotImplementedError:
+            raise
+        except Exception as err:  # the student's code failed: say for which count
+            error = f"{type(err).__name__}: {err}"[:600]
+            break
+        if type(got) is float or type(got) is np.float64:
+            kinds_of.append(0 if type(got) is float else 1)
+        elif isinstance(got, np.ndarray) and got.ndim == 0 and got.dtype == np.float64:
+            kinds_of.append(2)
+        else:
+            odd = got
+            break
+        values.append(float(got))
+    return {"values": np.array(values, dtype=np.float64),
+            "kinds": np.array(kinds_of, dtype=np.int8), "odd": odd, "error": error}
 
 
 def _int_array(rng, shape, dtype=np.int64, high: int = 60) -> np.ndarray:
@@ -576,6 +657,21 @@ def _draw_shrink(rng) -> list[Case]:
         k = 2**bits + int(rng.integers(0, 538))
         shown = f"{k}" if kind is int else f"np.{np.dtype(kind).name}({k})"
         cases.append(Case(f"n_layers = {shown} (just past 2**{bits})", (kind(k),)))
+    # One count at a time, as every kind of number the task allows for one count (a Python
+    # int, a numpy integer, a 0-d array), each drawn at random: every count up to
+    # SINGLE_COUNTS (past where the bound reaches 0) and counts drawn above it up to 100,000.
+    # A path for one count that goes wrong in some band of counts, or for one kind of number,
+    # shows (the cases above meet one path at a few counts only). (Twenty above it: a loop
+    # over 1..n, which the work cases refuse, runs a second per 300,000 steps here.)
+    single = np.concatenate([np.arange(SINGLE_COUNTS + 1), np.unique(
+        (10 ** rng.uniform(math.log10(SINGLE_COUNTS + 1), math.log10(MAX_COUNT), 20)
+         ).astype(np.int64))])
+    single = rng.permutation(single)
+    cases.append(Case(f"every count from 0 to {SINGLE_COUNTS} and counts drawn up to 100,000, "
+                      "one at a time, each as a Python int, a numpy integer (int32, int64, "
+                      "uint32 or uint64) or a 0-d array, in a random order",
+                      (single.tolist(), rng.integers(0, len(_COUNT_KINDS), single.size).tolist()),
+                      driver="ch02.counts"))
     counts = _int_array(rng, (3, 5))
     cases.append(Case("a random int64 array of shape (3, 5)", (counts.copy(),)))
     cases.append(Case("the previous case's counts with two inner values swapped (the same "
@@ -623,8 +719,46 @@ def _not_float64(label: str, got) -> ExerciseError:
         "no .astype to a smaller float on the way.")
 
 
-def _shrink_reference(n):
+def _shrink_reference(n, kinds=None):
+    # (for the driver's case, ``n`` is the list of counts it asks for one at a time)
     return 0.25 ** np.asarray(n, dtype=float)
+
+
+def _judge_counts(case: Case, obs, expected) -> None:
+    """The driver's case: each count judged as a case of its own would be, the first that
+    differs (or raised) named with its kind of number."""
+    what = "`sigmoid_shrink_bound(n_layers)`"
+    counts, kinds = case.args
+    record = obs.result
+    values = np.asarray(record["values"], dtype=float)
+    done = len(values)
+    labels = np.asarray(record["kinds"], dtype=np.int8)
+    expected = np.asarray(expected, dtype=float)
+
+    def one(j):
+        return Case(case.label, (_COUNT_KINDS[kinds[j]](counts[j]),))
+
+    # (a 0-d array asks for a 0-d array or a np.float64 back, not a Python float)
+    zero_d = np.asarray(kinds[:done], dtype=np.int64) >= _FIRST_0D
+    python_float = labels == 0
+    wrong = ~_shrink_close(values, expected[:done]) | (zero_d & python_float)
+    for j in np.flatnonzero(wrong):
+        result = (float(values[j]), np.float64(values[j]), np.array(values[j]))[labels[j]]
+        _judge_shrink(one(j), types.SimpleNamespace(result=result), expected[j])
+    if done < len(counts) and record["error"]:
+        case_j = one(done)
+        hint = _explain_shrink_error(case_j, types.SimpleNamespace(error=record["error"]))
+        raise ExerciseError(
+            f"{what} with n_layers = {_shown_count(case_j.args[0])} raised {record['error']}",
+            hint or "run your function on this count in a cell of its own and read the error: "
+                    "it must work for every count, one at a time and as an array.")
+    if done < len(counts):
+        _judge_shrink(one(done), types.SimpleNamespace(result=record["odd"]), expected[done])
+        raise ExerciseError(
+            f"{what} with n_layers = {_shown_count(one(done).args[0])} returned "
+            f"{record['odd']!r} (of type {type(record['odd']).__name__}); for one count the "
+            "task asks for a Python float, a np.float64 or a 0-d float64 array.",
+            "compute with numpy's operations or Python floats: 0.25 ** n gives one of them.")
 
 
 def _shown_count(n) -> str:
@@ -659,6 +793,9 @@ def _wrap_hint(n) -> str | None:
 
 
 def _judge_shrink(case: Case, obs, expected) -> None:
+    if case.driver == "ch02.counts":
+        _judge_counts(case, obs, expected)
+        return
     what = "`sigmoid_shrink_bound(n_layers)`"
     n = case.args[0]
     label = f"{what} with n_layers = {_shown_count(n)}"
@@ -864,9 +1001,19 @@ MIN_WIDTH, MAX_WIDTH, MAX_RATIO, VERY_WIDE = 2, 1000, 1.6, 100_000
 #: The square layers the check asks for, one of every width (the "network of that width"),
 #: and as many more drawn above it, up to the widest networks.
 SQUARE_WIDTHS = range(1, MAX_WIDTH + 1)
-#: Networks and square layers are drawn up to 10**WIDEST_DECADE units; single layers, of any
-#: fans, up to MAX_FAN (their product still fits an int64).
-WIDEST_DECADE, MAX_FAN = 7, 2**31
+#: Networks are drawn up to 10**WIDEST_DECADE units; square layers, layers with fans at most
+#: MAX_RATIO apart, layers of one input and single layers of any fans, up to MAX_FAN (two fans
+#: and their sum still fit an int64, so np.sqrt(fan_in + fan_out) takes them).
+WIDEST_DECADE, MAX_FAN = 7, 2**62
+
+
+def _log_sweep(rng, low: float, high: float, ratio: float) -> list[int]:
+    """Widths from ``low`` to ``high``, one drawn at random in each band of widths ``ratio``
+    times wide (log-uniform within it): a rule that goes wrong in a band of widths wider
+    than that meets one on every draw, and a narrower band on some draws."""
+    n = max(1, math.ceil(math.log(high / low) / math.log(ratio)))
+    logs = math.log(low) + (np.arange(n) + rng.uniform(0, 1, n)) * (math.log(high / low) / n)
+    return np.unique(np.minimum(np.exp(logs), high).astype(np.int64)).tolist()
 
 
 def _tanh_networks(rng) -> dict[str, list[int]]:
@@ -982,27 +1129,44 @@ def _draw_tanh_init(rng) -> list[Case]:
              Case("fan_in = 1, fan_out = 1000", (1, 1000)),
              Case("fan_in = 1000, fan_out = 1", (1000, 1)),
              Case("fan_in = 100000, fan_out = 100000", (100_000, 100_000))]
-    for name, sizes in _tanh_networks(rng).items():
-        for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            cases.append(Case(f"fan_in = {fan_in}, fan_out = {fan_out} (layer {layer + 1} of "
-                              f"the {name})", (fan_in, fan_out),
-                              note={"network": name, "sizes": sizes, "layer": layer}))
-    # Every square layer from 1 to 1000 units and wider ones, drawn up to 10 million
-    # units (a network of that width: a rule kept for some widths shows), then the layers of
-    # the wide networks and of networks drawn over the whole range, through the driver. And
-    # single layers of any fans, up to 2**31 (only a positive float is asked of them).
+    # The layers of the networks up to 1000 units wide, then every square layer from 1 to
+    # 1000 units and wider ones, one in every band of widths 1 % wide up to 10 million units
+    # and 5 % wide beyond, up to the largest fans (a network of that width: a rule kept for
+    # some widths shows), then the layers of the wide networks and of networks drawn over the
+    # whole range, all through the driver (one call of the check's own, not one case per
+    # layer: thousands of layers are asked for in a few milliseconds). Then layers of fans at
+    # most 1.6 times apart beyond 10 million units, layers of one input (1 -> k, k from 2 to
+    # the largest fans: fed a unit-variance input, they must keep to the saturation limit
+    # too) and of one output, and single layers of any fans (only a positive float is asked
+    # of them), up to MAX_FAN: a rule that changes beyond some size, or works in int32,
+    # shows.
+    narrow = _tanh_networks(rng)
     wide = {**_wide_networks(rng), **_drawn_networks(rng)}
-    squares = [*SQUARE_WIDTHS, *sorted({int(10 ** u) for u in rng.uniform(3, WIDEST_DECADE, 60)}
-                                       - set(SQUARE_WIDTHS))]
+    widest = 10**WIDEST_DECADE
+    sweep = (_log_sweep(rng, MAX_WIDTH, widest, 1.01)
+             + _log_sweep(rng, widest, MAX_FAN, 1.05))
+    squares = [*SQUARE_WIDTHS, *sorted(set(sweep) - set(SQUARE_WIDTHS))]
+    first = [[i, o] for sizes in narrow.values() for i, o in zip(sizes[:-1], sizes[1:])]
     layers = [[i, o] for sizes in wide.values() for i, o in zip(sizes[:-1], sizes[1:])]
+    near = 2 ** rng.uniform(math.log2(widest), math.log2(MAX_FAN) - 1, 24)
+    near = np.stack([near, near * MAX_RATIO ** rng.uniform(-0.98, 0.98, 24)], axis=1)
+    one_input = [[1, k] for k in _log_sweep(rng, 2, MAX_FAN, 1.3)]
+    one_output = [[k, 1] for k in (2 ** rng.uniform(1, math.log2(MAX_FAN), 24)).astype(np.int64)]
     fans = (2 ** rng.uniform(0, math.log2(MAX_FAN), (16, 2))).astype(np.int64)
-    fans[0, 0], fans[1, 1] = rng.integers(2**30, MAX_FAN, 2)
-    pairs = np.concatenate([np.repeat(np.array(squares, dtype=np.int64)[:, None], 2, axis=1),
-                            np.array(layers, dtype=np.int64), fans])
-    cases.append(Case("square layers of every width from 1 to 1,000 units and of widths drawn "
-                      "up to 10 million, then the layers of the "
-                      f"{' and the '.join(wide)}, then single layers of fans drawn up to 2**31",
-                      (pairs,), driver="ch02.stds", note={"wide": wide, "squares": squares}))
+    fans[0, 0], fans[1, 1] = rng.integers(2**31, MAX_FAN, 2)
+    pairs = np.concatenate([np.array(first, dtype=np.int64),
+                            np.repeat(np.array(squares, dtype=np.int64)[:, None], 2, axis=1),
+                            np.array(layers, dtype=np.int64), near.astype(np.int64),
+                            np.array(one_input + one_output, dtype=np.int64), fans])
+    cases.append(Case("the layers of ten-layer networks up to 1,000 units wide (narrowing, "
+                      "widening, steep, of random widths), square layers of every width from 1 "
+                      "to 1,000 units and of widths drawn beyond, up to billions of billions, "
+                      f"the layers of the {' and the '.join(wide)}, then layers of fans at most "
+                      "1.6 times apart beyond 10 million, layers of one input or one output, "
+                      "and single layers of fans drawn up to billions of billions",
+                      (pairs,), driver="ch02.stds",
+                      note={"wide": {**narrow, **wide}, "squares": squares,
+                            "squares_at": len(first)}))
     return cases
 
 
@@ -1051,18 +1215,21 @@ def _std_value(value, fan_in, fan_out) -> float:
 
 
 def _driver_pairs(case: Case) -> list:
-    return [tuple(p) for p in np.asarray(case.args[0]).tolist()]
+    return list(map(tuple, np.asarray(case.args[0]).tolist()))
 
 
 def _judge_one_std(case: Case, obs, expected) -> None:
     if case.driver is None:
         _std_value(obs.result, *case.args)
         return
-    pairs, record = _driver_pairs(case), obs.result
+    record = obs.result
     stds = np.asarray(record["stds"], dtype=float)
     bad = np.flatnonzero(~(stds > 0) | ~np.isfinite(stds))
     if bad.size:
-        _std_value(float(stds[bad[0]]), *pairs[bad[0]])
+        _std_value(float(stds[bad[0]]), *np.asarray(case.args[0])[bad[0]].tolist())
+    if len(stds) == len(case.args[0]):
+        return
+    pairs = _driver_pairs(case)
     if len(stds) < len(pairs) and not record["error"]:
         fan_in, fan_out = pairs[len(stds)]
         _std_value(record["odd"], fan_in, fan_out)
@@ -1098,32 +1265,33 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
                 "or state kept between calls.")
         all_stds[fans] = value
 
-    square = {}
+    square_widths, square_stds = np.zeros(0, dtype=np.int64), np.zeros(0)
     for case, obs in zip(cases, observations):
         if case.driver is not None:
-            values = dict(zip(_driver_pairs(case), np.asarray(obs.result["stds"]).tolist()))
+            values = {}
+            for fans, value in zip(_driver_pairs(case), np.asarray(obs.result["stds"]).tolist()):
+                if values.setdefault(fans, value) != value:  # (asked twice in the driver)
+                    seen(fans, values[fans])
+                    seen(fans, value)
             for fans, value in values.items():
-                seen(fans, value)
-            square = {w: values[w, w] for w in case.note["squares"]}
+                if all_stds.setdefault(fans, value) != value:
+                    seen(fans, value)
+            # (the square layers come after the first networks' layers in the driver's pairs)
+            square_widths = np.asarray(case.note["squares"], dtype=np.int64)
+            at = case.note["squares_at"]
+            square_stds = np.asarray(obs.result["stds"], dtype=float)[at:at + square_widths.size]
             for name, sizes in case.note["wide"].items():
                 networks[name] = {"sizes": sizes, "stds": dict(enumerate(
                     values[fans] for fans in zip(sizes[:-1], sizes[1:])))}
-        elif case.note:
-            net = networks.setdefault(case.note["network"], {"sizes": case.note["sizes"],
-                                                              "stds": {}})
-            net["stds"][case.note["layer"]] = float(obs.result)
-    for case, obs in zip(cases, observations):
-        if case.driver is None and case.note:
-            seen((case.args[0], case.args[1]), float(obs.result))
     # The square layers: a network of ten equal layers has one gain, std * sqrt(width), and
     # both criteria are monotonic in it (more saturated and less faded as it grows), so the
     # width of the largest gain and that of the smallest are the two to follow.
-    if square:
-        widths = np.array(list(square))
-        gains = np.array([square[w] for w in widths]) * np.sqrt(widths)
-        for w in dict.fromkeys(int(widths[k]) for k in (np.argmax(gains), np.argmin(gains))):
+    if square_widths.size:
+        gains = square_stds * np.sqrt(square_widths.astype(float))
+        for k in dict.fromkeys(int(k) for k in (np.argmax(gains), np.argmin(gains))):
+            w = int(square_widths[k])
             networks[_square_name(w)] = {"sizes": [w] * 11,
-                                         "stds": dict.fromkeys(range(10), square[w])}
+                                         "stds": dict.fromkeys(range(10), float(square_stds[k]))}
     gain_hint = ("each layer should pass on a signal of about the spread it received, forwards "
                  "and backwards: section 2 shows how the weight std and the number of inputs "
                  "set the spread of z, and section 5 balances the forward and the backward "
@@ -1163,8 +1331,11 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
     # a network, fed a unit-variance input: it must keep to the saturation limit there too
     # (a gain too large deep in a network, where the signal has faded, saturates nothing, so
     # the networks alone miss a rule that goes wrong on some layer shapes only).
-    fans = np.array(list(all_stds), dtype=float).reshape(-1, 2)
-    gains = np.fromiter(all_stds.values(), float, len(all_stds)) * np.sqrt(fans[:, 0])
+    # (np.fromiter: np.array of a list of tuples of large ints takes milliseconds)
+    fans = np.fromiter(itertools.chain.from_iterable(all_stds), float,
+                       2 * len(all_stds)).reshape(-1, 2)
+    stds = np.fromiter(all_stds.values(), float, len(all_stds))
+    gains = stds * np.sqrt(fans[:, 0])
     gains[fans.max(axis=1) > MAX_RATIO * fans.min(axis=1)] = -np.inf
     if gains.size and np.max(gains) > 0:
         (fan_in, fan_out), std = list(all_stds.items())[int(np.argmax(gains))]
@@ -1179,7 +1350,7 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
     # A layer with one input (1 -> 1, 1 -> 1000), fed a unit-variance input, must keep to the
     # saturation limit too: the same model, one layer.
     for case, obs in zip(cases, observations):
-        if case.driver is None and not case.note and case.args[0] == 1:
+        if case.driver is None and case.args[0] == 1:
             std = float(obs.result)
             share = tanh_network_stats(lambda i, o, std=std: std, list(case.args))["saturated"]
             if share[0] > MAX_SATURATED:
@@ -1190,6 +1361,22 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
                     f"{std:.3g}, a gain std * sqrt(fan_in) of {std:.2f}: too large.",
                     "a layer with one input is a layer like any other: its z has the spread "
                     "std * sqrt(fan_in) when its input has unit variance.")
+    # ... and so must every layer of one input the driver asked for (1 -> k, k up to the
+    # largest fans): the one of largest std is the most saturated.
+    one_input = np.flatnonzero(fans[:, 0] == 1)
+    if one_input.size:
+        k = int(one_input[np.argmax(stds[one_input])])
+        (fan_in, fan_out), std = list(all_stds)[k], float(stds[k])
+        share = tanh_network_stats(lambda i, o, std=std: std, [fan_in, fan_out])["saturated"][0]
+        if share > MAX_SATURATED:
+            raise ExerciseError(
+                f"a layer with one input ({fan_in}->{fan_out}), fed an input of variance 1, is "
+                f"expected to be {share:.1%} saturated (tanh' < 0.01); at most "
+                f"{MAX_SATURATED:.0%} is allowed. Your std for it is {std:.3g}, a gain std * "
+                f"sqrt(fan_in) of {std:.2f}: too large.",
+                "a layer with one input is a layer like any other, however many outputs it "
+                "has: its z has the spread std * sqrt(fan_in) when its input has unit "
+                "variance.")
 
 
 TANH_INIT = Spec(

@@ -823,6 +823,27 @@ def _draw_softmax(rng) -> list[Case]:
     cases.append(_sm_case(f"one row of {long_row.shape[1]:,} classes whose class {spot} has a "
                           f"logit of {long_row[0, spot]:.4g}, the others near 0, axis=1",
                           long_row, 1))
+    # Slices whose maxima are a drawn distance apart (51 to 700 in float64, 25 to 85 in
+    # float32), the lower one spreading far below its maximum: a shift by the array's
+    # maximum when the slices' maxima are "close" (whatever the threshold) loses the lower
+    # slice's small probabilities, which its own shift keeps.
+    for dtype, name in ((np.float64, "float64"), (np.float32, "float32")):
+        apart, spread = _apart_slices(rng, dtype)
+        cases.append(_sm_case(f"{name} rows whose largest logits are "
+                              f"{float(np.ptp(apart.max(axis=1))):.4g} apart, the lower row "
+                              f"spreading {spread:.4g} below its own largest, axis=1",
+                              apart, 1, note={"mixed": True}))
+    # Probabilities near 1 (1 - p from the dtype's resolution up to 0.2) in every dtype: a
+    # top probability set to 1 above a threshold shows, whatever the threshold.
+    for dtype, name in ((np.float64, "float64"), (np.float32, "float32"),
+                        (np.float16, "float16"), (np.int64, "integer (int64)")):
+        rows, kk = int(rng.integers(4, 9)), 3 if dtype == np.float16 else int(rng.integers(3, 7))
+        near, _ = _near_one(rng, dtype, rows, kk)
+        near_axis = int(rng.choice([0, 1, -1, -2]))
+        near = near if near_axis in (1, -1) else near.T.copy()
+        cases.append(_sm_case(f"{name} logits of shape {near.shape}, axis={near_axis}: each "
+                              "slice's top probability near 1, from 0.8 to 1 minus a few "
+                              "steps of its dtype", near, near_axis, note={"nearone": True}))
     for dtype in (np.float64, np.float64, np.float32):
         ndim = int(rng.integers(1, 4))
         shape = _distinct_shape(rng, ndim)
@@ -905,6 +926,60 @@ def _mixed_scales(rng, shape, sign: float = 1.0) -> np.ndarray:
     return z
 
 
+#: Per dtype, where a right answer's probability near 1 stops being distinguishable from 1
+#: (the 1 - p the check still tells apart: a few times its tolerance at the top entry), and the
+#: dtype the rows are made in (integer logits: int64, judged as float64).
+_NEAR_ONE_FLOOR = {np.dtype(np.float64): 3e-13, np.dtype(np.int64): 5e-13,
+                   np.dtype(np.float32): 6e-5, np.dtype(np.float16): 4e-3}
+
+
+def _near_one(rng, dtype, rows: int, k: int, floor: float | None = None,
+              ceiling: float = 0.2):
+    """(logits of shape (rows, k), the top class of each row): rows whose top probability p
+    is near 1, 1 - p from ``floor`` (a few times what the dtype tells apart) up to
+    ``ceiling``: one row in each of ``rows`` equal steps of log(1 - p), drawn within its step,
+    the lowest within twice the floor; the rows in a random order (the first and last
+    included). The top class sits at a random column, the others 0 to 2 below
+    one another; float logits get a random offset."""
+    dtype = np.dtype(dtype)
+    floor = _NEAR_ONE_FLOOR[dtype] if floor is None else floor
+    edges = np.linspace(np.log(floor), np.log(ceiling), rows + 1)
+    q = np.exp(rng.uniform(edges[:-1], edges[1:]))
+    q[0] = floor * float(rng.uniform(1.0, 2.0))
+    q = q[rng.permutation(rows)]
+    integer = dtype.kind in "iu"
+    below = (rng.integers(0, 3, (rows, k - 1)) if integer else
+             rng.uniform(0.0, 2.0, (rows, k - 1))).astype(np.float64)
+    total = np.exp(-below).sum(axis=1)
+    gap = np.log(total * (1.0 - q) / q)  # 1 - p = S e^-g / (1 + S e^-g) = q
+    if integer:
+        # (a whole gap moves 1 - p by up to e^0.5 either way: kept above the floor)
+        gap = np.floor(gap)
+    offset = 0.0 if integer else float(rng.uniform(-10.0, 10.0) if dtype == np.float16
+                                       else rng.uniform(-50.0, 50.0))
+    top = rng.integers(0, k, rows)
+    z = np.empty((rows, k))
+    for r in range(rows):
+        others = offset - gap[r] - below[r]
+        z[r] = np.insert(others, top[r], offset)
+    return z.astype(dtype), top
+
+
+def _apart_slices(rng, dtype) -> tuple[np.ndarray, float]:
+    """Two rows of 4 logits (in a random order), the second's largest d below the first's
+    and its smallest s below its own largest: exp(-s) is a normal number while exp(-(d + s))
+    underflows (float64: d log-uniform from 51 to 700, s up to 700; float32: d from 25 to 85,
+    s up to 85)."""
+    high, low = (745.0, 700.0) if np.dtype(dtype) == np.float64 else (104.0, 85.0)
+    d = float(np.exp(rng.uniform(np.log(high + 6.0 - low), np.log(low))))
+    s = float(rng.uniform(max(high + 5.0 - d, 10.0), low))
+    upper = rng.normal(0.0, 1.0, 4)
+    upper[0] = 2.0
+    lower = np.array([2.0 - d, 2.0 - d - rng.uniform(0.5, 3.0), 2.0 - d - s / 2, 2.0 - d - s])
+    rows = np.array([rng.permutation(upper), rng.permutation(lower)])
+    return rows[rng.permutation(2)].astype(dtype), s
+
+
 def _softmax_reference(case: Case) -> np.ndarray:
     """The softmax of the case's (first) z along its axis."""
     return _softmax(case.args[0], axis=case.kwargs.get("axis", -1))
@@ -956,6 +1031,27 @@ def _judge_softmax(case: Case, obs, expected) -> None:
         rest = np.abs(values - expected) <= atol + rtol * np.abs(expected)
     right = bool(rest.all())
     if not right:
+        ones = ~rest & (values == 1.0) & (expected < 1.0)
+        if np.any(ones) and np.all(rest | ones):
+            at = tuple(int(i) for i in np.argwhere(ones)[0])
+            raise ExerciseError(
+                f"{call}{_for_z(z)} gave exactly 1 at index {at}, where the answer is 1 - "
+                f"{1.0 - expected[at]:.3g}: a probability near 1 rounded to 1 ({z.dtype} "
+                "logits).",
+                "exp(0) / sum is below 1 whenever another class has a probability that is not "
+                "0: keep what the division gives, to the last digit of the dtype, with nothing "
+                "rounded to 1.")
+        if mixed and z.dtype.kind == "f":
+            with np.errstate(all="ignore"):
+                e = np.exp(z - z.max())
+                whole = (e / e.sum(axis=axis, keepdims=True)).astype(float)
+            if _within(values, whole, rtol, atol) and not _within(whole, expected, rtol, atol):
+                raise ExerciseError(
+                    f"{call}{_for_z(z)} gave {show(got)}; the answer is {show(expected)}. That "
+                    "is what a shift by the whole array's largest logit gives: the lower "
+                    "slice's small probabilities underflow to 0, which its own maximum keeps.",
+                    "the constant subtracted from a slice must come from that slice (its own "
+                    "maximum, keepdims=True), however close the slices' maxima are.")
         # (tiny: a flush of small values, not an entry left out, shows here)
         flushed = (values == 0) & (expected > atol) & (expected < 1e-20)
         if np.any(flushed) and np.all(rest | flushed):
@@ -1014,7 +1110,8 @@ def _judge_softmax(case: Case, obs, expected) -> None:
             "a difference this small, on two equal logits, comes from a small constant added "
             "to the sum (e / (sum + 1e-14) is 5e-15 too small here) or from a rounding step: "
             "divide by the plain sum, with nothing added, in the input's own precision.")
-    if z.ndim > 1 and _within(values, _softmax(z.ravel()).reshape(z.shape), 1e-6, 1e-12):
+    if z.ndim > 1 and z.size > z.shape[axis] and _within(
+            values, _softmax(z.ravel()).reshape(z.shape), 1e-6, 1e-12):
         raise ExerciseError(
             f"{call} normalised over the whole array (all {z.size} values sum to 1) instead of "
             f"along axis {axis}.",
@@ -1081,9 +1178,16 @@ def _differs(call: str, got: np.ndarray, expected: np.ndarray, rtol, atol: float
     index = np.unravel_index(int(np.argmax(gap)), got.shape) if got.ndim else ()
     shown, wanted = pair(got[index], expected[index])
     at = f" at index {tuple(int(i) for i in index)}" if got.ndim else ""
+    with np.errstate(all="ignore"):
+        ratios = (got / expected)[bad & (expected != 0)]
+    common = ""
+    if ratios.size and np.all(np.isfinite(ratios)) and np.ptp(ratios) <= 1e-6 * abs(
+            float(ratios[0])):
+        common = f" (each of them is {float(ratios[0]):.6g} times the answer)"
     raise ExerciseError(
         f"{call} differs from the answer in {int(np.sum(bad))} of {got.size} values"
-        f"{_warned(said)}; the largest difference is{at}: got {shown}, expected {wanted}.", hint)
+        f"{common}{_warned(said)}; the largest difference is{at}: got {shown}, expected "
+        f"{wanted}.", hint)
 
 
 def _explain_softmax(case: Case, obs) -> str | None:
@@ -1172,10 +1276,11 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
         _batch(f"integer logits (int64), {n} samples, {k} classes, int32 labels",
                rng.integers(-6, 7, size=(n, k)), _labels(rng, n, k, np.int32)),
         _batch(f"confident right answers: the label's logit 30 above the others, {n} samples",
-               *_confident(rng, n, k, 30.0)),
+               *_confident(rng, n, k, 30.0), note={"small": True}),
         # The same with the label's logit at 0: every right form rounds the loss (about 1e-13)
         # to 2e-16 there, so a constant of 1e-15 added inside the logarithm shows.
-        _batch(f"confident right answers: the label's logit 0, the others near -30, {n} samples",
+        _batch(f"confident right answers: the label's logit 0, the others 18 to 36 below, "
+               f"{n} samples",
                *_confident_at_zero(rng, n, k), note={"tight": True}),
         # Exact zeros in the gradient: the label's p rounds to exactly 1 (the others are
         # below 1e-13), and exp(-750) is 0: a constant added to p (1e-15, 1e-18) or an
@@ -1184,6 +1289,15 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
                f"with its 0 (the label's p is 1 to the last digit, exp(-800) is 0), {n} samples",
                *_exact_rows(rng, n), note={"tight": True, "exact": True}),
     ]
+    # Confident right answers in every dtype: the label's probability near 1, 1 - p from the
+    # dtype's resolution up to 0.2, the row at the resolution's end at a random place. A
+    # probability near 1 rounded to 1 (a small loss set to 0) shows, whatever the threshold.
+    for dtype, name in ((np.float64, "float64"), (np.float32, "float32"),
+                        (np.int64, "integer (int64)")):
+        near, near_y = _near_one(rng, dtype, int(rng.integers(5, 11)), int(rng.integers(3, 7)))
+        cases.append(_batch(f"confident right answers, {name} logits: each label's "
+                            "probability near 1, from 0.8 to 1 minus a few steps of its dtype",
+                            near, near_y, note={"nearone": True}))
     # The first batch's twin: its labelled logits of two rows swapped (the same shape,
     # labels, sum, maximum and minimum, and the same logits everywhere else), so a result
     # kept by a summary of the batch shows, in the loss too.
@@ -1346,7 +1460,9 @@ def _exact_rows(rng, n: int):
 
 
 def _confident_at_zero(rng, n: int, k: int):
-    logits, y = _confident(rng, n, k, 30.0)
+    """Rows whose label's logit is 0 and largest, the losses from 5e-15 to 1e-8 (see
+    _near_one; one below 1e-14): a small loss set to 0 shows, even divided by n."""
+    logits, y = _near_one(rng, np.float64, n, k, floor=5e-15, ceiling=1e-8)
     return logits - logits[np.arange(n), y][:, None], y
 
 
@@ -1429,6 +1545,9 @@ def _judge_cross_entropy(case: Case, obs, expected) -> None:
                 expected))(float(np.mean(lse[:, 0] - picked))),
             gives="the mean of lse - z_y", fix="(m - z_y) + log(sum exp(z - m)) rounds only "
             "the small numbers (m - z_y is exact for integers)")
+    if (case.note.get("nearone") or case.note.get("tight") or case.note.get("small")) and \
+            math.isfinite(got):
+        _dropped_losses(call, got, expected, logits, y, atol, rtol)
     if case.note.get("ints"):
         _int_problem(call, got, expected, logits, case.note["ints"],
                      lambda w: _cross_entropy(w, y), said)
@@ -1495,6 +1614,30 @@ def _judge_cross_entropy(case: Case, obs, expected) -> None:
         f"are {show(_per_sample_losses(logits, y))}){_warned(said)}.",
         "the loss is the mean over the rows of minus the log-probability of the row's own "
         "label, with the log-probabilities normalised along each row.")
+
+
+def _dropped_losses(call: str, got: float, expected: float, logits, y, atol: float,
+                    rtol: float) -> None:
+    """Raise when the loss is the mean with some per-sample losses set to 0 (the smallest
+    ones, or a band of them: a label's probability near 1 rounded to 1)."""
+    losses = np.sort(_per_sample_losses(logits, y))
+    n = losses.size
+    ends = np.concatenate([[0.0], np.cumsum(losses)])
+    # the mean with the sorted losses i to j - 1 set to 0 (the smallest ones, or a band)
+    found = [(i, j) for i in range(n) for j in range(i + 1, n + 1)
+             if losses[j - 1] > 0 and abs(got - (ends[n] - ends[j] + ends[i]) / n)
+             <= atol + rtol * abs(expected)]
+    if found:
+        i, j = found[0]
+        which = (f"the {j} smallest per-sample losses (up to {losses[j - 1]:.3g})" if i == 0
+                 else f"the per-sample losses from {losses[i]:.3g} to {losses[j - 1]:.3g}")
+        raise ExerciseError(
+            f"{call} is {got:.6g}, expected {expected:.6g}: that is the mean with {which} "
+            "set to 0. Each label's probability here is near 1, not 1 (the per-sample "
+            f"losses are {show(_per_sample_losses(logits, y))}).",
+            "a small loss is a number too: -log p_y = (m - z_y) + log(sum exp(z - m)) is "
+            f"above 0 whenever another class has a probability that is not 0 "
+            f"({logits.dtype} logits): nothing rounded to 1 or set to 0.")
 
 
 def _wrapped_labels(y, k: int) -> list[tuple[str, np.ndarray]]:
@@ -1656,6 +1799,23 @@ def _judge_grad(case: Case, obs, expected) -> None:
     yy = np.asarray(y)
     onehot = _onehot(yy, k)
     with np.errstate(all="ignore"):
+        step = 4.0 * float(np.finfo(got.dtype).eps)
+        ones = ~right & (np.abs(values * n + onehot - 1.0) <= step) & (
+            expected * n + onehot < 1.0 - step)
+    if np.any(ones) and np.all(right | ones):
+        at = tuple(int(i) for i in np.argwhere(ones)[0])
+        shown, wanted = pair(values[at], expected[at])
+        which = "the label's entry" if at[1] == yy[at[0]] else "the entry"
+        raise ExerciseError(
+            f"{call} gave {shown} at index {at}, {which} of that row, where the answer is "
+            f"{wanted}: there p = {expected[at] * n + onehot[at]:.10g}, a probability near 1 "
+            f"rounded to 1 ({logits.dtype} logits).",
+            "p_ij is below 1 whenever another class has a probability that is not 0: keep what "
+            "the softmax gives, to the last digit, with nothing rounded to 1 (or to 0).")
+    # (the known mistakes are matched at the batch's own scale: on a batch of tiny entries a
+    # fixed 1e-12 would match anything)
+    atol_known = min(1e-12, 1e-6 * float(np.max(np.abs(expected)))) / n
+    with np.errstate(all="ignore"):
         p = _softmax(logits, axis=1)
         known = (
             (-expected, "has the wrong sign everywhere",
@@ -1693,8 +1853,8 @@ def _judge_grad(case: Case, obs, expected) -> None:
              "any class); a cast to a narrower integer type wraps the large ones.")
             for name, wrapped in _wrapped_labels(yy, k))
     for wrong, problem, hint in known:
-        if wrong.shape == values.shape and _within(values, wrong, 1e-6, 1e-12 / n) and not (
-                _within(wrong, expected, 1e-6, 1e-12 / n)):
+        if wrong.shape == values.shape and _within(values, wrong, 1e-6, atol_known) and not (
+                _within(wrong, expected, 1e-6, atol_known)):
             raise ExerciseError(f"{call} {problem}: got {show(got)}, expected "
                                 f"{show(expected)}.", hint)
     if case.note.get("exact"):
@@ -1921,6 +2081,25 @@ def _draw_temperature(rng) -> list[Case]:
         f"{negative.min():.4g} (a spread above 709)", negative,
         _top_probability(negative, float(np.exp(rng.uniform(np.log(50.0), np.log(500.0))))),
         note={"negmax": True}))
+    # Targets near both ends of what T in [1e-3, 1e3] reaches, a drawn distance inside, from
+    # 1.5 to 5 times the tolerance: near 1 (just below the top probability at T = 1e-3), and
+    # just above the top probability at T = 1000 (near 1/k). A search that takes a
+    # probability near 1 for 1, or one near 1/k for 1/k, misses (whatever its threshold, up
+    # to a few 1e-4 from the end).
+    top_end = _moderate_logits(rng, k, top_not_first=True)
+    inside = [TEMPERATURE_TOLERANCE * float(np.exp(rng.uniform(np.log(1.5), np.log(5.0))))
+              for _ in range(2)]
+    near_top = _top_probability(top_end, 1e-3) - inside[0]
+    cases.append(_temperature_case(f"a target near 1, {near_top:.6g} (T well below 1)", top_end,
+                                   near_top))
+    # (logits of a small spread: the top probability at T = 1000 is within a few 1e-4 of
+    # 1/k, so a target just above it is too)
+    low_end = _moderate_logits(rng, k + 1) * 0.2
+    floor_p = _top_probability(low_end, 1e3)
+    near_low = floor_p + inside[1]
+    cases.append(_temperature_case(
+        f"a target near 1/{k + 1}: {near_low:.6g}, just above {floor_p:.6g}, the top "
+        "probability at the largest T, 1000", low_end, near_low))
     kk = int(rng.integers(2, 8))
     cases.append(_scaled(rng, f"random logits of {kk} classes", kk, 0.003, 300.0,
                          offset=float(rng.uniform(-100, 100))))

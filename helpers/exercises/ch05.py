@@ -28,7 +28,7 @@ from .._blas import one_blas_thread
 from ._contract import expect_float, pair
 from ._core import ExerciseError, check_keys, exercise_check
 from ._plain import Build, describe
-from ._spec import Case, Spec, builder, work_cases
+from ._spec import Case, Spec, _laid_out, builder, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -90,8 +90,9 @@ def _random_matrix_shape(rng, low: int = 1, high: int = 12) -> tuple[int, int]:
 
 @builder("ch05.layout")
 def _layout(a, order):
-    """``a`` in the memory layout ``order`` ("C" or "F"): one matrix of a pair in each."""
-    return np.asfortranarray(a) if order == "F" else np.ascontiguousarray(a)
+    """``a`` in the memory layout ``order``: "C", or one of the spec layer's ("F", "S": see
+    ``_spec._laid_out``); one matrix of a pair in each."""
+    return np.ascontiguousarray(a) if order == "C" else _laid_out(a, order)
 
 
 def _pair(case: Case) -> tuple[np.ndarray, np.ndarray]:
@@ -107,14 +108,41 @@ def _log_size(rng, low: int, high: int) -> int:
                                                              math.log(high)))))))
 
 
+def _spiked(rng, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``after`` (changed in place) with its step made large at a few places: one in the first
+    row, one in the last, one in the first column, one in the last, and two to four at
+    drawn places (odd and even rows). Together they weigh about as much as the rest of the
+    step, each a share of several per cent: a result that leaves out a row or a column
+    (the first, the last, every other one, all but the first thousand) is wrong by far more
+    than float32's rounding, however large the matrix. (No more than that: a float32 sum
+    taken one term after the other, which a right answer may take, would lose the small
+    terms beside much larger ones.)"""
+    rows, columns = before.shape
+    places = [(0, rng.integers(columns)), (rows - 1, rng.integers(columns)),
+              (rng.integers(rows), 0), (rng.integers(rows), columns - 1)]
+    places += [(rng.integers(rows), rng.integers(columns))
+               for _ in range(int(rng.integers(2, 5)))]
+    if rows > 2:  # an odd and an even row among the drawn places
+        places[-2] = (int(rng.integers(rows // 2)) * 2, places[-2][1])
+        places[-1] = (min(rows - 1, int(rng.integers(rows // 2)) * 2 + 1), places[-1][1])
+    r, c = (np.array(v, dtype=np.intp) for v in zip(*places))
+    step = float(np.linalg.norm(after - before))
+    size = step / math.sqrt(len(places)) * rng.uniform(0.7, 1.3, len(places))
+    after[r, c] = before[r, c] + (size * rng.choice([-1.0, 1.0], len(places))).astype(
+        after.dtype)  # (in place: ``after`` is the caller's new array)
+    return after
+
+
 def _large_pairs(rng, W: np.ndarray, W_after: np.ndarray) -> list[Case]:
     """The large work cases of float32, int64 and int32 weights: their sizes drawn
     log-uniformly from 1,937 entries (beyond the 43 x 44 of earlier checks), one of the three
-    (drawn) up to 2,000,000 entries and the others up to 100,000 (a loop driven from C, which
-    no work limit stops, runs to the end on each), their shapes drawn too, their values cut
-    from the float64 pair (W, W_after) at a drawn place (no new draw of millions of numbers).
-    The int32 one has entries whose squares fit in int32
-    (up to 46,340) but whose sums of squares do not."""
+    (drawn) up to 2,000,000 entries and the others up to 100,000, their shapes drawn too,
+    their values cut from the float64 pair (W, W_after)
+    at a drawn place (no new draw of millions of numbers). The float32 one has its step
+    spiked (see _spiked). The int32 one has entries whose squares fit in int32
+    (up to 46,340) but whose sums of squares do not. (A loop driven from C, which no work
+    limit stops, runs to the end on each: their rows are drawn log-uniformly, few on most
+    draws.)"""
     flat, flat_after = W.ravel(), W_after.ravel()
     big = int(rng.integers(3))
     cases = []
@@ -129,7 +157,8 @@ def _large_pairs(rng, W: np.ndarray, W_after: np.ndarray) -> list[Case]:
         after = flat_after[start:start + n].reshape(shape)
         name = np.dtype(dtype).name
         if dtype == np.float32:
-            pair_ = (before.astype(dtype), after.astype(dtype))
+            a = before.astype(dtype)
+            pair_ = (a, _spiked(rng, a, after.astype(dtype)))
             size = ""
         else:
             high = (int(rng.integers(20_000, 46_341)) if dtype == np.int32 else
@@ -143,6 +172,38 @@ def _large_pairs(rng, W: np.ndarray, W_after: np.ndarray) -> list[Case]:
         cases.append(Case(f"{name}: a {shape[0]:,} x {shape[1]:,} matrix{size}", pair_,
                           work="large", size=min(shape), elements=n,
                           note={"integer": dtype != np.float32}))
+    return cases
+
+
+def _long_float32(rng, W: np.ndarray, W_after: np.ndarray) -> list[Case]:
+    """Two float32 pairs as long as the text allows, on every draw, one tall and one wide (in
+    a drawn order): a long side of 200,000 to a million entries (drawn log-uniformly) and
+    one or two short ones; on one draw in four the first has three or four short ones, so
+    that it holds more than the 2,000,000 entries of the largest pairs before. An answer
+    that changes its ways beyond some number of rows, or of columns, shows on one of them.
+    Their rows (or columns) are the tall float64 pair's columns (W, W_after: a million rows
+    x 2), as they are and reversed (no new draw of millions of numbers); their steps are
+    spiked (see _spiked)."""
+    past = rng.integers(4) == 0
+    tall_first = bool(rng.integers(2))
+    cases = []
+    for j in range(2):
+        if j == 0 and past:
+            k = int(rng.integers(3, 5))
+            length = _log_size(rng, 2_000_000 // k + 1, W.shape[0])
+        else:
+            k = int(rng.integers(1, 3))
+            length = _log_size(rng, 200_000, W.shape[0])
+        tall = tall_first == (j == 0)
+        shape = (length, k) if tall else (k, length)
+        before, after = np.empty(shape, np.float32), np.empty(shape, np.float32)
+        for i, source in enumerate(rng.permutation(4)[:k]):
+            x, y = ((W, W_after) if source < 2 else (W[::-1], W_after[::-1]))
+            at = (slice(None), i) if tall else i
+            before[at] = x[:length, source % 2]
+            after[at] = y[:length, source % 2]
+        cases.append(Case(f"float32: a {shape[0]:,} x {shape[1]:,} matrix",
+                          (before, _spiked(rng, before, after))))
     return cases
 
 
@@ -242,6 +303,14 @@ def _draw_update_ratio(rng) -> list[Case]:
     # cost some 10-40 ms of CPU on a busy machine, so numpy's time must include them, and
     # the matrices must be large enough for a loop (130 ns an entry and up) to stand out.
     def pair_of(shape, large, dtype=np.float64):
+        if np.prod(shape) > 100_000:
+            # (uniform numbers: a normal draw of millions costs four times as much)
+            W = rng.random(shape)
+            W -= 0.5
+            d = rng.random(shape)
+            d -= 0.5
+            d *= 10 ** rng.uniform(-4, -2) * np.linalg.norm(W) / np.linalg.norm(d)
+            return W, W + d
         W = _weights(rng, shape)
         W_after = _step(rng, W, 10 ** rng.uniform(-4, -2))  # a drawn step: no ratio to fit
         if np.dtype(dtype).kind == "i":
@@ -249,13 +318,16 @@ def _draw_update_ratio(rng) -> list[Case]:
         return W.astype(dtype), W_after.astype(dtype)
 
     # One pair whose two matrices come in different memory layouts (W_after, or W_before,
-    # as a transpose is): an answer that reads the raw memory of each pairs the wrong entries.
+    # in Fortran order as a transpose is; the other in C order, or as a strided view as a
+    # slice is, whose elements run in C order too): an answer that reads the raw memory of
+    # each, or flattens each in its own memory order, pairs the wrong entries.
     W = _weights(rng, _random_matrix_shape(rng, 2, 9))
     W_after = _step(rng, W, rng.uniform(0.05, 0.5))
-    fortran = int(rng.integers(2))
+    fortran, other = int(rng.integers(2)), str(rng.choice(["C", "S"]))
+    how = "in C order" if other == "C" else "as a strided view (in C order)"
     add(f"W_{('before', 'after')[fortran]} in Fortran order (as a transpose is), the other "
-        "in C order", *(Build("ch05.layout", {"a": a, "order": "F" if j == fortran else "C"})
-                       for j, a in enumerate((W, W_after))))
+        f"{how}", *(Build("ch05.layout", {"a": a, "order": "F" if j == fortran else other})
+                    for j, a in enumerate((W, W_after))))
     # Every draw, one pair handed over in Fortran order and one as strided views, besides
     # those the spec layer draws: an answer that assumes C order shows on every draw.
     plain = [c for c in cases[1:] if c.order == "C" and isinstance(c.args[0], np.ndarray)
@@ -285,6 +357,7 @@ def _draw_update_ratio(rng) -> list[Case]:
         name = np.dtype(dtype).name
         cases += [Case(f"{name}: a 3 x 4 input", pair_of((3, 4), False, dtype), work="small",
                        size=3, elements=12), large]
+    cases += _long_float32(rng, *timed[-2].args)
     for name, shapes in (("one row: ", ((1, 4), (1, 2000))),
                          ("one column: ", ((4, 1), (2000, 1)))):
         pair = work_cases(pair_of, shapes=shapes, name=name)
@@ -359,7 +432,28 @@ def _ratio_mistakes(before, after) -> dict[str, float]:
             "this averages a ratio per row instead of dividing the norms of the whole "
             "matrices":
                 np.mean(norm(d, axis=1) / norm(b, axis=1)),
+            **_parts_left_out(b, d),
         }
+
+
+def _parts_left_out(b: np.ndarray, d: np.ndarray) -> dict[str, float]:
+    """The ratio of a part of the matrices only (a row or a column left out, every other
+    one taken), with what it leaves out: the check's float32 pairs have their step spiked
+    in the first and last rows and columns and at drawn places (see _spiked), so that each
+    of these differs from the ratio by far more than float32's rounding."""
+    norm = np.linalg.norm
+    parts = {}
+    for axis, (name, names) in enumerate((("row", "rows"), ("column", "columns"))):
+        for what, keep in ((f"the first {name}", slice(1, None)),
+                           (f"the last {name}", slice(None, -1)),
+                           (f"every other {name} (it takes the even {names} only)",
+                            slice(None, None, 2)),
+                           (f"every other {name} (it takes the odd {names} only)",
+                            slice(1, None, 2))):
+            at = (keep, slice(None)) if axis == 0 else (slice(None), keep)
+            parts[f"this leaves out {what} of each matrix"] = (
+                norm(d[at]) / norm(b[at]) if b.shape[axis] > 1 else np.nan)
+    return parts
 
 
 _RATIO_HINT = ("the ratio is the size of the change over the size of the weights before it, "
@@ -452,7 +546,7 @@ def _judge_update_ratio(case: Case, obs, expected: float) -> None:
     if math.isfinite(value):
         for mistake, wrong in _ratio_mistakes(W_before, W_after).items():
             if (np.isfinite(wrong) and not np.isclose(wrong, expected, rtol=1e-3)
-                    and np.isclose(value, wrong, rtol=1e-5, atol=1e-12)):
+                    and np.isclose(value, wrong, rtol=max(1e-5, 2 * rtol), atol=1e-12)):
                 raise ExerciseError(f"{problem}: {mistake}.", _RATIO_HINT)
     # (A NaN too: wrapped int32 squares can sum to a negative number.)
     narrow = (_narrow_integer_mistake(W_before, W_after, value)
@@ -778,9 +872,13 @@ def _judge_diagnosis(case: Case, obs, expected) -> None:
     if wrong:
         first = wrong[0]
         others = f" (also check run {', '.join(wrong[1:])})" if len(wrong) > 1 else ""
+        written = answers[first]  # (as the student wrote it, and as the check reads it)
+        read_as = "" if _fault_key(written) == written else f" (read as {labels[first]!r})"
         raise ExerciseError(
             f"{len(RUNS) - len(wrong)} of {len(RUNS)} diagnoses are right. Run {first} is not "
-            f"{labels[first]!r}{others}.",
+            f"{labels[first]!r}{others}." if not read_as else
+            f"{len(RUNS) - len(wrong)} of {len(RUNS)} diagnoses are right. {written!r}"
+            f"{read_as} is not run {first}'s fault{others}.",
             f"run {first}: {_LOOK[first]}.")
 
 
@@ -997,26 +1095,32 @@ def _draw_epochs(rng) -> list[Case]:
     # slowest): on 2,000,000 entries, first reached after three quarters of them, the one
     # takes 20-40 ms, the other 1-7, on each side of the core's floor of 10 ms. (A first hit
     # anywhere in the second half put an iterator that stops there at 5 times numpy's time,
-    # the limit.) A list of the mask is seen as such: tolist and list methods on 10,000+
-    # elements are loops in disguise. Its length is drawn (1,600,000 to 2,600,000).
+    # the limit; the timed curve now never reaches its target, so it runs to the end.) A list
+    # of the mask is seen as such: tolist and list methods on 10,000+ elements are loops in
+    # disguise. Its length is drawn (see below).
     # A long curve reached early, at an odd epoch, its length drawn from 200,000 to 2,000,000:
     # a search of part of a long curve (its second half, every other entry) misses.
     n_early = _log_size(rng, 200_000, 1_999_999)
     early, early_t = _long_curve(rng, n_early, earliest=0.01, latest=0.1, odd=True)
     cases.append(Case(f"a curve of {n_early:,} epochs, first reaching the target {early_t!r} in "
                       "its first tenth, at an odd epoch", (early, early_t)))
-    n_timed = _log_size(rng, 1_600_000, 2_600_000)
-    timed, timed_t = _long_curve(rng, n_timed, earliest=0.75)
-    cases.append(Case(f"a curve of {n_timed:,} epochs, first reaching the target {timed_t!r} in "
-                      "its second half (timed against numpy's own loops)", (timed, timed_t),
-                      work="timed"))
+    # The timed curve never reaches its target (its best entry, at a drawn place in its
+    # second half, one float step below it): an answer that drops the "never" branch beyond
+    # some length shows on every draw, and a loop, which runs to its end, shows in time. Its
+    # length is drawn from 1,600,000 to 3,200,000 entries (past the 2,600,000 of the longest
+    # curve before on about a third of the draws).
+    n_timed = _log_size(rng, 1_600_000, 3_200_000)
+    timed, timed_t = _long_curve(rng, n_timed, earliest=0.5, never=True)
+    cases.append(Case(f"a curve of {n_timed:,} epochs, never reaching the target {timed_t!r} "
+                      "(its best entry one float step below it; timed against numpy's own "
+                      "loops)", (timed, timed_t), work="timed"))
     for i, c in enumerate(cases):  # every case, the work cases too: a message points at it
         c.note["index"] = i
     return cases
 
 
 def _long_curve(rng, n: int, earliest: float = 0.5, latest: float = 0.9,
-                odd: bool = False) -> tuple[np.ndarray, float]:
+                odd: bool = False, never: bool = False) -> tuple[np.ndarray, float]:
     """A long curve and a target it first reaches at a drawn place (after the fraction
     ``earliest`` of it, before ``latest``; at an odd epoch if ``odd``): below the target until then,
     many entries within 1e-6 of it and one a float step below (a lower precision, or a target
@@ -1038,6 +1142,8 @@ def _long_curve(rng, n: int, earliest: float = 0.5, latest: float = 0.9,
     c[near] = t - rng.uniform(1e-9, 1e-6, near.size)
     c[hit // 2] = np.nextafter(t, 0)
     c[hit] = t
+    if never:  # never reached: every entry below t, the best one float step below it
+        np.minimum(c, np.nextafter(t, 0), out=c)
     return c, t
 
 

@@ -1504,6 +1504,12 @@ def _draw_derivative(rng) -> list[Case]:
              (rng.choice(x, size=tall),), answer=1, note={"role": "same"}, order="F"),
         Case("an empty float32 array of shape (0,)", (np.zeros(0, dtype=np.float32),),
              answer=1),
+        # Negative zero, an ordinary float (-1.0 * 0.0, a negated zero bias): its derivative
+        # is the one at 0 (np.unique above keeps only one of the two zeros).
+        *(Case(f"negative zero, np.full({k}, -0.0) ({np.dtype(t).name})",
+               (np.full(k, -0.0, dtype=t),), answer=1, note={"role": f"negzero{bits}"})
+          for k, t, bits in ((int(rng.integers(1, 6)), np.float64, 64),
+                             (int(rng.integers(1, 6)), np.float32, 32))),
         Case("dense random points out to |x| = 100 (one in every 1e-4 on [-5, 5], every "
              "2e-4 |x| beyond): your `my_activation` at x and x +- h, `my_derivative` at x, "
              "and both again close around every jump of the slope or the derivative",
@@ -1763,6 +1769,8 @@ def _judge_derivative_all(cases, observations, expected) -> None:
         raise ExerciseError(problem, hint or (
             "differentiate term by term with the product and chain rules, and compare each term "
             "at this x with (f(x + h) - f(x - h)) / (2h), h = 1e-5."))
+    _judge_negative_zero(roles, x, d, kink, left, right, band, richardson, rounding, scale,
+                         bend, jump2, h)
     _judge_dense(record)
     # 3. The same derivative on other shapes and dtypes: its values at the same points.
     x, d, n = x_main, d_main, n_main
@@ -1782,6 +1790,42 @@ def _judge_derivative_all(cases, observations, expected) -> None:
                 "same numbers as floats: no reduction over the array, no cast back to the "
                 "input's dtype.")
     _check_timed(*roles["timed"], _D)
+
+
+def _judge_negative_zero(roles, x, d, kink, left, right, band, richardson, rounding, scale,
+                         bend, jump2, h) -> None:
+    """The derivative at -0.0 (float64 and float32) is judged as the one at 0: close to the
+    finite differences there, or between the one-sided slopes if 0 is a kink."""
+    at = np.flatnonzero(x == 0)
+    if not at.size:
+        return
+    i = int(at[0])
+    for bits, rtol in ((64, 1e-8), (32, _F32_RTOL)):
+        case, obs = roles[f"negzero{bits}"]
+        got = _result_of(case, obs).ravel()
+        with np.errstate(invalid="ignore"):
+            slack = rtol * max(1.0, abs(float(richardson[i]))) + rounding[i]
+            close = np.abs(got - richardson[i]) <= slack
+            if bend[i]:
+                close |= np.abs(got - richardson[i]) <= 2 * h[i] * jump2[i] + slack
+            between = kink[i] & (got >= min(left[i], right[i]) - band[i] - rtol * scale[i]) & (
+                got <= max(left[i], right[i]) + band[i] + rtol * scale[i])
+            ok = (close | between) & np.isfinite(got)
+        if not ok.all():
+            j = int(np.argmin(ok))
+            shown = float(left[i] if kink[i] else richardson[i])
+            at_zero = (f"any value from {min(left[i], right[i]):.6g} to "
+                       f"{max(left[i], right[i]):.6g} (a kink)"
+                       if abs(left[i] - right[i]) > 1e-3 * scale[i] else
+                       f"about {shown:.6g}" if kink[i] else
+                       f"{pair(got[j], shown)[1]}")
+            raise ExerciseError(
+                f"{_D} gives {pair(got[j], shown)[0]} at x = -0.0 (negative zero, "
+                f"{case.args[0].dtype}), but {float(d[i]):.6g} at x = 0.0, and finite "
+                f"differences at 0 give {at_zero}.",
+                "-0.0 is an ordinary zero (-1.0 * 0.0, a negated zero bias give it) and equals "
+                "0.0: the derivative there is the one at 0. A test that tells the two apart "
+                "(np.signbit, 1 / x, np.copysign) picks the wrong branch.")
 
 
 def _dense_record(case: Case, obs) -> dict:
@@ -2065,7 +2109,7 @@ def _rounding_room(formula: str, sides: list, x: np.ndarray) -> list[np.ndarray]
 def _check_formula_values(formula: str, x: np.ndarray, y: np.ndarray) -> None:
     """Every side of the formula (f(x) = a = b: a and b) must be one the reader can evaluate
     (a domain at its end left out; a piecewise formula is taken as written), and give the
-    values of `my_activation` wherever both are finite, out to |x| = 1e4: to six digits, and
+    values of `my_activation` wherever both are finite, out to |x| = 1e12: to six digits, and
     what its rounded constants allow (a constant written 1.7 may be 1.65 to 1.75)."""
     sides = _latex.read_sides(formula)
     unread = [why for fn, why in sides if fn is None]
@@ -2074,8 +2118,11 @@ def _check_formula_values(formula: str, x: np.ndarray, y: np.ndarray) -> None:
             f"the check cannot read your formula {_formula_text(formula)}: it stops at "
             f"{unread[0]}. So it cannot compare the formula with `my_activation`, and the "
             "formula must describe the function you wrote.", _READABLE_HINT)
+    # (every point beyond |x| = 1e4, out to 1e12: a function that leaves its formula far out,
+    # a jump to another value at |x| = 2e4 say, shows wherever it leaves it)
     near, out = np.abs(x) <= 5, (np.abs(x) > 5) & (np.abs(x) <= _FINITE_UP_TO)
-    pick = np.concatenate([np.flatnonzero(near)[::7], np.flatnonzero(out)[::29]])
+    pick = np.concatenate([np.flatnonzero(near)[::7], np.flatnonzero(out)[::29],
+                           np.flatnonzero(np.abs(x) > _FINITE_UP_TO)])
     x, y = x[pick], y[pick]
     fns = [fn for fn, _ in sides if fn is not None]
     for fn, room in zip(fns, _rounding_room(formula, fns, x)):
@@ -2794,6 +2841,8 @@ def _draw_stability(rng) -> list[Case]:
     values = np.unique(np.concatenate([STABILITY_INPUTS, _MODERATE, -_MODERATE,
                                        _OVERFLOW_EDGES, -_OVERFLOW_EDGES, extra, spread,
                                        -spread, _TINY32]))
+    # and negative zero (np.unique keeps one zero): an ordinary input, whose slope is 0's
+    values = np.concatenate([values, [-0.0]])
     values = values[rng.permutation(values.size)]
     # float64 gets tiny inputs float32 does not hold too (subnormals among them): a formula
     # guarded at x == 0 alone gives 0 / 0 there.
@@ -2950,7 +2999,10 @@ def _judge_stability_all(cases, observations, expected) -> None:
         raise ExerciseError(
             f"at x = {x[j]:g} `my_derivative` gives {d[j]:.6g} but the slope of "
             f"`my_activation` there, (f(x + h) - f(x - h)) / (2h) with h = {h[j]:g}, is "
-            f"{slope[j]:.6g}: the two no longer describe the same function.",
+            f"{slope[j]:.6g}: the two no longer describe the same function"
+            + (" (at negative zero, an ordinary zero: np.signbit, 1 / x or np.copysign tell "
+               "it apart from 0.0, the formula should not)." if x[j] == 0 and np.signbit(x[j])
+               else "."),
             "a stable form must be algebraically equal to the original formula for every x, "
             "and the derivative must stay the derivative of the forward pass.")
 
@@ -3001,11 +3053,27 @@ def _dead_below_a_tolerance(net, number: float) -> float | None:
     if not outputs:
         return None
     largest = [np.max(np.abs(a), axis=0) for a in outputs]
-    for t in np.unique(np.concatenate(largest)) * (1 + 1e-9):
+    for t in np.nextafter(np.unique(np.concatenate(largest)), np.inf):
         if t > 0 and math.isclose(float(np.mean([np.mean(m < t) for m in largest])), number,
                                   rel_tol=1e-6, abs_tol=1e-12):
             return float(t)
     return None
+
+
+def _flat_below_a_threshold(net, number: float) -> tuple[float, float] | None:
+    """The interval of thresholds t for which the pooled share of hidden entries with
+    |f'(z)| < t is ``number`` (the network's cache holds the batch's z), or None."""
+    zs = net.cache["z"][:-1]
+    if not zs or not math.isfinite(number):
+        return None
+    with np.errstate(all="ignore"):
+        g = np.sort(np.abs(np.concatenate([act.grad(z).ravel() for act, z in
+                                           zip(net.hidden_activations, zs)])))
+    k = int(round(number * g.size))
+    if not 0 <= k <= g.size or not math.isclose(k / g.size, number, rel_tol=1e-9,
+                                                 abs_tol=1e-12):
+        return None
+    return (float(g[k - 1]) if k else 0.0), (float(g[k]) if k < g.size else math.inf)
 
 
 def _variants_gradient_flow(net, X, y) -> dict[str, dict[str, float]]:
@@ -3119,12 +3187,16 @@ def _run_guarded(call, *guarded):
 
 
 @builder("ch06.mlp")
-def _build_mlp(sizes, activation, output, init, bias_init, seed, biases=None):
-    """An MLP; ``biases``, if given, one list per hidden layer: each unit's own bias."""
+def _build_mlp(sizes, activation, output, init, bias_init, seed, biases=None, held=None):
+    """An MLP; ``biases``, if given, one list per hidden layer: each unit's own bias;
+    ``held``, if given, one list per hidden layer of units whose incoming weights are 0 (their
+    pre-activation is their bias on every sample, exactly)."""
     net = nn.MLP(list(sizes), activation=activation, output=output, init=init,
                  bias_init=bias_init, seed=seed)
     for layer, values in enumerate(biases or ()):
         net.biases[layer][:] = values
+    for layer, units in enumerate(held or ()):
+        net.weights[layer][:, list(units)] = 0.0
     return net
 
 
@@ -3145,7 +3217,7 @@ def _drive_flow(answers, net, X, y):
 
 
 def _flow_case(rng, label, activation, init, bias, hidden, dataset, n, *, output="sigmoid",
-               classes=2, take=None, biases=None, telling=True) -> Case:
+               classes=2, take=None, biases=None, telling=True, held=None) -> Case:
     seed, data_seed = (int(s) for s in rng.integers(0, 10_000, 2))
     kwargs = {"n": n, "seed": data_seed}
     if dataset == "spirals":
@@ -3163,6 +3235,8 @@ def _flow_case(rng, label, activation, init, bias, hidden, dataset, n, *, output
               "bias_init": bias, "seed": seed}
     if biases is not None:
         recipe["biases"] = [[float(b) for b in layer] for layer in biases]
+    if held is not None:
+        recipe["held"] = [[int(u) for u in layer] for layer in held]
     if telling and "relu" in ([activation] if isinstance(activation, str) else activation):
         # No layer dead on every sample, which would leave no gradient; with three layers,
         # some dead units in unequal shares (so the ways of averaging differ): else redraw.
@@ -3175,6 +3249,8 @@ def _flow_case(rng, label, activation, init, bias, hidden, dataset, n, *, output
              + ("" if biases is None else ", then each hidden unit's bias set to "
                 + "; ".join("[" + ", ".join(f"{b:.4g}" for b in layer) + "]"
                             for layer in biases))
+             + ("" if held is None else ", the incoming weights of units "
+                + "; ".join(str(list(layer)) for layer in held) + " of each hidden layer set to 0")
              + f" and X, y = {load}")
     return Case(f"{label}: {setup}", (Build("ch06.mlp", recipe), X, y), driver="ch06.flow")
 
@@ -3220,22 +3296,102 @@ def _draw_flow(rng) -> list[Case]:
         # of the dead fractions exceeds the pooled flat fraction (a flat taken as
         # max(flat, dead), or dead and flat mixed up, shows).
         _narrow_dead_case(rng),
-        _flow_case(rng, "five hidden layers, one activation each, three classes, one sample",
-                   [str(a) for a in rng.permutation(["relu", "sigmoid", "tanh", "elu",
-                                                     "softplus"])],
-                   "xavier", 0.0, _unequal_widths(rng, 5, 4, 10), "spirals", 30,
-                   output="softmax", classes=3, take=1),
+        _five_layers_case(rng),
     ]
+
+
+def _five_layers_case(rng) -> Case:
+    # (with entries just either side of the flat threshold, at drawn distances: a few units
+    # of each layer but the ReLU one held there)
+    names = [str(a) for a in rng.permutation(["relu", "sigmoid", "tanh", "elu", "softplus"])]
+    widths = _unequal_widths(rng, 5, 4, 10)
+    held, biases = _held_near_threshold(rng, names, widths)
+    return _flow_case(rng, "five hidden layers, one activation each, three classes, one sample; "
+                      "a few units of each layer but the ReLU one held where |f'(z)| is just "
+                      "below or just above 0.01 (their incoming weights 0)", names, "xavier",
+                      0.0, widths, "spirals", 30, output="softmax", classes=3, take=1,
+                      biases=biases, held=held)
 
 
 def _tiny_outputs_case(rng) -> Case:
     widths = _unequal_widths(rng, 2, 4, 10)
-    biases = [-np.geomspace(8, 690, w) * np.exp(rng.uniform(-0.02, 0.02, w)) for w in widths]
-    biases = [b[rng.permutation(b.size)] for b in biases]
-    return _flow_case(rng, "sigmoid units with biases from -8 to -690 (tiny outputs, from 3e-4 "
-                      "down to 1e-300, never 0: alive)", "sigmoid", "xavier", -8.0, widths,
-                      str(rng.choice(["moons", "blobs"])), int(rng.integers(8, 25)),
-                      biases=biases)
+    # The first layer's units from -8 to -690 (its inputs, X W, move z by a few units); the
+    # second's, whose inputs are the first's tiny outputs (z within 0.01 of the bias), on to
+    # float64's subnormals: one unit at the smallest float, 5e-324, on every sample (a bias
+    # from -744.1 to -745: exp(z) rounds to it, not to 0), one at a drawn place among the
+    # subnormals, never 0.
+    first = -np.geomspace(8, 690, widths[0]) * np.exp(rng.uniform(-0.02, 0.02, widths[0]))
+    second = -np.geomspace(8, 700, widths[1]) * np.exp(rng.uniform(-0.02, 0.02, widths[1]))
+    second[-1] = -rng.uniform(744.1, 745.0)
+    second[-2] = -rng.uniform(709.0, 743.5)
+    biases = [b[rng.permutation(b.size)] for b in (first, second)]
+    return _flow_case(rng, "sigmoid units with biases from -8 to -745 (tiny outputs, from 3e-4 "
+                      "down to float64's smallest subnormal, 5e-324, never 0: alive)", "sigmoid",
+                      "xavier", -8.0, widths, str(rng.choice(["moons", "blobs"])),
+                      int(rng.integers(8, 25)), biases=biases)
+
+
+_THRESHOLD_ACTIVATIONS = ("tanh", "sigmoid", "softplus", "elu", "silu")
+
+
+_CROSSINGS: dict[str, np.ndarray] = {}
+
+
+def _crossings(name: str) -> np.ndarray:
+    """Where |f'| crosses the flat threshold 0.01 on [-12, 12], to within 0.01 (kept)."""
+    if name not in _CROSSINGS:
+        grid = np.linspace(-12.0, 12.0, 2401)
+        with np.errstate(all="ignore"):
+            g = np.abs(activations.get(name).grad(grid)) - diagnostics.SATURATION_THRESHOLD
+        _CROSSINGS[name] = grid[np.flatnonzero(np.sign(g[:-1]) * np.sign(g[1:]) <= 0)]
+    return _CROSSINGS[name]
+
+
+def _near_threshold(rng, name: str, below: np.ndarray, closest: np.ndarray) -> np.ndarray:
+    """Pre-activations z where |f'(z)| is just below (``below``) or above the flat threshold
+    0.01, at drawn relative distances from 1e-2 down to 1e-12 (``closest``: below 1e-11),
+    which the rounding of f' (some 1e-14 relative) cannot cross; one per entry of ``below``."""
+    act, t = activations.get(name), diagnostics.SATURATION_THRESHOLD
+    distance = 10 ** np.where(closest, rng.uniform(-12, -11, below.size),
+                              rng.uniform(-12, -2, below.size))
+    target = (t * np.where(below, 1 - distance, 1 + distance))[:, None]
+    # (a target 1% off 0.01 moves the crossing by at most 0.02 for these activations)
+    centre = rng.choice(_crossings(name), below.size)
+    lo, hi = centre - 0.05, centre + 0.06
+    rows = np.arange(below.size)
+    with np.errstate(all="ignore"):
+        for _ in range(7):  # zoom in on each crossing, 256 times closer each time
+            points = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, 257)[None, :]
+            g = np.abs(act.grad(points)) - target
+            k = np.argmax(np.sign(g[:, :-1]) * np.sign(g[:, 1:]) <= 0, axis=1)
+            lo, hi = points[rows, k], points[rows, k + 1]
+        g_lo = g[rows, k]
+    # the end of the last interval on the wanted side: |f'| < target (below) or >= (above)
+    use_lo = np.where(below, g_lo < 0, g_lo >= 0)
+    return np.where(use_lo, lo, hi)
+
+
+def _held_near_threshold(rng, names, widths) -> tuple[list, list]:
+    """For each hidden layer, a few units held (incoming weights 0) at pre-activations where
+    |f'| is a drawn distance below or above 0.01, the flat threshold, and every unit's bias
+    (0 for the others): a threshold a little off (0.00999, <= 0.0100001) counts some of them
+    wrongly. In the first layer that has them, one unit within 1e-11 on each side."""
+    held, biases, first = [], [], True
+    for name, w in zip(names, widths):
+        values = np.zeros(w)
+        if name not in _THRESHOLD_ACTIVATIONS:
+            held.append([])
+            biases.append(values)
+            continue
+        count = int(rng.integers(2, min(4, w - 1) + 1))
+        units = [int(u) for u in rng.choice(w, count, replace=False)]
+        below = np.array([True, False] + [bool(b) for b in rng.integers(0, 2, count - 2)])
+        closest = (np.arange(count) < 2) & first
+        values[units] = _near_threshold(rng, name, below, closest)
+        held.append(sorted(units))
+        biases.append(values)
+        first = False
+    return held, biases
 
 
 def _narrow_dead_case(rng) -> Case:
@@ -3297,6 +3453,17 @@ def _judge_flow(case: Case, obs, expected) -> None:
         matches = [m for m, v in variants[key].items()
                    if math.isclose(number, v, rel_tol=1e-6, abs_tol=1e-12)
                    and not math.isclose(v, value, rel_tol=1e-6, abs_tol=1e-12)]
+        band = _flat_below_a_threshold(net, number) if key == "flat" else None
+        t = diagnostics.SATURATION_THRESHOLD
+        if band is not None and not band[0] < t <= band[1] and (
+                0.99 * t <= band[1] < t or t < band[0] <= 1.01 * t):
+            # (a threshold within 1% of 0.01: said before a variant that happens to agree)
+            raise ExerciseError(
+                f"{problem} That is the share of entries with |f'(z)| below a threshold "
+                f"between {band[0]:.12g} and {band[1]:.12g}, not 0.01: entries just "
+                f"{'below' if band[1] < t else 'above'} the flat threshold counted wrongly.",
+                "flat means |f'(z)| < 0.01 exactly (diagnostics.SATURATION_THRESHOLD), "
+                "tested one entry at a time: no rounding, no other cut-off.")
         if len(matches) == 1:
             looks, idea = _FLOW_MISTAKES[key][matches[0]]
             raise ExerciseError(f"{problem} That is {looks}.", idea)
@@ -3308,6 +3475,13 @@ def _judge_flow(case: Case, obs, expected) -> None:
                 "dead.", "a dead unit outputs exactly 0 for every sample "
                 "(diagnostics.dead_fraction); a unit whose outputs are tiny, even 1e-300, is "
                 "alive (and flat if its slope is small).")
+        if band is not None and not band[0] < t <= band[1]:
+            raise ExerciseError(
+                f"{problem} That is the share of entries with |f'(z)| below a threshold "
+                f"between {band[0]:.12g} and {band[1]:.12g}, not 0.01: entries "
+                f"{'below' if band[1] < t else 'above'} the flat threshold counted wrongly.",
+                "flat means |f'(z)| < 0.01 exactly (diagnostics.SATURATION_THRESHOLD), "
+                "tested one entry at a time: no rounding, no other cut-off.")
         raise ExerciseError(problem, "build this network in a cell of its own and print the "
                             "per-layer numbers your function combines; compare each step with "
                             "the task's definition.")
@@ -3319,9 +3493,9 @@ GRADIENT_FLOW = Spec(
     judge=_judge_flow,
     passed="`gradient_flow` reports the gradient ratio and the dead and flat fractions "
            "correctly on every network tried (ReLU, tanh, SiLU, leaky ReLU, a step layer, "
-           "saturated tanh, sigmoid with tiny outputs, a narrow layer of dead units, one "
-           "activation per layer; layers of unequal widths, a layer of one unit, a batch of one "
-           "sample).")
+           "saturated tanh, sigmoid with outputs down to the smallest float, entries just "
+           "either side of the flat threshold, a narrow layer of dead units, one activation per "
+           "layer; layers of unequal widths, a layer of one unit, a batch of one sample).")
 
 
 @exercise_check
@@ -3346,13 +3520,18 @@ def _plain_argument(value):
     return f"<{type(value).__name__}: {str(value)[:30]}>"
 
 
-def _diverges(diverged, name, dataset, seed) -> bool:
+def _diverges(diverged, name, dataset, seed) -> bool | int:
+    """Whether the run diverges: False, the number of NaN epochs at its end (an entry of four,
+    [name, dataset, seed, tail]) or True (an entry of three: from the middle of the run on)."""
     key = [_plain_argument(name), _plain_argument(dataset), _plain_argument(seed)]
-    return any(list(d) == key for d in diverged)
+    for d in diverged:
+        if list(d)[:3] == key:
+            return int(d[3]) if len(d) > 3 else True
+    return False
 
 
 def _fake_run(salt: int, epochs: int, name, dataset, seed,
-              diverged: bool = False) -> dict[str, np.ndarray]:
+              diverged: bool | int = False) -> dict[str, np.ndarray]:
     """The accuracies and losses of one fake run: distinct for every (name, dataset, seed),
     with the best validation epoch before the last, so each wrong epoch shows. A diverged run
     stops as nn.fit stops: its loss is inf at the epoch it diverged, and every later row NaN
@@ -3372,6 +3551,8 @@ def _fake_run(salt: int, epochs: int, name, dataset, seed,
     if diverged:  # at an epoch from the middle of the run on, after its best one
         at = max(int(np.argmax(val)) + 1, epochs // 2 + int(u[0] * 1e6) % max(1, epochs // 3))
         at = min(at, epochs - 1)
+        if diverged is not True:  # or with the given number of NaN rows at its end
+            at = min(max(val.size - 1 - int(diverged), 0), val.size - 2)
         for values in run.values():
             values[at + 1:] = np.nan
         run["loss"][at] = run["val_loss"][at] = np.inf
@@ -3451,13 +3632,19 @@ def _draw_comparison(rng) -> list[Case]:
     long = int(rng.integers(101, 161))
     names, datasets = _choose(rng, _NAME_POOL, 2), _choose(rng, _DATASET_POOL, 1)
     seeds = _choose(rng, seeds_pool, 3, numbers=True)
-    bad = [names[int(rng.integers(0, 2))], datasets[0], seeds[int(rng.integers(0, 3))]]
+    # Two runs diverge, at drawn places: one in its last epoch (NaN there only: a table that
+    # falls back on an earlier epoch shows, however few back), one with a drawn NaN tail.
+    picks = rng.choice(6, 2, replace=False)
+    tails = [1, int(round(math.exp(rng.uniform(math.log(2), math.log(long - 2)))))]
+    bad = [[names[int(p) // 3], datasets[0], seeds[int(p) % 3], tail]
+           for p, tail in zip(picks, tails)]
     cases.append(Case(f"two activations, one dataset, three seeds: names={names}, "
-                      f"datasets={datasets}, seeds={seeds} ({long} epochs a run; the run "
-                      f"train{tuple(bad)} diverges, and its History is NaN from the epoch "
-                      "after it on)",
+                      f"datasets={datasets}, seeds={seeds} ({long} epochs a run; the runs "
+                      + " and ".join(f"train{tuple(b[:3])}" for b in bad) + " diverge: their "
+                      f"Histories are NaN in the last epoch only, and in the last {tails[1]} "
+                      "epochs)",
                       (Build("ch06.fake_train", {"salt": (salt + 7) % 2**31, "epochs": long,
-                                                 "diverged": [bad]}), names, datasets, seeds),
+                                                 "diverged": bad}), names, datasets, seeds),
                       driver="ch06.table"))
     # The first combinations again with another train (other runs, so other numbers): a
     # table remembered from an earlier call, keyed by (name, dataset, seed), shows.
@@ -3571,6 +3758,8 @@ def _judge_table_entry(values, runs, what: str) -> None:
         "last epoch's.": [r["val_accuracy"][-2] for r in runs],
         "those are the accuracies before any training (epoch 0): the table reports the last "
         "epoch's.": [r["val_accuracy"][0] for r in runs],
+        "those are the accuracies rounded to float32 (7 digits): keep each as a Python float "
+        "or float64, float(...) of it.": [np.float32(r["val_accuracy"][-1]) for r in runs],
     }
     for idea, wrong in known.items():
         if np.allclose(got, wrong, rtol=1e-9, atol=0, equal_nan=True) and not np.allclose(
@@ -3582,6 +3771,11 @@ def _judge_table_entry(values, runs, what: str) -> None:
                                         equal_nan=True):
             hint = "the right numbers in another order: one entry per seed, in the order of " \
                    "`seeds`."
+        elif np.any(np.isnan(right) & np.isfinite(got)):
+            hint = ("a number where the run's last epoch is NaN: that run diverged (its "
+                    "History is NaN from then on, however few epochs before the end). Report "
+                    "val_accuracy[-1] as it is, NaN, so the table shows the run failed; a "
+                    "value from an earlier epoch hides it.")
     with np.errstate(invalid="ignore"):
         gap = np.where(np.isnan(got) & np.isnan(right), 0.0, np.abs(got - right))
     i = int(np.argmax(np.nan_to_num(gap, nan=np.inf)))

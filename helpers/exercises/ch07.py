@@ -192,8 +192,12 @@ def build_layer(layer: dict, dtype: str = "float64"):
         W = np.asarray(layer["W"])
         state = torch.get_rng_state()  # nn.Linear draws initial weights: keep the session's RNG
         try:
-            lin = nn.Linear(W.shape[1], W.shape[0], bias=layer["b"] is not None,
-                            dtype=getattr(torch, dtype))
+            # (a subclass of nn.Linear where the recipe says: torch's own, which
+            # nn.MultiheadAttention uses; it computes what nn.Linear does)
+            kind_of = (nn.modules.linear.NonDynamicallyQuantizableLinear
+                       if layer.get("subclass") else nn.Linear)
+            lin = kind_of(W.shape[1], W.shape[0], bias=layer["b"] is not None,
+                          dtype=getattr(torch, dtype))
         finally:
             torch.set_rng_state(state)
         with torch.no_grad():
@@ -247,7 +251,7 @@ def _describe_model(layers, dtype: str) -> str:
         if layer["type"] == "linear":
             W = np.asarray(layer["W"])
             extra = (" no bias" if layer["b"] is None else "") + (" frozen" if layer.get(
-                "frozen") else "")
+                "frozen") else "") + (", a subclass of Linear" if layer.get("subclass") else "")
             parts.append(f"Linear({W.shape[1]}, {W.shape[0]}{extra})")
         else:
             parts.append({"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "identity":
@@ -270,9 +274,10 @@ def _activation_recipe(rng, kinds=_ACTIVATIONS) -> dict:
 def _random_layers(rng, dtype: str, *, depth: int, max_width: int = 8, bias_off: float = 0.3,
                    fan_in: int | None = None, fan_out: int | None = None,
                    between=("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "identity",
-                            "dropout"), frozen: float = 0.0) -> list[dict]:
+                            "dropout"), frozen: float = 0.0, subclass: float = 0.0) -> list[dict]:
     """Linear layers of random widths (1 to ``max_width``), each followed but the last by a
-    layer without parameters; some without bias, some frozen."""
+    layer without parameters; some without bias, some frozen, some (``subclass``) of a
+    subclass of nn.Linear."""
     widths = [fan_in or int(rng.integers(1, max_width + 1))]
     widths += [int(rng.integers(1, max_width + 1)) for _ in range(depth - 1)]
     widths.append(fan_out or int(rng.integers(1, max_width + 1)))
@@ -281,6 +286,8 @@ def _random_layers(rng, dtype: str, *, depth: int, max_width: int = 8, bias_off:
         layers.append(_linear_recipe(rng, widths[k], widths[k + 1], dtype,
                                      bias=bool(rng.random() >= bias_off),
                                      frozen=bool(rng.random() < frozen)))
+        if rng.random() < subclass:
+            layers[-1]["subclass"] = True
         if k < depth - 1:
             layers.append(_activation_recipe(rng, between))
     if all(la.get("frozen") for la in layers if la["type"] == "linear"):
@@ -598,7 +605,10 @@ _WHERE = re.compile(r'helpers\.exercises\.case\("(?P<id>[^"]+)", (?P<seed>\d+), 
 
 
 class _ChapterSpec(Spec):
-    """A Spec with two additions for this chapter's checks.
+    """A Spec with two additions for this chapter's checks (and no memory layouts drawn: a
+    driver turns every array of a recipe into a tensor of its own with ``torch.tensor`` or
+    copies it into a parameter, so an answer never sees the recipe's arrays, and a strided or
+    Fortran-order recipe would only cost copies and mislabel the case).
 
     - ``survey(cases, observations, expected) -> dict``: runs once per draw, after every
       answer ran and before any case is judged, over the whole draw; the judges read what it
@@ -611,6 +621,7 @@ class _ChapterSpec(Spec):
     """
 
     def __init__(self, *args, survey=None, builds: str = "", **kwargs):
+        kwargs.setdefault("layouts", False)
         super().__init__(*args, **kwargs)
         self.survey, self.builds = survey, builds
         self.context: dict | None = None
@@ -732,11 +743,15 @@ def _target(rng, kind: str, n: int, n_out: int, dtype: str):
 
 def _grad_case(rng, label: str, layers: list, dtype: str, loss: str, sizes: list[int], *,
                scale: float = 1.0, x_grad: bool = False, x_scale: float = 1.0,
-               y_scale: float = 1.0, training: bool = True, steps=0, resets=()) -> Case:
+               y_scale: float = 1.0, training: bool = True, steps=0, resets=(),
+               unbatched: bool = False, fast: bool = False) -> Case:
     """A case of the backward hook; ``steps``: batches of sequences, (n, steps, features),
     or of more axes (a tuple of their lengths), with a float loss (Linear acts on the last
     axis). ``resets``: (pass, k) pairs: before that backward pass (counted from 0) the caller
-    puts a new list holding k entries already in every layer's ``grad_log``."""
+    puts a new list holding k entries already in every layer's ``grad_log``. ``unbatched``:
+    each batch is one sample without the batch axis, X of shape (features,) (a float loss):
+    dL/dz then has one axis. ``fast``: a tall batch, X and a float target drawn uniform in
+    -1..1 (a tenth of the cost of normal draws)."""
     n_in = np.asarray(layers[0]["W"]).shape[1]
     n_out = np.asarray([la for la in layers if la["type"] == "linear"][-1]["W"]).shape[0]
     axes = tuple(int(a) for a in steps) if isinstance(steps, (tuple, list)) else (
@@ -744,6 +759,12 @@ def _grad_case(rng, label: str, layers: list, dtype: str, loss: str, sizes: list
     batches = [{"X": (x_scale * rng.normal(0.0, 1.0, (n, *axes, n_in))).astype(_FLOATS[dtype]),
                 "y": (rng.normal(0.0, 1.0, (n, *axes, n_out)).astype(_FLOATS[dtype]) if steps
                       else _target(rng, loss, n, n_out, dtype))} for n in sizes]
+    if fast:
+        batches = [{"X": rng.random((n, *axes, n_in)) * 2.0 - 1.0,
+                    "y": rng.random((n, *axes, n_out)) * 2.0 - 1.0} for n in sizes]
+    if unbatched:
+        batches = [{"X": (x_scale * rng.normal(0.0, 1.0, n_in)).astype(_FLOATS[dtype]),
+                    "y": rng.normal(0.0, 1.0, n_out).astype(_FLOATS[dtype])} for _ in sizes]
     if y_scale != 1.0:  # targets of a regression (a float loss), larger than the outputs
         for batch in batches:
             batch["y"] = batch["y"] * _FLOATS[dtype](y_scale)
@@ -762,9 +783,15 @@ def _draw_grad_hook(rng) -> list[Case]:
     # float64's largest): no cut-off or cap in between passes.
     tiny = float(10 ** rng.uniform(-150, -140))
     big = float(10 ** rng.uniform(140, 150))
-    # A tall batch of a random size, from 70,000 to 130,000 samples (beyond 65,536): a
-    # subsample of the first rows, or of every other row above some size, shows.
-    n_tall = int(rng.integers(70_000, 130_001))
+    # A tall batch of a random size, over 130,000 samples (beyond 65,536, and beyond what
+    # earlier checks drew), up to 260,000; one draw in six far larger: 330,000 to 700,000
+    # samples through a wider layer, dL/dz of 2 to 4 million entries. A
+    # subsample, a cut-off or a lower precision kept for large batches (by samples or by
+    # entries, whatever the size it starts at) shows.
+    far = bool(rng.random() < 1 / 6)
+    n_tall = int(130_001 * 2 ** rng.uniform(0, 1)) if not far else int(
+        10 ** rng.uniform(math.log10(330_000), math.log10(700_000)))
+    w_tall = 3 if not far else 2_000_000 // n_tall + 1 + int(rng.integers(0, 3))
     # A wide layer (17 to 1,024 units): an answer that reads the first units only shows. A
     # batch of sequences of 4 to 12 steps, and one of four axes.
     wide = int(rng.integers(17, 1025))
@@ -820,9 +847,10 @@ def _draw_grad_hook(rng) -> list[Case]:
         _grad_case(rng, f"the loss scaled by {big:.0e} (float64): dL/dz entries of about "
                    f"{big:.0e}", [lin(rng, 3, 5, f64), {"type": "tanh"}, lin(rng, 5, 2, f64)],
                    f64, "mse", [int(rng.integers(4, 12))], scale=big, y_scale=10.0),
-        _grad_case(rng, f"a batch of {n_tall:,} samples: Linear(2, 3) Tanh Linear(3, 2), mean "
-                   "squared error", [lin(rng, 2, 3, f64), {"type": "tanh"}, lin(rng, 3, 2, f64)],
-                   f64, "mse", [n_tall]),
+        # (one layer: the cost of a pass is the batch's)
+        _grad_case(rng, f"a batch of {n_tall:,} samples through one Linear(2, {w_tall}) layer "
+                   f"(dL/dz of {n_tall * w_tall:,} entries), mean squared error",
+                   [lin(rng, 2, w_tall, f64)], f64, "mse", [n_tall], fast=True),
         # A batch of sequences (three axes): dL/dz has three too, and its norm takes every
         # entry (a matrix norm gives one per sample).
         _grad_case(rng, f"a batch of sequences, X of shape (n, {n_steps}, 4): Linear(4, 5) "
@@ -844,6 +872,13 @@ def _draw_grad_hook(rng) -> list[Case]:
                    [lin(rng, 3, wide, f64), {"type": "tanh"}, lin(rng, wide, 2, f64)], f64,
                    "mse", [int(rng.integers(3, 10)) for _ in range(n_passes)],
                    training=False, resets=resets),
+        # One sample without the batch axis (Linear accepts it): dL/dz has a single axis, and
+        # its norm takes every entry all the same.
+        _grad_case(rng, "an unbatched input: X of shape (4,), one sample without the batch "
+                   "axis, so dL/dz has one axis (units,); Linear(4, 6) Tanh Linear(6, 3), mean "
+                   "squared error, two backward passes",
+                   [lin(rng, 4, 6, f64), {"type": "tanh"}, lin(rng, 6, 3, f64)], f64, "mse",
+                   [1, 1], unbatched=True),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
@@ -966,9 +1001,10 @@ def _grad_reference(case: Case) -> dict:
 
     def watch(k):
         def hook(module, inputs, z):
-            z.register_hook(lambda g: dz.__setitem__(k, g.detach().numpy().copy()))
+            # (no copy: each pass makes new gradient tensors, and the view keeps its own alive)
+            z.register_hook(lambda g: dz.__setitem__(k, g.detach().numpy()))
             if inputs[0].requires_grad:
-                inputs[0].register_hook(lambda g: dx.__setitem__(k, g.detach().numpy().copy()))
+                inputs[0].register_hook(lambda g: dx.__setitem__(k, g.detach().numpy()))
         return hook
 
     handles = [lin.register_forward_hook(watch(k)) for k, lin in enumerate(linears)]
@@ -982,9 +1018,10 @@ def _grad_reference(case: Case) -> dict:
             _loss(torch, recipe["loss"], model(x), batch["y"]).backward()
             out["dz"].append([dz[k] for k in range(len(linears))])
             out["dx"].append([dx.get(k) for k in range(len(linears))])
-            out["param_grads"].append([None if p.grad is None else p.grad.numpy().copy()
+            # (zero_grad(set_to_none=True) above: the next pass makes new .grad tensors)
+            out["param_grads"].append([None if p.grad is None else p.grad.numpy()
                                        for p in model.parameters()])
-            out["input_grads"].append(x.grad.numpy().copy() if recipe["x_grad"] else None)
+            out["input_grads"].append(x.grad.numpy() if recipe["x_grad"] else None)
     finally:
         for h in handles:
             h.remove()
@@ -1022,7 +1059,7 @@ def _grad_mistakes(g: np.ndarray, gx, right: float) -> dict[str, float]:
                 float(np.linalg.norm(g64[0])),
             # (on a batch of sequences: norms along axis 1, as the same code gives there)
             "the mean of the per-sample norms, not the norm of the whole batch":
-                float(np.mean(np.linalg.norm(g64, axis=1))),
+                float(np.mean(np.linalg.norm(g64, axis=1))) if g.ndim > 1 else math.nan,
             "the norm of the gradient summed over the samples: that is the bias's gradient, "
             "not dL/dz": float(np.linalg.norm(g64.sum(axis=0))),
             "the spectral norm (ord=2, the largest singular value), not the Euclidean norm of "
@@ -1178,8 +1215,9 @@ def _judge_grad_hook(case: Case, obs, expected) -> None:
                     f"{problem}: a relative difference of {abs(got - right) / right:.1e} on a "
                     f"batch of {rows:,} samples, more than any rounding leaves: it looks like the "
                     "norm of part of the batch (a subsample, or the first rows only), scaled up "
-                    "or not.", "the norm takes every entry of every sample, however large the "
-                    "batch: no subsample.")
+                    "or not, or a norm computed in a lower precision (float32 or float16).",
+                    "the norm takes every entry of every sample, however large the batch, in "
+                    "the gradient's own precision: no subsample, no conversion.")
             if right > 0 and _close(got, right, 1e-3):
                 raise ExerciseError(
                     f"{problem}: a relative difference of {abs(got - right) / right:.1e}, more "
@@ -1365,6 +1403,16 @@ def _draw_dead(rng) -> list[Case]:
         [[-1.0, 0.0, 2.0, -0.5],
          [-2.0, -1.0, -1.0, 0.5],
          [-0.5, -3.0, 1.0, 1.0]]))
+    # float32 Sigmoid: z of -100 and below gives exactly 0 (the output underflows), so such a
+    # unit is dead; one that reaches z = -80 once (an output of about 1e-35) is alive.
+    n_sig, u_sig = int(rng.integers(2, 6)), int(rng.integers(5, 9))
+    z_sig = rng.uniform(-3.0, 3.0, (n_sig, u_sig))
+    sig_cols = rng.permutation(u_sig)
+    sig_dead = sig_cols[:int(rng.integers(1, 3))]
+    z_sig[:, sig_dead] = rng.uniform(-400.0, -100.0, (n_sig, sig_dead.size))
+    z_sig[:, sig_cols[-1]] = rng.uniform(-400.0, -100.0, n_sig)
+    z_sig[int(rng.integers(0, n_sig)), sig_cols[-1]] = rng.uniform(-80.0, -60.0)
+    z_sig = z_sig.astype(np.float32)
     one_sample = [np.array([rng.permutation([-1.0, 0.0, 2.0, -0.5, 0.0, 3.0])]),
                   np.array([rng.permutation([1.0, 0.5, -2.0, 0.0, 1.5, 2.5])])]
     one_unit = [-np.abs(rng.normal(0, 1, (5, 1))), np.array([[-1.0], [0.0], [2.0], [-0.5]])]
@@ -1387,6 +1435,11 @@ def _draw_dead(rng) -> list[Case]:
                    {"type": "tanh"}, [z_tanh]),
         _dead_case("a Sigmoid layer, 3 samples x 4 units (outputs between 0 and 1: none dead, "
                    "though z <= 0 throughout in some units)", {"type": "sigmoid"}, [z_sigmoid]),
+        _dead_case(f"a float32 Sigmoid layer, {n_sig} samples x {u_sig} units: in "
+                   f"{sig_dead.size} unit{'s' if sig_dead.size > 1 else ''} z is -100 or less "
+                   "on every sample, and the output underflows to exactly 0 (dead); one unit "
+                   "reaches z = -80 or more once (an output of about 1e-35: alive)",
+                   {"type": "sigmoid"}, [z_sig]),
         _dead_case(f"a ReLU layer on batches that carry gradients, as in training "
                    f"({n_grad} x 5, then 3 x 5)", {"type": "relu"},
                    [_random_dead_batch(rng, "relu", n_grad, 5, "float64"),
@@ -1434,8 +1487,10 @@ def _draw_dead(rng) -> list[Case]:
     # batch to a lower precision (float16 above some size, float32 for float64) turns them
     # into zeros, and those units into dead ones.
     # (The float64 one is the batch of a million entries below.)
-    for dtype, n, units, tiny in (("float32", 400, 300, (1e-40, 1e-30, 2e-8)),):
-        z = -np.abs(rng.normal(0.0, 1.0, (n, units))) - 0.1
+    # (of a random size: 120,001 to 160,000 entries, beyond what earlier checks drew)
+    n32, u32 = int(rng.integers(401, 451)), int(rng.integers(301, 356))
+    for dtype, n, units, tiny in (("float32", n32, u32, (1e-40, 1e-30, 2e-8)),):
+        z = -rng.random((n, units)) - 0.1
         order = rng.permutation(units)
         live, faint = order[: units // 2], order[units // 2: units // 2 + len(tiny)]
         z[rng.integers(0, n, live.size), live] = rng.uniform(0.1, 2.0, live.size)
@@ -1444,19 +1499,26 @@ def _draw_dead(rng) -> list[Case]:
             f"a large {dtype} ReLU layer, {n} samples x {units} units, where some units output "
             f"{', '.join(f'{v:g}' for v in tiny)} once and 0 otherwise (alive)",
             {"type": "relu"}, [z.astype(_FLOATS[dtype])]))
-    # A batch of over a million entries and 100,001 to 130,000 samples, float64, with dead
-    # units and units that output 1e-310, 1e-300 or 5e-324 once, on the first sample, the
-    # last one and one between: a lower precision, or a shortcut (a look at some rows only),
-    # kept for large batches only acts here.
-    n_huge = int(rng.integers(100_001, 130_001))
-    u_huge = 1_000_000 // n_huge + 1
+    # A batch of over a million entries and 130,001 to 260,000 samples (more than earlier
+    # checks drew), float64, with dead units and units that output 1e-310, 1e-300 or 5e-324
+    # once, on the first sample, the last one and one between: a lower precision, or a
+    # shortcut (a look at some rows only), kept for large batches only acts here. One draw
+    # in eight, 260,000 to 500,000 samples; in another eighth, 250,000 to 700,000 units in
+    # the wide batch below (whatever size a shortcut starts at, it shows on some draws).
+    far = int(rng.integers(0, 8))  # 0: a far taller batch, 1: a far wider one
+    n_huge = int(130_001 * 2 ** rng.uniform(0, 1)) if far else int(
+        10 ** rng.uniform(math.log10(260_000), math.log10(500_000)))
+    u_huge = max(4, 1_000_000 // n_huge + 1)
     cases.append(_dead_case(
         f"a ReLU layer on a batch of {n_huge:,} samples x {u_huge} units (float64, over a "
         "million entries): some units dead, three that output 1e-310, 1e-300 or 5e-324 once "
         "(on the first sample, the last one and one between) and 0 otherwise (alive)",
         {"type": "relu"}, [_huge_dead_batch(rng, n_huge, u_huge)]))
-    # A batch of 70,000 to 100,000 units and two samples: a look at some units only shows.
-    n_wide, u_wide = 2, int(rng.integers(70_000, 100_001))
+    # A batch of 100,001 to 130,000 units (over the 100,000 the text names) and two
+    # samples: a look at some units only shows.
+    n_wide = 2
+    u_wide = int(100_001 * 1.3 ** rng.uniform(0, 1)) if far != 1 else int(
+        10 ** rng.uniform(math.log10(250_000), math.log10(700_000)))
     cases.append(_dead_case(
         f"a ReLU layer on a batch of {n_wide} samples x {u_wide:,} units (float64): some units "
         "dead, the others alive (the last ones too), some through one output of 1e-310 or "
@@ -1551,12 +1613,13 @@ def _wide_dead_batch(rng, n: int, units: int) -> np.ndarray:
 
 
 def _huge_dead_batch(rng, n: int, units: int) -> np.ndarray:
-    """A ReLU layer's z, n x units (float64; 6 units or more), built cheaply: 2 to 4 units
-    negative throughout (dead), three negative but for one sample (the first, the last, one
+    """A ReLU layer's z, n x units (float64; 4 units or more), built cheaply: 2 to 4 units
+    (1 of 4) negative throughout (dead), three negative but for one sample (the first, the last, one
     between) of 1e-310, 1e-300 or 5e-324 (alive, by a margin a lower precision, a tolerance
     or a mean loses), the others of both signs."""
     order = rng.permutation(units)
-    dead, faint = order[:int(rng.integers(2, min(5, units - 3)))], order[-3:]
+    dead = order[:int(rng.integers(2, min(5, units - 3))) if units >= 6 else units - 3]
+    faint = order[-3:]
     shift = np.full(units, 0.5)
     shift[np.concatenate([dead, faint])] = 1.5
     # A block of 1,000 random samples, repeated (a copy costs less than drawing a million
@@ -1708,8 +1771,8 @@ def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str
             ("the layer's *inputs* z, not its outputs", "",
              float(np.mean(np.all(zu == 0, axis=s)))),
             ("units whose *inputs* z are <= 0: that makes a ReLU unit dead, but a Sigmoid unit "
-             "outputs a positive number for every z, and a unit of any other activation is "
-             "dead only where its *output* is zero", "",
+             "outputs a positive number unless z is far below 0, and a unit of any other "
+             "activation is dead only where its *output* is zero", "",
              float(np.mean(np.all(zu <= 0, axis=s)))),
             *[(f"the fraction rounded to {d} decimal{'s' if d != 1 else ''}", "",
                round(right, d)) for d in range(5)],
@@ -1881,12 +1944,35 @@ _PAIRS_HINT = ("the model has layers built with bias=False, which have no bias p
                "own weight (and bias).")
 
 
+def _deep_depth(rng) -> int:
+    """A deep model's number of Linear layers: 22 to 24 (more than earlier checks drew, with a
+    margin), one draw in eight 26 to 80 (whatever depth a shortcut starts at, it shows on
+    some draws)."""
+    if rng.random() < 1 / 8:
+        return int(26 * 10 ** rng.uniform(0, math.log10(80 / 26)))
+    return int(rng.integers(22, 25))
+
+
+def _big_shape(rng) -> tuple[int, int]:
+    """(fan_in, fan_out) of a large layer: 61,000 to 75,000 weights (more than earlier checks
+    drew), one draw in eight 75,000 to 400,000."""
+    low, high = (75_000, 400_000) if rng.random() < 1 / 8 else (61_000, 75_000)
+    weights = low * 10 ** rng.uniform(0, math.log10(high / low))
+    fan_in = int(rng.integers(100, 600))
+    return fan_in, int(weights // fan_in) + 1
+
+
 def _deep_layers(rng, dtype: str, depth: int = 12) -> list:
     """``depth`` Linear(3, 3) layers with a Tanh after each but the last: more than ten
-    modules, so their names ("10", "2") sort differently as text and as numbers."""
+    modules, so their names ("10", "2") sort differently as text and as numbers. A few of
+    them (one at least, anywhere: the last one too) of a subclass of nn.Linear."""
     layers = []
+    sub = rng.random(depth) < 0.2
+    sub[int(rng.integers(0, depth))] = True
     for k in range(depth):
         layers.append(_linear_recipe(rng, 3, 3, dtype))
+        if sub[k]:
+            layers[-1]["subclass"] = True
         if k < depth - 1:
             layers.append({"type": "tanh"})
     return layers
@@ -1905,8 +1991,8 @@ def _draw_layout(rng) -> list[Case]:
     # A deep model of 13 to 20 Linear layers, and a large layer of random size (more than
     # 1,200 weights, more than 30 units): an answer that treats the first layers, or small
     # ones, alone shows.
-    depth = int(rng.integers(13, 21))
-    fan_in, fan_out = int(rng.integers(41, 201)), int(rng.integers(31, 301))
+    depth = _deep_depth(rng)
+    fan_in, fan_out = _big_shape(rng)
     cases = [
         _layout_case("Linear(3, 5) ReLU Linear(5, 5) Tanh Linear(5, 1), float64 (a square "
                      "layer; an output layer of one unit, whose W is a single row)",
@@ -1946,9 +2032,10 @@ def _draw_layout(rng) -> list[Case]:
                      "frozen) ReLU Linear(4, 2)",
                      [lin(rng, 3, 4, f64, frozen=True), {"type": "relu"}, lin(rng, 4, 2, f64)],
                      f64),
-        _layout_case(f"a deep model of {2 * depth - 1} modules: Linear(3, 3) {depth} times, a "
-                     f"Tanh between each (module names 0 to {2 * depth - 2}: \"10\" sorts "
-                     "before \"2\" as text)", _deep_layers(rng, f64, depth), f64),
+        _layout_case(f"a deep model of {2 * depth - 1} modules: Linear(3, 3) {depth} times "
+                     "(some of them of a subclass of nn.Linear), a Tanh between each (module "
+                     f"names 0 to {2 * depth - 2}: \"10\" sorts before \"2\" as text)",
+                     _deep_layers(rng, f64, depth), f64),
         # Weights that are float64 through and through (no float32 value converted): a
         # large layer rounded to float32 on the way out shows.
         _layout_case(f"a float64 model with a large layer: Linear({fan_in}, {fan_out}) Tanh "
@@ -1957,7 +2044,8 @@ def _draw_layout(rng) -> list[Case]:
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
-        layers = _random_layers(rng, dtype, depth=int(rng.integers(1, 5)), frozen=0.2)
+        layers = _random_layers(rng, dtype, depth=int(rng.integers(1, 5)), frozen=0.2,
+                                subclass=0.2)
         training = bool(rng.random() >= 0.25)
         cases.append(_layout_case(f"random model {j + 1}: {_describe_model(layers, dtype)}"
                                   + ("" if training else ", in evaluation mode"),
@@ -2426,13 +2514,18 @@ def _ratio_case(rng, label: str, layers: list, dtype: str, step: dict, *,
     return Case(label, (recipe,), driver="ch07.optimizer_step")
 
 
-def _custom_deltas(rng, layers: list, scales) -> list:
+def _custom_deltas(rng, layers: list, scales, exact=()) -> list:
     """Per Linear layer a random change of its weights, ``scale`` times their mean size, and
-    a change of 3 of its bias (much more: counting the biases shows)."""
+    a change of 3 of its bias (much more: counting the biases shows). In the layers listed in
+    ``exact`` the change's norm is ``scale`` times the weights' norm: a ratio of ``scale``."""
     out = []
-    for layer, scale in zip([la for la in layers if la["type"] == "linear"], scales):
+    for k, (layer, scale) in enumerate(zip([la for la in layers if la["type"] == "linear"],
+                                           scales)):
         W = np.asarray(layer["W"])
-        dW = (scale * np.mean(np.abs(W)) * rng.normal(0.0, 1.0, W.shape)).astype(W.dtype)
+        noise = rng.normal(0.0, 1.0, W.shape)
+        size = (np.linalg.norm(W) / np.linalg.norm(noise) if k in exact
+                else np.mean(np.abs(W)))
+        dW = (scale * size * noise).astype(W.dtype)
         db = None if layer["b"] is None else np.full_like(np.asarray(layer["b"]), 3.0)
         out.append([dW, db])
     return out
@@ -2445,9 +2538,12 @@ def _draw_ratios(rng) -> list[Case]:
     three = [lin(rng, 4, 3, f64), {"type": "tanh"}, lin(rng, 3, 6, f64), {"type": "relu"},
              lin(rng, 6, 2, f64)]
     # One layer moved by 1e-15 to 1e-13 of its size (a float64 model resolves it), one by
-    # 1e-3, one by 1e4 to 1e6: no cut-off or cap in between passes.
-    scales = [float(s) for s in rng.permutation([10 ** rng.uniform(-15, -13), 1e-3,
-                                                 10 ** rng.uniform(4, 6)])]
+    # 1e-3, one by a ratio of 1.1 million to 100 million: no cut-off or cap in between passes.
+    # (The large layer's case below has a ratio just above or below a million.)
+    order = rng.permutation(3)
+    scales = [float(s) for s in np.array([10 ** rng.uniform(-15, -13), 1e-3,
+                                          10 ** rng.uniform(6.05, 8)])[order]]
+    near = 1e6 * (1 + float(rng.choice([-1, 1])) * 10 ** rng.uniform(-7, -1))
     frozen_step = [lin(rng, 3, 4, f64, frozen=True), {"type": "relu"}, lin(rng, 4, 2, f64)]
     frozen_first = [lin(rng, 2, 4, f64, frozen=True), {"type": "leaky_relu", "slope": 0.1},
                     {"type": "dropout"}, lin(rng, 4, 3, f64), {"type": "identity"},
@@ -2457,8 +2553,8 @@ def _draw_ratios(rng) -> list[Case]:
     # A large layer of random size (more than 4,096 weights, more than 64 rows) and a deep
     # model of 13 to 20 Linear layers: an answer that measures part of a layer, or the first
     # layers only, shows.
-    fan_in, fan_out = int(rng.integers(60, 151)), int(rng.integers(70, 201))
-    depth = int(rng.integers(13, 21))
+    fan_in, fan_out = _big_shape(rng)
+    depth = _deep_depth(rng)
     big = [lin(rng, fan_in, fan_out, f64), {"type": "tanh"}, lin(rng, fan_out, 2, f64)]
     tiny = [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)]
     for layer in (tiny[0], tiny[2]):
@@ -2470,7 +2566,8 @@ def _draw_ratios(rng) -> list[Case]:
         _ratio_case(rng, "a hand-made step that moves the weights of the three layers by "
                     f"{', '.join(f'{s:g}' for s in scales)} of their size and every bias by 3 "
                     "(Linear(4, 3) Tanh Linear(3, 6) ReLU Linear(6, 2), float64)", three, f64,
-                    {"kind": "custom", "deltas": _custom_deltas(rng, three, scales)}),
+                    {"kind": "custom", "deltas": _custom_deltas(
+                        rng, three, scales, exact=(int(np.flatnonzero(order == 2)[0]),))}),
         _ratio_case(rng, "SGD (lr 0.1) on a float32 model (PyTorch's default): Linear(3, 4) "
                     "ReLU Linear(4, 2)",
                     [lin(rng, 3, 4, f32), {"type": "relu"}, lin(rng, 4, 2, f32)], f32,
@@ -2503,7 +2600,8 @@ def _draw_ratios(rng) -> list[Case]:
                     [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)], f64,
                     {"kind": "sgd", "lr": 1e-2 / huge}, y_scale=huge),
         _ratio_case(rng, f"SGD (lr 0.01) on a deep model of {2 * depth - 1} modules: Linear(3, "
-                    f"3) {depth} times, a Tanh between each", _deep_layers(rng, f64, depth), f64,
+                    f"3) {depth} times (some of them of a subclass of nn.Linear), a Tanh between "
+                    "each", _deep_layers(rng, f64, depth), f64,
                     {"kind": "sgd", "lr": 0.01}),
         _ratio_case(rng, "a hand-made step that moves a frozen layer too (a frozen layer has no "
                     "gradient, but a step other than an optimizer's may still change it): "
@@ -2511,12 +2609,15 @@ def _draw_ratios(rng) -> list[Case]:
                     {"kind": "custom", "deltas": _custom_deltas(rng, frozen_step, [1e-2, 1e-3])}),
         _ratio_case(rng, "a hand-made step of 1e-9 of the weights' size on a float64 model "
                     f"with a large layer (float32 cannot resolve it): Linear({fan_in}, "
-                    f"{fan_out}) Tanh Linear({fan_out}, 2)", big, f64,
-                    {"kind": "custom", "deltas": _custom_deltas(rng, big, [1e-9, 1e-9])}),
+                    f"{fan_out}) Tanh Linear({fan_out}, 2), then a ratio of {near:.7g} in the "
+                    "last layer", big, f64,
+                    {"kind": "custom", "deltas": _custom_deltas(rng, big, [1e-9, near],
+                                                                exact=(1,))}),
     ]
     for j in range(3):
         dtype = str(rng.choice([f64, f32]))
-        layers = _random_layers(rng, dtype, depth=int(rng.integers(1, 5)), frozen=0.15)
+        layers = _random_layers(rng, dtype, depth=int(rng.integers(1, 5)), frozen=0.15,
+                                subclass=0.2)
         kind = str(rng.choice(["sgd", "sgd", "adam", "adamw", "custom"]))
         lr = float(10 ** rng.uniform(-5, 0))
         if kind == "custom":
@@ -2627,12 +2728,15 @@ def _frobenius(x: np.ndarray) -> float:
     return math.sqrt(float(np.sum(x * x)))
 
 
-def _ratio_values(ref: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The right ratios, and what the usual mistakes give."""
-    b64 = [b.astype(np.float64) for b in ref["before"]]
-    a64 = [a.astype(np.float64) for a in ref["after"]]
+def _ratio_values(ref: dict, mistakes: bool = True) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The right ratios, and what the usual mistakes give (none unless ``mistakes``: a right
+    answer's draw needs none of them, and on a large layer they cost more than the rest)."""
+    b64 = [b.astype(np.float64, copy=False) for b in ref["before"]]
+    a64 = [a.astype(np.float64, copy=False) for a in ref["after"]]
     norm = _frobenius
     right = np.array([norm(a - b) / norm(b) for a, b in zip(a64, b64)])
+    if not mistakes:
+        return right, {}
 
     def with_bias(a, b, ab, bb):
         if ab is None:
@@ -2685,10 +2789,24 @@ def _ratios_ok(values: np.ndarray, right: np.ndarray, rtol: float) -> np.ndarray
 
 def _survey_ratios(cases, observations, refs) -> dict:
     """Every ratio the answer returned in the draw, against the right one and the mistakes."""
+    def answer(o):
+        return o.result.get("result") if o.status == "returned" and isinstance(o.result,
+                                                                               dict) else None
+
+    def right_everywhere():
+        for c, o, ref in zip(cases, observations, refs):
+            got = answer(o)
+            right, _ = _ratio_values(ref, mistakes=False)
+            if not isinstance(got, np.ndarray) or got.shape != right.shape or not np.all(
+                    _ratios_ok(got.astype(np.float64), right, _ratio_rtol(c))):
+                return False
+        return True
+
+    if right_everywhere():
+        return {"named": None}
     values = []
     for c, o, ref in zip(cases, observations, refs):
-        got = o.result.get("result") if o.status == "returned" and isinstance(o.result,
-                                                                               dict) else None
+        got = answer(o)
         right, mistakes = _ratio_values(ref)
         if not isinstance(got, np.ndarray) or got.shape != right.shape or got.dtype.kind != "f":
             continue
@@ -2788,7 +2906,7 @@ def _judge_ratio_call(what: str, res: dict, leave: str,
 def _judge_ratio_result(case: Case, what: str, got, expected: dict, named: str | None) -> None:
     """The array one call returned, against the right ratios of its step."""
     dtype = case.args[0]["model"]["dtype"]
-    right, _ = _ratio_values(expected)
+    right, _ = _ratio_values(expected, mistakes=False)
     n = right.size
     if got is None:
         raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")

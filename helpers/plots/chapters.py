@@ -107,7 +107,7 @@ def plot_folded_plane(net, X, y, H, *, show: bool = False) -> Figure:
         if type(contour).__name__ in ("QuadContourSet", "ContourSet"):
             contour.set_zorder(4)
     pairs = [(h, lab) for h, lab in zip(*ax_in.get_legend_handles_labels())
-             if lab != BOUNDARY_LABEL]  # named below, as the network's
+             if not lab.startswith(BOUNDARY_LABEL)]  # named below, as the network's
     handles, labels = [h for h, _ in pairs], [lab for _, lab in pairs]
     handles.append(Line2D([], [], color="k", lw=1.2))
     labels.append("network boundary, $P = 0.5$")

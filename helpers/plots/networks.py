@@ -101,6 +101,8 @@ def class_legend_handles(k: int) -> list:
 
 #: The legend's name for the black 0.5 contour of a binary decision map.
 BOUNDARY_LABEL = "boundary, $P = 0.5$"
+#: A boundary is weak (drawn dotted) where P stays within this of 1/2 over the whole panel.
+WEAK_BOUNDARY = 0.1
 
 
 def plot_decision_boundary(model, X, y, *, resolution: int = 200, padding: float = 0.5,
@@ -127,9 +129,18 @@ def plot_decision_boundary(model, X, y, *, resolution: int = 200, padding: float
         im = ax.imshow(values, origin="lower", extent=extent, aspect="auto",
                        cmap=_probability_cmap(), vmin=0, vmax=1, alpha=0.55, gid="surface",
                        interpolation="bilinear")
-        ax.contour(xx, yy, values, levels=[0.5], colors="k", linewidths=1.2)
-        if values.min() < 0.5 < values.max():  # the boundary is drawn: a legend names it
-            ax.plot([], [], color="k", lw=1.2, label=BOUNDARY_LABEL)
+        lo, hi = float(values.min()), float(values.max())
+        # A model that gives up (P near 1/2 everywhere, a linear one on XOR) still has a
+        # P = 0.5 line, but it decides next to nothing: drawn dotted, its legend entry says so.
+        weak = max(abs(lo - 0.5), abs(hi - 0.5)) < WEAK_BOUNDARY
+        style = {"colors": "k", "linewidths": 1.4 if weak else 1.2,
+                 "linestyles": ":" if weak else "-"}
+        ax.contour(xx, yy, values, levels=[0.5], **style)
+        if lo < 0.5 < hi:  # the boundary is drawn: a legend names it
+            label = BOUNDARY_LABEL + (f" (weak: ${lo:.2f} < P < {hi:.2f}$)" if weak
+                                      else "")
+            ax.plot([], [], color="k", lw=style["linewidths"],
+                    ls=style["linestyles"], label=label)
         if colorbar:
             cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.02)
             cb.set_label("P(class 1)")
@@ -158,7 +169,7 @@ def plot_decision_boundary(model, X, y, *, resolution: int = 200, padding: float
             # for the classes alone (a legend the caller draws below names the boundary too,
             # beside the caller's own lines).
             pairs = [(h, lab) for h, lab in zip(*ax.get_legend_handles_labels())
-                     if lab != BOUNDARY_LABEL]
+                     if not lab.startswith(BOUNDARY_LABEL)]
             place_legend(ax, [h for h, _ in pairs], [lab for _, lab in pairs], frameon=True,
                          framealpha=0.85, ncol=1, **style)
     return _finish(fig, show)

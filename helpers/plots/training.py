@@ -132,9 +132,11 @@ def plot_gradient_norms(source, X=None, y=None, *, loss: str | None = None, ax=N
     for axis, (label, (_, norms, names)) in zip(axes, parsed.items()):
         epochs = np.arange(norms.shape[0])
         L = norms.shape[1]
+        # (a marker each as well as a shade: nine shades of one ramp are hard to tell apart)
+        marks = layer_marks(L, len(epochs) - 1, markersize=4)
         for j in range(L):
             axis.plot(epochs, norms[:, j], color=layer_colour(j, L), label=names[j],
-                      gid=f"layer:{j}")
+                      gid=f"layer:{j}", **marks[j])
         axis.set_yscale("log")
         log_axis_labels(axis)
         axis.set(xlabel="epoch", title=label or title or "Gradient norm per layer")
