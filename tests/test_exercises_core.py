@@ -393,6 +393,24 @@ def test_a_timed_loop_is_stopped_too():
     assert len(steps) == 1 and steps[0] < _spec.TIMED_LOOP_WORK
 
 
+def test_an_answer_far_over_the_time_limit_is_timed_once():
+    # A loop from C (no Python lines to count) far over the limit: another measure cannot
+    # bring it under, so the answer is not run again (it was, up to three times: 0.8 s each).
+    cases = _spec.work_cases(lambda shape, big: np.ones(shape).ravel(),
+                             shapes=((3,), (43,), (200_000,)))
+    spec = _toy_spec(cases, vectorised=True)
+    timed_calls = []
+
+    def slow(x):
+        if x.size == 200_000:
+            timed_calls.append(1)
+            sum(range(30_000_000))   # about 0.3 s of CPU, in C
+        return np.cumsum(x)
+    with pytest.raises(ExerciseError, match="ms of CPU on"):
+        spec.check(slow, seed=0)
+    assert len(timed_calls) == 1
+
+
 def test_an_input_fingerprint_sees_every_changed_bit():
     # (fingerprints tell whether an answer changed its input: a copy compared bit for bit)
     x = np.array([[1.5, 0.0, np.nan], [2.0, -3.0, 4.0]])
