@@ -40,17 +40,23 @@ def draws(n: int | None = None) -> list[int]:
 
 
 def rejects(check, answers, pattern: str, seeds=WRONG_SEEDS) -> None:
-    """``check(*answers)`` raises an ExerciseError matching ``pattern`` on every draw."""
+    """``check(*answers)`` raises an ExerciseError on every draw: one matching ``pattern`` on
+    the fixed seeds, any ExerciseError on a fresh one.
+
+    The message is a regression test of repeatable draws. On a fresh draw another of the
+    answer's faults may show first (a dtype before a value, a generic hint before a specific
+    one), and the property that matters there is that the wrong answer gets no pass. A sweep
+    of messages over many draws is EXERCISE_WRONG_SEEDS=40."""
     if not isinstance(answers, tuple):
         answers = (answers,)
-    for seed in [*seeds, _spec.fresh_seed()]:
+    for i, seed in enumerate([*seeds, _spec.fresh_seed()]):
         try:
             check(*answers, seed=seed)
         except NotAnsweredYet as err:
             raise AssertionError(f"seed {seed}: reported as not answered: {err}") from None
         except ExerciseError as err:
-            assert re.search(pattern, str(err)), f"seed {seed}: message {str(err)!r} " \
-                                                 f"does not match {pattern!r}"
+            assert i == len(seeds) or re.search(pattern, str(err)), \
+                f"seed {seed}: message {str(err)!r} does not match {pattern!r}"
         else:
             raise AssertionError(f"seed {seed}: the check accepted the wrong answer")
 

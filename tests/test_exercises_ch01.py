@@ -1726,8 +1726,8 @@ WRONG_LINEAR_LAYER.update({
         lambda X, W, b: _linear_b_rounded_to_float32(X, W, b) if b.dtype == np.float64
         else X @ W + b, r"(?s)rounds b to float32.*float64 b of large values"),
     "no bias when X is not C-contiguous": (_linear_no_bias_unless_c_contiguous,
-                                           r"(?s)(without the bias|differs).*(Fortran order|"
-                                           r"strided views)"),
+                                           r"(?s)(without the bias|differs|returned dtype)"
+                                           r".*(Fortran order|strided views)"),
 })
 
 

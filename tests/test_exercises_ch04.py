@@ -674,10 +674,12 @@ def float64_inside_softmax(z, axis=-1):
 
 def exact_first(z, axis):
     """Logits ready for a form that adds the maximum back: integers shifted by their maximum
-    in integer arithmetic (exact), float16 in float64; float32 and float64 as they are (there
-    m + log(sum) loses what the logits' own precision holds)."""
+    in float64 (exact below 2^53; in their own dtype a difference may leave its range and
+    wrap), float16 in float64; float32 and float64 as they are (there m + log(sum) loses what
+    the logits' own precision holds)."""
     if z.dtype.kind in "iu":
-        return (z - z.max(axis=axis, keepdims=True)).astype(np.float64)
+        w = z.astype(np.float64)
+        return w - w.max(axis=axis, keepdims=True)
     return z.astype(np.float64) if z.dtype == np.float16 else z
 
 
@@ -1334,10 +1336,13 @@ def test_batches_cover_the_contract():
     def bare(label):
         return re.sub(r", its arrays handed over .*$", "", label)
 
+    # (the wide integer batches are drawn for both, but switched on per exercise: see
+    # ch04.WIDE_INTEGERS)
     plain = [bare(c.label) for c in cases if "one array swapped" not in c.label
-             and c.driver != "ch04.batch_timed"]
+             and c.driver != "ch04.batch_timed" and not c.note.get("wide")]
     assert [bare(c.label) for c in grad if c not in twice and c.driver not in (
-        "ch04.batch_twice", "ch04.batch_timed") and "one array swapped" not in c.label] == plain
+        "ch04.batch_twice", "ch04.batch_timed") and "one array swapped" not in c.label
+        and not c.note.get("wide")] == plain
     labels = " | ".join(c.label for c in cases)
     for needed in ("near -1000", "near -740", "+-1e4", "near +-50,000", "near +-3e9", "int32",
                    "float32"):
@@ -1665,9 +1670,12 @@ def int32_through_float32_grad(logits, y):
 WRONG_CROSS_ENTROPY_GRAD.update({
     "a buffer per shape for large inputs": (large_buffer_grad,
                                             KEPT),
-    "np.maximum.reduce mapped over the rows": (map_rows_grad, r"took \d+ ms of CPU"),
+    # (both keep float16 logits in float16, which the float16 batch refuses first)
+    "np.maximum.reduce mapped over the rows": (
+        map_rows_grad, r"took \d+ ms of CPU|returned float16 for float16 logits"),
     "the whole array's maximum on large inputs": (
-        size_switch_grad, r"(?s)shape \(100000, 2\).*gave \[\[ *nan"),
+        size_switch_grad, r"(?s)shape \(100000, 2\).*gave \[\[ *nan|"
+                          r"returned float16 for float16 logits"),
     "1e-9 added to n": (epsilon_mean_grad, r"right to about (9|10|11) decimals only|"
                                            r"off by \d\.\de-1[01] at most"),
     "int32 logits computed in float32": (
@@ -1693,6 +1701,10 @@ def exp_log_softmax_grad(logits, y):
 
 
 def own_softmax_grad(logits, y):
+    # (integer logits in float64 first: their differences may leave their own dtype; float16
+    # ones too: the gradient of float16 logits is float32 or float64)
+    logits = logits.astype(np.float64) if logits.dtype.kind in "iu" or (
+        logits.dtype == np.float16) else logits
     shifted = logits - logits.max(axis=1, keepdims=True)
     p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
     p[np.arange(len(y)), y] -= 1
@@ -2041,8 +2053,9 @@ WRONG_TEMPERATURE_FOR = {
                                        r"int64 and float64 hold these integer logits"),
     "integer logits through float32": (float32_ints_temperature,
                                        r"int64 and float64 hold these integer logits"),
-    "shifted only by a positive maximum": (positive_shift_temperature,
-                                           r"(?s)near -1000.*whatever the sign"),
+    "shifted only by a positive maximum": (
+        positive_shift_temperature,
+        r"(?s)near -1000.*whatever the sign|numpy warned.*max-subtracted softmax"),
     "textbook softmax silenced by np.errstate, NaN repaired": (
         errstate_fallback_temperature, r"calls `np\.errstate`"),
 }
@@ -2274,7 +2287,8 @@ def test_answer_keys_are_not_in_the_module():
                  ch04.TEMPERATURE):
         for case in spec.draw(0):
             assert set(case.note) <= {"mixed", "large", "tiny", "low", "ints", "spread",
-                                      "tight", "negmax", "exact", "nearone", "small"}, \
+                                      "tight", "negmax", "exact", "nearone", "small",
+                                      "wide"}, \
                 case.label
             assert all(isinstance(v, (bool, str)) for v in case.note.values()), case.label
             assert isinstance(case.note.get("ints", ""), str)  # the narrower types' names
@@ -3330,3 +3344,145 @@ WRONG_TEMPERATURE_FOR.update({
         flattened_end_temperature("low"),
         r"(?s)gets p = .*just above \S+, the top probability at the largest T"),
 })
+
+
+# Round 15 (the fourteenth reading): the maximum subtracted in the logits' own integer dtype
+# (wraps where two logits' difference leaves the dtype), 3-D arrays with an axis spelled
+# another way (-1 taken for 1, -2 for 0), float16 logits kept in float16 in the gradient, and
+# a two-class closed form that takes the first logit for the larger.
+def shifted_in_dtype_softmax(z, axis=-1):
+    """The reader's: z - max computed in the logits' dtype, then float64."""
+    if z.size == 0:
+        return np.zeros(z.shape, z.dtype if z.dtype.kind == "f" else np.float64)
+    d = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(d if d.dtype.kind == "f" else d.astype(np.float64))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def shifted_in_dtype_cross_entropy(logits, y):
+    """The reader's: z - max in the logits' dtype, then float64."""
+    d = logits - logits.max(axis=1, keepdims=True)
+    d = d if d.dtype.kind == "f" else d.astype(np.float64)
+    return float(np.mean(np.log(np.exp(d).sum(axis=1)) - d[np.arange(len(y)), y]))
+
+
+def shifted_in_dtype_grad(logits, y):
+    """The reader's: z - max in the logits' dtype, then float64."""
+    d = logits - logits.max(axis=1, keepdims=True)
+    d = d if d.dtype.kind == "f" else d.astype(np.float64)
+    return (softmax(d, axis=1) - _onehot(y, logits.shape[1])) / len(y)
+
+
+def axis_mapped_softmax(mapping: dict):
+    """A wrong answer written for 2-D arrays: an axis spelled as a key of ``mapping`` (None:
+    the default) is taken for its value."""
+    def answer(z, axis=None):
+        if z.ndim > 1 and axis in mapping:
+            axis = mapping[axis]
+        return ref_softmax(_as64(z), -1 if axis is None else axis)
+    return answer
+
+
+def float16_kept_grad(logits, y):
+    """The reader's: float16 logits give a float16 gradient."""
+    z = _as64(logits)
+    shifted = z - z.max(axis=1, keepdims=True)
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    return (p - _onehot(y, z.shape[1]).astype(p.dtype)) / np.asarray(len(y), dtype=p.dtype)
+
+
+def float16_inside_grad(logits, y):
+    """float16 logits computed in float16, the gradient returned as float64."""
+    return float16_kept_grad(logits, y).astype(np.float64)
+
+
+def two_class_closed_form(order: str):
+    """For two classes, T from the gap d of the logits, log(t / (1 - t)) = d / T, with d taken
+    as z[0] - z[1] (``order`` "first"), z[1] - z[0] ("second"), a negative T turned into
+    -2 T ("doubled", the reader's), or |z[0] - z[1]| ("abs", right); bisection otherwise."""
+    def answer(logits, target):
+        z = np.asarray(logits, dtype=float)
+        if z.size != 2:
+            return ref_temperature(logits, target)
+        d = {"first": z[0] - z[1], "second": z[1] - z[0], "doubled": z[0] - z[1],
+             "abs": abs(z[0] - z[1])}[order]
+        t = d / np.log(target / (1 - target))
+        return float(-2 * t if order == "doubled" and t < 0 else t)
+    return answer
+
+
+WRAPS = r"z - max gives computed in u?int\d+: .* wraps|returned float(16|32) for u?int(8|16) logits"
+WRONG_STABLE_SOFTMAX.update({
+    "3-D: axis -1 taken for 1 (written for 2-D)": (
+        axis_mapped_softmax({-1: 1, None: 1}), r"normalised along axis 1 instead of axis -1"),
+    "3-D: the default axis taken for 1": (
+        axis_mapped_softmax({None: 1}), r"`stable_softmax\(z\)` normalised along axis 1 "
+                                        r"instead of axis -1"),
+    "3-D: axis -2 taken for 0 (written for 2-D)": (
+        axis_mapped_softmax({-2: 0}), r"normalised along axis 0 instead of axis -2"),
+    "3-D: axis 2 taken for 1": (
+        axis_mapped_softmax({2: 1}), r"normalised along axis 1 instead of axis 2"),
+})
+WRONG_CROSS_ENTROPY_GRAD.update({
+    "integer logits shifted by their maximum in their own dtype": (shifted_in_dtype_grad, WRAPS),
+    "float16 logits: a float16 gradient": (float16_kept_grad,
+                                           r"returned float16 for float16 logits"),
+    "float16 logits computed in float16, returned as float64": (
+        float16_inside_grad, r"(?s)right to about \d decimals only.*float32 keeps"),
+})
+WRONG_TEMPERATURE_FOR.update({
+    "two classes: a closed form taking the first logit for the larger, -2 T if negative": (
+        two_class_closed_form("doubled"), r"two classes, the larger logit second"),
+    "two classes: a closed form taking the first logit for the larger": (
+        two_class_closed_form("first"),
+        r"(?s)a temperature must be > 0.*two classes, the larger logit second"),
+    "two classes: a closed form taking the second logit for the larger": (
+        two_class_closed_form("second"),
+        r"(?s)a temperature must be > 0.*two classes, the larger logit first"),
+})
+RIGHT_TEMPERATURE_FOR["two classes: the closed form |z0 - z1| / log(t / (1 - t))"] = (
+    two_class_closed_form("abs"))
+
+
+from helpers.exercises import _spec as ch04_spec  # noqa: E402
+
+
+def test_gradient_wide_integer_cases_wrap_in_their_dtype():
+    """Every draw of the gradient holds an integer batch (signed or unsigned, every kind over
+    the draws) whose differences leave the dtype: the shift in the dtype changes the result
+    on every draw, and each narrower type the note names changes the softmax by far more
+    than any tolerance."""
+    names = {n: np.dtype(n) for n in ("float16", "float32", "int8", "int16", "int32", "uint8")}
+    kinds = set()
+    for seed in range(100):
+        wide = [c for c in ch04.CROSS_ENTROPY_GRAD.draw(seed) if c.note.get("wide")
+                and ch04_spec.TWIN_LABEL not in c.label]
+        assert len(wide) == 1 and wide[0].args[0].dtype.kind in "iu", seed
+        kinds.add(wide[0].args[0].dtype.name)
+        for case in wide:
+            z, y = case.args[:2]
+            right = ch04._cross_entropy_grad(z, y)
+            with np.errstate(all="ignore"):
+                wrapped = shifted_in_dtype_grad(z, y)
+            assert not np.allclose(wrapped, right, atol=1e-3, equal_nan=True), (seed, z)
+            for name in case.note["ints"].replace(" or ", ", ").split(", "):
+                lossy = narrower(z, names[name])
+                with np.errstate(all="ignore"):
+                    changed = ref_softmax(lossy, axis=-1)
+                assert not np.allclose(changed, ref_softmax(z.astype(float), axis=-1),
+                                       atol=0.05), (seed, case.label, name)
+    assert kinds == set(ch04._WIDE)
+
+
+def test_wide_integer_cases_for_softmax_and_loss(monkeypatch):
+    """Staged (ch04.WIDE_INTEGERS): exercises 1 and 2 draw the same wide integer logits once
+    the notebook's solutions convert integer logits to float64 first; then the shift in the
+    logits' dtype is refused and right answers that convert pass."""
+    monkeypatch.setitem(ch04.WIDE_INTEGERS, "softmax", True)
+    monkeypatch.setitem(ch04.WIDE_INTEGERS, "loss", True)
+    rejects(ch04.check_stable_softmax, shifted_in_dtype_softmax, WRAPS)
+    rejects(ch04.check_cross_entropy, shifted_in_dtype_cross_entropy, WRAPS)
+    accepts(ch04.check_stable_softmax, lambda z, axis=-1: ref_softmax(_as64(z), axis), draws(3))
+    accepts(ch04.check_stable_softmax, float64_inside_softmax, draws(2))
+    accepts(ch04.check_cross_entropy, lambda logits, y: ref_cross_entropy(_as64(logits), y),
+            draws(3))

@@ -162,7 +162,11 @@ def _draw_leaky(rng) -> list[Case]:
                       a7),
         *_leaky_cases("a 0-d integer array", np.array(-int(abs(mixed[5])) - 2), a4),
         *_leaky_cases("one value in a 1-D array", np.array([mixed[1]]), a6),
-        *_leaky_cases("an empty array of shape (0, 3)", np.zeros((0, 3)), a6),
+        # Empty arrays of a narrow float dtype and of an integer dtype, both drawn, of a
+        # drawn shape: the dtype rule holds with no values too (a float keeps its dtype, an
+        # integer gives float64).
+        *_leaky_cases(*_empty_input(rng, (np.float32, np.float16)), a6),
+        *_leaky_cases(*_empty_input(rng, _INT_DTYPES), a4),
         *_leaky_cases("extreme values (float64, up to 1.7e308)", _EXTREME64, a1),
         *_leaky_cases("extreme values (float32, up to 3.4e38)", _EXTREME32, a2),
         *_leaky_cases("extreme values (float16, up to 6e4)", _EXTREME16),
@@ -301,6 +305,16 @@ _INT_DTYPES = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.ui
                np.uint64)
 
 
+def _empty_input(rng, dtypes) -> tuple[str, np.ndarray]:
+    """(label, x): an empty array of a dtype drawn from ``dtypes``, of one to three axes with
+    one of them 0 (at a random place)."""
+    dtype = np.dtype(dtypes[int(rng.integers(len(dtypes)))])
+    shape = [int(n) for n in rng.integers(1, 6, int(rng.integers(1, 4)))]
+    shape[int(rng.integers(len(shape)))] = 0
+    x = np.zeros(tuple(shape), dtype=dtype)
+    return f"an empty {dtype.name} array of shape {x.shape}", x
+
+
 def _int_extremes(dtype, rng) -> np.ndarray:
     info = np.iinfo(dtype)
     low = max(int(info.min), -100)
@@ -318,11 +332,18 @@ def _leaky_reference(case: Case, lazy: bool = True):
     x64, alpha = x.astype(np.float64, copy=False), _alpha_of(case)
     if case.answer == 0:
         return np.where(x64 > 0, x64, alpha * x64)
-    return np.where(x64 > 0, 1.0, alpha)
+    # The derivative's values are exact: 1, and alpha rounded once to x's dtype (float64 for
+    # an integer x).
+    return np.where(x64 > 0, 1.0, float(_slope_in(x, alpha)))
+
+
+def _slope_in(x: np.ndarray, alpha: float):
+    """alpha rounded once to x's dtype (float64 for an integer x)."""
+    return (np.float64 if x.dtype.kind in "iu" else x.dtype.type)(alpha)
 
 
 def _leaky_tolerance(x: np.ndarray, expected: np.ndarray, answer: int,
-                     exact: bool = False) -> tuple[float, object]:
+                     exact: bool = False, same_dtype: bool = True) -> tuple[float, object]:
     """(rtol, atol) of the comparison with the exact values, for x's dtype. Below 0 the
     forward is alpha x rounded once in x's dtype: half a unit in the last place of the
     result (of the binade above, where the product crosses a power of two), plus what
@@ -331,7 +352,11 @@ def _leaky_tolerance(x: np.ndarray, expected: np.ndarray, answer: int,
     of two terms of x's size (x - (1 - alpha) min(x, 0), or a sum of x and |x|) loses more,
     and is refused. Where every way of writing it is exact (``exact``: float16 powers of two
     and a power-of-two alpha) one unit in the last place is allowed. The derivative, alpha or
-    1 in x's dtype, is held to a few units in the last place."""
+    1 in x's dtype, is exact (``_is_slope``, before this, passes alpha rounded to float32 on
+    the way to float16 too); in another dtype than x's (refused after the values, for its
+    dtype) it is held to a few units in the last place."""
+    if answer == 1 and same_dtype:
+        return 0.0, 0.0
     if exact:
         return float(np.finfo(x.dtype).eps), 0.0
     dtype = np.dtype(np.float64) if x.dtype.kind in "iu" else x.dtype
@@ -491,13 +516,13 @@ def _judge_leaky(case: Case, obs, expected) -> None:
             example = (f" (at x = {int(x[i])} it gives {got[i].item()!r}, expected "
                        f"{float(expected[i]):g})")
         raise ExerciseError(
-            f"{what} returned dtype {got.dtype} for an {x.dtype} input{example}; the task asks "
+            f"{what} returned dtype {got.dtype} for {_a(x.dtype)} input{example}; the task asks "
             "for float64 when x is an integer array.",
             "alpha (and alpha times an integer) is not a whole number: converting the result "
             "to x's integer dtype drops it. Keep x's dtype only when x is a float array.")
     if x.size == 0:
         if got.dtype != want:
-            raise ExerciseError(f"{what} returned dtype {got.dtype} for a {x.dtype} input; the "
+            raise ExerciseError(f"{what} returned dtype {got.dtype} for {_a(x.dtype)} input; the "
                                 "task asks to keep x's dtype.", _DTYPE_HINT)
         return
     # The product alpha * x in x's dtype (alpha rounded to it first, as numpy's `alpha * x`
@@ -506,6 +531,9 @@ def _judge_leaky(case: Case, obs, expected) -> None:
     if got.dtype == want and not integer_x and _is_product(x, got, want.type(alpha),
                                                            case.answer):
         return
+    if got.dtype == want and case.answer == 1 and want == np.float16 and _is_product(
+            x, got, np.float16(np.float32(alpha)), 1):
+        return   # (alpha rounded to float32 on the way: twice, harmlessly, as the forward may)
     if expected is None:
         expected = _leaky_reference(case, lazy=False)
     if got.dtype == want and integer_x and np.array_equal(got, expected):
@@ -513,7 +541,8 @@ def _judge_leaky(case: Case, obs, expected) -> None:
     with np.errstate(all="ignore"):
         value = got.astype(np.float64)
     rtol, atol = _leaky_tolerance(x, expected, case.answer,
-                                  exact=bool(case.note.get("exact")))
+                                  exact=bool(case.note.get("exact")),
+                                  same_dtype=got.dtype == want)
     diff = first_difference(value, expected, rtol=rtol, atol=atol)
     if diff is not None:
         finder = _leaky_forward_mistake if case.answer == 0 else _leaky_grad_mistake
@@ -533,6 +562,19 @@ def _judge_leaky(case: Case, obs, expected) -> None:
         elif not np.isfinite(value[index]):
             hint = (f"x is finite, and so is every value of {name}: look for a step that "
                     "overflows (a product or a sum larger than x) or an inf times 0.")
+        elif case.answer == 1 and (abs(value[index] - expected[index]) < 1e-3 or math.isclose(
+                value[index], expected[index], rel_tol=1e-2)):
+            shown, wanted = pair(value[index], expected[index])
+            slope = ("exactly 1" if x[index] > 0 else
+                     f"alpha = {alpha!r} rounded to {want.name}, exactly {wanted}")
+            raise ExerciseError(
+                f"{what} is off the exact slope in {n_bad} of {x.size} values of this {x.dtype} "
+                f"input: at x = {float(x[index])!r} it gives {shown}, where the slope is "
+                f"{slope}.",
+                "the derivative takes two values only, and both are exact: 1 itself where "
+                "x > 0, and alpha rounded once to x's dtype elsewhere (float64 for an integer "
+                "x; 0 for alpha = 0). Return those numbers as they are: any arithmetic or "
+                "nudge on them is off.")
         elif integer_x and math.isclose(value[index], expected[index], rel_tol=1e-6):
             hint = (f"the values differ only in their last digits: an integer x asks for "
                     f"float64, and a result that went through float32 (exact for integers up "
@@ -559,6 +601,12 @@ def _judge_leaky(case: Case, obs, expected) -> None:
         raise ExerciseError(
             f"{what} returns {got.dtype} for a {x.dtype} input; the task asks to keep x's "
             "dtype (float16, float32 and float64 alike).", _DTYPE_HINT)
+
+
+def _a(dtype) -> str:
+    """'an int8', 'a uint8': the dtype's name with its article."""
+    name = np.dtype(dtype).name
+    return f"{'an' if name[0] in 'aeio' else 'a'} {name}"
 
 
 def _name_lost_digits(x, value, expected, rtol, atol, what: str, name: str) -> None:
@@ -640,8 +688,8 @@ def check_leaky_relu(leaky_relu, leaky_relu_grad, *, seed: int | None = None) ->
     """Check ``leaky_relu(x, alpha)`` and ``leaky_relu_grad(x, alpha)`` on inputs drawn at each
     call: any shape, finite values up to each dtype's largest, float16/32/64 kept, integer
     input of any integer dtype (signed or unsigned, its smallest and largest values included)
-    gives float64, alpha = 0.0 used as given; own code, vectorised (timed on a large input
-    too)."""
+    gives float64 (empty arrays too), alpha = 0.0 used as given; the derivative exactly 1 or
+    alpha rounded to x's dtype; own code, vectorised (timed on a large input too)."""
     LEAKY_RELU.check(leaky_relu, leaky_relu_grad, seed=seed)
 
 
@@ -1380,15 +1428,9 @@ def _judge_probes(case: Case, obs) -> None:
 
 
 def _same_value(a, b) -> bool:
-    """The same new value: equal, or two numbers within rounding noise (1e-9) of each other."""
-    if _same_setting(a, b):
-        return True
-    numbers = all(isinstance(v, _NUMBERS) and not isinstance(v, (bool, np.bool_))
-                  for v in (a, b))
-    try:
-        return numbers and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
-    except (TypeError, ValueError, OverflowError):
-        return False
+    """The same new value, as the task says: equal (0 and 0.0 and -0.0 are; two numbers a
+    rounding apart are not)."""
+    return _same_setting(a, b)
 
 
 def _refuse_two_values(changed: list) -> None:
@@ -1400,7 +1442,17 @@ def _refuse_two_values(changed: list) -> None:
             raise ExerciseError(
                 f"`revive(config)` sets {first_shown} on the broken settings {first_config}, "
                 f"but {shown} on {config}: a different value for some settings of the ranges "
-                "(a rule on the config's values).", _SAME_FIX_HINT)
+                f"(a rule on the config's values){_how_close(value, first_value)}.",
+                _SAME_FIX_HINT)
+
+
+def _how_close(a, b) -> str:
+    """', however close (they differ by 1e-09)' for two numbers, or ''."""
+    try:
+        gap = abs(float(a) - float(b))
+    except (TypeError, ValueError, OverflowError):
+        return ""
+    return f", however close (they differ by {gap:.3g})" if 0 < gap < 1e-3 else ""
 
 
 _SAME_FIX_HINT = ("the cause of the dead units is the same in every broken config, and so is the "
@@ -1486,7 +1538,9 @@ def _draw_born_dead(rng) -> list[Case]:
         Case("depth = 50 (an int)", (50,)),
         Case(f"depth = {random_depth} (an int)", (random_depth,)),
         Case("depth = np.int64(5), a numpy integer", (np.int64(5),)),
-        Case("depth = 1000 (an int)", (1000,)),
+        # A large Python int, drawn (see ``_wrap_depth``): a depth wrapped around on the way
+        # (taken modulo 256, or cast to 8 or 16 bits) shows.
+        _large_number(rng),
         Case("deep networks, depths 63, 64, 65, 100 and 1000 (2**63 passes the int64 range)",
              (np.array([63, 64, 65, 100, 1000]),)),
         Case("a 0-d integer array", (np.array(int(rng.integers(1, 30))),)),
@@ -1505,12 +1559,10 @@ def _draw_born_dead(rng) -> list[Case]:
         # Large numpy integers, where a power of 2 in the depth's own integers overflows.
         Case("depth = np.int64(65), a numpy integer", (np.int64(65),)),
         Case("depth = np.int32(40), a numpy integer", (np.int32(40),)),
-        Case("depth = np.int64(1000), a numpy integer", (np.int64(1000),)),
         Case("depth = np.int8(100), a numpy integer", (np.int8(100),)),
         Case("depth = np.uint8(200), a numpy integer", (np.uint8(200),)),
         Case("a 0-d integer array, np.array(65)", (np.array(65),)),
-        Case("a 0-d int32 array, np.array(1000, dtype=np.int32)",
-             (np.array(1000, dtype=np.int32),)),
+        _single_depth(rng, "a 0-d int32 array", np.int32, zero_d=True),
         # Narrow integer dtypes, signed and unsigned: the result is float64 all the same.
         *[Case(f"an {np.dtype(dtype).name} array {values}", (np.array(values, dtype=dtype),))
           for dtype, values in ((np.int8, [1, 2, 30, 54, 100, 127]),
@@ -1527,7 +1579,48 @@ def _draw_born_dead(rng) -> list[Case]:
         # the huge depths: the spec's twins go to the latest arrays of each dtype.)
         _long_depths(rng),
         *_huge_depth_cases(rng),
+        # Last, single numpy depths anywhere in their dtype's range, up to its largest (a
+        # Python-int power of such a depth would run for ever: other cases show first).
+        _single_depth(rng, "a numpy integer", np.int64),
+        _single_depth(rng, "a numpy integer past int64's largest", np.uint64),
     ]
+
+
+def _wrap_depth(rng, low_bits: int, high_bits: int) -> int:
+    """A depth of a bit length drawn from ``low_bits`` to ``high_bits`` (at least 1,025),
+    whose low bits read a small depth (2 to 40, where the value is below 1 by more than
+    1e-12, so the wrapped value shows at any precision): 8 of them up to
+    17 bits, 16 up to 33 bits, 32 beyond. Taken modulo 256, 65,536 or 2**32, or cast to a
+    dtype of 8, 16 or 32 bits (whichever the depth passes), it wraps around to that small
+    depth, and the probability shows it."""
+    bits = int(rng.integers(low_bits, high_bits + 1))
+    low = 32 if bits > 33 else 16 if bits > 17 else 8
+    high = (1 << (bits - 1 - low)) | int(rng.integers(0, 1 << max(bits - 1 - low, 0),
+                                                      dtype=np.uint64))
+    return (high << low) | int(rng.integers(2, 41))
+
+
+#: The bit lengths of the large Python-int depth (11 to 21 bits: 1,025 to 2 million, on one
+#: draw in eight up to 26 bits, 67 million). An exact Python-integer power, 2 ** (D - 1),
+#: is an answer that works: it costs milliseconds up to 21 bits, a third of a second at 26.
+_NUMBER_BITS, _NUMBER_TAIL_BITS = (11, 21), 26
+
+
+def _large_number(rng) -> Case:
+    """One Python int depth above 1,000, drawn (see ``_wrap_depth``)."""
+    high = _NUMBER_TAIL_BITS if rng.random() < 0.125 else _NUMBER_BITS[1]
+    depth = _wrap_depth(rng, _NUMBER_BITS[0], high)
+    return Case(f"depth = {depth} (an int)", (depth,))
+
+
+def _single_depth(rng, label: str, dtype, zero_d: bool = False) -> Case:
+    """One numpy depth (a scalar, or a 0-d array) of ``dtype``, above 1,000 and up to the
+    dtype's largest, drawn (see ``_wrap_depth``): uint64 past int64's largest."""
+    bits = 8 * np.dtype(dtype).itemsize - (np.dtype(dtype).kind == "i")
+    low = bits if dtype == np.uint64 else 11
+    depth = np.array(_wrap_depth(rng, low, bits), dtype=dtype)
+    value = depth if zero_d else depth[()]
+    return Case(f"{label}, {_shown(value)}", (value,))
 
 
 def _long_depths(rng) -> Case:
@@ -1645,9 +1738,33 @@ _LOW_PRECISION_HINT = ("float32 (or float16) keeps about 7 (or 3) digits, and 1 
                        "Python float is float64 too).")
 
 
+class _Later:
+    """Text made only when a message uses it (printing a long array of depths costs more than
+    judging it)."""
+
+    __slots__ = ("_make", "_text")
+
+    def __init__(self, make):
+        self._make, self._text = make, None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = self._make()
+        return self._text
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __add__(self, other: str) -> str:
+        return str(self) + other
+
+    def __radd__(self, other: str) -> str:
+        return other + str(self)
+
+
 def _judge_born_dead(case: Case, obs, expected) -> None:
     depth = case.args[0]
-    what = f"`born_dead_width1({_shown(depth)})`"
+    what = _Later(lambda: f"`born_dead_width1({_shown(depth)})`")
     if not isinstance(depth, np.ndarray):  # one depth: one float (a 0-d float array counts)
         got = obs.result
         if isinstance(got, np.ndarray) and got.ndim == 0 and got.dtype.kind in "iuf":
@@ -1735,8 +1852,25 @@ def _judge_born_dead(case: Case, obs, expected) -> None:
     if known is not None:
         raise ExerciseError(f"{what} {known[0]}.", known[1])
     shown, right = pair(values[index], wanted[index])
-    wrapped = _wrapped_depth(depths, values, wanted) if isinstance(depth, np.ndarray) else None
-    if wrapped is not None:
+    wrapped = _wrapped_depth(depths, values, wanted)
+    if wrapped is not None and not isinstance(depth, np.ndarray):
+        # One depth (a Python int or a numpy integer) that reads a smaller one: wrapped around.
+        # (A negative one is named only where the value is finite: -inf is also what an
+        # integer power that overflows gives, or 1 - D wrapped around in an unsigned dtype;
+        # the hints below say those.)
+        dtype, d, w = wrapped
+        holds = ("a Python int, which has no largest value" if isinstance(depth, int) else
+                 f"a numpy {np.asarray(depth).dtype}, and may be as large as that holds")
+        if w >= 1 or (np.asarray(depth).dtype.kind == "i" and np.isfinite(values[0])):
+            of = f", the probability of depth {w}," if w >= 1 else ","
+            modulo = " (or taking it modulo a power of 2)" if w >= 1 else ""
+            raise ExerciseError(
+                f"{what} is {shown}{of} expected {right}: the depth {d} wrapped around to {w}, "
+                f"as converting it to {dtype}{modulo} does.",
+                f"the depth is {holds}: converting it to a narrower integer dtype, or taking "
+                "it modulo a power of 2, wraps it around. Convert it to float64 (float(depth)) "
+                "instead.")
+    elif wrapped is not None:
         dtype, d, w = wrapped
         raise ExerciseError(
             f"{what} gives the probabilities of the depths converted to {dtype}, which cannot "
@@ -1764,6 +1898,9 @@ def _judge_born_dead(case: Case, obs, expected) -> None:
         hint = (f"the depth is an unsigned integer ({kind}): 1 - D wraps around to a large "
                 f"positive number (1 - np.{kind}(200) is not -199). Convert the depth to "
                 "float64 before subtracting. A probability stays in [0, 1].")
+        if k >= 2**63:
+            hint += (" Converting the depth to int64 wraps it around too: int64 cannot hold a "
+                     "uint64 depth of 2**63 or more.")
     elif out_of_range and k >= bits - 1:
         hint = (f"numpy integers of dtype {kind} have {bits} bits: a power of 2 computed in "
                 "integers overflows for large depths, while a power computed in floating "
@@ -1815,5 +1952,6 @@ def check_born_dead_width1(born_dead_width1, *, seed: int | None = None) -> None
     unit in the last place of float64 and inside [0, 1] (0 exactly at depth 1): one float
     (Python float, np.float64 or a 0-d float64 array) for an integer depth, a float64 array of
     the same shape for an integer array of any integer dtype and length (0-d and empty
-    included), up to depths where integer powers overflow."""
+    included), up to depths where integer powers overflow; a numpy depth, alone or in an array,
+    up to its dtype's largest."""
     BORN_DEAD.check(born_dead_width1, seed=seed)

@@ -455,7 +455,8 @@ def _float_tolerance(z: np.ndarray, axis: int = -1) -> tuple[np.ndarray, float]:
         return max(1e-13, 4.0 * eps * length) + _added_back(z, axis), _TINY[kind]
     w = z.astype(np.float64)
     gap = np.abs(w - w.max(axis=axis, keepdims=True))
-    rtol = eps * (1.5 + (length - 1) / 2 + (gap + math.log(length)) / 2)
+    # (gap, not gap / 2: a right exp2(d * log2(e)) rounds both the product and the constant)
+    rtol = eps * (1.5 + (length - 1) / 2 + gap + math.log(length) / 2)
     if kind == np.float32:
         rtol = np.maximum(2e-5, rtol)
     return rtol + _added_back(z, axis), _TINY[kind]
@@ -545,11 +546,59 @@ def _matching_conversion(z: np.ndarray, note: str, fits) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _int_problem(call: str, got, expected, z: np.ndarray, note: str, compute, said) -> None:
-    """Raise for a wrong result on large integer logits: name a narrower type only when the
-    answer is what that type's conversion gives (and no other's), else say whether the digits
-    are those of a lower precision, else print enough digits to show the difference."""
+def _shift_in_dtype(z: np.ndarray, axis: int) -> np.ndarray:
+    """z - max(z) along ``axis`` computed in the logits' own integer dtype (where a difference
+    that leaves the dtype's range wraps), then as float64."""
+    with np.errstate(all="ignore"):
+        return (z - z.max(axis=axis, keepdims=True)).astype(np.float64)
+
+
+def _wrapped_softmax(z: np.ndarray, axis: int) -> list[np.ndarray]:
+    """The softmax from the shift by the maximum computed in the logits' integer dtype (see
+    _shift_in_dtype): exp(d) / sum, and a stable softmax of d (shifted again, in float64)."""
+    d = _shift_in_dtype(z, axis)
+    e = np.exp(d)
+    return [e / e.sum(axis=axis, keepdims=True), _softmax(d, axis=axis)]
+
+
+def _wrapped_losses(logits: np.ndarray, y) -> list[float]:
+    """The loss from the shift by the maximum computed in the logits' integer dtype: log of
+    the sum of exp(d) minus d_y, and the stable loss of d (shifted again, in float64)."""
+    d = _shift_in_dtype(logits, 1)
+    picked = d[np.arange(len(y)), np.asarray(y)]
+    return [float(np.mean(np.log(np.exp(d).sum(axis=1)) - picked)), _cross_entropy(d, y)]
+
+
+def _int_problem(call: str, got, expected, z: np.ndarray, note: str, compute, said,
+                 wrapped=None) -> None:
+    """Raise for a wrong result on large integer logits: say so when the answer is what the
+    shift by the maximum computed in the logits' own dtype gives (one of ``wrapped()``, on
+    logits whose differences leave that dtype: see _shift_in_dtype), name a narrower type
+    only when the answer is what that type's conversion gives (and no other's), else say
+    whether the digits are those of a lower precision, else print enough digits to show the
+    difference."""
     got_a, want_a = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    if wrapped is not None and z.size:
+        def close(a, b) -> bool:
+            return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-12,
+                                                           equal_nan=True))
+
+        with np.errstate(all="ignore"):
+            forms = [np.asarray(w, dtype=float) for w in wrapped()]
+            kept = any(close(got_a, w) and not close(w, want_a) for w in forms)
+        if kept:
+            info = np.iinfo(z.dtype)
+            shown = show(np.asarray(got)) if got_a.ndim else pair(got_a, want_a)[0]
+            raise ExerciseError(
+                f"{call} gave {shown}{_warned(said)}; the answer is "
+                f"{show(want_a) if want_a.ndim else pair(got_a, want_a)[1]}. That is what "
+                f"z - max gives computed in {z.dtype.name}: {z.dtype.name} holds "
+                f"{info.min:,} to {info.max:,}, and the difference of two of these logits "
+                "leaves that range and wraps"
+                + (" (an unsigned difference below 0 always does)." if info.min == 0 else "."),
+                "convert integer logits to float64 before you subtract the maximum: numpy's exp "
+                "of an integer array is float64, but a subtraction before it is done in the "
+                "logits' own dtype.")
 
     def same(a, b) -> bool:
         with np.errstate(all="ignore"):
@@ -671,6 +720,52 @@ def _int_logits(rng, dtype, k: int = 3) -> np.ndarray:
     return np.array(values, dtype=dtype)[rng.permutation(k)]
 
 
+#: The integer dtypes of the wide cases, signed and unsigned: logits whose differences leave
+#: the dtype's range (an unsigned difference below 0 always does).
+_WIDE = ("int8", "int16", "int32", "uint8", "uint16", "uint32", "uint64")
+#: The narrower types that change a wide case's softmax on every draw, rounding its top two
+#: logits alike or wrapping its top quarter below its bottom one (for the "ints" diagnosis).
+_WIDE_NARROWER = {"int8": "uint8", "int16": "float16", "int32": "float32 or float16",
+                  "uint8": "int8", "uint16": "float16 or int16", "uint32": "float32 or int32",
+                  "uint64": "float32"}
+#: Which exercises draw the wide cases. Exercises 1 and 2 wait for the notebook's solutions
+#: to convert integer logits to float64 first (they subtract the maximum in the logits' own
+#: dtype, which wraps here); exercise 3's solution takes the course's softmax, which does.
+WIDE_INTEGERS = {"softmax": False, "loss": False, "grad": True}
+
+
+def _wide_ints(rng, rows: int, k: int, kinds: tuple[str, ...]) -> np.ndarray:
+    """Integer logits of shape (rows, k), of a dtype drawn from ``kinds``, whose differences
+    leave the dtype's range: a row whose top two logits (1 to 3 apart) sit in the top quarter
+    of the dtype's range and the others in the bottom quarter, a row of logits near the
+    dtype's minimum (within 30 of one another), the others drawn over the whole range with
+    their top two 1 to 3 apart; the rows and each row's classes in a random order. uint64
+    logits stay below 2^33 (billions, as the task promises)."""
+    dtype = np.dtype(str(rng.choice(kinds)))
+    info = np.iinfo(dtype)
+    top, low = min(int(info.max), 2**33), int(info.min)
+    quarter = (top - low) // 4
+    z = np.empty((rows, k), dtype=object)
+    for r in range(rows):
+        gap = int(rng.integers(1, 4))
+        if r == 0:
+            hi = top - int(rng.integers(0, quarter))
+            rest = [low + int(rng.integers(0, quarter)) for _ in range(k - 2)]
+        elif r == 1:
+            base = low + int(rng.integers(0, 30))
+            hi, rest = base + 30, [base + int(rng.integers(0, 30 - gap)) for _ in range(k - 2)]
+        else:
+            hi = int(rng.integers(low + quarter, top, endpoint=True))
+            rest = [int(rng.integers(low, hi - gap, endpoint=True)) for _ in range(k - 2)]
+        z[r] = np.array([hi, hi - gap, *rest], dtype=object)[rng.permutation(k)]
+    return z[rng.permutation(rows)].astype(dtype)
+
+
+def _wide_label(z: np.ndarray) -> str:
+    return (f"integer logits ({z.dtype.name}) from {int(z.min()):,} to {int(z.max()):,}: "
+            f"their differences do not all fit in {z.dtype.name}")
+
+
 def _dyadic(z: np.ndarray) -> np.ndarray:
     """``z`` rounded to multiples of 1/64: sums of such logits are exact in any order."""
     return np.round(z * 64) / 64
@@ -697,7 +792,7 @@ def _draw_softmax(rng) -> list[Case]:
     two = _distinct_shape(rng, 2)
     three = _distinct_shape(rng, 3)
     n, k2 = two
-    shape3, axis3 = _distinct_shape(rng, 3), int(rng.choice([2, -1]))
+    shape3 = _distinct_shape(rng, 3)
     same = _dyadic(_logits(rng, two))
     cases = [
         _sm_case(f"1-D logits of length {k}, the default axis", _logits(rng, (k,))),
@@ -705,8 +800,9 @@ def _draw_softmax(rng) -> list[Case]:
         _sm_case(f"a 2-D array of shape {two}, axis=0", _logits(rng, two), 0),
         _sm_case(f"a 2-D array of shape {two}, axis=1", _logits(rng, two), 1),
         _sm_case(f"a 2-D array of shape {two}, axis=-2", _logits(rng, two), -2),
-        _sm_case(f"a 3-D array of shape {three}, axis={(a := int(rng.choice([1, -2])))}",
-                 _logits(rng, three), a),
+        # The middle axis of a 3-D array spelled -2 (and 1, below: the (2, 3, 2) case), on
+        # every draw: an answer that maps -2 to 0 (written for 2-D arrays) shows.
+        _sm_case(f"a 3-D array of shape {three}, axis=-2", _logits(rng, three), -2),
         _sm_case(f"a 3-D array of shape {three}, axis=0", _logits(rng, three), 0),
         _sm_case(f"a 3-D array of shape {three[::-1]}, axis=-3", _logits(rng, three[::-1]), -3),
         _sm_case(f"{k} equal logits of {tie:.6g}: a tie, each gets 1/{k}", np.full(k, tie),
@@ -799,8 +895,14 @@ def _draw_softmax(rng) -> list[Case]:
                  "-500, -600, -690 and -720): the tiny ones are numbers too",
                  rng.permutation(np.array([0.0, -100.0, -300.0, -500.0, -600.0, -690.0, -720.0])
                                  + np.r_[0.0, rng.uniform(-5.0, 5.0, 6)])),
-        _sm_case(f"a 3-D array of shape {shape3}, axis={axis3}: the last axis",
-                 _logits(rng, shape3), axis3),
+        # ... and of its last axis: 2, -1 and the default (an answer that takes -1 for 1,
+        # written for 2-D arrays, shows).
+        _sm_case(f"a 3-D array of shape {shape3}, axis=2: the last axis",
+                 _logits(rng, shape3), 2),
+        _sm_case(f"a 3-D array of shape {shape3}, axis=-1: the last axis",
+                 _logits(rng, shape3), -1),
+        _sm_case(f"a 3-D array of shape {shape3}, the default axis (the last)",
+                 _logits(rng, shape3)),
         _sm_case(f"two calls in a row on equal logits (two arrays of shape {two}, axis=1): "
                  "each result is an array of its own", same, same.copy(), 1, twice=True),
         # The first call here is judged, on the last case's logits with two inner values
@@ -844,6 +946,15 @@ def _draw_softmax(rng) -> list[Case]:
         cases.append(_sm_case(f"{name} logits of shape {near.shape}, axis={near_axis}: each "
                               "slice's top probability near 1, from 0.8 to 1 minus a few "
                               "steps of its dtype", near, near_axis, note={"nearone": True}))
+    # Integer logits whose differences leave their dtype's range, of a drawn signed or
+    # unsigned dtype (see WIDE_INTEGERS): a shift by the maximum computed in that dtype
+    # wraps. (Drawn on every call, so the draw's other cases do not depend on the switch.)
+    wide = _wide_ints(rng, int(rng.integers(3, 5)), int(rng.integers(3, 6)), _WIDE)
+    wide_axis = int(rng.choice([0, 1, -1, -2]))
+    wide = wide if wide_axis in (1, -1) else wide.T.copy()
+    if WIDE_INTEGERS["softmax"]:
+        cases.append(_sm_case(f"{_wide_label(wide)}, axis={wide_axis}", wide, wide_axis,
+                              note={"ints": _WIDE_NARROWER[wide.dtype.name], "wide": True}))
     for dtype in (np.float64, np.float64, np.float32):
         ndim = int(rng.integers(1, 4))
         shape = _distinct_shape(rng, ndim)
@@ -1013,7 +1124,11 @@ def _judge_softmax(case: Case, obs, expected) -> None:
             raise ExerciseError(
                 f"{call} returned {got.dtype} for {z.dtype} logits; the task asks for float64 "
                 "probabilities from integer logits.",
-                "numpy's exp of an int64 or int32 array is float64: no conversion is needed.")
+                "numpy's exp of an int64 or int32 array is float64: no conversion is needed."
+                if z.dtype.itemsize >= 4 else
+                f"numpy's exp of an {z.dtype} array is {got.dtype}, not float64: convert the "
+                "logits to float64 first (which also keeps the subtraction of the maximum from "
+                "wrapping).")
         raise ExerciseError(
             f"{call} returned {got.dtype}; for {z.dtype} logits the task asks for {z.dtype} "
             "probabilities (keep the input's dtype).",
@@ -1068,7 +1183,9 @@ def _judge_softmax(case: Case, obs, expected) -> None:
                 np.exp(z.astype(_kind_of(z)) - lse).astype(float)))
     if case.note.get("ints") and not right:
         _int_problem(f"{call}{_for_z(z)}", values, expected, z, case.note["ints"],
-                     lambda w: _softmax(w, axis=axis), said)
+                     lambda w: _softmax(w, axis=axis), said,
+                     wrapped=(lambda: _wrapped_softmax(z, axis)) if case.note.get("wide")
+                     else None)
     if not np.all(np.isfinite(values)):
         raise ExerciseError(
             f"{call}{_for_z(z)} gave {show(got)}{_warned(said)}; the answer is "
@@ -1127,8 +1244,10 @@ def _judge_softmax(case: Case, obs, expected) -> None:
         ratio = np.where(expected > 1e-200, values / expected, np.nan)
         spread = np.nanmax(ratio, axis=axis) - np.nanmin(ratio, axis=axis)
         scaled_alike = bool(np.all(spread <= 1e-9 * np.nanmax(np.abs(ratio), axis=axis)))
-    # (a float16 sum rounds by 1e-3: the sums are judged to the input's own precision)
-    if scaled_alike and not np.allclose(sums, 1.0, rtol=max(1e-6, float(np.max(rtol)))):
+    # (a float16 sum rounds by 1e-3: the sums are judged to the input's own precision, each
+    # entry's tolerance weighted by its probability: the tiny entries' wide ones barely count)
+    sum_rtol = float(np.max(np.sum(np.broadcast_to(rtol, expected.shape) * expected, axis=axis)))
+    if scaled_alike and not np.allclose(sums, 1.0, rtol=max(1e-6, sum_rtol)):
         raise ExerciseError(
             f"{call}{_for_z(z)} gave slices along axis {axis} that sum to {show(sums)}, not 1"
             f"{_warned(said)}.",
@@ -1141,7 +1260,7 @@ def _judge_softmax(case: Case, obs, expected) -> None:
             "exponent is exactly 0."))
     if low is not None:
         raise low
-    if not np.allclose(sums, 1.0, rtol=max(1e-5, float(np.max(rtol)))):
+    if not np.allclose(sums, 1.0, rtol=max(1e-5, sum_rtol)):
         raise ExerciseError(
             f"{call}{_for_z(z)} gave slices along axis {axis} that sum to {show(sums)}, not 1"
             f"{_warned(said)}.",
@@ -1361,7 +1480,17 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
         _batch(f"float32 logits near {off32:.4g}, {n} samples of 3 classes (moderate losses)",
                _logits(rng, (n, 3), 1.5, off32, np.float32), _labels(rng, n, 3)),
     ]
-    for dtype in (np.float64, np.float64, np.float32):
+    # Integer logits whose differences leave their dtype's range, of a drawn signed or
+    # unsigned dtype, each row labelled at random (see WIDE_INTEGERS; drawn on every call,
+    # so the loss's and the gradient's draws keep the same other cases).
+    wide = _wide_ints(rng, int(rng.integers(3, 5)), int(rng.integers(3, 6)), _WIDE)
+    wide_y = _labels(rng, *wide.shape)
+    if WIDE_INTEGERS["grad" if twice else "loss"]:
+        cases.append(_batch(_wide_label(wide), wide, wide_y, note={
+            "large": True, "ints": _WIDE_NARROWER[wide.dtype.name], "wide": True}))
+    # (float16 too, on every draw: float16 logits may stay float16 in the loss, and give
+    # float32 or float64 in the gradient)
+    for dtype in (np.float64, np.float16, np.float32):
         n, k = _distinct_shape(rng, 2)
         scale = float(rng.choice([0.5, 2.0, 10.0]))
         cases.append(_batch(f"a random {np.dtype(dtype).name} batch of {n} samples and {k} "
@@ -1493,6 +1622,11 @@ def _loss_tolerance(logits: np.ndarray) -> tuple[float, float]:
     lost = float(np.mean(_added_back(logits, 1))) if logits.ndim == 2 and logits.size else 0.0
     if logits.dtype == np.float32:
         return 2e-5, float(np.finfo(np.float32).eps) + lost
+    if logits.dtype == np.float16:
+        # (computed in float16: the course's solution is within 0.98 eps (|loss| + 1) on the
+        # check's float16 batches; float32 or float64 is far inside)
+        eps16 = float(np.finfo(np.float16).eps)
+        return 2.0 * eps16, 2.0 * eps16
     return max(1e-12, 4.0 * float(np.finfo(np.float64).eps) * k), 1e-14 + lost
 
 
@@ -1550,7 +1684,9 @@ def _judge_cross_entropy(case: Case, obs, expected) -> None:
         _dropped_losses(call, got, expected, logits, y, atol, rtol)
     if case.note.get("ints"):
         _int_problem(call, got, expected, logits, case.note["ints"],
-                     lambda w: _cross_entropy(w, y), said)
+                     lambda w: _cross_entropy(w, y), said,
+                     wrapped=(lambda: _wrapped_losses(logits, y)) if case.note.get("wide")
+                     else None)
     if not math.isfinite(got):
         _loss_too_large(call, got, expected, logits, y, said, case)
     def close(value: float, wrong: float) -> bool:
@@ -1728,6 +1864,8 @@ def _grad_within(got: np.ndarray, expected: np.ndarray, logits: np.ndarray, y,
     itself (the subtraction and the division), plus a few subnormal steps: a tiny entry set
     to 0, or a constant added to every entry, shows."""
     n = max(1, logits.shape[0])
+    if logits.dtype == np.float16:  # (float32 at least, as the course's softmax computes them)
+        logits = logits.astype(np.float32)
     rtol_p, atol = _float_tolerance(logits, 1)
     if exact:  # (exact zeros and tiny p's: relative precision only)
         rtol_p = np.minimum(rtol_p, 1e-12)
@@ -1756,10 +1894,20 @@ def _judge_grad(case: Case, obs, expected) -> None:
             "an array made with np.zeros_like or np.empty_like of integer logits is an integer "
             "array, which truncates every value written into it: start from the float "
             "probabilities instead.")
-    if logits.dtype != np.float32 and got.dtype != np.float64:
+    if logits.dtype == np.float16 and got.dtype not in (np.float32, np.float64):
+        raise ExerciseError(
+            f"{call} returned {got.dtype} for float16 logits; the task asks for float64, or "
+            "float32 (the setup cell's softmax computes float16 logits in float32).",
+            "float16 keeps about 3 digits: compute the probabilities in float32 or float64, "
+            "as the setup cell's softmax does.")
+    if logits.dtype not in (np.float16, np.float32) and got.dtype != np.float64:
         raise ExerciseError(
             f"{call} returned {got.dtype} for {logits.dtype} logits; the task asks for float64.",
-            "compute in float64 (numpy's default): a float32 step loses half the digits.")
+            "compute in float64 (numpy's default): a float32 step loses half the digits."
+            if logits.dtype.kind == "f" or logits.dtype.itemsize >= 4 else
+            f"numpy's exp of an {logits.dtype} array is {got.dtype}, not float64: convert the "
+            "logits to float64 first (which also keeps the subtraction of the maximum from "
+            "wrapping).")
     values = got.astype(float)
     right = _grad_within(values, expected, logits, y, bool(case.note.get("exact")))
     all_right = bool(right.all())
@@ -1780,7 +1928,9 @@ def _judge_grad(case: Case, obs, expected) -> None:
                 gives="(exp(z - lse) - onehot) / n")
     if case.note.get("ints") and not all_right:
         _int_problem(call, values, expected, logits, case.note["ints"],
-                     lambda w: _cross_entropy_grad(w, y), said)
+                     lambda w: _cross_entropy_grad(w, y), said,
+                     wrapped=(lambda: [(p - _onehot(y, k)) / n for p in _wrapped_softmax(
+                         logits, 1)]) if case.note.get("wide") else None)
     if not np.all(np.isfinite(values)):
         raise ExerciseError(
             f"{call} gave {show(got)}{_warned(said)}; expected {show(expected)}.",
@@ -1881,7 +2031,9 @@ def _judge_grad(case: Case, obs, expected) -> None:
             "a difference this small comes from a small constant added to the probabilities or "
             "to the gradient (1e-15 or 1e-18 shows), or from exponents clipped from below: "
             "compute p from the plain exponentials, with nothing added or clipped.")
-    low = _precision_problem(values, expected, logits.dtype, call)
+    # (float16 logits: float32's precision at least, as the course's softmax gives)
+    low = _precision_problem(values, expected, np.float32 if logits.dtype == np.float16
+                             else logits.dtype, call)
     if low is not None:
         raise ExerciseError(low.problem, _LOW_HINT) if case.note.get("tiny") else low
     if case.note.get("low"):
@@ -1931,16 +2083,31 @@ def _moderate_logits(rng, k: int, *, tie: bool = False, top_not_first: bool = Fa
             return b
 
 
-def _temperature_of(z, target: float) -> float | None:
+def _temperature_of(z, target: float, steps: int = 80) -> float | None:
     """The T at which the top probability of ``z`` is ``target`` (bisection on log T over
-    [1e-4, 1e4]), or None when none in that range gives it."""
+    [1e-4, 1e4], ``steps`` halvings), or None when none in that range gives it."""
     lo, hi = math.log(1e-4), math.log(1e4)
     if not _top_probability(z, math.exp(hi)) <= target <= _top_probability(z, math.exp(lo)):
         return None
-    for _ in range(80):
+    for _ in range(steps):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if _top_probability(z, math.exp(mid)) > target else (lo, mid)
     return math.exp((lo + hi) / 2)
+
+
+def _int8_misses(z: np.ndarray, target: float) -> bool:
+    """Whether the T that solves the problem for ``z`` converted to int8 misses the target on
+    ``z`` itself by more than 5 times the tolerance (or there is none)."""
+    t8 = _temperature_of(z.astype(np.int8), target, steps=40)
+    return t8 is None or abs(_top_probability(z, t8) - target) > 5 * TEMPERATURE_TOLERANCE
+
+
+def _negative_and_spread(z) -> bool:
+    """Every logit negative and spread over more than exp's limit (709): a shift by the
+    smallest logit overflows at T = 1 already (the case drawn for it, and others that land
+    there)."""
+    w = np.asarray(z, dtype=np.float64)
+    return bool(w.size and w.max() < 0 and np.ptp(w) > 709.0)
 
 
 def _temperature_case(label: str, logits: np.ndarray, target: float, **extra) -> Case:
@@ -1995,10 +2162,19 @@ def _draw_temperature(rng) -> list[Case]:
         _scaled(rng, "a small temperature (below 0.01), float32 logits", k + 1, 0.005, 0.009,
                 dtype=np.float32),
         _scaled(rng, "a large temperature (above 50)", k, 50.0, 500.0),
-        # two classes whose top probability moves fast with T, at the top of the range
-        _temperature_case("two classes and a target reached at the top of the range of T",
-                          top := rng.permutation([1000.0 * rng.uniform(1.2, 2.0), 0.0]),
-                          _top_probability(top, 1000.0)),
+        # Two classes, the larger logit first and second on every draw (a closed form for two
+        # classes that takes the first for the larger shows): the first at the top of the
+        # range of T, where the top probability moves fast with T, the second at a T drawn
+        # over the whole range.
+        _temperature_case("two classes, the larger logit first, and a target reached at the "
+                          "top of the range of T",
+                          top := np.array([1000.0 * rng.uniform(1.2, 2.0), 0.0])
+                          + rng.uniform(-50.0, 50.0), _top_probability(top, 1000.0)),
+        _temperature_case(
+            "two classes, the larger logit second",
+            second := np.array([0.0, (t2 := float(np.exp(rng.uniform(np.log(1e-3), np.log(
+                1e3))))) * rng.uniform(0.5, 3.0)]) + rng.uniform(-50.0, 50.0),
+            _top_probability(second, t2)),
         _scaled(rng, "a target reached at the bottom of the range of T", k, 0.001, 0.001),
         _scaled(rng, "two logits tie for the top (the target is below 1/2)", k + 1, 0.3, 3.0,
                 tie=True),
@@ -2025,17 +2201,25 @@ def _draw_temperature(rng) -> list[Case]:
             break
     cases.append(_temperature_case("integer logits (int64) of a few hundred", ints, int_target,
                                    note={"ints": "int8"}))
-    big = _int_logits(rng, np.int64)
+    # (each drawn again, up to 20 times, while the logits converted to int8 happen to need
+    # about the same T: of the narrower types only int8 leaves gaps of the logits' size;
+    # the others tie the top two or leave gaps of thousands)
+    for _ in range(20):
+        big = _int_logits(rng, np.int64)
+        big_target = _top_probability(big, float(np.exp(rng.uniform(np.log(0.5), np.log(3.0)))))
+        if _int8_misses(big, big_target):
+            break
     cases.append(_temperature_case(
         "integer logits (int64) near +-3e9, the top two 1 apart (exact in int64, not in float32 "
-        "or int32)", big, _top_probability(big, float(np.exp(rng.uniform(np.log(0.5),
-                                                                           np.log(3.0))))),
-        note=INT64_NOTE))
-    big32 = _int_logits(rng, np.int32, int(rng.integers(3, 6)))
+        "or int32)", big, big_target, note=INT64_NOTE))
+    for _ in range(20):
+        big32 = _int_logits(rng, np.int32, int(rng.integers(3, 6)))
+        target32 = _top_probability(big32, float(np.exp(rng.uniform(np.log(0.5), np.log(3.0)))))
+        if _int8_misses(big32, target32):
+            break
     cases.append(_temperature_case(
         "integer logits (int32) near +-50,000, the top two 1 apart (exact in int32, not in "
-        "float16 or int16)", big32, _top_probability(big32, float(np.exp(rng.uniform(
-            np.log(0.5), np.log(3.0))))), note=INT32_NOTE))
+        "float16 or int16)", big32, target32, note=INT32_NOTE))
     # Many classes, [1, 0, ..., 0]: the top probability moves fast with T there, so a T a few
     # 1e-4 off (16 bisection steps on log T, a stop at a log-width of 5e-4 or at
     # |p - target| < 1.1e-4, T rounded to 4 digits, a grid of 20,000 temperatures) misses.
@@ -2079,8 +2263,7 @@ def _draw_temperature(rng) -> list[Case]:
     cases.append(_temperature_case(
         f"every logit negative, the largest {negative.max():.4g}, the smallest "
         f"{negative.min():.4g} (a spread above 709)", negative,
-        _top_probability(negative, float(np.exp(rng.uniform(np.log(50.0), np.log(500.0))))),
-        note={"negmax": True}))
+        _top_probability(negative, float(np.exp(rng.uniform(np.log(50.0), np.log(500.0)))))))
     # Targets near both ends of what T in [1e-3, 1e3] reaches, a drawn distance inside, from
     # 1.5 to 5 times the tolerance: near 1 (just below the top probability at T = 1e-3), and
     # just above the top probability at T = 1000 (near 1/k). A search that takes a
@@ -2141,7 +2324,7 @@ def _judge_temperature(case: Case, obs, expected) -> None:
              ("every logit here is negative and they spread over more than 709: at T = 1 "
               "already, a shift by the smallest logit (or none) leaves exponents above exp's "
               "limit. Compute the probabilities with a softmax that subtracts the largest "
-              "logit, whatever its sign.") if case.note.get("negmax") else
+              "logit, whatever its sign.") if _negative_and_spread(z) else
              "at a small T the logits / T are huge and a naive exp overflows: compute the "
              "probabilities with a max-subtracted softmax.")
     if abs(p_top - target) <= tolerance:

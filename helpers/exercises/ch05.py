@@ -17,6 +17,7 @@ never for another idea (an opposite: "underfitting" is not a slip of "overfittin
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import math
 import re
@@ -27,7 +28,7 @@ from .. import data, nn
 from .._blas import one_blas_thread
 from ._contract import expect_float, pair
 from ._core import ExerciseError, check_keys, exercise_check
-from ._plain import Build, describe
+from ._plain import Build, Other, describe
 from ._spec import Case, Spec, _laid_out, builder, work_cases
 from ._trace import Forbidden
 
@@ -139,8 +140,11 @@ def _large_pairs(rng, W: np.ndarray, W_after: np.ndarray) -> list[Case]:
     (drawn) up to 2,000,000 entries and the others up to 100,000, their shapes drawn too,
     their values cut from the float64 pair (W, W_after)
     at a drawn place (no new draw of millions of numbers). The float32 one has its step
-    spiked (see _spiked). The int32 one has entries whose squares fit in int32
-    (up to 46,340) but whose sums of squares do not. (A loop driven from C, which no work
+    spiked (see _spiked). The integer ones have their largest entries drawn up to the text's
+    100,000 (from 20,000 for int32: its sums of squares never fit in int32), and one to
+    three entries beyond 46,340 at drawn places, the first or the last row among them: an
+    answer that squares them in int32 (on large matrices only, say) wraps around there, on
+    every draw. (A loop driven from C, which no work
     limit stops, runs to the end on each: their rows are drawn log-uniformly, few on most
     draws.)"""
     flat, flat_after = W.ravel(), W_after.ravel()
@@ -161,14 +165,23 @@ def _large_pairs(rng, W: np.ndarray, W_after: np.ndarray) -> list[Case]:
             pair_ = (a, _spiked(rng, a, after.astype(dtype)))
             size = ""
         else:
-            high = (int(rng.integers(20_000, 46_341)) if dtype == np.int32 else
-                    _log_size(rng, 1000, 100_000))
+            high = _log_size(rng, 20_000 if dtype == np.int32 else 1000, 100_000)
             scale = high / np.abs(before).max()
             a = np.round(before * scale).astype(dtype)
             b = np.round(after * scale).astype(dtype)
             b.flat[int(rng.integers(n))] += 1  # never no step at all
+            # One to three entries above 46,340 (whose squares int32 cannot hold), up to the
+            # text's 100,000, at drawn places: the first in the first or the last row. Their
+            # step stays as it was.
+            k = int(rng.integers(1, 4))
+            rows_at = rng.integers(shape[0], size=k)
+            rows_at[0] = rng.choice([0, shape[0] - 1])
+            at = (rows_at, rng.integers(shape[1], size=k))
+            step = b[at] - a[at]
+            a[at] = rng.integers(46_341, 100_001, size=k) * rng.choice([-1, 1], size=k)
+            b[at] = a[at] + step
             pair_ = (a, b)
-            size = f", entries up to {high:,}"
+            size = f", entries up to {int(np.abs(a).max()):,}"
         cases.append(Case(f"{name}: a {shape[0]:,} x {shape[1]:,} matrix{size}", pair_,
                           work="large", size=min(shape), elements=n,
                           note={"integer": dtype != np.float32}))
@@ -467,6 +480,7 @@ _NARROW_HINT = ("integer weights can be larger than a small integer type holds: 
 def _narrow_integer_mistake(before, after, value: float) -> tuple[str, str] | None:
     """What wrapped around, and a hint, if the result was computed in an integer type too
     small for these weights (a smaller type than theirs, or their squares in int32)."""
+    dtype0 = before.dtype.name
     with np.errstate(all="ignore"):
         for dtype in (np.int8, np.uint8, np.int16, np.uint16):
             if np.can_cast(before.dtype, dtype):
@@ -483,8 +497,12 @@ def _narrow_integer_mistake(before, after, value: float) -> tuple[str, str] | No
                     return (f"this is the ratio of the weights cast to {np.dtype(dtype).name}, "
                             f"which holds only {info.min}..{info.max}: larger weights wrap "
                             "around", _NARROW_HINT)
-        if before.dtype == np.int32:
-            # Squares taken in int32 itself: entries above 46,340 have squares it cannot hold.
+        if before.dtype.kind in "iu" and np.abs(before).max() < 2**31 \
+                and np.abs(after).max() < 2**31:
+            # Squares taken in int32 (the weights' own dtype, or int64 weights cast to it):
+            # entries above 46,340 have squares it cannot hold.
+            own = before.dtype == np.int32
+            before, after = before.astype(np.int32), after.astype(np.int32)
             diff = after - before
             for squares in (lambda v: (v * v).astype(np.int64), lambda v: v * v):
                 top, bottom = squares(diff).sum(), squares(before).sum()
@@ -494,7 +512,9 @@ def _narrow_integer_mistake(before, after, value: float) -> tuple[str, str] | No
                 if wrapped_to_nan or top >= 0 and bottom > 0 and np.isclose(
                         value, math.sqrt(top) / math.sqrt(bottom), rtol=1e-5, atol=1e-12):
                     return ("the squares of int32 entries above 46,340 do not fit in int32 "
-                            "and wrap around",
+                            "and wrap around" if own else
+                            f"these are {dtype0} weights, squared in int32: the squares of "
+                            "entries above 46,340 do not fit in int32 and wrap around",
                             "cast the weights to float64 before you square them "
                             "(np.linalg.norm does that itself).")
             # Squares that fit, added up in int32 (a dot product, or @, of int32 arrays adds
@@ -506,7 +526,8 @@ def _narrow_integer_mistake(before, after, value: float) -> tuple[str, str] | No
                     and np.isclose(value, math.sqrt(top) / math.sqrt(bottom), rtol=1e-5,
                                    atol=1e-12):
                 return ("the sums of squares are added up in int32 (as a dot product, or @, "
-                        "of int32 arrays does), and a sum beyond 2,147,483,647 wraps around",
+                        "of int32 arrays does), and a sum beyond 2,147,483,647 wraps around"
+                        + ("" if own else f" (these are {dtype0} weights, cast to int32)"),
                         "cast the weights to float64 before you square and add them up "
                         "(np.linalg.norm does that itself).")
     return None
@@ -748,7 +769,24 @@ def _one_answer_per_key(got, normalise, what: str, hint: str) -> None:
             "give one answer per key.", hint)
 
 
+def _text(value):
+    """``value`` as the student's string when it is one: a str, or numpy's str (``np.str_``,
+    which a label picked from a numpy array is). numpy's str crosses from the student's call
+    as its repr (an ``Other``, as any type but the builtins does): read back here, so that it
+    counts as the string it is. Anything else comes back as it is (a str subclass of the
+    student's own stays refused: its == could say yes to every label)."""
+    if isinstance(value, Other) and value.type_name == "numpy.str_":
+        quoted = re.fullmatch(r"(?:np\.str_\()?('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\)?",
+                              value.text)
+        if quoted:
+            text = ast.literal_eval(quoted.group(1))
+            if isinstance(text, str):
+                return text
+    return value
+
+
 def _fault_key(label) -> str:
+    label = _text(label)
     if not isinstance(label, str):
         raise TypeError(f"a fault label is a string, got {describe(label)}")
     key = re.sub(r"[\s\-]+", "_", label.strip().lower()).strip("_")
@@ -828,6 +866,7 @@ def _slip_of(key: str) -> str | None:
 def _normalise_fault(label) -> str:
     """The canonical label, or ValueError: "Did you mean ...?" only for a spelling slip of a
     label (see _slip_of), else "not one of the labels"."""
+    label = _text(label)
     key = _fault_key(label)
     if key in FAULTS:
         return key
@@ -857,7 +896,7 @@ def _judge_diagnosis(case: Case, obs, expected) -> None:
             'the keys "A", "B" and "C", one per dashboard.')
 
     def run_key(k) -> str:
-        return str(k).strip().upper()
+        return str(_text(k)).strip().upper()
 
     _one_answer_per_key(got, run_key, what, hint)
     answers = check_keys(got, RUNS, what, hint, normalise=run_key)
@@ -872,7 +911,7 @@ def _judge_diagnosis(case: Case, obs, expected) -> None:
     if wrong:
         first = wrong[0]
         others = f" (also check run {', '.join(wrong[1:])})" if len(wrong) > 1 else ""
-        written = answers[first]  # (as the student wrote it, and as the check reads it)
+        written = _text(answers[first])  # (as the student wrote it, and as the check reads it)
         read_as = "" if _fault_key(written) == written else f" (read as {labels[first]!r})"
         raise ExerciseError(
             f"{len(RUNS) - len(wrong)} of {len(RUNS)} diagnoses are right. Run {first} is not "
@@ -981,6 +1020,18 @@ def _draw_epochs(rng) -> list[Case]:
         Case(f"an entry 5e-4 below the low target {t_low!r}, later one at it",
              (curve([0.01, t_low - 5e-4, t_low]), t_low)),
     ]
+    # Curves first reached at an end: at entry 0 (before any training), and at the last
+    # entry alone; for each, one of 51 to 1,000 epochs and one of 1,001 to 250,000 (drawn
+    # log-uniformly). An answer that skips entry 0, or leaves out the last entry or the last
+    # few per cent of some curves (longer than 50 or 1,000 entries, say), misses; so does
+    # one that leaves out the head or the tail of a curve. (The long curves below are
+    # reached late or early, and the hand-made ones are short.)
+    for end in ("entry 0", "its last entry"):
+        for low, high in ((51, 1000), (1001, 250_000)):
+            n_end = _log_size(rng, low, high)
+            values, target = _long_curve(rng, n_end, hit=0 if end == "entry 0" else n_end - 1)
+            cases.append(Case(f"a curve of {n_end:,} epochs, first reaching the target "
+                              f"{target!r} at {end}", (values, target)))
     # Realistic curves: accuracies on a validation set of n_val points, of drawn lengths
     # over the whole range, one length drawn log-uniformly in each band (10-150, 150-3,000,
     # 3,000-30,000, 30,000-200,000 epochs), and one of 301 entries, as the chapter's
@@ -1066,13 +1117,15 @@ def _draw_epochs(rng) -> list[Case]:
     # The same for other monotone rescalings of both sides (per mille, x 10 ... x 1e6, / 0.01,
     # error rates 1 - value, exp, log): each merges a float one step below with the target
     # for a few targets in a hundred, so every draw looks for a fresh target where it does.
+    # (Five entries: the spec's twin of such a case swaps the two around the middle one, the
+    # step below and the target, and finds its twin at once.)
     for how, rescale in _RESCALINGS:
         t_merge = _merging_target(rng, rescale)
         if t_merge is not None:
             cases.append(Case(
                 f"an entry one float step below the target {t_merge!r} (equal to it {how}), "
                 "later one at it",
-                (curve([0.2, float(np.nextafter(t_merge, 0)), 0.3, t_merge]), t_merge)))
+                (curve([0.2, float(np.nextafter(t_merge, 0)), 0.3, t_merge, 0.25]), t_merge)))
     # A curve that reaches 1.0 (every validation point right) and a target just above it: an
     # answer that reads a target above 1 as a percentage (target / 100) finds an epoch. And a
     # target below 0.5 with an entry one float step below it: a tolerance shows there too.
@@ -1098,19 +1151,40 @@ def _draw_epochs(rng) -> list[Case]:
     # the limit; the timed curve now never reaches its target, so it runs to the end.) A list
     # of the mask is seen as such: tolist and list methods on 10,000+ elements are loops in
     # disguise. Its length is drawn (see below).
-    # A long curve reached early, at an odd epoch, its length drawn from 200,000 to 2,000,000:
-    # a search of part of a long curve (its second half, every other entry) misses.
-    n_early = _log_size(rng, 200_000, 1_999_999)
-    early, early_t = _long_curve(rng, n_early, earliest=0.01, latest=0.1, odd=True)
-    cases.append(Case(f"a curve of {n_early:,} epochs, first reaching the target {early_t!r} in "
-                      "its first tenth, at an odd epoch", (early, early_t)))
+    # Three long curves, made of one draw of uniform numbers (the timed one's; the others
+    # take theirs from it, reversed or at a drawn place).
+    # A long curve first reached late, its length drawn from 200,000 to 2,000,000: at its
+    # last entry on one draw in three, else at a drawn place in its last tenth, always past
+    # entry 200,000. A search of part of a long curve (its head, its first tenth, all but
+    # its last entry or its last tenth) misses.
+    n_late = _log_size(rng, 200_000, 1_999_999)
+    # A curve reached early, at an odd epoch of its first tenth, of 100,001 to 200,000
+    # epochs, and on one draw in four of 2,000,000 to 3,200,000 (past the longest curve
+    # reached before): a search of part of a long curve (its second half, its last tenth,
+    # every other entry), or none of a very long one, misses.
+    n_early = (_log_size(rng, 2_000_000, 3_200_000) if rng.integers(4) == 0 else
+               _log_size(rng, 100_001, 200_000))
     # The timed curve never reaches its target (its best entry, at a drawn place in its
     # second half, one float step below it): an answer that drops the "never" branch beyond
     # some length shows on every draw, and a loop, which runs to its end, shows in time. Its
     # length is drawn from 1,600,000 to 3,200,000 entries (past the 2,600,000 of the longest
     # curve before on about a third of the draws).
     n_timed = _log_size(rng, 1_600_000, 3_200_000)
-    timed, timed_t = _long_curve(rng, n_timed, earliest=0.5, never=True)
+    uniform = rng.random(max(n_timed, n_late, n_early))
+    lowest = max(200_001, -(-9 * n_late // 10))  # (the last tenth, past entry 200,000)
+    last = rng.integers(3) == 0 or lowest >= n_late - 1
+    at = n_late - 1 if last else int(rng.integers(lowest, n_late - 1))
+    late, late_t = _long_curve(rng, n_late, hit=at, base=uniform[::-1][:n_late].copy())
+    where = "at its last entry" if last else "in its last tenth"
+    cases.append(Case(f"a curve of {n_late:,} epochs, first reaching the target {late_t!r} "
+                      f"{where}", (late, late_t)))
+    start = int(rng.integers(0, uniform.size - n_early + 1))
+    early, early_t = _long_curve(rng, n_early, earliest=0.01, latest=0.1, odd=True,
+                                 base=uniform[start:start + n_early].copy())
+    cases.append(Case(f"a curve of {n_early:,} epochs, first reaching the target {early_t!r} in "
+                      "its first tenth, at an odd epoch", (early, early_t)))
+    timed, timed_t = _long_curve(rng, n_timed, earliest=0.5, never=True,
+                                 base=uniform[:n_timed])
     cases.append(Case(f"a curve of {n_timed:,} epochs, never reaching the target {timed_t!r} "
                       "(its best entry one float step below it; timed against numpy's own "
                       "loops)", (timed, timed_t), work="timed"))
@@ -1120,18 +1194,23 @@ def _draw_epochs(rng) -> list[Case]:
 
 
 def _long_curve(rng, n: int, earliest: float = 0.5, latest: float = 0.9,
-                odd: bool = False, never: bool = False) -> tuple[np.ndarray, float]:
+                odd: bool = False, never: bool = False, hit: int | None = None,
+                base: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """A long curve and a target it first reaches at a drawn place (after the fraction
-    ``earliest`` of it, before ``latest``; at an odd epoch if ``odd``): below the target until then,
-    many entries within 1e-6 of it and one a float step below (a lower precision, or a target
-    rounded to float32, reaches it early), then values on both sides. A search of part of
-    the curve, or a sample of it, misses."""
+    ``earliest`` of it, before ``latest``; at an odd epoch if ``odd``), or at ``hit`` if given:
+    below the target until then, many entries within 1e-6 of it and two a float step below
+    (one halfway, one just before the hit: a lower precision, or a target rounded to
+    float32, reaches it early), then values on both sides. A search of part of the curve, or
+    a sample of it, misses. ``base``: n numbers drawn in [0, 1), made into the curve in place
+    (shared with another curve of the draw: a draw of millions costs more than the rest of
+    the check), else drawn here."""
     t = round(float(rng.uniform(0.85, 0.95)), 2)
-    # One draw of n numbers in [0, 1) for both parts (a draw of millions costs more than the
-    # rest of the check): below the target, t - 1e-7 - 0.3 u; after the hit, t - 0.3 + 0.35 u.
-    c = rng.random(n)
-    hit = int(rng.integers(int(earliest * n), int(round(latest * n))))
-    hit |= 1 if odd else 0
+    # One draw of n numbers in [0, 1) for both parts: below the target, t - 1e-7 - 0.3 u;
+    # after the hit, t - 0.3 + 0.35 u.
+    c = rng.random(n) if base is None else base
+    if hit is None:
+        hit = int(rng.integers(int(earliest * n), int(round(latest * n))))
+        hit |= 1 if odd else 0
     after = c[hit + 1:]
     after *= 0.35
     after += t - 0.3
@@ -1141,6 +1220,7 @@ def _long_curve(rng, n: int, earliest: float = 0.5, latest: float = 0.9,
     near = rng.choice(n // 2, max(3, n // 1000), replace=False)
     c[near] = t - rng.uniform(1e-9, 1e-6, near.size)
     c[hit // 2] = np.nextafter(t, 0)
+    c[max(hit - 1, 0)] = np.nextafter(t, 0)
     c[hit] = t
     if never:  # never reached: every entry below t, the best one float step below it
         np.minimum(c, np.nextafter(t, 0), out=c)
@@ -1201,9 +1281,15 @@ def _judge_epochs(case: Case, obs, expected) -> None:
         ends_below = (f" and ends below it (curve[-1] = {float(curve[-1])!r}): the epoch of "
                       "reaching the target counts even when the accuracy falls again later"
                       if curve[-1] < target else "")
+        where = ""
+        if curve.size > 10 and expected == curve.size - 1:
+            where = ", its last entry, and nowhere before: every entry counts, the last too"
+        elif curve.size > 10 and expected >= 0.9 * curve.size:
+            where = (", in its last tenth, and nowhere before: every entry counts, to the end "
+                     "of the curve")
         raise ExerciseError(
             f"{on} returned None; expected {expected}: the curve reaches the target there "
-            f"({_at(curve, expected)}){ends_below}.",
+            f"({_at(curve, expected)}){where}{ends_below}.",
             "compare every entry of the curve with the target at once, then find the position "
             "of the first entry that is high enough.")
     if isinstance(got, np.ndarray):
@@ -1258,7 +1344,13 @@ def _judge_epochs(case: Case, obs, expected) -> None:
         hint = ("a value just below the target has not reached it: compare the values as they "
                 "are, without rounding them and without a tolerance.")
         raise ExerciseError(f"{on} returned {e}; expected {expected}: {mistake}", hint)
-    if np.any(curve == target) and e == strict:
+    after_0 = _epochs_to(curve[1:], target) if expected == 0 and e >= 1 else None
+    if after_0 is not None and e == after_0 + 1:
+        mistake = (("one epoch too late: " if e == 1 else "")
+                   + f"entry 0 already reaches the target ({_at(curve, 0)}), and {e} is the "
+                   "first epoch after it that does. Entry 0 is the accuracy before any "
+                   "training, epoch 0, and it counts.")
+    elif np.any(curve == target) and e == strict:
         mistake = ("at that epoch the accuracy equals the target, and reaching the target "
                    "counts (>=, not >).")
     elif e == expected + 1:
@@ -1507,7 +1599,8 @@ def _canonical(value, options, aliases, what: str, task: str) -> str:
 def _as_pair(task: str, pair_):
     """(output, loss) from a tuple, a list, or a dict with exactly the keys output and loss."""
     if isinstance(pair_, dict):
-        keys = sorted(map(str, pair_))
+        pair_ = {str(_text(k)): v for k, v in pair_.items()}  # (np.str_ keys too)
+        keys = sorted(pair_)
         if keys != ["loss", "output"]:
             raise ExerciseError(
                 f"task {task!r}: a dict for the pair must have exactly the keys 'output' and "
@@ -1530,12 +1623,12 @@ def _judge_output_choice(case: Case, obs, expected) -> None:
             f"exactly the keys {', '.join(map(repr, TASKS))}.")
 
     def task_key(k) -> str:
-        return str(k).strip().lower()
+        return str(_text(k)).strip().lower()
 
     _one_answer_per_key(got, task_key, what, hint)
     answers = check_keys(got, TASKS, what, hint, normalise=task_key)
     for task in TASKS:
-        first, second = _as_pair(task, answers[task])
+        first, second = map(_text, _as_pair(task, answers[task]))
         if _is_name(first, LOSSES, _LOSS_ALIASES) and _is_name(second, OUTPUTS,
                                                                 _OUTPUT_ALIASES):
             raise ExerciseError(

@@ -2043,18 +2043,25 @@ def _builtin_names() -> set[str]:
     return set(activations.builtin_names()) | set(activations.aliases())
 
 
-def _side_is_bounded(x, y, sign: int) -> bool:
-    """Does f stop growing (sign +1: upwards, -1: downwards) as |x| goes out to 1e12?
+def _side_growth(x, y, sign: int) -> str:
+    """How f behaves (sign +1: upwards, -1: downwards) as |x| goes out to 1e12: "bounded",
+    "growing", or "either" when the floats cannot tell.
 
-    The new extreme reached in the last decade of |x| must be at most half the one reached in
-    the decade before: softsign gains 9e-12 from 1e10 to 1e11 and 9e-13 from 1e11 to 1e12
-    (bounded), log|x| gains 2.3 in each (unbounded), and softsign(x) + 1e-9 x gains 90, then
-    900 (unbounded).
+    The gain is the new extreme reached in a decade of |x|. Bounded: the last decade's gain
+    is at most half the one before (softsign gains 9e-12 from 1e10 to 1e11, then 9e-13).
+    Growing: at least 0.9 of it (log|x| gains 2.3 in each decade, softsign(x) + 1e-9 x 90,
+    then 900). In between, the floats out to 1e12 cannot tell a function that nears its
+    bound slowly from one that grows slowly (from one decade to the next there, 1/ln|x| keeps
+    0.83 of its gain, ln ln|x| 0.91): a bound and an infinite end are both taken.
     """
     ext = [sign * np.max(sign * y[np.abs(x) <= r]) for r in (_FAR / 100, _FAR / 10, _FAR)]
     with np.errstate(invalid="ignore"):
         gain_before, gain_last = sign * (ext[1] - ext[0]), sign * (ext[2] - ext[1])
-        return bool(gain_last <= 0.5 * gain_before + 1e-9 * (1 + abs(ext[2])))
+        if gain_last <= 0.5 * gain_before + 1e-9 * (1 + abs(ext[2])):
+            return "bounded"
+        if not gain_last < 0.9 * gain_before:  # (NaN gains: inf - inf far out, growing)
+            return "growing"
+    return "either"
 
 
 # A piecewise formula (cases, an array of rows): not read, taken as written.
@@ -2174,8 +2181,8 @@ def _judge_registration_all(cases, observations, expected) -> None:
     for sign, end, label in ((-1, lo, "lower"), (1, hi, "upper")):
         j = int(np.argmax(sign * y))
         extreme, at = float(y[j]), float(x[j])
-        bounded = _side_is_bounded(x, y, sign)
-        if bounded and not np.isfinite(end):
+        growth = _side_growth(x, y, sign)
+        if growth == "bounded" and not np.isfinite(end):
             raise ExerciseError(
                 f"your output_range has no {label} end ({end:g}), but `my_activation` is "
                 f"bounded there: its {'smallest' if sign < 0 else 'largest'} value for |x| up "
@@ -2183,14 +2190,14 @@ def _judge_registration_all(cases, observations, expected) -> None:
                 f"{'lower' if sign < 0 else 'higher'} out there.",
                 "an infinite end is for a side that keeps growing; give the bound, found from "
                 "f'(x) = 0 or the limit as |x| grows.")
-        if not bounded and np.isfinite(end):
+        if growth == "growing" and np.isfinite(end):
             raise ExerciseError(
                 f"your output_range ends at {end:g}, but `my_activation` keeps growing "
                 f"{'downwards' if sign < 0 else 'upwards'}: {extreme:.6g} at x = {at:.4g}, and "
                 "more at each tenfold |x|.",
                 "a side with no bound gets -np.inf or np.inf.")
         gap = sign * (end - extreme)
-        if bounded and gap > 0.02 * (1 + abs(extreme)):
+        if np.isfinite(end) and gap > 0.02 * (1 + abs(extreme)):
             raise ExerciseError(
                 f"the {label} end {end:g} of your output_range is {gap:.3g} beyond the "
                 f"{'smallest' if sign < 0 else 'largest'} value {extreme:.6g} (at x = "
@@ -2269,7 +2276,7 @@ def _spike_sum(x, spikes) -> np.ndarray:
     x = np.asarray(x)
     extra = np.zeros(x.shape)
     for at, by in spikes:
-        extra = extra + by * (x == at)
+        np.add(extra, by, out=extra, where=x == at)
     return extra
 
 
@@ -2283,6 +2290,13 @@ def _build_function(family: str, a: float, b: float, c: float = 0.0, derivative:
         if error == "nan beyond":  # f itself broken: NaN for x > value
             def f(x):
                 return np.where(np.asarray(x) > value, np.nan, forward(params, x))
+            return f
+        if error == "inf near":  # f overflows on a window: value = [centre, half-width, sign]
+            centre, width, sign = value
+
+            def f(x):
+                return np.where(np.abs(np.asarray(x) - centre) < width, sign * np.inf,
+                                forward(params, x))
             return f
 
         def f(x):
@@ -2304,6 +2318,10 @@ def _build_function(family: str, a: float, b: float, c: float = 0.0, derivative:
 def _function_label(family, a, b, c=0.0, derivative=False, error=None, value=0.0) -> str:
     text = _FAMILIES[family][0].format(a=a, b=b, c=c).replace("+ -", "- ")
     if not derivative:
+        if error == "inf near":
+            centre, width, sign = value
+            return (f"f = {text} ({'+' if sign > 0 else '-'}inf, as if it overflowed, for "
+                    f"|x - {centre!r}| < {width:.3g})")
         return f"f = {text}" + (f" (NaN for x > {value:.4g})" if error == "nan beyond" else "")
     if error is None:
         return "its right derivative"
@@ -2392,9 +2410,9 @@ def _draw_gradient_checker(rng) -> list[Case]:
                  np.arange(-3, 4), 1e-4),
     ]
     # A derivative wrong at one point only: the first, the last, and one at an odd index in
-    # between. A checker that leaves any point out (err[:-1], err[1:], err[::2], err[:10])
-    # misses one of them.
-    m = int(rng.integers(12, 20))
+    # between, in arrays of a drawn length (a dozen points to hundreds). A checker that leaves
+    # any point out (err[:-1], err[1:], err[::2], err[:10]) misses one of them.
+    m = int(round(10 ** rng.uniform(np.log10(12), np.log10(400))))
     spread = np.linspace(-3, 3, m)
     for k, where in ((0, "the first point"), (m - 1, "the last point"),
                      (int(rng.choice(np.arange(1, m - 1, 2))), "a point in between")):
@@ -2430,6 +2448,20 @@ def _draw_gradient_checker(rng) -> list[Case]:
     cases.append(_gc_case(f"np.linspace(-3, 3, {m}) (f NaN for x > {cut:.4g})",
                           {**sin_slow, "error": "nan beyond", "value": cut}, deriv(sin_slow),
                           spread, 1e-5))
+    # f that overflows to +-inf at x + h or x - h of one point (the first, the last or one in
+    # between) and nowhere else: fd is +-inf there while d is finite, and inf / inf makes
+    # that point's error NaN. A checker that skips infinite fd, or counts it as 0 or inf,
+    # reports a number. (A window of h / 4 round that point's x + h: the other points are
+    # 6 / (size - 1) >> h apart.)
+    size = int(round(10 ** rng.uniform(np.log10(12), np.log10(2000))))
+    grid = np.linspace(-3, 3, size)
+    k = int(rng.choice([0, size - 1, int(rng.integers(1, size - 1))]))
+    side, sign = float(rng.choice([-1.0, 1.0])), float(rng.choice([-1.0, 1.0]))
+    window = [float(grid[k] + side * 1e-5), 2.5e-6, sign]
+    cases.append(_gc_case(f"np.linspace(-3, 3, {size}) (f {'+' if sign > 0 else '-'}inf at "
+                          f"x[{k}] {'+' if side > 0 else '-'} h alone, d finite there)",
+                          {**sin_slow, "error": "inf near", "value": window}, deriv(sin_slow),
+                          grid, 1e-5))
     for _ in range(3):
         family = str(rng.choice(list(_FAMILIES)))
         f = {"family": family, "a": uniform(0.5, 3) * float(rng.choice([-1, 1])),
@@ -2447,32 +2479,48 @@ def _draw_gradient_checker(rng) -> list[Case]:
     # Long arrays with a derivative wrong at a few drawn points, anywhere (one of them in the
     # last tenth), each by its own amount: a checker that looks at part of a long array (its
     # first 30 or 100 points, a sample, every k-th point) or gives up on it misses the worst.
-    def spiked(xs, count):
+    # The worst of each sits at a place of its own: one drawn anywhere in the shortest, and the
+    # first point, the last and the middle one (len(x) // 2), each in one of the three of
+    # 1,000 points and more (drawn which): a checker that leaves out any of them (x[1:],
+    # x[:-1], np.delete(x, len(x) // 2)) beyond some length misses one.
+    slope = _FAMILIES["sin"][2]
+
+    def spiked(xs, count, worst):
         size = xs.size
-        where = {int(rng.integers(0, size)), int(rng.integers(size // 2, size)),
+        worst = {"first": 0, "last": size - 1, "middle": size // 2,
+                 "drawn": int(rng.integers(0, size))}[worst]
+        where = {worst, int(rng.integers(0, size)), int(rng.integers(size // 2, size)),
                  int(rng.integers(size - max(1, size // 10), size))}
-        while len(where) < count:
+        while len(where) < count + 1:
             where.add(int(rng.integers(0, size)))
         where = sorted(where)
         spikes = [[float(xs[i]), float(rng.uniform(0.2, 0.9)) * float(rng.choice([-1, 1]))]
                   for i in where]
+        # the worst one: an error of 1 to 2 (the others' are at most 0.9), the slope there
+        # flipped in sign and moved by 1.5 to 2.5 times max(1, |f'|)
+        right = float(slope(sin_slow, xs[worst]))
+        size_of = float(rng.uniform(1.5, 2.5)) * max(1.0, abs(right))
+        spikes[where.index(worst)][1] = -(1.0 if right >= 0 else -1.0) * size_of
         text = ", ".join(f"x[{i}]" for i in where)
-        return deriv(sin_slow, "spikes", spikes), f"(the wrong values at {text})"
+        return (deriv(sin_slow, "spikes", spikes),
+                f"(the wrong values at {text}, the worst at x[{worst}])")
 
-    for lo, hi in ((150, 700), (1001, 4000)):
-        count = int(rng.integers(lo, hi))
+    places = ["drawn"] + [str(p) for p in rng.permutation(["first", "last", "middle"])]
+    for (lo, hi), worst in zip(((150, 700), (1001, 10_000)), places):
+        count = int(round(10 ** rng.uniform(np.log10(lo), np.log10(hi))))
         xs = points(count)
-        df, where = spiked(xs, int(rng.integers(3, 6)))
+        df, where = spiked(xs, int(rng.integers(3, 6)), worst)
         cases.append(_gc_case(f"{count:,} random points on [-3, 3] {where}", sin_slow, df, xs,
                               1e-5))
     # Last, the work cases: a loop over the points runs with their number, and a loop over
     # Python objects driven from C takes far longer than numpy's loops. Their values count too,
     # and the long ones have a derivative wrong at a few points.
-    for role, count in (("small", 5), ("large", 2000), ("timed", 200_000)):
+    for role, count, worst in (("small", 5, None), ("large", 2000, places[2]),
+                               ("timed", 200_000, places[3])):
         label = f"{count:,} points" + (" (timed against numpy's own loops)"
                                        if role == "timed" else "")
         xs = points(count)
-        df, where = (deriv(sin_slow), "") if role == "small" else spiked(xs, 3)
+        df, where = (deriv(sin_slow), "") if role == "small" else spiked(xs, 3, worst)
         cases.append(_gc_case(f"{label} {where}".strip(), sin_slow, df, xs, 1e-5,
                               work=role, size=count, elements=count))
     return cases
@@ -2583,6 +2631,32 @@ def _gc_rounding(case: Case) -> float:
     return 4 * _EPS * worst if math.isfinite(worst) else math.inf
 
 
+def _gc_errors(case: Case) -> np.ndarray:
+    """The task's error at each point of the case."""
+    f, df, x, h = _gc_inputs(case)
+    with np.errstate(all="ignore"):
+        fd = (f(x + h) - f(x - h)) / (2 * h)
+        d = df(x)
+        return np.abs(d - fd) / np.maximum(1.0, np.maximum(np.abs(d), np.abs(fd)))
+
+
+def _gc_left_out(case: Case, got: float, want: float) -> int | None:
+    """When ``got`` is smaller than the task's largest error ``want`` (or ``want`` is NaN) and
+    is the error of another point of the case (or 0, every point left out): that point's
+    index (-1 for 0), else None."""
+    if not (math.isfinite(got) and got >= 0 and (math.isnan(want) or got < want)):
+        return None
+    if got == 0:
+        return -1
+    errors = _gc_errors(case)
+    # (within rounding: numpy's sin of a part of an array may differ from that of the whole
+    # in its last bit, which moves the tiny errors of right points)
+    rounding = _gc_rounding(case)
+    close = np.flatnonzero(np.isclose(errors, got, rtol=1e-6,
+                                      atol=rounding if math.isfinite(rounding) else 0.0))
+    return int(close[0]) if close.size else None
+
+
 def _gc_agrees(got: float, want: float, rounding: float) -> bool:
     # Right derivatives give errors of rounding or truncation size: an arrangement of the same
     # arithmetic (f(x+h)/(2h) - f(x-h)/(2h), the step (x+h) - (x-h)) moves them by rounding.
@@ -2609,21 +2683,31 @@ def _gc_h_given(case: Case) -> bool:
 
 def _judge_gradient_checker_all(cases, observations, expected) -> None:
     results = [(c, _gc_value(o, c), e) for c, o, e in zip(cases, observations, expected)]
+    # (the rounding room only where the numbers differ: it evaluates f and df once more)
     wrong = [(c, got, want) for c, got, want in results
-             if not _gc_agrees(got, want, _gc_rounding(c))]
+             if not (got == want or (math.isnan(got) and math.isnan(want))
+                     or _gc_agrees(got, want, _gc_rounding(c)))]
     if not wrong:
         return
     hidden = [(c, g, w) for c, g, w in wrong if math.isnan(w) and not math.isnan(g)]
     if len(hidden) == len(wrong):
+        # (a case whose f overflows first: it says more than a NaN the answer also skips)
+        hidden.sort(key=lambda r: r[0].args[0].params.get("error") != "inf near")
         case, got, _ = hidden[0]
+        overflow = case.args[0].params.get("error") == "inf near"
         raise ExerciseError(
             f"{_G} on {case.label} returns {got:.6g}; the task's formula gives nan there "
             f"({len(hidden)} of {len(results)} cases differ, each with a NaN or an infinity "
             "in d or fd): the error at the broken point is NaN, and the largest of a set of "
-            "errors with a NaN among them is NaN. Your checker skips it and reports a broken "
-            "derivative as a good one.",
-            "take np.max over every point's error: np.nanmax, a mask of the finite errors or "
-            "Python's max (which keeps a NaN only when it comes first) hide the NaN.")
+            "errors with a NaN among them is NaN. "
+            + ("Here f is infinite on one side of a point, so fd is infinite there while d is "
+               "finite: |d - fd| / max(1, |d|, |fd|) is inf / inf, NaN. Your checker skips that "
+               "point or gives it another value (0, inf)"
+               if overflow else "Your checker skips it")
+            + " and reports a broken derivative as a good one.",
+            "take np.max over every point's error, as the formula gives it: np.nanmax, a mask "
+            "of the finite errors or of the finite fd, or Python's max (which keeps a NaN only "
+            "when it comes first) hide the NaN.")
     case, got, want = wrong[0]
     problem = (f"{_G} on {case.label} returns {pair(got, want)[0]}; the task's formula gives "
                f"{pair(got, want)[1]} ({len(wrong)} of {len(results)} cases differ).")
@@ -2634,13 +2718,25 @@ def _judge_gradient_checker_all(cases, observations, expected) -> None:
     if len(matches) == 1:
         looks, idea = _GC_MISTAKES[matches[0]]
         raise ExerciseError(f"{problem} On every case your numbers are those of {looks}.", idea)
-    if all(np.size(c.args[2]) >= 100 and got < want for c, got, want in wrong):
-        # Only long arrays differ, with a smaller error: their worst point was left out.
+    left_out = [_gc_left_out(c, got, want) for c, got, want in wrong]
+    if all(where is not None for where in left_out) or all(
+            np.size(c.args[2]) >= 100 and got < want for c, got, want in wrong):
+        # Smaller errors only, each the error of another point (or 0): the worst point was
+        # left out.
+        case, got, want = wrong[0]
+        where = left_out[0]
+        x = _gc_inputs(case)[2]
+        errors = _gc_errors(case)
+        worst = int(np.argmax(np.isnan(errors)) if np.isnan(want) else np.argmax(errors))
+        what = ("0" if where == -1 else f"the error at x[{where}]") if where is not None \
+            else "smaller"
         raise ExerciseError(
-            f"{problem} Only cases with long arrays (100 points or more) differ, and there "
-            "your error is smaller: your checker leaves out points of a long array (its first "
-            "ones, a sample, every k-th one, or all of them beyond some size), and the wrong "
-            "values there sit at a few points anywhere in it.",
+            f"{problem} Your number there is {what}, and the worst point is x[{worst}] "
+            f"(x = {float(x[worst])!r}"
+            + (", the first point" if worst == 0 else ", the last point" if worst == x.size - 1
+               else ", the middle point" if worst == x.size // 2 else "")
+            + f", of {x.size:,}): your checker leaves out points of an array (its first or last "
+            "one, its middle one, a sample, every k-th one, or all of them beyond some size).",
             "every point counts: compute the error at every point of x, whatever its size, and "
             "return the largest (np.max over the whole array).")
     defaults = [(c, g) for c, g, _ in results if not _gc_h_given(c)]
@@ -2680,7 +2776,8 @@ GRADIENT_CHECKER = Spec(
     loop_hint="compute fd, d and the per-point errors as whole arrays; np.max gives the worst.",
     passed="`max_gradient_error` computes the largest relative error of a derivative against "
            "central differences with the h it is given, on every function and derivative "
-           "tried (right and wrong ones, large and tiny slopes, and NaN for a broken one).")
+           "tried (right and wrong ones, large and tiny slopes, and NaN for a broken one or "
+           "an f that overflows).")
 
 
 @exercise_check
@@ -3054,10 +3151,31 @@ def _dead_below_a_tolerance(net, number: float) -> float | None:
         return None
     largest = [np.max(np.abs(a), axis=0) for a in outputs]
     for t in np.nextafter(np.unique(np.concatenate(largest)), np.inf):
+        if t > 0.01:  # (not a tolerance for "tiny": another mistake, named otherwise)
+            break
         if t > 0 and math.isclose(float(np.mean([np.mean(m < t) for m in largest])), number,
                                   rel_tol=1e-6, abs_tol=1e-12):
             return float(t)
     return None
+
+
+def _dead_leaving_out(net, number: float) -> list[int]:
+    """The samples s for which the mean over the hidden layers of the share of units that
+    output 0 on every sample but s is ``number`` (units alive on s alone counted dead). The
+    network's cache holds the outputs of the batch."""
+    outputs = net.cache["a"][1:-1]
+    found: list[int] = []
+    if not outputs:
+        return found
+    alive = [a != 0 for a in outputs]
+    counts = [m.sum(axis=0) for m in alive]
+    where = [np.argmax(m, axis=0) for m in alive]  # each unit's first live sample
+    for s in np.unique(np.concatenate([w[c == 1] for w, c in zip(where, counts)])):
+        share = float(np.mean([np.mean((c == 0) | ((c == 1) & (w == s)))
+                               for w, c in zip(where, counts)]))
+        if math.isclose(share, number, rel_tol=1e-6, abs_tol=1e-12):
+            found.append(int(s))
+    return found
 
 
 def _flat_below_a_threshold(net, number: float) -> tuple[float, float] | None:
@@ -3187,16 +3305,20 @@ def _run_guarded(call, *guarded):
 
 
 @builder("ch06.mlp")
-def _build_mlp(sizes, activation, output, init, bias_init, seed, biases=None, held=None):
+def _build_mlp(sizes, activation, output, init, bias_init, seed, biases=None, held=None,
+               columns=None):
     """An MLP; ``biases``, if given, one list per hidden layer: each unit's own bias;
     ``held``, if given, one list per hidden layer of units whose incoming weights are 0 (their
-    pre-activation is their bias on every sample, exactly)."""
+    pre-activation is their bias on every sample, exactly); ``columns``, if given, a list of
+    [layer, unit, weights]: that unit's own incoming weights."""
     net = nn.MLP(list(sizes), activation=activation, output=output, init=init,
                  bias_init=bias_init, seed=seed)
     for layer, values in enumerate(biases or ()):
         net.biases[layer][:] = values
     for layer, units in enumerate(held or ()):
         net.weights[layer][:, list(units)] = 0.0
+    for layer, unit, weights in columns or ():
+        net.weights[layer][:, unit] = weights
     return net
 
 
@@ -3217,7 +3339,8 @@ def _drive_flow(answers, net, X, y):
 
 
 def _flow_case(rng, label, activation, init, bias, hidden, dataset, n, *, output="sigmoid",
-               classes=2, take=None, biases=None, telling=True, held=None) -> Case:
+               classes=2, take=None, biases=None, telling=True, held=None,
+               alive_once=False) -> Case:
     seed, data_seed = (int(s) for s in rng.integers(0, 10_000, 2))
     kwargs = {"n": n, "seed": data_seed}
     if dataset == "spirals":
@@ -3233,6 +3356,10 @@ def _flow_case(rng, label, activation, init, bias, hidden, dataset, n, *, output
     sizes = [2, *hidden, 1 if output == "sigmoid" else classes]
     recipe = {"sizes": sizes, "activation": activation, "output": output, "init": init,
               "bias_init": bias, "seed": seed}
+    alone = ""
+    if alive_once:
+        X, y, recipe["columns"], first, alone = _alive_once(rng, X, y, hidden[0], bias)
+        biases = [first]
     if biases is not None:
         recipe["biases"] = [[float(b) for b in layer] for layer in biases]
     if held is not None:
@@ -3251,8 +3378,47 @@ def _flow_case(rng, label, activation, init, bias, hidden, dataset, n, *, output
                             for layer in biases))
              + ("" if held is None else ", the incoming weights of units "
                 + "; ".join(str(list(layer)) for layer in held) + " of each hidden layer set to 0")
-             + f" and X, y = {load}")
+             + f" and X, y = {load}" + alone)
     return Case(f"{label}: {setup}", (Build("ch06.mlp", recipe), X, y), driver="ch06.flow")
+
+
+def _alive_once(rng, X, y, width: int, bias: float):
+    """Four units of the first hidden layer (ReLU), each alive on one sample alone: the
+    first, the last, the middle one (n // 2) and one drawn at an odd place. Each unit's weights
+    point in a drawn direction and its bias sits halfway between the two largest projections
+    of the batch on it, so z > 0 on the sample of the largest alone; that sample is swapped
+    into its place. Returns X and y (rows
+    swapped), the units' columns, the first layer's biases, and the words for the label."""
+    X, y = X.copy(), y.copy()
+    n = X.shape[0]
+    units = [int(u) for u in rng.choice(width, 4, replace=False)]
+    # (the drawn one at an odd place: rows [::2] miss it, as [1::2] miss the first)
+    places = [0, n - 1, n // 2, int(rng.choice(np.setdiff1d(np.arange(1, n - 1, 2), [n // 2])))]
+    biases = np.full(width, float(bias))
+    columns, swaps, words = [], [], []
+    for unit, place in zip(units, places):
+        for _ in range(1000):
+            angle, length = rng.uniform(0, 2 * np.pi), rng.uniform(0.5, 2.0)
+            w = length * np.array([np.cos(angle), np.sin(angle)])
+            p = X @ w
+            top, second = np.argsort(p)[::-1][:2]
+            # (a gap the rounding of X W + b cannot close; the places set before stay put)
+            if top not in places[:len(columns)] and p[top] - p[second] > 1e-3 * length:
+                break
+        X[[top, place]] = X[[place, top]]
+        y[[top, place]] = y[[place, top]]
+        swaps.append(f"({int(top)}, {place})")
+        # (scaled so the output on that sample is 0.2 to 1: not a tiny one, which a test of
+        # "all outputs small" would count dead too)
+        scale = float(rng.uniform(0.2, 1.0)) / (float(p[top] - p[second]) / 2)
+        biases[unit] = -scale * float(p[top] + p[second]) / 2
+        columns.append([0, unit, [float(v) for v in scale * w]])
+        words.append(f"unit {unit} alive on sample {place} alone")
+    return (X, y, columns, biases, ", then rows " + ", ".join(swaps) + " of X and y swapped "
+            "in turn, and in the first hidden layer " + "; ".join(
+                f"unit {u}'s incoming weights [{c[2][0]:.6g}, {c[2][1]:.6g}] and bias "
+                f"{biases[u]:.6g}" for u, c in zip(units, columns))
+            + " (" + ", ".join(words) + ")")
 
 
 def _unequal_widths(rng, count: int, low: int = 3, high: int = 16) -> list[int]:
@@ -3270,10 +3436,15 @@ def _draw_flow(rng) -> list[Case]:
     def n_samples():
         return int(rng.integers(24, 65))
 
+    # (the ReLU case: a batch of 50 to 500 samples, four units of its first layer alive on one
+    # sample alone, the first, the last, the middle one and one drawn: dead means 0 on every
+    # sample)
+    relu_widths = _unequal_widths(rng, 3, 6)
     return [
-        _flow_case(rng, "ReLU with negative biases (dead units)", "relu", "he",
-                   -float(rng.uniform(0.1, 0.4)), _unequal_widths(rng, 3), moons_or("circles"),
-                   n_samples()),
+        _flow_case(rng, "ReLU with negative biases (dead units, and units alive on one sample "
+                   "alone)", "relu", "he", -float(rng.uniform(0.1, 0.4)), relu_widths,
+                   moons_or("circles"), int(round(10 ** rng.uniform(np.log10(50), 2.7))),
+                   alive_once=True),
         _flow_case(rng, "tanh with N(0, 1) weights (saturated)", "tanh", "normal", 0.0,
                    _unequal_widths(rng, 3), moons_or("xor"), n_samples()),
         _flow_case(rng, "SiLU with biases of -1 (negative slopes)", "silu", "he", -1.0,
@@ -3301,14 +3472,18 @@ def _draw_flow(rng) -> list[Case]:
 
 
 def _five_layers_case(rng) -> Case:
-    # (with entries just either side of the flat threshold, at drawn distances: a few units
-    # of each layer but the ReLU one held there)
+    # (with entries just either side of the flat threshold, within 1e-11: units of each
+    # layer but the ReLU one held there, as many on each side)
     names = [str(a) for a in rng.permutation(["relu", "sigmoid", "tanh", "elu", "softplus"])]
-    widths = _unequal_widths(rng, 5, 4, 10)
+    while True:  # (one layer but ReLU's of 5 units or more)
+        widths = _unequal_widths(rng, 5, 4, 10)
+        if any(w >= 5 for name, w in zip(names, widths) if name != "relu"):
+            break
     held, biases = _held_near_threshold(rng, names, widths)
     return _flow_case(rng, "five hidden layers, one activation each, three classes, one sample; "
-                      "a few units of each layer but the ReLU one held where |f'(z)| is just "
-                      "below or just above 0.01 (their incoming weights 0)", names, "xavier",
+                      "units of each layer but the ReLU one held where |f'(z)| is just below "
+                      "or just above 0.01, as many on each side (their incoming weights 0)",
+                      names, "xavier",
                       0.0, widths, "spirals", 30, output="softmax", classes=3, take=1,
                       biases=biases, held=held)
 
@@ -3347,21 +3522,42 @@ def _crossings(name: str) -> np.ndarray:
     return _CROSSINGS[name]
 
 
-def _near_threshold(rng, name: str, below: np.ndarray, closest: np.ndarray) -> np.ndarray:
+_EXACT_CROSSINGS: dict[tuple[str, float], float] = {}
+
+
+def _exact_crossing(name: str, centre: float) -> float:
+    """Where |f'| crosses 0.01 near ``centre`` (one of ``_crossings``), to the last bit
+    (kept)."""
+    key = (name, float(centre))
+    if key not in _EXACT_CROSSINGS:
+        act, t = activations.get(name), diagnostics.SATURATION_THRESHOLD
+        lo, hi = centre - 0.05, centre + 0.06
+        with np.errstate(all="ignore"):
+            for _ in range(7):  # zoom in, 256 times closer each time
+                points = np.linspace(lo, hi, 257)
+                g = np.abs(act.grad(points)) - t
+                k = int(np.argmax(np.sign(g[:-1]) * np.sign(g[1:]) <= 0))
+                lo, hi = points[k], points[k + 1]
+        _EXACT_CROSSINGS[key] = float((lo + hi) / 2)
+    return _EXACT_CROSSINGS[key]
+
+
+def _near_threshold(rng, name: str, below: np.ndarray) -> np.ndarray:
     """Pre-activations z where |f'(z)| is just below (``below``) or above the flat threshold
-    0.01, at drawn relative distances from 1e-2 down to 1e-12 (``closest``: below 1e-11),
-    which the rounding of f' (some 1e-14 relative) cannot cross; one per entry of ``below``."""
+    0.01, all near one crossing of it, at drawn relative distances from 1e-11 down to 1e-12
+    (far within float32's resolution, 6e-8, and beyond the rounding of f', some 1e-14
+    relative); one per entry of ``below``."""
     act, t = activations.get(name), diagnostics.SATURATION_THRESHOLD
-    distance = 10 ** np.where(closest, rng.uniform(-12, -11, below.size),
-                              rng.uniform(-12, -2, below.size))
+    distance = 10 ** rng.uniform(-12, -11, below.size)
     target = (t * np.where(below, 1 - distance, 1 + distance))[:, None]
-    # (a target 1% off 0.01 moves the crossing by at most 0.02 for these activations)
-    centre = rng.choice(_crossings(name), below.size)
-    lo, hi = centre - 0.05, centre + 0.06
+    # (a target 1e-11 off 0.01 moves the crossing by at most 2e-11 for these activations:
+    # the zoom starts 1e-7 either side of the exact crossing)
+    centre = _exact_crossing(name, float(rng.choice(_crossings(name))))
+    lo, hi = np.full(below.size, centre - 1e-7), np.full(below.size, centre + 1e-7)
     rows = np.arange(below.size)
     with np.errstate(all="ignore"):
-        for _ in range(7):  # zoom in on each crossing, 256 times closer each time
-            points = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, 257)[None, :]
+        for _ in range(5):  # zoom in on each crossing, 128 times closer each time
+            points = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, 129)[None, :]
             g = np.abs(act.grad(points)) - target
             k = np.argmax(np.sign(g[:, :-1]) * np.sign(g[:, 1:]) <= 0, axis=1)
             lo, hi = points[rows, k], points[rows, k + 1]
@@ -3372,25 +3568,29 @@ def _near_threshold(rng, name: str, below: np.ndarray, closest: np.ndarray) -> n
 
 
 def _held_near_threshold(rng, names, widths) -> tuple[list, list]:
-    """For each hidden layer, a few units held (incoming weights 0) at pre-activations where
-    |f'| is a drawn distance below or above 0.01, the flat threshold, and every unit's bias
-    (0 for the others): a threshold a little off (0.00999, <= 0.0100001) counts some of them
-    wrongly. In the first layer that has them, one unit within 1e-11 on each side."""
-    held, biases, first = [], [], True
-    for name, w in zip(names, widths):
+    """For each hidden layer but ReLU's, c units held (incoming weights 0) at pre-activations
+    where |f'| is just below 0.01, the flat threshold, and c just above it, all near one
+    crossing, and every unit's bias (0 for the others). A threshold a little off (0.00999,
+    <= 0.0100001) counts some of them wrongly. So does z or f' rounded (to float32, to a few
+    decimals): the c + c entries of a layer round alike, so the c on one side of the crossing
+    are counted wrongly. The c's of the layers add up to an odd number, so the changes of the
+    layers (+c or -c each) cannot cancel in the pooled share. Needs a width of 5 or more in
+    one such layer."""
+    room = {i: (w - 1) // 2 for i, (name, w) in enumerate(zip(names, widths))
+            if name in _THRESHOLD_ACTIVATIONS}
+    per_side = {i: int(rng.integers(1, most + 1)) for i, most in room.items()}
+    if sum(per_side.values()) % 2 == 0:
+        i = int(rng.choice([i for i, most in room.items() if most >= 2]))
+        per_side[i] += 1 if per_side[i] < room[i] else -1
+    held, biases = [], []
+    for i, (name, w) in enumerate(zip(names, widths)):
         values = np.zeros(w)
-        if name not in _THRESHOLD_ACTIVATIONS:
-            held.append([])
-            biases.append(values)
-            continue
-        count = int(rng.integers(2, min(4, w - 1) + 1))
+        count = 2 * per_side.get(i, 0)
         units = [int(u) for u in rng.choice(w, count, replace=False)]
-        below = np.array([True, False] + [bool(b) for b in rng.integers(0, 2, count - 2)])
-        closest = (np.arange(count) < 2) & first
-        values[units] = _near_threshold(rng, name, below, closest)
+        if count:
+            values[units] = _near_threshold(rng, name, np.arange(count) % 2 == 0)
         held.append(sorted(units))
         biases.append(values)
-        first = False
     return held, biases
 
 
@@ -3464,17 +3664,40 @@ def _judge_flow(case: Case, obs, expected) -> None:
                 f"{'below' if band[1] < t else 'above'} the flat threshold counted wrongly.",
                 "flat means |f'(z)| < 0.01 exactly (diagnostics.SATURATION_THRESHOLD), "
                 "tested one entry at a time: no rounding, no other cut-off.")
+        # (one sample left out of the dead test: said beside another cause that gives the
+        # same number, since the share alone cannot tell them apart)
+        left_out = _dead_leaving_out(net, number) if key == "dead" else []
+        leave = None
+        if left_out:
+            n = X.shape[0]
+
+            def sample(s, n=n):
+                return f"sample {s}" + (" (the first)" if s == 0 else " (the last)"
+                                        if s == n - 1 else "")
+            which = (sample(left_out[0]) if len(left_out) == 1 else "one sample")
+            other = "" if len(left_out) == 1 else (
+                " (" + ", ".join(sample(s) for s in left_out[:4])
+                + (", ..." if len(left_out) > 4 else "") + " give that)")
+            leave = (f"the share of dead units with {which} of the {n} left out{other}: a "
+                     "unit alive on that sample alone counted as dead")
+        also = f"; or {leave}" if leave else ""
         if len(matches) == 1:
             looks, idea = _FLOW_MISTAKES[key][matches[0]]
-            raise ExerciseError(f"{problem} That is {looks}.", idea)
+            raise ExerciseError(f"{problem} That is {looks}{also}.", idea)
         tolerance = _dead_below_a_tolerance(net, number) if key == "dead" else None
         if tolerance is not None:
             raise ExerciseError(
                 f"{problem} That is the share of units whose outputs are all below "
                 f"{tolerance:.3g} in size: units whose outputs are tiny but not 0 counted as "
-                "dead.", "a dead unit outputs exactly 0 for every sample "
+                f"dead{also}.", "a dead unit outputs exactly 0 for every sample "
                 "(diagnostics.dead_fraction); a unit whose outputs are tiny, even 1e-300, is "
                 "alive (and flat if its slope is small).")
+        if leave:
+            raise ExerciseError(
+                f"{problem} That is {leave}.",
+                "a dead unit outputs exactly 0 on every sample of the batch: look at every "
+                "row of each hidden layer's outputs (np.all(a == 0, axis=0)), or use "
+                "diagnostics.dead_fraction.")
         if band is not None and not band[0] < t <= band[1]:
             raise ExerciseError(
                 f"{problem} That is the share of entries with |f'(z)| below a threshold "
@@ -3494,8 +3717,9 @@ GRADIENT_FLOW = Spec(
     passed="`gradient_flow` reports the gradient ratio and the dead and flat fractions "
            "correctly on every network tried (ReLU, tanh, SiLU, leaky ReLU, a step layer, "
            "saturated tanh, sigmoid with outputs down to the smallest float, entries just "
-           "either side of the flat threshold, a narrow layer of dead units, one activation per "
-           "layer; layers of unequal widths, a layer of one unit, a batch of one sample).")
+           "either side of the flat threshold, a narrow layer of dead units, units alive on one "
+           "sample alone, one activation per layer; layers of unequal widths, a layer of one "
+           "unit, a batch of one sample).")
 
 
 @exercise_check

@@ -12,7 +12,8 @@ recipes, with autograd, in the checking process (the grader's, under autograding
 The cases are drawn at every check, edge cases first: unequal widths and square layers, one
 sample, one unit, float32 and float64, layers built with ``bias=False``, a single Linear
 layer, layers without parameters between, exact zeros next to 1e-310, gradients from 1e-150
-to 1e150, steps from 1e-15 of the weights to 1e6 times them, then random models. What an
+to 1e150, steps from far below 1e-15 of the weights to far above a million times them
+(no hard bound either way), then random models. What an
 answer must leave alone is compared before and after: the parameters and their gradients,
 every module's mode, hooks and settings, and the session (autograd, the default dtype,
 torch's random generator). Without PyTorch a check says so in
@@ -680,13 +681,25 @@ def _matches(got: float, wrong: float, right: float, tol: float) -> bool:
     return math.isfinite(got) and abs(got - wrong) <= tol * max(abs(wrong), abs(right))
 
 
-def _explained_by(values: list[_Value]) -> str | None:
+def _explained_by(values: list[_Value], right_too=None,
+                  nan_matches: bool = False) -> str | None:
     """The known mistake behind an answer's values: the one name of which a variant gives the
     answer's value everywhere in the draw (where it says anything), and differs from the right
-    value somewhere the answer does. None when no name, or more than one, fits: the message
-    then says what differs rather than guess from a coincidence on one case."""
+    value somewhere the answer does (by more than 1e-12 of it, or where ``right_too(wrong,
+    right)`` is false, for a check that holds its values closer). ``nan_matches``: where the
+    mistake gives NaN and the answer NaN too (0 / 0 of weights that float32 rounds to 0), the
+    mistake says that value. None when no name, or more than one, fits: the message then says
+    what differs rather than guess from a coincidence on one case."""
+    if right_too is None:
+        def right_too(w, r):
+            return _matches(w, r, r, 1e-12)
     if all(v.ok for v in values):
         return None
+
+    def both_nan(v, w):  # (or both the same infinity)
+        return nan_matches and not math.isfinite(w) and (w == v.got or (
+            math.isnan(w) and math.isnan(v.got)))
+
     seen: dict[tuple, list] = {}
     for v in values:
         for name, variant, wrong, tol in v.mistakes:
@@ -694,13 +707,13 @@ def _explained_by(values: list[_Value]) -> str | None:
     wrong = sum(not v.ok for v in values)
     fits = set()
     for (name, _), rows in seen.items():
-        said = [(v, w, t) for v, w, t in rows if math.isfinite(w)]
+        said = [(v, w, t) for v, w, t in rows if math.isfinite(w) or both_nan(v, w)]
         # every value the answer gives is this mistake's, every wrong one among them ...
-        if not all(_matches(v.got, w, v.right, t) for v, w, t in said) or sum(
+        if not all(both_nan(v, w) or _matches(v.got, w, v.right, t) for v, w, t in said) or sum(
                 not v.ok for v, _, _ in said) < wrong:
             continue
         # ... and the mistake is not the right answer in disguise
-        if any(not v.ok and not _matches(w, v.right, v.right, 1e-12) for v, w, _ in said):
+        if any(not v.ok and not right_too(w, v.right) for v, w, _ in said):
             fits.add(name)
     return fits.pop() if len(fits) == 1 else None
 
@@ -1514,15 +1527,19 @@ def _draw_dead(rng) -> list[Case]:
         "million entries): some units dead, three that output 1e-310, 1e-300 or 5e-324 once "
         "(on the first sample, the last one and one between) and 0 otherwise (alive)",
         {"type": "relu"}, [_huge_dead_batch(rng, n_huge, u_huge)]))
-    # A batch of 100,001 to 130,000 units (over the 100,000 the text names) and two
-    # samples: a look at some units only shows.
+    # Two batches of 100,001 to 130,000 units (over the 100,000 the text names) and two
+    # samples: a look at some units only shows. The units dead in the first batch are alive
+    # in the second and the other way round, so every unit decides one of the two fractions:
+    # an answer that leaves out (or counts as dead) any unit of a wide batch, the first or the
+    # last one too, shows on every draw.
     n_wide = 2
     u_wide = int(100_001 * 1.3 ** rng.uniform(0, 1)) if far != 1 else int(
         10 ** rng.uniform(math.log10(250_000), math.log10(700_000)))
     cases.append(_dead_case(
-        f"a ReLU layer on a batch of {n_wide} samples x {u_wide:,} units (float64): some units "
-        "dead, the others alive (the last ones too), some through one output of 1e-310 or "
-        "5e-324", {"type": "relu"}, [_wide_dead_batch(rng, n_wide, u_wide)]))
+        f"a ReLU layer on two batches of {n_wide} samples x {u_wide:,} units (float64): some "
+        "units dead, the others alive, some through one output of 1e-310 or 5e-324; the units "
+        "dead in one batch are alive in the other", {"type": "relu"},
+        list(_wide_dead_pair(rng, n_wide, u_wide))))
     for j in range(3):
         kind = str(rng.choice(["relu", "leaky_relu", "tanh", "elu"]))
         layer = {"type": kind, "slope": 0.1} if kind == "leaky_relu" else {"type": kind}
@@ -1596,19 +1613,32 @@ def _big_dead_batch(rng, n: int, units: int) -> np.ndarray:
     return z
 
 
-def _wide_dead_batch(rng, n: int, units: int) -> np.ndarray:
-    """A ReLU layer's z, n x units (float64), built cheaply: each unit dead (negative on every
-    sample) with a drawn probability, the others positive on one sample or more; the last
-    unit and a few others alive through one tiny output (1e-310, 5e-324) only."""
-    z = rng.random((n, units)) - 0.5
+def _wide_dead_pair(rng, n: int, units: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two ReLU layers' z, n x units each (float64), built cheaply: each unit dead (negative
+    on every sample) in the first with a drawn probability, and then alive in the second, and
+    the other way round (every unit, the first and the last too, is dead in one of the two)."""
     dead = rng.random(units) < rng.uniform(0.2, 0.6)
+    dead[[0, units - 1]] = rng.random(2) < 0.5  # (drawn apart: not tied to the others')
+    return _wide_dead_batch(rng, n, dead), _wide_dead_batch(rng, n, ~dead)
+
+
+def _wide_dead_batch(rng, n: int, dead: np.ndarray) -> np.ndarray:
+    """A ReLU layer's z, n x units (float64), with the units ``dead`` negative on every
+    sample, the others positive on one sample or more; up to five of those (an end among
+    them in half the draws, where it is alive) alive through one tiny output (1e-310, 5e-324)
+    only."""
+    units = dead.size
+    z = rng.random((n, units)) - 0.5
     z[:, dead] = -np.abs(z[:, dead]) - 0.01
     live = np.flatnonzero(~dead)
     z[rng.integers(0, n, live.size), live] += 1.0  # positive on one sample at least
-    faint = np.concatenate([[units - 1], rng.choice(units - 1, 4, replace=False)])
+    faint = live[rng.choice(live.size, min(5, live.size), replace=False)]
+    ends = [e for e in (0, units - 1) if not dead[e]]
+    if ends and rng.random() < 0.5:
+        faint[0] = ends[int(rng.integers(0, len(ends)))]
     z[:, faint] = -1.0
     z[rng.integers(0, n, faint.size), faint] = rng.permutation(
-        [1e-310, _SMALLEST["float64"], 1e-310, _SMALLEST["float64"], 1e-300])
+        [1e-310, _SMALLEST["float64"], 1e-310, _SMALLEST["float64"], 1e-300])[:faint.size]
     return z
 
 
@@ -1720,10 +1750,11 @@ def _dead_fraction(a: np.ndarray) -> float:
     return float(np.mean(np.count_nonzero(a, axis=0) == 0))
 
 
-def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str, str, float]]:
+def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple]:
     """What the usual wrong statistics give on the layer's output ``a`` (inputs ``z``), as
-    (name, variant, value): the variants of a name (tolerances of 1e-12, 1e-8...) are kept
-    apart, and any one of them may be the answer's."""
+    (name, variant, value) or (name, variant, value, tolerance of a match; 1e-6 without): the
+    variants of a name (tolerances of 1e-12, 1e-8...) are kept apart, and any one of them may
+    be the answer's."""
     nearly = ("a test for *nearly* zero (a tolerance): units whose outputs are tiny but not "
               "zero (such as 1e-310, 1e-20 or 1e-40) are alive, since dead means exactly zero")
     lower = ("{}, a lower precision: tiny outputs such as 1e-310 (float64) or 1e-40 (float32) "
@@ -1733,6 +1764,7 @@ def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str
              "dead; a unit is alive when any output is nonzero")
     u, s = _by_unit(a)    # reductions over the samples: axis s of u
     zu, _ = _by_unit(z)
+    dead = round(right * a.shape[1])
     with np.errstate(all="ignore"):
         return [
             ("the share of zero *entries* (sparsity), not of dead units", "",
@@ -1774,16 +1806,39 @@ def _dead_mistakes(a: np.ndarray, z: np.ndarray, right: float) -> list[tuple[str
              "outputs a positive number unless z is far below 0, and a unit of any other "
              "activation is dead only where its *output* is zero", "",
              float(np.mean(np.all(zu <= 0, axis=s)))),
-            *[(f"the fraction rounded to {d} decimal{'s' if d != 1 else ''}", "",
-               round(right, d)) for d in range(5)],
+            # (matched to a few of float64's last digits: a rounding to 7 decimals is not one
+            # to 8)
+            # (d decimals and d significant digits coincide on fractions from 0.1 to 1: one
+            # name for the two)
+            *[(_rounded_name(d), "decimals", round(right, d), _ROUNDED_TOL) for d in range(15)],
+            *[(_rounded_name(d), "significant digits", float(f"{right:.{d}g}"), _ROUNDED_TOL)
+              for d in range(1, 16)],
+            *[(f"the fraction computed in {low} (the count or the division): a share of units "
+               "is a ratio of two whole numbers, which float64 gives to its last digits",
+               variant, value, _ROUNDED_TOL) for low in ("float32", "float16")
+              for variant, value in (
+                  ("divided", float(np.divide(getattr(np, low)(dead),
+                                              getattr(np, low)(a.shape[1])))),
+                  ("rounded", float(getattr(np, low)(right))))],
         ]
 
 
 _SURVEYED = 500_000  # the largest batch (entries) whose known mistakes the survey computes
 
 
+#: How close a rounded fraction must come to an answer's value to be taken for it.
+_ROUNDED_TOL = 1e-15
+
+
+def _rounded_name(d: int) -> str:
+    return (f"the fraction rounded to {d} decimal{'s' if d != 1 else ''} (or {d} significant "
+            f"digit{'s' if d != 1 else ''})")
+
+
 def _dead_ok(got: float, right: float) -> bool:
-    return _close(got, right, 1e-6, 1e-12)
+    """The fraction to float64's last digits: a ratio of two counts is exact there, up to
+    a few units of its last place (1 minus the share of live units is right too)."""
+    return math.isfinite(got) and abs(got - right) <= 2.0 ** -50
 
 
 def _survey_dead(cases, observations, refs) -> dict:
@@ -1806,9 +1861,9 @@ def _survey_dead(cases, observations, refs) -> dict:
                 continue
             got, right = float(entry), ref["fractions"][b]
             values.append(_Value(got, right, _dead_ok(got, right), [
-                (name, variant, wrong, 1e-6)
-                for name, variant, wrong in _dead_mistakes(a, np.asarray(z), right)]))
-    return {"named": _explained_by(values)}
+                (name, variant, wrong, tol[0] if tol else 1e-6)
+                for name, variant, wrong, *tol in _dead_mistakes(a, np.asarray(z), right)]))
+    return {"named": _explained_by(values, _dead_ok)}
 
 
 def _judge_dead(case: Case, obs, expected) -> None:
@@ -1889,6 +1944,14 @@ def _judge_dead(case: Case, obs, expected) -> None:
         named = _named(DEAD_HOOK)
         if named is not None:
             raise ExerciseError(f"{problem}: it looks like {named}.", _DEAD_HINT)
+        count = got * a.shape[1]  # (a whole number of units for any count's fraction)
+        if abs(got - right) <= 1e-5 * abs(right) and abs(count - round(count)) > 1e-13 * max(
+                1.0, abs(count)):
+            raise ExerciseError(
+                f"{problem}: close, but not to float64's last digits. A share of units is a "
+                "ratio of two whole numbers: it looks rounded, or computed in a lower "
+                "precision (such as float32).",
+                _DEAD_HINT + " Compute the fraction in float64 and append it as it is.")
         if max(a.shape) >= 10_000:
             raise ExerciseError(
                 f"{problem}, on a batch this large: a look at part of it (some samples or some "
@@ -2531,6 +2594,27 @@ def _custom_deltas(rng, layers: list, scales, exact=()) -> list:
     return out
 
 
+def _huge_ratio(rng, low: float = 6.05) -> float:
+    """A huge step's ratio, without a hard maximum: above 10**low (1.1 million; above 1e8 in
+    6 draws of 7, above 1e20 in 1 of 3), up to 1e140 (where the squares of the change still
+    add up in float64)."""
+    return float(10 ** min(low + rng.exponential(12.0), 140.0))
+
+
+def _one_entry_delta(rng, layer: dict, ratio: float) -> np.ndarray:
+    """A change of one weight of ``layer``, at a random place (the first and the last
+    included): that weight is set to 0 in the recipe, and the change moves it to ``ratio``
+    times the weights' norm, so the ratio is ``ratio`` to float64's last digits, however
+    small (no rounding against the weight it is added to)."""
+    W = np.array(layer["W"], dtype=np.float64)
+    flat = int(rng.choice([0, W.size - 1, int(rng.integers(0, W.size))]))
+    W.flat[flat] = 0.0
+    layer["W"] = W
+    dW = np.zeros_like(W)
+    dW.flat[flat] = ratio * np.linalg.norm(W) * rng.choice([-1.0, 1.0])
+    return dW
+
+
 def _draw_ratios(rng) -> list[Case]:
     f64, f32 = "float64", "float32"
     huge = float(10 ** rng.uniform(7, 10))  # targets so large the gradients are too
@@ -2538,18 +2622,22 @@ def _draw_ratios(rng) -> list[Case]:
     three = [lin(rng, 4, 3, f64), {"type": "tanh"}, lin(rng, 3, 6, f64), {"type": "relu"},
              lin(rng, 6, 2, f64)]
     # One layer moved by 1e-15 to 1e-13 of its size (a float64 model resolves it), one by
-    # 1e-3, one by a ratio of 1.1 million to 100 million: no cut-off or cap in between passes.
-    # (The large layer's case below has a ratio just above or below a million.)
+    # 1e-3, one by a huge ratio (above 1.1 million, without a hard maximum): no cut-off or cap
+    # in between passes. (The large layer's case below has a ratio just above or below a
+    # million, the frozen layer's case a second huge one, above 1.1e8, and the tiny weights'
+    # case a ratio below 5e-16.)
     order = rng.permutation(3)
     scales = [float(s) for s in np.array([10 ** rng.uniform(-15, -13), 1e-3,
-                                          10 ** rng.uniform(6.05, 8)])[order]]
+                                          _huge_ratio(rng)])[order]]
     near = 1e6 * (1 + float(rng.choice([-1, 1])) * 10 ** rng.uniform(-7, -1))
     frozen_step = [lin(rng, 3, 4, f64, frozen=True), {"type": "relu"}, lin(rng, 4, 2, f64)]
     frozen_first = [lin(rng, 2, 4, f64, frozen=True), {"type": "leaky_relu", "slope": 0.1},
                     {"type": "dropout"}, lin(rng, 4, 3, f64), {"type": "identity"},
                     lin(rng, 3, 1, f64)]
-    # Weights of norm 1e-4 (a layer initialised tiny): a ratio with an epsilon in its
-    # denominator (||W|| + 1e-10, or 1e-12) is off by 1e-6 (1e-8) there.
+    # Weights of norm 1e-100 to 1e-4 (a layer initialised tiny): a ratio with an epsilon in
+    # its denominator (||W|| + 1e-10, 1e-12, 1e-20...) is off by eps / ||W|| there. The other
+    # layer has one weight moved by 1e-140 to 1e-15.3 of the weights' norm (a ratio far below
+    # 1e-15, without a hard minimum), exactly: a cut-off below 1e-15 shows.
     # A large layer of random size (more than 4,096 weights, more than 64 rows) and a deep
     # model of 13 to 20 Linear layers: an answer that measures part of a layer, or the first
     # layers only, shows.
@@ -2557,12 +2645,20 @@ def _draw_ratios(rng) -> list[Case]:
     depth = _deep_depth(rng)
     big = [lin(rng, fan_in, fan_out, f64), {"type": "tanh"}, lin(rng, fan_out, 2, f64)]
     tiny = [lin(rng, 3, 4, f64), {"type": "tanh"}, lin(rng, 4, 2, f64)]
-    for layer in (tiny[0], tiny[2]):
-        layer["W"] = layer["W"] * (1e-4 / np.linalg.norm(layer["W"]))
+    small = int(rng.integers(0, 2))  # the layer of tiny weights; the other moves one weight
+    small_norm = float(10 ** -rng.uniform(4, 100))
+    tiny[2 * small]["W"] = tiny[2 * small]["W"] * (small_norm / np.linalg.norm(
+        tiny[2 * small]["W"]))
+    tiny_ratio = float(10 ** -rng.uniform(15.3, 140))
+    tiny_deltas = _custom_deltas(rng, tiny, [1e-2, 1e-2])
+    tiny_deltas[1 - small][0] = _one_entry_delta(rng, tiny[2 * (1 - small)], tiny_ratio)
+    huge_frozen = _huge_ratio(rng, 8.05)  # (above 1e8, the largest ratio earlier checks drew)
     cases = [
-        _ratio_case(rng, "weights of norm 1e-4 (initialised tiny), a hand-made step of 1e-2 "
-                    "of their size: Linear(3, 4) Tanh Linear(4, 2), float64", tiny, f64,
-                    {"kind": "custom", "deltas": _custom_deltas(rng, tiny, [1e-2, 1e-2])}),
+        _ratio_case(rng, f"layer {small + 1}'s weights of norm {small_norm:.1e} (initialised "
+                    "tiny), a hand-made step of 1e-2 of their size; layer "
+                    f"{2 - small}'s one weight moved by {tiny_ratio:.1e} of its weights' norm "
+                    "(Linear(3, 4) Tanh Linear(4, 2), float64)", tiny, f64,
+                    {"kind": "custom", "deltas": tiny_deltas}),
         _ratio_case(rng, "a hand-made step that moves the weights of the three layers by "
                     f"{', '.join(f'{s:g}' for s in scales)} of their size and every bias by 3 "
                     "(Linear(4, 3) Tanh Linear(3, 6) ReLU Linear(6, 2), float64)", three, f64,
@@ -2604,9 +2700,11 @@ def _draw_ratios(rng) -> list[Case]:
                     "each", _deep_layers(rng, f64, depth), f64,
                     {"kind": "sgd", "lr": 0.01}),
         _ratio_case(rng, "a hand-made step that moves a frozen layer too (a frozen layer has no "
-                    "gradient, but a step other than an optimizer's may still change it): "
+                    "gradient, but a step other than an optimizer's may still change it), "
+                    f"and the next layer by {huge_frozen:.2g} of its size: "
                     "Linear(3, 4, frozen) ReLU Linear(4, 2)", frozen_step, f64,
-                    {"kind": "custom", "deltas": _custom_deltas(rng, frozen_step, [1e-2, 1e-3])}),
+                    {"kind": "custom", "deltas": _custom_deltas(rng, frozen_step,
+                                                                [1e-2, huge_frozen])}),
         _ratio_case(rng, "a hand-made step of 1e-9 of the weights' size on a float64 model "
                     f"with a large layer (float32 cannot resolve it): Linear({fan_in}, "
                     f"{fan_out}) Tanh Linear({fan_out}, 2), then a ratio of {near:.7g} in the "
@@ -2724,7 +2822,8 @@ def _ratio_reference(case: Case) -> dict:
 def _frobenius(x: np.ndarray) -> float:
     """The Frobenius norm of a float64 array, as a plain sum of squares: np.linalg.norm calls
     BLAS, whose threads make it a hundred times slower on a busy machine (these weights and
-    their changes are far from float64's ends, where the squares would over- or underflow)."""
+    their changes, from about 1e-140 to 1e140 at the extremes, keep their squares inside
+    float64's range)."""
     return math.sqrt(float(np.sum(x * x)))
 
 
@@ -2764,11 +2863,19 @@ def _ratio_values(ref: dict, mistakes: bool = True) -> tuple[np.ndarray, dict[st
             _SAME_BEFORE: np.zeros_like(right),
             # float32 of a float32 model is its own precision: that variant is right there
             **{f"computed in {low.__name__}, a lower precision: it cannot resolve so small a "
-               "change": np.array([float(low(norm((a.astype(low) - b.astype(low)).astype(
-                   np.float64)))) / float(low(norm(b.astype(low).astype(np.float64))))
-                   for a, b in zip(ref["after"], ref["before"])])
+               "change": np.array([np.float64(low(norm((a.astype(low) - b.astype(low)).astype(
+                   np.float64)))) / np.float64(low(norm(b.astype(low).astype(np.float64))))
+                   for a, b in zip(ref["after"], ref["before"])])  # (weights of 1e-92: 0 / 0)
                for low in (np.float32, np.float16)},
         }
+        # the same mistake with the squares summed in float32 too (a change of 1e-22 has a
+        # square below float32's normal range there): "name|variant"
+        f32 = np.float32
+        name32 = next(k for k in mistakes if k.startswith("computed in float32,"))
+        mistakes[f"{name32}|float32 squares"] = np.array([
+            np.float64(np.sqrt(np.sum(np.square(a.astype(f32) - b.astype(f32)), dtype=f32)))
+            / np.float64(np.sqrt(np.sum(np.square(b.astype(f32)), dtype=f32)))
+            for a, b in zip(ref["after"], ref["before"])])
     return right, mistakes
 
 
@@ -2815,10 +2922,10 @@ def _survey_ratios(cases, observations, refs) -> dict:
         ok = _ratios_ok(got, right, rtol)
         for k in range(right.size):
             values.append(_Value(float(got[k]), float(right[k]), bool(ok[k]), [
-                (name, "", float(wrong[k]), _mistake_tol(name, float(wrong[k]),
-                                                         float(right[k]), rtol))
+                (name.split("|")[0], name, float(wrong[k]),
+                 _mistake_tol(name, float(wrong[k]), float(right[k]), rtol))
                 for name, wrong in mistakes.items()]))
-    return {"named": _explained_by(values)}
+    return {"named": _explained_by(values, nan_matches=True)}
 
 
 def _mistake_tol(name: str, wrong: float, right: float, rtol: float) -> float:
@@ -2964,6 +3071,15 @@ def _judge_ratio_result(case: Case, what: str, got, expected: dict, named: str |
                 "a number to report as it is; a cap (np.minimum, np.clip) makes it smaller.",
                 "report every ratio as it comes, with no cap: an erratic step is what the "
                 "ratio is there to show.")
+        norm_k = _frobenius(np.asarray(expected["before"][k], dtype=np.float64))
+        if not ok[k] and norm_k < 1e-3 and 0 < values[k] < right[k] * (1 - 1e-6):
+            raise ExerciseError(
+                f"{shown}: layer {k + 1}'s weights have a norm of {norm_k:.3g}, and its ratio "
+                f"came out smaller, {pair(values[k], right[k])[0]} for "
+                f"{pair(values[k], right[k])[1]}: it looks like an epsilon added to the "
+                "denominator (||W|| + eps), which is not small next to weights this small.",
+                "divide by the norm of the weights as it is: no layer's weights are all zero, "
+                "so no guard is needed.")
     # The layer that differs most (relatively), not merely the first one out of tolerance.
     with np.errstate(all="ignore"):
         off = np.where(ok, -np.inf, np.nan_to_num(np.abs(values - right) / np.abs(right),
@@ -3016,8 +3132,8 @@ UPDATE_RATIOS = _ChapterSpec(
     forbidden=COURSE_CODE, survey=_survey_ratios, builds="the model (with its gradients) and "
                                                          "its step",
     passed="`update_ratios(model, step)` is right on every model and step tried (SGD with and "
-           "without momentum, Adam, AdamW and hand-made steps, from 1e-15 of the weights to "
-           "1e4 and more; float32 "
+           "without momentum, Adam, AdamW and hand-made steps, from far below 1e-15 of the "
+           "weights to far above a million times them; float32 "
            "and float64; frozen layers, moved or not, layers without bias; training and "
            "evaluation mode; a second call inside torch.no_grad()): one step, one ratio "
            "||W_after - W_before|| / ||W_before|| per Linear layer, weights only, and the model, "
