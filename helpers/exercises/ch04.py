@@ -517,6 +517,15 @@ _NEGATIVE_MAX_HINT = (
     "exponent is exactly 0 and the others are <= 0.")
 
 
+def _narrow_exp_hint(dtype, got) -> str:
+    """The hint for a narrow integer dtype's result (int8 to uint16: numpy's exp gives float16
+    or float32, not float64)."""
+    name = np.dtype(dtype).name
+    return (f"numpy's exp of {'an' if name.startswith('int') else 'a'} {name} array is "
+            f"{np.dtype(got).name}, not float64: convert the logits to float64 first (which "
+            "also keeps the subtraction of the maximum from wrapping).")
+
+
 def _int_hint(dtype, narrower: str) -> str:
     """The hint for a temperature that solves the problem for the integer logits converted
     to ``narrower`` (the one type that explains it)."""
@@ -1126,9 +1135,7 @@ def _judge_softmax(case: Case, obs, expected) -> None:
                 "probabilities from integer logits.",
                 "numpy's exp of an int64 or int32 array is float64: no conversion is needed."
                 if z.dtype.itemsize >= 4 else
-                f"numpy's exp of an {z.dtype} array is {got.dtype}, not float64: convert the "
-                "logits to float64 first (which also keeps the subtraction of the maximum from "
-                "wrapping).")
+                _narrow_exp_hint(z.dtype, got.dtype))
         raise ExerciseError(
             f"{call} returned {got.dtype}; for {z.dtype} logits the task asks for {z.dtype} "
             "probabilities (keep the input's dtype).",
@@ -1905,9 +1912,7 @@ def _judge_grad(case: Case, obs, expected) -> None:
             f"{call} returned {got.dtype} for {logits.dtype} logits; the task asks for float64.",
             "compute in float64 (numpy's default): a float32 step loses half the digits."
             if logits.dtype.kind == "f" or logits.dtype.itemsize >= 4 else
-            f"numpy's exp of an {logits.dtype} array is {got.dtype}, not float64: convert the "
-            "logits to float64 first (which also keeps the subtraction of the maximum from "
-            "wrapping).")
+            _narrow_exp_hint(logits.dtype, got.dtype))
     values = got.astype(float)
     right = _grad_within(values, expected, logits, y, bool(case.note.get("exact")))
     all_right = bool(right.all())
