@@ -541,7 +541,8 @@ WRONG_LIFT = {
         r"features \[.*\] in the XOR sample data\.xor.* but \[.*\] when called on its first \d+ "
         r"rows|an empty X|reaches only .* on \d+ (uniform )?random points"),
     "product scaled by the batch size": (lambda X: X[:, :1] * X[:, 1:] * len(X),
-                                         r"when called on its first \d+ rows \(X\[0:\d+\]\)"),
+                                         r"when called on its first \d+ rows \(X\[0:\d+\]\)|"
+                                         r"X is int\d+ here and your features are int\d+"),
     "product minus its batch mean": (
         lambda X: X[:, :1] * X[:, 1:] - np.mean(X[:, :1] * X[:, 1:]),
         r"when called on its first \d+ rows|an empty X|reaches only .* on \d+ random points "
@@ -904,14 +905,14 @@ WRONG_COLLAPSE = {
     "a relative error of 5e-5 (float32 layers)": (relative_error_5e_5,
                                                   r"more than float32 rounding allows"),
     "cast back to the first layer's dtype (a mixed stack)": (
-        cast_to_the_first_layer, r"(?s)(W|b) from .* differs .*((integer|float32) first layer|"
-                                 r"float weights with large integer biases)"),
+        cast_to_the_first_layer, r"(?s)(W|b) from .* differs .*((integer|float32|uint64) first "
+                                 r"layer|float weights with large integer biases)"),
     # the confirmation reading's: the last layer's dtype, large integers through float16 or
     # float32, a cache by sizes, and the check's own reference
     "computed in the last layer's dtype (float64 layers, a float32 last one)": (
         cast_to_the_last_layer,
         r"(?s)(W|b) from .* differs .*(more than float64 rounding allows.*then a float32 last "
-        r"layer|float weights with large integer biases)"),
+        r"layer|float weights with large integer biases|a uint64 first layer)"),
     "integer layers through float16": (integers_through(np.float16),
                                        r"(?s)differs.*integer layers \(int64\) of whole numbers "
                                        r"up to 1000"),
@@ -1787,7 +1788,8 @@ WRONG_LIFT.update({
         [X, np.exp(400 * X[:, 0].astype(float) * X[:, 1])]), _NOT_FINITE),
     "integers: x1 == x2": (_lift_int_branch(
         lambda X: (X[:, 0] == X[:, 1]).astype(float)[:, None]),
-        r"reaches only \d+\.\d% on every pair of the whole numbers \+-1 to \+-5"),
+        r"reaches only \d+\.\d% on (every pair of the whole numbers \+-1, |the four XOR "
+        r"corners)"),
     "integers: |x1 - x2|": (_lift_int_branch(lambda X: np.abs(X[:, 0] - X[:, 1])[:, None]),
                             r"reaches only \d+\.\d% on every pair of the whole numbers"),
     "sin(x1 x2)": (lambda X: np.sin(_product(X))[:, None], _LARGE_SCALE),
@@ -1842,7 +1844,7 @@ _DEEPEST = r"(?s)(differs|has shape).*a deep stack of \d+ square layers"
 WRONG_COLLAPSE.update({
     "integer stacks of 3 or more layers through float64": (
         _collapse_integers_via_float64_from_three_layers,
-        r"(?s)went through floats.*between 2\*\*62 and 2\*\*63"),
+        r"(?s)went through floats.*between 2\*\*\d+ and 2\*\*\d+|a uint64 first layer"),
     "the first 15 layers only": (lambda ws, bs: collapse(ws[:15], bs[:15]),
                                  r"(?s)(differs|has shape).*a deep stack of \d+ (square )?layers"),
     "the first 16 layers only": (lambda ws, bs: collapse(ws[:16], bs[:16]), _DEEPEST),
@@ -1855,7 +1857,7 @@ WRONG_COLLAPSE.update({
                                  r"the layers).*\nHint: keep inf and NaN"),
     # a cast to one layer's dtype is named as a cast (confusion 6), not as an order mistake
     "cast back to the first layer's dtype (a cast, named)": (
-        cast_to_the_first_layer, r"(?s)It has dtype (int64|int32|float32), where numpy's "
+        cast_to_the_first_layer, r"(?s)It has dtype (u?int64|int32|float32), where numpy's "
                                  r"arithmetic on these layers gives float64: a cast|float weights "
                                  r"with large integer biases"),
 })
@@ -2070,7 +2072,7 @@ _ROWS = r"gives (a sample different features|the sample x = )"
 
 WRONG_LIFT.update({
     "integers cast to int8": (_lift_int8, r"reaches only \d+\.\d+% on every pair of the whole "
-                                          r"numbers \+-\d{3}"),
+                                          r"numbers"),
     "x1 only for float16 input": (
         lambda X: X[:, :1].astype(float) if X.dtype == np.float16 else _lift_sign(X),
         r"reaches only \d+\.\d+% on the XOR sample .* as float16"),
@@ -2361,4 +2363,163 @@ WRONG_XOR_WIDTH.update({
     f"a tolerance of {tol:g} on 0.95": (search(good=lambda acc, tol=tol: acc + tol >= 0.95),
                                         _JUST_UNDER)
     for tol in (1e-15, 1e-13, 5e-13)
+})
+
+
+# ----------------------------------------------------------------------------- fix16
+# The sixteenth round's items: float inputs computed in float64 (Exercise 1 promises numpy's
+# dtype, Exercise 3 any real dtype), uint64 with int64 (numpy gives float64), no inputs and
+# layers of no units, integers up to their dtype's limits (int64 and uint64 wrap in Exercise 1;
+# Exercise 2's integers up to the largest whose product fits), W and b between 2**53 and 2**62,
+# integer weights with float biases.
+
+
+def _linear_floats_via_float64(X, W, b):
+    want = np.result_type(X, W, b)
+    if want.kind == "f":
+        return (X.astype(np.float64) @ W.astype(np.float64) + b.astype(np.float64)).astype(want)
+    return X @ W + b
+
+
+def _linear_integers_exact_to_float(X, W, b):
+    # integers that numpy's arithmetic takes to floats (uint64 with int64): exact in Python's
+    # integers, rounded once
+    want = np.result_type(X, W, b)
+    if want.kind == "f" and all(a.dtype.kind in "iu" for a in (X, W, b)):
+        return (X.astype(object) @ W.astype(object) + b.astype(object)).astype(want)
+    return X @ W + b
+
+
+def _linear_empty_by_size(X, W, b):
+    if X.size == 0:      # (also true for d_in = 0, where every row is b)
+        return np.zeros((X.shape[0], W.shape[1]), np.result_type(X, W, b))
+    return X @ W + b
+
+
+def _linear_integers_via_int64(X, W, b):
+    want = np.result_type(X, W, b)
+    if all(a.dtype.kind in "iu" for a in (X, W, b)):
+        return (X.astype(np.int64) @ W.astype(np.int64) + b.astype(np.int64)).astype(want)
+    return X @ W + b
+
+
+def _linear_saturated_64(X, W, b):
+    Z = X @ W + b
+    if Z.dtype in (np.int64, np.uint64):     # the exact sums, in Python's integers, clipped
+        exact = X.astype(object) @ W.astype(object) + b.astype(object)
+        info = np.iinfo(Z.dtype)
+        return np.clip(exact, int(info.min), int(info.max)).astype(Z.dtype)
+    return Z
+
+
+WRONG_LINEAR_LAYER.update({
+    "an empty batch told by X.size (zeros for d_in = 0)": (
+        _linear_empty_by_size, r"(?s)without the bias.*no inputs \(d_in = 0"),
+    "integers through int64, cast to numpy's dtype (a uint64 X wraps)": (
+        _linear_integers_via_int64, r"(?s)differs.*a uint64 X of values above 2\*\*63"),
+    "int64 and uint64 results saturated instead of wrapped": (_linear_saturated_64, _WRAPS),
+    "float64 results for float32 inputs": (
+        lambda X, W, b: X.astype(np.float64) @ W + b if X.dtype.kind == "f" else X @ W + b,
+        r"dtype float64, expected float32"),
+})
+RIGHT_LINEAR_LAYER.update({
+    "floats through float64, cast to numpy's dtype": _linear_floats_via_float64,
+    "uint64 with int64 exact in Python's integers, then float64": _linear_integers_exact_to_float,
+})
+
+
+def _lift_in_integers(feature):
+    """``feature`` for integer X, x1 x2 for float X."""
+    def lift(X):
+        return feature(X) if X.dtype.kind in "iu" else X[:, :1] * X[:, 1:]
+    return lift
+
+
+_WRAPS_IN_X = r"X is int\d+ here and your features are int\d+, whose arithmetic wraps"
+
+WRONG_LIFT.update({
+    "(x1 + x2)**2 - (x1 - x2)**2, in X's dtype": (
+        lambda X: ((X[:, 0] + X[:, 1]) ** 2 - (X[:, 0] - X[:, 1]) ** 2)[:, None], _WRAPS_IN_X),
+    "10 x1 x2, in X's dtype": (lambda X: 10 * X[:, :1] * X[:, 1:], _WRAPS_IN_X),
+    "an integer X cast to int32": (_lift_in_integers(
+        lambda X: (lambda Y: Y[:, :1] * Y[:, 1:])(X.astype(np.int32))), _WRAPS_IN_X),
+    "an integer X cast to int16": (_lift_in_integers(
+        lambda X: (lambda Y: Y[:, :1] * Y[:, 1:])(X.astype(np.int16))), _WRAPS_IN_X),
+})
+RIGHT_LIFT.update({
+    "an integer X through float32": _lift_in_integers(
+        lambda X: (lambda Y: Y[:, :1] * Y[:, 1:])(X.astype(np.float32))),
+    "an integer X through int64": _lift_in_integers(
+        lambda X: (lambda Y: Y[:, :1] * Y[:, 1:])(X.astype(np.int64))),
+})
+
+
+def _collapse_skips_empty_layers(weights, biases):
+    kept = [(W, b) for W, b in zip(weights, biases) if W.size]
+    return collapse([W for W, _ in kept], [b for _, b in kept])
+
+
+def _collapse_integers_via_int64(weights, biases):
+    if all(a.dtype.kind in "iu" for a in (*weights, *biases)):
+        dtype = np.result_type(*weights, *biases)
+        W, b = collapse([w.astype(np.int64) for w in weights], [v.astype(np.int64) for v in biases])
+        return W.astype(dtype), b.astype(dtype)
+    return collapse(weights, biases)
+
+
+def _collapse_weights_in_float_biases_dtype(weights, biases):
+    dtype = np.result_type(*biases)
+    if dtype.kind == "f":
+        weights = [w.astype(dtype) if w.dtype.kind in "iu" else w for w in weights]
+    return collapse(weights, biases)
+
+
+def _collapse_float64_below_2_62(weights, biases):
+    # integer stacks through float64, and exactly only where a value reaches 2**62
+    if all(a.dtype.kind == "i" for a in (*weights, *biases)):
+        W, b = collapse([w.astype(float) for w in weights], [v.astype(float) for v in biases])
+        if max(np.abs(W).max(initial=0), np.abs(b).max(initial=0)) < 2.0**62:
+            return W.astype(np.int64), b.astype(np.int64)
+    return collapse(weights, biases)
+
+
+def _collapse_exact_in_python(weights, biases):
+    dtype = np.result_type(*weights, *biases)
+    if all(a.dtype.kind in "iu" for a in (*weights, *biases)):
+        W, b = collapse([w.astype(object) for w in weights], [v.astype(object) for v in biases])
+        return np.asarray(W).astype(dtype), np.asarray(b).astype(dtype)
+    return collapse(weights, biases)
+
+
+def _collapse_running_b_in_place(weights, biases):
+    W, b = weights[0].copy(), biases[0].copy()
+    for W_next, b_next in zip(weights[1:], biases[1:]):
+        W, b = W @ W_next, b @ W_next
+        b += b_next            # (in place: b keeps its dtype, float32 here)
+    return W, b
+
+
+WRONG_COLLAPSE.update({
+    "the running b added to in place (b += b_next)": (
+        _collapse_running_b_in_place, r"(?s)b from .* differs.*a float64 last one|raised "
+                                      r"UFuncTypeError"),
+    "layers of no units skipped": (_collapse_skips_empty_layers,
+                                   r"(?s)(has shape|raised IndexError|differs).*(a layer of no "
+                                   r"units|no inputs \(d_in = 0)"),
+    "integers through int64, cast to numpy's dtype (a uint64 layer wraps)": (
+        _collapse_integers_via_int64, r"(?s)differs.*a uint64 first layer of values above "
+                                      r"2\*\*63"),
+    "integer weights cast to the biases' float dtype": (
+        _collapse_weights_in_float_biases_dtype,
+        r"(?s)differs.*(float32 biases \(the first weights int64, odd numbers above "
+        r"2\*\*25\)|float weights with large integer biases)"),
+    "integers through float64 unless a value reaches 2**62": (
+        _collapse_float64_below_2_62, r"(?s)went through floats.*lie between 2\*\*\d+ and "
+                                      r"2\*\*\d+ in size"),
+})
+RIGHT_COLLAPSE.update({
+    "float stacks in float64": lambda weights, biases: collapse(
+        [np.asarray(w, np.float64) for w in weights], [np.asarray(v, np.float64) for v in biases])
+    if np.result_type(*weights, *biases).kind == "f" else collapse(weights, biases),
+    "integer stacks exact in Python's integers, then numpy's dtype": _collapse_exact_in_python,
 })

@@ -2312,3 +2312,51 @@ def test_born_dead_single_depths_are_drawn_past_1000():
         bits["int32"] |= {int(d).bit_length() for d in zero_d}
     assert min(bits["int"]) <= 12 and max(bits["int"]) >= 20
     assert max(bits["int64"]) >= 60 and max(bits["int32"]) >= 29
+
+
+# Sixteenth round: an exact Python-integer power for a numpy depth (int(D), then 2 ** (D - 1))
+# ran for ever at a depth near 2**63 (a Python-integer product cannot be stopped). A huge
+# single depth (a numpy integer or a 0-d array past 2**24) now comes after a medium one of its
+# kind: an answer slow there is refused, and the huge depth is not run.
+def born_dead_exact_for_numpy_integers(depth):
+    if isinstance(depth, (int, np.integer)):
+        return 1 - 1 / 2 ** (int(depth) - 1)
+    return born_dead_width1(depth)
+
+
+def born_dead_exact_for_0d(depth):
+    if np.ndim(depth) == 0:
+        return np.float64(1 - 1 / 2 ** (int(depth) - 1))
+    return born_dead_width1(depth)
+
+
+def born_dead_as_a_fraction(depth):
+    import fractions
+    if isinstance(depth, (int, np.integer)):
+        return float(1 - fractions.Fraction(1, 2 ** (int(depth) - 1)))
+    return born_dead_width1(depth)
+
+
+WRONG_BORN_DEAD.update({
+    "an exact integer power for numpy integers": (
+        born_dead_exact_for_numpy_integers,
+        r"took \d+\.\d+ s of CPU.*the check did not run it.*never finish"),
+    "an exact integer power for every single depth (0-d arrays too)": (
+        born_dead_exact_for_0d, r"took \d+\.\d+ s of CPU.*never finish"),
+    "an exact Fraction for a single depth": (
+        born_dead_as_a_fraction, r"took \d+\.\d+ s of CPU.*never finish"),
+})
+
+
+def test_born_dead_runs_a_huge_single_depth_only_after_a_medium_one():
+    """Every draw: the uint64 depth past int64's largest and the 0-d uint64 depth go through
+    the probe (a numpy depth of 2**24 + 1 of the same kind first); the small ones do not."""
+    for seed in range(20):
+        probed = [c for c in ch03.BORN_DEAD.draw(seed) if c.driver == "ch03.huge_depth"]
+        kinds = {(type(c.args[0]).__name__, np.asarray(c.args[0]).dtype.name) for c in probed}
+        assert {("uint64", "uint64"), ("ndarray", "uint64")} <= kinds, seed
+        for c in probed:
+            probe = c.kwargs["probe"]
+            assert int(c.args[0]) > int(probe) == 2**24 + 1
+            assert type(probe) is type(c.args[0])
+            assert np.asarray(probe).dtype == np.asarray(c.args[0]).dtype

@@ -211,7 +211,7 @@ def complex_softmax(z, axis=-1):
 
 
 def loop_softmax(z, axis=-1):
-    moved = np.moveaxis(z, axis, -1)
+    moved = np.moveaxis(_as_float(z), axis, -1)
     out = np.empty_like(moved, dtype=np.result_type(moved.dtype, np.float16))
     for index in np.ndindex(*moved.shape[:-1]):
         e = np.exp(moved[index] - moved[index].max())
@@ -360,12 +360,13 @@ def uniform_on_long_slices_softmax(z, axis=-1):
 
 def axis_ignored_when_large_softmax(z, axis=-1):
     """The newcomer's sabotage: the default axis on arrays of more than 3000 elements."""
-    return ref_softmax(z, -1 if z.size > 3000 else axis)
+    return ref_softmax(_as_float(z), -1 if z.size > 3000 else axis)
 
 
 def math_exp_map_softmax(z, axis=-1):
     import math as m
-    shifted = z - z.max(axis=axis, keepdims=True)
+    w = _as_float(z)
+    shifted = w - w.max(axis=axis, keepdims=True)
     e = np.array(list(map(m.exp, shifted.ravel()))).reshape(z.shape)  # one object per element
     return (e / e.sum(axis=axis, keepdims=True)).astype(z.dtype if z.dtype.kind == "f" else
                                                         np.float64)
@@ -645,22 +646,30 @@ WRONG_STABLE_SOFTMAX.update({
 
 
 def lse_softmax(z, axis=-1):
+    if z.dtype.kind in "iu":  # integer logits to float64 first: z - max can wrap
+        z = z.astype(np.float64)
     m = z.max(axis=axis, keepdims=True)
     return np.exp(z - m - np.log(np.exp(z - m).sum(axis=axis, keepdims=True)))
 
 
 def moveaxis_softmax(z, axis=-1):
+    if z.dtype.kind in "iu":  # integer logits to float64 first: z - max can wrap
+        z = z.astype(np.float64)
     last = np.moveaxis(z, axis, -1)
     e = np.exp(last - last[..., None].max(axis=-2))
     return np.moveaxis(e / e.sum(axis=-1)[..., None], -1, axis)
 
 
 def expand_dims_softmax(z, axis=-1):
+    if z.dtype.kind in "iu":  # integer logits to float64 first: z - max can wrap
+        z = z.astype(np.float64)
     e = np.exp(np.subtract(z, np.expand_dims(np.amax(z, axis=axis), axis)))
     return np.divide(e, np.expand_dims(np.sum(e, axis=axis), axis))
 
 
 def reciprocal_softmax(z, axis=-1):
+    if z.dtype.kind in "iu":  # integer logits to float64 first: z - max can wrap
+        z = z.astype(np.float64)
     e = np.exp(z - np.max(z, axis, keepdims=True))
     return e * (1.0 / np.sum(e, axis, keepdims=True))
 
@@ -709,14 +718,32 @@ def plain_logaddexp_softmax(z, axis=-1):
 def self_checking_softmax(z, axis=-1):
     """Checks its own sums with np.allclose, which uses np.errstate inside numpy: no
     silencing by the answer."""
+    if z.dtype.kind in "iu":  # integer logits to float64 first: z - max can wrap
+        z = z.astype(np.float64)
     p = ref_softmax(z, axis)
     assert z.size == 0 or np.allclose(p.sum(axis=axis), 1.0, rtol=1e-3)
     return p
 
 
+def max_subtracted_softmax(z, axis=-1):
+    """The notebook's solution."""
+    if z.dtype.kind in "iu":  # integer logits to float64 first: z - max can wrap
+        z = z.astype(np.float64)
+    shifted = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def einsum_softmax(z, axis=-1):
+    if z.dtype.kind in "iu":  # integer logits to float64 first: z - max can wrap
+        z = z.astype(np.float64)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / np.expand_dims(np.einsum("...i->...", np.moveaxis(e, axis, -1)), axis)
+
+
 # Right answers written other ways: every one must pass.
 RIGHT_STABLE_SOFTMAX = {
-    "max-subtracted": ref_softmax,
+    "max-subtracted": max_subtracted_softmax,
     "exp of log-softmax (log-sum-exp)": lse_softmax,
     "moveaxis to the end and back": moveaxis_softmax,
     "expand_dims instead of keepdims": expand_dims_softmax,
@@ -728,9 +755,7 @@ RIGHT_STABLE_SOFTMAX = {
         exact_first(z, axis) - np.logaddexp.reduce(exact_first(z, axis), axis=axis,
                                                    keepdims=True)).astype(
         z.dtype if z.dtype.kind == "f" else np.float64),
-    "einsum for the sums": lambda z, axis=-1: (lambda e: e / np.expand_dims(np.einsum(
-        "...i->...", np.moveaxis(e, axis, -1)), axis))(
-        np.exp(z - z.max(axis=axis, keepdims=True))),
+    "einsum for the sums": einsum_softmax,
 }
 
 
@@ -747,13 +772,16 @@ def test_stable_softmax_accepts_on_every_draw(name):
 
 
 def test_stable_softmax_pass_message_is_the_same_for_every_draw():
-    first, second = (passes_once(ch04.check_stable_softmax, ref_softmax, s) for s in (1, 2))
+    first, second = (passes_once(ch04.check_stable_softmax, max_subtracted_softmax, s)
+                     for s in (1, 2))
     assert first == second and first.startswith("\u2705")
 
 
 def test_stable_softmax_own_function_named_softmax_is_not_the_course_s():
     namespace = {"np": np}
     exec("def softmax(z, axis):\n"
+         "    if z.dtype.kind in 'iu':\n"
+         "        z = z.astype(np.float64)\n"
          "    e = np.exp(z - z.max(axis=axis, keepdims=True))\n"
          "    return e / e.sum(axis=axis, keepdims=True)\n"
          "def stable_softmax(z, axis=-1):\n"
@@ -837,7 +865,9 @@ def test_integer_cases_change_under_every_narrower_type(spec):
     names = {"float16": np.float16, "float32": np.float32, "int8": np.int8, "int16": np.int16,
              "int32": np.int32}
     for seed in range(200):
-        cases = [c for c in getattr(ch04, spec).draw(seed) if "ints" in c.note]
+        # (the wide cases, of every integer dtype: test_gradient_wide_integer_cases_wrap_...)
+        cases = [c for c in getattr(ch04, spec).draw(seed) if "ints" in c.note
+                 and not c.note.get("wide")]
         assert cases, seed
         for case in cases:
             z = case.args[0]
@@ -970,7 +1000,7 @@ def log10_cross_entropy(logits, y):
 
 
 def loop_cross_entropy(logits, y):
-    log_p = _lsm(logits)  # once: a loop over the samples picks the entries
+    log_p = _lsm(_as_float(logits))  # once: a loop over the samples picks the entries
     return -np.mean([log_p[i, y[i]] for i in range(len(y))])
 
 
@@ -1226,6 +1256,8 @@ WRONG_CROSS_ENTROPY.update({
 
 
 def expanded_cross_entropy(logits, y):
+    if logits.dtype.kind in "iu":  # integers to float64 first: logits - max can wrap
+        logits = logits.astype(np.float64)
     n = len(y)
     m = logits.max(axis=1)
     return float(np.mean((m - logits[np.arange(n), y])
@@ -1242,16 +1274,22 @@ def plain_expanded_cross_entropy(logits, y):
 
 
 def take_along_cross_entropy(logits, y):
+    if logits.dtype.kind in "iu":  # integers to float64 first: logits - max can wrap
+        logits = logits.astype(np.float64)
     log_p = _lsm(logits)
     return -np.take_along_axis(log_p, y[:, None], axis=1).mean()
 
 
 def onehot_sum_cross_entropy(logits, y):
+    if logits.dtype.kind in "iu":  # integers to float64 first: logits - max can wrap
+        logits = logits.astype(np.float64)
     onehot = np.eye(logits.shape[1])[y]
     return -np.sum(onehot * _lsm(logits)) / len(y)
 
 
 def own_softmax_then_lse_cross_entropy(logits, y):
+    if logits.dtype.kind in "iu":  # integers to float64 first: logits - max can wrap
+        logits = logits.astype(np.float64)
     m = np.max(logits, axis=1, keepdims=True)
     log_p = logits - m - np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True))
     return np.mean(-log_p[range(len(y)), y])
@@ -1270,20 +1308,37 @@ def plain_logaddexp_cross_entropy(logits, y):
 def seterr_untouched_cross_entropy(logits, y):
     """Reads numpy's error settings (np.geterr silences nothing) and leaves them alone."""
     assert np.geterr()["over"] in ("warn", "raise", "ignore", "call", "print", "log")
+    if logits.dtype.kind in "iu":  # integers to float64 first: logits - max can wrap
+        logits = logits.astype(np.float64)
     return ref_cross_entropy(logits, y)
 
 
+def fancy_index_cross_entropy(logits, y):
+    """The notebook's solution."""
+    if logits.dtype.kind in "iu":  # integers to float64 first: logits - max can wrap
+        logits = logits.astype(np.float64)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(y)), y].mean()
+
+
+def take_along_einsum_cross_entropy(logits, y):
+    if logits.dtype.kind in "iu":  # integers to float64 first: logits - max can wrap
+        logits = logits.astype(np.float64)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.einsum("ij->i", np.exp(shifted)))
+                         - np.take_along_axis(shifted, y[:, None], axis=1)[:, 0]))
+
+
 RIGHT_CROSS_ENTROPY = {
-    "log-sum-exp, fancy index": ref_cross_entropy,
+    "log-sum-exp, fancy index": fancy_index_cross_entropy,
     "expanded: m + log sum exp(z - m) - z_y": expanded_cross_entropy,
     "take_along_axis": take_along_cross_entropy,
     "one-hot matrix and sum": onehot_sum_cross_entropy,
     "range(n) index, np.mean": own_softmax_then_lse_cross_entropy,
     "np.logaddexp.reduce": logaddexp_cross_entropy,
     "reads np.geterr (no silencing)": seterr_untouched_cross_entropy,
-    "take_along_axis and einsum": lambda logits, y: float(np.mean(np.log(np.einsum(
-        "ij->i", np.exp(logits - logits.max(axis=1, keepdims=True)))) - np.take_along_axis(
-        logits - logits.max(axis=1, keepdims=True), y[:, None], axis=1)[:, 0])),
+    "take_along_axis and einsum": take_along_einsum_cross_entropy,
 }
 
 
@@ -1300,7 +1355,8 @@ def test_cross_entropy_accepts_on_every_draw(name):
 
 
 def test_cross_entropy_pass_message_is_the_same_for_every_draw():
-    first, second = (passes_once(ch04.check_cross_entropy, ref_cross_entropy, s) for s in (1, 2))
+    first, second = (passes_once(ch04.check_cross_entropy, fancy_index_cross_entropy, s)
+                     for s in (1, 2))
     assert first == second and first.startswith("\u2705")
 
 
@@ -1336,13 +1392,10 @@ def test_batches_cover_the_contract():
     def bare(label):
         return re.sub(r", its arrays handed over .*$", "", label)
 
-    # (the wide integer batches are drawn for both, but switched on per exercise: see
-    # ch04.WIDE_INTEGERS)
     plain = [bare(c.label) for c in cases if "one array swapped" not in c.label
-             and c.driver != "ch04.batch_timed" and not c.note.get("wide")]
+             and c.driver != "ch04.batch_timed"]
     assert [bare(c.label) for c in grad if c not in twice and c.driver not in (
-        "ch04.batch_twice", "ch04.batch_timed") and "one array swapped" not in c.label
-        and not c.note.get("wide")] == plain
+        "ch04.batch_twice", "ch04.batch_timed") and "one array swapped" not in c.label] == plain
     labels = " | ".join(c.label for c in cases)
     for needed in ("near -1000", "near -740", "+-1e4", "near +-50,000", "near +-3e9", "int32",
                    "float32"):
@@ -2504,7 +2557,7 @@ WRONG_TEMPERATURE_FOR["the probabilities shifted by the larger end"] = (
 
 def apply_along_unless_2d_softmax(z, axis=-1):
     """Vectorised on 2-D input (the work and timed cases), a loop over slices otherwise."""
-    z = np.asarray(z)
+    z = _as_float(np.asarray(z))
     if z.ndim == 2:
         return ref_softmax(z, axis)
     return np.apply_along_axis(lambda v: ref_softmax(v), axis, z)
@@ -2512,10 +2565,11 @@ def apply_along_unless_2d_softmax(z, axis=-1):
 
 def vectorize_on_3d_softmax(z, axis=-1):
     z = np.asarray(z)
+    w = _as_float(z)
     if z.ndim != 3:
-        return ref_softmax(z, axis)
-    m = np.max(z, axis=axis, keepdims=True)
-    e = np.vectorize(math.exp, otypes=[float])(z - m)
+        return ref_softmax(w, axis)
+    m = np.max(w, axis=axis, keepdims=True)
+    e = np.vectorize(math.exp, otypes=[float])(w - m)
     return (e / e.sum(axis=axis, keepdims=True)).astype(np.result_type(z, np.float64)
                                                        if z.dtype.kind in "iu" else z.dtype)
 
@@ -2812,6 +2866,7 @@ def float32_above_200k_cross_entropy(logits, y):
 def every_tenth_sample_when_large_cross_entropy(logits, y):
     """Right but on more than 50,000 samples, where it averages every 10th: the check's
     diagnosis of the wrong value must not build an n x n table (it raised MemoryError)."""
+    logits = _as_float(logits)
     if len(y) > 50_000:
         return ref_cross_entropy(logits[::10], y[::10])
     return ref_cross_entropy(logits, y)
@@ -2819,7 +2874,7 @@ def every_tenth_sample_when_large_cross_entropy(logits, y):
 
 def labels_cast_cross_entropy(dtype):
     def answer(logits, y):
-        return ref_cross_entropy(logits, np.asarray(y).astype(dtype))
+        return ref_cross_entropy(_as_float(logits), np.asarray(y).astype(dtype))
     return answer
 
 
@@ -3423,6 +3478,16 @@ WRONG_STABLE_SOFTMAX.update({
     "3-D: axis 2 taken for 1": (
         axis_mapped_softmax({2: 1}), r"normalised along axis 1 instead of axis 2"),
 })
+WRONG_STABLE_SOFTMAX.update({
+    "integer logits shifted by their maximum in their own dtype": (
+        shifted_in_dtype_softmax, WRAPS),
+    "the notebook's old solution: no conversion of integer logits": (ref_softmax, WRAPS),
+})
+WRONG_CROSS_ENTROPY.update({
+    "integer logits shifted by their maximum in their own dtype": (
+        shifted_in_dtype_cross_entropy, WRAPS),
+    "the notebook's old solution: no conversion of integer logits": (ref_cross_entropy, WRAPS),
+})
 WRONG_CROSS_ENTROPY_GRAD.update({
     "integer logits shifted by their maximum in their own dtype": (shifted_in_dtype_grad, WRAPS),
     "float16 logits: a float16 gradient": (float16_kept_grad,
@@ -3474,15 +3539,182 @@ def test_gradient_wide_integer_cases_wrap_in_their_dtype():
     assert kinds == set(ch04._WIDE)
 
 
-def test_wide_integer_cases_for_softmax_and_loss(monkeypatch):
-    """Staged (ch04.WIDE_INTEGERS): exercises 1 and 2 draw the same wide integer logits once
-    the notebook's solutions convert integer logits to float64 first; then the shift in the
-    logits' dtype is refused and right answers that convert pass."""
-    monkeypatch.setitem(ch04.WIDE_INTEGERS, "softmax", True)
-    monkeypatch.setitem(ch04.WIDE_INTEGERS, "loss", True)
+def test_wide_integer_cases_for_softmax_and_loss():
+    """Exercises 1 and 2 draw wide integer logits on every draw (every signed and unsigned
+    kind over the draws), as the gradient does: the shift in the logits' dtype is refused
+    (wrapped, or a narrow float from exp), and right answers that convert to float64 first
+    pass."""
+    for spec in (ch04.STABLE_SOFTMAX, ch04.CROSS_ENTROPY):
+        kinds = set()
+        for seed in range(60):
+            wide = [c for c in spec.draw(seed) if c.note.get("wide")
+                    and ch04_spec.TWIN_LABEL not in c.label]
+            assert len(wide) == 1 and wide[0].args[0].dtype.kind in "iu", (spec.id, seed)
+            kinds.add(wide[0].args[0].dtype.name)
+        assert kinds == set(ch04._WIDE), spec.id
     rejects(ch04.check_stable_softmax, shifted_in_dtype_softmax, WRAPS)
     rejects(ch04.check_cross_entropy, shifted_in_dtype_cross_entropy, WRAPS)
     accepts(ch04.check_stable_softmax, lambda z, axis=-1: ref_softmax(_as64(z), axis), draws(3))
     accepts(ch04.check_stable_softmax, float64_inside_softmax, draws(2))
     accepts(ch04.check_cross_entropy, lambda logits, y: ref_cross_entropy(_as64(logits), y),
             draws(3))
+
+
+# --------------------------------------------------------------------------------------
+# Round 16: exponents clipped just above exp's underflow, a maximum clamped at 0 or the whole
+# array's for one dtype only, the last axis spelled one way only, empty float16 and integer
+# batches, and a search that is sloppy for float32 logits only.
+# --------------------------------------------------------------------------------------
+
+def _ints64(z):
+    """Integer logits in float64 (a wrong answer's right part, as the task asks)."""
+    return z.astype(np.float64) if z.dtype.kind in "iu" else z
+
+
+def clip_floor_softmax(floor):
+    """np.clip(z - m, floor, None): exp(-745) = 5e-324 kept where exp underflows to 0."""
+    def answer(z, axis=-1):
+        w = _ints64(z)
+        e = np.exp(np.clip(w - w.max(axis=axis, keepdims=True), floor, None))
+        return e / e.sum(axis=axis, keepdims=True)
+    return answer
+
+
+def clip_floor_grad(floor):
+    def answer(logits, y):
+        w = logits if logits.dtype == np.float32 else logits.astype(np.float64)
+        e = np.exp(np.maximum(w - w.max(axis=1, keepdims=True), w.dtype.type(floor)))
+        p = e / e.sum(axis=1, keepdims=True)
+        p[np.arange(len(y)), y] -= 1.0
+        return p / len(y)
+    return answer
+
+
+def clip_floor_cross_entropy(logits, y):
+    w = _ints64(logits)
+    d = np.maximum(w - w.max(axis=1, keepdims=True), -745.0)
+    log_p = d - np.log(np.exp(d).sum(axis=1, keepdims=True))
+    return float(-log_p[np.arange(len(y)), y].mean())
+
+
+_CLAMPED = {"clamped at 0": lambda w, axis: np.maximum(w.max(axis=axis, keepdims=True), 0),
+            "of the whole array": lambda w, axis: w.max() if w.size else 0.0}
+_ONLY_FOR = {"integer": lambda z: z.dtype.kind in "iu", "float32": lambda z: z.dtype == np.float32,
+             "float16": lambda z: z.dtype == np.float16}
+
+
+def shift_for_softmax(shift, only):
+    """The maximum ``shift`` for the logits ``only`` selects, each slice's own otherwise."""
+    def answer(z, axis=-1):
+        w = _ints64(z)
+        m = _CLAMPED[shift](w, axis) if _ONLY_FOR[only](z) else w.max(axis=axis, keepdims=True)
+        e = np.exp(w - m)
+        return e / e.sum(axis=axis, keepdims=True)
+    return answer
+
+
+def shift_for_cross_entropy(shift, only):
+    def answer(logits, y):
+        w = _ints64(logits)
+        m = _CLAMPED[shift](w, 1) if _ONLY_FOR[only](logits) else w.max(axis=1, keepdims=True)
+        log_p = (w - m) - np.log(np.exp(w - m).sum(axis=1, keepdims=True))
+        return float(-log_p[np.arange(len(y)), y].mean())
+    return answer
+
+
+def shift_for_grad(shift, only):
+    def answer(logits, y):
+        w = logits if logits.dtype == np.float32 else logits.astype(np.float64)
+        m = _CLAMPED[shift](w, 1) if _ONLY_FOR[only](logits) else w.max(axis=1, keepdims=True)
+        e = np.exp(w - m)
+        p = e / e.sum(axis=1, keepdims=True)
+        p[np.arange(len(y)), y] -= 1.0
+        return p / len(y)
+    return answer
+
+
+def loop_for_axis_1_softmax(z, axis=-1):
+    """Vectorised, but for 2-D input along axis spelled 1: a loop over the rows."""
+    if z.ndim == 2 and axis == 1:
+        return loop_softmax(z, axis)
+    return ref_softmax(_ints64(z), axis)
+
+
+def sentinel_default_softmax(z, axis=None):
+    """axis=None as the default: a loop over the rows when no axis is passed."""
+    if axis is None and z.ndim == 2:
+        return loop_softmax(z, -1)
+    return ref_softmax(_ints64(z), -1 if axis is None else axis)
+
+
+def empty_shortcut_softmax(make):
+    """An empty input answered by ``make(z)``, the rest right."""
+    def answer(z, axis=-1):
+        return make(z) if z.size == 0 else ref_softmax(_ints64(z), axis)
+    return answer
+
+
+def float32_sloppy_temperature(steps=None, digits=None):
+    """Right for float64 and integer logits; for float32 logits a bisection of ``steps``
+    steps, or T rounded to ``digits`` significant digits."""
+    def answer(logits, target):
+        z = np.asarray(logits)
+        if z.dtype != np.float32:
+            return ref_temperature(logits, target)
+        t = bisect(lambda t: _top(z, t), target, steps=steps or 100)
+        return float(f"{t:.{digits}g}") if digits else t
+    return answer
+
+
+UNDERFLOWED = r"where the answer is exactly 0: there z_i - m = .*underflows to 0"
+WRONG_STABLE_SOFTMAX.update({
+    "exponents clipped at -745 (np.clip(z - m, -745, None))": (clip_floor_softmax(-745.0),
+                                                               UNDERFLOWED),
+    "exponents clipped at -740": (clip_floor_softmax(-740.0), UNDERFLOWED),
+    **{f"the maximum {shift}, for {only} logits only": (
+        shift_for_softmax(shift, only), r"differs|gave|sum to|right to about")
+       for shift in _CLAMPED for only in _ONLY_FOR},
+    "a loop over the rows for 2-D input along axis=1 only": (
+        loop_for_axis_1_softmax, r"runs a Python loop|took \d+ ms of CPU"),
+    "axis=None as the default, a loop when no axis is passed": (
+        sentinel_default_softmax, r"runs a Python loop|took \d+ ms of CPU"),
+    "an empty input returned as a copy of itself": (
+        empty_shortcut_softmax(lambda z: z.copy()), r"returned (int64|float(16|32|64))"),
+    "an empty float16 input answered in float32": (
+        empty_shortcut_softmax(lambda z: np.zeros(z.shape, np.float32 if z.dtype in (
+            np.float16, np.float32) else np.float64)), r"returned float32; for float16 logits"),
+    "an empty float16 input answered in float64": (
+        empty_shortcut_softmax(lambda z: np.zeros(z.shape, z.dtype if z.dtype in (
+            np.float32, np.float64) else np.float64)), r"returned float64; for float16 logits"),
+})
+WRONG_CROSS_ENTROPY.update({
+    "exponents clipped at -745": (clip_floor_cross_entropy, r"gave \d"),
+    **{f"the maximum {shift}, for {only} logits only": (
+        shift_for_cross_entropy(shift, only), r"gave|differs|right to about")
+       for shift in _CLAMPED for only in _ONLY_FOR},
+})
+WRONG_CROSS_ENTROPY_GRAD.update({
+    "exponents clipped at -745": (clip_floor_grad(-745.0), UNDERFLOWED),
+    "exponents clipped at -740": (clip_floor_grad(-740.0), UNDERFLOWED),
+    **{f"the maximum {shift}, for {only} logits only": (
+        shift_for_grad(shift, only), r"gave|differs|right to about|exactly 0")
+       for shift in _CLAMPED for only in _ONLY_FOR},
+})
+WRONG_TEMPERATURE_FOR.update({
+    "float32 logits: a bisection of 16 steps": (float32_sloppy_temperature(steps=16),
+                                                r"float32 logits"),
+    "float32 logits: T rounded to 3 digits": (float32_sloppy_temperature(digits=3),
+                                              r"float32 logits"),
+    "float32 logits: T rounded to 4 digits": (float32_sloppy_temperature(digits=4),
+                                              r"float32 logits"),
+})
+
+
+def test_exact_zeros_where_exp_underflows():
+    """Below exp's underflow (z_i - m < -747 in float64) a right answer gives 0 exactly; the
+    judge asks for it only where the result is tiny (a larger one fails the tolerance)."""
+    z = np.array([0.0, -800.0, -700.0])
+    values = np.array([1.0, 5e-324, 1e-304])
+    kept = ch04._not_underflowed(values, z, -1, np.float64)
+    assert kept.tolist() == [False, True, False]
+    assert not ch04._not_underflowed(np.array([1.0, 0.0, 1e-304]), z, -1, np.float64).any()

@@ -2777,7 +2777,9 @@ WRONG_STABILITY.update({
         r"`my_derivative` fails at x = -?[0-9.]+e-(3\d|4\d|[12]\d\d) \(float(32|64)\): invalid"),
     "float32 1e-4 off beyond |x| = 1e4": (
         (mish_float32_off_beyond_1e4, mish_grad),
-        r"`my_activation` gives \S+ in float32 but \S+ in float64 at x = -?1e\+0[456]"),
+        # (x: a round number, or one of the points spread out to 1e6 since stop 34)
+        r"`my_activation` gives \S+ in float32 but \S+ in float64 at x = "
+        r"-?(1e\+0[456]|\d{5,6}|\d(\.\d+)?e\+0[56])\b"),
     "float32 out for a float64 array of large entries": (
         (mish_float32_for_large_float64, mish_grad),
         r"turned a float64 input into float32 output.*\n.*\|x\| >= 1e5 alone"),
@@ -3539,3 +3541,167 @@ def test_the_draws_hold_what_the_fourteenth_reading_asked_for():
         once = [int(np.argmax(net.cache["a"][1][:, u] != 0)) for u in np.flatnonzero(alive == 1)]
         n = X.shape[0]
         assert n >= 50 and {0, n - 1, n // 2} <= set(once) and len(set(once)) >= 4
+
+
+# ------------------------------------------------- stop 34: the items of the last reading
+# (names start with "s34" so `-k s34` runs them alone)
+
+def fwd_ints_via_float32_exact(x):  # integers through float32, then float64: exact to 2^24
+    x = np.asarray(x)
+    return mish(x.astype(np.float32).astype(np.float64) if x.dtype.kind in "iu" else x)
+
+
+def fwd_float32_upcast_when_large(x):  # float32 input past 150,000 entries gives float64
+    x = np.asarray(x)
+    return mish(x.astype(np.float64) if x.dtype == np.float32 and x.size > 150_000 else x)
+
+
+def fwd_float16_when_large(x):  # float32 input past 150,000 entries through float16
+    x = np.asarray(x)
+    if x.dtype == np.float32 and x.size > 150_000:
+        return mish(x.astype(np.float16)).astype(np.float32)
+    return mish(x)
+
+
+def fwd_ints_as_float64(x):  # integers cast to float64 first: right
+    x = np.asarray(x)
+    return mish(x.astype(np.float64) if x.dtype.kind in "iu" else x)
+
+
+WRONG_FORWARD.update({
+    "s34 integers through float32 and back to float64": (
+        fwd_ints_via_float32_exact,
+        r"gives \d+ at x = -?\d+ for an integer \(int64\) input, but -?\d+ for the same number "
+        r"in float64.*float32 cannot hold"),
+    "s34 float32 input turned into float64 past 150,000 entries": (
+        fwd_float32_upcast_when_large,
+        r"turned a float32 input into float64 output.\nIn case \d+ of \d+: the timed input's "
+        r"200,000 values in float32"),
+    "s34 float32 input through float16 past 150,000 entries": (
+        fwd_float16_when_large, r"200,000 values in float32, shape .* for the same x in float64: "
+                                r"a large float32 array"),
+})
+RIGHT_FORWARD["s34 integers cast to float64 first"] = fwd_ints_as_float64
+
+
+def _stencil8(h, f=_mish_helper):  # an 8th-order central difference of a helper, step h
+    weights = (4 / 5, -1 / 5, 4 / 105, -1 / 280)
+
+    def d(x):
+        x = np.asarray(x)
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(float)
+        x = x.astype(np.float64)
+        return (sum(w * (f(x + k * h) - f(x - k * h)) for k, w in enumerate(weights, 1))
+                / h).astype(dtype)
+    return d
+
+
+def _sign_with(value, at=0.0):  # |x|'s derivative, with ``value`` at x = ``at``
+    def d(x):
+        x = np.asarray(x)
+        g = np.sign(x).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+        return np.where(x == at, np.asarray(value, g.dtype), g)
+    return d
+
+
+def _clip_grad_with(value):  # np.clip(x, 0, 2)'s derivative, with ``value`` at x = 2
+    def d(x):
+        x = np.asarray(x)
+        g = ((x > 0) & (x < 2)).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+        return np.where(x == 2, np.asarray(value, g.dtype), g)
+    return d
+
+
+def silu_half_tanh(x):  # SiLU as x (1 + tanh(x / 2)) / 2
+    return x * (1 + np.tanh(x / 2)) / 2
+
+
+def silu_half_tanh_grad(x):  # a local holding x / 2: no finite difference's step
+    half = x / 2
+    t = np.tanh(half)
+    return (1 + t) / 2 + half * (1 - t * t) / 2
+
+
+WRONG_DERIVATIVE.update({
+    "s34 an 8th-order stencil of a helper, step 0.105 (just past the old 0.1)": (
+        (mish, _stencil8(0.105)), r"computes on a shifted copy of x \(`_mish_helper` at x "
+                                  r"\+0\.105\)"),
+    "s34 an 8th-order stencil of a helper, step 0.2": (
+        (mish, _stencil8(0.2)), r"computes on a shifted copy of x \(`_mish_helper` at x \+0\.2\)"),
+    "s34 |x| with f'(0) = 1 + 1e-6, just outside the kink's slopes": (
+        (absolute, _sign_with(1 + 1e-6)),
+        r"the worst is x = 0: .*a kink: any value from -1 to 1 is accepted there"),
+    "s34 |x| with f'(0) = -1.001": (
+        (absolute, _sign_with(-1.001)), r"the worst is x = 0: got -1\.001.*a kink"),
+    "s34 np.clip(x, 0, 2) with f'(2) = 1.001": (
+        (lambda x: np.clip(x, 0, 2), _clip_grad_with(1.001)),
+        r"the worst is x = 2: got 1\.001.*a kink: any value from 0 to 1"),
+})
+RIGHT_DERIVATIVE.update({
+    "s34 |x| with f'(0) = 1, the right slope": (absolute, _sign_with(1.0)),
+    "s34 |x| with f'(0) = -1, the left slope": (absolute, _sign_with(-1.0)),
+    "s34 np.clip(x, 0, 2) with f'(2) = 1, the left slope": (lambda x: np.clip(x, 0, 2),
+                                                           _clip_grad_with(1.0)),
+    "s34 SiLU via tanh(x / 2), a local x / 2": (silu_half_tanh, silu_half_tanh_grad),
+})
+
+
+def d_wrong_between_the_decades(x):  # slope 1/2 on 1e4 < |x| < 1e6 but at 1e4, 1e5, 1e6
+    g = mish_grad(x)
+    a = np.abs(x)
+    band = (a > 1e4) & (a < 1e6) & ~np.isin(a, [1e4, 1e5, 1e6])
+    return np.where(band, np.asarray(0.5, g.dtype), g)
+
+
+WRONG_STABILITY["s34 a derivative wrong on 1e4 < |x| < 1e6 between the round numbers"] = (
+    (mish, d_wrong_between_the_decades), r"no longer describe the same function")
+
+
+def gf_mean_of_per_sample_ratios(net, X, y):
+    r = gradient_flow(net, X, y)
+    ratios = []
+    for i in range(X.shape[0]):
+        norms = diagnostics.gradient_norms(net, X[i:i + 1], y[i:i + 1])
+        ratios.append(norms[0] / norms[-1])
+    with np.errstate(all="ignore"):
+        return {**r, "ratio": float(np.mean(ratios))}
+
+
+def gf_nanmean_of_per_sample_ratios(net, X, y):
+    r = gradient_flow(net, X, y)
+    with np.errstate(all="ignore"):
+        ratios = [(lambda n: n[0] / n[-1])(diagnostics.gradient_norms(net, X[i:i + 1],
+                                                                     y[i:i + 1]))
+                  for i in range(X.shape[0])]
+        return {**r, "ratio": float(np.nanmean(ratios))}
+
+
+def gf_first_sample_ratio(net, X, y):
+    norms = diagnostics.gradient_norms(net, X[:1], y[:1])
+    r = gradient_flow(net, X, y)
+    with np.errstate(all="ignore"):
+        return {**r, "ratio": float(norms[0] / norms[-1])}
+
+
+def gf_everything_per_sample(net, X, y):
+    parts = [gradient_flow(net, X[i:i + 1], y[i:i + 1]) for i in range(X.shape[0])]
+    with np.errstate(all="ignore"):
+        return {key: float(np.mean([p[key] for p in parts])) for key in ("ratio", "dead", "flat")}
+
+
+WRONG_GRADIENT_FLOW.update({
+    "s34 the mean of per-sample ratios": (
+        gf_mean_of_per_sample_ratios, r"\['ratio'\] is .*(mean over the samples of each "
+                                      r"sample's own ratio|a ratio taken per sample)"),
+    "s34 the nanmean of per-sample ratios": (
+        gf_nanmean_of_per_sample_ratios, r"\['ratio'\] is .*mean over the samples of each "
+                                         r"sample's own ratio"),
+    "s34 every number averaged over the samples": (
+        gf_everything_per_sample, r"\['ratio'\] is .*(mean over the samples of each "
+                                  r"sample's own ratio|a ratio taken per sample)"),
+    "s34 the first sample's ratio alone": (
+        gf_first_sample_ratio, r"\['ratio'\] is .*expected"),
+    "s34 dead per (sample, unit) entry": (
+        gf_dead_entries, r"\['dead'\] is .*share of (all hidden )?\(sample, unit\) outputs "
+                         r"that are 0"),
+})

@@ -25,6 +25,7 @@ import functools
 import math
 import operator
 import os
+import random
 import re
 import sys
 import warnings
@@ -2841,3 +2842,223 @@ WRONG_RATIOS.update({
         _ratios_each(lambda d, n: d / (n + 1e-12)),
         r"looks like an epsilon added to the denominator"),
 })
+
+
+# Fix round 16: the session's settings and random generators, and the model's buffers. An
+# answer that changes a setting no task needs (subnormals flushed to zero, deterministic
+# algorithms, numpy's or Python's global random generator) is refused, as torch's generator
+# already was: each changes what later cells compute, and flushing changes what a dead-unit
+# hook sees. The number of threads changes only the speed: the check puts it back after every
+# call (a hook that set 3 threads was refused for a gradient it did not change). Buffers
+# (register_buffer) are part of a model's state: one left behind, or changed, is refused.
+# Whatever the verdict, the check leaves the session as it found it.
+def _flushes():
+    return float(torch.tensor(5e-324, dtype=torch.float64).mul(1.0)) == 0.0
+
+
+def _settings_now():
+    return (_flushes(), torch.is_anomaly_enabled(), torch.get_float32_matmul_precision(),
+            repr(np.get_printoptions()), repr(vars(torch._tensor_str.PRINT_OPTS)),
+            getattr(torch._GLOBAL_DEVICE_CONTEXT, "device_context", None),
+            torch.are_deterministic_algorithms_enabled(),
+            torch.is_deterministic_algorithms_warn_only_enabled(), torch.get_num_threads(),
+            np.random.get_state()[1].tobytes(),  # noqa: NPY002
+            random.getstate(), torch.is_grad_enabled(), torch.get_default_dtype(),
+            torch.get_rng_state().numpy().tobytes())
+
+
+def _then(right, side):
+    def answer(*args):
+        side()
+        return right(*args)
+    return answer
+
+
+def _after(right, side):
+    def answer(*args):
+        out = right(*args)
+        side()
+        return out
+    return answer
+
+
+def _register_on_first(name):
+    def side_of(model):
+        linears(model)[0].register_buffer(name, linears(model)[0].weight.detach().clone())
+    return side_of
+
+
+def grad_wrong_buffer(module, grad_input, grad_output):
+    module.grad_log.append(grad_output[0].norm().item())
+    module.register_buffer("last_dz", grad_output[0].detach().clone())
+
+
+def dead_wrong_buffer(module, inputs, output):
+    dead = (output == 0).all(dim=0)
+    module.register_buffer("dead_units", dead.detach().clone())
+    module.dead_log.append(dead.double().mean().item())
+
+
+def ratios_wrong_buffers_as_before(model, step):
+    ls = linears(model)
+    for m in ls:
+        m.register_buffer("w_before", m.weight.detach().clone())
+    step()
+    return np.array([float(torch.linalg.norm(m.weight.detach() - m.w_before)
+                           / torch.linalg.norm(m.w_before)) for m in ls])
+
+
+def grad_right_sets_threads(module, grad_input, grad_output):
+    torch.set_num_threads(3)  # only the speed: the check puts the number back
+    module.grad_log.append(grad_output[0].norm().item())
+
+
+def dead_right_sets_one_thread(module, inputs, output):
+    torch.set_num_threads(1)
+    module.dead_log.append((output == 0).all(dim=0).double().mean().item())
+
+
+_FLUSH = r"changed the session: subnormal numbers are now flushed to zero"
+_DETERMINISTIC = r"changed the session: torch\.use_deterministic_algorithms went from False to True"
+_NP_RNG = r"changed the session: numpy's global random generator is not where it was"
+_PY_RNG = r"changed the session: Python's random generator is not where it was"
+_ANOMALY = r"changed the session: autograd's anomaly detection went from False to True"
+_MATMUL = r"changed the session: torch\.set_float32_matmul_precision went from 'highest'"
+_SETTINGS = {  # in every exercise
+    "torch.set_flush_denormal(True) left on": (lambda: torch.set_flush_denormal(True), _FLUSH),
+    "torch.use_deterministic_algorithms(True) left on": (
+        lambda: torch.use_deterministic_algorithms(True), _DETERMINISTIC),
+    "np.random.seed(0)": (lambda: np.random.seed(0), _NP_RNG),  # noqa: NPY002
+    "random.seed(0)": (lambda: random.seed(0), _PY_RNG),
+}
+_MORE_SETTINGS = {  # in some
+    "torch.use_deterministic_algorithms(True, warn_only=True) left on": (
+        (WRONG_GRAD, WRONG_RATIOS),
+        lambda: torch.use_deterministic_algorithms(True, warn_only=True), _DETERMINISTIC),
+    "a number drawn from np.random": ((WRONG_DEAD, WRONG_LAYOUT),
+                                      lambda: np.random.rand(), _NP_RNG),  # noqa: NPY002
+    "torch.autograd.set_detect_anomaly(True) left on": (
+        (WRONG_GRAD, WRONG_DEAD, WRONG_RATIOS), lambda: torch.autograd.set_detect_anomaly(True),
+        _ANOMALY),
+    "torch.set_float32_matmul_precision('medium')": (
+        (WRONG_LAYOUT, WRONG_RATIOS), lambda: torch.set_float32_matmul_precision("medium"),
+        _MATMUL),
+}
+_RIGHT_OF = {id(WRONG_GRAD): grad_right, id(WRONG_DEAD): dead_right_all,
+             id(WRONG_LAYOUT): layout_right_copy, id(WRONG_RATIOS): ratios_right_clone}
+for _catalogue in (WRONG_GRAD, WRONG_DEAD, WRONG_LAYOUT, WRONG_RATIOS):
+    for _name, (_side, _pattern) in _SETTINGS.items():
+        _catalogue[_name] = (_then(_RIGHT_OF[id(_catalogue)], _side), _pattern)
+for _name, (_catalogues, _side, _pattern) in _MORE_SETTINGS.items():
+    for _catalogue in _catalogues:
+        _catalogue[_name] = (_then(_RIGHT_OF[id(_catalogue)], _side), _pattern)
+WRONG_LAYOUT["torch.set_flush_denormal(True) after the work"] = (
+    _after(layout_right_copy, lambda: torch.set_flush_denormal(True)), _FLUSH)
+WRONG_DEAD["torch.set_flush_denormal(True) after the work"] = (
+    _after(dead_right_all, lambda: torch.set_flush_denormal(True)), _FLUSH)
+WRONG_GRAD["a buffer registered on the layer (the last dL/dz)"] = (
+    grad_wrong_buffer, r"changed the model: a buffer `\d+\.last_dz` was registered")
+WRONG_DEAD["a buffer registered on the layer (the dead units)"] = (
+    dead_wrong_buffer, r"changed the model: a buffer `dead_units` was registered(?s:.*)Hint: a "
+                       r"model's buffers")
+WRONG_LAYOUT["a buffer registered on the first Linear layer"] = (
+    _layout_then(_register_on_first("w_seen")),
+    r"changed the model: a buffer `\d+\.w_seen` was registered")
+WRONG_LAYOUT["a non-persistent buffer registered on the model"] = (
+    _layout_then(lambda model: model.register_buffer("tmp", torch.ones(1), persistent=False)),
+    r"changed the model: a buffer `tmp` was registered(?s:.*)Hint: a model's buffers")
+WRONG_RATIOS["'before' kept as buffers on the layers"] = (
+    ratios_wrong_buffers_as_before, r"changed the model: a buffer `\d+\.w_before` was registered")
+RIGHT_GRAD["torch.set_num_threads(3) inside the hook"] = grad_right_sets_threads
+
+
+def _restoring_print_options(right):
+    def answer(*args):
+        np.set_printoptions(precision=3)
+        torch.set_printoptions(precision=2)
+        return right(*args)
+    return answer
+
+
+@pytest.mark.parametrize("check, answer", [
+    (ch07.check_grad_hook, _then(grad_right, lambda: torch.set_num_threads(1))),
+    (ch07.check_dead_hook, dead_right_sets_one_thread),
+    (ch07.check_course_layout, _then(layout_right_copy, lambda: torch.set_num_threads(3))),
+    (ch07.check_update_ratios, _restoring_print_options(ratios_right_clone))],
+    ids=["grad threads 1", "dead threads 1", "layout threads 3", "ratios print options"])
+def test_threads_and_print_options_are_no_mistake_and_are_put_back(check, answer):
+    """Only the speed (threads) or how later cells print: accepted, and put back."""
+    before = _settings_now()
+    accepts(check, answer, draws(3))
+    assert _settings_now() == before
+
+_SIDES = {"flush": lambda: torch.set_flush_denormal(True),
+          "deterministic": lambda: torch.use_deterministic_algorithms(True),
+          "threads": lambda: torch.set_num_threads(3),
+          "np.random.seed": lambda: np.random.seed(0),  # noqa: NPY002
+          "random.seed": lambda: random.seed(0),
+          "torch.manual_seed": lambda: torch.manual_seed(0),
+          "autograd off": lambda: torch.set_grad_enabled(False),
+          "anomaly": lambda: torch.autograd.set_detect_anomaly(True),
+          "default device": lambda: torch.set_default_device("cpu"),
+          "matmul": lambda: torch.set_float32_matmul_precision("medium"),
+          "print options": lambda: (np.set_printoptions(precision=3),
+                                    torch.set_printoptions(precision=2)),
+          "default dtype": lambda: torch.set_default_dtype(torch.float64)}
+
+
+def _raising(side):
+    def answer(*args):
+        side()
+        raise RuntimeError("the answer fails after changing the session")
+    return answer
+
+
+_RAISING = ("flush", "np.random.seed", "torch.manual_seed", "autograd off")
+
+
+@pytest.mark.parametrize("how, side", [("returns", side) for side in _SIDES]
+                         + [("raises", side) for side in _RAISING])
+@pytest.mark.parametrize("check, answer", list(zip(CHECKS, RIGHT)), ids=lambda v: v.__name__)
+def test_a_check_puts_back_every_setting_the_answer_changed(check, answer, how, side):
+    """Refused or not, raising or not, the answer's changes to the session are undone."""
+    before = _settings_now()
+    wrong = (_then(answer, _SIDES[side]) if how == "returns" else _raising(_SIDES[side]))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                check(wrong, seed=3)
+            except ExerciseError:
+                pass
+        assert _settings_now() == before
+    finally:
+        torch.set_flush_denormal(False)
+        torch.use_deterministic_algorithms(False)
+        torch.set_grad_enabled(True)
+        torch.set_default_dtype(torch.float32)
+        torch.autograd.set_detect_anomaly(False)
+        torch.set_default_device(None)
+        torch.set_float32_matmul_precision("highest")
+        np.set_printoptions(precision=8)
+        torch.set_printoptions(precision=4)
+
+
+@pytest.mark.parametrize("check, answer", list(zip(CHECKS, RIGHT)), ids=lambda v: v.__name__)
+def test_a_check_keeps_a_setting_the_student_had_before(check, answer, capsys):
+    """A session that flushes subnormals (or runs deterministic algorithms) before the check
+    still does after it: the check compares with the session's own settings."""
+    try:
+        torch.set_flush_denormal(True)
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        before = _settings_now()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                check(answer, seed=5)
+            except ExerciseError:
+                pass  # flushed subnormals may change a verdict: only the session matters here
+        assert _settings_now() == before
+    finally:
+        torch.set_flush_denormal(False)
+        torch.use_deterministic_algorithms(False)

@@ -8,6 +8,7 @@ and the results judged, with a message that says what differs on which case.
 from __future__ import annotations
 
 import hashlib
+import math
 import warnings
 from fractions import Fraction
 
@@ -67,7 +68,7 @@ def _capped(got: np.ndarray, exact: np.ndarray) -> str:
     all have one size: results capped (clipped) there; else ""."""
     bad = got != exact
     sizes = np.unique(np.abs(got[bad].astype(object)))
-    if bad.sum() < 2 or sizes.size != 1 or not np.all(
+    if bad.sum() < 2 or sizes.size != 1 or sizes[0] == 0 or not np.all(
             np.abs(got[bad].astype(object)) < np.abs(exact[bad].astype(object))):
         return ""
     return (f"Every value that differs is {int(sizes[0])} in size, less than the exact one: "
@@ -320,7 +321,7 @@ def _subnormal_layer(rng, n: int, d_in: int, d_out: int, dtype=np.float64):
 
 
 # Integer dtypes narrower than int64: numpy's arithmetic in them wraps around (modulo 2**bits)
-# where a sum leaves the range.
+# where a sum leaves the range (as it does in int64 and uint64, drawn on their own).
 _NARROW_INTEGERS = (np.int8, np.int16, np.int32, np.uint8, np.uint16, np.uint32)
 
 
@@ -329,7 +330,7 @@ def _wrapping_layer(rng, n: int, d_in: int, d_out: int, dtypes):
     most sums leave the result's range and wrap around."""
     def draw(shape, dtype):
         info = np.iinfo(dtype)
-        return rng.integers(info.min, info.max, shape, endpoint=True).astype(dtype)
+        return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
     return draw((n, d_in), dtypes[0]), draw((d_in, d_out), dtypes[1]), draw((d_out,), dtypes[2])
 
 
@@ -353,12 +354,20 @@ def _typed_layer(rng, n: int, d_in: int, d_out: int, dtypes):
 
 
 def _typed_cases(rng) -> list[Case]:
-    """Integer and float dtypes of every width numpy's arithmetic takes (int32 and float16
-    too), for X, W and b on their own: named mixes, then random ones."""
+    """Integer and float dtypes of every width numpy's arithmetic takes (int32, float16 and
+    uint64 too), for X, W and b on their own: named mixes, then random ones."""
     mixes = [(np.int32,) * 3, (np.float16,) * 3, (np.int64, np.int64, np.float32),
              (np.int32, np.float32, np.float32)]
-    mixes += [tuple(_DTYPES[i] for i in rng.integers(len(_DTYPES), size=3)) for _ in range(3)]
+    mixes += [tuple(_DTYPES[i] for i in rng.integers(len(_DTYPES), size=3)) for _ in range(2)]
     cases = []
+    # A uint64 X beyond int64's range with int64 W and b: numpy's arithmetic gives float64
+    # (no integer dtype holds both), and a detour through int64 wraps X around.
+    n, d_in, d_out = (int(v) for v in rng.integers(1, 6, 3))
+    cases.append(Case(f"a uint64 X of values above 2**63 with int64 W and b: numpy gives "
+                      f"float64 (n = {n}, d_in = {d_in}, d_out = {d_out})",
+                      (rng.integers(2**63, 2**64 - 1, (n, d_in), dtype=np.uint64, endpoint=True),
+                       rng.integers(1, 1000, (d_in, d_out)) * rng.choice([-1, 1], d_out),
+                       rng.integers(-1000, 1000, d_out))))
     for dtypes in mixes:
         n, d_in, d_out = (int(v) for v in rng.integers(1, 10, 3))
         names = ", ".join(f"{a} {np.dtype(t).name}" for a, t in zip("XWb", dtypes))
@@ -379,7 +388,8 @@ def _draw_linear(rng) -> list[Case]:
         Case("one sample (n = 1)", _layer_inputs(rng, 1, d_in, d_out)),
         Case("one output unit (d_out = 1)", _layer_inputs(rng, n, d_in, 1)),
         Case("one input (d_in = 1)", _layer_inputs(rng, n, 1, d_out)),
-        Case("an empty batch (n = 0)", _layer_inputs(rng, 0, d_in, d_out)),
+        Case(f"no output units (d_out = 0) (n = {n}, d_in = {d_in})",
+             _layer_inputs(rng, n, d_in, 0)),
         Case("an empty float32 batch (n = 0)", _layer_inputs(rng, 0, d_in, d_out, np.float32)),
         Case("a square case (n = d_in = d_out = 3)", _layer_inputs(rng, 3, 3, 3)),
         Case(f"float32 inputs (n = {n}, d_in = {d_in}, d_out = {d_out})",
@@ -495,13 +505,25 @@ def _draw_linear(rng) -> list[Case]:
         result = np.result_type(*mixed)
         if result.itemsize < 8 and np.result_type(*mixed[:2]) == result:
             break
-    for dtypes in (*narrow, mixed):
+    # (and int64 or uint64, as drawn: numpy's arithmetic in them wraps modulo 2**64 too)
+    wide = (np.int64, np.uint64)[int(rng.integers(2))]
+    for dtypes in (*narrow, mixed, (wide,) * 3):
         n, d_in, d_out = (int(v) for v in rng.integers(1, 9, 3))
         names = ", ".join(f"{a} {np.dtype(t).name}" for a, t in zip("XWb", dtypes))
         cases.append(Case(f"{names} over their whole range: sums that leave "
                           f"{np.result_type(*dtypes).name}'s range wrap around in numpy's "
                           f"arithmetic (n = {n}, d_in = {d_in}, d_out = {d_out})",
                           _wrapping_layer(rng, n, d_in, d_out, dtypes)))
+    # No inputs (d_in = 0: every result is its unit's bias), in a dtype drawn: an answer that
+    # takes X.size == 0 for an empty batch shows.
+    dtype = (np.float64, np.float32, np.int64)[int(rng.integers(3))]
+    n, d_out = (int(v) for v in rng.integers(2, 6, 2))
+    X, W, b = _layer_inputs(rng, n, 0, d_out, dtype)
+    b = (b * 8).astype(dtype) if dtype == np.int64 else b
+    b[b == 0] = 1
+    name = np.dtype(dtype).name
+    cases.append(Case(f"no inputs (d_in = 0, {name}): every result is its unit's bias (n = "
+                      f"{n}, d_out = {d_out})", (X, W, b)))
     # One draw in four: a layer larger than the timed ones along one axis (its values
     # checked too), of a size drawn up to ten times theirs.
     if rng.random() < 0.25:
@@ -657,7 +679,8 @@ def _judge_linear_values(case: Case, obs, expected) -> None:
             f"gives for X of dtype {X.dtype}, W of dtype {W.dtype} and b of dtype {b.dtype}.",
             "keep the dtype numpy's arithmetic gives: float64 as soon as one input is float64 "
             "(b included), float32 when all are float32, an integer dtype when all are "
-            "integers (int64 for int64 inputs). Do not cast to one input's dtype, or to float.")
+            "integers (int64 for int64 inputs; float64 for uint64 with signed integers, which "
+            "no integer dtype holds both). Do not cast to one input's dtype, or to float.")
     if got.size == 0:
         return
     if case.note.get("exact") and not np.array_equal(got, expected):
@@ -675,15 +698,22 @@ def _judge_linear_values(case: Case, obs, expected) -> None:
     # detour rounds results beyond 2**53, and so would a comparison in floats).
     if want.kind in "iu" and (diff := _integer_difference(got, expected)) is not None:
         (k, j), n_bad = diff
+        with np.errstate(all="ignore"):
+            no_bias = np.asarray(X @ W)
+        if no_bias.shape == got.shape and np.array_equal(got, no_bias):
+            raise ExerciseError(
+                f"{what} returned X W without the bias: row {k}, column {j} is "
+                f"{int(got[k, j])} where X W + b is {int(expected[k, j])}.",
+                "each neuron adds its own bias b_j to its weighted sum, on every sample.")
         capped = _capped(got, expected)
-        if want.itemsize < 8:
-            exact = (X.astype(object) @ W.astype(object) + b.astype(object))[k, j]
-            if exact != int(expected[k, j]):
-                capped = (f"The exact sum there is {exact}, beyond {want}'s range "
-                          f"({np.iinfo(want).min} to {np.iinfo(want).max}): numpy's arithmetic "
-                          f"in {want} wraps around there (it keeps the sum modulo "
-                          f"2**{8 * want.itemsize}), and so must the answer; a clip or a "
-                          "saturation at the limits, or a wider dtype, gives another value.")
+        # (the exact sum of that one value, in Python's integers: int64 and uint64 wrap too)
+        exact = sum(int(x) * int(w) for x, w in zip(X[k], W[:, j])) + int(b[j])
+        if exact != int(expected[k, j]):
+            capped = (f"The exact sum there is {exact}, beyond {want}'s range "
+                      f"({np.iinfo(want).min} to {np.iinfo(want).max}): numpy's arithmetic "
+                      f"in {want} wraps around there (it keeps the sum modulo "
+                      f"2**{8 * want.itemsize}), and so must the answer; a clip or a "
+                      "saturation at the limits, or a wider dtype, gives another value.")
         raise ExerciseError(
             f"{what} differs from the answer in {n_bad} of {got.size} values; the "
             f"first difference is at row {k}, column {j} (sample {k}, unit {j}): got "
@@ -1049,19 +1079,23 @@ def _draw_lift(rng) -> list[Case]:
                            f"{n} uniform random points in the square [-{scale:.3g}, "
                            f"{scale:.3g}]^2 as float32, labelled by whether x1 and x2 have "
                            "opposite signs"))
-    values = np.concatenate([np.arange(-5, 0), np.arange(1, 6)])
-    X = np.array([(u, v) for u in values for v in values], dtype=np.int64)
-    cases.append(_labelled(X[rng.permutation(len(X))],
-                           "every pair of the whole numbers +-1 to +-5 (100 points, int64), "
-                           "labelled by whether x1 and x2 have opposite signs"))
-    # Whole numbers beyond int8's and up to 1000 (int32: their products fit in it).
-    values = rng.choice(np.arange(100, 1001), 6, replace=False)
-    values = np.concatenate([-values, values])
-    X = np.array([(u, v) for u in values for v in values], dtype=np.int32)
-    shown = ", +-".join(str(v) for v in np.sort(values[6:]))
-    cases.append(_labelled(X[rng.permutation(len(X))],
-                           f"every pair of the whole numbers +-{shown} ({len(X)} points, "
-                           "int32), labelled by whether x1 and x2 have opposite signs"))
+    # Whole numbers of an integer dtype up to the largest whose product x1 x2 fits in it (the
+    # task's promise), that one included: int64, and int8, int16 or int32 as drawn; 1 and a
+    # small one too. A feature that leaves the dtype's range on the way (a square of x1 + x2,
+    # a factor, a cast to a narrower dtype) wraps around.
+    for dtype in ((np.int8, np.int16, np.int32)[int(rng.integers(3))], np.int64):
+        top = math.isqrt(int(np.iinfo(dtype).max))
+        values = np.unique(np.concatenate([[top, 1, rng.integers(2, 6)], rng.integers(6, top, 2),
+                                           top - rng.integers(1, max(top // 8, 2), 1)]))
+        values = np.concatenate([-values, values])
+        X = np.array([(u, v) for u in values for v in values], dtype=dtype)
+        shown = ", +-".join(str(v) for v in np.sort(values[len(values) // 2:]))
+        case = _labelled(X[rng.permutation(len(X))],
+                         f"every pair of the whole numbers +-{shown} ({len(X)} points, "
+                         f"{np.dtype(dtype).name}: up to the largest whose products fit in "
+                         "it), labelled by whether x1 and x2 have opposite signs")
+        case.note["limit"] = True
+        cases.append(case)
     # Thousands of points at XOR's own scale: a feature wrong on a small region of the plane
     # (a band, a few per cent of the points) shows on some of them.
     n, scale = int(rng.integers(2000, 4001)), float(rng.uniform(0.8, 1.25))
@@ -1171,7 +1205,20 @@ def _judge_lift(case: Case, obs, expected) -> None:
             f"{shown} on {case.note['sample']}: {wrong} of its {len(y)} points come out on "
             "the wrong side (the goal is every point: XOR's label is a rule, whether x1 and "
             "x2 have opposite signs, and the right features separate it exactly)."
-            + _misses_note(case.args[0], F, y), _LIFT_HINT)
+            + _misses_note(case.args[0], F, y),
+            _wrap_hint(case.args[0], F) if case.note.get("limit") else _LIFT_HINT)
+
+
+def _wrap_hint(X: np.ndarray, F: np.ndarray) -> str:
+    """For whole numbers up to the largest whose product fits in X's dtype (the earlier
+    samples separated): integer features wrap around beyond their dtype's range."""
+    if F.dtype.kind not in "iu":
+        return _LIFT_HINT
+    info = np.iinfo(F.dtype)
+    return (f"X is {X.dtype} here and your features are {F.dtype}, whose arithmetic wraps "
+            f"around beyond {info.max} (a sign flips): x1 x2 fits in X's dtype, but a feature "
+            "larger than it, or a cast to a narrower dtype, does not. Keep to x1 x2 itself, or "
+            "compute in float64.")
 
 
 def _misses_note(X: np.ndarray, F: np.ndarray, y: np.ndarray) -> str:
@@ -1373,17 +1420,19 @@ def _other_stack(rng, sizes, stack):
             return other
 
 
-def _huge_integer_stack(rng, depth: int):
-    """int64 layers, ``depth`` of them, whose collapsed W and b lie between 2**62 and 2**63 in
-    size: the inner layers have 3 units, the weights and the first bias are odd, drawn so
-    that each of the 3**(L-1) products along the paths through the stack is between
-    2**62 / 3**(L-1) and 2**63 / 3**(L-1) (times 0.98), and the later biases are even and
-    small. So every entry of W and b is an odd whole number beyond 2**53 (float64 cannot hold
-    it) and beyond 2**62 (a clip there shows), exact in int64; the columns of the last layer
-    have random signs, both when there are two."""
+def _huge_integer_stack(rng, depth: int, bits: int = 62):
+    """int64 layers, ``depth`` of them, whose collapsed W and b lie between 2**bits and
+    2**(bits + 1) in size (bits from 53 to 62): the inner layers have 3 units, the weights and
+    the first bias are odd, drawn so that each of the 3**(L-1) products along the paths
+    through the stack is between 2**bits / 3**(L-1) and 2**(bits + 1) / 3**(L-1) (times
+    0.98), and the later biases are even and small. So every entry of W and b is an odd whole
+    number beyond 2**53 (float64 cannot hold it), beyond 2**62 for bits = 62 (a clip there
+    shows), exact in int64; the columns of the last layer have random signs, both when there
+    are two."""
     sizes = [int(rng.integers(2, 4))] + [3] * (depth - 1) + [2]
     paths = 3 ** (depth - 1)
-    low, high = (2**62 / paths) ** (1 / depth), (0.98 * 2**63 / paths) ** (1 / depth)
+    low = (2.0**bits / paths) ** (1 / depth)
+    high = (0.98 * 2.0**(bits + 1) / paths) ** (1 / depth)
 
     def odd(shape):
         return 2 * rng.integers(int(low / 2) + 1, int(high / 2) - 1, shape) + 1
@@ -1446,8 +1495,9 @@ def _draw_collapse(rng) -> list[Case]:
         Case(f"one layer (L = 1), sizes {d}", _stack(rng, d), note={"sizes": d}),
         Case("one input and one output, sizes [1, 4, 1]", _stack(rng, [1, 4, 1]),
              note={"sizes": [1, 4, 1]}),
-        Case("integer layers (int64), sizes [2, 3, 4, 2]",
-             _stack(rng, [2, 3, 4, 2], integers=True), note={"sizes": [2, 3, 4, 2]}),
+        Case("integer layers: a uint64 first layer of values above 2**63, then int64 layers "
+             "of small whole numbers (numpy gives float64), sizes [2, 3, 4, 2]",
+             _uint64_stack(rng, [2, 3, 4, 2]), note={"sizes": [2, 3, 4, 2]}),
         Case("integer layers (int64) of whole numbers up to 1000, biases of the last layer "
              "above 1e7, sizes [2, 3, 4, 2]", _large_integer_stack(rng, [2, 3, 4, 2]),
              note={"sizes": [2, 3, 4, 2]}),
@@ -1491,23 +1541,27 @@ def _draw_collapse(rng) -> list[Case]:
     weights[1], biases[1] = weights[1].astype(np.float64), biases[1].astype(np.float64)
     cases.append(Case(f"float32 layers with a float64 second layer, positive values, sizes "
                       f"{mixed}", (weights, biases), note={"sizes": mixed}))
-    # float32 weights with float64 biases, one or two layers (as drawn): b stays float64
-    # (numpy's arithmetic), so a dtype taken from the weights alone rounds it. (Two layers of
-    # float weights with integer biases come below, in every draw.)
-    for n_layers in [int(rng.integers(1, 3))]:
-        sizes = [int(v) for v in rng.integers(2, 6, n_layers + 1)]
-        weights, biases = _stack(rng, sizes)
-        weights = [w.astype(np.float32) for w in weights]
-        cases.append(Case(f"float32 weights with float64 biases, {n_layers} layer"
-                          f"{'s' if n_layers > 1 else ''}, sizes {sizes}", (weights, biases),
-                          note={"sizes": sizes}))
+    # float32 weights with a float64 last bias: b is float64 (numpy's arithmetic), so a dtype
+    # taken from the weights alone rounds it, and so does a running b kept in float32 (an
+    # in-place b += b2). The first bias is float32 too, and it and W2 hold whole numbers: b1 @
+    # W2 is exact in float32, and adds to b2 without rounding.
+    sizes = [int(v) for v in rng.integers(1, 6, 3)]
+    weights = [rng.normal(size=sizes[:2]).astype(np.float32),
+               rng.integers(-4, 5, sizes[1:]).astype(np.float32)]
+    biases = [rng.integers(-8, 9, sizes[1]).astype(np.float32), rng.normal(0.0, 4.0, sizes[2])]
+    cases.append(Case(f"float32 weights with float64 biases (a float32 first bias, a float64 "
+                      f"last one): b is float64, sizes {sizes}", (weights, biases),
+                      note={"sizes": sizes}))
     # Two stacks of them: two layers, and three to five (a detour through floats kept for
     # deeper stacks only shows too).
-    for depth in (2, int(rng.integers(3, 6))):
-        huge, sizes = _huge_integer_stack(rng, depth)
+    # (the deeper one at a size drawn from 2**53 to 2**62: exact in int64, beyond float64's
+    # whole numbers, below where a clip at 2**62 would show)
+    for depth, bits in ((2, 62), (int(rng.integers(3, 6)), int(rng.integers(53, 62)))):
+        huge, sizes = _huge_integer_stack(rng, depth, bits)
         cases.append(Case(f"integer layers (int64) whose products pass 2**53, beyond float64's "
-                          f"whole numbers, and lie between 2**62 and 2**63 in size, {depth} "
-                          f"layers, sizes {sizes}", huge, note={"sizes": sizes}))
+                          f"whole numbers, and lie between 2**{bits} and 2**{bits + 1} in size, "
+                          f"{depth} layers, sizes {sizes}", huge, note={"sizes": sizes}))
+    cases += _uncommon_stacks(rng)
     stack, sizes = _overflowing_stack(rng)
     cases.append(Case(f"float64 layers with a few weights near 1e200: a row of W leaves "
                       f"float64's range (inf, -inf or NaN by the order of the sums in one "
@@ -1531,9 +1585,13 @@ def _draw_collapse(rng) -> list[Case]:
     cases.append(Case(f"an integer first layer (int64, whole numbers up to 1e8), then a float32 "
                       f"layer: float64 results, sizes {sizes}", (weights, biases),
                       note={"sizes": sizes}))
+    # (the first weights integers, odd and above 2**25: W is their product with float64
+    # weights, and a cast of them to the biases' float32 rounds them)
     sizes = [int(v) for v in rng.integers(2, 6, 3)]
     weights, biases = _stack(rng, sizes)
-    cases.append(Case(f"float64 weights with float32 biases, sizes {sizes}",
+    weights[0] = rng.integers(2**25, 2**26, sizes[:2]) | 1
+    cases.append(Case(f"float64 weights with float32 biases (the first weights int64, odd "
+                      f"numbers above 2**25), sizes {sizes}",
                       (weights, [b.astype(np.float32) for b in biases]), note={"sizes": sizes}))
     # ... and the integer layer after the float32 one.
     sizes = [int(v) for v in rng.integers(2, 6, 3)]
@@ -1568,6 +1626,29 @@ def _draw_collapse(rng) -> list[Case]:
     sizes[int(rng.integers(len(sizes)))] = int(_log_uniform(rng, 7, 400))  # one far wider
     cases.append(Case(f"random layers, sizes {sizes}", _stack(rng, sizes), note={"sizes": sizes}))
     return cases
+
+
+def _uncommon_stacks(rng) -> list[Case]:
+    """A layer of no units inside a stack, or none in its input (zero-size weight matrices),
+    as drawn."""
+    sizes = [int(v) for v in rng.integers(2, 6, int(rng.integers(3, 5)))]
+    if rng.random() < 0.5:
+        sizes[int(rng.integers(1, len(sizes) - 1))] = 0
+        label = "a layer of no units inside the stack (an empty weight matrix)"
+    else:
+        sizes[0] = 0
+        label = "a stack with no inputs (d_in = 0: empty weight matrices)"
+    return [Case(f"{label}, sizes {sizes}", _stack(rng, sizes), note={"sizes": sizes})]
+
+
+def _uint64_stack(rng, sizes):
+    """A uint64 first layer of values above 2**63 (beyond int64), then int64 layers of small
+    whole numbers, the weights positive: numpy's arithmetic gives float64 (no integer dtype
+    holds both), and a detour through int64 wraps the first layer to negative values."""
+    weights, biases = _stack(rng, sizes, integers=True)
+    weights[0] = rng.integers(2**63, 2**64 - 1, sizes[:2], dtype=np.uint64, endpoint=True)
+    weights[1:] = [np.abs(w) + 1 for w in weights[1:]]
+    return weights, biases
 
 
 def _tiny_stack(rng, dtype=np.float64, sizes=None):
@@ -1665,7 +1746,8 @@ def _collapse_reference(weights, biases):
         W, b = W @ W_next, b @ W_next + b_next
         W_abs, b_abs = W_abs @ np.abs(W_next), b_abs @ np.abs(W_next) + np.abs(b_next)
     exact = None
-    if all(np.asarray(a).dtype.kind in "iu" for a in (*weights, *biases)):
+    # (uint64 with signed integers: numpy's arithmetic gives float64, judged as floats)
+    if np.result_type(*weights, *biases).kind in "iu":
         # Integer layers: the exact whole numbers too, in int64 (floats hold them only up to
         # 2**53).
         We, be = np.asarray(weights[0], np.int64), np.asarray(biases[0], np.int64)
@@ -1748,9 +1830,12 @@ def _judge_collapse_values(case: Case, obs, expected) -> None:
     diff = _scaled_gap(W_got, W_ref, W_scale, rtol_W)
     square = all(w.shape[0] == w.shape[1] for w in weights)
     if diff is not None:
-        if len(weights) > 1 and square and np.allclose(
-                W_got.astype(float), np.linalg.multi_dot([np.asarray(w, float)
-                                                          for w in weights[::-1]])):
+        reverse = (np.linalg.multi_dot([np.asarray(w, float) for w in weights[::-1]])
+                   if len(weights) > 1 and square else None)
+        # (atol against the product's own size: tiny values, or 0 for them, are not alike)
+        if reverse is not None and np.allclose(
+                W_got.astype(float), reverse,
+                atol=1e-9 * float(np.nanmax(np.abs(reverse), initial=0.0))):
             raise ExerciseError(f"W from {label} is the product of the weight matrices in "
                                 "reverse order (last layer first).", _ORDER_HINT)
         index, n_bad = diff

@@ -95,15 +95,55 @@ _S_HINT = ("differentiate 1 / (1 + e^-x) and write every e^-x part with s: secti
 def _sigmoid_outputs(rng, shape, dtype=np.float64) -> np.ndarray:
     # (1 / (1 + e^-x) directly: x is never near -709, where e^-x overflows, and the draw
     # of the timed input costs a quarter of the overflow-safe form's time)
+    # (in place, one array: the same values as 1 / (1 + np.exp(-x)), bit for bit)
+    x = rng.normal(0.0, 4.0, shape)
+    np.negative(x, out=x)
     with np.errstate(over="ignore"):
-        return (1 / (1 + np.exp(-rng.normal(0.0, 4.0, shape)))).astype(dtype)
+        np.exp(x, out=x)
+    x += 1
+    np.reciprocal(x, out=x)
+    return x.astype(dtype, copy=False)
 
 
 @builder("ch02.view")
-def _view(base, step):
-    """A view of ``base``: every ``step``-th column (strided: neither C nor Fortran
-    contiguous) or, for a step of 1, the whole array (a view that owns no data)."""
+def _view(base, step=1, how="step", rows=3):
+    """A view of ``base``, as a caller slices an array: every ``step``-th column (strided:
+    neither C nor Fortran contiguous) or, for a step of 1, the whole array (a view that owns
+    no data); or, as ``how`` says, "reversed" (base[::-1, -2::-2]: negative strides, every
+    other column, starting inside the array) or "broadcast" (``base`` repeated ``rows``
+    times along a new first axis by np.broadcast_to: read-only, a stride of 0)."""
+    if how == "reversed":
+        return base[::-1, -2::-2]
+    if how == "broadcast":
+        return np.broadcast_to(base, (rows, *base.shape))
     return base[:, ::step] if step > 1 else base[...]
+
+
+#: Shapes of 0 to 4 axes for the integer cases of one dtype each: every draw hands each
+#: number of axes to some dtype, and each dtype meets every number of axes over a few draws.
+#: (Three values at most: sigma' of 0s and 1s is 0 wherever they are, so no twin of them with
+#: two values swapped has another right result.)
+_NDIM_SHAPES = ((), (3,), (1, 3), (3, 1, 1), (1, 1, 3, 1))
+
+
+def _zeros_and_ones(rng, shape, dtype) -> np.ndarray:
+    """Integer outputs 0 and 1 of ``shape`` (both, where there are two places or more)."""
+    size = int(np.prod(shape))
+    values = rng.integers(0, 2, size)
+    if size >= 2:
+        values[:2] = (0, 1)
+    return rng.permutation(values).astype(dtype).reshape(shape)
+
+
+def _in_axes(values: np.ndarray, ndim: int) -> np.ndarray:
+    """``values`` (1-D) as an array of ``ndim`` axes (1 to 3), padded with 1/2 (an output of
+    an exact result) to fill it."""
+    if ndim == 1:
+        return values
+    rows = (2, 3)[: ndim - 1]
+    per = int(np.prod(rows))
+    padded = np.concatenate([values, np.full(-values.size % per, 0.5, dtype=values.dtype)])
+    return padded.reshape(*rows, -1)
 
 
 def _saturated_outputs(rng, dtype) -> np.ndarray:
@@ -141,6 +181,11 @@ def _input(case: Case) -> np.ndarray:
 
 
 def _draw_sigmoid_prime(rng) -> list[Case]:
+    # (the cases added since the draw was first laid out come from a stream of their own, so
+    # the others, and the CPU time of each seed's draw, stay as they were)
+    more = rng.spawn(1)[0]
+    dtype_row = more.choice(np.array([np.float64, np.float32, np.float16, np.longdouble],
+                                     dtype=object))
     exact = np.array([[0.0, 0.5, 1.0], [1.0, 0.25, 0.0]])
     # In float16 too, at outputs where s (1 - s), s - s^2 and 1/4 - (s - 1/2)^2 are all exact
     # in float16 arithmetic (powers of two down to 1/64, and one minus them up to 31/32: the
@@ -204,29 +249,44 @@ def _draw_sigmoid_prime(rng) -> list[Case]:
              (np.concatenate([[1e-7, 2e-7, 0.5, 1 - 2.0**-23, 1 - 2.0**-22],
                               10.0 ** rng.uniform(-7, -5, 2), 1 - 10.0 ** rng.uniform(-7, -5, 1)]
                              ).astype(np.float32),)),
-        # Every dtype the task names: the integer ones (0s and 1s) and np.longdouble.
-        *[Case(f"integer outputs 0 and 1 ({np.dtype(dtype).name})",
-               (np.array([1, 0, 1], dtype=dtype),))
-          for dtype in (np.int8, np.int16, np.uint16, np.uint32, np.uint64)],
+        # Every dtype the task names: the integer ones (0s and 1s, each in a number of axes
+        # drawn from 0 to 4, every number on every draw) and np.longdouble.
+        *[Case(f"integer outputs 0 and 1 ({np.dtype(dtype).name}, shape {shape})",
+               (_zeros_and_ones(more, shape, dtype),))
+          for dtype, shape in zip((np.int8, np.int16, np.uint16, np.uint32, np.uint64),
+                                  [_NDIM_SHAPES[k] for k in more.permutation(5)])],
         # With every digit of np.longdouble used (not values a float64 holds): an answer
         # that computes in float64 and casts back shows.
         Case("outputs in np.longdouble (extended precision where the platform has it), with "
              "all their digits",
-             (np.array([0.25, *rng.uniform(0.05, 0.95, 3)], dtype=np.longdouble)
-              + np.array([0, *rng.uniform(-1, 1, 3)], dtype=np.longdouble)
-              * np.longdouble(2.0) ** -60,)),
+             ((np.array([0.25, *rng.uniform(0.05, 0.95, 3)], dtype=np.longdouble)
+               + np.array([0, *rng.uniform(-1, 1, 3)], dtype=np.longdouble)
+               * np.longdouble(2.0) ** -60).reshape(2, 2),)),
         # Deep in saturation, in every float dtype: down to the smallest number of each,
-        # near 1 down to its last digit, shuffled.
+        # near 1 down to its last digit, shuffled; in three axes (float64's drawn from 1 to
+        # 3): with the cases above, every float dtype comes in 0, 1, 2 and 3 axes.
         *[Case(f"{np.dtype(dtype).name} outputs deep in saturation: from the dtype's smallest "
-               "number up, and 1 -+ 2^-k down to its last digit on each side of 1, shuffled",
-               (_saturated_outputs(rng, dtype),))
-          for dtype in (np.float64, np.float32, np.float16, np.longdouble)],
-        # Views, as a caller slices an array: strided (every other column) and read-only.
-        Case("a strided view (every other column of a 3 x 10 array)",
-             (Build("ch02.view", {"base": _sigmoid_outputs(rng, (3, 10)), "step": 2}),)),
-        Case("a read-only view of a 2 x 4 array (it owns no data)",
-             (Build("ch02.view", {"base": _sigmoid_outputs(rng, (2, 4)), "step": 1}),),
-             writeable=False),
+               "number up, and 1 -+ 2^-k down to its last digit on each side of 1, shuffled, "
+               f"in {ndim} {'axis' if ndim == 1 else 'axes'}",
+               (_in_axes(_saturated_outputs(rng, dtype), ndim),))
+          for dtype, ndim in zip((np.float64, np.float32, np.float16, np.longdouble),
+                                 (int(more.integers(1, 4)), 3, 3, 3))],
+        # 0-d arrays of the other float dtypes (the longdouble one with all its digits).
+        *[Case(f"a 0-d {np.dtype(dtype).name} array", (np.array(
+            np.longdouble(more.uniform(0.05, 0.95))
+            + np.longdouble(more.uniform(-1, 1)) * np.longdouble(2.0) ** -60, dtype=dtype),))
+          for dtype in (np.float16, np.longdouble)],
+        # Views, as a caller slices an array: reversed on both axes, every other column,
+        # starting inside the array (negative strides and an offset); and a 2 x 4 array
+        # broadcast to 3 x 2 x 4 (read-only, owning no data, a stride of 0), of a float dtype
+        # drawn at each check.
+        Case("a reversed strided view, x[::-1, -2::-2] of a 3 x 10 array (negative strides, "
+             "starting inside the array)",
+             (Build("ch02.view", {"base": _sigmoid_outputs(rng, (3, 10)), "how": "reversed"}),)),
+        Case(f"a read-only view: a 2 x 4 array broadcast to 3 x 2 x 4 by np.broadcast_to (it "
+             f"owns no data; a stride of 0; {np.dtype(dtype_row).name})",
+             (Build("ch02.view", {"base": _sigmoid_outputs(rng, (2, 4)).astype(dtype_row),
+                                  "how": "broadcast", "rows": 3}),), writeable=False),
         # The shape and dtype of the first case again, other values: a result kept from an
         # earlier call shows.
         Case("random outputs of shape (2, 3) (float64), the first case's shape again",
@@ -539,8 +599,11 @@ def _read_only_0d(k, dtype):
 
 #: The kinds of one count the driver below hands over (the 0-d arrays from _FIRST_0D on).
 _COUNT_KINDS = (int, np.int64, np.int32, np.uint32, np.uint64,
-                lambda k: _read_only_0d(k, np.int64), lambda k: _read_only_0d(k, np.int32))
+                lambda k: _read_only_0d(k, np.int64), lambda k: _read_only_0d(k, np.int32),
+                lambda k: _read_only_0d(k, np.int16))
 _FIRST_0D = 5
+#: The kind of a 0-d int16 array: drawn apart, for one count in eight up to 32,767.
+_INT16_0D = 7
 
 
 @driver("ch02.counts")
@@ -571,7 +634,15 @@ def _one_count_at_a_time(answers, counts, kinds):
 
 
 def _int_array(rng, shape, dtype=np.int64, high: int = 60) -> np.ndarray:
-    return rng.integers(0, high + 1, size=shape).astype(dtype)
+    return rng.integers(0, high + 1, size=shape).astype(dtype, copy=False)
+
+
+def _behind_view(values: np.ndarray) -> np.ndarray:
+    """A 2 x 9 array whose view base[::-1, -2::-2] (the "reversed" view) holds the 2 x 4
+    ``values``, the other places filled with counts that do not show through it."""
+    base = np.full((2, 9), 7, dtype=values.dtype)
+    base[::-1, -2::-2] = values
+    return base
 
 
 def _draw_shrink(rng) -> list[Case]:
@@ -605,8 +676,12 @@ def _draw_shrink(rng) -> list[Case]:
         Case(f"n_layers = {huge_n} (an int: a network of more than 1000 layers)", (huge_n,)),
         Case("an int64 array with 0, 1, 32 and 40 (4**32 passes the int64 range)",
              (np.array([[3, 0, 12, 1], [40, 8, 32, 2]]),)),
-        Case("another int64 array of shape (2, 4), other counts",
-             (_int_array(rng, (2, 4)),)),
+        # (as a caller's slice: reversed on both axes, every other column, starting inside
+        # its array)
+        Case("another int64 array of shape (2, 4), other counts, as a reversed strided view "
+             "(n[::-1, -2::-2] of a 2 x 9 array: negative strides, starting inside it)",
+             (Build("ch02.view", {"base": _behind_view(_int_array(rng, (2, 4))),
+                                  "how": "reversed"}),)),
         Case("an int64 array of shape (2, 2, 3): three axes", (_int_array(rng, (2, 2, 3)),)),
         Case("very many layers: 1023, 1024, 16384, 32768 and 40000 (beyond int16)",
              (np.array([1023, 1024, 16384, 32768, 40000]),)),
@@ -622,7 +697,7 @@ def _draw_shrink(rng) -> list[Case]:
         Case("a 0-d integer array of a deep network", (np.array(int(rng.integers(32, 600))),)),
         Case("a 0-d int32 array of a deep network (below float32's range)",
              (np.array(int(rng.integers(64, 601)), dtype=np.int32),)),
-        Case("a one-element array [5]", (np.array([5]),)),
+        Case("a one-element int16 array [5]", (np.array([5], dtype=np.int16),)),
         Case("an empty integer array", (np.zeros(0, dtype=np.int64),)),
         Case("an empty integer array of shape (0, 3)", (np.zeros((0, 3), dtype=np.int64),)),
     ]
@@ -630,6 +705,23 @@ def _draw_shrink(rng) -> list[Case]:
         shape = random_shape(rng)
         cases.append(Case(f"a random {np.dtype(dtype).name} array of shape {shape}",
                           (_int_array(rng, shape, dtype),)))
+    # int16 arrays in three axes (in two in the work cases, 0-d in the one-count case
+    # below): with counts up to the end of its range, 16383, 16384 and 32767 among them,
+    # where -2 * n or 2 * n in int16 wraps around (from 16,384 on). Then int32 in three axes,
+    # as a 2 x 5 array broadcast to 3 x 2 x 5 (read-only, a stride of 0). (From a stream of
+    # their own, so the other cases stay as they were.)
+    more = rng.spawn(1)[0]
+    shape = tuple(int(k) for k in more.choice(np.arange(2, 7), 3, replace=False))
+    counts = _int_array(more, shape, np.int16)
+    at = more.permutation(counts.size)[:counts.size // 2]
+    counts.flat[at] = more.integers(16_384, 32_768, at.size)
+    counts.flat[at[:3]] = (16_383, 16_384, 32_767)
+    cases.append(Case(f"a random int16 array of shape {shape}, half its counts from 16,383 to "
+                      "32,767", (counts,)))
+    cases.append(Case("a 2 x 5 int32 array broadcast to 3 x 2 x 5 by np.broadcast_to "
+                      "(read-only, a stride of 0)",
+                      (Build("ch02.view", {"base": _int_array(more, (2, 5), np.int32, high=600),
+                                           "how": "broadcast", "rows": 3}),), writeable=False))
     # A numpy integer of every integer dtype, where its own arithmetic wraps around: -n of an
     # unsigned count (-np.uint8(3) is 253), 2 * n beyond half a signed type's range (int8
     # from 64, int16 from 16,384), 4**n beyond it (int32 from 16, int64 from 32: the cases
@@ -667,10 +759,14 @@ def _draw_shrink(rng) -> list[Case]:
         (10 ** rng.uniform(math.log10(SINGLE_COUNTS + 1), math.log10(MAX_COUNT), 20)
          ).astype(np.int64))])
     single = rng.permutation(single)
+    kinds = rng.integers(0, _INT16_0D, single.size)
+    # (one count in eight up to 32,767 as a 0-d int16 array, drawn from the stream above)
+    kinds[(more.random(single.size) < 1 / 8) & (single <= np.iinfo(np.int16).max)] = _INT16_0D
     cases.append(Case(f"every count from 0 to {SINGLE_COUNTS} and counts drawn up to 100,000, "
                       "one at a time, each as a Python int, a numpy integer (int32, int64, "
-                      "uint32 or uint64) or a 0-d array, in a random order",
-                      (single.tolist(), rng.integers(0, len(_COUNT_KINDS), single.size).tolist()),
+                      "uint32 or uint64) or a 0-d array (int16, int32 or int64), in a random "
+                      "order",
+                      (single.tolist(), kinds.tolist()),
                       driver="ch02.counts"))
     counts = _int_array(rng, (3, 5))
     cases.append(Case("a random int64 array of shape (3, 5)", (counts.copy(),)))
@@ -797,7 +893,7 @@ def _judge_shrink(case: Case, obs, expected) -> None:
         _judge_counts(case, obs, expected)
         return
     what = "`sigmoid_shrink_bound(n_layers)`"
-    n = case.args[0]
+    n = _input(case)
     label = f"{what} with n_layers = {_shown_count(n)}"
     if not isinstance(n, np.ndarray):  # one layer count: one number (the task allows 0-d)
         got = obs.result
@@ -890,6 +986,14 @@ def _judge_shrink(case: Case, obs, expected) -> None:
     if hint is None and np.isclose(float(got[index]), float(expected[index]), rtol=1e-6,
                                    atol=0):
         hint = _EXACT_HINT
+    if hint is None and n.dtype.kind in "iu" and 2 * k > np.iinfo(n.dtype).max:
+        name = n.dtype.name
+        with np.errstate(over="ignore"):
+            doubled = int(n.dtype.type(k) * n.dtype.type(2))
+        hint = (f"arithmetic on a numpy {name} array stays in {name}, which holds the integers "
+                f"up to {np.iinfo(n.dtype).max:,} and wraps around silently beyond: for n = "
+                f"{k}, 2 * n is {doubled} and -2 * n is {-doubled} in {name}. Compute with "
+                "floats (turn the counts into floats first).")
     if hint is None and k > 127:
         hint = ("deep networks have hundreds of layers: a small integer type (int8 holds up "
                 "to 127, uint16 to 65,535) wraps around, and a table of precomputed bounds "
@@ -903,7 +1007,7 @@ def _judge_shrink(case: Case, obs, expected) -> None:
 
 
 def _explain_shrink_error(case: Case, obs) -> str | None:
-    n = case.args[0]
+    n = _input(case) if case.driver is None else case.args[0]
     if "out of bounds for" in obs.error and isinstance(n, np.integer):
         return (f"arithmetic on a numpy {n.dtype.name} stays in {n.dtype.name}: a Python int "
                 f"outside its range (a negative one, for an unsigned type) cannot take part. "
@@ -1098,9 +1202,21 @@ def _wide_networks(rng) -> dict[str, list[int]]:
     huge = [int(10 ** rng.uniform(6.3, 7))]
     while len(huge) < 11:
         huge.append(int(round(huge[-1] / rng.uniform(1.08, 1.14))))
+    # The steepest the task allows above 1,000 units too (each layer 1.6 times wider, or
+    # narrower, than the last): a rule that switches to another fan above 1,000 units (the
+    # larger one, say) fades there as it would on the narrow steep networks.
+    up = [int(10 ** rng.uniform(3, 5))]
+    down = [int(10 ** rng.uniform(5.1, 7))]
+    while len(up) < 11:
+        up.append(int(up[-1] * MAX_RATIO))
+        down.append(math.ceil(down[-1] / MAX_RATIO))
     return {f"wide random network (widths {min(walk):,} to {max(walk):,})": walk,
             f"very wide network ({huge[0]:,} units, then 8 to 14 % narrower a layer, down to "
-            f"{huge[-1]:,})": huge}
+            f"{huge[-1]:,})": huge,
+            f"steepest wide widening network ({up[0]:,} units, then 1.6 times wider a layer "
+            f"up to {up[-1]:,})": up,
+            f"steepest wide narrowing network ({down[0]:,} units, then 1.6 times narrower a "
+            f"layer down to {down[-1]:,})": down}
 
 
 @driver("ch02.stds")
@@ -1143,9 +1259,25 @@ def _draw_tanh_init(rng) -> list[Case]:
     narrow = _tanh_networks(rng)
     wide = {**_wide_networks(rng), **_drawn_networks(rng)}
     widest = 10**WIDEST_DECADE
-    sweep = (_log_sweep(rng, MAX_WIDTH, widest, 1.01)
-             + _log_sweep(rng, widest, MAX_FAN, 1.05))
-    squares = [*SQUARE_WIDTHS, *sorted(set(sweep) - set(SQUARE_WIDTHS))]
+    # (in the bands of 1 % from 1,000 to 10 million units, in turn from a drawn start: a
+    # square layer; a layer of that fan_in whose fan_out is up to 1.6 times larger (in every
+    # other such band) or smaller, and the same layer back (fan_out -> fan_in); a square
+    # layer; none. So every band of widths 4 % wide holds a square layer and such a couple,
+    # and one 8 % wide a widening and a narrowing layer of its fan_in: a rule that goes
+    # wrong in a band of widths, on square layers, or on narrowing or widening ones only,
+    # meets one. First-layer saturation is judged on each, and the couple of smallest gains
+    # makes a network that goes there and back five times, which must not fade.)
+    sweep = np.asarray(_log_sweep(rng, MAX_WIDTH, widest, 1.01))
+    sweep = sweep[sweep > MAX_WIDTH]
+    kind = (np.arange(sweep.size) + rng.integers(4)) % 4
+    beyond = np.asarray(_log_sweep(rng, widest, MAX_FAN, 1.05))
+    squares = [*SQUARE_WIDTHS, *np.unique(np.concatenate([sweep[kind % 2 == 0],
+                                                          beyond[beyond > widest]])).tolist()]
+    fan_in = sweep[kind == 1]
+    sign = np.where((np.arange(fan_in.size) + rng.integers(2)) % 2, 1, -1)
+    fan_out = np.clip(np.round(fan_in * MAX_RATIO ** (sign * rng.uniform(0, 1, fan_in.size))),
+                      np.ceil(fan_in / MAX_RATIO), np.floor(fan_in * MAX_RATIO)).astype(np.int64)
+    couples = np.stack([fan_in, fan_out, fan_out, fan_in], axis=1).reshape(-1, 2)
     first = [[i, o] for sizes in narrow.values() for i, o in zip(sizes[:-1], sizes[1:])]
     layers = [[i, o] for sizes in wide.values() for i, o in zip(sizes[:-1], sizes[1:])]
     near = 2 ** rng.uniform(math.log2(widest), math.log2(MAX_FAN) - 1, 24)
@@ -1156,17 +1288,20 @@ def _draw_tanh_init(rng) -> list[Case]:
     fans[0, 0], fans[1, 1] = rng.integers(2**31, MAX_FAN, 2)
     pairs = np.concatenate([np.array(first, dtype=np.int64),
                             np.repeat(np.array(squares, dtype=np.int64)[:, None], 2, axis=1),
-                            np.array(layers, dtype=np.int64), near.astype(np.int64),
+                            np.array(layers, dtype=np.int64), couples,
+                            near.astype(np.int64),
                             np.array(one_input + one_output, dtype=np.int64), fans])
     cases.append(Case("the layers of ten-layer networks up to 1,000 units wide (narrowing, "
                       "widening, steep, of random widths), square layers of every width from 1 "
                       "to 1,000 units and of widths drawn beyond, up to billions of billions, "
                       f"the layers of the {' and the '.join(wide)}, then layers of fans at most "
-                      "1.6 times apart beyond 10 million, layers of one input or one output, "
+                      "1.6 times apart from 1,000 units on, layers of one input or one output, "
                       "and single layers of fans drawn up to billions of billions",
                       (pairs,), driver="ch02.stds",
                       note={"wide": {**narrow, **wide}, "squares": squares,
-                            "squares_at": len(first)}))
+                            "squares_at": len(first),
+                            "couples": [len(first) + len(squares) + len(layers),
+                                        len(couples)]}))
     return cases
 
 
@@ -1268,14 +1403,21 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
     square_widths, square_stds = np.zeros(0, dtype=np.int64), np.zeros(0)
     for case, obs in zip(cases, observations):
         if case.driver is not None:
-            values = {}
-            for fans, value in zip(_driver_pairs(case), np.asarray(obs.result["stds"]).tolist()):
-                if values.setdefault(fans, value) != value:  # (asked twice in the driver)
-                    seen(fans, values[fans])
-                    seen(fans, value)
-            for fans, value in values.items():
-                if all_stds.setdefault(fans, value) != value:
-                    seen(fans, value)
+            # (fans asked twice in the driver, found in one sort: the first that gave two
+            # stds, in the order asked)
+            pairs = np.asarray(case.args[0])
+            given = np.asarray(obs.result["stds"], dtype=float)
+            order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+            twice = np.flatnonzero(np.all(pairs[order][1:] == pairs[order][:-1], axis=1)
+                                   & (given[order][1:] != given[order][:-1]))
+            if twice.size:
+                fans = tuple(int(v) for v in pairs[order[twice[0]]])
+                seen(fans, float(given[order[twice[0]]]))
+                seen(fans, float(given[order[twice[0] + 1]]))
+            values = dict(zip(_driver_pairs(case), given.tolist()))
+            for fans in values.keys() & all_stds.keys():
+                seen(fans, values[fans])
+            all_stds.update(values)
             # (the square layers come after the first networks' layers in the driver's pairs)
             square_widths = np.asarray(case.note["squares"], dtype=np.int64)
             at = case.note["squares_at"]
@@ -1283,11 +1425,28 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
             for name, sizes in case.note["wide"].items():
                 networks[name] = {"sizes": sizes, "stds": dict(enumerate(
                     values[fans] for fans in zip(sizes[:-1], sizes[1:])))}
+            # The couple (a layer and the same layer back) of the smallest gains: a network
+            # that goes there and back, ten layers, five of each.
+            at, count = case.note.get("couples", (0, 0))
+            if count:
+                pairs = np.asarray(case.args[0])[at:at + count].reshape(-1, 2, 2)
+                both = np.asarray(obs.result["stds"], dtype=float)[at:at + count].reshape(-1, 2)
+                with np.errstate(over="ignore"):
+                    gains = both[:, 0] * both[:, 1] * np.sqrt(pairs[:, 0, 0] * 1.0) * np.sqrt(
+                        pairs[:, 0, 1] * 1.0)
+                k = int(np.argmin(gains))
+                w, o = (int(v) for v in pairs[k, 0])
+                networks[f"network that goes from {w:,} to {o:,} units and back, five times "
+                         f"(ten {w:,}->{o:,} and {o:,}->{w:,} layers)"] = {
+                    "sizes": [w, o] * 5 + [w], "stds": {j: float(both[k, j % 2])
+                                                        for j in range(10)}}
     # The square layers: a network of ten equal layers has one gain, std * sqrt(width), and
     # both criteria are monotonic in it (more saturated and less faded as it grows), so the
     # width of the largest gain and that of the smallest are the two to follow.
     if square_widths.size:
-        gains = square_stds * np.sqrt(square_widths.astype(float))
+        # (a std near float64's largest gives an infinite gain, the largest: no warning)
+        with np.errstate(over="ignore"):
+            gains = square_stds * np.sqrt(square_widths.astype(float))
         for k in dict.fromkeys(int(k) for k in (np.argmax(gains), np.argmin(gains))):
             w = int(square_widths[k])
             networks[_square_name(w)] = {"sizes": [w] * 11,
@@ -1335,7 +1494,8 @@ def _judge_tanh_networks(cases, observations, expected) -> None:
     fans = np.fromiter(itertools.chain.from_iterable(all_stds), float,
                        2 * len(all_stds)).reshape(-1, 2)
     stds = np.fromiter(all_stds.values(), float, len(all_stds))
-    gains = stds * np.sqrt(fans[:, 0])
+    with np.errstate(over="ignore"):  # (inf for a std near float64's largest: the largest)
+        gains = stds * np.sqrt(fans[:, 0])
     gains[fans.max(axis=1) > MAX_RATIO * fans.min(axis=1)] = -np.inf
     if gains.size and np.max(gains) > 0:
         (fan_in, fan_out), std = list(all_stds.items())[int(np.argmax(gains))]

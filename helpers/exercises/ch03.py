@@ -12,7 +12,10 @@ says what differs, on which case, and how to repeat the draw.
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import math
+import time
 import warnings
 
 import numpy as np
@@ -21,7 +24,7 @@ from .. import activations, diagnostics
 from ._contract import elementwise_result, expect_dict, expect_ndarray, first_difference, pair, show
 from ._core import ExerciseError, exercise_check
 from ._plain import Other, describe
-from ._spec import WORK_SHAPES, Case, Spec, driver, random_shape, work_cases
+from ._spec import WORK_SHAPES, Case, Spec, _read_only, driver, random_shape, work_cases
 from ._trace import Forbidden
 
 __all__ = [
@@ -1520,8 +1523,56 @@ _BORN_DEAD_HINT = ("count what must go right, layer by layer, for the network to
                    "the layers' weights are independent, so their probabilities multiply.")
 
 
-def _born_dead_reference(depth):
+def _born_dead_reference(depth, probe=None):
     return 1.0 - 0.5 ** (np.asarray(depth, dtype=np.float64) - 1)
+
+
+#: The medium depth a huge single depth is preceded by (see _huge_depth), and the CPU seconds
+#: an answer may take on it. An exact Python-integer power, 2 ** (D - 1), has D bits: it takes
+#: some 60 ms at this depth (four times more for every doubling of D, a third of a second at
+#: 2**26), and at a depth near 2**63 it would never finish, and no limit could stop it (a
+#: Python-integer product runs no Python line). numpy's arithmetic takes microseconds.
+_PROBE_DEPTH, _PROBE_SECONDS = 2**24 + 1, 0.01
+
+
+@driver("ch03.huge_depth")
+def _huge_depth(answers, depth, probe):
+    """The answer on one huge depth (a numpy integer or a 0-d array, past 2**26), unless it is
+    slow on ``probe``, a medium depth of the same kind (_PROBE_DEPTH): then a record of that
+    time instead, and the huge depth is not run. (Garbage collection is held off while the
+    probe is timed, and a slow probe is timed twice: only the answer's own time counts.)"""
+    _read_only([depth, probe])
+    answer = answers[0]
+    seconds = math.inf
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(2):
+            start = time.process_time()
+            try:
+                answer(probe)
+            except Exception:
+                pass  # (the huge depth's own call says what goes wrong)
+            seconds = min(seconds, time.process_time() - start)
+            if seconds <= _PROBE_SECONDS:
+                break
+    finally:
+        if enabled:
+            gc.enable()
+    if seconds > _PROBE_SECONDS:
+        return {"slow": float(seconds)}
+    return {"result": answer(depth)}
+
+
+def _probed(case: Case) -> Case:
+    """``case`` (one depth, past _PROBE_DEPTH) run through _huge_depth: its probe of the same
+    dtype, and of the same kind (a numpy integer, or a 0-d array)."""
+    depth = case.args[0]
+    if int(depth) <= _PROBE_DEPTH:
+        return case  # (an exact integer power finishes in milliseconds there)
+    probe = np.array(_PROBE_DEPTH, dtype=np.asarray(depth).dtype)
+    probe = probe if isinstance(depth, np.ndarray) else probe[()]
+    return dataclasses.replace(case, kwargs={"probe": probe}, driver="ch03.huge_depth")
 
 
 def _draw_born_dead(rng) -> list[Case]:
@@ -1562,7 +1613,7 @@ def _draw_born_dead(rng) -> list[Case]:
         Case("depth = np.int8(100), a numpy integer", (np.int8(100),)),
         Case("depth = np.uint8(200), a numpy integer", (np.uint8(200),)),
         Case("a 0-d integer array, np.array(65)", (np.array(65),)),
-        _single_depth(rng, "a 0-d int32 array", np.int32, zero_d=True),
+        _probed(_single_depth(rng, "a 0-d int32 array", np.int32, zero_d=True)),
         # Narrow integer dtypes, signed and unsigned: the result is float64 all the same.
         *[Case(f"an {np.dtype(dtype).name} array {values}", (np.array(values, dtype=dtype),))
           for dtype, values in ((np.int8, [1, 2, 30, 54, 100, 127]),
@@ -1581,8 +1632,8 @@ def _draw_born_dead(rng) -> list[Case]:
         *_huge_depth_cases(rng),
         # Last, single numpy depths anywhere in their dtype's range, up to its largest (a
         # Python-int power of such a depth would run for ever: other cases show first).
-        _single_depth(rng, "a numpy integer", np.int64),
-        _single_depth(rng, "a numpy integer past int64's largest", np.uint64),
+        _probed(_single_depth(rng, "a numpy integer", np.int64)),
+        _probed(_single_depth(rng, "a numpy integer past int64's largest", np.uint64)),
     ]
 
 
@@ -1661,8 +1712,8 @@ def _huge_depth_cases(rng) -> list[Case]:
              f"5 in int32), {show(int64)}", (int64,)),
         Case(f"uint64 depths beyond int64's largest (2**63 - 1), {show(uint64)}", (uint64,)),
         Case(f"uint32 depths up to the largest, {show(uint32)}", (uint32,)),
-        Case("a 0-d uint64 array, np.array(2**64 - 1, dtype=np.uint64)",
-             (np.array(2**64 - 1, dtype=np.uint64),)),
+        _probed(Case("a 0-d uint64 array, np.array(2**64 - 1, dtype=np.uint64)",
+                     (np.array(2**64 - 1, dtype=np.uint64),))),
     ]
 
 
@@ -1765,6 +1816,19 @@ class _Later:
 def _judge_born_dead(case: Case, obs, expected) -> None:
     depth = case.args[0]
     what = _Later(lambda: f"`born_dead_width1({_shown(depth)})`")
+    if case.driver is not None:  # one huge depth, after a medium one (see _huge_depth)
+        record = obs.result if isinstance(obs.result, dict) else {}
+        if "slow" in record:
+            probe = case.kwargs["probe"]
+            raise ExerciseError(
+                f"`born_dead_width1({_shown(probe)})` took {float(record['slow']):.2f} s of CPU, "
+                f"where numpy's arithmetic takes microseconds, and this case's depth is "
+                f"{_shown(depth)}: the check did not run it. An exact integer power such as "
+                "2 ** (D - 1) has D bits, and its time grows with D: at the depths the task "
+                "allows (up to the largest uint64) it would never finish.",
+                "compute in floating point: 0.5 ** (D - 1.0), with the depth converted to "
+                "float64, takes the same time at any depth.")
+        obs = dataclasses.replace(obs, result=record.get("result"))
     if not isinstance(depth, np.ndarray):  # one depth: one float (a 0-d float array counts)
         got = obs.result
         if isinstance(got, np.ndarray) and got.ndim == 0 and got.dtype.kind in "iuf":

@@ -497,6 +497,46 @@ def _added_back_problem(call: str, z: np.ndarray, axis: int, matches,
             f"subtract the maximum first and keep the log of the sum apart: {fix}.")
 
 
+#: Per result dtype, the exponent z_i - m below which exp rounds to exactly 0 in every right
+#: form (half the smallest subnormal: exp(-745.1) in float64, exp(-104.0) in float32,
+#: exp(-17.3) in float16), with a margin for the rounding of z - m: an entry there is 0.
+_UNDERFLOW = {np.dtype(np.float16): -19.0, np.dtype(np.float32): -106.0,
+              np.dtype(np.float64): -747.0}
+
+
+def _not_underflowed(values: np.ndarray, z: np.ndarray, axis: int, dtype) -> np.ndarray:
+    """Where ``values`` (results of ``dtype``) are not 0 although the exponent z_i - m is
+    below ``dtype``'s underflow limit: an exponent clipped from below (at -745, say) keeps
+    exp(-745) = 5e-324 there, within any tolerance of 0."""
+    limit = _UNDERFLOW.get(np.dtype(dtype))
+    # (only tiny values can hide there: a larger one is off by more than any tolerance)
+    tiny = (values != 0) & (np.abs(values) <= 1e3 * _TINY.get(np.dtype(dtype), 0.0))
+    if limit is None or z.size == 0 or not tiny.any():
+        return np.zeros(values.shape, dtype=bool)
+    w = z.astype(np.float64)
+    return (w - w.max(axis=axis, keepdims=True) < limit) & tiny
+
+
+def _clip_floor_problem(call: str, values: np.ndarray, z: np.ndarray, axis: int, dtype,
+                        right: np.ndarray, kept: np.ndarray,
+                        what: str = "probability") -> None:
+    """Raise when the only wrong entries are ``kept`` ones, nonzero where exp underflows to 0
+    (_not_underflowed): the mark of an exponent clipped from below."""
+    if not np.any(kept) or not np.all(right | kept):
+        return
+    at = tuple(int(i) for i in np.argwhere(kept)[0])
+    w = z.astype(np.float64)
+    d = float((w - w.max(axis=axis, keepdims=True))[at])
+    name = np.dtype(dtype).name
+    raise ExerciseError(
+        f"{call} gave {values[at]:.3g} at index {at}, where the answer is exactly 0: there "
+        f"z_i - m = {d:.6g}, and exp of that underflows to 0 in {name} (below about "
+        f"{_UNDERFLOW[np.dtype(dtype)] + 2:g}).",
+        f"a {what} of 0 here is right: exponents clipped from below (np.clip(z - m, -745, "
+        "None), np.maximum(z - m, -740)...) keep exp(-745) = 5e-324 where exp underflows to "
+        "0. Let exp underflow, with nothing clipped.")
+
+
 def _within(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
     with np.errstate(invalid="ignore"):
         return got.shape == expected.shape and bool(
@@ -575,7 +615,12 @@ def _wrapped_losses(logits: np.ndarray, y) -> list[float]:
     the sum of exp(d) minus d_y, and the stable loss of d (shifted again, in float64)."""
     d = _shift_in_dtype(logits, 1)
     picked = d[np.arange(len(y)), np.asarray(y)]
-    return [float(np.mean(np.log(np.exp(d).sum(axis=1)) - picked)), _cross_entropy(d, y)]
+    # (and with exp in numpy's type for the dtype: float16 for int8, float32 for int16)
+    with np.errstate(all="ignore"):
+        native = logits - logits.max(axis=1, keepdims=True)
+        in_type = np.log(np.exp(native).sum(axis=1)) - native[np.arange(len(y)), np.asarray(y)]
+    return [float(np.mean(np.log(np.exp(d).sum(axis=1)) - picked)), _cross_entropy(d, y),
+            float(np.mean(in_type, dtype=np.float64))]
 
 
 def _int_problem(call: str, got, expected, z: np.ndarray, note: str, compute, said,
@@ -605,9 +650,9 @@ def _int_problem(call: str, got, expected, z: np.ndarray, note: str, compute, sa
                 f"{info.min:,} to {info.max:,}, and the difference of two of these logits "
                 "leaves that range and wraps"
                 + (" (an unsigned difference below 0 always does)." if info.min == 0 else "."),
-                "convert integer logits to float64 before you subtract the maximum: numpy's exp "
-                "of an integer array is float64, but a subtraction before it is done in the "
-                "logits' own dtype.")
+                "convert integer logits to float64 before you subtract the maximum: a "
+                "subtraction is done in the logits' own dtype (and numpy's exp of int8 or int16 "
+                "logits is float16 or float32, not float64).")
 
     def same(a, b) -> bool:
         with np.errstate(all="ignore"):
@@ -737,10 +782,6 @@ _WIDE = ("int8", "int16", "int32", "uint8", "uint16", "uint32", "uint64")
 _WIDE_NARROWER = {"int8": "uint8", "int16": "float16", "int32": "float32 or float16",
                   "uint8": "int8", "uint16": "float16 or int16", "uint32": "float32 or int32",
                   "uint64": "float32"}
-#: Which exercises draw the wide cases. Exercises 1 and 2 wait for the notebook's solutions
-#: to convert integer logits to float64 first (they subtract the maximum in the logits' own
-#: dtype, which wraps here); exercise 3's solution takes the course's softmax, which does.
-WIDE_INTEGERS = {"softmax": False, "loss": False, "grad": True}
 
 
 def _wide_ints(rng, rows: int, k: int, kinds: tuple[str, ...]) -> np.ndarray:
@@ -857,6 +898,10 @@ def _draw_softmax(rng) -> list[Case]:
         _sm_case(f"an empty batch: shape (0, {k2}), axis=-1", np.zeros((0, k2))),
         _sm_case(f"an empty float32 batch: shape (0, {k}), axis=-1 (float32 stays float32)",
                  np.zeros((0, k), dtype=np.float32)),
+        _sm_case(f"an empty float16 batch: shape (0, {k2}), axis=-1 (float16 stays float16)",
+                 np.zeros((0, k2), dtype=np.float16), -1),
+        _sm_case(f"an empty integer batch (int64): shape (0, {k}), axis=1 (integers give "
+                 "float64)", np.zeros((0, k), dtype=np.int64), 1),
         # Two equal logits: every right form gives 1/2 to a unit in the last place, so a
         # constant of 1e-14 added to the sum (2e-15 of 1/2) shows.
         _sm_case(f"two equal logits of {(c2 := int(rng.integers(-3, 4)))}: each gets exactly 1/2",
@@ -949,21 +994,20 @@ def _draw_softmax(rng) -> list[Case]:
     for dtype, name in ((np.float64, "float64"), (np.float32, "float32"),
                         (np.float16, "float16"), (np.int64, "integer (int64)")):
         rows, kk = int(rng.integers(4, 9)), 3 if dtype == np.float16 else int(rng.integers(3, 7))
-        near, _ = _near_one(rng, dtype, rows, kk)
+        near, _ = _near_one(rng, dtype, rows, kk, far=True)
         near_axis = int(rng.choice([0, 1, -1, -2]))
         near = near if near_axis in (1, -1) else near.T.copy()
         cases.append(_sm_case(f"{name} logits of shape {near.shape}, axis={near_axis}: each "
                               "slice's top probability near 1, from 0.8 to 1 minus a few "
-                              "steps of its dtype", near, near_axis, note={"nearone": True}))
+                              f"steps of its dtype, one slice {_FAR_BELOW:g} below the "
+                              "others", near, near_axis, note={"nearone": True}))
     # Integer logits whose differences leave their dtype's range, of a drawn signed or
-    # unsigned dtype (see WIDE_INTEGERS): a shift by the maximum computed in that dtype
-    # wraps. (Drawn on every call, so the draw's other cases do not depend on the switch.)
+    # unsigned dtype: a shift by the maximum computed in that dtype wraps.
     wide = _wide_ints(rng, int(rng.integers(3, 5)), int(rng.integers(3, 6)), _WIDE)
     wide_axis = int(rng.choice([0, 1, -1, -2]))
     wide = wide if wide_axis in (1, -1) else wide.T.copy()
-    if WIDE_INTEGERS["softmax"]:
-        cases.append(_sm_case(f"{_wide_label(wide)}, axis={wide_axis}", wide, wide_axis,
-                              note={"ints": _WIDE_NARROWER[wide.dtype.name], "wide": True}))
+    cases.append(_sm_case(f"{_wide_label(wide)}, axis={wide_axis}", wide, wide_axis,
+                          note={"ints": _WIDE_NARROWER[wide.dtype.name], "wide": True}))
     for dtype in (np.float64, np.float64, np.float32):
         ndim = int(rng.integers(1, 4))
         shape = _distinct_shape(rng, ndim)
@@ -972,12 +1016,16 @@ def _draw_softmax(rng) -> list[Case]:
         cases.append(_sm_case(f"random {np.dtype(dtype).name} logits of shape {shape}, "
                               f"axis={axis}", _logits(rng, shape, scale, offset, dtype), axis))
     # A work pair of each other kind of logits (a loop kept for float32, integer or 3-D
-    # logits only is measured too).
+    # logits only is measured too); the 2-D ones along their last axis spelled each way on
+    # every draw, -1, 1 and the default, in a drawn order (a loop kept for one spelling shows).
+    spellings = iter([(-1, 1, None)[int(i)] for i in rng.permutation(3)])
     for kind, dtype, shapes, kind_axis in _SOFTMAX_KINDS:
+        spelled = next(spellings) if kind_axis == -1 else kind_axis
         for case in work_cases(lambda shape, large, dtype=dtype: _kind_logits(rng, shape, dtype),
                                shapes=shapes, name=f"{kind}: "):
-            case.driver, case.kwargs = "ch04.softmax", {"axis": kind_axis}
-            case.label += f", axis={kind_axis}"
+            case.driver = "ch04.softmax"
+            case.kwargs = {} if spelled is None else {"axis": spelled}
+            case.label += ", the default axis" if spelled is None else f", axis={spelled}"
             cases.append(case)
     # Vectorised, and right at every size: slices of hundreds along an axis that is not the
     # default one (an answer that changes its ways on a large input shows).
@@ -987,10 +1035,12 @@ def _draw_softmax(rng) -> list[Case]:
         case.label += f", axis={axis}"
         cases.append(case)
     # Timed, with one long axis: a loop over the rows or the classes driven from C shows.
+    # (The last axis spelled 1 in one of them and -1 in the other, in a drawn order.)
     many_rows, many_classes = _long_axes(rng)
-    for z, what in ((many_rows, "100,000 rows of 2 classes, every other row near 1000 and the "
-                                "rest near 0"), (many_classes, "one row of 600,000 classes")):
-        last = int(rng.choice([1, -1]))
+    lasts = [int(a) for a in rng.permutation([1, -1])]
+    for (z, what), last in zip(((many_rows, "100,000 rows of 2 classes, every other row near "
+                                             "1000 and the rest near 0"),
+                                (many_classes, "one row of 600,000 classes")), lasts):
         cases.append(_sm_case(f"{what}, axis={last} (timed against numpy's whole-array "
                               "formulas)", z, last, driver="ch04.softmax_timed",
                               note={"mixed": True} if z is many_rows else {}))
@@ -1053,14 +1103,22 @@ _NEAR_ONE_FLOOR = {np.dtype(np.float64): 3e-13, np.dtype(np.int64): 5e-13,
                    np.dtype(np.float32): 6e-5, np.dtype(np.float16): 4e-3}
 
 
+#: How far one row of a near-one case (and of the random float16 batch) sits below the
+#: others: exp of every logit of that row underflows, in any precision an answer computes
+#: in, unless the row's own maximum is subtracted (a maximum clamped at 0, or the whole
+#: array's, shows in every dtype).
+_FAR_BELOW = 1000.0
+
+
 def _near_one(rng, dtype, rows: int, k: int, floor: float | None = None,
-              ceiling: float = 0.2):
+              ceiling: float = 0.2, far: bool = False):
     """(logits of shape (rows, k), the top class of each row): rows whose top probability p
     is near 1, 1 - p from ``floor`` (a few times what the dtype tells apart) up to
     ``ceiling``: one row in each of ``rows`` equal steps of log(1 - p), drawn within its step,
     the lowest within twice the floor; the rows in a random order (the first and last
     included). The top class sits at a random column, the others 0 to 2 below
-    one another; float logits get a random offset."""
+    one another; float logits get a random offset. With ``far``, one drawn row sits
+    _FAR_BELOW lower than the others."""
     dtype = np.dtype(dtype)
     floor = _NEAR_ONE_FLOOR[dtype] if floor is None else floor
     edges = np.linspace(np.log(floor), np.log(ceiling), rows + 1)
@@ -1082,6 +1140,8 @@ def _near_one(rng, dtype, rows: int, k: int, floor: float | None = None,
     for r in range(rows):
         others = offset - gap[r] - below[r]
         z[r] = np.insert(others, top[r], offset)
+    if far:
+        z[int(rng.integers(0, rows))] -= _FAR_BELOW
     return z.astype(dtype), top
 
 
@@ -1151,6 +1211,9 @@ def _judge_softmax(case: Case, obs, expected) -> None:
         rtol = 1.5e-15
     with np.errstate(invalid="ignore"):
         rest = np.abs(values - expected) <= atol + rtol * np.abs(expected)
+    kept = _not_underflowed(values, z, axis, got.dtype)
+    _clip_floor_problem(f"{call}{_for_z(z)}", values, z, axis, got.dtype, rest, kept)
+    rest &= ~kept
     right = bool(rest.all())
     if not right:
         ones = ~rest & (values == 1.0) & (expected < 1.0)
@@ -1420,9 +1483,11 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
     # probability near 1 rounded to 1 (a small loss set to 0) shows, whatever the threshold.
     for dtype, name in ((np.float64, "float64"), (np.float32, "float32"),
                         (np.int64, "integer (int64)")):
-        near, near_y = _near_one(rng, dtype, int(rng.integers(5, 11)), int(rng.integers(3, 7)))
+        near, near_y = _near_one(rng, dtype, int(rng.integers(5, 11)), int(rng.integers(3, 7)),
+                                 far=True)
         cases.append(_batch(f"confident right answers, {name} logits: each label's "
-                            "probability near 1, from 0.8 to 1 minus a few steps of its dtype",
+                            "probability near 1, from 0.8 to 1 minus a few steps of its dtype, "
+                            f"one row {_FAR_BELOW:g} below the others",
                             near, near_y, note={"nearone": True}))
     # The first batch's twin: its labelled logits of two rows swapped (the same shape,
     # labels, sum, maximum and minimum, and the same logits everywhere else), so a result
@@ -1476,8 +1541,11 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
                "labelled 2 and [-400, 0, 400] labelled 0",
                np.array([[400.0, 0.0, -400.0], [-400.0, 0.0, 400.0]]), np.array([2, 0]),
                note={"large": True}),
-        _batch("a confident wrong answer just past exp's limit: [0, 740] labelled 0",
-               np.array([[0.0, 740.0]]), np.array([0]), note={"large": True}),
+        # (one sample, and a third class 800 below the top: its gradient entry is p / 1, 0
+        # exactly, where an exponent clipped at -745 keeps 5e-324)
+        _batch("a confident wrong answer just past exp's limit: [0, 740, -60] labelled 0 "
+               "(exp(-800) underflows to 0)", np.array([[0.0, 740.0, -60.0]]), np.array([0]),
+               note={"large": True}),
         # Tiny probabilities at random places (gradient entries from 1e-44 down to
         # subnormal ones near 1e-320): each is a number, which a flush to 0 loses.
         _batch(f"rows of 0 and logits from about -100 down to -740 (probabilities from "
@@ -1488,21 +1556,24 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
                _logits(rng, (n, 3), 1.5, off32, np.float32), _labels(rng, n, 3)),
     ]
     # Integer logits whose differences leave their dtype's range, of a drawn signed or
-    # unsigned dtype, each row labelled at random (see WIDE_INTEGERS; drawn on every call,
-    # so the loss's and the gradient's draws keep the same other cases).
+    # unsigned dtype, each row labelled at random (the loss and the gradient alike).
     wide = _wide_ints(rng, int(rng.integers(3, 5)), int(rng.integers(3, 6)), _WIDE)
-    wide_y = _labels(rng, *wide.shape)
-    if WIDE_INTEGERS["grad" if twice else "loss"]:
-        cases.append(_batch(_wide_label(wide), wide, wide_y, note={
-            "large": True, "ints": _WIDE_NARROWER[wide.dtype.name], "wide": True}))
+    cases.append(_batch(_wide_label(wide), wide, _labels(rng, *wide.shape), note={
+        "large": True, "ints": _WIDE_NARROWER[wide.dtype.name], "wide": True}))
     # (float16 too, on every draw: float16 logits may stay float16 in the loss, and give
     # float32 or float64 in the gradient)
+    # (the float16 one with a row _FAR_BELOW below the others: a maximum clamped at 0, or
+    # the whole batch's, shows in float16 too)
     for dtype in (np.float64, np.float16, np.float32):
         n, k = _distinct_shape(rng, 2)
         scale = float(rng.choice([0.5, 2.0, 10.0]))
+        random = _logits(rng, (n, k), scale, float(rng.uniform(-50, 50)))
+        far = ""
+        if dtype == np.float16:
+            random[int(rng.integers(0, n))] -= _FAR_BELOW
+            far = f", one row {_FAR_BELOW:g} below the others"
         cases.append(_batch(f"a random {np.dtype(dtype).name} batch of {n} samples and {k} "
-                            "classes", _logits(rng, (n, k), scale, float(rng.uniform(-50, 50)),
-                                               dtype), _labels(rng, n, k)))
+                            f"classes{far}", random.astype(dtype), _labels(rng, n, k)))
     for kind, dtype in _BATCH_KINDS:  # (a loop kept for float32 or integer logits shows too)
         for case in work_cases(lambda shape, large, dtype=dtype: (
                 _kind_logits(rng, shape, dtype), _work_labels(rng, *shape)),
@@ -1915,6 +1986,10 @@ def _judge_grad(case: Case, obs, expected) -> None:
             _narrow_exp_hint(logits.dtype, got.dtype))
     values = got.astype(float)
     right = _grad_within(values, expected, logits, y, bool(case.note.get("exact")))
+    # (the label's entries are -1/n there, not 0)
+    kept = _not_underflowed(values, logits, 1, got.dtype) & (_onehot(y, k) == 0)
+    _clip_floor_problem(call, values, logits, 1, got.dtype, right, kept, "gradient entry")
+    right &= ~kept
     all_right = bool(right.all())
     if not all_right:
         flushed = ~right & (values == 0) & (expected != 0) & (np.abs(expected) < 1e-20)
@@ -2229,13 +2304,27 @@ def _draw_temperature(rng) -> list[Case]:
     # 1e-4 off (16 bisection steps on log T, a stop at a log-width of 5e-4 or at
     # |p - target| < 1.1e-4, T rounded to 4 digits, a grid of 20,000 temperatures) misses.
     # The same logits and targets at every draw.
-    for k_many, many_target in ((100, 0.625), (100, 0.647), (1000, 0.595), (100_000, 0.525)):
-        one_hot = np.zeros(k_many)
+    # (One of them in float32: logits of 0 and 1 at T near 0.2 keep float32's rounding far
+    # below the tolerance, so a search that stops early, or rounds T, for float32 logits
+    # only shows too.)
+    for k_many, many_target, dtype in ((100, 0.625, np.float32), (100, 0.647, np.float64),
+                                       (1000, 0.595, np.float64), (100_000, 0.525, np.float64)):
+        one_hot = np.zeros(k_many, dtype=dtype)
         one_hot[int(rng.integers(1, k_many))] = 1.0  # not class 0: the top class anywhere
+        kind = " (float32 logits)" if dtype == np.float32 else ""
         cases.append(_temperature_case(
-            f"{k_many} classes, one logit 1 (at index {int(np.argmax(one_hot))}) and the others "
-            f"0, target {many_target} (the top probability changes fast with T)", one_hot,
-            many_target))
+            f"{k_many} classes{kind}, one logit 1 (at index {int(np.argmax(one_hot))}) and the "
+            f"others 0, target {many_target} (the top probability changes fast with T)",
+            one_hot, many_target))
+    # ... and one in float32 at a drawn target: a search whose last step happens to land
+    # near the fixed one's target still misses here on most draws.
+    one_hot = np.zeros(1000, dtype=np.float32)
+    one_hot[int(rng.integers(1, 1000))] = 1.0
+    drawn_target = round(float(rng.uniform(0.55, 0.65)), 4)
+    cases.append(_temperature_case(
+        f"1000 classes (float32 logits), one logit 1 (at index {int(np.argmax(one_hot))}) and "
+        f"the others 0, target {drawn_target} (the top probability changes fast with T)",
+        one_hot, drawn_target))
     # ... and at the bottom of the range of T: logits [0.0125, 0, ..., 0], T near 1e-3, where
     # a step of 1e-6 in T moves p by 3e-3 (a bisection on T itself, not log T, of 30 steps
     # leaves steps of 9e-7).

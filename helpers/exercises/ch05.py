@@ -28,7 +28,7 @@ from .. import data, nn
 from .._blas import one_blas_thread
 from ._contract import expect_float, pair
 from ._core import ExerciseError, check_keys, exercise_check
-from ._plain import Build, Other, describe
+from ._plain import MAX_TEXT, Build, Other, describe
 from ._spec import Case, Spec, _laid_out, builder, work_cases
 from ._trace import Forbidden
 
@@ -220,6 +220,39 @@ def _long_float32(rng, W: np.ndarray, W_after: np.ndarray) -> list[Case]:
     return cases
 
 
+def _running_sum_ratio(before: np.ndarray, after: np.ndarray) -> float:
+    """The ratio as a float32 running sum gives it (np.cumsum of the squares, one term
+    after the other): a wrong answer's, to draw a case that shows it."""
+    d = (after - before).ravel()
+    b = before.ravel()
+    return float(np.sqrt(np.cumsum(d * d)[-1] / np.cumsum(b * b)[-1]))
+
+
+def _same_step_float32(rng) -> Case:
+    """float32 weights after a step of one size for every weight (as Adam's first step, or
+    signSGD's, moves each weight by the learning rate): one row of 30,000 to 60,000 entries,
+    handed over in C order (a running sum along the row is one along the whole matrix). A
+    float32 sum taken one term after the other (np.cumsum) rounds each addition of these
+    equal squares the same way, so its error grows with the number of terms, not with its
+    square root as the tolerance does; numpy's np.sum and
+    np.linalg.norm add in blocks (BLAS and einsum in 16 or more) and stay within it. Drawn
+    until such a running sum is off by 3 times the tolerance at least (most step sizes give
+    that at once); a sum in 16 blocks is then off by 0.8 of it at most."""
+    for _ in range(40):
+        columns = int(rng.integers(30_000, 60_001))
+        W = _weights(rng, (1, columns)).astype(np.float32)
+        lr = np.float32(10 ** rng.uniform(-4, -2))
+        W_after = W + lr * rng.choice(np.array([-1, 1], dtype=np.float32), size=W.shape)
+        expected = _ratio(W, W_after)
+        off = abs(_running_sum_ratio(W, W_after) - expected) / expected
+        if off >= 3 * _float32_rtol(W.size):
+            break
+    return Case(f"float32 weights, every weight moved by the same amount ({float(lr):.2g}, as "
+                f"in Adam's first step): a 1 x {columns:,} matrix",
+                tuple(Build("ch05.layout", {"a": a, "order": "C"}) for a in (W, W_after)),
+                note={"same_step": True})
+
+
 def _draw_update_ratio(rng) -> list[Case]:
     cases = []
 
@@ -377,6 +410,8 @@ def _draw_update_ratio(rng) -> list[Case]:
         for c, shape in zip(pair, shapes):
             c.size = max(shape)  # (a loop runs along the long axis: 4, then 2000 times)
         cases += pair
+    # (Late in the draw: a mistake that other cases show gets their message first.)
+    cases.append(_same_step_float32(rng))
     cases += timed
     # One of the two large matrices, drawn, goes over writeable, the other read-only: an
     # answer that writes into large inputs (to save a temporary) is seen doing it.
@@ -540,7 +575,8 @@ def _float32_rtol(n: int) -> float:
     C and Fortran order, BLAS on one thread: np.linalg.norm (a BLAS dot product), sums,
     einsum and vdot err by at most 0.1 eps sqrt(n), norms per row or per column (numpy adds
     up along a strided axis one term after the other) by 0.5 eps sqrt(n), and by 5e-7 on
-    small matrices. A float32 cumsum exceeds this on about 3 draws in 100."""
+    small matrices. A float32 running sum (np.cumsum, one term after the other) exceeds it on
+    the case of equal steps that every draw has (see _same_step_float32)."""
     return 1e-6 + float(np.finfo(np.float32).eps) * math.sqrt(n)
 
 
@@ -566,7 +602,10 @@ def _judge_update_ratio(case: Case, obs, expected: float) -> None:
     problem = f"{what} for {on} is {shown}, expected {wanted}"
     if math.isfinite(value):
         for mistake, wrong in _ratio_mistakes(W_before, W_after).items():
-            if (np.isfinite(wrong) and not np.isclose(wrong, expected, rtol=1e-3)
+            # (a ratio of 0 names no mistake: a part of the matrix without a step at all is
+            # a coincidence, and 0 is what a result cast to an integer gives)
+            if (np.isfinite(wrong) and wrong != 0
+                    and not np.isclose(wrong, expected, rtol=1e-3)
                     and np.isclose(value, wrong, rtol=max(1e-5, 2 * rtol), atol=1e-12)):
                 raise ExerciseError(f"{problem}: {mistake}.", _RATIO_HINT)
     # (A NaN too: wrapped int32 squares can sum to a negative number.)
@@ -596,10 +635,17 @@ def _judge_update_ratio(case: Case, obs, expected: float) -> None:
         hint = ("with tiny weights, anything added to the denominator (an epsilon against a "
                 "division by zero) changes the ratio: W_before is never all zero here, so no "
                 "guard is needed.")
+    elif case.note.get("same_step"):
+        hint = ("every weight moved by the same amount here, so the squares of the step are "
+                "all equal: a float32 sum taken one term after the other (np.cumsum, "
+                "np.add.accumulate) rounds each addition the same way, and its error grows "
+                "past float32's usual rounding. np.sum and np.linalg.norm add in blocks: use "
+                "them, or compute in float64.")
     elif W_before.dtype == np.float32:
         hint = ("for float32 weights the check allows float32's rounding (about 6 "
                 "significant digits, fewer on very large matrices, where the rounding of each "
-                "addition adds up); a larger difference comes from the formula.")
+                "addition adds up); a larger difference comes from the formula, or from a "
+                "float32 sum taken one term after the other (np.cumsum, np.add.accumulate).")
     elif expected > 0 and abs(value - expected) < 1e-3 * expected:
         digits = round(-math.log10(abs(value - expected) / expected))
         hint = (f"your result agrees with the ratio to about {digits} significant digits "
@@ -785,12 +831,35 @@ def _text(value):
     return value
 
 
+def _refuse_cut_text(got, what: str, depth: int = 0) -> None:
+    """Refuse a string of MAX_TEXT characters or more anywhere in the answer (keys too): the
+    check reads only its first MAX_TEXT, so what follows them (a second label, a "not")
+    would go unread."""
+    if depth > 3:
+        return
+    if isinstance(got, str) and len(got) >= MAX_TEXT:
+        raise ExerciseError(
+            f"{what} returned a string of {MAX_TEXT:,} characters or more "
+            f"({got[:40]!r}...): the check reads only the first {MAX_TEXT:,}.",
+            "write each key and each name alone, in a few words.")
+    items = (got.items() if isinstance(got, dict) else
+             enumerate(got) if isinstance(got, (list, tuple)) else ())
+    for key, value in items:
+        _refuse_cut_text(key, what, depth + 1)
+        _refuse_cut_text(value, what, depth + 1)
+
+
 def _fault_key(label) -> str:
     label = _text(label)
     if not isinstance(label, str):
         raise TypeError(f"a fault label is a string, got {describe(label)}")
     key = re.sub(r"[\s\-]+", "_", label.strip().lower()).strip("_")
-    return _FAULT_ALIASES.get(key, key)
+    key = _FAULT_ALIASES.get(key, key)
+    if key in FAULTS or key in _NOT_LABELS:
+        return key
+    # Spaces do not matter (the text says): "dead relus", "deadrelus" and "dead_relus" alike.
+    spelled = _spelled(key, [*FAULTS, *_FAULT_ALIASES, *_NOT_LABELS])
+    return key if spelled is None else _FAULT_ALIASES.get(spelled, spelled)
 
 
 # Real ideas that are not labels of this exercise, each with why it is not one. A close
@@ -892,6 +961,7 @@ def _judge_diagnosis(case: Case, obs, expected) -> None:
     got = obs.result
     if got is None:
         raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
+    _refuse_cut_text(got, what)
     hint = ('return {"A": "...", "B": "...", "C": "..."} with one fault label per run: exactly '
             'the keys "A", "B" and "C", one per dashboard.')
 
@@ -1153,23 +1223,25 @@ def _draw_epochs(rng) -> list[Case]:
     # disguise. Its length is drawn (see below).
     # Three long curves, made of one draw of uniform numbers (the timed one's; the others
     # take theirs from it, reversed or at a drawn place).
-    # A long curve first reached late, its length drawn from 200,000 to 2,000,000: at its
-    # last entry on one draw in three, else at a drawn place in its last tenth, always past
-    # entry 200,000. A search of part of a long curve (its head, its first tenth, all but
-    # its last entry or its last tenth) misses.
-    n_late = _log_size(rng, 200_000, 1_999_999)
+    # The longest curves: one reached late and one never reached (the timed one), of one
+    # length drawn from the top of what the text allows (1,800,000 to LONGEST_CURVE,
+    # 1,850,000 entries), so that an answer that changes its ways beyond some length
+    # (returns None, or drops the "never" branch, past 1,000,000 entries, say) shows on both,
+    # on every draw. (Before, the reached ones stopped at 2,000,000 entries and the never
+    # reached one went on to 3,200,000: "None past 2,000,000" showed on one draw in four
+    # only. Two curves of the longest length cost less CPU than the three long ones before.)
+    # The late one is reached at its last entry on one draw in three, else at a drawn place
+    # in its last tenth, always past entry 200,000: a search of part of a long curve (its
+    # head, its first tenth, all but its last entry or its last tenth) misses.
+    n_late = _log_size(rng, 1_800_000, LONGEST_CURVE)
     # A curve reached early, at an odd epoch of its first tenth, of 100,001 to 200,000
-    # epochs, and on one draw in four of 2,000,000 to 3,200,000 (past the longest curve
-    # reached before): a search of part of a long curve (its second half, its last tenth,
-    # every other entry), or none of a very long one, misses.
-    n_early = (_log_size(rng, 2_000_000, 3_200_000) if rng.integers(4) == 0 else
-               _log_size(rng, 100_001, 200_000))
+    # epochs: a search of part of a long curve (its second half, its last tenth, every
+    # other entry) misses.
+    n_early = _log_size(rng, 100_001, 200_000)
     # The timed curve never reaches its target (its best entry, at a drawn place in its
     # second half, one float step below it): an answer that drops the "never" branch beyond
-    # some length shows on every draw, and a loop, which runs to its end, shows in time. Its
-    # length is drawn from 1,600,000 to 3,200,000 entries (past the 2,600,000 of the longest
-    # curve before on about a third of the draws).
-    n_timed = _log_size(rng, 1_600_000, 3_200_000)
+    # some length shows on every draw, and a loop, which runs to its end, shows in time.
+    n_timed = n_late
     uniform = rng.random(max(n_timed, n_late, n_early))
     lowest = max(200_001, -(-9 * n_late // 10))  # (the last tenth, past entry 200,000)
     last = rng.integers(3) == 0 or lowest >= n_late - 1
@@ -1226,6 +1298,9 @@ def _long_curve(rng, n: int, earliest: float = 0.5, latest: float = 0.9,
         np.minimum(c, np.nextafter(t, 0), out=c)
     return c, t
 
+
+#: The most entries a curve of the check has (the text says so).
+LONGEST_CURVE = 1_850_000
 
 #: Rescalings a student might apply to the curve and the target alike before comparing.
 _RESCALINGS = (("x 10", lambda v: v * 10.0), ("x 100", lambda v: v * 100.0),
@@ -1536,9 +1611,10 @@ def _logits_loss(value) -> tuple | None:
     raw = re.sub(r"[\s\-]+", "_", value.strip().lower())
     raw = re.sub(r"from_logits_*=_*false", "", raw)  # Keras's default: on probabilities
     key = _name_key(value)
-    if key in _LOGITS_LOSSES:
-        return _LOGITS_LOSSES[key]
-    binary = any(w in key for w in ("bce", "binary", "sigmoid"))
+    known = _spelled(key, _LOGITS_LOSSES)
+    if known is not None:
+        return _LOGITS_LOSSES[known]
+    binary = any(w in _squashed(key) for w in ("bce", "binary", "sigmoid"))
     if "logit" in raw:
         return _LOGITS_LOSSES["bce_with_logits" if binary else "crossentropyloss"]
     if _PYTORCH.match(raw) and not binary and ("entropy" in key or key == "ce"):
@@ -1562,11 +1638,29 @@ def _slip(key: str, names) -> str | None:
     return None
 
 
+def _squashed(key: str) -> str:
+    """A name without its underscores (spaces and hyphens are underscores by then): the
+    text says spaces do not matter, so "b c e" is "bce" and "cross entropy" "crossentropy"."""
+    return key.replace("_", "")
+
+
+def _spelled(key: str, names) -> str | None:
+    """The one of ``names`` that ``key`` spells, spaces, hyphens and underscores aside."""
+    if key in names:
+        return key
+    return next((n for n in names if _squashed(n) == _squashed(key)), None)
+
+
+def _known(key: str, options, aliases) -> str | None:
+    """The option ``key`` names, directly or by an alias, spaces and underscores aside."""
+    spelled = _spelled(key, [*options, *aliases])
+    return None if spelled is None else aliases.get(spelled, spelled)
+
+
 def _is_name(value, options, aliases) -> bool:
     if not isinstance(value, str):
         return False
-    key = _name_key(value)
-    return aliases.get(key, key) in options
+    return _known(_name_key(value), options, aliases) is not None
 
 
 def _canonical(value, options, aliases, what: str, task: str) -> str:
@@ -1575,11 +1669,12 @@ def _canonical(value, options, aliases, what: str, task: str) -> str:
             f"task {task!r}: the {what} should be a string, got {describe(value)}.",
             f"choose from {', '.join(map(repr, options))}.")
     key = _name_key(value)
-    if key in _AMBIGUOUS and what == "loss":
+    ambiguous = _spelled(key, _AMBIGUOUS)
+    if ambiguous is not None and what == "loss":
         raise ExerciseError(f"task {task!r}: {value!r} is not one of the names: "
-                            f"{_AMBIGUOUS[key]}.",
+                            f"{_AMBIGUOUS[ambiguous]}.",
                             f"choose from {', '.join(map(repr, options))}.")
-    key = aliases.get(key, key)
+    key = _known(key, options, aliases) or key
     if key not in options:
         close = _slip(key, list(options) + list(aliases))
         guess = f" Did you mean {aliases.get(close, close)!r}?" if close else ""
@@ -1619,6 +1714,7 @@ def _judge_output_choice(case: Case, obs, expected) -> None:
     got = obs.result
     if got is None:
         raise ExerciseError(f"{what} returned None.", "did you forget the `return` statement?")
+    _refuse_cut_text(got, what)
     hint = ('return {"temperature": (output, loss), "digit": (...), "tags": (...)} with '
             f"exactly the keys {', '.join(map(repr, TASKS))}.")
 

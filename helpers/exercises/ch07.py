@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import random
 import re
 import sys
 from dataclasses import dataclass, field
@@ -121,7 +122,7 @@ def _single_threaded(fn):
 
 
 @contextlib.contextmanager
-def _traced_answers(answers):
+def _traced_answers(answers, kept: list | None = None, *, session: bool = False):
     """Inside a driver: the check's tracer (``_trace``) pauses for the driver's own work
     (building the model, torch's forward and backward machinery, reading what came out) and
     runs while the student's functions do, which this yields wrapped.
@@ -130,12 +131,22 @@ def _traced_answers(answers):
     per pass: traced whole, a scenario takes several times as long, and the Python work the
     check compares for loops would be mostly torch's. A tracer that the answer replaced stays
     replaced, so the check still sees it (the trace is then incomplete).
+
+    What the answer did to the session's settings (``_settings``; with ``session``, to the
+    session's state too) goes to ``kept`` when the block ends, and the session is put back
+    as it was, whatever the scenario raised (here, where the tracer is paused: traced, the
+    look would cost more than the scenario).
     """
     profiler, tracer = sys.getprofile(), sys.gettrace()
     intact = [True]
+    sys.setprofile(None)
+    sys.settrace(None)
+    torch = _import_torch()
+    settings, state = _snapshot(session)
 
     def wrap(fn):
         def traced(*args, **kwargs):
+            threads = torch.get_num_threads()
             sys.settrace(tracer)
             sys.setprofile(profiler)
             try:
@@ -145,17 +156,148 @@ def _traced_answers(answers):
                     intact[0] = False
                 sys.setprofile(None)
                 sys.settrace(None)
+                # torch.set_num_threads changes no result the task asks for, only speed:
+                # put back at once (the rest of the scenario runs as the check set it up, and
+                # the session gets its own number back when the check ends).
+                if torch.get_num_threads() != threads:
+                    torch.set_num_threads(threads)
         return traced
 
-    sys.setprofile(None)
-    sys.settrace(None)
     try:
         with _one_thread():
             yield [wrap(fn) for fn in answers]
     finally:
+        changes = _settle(settings, state, session)
+        if kept is not None:
+            kept[:] = changes
         if intact[0]:
             sys.settrace(tracer)
             sys.setprofile(profiler)
+
+
+def _flushes_denormals() -> bool:
+    """Whether this thread flushes subnormal numbers to zero (torch.set_flush_denormal(True),
+    which numpy's arithmetic on the thread follows too): torch has no getter, so the
+    smallest subnormal times one tells."""
+    return float(np.float64(5e-324) * np.float64(1.0)) == 0.0
+
+
+_NP_STATE: list = []  # [bit generator, a view of its key and position], made once
+
+
+def _np_rng_state() -> np.ndarray:
+    """A copy of where numpy's global (legacy) generator stands, the one np.random.seed resets:
+    its Mersenne Twister key and position (624 + 1 numbers), read in place through numpy's
+    documented ``BitGenerator.ctypes.state_address`` (np.random.get_state costs some 50
+    microseconds a call, twice per scenario)."""
+    bits = np.random.mtrand._rand._bit_generator
+    if not _NP_STATE or _NP_STATE[0] is not bits:
+        import ctypes
+        _NP_STATE[:] = [bits, np.ctypeslib.as_array(
+            (ctypes.c_uint32 * 625).from_address(bits.ctypes.state_address))]
+    return _NP_STATE[1].copy()
+
+
+def _settings() -> dict:
+    """The session's settings that no answer of this chapter has a reason to change, beyond
+    those ``_session_state`` keeps: subnormals flushed or not, deterministic algorithms, and
+    numpy's and Python's global random generators."""
+    torch = _import_torch()
+    return {"flush_denormal": _flushes_denormals(),
+            "deterministic": (torch.are_deterministic_algorithms_enabled(),
+                              torch.is_deterministic_algorithms_warn_only_enabled()),
+            "anomaly": (torch.is_anomaly_enabled(), torch.is_anomaly_check_nan_enabled()),
+            "matmul": torch.get_float32_matmul_precision(),
+            # (only put back: how later cells print changes no result, and on this CPU a
+            # default device set to "cpu" only makes every tensor creation slower)
+            "print": (np.get_printoptions(), dict(vars(torch._tensor_str.PRINT_OPTS))),
+            "device": getattr(torch._GLOBAL_DEVICE_CONTEXT, "device_context", None),
+            "np_rng": _np_rng_state(), "py_rng": random.getstate()}
+
+
+def _settings_changes(before: dict, after: dict) -> list[list[str]]:
+    """How the settings ``after`` differ from ``before``, as [kind, what] pairs."""
+    changes = []
+    if after["flush_denormal"] != before["flush_denormal"]:
+        changes.append(["flush_denormal", "subnormal numbers are "
+                        + ("now flushed to zero" if after["flush_denormal"] else
+                           "no longer flushed to zero")
+                        + " in the whole session (torch.set_flush_denormal("
+                        f"{after['flush_denormal']}))"])
+    if after["deterministic"] != before["deterministic"]:
+        changes.append(["deterministic", "torch.use_deterministic_algorithms went from "
+                        f"{before['deterministic'][0]} to {after['deterministic'][0]}"
+                        + (" (warn_only)" if after["deterministic"][1] else "")
+                        + " for the whole session"])
+    if after["anomaly"] != before["anomaly"]:
+        changes.append(["anomaly", "autograd's anomaly detection went from "
+                        f"{before['anomaly'][0]} to {after['anomaly'][0]} for the whole session "
+                        "(torch.autograd.set_detect_anomaly)"])
+    if after["matmul"] != before["matmul"]:
+        changes.append(["matmul", "torch.set_float32_matmul_precision went from "
+                        f"{before['matmul']!r} to {after['matmul']!r} for the whole session"])
+    if after["np_rng"].tobytes() != before["np_rng"].tobytes():
+        changes.append(["np_rng", "numpy's global random generator is not where it was "
+                                  "(reseeded with np.random.seed, or numbers drawn from it)"])
+    if after["py_rng"] != before["py_rng"]:
+        changes.append(["np_rng", "Python's random generator is not where it was (reseeded "
+                                  "with random.seed, or numbers drawn from it)"])
+    return changes
+
+
+def _restore_settings(state: dict, now: dict) -> None:
+    """The settings as ``state`` had them (``now``: as they are)."""
+    torch = _import_torch()
+    if now["flush_denormal"] != state["flush_denormal"]:
+        torch.set_flush_denormal(state["flush_denormal"])
+    if now["deterministic"] != state["deterministic"]:
+        torch.use_deterministic_algorithms(state["deterministic"][0],
+                                           warn_only=state["deterministic"][1])
+    if now["anomaly"] != state["anomaly"]:
+        torch.autograd.set_detect_anomaly(*state["anomaly"])
+    if now["matmul"] != state["matmul"]:
+        torch.set_float32_matmul_precision(state["matmul"])
+    if now["device"] is not state["device"]:
+        torch.set_default_device(None if state["device"] is None else state["device"].device)
+    if now["print"] != state["print"]:
+        np.set_printoptions(**state["print"][0])
+        vars(torch._tensor_str.PRINT_OPTS).update(state["print"][1])
+    if now["np_rng"].tobytes() != state["np_rng"].tobytes():
+        key = state["np_rng"]
+        np.random.set_state(("MT19937", key[:624], int(key[624])))  # noqa: NPY002
+    if now["py_rng"] != state["py_rng"]:
+        random.setstate(state["py_rng"])
+
+
+def _snapshot(session: bool) -> tuple:
+    """The settings, and the session's state (with its global hooks when ``session``)."""
+    torch = _import_torch()
+    return _settings(), (_session_state() if session else
+                         {"grad_enabled": torch.is_grad_enabled(),
+                          "default_dtype": torch.get_default_dtype(),
+                          "rng": torch.get_rng_state()})
+
+
+def _settle(settings: dict, state: dict, session: bool) -> list[list[str]]:
+    """The changes to the settings since ``_snapshot`` (and to the session's state, when
+    ``session``), as [kind, what] pairs; everything put back as it was."""
+    torch = _import_torch()
+    now = _settings()
+    changes = _settings_changes(settings, now)
+    if changes or now["print"] != settings["print"] or now["device"] is not settings["device"]:
+        _restore_settings(settings, now)
+    if session:
+        changes += _session_changes(state, _session_state())
+    if (torch.is_grad_enabled() != state["grad_enabled"]
+            or torch.get_default_dtype() != state["default_dtype"]
+            or not _same_bytes(torch.get_rng_state(), state["rng"])):
+        _restore_session(state)
+    return changes
+
+
+def _same_bytes(a, b) -> bool:
+    """Two random generator states (uint8 tensors) alike, compared as bytes (fast)."""
+    return a.numpy().tobytes() == b.numpy().tobytes()
 
 
 def _untraced(fn, *args):
@@ -362,22 +504,63 @@ def _model_state(model) -> dict:
             # view of the weights no longer follows.
             "storage": [p.data_ptr() for p in model.parameters()],
             "modes": [(name, m.training) for name, m in model.named_modules()],
-            "modules": _modules_state(model),
+            "modules": _modules_state(model, buffers := []),
             "param_hooks": _param_hooks(model),
             "grads": [None if p.grad is None else p.grad.detach().clone()
                       for p in model.parameters()],
+            "buffers": buffers,
             **_session_state()}
 
 
+def _buffer_state(model) -> list:
+    """Each buffer of each module (by name): the tensor object, its dtype, where its values
+    live, and a copy of them (BatchNorm's running statistics, or any ``register_buffer``)."""
+    out: list = []
+    for m_name, m in model.named_modules():
+        _buffers_of(m_name, m, out)
+    return out
+
+
+def _buffers_of(m_name: str, m, out: list) -> None:
+    for key, b in (m.__dict__.get("_buffers") or {}).items():
+        out.append((f"{m_name}.{key}" if m_name else key, b,
+                    None if b is None else (str(b.dtype).replace("torch.", ""), b.data_ptr(),
+                                            b.detach().clone())))
+
+
+def _buffer_changes(before: list, after: list) -> list[list[str]]:
+    """Buffers added, removed, replaced, converted or changed, as [kind, what] pairs."""
+    torch = _import_torch()
+    old, new = {n: (b, d) for n, b, d in before}, {n: (b, d) for n, b, d in after}
+    changes = []
+    for name in [n for n, *_ in after if n not in old]:
+        changes.append(["buffer", f"a buffer `{name}` was registered on the model"])
+    for name in [n for n, *_ in before if n not in new]:
+        changes.append(["buffer", f"the buffer `{name}` was removed"])
+    for name, (b0, d0) in old.items():
+        if name not in new:
+            continue
+        b1, d1 = new[name]
+        if b1 is not b0:
+            changes.append(["buffer", f"the buffer `{name}` was replaced by another tensor"])
+        elif d0 is not None and (d1[:2] != d0[:2] or d1[2].shape != d0[2].shape
+                                 or not torch.equal(d1[2], d0[2])):
+            changes.append(["buffer", f"the buffer `{name}` changed (values, dtype or memory)"])
+    return changes
+
+
 # A module's own bookkeeping, compared otherwise (parameters, submodules) or not at all.
-_MODULE_SKIP = frozenset({"_parameters", "_buffers", "_modules", "training"})
+_MODULE_SKIP = frozenset({"_parameters", "_buffers", "_non_persistent_buffers_set", "_modules",
+                          "training"})
 
 
-def _modules_state(model) -> list:
+def _modules_state(model, buffers: list) -> list:
     """Per module (by name): its hooks (each hooks dict's entries, by identity) and its other
-    attributes (a shallow copy of each value: numbers, flags, strings, sets)."""
+    attributes (a shallow copy of each value: numbers, flags, strings, sets); its buffers go
+    to ``buffers`` (``_buffer_state``)."""
     out = []
     for name, m in model.named_modules():
+        _buffers_of(name, m, buffers)
         hooks, attrs = {}, {}
         for key, value in vars(m).items():
             if key in _MODULE_SKIP:
@@ -435,12 +618,16 @@ def _session_state() -> dict:
     torch's random generator and the hooks registered for every module."""
     torch = _import_torch()
     module = torch.nn.modules.module
+    if not _GLOBAL_HOOKS:  # (their names, found once: dir() of the module costs)
+        _GLOBAL_HOOKS[:] = [name for name in dir(module) if name.startswith("_global_")
+                            and name.endswith("hooks") and isinstance(getattr(module, name), dict)]
     return {"grad_enabled": torch.is_grad_enabled(), "default_dtype": torch.get_default_dtype(),
             "rng": torch.get_rng_state(),
             "global_hooks": {name: list(map(id, getattr(module, name).values()))
-                             for name in dir(module) if name.startswith("_global_")
-                             and name.endswith("hooks")
-                             and isinstance(getattr(module, name), dict)}}
+                             for name in _GLOBAL_HOOKS}}
+
+
+_GLOBAL_HOOKS: list = []
 
 
 def _restore_session(state: dict) -> None:
@@ -465,8 +652,7 @@ def _session_changes(before: dict, after: dict) -> list[list[str]]:
         changes.append(["default_dtype", "the session's default dtype went from "
                         f"{str(before['default_dtype']).replace('torch.', '')} to "
                         f"{str(after['default_dtype']).replace('torch.', '')}"])
-    torch = _import_torch()
-    if not torch.equal(after["rng"], before["rng"]):
+    if not _same_bytes(after["rng"], before["rng"]):
         changes.append(["rng", "torch's random generator is not where it was (reseeded with "
                                "torch.manual_seed, or numbers drawn from it)"])
     if after["global_hooks"] != before["global_hooks"]:
@@ -521,6 +707,7 @@ def _state_changes(before: dict, model, *, values: bool = True,
     else:
         changes += _module_changes(before["modules"], after["modules"])
     changes += _param_hook_changes(before["param_hooks"], after["param_hooks"])
+    changes += _buffer_changes(before["buffers"], after["buffers"])
     return changes
 
 
@@ -566,6 +753,25 @@ _CHANGE_HINTS = {
            "The task needs no random numbers.",
     "global_hook": "a hook registered for every module acts on every model of the session: "
                    "the task needs none.",
+    "flush_denormal": "torch.set_flush_denormal(True) turns every later subnormal number of the "
+                      "session (below about 2.2e-308 in float64) into an exact zero, in torch "
+                      "and numpy alike: a unit alive by a subnormal output looks dead. The task "
+                      "needs no such setting.",
+    "deterministic": "torch.use_deterministic_algorithms changes every later operation of the "
+                     "session (those without a deterministic version raise an error, or warn). "
+                     "These computations are deterministic already: the task needs no such "
+                     "setting.",
+    "anomaly": "anomaly detection makes every later backward pass of the session slower, and "
+               "raise an error where a gradient is NaN: the task needs no such setting "
+               "(`with torch.autograd.detect_anomaly():` ends with its block).",
+    "matmul": "a float32 matrix product precision other than the caller's changes what every "
+              "later float32 model of the session computes: the task needs no such setting.",
+    "np_rng": "np.random.seed (or random.seed, or a draw from either generator) changes the "
+              "random numbers of every later cell of the session. The task needs no random "
+              "numbers.",
+    "buffer": "a model's buffers (registered with register_buffer, as BatchNorm's running "
+              "statistics are) are part of its state: saved, loaded and moved with it. Keep what "
+              "you need in your own variables, and change no buffer.",
     "hook": "a hook left on a layer keeps acting on every later pass, for whoever uses the "
             "model next (a forward hook that returns a value replaces the layer's output): "
             "register none, or remove it (handle.remove()) before you return.",
@@ -579,7 +785,8 @@ _CHANGE_HINTS = {
     "modules": "read the model's layers; do not add, remove or replace any.",
 }
 
-_SESSION_KINDS = ("grad_enabled", "grad_on", "default_dtype", "rng", "global_hook")
+_SESSION_KINDS = ("grad_enabled", "grad_on", "default_dtype", "rng", "global_hook",
+                  "flush_denormal", "deterministic", "anomaly", "matmul", "np_rng")
 
 
 def _judge_changes(what: str, changes, leave: str,
@@ -920,7 +1127,8 @@ def _drive_grad_hook(answers, recipe):
     keep each layer's log, the gradients that reached the parameters (every one: weights and
     biases) and the input, and what the hook changed in the session and in the parameters
     (requires_grad, tensor hooks left on them)."""
-    with _traced_answers(answers) as (hook,):
+    kept_settings: list = []
+    with _traced_answers(answers, kept_settings) as (hook,):
         torch = _import_torch()
         model = build_model(**recipe["model"])
         linears = _linears(model)
@@ -937,7 +1145,7 @@ def _drive_grad_hook(answers, recipe):
         param_grads, input_grads = [], []
         session = _session_state()
         flags = [(name, bool(p.requires_grad)) for name, p in model.named_parameters()]
-        param_hooks = _param_hooks(model)
+        param_hooks, buffers = _param_hooks(model), _buffer_state(model)
         try:
             for lin in linears:
                 handles.append(lin.register_full_backward_hook(hook))
@@ -959,11 +1167,12 @@ def _drive_grad_hook(answers, recipe):
                     for (name, r0), p in zip(flags, model.parameters())
                     if bool(p.requires_grad) != r0]
         changes += _param_hook_changes(param_hooks, _param_hooks(model))
+        changes += _buffer_changes(buffers, _buffer_state(model))
         replaced = [lin.__dict__.get("grad_log") is not segs[-1][0]
                     for lin, segs in zip(linears, segments)]
         logs, kept = _log_segments(segments, len(recipe["batches"]))
     return {"logs": logs, "replaced": replaced, "param_grads": param_grads,
-            "input_grads": input_grads, "changes": changes, "segments": kept}
+            "input_grads": input_grads, "changes": kept_settings + changes, "segments": kept}
 
 
 def _prefilled(k: int) -> list:
@@ -1665,7 +1874,8 @@ def _huge_dead_batch(rng, n: int, units: int) -> np.ndarray:
 def _drive_forward_hook(answers, recipe):
     """Register the hook on the layer, run each batch through it (and backward, when the batch
     carries gradients), and keep the log, the outputs and the gradient that reached z."""
-    with _traced_answers(answers) as (hook,):
+    kept_settings: list = []
+    with _traced_answers(answers, kept_settings, session=True) as (hook,):
         torch = _import_torch()
         layer = build_layer(recipe["layer"])
         resets = {int(b): int(k) for b, k in recipe.get("resets", ())}
@@ -1677,6 +1887,7 @@ def _drive_forward_hook(answers, recipe):
             segments.append([log, len(log), b])
         new_log(0)
         outputs, input_grads, inputs_kept = [], [], []
+        buffers = _buffer_state(layer)
         handle = layer.register_forward_hook(hook)
         evaluating = bool(recipe.get("evaluating"))
         if evaluating:
@@ -1701,6 +1912,7 @@ def _drive_forward_hook(answers, recipe):
                     input_grads.append(reached)
         finally:
             handle.remove()
+        changes = _buffer_changes(buffers, _buffer_state(layer))  # (the session: see above)
         replaced = layer.__dict__.get("dead_log") is not segments[-1][0]
         (log,), (kept,) = _log_segments([segments], len(recipe["batches"]))
         # A batch of a million entries is compared here, with the layer's own output (a
@@ -1716,7 +1928,7 @@ def _drive_forward_hook(answers, recipe):
                               "same": bool(out.dtype == own.dtype and torch.equal(
                                   out.detach(), own))}
     return {"log": log, "replaced": replaced, "outputs": outputs, "input_grads": input_grads,
-            "inputs_kept": inputs_kept, "segments": kept}
+            "inputs_kept": inputs_kept, "segments": kept, "changes": kept_settings + changes}
 
 
 @_single_threaded
@@ -1870,7 +2082,11 @@ def _judge_dead(case: Case, obs, expected) -> None:
     what = _DEAD_WHAT
     recipe = case.args[0]
     res = _record(obs.result, ("log", "replaced", "outputs", "input_grads", "inputs_kept",
-                               "segments"), what)
+                               "segments", "changes"), what)
+    _judge_changes(what, res["changes"], "A hook only records: whoever uses the layer next "
+                                         "gets it as the hook leaves it.",
+                   "A hook only records: the rest of the notebook runs in the session it "
+                   "leaves.")
     batches, grad = recipe["batches"], bool(recipe["grad"])
     n = len(batches)
     if not all(_index(res["inputs_kept"], b) is True for b in range(n)):
@@ -2159,7 +2375,8 @@ def _drive_layout(answers, recipe):
     every parameter in place, as an optimizer step does: do the arrays returned change with
     it, what does a second call return, and are the first call's arrays still as they were
     after it? A third call runs inside ``torch.no_grad()``: is autograd still off after it?"""
-    with _traced_answers(answers) as (course_layout,):
+    kept_settings: list = []
+    with _traced_answers(answers, kept_settings) as (course_layout,):
         torch = _import_torch()
         model = build_model(**recipe)
         with torch.no_grad():  # gradients, as a backward pass leaves them
@@ -2195,7 +2412,8 @@ def _drive_layout(answers, recipe):
     calls = [list(_arrays_in(r)) for r in (result, second, third)]
     shared, within = _overlaps(calls)
     read_only = any(not a.flags.writeable for arrays in calls for a in arrays)
-    return {"result": first, "moved": moved, "changes": changes, "second": second,
+    return {"result": first, "moved": moved, "changes": kept_settings + changes,
+            "second": second,
             "refilled": refilled, "third": third, "changes_no_grad": changes_no_grad,
             "shared": bool(shared), "within": bool(within), "read_only": bool(read_only)}
 
@@ -2744,7 +2962,8 @@ def _drive_ratios(answers, recipe):
     sees whether the gradients are still the model's when it runs; keep what the answer
     returned and the state it left the model (and its gradients) in. Then take a step the
     answer does not see, and call it again on the same model inside ``torch.no_grad()``."""
-    with _traced_answers(answers) as (update_ratios,):
+    kept_settings: list = []
+    with _traced_answers(answers, kept_settings) as (update_ratios,):
         torch = _import_torch()
         model, take = _model_and_step(recipe)
         params = list(model.parameters())
@@ -2776,7 +2995,8 @@ def _drive_ratios(answers, recipe):
             result2 = update_ratios(model, step)
             changes2 = _state_changes(inside, model, values=False)
         _restore_session(before)
-    return {**first, "after": after, "after_b": after_b,
+    return {**first, "changes": kept_settings + first["changes"], "after": after,
+            "after_b": after_b,
             "second": {"result": result2, "calls": calls[0], "grads_kept": grads_kept,
                        "changes": changes2}}
 
