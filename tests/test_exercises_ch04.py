@@ -1149,7 +1149,7 @@ WRONG_CROSS_ENTROPY = {
     "log-sum-exp without the max": (unshifted_lse_cross_entropy,
                                     r"(?s)overflow|very negative.*whatever its sign"),
     "maximum of the whole batch": (global_max_cross_entropy,
-                                   r"(?s)very different scale.*round to 0"),
+                                   r"(?s)very different scale.*round to 0|sits far below"),
     "mean over every class, not the label": (
         all_classes_cross_entropy, r"is \S+, expected \S+ \(the per-sample losses|right to "
                                    r"about \d decimals only"),  # (a draw where it lands close)
@@ -1199,11 +1199,12 @@ WRONG_CROSS_ENTROPY = {
     "integer logits rounded through float32": (float32_ints_cross_entropy,
                                                r"int64 and float64 hold these integer logits"),
     "shifted only by a positive maximum": (positive_shift_cross_entropy,
-                                           r"(?s)very negative.*whatever its sign"),
+                                           r"(?s)very negative.*whatever its sign|sits far "
+                                           r"below"),
     "textbook formula silenced by np.errstate, inf and NaN repaired": (
         errstate_fallback_cross_entropy, r"calls `np\.errstate`"),
     "shifted only where a row would overflow or vanish": (
-        subnormal_cross_entropy, r"(?s)near -740.*subnormal"),
+        subnormal_cross_entropy, r"(?s)near -740.*subnormal|sits far below"),
 }
 
 
@@ -1659,7 +1660,9 @@ WRONG_CROSS_ENTROPY_GRAD = {
     "softmax down the columns": (axis0_grad, r"normalised down the columns"),
     "naive softmax overflows": (naive_grad, r"(?s)(overflow|invalid value).*(stable softmax|"
                                             r"whatever its sign)"),
-    "maximum of the whole batch": (global_max_grad, r"(?s)nan.*very different scale"),
+    "maximum of the whole batch": (global_max_grad,
+                                   r"(?s)nan.*very different scale|one row 1000 below "
+                                   r"the others"),
     "np.apply_along_axis over rows": (apply_along_grad, r"runs a Python loop|took \d+ ms of CPU|"
                                                         r"with `numpy.apply_along_axis`"),
     "only the label's entry": (label_only_grad, r"only the label's entries"),
@@ -1686,11 +1689,12 @@ WRONG_CROSS_ENTROPY_GRAD = {
     "integer logits wrapped through int32": (int32_ints_grad,
                                              r"int64 and float64 hold these integer logits"),
     "shifted only by a positive maximum": (positive_shift_grad,
-                                           r"(?s)gave \[\[nan.*whatever its sign"),
+                                           r"(?s)gave \[\[nan.*whatever its sign|"
+                                           r"one row 1000 below the others"),
     "textbook softmax silenced by np.errstate, NaN rows repaired": (
         errstate_fallback_grad, r"calls `np\.errstate`"),
     "shifted only where a row would overflow or vanish": (
-        subnormal_grad, r"(?s)near -740.*subnormal"),
+        subnormal_grad, r"(?s)near -740.*subnormal|one row 200 below the others"),
     "one buffer for every result": (one_buffer_grad, KEPT),
 }
 

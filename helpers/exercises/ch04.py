@@ -999,7 +999,7 @@ def _draw_softmax(rng) -> list[Case]:
         near = near if near_axis in (1, -1) else near.T.copy()
         cases.append(_sm_case(f"{name} logits of shape {near.shape}, axis={near_axis}: each "
                               "slice's top probability near 1, from 0.8 to 1 minus a few "
-                              f"steps of its dtype, one slice {_FAR_BELOW:g} below the "
+                              f"steps of its dtype, one slice {_far_below(dtype):g} below the "
                               "others", near, near_axis, note={"nearone": True}))
     # Integer logits whose differences leave their dtype's range, of a drawn signed or
     # unsigned dtype: a shift by the maximum computed in that dtype wraps.
@@ -1107,7 +1107,13 @@ _NEAR_ONE_FLOOR = {np.dtype(np.float64): 3e-13, np.dtype(np.int64): 5e-13,
 #: others: exp of every logit of that row underflows, in any precision an answer computes
 #: in, unless the row's own maximum is subtracted (a maximum clamped at 0, or the whole
 #: array's, shows in every dtype).
-_FAR_BELOW = 1000.0
+def _far_below(dtype) -> float:
+    """How far below the others a "far" row sits: exp of its logits underflows in its dtype
+    unless the row's own maximum is subtracted (float16's exp underflows below about -17,
+    float32's below -104, float64's below -745). float32 gets 200, no more: the rounding of a
+    log-sum-exp at the scale of 1000 would widen the loss's tolerance (_added_back) past the
+    small losses of the near-one rows beside it."""
+    return 200.0 if np.dtype(dtype) == np.float32 else 1000.0
 
 
 def _near_one(rng, dtype, rows: int, k: int, floor: float | None = None,
@@ -1118,7 +1124,7 @@ def _near_one(rng, dtype, rows: int, k: int, floor: float | None = None,
     the lowest within twice the floor; the rows in a random order (the first and last
     included). The top class sits at a random column, the others 0 to 2 below
     one another; float logits get a random offset. With ``far``, one drawn row sits
-    _FAR_BELOW lower than the others."""
+    _far_below(dtype) lower than the others."""
     dtype = np.dtype(dtype)
     floor = _NEAR_ONE_FLOOR[dtype] if floor is None else floor
     edges = np.linspace(np.log(floor), np.log(ceiling), rows + 1)
@@ -1141,7 +1147,7 @@ def _near_one(rng, dtype, rows: int, k: int, floor: float | None = None,
         others = offset - gap[r] - below[r]
         z[r] = np.insert(others, top[r], offset)
     if far:
-        z[int(rng.integers(0, rows))] -= _FAR_BELOW
+        z[int(rng.integers(0, rows))] -= _far_below(dtype)
     return z.astype(dtype), top
 
 
@@ -1487,7 +1493,7 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
                                  far=True)
         cases.append(_batch(f"confident right answers, {name} logits: each label's "
                             "probability near 1, from 0.8 to 1 minus a few steps of its dtype, "
-                            f"one row {_FAR_BELOW:g} below the others",
+                            f"one row {_far_below(dtype):g} below the others",
                             near, near_y, note={"nearone": True}))
     # The first batch's twin: its labelled logits of two rows swapped (the same shape,
     # labels, sum, maximum and minimum, and the same logits everywhere else), so a result
@@ -1562,7 +1568,7 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
         "large": True, "ints": _WIDE_NARROWER[wide.dtype.name], "wide": True}))
     # (float16 too, on every draw: float16 logits may stay float16 in the loss, and give
     # float32 or float64 in the gradient)
-    # (the float16 one with a row _FAR_BELOW below the others: a maximum clamped at 0, or
+    # (the float16 one with a row _far_below(float16) below the others: a maximum clamped at 0, or
     # the whole batch's, shows in float16 too)
     for dtype in (np.float64, np.float16, np.float32):
         n, k = _distinct_shape(rng, 2)
@@ -1570,8 +1576,8 @@ def _draw_batches(rng, twice: bool = False) -> list[Case]:
         random = _logits(rng, (n, k), scale, float(rng.uniform(-50, 50)))
         far = ""
         if dtype == np.float16:
-            random[int(rng.integers(0, n))] -= _FAR_BELOW
-            far = f", one row {_FAR_BELOW:g} below the others"
+            random[int(rng.integers(0, n))] -= _far_below(dtype)
+            far = f", one row {_far_below(dtype):g} below the others"
         cases.append(_batch(f"a random {np.dtype(dtype).name} batch of {n} samples and {k} "
                             f"classes{far}", random.astype(dtype), _labels(rng, n, k)))
     for kind, dtype in _BATCH_KINDS:  # (a loop kept for float32 or integer logits shows too)
@@ -1878,6 +1884,17 @@ def _table_loss(logits, y) -> float:
     return float(-(lsm @ counts).sum() / (len(yy) * len(yy)))
 
 
+def _one_row_far_below(logits) -> bool:
+    """Whether a row's largest logit sits so far below the batch's largest that exp of its
+    logits shifted by the batch's maximum underflows in the logits' float type (below about
+    -17 in float16, -104 in float32, -745 in float64 and for integers)."""
+    if not (isinstance(logits, np.ndarray) and logits.ndim == 2 and logits.size):
+        return False
+    floor = {np.float16: 17.0, np.float32: 104.0}.get(logits.dtype.type, 745.0)
+    tops = logits.astype(np.float64).max(axis=1)
+    return bool(np.isfinite(tops).all() and tops.max() - tops.min() > floor)
+
+
 def _loss_too_large(call, got, expected, logits, y, said, case) -> None:
     """The loss on a batch of extreme logits is wrong: say which extreme."""
     losses = f"the per-sample losses are {show(_per_sample_losses(logits, y))}"
@@ -1893,6 +1910,13 @@ def _loss_too_large(call, got, expected, logits, y, said, case) -> None:
             "that every logit here is very negative.", _LOW_HINT)
     ordinary = (" Your loss is right on the ordinary batches before this one, so what goes "
                 "wrong is the size of these logits." if case.note.get("large") else "")
+    if _one_row_far_below(logits):
+        raise ExerciseError(
+            f"{call} gave {shown}{_warned(said)}; the answer is {wanted} ({losses}). One row "
+            "of this batch sits far below the others.",
+            "a maximum taken over the whole batch, or clamped at 0, leaves that row's "
+            "exponents far below 0, where exp underflows to 0 and its log is lost. Subtract "
+            "each row's own largest logit: log p_i = z_i - m - log(sum_j exp(z_j - m)).")
     raise ExerciseError(
         f"{call} gave {shown}{_warned(said)}; the answer is {wanted} ({losses}).{ordinary}",
         "with logits this large, exp overflows and probabilities round to 0 in floating point: "
